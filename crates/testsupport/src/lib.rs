@@ -1,0 +1,9 @@
+//! Test and demo support for Sceau: isolated SoftHSM tokens, a test PKI made with rcgen, and an
+//! RFC 3161 time-stamping authority backed by `openssl ts` on loopback.
+//!
+//! Nothing here is used by the product itself; the demo (`cargo xtask demo`) and the tests share
+//! it so that both exercise the same real components.
+
+pub mod pki;
+pub mod softhsm;
+pub mod tsa;

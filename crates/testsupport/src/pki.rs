@@ -1,0 +1,1 @@
+//! Test PKI (rcgen).

@@ -1,0 +1,1 @@
+//! Isolated SoftHSM2 tokens.

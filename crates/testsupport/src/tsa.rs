@@ -1,0 +1,1 @@
+//! RFC 3161 TSA on loopback backed by `openssl ts -reply`.
