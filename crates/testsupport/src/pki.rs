@@ -220,7 +220,8 @@ impl Identity {
         let key = dir.join(format!("{stem}.key.pem"));
         std::fs::write(&cert, self.cert_pem())
             .with_context(|| format!("writing {}", cert.display()))?;
-        std::fs::write(&key, self.key_pem()).with_context(|| format!("writing {}", key.display()))?;
+        std::fs::write(&key, self.key_pem())
+            .with_context(|| format!("writing {}", key.display()))?;
         Ok((cert, key))
     }
 
@@ -343,6 +344,7 @@ fn pem(label: &str, der: &[u8]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::process::Command;
