@@ -1,0 +1,319 @@
+//! Certificates found on a token: parsing, role, and how the user selects one.
+
+use chrono::{DateTime, TimeZone, Utc};
+use const_oid::db::{rfc4519, rfc5280, rfc5912};
+use const_oid::ObjectIdentifier;
+use der::{Decode, Encode, Tag, Tagged};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage};
+use x509_cert::name::Name;
+use x509_cert::Certificate;
+
+use crate::{Error, Result};
+
+/// What a certificate is for, from its key usage and extended key usage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Qualified electronic signature: keyUsage nonRepudiation (contentCommitment).
+    Signature,
+    /// Authentication to the vault: keyUsage digitalSignature with extendedKeyUsage clientAuth
+    /// (or no extendedKeyUsage at all), without nonRepudiation.
+    Authentication,
+    /// Anything else (encryption, CA...): never offered for signing.
+    Other,
+}
+
+impl Role {
+    /// The French word shown next to a certificate.
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Role::Signature => "Signature",
+            Role::Authentication => "Authentification",
+            Role::Other => "Autre usage",
+        }
+    }
+}
+
+/// Whether the private key matching a certificate (same `CKA_ID`) was seen on the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyPresence {
+    /// The private key object is visible.
+    PrivateKey,
+    /// Only the public key is visible: private keys are hidden until the PIN is given.
+    HiddenUntilLogin,
+    /// Neither is visible: most tokens hide private keys before login, so this is not an error
+    /// until a signature is asked after login.
+    Unknown,
+}
+
+/// A certificate on the token, as shown to the user.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificateInfo {
+    /// Serial number of the token holding it.
+    pub token_serial: String,
+    /// `CKA_ID` shared by the certificate and its private key (hex).
+    pub id_hex: String,
+    /// `CKA_LABEL` of the certificate object.
+    pub label: String,
+    /// What the certificate is for.
+    pub role: Role,
+    /// Holder's name (common name, or given name and surname).
+    pub holder: String,
+    /// Holder's function (X.520 title), e.g. "Commissaire de justice".
+    pub function: Option<String>,
+    /// Organisation of the holder (the office).
+    pub organization: Option<String>,
+    /// Issuer's common name (or full name when it has none).
+    pub issuer: String,
+    /// Serial number, uppercase hexadecimal.
+    pub serial: String,
+    /// Start of validity.
+    pub not_before: DateTime<Utc>,
+    /// End of validity.
+    pub not_after: DateTime<Utc>,
+    /// SHA-256 of the DER certificate (hex), to pin a certificate across sessions.
+    pub sha256: String,
+    /// Whether the matching private key was seen.
+    pub key: KeyPresence,
+    /// The DER certificate.
+    #[serde(skip)]
+    pub der: Vec<u8>,
+}
+
+impl CertificateInfo {
+    /// Parses a DER certificate read from the token.
+    pub fn from_der(token_serial: &str, id: &[u8], label: &str, der: &[u8]) -> Result<Self> {
+        let cert = Certificate::from_der(der).map_err(|e| Error::BadCertificate {
+            detail: e.to_string(),
+        })?;
+        let tbs = &cert.tbs_certificate;
+        let subject = &tbs.subject;
+        let holder = attr(subject, rfc4519::CN)
+            .or_else(|| {
+                match (
+                    attr(subject, rfc4519::GIVEN_NAME),
+                    attr(subject, rfc4519::SN),
+                ) {
+                    (Some(g), Some(s)) => Some(format!("{g} {s}")),
+                    (g, s) => g.or(s),
+                }
+            })
+            .unwrap_or_else(|| subject.to_string());
+        let issuer =
+            attr(&tbs.issuer, rfc4519::CN).unwrap_or_else(|| tbs.issuer.to_string());
+        Ok(CertificateInfo {
+            token_serial: token_serial.to_string(),
+            id_hex: hex::encode(id),
+            label: label.to_string(),
+            role: role_of(&cert),
+            holder,
+            function: attr(subject, rfc4519::TITLE),
+            organization: attr(subject, rfc4519::O),
+            issuer,
+            serial: hex::encode_upper(tbs.serial_number.as_bytes()),
+            not_before: to_chrono(&tbs.validity.not_before),
+            not_after: to_chrono(&tbs.validity.not_after),
+            sha256: hex::encode(Sha256::digest(der)),
+            key: KeyPresence::Unknown,
+            der: der.to_vec(),
+        })
+    }
+
+    /// The parsed certificate.
+    pub fn certificate(&self) -> Result<Certificate> {
+        Certificate::from_der(&self.der).map_err(|e| Error::BadCertificate {
+            detail: e.to_string(),
+        })
+    }
+
+    /// `CKA_ID` as bytes.
+    pub fn id(&self) -> Vec<u8> {
+        hex::decode(&self.id_hex).unwrap_or_default()
+    }
+
+    /// Refuses a certificate outside its validity at `now`.
+    pub fn check_validity(&self, now: DateTime<Utc>) -> Result<()> {
+        if now > self.not_after {
+            return Err(Error::CertificateExpired {
+                serial: self.serial.clone(),
+                not_after: self.not_after,
+            });
+        }
+        if now < self.not_before {
+            return Err(Error::CertificateNotYetValid {
+                serial: self.serial.clone(),
+                not_before: self.not_before,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// How the user designates a certificate. There is deliberately no "first key" choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertSelector {
+    /// The unique certificate with this role on the token (an error if there are several).
+    Role(Role),
+    /// Serial number (hex, case and leading zeros ignored) or `CKA_LABEL`.
+    SerialOrLabel(String),
+    /// SHA-256 fingerprint of the certificate (hex).
+    Sha256(String),
+}
+
+impl CertSelector {
+    /// Picks exactly one certificate among `certs`.
+    pub fn select<'a>(&self, certs: &'a [CertificateInfo]) -> Result<&'a CertificateInfo> {
+        let matches: Vec<&CertificateInfo> = certs.iter().filter(|c| self.matches(c)).collect();
+        match matches.as_slice() {
+            [one] => Ok(one),
+            [] => Err(match self {
+                CertSelector::Role(Role::Signature) => Error::NoSignatureCertificate,
+                CertSelector::Role(Role::Authentication) => Error::NoAuthenticationCertificate,
+                other => Error::CertificateNotFound {
+                    wanted: other.describe(),
+                },
+            }),
+            many => Err(Error::SeveralCertificates {
+                wanted: self.describe(),
+                serials: many.iter().map(|c| c.serial.clone()).collect(),
+            }),
+        }
+    }
+
+    fn matches(&self, c: &CertificateInfo) -> bool {
+        match self {
+            CertSelector::Role(r) => c.role == *r,
+            CertSelector::SerialOrLabel(s) => {
+                normalise_serial(s) == normalise_serial(&c.serial) || c.label == *s
+            }
+            CertSelector::Sha256(h) => h.eq_ignore_ascii_case(&c.sha256),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            CertSelector::Role(r) => r.label_fr().to_string(),
+            CertSelector::SerialOrLabel(s) | CertSelector::Sha256(s) => s.clone(),
+        }
+    }
+}
+
+fn normalise_serial(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .filter(|c| !matches!(c, ':' | ' '))
+        .collect::<String>()
+        .to_ascii_uppercase();
+    s.trim_start_matches('0').to_string()
+}
+
+/// Role from the extensions. Both the key usage and the extended key usage are considered so
+/// that an authentication certificate is never used for a qualified signature and vice versa.
+fn role_of(cert: &Certificate) -> Role {
+    let ku = cert.tbs_certificate.get::<KeyUsage>().ok().flatten().map(|(_, ku)| ku);
+    let eku = cert
+        .tbs_certificate
+        .get::<ExtendedKeyUsage>()
+        .ok()
+        .flatten()
+        .map(|(_, e)| e.0);
+    let Some(ku) = ku else { return Role::Other };
+    if ku.key_cert_sign() {
+        return Role::Other;
+    }
+    if ku.non_repudiation() {
+        return Role::Signature;
+    }
+    let client_auth = match &eku {
+        None => true,
+        Some(list) => list
+            .iter()
+            .any(|oid| *oid == rfc5280::ID_KP_CLIENT_AUTH || *oid == rfc5912::ANY_EXTENDED_KEY_USAGE),
+    };
+    if ku.digital_signature() && client_auth {
+        Role::Authentication
+    } else {
+        Role::Other
+    }
+}
+
+/// First value of an attribute in a name, decoded from the usual directory string types.
+pub(crate) fn attr(name: &Name, oid: ObjectIdentifier) -> Option<String> {
+    name.0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .find(|atv| atv.oid == oid)
+        .and_then(|atv| directory_string(&atv.value))
+}
+
+fn directory_string(value: &der::Any) -> Option<String> {
+    match value.tag() {
+        Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::TeletexString => {
+            String::from_utf8(value.value().to_vec()).ok()
+        }
+        Tag::BmpString => {
+            let units: Vec<u16> = value
+                .value()
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16(&units).ok()
+        }
+        _ => value.to_der().ok().map(hex::encode),
+    }
+}
+
+fn to_chrono(t: &x509_cert::time::Time) -> DateTime<Utc> {
+    let secs = t.to_unix_duration().as_secs();
+    Utc.timestamp_opt(i64::try_from(secs).unwrap_or(i64::MAX), 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(serial: &str, label: &str, role: Role) -> CertificateInfo {
+        CertificateInfo {
+            token_serial: "T".into(),
+            id_hex: "01".into(),
+            label: label.into(),
+            role,
+            holder: "Jean DUPONT".into(),
+            function: None,
+            organization: None,
+            issuer: "CA".into(),
+            serial: serial.into(),
+            not_before: Utc::now(),
+            not_after: Utc::now(),
+            sha256: "ab".into(),
+            key: KeyPresence::Unknown,
+            der: vec![],
+        }
+    }
+
+    #[test]
+    fn selection_is_by_certificate_never_the_first_one() {
+        let certs = vec![
+            info("0A1B", "auth", Role::Authentication),
+            info("0C2D", "sig", Role::Signature),
+        ];
+        let sel = CertSelector::Role(Role::Signature).select(&certs).unwrap();
+        assert_eq!(sel.serial, "0C2D");
+        let sel = CertSelector::SerialOrLabel("a:1b".into()).select(&certs).unwrap();
+        assert_eq!(sel.label, "auth");
+        let two = vec![info("01", "a", Role::Signature), info("02", "b", Role::Signature)];
+        assert!(matches!(
+            CertSelector::Role(Role::Signature).select(&two),
+            Err(Error::SeveralCertificates { .. })
+        ));
+        assert!(matches!(
+            CertSelector::Role(Role::Signature).select(&[]),
+            Err(Error::NoSignatureCertificate)
+        ));
+    }
+}

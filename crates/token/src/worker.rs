@@ -1,0 +1,531 @@
+//! The token worker: one thread owns the loaded PKCS#11 module and its sessions.
+//!
+//! PKCS#11 sessions must not be used from two threads at once, and a token call can take seconds
+//! (a PIN pad, a slow card). Every call is therefore a job sent to this thread; the caller gets a
+//! [`Call`] it can `.await` or [`Call::wait`] on, so neither the window nor an async runtime
+//! blocks on the token.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin as StdPin;
+use std::sync::mpsc;
+use std::task::{Context, Poll};
+
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::error::{Error as CkError, RvError};
+use cryptoki::object::{Attribute, AttributeType, CertificateType, ObjectClass, ObjectHandle};
+use cryptoki::session::{Session, SessionState, UserType};
+use cryptoki::slot::Slot;
+use cryptoki::types::AuthPin;
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use crate::certs::{CertificateInfo, KeyPresence};
+use crate::raw::RawModule;
+use crate::signer::Mech;
+use crate::{Error, FinalTry, Pin, Result};
+
+/// The PIN state a token reports, to warn before a risky attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PinStatus {
+    /// The token needs a login before its private keys can be used.
+    pub login_required: bool,
+    /// A wrong PIN was entered since the last success: few tries may be left.
+    pub count_low: bool,
+    /// The next wrong PIN locks the token.
+    pub final_try: bool,
+    /// The PIN is locked.
+    pub locked: bool,
+    /// The PIN is typed on the reader's own pad, not in the application.
+    pub pin_pad: bool,
+    /// The PIN must be changed before use.
+    pub to_be_changed: bool,
+}
+
+/// A token present in a slot.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    /// Slot identifier in this process (changes between runs: never persist it).
+    pub slot_id: u64,
+    /// Description of the reader/slot.
+    pub slot_description: String,
+    /// Token label.
+    pub label: String,
+    /// Manufacturer.
+    pub manufacturer: String,
+    /// Model.
+    pub model: String,
+    /// Serial number: the stable way to designate a token.
+    pub serial: String,
+    /// PIN flags.
+    pub pin: PinStatus,
+    /// Shortest PIN accepted.
+    pub pin_min_len: usize,
+    /// Longest PIN accepted.
+    pub pin_max_len: usize,
+}
+
+/// Which token to use: by label or serial; `Any` means "the only one present".
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TokenSelector {
+    /// The single token present (an error if there are several).
+    #[default]
+    Any,
+    /// A token whose label or serial number is this.
+    LabelOrSerial(String),
+}
+
+impl TokenSelector {
+    /// Builds a selector from an optional `--token` value.
+    pub fn from_option(value: Option<&str>) -> Self {
+        value.map_or(TokenSelector::Any, |v| {
+            TokenSelector::LabelOrSerial(v.to_string())
+        })
+    }
+}
+
+/// A pending token call: `.await` it, or [`Call::wait`] from a thread that is not running an
+/// async executor.
+#[must_use = "a token call does nothing useful unless its result is awaited"]
+pub struct Call<R>(oneshot::Receiver<Result<R>>);
+
+impl<R> Call<R> {
+    /// Blocks the current thread until the token answers. Must not be called from inside an
+    /// async task (use `.await` there).
+    pub fn wait(self) -> Result<R> {
+        self.0.blocking_recv().unwrap_or(Err(Error::WorkerGone))
+    }
+}
+
+impl<R> Future for Call<R> {
+    type Output = Result<R>;
+    fn poll(mut self: StdPin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        StdPin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(Error::WorkerGone)))
+    }
+}
+
+type Job = Box<dyn FnOnce(&mut Engine) + Send>;
+
+/// Handle on a loaded PKCS#11 module. Cheap to clone; the module is finalised when the last
+/// handle is dropped.
+#[derive(Clone)]
+pub struct Tokens {
+    tx: mpsc::Sender<Job>,
+    module: PathBuf,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens").field("module", &self.module).finish()
+    }
+}
+
+impl Tokens {
+    /// Loads and initialises the PKCS#11 module at `module` on a new worker thread.
+    pub fn open(module: &Path) -> Result<Self> {
+        if !module.exists() {
+            return Err(Error::ModuleMissing {
+                path: module.to_path_buf(),
+            });
+        }
+        if !module.is_file() {
+            return Err(Error::NotAPkcs11Module {
+                path: module.to_path_buf(),
+                detail: "not a file".into(),
+            });
+        }
+        let (tx, rx) = mpsc::channel::<Job>();
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<()>>();
+        let path = module.to_path_buf();
+        std::thread::Builder::new()
+            .name("sceau-token".into())
+            .spawn(move || match Engine::start(&path) {
+                Ok(mut engine) => {
+                    let _ = ready_tx.send(Ok(()));
+                    while let Ok(job) = rx.recv() {
+                        job(&mut engine);
+                    }
+                    engine.stop();
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                }
+            })
+            .map_err(|_| Error::WorkerGone)?;
+        ready_rx.recv().unwrap_or(Err(Error::WorkerGone))?;
+        tracing::debug!(module = %module.display(), "PKCS#11 module loaded");
+        Ok(Tokens {
+            tx,
+            module: module.to_path_buf(),
+        })
+    }
+
+    /// Path of the loaded module.
+    pub fn module(&self) -> &Path {
+        &self.module
+    }
+
+    fn submit<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Engine) -> Result<R> + Send + 'static,
+    ) -> Call<R> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |engine| {
+            let _ = tx.send(f(engine));
+        });
+        // If the worker is gone the job (and its sender) is dropped: the call yields WorkerGone.
+        let _ = self.tx.send(job);
+        Call(rx)
+    }
+
+    /// Tokens present in the slots.
+    pub fn list(&self) -> Call<Vec<TokenInfo>> {
+        self.submit(|e| e.list())
+    }
+
+    /// Certificates of the selected token, each paired with its key by `CKA_ID`.
+    pub fn certificates(&self, token: &TokenSelector) -> Call<Vec<CertificateInfo>> {
+        let token = token.clone();
+        self.submit(move |e| e.certificates(&token))
+    }
+
+    /// Logs the user in (if not already) with `pin`; checks the PIN flags first.
+    pub fn login(&self, token: &TokenSelector, pin: Pin, final_try: FinalTry) -> Call<()> {
+        let token = token.clone();
+        self.submit(move |e| {
+            let (slot, info) = e.resolve(&token)?;
+            e.ensure_login(slot, &info, &pin, final_try)
+        })
+    }
+
+    /// Ends the user session on the selected token.
+    pub fn logout(&self, token: &TokenSelector) -> Call<()> {
+        let token = token.clone();
+        self.submit(move |e| e.logout(&token))
+    }
+
+    /// Signs `payload` with the private key `key_id` of token `token_serial` using `mechanism`.
+    /// The PIN is used for the user login if needed and, for keys with
+    /// `CKA_ALWAYS_AUTHENTICATE`, for the context-specific login of this one signature.
+    pub(crate) fn sign_raw(
+        &self,
+        token_serial: &str,
+        key_id: Vec<u8>,
+        mechanism: Mech,
+        payload: Vec<u8>,
+        pin: Pin,
+        final_try: FinalTry,
+    ) -> Call<Vec<u8>> {
+        let token = TokenSelector::LabelOrSerial(token_serial.to_string());
+        self.submit(move |e| e.sign(&token, &key_id, mechanism, &payload, &pin, final_try))
+    }
+}
+
+/// State owned by the worker thread.
+pub(crate) struct Engine {
+    ctx: Pkcs11,
+    raw: RawModule,
+    sessions: HashMap<u64, Session>,
+}
+
+impl Engine {
+    fn start(path: &Path) -> Result<Self> {
+        let not_module = |detail: String| Error::NotAPkcs11Module {
+            path: path.to_path_buf(),
+            detail,
+        };
+        let ctx = Pkcs11::new(path).map_err(|e| not_module(e.to_string()))?;
+        match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+            Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
+            Err(e) => return Err(not_module(e.to_string())),
+        }
+        let raw = RawModule::open(path).map_err(not_module)?;
+        Ok(Engine {
+            ctx,
+            raw,
+            sessions: HashMap::new(),
+        })
+    }
+
+    fn stop(mut self) {
+        self.sessions.clear();
+        let _ = self.ctx.clone().finalize();
+    }
+
+    fn list(&mut self) -> Result<Vec<TokenInfo>> {
+        let mut out = Vec::new();
+        for slot in self.ctx.get_slots_with_token()? {
+            match self.token_info(slot) {
+                Ok(info) => out.push(info),
+                // A token pulled out between the two calls is simply not listed.
+                Err(Error::TokenRemoved) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    fn token_info(&self, slot: Slot) -> Result<TokenInfo> {
+        let t = self.ctx.get_token_info(slot)?;
+        let s = self.ctx.get_slot_info(slot)?;
+        Ok(TokenInfo {
+            slot_id: slot.id(),
+            slot_description: s.slot_description().trim().to_string(),
+            label: t.label().trim().to_string(),
+            manufacturer: t.manufacturer_id().trim().to_string(),
+            model: t.model().trim().to_string(),
+            serial: t.serial_number().trim().to_string(),
+            pin: PinStatus {
+                login_required: t.login_required(),
+                count_low: t.user_pin_count_low(),
+                final_try: t.user_pin_final_try(),
+                locked: t.user_pin_locked(),
+                pin_pad: t.protected_authentication_path(),
+                to_be_changed: t.user_pin_to_be_changed(),
+            },
+            pin_min_len: t.min_pin_length(),
+            pin_max_len: t.max_pin_length(),
+        })
+    }
+
+    /// Finds the slot of the selected token. Slot ids are not stable across runs or re-plugs,
+    /// so this is done for every call (it costs two cheap calls per slot).
+    fn resolve(&mut self, sel: &TokenSelector) -> Result<(Slot, TokenInfo)> {
+        let slots = self.ctx.get_slots_with_token()?;
+        let mut found = Vec::new();
+        for slot in slots {
+            if let Ok(info) = self.token_info(slot) {
+                found.push((slot, info));
+            }
+        }
+        match sel {
+            TokenSelector::Any => match found.len() {
+                0 => Err(Error::NoToken),
+                1 => Ok(found.remove(0)),
+                _ => Err(Error::SeveralTokens {
+                    labels: found.into_iter().map(|(_, i)| i.label).collect(),
+                }),
+            },
+            TokenSelector::LabelOrSerial(want) => {
+                if found.is_empty() {
+                    return Err(Error::NoToken);
+                }
+                let mut hits: Vec<_> = found
+                    .into_iter()
+                    .filter(|(_, i)| i.serial == *want || i.label == *want)
+                    .collect();
+                match hits.len() {
+                    0 => Err(Error::TokenNotFound {
+                        wanted: want.clone(),
+                    }),
+                    1 => Ok(hits.remove(0)),
+                    _ => Err(Error::SeveralTokens {
+                        labels: hits.into_iter().map(|(_, i)| i.serial).collect(),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// The cached session of `slot`, reopened if the token was re-plugged meanwhile.
+    fn session(&mut self, slot: Slot) -> Result<&Session> {
+        let id = slot.id();
+        let alive = self
+            .sessions
+            .get(&id)
+            .map(|s| s.get_session_info().is_ok())
+            .unwrap_or(false);
+        if !alive {
+            self.sessions.remove(&id);
+            let s = self.ctx.open_ro_session(slot)?;
+            self.sessions.insert(id, s);
+        }
+        self.sessions.get(&id).ok_or(Error::TokenRemoved)
+    }
+
+    fn drop_session(&mut self, slot: Slot) {
+        self.sessions.remove(&slot.id());
+    }
+
+    fn certificates(&mut self, sel: &TokenSelector) -> Result<Vec<CertificateInfo>> {
+        let (slot, info) = self.resolve(sel)?;
+        let session = self.session(slot)?;
+        let handles = session.find_objects(&[
+            Attribute::Class(ObjectClass::CERTIFICATE),
+            Attribute::CertificateType(CertificateType::X_509),
+        ])?;
+        let mut out = Vec::new();
+        for h in handles {
+            let attrs = session.get_attributes(
+                h,
+                &[AttributeType::Id, AttributeType::Label, AttributeType::Value],
+            )?;
+            let (mut id, mut label, mut value) = (Vec::new(), String::new(), Vec::new());
+            for a in attrs {
+                match a {
+                    Attribute::Id(v) => id = v,
+                    Attribute::Label(v) => label = String::from_utf8_lossy(&v).into_owned(),
+                    Attribute::Value(v) => value = v,
+                    _ => {}
+                }
+            }
+            let mut cert = match CertificateInfo::from_der(&info.serial, &id, &label, &value) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "unreadable certificate object skipped");
+                    continue;
+                }
+            };
+            cert.key = if find_key(session, ObjectClass::PRIVATE_KEY, &id)?.is_some() {
+                KeyPresence::PrivateKey
+            } else if find_key(session, ObjectClass::PUBLIC_KEY, &id)?.is_some() {
+                KeyPresence::HiddenUntilLogin
+            } else {
+                KeyPresence::Unknown
+            };
+            out.push(cert);
+        }
+        out.sort_by(|a, b| a.label.cmp(&b.label).then(a.serial.cmp(&b.serial)));
+        Ok(out)
+    }
+
+    /// Refuses to try a PIN on a locked token, or on its final try without confirmation.
+    fn check_pin_flags(info: &TokenInfo, pin: &Pin, final_try: FinalTry) -> Result<()> {
+        if info.pin.locked {
+            return Err(Error::PinLocked);
+        }
+        if info.pin.final_try && final_try != FinalTry::Confirmed {
+            return Err(Error::FinalTryNeedsConfirmation);
+        }
+        if !info.pin.pin_pad {
+            let len = pin.expose().chars().count();
+            let max = if info.pin_max_len == 0 {
+                usize::MAX
+            } else {
+                info.pin_max_len
+            };
+            if len == 0 || len < info.pin_min_len || len > max {
+                return Err(Error::PinLengthInvalid {
+                    min: info.pin_min_len.max(1),
+                    max: info.pin_max_len,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Turns a failed login into what the user needs: tries left, or locked.
+    fn login_error(&self, slot: Slot, e: CkError) -> Error {
+        match e {
+            CkError::Pkcs11(RvError::PinIncorrect, _) => match self.token_info(slot) {
+                Ok(i) if i.pin.locked => Error::PinLocked,
+                Ok(i) => Error::WrongPin {
+                    count_low: i.pin.count_low,
+                    final_try: i.pin.final_try,
+                },
+                Err(_) => Error::WrongPin {
+                    count_low: true,
+                    final_try: false,
+                },
+            },
+            CkError::Pkcs11(RvError::PinLenRange, _) => match self.token_info(slot) {
+                Ok(i) => Error::PinLengthInvalid {
+                    min: i.pin_min_len,
+                    max: i.pin_max_len,
+                },
+                Err(e) => e,
+            },
+            other => other.into(),
+        }
+    }
+
+    fn ensure_login(
+        &mut self,
+        slot: Slot,
+        info: &TokenInfo,
+        pin: &Pin,
+        final_try: FinalTry,
+    ) -> Result<()> {
+        let session = self.session(slot)?;
+        let state = session.get_session_info()?.session_state();
+        if matches!(state, SessionState::RoUser | SessionState::RwUser) {
+            return Ok(());
+        }
+        Self::check_pin_flags(info, pin, final_try)?;
+        let secret = (!info.pin.pin_pad).then(|| AuthPin::from(pin.expose().to_string()));
+        match session.login(UserType::User, secret.as_ref()) {
+            Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(()),
+            Err(e) => Err(self.login_error(slot, e)),
+        }
+    }
+
+    fn logout(&mut self, sel: &TokenSelector) -> Result<()> {
+        let (slot, _) = self.resolve(sel)?;
+        let session = self.session(slot)?;
+        match session.logout() {
+            Ok(()) | Err(CkError::Pkcs11(RvError::UserNotLoggedIn, _)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn sign(
+        &mut self,
+        sel: &TokenSelector,
+        key_id: &[u8],
+        mechanism: Mech,
+        payload: &[u8],
+        pin: &Pin,
+        final_try: FinalTry,
+    ) -> Result<Vec<u8>> {
+        let (slot, info) = self.resolve(sel)?;
+        self.ensure_login(slot, &info, pin, final_try)?;
+        let result = self.sign_logged_in(slot, key_id, mechanism, payload, pin, final_try);
+        if result.is_err() {
+            // A failed context login or C_Sign can leave the operation active; a fresh session
+            // is the portable way to cancel it (C_SessionCancel is PKCS#11 3.0 only).
+            self.drop_session(slot);
+        }
+        result
+    }
+
+    fn sign_logged_in(
+        &mut self,
+        slot: Slot,
+        key_id: &[u8],
+        mechanism: Mech,
+        payload: &[u8],
+        pin: &Pin,
+        final_try: FinalTry,
+    ) -> Result<Vec<u8>> {
+        let session = self.session(slot)?;
+        let key = find_key(session, ObjectClass::PRIVATE_KEY, key_id)?.ok_or_else(|| {
+            Error::NoPrivateKey {
+                serial: hex::encode_upper(key_id),
+            }
+        })?;
+        let always_auth = session
+            .get_attributes(key, &[AttributeType::AlwaysAuthenticate])?
+            .into_iter()
+            .any(|a| matches!(a, Attribute::AlwaysAuthenticate(true)));
+        session.sign_init(&mechanism.to_cryptoki(), key)?;
+        if always_auth {
+            let info = self.token_info(slot)?;
+            Self::check_pin_flags(&info, pin, final_try)?;
+            let session = self.session(slot)?;
+            let secret = (!info.pin.pin_pad).then(|| AuthPin::from(pin.expose().to_string()));
+            if let Err(e) = session.login(UserType::ContextSpecific, secret.as_ref()) {
+                return Err(self.login_error(slot, e));
+            }
+        }
+        let handle = self.session(slot)?.handle();
+        Ok(self.raw.sign(handle, payload)?)
+    }
+}
+
+fn find_key(session: &Session, class: ObjectClass, id: &[u8]) -> Result<Option<ObjectHandle>> {
+    let found = session.find_objects(&[Attribute::Class(class), Attribute::Id(id.to_vec())])?;
+    Ok(found.into_iter().next())
+}
