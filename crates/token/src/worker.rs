@@ -257,7 +257,7 @@ impl Engine {
 
     fn list(&mut self) -> Result<Vec<TokenInfo>> {
         let mut out = Vec::new();
-        for slot in self.ctx.get_slots_with_token()? {
+        for slot in self.ctx.get_slots_with_initialized_token()? {
             match self.token_info(slot) {
                 Ok(info) => out.push(info),
                 // A token pulled out between the two calls is simply not listed.
@@ -294,7 +294,7 @@ impl Engine {
     /// Finds the slot of the selected token. Slot ids are not stable across runs or re-plugs,
     /// so this is done for every call (it costs two cheap calls per slot).
     fn resolve(&mut self, sel: &TokenSelector) -> Result<(Slot, TokenInfo)> {
-        let slots = self.ctx.get_slots_with_token()?;
+        let slots = self.ctx.get_slots_with_initialized_token()?;
         let mut found = Vec::new();
         for slot in slots {
             if let Ok(info) = self.token_info(slot) {
