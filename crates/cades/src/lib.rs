@@ -1,1 +1,28 @@
-//! placeholder
+//! CAdES-BES and CAdES-T detached signatures (CMS SignedData), their verification, and an
+//! RFC 3161 time-stamping client.
+//!
+//! Signing is generic over any signer with the RustCrypto traits (`signature::Signer`,
+//! `signature::Keypair`, `spki::DynSignatureAlgorithmIdentifier`), so that an in-memory key and
+//! a PKCS#11 token key go through the same code. Verification returns a structured
+//! [`VerificationReport`] rather than an error, so that the application can tell a clerk
+//! precisely what is wrong with a signature ([`Failure::message_fr`]).
+
+mod algs;
+mod digest;
+mod error;
+mod ess;
+mod sign;
+mod tsp;
+mod verify;
+
+pub use digest::{digest_reader, DigestAlgorithm};
+pub use error::Error;
+pub use sign::{sign_detached, sign_digest, SignDigestOptions, SignOptions};
+pub use tsp::{add_timestamp, HttpTimeStamper, TimeStamper, ID_AA_SIGNATURE_TIME_STAMP_TOKEN};
+pub use verify::{
+    verify_detached, verify_detached_reader, CertificateSummary, ChainReport, ChainStatus, Failure,
+    KeyRole, SigningCertificateStatus, TimeSource, TimestampReport, VerificationReport,
+};
+
+/// Re-exported so that callers name certificates with the same `x509-cert` version as we do.
+pub use x509_cert::Certificate;

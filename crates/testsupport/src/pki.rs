@@ -284,6 +284,28 @@ impl TestCa {
         })
     }
 
+    /// Creates an intermediate CA signed by this one (for tests of path building).
+    pub fn intermediate(&self, name: &str, key: KeySpec) -> anyhow::Result<TestCa> {
+        let req = IssueRequest {
+            organization: Some("Sceau PKI de test".to_owned()),
+            ..IssueRequest::new(name, key, Profile::Ca)
+        };
+        let params = req.params()?;
+        let key_pkcs8_der = generate_key(key)?;
+        let key_pair = key_pair(key, &key_pkcs8_der)?;
+        let cert = params
+            .signed_by(&key_pair, &self.issuer)
+            .context("issuing intermediate CA certificate")?;
+        Ok(TestCa {
+            identity: Identity {
+                key_spec: key,
+                key_pkcs8_der,
+                cert_der: cert.der().to_vec(),
+            },
+            issuer: Issuer::new(params, key_pair),
+        })
+    }
+
     /// Issues a certificate for a new key as described by `req`.
     pub fn issue(&self, req: &IssueRequest) -> anyhow::Result<Identity> {
         if req.not_after <= req.not_before {
