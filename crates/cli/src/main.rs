@@ -1,1 +1,90 @@
-fn main() {}
+//! `sceau`: the command-line face of Sceau — tokens, signatures, verification.
+//!
+//! A thin adapter: argument parsing, PIN acquisition, French output and exit codes. The work is
+//! done by `sceau-token` and `sceau-cades` (and, later, by the application service).
+
+mod config;
+mod output;
+mod pin;
+mod sign;
+mod token;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::{CliError, Out};
+
+/// Sceau — signification électronique des actes (commissaires de justice).
+///
+/// Codes de sortie : 0 succès ; 1 signature invalide ; 2 entrée incorrecte (fichier, argument) ;
+/// 3 clé, pilote ou code PIN ; 4 service distant (horodatage) ; 5 erreur interne.
+#[derive(Debug, Parser)]
+#[command(name = "sceau", version)]
+pub struct Cli {
+    /// Pilote PKCS#11 de la clé (sinon : SCEAU_PKCS11_MODULE, le fichier de configuration,
+    /// puis les emplacements connus des fabricants).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub module: Option<PathBuf>,
+    /// Clé à utiliser, par libellé ou numéro de série, quand plusieurs sont branchées.
+    #[arg(long, global = true, value_name = "LABEL")]
+    pub token: Option<String>,
+    /// Fichier de configuration (par défaut : ~/.config/sceau/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Lire le code PIN dans ce fichier (automatisation). Risque : quiconque lit ce fichier peut
+    /// signer avec la clé ; protégez-le (chmod 600) et supprimez-le après usage.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub pin_file: Option<PathBuf>,
+    /// Accepter d'utiliser le dernier essai de code PIN si la clé le signale.
+    #[arg(long, global = true)]
+    pub confirm_final_try: bool,
+    /// Sortie JSON (pour les scripts) au lieu du texte.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// La commande à exécuter.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Clés et certificats.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Signer des fichiers (CAdES détachée, un fichier .p7s par fichier).
+    Sign(sign::SignArgs),
+    /// Vérifier une signature détachée ; code de sortie 0 seulement si elle est valide.
+    Verify(verify::VerifyArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SCEAU_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let out = Out::new(cli.json);
+    let result = match &cli.command {
+        Command::Token(cmd) => token::run(&cli, cmd, &out),
+        Command::Sign(args) => sign::run(&cli, args, &out),
+        Command::Verify(args) => verify::run(&cli, args, &out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => out.error(&e),
+    }
+}
+
+impl Cli {
+    /// The configuration, from `--config` or the default file.
+    pub fn config(&self) -> Result<config::Config, CliError> {
+        config::Config::load(self.config.as_deref())
+    }
+}

@@ -162,18 +162,31 @@ impl SignatureAlgorithm {
     /// bytes the token signs. Hashing is done here, in software: cards commonly lack the
     /// combined hash-and-sign mechanisms, and only a few bytes then cross the USB link.
     fn prepare(self, spki: &SubjectPublicKeyInfoOwned, message: &[u8]) -> Result<(Mech, Vec<u8>)> {
+        self.prepare_digest(spki, &self.hash().digest(message))
+    }
+
+    /// Like `prepare`, for a message already hashed with [`SignatureAlgorithm::hash`].
+    fn prepare_digest(
+        self,
+        spki: &SubjectPublicKeyInfoOwned,
+        digest: &[u8],
+    ) -> Result<(Mech, Vec<u8>)> {
         let is_rsa = spki.algorithm.oid == rfc5912::RSA_ENCRYPTION;
         let h = self.hash();
-        let digest = h.digest(message);
+        if digest.len() != h.len() {
+            return Err(Error::Unsupported {
+                detail: format!("digest of {} bytes for {h:?}", digest.len()),
+            });
+        }
         match self {
             SignatureAlgorithm::RsaPkcs1v15(_) if is_rsa => {
                 let mut payload = h.digest_info_prefix().to_vec();
-                payload.extend_from_slice(&digest);
+                payload.extend_from_slice(digest);
                 Ok((Mech::RsaPkcs, payload))
             }
-            SignatureAlgorithm::RsaPss(_) if is_rsa => Ok((Mech::RsaPss(h), digest)),
+            SignatureAlgorithm::RsaPss(_) if is_rsa => Ok((Mech::RsaPss(h), digest.to_vec())),
             SignatureAlgorithm::Ecdsa(_) if spki.algorithm.oid == rfc5912::ID_EC_PUBLIC_KEY => {
-                Ok((Mech::Ecdsa, digest))
+                Ok((Mech::Ecdsa, digest.to_vec()))
             }
             other => Err(Error::Unsupported {
                 detail: format!("{other:?} with a {} key", spki.algorithm.oid),
@@ -338,35 +351,31 @@ impl TokenKey {
     /// thread or use [`TokenKey::sign_async`].
     pub fn sign_blocking(&self, message: &[u8]) -> Result<TokenSignature> {
         let (mechanism, payload) = self.algorithm.prepare(&self.spki, message)?;
-        let raw = self
-            .tokens
-            .sign_raw(
-                &self.token_serial,
-                self.key_id.clone(),
-                mechanism,
-                payload,
-                self.pin.clone(),
-                self.final_try,
-            )
-            .wait()?;
-        self.encode(raw)
+        self.encode(self.call(mechanism, payload).wait()?)
+    }
+
+    /// Signs a digest computed with [`SignatureAlgorithm::hash`] of this key's algorithm.
+    /// Blocking, like [`TokenKey::sign_blocking`].
+    pub fn sign_digest_blocking(&self, digest: &[u8]) -> Result<TokenSignature> {
+        let (mechanism, payload) = self.algorithm.prepare_digest(&self.spki, digest)?;
+        self.encode(self.call(mechanism, payload).wait()?)
     }
 
     /// Signs `message` without blocking the async executor.
     pub async fn sign_async(&self, message: &[u8]) -> Result<TokenSignature> {
         let (mechanism, payload) = self.algorithm.prepare(&self.spki, message)?;
-        let raw = self
-            .tokens
-            .sign_raw(
-                &self.token_serial,
-                self.key_id.clone(),
-                mechanism,
-                payload,
-                self.pin.clone(),
-                self.final_try,
-            )
-            .await?;
-        self.encode(raw)
+        self.encode(self.call(mechanism, payload).await?)
+    }
+
+    fn call(&self, mechanism: Mech, payload: Vec<u8>) -> crate::Call<Vec<u8>> {
+        self.tokens.sign_raw(
+            &self.token_serial,
+            self.key_id.clone(),
+            mechanism,
+            payload,
+            self.pin.clone(),
+            self.final_try,
+        )
     }
 
     fn encode(&self, raw: Vec<u8>) -> Result<TokenSignature> {

@@ -1,0 +1,62 @@
+//! The optional configuration file (`~/.config/sceau/config.toml`).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::output::CliError;
+
+/// Settings read from the configuration file; every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// PKCS#11 module of the office's key.
+    pub pkcs11_module: Option<PathBuf>,
+    /// Default token label or serial.
+    pub token: Option<String>,
+    /// Certificates (PEM) trusted when verifying signatures.
+    #[serde(default)]
+    pub trust: Vec<PathBuf>,
+    /// RFC 3161 time-stamping authority used when signing.
+    pub tsa_url: Option<String>,
+}
+
+impl Config {
+    /// Loads `explicit`, or the default file if it exists, or the defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<Self, CliError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => match default_path() {
+                Some(p) if p.is_file() => p,
+                _ => return Ok(Config::default()),
+            },
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            CliError::input(
+                "config.unreadable",
+                format!(
+                    "Le fichier de configuration {} est illisible ({e}).",
+                    path.display()
+                ),
+            )
+        })?;
+        toml::from_str(&text).map_err(|e| {
+            CliError::input(
+                "config.invalid",
+                format!(
+                    "Le fichier de configuration {} est incorrect : {}",
+                    path.display(),
+                    e.message()
+                ),
+            )
+        })
+    }
+}
+
+fn default_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("sceau").join("config.toml"))
+}

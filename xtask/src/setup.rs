@@ -1,0 +1,93 @@
+//! `cargo xtask setup`: the system packages the project needs.
+//!
+//! Each later capability adds its packages to [`PACKAGES`] with the reason. Installation needs
+//! root (or password-less sudo); otherwise the exact command is printed and setup fails, so that
+//! `demo` and `test` never run half-equipped.
+
+use std::process::Command;
+
+use anyhow::{bail, Result};
+
+/// Debian/Ubuntu packages, each with why it is needed.
+pub const PACKAGES: &[(&str, &str)] = &[
+    ("softhsm2", "a real PKCS#11 module standing in for the office's USB key"),
+    ("opensc", "pkcs11-tool, to fill test tokens and inspect them"),
+    ("openssl", "independent oracle: openssl cms -verify, openssl ts (test TSA)"),
+    ("libpcsclite-dev", "PC/SC headers for the YubiKey discovery feature"),
+    ("pkg-config", "finds PC/SC when building the YubiKey feature"),
+    ("ca-certificates", "TLS roots for the package registries"),
+];
+
+fn installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${db:Status-Status}", pkg])
+        .output()
+        .map(|o| o.status.success() && o.stdout == b"installed")
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn has_passwordless_sudo() -> bool {
+    Command::new("sudo")
+        .args(["-n", "true"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Installs what is missing; quick when everything is there.
+pub fn run() -> Result<()> {
+    if Command::new("dpkg-query").arg("--version").output().is_err() {
+        eprintln!(
+            "setup: not a Debian/Ubuntu system; install the equivalents of: {}",
+            PACKAGES.iter().map(|(p, _)| *p).collect::<Vec<_>>().join(" ")
+        );
+        return Ok(());
+    }
+    let missing: Vec<&str> = PACKAGES
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| !installed(p))
+        .collect();
+    if missing.is_empty() {
+        eprintln!("setup: all {} system packages are installed", PACKAGES.len());
+        return Ok(());
+    }
+    let install = format!(
+        "apt-get update && apt-get install -y --no-install-recommends {}",
+        missing.join(" ")
+    );
+    let prefix: Vec<&str> = if is_root() {
+        vec![]
+    } else if has_passwordless_sudo() {
+        vec!["sudo", "-n"]
+    } else {
+        bail!("missing packages: {}\nrun as root:\n  sudo sh -c '{install}'", missing.join(" "));
+    };
+    eprintln!("setup: installing {}", missing.join(" "));
+    for args in [
+        vec!["apt-get", "update", "-qq"],
+        [
+            vec!["apt-get", "install", "-y", "-qq", "--no-install-recommends"],
+            missing.clone(),
+        ]
+        .concat(),
+    ] {
+        let full: Vec<&str> = prefix.iter().copied().chain(args).collect();
+        let mut cmd = Command::new(full[0]);
+        cmd.args(&full[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        crate::run(&mut cmd)?;
+    }
+    let still: Vec<&str> = missing.into_iter().filter(|p| !installed(p)).collect();
+    if !still.is_empty() {
+        bail!("packages still missing after installation: {}", still.join(" "));
+    }
+    Ok(())
+}

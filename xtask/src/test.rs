@@ -1,0 +1,56 @@
+//! `cargo xtask test`: everything CI checks, in the order that fails fastest.
+
+use std::process::Command;
+
+use anyhow::Result;
+
+use crate::{cargo, run as sh};
+
+/// Formatting, lints, the optional YubiKey feature, then every test with the real components.
+pub fn run_all(extra: &[String]) -> Result<()> {
+    crate::setup::run()?;
+    sh(cargo().args(["fmt", "--all", "--check"]))?;
+    sh(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    sh(cargo().args([
+        "clippy",
+        "-p",
+        "sceau-token",
+        "--features",
+        "yubikey",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    // nextest runs each test in its own process (SoftHSM reads its configuration from the
+    // environment); plain `cargo test` also works, the tests serialise on a lock.
+    let nextest = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["nextest", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if nextest {
+        sh(cargo()
+            .args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"])
+            .args(extra))?;
+        sh(cargo().args(["test", "--workspace", "--locked", "--doc"]))?;
+    } else {
+        sh(cargo()
+            .args(["test", "--workspace", "--locked", "--no-fail-fast"])
+            .args(extra))?;
+    }
+    Ok(())
+}
+
+/// Entry point of `cargo xtask test [ARGS]` (extra arguments go to the test runner).
+pub fn run(extra: &[String]) -> Result<()> {
+    run_all(extra)
+}
