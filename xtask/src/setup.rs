@@ -10,11 +10,26 @@ use anyhow::{bail, Result};
 
 /// Debian/Ubuntu packages, each with why it is needed.
 pub const PACKAGES: &[(&str, &str)] = &[
-    ("softhsm2", "a real PKCS#11 module standing in for the office's USB key"),
-    ("opensc", "pkcs11-tool, to fill test tokens and inspect them"),
-    ("openssl", "independent oracle: openssl cms -verify, openssl ts (test TSA)"),
-    ("libpcsclite-dev", "PC/SC headers for the YubiKey discovery feature"),
-    ("pkg-config", "finds PC/SC when building the YubiKey feature"),
+    (
+        "softhsm2",
+        "a real PKCS#11 module standing in for the office's USB key",
+    ),
+    (
+        "opensc",
+        "pkcs11-tool, to fill test tokens and inspect them",
+    ),
+    (
+        "openssl",
+        "independent oracle: openssl cms -verify, openssl ts (test TSA)",
+    ),
+    (
+        "libpcsclite-dev",
+        "PC/SC headers for the YubiKey discovery feature",
+    ),
+    (
+        "pkg-config",
+        "finds PC/SC when building the YubiKey feature",
+    ),
     ("ca-certificates", "TLS roots for the package registries"),
 ];
 
@@ -44,10 +59,18 @@ fn has_passwordless_sudo() -> bool {
 
 /// Installs what is missing; quick when everything is there.
 pub fn run() -> Result<()> {
-    if Command::new("dpkg-query").arg("--version").output().is_err() {
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         eprintln!(
             "setup: not a Debian/Ubuntu system; install the equivalents of: {}",
-            PACKAGES.iter().map(|(p, _)| *p).collect::<Vec<_>>().join(" ")
+            PACKAGES
+                .iter()
+                .map(|(p, _)| *p)
+                .collect::<Vec<_>>()
+                .join(" ")
         );
         return Ok(());
     }
@@ -57,7 +80,10 @@ pub fn run() -> Result<()> {
         .filter(|p| !installed(p))
         .collect();
     if missing.is_empty() {
-        eprintln!("setup: all {} system packages are installed", PACKAGES.len());
+        eprintln!(
+            "setup: all {} system packages are installed",
+            PACKAGES.len()
+        );
         return Ok(());
     }
     let install = format!(
@@ -69,7 +95,10 @@ pub fn run() -> Result<()> {
     } else if has_passwordless_sudo() {
         vec!["sudo", "-n"]
     } else {
-        bail!("missing packages: {}\nrun as root:\n  sudo sh -c '{install}'", missing.join(" "));
+        bail!(
+            "missing packages: {}\nrun as root:\n  sudo sh -c '{install}'",
+            missing.join(" ")
+        );
     };
     eprintln!("setup: installing {}", missing.join(" "));
     for args in [
@@ -82,12 +111,16 @@ pub fn run() -> Result<()> {
     ] {
         let full: Vec<&str> = prefix.iter().copied().chain(args).collect();
         let mut cmd = Command::new(full[0]);
-        cmd.args(&full[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd.args(&full[1..])
+            .env("DEBIAN_FRONTEND", "noninteractive");
         crate::run(&mut cmd)?;
     }
     let still: Vec<&str> = missing.into_iter().filter(|p| !installed(p)).collect();
     if !still.is_empty() {
-        bail!("packages still missing after installation: {}", still.join(" "));
+        bail!(
+            "packages still missing after installation: {}",
+            still.join(" ")
+        );
     }
     Ok(())
 }

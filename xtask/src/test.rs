@@ -39,7 +39,13 @@ pub fn run_all(extra: &[String]) -> Result<()> {
         .unwrap_or(false);
     if nextest {
         sh(cargo()
-            .args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"])
+            .args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--locked",
+                "--no-fail-fast",
+            ])
             .args(extra))?;
         sh(cargo().args(["test", "--workspace", "--locked", "--doc"]))?;
     } else {

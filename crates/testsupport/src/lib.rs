@@ -4,6 +4,7 @@
 //! Nothing here is used by the product itself; the demo (`cargo xtask demo`) and the tests share
 //! it so that both exercise the same real components.
 
+pub mod corpus;
 pub mod pki;
 pub mod softhsm;
 pub mod tsa;

@@ -1,0 +1,148 @@
+//! `cargo xtask bench NAME`: benchmarks that compare against a reference in the same run.
+//!
+//! The measuring code runs in an optimised build of this crate (`bench-run`), started by
+//! `bench`, so that the numbers are not those of a debug build.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use sceau_cades::{DigestAlgorithm, SignOptions};
+use sceau_testsupport::pki::{KeySpec, TestCa};
+use sceau_testsupport::softhsm::{self, OfficeSpec, SoftHsm};
+use sceau_token::{CertSelector, FinalTry, Pin, Role, TokenKey, TokenSelector, Tokens};
+
+use crate::{cargo, run as sh};
+
+/// `cargo xtask bench NAME`.
+pub fn run(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        Some("sign") => {
+            crate::setup::run()?;
+            sh(cargo().args([
+                "run",
+                "--release",
+                "--quiet",
+                "-p",
+                "xtask",
+                "--",
+                "bench-run",
+                "sign",
+            ]))
+        }
+        _ => bail!("usage: cargo xtask bench sign"),
+    }
+}
+
+/// The optimised side of `bench`.
+pub fn run_inner(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        Some("sign") => sign(),
+        _ => bail!("unknown benchmark"),
+    }
+}
+
+/// Calls `f` repeatedly for about `budget` (at least 3 times) and returns operations per second.
+fn rate(budget: Duration, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    f()?; // warm-up
+    let start = Instant::now();
+    let mut n = 0u32;
+    while n < 3 || start.elapsed() < budget {
+        f()?;
+        n += 1;
+    }
+    Ok(f64::from(n) / start.elapsed().as_secs_f64())
+}
+
+fn sign() -> Result<()> {
+    const BUDGET: Duration = Duration::from_secs(3);
+    let act = vec![0x5au8; 200 * 1024];
+    println!(
+        "bench sign — SoftHSM2, one key per row, 200 KB act, {} s per measure",
+        BUDGET.as_secs()
+    );
+    println!(
+        "{:<28} {:>12} {:>14} {:>14} {:>10} {:>10}",
+        "key", "token sig/s", "CAdES sig/s", "openssl sig/s", "CAdES/tok", "CAdES/ossl"
+    );
+    for (name, spec, openssl_md) in [
+        ("RSA 2048, always-auth", KeySpec::Rsa(2048), "sha256"),
+        ("EC P-256, always-auth", KeySpec::EcP256, "sha256"),
+    ] {
+        let hsm = SoftHsm::new()?;
+        let _env = hsm.activate();
+        let ca = TestCa::new("AC bench", KeySpec::EcP256)?;
+        let office = hsm.office_token(&ca, &OfficeSpec::demo("Bench", spec))?;
+        let tokens = Tokens::open(&softhsm::module_path()?)?;
+        let certs = tokens.certificates(&TokenSelector::Any).wait()?;
+        let cert_info = CertSelector::Role(Role::Signature).select(&certs)?;
+        let cert = cert_info.certificate()?;
+        let key = TokenKey::new(
+            &tokens,
+            cert_info,
+            None,
+            Pin::new(softhsm::USER_PIN),
+            FinalTry::Refuse,
+        )?;
+        let digest = key.algorithm().hash().digest(b"raw");
+
+        let raw = rate(BUDGET, || {
+            key.sign_digest_blocking(&digest)?;
+            Ok(())
+        })?;
+        let cades = rate(BUDGET, || {
+            sceau_cades::sign_detached(
+                &key,
+                &SignOptions {
+                    content: &act,
+                    signer_cert: &cert,
+                    chain: &[],
+                    digest: DigestAlgorithm::Sha256,
+                    signing_time: chrono::Utc::now(),
+                },
+            )?;
+            Ok(())
+        })?;
+
+        let dir = tempfile::tempdir()?;
+        let (cert_pem, key_pem) = office.signature.write_pem(dir.path(), "signer")?;
+        let act_path = dir.path().join("act.bin");
+        std::fs::write(&act_path, &act)?;
+        let ossl = rate(BUDGET, || {
+            openssl_sign(&act_path, &cert_pem, &key_pem, openssl_md)
+        })?;
+
+        println!(
+            "{:<28} {:>12.1} {:>14.1} {:>14.1} {:>9.0}% {:>9.0}%",
+            name,
+            raw,
+            cades,
+            ossl,
+            100.0 * cades / raw,
+            100.0 * cades / ossl
+        );
+    }
+    println!("goal: CAdES/tok >= 90 % (the token is the physical limit; our code must not be the bottleneck)");
+    Ok(())
+}
+
+fn openssl_sign(content: &Path, cert: &Path, key: &Path, md: &str) -> Result<()> {
+    let status = Command::new("openssl")
+        .args([
+            "cms", "-sign", "-binary", "-cades", "-outform", "DER", "-md", md, "-out",
+        ])
+        .arg("/dev/null")
+        .arg("-in")
+        .arg(content)
+        .arg("-signer")
+        .arg(cert)
+        .arg("-inkey")
+        .arg(key)
+        .status()
+        .context("running openssl")?;
+    if !status.success() {
+        bail!("openssl cms -sign failed");
+    }
+    Ok(())
+}
