@@ -102,8 +102,7 @@ impl CertificateInfo {
                 }
             })
             .unwrap_or_else(|| subject.to_string());
-        let issuer =
-            attr(&tbs.issuer, rfc4519::CN).unwrap_or_else(|| tbs.issuer.to_string());
+        let issuer = attr(&tbs.issuer, rfc4519::CN).unwrap_or_else(|| tbs.issuer.to_string());
         Ok(CertificateInfo {
             token_serial: token_serial.to_string(),
             id_hex: hex::encode(id),
@@ -213,7 +212,12 @@ fn normalise_serial(s: &str) -> String {
 /// Role from the extensions. Both the key usage and the extended key usage are considered so
 /// that an authentication certificate is never used for a qualified signature and vice versa.
 fn role_of(cert: &Certificate) -> Role {
-    let ku = cert.tbs_certificate.get::<KeyUsage>().ok().flatten().map(|(_, ku)| ku);
+    let ku = cert
+        .tbs_certificate
+        .get::<KeyUsage>()
+        .ok()
+        .flatten()
+        .map(|(_, ku)| ku);
     let eku = cert
         .tbs_certificate
         .get::<ExtendedKeyUsage>()
@@ -229,9 +233,9 @@ fn role_of(cert: &Certificate) -> Role {
     }
     let client_auth = match &eku {
         None => true,
-        Some(list) => list
-            .iter()
-            .any(|oid| *oid == rfc5280::ID_KP_CLIENT_AUTH || *oid == rfc5912::ANY_EXTENDED_KEY_USAGE),
+        Some(list) => list.iter().any(|oid| {
+            *oid == rfc5280::ID_KP_CLIENT_AUTH || *oid == rfc5912::ANY_EXTENDED_KEY_USAGE
+        }),
     };
     if ku.digital_signature() && client_auth {
         Role::Authentication
@@ -304,9 +308,14 @@ mod tests {
         ];
         let sel = CertSelector::Role(Role::Signature).select(&certs).unwrap();
         assert_eq!(sel.serial, "0C2D");
-        let sel = CertSelector::SerialOrLabel("a:1b".into()).select(&certs).unwrap();
+        let sel = CertSelector::SerialOrLabel("a:1b".into())
+            .select(&certs)
+            .unwrap();
         assert_eq!(sel.label, "auth");
-        let two = vec![info("01", "a", Role::Signature), info("02", "b", Role::Signature)];
+        let two = vec![
+            info("01", "a", Role::Signature),
+            info("02", "b", Role::Signature),
+        ];
         assert!(matches!(
             CertSelector::Role(Role::Signature).select(&two),
             Err(Error::SeveralCertificates { .. })

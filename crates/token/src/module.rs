@@ -42,38 +42,118 @@ pub const KNOWN_MODULES: &[KnownModule] = &[
     // Thales (Gemalto) IDPrime, SafeNet Authentication Client 10.x: the client installs
     // libIDPrimePKCS11 next to the eToken library (SAC 10.8 Linux/Windows/macOS admin guides).
     m("Thales IDPrime", Os::Linux, "/usr/lib/libIDPrimePKCS11.so"),
-    m("Thales IDPrime", Os::Windows, r"C:\Windows\System32\IDPrimePKCS11.dll"),
-    m("Thales IDPrime", Os::MacOs, "/usr/local/lib/libIDPrimePKCS11.dylib"),
+    m(
+        "Thales IDPrime",
+        Os::Windows,
+        r"C:\Windows\System32\IDPrimePKCS11.dll",
+    ),
+    m(
+        "Thales IDPrime",
+        Os::MacOs,
+        "/usr/local/lib/libIDPrimePKCS11.dylib",
+    ),
     // SafeNet eToken, SafeNet Authentication Client (SAC admin guide, "PKCS#11 library" section).
     m("SafeNet eToken", Os::Linux, "/usr/lib/libeTPkcs11.so"),
-    m("SafeNet eToken", Os::Windows, r"C:\Windows\System32\eTPKCS11.dll"),
-    m("SafeNet eToken", Os::MacOs, "/usr/local/lib/libeTPkcs11.dylib"),
+    m(
+        "SafeNet eToken",
+        Os::Windows,
+        r"C:\Windows\System32\eTPKCS11.dll",
+    ),
+    m(
+        "SafeNet eToken",
+        Os::MacOs,
+        "/usr/local/lib/libeTPkcs11.dylib",
+    ),
     // Oberthur / IDEMIA AWP (Certeurope "Class 3+" keys ship with it; Certeurope install notes:
     // "OcsCryptoki" library of the AWP middleware).
-    m("IDEMIA (Oberthur) AWP", Os::Linux, "/usr/local/AWP/lib/libOcsCryptoki.so"),
-    m("IDEMIA (Oberthur) AWP", Os::Windows, r"C:\Windows\System32\OcsCryptoki.dll"),
-    m("IDEMIA (Oberthur) AWP", Os::Windows, r"C:\Program Files\Oberthur Technologies\AWP\DLLs\OcsCryptoki.dll"),
-    m("IDEMIA (Oberthur) AWP", Os::MacOs, "/Applications/Oberthur/AWP/lib/libOcsCryptoki.dylib"),
+    m(
+        "IDEMIA (Oberthur) AWP",
+        Os::Linux,
+        "/usr/local/AWP/lib/libOcsCryptoki.so",
+    ),
+    m(
+        "IDEMIA (Oberthur) AWP",
+        Os::Windows,
+        r"C:\Windows\System32\OcsCryptoki.dll",
+    ),
+    m(
+        "IDEMIA (Oberthur) AWP",
+        Os::Windows,
+        r"C:\Program Files\Oberthur Technologies\AWP\DLLs\OcsCryptoki.dll",
+    ),
+    m(
+        "IDEMIA (Oberthur) AWP",
+        Os::MacOs,
+        "/Applications/Oberthur/AWP/lib/libOcsCryptoki.dylib",
+    ),
     // Yubico ykcs11 (Yubico PIV Tool documentation; Debian package ykcs11).
-    m("Yubico YubiKey (ykcs11)", Os::Linux, "/usr/lib/x86_64-linux-gnu/libykcs11.so"),
-    m("Yubico YubiKey (ykcs11)", Os::Linux, "/usr/lib/aarch64-linux-gnu/libykcs11.so"),
-    m("Yubico YubiKey (ykcs11)", Os::Linux, "/usr/local/lib/libykcs11.so"),
-    m("Yubico YubiKey (ykcs11)", Os::Windows, r"C:\Program Files\Yubico\Yubico PIV Tool\bin\libykcs11.dll"),
-    m("Yubico YubiKey (ykcs11)", Os::MacOs, "/usr/local/lib/libykcs11.dylib"),
+    m(
+        "Yubico YubiKey (ykcs11)",
+        Os::Linux,
+        "/usr/lib/x86_64-linux-gnu/libykcs11.so",
+    ),
+    m(
+        "Yubico YubiKey (ykcs11)",
+        Os::Linux,
+        "/usr/lib/aarch64-linux-gnu/libykcs11.so",
+    ),
+    m(
+        "Yubico YubiKey (ykcs11)",
+        Os::Linux,
+        "/usr/local/lib/libykcs11.so",
+    ),
+    m(
+        "Yubico YubiKey (ykcs11)",
+        Os::Windows,
+        r"C:\Program Files\Yubico\Yubico PIV Tool\bin\libykcs11.dll",
+    ),
+    m(
+        "Yubico YubiKey (ykcs11)",
+        Os::MacOs,
+        "/usr/local/lib/libykcs11.dylib",
+    ),
     // OpenSC (Debian package opensc-pkcs11 file list; OpenSC Windows MSI and macOS installer).
-    m("OpenSC", Os::Linux, "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"),
-    m("OpenSC", Os::Linux, "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so"),
+    m(
+        "OpenSC",
+        Os::Linux,
+        "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so",
+    ),
+    m(
+        "OpenSC",
+        Os::Linux,
+        "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so",
+    ),
     m("OpenSC", Os::Linux, "/usr/lib64/opensc-pkcs11.so"),
-    m("OpenSC", Os::Windows, r"C:\Windows\System32\opensc-pkcs11.dll"),
+    m(
+        "OpenSC",
+        Os::Windows,
+        r"C:\Windows\System32\opensc-pkcs11.dll",
+    ),
     m("OpenSC", Os::MacOs, "/Library/OpenSC/lib/opensc-pkcs11.so"),
     // SoftHSM2, the software token used for tests and the demo (Debian package softhsm2-common
     // file list; Homebrew formula softhsm; SoftHSM2 Windows installer default).
     m("SoftHSM2", Os::Linux, "/usr/lib/softhsm/libsofthsm2.so"),
-    m("SoftHSM2", Os::Linux, "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"),
-    m("SoftHSM2", Os::Linux, "/usr/local/lib/softhsm/libsofthsm2.so"),
+    m(
+        "SoftHSM2",
+        Os::Linux,
+        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    ),
+    m(
+        "SoftHSM2",
+        Os::Linux,
+        "/usr/local/lib/softhsm/libsofthsm2.so",
+    ),
     m("SoftHSM2", Os::Windows, r"C:\SoftHSM2\lib\softhsm2-x64.dll"),
-    m("SoftHSM2", Os::MacOs, "/opt/homebrew/lib/softhsm/libsofthsm2.so"),
-    m("SoftHSM2", Os::MacOs, "/usr/local/lib/softhsm/libsofthsm2.so"),
+    m(
+        "SoftHSM2",
+        Os::MacOs,
+        "/opt/homebrew/lib/softhsm/libsofthsm2.so",
+    ),
+    m(
+        "SoftHSM2",
+        Os::MacOs,
+        "/usr/local/lib/softhsm/libsofthsm2.so",
+    ),
 ];
 
 /// The operating system this binary was built for.
@@ -171,7 +251,9 @@ mod tests {
         assert!(p.ends_with("libIDPrimePKCS11.so"));
         match probe(Os::Windows, |_| false) {
             Err(Error::ModuleNotFound { searched }) => {
-                assert!(searched.iter().all(|p| p.to_string_lossy().contains(r"C:\")));
+                assert!(searched
+                    .iter()
+                    .all(|p| p.to_string_lossy().contains(r"C:\")));
             }
             other => panic!("{other:?}"),
         }
@@ -179,10 +261,18 @@ mod tests {
 
     #[test]
     fn every_vendor_has_a_row_for_every_os() {
-        for vendor in ["Thales IDPrime", "SafeNet eToken", "IDEMIA (Oberthur) AWP", "OpenSC", "SoftHSM2"] {
+        for vendor in [
+            "Thales IDPrime",
+            "SafeNet eToken",
+            "IDEMIA (Oberthur) AWP",
+            "OpenSC",
+            "SoftHSM2",
+        ] {
             for os in [Os::Linux, Os::MacOs, Os::Windows] {
                 assert!(
-                    KNOWN_MODULES.iter().any(|k| k.vendor == vendor && k.os == os),
+                    KNOWN_MODULES
+                        .iter()
+                        .any(|k| k.vendor == vendor && k.os == os),
                     "{vendor} {os:?}"
                 );
             }

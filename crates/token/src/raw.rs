@@ -13,7 +13,7 @@ use std::path::Path;
 
 use cryptoki::context::Function;
 use cryptoki::error::Rv;
-use cryptoki_sys::{CK_RV, CK_SESSION_HANDLE, CK_ULONG, CKR_BUFFER_TOO_SMALL, CKR_OK};
+use cryptoki_sys::{CKR_BUFFER_TOO_SMALL, CKR_OK, CK_RV, CK_SESSION_HANDLE, CK_ULONG};
 
 /// A second handle on the loaded module, used only for `C_Sign`.
 pub(crate) struct RawModule(cryptoki_sys::Pkcs11);

@@ -1,9 +1,9 @@
 //! A private key on the token, usable through the RustCrypto `signature` traits.
 
-use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
-use cryptoki::mechanism::{Mechanism, MechanismType};
 use const_oid::db::rfc5912;
 use const_oid::ObjectIdentifier;
+use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
+use cryptoki::mechanism::{Mechanism, MechanismType};
 use der::asn1::UintRef;
 use der::{Decode, Encode, Sequence};
 use serde::Serialize;
@@ -66,16 +66,16 @@ impl HashAlg {
     fn digest_info_prefix(self) -> &'static [u8] {
         match self {
             HashAlg::Sha256 => &[
-                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
-                0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x01, 0x05, 0x00, 0x04, 0x20,
             ],
             HashAlg::Sha384 => &[
-                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
-                0x02, 0x02, 0x05, 0x00, 0x04, 0x30,
+                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x02, 0x05, 0x00, 0x04, 0x30,
             ],
             HashAlg::Sha512 => &[
-                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
-                0x02, 0x03, 0x05, 0x00, 0x04, 0x40,
+                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x03, 0x05, 0x00, 0x04, 0x40,
             ],
         }
     }
@@ -145,9 +145,15 @@ impl SignatureAlgorithm {
                 .as_ref()
                 .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
             return match curve {
-                Some(c) if c == rfc5912::SECP_256_R_1 => Ok(SignatureAlgorithm::Ecdsa(HashAlg::Sha256)),
-                Some(c) if c == rfc5912::SECP_384_R_1 => Ok(SignatureAlgorithm::Ecdsa(HashAlg::Sha384)),
-                Some(c) if c == rfc5912::SECP_521_R_1 => Ok(SignatureAlgorithm::Ecdsa(HashAlg::Sha512)),
+                Some(c) if c == rfc5912::SECP_256_R_1 => {
+                    Ok(SignatureAlgorithm::Ecdsa(HashAlg::Sha256))
+                }
+                Some(c) if c == rfc5912::SECP_384_R_1 => {
+                    Ok(SignatureAlgorithm::Ecdsa(HashAlg::Sha384))
+                }
+                Some(c) if c == rfc5912::SECP_521_R_1 => {
+                    Ok(SignatureAlgorithm::Ecdsa(HashAlg::Sha512))
+                }
                 other => Err(Error::Unsupported {
                     detail: format!("elliptic curve {other:?}"),
                 }),
@@ -322,11 +328,10 @@ impl TokenKey {
             .map_err(|e| Error::BadCertificate {
                 detail: e.to_string(),
             })?;
-        let spki = SubjectPublicKeyInfoOwned::from_der(&spki_der).map_err(|e| {
-            Error::BadCertificate {
+        let spki =
+            SubjectPublicKeyInfoOwned::from_der(&spki_der).map_err(|e| Error::BadCertificate {
                 detail: e.to_string(),
-            }
-        })?;
+            })?;
         let algorithm = match algorithm {
             Some(a) => a,
             None => SignatureAlgorithm::default_for(&spki)?,
@@ -403,7 +408,8 @@ impl signature::Signer<TokenSignature> for TokenKey {
     /// Blocking (see [`TokenKey::sign_blocking`]). The token error is kept as the source of the
     /// `signature::Error`, so callers can recover it with `downcast_ref::<sceau_token::Error>()`.
     fn try_sign(&self, msg: &[u8]) -> std::result::Result<TokenSignature, signature::Error> {
-        self.sign_blocking(msg).map_err(signature::Error::from_source)
+        self.sign_blocking(msg)
+            .map_err(signature::Error::from_source)
     }
 }
 

@@ -119,7 +119,9 @@ pub struct Tokens {
 
 impl std::fmt::Debug for Tokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tokens").field("module", &self.module).finish()
+        f.debug_struct("Tokens")
+            .field("module", &self.module)
+            .finish()
     }
 }
 
@@ -361,7 +363,11 @@ impl Engine {
         for h in handles {
             let attrs = session.get_attributes(
                 h,
-                &[AttributeType::Id, AttributeType::Label, AttributeType::Value],
+                &[
+                    AttributeType::Id,
+                    AttributeType::Label,
+                    AttributeType::Value,
+                ],
             )?;
             let (mut id, mut label, mut value) = (Vec::new(), String::new(), Vec::new());
             for a in attrs {
