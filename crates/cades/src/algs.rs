@@ -190,3 +190,39 @@ fn rsa_key(spki: &SubjectPublicKeyInfoOwned) -> Result<RsaPublicKey, SigError> {
     let der = spki.to_der().map_err(|_| SigError::Invalid)?;
     RsaPublicKey::from_public_key_der(&der).map_err(|_| SigError::Invalid)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use spki::DynSignatureAlgorithmIdentifier;
+
+    #[test]
+    fn pss_parameters_give_hash_and_salt() {
+        let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
+        let signer = rsa::pss::SigningKey::<Sha384>::new(key);
+        let alg = signer.signature_algorithm_identifier().unwrap();
+        assert_eq!(
+            scheme(&alg, None).unwrap(),
+            Scheme::Pss {
+                hash: DigestAlgorithm::Sha384,
+                salt_len: 48
+            }
+        );
+        assert_eq!(implied_digest(&alg), Some(DigestAlgorithm::Sha384));
+        assert_eq!(algorithm_name(&alg, None), "RSA-PSS SHA-384");
+    }
+
+    #[test]
+    fn plain_rsa_encryption_needs_the_signer_info_digest() {
+        let alg = AlgorithmIdentifierOwned {
+            oid: RSA_ENCRYPTION,
+            parameters: None,
+        };
+        assert!(matches!(scheme(&alg, None), Err(SigError::Unsupported(_))));
+        assert_eq!(
+            scheme(&alg, Some(DigestAlgorithm::Sha512)).unwrap(),
+            Scheme::Pkcs1(DigestAlgorithm::Sha512)
+        );
+    }
+}

@@ -88,3 +88,29 @@ impl SigningCertificateV2 {
         Self::from_der(&value.to_der()?)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use sceau_testsupport::pki::{KeySpec, TestCa};
+
+    #[test]
+    fn encodes_without_the_default_hash_and_matches_only_its_certificate() {
+        let ca = TestCa::new("AC", KeySpec::EcP256).unwrap();
+        let cert = ca.identity.certificate().unwrap();
+        let other = TestCa::new("AC", KeySpec::EcP256)
+            .unwrap()
+            .identity
+            .certificate()
+            .unwrap();
+        let attr = SigningCertificateV2::for_certificate(&cert).unwrap();
+        let der = attr.to_der().unwrap();
+        let decoded = SigningCertificateV2::from_der(&der).unwrap();
+        assert_eq!(decoded, attr);
+        // DER: the DEFAULT SHA-256 AlgorithmIdentifier must not be encoded.
+        assert!(decoded.certs[0].hash_algorithm.is_none());
+        assert_eq!(decoded.matches(&cert), Some(true));
+        assert_eq!(decoded.matches(&other), Some(false));
+    }
+}

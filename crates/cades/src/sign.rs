@@ -199,3 +199,20 @@ fn der_time(t: DateTime<Utc>) -> Result<Time, Error> {
         Time::GeneralTime(GeneralizedTime::from_date_time(dt))
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn signing_time_uses_utctime_until_2049_then_generalizedtime() {
+        let t = Utc.with_ymd_and_hms(2049, 12, 31, 23, 59, 59).unwrap();
+        assert!(matches!(der_time(t).unwrap(), Time::UtcTime(_)));
+        let t = Utc.with_ymd_and_hms(2050, 1, 1, 0, 0, 0).unwrap();
+        assert!(matches!(der_time(t).unwrap(), Time::GeneralTime(_)));
+        let t = Utc.with_ymd_and_hms(1969, 1, 1, 0, 0, 0).unwrap();
+        assert!(der_time(t).is_err());
+    }
+}
