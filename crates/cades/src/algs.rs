@@ -183,12 +183,15 @@ fn rsa_key(spki: &SubjectPublicKeyInfoOwned) -> Result<RsaPublicKey, SigError> {
     // An id-RSASSA-PSS key carries the same RSAPublicKey; the rsa crate only reads
     // rsaEncryption SPKIs, so read the inner key directly.
     use rsa::pkcs1::DecodeRsaPublicKey;
+    // A key we cannot load (e.g. larger than the rsa crate's 4096-bit limit) says nothing
+    // about the signature: report it as unsupported, not as a bad signature.
+    let unreadable = |e: String| SigError::Unsupported(format!("RSA public key: {e}"));
     if spki.algorithm.oid == ID_RSASSA_PSS {
         return RsaPublicKey::from_pkcs1_der(spki.subject_public_key.raw_bytes())
-            .map_err(|_| SigError::Invalid);
+            .map_err(|e| unreadable(e.to_string()));
     }
-    let der = spki.to_der().map_err(|_| SigError::Invalid)?;
-    RsaPublicKey::from_public_key_der(&der).map_err(|_| SigError::Invalid)
+    let der = spki.to_der().map_err(|e| unreadable(e.to_string()))?;
+    RsaPublicKey::from_public_key_der(&der).map_err(|e| unreadable(e.to_string()))
 }
 
 #[cfg(test)]

@@ -68,6 +68,11 @@ fn roundtrip(alg: Alg, rsa_bits: usize) {
     assert_eq!(signer.role, KeyRole::NonRepudiation);
     assert!(signer.issuer.contains("AC commissaires de justice"));
 
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["validation_time_source"], "signing_time_attribute");
+    assert_eq!(json["signer"]["role"], "non_repudiation");
+    assert_eq!(json["failures"], serde_json::json!([]));
+
     // The streaming variant agrees.
     let streamed = verify_detached_reader(&content[..], &p7s, &pki.anchors(), Utc::now()).unwrap();
     assert!(streamed.is_valid());
