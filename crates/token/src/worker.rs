@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin as StdPin;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
@@ -113,8 +113,25 @@ type Job = Box<dyn FnOnce(&mut Engine) + Send>;
 /// handle is dropped.
 #[derive(Clone)]
 pub struct Tokens {
-    tx: mpsc::Sender<Job>,
+    inner: Arc<Inner>,
     module: PathBuf,
+}
+
+/// The worker's channel and thread. Dropping the last handle closes the channel and *waits* for
+/// the worker to finalise the module: a process that exited while the worker was still inside
+/// `C_Finalize` would run the module's static destructors concurrently and crash.
+struct Inner {
+    tx: Option<mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for Tokens {
@@ -142,7 +159,7 @@ impl Tokens {
         let (tx, rx) = mpsc::channel::<Job>();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<()>>();
         let path = module.to_path_buf();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sceau-token".into())
             .spawn(move || match Engine::start(&path) {
                 Ok(mut engine) => {
@@ -157,10 +174,16 @@ impl Tokens {
                 }
             })
             .map_err(|_| Error::WorkerGone)?;
-        ready_rx.recv().unwrap_or(Err(Error::WorkerGone))?;
+        if let Err(e) = ready_rx.recv().unwrap_or(Err(Error::WorkerGone)) {
+            let _ = thread.join();
+            return Err(e);
+        }
         tracing::debug!(module = %module.display(), "PKCS#11 module loaded");
         Ok(Tokens {
-            tx,
+            inner: Arc::new(Inner {
+                tx: Some(tx),
+                thread: Some(thread),
+            }),
             module: module.to_path_buf(),
         })
     }
@@ -179,7 +202,9 @@ impl Tokens {
             let _ = tx.send(f(engine));
         });
         // If the worker is gone the job (and its sender) is dropped: the call yields WorkerGone.
-        let _ = self.tx.send(job);
+        if let Some(tx) = &self.inner.tx {
+            let _ = tx.send(job);
+        }
         Call(rx)
     }
 

@@ -1,6 +1,7 @@
 //! The token crate against a real PKCS#11 module (SoftHSM2), one isolated installation per test.
 //! Run them with nextest (one process per test) or `--test-threads=1`: SoftHSM reads its
 //! configuration from the process environment.
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 use anyhow::Result;
 use der::{Decode, Encode};
