@@ -189,7 +189,9 @@ impl Failure {
                 subject, not_after, ..
             } => format!(
                 "Le certificat « {subject} » avait expiré le {} au moment de la signature.",
-                not_after.format("%d/%m/%Y")
+                not_after
+                    .with_timezone(&chrono_tz::Europe::Paris)
+                    .format("%d/%m/%Y")
             ),
             Failure::CertificateNotYetValid {
                 subject,
@@ -198,7 +200,9 @@ impl Failure {
             } => format!(
                 "Le certificat « {subject} » n'était pas encore valide au moment de la \
                  signature (valide à partir du {}).",
-                not_before.format("%d/%m/%Y")
+                not_before
+                    .with_timezone(&chrono_tz::Europe::Paris)
+                    .format("%d/%m/%Y")
             ),
             Failure::CertificateNotForSigning { subject } => {
                 format!("Le certificat « {subject} » n'est pas un certificat de signature.")

@@ -129,7 +129,9 @@ impl Out {
     }
 }
 
-/// Date and time as a clerk reads them (UTC is stated: no time-zone database here yet).
+/// Date and time as a clerk reads them: Europe/Paris, `dd/mm/yyyy hh:mm:ss`.
 pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%d/%m/%Y %H:%M:%S UTC").to_string()
+    t.with_timezone(&chrono_tz::Europe::Paris)
+        .format("%d/%m/%Y %H:%M:%S")
+        .to_string()
 }

@@ -197,10 +197,11 @@ impl Error {
     }
 }
 
-/// A date as a clerk reads it: Europe/Paris would need a time-zone database; certificate
-/// validity is given to the day, so the UTC date is shown.
+/// A date as a clerk reads it, in Europe/Paris.
 fn paris(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%d/%m/%Y").to_string()
+    t.with_timezone(&chrono_tz::Europe::Paris)
+        .format("%d/%m/%Y")
+        .to_string()
 }
 
 impl From<cryptoki::error::Error> for Error {
