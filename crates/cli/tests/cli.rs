@@ -500,3 +500,48 @@ fn timestamped_signature_through_the_cli() -> Result<()> {
     assert!(!out2.join("acte.pdf.p7s").exists());
     Ok(())
 }
+
+#[test]
+fn module_from_environment_then_configuration_file() -> Result<()> {
+    let fx = Fixture::new(KeySpec::EcP256)?;
+    let bin = env!("CARGO_BIN_EXE_sceau");
+    let module = softhsm::module_path()?;
+    // From SCEAU_PKCS11_MODULE.
+    let o = fx
+        .hsm
+        .command(bin)
+        .env("XDG_CONFIG_HOME", fx.dir.path())
+        .env("SCEAU_PKCS11_MODULE", &module)
+        .args(["--json", "token", "list"])
+        .output()?;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o)["module_source"], "environment");
+    // From the configuration file (default location under XDG_CONFIG_HOME).
+    let conf_dir = fx.dir.path().join("sceau");
+    std::fs::create_dir_all(&conf_dir)?;
+    std::fs::write(
+        conf_dir.join("config.toml"),
+        format!("pkcs11_module = {:?}\ntoken = \"Etude 9991\"\n", module),
+    )?;
+    let o = fx
+        .hsm
+        .command(bin)
+        .env("XDG_CONFIG_HOME", fx.dir.path())
+        .env_remove("SCEAU_PKCS11_MODULE")
+        .args(["--json", "token", "list"])
+        .output()?;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o)["module_source"], "config");
+    // A broken configuration file is a clear input error.
+    std::fs::write(conf_dir.join("config.toml"), "pkcs11_modul = 3\n")?;
+    let o = fx
+        .hsm
+        .command(bin)
+        .env("XDG_CONFIG_HOME", fx.dir.path())
+        .env_remove("SCEAU_PKCS11_MODULE")
+        .args(["--json", "token", "list"])
+        .output()?;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(json(&o)["error"]["code"], "config.invalid");
+    Ok(())
+}
