@@ -287,16 +287,16 @@ mod tests {
     fn one_changed_byte_anywhere_breaks_the_chain_there() {
         let j = journal(20);
         // Flip one byte of every string field of entry 7 in turn, and one digest byte.
-        let mutations: Vec<Box<dyn Fn(&mut EvidenceRecord)>> = vec![
-            Box::new(|r| r.id.push('x')),
-            Box::new(|r| r.sender = "9992".into()),
-            Box::new(|r| r.recipient = "BANQUE TESU".into()),
-            Box::new(|r| r.deposit_id = "dep-2".into()),
-            Box::new(|r| r.digests[0].1[31] ^= 1),
-            Box::new(|r| r.digests[0].0 = "acte-7.pdg".into()),
-            Box::new(|r| r.at += chrono::Duration::nanoseconds(1)),
-            Box::new(|r| r.reason = Some("motif".into())),
-            Box::new(|r| r.event = EvidenceEvent::ReturnDeposited),
+        let mutations: Vec<fn(&mut EvidenceRecord)> = vec![
+            |r| r.id.push('x'),
+            |r| r.sender = "9992".into(),
+            |r| r.recipient = "BANQUE TESU".into(),
+            |r| r.deposit_id = "dep-2".into(),
+            |r| r.digests[0].1[31] ^= 1,
+            |r| r.digests[0].0 = "acte-7.pdg".into(),
+            |r| r.at += chrono::Duration::nanoseconds(1),
+            |r| r.reason = Some("motif".into()),
+            |r| r.event = EvidenceEvent::ReturnDeposited,
         ];
         for m in &mutations {
             let mut bad = j.clone();
