@@ -46,6 +46,18 @@ pub struct Office {
     pub name: String,
 }
 
+/// The office as recorded in a deposit attestation: number, name and the certificate bound to its
+/// space that authenticated the deposit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepositOffice {
+    /// Office number, e.g. `9991`.
+    pub number: String,
+    /// Office name.
+    pub name: String,
+    /// The certificate (serial, holder, issuer).
+    pub certificate: CertificateInfo,
+}
+
 /// A party to the act: the recipient or the requérant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Party {
@@ -93,10 +105,8 @@ pub struct ConsentSnapshot {
 pub struct DepositAttestation {
     /// Deposit id (vault).
     pub deposit_id: String,
-    /// The office.
-    pub office: Office,
-    /// The office's certificate bound to its space.
-    pub certificate: CertificateInfo,
+    /// The office and the certificate it deposited with.
+    pub office: DepositOffice,
     /// The recipient.
     pub recipient: Party,
     /// Nature of the act.
@@ -168,9 +178,9 @@ impl DepositAttestation {
         w.leaf("numero", &[], &self.office.number);
         w.leaf("nom", &[], &self.office.name);
         w.open("certificat", &[]);
-        w.leaf("numeroSerie", &[], &self.certificate.serial);
-        w.leaf("titulaire", &[], &self.certificate.holder);
-        w.leaf("emetteur", &[], &self.certificate.issuer);
+        w.leaf("numeroSerie", &[], &self.office.certificate.serial);
+        w.leaf("titulaire", &[], &self.office.certificate.holder);
+        w.leaf("emetteur", &[], &self.office.certificate.issuer);
         w.close("certificat");
         w.close("etude");
         write_party(&mut w, "destinataire", &self.recipient);
@@ -291,14 +301,14 @@ mod tests {
     fn attestation() -> DepositAttestation {
         DepositAttestation {
             deposit_id: "dep-2013-0917-0001".into(),
-            office: Office {
+            office: DepositOffice {
                 number: "9991".into(),
                 name: "Étude XXXTEST".into(),
-            },
-            certificate: CertificateInfo {
-                serial: "281808".into(),
-                holder: "XXXTEST JEREMY".into(),
-                issuer: "AC Certeurope Classe 3Plus v2".into(),
+                certificate: CertificateInfo {
+                    serial: "281808".into(),
+                    holder: "XXXTEST JEREMY".into(),
+                    issuer: "AC Certeurope Classe 3Plus v2".into(),
+                },
             },
             recipient: bank(),
             nature: NatureRef {
