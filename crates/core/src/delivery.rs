@@ -397,6 +397,14 @@ mod tests {
             while sent < paris(2027, 1, 1, 0, 0) {
                 let dl = deadline(sent, rule);
                 assert!(dl > sent);
+                if rule == SameCalendarDay {
+                    let local = dl.with_timezone(&PARIS);
+                    assert_eq!(local.time(), NaiveTime::MIN, "midnight");
+                    assert_eq!(
+                        local.date_naive().pred_opt(),
+                        Some(sent.with_timezone(&PARIS).date_naive())
+                    );
+                }
                 let l = letter_date(sent, rule, &CAL);
                 assert!(CAL.is_working_day(l));
                 assert!(
