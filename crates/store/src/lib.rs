@@ -98,6 +98,9 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
         };
         let mut conn = Connection::open_with_flags(path, flags)?;
+        // SQLCipher would print its own decryption errors on stderr; we report them as
+        // `WrongKey`, through the application's logging.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         conn.pragma_update(None, "key", key.pragma_value().as_str())?;
         drop(key);
         // The first read decides: SQLCipher accepts any key and fails here if it is wrong.
