@@ -5,9 +5,11 @@
 //! handshake, while the token answers on its own worker thread. On a multi-threaded runtime the
 //! wait happens inside [`tokio::task::block_in_place`], which hands this worker's other tasks to
 //! another thread, so a slow token (a PIN pad, a smart card at 9600 baud) does not starve the
-//! runtime. On a current-thread runtime (where `block_in_place` would panic) or outside tokio we
-//! wait plainly: the token worker is a separate OS thread, so this cannot deadlock; it only
-//! pauses that runtime for the signature (~tens of ms), once per handshake.
+//! runtime. On a current-thread runtime (where `block_in_place` would panic, and so would a
+//! blocking receive on the token's channel) the wait happens on a scoped helper thread joined
+//! plainly: the token worker is a separate OS thread, so this cannot deadlock; it only pauses
+//! that runtime for the signature (~tens of ms), once per handshake. Outside tokio we wait
+//! directly.
 
 use std::sync::{Arc, Mutex};
 
@@ -190,7 +192,15 @@ impl Signer for TokenTlsSigner {
             Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
                 tokio::task::block_in_place(run)
             }
-            _ => run(),
+            // Tokio forbids blocking on its channels from a runtime thread; wait from a scoped
+            // thread instead (joining it is a plain OS wait).
+            Ok(_) => std::thread::scope(|scope| {
+                scope
+                    .spawn(run)
+                    .join()
+                    .unwrap_or(Err(sceau_token::Error::WorkerGone))
+            }),
+            Err(_) => run(),
         };
         match result {
             Ok(sig) => Ok(sig.as_bytes().to_vec()),
