@@ -30,7 +30,8 @@ pub use key::{DbKey, InsecureFileKeyStoreForTests, KeyStore, OsKeyStore, KEYRING
 pub use outbox::{OutboxItem, OutboxState};
 pub use schema::LATEST_VERSION;
 pub use services::{
-    Document, HistoryLine, NewDocument, NewService, SearchCriteria, Service, ServiceId, Source,
+    Batch, Document, HistoryLine, NewDocument, NewService, SearchCriteria, Service, ServiceId,
+    Source,
 };
 
 /// Rows per page on the dashboard and in search results (the manual's page size).

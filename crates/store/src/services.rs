@@ -169,6 +169,9 @@ pub struct SearchCriteria {
     pub source: Option<Source>,
 }
 
+/// Above this many matches a prefix criterion is "broad" (see [`Store::search`]).
+const BROAD: i64 = 2000;
+
 const SERVICE_COLUMNS: &str = "s.id, s.reference, s.recipient_id, s.recipient_name, s.nature, \
      s.source, s.state, s.created_at, s.served_at, s.updated_at, s.vault_deposit_id";
 
@@ -199,25 +202,22 @@ fn finish_service((mut s, source, state): (Service, String, Option<String>)) -> 
 }
 
 pub(crate) fn add_history_tx(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: ServiceId,
     at: DateTime<Utc>,
     message: &str,
 ) -> Result<()> {
-    tx.execute(
-        "INSERT INTO history (service_id, at, message) VALUES (?1, ?2, ?3)",
-        params![id.0, at.timestamp_millis(), message],
-    )?;
+    tx.prepare_cached("INSERT INTO history (service_id, at, message) VALUES (?1, ?2, ?3)")?
+        .execute(params![id.0, at.timestamp_millis(), message])?;
     Ok(())
 }
 
 pub(crate) fn service_tx(tx: &Connection, id: ServiceId) -> Result<Service> {
     let row = tx
-        .query_row(
-            &format!("SELECT {SERVICE_COLUMNS} FROM services s WHERE s.id = ?1"),
-            [id.0],
-            service_from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {SERVICE_COLUMNS} FROM services s WHERE s.id = ?1"
+        ))?
+        .query_row([id.0], service_from_row)
         .optional()?
         .ok_or(Error::NotFound {
             what: "service",
@@ -228,7 +228,7 @@ pub(crate) fn service_tx(tx: &Connection, id: ServiceId) -> Result<Service> {
 
 /// Records the vault's acceptance of a deposit in the open transaction.
 pub(crate) fn mark_deposited_tx(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: ServiceId,
     deposit_id: &str,
     served_at: DateTime<Utc>,
@@ -237,16 +237,16 @@ pub(crate) fn mark_deposited_tx(
     if s.vault_deposit_id.as_deref() == Some(deposit_id) {
         return Ok(()); // Already recorded (a replayed acknowledgement).
     }
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE services SET state = 'awaiting_consultation', served_at = ?2, updated_at = ?3,
              vault_deposit_id = ?4 WHERE id = ?1",
-        params![
-            id.0,
-            served_at.timestamp_millis(),
-            crate::now_ms(),
-            deposit_id
-        ],
-    )?;
+    )?
+    .execute(params![
+        id.0,
+        served_at.timestamp_millis(),
+        crate::now_ms(),
+        deposit_id
+    ])?;
     let file = first_document_name(tx, id)?;
     insert_notification(
         tx,
@@ -267,11 +267,8 @@ pub(crate) fn mark_deposited_tx(
 
 fn first_document_name(tx: &Connection, id: ServiceId) -> Result<Option<String>> {
     Ok(tx
-        .query_row(
-            "SELECT name FROM documents WHERE service_id = ?1 ORDER BY id LIMIT 1",
-            [id.0],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT name FROM documents WHERE service_id = ?1 ORDER BY id LIMIT 1")?
+        .query_row([id.0], |r| r.get(0))
         .optional()?)
 }
 
@@ -383,42 +380,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
-        let s = service_tx(&tx, id)?;
-        if s.state == Some(state) {
-            return Ok(());
-        }
-        tx.execute(
-            "UPDATE services SET state = ?2, updated_at = ?3 WHERE id = ?1",
-            params![id.0, state_code(state), crate::now_ms()],
-        )?;
-        tx.execute(
-            "DELETE FROM notifications WHERE service_id = ?1 AND category = 'awaiting_consultation'",
-            [id.0],
-        )?;
-        let (event, history) = match state {
-            DeliveryState::AwaitingConsultation => (
-                "En attente de consultation",
-                "Acte en attente de consultation",
-            ),
-            DeliveryState::InPerson => (
-                "Remis à personne",
-                "Acte remis à personne (consulté par le destinataire)",
-            ),
-            DeliveryState::AtHome => (
-                "Remis à domicile",
-                "Acte remis à domicile (non consulté dans le délai) : lettre simple à envoyer",
-            ),
-        };
-        let file = first_document_name(&tx, id)?;
-        insert_notification(
-            &tx,
-            id,
-            NotificationCategory::of_state(state),
-            at,
-            event,
-            file.as_deref(),
-        )?;
-        add_history_tx(&tx, id, at, history)?;
+        set_delivery_state_tx(&tx, id, state, at)?;
         tx.commit()?;
         Ok(())
     }
@@ -426,18 +388,21 @@ impl Store {
     /// Records a return of the act (the recipient's answer) deposited at `at` as `file`.
     pub fn record_return(&mut self, id: ServiceId, at: DateTime<Utc>, file: &str) -> Result<()> {
         let tx = self.conn.transaction()?;
-        service_tx(&tx, id)?;
-        insert_notification(
-            &tx,
-            id,
-            NotificationCategory::ReturnAwaitingConsultation,
-            at,
-            "Retour d'acte déposé",
-            Some(file),
-        )?;
-        add_history_tx(&tx, id, at, &format!("Retour d'acte déposé : {file}"))?;
+        record_return_tx(&tx, id, at, file)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Runs `f` on a [`Batch`]: many changes in one transaction (an EDI import, a sync of the
+    /// event feed), committed if `f` succeeds, rolled back otherwise.
+    pub fn batch<R>(&mut self, f: impl FnOnce(&mut Batch<'_>) -> Result<R>) -> Result<R> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut batch = Batch { tx };
+        let out = f(&mut batch)?;
+        batch.tx.commit()?;
+        Ok(out)
     }
 
     /// One page of services matching `criteria`, most recent time of service first (services
@@ -475,33 +440,53 @@ impl Store {
         if let Some(rid) = &criteria.recipient_id {
             arg(&mut sql, " AND s.recipient_id = ?", Box::new(rid.clone()));
         }
+        // Prefix criteria: a selective prefix is best served by its own index (then a sort of
+        // at most BROAD rows); a broad one ("banque") would sort hundreds of thousands of rows,
+        // so it is written `+column` to keep SQLite off its index and walk the date order
+        // instead, where matches are dense enough to fill a page quickly.
         for (column, value) in [
-            ("s.reference_norm", &criteria.reference),
-            ("s.recipient_norm", &criteria.recipient),
+            ("reference_norm", &criteria.reference),
+            ("recipient_norm", &criteria.recipient),
         ] {
             if let Some(v) = value {
                 let p = normalize(v);
+                let end = prefix_end(&p);
+                let plus = if self.prefix_is_broad("services", column, &p, &end)? {
+                    "+"
+                } else {
+                    ""
+                };
                 arg(
                     &mut sql,
-                    &format!(" AND {column} >= ?"),
-                    Box::new(p.clone()),
+                    &format!(" AND {plus}s.{column} >= ?"),
+                    Box::new(p),
                 );
                 arg(
                     &mut sql,
-                    &format!(" AND {column} < ?"),
-                    Box::new(prefix_end(&p)),
+                    &format!(" AND {plus}s.{column} < ?"),
+                    Box::new(end),
                 );
             }
         }
         if let Some(name) = &criteria.document_name {
             let p = normalize(name);
             let end = prefix_end(&p);
-            arg(
-                &mut sql,
-                " AND s.id IN (SELECT service_id FROM documents WHERE name_norm >= ?",
-                Box::new(p),
-            );
-            arg(&mut sql, " AND name_norm < ?)", Box::new(end));
+            if self.prefix_is_broad("documents", "name_norm", &p, &end)? {
+                arg(
+                    &mut sql,
+                    " AND EXISTS (SELECT 1 FROM documents d WHERE d.service_id = s.id
+                         AND +d.name_norm >= ?",
+                    Box::new(p),
+                );
+                arg(&mut sql, " AND +d.name_norm < ?)", Box::new(end));
+            } else {
+                arg(
+                    &mut sql,
+                    " AND s.id IN (SELECT service_id FROM documents WHERE name_norm >= ?",
+                    Box::new(p),
+                );
+                arg(&mut sql, " AND name_norm < ?)", Box::new(end));
+            }
         }
         sql.push_str(" ORDER BY s.served_at DESC, s.id DESC LIMIT ? OFFSET ?");
         let n = args.len();
@@ -525,6 +510,19 @@ impl Store {
         })
     }
 
+    /// Whether more than [`BROAD`] rows of `table` have `column` in the prefix range (an index
+    /// walk that stops at the threshold: about a millisecond).
+    fn prefix_is_broad(&self, table: &str, column: &str, p: &str, end: &str) -> Result<bool> {
+        let n: i64 = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} >= ?1 AND {column} < ?2
+                 LIMIT {BROAD})"
+            ))?
+            .query_row(params![p, end], |r| r.get(0))?;
+        Ok(n >= BROAD)
+    }
+
     /// The query plan of a search (for the benchmark and for tuning indexes).
     #[doc(hidden)]
     pub fn explain(&self, sql: &str) -> Result<Vec<String>> {
@@ -546,7 +544,7 @@ impl Store {
     }
 }
 
-pub(crate) fn insert_service_tx(tx: &Transaction<'_>, new: &NewService) -> Result<ServiceId> {
+pub(crate) fn insert_service_tx(tx: &Connection, new: &NewService) -> Result<ServiceId> {
     let now = crate::now_ms();
     tx.prepare_cached(
         "INSERT INTO services (reference, reference_norm, recipient_id, recipient_name,
@@ -584,4 +582,115 @@ pub(crate) fn insert_service_tx(tx: &Transaction<'_>, new: &NewService) -> Resul
     }
     add_history_tx(tx, id, new.created_at, "Acte préparé (converti et signé)")?;
     Ok(id)
+}
+
+pub(crate) fn set_delivery_state_tx(
+    tx: &Connection,
+    id: ServiceId,
+    state: DeliveryState,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let s = service_tx(tx, id)?;
+    if s.state == Some(state) {
+        return Ok(());
+    }
+    tx.prepare_cached("UPDATE services SET state = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id.0, state_code(state), crate::now_ms()])?;
+    tx.prepare_cached(
+        "DELETE FROM notifications WHERE service_id = ?1 AND category = 'awaiting_consultation'",
+    )?
+    .execute([id.0])?;
+    let (event, history) = match state {
+        DeliveryState::AwaitingConsultation => (
+            "En attente de consultation",
+            "Acte en attente de consultation",
+        ),
+        DeliveryState::InPerson => (
+            "Remis à personne",
+            "Acte remis à personne (consulté par le destinataire)",
+        ),
+        DeliveryState::AtHome => (
+            "Remis à domicile",
+            "Acte remis à domicile (non consulté dans le délai) : lettre simple à envoyer",
+        ),
+    };
+    let file = first_document_name(tx, id)?;
+    insert_notification(
+        tx,
+        id,
+        NotificationCategory::of_state(state),
+        at,
+        event,
+        file.as_deref(),
+    )?;
+    add_history_tx(tx, id, at, history)
+}
+
+pub(crate) fn record_return_tx(
+    tx: &Connection,
+    id: ServiceId,
+    at: DateTime<Utc>,
+    file: &str,
+) -> Result<()> {
+    service_tx(tx, id)?;
+    insert_notification(
+        tx,
+        id,
+        NotificationCategory::ReturnAwaitingConsultation,
+        at,
+        "Retour d'acte déposé",
+        Some(file),
+    )?;
+    add_history_tx(tx, id, at, &format!("Retour d'acte déposé : {file}"))
+}
+
+/// Several changes in one transaction (see [`Store::batch`]).
+pub struct Batch<'a> {
+    tx: Transaction<'a>,
+}
+
+impl Batch<'_> {
+    /// As [`Store::insert_service`].
+    pub fn insert_service(&mut self, new: &NewService) -> Result<ServiceId> {
+        insert_service_tx(&self.tx, new)
+    }
+
+    /// As [`Store::mark_deposited`].
+    pub fn mark_deposited(
+        &mut self,
+        id: ServiceId,
+        deposit_id: &str,
+        served_at: DateTime<Utc>,
+    ) -> Result<()> {
+        mark_deposited_tx(&self.tx, id, deposit_id, served_at)
+    }
+
+    /// As [`Store::set_delivery_state`].
+    pub fn set_delivery_state(
+        &mut self,
+        id: ServiceId,
+        state: DeliveryState,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        set_delivery_state_tx(&self.tx, id, state, at)
+    }
+
+    /// As [`Store::record_return`].
+    pub fn record_return(&mut self, id: ServiceId, at: DateTime<Utc>, file: &str) -> Result<()> {
+        record_return_tx(&self.tx, id, at, file)
+    }
+
+    /// As [`Store::add_history`].
+    pub fn add_history(&mut self, id: ServiceId, at: DateTime<Utc>, message: &str) -> Result<()> {
+        add_history_tx(&self.tx, id, at, message)
+    }
+
+    /// Marks seen every unseen notification older than `before` (e.g. after an import of past
+    /// services); returns how many.
+    pub fn mark_seen_before(&mut self, before: DateTime<Utc>) -> Result<usize> {
+        Ok(self.tx.execute(
+            "UPDATE notifications SET seen = 1 WHERE seen = 0 AND at < ?1",
+            [before.timestamp_millis()],
+        )?)
+    }
 }

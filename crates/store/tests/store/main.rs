@@ -711,3 +711,79 @@ fn os_credential_store_keeps_the_key_in_kernel_keyutils() {
         "store.key_missing"
     );
 }
+
+#[test]
+fn broad_prefixes_walk_the_date_order_and_give_the_same_answers() {
+    let f = Fixture::new();
+    let mut s = f.open();
+    // 2,100 services for one recipient prefix: above the "broad" threshold of the search.
+    s.batch(|b| {
+        for i in 0..2100u32 {
+            let name = if i % 3 == 0 {
+                "BANQUE NORD"
+            } else {
+                "BANQUE SUD"
+            };
+            let id = b.insert_service(&service(&format!("BR-{i:05}"), name, "SA", Source::Edi))?;
+            b.mark_deposited(
+                id,
+                &format!("dep-{i}"),
+                t(1, 0) + Duration::minutes(i.into()),
+            )?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let page = |c: SearchCriteria, n: usize| -> Vec<String> {
+        s.search(&c, n)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|x| x.reference)
+            .collect()
+    };
+    // Broad recipient prefix: the most recent ten, then the next ten.
+    let c = SearchCriteria {
+        recipient: Some("banque".into()),
+        ..Default::default()
+    };
+    let expect: Vec<String> = (2090..2100).rev().map(|i| format!("BR-{i:05}")).collect();
+    assert_eq!(page(c.clone(), 0), expect);
+    let expect: Vec<String> = (2080..2090).rev().map(|i| format!("BR-{i:05}")).collect();
+    assert_eq!(page(c, 1), expect);
+    // Broad document-name prefix, combined with a narrower recipient.
+    let c = SearchCriteria {
+        document_name: Some("9991_BR-".into()),
+        recipient: Some("banque nord".into()),
+        ..Default::default()
+    };
+    let expect: Vec<String> = (0..2100u32)
+        .rev()
+        .filter(|i| i % 3 == 0)
+        .take(10)
+        .map(|i| format!("BR-{i:05}"))
+        .collect();
+    assert_eq!(page(c, 0), expect);
+    // A broad reference prefix.
+    let c = SearchCriteria {
+        reference: Some("br-0".into()),
+        ..Default::default()
+    };
+    assert_eq!(page(c, 0)[0], "BR-02099");
+}
+
+#[test]
+fn a_failed_batch_changes_nothing() {
+    let f = Fixture::new();
+    let mut s = f.open();
+    let err = s
+        .batch(|b| {
+            let id = b.insert_service(&service("BT-1", "X", "SA", Source::Form))?;
+            b.mark_deposited(id, "dep-bt", t(1, 0))?;
+            b.mark_deposited(sceau_store::ServiceId(12345), "dep-missing", t(1, 0))
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "store.not_found");
+    assert!(s.service_by_reference("BT-1").unwrap().is_none());
+    assert_eq!(s.dashboard_counts().unwrap().awaiting_consultation, 0);
+}
