@@ -30,6 +30,15 @@ impl Drop for Server {
 
 impl Server {
     fn start(office_ca: &TestCa, server_ca: &TestCa, version_flag: &str) -> Result<Server> {
+        Self::start_with(office_ca, server_ca, version_flag, &[])
+    }
+
+    fn start_with(
+        office_ca: &TestCa,
+        server_ca: &TestCa,
+        version_flag: &str,
+        extra: &[&str],
+    ) -> Result<Server> {
         let dir = tempfile::tempdir()?;
         let server = server_ca.issue(&IssueRequest::new(
             "localhost",
@@ -51,6 +60,7 @@ impl Server {
             .arg("-key")
             .arg(&key)
             .arg(version_flag)
+            .args(extra)
             .arg("-www")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -139,6 +149,21 @@ async fn handshake(key: KeySpec, versions: TlsVersions) -> Result<()> {
     let page = client.get_text(&server.url()).await?;
     // s_server -www describes the session, including the peer's certificate.
     assert!(page.contains(proto), "protocol {proto} in:\n{page}");
+    // The scheme our token key signed with: PSS for RSA (mandatory in TLS 1.3, preferred in
+    // 1.2), ECDSA with the curve's hash.
+    let (sig_type, digest) = match key {
+        KeySpec::Rsa(_) => ("RSA-PSS", "SHA256"),
+        KeySpec::EcP256 => ("ECDSA", "SHA256"),
+        KeySpec::EcP384 => ("ECDSA", "SHA384"),
+    };
+    assert!(
+        page.contains(&format!("Peer signature type: {sig_type}")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("Peer signing digest: {digest}")),
+        "{page}"
+    );
     let ours = office.token.authentication.cert_pem();
     let body: String = ours.lines().filter(|l| !l.starts_with("-----")).collect();
     let seen: String = page.lines().map(str::trim).collect();
@@ -260,4 +285,74 @@ async fn a_bad_vault_ca_is_a_configuration_error() {
     let identity = office.identity("123456").await.unwrap();
     let err = VaultClient::new(identity, b"not a certificate", TlsVersions::Both).unwrap_err();
     assert_eq!(err.code(), "client.bad_vault_ca", "{err:?}");
+}
+
+async fn refused_client_certificate(versions: TlsVersions, flag: &str) {
+    let hsm = SoftHsm::new().unwrap();
+    let _active = hsm.activate();
+    let office = Office::new(hsm, KeySpec::EcP256).unwrap();
+    // The server trusts another authority for client certificates.
+    let stranger = TestCa::new("AC inconnue", KeySpec::EcP256).unwrap();
+    let server = Server::start(&stranger, &office.vault_ca, flag).unwrap();
+    let client = office.client(&office.token.pin, versions).await.unwrap();
+    let err = client.get_text(&server.url()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::ClientCertificateRefused { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "client.client_cert_refused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_client_certificate_is_reported_as_such_tls13() {
+    refused_client_certificate(TlsVersions::Tls13Only, "-tls1_3").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_client_certificate_is_reported_as_such_tls12() {
+    refused_client_certificate(TlsVersions::Tls12Only, "-tls1_2").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_vault_is_unreachable() {
+    let hsm = SoftHsm::new().unwrap();
+    let _active = hsm.activate();
+    let office = Office::new(hsm, KeySpec::EcP256).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = office
+        .client(&office.token.pin, TlsVersions::Both)
+        .await
+        .unwrap();
+    let err = client
+        .get_text(&format!("https://127.0.0.1:{port}/"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "client.unreachable", "{err:?}");
+    assert!(err.message_fr().contains("file d'envoi"));
+}
+
+/// A TLS 1.2 server that accepts only PKCS#1 v1.5 client signatures gets one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rsa_key_tls12_pkcs1_when_the_server_asks_for_it() {
+    let hsm = SoftHsm::new().unwrap();
+    let _active = hsm.activate();
+    let office = Office::new(hsm, KeySpec::Rsa(2048)).unwrap();
+    let server = Server::start_with(
+        &office.office_ca,
+        &office.vault_ca,
+        "-tls1_2",
+        &["-client_sigalgs", "RSA+SHA384"],
+    )
+    .unwrap();
+    let client = office
+        .client(&office.token.pin, TlsVersions::Both)
+        .await
+        .unwrap();
+    let page = client.get_text(&server.url()).await.unwrap();
+    assert!(page.contains("Peer signature type: RSA\n"), "{page}");
+    assert!(page.contains("Peer signing digest: SHA384"), "{page}");
 }
