@@ -39,6 +39,14 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "libssl-dev",
         "libcrypto headers: SQLCipher (the local store's encryption) links the system OpenSSL",
     ),
+    (
+        "libdbus-1-dev",
+        "D-Bus headers: the local store's key is kept in the Secret Service (GNOME Keyring, KWallet)",
+    ),
+    (
+        "gnome-keyring",
+        "a real Secret Service for the store's key tests (under dbus-run-session)",
+    ),
 ];
 
 fn installed(pkg: &str) -> bool {

@@ -60,7 +60,45 @@ pub trait KeyStore {
     fn save(&self, key: &DbKey) -> Result<()>;
 }
 
-/// The operating system's credential store through `keyring-core`: kernel keyutils on Linux (the
+/// Which credential store keeps the database key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyBackend {
+    /// The Secret Service of the desktop session (GNOME Keyring, KWallet): persistent, unlocked
+    /// with the user's session. The default on Linux.
+    SecretService,
+    /// The default store registered with `keyring-core`: kernel keyutils on Linux unless the
+    /// application registered another (Windows Credential Manager, macOS Keychain). Kernel
+    /// keyutils keeps keys in memory only — lost at reboot — so it suits headless or
+    /// short-lived use, not an office's database.
+    KeyringDefault,
+}
+
+impl KeyBackend {
+    /// The backend for this operating system's desktop.
+    pub fn platform_default() -> Self {
+        if cfg!(target_os = "linux") {
+            KeyBackend::SecretService
+        } else {
+            KeyBackend::KeyringDefault
+        }
+    }
+}
+
+/// The key store of `backend` for the database named `account`. There is no silent fallback
+/// from one backend to another: a key written to one would be "missing" from the other.
+pub fn os_key_store(backend: KeyBackend, account: &str) -> Result<Box<dyn KeyStore>> {
+    match backend {
+        #[cfg(target_os = "linux")]
+        KeyBackend::SecretService => Ok(Box::new(SecretServiceKeyStore::new(account))),
+        #[cfg(not(target_os = "linux"))]
+        KeyBackend::SecretService => Err(Error::KeyStore {
+            detail: "the Secret Service exists on Linux only".into(),
+        }),
+        KeyBackend::KeyringDefault => Ok(Box::new(OsKeyStore::new(account)?)),
+    }
+}
+
+/// The credential store registered as `keyring-core`'s default: kernel keyutils on Linux (the
 /// process needs a session keyring: a desktop session has one; headless, start under
 /// `keyctl session -` or call [`join_session_keyring`]). Windows Credential Manager and macOS
 /// Keychain are reached the same way once their store crate is registered as the default store
@@ -143,6 +181,86 @@ impl KeyStore for OsKeyStore {
         self.entry()?
             .set_secret(key.as_bytes())
             .map_err(keystore_err)
+    }
+}
+
+/// The desktop session's Secret Service (D-Bus `org.freedesktop.secrets`), with secrets
+/// encrypted in transit (Diffie-Hellman session). The key is stored as hex text under the
+/// attributes `service` = [`KEYRING_SERVICE`] and `account`.
+#[cfg(target_os = "linux")]
+#[derive(Debug, Clone)]
+pub struct SecretServiceKeyStore {
+    account: String,
+}
+
+#[cfg(target_os = "linux")]
+impl SecretServiceKeyStore {
+    /// The key of the database named `account`.
+    pub fn new(account: &str) -> Self {
+        SecretServiceKeyStore {
+            account: account.into(),
+        }
+    }
+
+    fn attributes(&self) -> std::collections::HashMap<&str, &str> {
+        std::collections::HashMap::from([
+            ("service", KEYRING_SERVICE),
+            ("account", self.account.as_str()),
+        ])
+    }
+
+    fn connect() -> Result<dbus_secret_service::SecretService> {
+        dbus_secret_service::SecretService::connect(dbus_secret_service::EncryptionType::Dh)
+            .map_err(ss_err)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn ss_err(e: dbus_secret_service::Error) -> Error {
+    Error::KeyStore {
+        detail: format!("Secret Service: {e}"),
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl KeyStore for SecretServiceKeyStore {
+    fn load(&self) -> Result<Option<DbKey>> {
+        let ss = Self::connect()?;
+        let found = ss.search_items(self.attributes()).map_err(ss_err)?;
+        let item = match (found.unlocked.first(), found.locked.first()) {
+            (Some(item), _) => item,
+            (None, Some(item)) => {
+                // Asks the user to unlock their keyring if it is locked.
+                item.unlock().map_err(ss_err)?;
+                item
+            }
+            (None, None) => return Ok(None),
+        };
+        let text = Zeroizing::new(item.get_secret().map_err(ss_err)?);
+        let bytes = Zeroizing::new(
+            hex::decode(text.as_slice()).map_err(|_| Error::MalformedKey { len: text.len() })?,
+        );
+        DbKey::from_bytes(&bytes).map(Some)
+    }
+
+    fn save(&self, key: &DbKey) -> Result<()> {
+        let ss = Self::connect()?;
+        let collection = ss
+            .get_default_collection()
+            .or_else(|_| ss.get_any_collection())
+            .map_err(ss_err)?;
+        collection.ensure_unlocked().map_err(ss_err)?;
+        let text = Zeroizing::new(hex::encode(key.as_bytes()));
+        collection
+            .create_item(
+                &format!("Sceau : clé de la base locale ({})", self.account),
+                self.attributes(),
+                text.as_bytes(),
+                true,
+                "text/plain",
+            )
+            .map_err(ss_err)?;
+        Ok(())
     }
 }
 

@@ -26,7 +26,12 @@ pub use dashboard::{DashboardCounts, DashboardFilter, Notification};
 pub use error::{Error, Result};
 #[cfg(target_os = "linux")]
 pub use key::join_session_keyring;
-pub use key::{DbKey, InsecureFileKeyStoreForTests, KeyStore, OsKeyStore, KEYRING_SERVICE};
+#[cfg(target_os = "linux")]
+pub use key::SecretServiceKeyStore;
+pub use key::{
+    os_key_store, DbKey, InsecureFileKeyStoreForTests, KeyBackend, KeyStore, OsKeyStore,
+    KEYRING_SERVICE,
+};
 pub use outbox::{OutboxItem, OutboxState};
 pub use schema::LATEST_VERSION;
 pub use services::{

@@ -13,6 +13,8 @@ use sceau_store::{
 };
 
 mod crash;
+#[cfg(target_os = "linux")]
+mod secret_service;
 
 struct Fixture {
     dir: tempfile::TempDir,
