@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use sceau_store::{os_key_store, KeyBackend, KeyStore, Source, Store};
+use sceau_store::{os_key_store, KeyBackend, Source, Store};
 
 use super::service;
 
