@@ -39,6 +39,9 @@ pub enum TlsVersions {
 
 /// The office's authentication certificate and its key on the token, one [`TokenKey`] per TLS
 /// signature scheme the key can produce, in order of preference.
+///
+/// Every new connection signs a handshake, so the PIN is held (zeroized on drop) for the life of
+/// the vault session that owns this identity: drop the client at disconnection.
 pub struct TokenIdentity {
     cert_der: Vec<u8>,
     algorithm: TlsAlgorithm,

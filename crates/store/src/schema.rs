@@ -32,12 +32,11 @@ CREATE TABLE services (
 );
 CREATE INDEX services_by_date       ON services (served_at, id);
 CREATE INDEX services_by_state      ON services (state, served_at, id);
-CREATE INDEX services_by_reference  ON services (reference_norm);
-CREATE INDEX services_by_recipient  ON services (recipient_norm);
+CREATE INDEX services_by_reference  ON services (reference_norm, served_at);
+CREATE INDEX services_by_recipient  ON services (recipient_norm, served_at);
 CREATE INDEX services_by_recipient_id ON services (recipient_id, served_at, id);
 CREATE INDEX services_by_nature     ON services (nature, served_at, id);
 CREATE INDEX services_by_source     ON services (source, served_at, id);
-CREATE INDEX services_by_created    ON services (created_at, id);
 
 CREATE TABLE documents (
     id          INTEGER PRIMARY KEY,

@@ -408,7 +408,10 @@ impl Store {
     /// One page of services matching `criteria`, most recent time of service first (services
     /// not yet deposited last).
     pub fn search(&self, criteria: &SearchCriteria, page: usize) -> Result<Page<Service>> {
-        let mut sql = format!("SELECT {SERVICE_COLUMNS} FROM services s WHERE 1 = 1");
+        // The page's ids are chosen first, from index entries only where the indexes cover the
+        // criteria (a recipient's 500 services are not read from disk to sort them), then only
+        // those rows are read.
+        let mut sql = String::from("SELECT s.id FROM services s WHERE 1 = 1");
         let mut args: Vec<Box<dyn ToSql>> = Vec::new();
         let mut arg = |sql: &mut String, clause: &str, v: Box<dyn ToSql>| {
             args.push(v);
@@ -488,10 +491,14 @@ impl Store {
                 arg(&mut sql, " AND name_norm < ?)", Box::new(end));
             }
         }
-        sql.push_str(" ORDER BY s.served_at DESC, s.id DESC LIMIT ? OFFSET ?");
         let n = args.len();
-        let sql = sql.replacen("LIMIT ?", &format!("LIMIT ?{}", n + 1), 1);
-        let sql = sql.replacen("OFFSET ?", &format!("OFFSET ?{}", n + 2), 1);
+        let sql = format!(
+            "SELECT {SERVICE_COLUMNS} FROM services s WHERE s.id IN ({sql}
+                 ORDER BY s.served_at DESC, s.id DESC LIMIT ?{} OFFSET ?{})
+             ORDER BY s.served_at DESC, s.id DESC",
+            n + 1,
+            n + 2
+        );
         args.push(Box::new((PAGE_SIZE + 1) as i64));
         args.push(Box::new((page * PAGE_SIZE) as i64));
         let mut st = self.conn.prepare_cached(&sql)?;
