@@ -87,3 +87,31 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_errors_keep_their_code_and_message() {
+        let e = Error::Token(sceau_token::Error::WrongPin {
+            count_low: false,
+            final_try: true,
+        });
+        assert_eq!(e.code(), "token.wrong_pin");
+        assert!(e.message_fr().contains("un seul essai"));
+    }
+
+    #[test]
+    fn own_codes_are_namespaced() {
+        for e in [
+            Error::ServerNotTrusted { detail: "x".into() },
+            Error::ClientCertificateRefused { detail: "x".into() },
+            Error::Unreachable { detail: "x".into() },
+            Error::Status { status: 503 },
+        ] {
+            assert!(e.code().starts_with("client."));
+            assert!(e.message_fr().contains("coffre-fort"));
+        }
+    }
+}

@@ -347,3 +347,18 @@ pub fn classify(e: &reqwest::Error, identity: &TokenIdentity) -> Error {
     }
     Error::Http { detail }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_looks_inside_io_errors() {
+        // rustls errors reach reqwest wrapped in an io::Error, whose source() skips them.
+        let inner = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, inner);
+        let links = chain(&io);
+        assert_eq!(links.len(), 2);
+        assert!(links[1].downcast_ref::<rustls::Error>().is_some());
+    }
+}
