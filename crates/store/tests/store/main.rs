@@ -106,8 +106,9 @@ fn database_and_wal_hold_no_plaintext() {
     })
     .unwrap();
     let wal = PathBuf::from(format!("{}-wal", f.db().display()));
+    let shm = PathBuf::from(format!("{}-shm", f.db().display()));
     let check = |what: &str| {
-        for path in [f.db(), wal.clone()] {
+        for path in [f.db(), wal.clone(), shm.clone()] {
             let bytes = file_bytes(&path);
             for needle in [
                 secret_name.as_bytes(),
