@@ -65,8 +65,14 @@ fn build(dir: &std::path::Path, n: u64) -> Result<Store> {
     let db = dir.join("sceau.db");
     let marker = dir.join(format!("complete-{n}"));
     if marker.exists() {
-        println!("reusing {} ({n} services)", db.display());
-        return Ok(Store::open(&db, &keys)?);
+        let t = Instant::now();
+        let store = Store::open(&db, &keys)?;
+        println!(
+            "reusing {} ({n} services; open and migrate: {:.1} s)",
+            db.display(),
+            t.elapsed().as_secs_f64()
+        );
+        return Ok(store);
     }
     for f in ["sceau.db", "sceau.db-wal", "sceau.db-shm", "key.bin"] {
         let _ = std::fs::remove_file(dir.join(f));
@@ -235,20 +241,33 @@ pub fn store() -> Result<()> {
             })?,
         );
     }
-    report(
-        "dashboard page 1, filter recipient",
-        50.0,
-        measure(|i| {
-            let f = DashboardFilter {
-                recipient: Some(recipient_name((i as u64 * 7919) % RECIPIENTS)),
-                ..Default::default()
-            };
-            Ok(store
-                .dashboard_page(NotificationCategory::DeliveredAtHome, &f, 0)?
-                .items
-                .len())
-        })?,
-    );
+    for cat in [
+        NotificationCategory::DeliveredAtHome,
+        NotificationCategory::AwaitingConsultation,
+    ] {
+        report(
+            &format!("dashboard page 1 by recipient: {}", cat.code()),
+            50.0,
+            measure(|i| {
+                let f = DashboardFilter {
+                    recipient: Some(recipient_name((i as u64 * 7919) % RECIPIENTS)),
+                    ..Default::default()
+                };
+                Ok(store.dashboard_page(cat, &f, 0)?.items.len())
+            })?,
+        );
+        report(
+            &format!("dashboard page 1 by reference: {}", cat.code()),
+            50.0,
+            measure(|i| {
+                let f = DashboardFilter {
+                    reference: Some(reference(n - 1 - (i as u64 * 31) % (n / 50))),
+                    ..Default::default()
+                };
+                Ok(store.dashboard_page(cat, &f, 0)?.items.len())
+            })?,
+        );
+    }
 
     let mut rng = Rng(7);
     let mut search = |name: &str, make: &mut dyn FnMut(&mut Rng) -> SearchCriteria| -> Result<()> {

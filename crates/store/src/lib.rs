@@ -124,11 +124,21 @@ impl Store {
         // FULL: a committed outbox transition survives a power cut, not only a process crash.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // 64 MiB of decrypted pages: with SQLCipher a page-cache miss costs a decryption, and
+        // the default 2 MiB cache is small for a store of a million services.
+        conn.pragma_update(None, "cache_size", -65536)?;
         schema::migrate_to(&mut conn, version)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
         })
+    }
+
+    /// Runs raw SQL: for migration tests that must write rows the way an older version did.
+    #[doc(hidden)]
+    pub fn execute_raw_for_tests(&self, sql: &str) -> Result<()> {
+        self.conn.execute_batch(sql)?;
+        Ok(())
     }
 
     /// The database file.

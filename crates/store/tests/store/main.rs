@@ -199,9 +199,38 @@ fn upgrades_from_v1_and_migrations_are_idempotent() {
         s.insert_service(&service("OLD-1", "BANQUE TEST", "SA", Source::Edi))
             .unwrap()
     };
+    {
+        // Version 3 wrote notifications without the v4 filter columns.
+        let s = Store::open_at_version(&f.db(), &f.keys(), 3).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 3);
+        s.execute_raw_for_tests(&format!(
+            "INSERT INTO notifications (service_id, category, at, event, event_norm)
+             VALUES ({}, 'delivered_at_home', 0, 'Remis à domicile', 'remis a domicile')",
+            id.0
+        ))
+        .unwrap();
+    }
     let mut s = f.open();
     assert_eq!(s.schema_version().unwrap(), LATEST_VERSION);
     assert_eq!(s.setting("office").unwrap().as_deref(), Some("9991"));
+    // The unseen v3 notification was back-filled: the dashboard filters find it.
+    assert_eq!(s.dashboard_counts().unwrap().delivered_at_home, 1);
+    for filter in [
+        DashboardFilter {
+            recipient: Some("banque".into()),
+            ..Default::default()
+        },
+        DashboardFilter {
+            reference: Some("old-1".into()),
+            ..Default::default()
+        },
+    ] {
+        let page = s
+            .dashboard_page(NotificationCategory::DeliveredAtHome, &filter, 0)
+            .unwrap();
+        assert_eq!(page.items.len(), 1, "{filter:?}");
+        assert_eq!(page.items[0].reference, "OLD-1");
+    }
     let old = s.service(id).unwrap();
     assert_eq!(old.source, Source::Edi);
     assert_eq!(s.history(id).unwrap().len(), 1);
