@@ -530,14 +530,6 @@ impl Store {
         Ok(n >= BROAD)
     }
 
-    /// The query plan of a search (for the benchmark and for tuning indexes).
-    #[doc(hidden)]
-    pub fn explain(&self, sql: &str) -> Result<Vec<String>> {
-        let mut st = self.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-        let rows = st.query_map([], |r| r.get::<_, String>(3))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
     /// Refreshes the query planner's statistics (after a bulk import; cheap otherwise).
     pub fn optimize(&self) -> Result<()> {
         self.conn.execute_batch("PRAGMA optimize;")?;
