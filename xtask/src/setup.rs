@@ -31,7 +31,10 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "finds PC/SC when building the YubiKey feature",
     ),
     ("ca-certificates", "TLS roots for the package registries"),
-    ("libxml2-utils", "xmllint: independent check of attestation XML against its XSD"),
+    (
+        "libxml2-utils",
+        "xmllint: independent check of attestation XML against its XSD",
+    ),
 ];
 
 fn installed(pkg: &str) -> bool {
