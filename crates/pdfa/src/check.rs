@@ -719,6 +719,17 @@ fn check_font(doc: &Document, d: &Dictionary, subtype: &[u8], f: &mut Found) {
             );
         }
     }
+    let subset = name(d, b"BaseFont").is_some_and(crate::native::is_subset_name);
+    if matches!(subtype, b"CIDFontType0" | b"CIDFontType2")
+        && subset
+        && !descriptor.is_some_and(|fd| fd.has(b"CIDSet"))
+    {
+        f.add(
+            "font_cidset",
+            "6.3.5",
+            format!("la police sous-ensemble {base} n'a pas de CIDSet"),
+        );
+    }
     if subtype == b"CIDFontType2" && !d.has(b"CIDToGIDMap") {
         f.add(
             "font_cidtogid",

@@ -161,6 +161,7 @@ pub fn convert_pdf(bytes: &[u8], options: &Options) -> Result<Conversion, Error>
     let start = Instant::now();
     let loaded = native::load(bytes)?;
     let pages = loaded.pages;
+    let shape = text::Shape::of(&loaded.doc);
     let mut attempts = Vec::new();
     let mut input_text: Option<Option<String>> = None;
     match native::convert(loaded.doc, bytes, now()) {
@@ -168,7 +169,7 @@ pub fn convert_pdf(bytes: &[u8], options: &Options) -> Result<Conversion, Error>
             let verdict = check_pdfa1b(&out);
             if verdict.conformant {
                 let text_in = input_text.get_or_insert_with(|| text::extract(bytes));
-                match text::faithful(pages, text_in.as_deref(), &out) {
+                match text::faithful(shape, text_in.as_deref(), &out) {
                     Ok(()) => {
                         return Ok(Conversion {
                             kind: InputKind::Pdf,
@@ -210,7 +211,7 @@ pub fn convert_pdf(bytes: &[u8], options: &Options) -> Result<Conversion, Error>
                     verdict.codes().join(", ")
                 ));
             } else {
-                match text::faithful(pages, text_in.as_deref(), &out) {
+                match text::faithful(shape, text_in.as_deref(), &out) {
                     Ok(()) => {
                         return Ok(Conversion {
                             kind: InputKind::Pdf,

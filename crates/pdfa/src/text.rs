@@ -58,17 +58,56 @@ pub(crate) fn normalise(s: &str) -> String {
     out
 }
 
-/// Checks that `output` has `pages` pages and the same text as the input (`input_text`).
+/// What must survive a conversion besides the text: pages and visible form fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shape {
+    pub pages: usize,
+    pub widgets: usize,
+}
+
+impl Shape {
+    /// Pages, and widget annotations that are shown (not hidden) and have an appearance.
+    pub(crate) fn of(doc: &lopdf::Document) -> Shape {
+        let mut widgets = 0;
+        for page in doc.page_iter() {
+            let Ok(annots) = doc.get_page_annotations(page) else {
+                continue;
+            };
+            widgets += annots
+                .iter()
+                .filter(|a| {
+                    a.get(b"Subtype").and_then(lopdf::Object::as_name).ok() == Some(b"Widget")
+                        && a.has(b"AP")
+                        && a.get(b"F").and_then(lopdf::Object::as_i64).unwrap_or(0) & (1 | 2 | 32)
+                            == 0
+                })
+                .count();
+        }
+        Shape {
+            pages: doc.get_pages().len(),
+            widgets,
+        }
+    }
+}
+
+/// Checks that `output` has the input's pages, visible form fields and text (`input_text`).
 pub(crate) fn faithful(
-    pages: usize,
+    input: Shape,
     input_text: Option<&str>,
     output: &[u8],
 ) -> Result<(), String> {
     let doc = lopdf::Document::load_mem(output).map_err(|e| format!("résultat illisible ({e})"))?;
-    let out_pages = doc.get_pages().len();
-    if out_pages != pages {
+    let out = Shape::of(&doc);
+    if out.pages != input.pages {
         return Err(format!(
-            "nombre de pages modifié ({pages} → {out_pages})"
+            "nombre de pages modifié ({} → {})",
+            input.pages, out.pages
+        ));
+    }
+    if out.widgets < input.widgets {
+        return Err(format!(
+            "champs de formulaire perdus ({} → {})",
+            input.widgets, out.widgets
         ));
     }
     let Some(input_text) = input_text else {

@@ -5,6 +5,7 @@
 //! it so that both exercise the same real components.
 
 pub mod corpus;
+pub mod pdfcorpus;
 pub mod pki;
 pub mod softhsm;
 pub mod tsa;
