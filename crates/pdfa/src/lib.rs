@@ -94,6 +94,7 @@ pub struct Conversion {
     /// The route that produced it.
     pub route: Route,
     /// Time taken.
+    #[serde(rename = "duration_ms", serialize_with = "millis")]
     pub duration: Duration,
     /// The built-in checker's verdict on the output (always conformant here).
     pub verdict: Verdict,
@@ -230,6 +231,10 @@ pub fn convert_pdf(bytes: &[u8], options: &Options) -> Result<Conversion, Error>
         Err(e) => attempts.push(format!("Ghostscript : {}", e.message_fr())),
     }
     Err(Error::NotConvertible { attempts })
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn now() -> xmp::Instant {
