@@ -84,6 +84,33 @@ fn output_name(input: &Path) -> PathBuf {
     ))
 }
 
+/// One distinct output name per input: `acte.docx` and `acte.odt` give `acte.pdf` and
+/// `acte_odt.pdf`.
+fn output_names(files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut used = std::collections::BTreeSet::new();
+    files
+        .iter()
+        .map(|f| {
+            let mut name = output_name(f);
+            if used.contains(&name) {
+                let ext = f
+                    .extension()
+                    .map(|e| e.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let stem = name.with_extension("");
+                let mut n = 1;
+                name = PathBuf::from(format!("{}_{ext}.pdf", stem.display()));
+                while used.contains(&name) {
+                    n += 1;
+                    name = PathBuf::from(format!("{}_{ext}{n}.pdf", stem.display()));
+                }
+            }
+            used.insert(name.clone());
+            name
+        })
+        .collect()
+}
+
 fn error_out(code: &str, message: String) -> Option<ErrorOut> {
     Some(ErrorOut {
         code: code.into(),
@@ -108,6 +135,7 @@ pub fn run_convert(args: &ConvertArgs, out: &Out) -> Result<ExitCode, CliError> 
         ..Options::default()
     };
     let mut reports: Vec<Option<ConvertReport>> = args.files.iter().map(|_| None).collect();
+    let names = output_names(&args.files);
     let mut office: Vec<(usize, InputKind, Vec<u8>)> = Vec::new();
     for (i, file) in args.files.iter().enumerate() {
         let fail = |code: &str, message: String| ConvertReport {
@@ -136,7 +164,7 @@ pub fn run_convert(args: &ConvertArgs, out: &Out) -> Result<ExitCode, CliError> 
             Ok(InputKind::Pdf) => {
                 reports[i] = Some(finish(
                     file,
-                    &args.out_dir,
+                    &args.out_dir.join(&names[i]),
                     sceau_pdfa::convert_pdf(&bytes, &options),
                 ))
             }
@@ -149,10 +177,15 @@ pub fn run_convert(args: &ConvertArgs, out: &Out) -> Result<ExitCode, CliError> 
             office.iter().map(|(_, k, b)| (*k, b.as_slice())).collect();
         let results = sceau_pdfa::convert_office_batch(&inputs, &options);
         for ((i, _, _), result) in office.iter().zip(results) {
-            reports[*i] = Some(finish(&args.files[*i], &args.out_dir, result));
+            reports[*i] = Some(finish(
+                &args.files[*i],
+                &args.out_dir.join(&names[*i]),
+                result,
+            ));
         }
     }
     let reports: Vec<ConvertReport> = reports.into_iter().flatten().collect();
+    let seconds = |d: std::time::Duration| format!("{:.1}", d.as_secs_f64()).replace('.', ",");
     let failed = reports.iter().filter(|r| !r.ok).count();
     out.emit(&reports, || {
         let mut s = String::new();
@@ -160,11 +193,11 @@ pub fn run_convert(args: &ConvertArgs, out: &Out) -> Result<ExitCode, CliError> 
             match (&r.conversion, &r.output, &r.error) {
                 (Some(c), Some(o), _) => {
                     s.push_str(&format!(
-                        "{} → {} : converti en PDF/A-1b ({}, {:.1} s, {} page{}), conforme\n",
+                        "{} → {} : converti en PDF/A-1b ({}, {} s, {} page{}), conforme\n",
                         r.input.display(),
                         o.display(),
                         c.route.label(),
-                        c.duration.as_secs_f64(),
+                        seconds(c.duration),
                         c.pages,
                         if c.pages > 1 { "s" } else { "" }
                     ));
@@ -197,7 +230,7 @@ pub fn run_convert(args: &ConvertArgs, out: &Out) -> Result<ExitCode, CliError> 
 
 fn finish(
     input: &Path,
-    out_dir: &Path,
+    target: &Path,
     result: Result<Conversion, sceau_pdfa::Error>,
 ) -> ConvertReport {
     let failed = |code: &str, message: String| ConvertReport {
@@ -211,12 +244,11 @@ fn finish(
         Ok(c) => c,
         Err(e) => return failed(e.code(), e.message_fr()),
     };
-    let target = out_dir.join(output_name(input));
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
-    if same(input, &target) {
+    if same(input, target) {
         return failed(
             "output.would_overwrite_input",
             format!(
@@ -238,7 +270,7 @@ fn finish(
     ConvertReport {
         input: input.to_path_buf(),
         ok: true,
-        output: Some(target),
+        output: Some(target.to_path_buf()),
         conversion: Some(conversion),
         error: None,
     }
@@ -294,5 +326,18 @@ mod tests {
             PathBuf::from("étude_9991.pdf")
         );
         assert_eq!(output_name(Path::new("..pdf")), PathBuf::from("acte.pdf"));
+        let names = output_names(&[
+            PathBuf::from("a/acte.docx"),
+            PathBuf::from("b/acte.odt"),
+            PathBuf::from("c/acte.odt"),
+        ]);
+        assert_eq!(
+            names,
+            vec![
+                PathBuf::from("acte.pdf"),
+                PathBuf::from("acte_odt.pdf"),
+                PathBuf::from("acte_odt2.pdf")
+            ]
+        );
     }
 }
