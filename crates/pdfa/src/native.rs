@@ -117,7 +117,7 @@ pub(crate) fn convert(mut doc: Document, original: &[u8], now: xmp::Instant) -> 
             Some((*id, font_action(&doc, d, shown.as_ref())))
         })
         .collect();
-    let mut font_files: HashMap<Face, ObjectId> = HashMap::new();
+    let mut font_files: HashMap<Face, (ObjectId, String)> = HashMap::new();
     let mut replaced_fonts: Vec<(ObjectId, Face)> = Vec::new();
     let mut direct_fonts: Vec<ObjectId> = Vec::new();
     for id in &ids {
@@ -154,11 +154,30 @@ pub(crate) fn convert(mut doc: Document, original: &[u8], now: xmp::Instant) -> 
     if !direct_fonts.is_empty() {
         reasons.insert("police composite non incorporée".into());
     }
+    // One subset program per face, covering what every font using that face shows.
+    let mut shown_by_face: HashMap<Face, [bool; 256]> = HashMap::new();
+    for (id, face) in &replaced_fonts {
+        let shown = used
+            .as_ref()
+            .and_then(|u| u.get(id).copied())
+            .unwrap_or([true; 256]);
+        let set = shown_by_face.entry(*face).or_insert([false; 256]);
+        for (a, b) in set.iter_mut().zip(shown) {
+            *a |= b;
+        }
+    }
     for (id, face) in replaced_fonts {
-        let file = *font_files
-            .entry(face)
-            .or_insert_with(|| doc.add_object(fonts::font_file(face)));
-        match fonts::font_dict(face, file) {
+        let (file, tag) = match font_files.get(&face) {
+            Some(f) => f.clone(),
+            None => {
+                let shown = shown_by_face.get(&face).copied().unwrap_or([true; 256]);
+                let (stream, tag) = fonts::font_file(face, &shown);
+                let file = doc.add_object(stream);
+                font_files.insert(face, (file, tag.clone()));
+                (file, tag)
+            }
+        };
+        match fonts::font_dict(face, file, &tag) {
             Some(dict) => {
                 doc.objects.insert(id, Object::Dictionary(dict));
             }

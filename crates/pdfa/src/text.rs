@@ -27,11 +27,23 @@ pub(crate) fn extract(bytes: &[u8]) -> Option<String> {
 fn with_pdftotext(tool: &std::path::Path, bytes: &[u8]) -> Option<String> {
     let dir = process::tempdir().ok()?;
     let src = dir.path().join("in.pdf");
-    process::write(&src, bytes).ok()?;
+    // poppler colour-manages every page against an output intent (about 25 ms a page with
+    // lcms); the text does not depend on it, so it reads a copy without one.
+    let stripped = crate::detect::find(bytes, b"/OutputIntents")
+        .and_then(|_| without_output_intents(bytes));
+    process::write(&src, stripped.as_deref().unwrap_or(bytes)).ok()?;
     let mut cmd = Command::new(tool);
     cmd.arg("-q").arg("-enc").arg("UTF-8").arg(&src).arg("-");
     let out = process::run(cmd, "pdftotext", Duration::from_secs(120)).ok()?;
     Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn without_output_intents(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut doc = lopdf::Document::load_mem(bytes).ok()?;
+    doc.catalog_mut().ok()?.remove(b"OutputIntents");
+    let mut out = Vec::with_capacity(bytes.len());
+    doc.save_to(&mut out).ok()?;
+    Some(out)
 }
 
 fn with_lopdf(bytes: &[u8]) -> Option<String> {
