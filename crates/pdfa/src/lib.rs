@@ -139,11 +139,24 @@ pub fn convert_office_batch(
     office::convert_batch(inputs, options)
 }
 
-/// The native route alone, without fallback or text comparison (benchmarks, fuzzing).
+/// The native route alone with the built-in check of its output, without fallback or text
+/// comparison (benchmarks, fuzzing).
 pub fn convert_native(bytes: &[u8]) -> Result<Vec<u8>, Error> {
     let loaded = native::load(bytes)?;
     match native::convert(loaded.doc, bytes, now()) {
-        native::Outcome::Done(out) => Ok(out),
+        native::Outcome::Done(out) => {
+            let verdict = check_pdfa1b(&out);
+            if verdict.conformant {
+                Ok(out)
+            } else {
+                Err(Error::NotConvertible {
+                    attempts: vec![format!(
+                        "route native : non conforme ({})",
+                        verdict.codes().join(", ")
+                    )],
+                })
+            }
+        }
         native::Outcome::Fallback(reasons) => Err(Error::NotConvertible {
             attempts: vec![format!("route native : {}", reasons.join(", "))],
         }),
