@@ -39,7 +39,9 @@ pub fn run() -> Result<()> {
     const RUNS: usize = 5;
 
     println!("bench pdfa — born-digital PDFs, median of {RUNS} runs each");
-    println!("native = rewrite + built-in check (what runs before signing, text comparison apart);");
+    println!(
+        "native = rewrite + built-in check (what runs before signing, text comparison apart);"
+    );
     println!("native+text = the whole convert_pdf (adds pdftotext on input and output);");
     println!("Ghostscript = gs -dPDFA=1 alone.\n");
     println!(
@@ -162,7 +164,11 @@ fn memory(dir: &Path) -> Result<()> {
         (base_kb * 1024) as f64 / 1e6,
         secs,
         limit as f64 / 1e6,
-        if peak_kb * 1024 < limit { "met" } else { "MISSED" }
+        if peak_kb * 1024 < limit {
+            "met"
+        } else {
+            "MISSED"
+        }
     );
     Ok(())
 }
@@ -197,7 +203,10 @@ fn soffice_by_hand(profile: &Path, input: &Path, out: &Path) -> Result<Duration>
     let t = Instant::now();
     let status = Command::new("soffice")
         .args(["--headless", "--norestore"])
-        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
         .args([
             "--convert-to",
             r#"pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"1"}}"#,
@@ -221,7 +230,9 @@ fn office(corpus: &Path) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let profile: PathBuf = dir.path().join("profile");
     let cold = soffice_by_hand(&profile, &docx, dir.path())?;
-    let warm = median(3, || soffice_by_hand(&profile, &docx, dir.path()).map(|_| ()))?;
+    let warm = median(3, || {
+        soffice_by_hand(&profile, &docx, dir.path()).map(|_| ())
+    })?;
     let options = Options::default();
     let t = Instant::now();
     let first = sceau_pdfa::convert_office_batch(&[(InputKind::Docx, &bytes)], &options);

@@ -37,8 +37,13 @@ fn cargo_fuzz_installed() -> bool {
 
 fn pdfa(seconds: u64) -> Result<()> {
     if !cargo_fuzz_installed() {
-        sh(Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args(["install", "cargo-fuzz", "--locked"]))?;
+        sh(
+            Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())).args([
+                "install",
+                "cargo-fuzz",
+                "--locked",
+            ]),
+        )?;
     }
     let crate_dir = root().join("crates/pdfa");
     // Seeds: a small PDF from the test support, its PDF/A-1b conversion, and every regression.

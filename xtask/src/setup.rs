@@ -53,8 +53,14 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("libactivation-java", "Preflight on Java 17"),
     ("libjaxb-api-java", "Preflight on Java 17"),
     ("libbcprov-java", "Preflight (PDFBox) on Java 17"),
-    ("python3-reportlab", "corpus producer: PDFs with non-embedded standard fonts"),
-    ("python3-matplotlib", "corpus producer: figures with transparency"),
+    (
+        "python3-reportlab",
+        "corpus producer: PDFs with non-embedded standard fonts",
+    ),
+    (
+        "python3-matplotlib",
+        "corpus producer: figures with transparency",
+    ),
     ("python3-cairo", "corpus producer: cairo PDFs"),
     ("chromium", "corpus producer: print-to-PDF of a styled page"),
 ];

@@ -259,7 +259,8 @@ fn finish(
     }
     // Through a temporary file and a rename: never a half-written PDF/A.
     let tmp = target.with_extension("pdf.part");
-    let written = std::fs::write(&tmp, &conversion.output).and_then(|()| std::fs::rename(&tmp, &target));
+    let written =
+        std::fs::write(&tmp, &conversion.output).and_then(|()| std::fs::rename(&tmp, target));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return failed(
@@ -320,7 +321,10 @@ mod tests {
 
     #[test]
     fn output_names_are_sanitised() {
-        assert_eq!(output_name(Path::new("/x/acte.docx")), PathBuf::from("acte.pdf"));
+        assert_eq!(
+            output_name(Path::new("/x/acte.docx")),
+            PathBuf::from("acte.pdf")
+        );
         assert_eq!(
             output_name(Path::new("../../étude 9991.odt")),
             PathBuf::from("étude_9991.pdf")

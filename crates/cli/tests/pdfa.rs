@@ -13,7 +13,11 @@ fn sceau() -> Command {
 fn convert_then_check() {
     let dir = tempfile::tempdir().unwrap();
     let act = dir.path().join("acte.pdf");
-    std::fs::write(&act, simple_pdf("Acte", &["Commandement de payer", "Etude 9991"])).unwrap();
+    std::fs::write(
+        &act,
+        simple_pdf("Acte", &["Commandement de payer", "Etude 9991"]),
+    )
+    .unwrap();
     let zip = dir.path().join("faux.pdf");
     std::fs::write(&zip, b"PK\x03\x04 not a pdf").unwrap();
     let out_dir = dir.path().join("out");
@@ -28,7 +32,12 @@ fn convert_then_check() {
         .arg(&out_dir)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v[0]["ok"], true);
     assert_eq!(v[0]["conversion"]["route"], "native");
@@ -60,7 +69,10 @@ fn convert_then_check() {
     assert_eq!(o.status.code(), Some(1));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("NON conforme"), "{text}");
-    assert!(text.contains("[6.3.4] la police Helvetica n'est pas incorporée"), "{text}");
+    assert!(
+        text.contains("[6.3.4] la police Helvetica n'est pas incorporée"),
+        "{text}"
+    );
     let o = sceau()
         .args(["--json", "check-pdfa"])
         .arg(&act)

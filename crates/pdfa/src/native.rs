@@ -2,14 +2,19 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use lopdf::{dictionary, Dictionary, Document, Object, ObjectId, SaveOptions, Stream, StringFormat};
+use lopdf::{
+    dictionary, Dictionary, Document, Object, ObjectId, SaveOptions, Stream, StringFormat,
+};
 use sha2::{Digest, Sha256};
 
 use crate::fonts::{self, Face};
 use crate::xmp;
 use crate::Error;
 
-const ICC: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../resources/icc/sRGB.icc"));
+const ICC: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../resources/icc/sRGB.icc"
+));
 
 /// The sRGB ICC profile written as output intent (shipped under `resources/icc/`).
 pub fn srgb_profile() -> &'static [u8] {
@@ -113,7 +118,9 @@ pub(crate) fn convert(mut doc: Document, original: &[u8], now: xmp::Instant) -> 
         .iter()
         .filter_map(|(id, o)| {
             let d = o.as_dict().ok()?;
-            let shown = used.as_ref().map(|u| u.get(id).copied().unwrap_or([false; 256]));
+            let shown = used
+                .as_ref()
+                .map(|u| u.get(id).copied().unwrap_or([false; 256]));
             Some((*id, font_action(&doc, d, shown.as_ref())))
         })
         .collect();
@@ -276,7 +283,11 @@ fn add_cid_sets(doc: &mut Document) {
         if d.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"CIDFontType2") {
             continue;
         }
-        if !d.get(b"BaseFont").and_then(Object::as_name).is_ok_and(is_subset_name) {
+        if !d
+            .get(b"BaseFont")
+            .and_then(Object::as_name)
+            .is_ok_and(is_subset_name)
+        {
             continue;
         }
         let Ok(Object::Reference(fd_id)) = d.get(b"FontDescriptor") else {
@@ -320,7 +331,9 @@ fn add_cid_sets(doc: &mut Document) {
                 .collect(),
             None => (0..glyphs).collect(),
         };
-        let Some(max) = cids.iter().max() else { continue };
+        let Some(max) = cids.iter().max() else {
+            continue;
+        };
         let mut bits = vec![0u8; max / 8 + 1];
         for cid in cids {
             bits[cid / 8] |= 0x80 >> (cid % 8);
@@ -473,10 +486,8 @@ fn has_direct_descendant_font_problem(d: &Dictionary) -> bool {
         && d.get(b"DescendantFonts")
             .and_then(Object::as_array)
             .is_ok_and(|a| {
-                a.iter().any(|f| {
-                    f.as_dict()
-                        .is_ok_and(|f| f.get(b"FontDescriptor").is_err())
-                })
+                a.iter()
+                    .any(|f| f.as_dict().is_ok_and(|f| f.get(b"FontDescriptor").is_err()))
             })
 }
 
@@ -487,9 +498,11 @@ fn used_bytes(doc: &Document) -> Option<HashMap<ObjectId, [bool; 256]>> {
     for page in doc.page_iter() {
         let mut fonts = HashMap::new();
         if let Ok((own, inherited)) = doc.get_page_resources(page) {
-            let dicts = own
-                .into_iter()
-                .chain(inherited.iter().filter_map(|id| doc.get_dictionary(*id).ok()));
+            let dicts = own.into_iter().chain(
+                inherited
+                    .iter()
+                    .filter_map(|id| doc.get_dictionary(*id).ok()),
+            );
             for res in dicts {
                 font_names(doc, res, &mut fonts);
             }
@@ -508,7 +521,11 @@ fn used_bytes(doc: &Document) -> Option<HashMap<ObjectId, [bool; 256]>> {
             continue;
         }
         let mut fonts = HashMap::new();
-        if let Ok(res) = s.dict.get_deref(b"Resources", doc).and_then(Object::as_dict) {
+        if let Ok(res) = s
+            .dict
+            .get_deref(b"Resources", doc)
+            .and_then(Object::as_dict)
+        {
             font_names(doc, res, &mut fonts);
         }
         shown_bytes(&content_of(s)?, &fonts, &mut used)?;
@@ -592,9 +609,9 @@ fn transparent(o: &Object, depth: u32) -> bool {
     let smask = d
         .get(b"SMask")
         .is_ok_and(|m| !matches!(m, Object::Name(n) if n == b"None"));
-    let bm = d.get(b"BM").is_ok_and(|b| {
-        !matches!(b, Object::Name(n) if n == b"Normal" || n == b"Compatible")
-    });
+    let bm = d
+        .get(b"BM")
+        .is_ok_and(|b| !matches!(b, Object::Name(n) if n == b"Normal" || n == b"Compatible"));
     let alpha = [b"CA".as_slice(), b"ca"].iter().any(|k| {
         d.get(k).is_ok_and(|v| match v {
             Object::Integer(i) => *i != 1,
@@ -676,10 +693,7 @@ fn fix_annotations(doc: &mut Document, page: ObjectId) {
             };
             match dict {
                 Some(d) => fix_annotation(d),
-                None => match &a {
-                    Object::Dictionary(_) => true,
-                    _ => false,
-                },
+                None => matches!(&a, Object::Dictionary(_)),
             }
         };
         if keep {

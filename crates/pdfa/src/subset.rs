@@ -120,7 +120,9 @@ pub(crate) fn subset(font: &[u8], glyphs: &BTreeSet<u16>) -> Option<Vec<u8>> {
     }
     new_loca.extend_from_slice(&u32::try_from(new_glyf.len()).ok()?.to_be_bytes());
     let mut new_head = head.to_vec();
-    new_head.get_mut(50..52)?.copy_from_slice(&1u16.to_be_bytes());
+    new_head
+        .get_mut(50..52)?
+        .copy_from_slice(&1u16.to_be_bytes());
     new_head.get_mut(8..12)?.copy_from_slice(&[0; 4]);
 
     let mut out_tables: Vec<([u8; 4], Vec<u8>)> = Vec::new();
@@ -143,7 +145,7 @@ pub(crate) fn subset(font: &[u8], glyphs: &BTreeSet<u16>) -> Option<Vec<u8>> {
         };
         out_tables.push((t.tag, data));
     }
-    out_tables.sort_by(|a, b| a.0.cmp(&b.0));
+    out_tables.sort_by_key(|a| a.0);
     let n = u16::try_from(out_tables.len()).ok()?;
     let mut out = Vec::new();
     out.extend_from_slice(&0x0001_0000u32.to_be_bytes());
@@ -194,7 +196,10 @@ mod tests {
     #[test]
     fn subset_keeps_used_glyphs_and_mapping() {
         let face = ttf_parser::Face::parse(SANS, 0).unwrap();
-        let used: BTreeSet<u16> = "Acte é".chars().map(|c| face.glyph_index(c).unwrap().0).collect();
+        let used: BTreeSet<u16> = "Acte é"
+            .chars()
+            .map(|c| face.glyph_index(c).unwrap().0)
+            .collect();
         let small = subset(SANS, &used).unwrap();
         assert!(small.len() < SANS.len() / 5, "{} bytes", small.len());
         let sub = ttf_parser::Face::parse(&small, 0).unwrap();

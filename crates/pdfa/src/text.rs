@@ -29,8 +29,8 @@ fn with_pdftotext(tool: &std::path::Path, bytes: &[u8]) -> Option<String> {
     let src = dir.path().join("in.pdf");
     // poppler colour-manages every page against an output intent (about 25 ms a page with
     // lcms); the text does not depend on it, so it reads a copy without one.
-    let stripped = crate::detect::find(bytes, b"/OutputIntents")
-        .and_then(|_| without_output_intents(bytes));
+    let stripped =
+        crate::detect::find(bytes, b"/OutputIntents").and_then(|_| without_output_intents(bytes));
     process::write(&src, stripped.as_deref().unwrap_or(bytes)).ok()?;
     let mut cmd = Command::new(tool);
     cmd.arg("-q").arg("-enc").arg("UTF-8").arg(&src).arg("-");

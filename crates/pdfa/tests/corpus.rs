@@ -98,10 +98,7 @@ fn corpus_converts_or_is_refused_and_preflight_agrees() {
     let options = Options::default();
 
     // Office documents share one LibreOffice start.
-    let office: Vec<&Item> = items
-        .iter()
-        .filter(|i| !i.name.ends_with(".pdf"))
-        .collect();
+    let office: Vec<&Item> = items.iter().filter(|i| !i.name.ends_with(".pdf")).collect();
     let office_bytes: Vec<(InputKind, Vec<u8>)> = office
         .iter()
         .map(|i| {
@@ -109,8 +106,10 @@ fn corpus_converts_or_is_refused_and_preflight_agrees() {
             (sceau_pdfa::detect(&i.path, &b).unwrap(), b)
         })
         .collect();
-    let inputs: Vec<(InputKind, &[u8])> =
-        office_bytes.iter().map(|(k, b)| (*k, b.as_slice())).collect();
+    let inputs: Vec<(InputKind, &[u8])> = office_bytes
+        .iter()
+        .map(|(k, b)| (*k, b.as_slice()))
+        .collect();
     let office_results = sceau_pdfa::convert_office_batch(&inputs, &options);
     let mut results: BTreeMap<String, Result<Conversion, Error>> = BTreeMap::new();
     for (item, r) in office.iter().zip(office_results) {
@@ -167,9 +166,18 @@ fn corpus_converts_or_is_refused_and_preflight_agrees() {
                 outputs.push((out, item));
             }
             (Expect::Refuse(code), Err(e)) => {
-                eprintln!("{:<32} refused: {} — {}", item.name, e.code(), e.message_fr());
+                eprintln!(
+                    "{:<32} refused: {} — {}",
+                    item.name,
+                    e.code(),
+                    e.message_fr()
+                );
                 if e.code() != *code {
-                    failures.push(format!("{}: refused with {} not {code}", item.name, e.code()));
+                    failures.push(format!(
+                        "{}: refused with {} not {code}",
+                        item.name,
+                        e.code()
+                    ));
                 }
                 assert!(e.message_fr().len() > 40, "{}: a reason", item.name);
             }
@@ -196,11 +204,7 @@ fn corpus_converts_or_is_refused_and_preflight_agrees() {
 
     // Broken variants of three outputs from different routes.
     let mut broken = Vec::new();
-    for stem in [
-        "reportlab-std14.pdf",
-        "acte.docx",
-        "chromium.pdf",
-    ] {
+    for stem in ["reportlab-std14.pdf", "acte.docx", "chromium.pdf"] {
         let (path, _) = outputs.iter().find(|(_, i)| i.name == stem).unwrap();
         broken.extend(variants(path, &out_dir, stem));
     }
@@ -215,7 +219,9 @@ fn corpus_converts_or_is_refused_and_preflight_agrees() {
         let expected_code = broken.iter().find(|(p, _)| p == path).map(|(_, c)| *c);
         match expected_code {
             None if !pf.valid => failures.push(format!("{name}: Preflight says {:?}", pf.errors)),
-            Some(_) if pf.valid => failures.push(format!("{name}: Preflight accepts a broken file")),
+            Some(_) if pf.valid => {
+                failures.push(format!("{name}: Preflight accepts a broken file"))
+            }
             _ => {}
         }
         if let Some(code) = expected_code {

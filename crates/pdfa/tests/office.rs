@@ -18,11 +18,7 @@ fn parallel_conversions_each_have_their_own_profile() {
             .iter()
             .map(|d| {
                 s.spawn(move || {
-                    sceau_pdfa::convert(
-                        std::path::Path::new("acte.odt"),
-                        d,
-                        &Options::default(),
-                    )
+                    sceau_pdfa::convert(std::path::Path::new("acte.odt"), d, &Options::default())
                 })
             })
             .collect();

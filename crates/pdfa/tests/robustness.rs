@@ -50,10 +50,30 @@ fn mutated_pdfs_never_panic() {
     let seeds = [seed.clone(), sceau_pdfa::convert_native(&seed).unwrap()];
     let mut rng = Rng(0x5EAD_5EA1_2026);
     const DICT: &[&[u8]] = &[
-        b"/Encrypt", b"/ObjStm", b"/XRef", b"/Length 999999", b"/Filter /LZWDecode", b"/SMask",
-        b"/Type /Font", b"/FontDescriptor", b"<< /S /JavaScript >>", b"R", b"obj", b"endobj",
-        b"stream\n", b"endstream", b"trailer", b"startxref", b"[", b"]", b"<<", b">>", b"-1",
-        b"99999999999", b"/Kids [", b"/Parent",
+        b"/Encrypt",
+        b"/ObjStm",
+        b"/XRef",
+        b"/Length 999999",
+        b"/Filter /LZWDecode",
+        b"/SMask",
+        b"/Type /Font",
+        b"/FontDescriptor",
+        b"<< /S /JavaScript >>",
+        b"R",
+        b"obj",
+        b"endobj",
+        b"stream\n",
+        b"endstream",
+        b"trailer",
+        b"startxref",
+        b"[",
+        b"]",
+        b"<<",
+        b">>",
+        b"-1",
+        b"99999999999",
+        b"/Kids [",
+        b"/Parent",
     ];
     for i in 0..1200 {
         let mut data = seeds[i % 2].clone();

@@ -159,11 +159,7 @@ pub fn build(dir: &Path) -> Result<Vec<Item>> {
             Expect::Refuse("pdfa.misleading_name"),
             false,
         ),
-        item(
-            "signed.pdf",
-            Expect::Refuse("pdfa.already_signed"),
-            false,
-        ),
+        item("signed.pdf", Expect::Refuse("pdfa.already_signed"), false),
         item(
             "acte.docx",
             words(&["Procès-verbal", "Intérêts", "émoluments", "1 234,56 €"]),
@@ -233,7 +229,10 @@ table{border-collapse:collapse} td{border:1px solid #888;padding:4px}
                 "--no-pdf-header-footer",
             ])
             .arg(format!("--user-data-dir={}", profile.display()))
-            .arg(format!("--print-to-pdf={}", dir.join("chromium.pdf").display()))
+            .arg(format!(
+                "--print-to-pdf={}",
+                dir.join("chromium.pdf").display()
+            ))
             .arg(&html),
         "chromium --print-to-pdf",
     )
@@ -250,14 +249,20 @@ fn office(dir: &Path) -> Result<()> {
         run(
             Command::new("soffice")
                 .args(["--headless", "--norestore"])
-                .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+                .arg(format!(
+                    "-env:UserInstallation=file://{}",
+                    profile.display()
+                ))
                 .args(["--convert-to", format, "--outdir"])
                 .arg(dir)
                 .arg(&fodt),
             "soffice --convert-to",
         )?;
     }
-    std::fs::rename(dir.join("acte.pdf"), dir.join("libreoffice-tables-images.pdf"))?;
+    std::fs::rename(
+        dir.join("acte.pdf"),
+        dir.join("libreoffice-tables-images.pdf"),
+    )?;
     Ok(())
 }
 
@@ -315,7 +320,10 @@ fn form_with_javascript(dir: &Path) -> Result<()> {
     });
     let catalog = doc.catalog_mut()?;
     catalog.set("OpenAction", Object::Reference(js));
-    catalog.set("Names", dictionary! { "JavaScript" => Object::Reference(names_tree) });
+    catalog.set(
+        "Names",
+        dictionary! { "JavaScript" => Object::Reference(names_tree) },
+    );
     let widget = doc
         .objects
         .iter()
@@ -443,24 +451,6 @@ pub fn preflight(files: &[PathBuf]) -> Result<BTreeMap<String, PreflightResult>>
     Ok(results)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn crc32_check_value() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-    }
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
-}
-
 fn crc32(data: &[u8]) -> u32 {
     let mut crc = !0u32;
     for &b in data {
@@ -541,4 +531,22 @@ pub fn minimal_odt(paragraphs: &[&str]) -> Vec<u8> {
     zip.extend_from_slice(&cd_offset.to_le_bytes());
     zip.extend_from_slice(&0u16.to_le_bytes());
     zip
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
 }
