@@ -195,6 +195,12 @@ fn corpus_converts_or_is_refused_and_preflight_agrees() {
     assert!(reason("qpdf-user-password.pdf").contains("mot de passe"));
     assert!(reason("signed.pdf").contains("signature"));
     assert!(reason("archive-named.pdf").contains("ZIP"));
+    // CMYK colours and a font without a free twin take Ghostscript's route, checked all the same.
+    for name in ["reportlab-cmyk.pdf", "font-not-embedded-garamond.pdf"] {
+        let c = results[name].as_ref().unwrap();
+        assert_eq!(c.route, Route::Ghostscript, "{name}");
+        assert!(c.notes.iter().any(|n| n.contains("route native")), "{name}");
+    }
     // The native route is the usual one.
     let native = results
         .values()

@@ -100,6 +100,7 @@ pub fn build(dir: &Path) -> Result<Vec<Item>> {
     std::fs::write(dir.join("truncated.pdf"), &long[..long.len() / 2])?;
     form_with_javascript(dir)?;
     fake_signed(dir)?;
+    nonstandard_font(dir)?;
 
     let item = |name: &str, expect: Expect, born_digital: bool| Item {
         name: name.to_string(),
@@ -150,6 +151,17 @@ pub fn build(dir: &Path) -> Result<Vec<Item>> {
             "form-javascript.pdf",
             words(&["Formulaire", "réponse"]),
             true,
+        ),
+        // CMYK colours and a non-embedded font we have no free twin for: Ghostscript's route.
+        item(
+            "reportlab-cmyk.pdf",
+            words(&["quadrichromie", "société"]),
+            true,
+        ),
+        item(
+            "font-not-embedded-garamond.pdf",
+            words(&["société", "Référence"]),
+            false,
         ),
         item("reportlab-320-pages.pdf", words(&["Page 320"]), true),
         item("scan-image-only.pdf", words(&[]), true),
@@ -336,6 +348,21 @@ fn form_with_javascript(dir: &Path) -> Result<()> {
     doc.get_dictionary_mut(widget)?
         .set("AA", dictionary! { "K" => Object::Reference(js) });
     doc.save(dir.join("form-javascript.pdf"))?;
+    Ok(())
+}
+
+/// reportlab's standard-font act with its fonts renamed to one we have no twin for.
+fn nonstandard_font(dir: &Path) -> Result<()> {
+    use lopdf::Object;
+    let mut doc = lopdf::Document::load(dir.join("reportlab-std14.pdf"))?;
+    for o in doc.objects.values_mut() {
+        if let Ok(d) = o.as_dict_mut() {
+            if d.has_type(b"Font") && d.get(b"BaseFont").is_ok() {
+                d.set("BaseFont", Object::Name(b"Garamond".to_vec()));
+            }
+        }
+    }
+    doc.save(dir.join("font-not-embedded-garamond.pdf"))?;
     Ok(())
 }
 

@@ -75,6 +75,17 @@ c.setFont("Times-Italic", 12)
 c.drawString(72, 770, "Page deux : élection de domicile, numéro SIRET 356 000 000 00048")
 c.save()
 
+# reportlab, CMYK colours (a print workflow's act): not allowed with an sRGB output intent.
+c = canvas.Canvas(path("reportlab-cmyk.pdf"), pagesize=A4)
+c.setFillColorCMYK(0, 0.2, 0.9, 0)
+c.rect(60, 700, 475, 80, fill=1, stroke=0)
+c.setFillColorCMYK(0, 0, 0, 1)
+c.setFont("Helvetica", 12)
+c.drawString(72, 650, "Avis de passage imprimé en quadrichromie")
+c.drawString(72, 630, FRENCH)
+c.showPage()
+c.save()
+
 # reportlab, 320 pages.
 c = canvas.Canvas(path("reportlab-320-pages.pdf"), pagesize=A4)
 for p in range(320):
