@@ -31,7 +31,20 @@ pub fn run(args: &[String]) -> Result<()> {
                 "sign",
             ]))
         }
-        _ => bail!("usage: cargo xtask bench sign"),
+        Some("pdfa") => {
+            crate::setup::run()?;
+            sh(cargo().args([
+                "run",
+                "--release",
+                "--quiet",
+                "-p",
+                "xtask",
+                "--",
+                "bench-run",
+                "pdfa",
+            ]))
+        }
+        _ => bail!("usage: cargo xtask bench sign|pdfa"),
     }
 }
 
@@ -39,6 +52,8 @@ pub fn run(args: &[String]) -> Result<()> {
 pub fn run_inner(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("sign") => sign(),
+        Some("pdfa") => crate::bench_pdfa::run(),
+        Some("pdfa-memory") => crate::bench_pdfa::memory_child(args.get(1).map(String::as_str)),
         _ => bail!("unknown benchmark"),
     }
 }
