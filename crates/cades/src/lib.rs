@@ -17,7 +17,7 @@ mod verify;
 
 pub use digest::{digest_reader, DigestAlgorithm};
 pub use error::Error;
-pub use sign::{sign_detached, sign_digest, SignDigestOptions, SignOptions};
+pub use sign::{sign_detached, sign_digest, sign_encapsulated, SignDigestOptions, SignOptions};
 pub use tsp::{add_timestamp, HttpTimeStamper, TimeStamper, ID_AA_SIGNATURE_TIME_STAMP_TOKEN};
 pub use verify::{
     verify_detached, verify_detached_reader, CertificateSummary, ChainReport, ChainStatus, Failure,

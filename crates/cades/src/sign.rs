@@ -84,6 +84,40 @@ where
     S: Keypair + DynSignatureAlgorithmIdentifier + Signer<Sig>,
     Sig: SignatureBitStringEncoding,
 {
+    sign_inner(signer, options, ID_DATA, None)
+}
+
+/// Signs `econtent` of type `econtent_type` and embeds it (an attached signature), e.g. a
+/// TSTInfo (id-ct-TSTInfo) to make an RFC 3161 time-stamp token; `options.content_digest` is
+/// ignored and recomputed over `econtent`.
+pub fn sign_encapsulated<S, Sig>(
+    signer: &S,
+    options: &SignDigestOptions<'_>,
+    econtent_type: ObjectIdentifier,
+    econtent: &[u8],
+) -> Result<Vec<u8>, Error>
+where
+    S: Keypair + DynSignatureAlgorithmIdentifier + Signer<Sig>,
+    Sig: SignatureBitStringEncoding,
+{
+    let digest = options.digest.hash(econtent);
+    let options = SignDigestOptions {
+        content_digest: &digest,
+        ..*options
+    };
+    sign_inner(signer, &options, econtent_type, Some(econtent))
+}
+
+fn sign_inner<S, Sig>(
+    signer: &S,
+    options: &SignDigestOptions<'_>,
+    econtent_type: ObjectIdentifier,
+    econtent: Option<&[u8]>,
+) -> Result<Vec<u8>, Error>
+where
+    S: Keypair + DynSignatureAlgorithmIdentifier + Signer<Sig>,
+    Sig: SignatureBitStringEncoding,
+{
     let digest = options.digest;
     if options.content_digest.len() != digest.output_len() {
         return Err(Error::DigestLength {
@@ -105,7 +139,7 @@ where
     }
     let cert = options.signer_cert;
     let signed_attrs = SignedAttributes::try_from(vec![
-        attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
+        attribute(ID_CONTENT_TYPE, Any::encode_from(&econtent_type)?)?,
         attribute(
             ID_SIGNING_TIME,
             Any::encode_from(&der_time(options.signing_time)?)?,
@@ -159,11 +193,18 @@ where
         }
     }
     let signed_data = SignedData {
-        version: CmsVersion::V1,
+        // RFC 5652 § 5.1: version 3 when the encapsulated content is not id-data.
+        version: if econtent_type == ID_DATA {
+            CmsVersion::V1
+        } else {
+            CmsVersion::V3
+        },
         digest_algorithms: DigestAlgorithmIdentifiers::try_from(vec![digest_alg])?,
         encap_content_info: EncapsulatedContentInfo {
-            econtent_type: ID_DATA,
-            econtent: None,
+            econtent_type,
+            econtent: econtent
+                .map(|c| Any::encode_from(&OctetString::new(c)?))
+                .transpose()?,
         },
         certificates: Some(CertificateSet::try_from(certs)?),
         crls: None,

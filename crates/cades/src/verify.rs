@@ -901,6 +901,13 @@ fn check_timestamp(
     report
 }
 
+impl CertificateSummary {
+    /// The summary of any certificate (e.g. a TLS client certificate to compare holders).
+    pub fn of(cert: &Certificate) -> Self {
+        summarize(cert)
+    }
+}
+
 fn summarize(cert: &Certificate) -> CertificateSummary {
     let tbs = &cert.tbs_certificate;
     let validity = &tbs.validity;
