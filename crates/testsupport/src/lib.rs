@@ -6,5 +6,7 @@
 
 pub mod corpus;
 pub mod pki;
+pub mod postgres;
+pub mod s3;
 pub mod softhsm;
 pub mod tsa;

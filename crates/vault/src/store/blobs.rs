@@ -65,7 +65,8 @@ impl Blobs for FileBlobs {
             }
             let dir = dest.parent().ok_or_else(|| storage("blob path"))?;
             std::fs::create_dir_all(dir).map_err(storage)?;
-            let mut tmp = tempfile::NamedTempFile::new_in(this.root.join("tmp")).map_err(storage)?;
+            let mut tmp =
+                tempfile::NamedTempFile::new_in(this.root.join("tmp")).map_err(storage)?;
             tmp.write_all(&bytes).map_err(storage)?;
             tmp.as_file().sync_all().map_err(storage)?;
             tmp.persist(&dest).map_err(storage)?;
@@ -115,6 +116,8 @@ pub struct S3Blobs {
 impl S3Blobs {
     /// Connects to the bucket described by `cfg`.
     pub fn new(cfg: &S3Config) -> Result<Self> {
+        // reqwest is built without a provider: use ring (already installed is fine).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let store = AmazonS3Builder::new()
             .with_endpoint(&cfg.endpoint)
             .with_bucket_name(&cfg.bucket)

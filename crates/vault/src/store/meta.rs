@@ -198,7 +198,10 @@ impl RecipientRow {
 /// Shows the sex and birth year of a NIR, hides the rest.
 pub fn mask_nir(nir: &str) -> String {
     let shown: String = nir.chars().take(3).collect();
-    format!("{shown}{}", "*".repeat(nir.chars().count().saturating_sub(3)))
+    format!(
+        "{shown}{}",
+        "*".repeat(nir.chars().count().saturating_sub(3))
+    )
 }
 
 fn kind_str(k: RecipientKind) -> &'static str {
@@ -230,8 +233,7 @@ pub fn name_key(name: &str) -> String {
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-const RECIPIENT_COLS: &str =
-    "id, kind, name, siret, siren, nir, email, phone_fixed, phone_mobile";
+const RECIPIENT_COLS: &str = "id, kind, name, siret, siren, nir, email, phone_fixed, phone_mobile";
 
 fn recipient_row(r: &[Val]) -> RecipientRow {
     RecipientRow {
@@ -591,10 +593,16 @@ pub fn search_deposits(
         add("state = ?", s.into());
     }
     if let Some(r) = &c.reference {
-        add("LOWER(reference) LIKE ?", format!("{}%", r.to_lowercase()).into());
+        add(
+            "LOWER(reference) LIKE ?",
+            format!("{}%", r.to_lowercase()).into(),
+        );
     }
     if let Some(d) = &c.document {
-        add("LOWER(files) LIKE ?", format!("%{}%", d.to_lowercase()).into());
+        add(
+            "LOWER(files) LIKE ?",
+            format!("%{}%", d.to_lowercase()).into(),
+        );
     }
     if let Some(r) = &c.recipient_id {
         add("recipient_id = ?", r.into());
@@ -607,7 +615,10 @@ pub fn search_deposits(
     }
     let where_ = conds.join(" AND ");
     let total = sql
-        .query(&format!("SELECT COUNT(*) FROM deposits WHERE {where_}"), &params)?
+        .query(
+            &format!("SELECT COUNT(*) FROM deposits WHERE {where_}"),
+            &params,
+        )?
         .first()
         .map(|r| r[0].int())
         .unwrap_or(0);
@@ -686,9 +697,15 @@ pub fn list_entries(sql: &mut dyn Sql, office_id: &str, folder: &str) -> Result<
             "SELECT {ENTRY_COLS} FROM vault_entries WHERE office_id = $1 AND path LIKE $2 \
              ORDER BY is_folder DESC, path"
         ),
-        &[office_id.into(), format!("{}%", like_escape(&prefix)).into()],
+        &[
+            office_id.into(),
+            format!("{}%", like_escape(&prefix)).into(),
+        ],
     )?;
-    let all = rows.iter().map(|r| entry_row(r)).collect::<Result<Vec<_>>>()?;
+    let all = rows
+        .iter()
+        .map(|r| entry_row(r))
+        .collect::<Result<Vec<_>>>()?;
     Ok(all
         .into_iter()
         .filter(|e| !e.path[prefix.len()..].contains('/'))
@@ -739,18 +756,14 @@ pub fn delete_entry(sql: &mut dyn Sql, office_id: &str, path: &str) -> Result<()
 
 /// Bytes used by an office's vault.
 pub fn space_used(sql: &mut dyn Sql, office_id: &str) -> Result<u64> {
+    // SUM(bigint) is NUMERIC in PostgreSQL: cast back to BIGINT (a no-op for SQLite).
     let rows = sql.query(
-        "SELECT COALESCE(SUM(size), 0) FROM vault_entries WHERE office_id = $1",
+        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM vault_entries WHERE office_id = $1",
         &[office_id.into()],
     )?;
-    // PostgreSQL's SUM(bigint) is numeric: cast in SQL would differ by dialect, so parse.
     Ok(rows
         .first()
-        .map(|r| match &r[0] {
-            Val::Int(i) => u64::try_from(*i).unwrap_or(0),
-            Val::Text(t) => t.parse().unwrap_or(0),
-            Val::Null => 0,
-        })
+        .map(|r| u64::try_from(r[0].int()).unwrap_or(0))
         .unwrap_or(0))
 }
 

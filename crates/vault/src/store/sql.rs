@@ -180,7 +180,10 @@ impl Sql for SqliteTx<'_> {
 
 impl Metadata for SqliteMeta {
     fn transaction(&self, f: &mut dyn FnMut(&mut dyn Sql) -> Result<()>) -> Result<()> {
-        let mut conn = self.conn.lock().map_err(|_| storage("sqlite lock poisoned"))?;
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| storage("sqlite lock poisoned"))?;
         let txn = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(storage)?;

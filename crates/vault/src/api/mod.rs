@@ -1,0 +1,22 @@
+//! The HTTP API (`/v1/...`): one module per area, all errors as `{code, message}`.
+
+pub mod openapi;
+pub mod session;
+pub mod tsa;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::Vault;
+
+/// Every route of the API.
+pub fn router() -> Router<Arc<Vault>> {
+    Router::new()
+        .route("/v1/openapi.json", get(openapi::document))
+        .route("/v1/session", get(session::show))
+        .route("/v1/session/bind", post(session::bind))
+        .route("/v1/tsa", post(tsa::timestamp))
+        .fallback(|| async { crate::Error::NotFound })
+}
