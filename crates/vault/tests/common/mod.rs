@@ -1,0 +1,200 @@
+//! A vault on loopback with mutual TLS, on either backend, with a fixed clock; clients with
+//! certificates from a test CA.
+#![allow(dead_code, clippy::unwrap_used, missing_docs)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use sceau_testsupport::pki::{Identity, IssueRequest, KeySpec, Profile, TestCa};
+use sceau_testsupport::postgres::PgServer;
+use sceau_testsupport::s3::MotoServer;
+use sceau_vault::config::{BlobConfig, Config, FixedClock, MetadataConfig};
+use sceau_vault::store::blobs::S3Config;
+use sceau_vault::{PdfaChecker, Vault};
+
+/// Which storage the vault runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite + files.
+    Embedded,
+    /// PostgreSQL + S3 (moto).
+    Scaled,
+}
+
+/// The first working Tuesday at least two days from now, 09:00 UTC (10:00 or 11:00 in Paris):
+/// within legal hours and within the validity of freshly issued test certificates.
+pub fn tuesday_morning() -> DateTime<Utc> {
+    use chrono::{Datelike, Duration, Weekday};
+    let cal = sceau_core::calendar::Calendar::default();
+    let mut day = (Utc::now() + Duration::days(2)).date_naive();
+    while day.weekday() != Weekday::Tue || cal.is_public_holiday(day) {
+        day += Duration::days(1);
+    }
+    Utc.from_utc_datetime(&day.and_hms_opt(9, 0, 0).unwrap())
+}
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+    pub vault: Arc<Vault>,
+    pub clock: Arc<FixedClock>,
+    pub addr: SocketAddr,
+    pub ca: TestCa,
+    pub ca_pem: PathBuf,
+    server: tokio::task::JoinHandle<()>,
+    pg: Option<PgServer>,
+    moto: Option<MotoServer>,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// An office's two certificates (same holder).
+pub struct OfficeIds {
+    pub auth: Identity,
+    pub sign: Identity,
+}
+
+pub fn person(ca: &TestCa, holder: &str, office: &str, profile: Profile) -> Identity {
+    let (g, s) = holder.split_once(' ').unwrap();
+    ca.issue(&IssueRequest {
+        given_name: Some(g.into()),
+        surname: Some(s.into()),
+        title: Some("Commissaire de justice".into()),
+        organization: Some(office.into()),
+        ..IssueRequest::new(holder, KeySpec::EcP256, profile)
+    })
+    .unwrap()
+}
+
+pub fn office_ids(ca: &TestCa, holder: &str, office: &str) -> OfficeIds {
+    OfficeIds {
+        auth: person(ca, holder, office, Profile::Authentication),
+        sign: person(ca, holder, office, Profile::Signature),
+    }
+}
+
+impl Harness {
+    pub async fn start(backend: Backend, pdfa: Arc<dyn PdfaChecker>) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = TestCa::new("AC des commissaires de justice", KeySpec::EcP256).unwrap();
+        let (ca_pem, _) = ca.identity.write_pem(dir.path(), "client-ca").unwrap();
+        let data = dir.path().join("data");
+        let cfg_path = sceau_vault::init(
+            &data,
+            "127.0.0.1:0",
+            &["127.0.0.1".into(), "localhost".into()],
+            vec![ca_pem.clone()],
+        )
+        .unwrap();
+        let mut config = Config::load(&cfg_path).unwrap();
+        let (mut pg, mut moto) = (None, None);
+        if backend == Backend::Scaled {
+            let p = PgServer::start().unwrap();
+            config.metadata = MetadataConfig::Postgres {
+                url: p.create_database("vault").unwrap(),
+            };
+            let m = MotoServer::start().unwrap();
+            m.create_bucket("vault").unwrap();
+            config.blobs = BlobConfig::S3(S3Config {
+                endpoint: m.endpoint(),
+                bucket: "vault".into(),
+                region: "us-east-1".into(),
+                access_key_id: "test".into(),
+                secret_access_key: "test".into(),
+            });
+            pg = Some(p);
+            moto = Some(m);
+        }
+        let clock = Arc::new(FixedClock::new(tuesday_morning()));
+        let vault = Vault::open(config.clone(), clock.clone(), pdfa).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let tls = vault.tls_config().unwrap();
+        let app = sceau_vault::app(vault.clone());
+        let server = tokio::spawn(async move {
+            let _ = sceau_vault::serve(listener, tls, app).await;
+        });
+        Harness {
+            dir,
+            config,
+            vault,
+            clock,
+            addr,
+            ca,
+            ca_pem,
+            server,
+            pg,
+            moto,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{path}", self.addr.port())
+    }
+
+    fn roots(&self) -> rustls::RootCertStore {
+        let mut roots = rustls::RootCertStore::empty();
+        for der in sceau_vault::keys::load_cert_ders(
+            &self.config.data_dir.join(sceau_vault::keys::files::CA_CERT),
+        )
+        .unwrap()
+        {
+            roots.add(CertificateDer::from(der)).unwrap();
+        }
+        roots
+    }
+
+    /// A client authenticating with `id` (or with no certificate).
+    pub fn client(&self, id: Option<&Identity>) -> reqwest::Client {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(self.roots());
+        let cfg = match id {
+            Some(id) => builder
+                .with_client_auth_cert(
+                    vec![CertificateDer::from(id.cert_der.clone())],
+                    PrivateKeyDer::Pkcs8(id.key_pkcs8_der.clone().into()),
+                )
+                .unwrap(),
+            None => builder.with_no_client_auth(),
+        };
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(cfg)
+            .build()
+            .unwrap()
+    }
+}
+
+/// Binds `id` to office `number` and returns a client for it.
+pub async fn bound_client(h: &Harness, id: &Identity, number: &str) -> reqwest::Client {
+    let c = h.client(Some(id));
+    let s: sceau_proto::Session = c.get(h.url("/v1/session")).send().await.unwrap().json().await.unwrap();
+    let r = c
+        .post(h.url("/v1/session/bind"))
+        .json(&sceau_proto::BindRequest {
+            confirm_fingerprint_sha256: s.certificate.fingerprint_sha256,
+            office_number: number.into(),
+            office_name: format!("Etude {number}"),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    c
+}
+
+/// The `{code, message}` of an error answer.
+pub async fn code(r: reqwest::Response) -> String {
+    let body: sceau_proto::ErrorBody = r.json().await.unwrap();
+    assert!(!body.message.is_empty());
+    body.code
+}
