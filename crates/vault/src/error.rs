@@ -34,7 +34,7 @@ pub enum Error {
     /// Malformed request.
     #[error("bad request: {0}")]
     BadRequest(String),
-    /// An identifier (SIRET, SIREN, NIR) is invalid.
+    /// An identifier (SIRET, SIREN, NIR) is invalid (the French message of sceau-core).
     #[error("invalid identifier: {0}")]
     InvalidIdentifier(String),
     /// Nothing there, or nothing this office may see (never tell which).
@@ -164,7 +164,7 @@ impl Error {
                 "Ce certificat n'appartient pas au détenteur déjà rattaché à cet espace.".into()
             }
             Error::BadRequest(d) => format!("Requête invalide : {d}."),
-            Error::InvalidIdentifier(d) => format!("Identifiant invalide : {d}"),
+            Error::InvalidIdentifier(d) => d.clone(),
             Error::NotFound => "Élément introuvable.".into(),
             Error::UnknownNature(c) => format!("Nature d'acte inconnue : {c}."),
             Error::UnknownRecipient => "Destinataire inconnu.".into(),

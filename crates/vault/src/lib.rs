@@ -12,6 +12,7 @@
 //!
 //! [`app`] builds the router (tests drive it with `oneshot`); [`serve`] runs it over TLS.
 
+pub mod admin;
 pub mod api;
 pub mod config;
 pub mod error;
@@ -64,6 +65,10 @@ pub struct Vault {
     pub trust_anchors: Vec<x509_cert::Certificate>,
     /// PDF/A-1b checker.
     pub pdfa: Arc<dyn PdfaChecker>,
+    /// Catalogue of natures of acts (loaded at start).
+    pub natures: sceau_core::natures::Catalogue,
+    /// Calendar of public holidays in force.
+    pub calendar: sceau_core::calendar::Calendar,
     /// Serialises deposit commits: the journal is a chain.
     pub commit_lock: tokio::sync::Mutex<()>,
     /// Wakes long-polls of the event feed.
@@ -105,6 +110,9 @@ impl Vault {
                     .map_err(|e| Error::Config(e.to_string()))
             })
             .collect::<Result<Vec<_>>>()?;
+        let calendar = sceau_core::calendar::Calendar {
+            alsace_moselle: config.alsace_moselle,
+        };
         let vault = Arc::new(Vault {
             seal: KeyCert::load(&dir, files::SEAL_KEY, files::SEAL_CERT)?,
             tsa: KeyCert::load(&dir, files::TSA_KEY, files::TSA_CERT)?,
@@ -115,6 +123,9 @@ impl Vault {
             checker,
             trust_anchors,
             pdfa,
+            natures: sceau_core::natures::Catalogue::shipped()
+                .map_err(|e| Error::Config(e.message_fr()))?,
+            calendar,
             commit_lock: tokio::sync::Mutex::new(()),
             feed: tokio::sync::Notify::new(),
         });

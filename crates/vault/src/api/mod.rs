@@ -1,5 +1,6 @@
 //! The HTTP API (`/v1/...`): one module per area, all errors as `{code, message}`.
 
+pub mod directory;
 pub mod openapi;
 pub mod session;
 pub mod tsa;
@@ -18,5 +19,9 @@ pub fn router() -> Router<Arc<Vault>> {
         .route("/v1/session", get(session::show))
         .route("/v1/session/bind", post(session::bind))
         .route("/v1/tsa", post(tsa::timestamp))
+        .route("/v1/recipients", get(directory::search))
+        .route("/v1/recipients/{id}", get(directory::card))
+        .route("/v1/recipients/{id}/reception/{nature}", get(directory::reception))
+        .route("/v1/natures", get(directory::natures))
         .fallback(|| async { crate::Error::NotFound })
 }
