@@ -38,7 +38,8 @@ impl Calendar {
         alsace_moselle: false,
     };
 
-    /// The public holidays of `year`, sorted by date, with their French names.
+    /// The public holidays of `year`, sorted by date, with their French names. Two holidays can
+    /// fall on the same date (Ascension was 1 May in 2008): both are listed.
     pub fn public_holidays(&self, year: i32) -> Vec<(NaiveDate, &'static str)> {
         let easter = easter_sunday(year);
         let fixed = |m: u32, d: u32| NaiveDate::from_ymd_opt(year, m, d).unwrap_or(NaiveDate::MIN);
@@ -169,6 +170,14 @@ mod tests {
         assert_eq!(cal.holiday_name(d(2038, 6, 3)), Some("Ascension"));
         assert_eq!(cal.holiday_name(d(2038, 6, 14)), Some("Lundi de Pentecôte"));
         assert_eq!(cal.holiday_name(d(2026, 12, 26)), None);
+        // Ascension on 1 May 2008: both listed, the date is a holiday once.
+        let may1 = cal
+            .public_holidays(2008)
+            .into_iter()
+            .filter(|(day, _)| *day == d(2008, 5, 1))
+            .count();
+        assert_eq!(may1, 2);
+        assert!(cal.is_public_holiday(d(2008, 5, 1)));
         assert_eq!(cal.holiday_name(d(2026, 4, 3)), None);
         for y in 2000..2100 {
             assert_eq!(cal.public_holidays(y).len(), 11);

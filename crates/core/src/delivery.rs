@@ -87,6 +87,66 @@ impl DeliveryState {
     }
 }
 
+/// The four categories of unseen notifications on the office's dashboard (the manual's order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum NotificationCategory {
+    /// Services awaiting consultation by the recipient.
+    AwaitingConsultation,
+    /// Services delivered "à personne".
+    DeliveredInPerson,
+    /// Services delivered "à domicile".
+    DeliveredAtHome,
+    /// Returns of acts awaiting the office's consultation.
+    ReturnAwaitingConsultation,
+}
+
+impl NotificationCategory {
+    /// The four categories in dashboard order.
+    pub const ALL: [NotificationCategory; 4] = [
+        NotificationCategory::AwaitingConsultation,
+        NotificationCategory::DeliveredInPerson,
+        NotificationCategory::DeliveredAtHome,
+        NotificationCategory::ReturnAwaitingConsultation,
+    ];
+
+    /// The category of a service in `state`.
+    pub fn of_state(state: DeliveryState) -> Self {
+        match state {
+            DeliveryState::AwaitingConsultation => NotificationCategory::AwaitingConsultation,
+            DeliveryState::InPerson => NotificationCategory::DeliveredInPerson,
+            DeliveryState::AtHome => NotificationCategory::DeliveredAtHome,
+        }
+    }
+
+    /// The dashboard heading, to be preceded by the count (as in the manual).
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            NotificationCategory::AwaitingConsultation => {
+                "Significations en attente de consultation"
+            }
+            NotificationCategory::DeliveredInPerson => {
+                "Significations considérées comme remises à personne"
+            }
+            NotificationCategory::DeliveredAtHome => {
+                "Significations considérées comme remises à domicile"
+            }
+            NotificationCategory::ReturnAwaitingConsultation => {
+                "Retours d'acte en attente de consultation"
+            }
+        }
+    }
+
+    /// A stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            NotificationCategory::AwaitingConsultation => "awaiting_consultation",
+            NotificationCategory::DeliveredInPerson => "delivered_in_person",
+            NotificationCategory::DeliveredAtHome => "delivered_at_home",
+            NotificationCategory::ReturnAwaitingConsultation => "return_awaiting_consultation",
+        }
+    }
+}
+
 /// The outcome of [`decide`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
@@ -337,6 +397,14 @@ mod tests {
             while sent < paris(2027, 1, 1, 0, 0) {
                 let dl = deadline(sent, rule);
                 assert!(dl > sent);
+                if rule == SameCalendarDay {
+                    let local = dl.with_timezone(&PARIS);
+                    assert_eq!(local.time(), NaiveTime::MIN, "midnight");
+                    assert_eq!(
+                        local.date_naive().pred_opt(),
+                        Some(sent.with_timezone(&PARIS).date_naive())
+                    );
+                }
                 let l = letter_date(sent, rule, &CAL);
                 assert!(CAL.is_working_day(l));
                 assert!(
@@ -347,6 +415,21 @@ mod tests {
                 sent += Duration::minutes(173);
             }
         }
+    }
+
+    #[test]
+    fn dashboard_categories() {
+        assert_eq!(
+            NotificationCategory::of_state(AtHome),
+            NotificationCategory::DeliveredAtHome
+        );
+        let mut codes: Vec<_> = NotificationCategory::ALL.iter().map(|c| c.code()).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), 4);
+        assert_eq!(
+            NotificationCategory::ReturnAwaitingConsultation.label_fr(),
+            "Retours d'acte en attente de consultation"
+        );
     }
 
     #[test]

@@ -46,6 +46,14 @@ pub enum CoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A stored evidence record cannot be decoded from its canonical bytes.
+    #[error("evidence record undecodable at byte {offset}: {reason}")]
+    EvidenceDecode {
+        /// Byte offset where decoding failed.
+        offset: usize,
+        /// What was wrong there.
+        reason: &'static str,
+    },
     /// The catalogue of natures of acts cannot be read.
     #[error("catalogue of natures: {reason}")]
     Catalogue {
@@ -64,6 +72,7 @@ impl CoreError {
             CoreError::NirBadKey { .. } => "id.nir_bad_key",
             CoreError::InvalidWindow { .. } => "hours.invalid_window",
             CoreError::Catalogue { .. } => "natures.catalogue",
+            CoreError::EvidenceDecode { .. } => "evidence.decode",
         }
     }
 
@@ -105,6 +114,10 @@ impl CoreError {
             ),
             CoreError::InvalidWindow { reason } => format!(
                 "Plage horaire de réception invalide : {reason}. Corrigez les horaires du destinataire."
+            ),
+            CoreError::EvidenceDecode { offset, reason } => format!(
+                "Une preuve du journal est illisible (octet {offset} : {reason}). Le journal a pu \
+                 être altéré : conservez-le en l'état et prévenez l'administrateur."
             ),
             CoreError::Catalogue { reason } => format!(
                 "Le catalogue des natures d'actes est illisible : {reason}. \

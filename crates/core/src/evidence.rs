@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::error::CoreError;
+
 /// The events of a service. ETSI EN 319 522-1 names are used where the meaning matches; the others
 /// are Sceau's own and say so in [`EvidenceEvent::etsi_name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -185,6 +187,95 @@ impl EvidenceRecord {
     }
 }
 
+/// Reads the canonical encoding back, strictly: `decode(b)` succeeds only if `b` is exactly the
+/// canonical encoding of the record returned (no trailing bytes, valid UTF-8, known event code).
+/// Lets a journal be stored as canonical bytes and verified without trusting any other format.
+pub fn decode_canonical(bytes: &[u8]) -> Result<EvidenceRecord, CoreError> {
+    let mut r = Reader { bytes, pos: 0 };
+    if r.take(RECORD_MAGIC.len())? != RECORD_MAGIC {
+        return Err(r.err(0, "en-tête inconnu"));
+    }
+    let id = r.string()?;
+    let code_at = r.pos;
+    let code = r.string()?;
+    let event = EvidenceEvent::from_code(&code).ok_or(r.err(code_at, "événement inconnu"))?;
+    let sender = r.string()?;
+    let recipient = r.string()?;
+    let deposit_id = r.string()?;
+    let time_at = r.pos;
+    let secs = i64::from_be_bytes(r.array()?);
+    let nanos = u32::from_be_bytes(r.array()?);
+    let at = DateTime::from_timestamp(secs, nanos)
+        .filter(|_| nanos < 1_000_000_000)
+        .ok_or(r.err(time_at, "horodatage invalide"))?;
+    let count_at = r.pos;
+    let count = u64::from_be_bytes(r.array()?);
+    // Each digest takes at least 40 bytes: refuse counts the input cannot hold before allocating.
+    let remaining = (bytes.len() - r.pos) as u64;
+    if count > remaining / 40 {
+        return Err(r.err(count_at, "nombre d'empreintes incohérent"));
+    }
+    let mut digests = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let name = r.string()?;
+        digests.push((name, r.array::<32>()?));
+    }
+    let tag_at = r.pos;
+    let reason = match r.take(1)? {
+        [0] => None,
+        [1] => Some(r.string()?),
+        _ => return Err(r.err(tag_at, "marqueur de motif invalide")),
+    };
+    if r.pos != bytes.len() {
+        return Err(r.err(r.pos, "octets en trop"));
+    }
+    Ok(EvidenceRecord {
+        id,
+        event,
+        at,
+        sender,
+        recipient,
+        deposit_id,
+        digests,
+        reason,
+    })
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn err(&self, offset: usize, reason: &'static str) -> CoreError {
+        CoreError::EvidenceDecode { offset, reason }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], CoreError> {
+        let end = self.pos.checked_add(n).filter(|e| *e <= self.bytes.len());
+        let slice = end
+            .and_then(|e| self.bytes.get(self.pos..e))
+            .ok_or(self.err(self.pos, "fin inattendue"))?;
+        self.pos += n;
+        Ok(slice)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], CoreError> {
+        let at = self.pos;
+        self.take(N)?
+            .try_into()
+            .map_err(|_| self.err(at, "fin inattendue"))
+    }
+
+    fn string(&mut self) -> Result<String, CoreError> {
+        let at = self.pos;
+        let len = u64::from_be_bytes(self.array()?);
+        let len = usize::try_from(len).map_err(|_| self.err(at, "longueur invalide"))?;
+        let raw = self.take(len)?;
+        String::from_utf8(raw.to_vec()).map_err(|_| self.err(at, "texte non UTF-8"))
+    }
+}
+
 /// The journal hash of `record` following `prev`: SHA-256("SCEAU-CHAIN-1\0" ‖ prev ‖ canonical bytes).
 pub fn chain_hash(prev: &[u8; 32], record: &EvidenceRecord) -> [u8; 32] {
     let mut h = Sha256::new();
@@ -287,16 +378,16 @@ mod tests {
     fn one_changed_byte_anywhere_breaks_the_chain_there() {
         let j = journal(20);
         // Flip one byte of every string field of entry 7 in turn, and one digest byte.
-        let mutations: Vec<Box<dyn Fn(&mut EvidenceRecord)>> = vec![
-            Box::new(|r| r.id.push('x')),
-            Box::new(|r| r.sender = "9992".into()),
-            Box::new(|r| r.recipient = "BANQUE TESU".into()),
-            Box::new(|r| r.deposit_id = "dep-2".into()),
-            Box::new(|r| r.digests[0].1[31] ^= 1),
-            Box::new(|r| r.digests[0].0 = "acte-7.pdg".into()),
-            Box::new(|r| r.at += chrono::Duration::nanoseconds(1)),
-            Box::new(|r| r.reason = Some("motif".into())),
-            Box::new(|r| r.event = EvidenceEvent::ReturnDeposited),
+        let mutations: Vec<fn(&mut EvidenceRecord)> = vec![
+            |r| r.id.push('x'),
+            |r| r.sender = "9992".into(),
+            |r| r.recipient = "BANQUE TESU".into(),
+            |r| r.deposit_id = "dep-2".into(),
+            |r| r.digests[0].1[31] ^= 1,
+            |r| r.digests[0].0 = "acte-7.pdg".into(),
+            |r| r.at += chrono::Duration::nanoseconds(1),
+            |r| r.reason = Some("motif".into()),
+            |r| r.event = EvidenceEvent::ReturnDeposited,
         ];
         for m in &mutations {
             let mut bad = j.clone();
@@ -316,6 +407,64 @@ mod tests {
         bad.swap(3, 4);
         assert_eq!(check(&bad), Err(BrokenAt(3)));
         assert!(BrokenAt(3).message_fr().contains("entrée n° 4"));
+    }
+
+    #[test]
+    fn decode_round_trips() {
+        for i in 0..30 {
+            let r = record(i);
+            assert_eq!(decode_canonical(&r.canonical_bytes()), Ok(r));
+        }
+        let mut with_unicode = record(1);
+        with_unicode.recipient = "Société Générale — agence d'Évry".into();
+        with_unicode.digests.clear();
+        assert_eq!(
+            decode_canonical(&with_unicode.canonical_bytes()).as_ref(),
+            Ok(&with_unicode)
+        );
+        let bytes = record(0).canonical_bytes();
+        assert!(decode_canonical(&bytes[..bytes.len() - 1]).is_err());
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(
+            decode_canonical(&longer).map_err(|e| e.code()),
+            Err("evidence.decode")
+        );
+        assert!(decode_canonical(&[]).is_err());
+    }
+
+    #[test]
+    fn every_single_byte_change_of_a_stored_journal_is_detected() {
+        // The journal as the vault may store it: canonical bytes and chain hash per entry.
+        let j = journal(6);
+        let stored: Vec<(Vec<u8>, [u8; 32])> =
+            j.iter().map(|(r, h)| (r.canonical_bytes(), *h)).collect();
+        for i in 0..stored.len() {
+            for pos in 0..stored[i].0.len() {
+                for flip in [0x01u8, 0x80] {
+                    let mut bytes = stored[i].0.clone();
+                    bytes[pos] ^= flip;
+                    match decode_canonical(&bytes) {
+                        Err(_) => {}
+                        Ok(changed) => {
+                            let mut records: Vec<EvidenceRecord> =
+                                j.iter().map(|(r, _)| r.clone()).collect();
+                            records[i] = changed;
+                            let result =
+                                verify_chain(records.iter().zip(stored.iter().map(|(_, h)| h)));
+                            assert_eq!(result, Err(BrokenAt(i)), "entry {i} byte {pos}");
+                        }
+                    }
+                }
+            }
+            // And each byte of the stored hash.
+            for pos in 0..32 {
+                let mut hashes: Vec<[u8; 32]> = stored.iter().map(|(_, h)| *h).collect();
+                hashes[i][pos] ^= 0x01;
+                let result = verify_chain(j.iter().map(|(r, _)| r).zip(hashes.iter()));
+                assert_eq!(result, Err(BrokenAt(i)));
+            }
+        }
     }
 
     #[test]

@@ -416,7 +416,7 @@ mod tests {
 
     #[test]
     fn legal_limits_winter_and_summer() {
-        // Tuesday 13 January 2026 (UTC+1) and Tuesday 14 July... no: 14 July is a holiday; use 7 July 2026 (UTC+2).
+        // Tuesday 13 January 2026 (UTC+1) and Tuesday 7 July 2026 (UTC+2).
         for (y, m, d) in [(2026, 1, 13), (2026, 7, 7)] {
             assert_eq!(
                 reason(paris(y, m, d, 5, 59, 59), None, None),
@@ -439,6 +439,14 @@ mod tests {
             reason(utc(2026, 1, 13, 4, 30), None, None),
             Some(ClosedReason::BeforeSix)
         );
+        let c =
+            service_allowed(paris(2026, 1, 13, 5, 59, 59), None, None, &CAL).expect_err("closed");
+        assert_eq!(
+            c.message_fr,
+            "Aucune signification ne peut être faite avant 6 heures (article 664 du code de \
+             procédure civile), sauf permission du juge. Prochaine ouverture : le 13/01/2026 à 06:00."
+        );
+        assert_eq!(c.next_opening, paris(2026, 1, 13, 6, 0, 0));
         // Saturday is allowed.
         assert_eq!(reason(paris(2026, 3, 28, 10, 0, 0), None, None), None);
     }

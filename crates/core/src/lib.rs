@@ -5,6 +5,7 @@
 
 pub mod attestation;
 pub mod calendar;
+pub mod consent;
 pub mod delivery;
 pub mod error;
 pub mod evidence;

@@ -109,7 +109,7 @@ fn is_reserved_windows_name(s: &str) -> bool {
             let b = base.as_bytes();
             b.len() == 4
                 && (base.starts_with("COM") || base.starts_with("LPT"))
-                && b.get(3).is_some_and(|d| (b'0'..=b'9').contains(d))
+                && b.get(3).is_some_and(|d| matches!(d, b'1'..=b'9'))
         }
     }
 }
