@@ -1,10 +1,11 @@
 //! The hash-chained evidence journal. Each line holds one `sceau_core::evidence::EvidenceRecord`
-//! (as JSON) and the chain hash after it (`sceau_core::evidence::chain_hash`); lines are appended
+//! as its canonical bytes (lower-case hex; decoded strictly, so any changed byte is detected) and
+//! the chain hash after it (`sceau_core::evidence::chain_hash`); lines are appended
 //! inside the transaction of the step they prove, under the vault's commit lock, so the chain
 //! has no gaps and no forks.
 
 use chrono::{DateTime, Utc};
-use sceau_core::evidence::{chain_hash, EvidenceEvent, EvidenceRecord, GENESIS};
+use sceau_core::evidence::{chain_hash, decode_canonical, EvidenceEvent, EvidenceRecord, GENESIS};
 
 use crate::error::{storage, Result};
 use crate::store::meta::{self, JournalRow};
@@ -49,7 +50,7 @@ pub fn append(sql: &mut dyn Sql, entries: &[Entry]) -> Result<Vec<i64>> {
                 event: e.record.event.code().to_owned(),
                 at: meta::ts(e.record.at),
                 message: e.message.clone(),
-                record: serde_json::to_string(&e.record).map_err(storage)?,
+                record: hex::encode(e.record.canonical_bytes()),
                 hash: hex::encode(hash),
             },
         )?;
@@ -79,6 +80,16 @@ pub fn record(
         digests,
         reason,
     }
+}
+
+/// Decodes a stored record; `None` unless the text is exactly the lower-case hex of a canonical
+/// encoding.
+pub fn decode_record(text: &str) -> Option<EvidenceRecord> {
+    let bytes = hex::decode(text).ok()?;
+    if hex::encode(&bytes) != text {
+        return None;
+    }
+    decode_canonical(&bytes).ok()
 }
 
 /// Outcome of a journal verification.
@@ -112,7 +123,7 @@ pub fn verify(meta_store: &dyn Metadata) -> Result<Verification> {
             if row.seq != after + 1 {
                 return Ok(Verification::Broken { seq: after + 1 });
             }
-            let Ok(record) = serde_json::from_str::<EvidenceRecord>(&row.record) else {
+            let Some(record) = decode_record(&row.record) else {
                 return Ok(Verification::Broken { seq: row.seq });
             };
             let expected = chain_hash(&prev, &record);

@@ -238,7 +238,8 @@ async fn accept(
     announced: &str,
     pkg: Package,
 ) -> Result<DepositReceipt> {
-    let m = &pkg.manifest;
+    let manifest = pkg.manifest.clone();
+    let m = &manifest;
     let now = vault.clock.now();
     let nature = vault
         .natures
@@ -310,7 +311,6 @@ async fn accept(
         .await
         .map_err(storage)??
     };
-    let m = &pkg.manifest;
 
     // The attestation, sealed and time-stamped.
     let deposit_id = uuid::Uuid::new_v4().to_string();

@@ -1,5 +1,6 @@
 //! The HTTP API (`/v1/...`): one module per area, all errors as `{code, message}`.
 
+pub mod deposit;
 pub mod directory;
 pub mod openapi;
 pub mod session;
@@ -7,7 +8,7 @@ pub mod tsa;
 
 use std::sync::Arc;
 
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::Vault;
@@ -23,5 +24,6 @@ pub fn router() -> Router<Arc<Vault>> {
         .route("/v1/recipients/{id}", get(directory::card))
         .route("/v1/recipients/{id}/reception/{nature}", get(directory::reception))
         .route("/v1/natures", get(directory::natures))
+        .route("/v1/deposits/{key}", put(deposit::deposit))
         .fallback(|| async { crate::Error::NotFound })
 }
