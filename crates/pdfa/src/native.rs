@@ -1,0 +1,739 @@
+//! The native route: a PDF rewritten into PDF/A-1b in Rust, without touching page content.
+
+use std::collections::{BTreeSet, HashMap};
+
+use lopdf::{dictionary, Dictionary, Document, Object, ObjectId, SaveOptions, Stream, StringFormat};
+use sha2::{Digest, Sha256};
+
+use crate::fonts::{self, Face};
+use crate::xmp;
+use crate::Error;
+
+const ICC: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../resources/icc/sRGB.icc"));
+
+/// The sRGB ICC profile written as output intent (shipped under `resources/icc/`).
+pub fn srgb_profile() -> &'static [u8] {
+    ICC
+}
+
+/// A PDF as read for conversion.
+pub(crate) struct Loaded {
+    pub doc: Document,
+    pub pages: usize,
+}
+
+/// Reads a PDF, refusing what must never be rewritten: a user password, damage, a signature.
+pub(crate) fn load(bytes: &[u8]) -> Result<Loaded, Error> {
+    let doc = Document::load_mem(bytes).map_err(|e| match e {
+        lopdf::Error::InvalidPassword | lopdf::Error::Decryption(_) => Error::PasswordProtected,
+        other => Error::Corrupt {
+            detail: other.to_string(),
+        },
+    })?;
+    if doc.trailer.has(b"Encrypt") {
+        return Err(Error::PasswordProtected);
+    }
+    if doc.catalog().is_err() {
+        return Err(Error::Corrupt {
+            detail: "no document catalog".into(),
+        });
+    }
+    if is_signed(&doc) {
+        return Err(Error::AlreadySigned);
+    }
+    let pages = doc.get_pages().len();
+    if pages == 0 {
+        return Err(Error::Corrupt {
+            detail: "no page".into(),
+        });
+    }
+    // Every page's content must decode: a damaged stream would silently lose content.
+    for page in doc.page_iter() {
+        for id in doc.get_page_contents(page) {
+            let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+                return Err(Error::Corrupt {
+                    detail: format!("missing content stream {} {} R", id.0, id.1),
+                });
+            };
+            if stream.dict.has(b"Filter")
+                && stream
+                    .decompressed_content_with_limit(crate::MAX_STREAM)
+                    .is_err()
+            {
+                return Err(Error::Corrupt {
+                    detail: format!("content stream {} {} R does not decode", id.0, id.1),
+                });
+            }
+        }
+    }
+    Ok(Loaded { doc, pages })
+}
+
+/// True when the document carries a digital signature (a signature dictionary with a byte
+/// range, or a signed field).
+pub(crate) fn is_signed(doc: &Document) -> bool {
+    doc.objects.values().any(|o| {
+        let d = match o {
+            Object::Dictionary(d) => d,
+            Object::Stream(s) => &s.dict,
+            _ => return false,
+        };
+        d.has_type(b"Sig")
+            || d.has_type(b"DocTimeStamp")
+            || (d.has(b"ByteRange") && d.has(b"Contents"))
+            || (d.get(b"FT").and_then(Object::as_name).ok() == Some(b"Sig") && d.has(b"V"))
+    })
+}
+
+/// What the native route did, or why it cannot guarantee conformance.
+pub(crate) enum Outcome {
+    /// The rewritten file.
+    Done(Vec<u8>),
+    /// Reasons (French) for which another route must be tried.
+    Fallback(Vec<String>),
+}
+
+/// Rewrites `doc` into PDF/A-1b. `original` is the input (for the file identifier); `now` the
+/// modification time written into the metadata.
+pub(crate) fn convert(mut doc: Document, original: &[u8], now: xmp::Instant) -> Outcome {
+    let mut reasons = BTreeSet::new();
+    // Decrypted on load (owner password only): write it in the clear.
+    doc.encryption_state = None;
+    doc.trailer.remove(b"Encrypt");
+
+    let transparency = uses_transparency(&doc);
+    if transparency {
+        reasons.insert("transparence à aplatir".to_string());
+    }
+    strip_forbidden_actions(&mut doc);
+    let ids: Vec<ObjectId> = doc.objects.keys().copied().collect();
+    let standard_safe = standard_encoding_is_winansi_safe(&doc);
+    let mut font_files: HashMap<Face, ObjectId> = HashMap::new();
+    let mut replaced_fonts: Vec<(ObjectId, Face)> = Vec::new();
+    let mut direct_fonts: Vec<ObjectId> = Vec::new();
+    for id in &ids {
+        let Some(object) = doc.objects.get_mut(id) else {
+            continue;
+        };
+        match object {
+            Object::Stream(s) => {
+                if s.dict.has_type(b"ObjStm") || s.dict.has_type(b"XRef") {
+                    continue;
+                }
+                if s.dict.has(b"F") || s.dict.has(b"FFilter") || s.dict.has(b"FDecodeParms") {
+                    reasons.insert("flux dont les données sont dans un fichier externe".into());
+                }
+                fix_lzw(s, &mut reasons);
+                neutralise_dict(&mut s.dict, true);
+            }
+            Object::Dictionary(d) => {
+                neutralise_dict(d, false);
+                match font_action(d, standard_safe) {
+                    FontAction::Keep => {}
+                    FontAction::Replace(face) => replaced_fonts.push((*id, face)),
+                    FontAction::Fallback(why) => {
+                        reasons.insert(why);
+                    }
+                }
+                if has_direct_descendant_font_problem(d) {
+                    direct_fonts.push(*id);
+                }
+            }
+            _ => {}
+        }
+    }
+    if !direct_fonts.is_empty() {
+        reasons.insert("police composite non incorporée".into());
+    }
+    for (id, face) in replaced_fonts {
+        let file = *font_files
+            .entry(face)
+            .or_insert_with(|| doc.add_object(fonts::font_file(face)));
+        match fonts::font_dict(face, file) {
+            Some(dict) => {
+                doc.objects.insert(id, Object::Dictionary(dict));
+            }
+            None => {
+                reasons.insert("police de remplacement illisible".into());
+            }
+        }
+    }
+    // Fonts, annotations and actions held directly in resource dictionaries.
+    for page in doc.page_iter().collect::<Vec<_>>() {
+        fix_annotations(&mut doc, page);
+    }
+    fix_catalog(&mut doc, &mut reasons);
+    if !reasons.is_empty() {
+        return Outcome::Fallback(reasons.into_iter().collect());
+    }
+    if transparency {
+        return Outcome::Fallback(vec!["transparence à aplatir".into()]);
+    }
+    set_metadata(&mut doc, now);
+    set_output_intent(&mut doc);
+    set_trailer(&mut doc, original);
+    doc.prune_objects();
+    doc.version = "1.4".into();
+    doc.binary_mark = vec![0xE2, 0xE3, 0xCF, 0xD3];
+    doc.reference_table.cross_reference_type = lopdf::xref::XrefType::CrossReferenceTable;
+    let mut out = Vec::with_capacity(original.len() + 512 * 1024);
+    let options = SaveOptions::builder()
+        .use_object_streams(false)
+        .use_xref_streams(false)
+        .build();
+    match doc.save_with_options(&mut out, options) {
+        Ok(()) => Outcome::Done(out),
+        Err(e) => Outcome::Fallback(vec![format!("écriture impossible ({e})")]),
+    }
+}
+
+fn fix_lzw(s: &mut Stream, reasons: &mut BTreeSet<String>) {
+    let Ok(filters) = s.filters() else { return };
+    if !filters.iter().any(|f| *f == b"LZWDecode" || *f == b"LZW") {
+        return;
+    }
+    match s.decompressed_content_with_limit(crate::MAX_STREAM) {
+        Ok(data) => {
+            s.dict.remove(b"Filter");
+            s.dict.remove(b"DecodeParms");
+            s.set_plain_content(data);
+            let _ = s.compress();
+        }
+        Err(_) => {
+            // Only the LZW stage may be undecodable by us (e.g. LZW over DCT): let another
+            // route try.
+            reasons.insert("flux compressé en LZW non décodable".into());
+        }
+    }
+}
+
+const FORBIDDEN_ACTIONS: &[&[u8]] = &[
+    b"Launch",
+    b"Sound",
+    b"Movie",
+    b"ResetForm",
+    b"ImportData",
+    b"JavaScript",
+    b"SetState",
+    b"NoOp",
+    b"Hide",
+    b"Rendition",
+    b"Trans",
+    b"GoTo3DView",
+    b"SetOCGState",
+];
+
+fn is_forbidden_action(d: &Dictionary) -> bool {
+    match d.get(b"S").and_then(Object::as_name) {
+        Ok(b"Named") => !matches!(
+            d.get(b"N").and_then(Object::as_name),
+            Ok(b"NextPage" | b"PrevPage" | b"FirstPage" | b"LastPage")
+        ),
+        Ok(s) => FORBIDDEN_ACTIONS.contains(&s),
+        Err(_) => false,
+    }
+}
+
+/// Removes every link to a forbidden action (`A`, `OpenAction`, `Next`); the actions become
+/// unreachable and are pruned before saving.
+fn strip_forbidden_actions(doc: &mut Document) {
+    let forbidden: BTreeSet<ObjectId> = doc
+        .objects
+        .iter()
+        .filter(|(_, o)| o.as_dict().is_ok_and(is_forbidden_action))
+        .map(|(id, _)| *id)
+        .collect();
+    for o in doc.objects.values_mut() {
+        strip_actions_in(o, &forbidden, 0);
+    }
+}
+
+fn strip_actions_in(o: &mut Object, forbidden: &BTreeSet<ObjectId>, depth: u32) {
+    if depth > 64 {
+        return;
+    }
+    let d = match o {
+        Object::Dictionary(d) => d,
+        Object::Stream(s) => &mut s.dict,
+        Object::Array(a) => {
+            for v in a {
+                strip_actions_in(v, forbidden, depth + 1);
+            }
+            return;
+        }
+        _ => return,
+    };
+    for key in [b"A".as_slice(), b"OpenAction", b"Next"] {
+        let bad = match d.get(key) {
+            Ok(Object::Reference(r)) => forbidden.contains(r),
+            Ok(Object::Dictionary(a)) => is_forbidden_action(a),
+            Ok(Object::Array(items)) => items.iter().any(|i| match i {
+                Object::Reference(r) => forbidden.contains(r),
+                Object::Dictionary(a) => is_forbidden_action(a),
+                _ => false,
+            }),
+            _ => false,
+        };
+        if bad {
+            d.remove(key);
+        }
+    }
+    for (_, v) in d.iter_mut() {
+        strip_actions_in(v, forbidden, depth + 1);
+    }
+}
+
+/// Removes or neutralises what PDF/A-1 forbids in one dictionary, where that does not change
+/// what a page shows.
+fn neutralise_dict(d: &mut Dictionary, is_stream: bool) {
+    d.remove(b"AA");
+    if is_stream && d.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Image") {
+        if matches!(d.get(b"Interpolate"), Ok(Object::Boolean(true))) {
+            d.set("Interpolate", false);
+        }
+        d.remove(b"Alternates");
+    }
+    if is_stream {
+        d.remove(b"OPI");
+    }
+    // CIDToGIDMap defaults to Identity: saying so explicitly changes nothing.
+    if d.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"CIDFontType2")
+        && !d.has(b"CIDToGIDMap")
+    {
+        d.set("CIDToGIDMap", Object::Name(b"Identity".to_vec()));
+    }
+}
+
+enum FontAction {
+    Keep,
+    Replace(Face),
+    Fallback(String),
+}
+
+/// What to do with a dictionary if it is a font.
+fn font_action(d: &Dictionary, standard_safe: bool) -> FontAction {
+    let Ok(subtype) = d.get(b"Subtype").and_then(Object::as_name) else {
+        return FontAction::Keep;
+    };
+    if !matches!(subtype, b"Type1" | b"MMType1" | b"TrueType") || !d.has(b"BaseFont") {
+        return FontAction::Keep;
+    }
+    // An embedded font program: keep, but PDF/A-1 restricts TrueType encodings (6.3.7).
+    if let Ok(fd) = d.get(b"FontDescriptor") {
+        let embedded_here = fd.as_dict().is_ok_and(|fd| {
+            fd.has(b"FontFile") || fd.has(b"FontFile2") || fd.has(b"FontFile3")
+        });
+        if embedded_here || fd.as_reference().is_ok() {
+            // The descriptor is checked on the rewritten file by the checker.
+            return FontAction::Keep;
+        }
+    }
+    let base = d.get(b"BaseFont").and_then(Object::as_name).unwrap_or(b"?");
+    let Some(face) = Face::for_base_font(base) else {
+        return FontAction::Fallback(format!(
+            "police {} non incorporée et sans équivalent libre",
+            String::from_utf8_lossy(base)
+        ));
+    };
+    match d.get(b"Encoding") {
+        Ok(Object::Name(n)) if n == b"WinAnsiEncoding" => FontAction::Replace(face),
+        Ok(Object::Name(n)) if n == b"StandardEncoding" && standard_safe => {
+            FontAction::Replace(face)
+        }
+        Err(_) if standard_safe => FontAction::Replace(face),
+        _ => FontAction::Fallback(format!(
+            "police {} non incorporée avec un codage particulier",
+            String::from_utf8_lossy(base)
+        )),
+    }
+}
+
+/// A font whose descriptor is a reference: handled in a second pass below.
+fn has_direct_descendant_font_problem(d: &Dictionary) -> bool {
+    d.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Type0")
+        && d.get(b"DescendantFonts")
+            .and_then(Object::as_array)
+            .is_ok_and(|a| {
+                a.iter().any(|f| {
+                    f.as_dict()
+                        .is_ok_and(|f| f.get(b"FontDescriptor").is_err())
+                })
+            })
+}
+
+/// True when no shown string uses a code where StandardEncoding and WinAnsiEncoding differ
+/// (quotes at 0x27 and 0x60, everything above 0x7F): then a font without /Encoding can take
+/// WinAnsiEncoding without changing a glyph.
+fn standard_encoding_is_winansi_safe(doc: &Document) -> bool {
+    let mut page_content: BTreeSet<ObjectId> = BTreeSet::new();
+    for page in doc.page_iter() {
+        page_content.extend(doc.get_page_contents(page));
+    }
+    for (id, object) in &doc.objects {
+        let Object::Stream(s) = object else { continue };
+        let is_form = s.dict.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Form");
+        if !is_form && !page_content.contains(id) && !s.dict.has(b"CharProcs") {
+            continue;
+        }
+        let Ok(data) = s.decompressed_content_with_limit(crate::MAX_STREAM) else {
+            return false;
+        };
+        for op in lopdf::content::Content::decode_iter(&data) {
+            let Ok(op) = op else { return false };
+            if !matches!(op.operator.as_str(), "Tj" | "TJ" | "'" | "\"") {
+                continue;
+            }
+            let mut unsafe_byte = false;
+            let mut visit = |o: &Object| {
+                if let Object::String(bytes, _) = o {
+                    if bytes.iter().any(|&b| b == 0x27 || b == 0x60 || b > 0x7E) {
+                        unsafe_byte = true;
+                    }
+                }
+            };
+            for o in &op.operands {
+                match o {
+                    Object::Array(a) => a.iter().for_each(&mut visit),
+                    other => visit(other),
+                }
+            }
+            if unsafe_byte {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// True when the document really uses transparency (a page group alone does not count).
+fn uses_transparency(doc: &Document) -> bool {
+    doc.objects.values().any(|o| {
+        let d = match o {
+            Object::Dictionary(d) => d,
+            Object::Stream(s) => &s.dict,
+            _ => return false,
+        };
+        let smask = d
+            .get(b"SMask")
+            .is_ok_and(|m| !matches!(m, Object::Name(n) if n == b"None"));
+        let bm = d.get(b"BM").is_ok_and(|b| {
+            !matches!(b, Object::Name(n) if n == b"Normal" || n == b"Compatible")
+        });
+        let alpha = [b"CA".as_slice(), b"ca"].iter().any(|k| {
+            d.get(k).is_ok_and(|v| match v {
+                Object::Integer(i) => *i != 1,
+                Object::Real(r) => (*r - 1.0).abs() > f32::EPSILON,
+                _ => false,
+            })
+        });
+        let annot = d.has_type(b"Annot");
+        smask || bm || (alpha && !annot)
+    })
+}
+
+/// Removes transparency groups, which only matter when transparency is used.
+fn drop_groups(doc: &mut Document) {
+    for o in doc.objects.values_mut() {
+        let d = match o {
+            Object::Dictionary(d) => d,
+            Object::Stream(s) => &mut s.dict,
+            _ => continue,
+        };
+        let is_transparency_group = d
+            .get(b"Group")
+            .and_then(Object::as_dict)
+            .is_ok_and(|g| g.get(b"S").and_then(Object::as_name).ok() == Some(b"Transparency"));
+        if is_transparency_group {
+            d.remove(b"Group");
+        }
+        if d.has_type(b"Group")
+            && d.get(b"S").and_then(Object::as_name).ok() == Some(b"Transparency")
+        {
+            // A group held indirectly: neutralised by removing the reference above when direct.
+        }
+    }
+    let referenced_groups: Vec<ObjectId> = doc
+        .objects
+        .iter()
+        .filter_map(|(id, o)| {
+            let d = o.as_dict().ok()?;
+            (d.get(b"S").and_then(Object::as_name).ok() == Some(b"Transparency")).then_some(*id)
+        })
+        .collect();
+    if referenced_groups.is_empty() {
+        return;
+    }
+    for o in doc.objects.values_mut() {
+        let d = match o {
+            Object::Dictionary(d) => d,
+            Object::Stream(s) => &mut s.dict,
+            _ => continue,
+        };
+        if let Ok(Object::Reference(r)) = d.get(b"Group") {
+            if referenced_groups.contains(r) {
+                d.remove(b"Group");
+            }
+        }
+    }
+}
+
+fn fix_annotations(doc: &mut Document, page: ObjectId) {
+    let annots: Vec<Object> = match doc
+        .get_dictionary(page)
+        .ok()
+        .and_then(|p| p.get(b"Annots").ok())
+        .cloned()
+    {
+        Some(Object::Array(a)) => a,
+        Some(Object::Reference(r)) => match doc.get_object(r).and_then(Object::as_array) {
+            Ok(a) => a.clone(),
+            Err(_) => return,
+        },
+        _ => return,
+    };
+    let mut kept = Vec::with_capacity(annots.len());
+    for a in annots {
+        let keep = {
+            let dict = match &a {
+                Object::Reference(r) => doc.get_dictionary_mut(*r).ok(),
+                _ => None,
+            };
+            match dict {
+                Some(d) => fix_annotation(d),
+                None => match &a {
+                    Object::Dictionary(_) => true,
+                    _ => false,
+                },
+            }
+        };
+        if keep {
+            kept.push(a);
+        }
+    }
+    let kept: Vec<Object> = kept
+        .into_iter()
+        .map(|mut a| {
+            if let Object::Dictionary(d) = &mut a {
+                fix_annotation(d);
+            }
+            a
+        })
+        .collect();
+    if let Ok(p) = doc.get_dictionary_mut(page) {
+        if kept.is_empty() {
+            p.remove(b"Annots");
+        } else {
+            p.set("Annots", kept);
+        }
+    }
+}
+
+const ANNOTATIONS: &[&[u8]] = &[
+    b"Text",
+    b"Link",
+    b"FreeText",
+    b"Line",
+    b"Square",
+    b"Circle",
+    b"Highlight",
+    b"Underline",
+    b"Squiggly",
+    b"StrikeOut",
+    b"Stamp",
+    b"Ink",
+    b"Popup",
+    b"Widget",
+    b"PrinterMark",
+    b"TrapNet",
+];
+
+/// Makes one annotation PDF/A-1 conformant; false when it must be removed (forbidden type, or
+/// not shown anyway).
+fn fix_annotation(d: &mut Dictionary) -> bool {
+    let subtype = d.get(b"Subtype").and_then(Object::as_name).unwrap_or(b"");
+    if !ANNOTATIONS.contains(&subtype) {
+        return false;
+    }
+    let flags = d.get(b"F").and_then(Object::as_i64).unwrap_or(0);
+    if flags & (1 | 2 | 32) != 0 {
+        return false;
+    }
+    d.set("F", (flags | 4) & !(1 | 2 | 32 | 256));
+    d.remove(b"CA");
+    if let Ok(ap) = d.get_mut(b"AP").and_then(Object::as_dict_mut) {
+        ap.remove(b"D");
+        ap.remove(b"R");
+    }
+    true
+}
+
+fn fix_catalog(doc: &mut Document, reasons: &mut BTreeSet<String>) {
+    let catalog_id = match doc.trailer.get(b"Root").and_then(Object::as_reference) {
+        Ok(id) => id,
+        Err(_) => return,
+    };
+    // Resolve what we need before borrowing the catalog mutably.
+    let names_ref = doc
+        .get_dictionary(catalog_id)
+        .ok()
+        .and_then(|c| c.get(b"Names").ok())
+        .and_then(|n| n.as_reference().ok());
+    let form_ref = doc
+        .get_dictionary(catalog_id)
+        .ok()
+        .and_then(|c| c.get(b"AcroForm").ok())
+        .and_then(|n| n.as_reference().ok());
+    let Ok(catalog) = doc.get_dictionary_mut(catalog_id) else {
+        return;
+    };
+    if catalog.has(b"OCProperties") {
+        reasons.insert("contenu optionnel (calques)".into());
+    }
+    catalog.remove(b"AA");
+    catalog.remove(b"Version");
+    catalog.remove(b"Extensions");
+    catalog.remove(b"Perms");
+    catalog.remove(b"OutputIntents");
+    catalog.remove(b"Metadata");
+    if let Ok(names) = catalog.get_mut(b"Names").and_then(Object::as_dict_mut) {
+        names.remove(b"EmbeddedFiles");
+        names.remove(b"JavaScript");
+    }
+    if let Ok(form) = catalog.get_mut(b"AcroForm").and_then(Object::as_dict_mut) {
+        neutralise_form(form);
+    }
+    if let Some(id) = names_ref {
+        if let Ok(names) = doc.get_dictionary_mut(id) {
+            names.remove(b"EmbeddedFiles");
+            names.remove(b"JavaScript");
+        }
+    }
+    if let Some(id) = form_ref {
+        if let Ok(form) = doc.get_dictionary_mut(id) {
+            neutralise_form(form);
+        }
+    }
+    if !uses_transparency(doc) {
+        drop_groups(doc);
+    }
+}
+
+fn neutralise_form(form: &mut Dictionary) {
+    form.remove(b"XFA");
+    // Widgets keep their appearance streams; asking the reader to regenerate them is forbidden.
+    if form.has(b"NeedAppearances") {
+        form.set("NeedAppearances", false);
+    }
+}
+
+fn text_of(doc: &Document, info: &Dictionary, key: &[u8]) -> Option<String> {
+    let o = info.get(key).ok()?;
+    let o = match o {
+        Object::Reference(r) => doc.get_object(*r).ok()?,
+        o => o,
+    };
+    let s = xmp::decode_text(o.as_str().ok()?);
+    let s: String = s.chars().filter(|c| !c.is_control()).collect();
+    let s = s.trim().to_string();
+    (!s.is_empty()).then_some(s)
+}
+
+fn set_metadata(doc: &mut Document, now: xmp::Instant) {
+    let old = doc
+        .trailer
+        .get(b"Info")
+        .ok()
+        .and_then(|o| match o {
+            Object::Reference(r) => doc.get_dictionary(*r).ok().cloned(),
+            Object::Dictionary(d) => Some(d.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let created = old
+        .get(b"CreationDate")
+        .ok()
+        .and_then(|o| o.as_str().ok())
+        .and_then(xmp::pdf_date);
+    let info = xmp::Info {
+        title: text_of(doc, &old, b"Title"),
+        author: text_of(doc, &old, b"Author"),
+        subject: text_of(doc, &old, b"Subject"),
+        keywords: text_of(doc, &old, b"Keywords"),
+        creator: text_of(doc, &old, b"Creator"),
+        producer: text_of(doc, &old, b"Producer"),
+        created,
+        modified: Some(now),
+    };
+    let mut new = Dictionary::new();
+    let text = |s: &str| Object::String(xmp::encode_text(s), StringFormat::Literal);
+    for (key, value) in [
+        ("Title", &info.title),
+        ("Author", &info.author),
+        ("Subject", &info.subject),
+        ("Keywords", &info.keywords),
+        ("Creator", &info.creator),
+        ("Producer", &info.producer),
+    ] {
+        if let Some(v) = value {
+            new.set(key, text(v));
+        }
+    }
+    if let Some(d) = info.created {
+        new.set("CreationDate", text(&xmp::format_pdf_date(d)));
+    }
+    new.set("ModDate", text(&xmp::format_pdf_date(now)));
+    let info_id = doc.add_object(new);
+    doc.trailer.set("Info", info_id);
+    let packet = xmp::packet(&info);
+    let meta = Stream::new(
+        dictionary! { "Type" => "Metadata", "Subtype" => "XML" },
+        packet.into_bytes(),
+    )
+    .with_compression(false);
+    let meta_id = doc.add_object(meta);
+    if let Ok(catalog) = doc.catalog_mut() {
+        catalog.set("Metadata", meta_id);
+    }
+}
+
+fn set_output_intent(doc: &mut Document) {
+    let mut profile = Stream::new(dictionary! { "N" => 3 }, ICC.to_vec());
+    let _ = profile.compress();
+    let profile_id = doc.add_object(profile);
+    let intent = dictionary! {
+        "Type" => "OutputIntent",
+        "S" => "GTS_PDFA1",
+        "OutputConditionIdentifier" => Object::string_literal("sRGB IEC61966-2.1"),
+        "Info" => Object::string_literal("sRGB IEC61966-2.1"),
+        "DestOutputProfile" => profile_id,
+    };
+    let intent_id = doc.add_object(intent);
+    if let Ok(catalog) = doc.catalog_mut() {
+        catalog.set("OutputIntents", vec![Object::Reference(intent_id)]);
+    }
+}
+
+fn set_trailer(doc: &mut Document, original: &[u8]) {
+    let digest = Sha256::digest(original);
+    let new_id = Object::String(digest[..16].to_vec(), StringFormat::Hexadecimal);
+    let first = doc
+        .trailer
+        .get(b"ID")
+        .and_then(Object::as_array)
+        .ok()
+        .and_then(|a| a.first().cloned())
+        .filter(|o| matches!(o, Object::String(s, _) if !s.is_empty()))
+        .unwrap_or_else(|| new_id.clone());
+    let mut trailer = Dictionary::new();
+    for key in [b"Root".as_slice(), b"Info"] {
+        if let Ok(v) = doc.trailer.get(key) {
+            trailer.set(key, v.clone());
+        }
+    }
+    let first = match first {
+        Object::String(s, _) => Object::String(s, StringFormat::Hexadecimal),
+        o => o,
+    };
+    trailer.set("ID", vec![first, new_id]);
+    doc.trailer = trailer;
+}
