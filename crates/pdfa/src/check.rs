@@ -202,7 +202,10 @@ fn check_document(doc: &Document, f: &mut Found) {
             f.add("javascript", "6.6.1", "le JavaScript est interdit");
         }
     }
-    if let Ok(form) = catalog.get_deref(b"AcroForm", doc).and_then(Object::as_dict) {
+    if let Ok(form) = catalog
+        .get_deref(b"AcroForm", doc)
+        .and_then(Object::as_dict)
+    {
         if matches!(form.get(b"NeedAppearances"), Ok(Object::Boolean(true))) {
             f.add(
                 "need_appearances",
@@ -363,7 +366,10 @@ fn check_metadata(doc: &Document, catalog: &Dictionary, f: &mut Found) {
             "l'en-tête xpacket ne doit pas porter d'attribut bytes ni encoding",
         );
     }
-    match (packet.value("pdfaid:part"), packet.value("pdfaid:conformance")) {
+    match (
+        packet.value("pdfaid:part"),
+        packet.value("pdfaid:conformance"),
+    ) {
         (Some(p), Some(c)) if p.trim() == "1" && matches!(c.trim(), "A" | "B") => {}
         _ => f.add(
             "pdfaid",
@@ -499,7 +505,11 @@ fn walk(doc: &Document, object: &Object, f: &mut Found, device: &mut DeviceUse, 
             f.add("limit", "6.1.12", "chaîne de plus de 65535 octets");
         }
         Object::Integer(i) if *i > i64::from(i32::MAX) || *i < i64::from(i32::MIN) => {
-            f.add("limit", "6.1.12", "entier hors des limites d'implémentation");
+            f.add(
+                "limit",
+                "6.1.12",
+                "entier hors des limites d'implémentation",
+            );
         }
         Object::Real(r) if r.abs() > 32767.0 => {
             f.add("limit", "6.1.12", "réel hors des limites d'implémentation");
@@ -513,11 +523,14 @@ fn name<'a>(d: &'a Dictionary, key: &[u8]) -> Option<&'a [u8]> {
 }
 
 fn number(doc: &Document, d: &Dictionary, key: &[u8]) -> Option<f32> {
-    d.get(key).ok().map(|o| deref(doc, o)).and_then(|o| match o {
-        Object::Integer(i) => Some(*i as f32),
-        Object::Real(r) => Some(*r),
-        _ => None,
-    })
+    d.get(key)
+        .ok()
+        .map(|o| deref(doc, o))
+        .and_then(|o| match o {
+            Object::Integer(i) => Some(*i as f32),
+            Object::Real(r) => Some(*r),
+            _ => None,
+        })
 }
 
 fn check_dict(doc: &Document, d: &Dictionary, is_stream: bool, f: &mut Found, dev: &mut DeviceUse) {
@@ -603,20 +616,36 @@ fn check_dict(doc: &Document, d: &Dictionary, is_stream: bool, f: &mut Found, de
     // Images and XObjects.
     if is_stream && subtype == Some(b"Image") {
         if matches!(d.get(b"Interpolate"), Ok(Object::Boolean(true))) {
-            f.add("image", "6.2.4", "interpolation d'image (Interpolate) interdite");
+            f.add(
+                "image",
+                "6.2.4",
+                "interpolation d'image (Interpolate) interdite",
+            );
         }
         if d.has(b"Alternates") {
-            f.add("image", "6.2.4", "images alternatives (Alternates) interdites");
+            f.add(
+                "image",
+                "6.2.4",
+                "images alternatives (Alternates) interdites",
+            );
         }
     }
     if is_stream && d.has(b"OPI") {
         f.add("image", "6.2.4", "les références OPI sont interdites");
     }
     if is_stream && (subtype == Some(b"PS") || name(d, b"Subtype2") == Some(b"PS")) {
-        f.add("postscript", "6.2.6", "les XObjects PostScript sont interdits");
+        f.add(
+            "postscript",
+            "6.2.6",
+            "les XObjects PostScript sont interdits",
+        );
     }
     if is_stream && subtype == Some(b"Form") && d.has(b"Ref") {
-        f.add("postscript", "6.2.5", "les XObjects de référence sont interdits");
+        f.add(
+            "postscript",
+            "6.2.5",
+            "les XObjects de référence sont interdits",
+        );
     }
     // Annotations.
     let is_annot = d.has_type(b"Annot") || (d.has(b"Rect") && subtype.is_some() && !is_stream);
@@ -625,7 +654,8 @@ fn check_dict(doc: &Document, d: &Dictionary, is_stream: bool, f: &mut Found, de
     }
     // Fonts.
     if let Some(st) = subtype {
-        if FONT_SUBTYPES.contains(&st) && !is_stream && (d.has(b"BaseFont") || d.has_type(b"Font")) {
+        if FONT_SUBTYPES.contains(&st) && !is_stream && (d.has(b"BaseFont") || d.has_type(b"Font"))
+        {
             check_font(doc, d, st, f);
         }
     }
@@ -650,7 +680,10 @@ fn check_annotation(doc: &Document, d: &Dictionary, subtype: Option<&[u8]>, f: &
         f.add(
             code,
             "6.5.2",
-            format!("annotation de type {} interdite", String::from_utf8_lossy(st)),
+            format!(
+                "annotation de type {} interdite",
+                String::from_utf8_lossy(st)
+            ),
         );
     }
     let flags = d
@@ -737,7 +770,10 @@ fn check_stream(s: &lopdf::Stream, f: &mut Found) {
         );
     }
     if let Ok(filters) = s.filters() {
-        if filters.iter().any(|fl| *fl == b"LZWDecode" || *fl == b"LZW") {
+        if filters
+            .iter()
+            .any(|fl| *fl == b"LZWDecode" || *fl == b"LZW")
+        {
             f.add("lzw", "6.1.10", "la compression LZW est interdite");
         }
     }

@@ -43,7 +43,11 @@ const FACES: [Face; 12] = [
 
 macro_rules! font {
     ($f:literal) => {
-        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../resources/fonts/", $f))
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../resources/fonts/",
+            $f
+        ))
     };
 }
 
@@ -125,9 +129,8 @@ impl Face {
         };
         let family = family.trim_end_matches("mt").trim_end_matches("ps");
         let bold = style.contains("bold") || family.ends_with("bold");
-        let italic = style.contains("italic")
-            || style.contains("oblique")
-            || family.ends_with("italic");
+        let italic =
+            style.contains("italic") || style.contains("oblique") || family.ends_with("italic");
         let family = family
             .trim_end_matches("bolditalic")
             .trim_end_matches("bold")
@@ -256,8 +259,14 @@ mod tests {
             Face::for_base_font(b"Helvetica-BoldOblique"),
             Some(Face::SansBoldItalic)
         );
-        assert_eq!(Face::for_base_font(b"Times-Roman"), Some(Face::SerifRegular));
-        assert_eq!(Face::for_base_font(b"Times-Italic"), Some(Face::SerifItalic));
+        assert_eq!(
+            Face::for_base_font(b"Times-Roman"),
+            Some(Face::SerifRegular)
+        );
+        assert_eq!(
+            Face::for_base_font(b"Times-Italic"),
+            Some(Face::SerifItalic)
+        );
         assert_eq!(Face::for_base_font(b"Courier-Bold"), Some(Face::MonoBold));
         assert_eq!(Face::for_base_font(b"Arial,Bold"), Some(Face::SansBold));
         assert_eq!(Face::for_base_font(b"ArialMT"), Some(Face::SansRegular));

@@ -2,14 +2,19 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use lopdf::{dictionary, Dictionary, Document, Object, ObjectId, SaveOptions, Stream, StringFormat};
+use lopdf::{
+    dictionary, Dictionary, Document, Object, ObjectId, SaveOptions, Stream, StringFormat,
+};
 use sha2::{Digest, Sha256};
 
 use crate::fonts::{self, Face};
 use crate::xmp;
 use crate::Error;
 
-const ICC: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../resources/icc/sRGB.icc"));
+const ICC: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../resources/icc/sRGB.icc"
+));
 
 /// The sRGB ICC profile written as output intent (shipped under `resources/icc/`).
 pub fn srgb_profile() -> &'static [u8] {
@@ -320,9 +325,9 @@ fn font_action(d: &Dictionary, standard_safe: bool) -> FontAction {
     }
     // An embedded font program: keep, but PDF/A-1 restricts TrueType encodings (6.3.7).
     if let Ok(fd) = d.get(b"FontDescriptor") {
-        let embedded_here = fd.as_dict().is_ok_and(|fd| {
-            fd.has(b"FontFile") || fd.has(b"FontFile2") || fd.has(b"FontFile3")
-        });
+        let embedded_here = fd
+            .as_dict()
+            .is_ok_and(|fd| fd.has(b"FontFile") || fd.has(b"FontFile2") || fd.has(b"FontFile3"));
         if embedded_here || fd.as_reference().is_ok() {
             // The descriptor is checked on the rewritten file by the checker.
             return FontAction::Keep;
@@ -354,10 +359,8 @@ fn has_direct_descendant_font_problem(d: &Dictionary) -> bool {
         && d.get(b"DescendantFonts")
             .and_then(Object::as_array)
             .is_ok_and(|a| {
-                a.iter().any(|f| {
-                    f.as_dict()
-                        .is_ok_and(|f| f.get(b"FontDescriptor").is_err())
-                })
+                a.iter()
+                    .any(|f| f.as_dict().is_ok_and(|f| f.get(b"FontDescriptor").is_err()))
             })
 }
 
@@ -416,9 +419,9 @@ fn uses_transparency(doc: &Document) -> bool {
         let smask = d
             .get(b"SMask")
             .is_ok_and(|m| !matches!(m, Object::Name(n) if n == b"None"));
-        let bm = d.get(b"BM").is_ok_and(|b| {
-            !matches!(b, Object::Name(n) if n == b"Normal" || n == b"Compatible")
-        });
+        let bm = d
+            .get(b"BM")
+            .is_ok_and(|b| !matches!(b, Object::Name(n) if n == b"Normal" || n == b"Compatible"));
         let alpha = [b"CA".as_slice(), b"ca"].iter().any(|k| {
             d.get(k).is_ok_and(|v| match v {
                 Object::Integer(i) => *i != 1,

@@ -67,9 +67,7 @@ pub(crate) fn faithful(
     let doc = lopdf::Document::load_mem(output).map_err(|e| format!("résultat illisible ({e})"))?;
     let out_pages = doc.get_pages().len();
     if out_pages != pages {
-        return Err(format!(
-            "nombre de pages modifié ({pages} → {out_pages})"
-        ));
+        return Err(format!("nombre de pages modifié ({pages} → {out_pages})"));
     }
     let Some(input_text) = input_text else {
         return Err("texte de l'original illisible".into());

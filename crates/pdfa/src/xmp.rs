@@ -165,7 +165,9 @@ pub(crate) fn pdf_date(raw: &[u8]) -> Option<Instant> {
         return None;
     }
     let field = |i: usize, default: u32| -> Option<u32> {
-        digits.get(i..i + 2).map_or(Some(default), |d| d.parse().ok())
+        digits
+            .get(i..i + 2)
+            .map_or(Some(default), |d| d.parse().ok())
     };
     let year: i32 = digits.get(0..4)?.parse().ok()?;
     let (mo, d, h, mi, se) = (
@@ -241,10 +243,7 @@ pub(crate) fn xmp_date(s: &str) -> Option<Instant> {
 fn to_instant(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, off: i32) -> Option<Instant> {
     let date = chrono::NaiveDate::from_ymd_opt(y, mo, d)?;
     let t = date.and_hms_opt(h, mi, s.min(59))?;
-    Some((
-        t.and_utc().timestamp() - i64::from(off) * 60,
-        off,
-    ))
+    Some((t.and_utc().timestamp() - i64::from(off) * 60, off))
 }
 
 /// An instant as a PDF date with its offset, e.g. `D:20261122184000+01'00'`.
@@ -318,13 +317,22 @@ pub(crate) fn packet(info: &Info) -> String {
     }
     let mut xmp = String::new();
     if let Some(c) = &info.creator {
-        xmp.push_str(&format!("<xmp:CreatorTool>{}</xmp:CreatorTool>\n", escape(c)));
+        xmp.push_str(&format!(
+            "<xmp:CreatorTool>{}</xmp:CreatorTool>\n",
+            escape(c)
+        ));
     }
     if let Some(d) = info.created {
-        xmp.push_str(&format!("<xmp:CreateDate>{}</xmp:CreateDate>\n", format_xmp_date(d)));
+        xmp.push_str(&format!(
+            "<xmp:CreateDate>{}</xmp:CreateDate>\n",
+            format_xmp_date(d)
+        ));
     }
     if let Some(d) = info.modified {
-        xmp.push_str(&format!("<xmp:ModifyDate>{}</xmp:ModifyDate>\n", format_xmp_date(d)));
+        xmp.push_str(&format!(
+            "<xmp:ModifyDate>{}</xmp:ModifyDate>\n",
+            format_xmp_date(d)
+        ));
     }
     format!(
         "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n\
@@ -352,7 +360,10 @@ mod tests {
         assert_eq!(xmp_date(&format_xmp_date(d)), Some(d));
         assert_eq!(xmp_date("2026-11-22T17:40:00Z").unwrap().0, d.0);
         assert!(pdf_date(b"D:20261122184000Z00'00'").is_none());
-        assert_eq!(pdf_date(b"D:2026").unwrap().0, pdf_date(b"D:20260101000000Z").unwrap().0);
+        assert_eq!(
+            pdf_date(b"D:2026").unwrap().0,
+            pdf_date(b"D:20260101000000Z").unwrap().0
+        );
         assert!(pdf_date(b"garbage").is_none());
         assert!(pdf_date(b"D:20261340").is_none());
     }
@@ -373,10 +384,7 @@ mod tests {
         assert_eq!(pk.value("pdf:Producer").unwrap(), "Sceau");
         assert_eq!(pk.value("pdfaid:part").unwrap(), "1");
         assert!(!pk.header_has_forbidden_attributes());
-        assert_eq!(
-            xmp_date(&pk.value("xmp:CreateDate").unwrap()),
-            info.created
-        );
+        assert_eq!(xmp_date(&pk.value("xmp:CreateDate").unwrap()), info.created);
         let attr = Packet::parse("<rdf:Description pdfaid:part='1' pdfaid:conformance=\"B\"/>");
         assert_eq!(attr.value("pdfaid:part").unwrap(), "1");
         assert_eq!(attr.value("pdfaid:conformance").unwrap(), "B");

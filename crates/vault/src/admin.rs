@@ -53,12 +53,18 @@ impl ImportedRecipient {
         let bad = |e: sceau_core::CoreError| {
             Error::InvalidIdentifier(format!("ligne {line} : {}", e.message_fr()))
         };
-        let siret = nonempty(&self.siret).map(Siret::parse).transpose().map_err(bad)?;
+        let siret = nonempty(&self.siret)
+            .map(Siret::parse)
+            .transpose()
+            .map_err(bad)?;
         let siren = match nonempty(&self.siren) {
             Some(s) => Some(Siren::parse(s).map_err(bad)?),
             None => siret.as_ref().map(Siret::siren),
         };
-        let nir = nonempty(&self.nir).map(Nir::parse).transpose().map_err(bad)?;
+        let nir = nonempty(&self.nir)
+            .map(Nir::parse)
+            .transpose()
+            .map_err(bad)?;
         let id = match nonempty(&self.id) {
             Some(id) => id.to_owned(),
             None => match (&siret, &siren, &nir) {
@@ -108,7 +114,9 @@ fn csv_fields(line: &str, sep: char) -> Vec<String> {
 /// Parses a CSV file with a header line naming the fields of [`ImportedRecipient`].
 pub fn parse_csv(text: &str) -> Result<Vec<ImportedRecipient>> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header = lines.next().ok_or_else(|| Error::BadRequest("fichier vide".into()))?;
+    let header = lines
+        .next()
+        .ok_or_else(|| Error::BadRequest("fichier vide".into()))?;
     let sep = if header.contains(';') { ';' } else { ',' };
     let names: Vec<String> = csv_fields(header, sep)
         .into_iter()
@@ -131,7 +139,10 @@ pub fn parse_csv(text: &str) -> Result<Vec<ImportedRecipient>> {
 /// Imports recipients from `FILE.csv` or `FILE.json` (a JSON array); all or nothing.
 pub fn import_recipients(meta_store: &dyn Metadata, file: &Path) -> Result<usize> {
     let text = std::fs::read_to_string(file).map_err(|e| Error::BadRequest(e.to_string()))?;
-    let items = if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+    let items = if file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
         serde_json::from_str::<Vec<ImportedRecipient>>(&text)
             .map_err(|e| Error::BadRequest(e.to_string()))?
     } else {
@@ -178,7 +189,11 @@ pub fn add_consent(
 
 /// Parses `mon,tue,wed 08:00-12:00` into a window.
 pub fn parse_window(spec: &str) -> Result<Window> {
-    let bad = || Error::BadRequest(format!("fenêtre invalide « {spec} » (ex. mon,tue 08:00-12:00)"));
+    let bad = || {
+        Error::BadRequest(format!(
+            "fenêtre invalide « {spec} » (ex. mon,tue 08:00-12:00)"
+        ))
+    };
     let (days, hours) = spec.trim().split_once(' ').ok_or_else(bad)?;
     let weekdays = days
         .split(',')
@@ -190,7 +205,12 @@ pub fn parse_window(spec: &str) -> Result<Window> {
 }
 
 /// Sets a recipient's reception windows for a nature.
-pub fn set_rule(meta_store: &dyn Metadata, recipient_id: &str, nature: &str, rule: &ReceptionRule) -> Result<()> {
+pub fn set_rule(
+    meta_store: &dyn Metadata,
+    recipient_id: &str,
+    nature: &str,
+    rule: &ReceptionRule,
+) -> Result<()> {
     let json = serde_json::to_string(rule).map_err(storage)?;
     tx(meta_store, |sql| {
         meta::recipient(sql, recipient_id)?.ok_or(Error::UnknownRecipient)?;

@@ -38,11 +38,25 @@ use peer::PeerCerts;
 use store::blobs::{Blobs, FileBlobs, S3Blobs};
 use store::sql::{Metadata, PgMeta, Sql, SqliteMeta};
 
-/// Checks that an act is PDF/A-1b. The real checker is `sceau-pdfa`'s (wired where the vault is
-/// built); the trait keeps the vault testable without it.
+/// Checks that an act is PDF/A-1b ("the shared checker": [`SceauPdfa`] in the product).
 pub trait PdfaChecker: Send + Sync {
     /// `Ok(())` if conformant, else a short reason (logged, not sent).
     fn check(&self, pdf: &[u8]) -> std::result::Result<(), String>;
+}
+
+/// The product's PDF/A-1b checker: `sceau_pdfa::check_pdfa1b`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SceauPdfa;
+
+impl PdfaChecker for SceauPdfa {
+    fn check(&self, pdf: &[u8]) -> std::result::Result<(), String> {
+        let verdict = sceau_pdfa::check_pdfa1b(pdf);
+        if verdict.conformant {
+            Ok(())
+        } else {
+            Err(verdict.codes().join(", "))
+        }
+    }
 }
 
 /// The running vault: configuration, storage, keys and clock.

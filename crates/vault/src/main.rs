@@ -14,7 +14,11 @@ use sceau_vault::journal::Verification;
 use sceau_vault::{admin, Vault};
 
 #[derive(Parser)]
-#[command(name = "sceau-vault", version, about = "Coffre-fort Sceau : serveur de dépôt des actes")]
+#[command(
+    name = "sceau-vault",
+    version,
+    about = "Coffre-fort Sceau : serveur de dépôt des actes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -129,8 +133,7 @@ enum ConsentAction {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -146,18 +149,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// The PDF/A-1b checker of the product. Until `sceau-pdfa`'s checker is merged into this
-/// branch, deposits are refused with `not_pdfa` rather than accepted unchecked.
-struct PendingPdfa;
-impl sceau_vault::PdfaChecker for PendingPdfa {
-    fn check(&self, _pdf: &[u8]) -> Result<(), String> {
-        Err("PDF/A-1b checker not wired (sceau-pdfa pending)".into())
-    }
-}
-
 fn open(config: &PathBuf, rt: &tokio::runtime::Runtime) -> anyhow::Result<Arc<Vault>> {
     let cfg = Config::load(config)?;
-    Ok(rt.block_on(Vault::open(cfg, Arc::new(SystemClock), Arc::new(PendingPdfa)))?)
+    Ok(rt.block_on(Vault::open(
+        cfg,
+        Arc::new(SystemClock),
+        Arc::new(sceau_vault::SceauPdfa),
+    ))?)
 }
 
 fn run() -> anyhow::Result<ExitCode> {
@@ -264,9 +262,7 @@ fn run() -> anyhow::Result<ExitCode> {
             match sceau_vault::journal::verify(vault.meta.as_ref())? {
                 Verification::Intact { count } => {
                     let secs = start.elapsed().as_secs_f64();
-                    println!(
-                        "journal intact : {count} entrée(s) vérifiée(s) en {secs:.2} s"
-                    );
+                    println!("journal intact : {count} entrée(s) vérifiée(s) en {secs:.2} s");
                 }
                 Verification::Broken { seq } => {
                     println!("journal ALTÉRÉ à l'entrée n° {seq}");

@@ -59,7 +59,9 @@ pub async fn deposit(
     body: Body,
 ) -> Result<Json<DepositReceipt>> {
     if !valid_key(&key) {
-        return Err(Error::BadRequest("clé d'idempotence invalide (8 à 128 caractères)".into()));
+        return Err(Error::BadRequest(
+            "clé d'idempotence invalide (8 à 128 caractères)".into(),
+        ));
     }
     let announced = headers
         .get(CONTENT_SHA256_HEADER)
@@ -96,7 +98,9 @@ fn replay(existing: DepositRow, announced: &str) -> Result<Json<DepositReceipt>>
     if existing.content_sha256 != announced {
         return Err(Error::IdempotencyConflict);
     }
-    Ok(Json(serde_json::from_str(&existing.receipt).map_err(storage)?))
+    Ok(Json(
+        serde_json::from_str(&existing.receipt).map_err(storage)?,
+    ))
 }
 
 /// Streams the body to a spool file, checking size and digest.
@@ -118,7 +122,9 @@ async fn receive(vault: &Vault, body: Body, announced: &str) -> Result<tempfile:
             .await
             .map_err(storage)?;
     }
-    tokio::io::AsyncWriteExt::flush(&mut file).await.map_err(storage)?;
+    tokio::io::AsyncWriteExt::flush(&mut file)
+        .await
+        .map_err(storage)?;
     if hex::encode(hasher.finalize()) != announced {
         return Err(Error::DigestMismatch);
     }
@@ -291,9 +297,10 @@ async fn accept(
                         detail: format!("{:?}", report.failures()),
                     });
                 }
-                let signer_ok = report.signer.as_ref().is_some_and(|s| {
-                    s.role == KeyRole::NonRepudiation && holder_key(s) == holder
-                });
+                let signer_ok = report
+                    .signer
+                    .as_ref()
+                    .is_some_and(|s| s.role == KeyRole::NonRepudiation && holder_key(s) == holder);
                 if !signer_ok {
                     return Err(Error::SignerMismatch {
                         file: act.name.clone(),
@@ -349,7 +356,18 @@ async fn accept(
         consent: ConsentSnapshot {
             id: consent.id.clone(),
             given_at: day_start(consent.given_on),
-            natures: consent.natures.clone(),
+            // A consent for every nature lists the whole catalogue in force (the XSD wants at
+            // least one code, and the snapshot must say what was covered at the time).
+            natures: if consent.natures.is_empty() {
+                vault
+                    .natures
+                    .natures
+                    .iter()
+                    .map(|n| n.code.clone())
+                    .collect()
+            } else {
+                consent.natures.clone()
+            },
             expires: consent.expires_on.map(day_start),
         },
         delivery_rule: match vault.config.delivery_rule {
@@ -532,7 +550,10 @@ async fn accept(
             if entry.path != archive_entry.path {
                 sql.exec(
                     "UPDATE deposits SET receipt = $1 WHERE id = $2",
-                    &[serde_json::to_string(&r).map_err(storage)?.into(), (&row.id).into()],
+                    &[
+                        serde_json::to_string(&r).map_err(storage)?.into(),
+                        (&row.id).into(),
+                    ],
                 )?;
             }
             Ok(r)
@@ -548,8 +569,8 @@ async fn accept(
 /// The archive ZIP: acts, signatures, data message, attestation, its seal and time-stamp.
 fn build_archive(pkg: &Package, xml: &[u8], seal: &[u8], tst: &[u8]) -> Result<Vec<u8>> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let mut add = |name: &str, bytes: &[u8]| -> Result<()> {
         zip.start_file(name, opts).map_err(storage)?;
         zip.write_all(bytes).map_err(storage)
@@ -585,7 +606,10 @@ async fn reject(vault: &Vault, who: &Authed, e: &Error) {
         message: format!("Dépôt refusé : {}", e.message_fr()),
     };
     let _guard = vault.commit_lock.lock().await;
-    if let Err(err) = vault.db(move |sql| journal::append(sql, std::slice::from_ref(&entry))).await {
+    if let Err(err) = vault
+        .db(move |sql| journal::append(sql, std::slice::from_ref(&entry)))
+        .await
+    {
         tracing::error!(error = %err, "journal append failed");
     }
 }

@@ -104,7 +104,11 @@ pub struct ReceptionQuery {
 }
 
 /// The recipient's rule for a nature, if any.
-pub async fn rule_of(vault: &Vault, recipient_id: &str, nature: &str) -> Result<Option<ReceptionRule>> {
+pub async fn rule_of(
+    vault: &Vault,
+    recipient_id: &str,
+    nature: &str,
+) -> Result<Option<ReceptionRule>> {
     let (r, n) = (recipient_id.to_owned(), nature.to_owned());
     vault
         .db(move |sql| meta::rule(sql, &r, &n))
@@ -125,7 +129,12 @@ pub async fn reception_status(
     }
     let rule = rule_of(vault, recipient_id, nature).await?;
     Ok(
-        match service_allowed(vault.clock.now(), rule.as_ref(), judge_permission, &vault.calendar) {
+        match service_allowed(
+            vault.clock.now(),
+            rule.as_ref(),
+            judge_permission,
+            &vault.calendar,
+        ) {
             Ok(()) => ReceptionStatus {
                 open: true,
                 reason: None,

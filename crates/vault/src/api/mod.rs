@@ -22,7 +22,10 @@ pub fn router() -> Router<Arc<Vault>> {
         .route("/v1/tsa", post(tsa::timestamp))
         .route("/v1/recipients", get(directory::search))
         .route("/v1/recipients/{id}", get(directory::card))
-        .route("/v1/recipients/{id}/reception/{nature}", get(directory::reception))
+        .route(
+            "/v1/recipients/{id}/reception/{nature}",
+            get(directory::reception),
+        )
         .route("/v1/natures", get(directory::natures))
         .route("/v1/deposits/{key}", put(deposit::deposit))
         .fallback(|| async { crate::Error::NotFound })

@@ -233,6 +233,17 @@ impl PgMeta {
     }
 }
 
+impl Drop for PgMeta {
+    fn drop(&mut self) {
+        // The blocking client shuts its connection down with its own runtime, which panics on a
+        // thread that drives async tasks: close the pool on a plain thread.
+        if let Ok(mut pool) = self.pool.lock() {
+            let clients = std::mem::take(&mut *pool);
+            let _ = std::thread::spawn(move || drop(clients)).join();
+        }
+    }
+}
+
 struct PgTx<'a, 'b>(&'a mut postgres::Transaction<'b>);
 
 fn pg_params(params: &[Val]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {

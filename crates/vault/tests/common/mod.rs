@@ -113,7 +113,9 @@ impl Harness {
             moto = Some(m);
         }
         let clock = Arc::new(FixedClock::new(tuesday_morning()));
-        let vault = Vault::open(config.clone(), clock.clone(), pdfa).await.unwrap();
+        let vault = Vault::open(config.clone(), clock.clone(), pdfa)
+            .await
+            .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let tls = vault.tls_config().unwrap();
@@ -177,7 +179,14 @@ impl Harness {
 /// Binds `id` to office `number` and returns a client for it.
 pub async fn bound_client(h: &Harness, id: &Identity, number: &str) -> reqwest::Client {
     let c = h.client(Some(id));
-    let s: sceau_proto::Session = c.get(h.url("/v1/session")).send().await.unwrap().json().await.unwrap();
+    let s: sceau_proto::Session = c
+        .get(h.url("/v1/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let r = c
         .post(h.url("/v1/session/bind"))
         .json(&sceau_proto::BindRequest {
@@ -197,4 +206,146 @@ pub async fn code(r: reqwest::Response) -> String {
     let body: sceau_proto::ErrorBody = r.json().await.unwrap();
     assert!(!body.message.is_empty());
     body.code
+}
+
+/// A PDF/A-1b act made by sceau-pdfa from a simple PDF.
+pub fn pdfa_act(title: &str) -> Vec<u8> {
+    let pdf =
+        sceau_testsupport::corpus::simple_pdf(title, &["Acte de commissaire de justice", title]);
+    let out = sceau_pdfa::convert_native(&pdf).unwrap();
+    assert!(sceau_pdfa::check_pdfa1b(&out).conformant);
+    out
+}
+
+/// A detached CAdES-BES signature of `content` by `id` (an EC P-256 identity).
+pub fn sign(id: &Identity, content: &[u8]) -> Vec<u8> {
+    use p256::pkcs8::DecodePrivateKey;
+    let key = p256::ecdsa::SigningKey::from_pkcs8_der(&id.key_pkcs8_der).unwrap();
+    let cert = id.certificate().unwrap();
+    sceau_cades::sign_detached::<_, p256::ecdsa::DerSignature>(
+        &key,
+        &sceau_cades::SignOptions {
+            content,
+            signer_cert: &cert,
+            chain: &[],
+            digest: sceau_cades::DigestAlgorithm::Sha256,
+            signing_time: Utc::now(),
+        },
+    )
+    .unwrap()
+}
+
+/// What goes into a package.
+pub struct PackageSpec<'a> {
+    pub recipient_id: &'a str,
+    pub nature: &'a str,
+    pub reference: &'a str,
+    pub judge_permission: Option<&'a str>,
+    /// (file name, PDF bytes, signature bytes)
+    pub acts: Vec<(String, Vec<u8>, Vec<u8>)>,
+}
+
+/// A package ZIP and its SHA-256 hex.
+pub fn package(spec: &PackageSpec<'_>) -> (Vec<u8>, String) {
+    use std::io::Write;
+    let manifest = sceau_proto::DepositManifest {
+        reference: spec.reference.into(),
+        recipient_id: spec.recipient_id.into(),
+        nature: spec.nature.into(),
+        judge_permission: spec.judge_permission.map(str::to_owned),
+        source: sceau_proto::Source::Form,
+        documents: spec
+            .acts
+            .iter()
+            .map(|(n, _, _)| sceau_proto::ManifestDocument {
+                file: n.clone(),
+                signature: format!("{n}.p7s"),
+            })
+            .collect(),
+        data_message: "message_acte.xml".into(),
+    };
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file(sceau_proto::MANIFEST_NAME, opts).unwrap();
+    zip.write_all(&serde_json::to_vec(&manifest).unwrap())
+        .unwrap();
+    for (n, pdf, sig) in &spec.acts {
+        zip.start_file(n.as_str(), opts).unwrap();
+        zip.write_all(pdf).unwrap();
+        zip.start_file(format!("{n}.p7s"), opts).unwrap();
+        zip.write_all(sig).unwrap();
+    }
+    zip.start_file("message_acte.xml", opts).unwrap();
+    zip.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><message_acte/>")
+        .unwrap();
+    let bytes = zip.finish().unwrap().into_inner();
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    (bytes, sha)
+}
+
+/// A one-act package signed by `signer`.
+pub fn simple_package(
+    signer: &Identity,
+    recipient_id: &str,
+    nature: &str,
+    reference: &str,
+) -> (Vec<u8>, String) {
+    let pdf = pdfa_act(reference);
+    let sig = sign(signer, &pdf);
+    package(&PackageSpec {
+        recipient_id,
+        nature,
+        reference,
+        judge_permission: None,
+        acts: vec![(format!("9991_{reference}_20260303_100000.pdf"), pdf, sig)],
+    })
+}
+
+/// Sends a package.
+pub async fn put_package(
+    h: &Harness,
+    c: &reqwest::Client,
+    key: &str,
+    pkg: &(Vec<u8>, String),
+) -> reqwest::Response {
+    c.put(h.url(&format!("/v1/deposits/{key}")))
+        .header(sceau_proto::CONTENT_SHA256_HEADER, &pkg.1)
+        .body(pkg.0.clone())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The demo bank with a consent for every nature from a year ago.
+pub async fn bank_with_consent(h: &Harness) -> String {
+    use sceau_vault::store::meta::RecipientRow;
+    let row = RecipientRow {
+        id: "banque-test".into(),
+        kind: sceau_proto::RecipientKind::Bank,
+        name: "BANQUE TEST".into(),
+        siret: Some("73282932000074".into()),
+        siren: Some("732829320".into()),
+        nir: None,
+        email: Some("significations@banque.test".into()),
+        phone_fixed: None,
+        phone_mobile: None,
+    };
+    let given = (tuesday_morning() - chrono::Duration::days(365)).date_naive();
+    tokio::task::block_in_place(|| {
+        sceau_vault::store::sql::tx(h.vault.meta.as_ref(), |sql| {
+            sceau_vault::store::meta::upsert_recipient(sql, &row)
+        })
+        .unwrap();
+        sceau_vault::admin::add_consent(
+            h.vault.meta.as_ref(),
+            &row.id,
+            vec![],
+            given,
+            None,
+            "convention",
+        )
+        .unwrap();
+    });
+    row.id
 }
