@@ -69,11 +69,12 @@ pub async fn deposit(
         .map(str::to_ascii_lowercase)
         .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
         .ok_or_else(|| Error::BadRequest(format!("en-tête {CONTENT_SHA256_HEADER} manquant")))?;
-    // A retry: answer from the record without reading the body again.
+    // The body is always read in full (and its digest checked) before answering, also for a
+    // retry: the client is not cut off mid-upload, and a replay is proven to be the same content.
+    let spool = receive(&vault, body, &announced).await?;
     if let Some(existing) = find(&vault, &who.office.office.id, &key).await? {
         return replay(existing, &announced);
     }
-    let spool = receive(&vault, body, &announced).await?;
     let package = {
         let max_doc = vault.config.max_document_bytes;
         tokio::task::spawn_blocking(move || Package::read(spool, max_doc))
