@@ -227,13 +227,17 @@ impl KeyCert {
 
     /// A time-stamp token (DER ContentInfo) over `data`'s SHA-256.
     pub fn timestamp_data(&self, data: &[u8], at: DateTime<Utc>) -> Result<Vec<u8>> {
+        self.timestamp_imprint(&DigestAlgorithm::Sha256.hash(data), at)
+    }
+
+    /// A time-stamp token (DER ContentInfo) over a SHA-256 digest.
+    pub fn timestamp_imprint(&self, sha256: &[u8], at: DateTime<Utc>) -> Result<Vec<u8>> {
         let imprint = MessageImprint {
             hash_algorithm: AlgorithmIdentifierOwned {
                 oid: DigestAlgorithm::Sha256.oid(),
                 parameters: None,
             },
-            hashed_message: OctetString::new(DigestAlgorithm::Sha256.hash(data))
-                .map_err(|e| Error::Crypto(e.to_string()))?,
+            hashed_message: OctetString::new(sha256).map_err(|e| Error::Crypto(e.to_string()))?,
         };
         self.token(imprint, None, at)
     }

@@ -2,6 +2,7 @@
 
 pub mod deposit;
 pub mod directory;
+pub mod office;
 pub mod openapi;
 pub mod session;
 pub mod tsa;
@@ -28,5 +29,17 @@ pub fn router() -> Router<Arc<Vault>> {
         )
         .route("/v1/natures", get(directory::natures))
         .route("/v1/deposits/{key}", put(deposit::deposit))
+        .route("/v1/events", get(office::events))
+        .route("/v1/services", get(office::search))
+        .route("/v1/services/{id}", get(office::detail))
+        .route("/v1/vault", get(office::list))
+        .route(
+            "/v1/vault/file",
+            get(office::download).delete(office::delete),
+        )
+        .route("/v1/vault/properties", get(office::properties))
+        .route("/v1/vault/folders", post(office::mkdir))
+        .route("/v1/vault/move", post(office::move_entry))
+        .route("/v1/vault/proof", get(office::proof))
         .fallback(|| async { crate::Error::NotFound })
 }
