@@ -155,7 +155,7 @@ pub fn load_cert_ders(path: &Path) -> Result<Vec<Vec<u8>>> {
         let block = block.trim();
         if block.contains("-----BEGIN CERTIFICATE-----") {
             let start = block.find("-----BEGIN").unwrap_or(0);
-            let (_, der) = der::pem::decode_vec(block[start..].as_bytes()).map_err(cfg_err)?;
+            let (_, der) = der::pem::decode_vec(&block.as_bytes()[start..]).map_err(cfg_err)?;
             out.push(der);
         }
     }

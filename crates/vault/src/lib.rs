@@ -144,6 +144,8 @@ impl Vault {
             feed: tokio::sync::Notify::new(),
         });
         vault.db(|sql| store::meta::migrate(sql)).await?;
+        // Spool files left by uploads interrupted by a crash were never deposits: remove them.
+        let _ = std::fs::remove_dir_all(vault.uploads_dir());
         std::fs::create_dir_all(vault.uploads_dir()).map_err(error::storage)?;
         Ok(vault)
     }

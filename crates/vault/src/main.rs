@@ -149,7 +149,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn open(config: &PathBuf, rt: &tokio::runtime::Runtime) -> anyhow::Result<Arc<Vault>> {
+fn open(config: &std::path::Path, rt: &tokio::runtime::Runtime) -> anyhow::Result<Arc<Vault>> {
     let cfg = Config::load(config)?;
     Ok(rt.block_on(Vault::open(
         cfg,

@@ -174,7 +174,7 @@ async fn revoked_by_config_is_refused() {
     let dir_ca = TestCa::new("AC", KeySpec::EcP256).unwrap();
     let ids = office_ids(&dir_ca, "Jeanne DUPONT", "Etude 9991");
     let checker = sceau_vault::tls::ClientChecker::new(
-        &[dir_ca.identity.cert_der.clone()],
+        std::slice::from_ref(&dir_ca.identity.cert_der),
         &[ids.auth.serial_hex()],
     )
     .unwrap();
