@@ -31,7 +31,20 @@ pub fn run(args: &[String]) -> Result<()> {
                 "sign",
             ]))
         }
-        _ => bail!("usage: cargo xtask bench sign"),
+        Some("vault") => {
+            crate::setup::run()?;
+            sh(cargo().args([
+                "run",
+                "--release",
+                "--quiet",
+                "-p",
+                "xtask",
+                "--",
+                "bench-run",
+                "vault",
+            ]))
+        }
+        _ => bail!("usage: cargo xtask bench sign|vault"),
     }
 }
 
@@ -39,6 +52,7 @@ pub fn run(args: &[String]) -> Result<()> {
 pub fn run_inner(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("sign") => sign(),
+        Some("vault") => crate::bench_vault::run(),
         _ => bail!("unknown benchmark"),
     }
 }

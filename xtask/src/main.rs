@@ -6,6 +6,7 @@
 //! - `bench NAME`: benchmarks that compare against a reference tool in the same run.
 
 mod bench;
+mod bench_vault;
 mod demo;
 mod setup;
 mod test;
@@ -15,12 +16,13 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: cargo xtask <setup|test|demo|bench sign>
+const USAGE: &str = "usage: cargo xtask <setup|test|demo|bench sign|bench vault>
 
   setup        install the Debian/Ubuntu packages the project needs (as root, or with sudo)
   test         everything CI checks: formatting, clippy -D warnings, all tests with real components
   demo         create a demo office token (étude 9991) and sign and verify a sample act
-  bench sign   token signatures/s vs full CAdES signatures/s vs `openssl cms -sign`";
+  bench sign   token signatures/s vs full CAdES signatures/s vs `openssl cms -sign`
+  bench vault  deposits/s and p50/p99 from 16 mTLS clients (SQLite+files, PostgreSQL+S3); verify-journal events/s";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

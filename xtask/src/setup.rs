@@ -31,6 +31,18 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "finds PC/SC when building the YubiKey feature",
     ),
     ("ca-certificates", "TLS roots for the package registries"),
+    (
+        "postgresql",
+        "vault metadata at scale; tests start a throw-away cluster on loopback",
+    ),
+    (
+        "libxml2-utils",
+        "xmllint: independent check of attestations against their XSD",
+    ),
+    (
+        "python3-venv",
+        "a virtualenv for the moto S3 server (PyPI moto[server]) used by vault tests",
+    ),
 ];
 
 fn installed(pkg: &str) -> bool {
@@ -57,8 +69,16 @@ fn has_passwordless_sudo() -> bool {
         .unwrap_or(false)
 }
 
-/// Installs what is missing; quick when everything is there.
+/// Installs what is missing (system packages, then the moto S3 server the vault tests use, in a
+/// virtualenv under target/ when it is not on the PATH); quick when everything is there.
 pub fn run() -> Result<()> {
+    packages()?;
+    let moto = sceau_testsupport::s3::moto_server_program()?;
+    eprintln!("setup: moto S3 server: {}", moto.display());
+    Ok(())
+}
+
+fn packages() -> Result<()> {
     if Command::new("dpkg-query")
         .arg("--version")
         .output()
