@@ -407,6 +407,38 @@ pub struct MkdirRequest {
     pub path: String,
 }
 
+/// One journal line of a proof bundle, as stored by the vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofLine {
+    /// Position in the journal.
+    pub seq: i64,
+    /// Chain hash before this line (hex).
+    pub prev_hash: String,
+    /// Canonical evidence record (hex).
+    pub record: String,
+    /// Chain hash after this line (hex).
+    pub hash: String,
+}
+
+/// `GET /v1/vault/proof?path=`: everything needed to check a file of the office vault offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofBundle {
+    /// Path of the file in the office vault.
+    pub path: String,
+    /// SHA-256 of the file (hex).
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Service the file belongs to.
+    pub deposit_id: Option<String>,
+    /// The journal lines of that service, each with the hash before it.
+    pub journal: Vec<ProofLine>,
+    /// RFC 3161 time-stamp token (DER, base64) over the file's SHA-256 by the vault's TSA.
+    pub timestamp_token: String,
+    /// The vault CA certificate (PEM) anchoring the vault's seal and time-stamps.
+    pub vault_ca_pem: String,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

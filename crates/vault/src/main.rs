@@ -77,6 +77,14 @@ enum Command {
         #[arg(long = "window")]
         windows: Vec<String>,
     },
+    /// Check a proof bundle (from GET /v1/vault/proof) offline, and the file if given.
+    VerifyProof {
+        /// The bundle (JSON).
+        bundle: PathBuf,
+        /// The file the bundle is about.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
     /// Check the evidence journal's hash chain.
     VerifyJournal {
         /// Configuration file.
@@ -255,6 +263,25 @@ fn run() -> anyhow::Result<ExitCode> {
             };
             admin::set_rule(vault.meta.as_ref(), &recipient, &nature, &rule)?;
             println!("règle enregistrée");
+        }
+        Command::VerifyProof { bundle, file } => {
+            let bundle: sceau_proto::ProofBundle =
+                serde_json::from_slice(&std::fs::read(&bundle).context("reading the bundle")?)
+                    .context("the bundle is not a proof bundle")?;
+            let bytes = file
+                .map(std::fs::read)
+                .transpose()
+                .context("reading the file")?;
+            match sceau_vault::proof::verify(&bundle, bytes.as_deref()) {
+                Ok(r) => println!(
+                    "preuve valide : {} entrée(s) de journal, horodatage du {}",
+                    r.journal_lines, r.timestamp
+                ),
+                Err(why) => {
+                    println!("preuve INVALIDE : {why}");
+                    return Ok(ExitCode::from(1));
+                }
+            }
         }
         Command::VerifyJournal { config } => {
             let vault = open(&config, &rt)?;

@@ -170,6 +170,44 @@ async fn refused_certificates_have_their_own_codes() {
 }
 
 #[tokio::test]
+async fn revoked_by_config_is_refused_over_tls() {
+    let mut revoked = None;
+    let h = Harness::start_with(
+        Backend::Embedded,
+        Arc::new(sceau_vault::SceauPdfa),
+        |cfg, ca| {
+            let ids = office_ids(ca, "Jeanne DUPONT", "Etude 9991");
+            cfg.revoked_serials.push(ids.auth.serial_hex());
+            revoked = Some(ids);
+        },
+    )
+    .await;
+    let ids = revoked.unwrap();
+    let r = h
+        .client(Some(&ids.auth))
+        .get(h.url("/v1/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(code(r).await, "certificate_revoked");
+    // Another certificate of the same holder is not affected.
+    let renewed = person(
+        &h.ca,
+        "Jeanne DUPONT",
+        "Etude 9991",
+        Profile::Authentication,
+    );
+    let r = h
+        .client(Some(&renewed))
+        .get(h.url("/v1/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
 async fn revoked_by_config_is_refused() {
     let dir_ca = TestCa::new("AC", KeySpec::EcP256).unwrap();
     let ids = office_ids(&dir_ca, "Jeanne DUPONT", "Etude 9991");

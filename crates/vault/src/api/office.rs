@@ -14,9 +14,10 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use sceau_core::evidence::EvidenceEvent;
 use sceau_proto::{
     ActSection, AttestationSection, DeliveryState, FeedEvent, FeedPage, MkdirRequest, MoveRequest,
-    SearchPage, ServiceDetail, ServiceSummary, Source, VaultEntry, VaultListing, ATTESTATION_NAME,
+    ProofBundle, ProofLine, SearchPage, ServiceDetail, ServiceSummary, Source, VaultEntry,
+    VaultListing, ATTESTATION_NAME,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::{storage, Error, Result};
 use crate::journal::decode_record;
@@ -424,38 +425,6 @@ pub async fn delete(
         })
         .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
-}
-
-/// One journal line of a proof, as stored.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ProofLine {
-    /// Position.
-    pub seq: i64,
-    /// Chain hash before this line (hex).
-    pub prev_hash: String,
-    /// Canonical record (hex).
-    pub record: String,
-    /// Chain hash after this line (hex).
-    pub hash: String,
-}
-
-/// The proof bundle of a file.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ProofBundle {
-    /// Path of the file in the office vault.
-    pub path: String,
-    /// SHA-256 of the file (hex).
-    pub sha256: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// Service the file belongs to.
-    pub deposit_id: Option<String>,
-    /// The journal lines about it, each with the hash before it (verifiable one by one).
-    pub journal: Vec<ProofLine>,
-    /// Time-stamp token (DER, base64) over the file's SHA-256, made now by the vault's TSA.
-    pub timestamp_token: String,
-    /// The vault CA certificate (PEM) that anchors the seal and time-stamps.
-    pub vault_ca_pem: String,
 }
 
 /// `GET /v1/vault/proof?path=`.

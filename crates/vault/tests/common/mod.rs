@@ -82,6 +82,15 @@ pub fn office_ids(ca: &TestCa, holder: &str, office: &str) -> OfficeIds {
 
 impl Harness {
     pub async fn start(backend: Backend, pdfa: Arc<dyn PdfaChecker>) -> Harness {
+        Self::start_with(backend, pdfa, |_, _| {}).await
+    }
+
+    /// Like `start`, letting `tweak` change the configuration (the test CA is given).
+    pub async fn start_with(
+        backend: Backend,
+        pdfa: Arc<dyn PdfaChecker>,
+        tweak: impl FnOnce(&mut Config, &TestCa),
+    ) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let ca = TestCa::new("AC des commissaires de justice", KeySpec::EcP256).unwrap();
         let (ca_pem, _) = ca.identity.write_pem(dir.path(), "client-ca").unwrap();
@@ -112,6 +121,7 @@ impl Harness {
             pg = Some(p);
             moto = Some(m);
         }
+        tweak(&mut config, &ca);
         let clock = Arc::new(FixedClock::new(tuesday_morning()));
         let vault = Vault::open(config.clone(), clock.clone(), pdfa)
             .await
