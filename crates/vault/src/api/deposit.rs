@@ -384,14 +384,18 @@ async fn accept(
     let archive = build_archive(&pkg, &xml, &seal, &tst)?;
 
     // Blobs first (content-addressed: harmless if the commit never happens).
-    let mut files = Vec::new();
+    let files: Vec<String> = pkg.acts.iter().map(|a| a.name.clone()).collect();
+    let mut puts = vec![vault.blobs.put(pkg.data_message.clone())];
     for a in &pkg.acts {
-        vault.blobs.put(a.pdf.clone()).await?;
-        vault.blobs.put(a.p7s.clone()).await?;
-        files.push(a.name.clone());
+        puts.push(vault.blobs.put(a.pdf.clone()));
+        puts.push(vault.blobs.put(a.p7s.clone()));
     }
-    vault.blobs.put(pkg.data_message.clone()).await?;
-    let archive_sha = vault.blobs.put(archive.clone()).await?;
+    let (archive_sha, others) = tokio::join!(
+        vault.blobs.put(archive.clone()),
+        futures_util::future::try_join_all(puts)
+    );
+    let archive_sha = archive_sha?;
+    others?;
 
     let archive_path = format!("{ARCHIVE_FOLDER}/{archive_name}");
     let receipt = DepositReceipt {

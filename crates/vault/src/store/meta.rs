@@ -859,11 +859,26 @@ pub fn deposit_journal(sql: &mut dyn Sql, deposit_id: &str) -> Result<Vec<Journa
     Ok(rows.iter().map(|r| journal_row(r)).collect())
 }
 
-/// A batch of journal lines from `after` (for verification in bounded memory).
-pub fn journal_batch(sql: &mut dyn Sql, after: i64, limit: i64) -> Result<Vec<JournalRow>> {
+/// (seq, record, hash) of journal lines after `after`: what verification reads.
+pub fn journal_chain_batch(
+    sql: &mut dyn Sql,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String, String)>> {
     let rows = sql.query(
-        &format!("SELECT {JOURNAL_COLS} FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2"),
+        "SELECT seq, record, hash FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2",
         &[after.into(), limit.into()],
     )?;
-    Ok(rows.iter().map(|r| journal_row(r)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|mut r| {
+            let hash = std::mem::replace(&mut r[2], Val::Null);
+            let record = std::mem::replace(&mut r[1], Val::Null);
+            (
+                r[0].int(),
+                record.opt_text().unwrap_or_default(),
+                hash.opt_text().unwrap_or_default(),
+            )
+        })
+        .collect())
 }
