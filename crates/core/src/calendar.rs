@@ -64,12 +64,31 @@ impl Calendar {
         days
     }
 
-    /// The French name of the public holiday on `date`, if it is one.
+    /// The French name of the public holiday on `date`, if it is one (computed without building
+    /// the year's list: this is on the hot path of hour checks).
     pub fn holiday_name(&self, date: NaiveDate) -> Option<&'static str> {
-        self.public_holidays(date.year())
-            .into_iter()
-            .find(|(d, _)| *d == date)
-            .map(|(_, name)| name)
+        let fixed = match (date.month(), date.day()) {
+            (1, 1) => Some("Jour de l'an"),
+            (5, 1) => Some("Fête du Travail"),
+            (5, 8) => Some("Victoire 1945"),
+            (7, 14) => Some("Fête nationale"),
+            (8, 15) => Some("Assomption"),
+            (11, 1) => Some("Toussaint"),
+            (11, 11) => Some("Armistice 1918"),
+            (12, 25) => Some("Noël"),
+            (12, 26) if self.alsace_moselle => Some("Saint-Étienne"),
+            _ => None,
+        };
+        if fixed.is_some() || !(3..=6).contains(&date.month()) {
+            return fixed;
+        }
+        match (date - easter_sunday(date.year())).num_days() {
+            -2 if self.alsace_moselle => Some("Vendredi saint"),
+            1 => Some("Lundi de Pâques"),
+            39 => Some("Ascension"),
+            50 => Some("Lundi de Pentecôte"),
+            _ => None,
+        }
     }
 
     /// Whether `date` is a public holiday in this calendar.
@@ -181,6 +200,26 @@ mod tests {
         assert_eq!(cal.holiday_name(d(2026, 4, 3)), None);
         for y in 2000..2100 {
             assert_eq!(cal.public_holidays(y).len(), 11);
+        }
+    }
+
+    #[test]
+    fn holiday_name_agrees_with_the_list() {
+        for cal in [
+            Calendar::NATIONAL,
+            Calendar {
+                alsace_moselle: true,
+            },
+        ] {
+            for y in 1900..2200 {
+                let list = cal.public_holidays(y);
+                let mut day = d(y, 1, 1);
+                while day.year() == y {
+                    let expected = list.iter().find(|(x, _)| *x == day).map(|(_, n)| *n);
+                    assert_eq!(cal.holiday_name(day), expected, "{day}");
+                    day = day.succ_opt().expect("in range");
+                }
+            }
         }
     }
 

@@ -54,6 +54,12 @@ pub enum CoreError {
         /// What was wrong there.
         reason: &'static str,
     },
+    /// A deposit package does not have the expected entries.
+    #[error("deposit package: {reason}")]
+    PackageLayout {
+        /// Which entry is wrong or missing (French, shown to the clerk).
+        reason: String,
+    },
     /// The catalogue of natures of acts cannot be read.
     #[error("catalogue of natures: {reason}")]
     Catalogue {
@@ -73,6 +79,7 @@ impl CoreError {
             CoreError::InvalidWindow { .. } => "hours.invalid_window",
             CoreError::Catalogue { .. } => "natures.catalogue",
             CoreError::EvidenceDecode { .. } => "evidence.decode",
+            CoreError::PackageLayout { .. } => "package.layout",
         }
     }
 
@@ -118,6 +125,10 @@ impl CoreError {
             CoreError::EvidenceDecode { offset, reason } => format!(
                 "Une preuve du journal est illisible (octet {offset} : {reason}). Le journal a pu \
                  être altéré : conservez-le en l'état et prévenez l'administrateur."
+            ),
+            CoreError::PackageLayout { reason } => format!(
+                "Le dossier de signification est incomplet ou mal formé : {reason}. \
+                 Préparez de nouveau la signification."
             ),
             CoreError::Catalogue { reason } => format!(
                 "Le catalogue des natures d'actes est illisible : {reason}. \

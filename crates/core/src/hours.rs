@@ -13,8 +13,8 @@
 //!   instant is inside the interval", checked pointwise.
 
 use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
-    Timelike, Utc, Weekday,
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Timelike, Utc, Weekday,
 };
 use serde::{Deserialize, Serialize};
 
@@ -229,15 +229,18 @@ pub fn try_next_opening(
     if closed_reason(after, rule, permitted, calendar).is_none() {
         return Some(after);
     }
-    // Service opens only where a local interval starts. A local start maps to one instant, to two
-    // in the autumn fold (the interval's local times happen twice), or to the change instant in
-    // the spring gap; each candidate is then checked pointwise, which keeps this exact across
-    // DST whatever the windows are.
+    // Service opens only where a local interval starts or where the clocks change. A local start
+    // maps to one instant, to two in the autumn fold (the interval's local times happen twice),
+    // or to the change instant in the spring gap; each candidate is then checked pointwise,
+    // which keeps this exact across DST whatever the windows are.
     let mut day = after.with_timezone(&PARIS).date_naive();
     for _ in 0..SEARCH_HORIZON_DAYS {
         let mut candidates: Vec<DateTime<Utc>> = open_intervals(day, rule, permitted, calendar)
             .into_iter()
             .flat_map(|(start, _)| start_instants(start))
+            // In the autumn fold the local time steps back: an interval that started before
+            // 02:00 can open again at the change itself.
+            .chain(offset_change_in(day))
             .filter(|c| *c > after)
             .collect();
         candidates.sort();
@@ -298,6 +301,36 @@ fn start_instants(local: NaiveDateTime) -> Vec<DateTime<Utc>> {
         }
         LocalResult::None => after_gap(local).into_iter().collect(),
     }
+}
+
+/// The instant the UTC offset of Europe/Paris changes during local `day`, if it does (the first
+/// instant with the new offset; changes fall on whole seconds).
+fn offset_change_in(day: NaiveDate) -> Option<DateTime<Utc>> {
+    let offset = |secs: i64| {
+        DateTime::<Utc>::from_timestamp(secs, 0)
+            .map(|t| t.with_timezone(&PARIS).offset().fix().local_minus_utc())
+    };
+    let first = |d: NaiveDate| {
+        start_instants(d.and_time(NaiveTime::MIN))
+            .into_iter()
+            .next()
+    };
+    let mut lo = first(day)?.timestamp();
+    let mut hi = first(day.succ_opt()?)?.timestamp();
+    let before = offset(lo)?;
+    if offset(hi)? == before {
+        return None;
+    }
+    // Invariant: offset(lo) == before != offset(hi); whole seconds only.
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if offset(mid)? == before {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    DateTime::<Utc>::from_timestamp(hi, 0)
 }
 
 /// For a local time inside a DST gap: the instant the clocks jump (first valid local time after).
@@ -647,6 +680,27 @@ mod tests {
             next_opening(utc(2026, 10, 24, 20, 0), Some(&rule), Some("ORD"), &CAL),
             utc(2026, 10, 25, 0, 0)
         );
+        // A window that starts before the fold and ends inside it (01:00–02:30) is open in the
+        // first pass, closed from the first 02:30, and open again at the change (01:00 UTC).
+        let early = ReceptionRule {
+            windows: vec![Window::new(vec![Sun], t(1, 0), t(2, 30)).expect("valid")],
+        };
+        assert_eq!(
+            next_opening(utc(2026, 10, 25, 0, 45), Some(&early), Some("ORD"), &CAL),
+            utc(2026, 10, 25, 1, 0)
+        );
+        assert_eq!(
+            offset_change_in(NaiveDate::from_ymd_opt(2026, 10, 25).expect("valid")),
+            Some(utc(2026, 10, 25, 1, 0))
+        );
+        assert_eq!(
+            offset_change_in(NaiveDate::from_ymd_opt(2026, 3, 29).expect("valid")),
+            Some(utc(2026, 3, 29, 1, 0))
+        );
+        assert_eq!(
+            offset_change_in(NaiveDate::from_ymd_opt(2026, 3, 30).expect("valid")),
+            None
+        );
         // From between the two occurrences (00:45 UTC = first 02:45) it is the second 02:00.
         assert_eq!(
             next_opening(utc(2026, 10, 25, 0, 45), Some(&rule), Some("ORD"), &CAL),
@@ -694,6 +748,54 @@ mod tests {
                     }
                 }
                 at += Duration::minutes(37 * 7);
+            }
+        }
+    }
+
+    #[test]
+    fn next_opening_is_exact_around_dst_changes() {
+        // Property: with a judge's permission and windows whose edges fall before, inside and after
+        // the gap and the fold, every minute between `at` and its next opening is closed, the
+        // opening is open, and one second before it is closed.
+        let edges = [
+            (0, 30),
+            (1, 0),
+            (1, 59),
+            (2, 0),
+            (2, 30),
+            (2, 59),
+            (3, 0),
+            (3, 30),
+        ];
+        let mut rules = Vec::new();
+        for (i, s) in edges.iter().enumerate() {
+            for e in edges.iter().skip(i + 1) {
+                rules.push(ReceptionRule {
+                    windows: vec![Window::new(vec![Sun], t(s.0, s.1), t(e.0, e.1)).expect("valid")],
+                });
+            }
+        }
+        for rule in &rules {
+            for day_start in [utc(2026, 3, 28, 22, 0), utc(2026, 10, 24, 21, 0)] {
+                let mut at = day_start;
+                while at < day_start + Duration::hours(6) {
+                    let open = next_opening(at, Some(rule), Some("ORD"), &CAL);
+                    assert!(open >= at);
+                    assert!(service_allowed(open, Some(rule), Some("ORD"), &CAL).is_ok());
+                    if open > at {
+                        let before = open - Duration::seconds(1);
+                        assert!(closed_reason(before, Some(rule), true, &CAL).is_some());
+                        let mut probe = at;
+                        while probe < open {
+                            assert!(
+                                closed_reason(probe, Some(rule), true, &CAL).is_some(),
+                                "{rule:?} {at} → {open}: {probe} is open"
+                            );
+                            probe += Duration::minutes(1);
+                        }
+                    }
+                    at += Duration::minutes(11);
+                }
             }
         }
     }

@@ -13,6 +13,7 @@ pub mod hours;
 pub mod ids;
 pub mod naming;
 pub mod natures;
+pub mod package;
 mod xml;
 
 pub use error::CoreError;

@@ -5,6 +5,7 @@
 //! it so that both exercise the same real components.
 
 pub mod corpus;
+pub mod oracle;
 pub mod pki;
 pub mod postgres;
 pub mod s3;
