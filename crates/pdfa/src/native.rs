@@ -927,3 +927,75 @@ fn set_trailer(doc: &mut Document, original: &[u8]) {
     trailer.set("ID", vec![first, new_id]);
     doc.trailer = trailer;
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use sceau_testsupport::corpus::simple_pdf;
+
+    #[test]
+    fn subset_names() {
+        assert!(is_subset_name(b"ABCDEF+DejaVuSans"));
+        assert!(!is_subset_name(b"DejaVuSans"));
+        assert!(!is_subset_name(b"abcdef+DejaVuSans"));
+    }
+
+    #[test]
+    fn annotations_are_made_printable_or_removed() {
+        let mut shown = dictionary! { "Subtype" => "Text", "F" => 0, "CA" => 0.5,
+        "AP" => dictionary! { "N" => 1, "D" => 2, "R" => 3 } };
+        assert!(fix_annotation(&mut shown));
+        assert_eq!(shown.get(b"F").unwrap().as_i64().unwrap(), 4);
+        assert!(!shown.has(b"CA"));
+        assert_eq!(shown.get(b"AP").unwrap().as_dict().unwrap().len(), 1);
+        let mut hidden = dictionary! { "Subtype" => "Text", "F" => 2 };
+        assert!(!fix_annotation(&mut hidden));
+        let mut movie = dictionary! { "Subtype" => "Movie", "F" => 4 };
+        assert!(!fix_annotation(&mut movie));
+        let mut attachment = dictionary! { "Subtype" => "FileAttachment", "F" => 4 };
+        assert!(!fix_annotation(&mut attachment));
+    }
+
+    #[test]
+    fn javascript_and_launch_actions_are_unlinked() {
+        let mut doc = Document::load_mem(&simple_pdf("Acte", &["Texte"])).unwrap();
+        let js = doc
+            .add_object(dictionary! { "S" => "JavaScript", "JS" => Object::string_literal("x") });
+        let launch = dictionary! { "S" => "Launch", "F" => Object::string_literal("calc.exe") };
+        let next = dictionary! { "S" => "Named", "N" => "NextPage" };
+        let catalog = doc.catalog_mut().unwrap();
+        catalog.set("OpenAction", js);
+        catalog.set("AA", dictionary! { "WC" => js });
+        let link =
+            doc.add_object(dictionary! { "Type" => "Annot", "Subtype" => "Link", "A" => launch });
+        let ok_link =
+            doc.add_object(dictionary! { "Type" => "Annot", "Subtype" => "Link", "A" => next });
+        strip_forbidden_actions(&mut doc);
+        assert!(!doc.catalog().unwrap().has(b"OpenAction"));
+        assert!(!doc.get_dictionary(link).unwrap().has(b"A"));
+        assert!(doc.get_dictionary(ok_link).unwrap().has(b"A"));
+        let bytes = simple_pdf("Acte", &["Texte"]);
+        let out = match convert(doc, &bytes, (0, 0)) {
+            Outcome::Done(out) => out,
+            Outcome::Fallback(r) => panic!("{r:?}"),
+        };
+        let v = crate::check_pdfa1b(&out);
+        assert!(v.conformant, "{:?}", v.violations);
+    }
+
+    #[test]
+    fn signatures_are_detected() {
+        let mut doc = Document::load_mem(&simple_pdf("Acte", &["Texte"])).unwrap();
+        assert!(!is_signed(&doc));
+        doc.add_object(dictionary! { "FT" => "Sig", "T" => Object::string_literal("vide") });
+        assert!(
+            !is_signed(&doc),
+            "an empty signature field is not a signature"
+        );
+        doc.add_object(
+            dictionary! { "ByteRange" => vec![0.into()], "Contents" => Object::string_literal("") },
+        );
+        assert!(is_signed(&doc));
+    }
+}
