@@ -998,4 +998,72 @@ mod tests {
         );
         assert!(is_signed(&doc));
     }
+
+    /// LZW with 9-bit literal codes only (a clear code every 200 bytes keeps the width at 9).
+    fn lzw_literal(data: &[u8]) -> Vec<u8> {
+        let mut codes = vec![256u16];
+        for (i, &b) in data.iter().enumerate() {
+            if i > 0 && i % 200 == 0 {
+                codes.push(256);
+            }
+            codes.push(u16::from(b));
+        }
+        codes.push(257);
+        let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0);
+        for c in codes {
+            acc = (acc << 9) | u32::from(c);
+            bits += 9;
+            while bits >= 8 {
+                out.push((acc >> (bits - 8)) as u8);
+                bits -= 8;
+            }
+        }
+        if bits > 0 {
+            out.push((acc << (8 - bits)) as u8);
+        }
+        out
+    }
+
+    #[test]
+    fn lzw_streams_and_embedded_files_are_rewritten() {
+        let bytes = simple_pdf("Acte", &["Signification du jugement"]);
+        let mut doc = Document::load_mem(&bytes).unwrap();
+        let page = doc.page_iter().next().unwrap();
+        let content_id = doc.get_page_contents(page)[0];
+        let plain = doc
+            .get_object(content_id)
+            .unwrap()
+            .as_stream()
+            .unwrap()
+            .content
+            .clone();
+        let lzw = Stream::new(dictionary! { "Filter" => "LZWDecode" }, lzw_literal(&plain));
+        assert_eq!(lzw.decompressed_content().unwrap(), plain);
+        doc.objects.insert(content_id, Object::Stream(lzw));
+        let file = doc.add_object(Stream::new(
+            dictionary! { "Type" => "EmbeddedFile" },
+            b"x".to_vec(),
+        ));
+        let spec = doc.add_object(dictionary! { "Type" => "Filespec", "F" => Object::string_literal("x.exe"), "EF" => dictionary! { "F" => file } });
+        doc.catalog_mut().unwrap().set(
+            "Names",
+            dictionary! { "EmbeddedFiles" => dictionary! { "Names" => vec![Object::string_literal("x"), spec.into()] } },
+        );
+        let mut input = Vec::new();
+        doc.save_to(&mut input).unwrap();
+        let before = crate::check_pdfa1b(&input);
+        assert!(
+            before.has("lzw") && before.has("embedded_files"),
+            "{:?}",
+            before.codes()
+        );
+        let out = crate::convert_native(&input).unwrap();
+        let doc = Document::load_mem(&out).unwrap();
+        assert!(doc
+            .extract_text(&[1])
+            .unwrap()
+            .contains("Signification du jugement"));
+        assert!(!out.windows(9).any(|w| w == b"LZWDecode"));
+        assert!(!out.windows(13).any(|w| w == b"EmbeddedFiles"));
+    }
 }
