@@ -6,8 +6,10 @@
 //! - `bench NAME`: benchmarks that compare against a reference tool in the same run.
 
 mod bench;
+mod bench_pdfa;
 mod bench_vault;
 mod demo;
+mod fuzz;
 mod setup;
 mod test;
 
@@ -16,13 +18,15 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: cargo xtask <setup|test|demo|bench sign|bench vault>
+const USAGE: &str = "usage: cargo xtask <setup|test|demo|bench sign|bench pdfa|bench vault|fuzz pdfa [SECONDS]>
 
   setup        install the Debian/Ubuntu packages the project needs (as root, or with sudo)
   test         everything CI checks: formatting, clippy -D warnings, all tests with real components
   demo         create a demo office token (étude 9991) and sign and verify a sample act
   bench sign   token signatures/s vs full CAdES signatures/s vs `openssl cms -sign`
-  bench vault  deposits/s and p50/p99 from 16 mTLS clients (SQLite+files, PostgreSQL+S3); verify-journal events/s";
+  bench pdfa   native PDF/A-1b route vs Ghostscript, peak memory on 50 MB, LibreOffice vs soffice
+  bench vault  deposits/s and p50/p99 from 16 mTLS clients (SQLite+files, PostgreSQL+S3); verify-journal events/s
+  fuzz pdfa    fuzz the PDF reading path (cargo-fuzz, default 60 s)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(),
         Some("bench") => bench::run(&args[1..]),
         Some("bench-run") => bench::run_inner(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -43,6 +43,38 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "python3-venv",
         "a virtualenv for the moto S3 server (PyPI moto[server]) used by vault tests",
     ),
+    // PDF/A-1b conversion (sceau-pdfa) and its test oracles and corpus producers.
+    (
+        "libreoffice-writer-nogui",
+        "office route: .doc/.docx/.odt to PDF/A-1 (LibreOffice headless)",
+    ),
+    (
+        "ghostscript",
+        "fallback PDF/A route; PostScript producer of the corpus",
+    ),
+    (
+        "poppler-utils",
+        "pdftotext/pdfinfo: text and pages kept, checked on every conversion and in tests",
+    ),
+    ("qpdf", "encrypted corpus files"),
+    ("default-jre-headless", "runs Apache PDFBox Preflight"),
+    (
+        "libpdfbox2-java",
+        "Apache PDFBox Preflight: independent PDF/A-1b validator (test oracle)",
+    ),
+    ("libactivation-java", "Preflight on Java 17"),
+    ("libjaxb-api-java", "Preflight on Java 17"),
+    ("libbcprov-java", "Preflight (PDFBox) on Java 17"),
+    (
+        "python3-reportlab",
+        "corpus producer: PDFs with non-embedded standard fonts",
+    ),
+    (
+        "python3-matplotlib",
+        "corpus producer: figures with transparency",
+    ),
+    ("python3-cairo", "corpus producer: cairo PDFs"),
+    ("chromium", "corpus producer: print-to-PDF of a styled page"),
 ];
 
 fn installed(pkg: &str) -> bool {

@@ -471,7 +471,7 @@ fn walk(doc: &Document, object: &Object, f: &mut Found, device: &mut DeviceUse, 
     }
     match object {
         Object::Dictionary(d) => {
-            check_dict(doc, d, false, f, device);
+            check_dict(doc, d, false, f);
             for (k, v) in d.iter() {
                 if k.as_slice() != b"Alternate" {
                     walk(doc, v, f, device, depth + 1);
@@ -479,7 +479,7 @@ fn walk(doc: &Document, object: &Object, f: &mut Found, device: &mut DeviceUse, 
             }
         }
         Object::Stream(s) => {
-            check_dict(doc, &s.dict, true, f, device);
+            check_dict(doc, &s.dict, true, f);
             check_stream(s, f);
             for (k, v) in s.dict.iter() {
                 if k.as_slice() != b"Alternate" {
@@ -533,7 +533,7 @@ fn number(doc: &Document, d: &Dictionary, key: &[u8]) -> Option<f32> {
         })
 }
 
-fn check_dict(doc: &Document, d: &Dictionary, is_stream: bool, f: &mut Found, dev: &mut DeviceUse) {
+fn check_dict(doc: &Document, d: &Dictionary, is_stream: bool, f: &mut Found) {
     if d.len() > 4095 {
         f.add("limit", "6.1.12", "dictionnaire de plus de 4095 entrées");
     }
@@ -666,7 +666,6 @@ fn check_dict(doc: &Document, d: &Dictionary, is_stream: bool, f: &mut Found, de
             "les flux d'objets et de références croisées (PDF 1.5) sont interdits",
         );
     }
-    let _ = dev;
 }
 
 fn check_annotation(doc: &Document, d: &Dictionary, subtype: Option<&[u8]>, f: &mut Found) {
@@ -751,6 +750,17 @@ fn check_font(doc: &Document, d: &Dictionary, subtype: &[u8], f: &mut Found) {
                 format!("le codage de la police TrueType {base} n'est pas admis"),
             );
         }
+    }
+    let subset = name(d, b"BaseFont").is_some_and(crate::native::is_subset_name);
+    if matches!(subtype, b"CIDFontType0" | b"CIDFontType2")
+        && subset
+        && !descriptor.is_some_and(|fd| fd.has(b"CIDSet"))
+    {
+        f.add(
+            "font_cidset",
+            "6.3.5",
+            format!("la police sous-ensemble {base} n'a pas de CIDSet"),
+        );
     }
     if subtype == b"CIDFontType2" && !d.has(b"CIDToGIDMap") {
         f.add(

@@ -83,11 +83,11 @@ pub fn sniff(bytes: &[u8]) -> Result<InputKind, Error> {
             return Ok(InputKind::Docx);
         }
         return Err(Error::UnsupportedFormat {
-            found: "archive ZIP".into(),
+            found: "une archive ZIP".into(),
         });
     }
     Err(Error::UnsupportedFormat {
-        found: "contenu non reconnu".into(),
+        found: "un contenu non reconnu".into(),
     })
 }
 

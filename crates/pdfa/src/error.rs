@@ -93,8 +93,8 @@ impl Error {
                  ces formats."
             ),
             Error::MisleadingName { named, found } => format!(
-                "Le nom du fichier annonce un {named} mais son contenu est un {found}. Vérifiez \
-                 que vous avez choisi le bon fichier."
+                "Le nom du fichier annonce : {named} ; son contenu est : {found}. Vérifiez que \
+                 vous avez choisi le bon fichier."
             ),
             Error::PasswordProtected => "Le PDF est protégé par un mot de passe d'ouverture : \
                  enregistrez-le sans mot de passe puis recommencez."

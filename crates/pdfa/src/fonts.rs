@@ -5,8 +5,6 @@
 //! without embedding them; the Liberation fonts have the same advance widths, so the layout of
 //! the page does not move.
 
-use std::sync::OnceLock;
-
 use lopdf::{dictionary, Dictionary, Object, Stream};
 
 /// One replacement face.
@@ -52,10 +50,6 @@ macro_rules! font {
 }
 
 impl Face {
-    fn index(self) -> usize {
-        FACES.iter().position(|f| *f == self).unwrap_or(0)
-    }
-
     fn data(self) -> &'static [u8] {
         match self {
             Face::SansRegular => font!("LiberationSans-Regular.ttf"),
@@ -146,29 +140,41 @@ impl Face {
     }
 }
 
-/// The font program compressed once per process (the same face goes into many documents).
-fn compressed(face: Face) -> &'static Stream {
-    static CACHE: [OnceLock<Stream>; 12] = [const { OnceLock::new() }; 12];
-    CACHE[face.index()].get_or_init(|| {
-        let data = face.data();
-        let mut s = Stream::new(
-            dictionary! { "Length1" => data.len() as i64 },
-            data.to_vec(),
-        );
-        // A failed compression leaves the stream uncompressed, which is still valid.
-        let _ = s.compress();
-        s
-    })
-}
-
-/// The font file stream of `face`.
-pub(crate) fn font_file(face: Face) -> Stream {
-    compressed(face).clone()
+/// The font file stream of `face`, subset to the characters WinAnsiEncoding gives to the
+/// `used` codes, and the subset's tag (`ABCDEF`, for the `ABCDEF+Name` font name).
+pub(crate) fn font_file(face: Face, used: &[bool; 256]) -> (Stream, String) {
+    let data = face.data();
+    let mut glyphs = std::collections::BTreeSet::new();
+    if let Ok(f) = ttf_parser::Face::parse(data, 0) {
+        for code in 0u8..=255 {
+            if used[usize::from(code)] {
+                if let Some(g) = winansi_char(code).and_then(|c| f.glyph_index(c)) {
+                    glyphs.insert(g.0);
+                }
+            }
+        }
+    }
+    let program = crate::subset::subset(data, &glyphs).unwrap_or_else(|| data.to_vec());
+    // A stable tag from the glyph set, as PDF producers do.
+    let mut h: u32 = 2166136261;
+    for g in &glyphs {
+        for b in g.to_be_bytes() {
+            h = (h ^ u32::from(b)).wrapping_mul(16777619);
+        }
+    }
+    let tag: String = (0..6)
+        .map(|i| char::from(b'A' + ((h >> (i * 5)) % 26) as u8))
+        .collect();
+    let mut s = Stream::new(dictionary! { "Length1" => program.len() as i64 }, program);
+    // A failed compression leaves the stream uncompressed, which is still valid.
+    let _ = s.compress();
+    (s, tag)
 }
 
 /// A simple TrueType font dictionary (WinAnsiEncoding) for `face`, whose font program is the
 /// object `file`.
-pub(crate) fn font_dict(face: Face, file: lopdf::ObjectId) -> Option<Dictionary> {
+pub(crate) fn font_dict(face: Face, file: lopdf::ObjectId, tag: &str) -> Option<Dictionary> {
+    let name = format!("{tag}+{}", face.postscript_name()).into_bytes();
     let f = ttf_parser::Face::parse(face.data(), 0).ok()?;
     let upem = f32::from(f.units_per_em());
     let scale = |v: f32| (v * 1000.0 / upem).round() as i64;
@@ -203,7 +209,7 @@ pub(crate) fn font_dict(face: Face, file: lopdf::ObjectId) -> Option<Dictionary>
     }
     let descriptor = dictionary! {
         "Type" => "FontDescriptor",
-        "FontName" => Object::Name(face.postscript_name().as_bytes().to_vec()),
+        "FontName" => Object::Name(name.clone()),
         "Flags" => flags,
         "FontBBox" => vec![
             scale(f32::from(bbox.x_min)).into(),
@@ -221,7 +227,7 @@ pub(crate) fn font_dict(face: Face, file: lopdf::ObjectId) -> Option<Dictionary>
     Some(dictionary! {
         "Type" => "Font",
         "Subtype" => "TrueType",
-        "BaseFont" => Object::Name(face.postscript_name().as_bytes().to_vec()),
+        "BaseFont" => Object::Name(name),
         "FirstChar" => 0,
         "LastChar" => 255,
         "Widths" => widths,
@@ -280,14 +286,14 @@ mod tests {
 
     #[test]
     fn widths_match_helvetica_metrics() {
-        let d = font_dict(Face::SansRegular, (1, 0)).unwrap();
+        let d = font_dict(Face::SansRegular, (1, 0), "AAAAAA").unwrap();
         let w = d.get(b"Widths").unwrap().as_array().unwrap();
         // Helvetica AFM: space 278, A 667, a 556, eacute 556.
         assert_eq!(w[0x20].as_i64().unwrap(), 278);
         assert_eq!(w[usize::from(b'A')].as_i64().unwrap(), 667);
         assert_eq!(w[usize::from(b'a')].as_i64().unwrap(), 556);
         assert_eq!(w[0xE9].as_i64().unwrap(), 556);
-        let c = font_dict(Face::MonoRegular, (1, 0)).unwrap();
+        let c = font_dict(Face::MonoRegular, (1, 0), "AAAAAA").unwrap();
         let w = c.get(b"Widths").unwrap().as_array().unwrap();
         assert_eq!(w[usize::from(b'W')].as_i64().unwrap(), 600);
     }

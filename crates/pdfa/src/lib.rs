@@ -20,6 +20,7 @@ mod ghostscript;
 mod native;
 mod office;
 mod process;
+mod subset;
 mod text;
 mod xmp;
 
@@ -94,6 +95,7 @@ pub struct Conversion {
     /// The route that produced it.
     pub route: Route,
     /// Time taken.
+    #[serde(rename = "duration_ms", serialize_with = "millis")]
     pub duration: Duration,
     /// The built-in checker's verdict on the output (always conformant here).
     pub verdict: Verdict,
@@ -137,11 +139,24 @@ pub fn convert_office_batch(
     office::convert_batch(inputs, options)
 }
 
-/// The native route alone, without fallback or text comparison (benchmarks, fuzzing).
+/// The native route alone with the built-in check of its output, without fallback or text
+/// comparison (benchmarks, fuzzing).
 pub fn convert_native(bytes: &[u8]) -> Result<Vec<u8>, Error> {
     let loaded = native::load(bytes)?;
     match native::convert(loaded.doc, bytes, now()) {
-        native::Outcome::Done(out) => Ok(out),
+        native::Outcome::Done(out) => {
+            let verdict = check_pdfa1b(&out);
+            if verdict.conformant {
+                Ok(out)
+            } else {
+                Err(Error::NotConvertible {
+                    attempts: vec![format!(
+                        "route native : non conforme ({})",
+                        verdict.codes().join(", ")
+                    )],
+                })
+            }
+        }
         native::Outcome::Fallback(reasons) => Err(Error::NotConvertible {
             attempts: vec![format!("route native : {}", reasons.join(", "))],
         }),
@@ -161,6 +176,7 @@ pub fn convert_pdf(bytes: &[u8], options: &Options) -> Result<Conversion, Error>
     let start = Instant::now();
     let loaded = native::load(bytes)?;
     let pages = loaded.pages;
+    let shape = text::Shape::of(&loaded.doc);
     let mut attempts = Vec::new();
     let mut input_text: Option<Option<String>> = None;
     match native::convert(loaded.doc, bytes, now()) {
@@ -168,7 +184,7 @@ pub fn convert_pdf(bytes: &[u8], options: &Options) -> Result<Conversion, Error>
             let verdict = check_pdfa1b(&out);
             if verdict.conformant {
                 let text_in = input_text.get_or_insert_with(|| text::extract(bytes));
-                match text::faithful(pages, text_in.as_deref(), &out) {
+                match text::faithful(shape, text_in.as_deref(), &out) {
                     Ok(()) => {
                         return Ok(Conversion {
                             kind: InputKind::Pdf,
@@ -210,7 +226,7 @@ pub fn convert_pdf(bytes: &[u8], options: &Options) -> Result<Conversion, Error>
                     verdict.codes().join(", ")
                 ));
             } else {
-                match text::faithful(pages, text_in.as_deref(), &out) {
+                match text::faithful(shape, text_in.as_deref(), &out) {
                     Ok(()) => {
                         return Ok(Conversion {
                             kind: InputKind::Pdf,
@@ -229,6 +245,10 @@ pub fn convert_pdf(bytes: &[u8], options: &Options) -> Result<Conversion, Error>
         Err(e) => attempts.push(format!("Ghostscript : {}", e.message_fr())),
     }
     Err(Error::NotConvertible { attempts })
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn now() -> xmp::Instant {

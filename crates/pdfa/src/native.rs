@@ -112,8 +112,19 @@ pub(crate) fn convert(mut doc: Document, original: &[u8], now: xmp::Instant) -> 
     }
     strip_forbidden_actions(&mut doc);
     let ids: Vec<ObjectId> = doc.objects.keys().copied().collect();
-    let standard_safe = standard_encoding_is_winansi_safe(&doc);
-    let mut font_files: HashMap<Face, ObjectId> = HashMap::new();
+    let used = used_bytes(&doc);
+    let font_actions: HashMap<ObjectId, FontAction> = doc
+        .objects
+        .iter()
+        .filter_map(|(id, o)| {
+            let d = o.as_dict().ok()?;
+            let shown = used
+                .as_ref()
+                .map(|u| u.get(id).copied().unwrap_or([false; 256]));
+            Some((*id, font_action(&doc, d, shown.as_ref())))
+        })
+        .collect();
+    let mut font_files: HashMap<Face, (ObjectId, String)> = HashMap::new();
     let mut replaced_fonts: Vec<(ObjectId, Face)> = Vec::new();
     let mut direct_fonts: Vec<ObjectId> = Vec::new();
     for id in &ids {
@@ -133,11 +144,11 @@ pub(crate) fn convert(mut doc: Document, original: &[u8], now: xmp::Instant) -> 
             }
             Object::Dictionary(d) => {
                 neutralise_dict(d, false);
-                match font_action(d, standard_safe) {
-                    FontAction::Keep => {}
-                    FontAction::Replace(face) => replaced_fonts.push((*id, face)),
-                    FontAction::Fallback(why) => {
-                        reasons.insert(why);
+                match font_actions.get(id) {
+                    None | Some(FontAction::Keep) => {}
+                    Some(FontAction::Replace(face)) => replaced_fonts.push((*id, *face)),
+                    Some(FontAction::Fallback(why)) => {
+                        reasons.insert(why.clone());
                     }
                 }
                 if has_direct_descendant_font_problem(d) {
@@ -150,11 +161,30 @@ pub(crate) fn convert(mut doc: Document, original: &[u8], now: xmp::Instant) -> 
     if !direct_fonts.is_empty() {
         reasons.insert("police composite non incorporée".into());
     }
+    // One subset program per face, covering what every font using that face shows.
+    let mut shown_by_face: HashMap<Face, [bool; 256]> = HashMap::new();
+    for (id, face) in &replaced_fonts {
+        let shown = used
+            .as_ref()
+            .and_then(|u| u.get(id).copied())
+            .unwrap_or([true; 256]);
+        let set = shown_by_face.entry(*face).or_insert([false; 256]);
+        for (a, b) in set.iter_mut().zip(shown) {
+            *a |= b;
+        }
+    }
     for (id, face) in replaced_fonts {
-        let file = *font_files
-            .entry(face)
-            .or_insert_with(|| doc.add_object(fonts::font_file(face)));
-        match fonts::font_dict(face, file) {
+        let (file, tag) = match font_files.get(&face) {
+            Some(f) => f.clone(),
+            None => {
+                let shown = shown_by_face.get(&face).copied().unwrap_or([true; 256]);
+                let (stream, tag) = fonts::font_file(face, &shown);
+                let file = doc.add_object(stream);
+                font_files.insert(face, (file, tag.clone()));
+                (file, tag)
+            }
+        };
+        match fonts::font_dict(face, file, &tag) {
             Some(dict) => {
                 doc.objects.insert(id, Object::Dictionary(dict));
             }
@@ -163,7 +193,7 @@ pub(crate) fn convert(mut doc: Document, original: &[u8], now: xmp::Instant) -> 
             }
         }
     }
-    // Fonts, annotations and actions held directly in resource dictionaries.
+    add_cid_sets(&mut doc);
     for page in doc.page_iter().collect::<Vec<_>>() {
         fix_annotations(&mut doc, page);
     }
@@ -236,6 +266,87 @@ fn is_forbidden_action(d: &Dictionary) -> bool {
         ),
         Ok(s) => FORBIDDEN_ACTIONS.contains(&s),
         Err(_) => false,
+    }
+}
+
+/// True for a subset font name (`ABCDEF+Name`).
+pub(crate) fn is_subset_name(name: &[u8]) -> bool {
+    name.len() > 7 && name[6] == b'+' && name[..6].iter().all(u8::is_ascii_uppercase)
+}
+
+/// PDF/A-1 wants a CIDSet for every subset CIDFont (6.3.5); Chromium and others omit it. For a
+/// TrueType CIDFont it is computed from the embedded program: every CID mapped to a glyph.
+fn add_cid_sets(doc: &mut Document) {
+    let mut work = Vec::new();
+    for (id, o) in &doc.objects {
+        let Ok(d) = o.as_dict() else { continue };
+        if d.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"CIDFontType2") {
+            continue;
+        }
+        if !d
+            .get(b"BaseFont")
+            .and_then(Object::as_name)
+            .is_ok_and(is_subset_name)
+        {
+            continue;
+        }
+        let Ok(Object::Reference(fd_id)) = d.get(b"FontDescriptor") else {
+            continue;
+        };
+        let Ok(fd) = doc.get_dictionary(*fd_id) else {
+            continue;
+        };
+        if fd.has(b"CIDSet") {
+            continue;
+        }
+        let Some(program) = fd
+            .get_deref(b"FontFile2", doc)
+            .and_then(Object::as_stream)
+            .ok()
+            .and_then(content_of)
+        else {
+            continue;
+        };
+        let Ok(face) = ttf_parser::Face::parse(&program, 0) else {
+            continue;
+        };
+        let glyphs = usize::from(face.number_of_glyphs());
+        let map: Option<Vec<u8>> = match d.get(b"CIDToGIDMap") {
+            Ok(Object::Reference(r)) => doc
+                .get_object(*r)
+                .and_then(Object::as_stream)
+                .ok()
+                .and_then(content_of),
+            _ => None,
+        };
+        let cids: Vec<usize> = match &map {
+            Some(m) => m
+                .chunks_exact(2)
+                .enumerate()
+                .filter(|(cid, g)| {
+                    let gid = usize::from(u16::from_be_bytes([g[0], g[1]]));
+                    (gid != 0 || *cid == 0) && gid < glyphs
+                })
+                .map(|(cid, _)| cid)
+                .collect(),
+            None => (0..glyphs).collect(),
+        };
+        let Some(max) = cids.iter().max() else {
+            continue;
+        };
+        let mut bits = vec![0u8; max / 8 + 1];
+        for cid in cids {
+            bits[cid / 8] |= 0x80 >> (cid % 8);
+        }
+        work.push((*id, *fd_id, bits));
+    }
+    for (_, fd_id, bits) in work {
+        let mut stream = Stream::new(Dictionary::new(), bits);
+        let _ = stream.compress();
+        let set = doc.add_object(stream);
+        if let Ok(fd) = doc.get_dictionary_mut(fd_id) {
+            fd.set("CIDSet", set);
+        }
     }
 }
 
@@ -315,23 +426,27 @@ enum FontAction {
     Fallback(String),
 }
 
-/// What to do with a dictionary if it is a font.
-fn font_action(d: &Dictionary, standard_safe: bool) -> FontAction {
+/// What to do with a dictionary if it is a font. A font without its program is replaced by
+/// its Liberation twin under WinAnsiEncoding when every byte the document shows decodes to the
+/// same character under the font's own encoding and under WinAnsiEncoding.
+fn font_action(doc: &Document, d: &Dictionary, used: Option<&[bool; 256]>) -> FontAction {
     let Ok(subtype) = d.get(b"Subtype").and_then(Object::as_name) else {
         return FontAction::Keep;
     };
     if !matches!(subtype, b"Type1" | b"MMType1" | b"TrueType") || !d.has(b"BaseFont") {
         return FontAction::Keep;
     }
-    // An embedded font program: keep, but PDF/A-1 restricts TrueType encodings (6.3.7).
-    if let Ok(fd) = d.get(b"FontDescriptor") {
-        let embedded_here = fd
-            .as_dict()
-            .is_ok_and(|fd| fd.has(b"FontFile") || fd.has(b"FontFile2") || fd.has(b"FontFile3"));
-        if embedded_here || fd.as_reference().is_ok() {
-            // The descriptor is checked on the rewritten file by the checker.
-            return FontAction::Keep;
-        }
+    let embedded = d
+        .get_deref(b"FontDescriptor", doc)
+        .and_then(Object::as_dict)
+        .is_ok_and(|fd| {
+            [b"FontFile".as_slice(), b"FontFile2", b"FontFile3"]
+                .iter()
+                .any(|k| fd.has(k))
+        });
+    if embedded {
+        // Checked on the rewritten file by the checker (encodings of TrueType fonts, ...).
+        return FontAction::Keep;
     }
     let base = d.get(b"BaseFont").and_then(Object::as_name).unwrap_or(b"?");
     let Some(face) = Face::for_base_font(base) else {
@@ -340,16 +455,28 @@ fn font_action(d: &Dictionary, standard_safe: bool) -> FontAction {
             String::from_utf8_lossy(base)
         ));
     };
-    match d.get(b"Encoding") {
-        Ok(Object::Name(n)) if n == b"WinAnsiEncoding" => FontAction::Replace(face),
-        Ok(Object::Name(n)) if n == b"StandardEncoding" && standard_safe => {
-            FontAction::Replace(face)
-        }
-        Err(_) if standard_safe => FontAction::Replace(face),
-        _ => FontAction::Fallback(format!(
+    if matches!(d.get(b"Encoding"), Ok(Object::Name(n)) if n == b"WinAnsiEncoding") {
+        return FontAction::Replace(face);
+    }
+    let same = used.is_some_and(|used| {
+        let mut font = d.clone();
+        font.set("Type", Object::Name(b"Font".to_vec()));
+        let Ok(encoding) = font.get_font_encoding(doc) else {
+            return false;
+        };
+        (0u8..=255).filter(|b| used[usize::from(*b)]).all(|b| {
+            let ours = Document::decode_text(&encoding, &[b]).ok();
+            let winansi = fonts::winansi_char(b).map(String::from);
+            ours.is_some() && ours == winansi
+        })
+    });
+    if same {
+        FontAction::Replace(face)
+    } else {
+        FontAction::Fallback(format!(
             "police {} non incorporée avec un codage particulier",
             String::from_utf8_lossy(base)
-        )),
+        ))
     }
 }
 
@@ -364,74 +491,137 @@ fn has_direct_descendant_font_problem(d: &Dictionary) -> bool {
             })
 }
 
-/// True when no shown string uses a code where StandardEncoding and WinAnsiEncoding differ
-/// (quotes at 0x27 and 0x60, everything above 0x7F): then a font without /Encoding can take
-/// WinAnsiEncoding without changing a glyph.
-fn standard_encoding_is_winansi_safe(doc: &Document) -> bool {
-    let mut page_content: BTreeSet<ObjectId> = BTreeSet::new();
+/// The bytes each font (by object id) shows, in page content and form XObjects; `None` when a
+/// content stream cannot be read.
+fn used_bytes(doc: &Document) -> Option<HashMap<ObjectId, [bool; 256]>> {
+    let mut used: HashMap<ObjectId, [bool; 256]> = HashMap::new();
     for page in doc.page_iter() {
-        page_content.extend(doc.get_page_contents(page));
+        let mut fonts = HashMap::new();
+        if let Ok((own, inherited)) = doc.get_page_resources(page) {
+            let dicts = own.into_iter().chain(
+                inherited
+                    .iter()
+                    .filter_map(|id| doc.get_dictionary(*id).ok()),
+            );
+            for res in dicts {
+                font_names(doc, res, &mut fonts);
+            }
+        }
+        let mut data = Vec::new();
+        for id in doc.get_page_contents(page) {
+            let s = doc.get_object(id).and_then(Object::as_stream).ok()?;
+            data.extend(content_of(s)?);
+            data.push(b'\n');
+        }
+        shown_bytes(&data, &fonts, &mut used)?;
     }
-    for (id, object) in &doc.objects {
+    for object in doc.objects.values() {
         let Object::Stream(s) = object else { continue };
-        let is_form = s.dict.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Form");
-        if !is_form && !page_content.contains(id) && !s.dict.has(b"CharProcs") {
+        if s.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form") {
             continue;
         }
-        let Ok(data) = s.decompressed_content_with_limit(crate::MAX_STREAM) else {
-            return false;
-        };
-        for op in lopdf::content::Content::decode_iter(&data) {
-            let Ok(op) = op else { return false };
-            if !matches!(op.operator.as_str(), "Tj" | "TJ" | "'" | "\"") {
-                continue;
-            }
-            let mut unsafe_byte = false;
-            let mut visit = |o: &Object| {
-                if let Object::String(bytes, _) = o {
-                    if bytes.iter().any(|&b| b == 0x27 || b == 0x60 || b > 0x7E) {
-                        unsafe_byte = true;
-                    }
-                }
-            };
-            for o in &op.operands {
-                match o {
-                    Object::Array(a) => a.iter().for_each(&mut visit),
-                    other => visit(other),
-                }
-            }
-            if unsafe_byte {
-                return false;
+        let mut fonts = HashMap::new();
+        if let Ok(res) = s
+            .dict
+            .get_deref(b"Resources", doc)
+            .and_then(Object::as_dict)
+        {
+            font_names(doc, res, &mut fonts);
+        }
+        shown_bytes(&content_of(s)?, &fonts, &mut used)?;
+    }
+    Some(used)
+}
+
+fn content_of(s: &Stream) -> Option<Vec<u8>> {
+    if s.dict.has(b"Filter") {
+        s.decompressed_content_with_limit(crate::MAX_STREAM).ok()
+    } else {
+        Some(s.content.clone())
+    }
+}
+
+fn font_names(doc: &Document, resources: &Dictionary, out: &mut HashMap<Vec<u8>, ObjectId>) {
+    if let Ok(fonts) = resources.get_deref(b"Font", doc).and_then(Object::as_dict) {
+        for (name, f) in fonts.iter() {
+            if let Object::Reference(id) = f {
+                out.entry(name.clone()).or_insert(*id);
             }
         }
     }
-    true
+}
+
+fn shown_bytes(
+    data: &[u8],
+    fonts: &HashMap<Vec<u8>, ObjectId>,
+    used: &mut HashMap<ObjectId, [bool; 256]>,
+) -> Option<()> {
+    let mut current: Option<ObjectId> = None;
+    for op in lopdf::content::Content::decode_iter(data) {
+        let op = op.ok()?;
+        match op.operator.as_str() {
+            "Tf" => {
+                current = op
+                    .operands
+                    .first()
+                    .and_then(|o| o.as_name().ok())
+                    .and_then(|n| fonts.get(n))
+                    .copied();
+            }
+            "Tj" | "TJ" | "'" | "\"" => {
+                let Some(font) = current else { continue };
+                let set = used.entry(font).or_insert([false; 256]);
+                let mut visit = |o: &Object| {
+                    if let Object::String(bytes, _) = o {
+                        for &b in bytes {
+                            set[usize::from(b)] = true;
+                        }
+                    }
+                };
+                for o in &op.operands {
+                    match o {
+                        Object::Array(a) => a.iter().for_each(&mut visit),
+                        other => visit(other),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(())
 }
 
 /// True when the document really uses transparency (a page group alone does not count).
 fn uses_transparency(doc: &Document) -> bool {
-    doc.objects.values().any(|o| {
-        let d = match o {
-            Object::Dictionary(d) => d,
-            Object::Stream(s) => &s.dict,
-            _ => return false,
-        };
-        let smask = d
-            .get(b"SMask")
-            .is_ok_and(|m| !matches!(m, Object::Name(n) if n == b"None"));
-        let bm = d
-            .get(b"BM")
-            .is_ok_and(|b| !matches!(b, Object::Name(n) if n == b"Normal" || n == b"Compatible"));
-        let alpha = [b"CA".as_slice(), b"ca"].iter().any(|k| {
-            d.get(k).is_ok_and(|v| match v {
-                Object::Integer(i) => *i != 1,
-                Object::Real(r) => (*r - 1.0).abs() > f32::EPSILON,
-                _ => false,
-            })
-        });
-        let annot = d.has_type(b"Annot");
-        smask || bm || (alpha && !annot)
-    })
+    doc.objects.values().any(|o| transparent(o, 0))
+}
+
+fn transparent(o: &Object, depth: u32) -> bool {
+    if depth > 64 {
+        return false;
+    }
+    let d = match o {
+        Object::Dictionary(d) => d,
+        Object::Stream(s) => &s.dict,
+        Object::Array(a) => return a.iter().any(|v| transparent(v, depth + 1)),
+        _ => return false,
+    };
+    let smask = d
+        .get(b"SMask")
+        .is_ok_and(|m| !matches!(m, Object::Name(n) if n == b"None"));
+    let bm = d
+        .get(b"BM")
+        .is_ok_and(|b| !matches!(b, Object::Name(n) if n == b"Normal" || n == b"Compatible"));
+    let alpha = [b"CA".as_slice(), b"ca"].iter().any(|k| {
+        d.get(k).is_ok_and(|v| match v {
+            Object::Integer(i) => *i != 1,
+            Object::Real(r) => (*r - 1.0).abs() > f32::EPSILON,
+            _ => false,
+        })
+    });
+    // An annotation's CA is reset to 1 by fix_annotation.
+    let annot = d.has_type(b"Annot") || (d.has(b"Rect") && d.has(b"Subtype"));
+    smask || bm || (alpha && !annot) || d.iter().any(|(_, v)| transparent(v, depth + 1))
 }
 
 /// Removes transparency groups, which only matter when transparency is used.
@@ -503,10 +693,7 @@ fn fix_annotations(doc: &mut Document, page: ObjectId) {
             };
             match dict {
                 Some(d) => fix_annotation(d),
-                None => match &a {
-                    Object::Dictionary(_) => true,
-                    _ => false,
-                },
+                None => matches!(&a, Object::Dictionary(_)),
             }
         };
         if keep {
@@ -739,4 +926,144 @@ fn set_trailer(doc: &mut Document, original: &[u8]) {
     };
     trailer.set("ID", vec![first, new_id]);
     doc.trailer = trailer;
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use sceau_testsupport::corpus::simple_pdf;
+
+    #[test]
+    fn subset_names() {
+        assert!(is_subset_name(b"ABCDEF+DejaVuSans"));
+        assert!(!is_subset_name(b"DejaVuSans"));
+        assert!(!is_subset_name(b"abcdef+DejaVuSans"));
+    }
+
+    #[test]
+    fn annotations_are_made_printable_or_removed() {
+        let mut shown = dictionary! { "Subtype" => "Text", "F" => 0, "CA" => 0.5,
+        "AP" => dictionary! { "N" => 1, "D" => 2, "R" => 3 } };
+        assert!(fix_annotation(&mut shown));
+        assert_eq!(shown.get(b"F").unwrap().as_i64().unwrap(), 4);
+        assert!(!shown.has(b"CA"));
+        assert_eq!(shown.get(b"AP").unwrap().as_dict().unwrap().len(), 1);
+        let mut hidden = dictionary! { "Subtype" => "Text", "F" => 2 };
+        assert!(!fix_annotation(&mut hidden));
+        let mut movie = dictionary! { "Subtype" => "Movie", "F" => 4 };
+        assert!(!fix_annotation(&mut movie));
+        let mut attachment = dictionary! { "Subtype" => "FileAttachment", "F" => 4 };
+        assert!(!fix_annotation(&mut attachment));
+    }
+
+    #[test]
+    fn javascript_and_launch_actions_are_unlinked() {
+        let mut doc = Document::load_mem(&simple_pdf("Acte", &["Texte"])).unwrap();
+        let js = doc
+            .add_object(dictionary! { "S" => "JavaScript", "JS" => Object::string_literal("x") });
+        let launch = dictionary! { "S" => "Launch", "F" => Object::string_literal("calc.exe") };
+        let next = dictionary! { "S" => "Named", "N" => "NextPage" };
+        let catalog = doc.catalog_mut().unwrap();
+        catalog.set("OpenAction", js);
+        catalog.set("AA", dictionary! { "WC" => js });
+        let link =
+            doc.add_object(dictionary! { "Type" => "Annot", "Subtype" => "Link", "A" => launch });
+        let ok_link =
+            doc.add_object(dictionary! { "Type" => "Annot", "Subtype" => "Link", "A" => next });
+        strip_forbidden_actions(&mut doc);
+        assert!(!doc.catalog().unwrap().has(b"OpenAction"));
+        assert!(!doc.get_dictionary(link).unwrap().has(b"A"));
+        assert!(doc.get_dictionary(ok_link).unwrap().has(b"A"));
+        let bytes = simple_pdf("Acte", &["Texte"]);
+        let out = match convert(doc, &bytes, (0, 0)) {
+            Outcome::Done(out) => out,
+            Outcome::Fallback(r) => panic!("{r:?}"),
+        };
+        let v = crate::check_pdfa1b(&out);
+        assert!(v.conformant, "{:?}", v.violations);
+    }
+
+    #[test]
+    fn signatures_are_detected() {
+        let mut doc = Document::load_mem(&simple_pdf("Acte", &["Texte"])).unwrap();
+        assert!(!is_signed(&doc));
+        doc.add_object(dictionary! { "FT" => "Sig", "T" => Object::string_literal("vide") });
+        assert!(
+            !is_signed(&doc),
+            "an empty signature field is not a signature"
+        );
+        doc.add_object(
+            dictionary! { "ByteRange" => vec![0.into()], "Contents" => Object::string_literal("") },
+        );
+        assert!(is_signed(&doc));
+    }
+
+    /// LZW with 9-bit literal codes only (a clear code every 200 bytes keeps the width at 9).
+    fn lzw_literal(data: &[u8]) -> Vec<u8> {
+        let mut codes = vec![256u16];
+        for (i, &b) in data.iter().enumerate() {
+            if i > 0 && i % 200 == 0 {
+                codes.push(256);
+            }
+            codes.push(u16::from(b));
+        }
+        codes.push(257);
+        let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0);
+        for c in codes {
+            acc = (acc << 9) | u32::from(c);
+            bits += 9;
+            while bits >= 8 {
+                out.push((acc >> (bits - 8)) as u8);
+                bits -= 8;
+            }
+        }
+        if bits > 0 {
+            out.push((acc << (8 - bits)) as u8);
+        }
+        out
+    }
+
+    #[test]
+    fn lzw_streams_and_embedded_files_are_rewritten() {
+        let bytes = simple_pdf("Acte", &["Signification du jugement"]);
+        let mut doc = Document::load_mem(&bytes).unwrap();
+        let page = doc.page_iter().next().unwrap();
+        let content_id = doc.get_page_contents(page)[0];
+        let plain = doc
+            .get_object(content_id)
+            .unwrap()
+            .as_stream()
+            .unwrap()
+            .content
+            .clone();
+        let lzw = Stream::new(dictionary! { "Filter" => "LZWDecode" }, lzw_literal(&plain));
+        assert_eq!(lzw.decompressed_content().unwrap(), plain);
+        doc.objects.insert(content_id, Object::Stream(lzw));
+        let file = doc.add_object(Stream::new(
+            dictionary! { "Type" => "EmbeddedFile" },
+            b"x".to_vec(),
+        ));
+        let spec = doc.add_object(dictionary! { "Type" => "Filespec", "F" => Object::string_literal("x.exe"), "EF" => dictionary! { "F" => file } });
+        doc.catalog_mut().unwrap().set(
+            "Names",
+            dictionary! { "EmbeddedFiles" => dictionary! { "Names" => vec![Object::string_literal("x"), spec.into()] } },
+        );
+        let mut input = Vec::new();
+        doc.save_to(&mut input).unwrap();
+        let before = crate::check_pdfa1b(&input);
+        assert!(
+            before.has("lzw") && before.has("embedded_files"),
+            "{:?}",
+            before.codes()
+        );
+        let out = crate::convert_native(&input).unwrap();
+        let doc = Document::load_mem(&out).unwrap();
+        assert!(doc
+            .extract_text(&[1])
+            .unwrap()
+            .contains("Signification du jugement"));
+        assert!(!out.windows(9).any(|w| w == b"LZWDecode"));
+        assert!(!out.windows(13).any(|w| w == b"EmbeddedFiles"));
+    }
 }

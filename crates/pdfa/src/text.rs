@@ -27,11 +27,23 @@ pub(crate) fn extract(bytes: &[u8]) -> Option<String> {
 fn with_pdftotext(tool: &std::path::Path, bytes: &[u8]) -> Option<String> {
     let dir = process::tempdir().ok()?;
     let src = dir.path().join("in.pdf");
-    process::write(&src, bytes).ok()?;
+    // poppler colour-manages every page against an output intent (about 25 ms a page with
+    // lcms); the text does not depend on it, so it reads a copy without one.
+    let stripped =
+        crate::detect::find(bytes, b"/OutputIntents").and_then(|_| without_output_intents(bytes));
+    process::write(&src, stripped.as_deref().unwrap_or(bytes)).ok()?;
     let mut cmd = Command::new(tool);
     cmd.arg("-q").arg("-enc").arg("UTF-8").arg(&src).arg("-");
     let out = process::run(cmd, "pdftotext", Duration::from_secs(120)).ok()?;
     Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn without_output_intents(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut doc = lopdf::Document::load_mem(bytes).ok()?;
+    doc.catalog_mut().ok()?.remove(b"OutputIntents");
+    let mut out = Vec::with_capacity(bytes.len());
+    doc.save_to(&mut out).ok()?;
+    Some(out)
 }
 
 fn with_lopdf(bytes: &[u8]) -> Option<String> {
@@ -58,16 +70,57 @@ pub(crate) fn normalise(s: &str) -> String {
     out
 }
 
-/// Checks that `output` has `pages` pages and the same text as the input (`input_text`).
+/// What must survive a conversion besides the text: pages and visible form fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shape {
+    pub pages: usize,
+    pub widgets: usize,
+}
+
+impl Shape {
+    /// Pages, and widget annotations that are shown (not hidden) and have an appearance.
+    pub(crate) fn of(doc: &lopdf::Document) -> Shape {
+        let mut widgets = 0;
+        for page in doc.page_iter() {
+            let Ok(annots) = doc.get_page_annotations(page) else {
+                continue;
+            };
+            widgets += annots
+                .iter()
+                .filter(|a| {
+                    a.get(b"Subtype").and_then(lopdf::Object::as_name).ok() == Some(b"Widget")
+                        && a.has(b"AP")
+                        && a.get(b"F").and_then(lopdf::Object::as_i64).unwrap_or(0) & (1 | 2 | 32)
+                            == 0
+                })
+                .count();
+        }
+        Shape {
+            pages: doc.get_pages().len(),
+            widgets,
+        }
+    }
+}
+
+/// Checks that `output` has the input's pages, visible form fields and text (`input_text`).
 pub(crate) fn faithful(
-    pages: usize,
+    input: Shape,
     input_text: Option<&str>,
     output: &[u8],
 ) -> Result<(), String> {
     let doc = lopdf::Document::load_mem(output).map_err(|e| format!("résultat illisible ({e})"))?;
-    let out_pages = doc.get_pages().len();
-    if out_pages != pages {
-        return Err(format!("nombre de pages modifié ({pages} → {out_pages})"));
+    let out = Shape::of(&doc);
+    if out.pages != input.pages {
+        return Err(format!(
+            "nombre de pages modifié ({} → {})",
+            input.pages, out.pages
+        ));
+    }
+    if out.widgets < input.widgets {
+        return Err(format!(
+            "champs de formulaire perdus ({} → {})",
+            input.widgets, out.widgets
+        ));
     }
     let Some(input_text) = input_text else {
         return Err("texte de l'original illisible".into());

@@ -180,8 +180,9 @@ pub(crate) fn pdf_date(raw: &[u8]) -> Option<Instant> {
     let rest = &s[digits.len()..];
     let offset = match rest.chars().next() {
         None => 0,
+        // LibreOffice writes `Z'`, which Preflight accepts; `Z00'00'` it rejects.
         Some('Z') => {
-            if rest.len() > 1 {
+            if rest.len() > 1 && &rest[1..] != "'" {
                 return None;
             }
             0
