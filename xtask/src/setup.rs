@@ -32,8 +32,16 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ),
     ("ca-certificates", "TLS roots for the package registries"),
     (
+        "postgresql",
+        "vault metadata at scale; tests start a throw-away cluster on loopback",
+    ),
+    (
         "libxml2-utils",
-        "xmllint: independent check of attestation XML against its XSD",
+        "xmllint: independent check of attestations against their XSD",
+    ),
+    (
+        "python3-venv",
+        "a virtualenv for the moto S3 server (PyPI moto[server]) used by vault tests",
     ),
     // PDF/A-1b conversion (sceau-pdfa) and its test oracles and corpus producers.
     (
@@ -93,8 +101,16 @@ fn has_passwordless_sudo() -> bool {
         .unwrap_or(false)
 }
 
-/// Installs what is missing; quick when everything is there.
+/// Installs what is missing (system packages, then the moto S3 server the vault tests use, in a
+/// virtualenv under target/ when it is not on the PATH); quick when everything is there.
 pub fn run() -> Result<()> {
+    packages()?;
+    let moto = sceau_testsupport::s3::moto_server_program()?;
+    eprintln!("setup: moto S3 server: {}", moto.display());
+    Ok(())
+}
+
+fn packages() -> Result<()> {
     if Command::new("dpkg-query")
         .arg("--version")
         .output()

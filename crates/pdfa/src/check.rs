@@ -471,7 +471,7 @@ fn walk(doc: &Document, object: &Object, f: &mut Found, device: &mut DeviceUse, 
     }
     match object {
         Object::Dictionary(d) => {
-            check_dict(doc, d, false, f, device);
+            check_dict(doc, d, false, f);
             for (k, v) in d.iter() {
                 if k.as_slice() != b"Alternate" {
                     walk(doc, v, f, device, depth + 1);
@@ -479,7 +479,7 @@ fn walk(doc: &Document, object: &Object, f: &mut Found, device: &mut DeviceUse, 
             }
         }
         Object::Stream(s) => {
-            check_dict(doc, &s.dict, true, f, device);
+            check_dict(doc, &s.dict, true, f);
             check_stream(s, f);
             for (k, v) in s.dict.iter() {
                 if k.as_slice() != b"Alternate" {
@@ -533,7 +533,7 @@ fn number(doc: &Document, d: &Dictionary, key: &[u8]) -> Option<f32> {
         })
 }
 
-fn check_dict(doc: &Document, d: &Dictionary, is_stream: bool, f: &mut Found, dev: &mut DeviceUse) {
+fn check_dict(doc: &Document, d: &Dictionary, is_stream: bool, f: &mut Found) {
     if d.len() > 4095 {
         f.add("limit", "6.1.12", "dictionnaire de plus de 4095 entrées");
     }
@@ -666,7 +666,6 @@ fn check_dict(doc: &Document, d: &Dictionary, is_stream: bool, f: &mut Found, de
             "les flux d'objets et de références croisées (PDF 1.5) sont interdits",
         );
     }
-    let _ = dev;
 }
 
 fn check_annotation(doc: &Document, d: &Dictionary, subtype: Option<&[u8]>, f: &mut Found) {

@@ -927,3 +927,143 @@ fn set_trailer(doc: &mut Document, original: &[u8]) {
     trailer.set("ID", vec![first, new_id]);
     doc.trailer = trailer;
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use sceau_testsupport::corpus::simple_pdf;
+
+    #[test]
+    fn subset_names() {
+        assert!(is_subset_name(b"ABCDEF+DejaVuSans"));
+        assert!(!is_subset_name(b"DejaVuSans"));
+        assert!(!is_subset_name(b"abcdef+DejaVuSans"));
+    }
+
+    #[test]
+    fn annotations_are_made_printable_or_removed() {
+        let mut shown = dictionary! { "Subtype" => "Text", "F" => 0, "CA" => 0.5,
+        "AP" => dictionary! { "N" => 1, "D" => 2, "R" => 3 } };
+        assert!(fix_annotation(&mut shown));
+        assert_eq!(shown.get(b"F").unwrap().as_i64().unwrap(), 4);
+        assert!(!shown.has(b"CA"));
+        assert_eq!(shown.get(b"AP").unwrap().as_dict().unwrap().len(), 1);
+        let mut hidden = dictionary! { "Subtype" => "Text", "F" => 2 };
+        assert!(!fix_annotation(&mut hidden));
+        let mut movie = dictionary! { "Subtype" => "Movie", "F" => 4 };
+        assert!(!fix_annotation(&mut movie));
+        let mut attachment = dictionary! { "Subtype" => "FileAttachment", "F" => 4 };
+        assert!(!fix_annotation(&mut attachment));
+    }
+
+    #[test]
+    fn javascript_and_launch_actions_are_unlinked() {
+        let mut doc = Document::load_mem(&simple_pdf("Acte", &["Texte"])).unwrap();
+        let js = doc
+            .add_object(dictionary! { "S" => "JavaScript", "JS" => Object::string_literal("x") });
+        let launch = dictionary! { "S" => "Launch", "F" => Object::string_literal("calc.exe") };
+        let next = dictionary! { "S" => "Named", "N" => "NextPage" };
+        let catalog = doc.catalog_mut().unwrap();
+        catalog.set("OpenAction", js);
+        catalog.set("AA", dictionary! { "WC" => js });
+        let link =
+            doc.add_object(dictionary! { "Type" => "Annot", "Subtype" => "Link", "A" => launch });
+        let ok_link =
+            doc.add_object(dictionary! { "Type" => "Annot", "Subtype" => "Link", "A" => next });
+        strip_forbidden_actions(&mut doc);
+        assert!(!doc.catalog().unwrap().has(b"OpenAction"));
+        assert!(!doc.get_dictionary(link).unwrap().has(b"A"));
+        assert!(doc.get_dictionary(ok_link).unwrap().has(b"A"));
+        let bytes = simple_pdf("Acte", &["Texte"]);
+        let out = match convert(doc, &bytes, (0, 0)) {
+            Outcome::Done(out) => out,
+            Outcome::Fallback(r) => panic!("{r:?}"),
+        };
+        let v = crate::check_pdfa1b(&out);
+        assert!(v.conformant, "{:?}", v.violations);
+    }
+
+    #[test]
+    fn signatures_are_detected() {
+        let mut doc = Document::load_mem(&simple_pdf("Acte", &["Texte"])).unwrap();
+        assert!(!is_signed(&doc));
+        doc.add_object(dictionary! { "FT" => "Sig", "T" => Object::string_literal("vide") });
+        assert!(
+            !is_signed(&doc),
+            "an empty signature field is not a signature"
+        );
+        doc.add_object(
+            dictionary! { "ByteRange" => vec![0.into()], "Contents" => Object::string_literal("") },
+        );
+        assert!(is_signed(&doc));
+    }
+
+    /// LZW with 9-bit literal codes only (a clear code every 200 bytes keeps the width at 9).
+    fn lzw_literal(data: &[u8]) -> Vec<u8> {
+        let mut codes = vec![256u16];
+        for (i, &b) in data.iter().enumerate() {
+            if i > 0 && i % 200 == 0 {
+                codes.push(256);
+            }
+            codes.push(u16::from(b));
+        }
+        codes.push(257);
+        let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0);
+        for c in codes {
+            acc = (acc << 9) | u32::from(c);
+            bits += 9;
+            while bits >= 8 {
+                out.push((acc >> (bits - 8)) as u8);
+                bits -= 8;
+            }
+        }
+        if bits > 0 {
+            out.push((acc << (8 - bits)) as u8);
+        }
+        out
+    }
+
+    #[test]
+    fn lzw_streams_and_embedded_files_are_rewritten() {
+        let bytes = simple_pdf("Acte", &["Signification du jugement"]);
+        let mut doc = Document::load_mem(&bytes).unwrap();
+        let page = doc.page_iter().next().unwrap();
+        let content_id = doc.get_page_contents(page)[0];
+        let plain = doc
+            .get_object(content_id)
+            .unwrap()
+            .as_stream()
+            .unwrap()
+            .content
+            .clone();
+        let lzw = Stream::new(dictionary! { "Filter" => "LZWDecode" }, lzw_literal(&plain));
+        assert_eq!(lzw.decompressed_content().unwrap(), plain);
+        doc.objects.insert(content_id, Object::Stream(lzw));
+        let file = doc.add_object(Stream::new(
+            dictionary! { "Type" => "EmbeddedFile" },
+            b"x".to_vec(),
+        ));
+        let spec = doc.add_object(dictionary! { "Type" => "Filespec", "F" => Object::string_literal("x.exe"), "EF" => dictionary! { "F" => file } });
+        doc.catalog_mut().unwrap().set(
+            "Names",
+            dictionary! { "EmbeddedFiles" => dictionary! { "Names" => vec![Object::string_literal("x"), spec.into()] } },
+        );
+        let mut input = Vec::new();
+        doc.save_to(&mut input).unwrap();
+        let before = crate::check_pdfa1b(&input);
+        assert!(
+            before.has("lzw") && before.has("embedded_files"),
+            "{:?}",
+            before.codes()
+        );
+        let out = crate::convert_native(&input).unwrap();
+        let doc = Document::load_mem(&out).unwrap();
+        assert!(doc
+            .extract_text(&[1])
+            .unwrap()
+            .contains("Signification du jugement"));
+        assert!(!out.windows(9).any(|w| w == b"LZWDecode"));
+        assert!(!out.windows(13).any(|w| w == b"EmbeddedFiles"));
+    }
+}
