@@ -32,9 +32,49 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ),
     ("ca-certificates", "TLS roots for the package registries"),
     (
-        "libxml2-utils",
-        "xmllint: independent check of attestation XML against its XSD",
+        "postgresql",
+        "vault metadata at scale; tests start a throw-away cluster on loopback",
     ),
+    (
+        "libxml2-utils",
+        "xmllint: independent check of attestations against their XSD",
+    ),
+    (
+        "python3-venv",
+        "a virtualenv for the moto S3 server (PyPI moto[server]) used by vault tests",
+    ),
+    // PDF/A-1b conversion (sceau-pdfa) and its test oracles and corpus producers.
+    (
+        "libreoffice-writer-nogui",
+        "office route: .doc/.docx/.odt to PDF/A-1 (LibreOffice headless)",
+    ),
+    (
+        "ghostscript",
+        "fallback PDF/A route; PostScript producer of the corpus",
+    ),
+    (
+        "poppler-utils",
+        "pdftotext/pdfinfo: text and pages kept, checked on every conversion and in tests",
+    ),
+    ("qpdf", "encrypted corpus files"),
+    ("default-jre-headless", "runs Apache PDFBox Preflight"),
+    (
+        "libpdfbox2-java",
+        "Apache PDFBox Preflight: independent PDF/A-1b validator (test oracle)",
+    ),
+    ("libactivation-java", "Preflight on Java 17"),
+    ("libjaxb-api-java", "Preflight on Java 17"),
+    ("libbcprov-java", "Preflight (PDFBox) on Java 17"),
+    (
+        "python3-reportlab",
+        "corpus producer: PDFs with non-embedded standard fonts",
+    ),
+    (
+        "python3-matplotlib",
+        "corpus producer: figures with transparency",
+    ),
+    ("python3-cairo", "corpus producer: cairo PDFs"),
+    ("chromium", "corpus producer: print-to-PDF of a styled page"),
     (
         "libssl-dev",
         "libcrypto headers: SQLCipher (the local store's encryption) links the system OpenSSL",
@@ -73,8 +113,16 @@ fn has_passwordless_sudo() -> bool {
         .unwrap_or(false)
 }
 
-/// Installs what is missing; quick when everything is there.
+/// Installs what is missing (system packages, then the moto S3 server the vault tests use, in a
+/// virtualenv under target/ when it is not on the PATH); quick when everything is there.
 pub fn run() -> Result<()> {
+    packages()?;
+    let moto = sceau_testsupport::s3::moto_server_program()?;
+    eprintln!("setup: moto S3 server: {}", moto.display());
+    Ok(())
+}
+
+fn packages() -> Result<()> {
     if Command::new("dpkg-query")
         .arg("--version")
         .output()

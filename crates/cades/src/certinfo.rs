@@ -71,6 +71,13 @@ pub(crate) fn has_time_stamping_eku(cert: &Certificate) -> bool {
     )
 }
 
+impl CertificateSummary {
+    /// The summary of any certificate (e.g. a TLS client certificate to compare holders).
+    pub fn of(cert: &Certificate) -> Self {
+        summarize(cert)
+    }
+}
+
 /// Describes `cert`.
 pub fn summarize(cert: &Certificate) -> CertificateSummary {
     let tbs = &cert.tbs_certificate;

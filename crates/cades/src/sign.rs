@@ -84,9 +84,48 @@ where
     S: Keypair + DynSignatureAlgorithmIdentifier + Signer<Sig>,
     Sig: SignatureBitStringEncoding,
 {
-    let prepared = prepare(signer.signature_algorithm_identifier()?, options)?;
+    let prepared = prepare(signer.signature_algorithm_identifier()?, options, ID_DATA)?;
     let signature = sign_prepared(signer, &prepared)?;
-    finish(prepared, signature, options.signer_cert, options.chain)
+    finish(
+        prepared,
+        signature,
+        options.signer_cert,
+        options.chain,
+        None,
+    )
+}
+
+/// Signs `econtent` of type `econtent_type` and embeds it (an attached signature), e.g. a
+/// TSTInfo (id-ct-TSTInfo) to make an RFC 3161 time-stamp token; `options.content_digest` is
+/// ignored and recomputed over `econtent`.
+pub fn sign_encapsulated<S, Sig>(
+    signer: &S,
+    options: &SignDigestOptions<'_>,
+    econtent_type: ObjectIdentifier,
+    econtent: &[u8],
+) -> Result<Vec<u8>, Error>
+where
+    S: Keypair + DynSignatureAlgorithmIdentifier + Signer<Sig>,
+    Sig: SignatureBitStringEncoding,
+{
+    let digest = options.digest.hash(econtent);
+    let options = SignDigestOptions {
+        content_digest: &digest,
+        ..*options
+    };
+    let prepared = prepare(
+        signer.signature_algorithm_identifier()?,
+        &options,
+        econtent_type,
+    )?;
+    let signature = sign_prepared(signer, &prepared)?;
+    finish(
+        prepared,
+        signature,
+        options.signer_cert,
+        options.chain,
+        Some(econtent),
+    )
 }
 
 /// One document of a batch: its bytes and the signing time to claim.
@@ -139,6 +178,7 @@ where
                         digest,
                         signing_time: item.signing_time,
                     },
+                    ID_DATA,
                 );
                 if prep_tx.send((i, prepared)).is_err() {
                     return;
@@ -150,7 +190,7 @@ where
             for (i, signed) in done_rx {
                 out.push((
                     i,
-                    signed.and_then(|(p, sig)| finish(p, sig, signer_cert, chain)),
+                    signed.and_then(|(p, sig)| finish(p, sig, signer_cert, chain, None)),
                 ));
             }
             out
@@ -189,6 +229,7 @@ where
 
 /// Everything about a SignerInfo except its signature value.
 struct Prepared {
+    econtent_type: ObjectIdentifier,
     signed_attrs: SignedAttributes,
     to_be_signed: Vec<u8>,
     signature_algorithm: AlgorithmIdentifierOwned,
@@ -199,6 +240,7 @@ struct Prepared {
 fn prepare(
     signature_algorithm: AlgorithmIdentifierOwned,
     options: &SignDigestOptions<'_>,
+    econtent_type: ObjectIdentifier,
 ) -> Result<Prepared, Error> {
     let digest = options.digest;
     if options.content_digest.len() != digest.output_len() {
@@ -220,7 +262,7 @@ fn prepare(
     }
     let cert = options.signer_cert;
     let signed_attrs = SignedAttributes::try_from(vec![
-        attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
+        attribute(ID_CONTENT_TYPE, Any::encode_from(&econtent_type)?)?,
         attribute(
             ID_SIGNING_TIME,
             Any::encode_from(&der_time(options.signing_time)?)?,
@@ -238,6 +280,7 @@ fn prepare(
     // ends up in the SignerInfo; SetOfVec keeps the elements in DER order.
     let to_be_signed = signed_attrs.to_der()?;
     Ok(Prepared {
+        econtent_type,
         signed_attrs,
         to_be_signed,
         signature_algorithm,
@@ -257,14 +300,17 @@ where
     Ok(signature.to_bitstring()?.raw_bytes().to_vec())
 }
 
-/// Checks the signature against the certificate and encodes the ContentInfo.
+/// Checks the signature against the certificate and encodes the ContentInfo, embedding
+/// `econtent` for an attached signature.
 fn finish(
     prepared: Prepared,
     signature: Vec<u8>,
     cert: &Certificate,
     chain: &[Certificate],
+    econtent: Option<&[u8]>,
 ) -> Result<Vec<u8>, Error> {
     let Prepared {
+        econtent_type,
         signed_attrs,
         to_be_signed,
         signature_algorithm,
@@ -305,11 +351,18 @@ fn finish(
         }
     }
     let signed_data = SignedData {
-        version: CmsVersion::V1,
+        // RFC 5652 § 5.1: version 3 when the encapsulated content is not id-data.
+        version: if econtent_type == ID_DATA {
+            CmsVersion::V1
+        } else {
+            CmsVersion::V3
+        },
         digest_algorithms: DigestAlgorithmIdentifiers::try_from(vec![digest_alg])?,
         encap_content_info: EncapsulatedContentInfo {
-            econtent_type: ID_DATA,
-            econtent: None,
+            econtent_type,
+            econtent: econtent
+                .map(|c| Any::encode_from(&OctetString::new(c)?))
+                .transpose()?,
         },
         certificates: Some(CertificateSet::try_from(certs)?),
         crls: None,

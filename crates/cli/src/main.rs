@@ -1,10 +1,11 @@
 //! `sceau`: the command-line face of Sceau — tokens, signatures, verification.
 //!
 //! A thin adapter: argument parsing, PIN acquisition, French output and exit codes. The work is
-//! done by `sceau-token` and `sceau-cades` (and, later, by the application service).
+//! done by `sceau-token`, `sceau-cades` and `sceau-pdfa` (and, later, by the application service).
 
 mod config;
 mod output;
+mod pdfa;
 mod pin;
 mod sign;
 mod token;
@@ -59,6 +60,10 @@ pub enum Command {
     Sign(sign::SignArgs),
     /// Vérifier une signature détachée ; code de sortie 0 seulement si elle est valide.
     Verify(verify::VerifyArgs),
+    /// Convertir des actes en PDF/A-1b (PDF, .doc, .docx, .odt) ; code non nul si l'un échoue.
+    Convert(pdfa::ConvertArgs),
+    /// Contrôler la conformité PDF/A-1b de fichiers ; code 1 si l'un n'est pas conforme.
+    CheckPdfa(pdfa::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +80,8 @@ fn main() -> ExitCode {
         Command::Token(cmd) => token::run(&cli, cmd, &out),
         Command::Sign(args) => sign::run(&cli, args, &out),
         Command::Verify(args) => verify::run(&cli, args, &out),
+        Command::Convert(args) => pdfa::run_convert(args, &out),
+        Command::CheckPdfa(args) => pdfa::run_check(args, &out),
     };
     match result {
         Ok(code) => code,

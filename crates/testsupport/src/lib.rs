@@ -6,6 +6,9 @@
 
 pub mod corpus;
 pub mod oracle;
+pub mod pdfcorpus;
 pub mod pki;
+pub mod postgres;
+pub mod s3;
 pub mod softhsm;
 pub mod tsa;
