@@ -129,16 +129,24 @@ fn client(config: &Config, id: &Identity) -> Result<reqwest::Client> {
         .build()?)
 }
 
-/// A package of about 200 KB: one signed PDF/A act, its signature, the data message, padded
-/// with a stored entry the vault ignores.
+/// A package of about 200 KB: one signed PDF/A act (text lines added until the act makes the
+/// size), its signature, the data message.
 fn package(sign: &Identity) -> Result<(Vec<u8>, String)> {
     use p256::pkcs8::DecodePrivateKey;
     use std::io::Write;
-    let lines: Vec<String> = (0..400)
-        .map(|i| format!("Ligne {i} du proces-verbal de saisie attribution"))
-        .collect();
-    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let pdf = sceau_pdfa::convert_native(&sceau_testsupport::corpus::simple_pdf("Acte", &refs))?;
+    let mut n = 400;
+    let pdf = loop {
+        let lines: Vec<String> = (0..n)
+            .map(|i| format!("Ligne {i} du proces-verbal de saisie attribution, 0123456789"))
+            .collect();
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let pdf =
+            sceau_pdfa::convert_native(&sceau_testsupport::corpus::simple_pdf("Acte", &refs))?;
+        if pdf.len() >= PACKAGE_BYTES - 4096 || n > 100_000 {
+            break pdf;
+        }
+        n = n * (PACKAGE_BYTES / pdf.len().max(1)).max(2) * 9 / 10 + 1;
+    };
     let key = p256::ecdsa::SigningKey::from_pkcs8_der(&sign.key_pkcs8_der)?;
     let cert = sign.certificate()?;
     let sig = sceau_cades::sign_detached::<_, p256::ecdsa::DerSignature>(
@@ -169,10 +177,12 @@ fn package(sign: &Identity) -> Result<(Vec<u8>, String)> {
     zip.write_all(&sig)?;
     zip.start_file("message_acte.xml", o)?;
     zip.write_all(b"<message_acte/>")?;
-    let used = pdf.len() + sig.len() + 2048;
-    zip.start_file("padding.bin", o)?;
-    zip.write_all(&vec![0u8; PACKAGE_BYTES.saturating_sub(used)])?;
     let bytes = zip.finish()?.into_inner();
+    eprintln!(
+        "package: {} KB (act {} KB)",
+        bytes.len() / 1024,
+        pdf.len() / 1024
+    );
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     Ok((bytes, sha))
 }
