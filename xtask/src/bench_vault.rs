@@ -134,19 +134,21 @@ fn client(config: &Config, id: &Identity) -> Result<reqwest::Client> {
 fn package(sign: &Identity) -> Result<(Vec<u8>, String)> {
     use p256::pkcs8::DecodePrivateKey;
     use std::io::Write;
-    let mut n = 400;
-    let pdf = loop {
+    // Text lines are added until the act makes up the package size (within 10 %).
+    let mut n = 400usize;
+    let mut pdf = Vec::new();
+    for _ in 0..8 {
         let lines: Vec<String> = (0..n)
             .map(|i| format!("Ligne {i} du proces-verbal de saisie attribution, 0123456789"))
             .collect();
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-        let pdf =
-            sceau_pdfa::convert_native(&sceau_testsupport::corpus::simple_pdf("Acte", &refs))?;
-        if pdf.len() >= PACKAGE_BYTES - 4096 || n > 100_000 {
-            break pdf;
+        pdf = sceau_pdfa::convert_native(&sceau_testsupport::corpus::simple_pdf("Acte", &refs))?;
+        let target = PACKAGE_BYTES - 4096;
+        if pdf.len() <= target && pdf.len() * 10 >= target * 9 {
+            break;
         }
-        n = n * (PACKAGE_BYTES / pdf.len().max(1)).max(2) * 9 / 10 + 1;
-    };
+        n = (n * target / pdf.len().max(1)).max(1);
+    }
     let key = p256::ecdsa::SigningKey::from_pkcs8_der(&sign.key_pkcs8_der)?;
     let cert = sign.certificate()?;
     let sig = sceau_cades::sign_detached::<_, p256::ecdsa::DerSignature>(

@@ -257,6 +257,11 @@ pub struct PackageSpec<'a> {
 
 /// A package ZIP and its SHA-256 hex.
 pub fn package(spec: &PackageSpec<'_>) -> (Vec<u8>, String) {
+    package_with(spec, &[])
+}
+
+/// A package with extra entries (to test the layout checks).
+pub fn package_with(spec: &PackageSpec<'_>, extra: &[(&str, &[u8])]) -> (Vec<u8>, String) {
     use std::io::Write;
     let manifest = sceau_proto::DepositManifest {
         reference: spec.reference.into(),
@@ -289,6 +294,10 @@ pub fn package(spec: &PackageSpec<'_>) -> (Vec<u8>, String) {
     zip.start_file("message_acte.xml", opts).unwrap();
     zip.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><message_acte/>")
         .unwrap();
+    for (name, bytes) in extra {
+        zip.start_file(*name, opts).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
     let bytes = zip.finish().unwrap().into_inner();
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     (bytes, sha)
