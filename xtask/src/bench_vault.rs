@@ -178,7 +178,13 @@ fn package(sign: &Identity) -> Result<(Vec<u8>, String)> {
     zip.start_file(format!("{name}.p7s"), o)?;
     zip.write_all(&sig)?;
     zip.start_file("message_acte.xml", o)?;
-    zip.write_all(b"<message_acte/>")?;
+    zip.write_all(
+        format!(
+            "<message_acte xmlns=\"{}\"/>",
+            sceau_core::attestation::ACT_MESSAGE_NS
+        )
+        .as_bytes(),
+    )?;
     let bytes = zip.finish()?.into_inner();
     eprintln!(
         "package: {} KB (act {} KB)",

@@ -80,6 +80,7 @@ async fn accepted_deposit_and_its_proofs(b: Backend) {
         zip.by_name(name).unwrap().read_to_end(&mut v).unwrap();
         v
     };
+    let message = read("message_acte.xml");
     let xml = read("attestation_depot.xml");
     let seal = read("attestation_depot.xml.p7s");
     let tst = read("attestation_depot.xml.tst");

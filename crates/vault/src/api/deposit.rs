@@ -204,8 +204,17 @@ impl Package {
             });
         }
         let data_message = entry(&manifest.data_message)?;
-        if !std::str::from_utf8(&data_message).is_ok_and(|s| s.trim_start().starts_with('<')) {
-            return Err(bad("le message de données n'est pas du XML".into()));
+        // The message is sceau-core's `ActDataMessage` XML; its full XSD validation is left to
+        // the office side and to the tests (no XSD validator in the vault): here, UTF-8 XML in
+        // the right namespace.
+        let ns = format!("xmlns=\"{}\"", sceau_core::attestation::ACT_MESSAGE_NS);
+        if !std::str::from_utf8(&data_message)
+            .is_ok_and(|s| s.trim_start().starts_with('<') && s.contains(&ns))
+        {
+            return Err(bad(format!(
+                "{} n'est pas un message de données d'acte",
+                sceau_core::package::DATA_MESSAGE_NAME
+            )));
         }
         if manifest.reference.trim().is_empty() || manifest.reference.len() > 200 {
             return Err(bad("référence de dépôt manquante ou trop longue".into()));
