@@ -103,6 +103,12 @@ async fn accepted_deposit_and_its_proofs(b: Backend) {
         .arg("--schema")
         .arg(&xsd)
         .arg(p("att.xml")));
+    std::fs::write(p("msg.xml"), &message).unwrap();
+    run(Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(xsd.with_file_name("message_acte.xsd"))
+        .arg(p("msg.xml")));
     let vault_ca = h.config.data_dir.join(sceau_vault::keys::files::CA_CERT);
     run(Command::new("openssl")
         .args([
