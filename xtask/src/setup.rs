@@ -75,6 +75,18 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ),
     ("python3-cairo", "corpus producer: cairo PDFs"),
     ("chromium", "corpus producer: print-to-PDF of a styled page"),
+    (
+        "libssl-dev",
+        "libcrypto headers: SQLCipher (the local store's encryption) links the system OpenSSL",
+    ),
+    (
+        "libdbus-1-dev",
+        "D-Bus headers: the local store's key is kept in the Secret Service (GNOME Keyring, KWallet)",
+    ),
+    (
+        "gnome-keyring",
+        "a real Secret Service for the store's key tests (under dbus-run-session)",
+    ),
 ];
 
 fn installed(pkg: &str) -> bool {
