@@ -129,16 +129,26 @@ fn client(config: &Config, id: &Identity) -> Result<reqwest::Client> {
         .build()?)
 }
 
-/// A package of about 200 KB: one signed PDF/A act, its signature, the data message, padded
-/// with a stored entry the vault ignores.
+/// A package of about 200 KB: one signed PDF/A act (text lines added until the act makes the
+/// size), its signature, the data message.
 fn package(sign: &Identity) -> Result<(Vec<u8>, String)> {
     use p256::pkcs8::DecodePrivateKey;
     use std::io::Write;
-    let lines: Vec<String> = (0..400)
-        .map(|i| format!("Ligne {i} du proces-verbal de saisie attribution"))
-        .collect();
-    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let pdf = sceau_pdfa::convert_native(&sceau_testsupport::corpus::simple_pdf("Acte", &refs))?;
+    // Text lines are added until the act makes up the package size (within 10 %).
+    let mut n = 400usize;
+    let mut pdf = Vec::new();
+    for _ in 0..8 {
+        let lines: Vec<String> = (0..n)
+            .map(|i| format!("Ligne {i} du proces-verbal de saisie attribution, 0123456789"))
+            .collect();
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        pdf = sceau_pdfa::convert_native(&sceau_testsupport::corpus::simple_pdf("Acte", &refs))?;
+        let target = PACKAGE_BYTES - 4096;
+        if pdf.len() <= target && pdf.len() * 10 >= target * 9 {
+            break;
+        }
+        n = (n * target / pdf.len().max(1)).max(1);
+    }
     let key = p256::ecdsa::SigningKey::from_pkcs8_der(&sign.key_pkcs8_der)?;
     let cert = sign.certificate()?;
     let sig = sceau_cades::sign_detached::<_, p256::ecdsa::DerSignature>(
@@ -168,11 +178,19 @@ fn package(sign: &Identity) -> Result<(Vec<u8>, String)> {
     zip.start_file(format!("{name}.p7s"), o)?;
     zip.write_all(&sig)?;
     zip.start_file("message_acte.xml", o)?;
-    zip.write_all(b"<message_acte/>")?;
-    let used = pdf.len() + sig.len() + 2048;
-    zip.start_file("padding.bin", o)?;
-    zip.write_all(&vec![0u8; PACKAGE_BYTES.saturating_sub(used)])?;
+    zip.write_all(
+        format!(
+            "<message_acte xmlns=\"{}\"/>",
+            sceau_core::attestation::ACT_MESSAGE_NS
+        )
+        .as_bytes(),
+    )?;
     let bytes = zip.finish()?.into_inner();
+    eprintln!(
+        "package: {} KB (act {} KB)",
+        bytes.len() / 1024,
+        pdf.len() / 1024
+    );
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     Ok((bytes, sha))
 }

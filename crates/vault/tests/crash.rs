@@ -115,9 +115,14 @@ fn package(sign: &Identity) -> (Vec<u8>, String) {
         .unwrap();
     zip.write_all(&sig).unwrap();
     zip.start_file("message_acte.xml", o).unwrap();
-    zip.write_all(b"<message_acte/>").unwrap();
-    zip.start_file("padding.bin", o).unwrap();
-    zip.write_all(&vec![0u8; 1024 * 1024]).unwrap();
+    zip.write_all(
+        format!(
+            "<message_acte xmlns=\"{}\"/>",
+            sceau_core::attestation::ACT_MESSAGE_NS
+        )
+        .as_bytes(),
+    )
+    .unwrap();
     let bytes = zip.finish().unwrap().into_inner();
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     (bytes, sha)

@@ -80,6 +80,7 @@ async fn accepted_deposit_and_its_proofs(b: Backend) {
         zip.by_name(name).unwrap().read_to_end(&mut v).unwrap();
         v
     };
+    let message = read("message_acte.xml");
     let xml = read("attestation_depot.xml");
     let seal = read("attestation_depot.xml.p7s");
     let tst = read("attestation_depot.xml.tst");
@@ -102,6 +103,12 @@ async fn accepted_deposit_and_its_proofs(b: Backend) {
         .arg("--schema")
         .arg(&xsd)
         .arg(p("att.xml")));
+    std::fs::write(p("msg.xml"), &message).unwrap();
+    run(Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(xsd.with_file_name("message_acte.xsd"))
+        .arg(p("msg.xml")));
     let vault_ca = h.config.data_dir.join(sceau_vault::keys::files::CA_CERT);
     run(Command::new("openssl")
         .args([
@@ -326,6 +333,23 @@ async fn refusals(b: Backend) {
         "not_pdfa",
     )
     .await;
+    // A package with an entry that is neither an act, its signature nor the data message.
+    let pdf = pdfa_act("R12");
+    let sig = sign(&a.sign, &pdf);
+    expect(
+        package_with(
+            &PackageSpec {
+                recipient_id: &bank,
+                nature: "SAISIE_ATTRIBUTION",
+                reference: "R12",
+                judge_permission: None,
+                acts: vec![("9991_R12_20260303_100000.pdf".into(), pdf, sig)],
+            },
+            &[("../notes.txt", b"x")],
+        ),
+        "bad_package",
+    )
+    .await;
     // Recipient's window: only 08:00-09:00 for this nature (the clock says 10:00 or later).
     let rule = sceau_core::hours::ReceptionRule {
         windows: vec![sceau_vault::admin::parse_window("mon,tue,wed,thu,fri 08:00-09:00").unwrap()],
@@ -395,6 +419,26 @@ async fn refusals(b: Backend) {
             .unwrap(),
         Verification::Intact { .. }
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_large_packages_and_acts_are_refused() {
+    let h = Harness::start_with(
+        Backend::Embedded,
+        Arc::new(sceau_vault::SceauPdfa),
+        |cfg, _| {
+            cfg.max_package_bytes = 8 * 1024;
+        },
+    )
+    .await;
+    let bank = bank_with_consent(&h).await;
+    let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    let c = bound_client(&h, &a.auth, "9991").await;
+    let pkg = simple_package(&a.sign, &bank, "SAISIE_ATTRIBUTION", "GROS");
+    assert!(pkg.0.len() > 8 * 1024 && pkg.0.len() < 200 * 1024);
+    let r = put_package(&h, &c, "key-large-0001", &pkg).await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(code(r).await, "too_large");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

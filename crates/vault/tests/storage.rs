@@ -130,6 +130,23 @@ fn metadata_suite(m: &dyn Metadata) {
     let sub = tx(m, |sql| meta::list_entries(sql, "o1", "Archives")).unwrap();
     assert_eq!(sub[0].path, "Archives/a.zip");
     assert_eq!(tx(m, |sql| meta::space_used(sql, "o1")).unwrap(), 100);
+    // LIKE wildcards in names match only themselves.
+    for (p, folder) in [
+        ("A_B", true),
+        ("AxB", true),
+        ("A_B/x.pdf", false),
+        ("AxB/y.pdf", false),
+    ] {
+        tx(m, |sql| meta::insert_entry(sql, "o3", &e(p, folder, 1))).unwrap();
+    }
+    let under = tx(m, |sql| meta::list_entries(sql, "o3", "A_B")).unwrap();
+    assert_eq!(
+        under.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(),
+        ["A_B/x.pdf"]
+    );
+    let sub = tx(m, |sql| meta::subtree(sql, "o3", "A_B")).unwrap();
+    assert_eq!(sub.len(), 2);
+    assert!(sub.iter().all(|e| e.path.starts_with("A_B")));
     assert_eq!(tx(m, |sql| meta::space_used(sql, "o2")).unwrap(), 7);
 }
 

@@ -20,7 +20,6 @@ use sceau_proto::{
 use serde::Deserialize;
 
 use crate::error::{storage, Error, Result};
-use crate::journal::decode_record;
 use crate::peer::Authed;
 use crate::store::meta::{self, DepositRow, JournalRow, SearchCriteria};
 use crate::Vault;
@@ -464,11 +463,8 @@ pub async fn proof(
                 .await?
         }
     };
-    // Only lines that really name this file's digest or its service go in the bundle.
-    let journal = journal
-        .into_iter()
-        .filter(|l| decode_record(&l.record).is_some())
-        .collect();
+    // Every line of the file's service goes in the bundle; `proof::verify` checks each one and
+    // that one of them names the file's digest.
     let digest = hex::decode(&sha).map_err(storage)?;
     let token = vault.tsa.timestamp_imprint(&digest, vault.clock.now())?;
     let ca_pem = std::fs::read_to_string(vault.config.data_dir.join(crate::keys::files::CA_CERT))

@@ -694,8 +694,8 @@ pub fn list_entries(sql: &mut dyn Sql, office_id: &str, folder: &str) -> Result<
     };
     let rows = sql.query(
         &format!(
-            "SELECT {ENTRY_COLS} FROM vault_entries WHERE office_id = $1 AND path LIKE $2 \
-             ORDER BY is_folder DESC, path"
+            "SELECT {ENTRY_COLS} FROM vault_entries WHERE office_id = $1 \
+             AND path LIKE $2 ESCAPE '\\' ORDER BY is_folder DESC, path"
         ),
         &[
             office_id.into(),
@@ -708,14 +708,15 @@ pub fn list_entries(sql: &mut dyn Sql, office_id: &str, folder: &str) -> Result<
         .collect::<Result<Vec<_>>>()?;
     Ok(all
         .into_iter()
-        .filter(|e| !e.path[prefix.len()..].contains('/'))
+        .filter(|e| e.path.starts_with(&prefix) && !e.path[prefix.len()..].contains('/'))
         .collect())
 }
 
+/// Escapes LIKE wildcards (`_` is common in file names) for use with `ESCAPE '\'`.
 fn like_escape(s: &str) -> String {
-    // Paths are sanitised (no % or _ matter for correctness of the final filter), but keep the
-    // LIKE prefix tight anyway.
-    s.to_owned()
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Every entry at or below `path`.
@@ -723,11 +724,22 @@ pub fn subtree(sql: &mut dyn Sql, office_id: &str, path: &str) -> Result<Vec<Vau
     let rows = sql.query(
         &format!(
             "SELECT {ENTRY_COLS} FROM vault_entries WHERE office_id = $1 \
-             AND (path = $2 OR path LIKE $3) ORDER BY path"
+             AND (path = $2 OR path LIKE $3 ESCAPE '\\') ORDER BY path"
         ),
-        &[office_id.into(), path.into(), format!("{path}/%").into()],
+        &[
+            office_id.into(),
+            path.into(),
+            format!("{}/%", like_escape(path)).into(),
+        ],
     )?;
-    rows.iter().map(|r| entry_row(r)).collect()
+    let prefix = format!("{path}/");
+    rows.iter()
+        .map(|r| entry_row(r))
+        .filter(|e| {
+            e.as_ref()
+                .map_or(true, |e| e.path == path || e.path.starts_with(&prefix))
+        })
+        .collect()
 }
 
 /// Renames one entry's path.

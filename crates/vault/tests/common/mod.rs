@@ -255,8 +255,50 @@ pub struct PackageSpec<'a> {
     pub acts: Vec<(String, Vec<u8>, Vec<u8>)>,
 }
 
+/// The act's data message, made by sceau-core.
+pub fn data_message(spec: &PackageSpec<'_>) -> String {
+    use sceau_core::attestation::{ActDataMessage, DocumentDigest, NatureRef, Office, Party};
+    ActDataMessage {
+        office: Office {
+            number: "9991".into(),
+            name: "Etude 9991".into(),
+        },
+        requerant: Party {
+            name: "SA CREANCIER".into(),
+            ids: vec![],
+        },
+        recipient: Party {
+            name: "BANQUE TEST".into(),
+            ids: vec![],
+        },
+        nature: NatureRef {
+            code: spec.nature.into(),
+            label_fr: spec.nature.into(),
+        },
+        reference: spec.reference.into(),
+        act_date: tuesday_morning().date_naive(),
+        prepared_at: tuesday_morning(),
+        documents: spec
+            .acts
+            .iter()
+            .map(|(n, pdf, _)| DocumentDigest {
+                name: n.clone(),
+                size: pdf.len() as u64,
+                sha256: <sha2::Sha256 as sha2::Digest>::digest(pdf).into(),
+            })
+            .collect(),
+        judge_permission: spec.judge_permission.map(str::to_owned),
+    }
+    .to_xml()
+}
+
 /// A package ZIP and its SHA-256 hex.
 pub fn package(spec: &PackageSpec<'_>) -> (Vec<u8>, String) {
+    package_with(spec, &[])
+}
+
+/// A package with extra entries (to test the layout checks).
+pub fn package_with(spec: &PackageSpec<'_>, extra: &[(&str, &[u8])]) -> (Vec<u8>, String) {
     use std::io::Write;
     let manifest = sceau_proto::DepositManifest {
         reference: spec.reference.into(),
@@ -287,8 +329,11 @@ pub fn package(spec: &PackageSpec<'_>) -> (Vec<u8>, String) {
         zip.write_all(sig).unwrap();
     }
     zip.start_file("message_acte.xml", opts).unwrap();
-    zip.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><message_acte/>")
-        .unwrap();
+    zip.write_all(data_message(spec).as_bytes()).unwrap();
+    for (name, bytes) in extra {
+        zip.start_file(*name, opts).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
     let bytes = zip.finish().unwrap().into_inner();
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     (bytes, sha)
