@@ -31,7 +31,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 "sign",
             ]))
         }
-        Some("pdfa") => {
+        Some(name @ ("pdfa" | "vault" | "store")) => {
             crate::setup::run()?;
             sh(cargo().args([
                 "run",
@@ -41,10 +41,10 @@ pub fn run(args: &[String]) -> Result<()> {
                 "xtask",
                 "--",
                 "bench-run",
-                "pdfa",
+                name,
             ]))
         }
-        _ => bail!("usage: cargo xtask bench sign|pdfa"),
+        _ => bail!("usage: cargo xtask bench sign|pdfa|vault|store"),
     }
 }
 
@@ -53,7 +53,9 @@ pub fn run_inner(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("sign") => sign(),
         Some("pdfa") => crate::bench_pdfa::run(),
+        Some("vault") => crate::bench_vault::run(),
         Some("pdfa-memory") => crate::bench_pdfa::memory_child(args.get(1).map(String::as_str)),
+        Some("store") => crate::bench_store::store(),
         _ => bail!("unknown benchmark"),
     }
 }

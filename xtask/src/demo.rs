@@ -10,6 +10,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use sceau_testsupport::corpus::simple_pdf;
+use sceau_testsupport::oracle::openssl_cms_verify;
 use sceau_testsupport::pki::{IssueRequest, KeySpec, Profile, TestCa};
 use sceau_testsupport::softhsm::{self, OfficeSpec, SoftHsm};
 use sceau_testsupport::tsa::TsaServer;
@@ -101,23 +102,10 @@ pub fn run() -> Result<()> {
 }
 
 fn openssl_verify(content: &Path, p7s: &Path, ca: &Path) -> Result<()> {
-    let out = Command::new("openssl")
-        .args([
-            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any", "-out",
-        ])
-        .arg(if cfg!(windows) { "NUL" } else { "/dev/null" })
-        .arg("-in")
-        .arg(p7s)
-        .arg("-content")
-        .arg(content)
-        .arg("-CAfile")
-        .arg(ca)
-        .output()
-        .context("running openssl")?;
-    let text = String::from_utf8_lossy(&out.stderr);
+    let (ok, text) = openssl_cms_verify(p7s, content, ca, true);
     print!("{text}");
-    if !out.status.success() {
-        bail!("openssl cms -verify refused the signature");
+    if !ok {
+        bail!("openssl cms -cades -verify refused the signature");
     }
     Ok(())
 }

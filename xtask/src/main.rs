@@ -7,6 +7,8 @@
 
 mod bench;
 mod bench_pdfa;
+mod bench_store;
+mod bench_vault;
 mod demo;
 mod fuzz;
 mod setup;
@@ -17,13 +19,15 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: cargo xtask <setup|test|demo|bench sign|bench pdfa|fuzz pdfa [SECONDS]>
+const USAGE: &str = "usage: cargo xtask <setup|test|demo|bench NAME|fuzz pdfa [SECONDS]>
 
   setup        install the Debian/Ubuntu packages the project needs (as root, or with sudo)
   test         everything CI checks: formatting, clippy -D warnings, all tests with real components
   demo         create a demo office token (étude 9991) and sign and verify a sample act
   bench sign   token signatures/s vs full CAdES signatures/s vs `openssl cms -sign`
   bench pdfa   native PDF/A-1b route vs Ghostscript, peak memory on 50 MB, LibreOffice vs soffice
+  bench vault  deposits/s and p50/p99 from 16 mTLS clients (SQLite+files, PostgreSQL+S3); verify-journal events/s
+  bench store  local store with 1,000,000 services: p95 of dashboard counts and first search pages
   fuzz pdfa    fuzz the PDF reading path (cargo-fuzz, default 60 s)";
 
 fn main() -> ExitCode {

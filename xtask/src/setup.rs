@@ -31,6 +31,18 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "finds PC/SC when building the YubiKey feature",
     ),
     ("ca-certificates", "TLS roots for the package registries"),
+    (
+        "postgresql",
+        "vault metadata at scale; tests start a throw-away cluster on loopback",
+    ),
+    (
+        "libxml2-utils",
+        "xmllint: independent check of attestations against their XSD",
+    ),
+    (
+        "python3-venv",
+        "a virtualenv for the moto S3 server (PyPI moto[server]) used by vault tests",
+    ),
     // PDF/A-1b conversion (sceau-pdfa) and its test oracles and corpus producers.
     (
         "libreoffice-writer-nogui",
@@ -63,6 +75,18 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ),
     ("python3-cairo", "corpus producer: cairo PDFs"),
     ("chromium", "corpus producer: print-to-PDF of a styled page"),
+    (
+        "libssl-dev",
+        "libcrypto headers: SQLCipher (the local store's encryption) links the system OpenSSL",
+    ),
+    (
+        "libdbus-1-dev",
+        "D-Bus headers: the local store's key is kept in the Secret Service (GNOME Keyring, KWallet)",
+    ),
+    (
+        "gnome-keyring",
+        "a real Secret Service for the store's key tests (under dbus-run-session)",
+    ),
 ];
 
 fn installed(pkg: &str) -> bool {
@@ -89,8 +113,16 @@ fn has_passwordless_sudo() -> bool {
         .unwrap_or(false)
 }
 
-/// Installs what is missing; quick when everything is there.
+/// Installs what is missing (system packages, then the moto S3 server the vault tests use, in a
+/// virtualenv under target/ when it is not on the PATH); quick when everything is there.
 pub fn run() -> Result<()> {
+    packages()?;
+    let moto = sceau_testsupport::s3::moto_server_program()?;
+    eprintln!("setup: moto S3 server: {}", moto.display());
+    Ok(())
+}
+
+fn packages() -> Result<()> {
     if Command::new("dpkg-query")
         .arg("--version")
         .output()

@@ -38,6 +38,8 @@ pub fn run_all(extra: &[String]) -> Result<()> {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if nextest {
+        // Doc tests first, so that the run closes on nextest's summary of all the tests.
+        sh(cargo().args(["test", "--workspace", "--locked", "--doc"]))?;
         sh(cargo()
             .args([
                 "nextest",
@@ -47,7 +49,6 @@ pub fn run_all(extra: &[String]) -> Result<()> {
                 "--no-fail-fast",
             ])
             .args(extra))?;
-        sh(cargo().args(["test", "--workspace", "--locked", "--doc"]))?;
     } else {
         sh(cargo()
             .args(["test", "--workspace", "--locked", "--no-fail-fast"])

@@ -85,6 +85,9 @@ pub enum Error {
     /// The time-stamp reply does not answer our request (nonce, imprint) or cannot be read.
     #[error("invalid time-stamp reply: {0}")]
     TsaInvalidResponse(String),
+    /// A batch stopped after the signer failed (token error): this item was not signed.
+    #[error("batch stopped after a signer failure: {0}")]
+    BatchAborted(String),
 }
 
 impl Error {
@@ -127,6 +130,10 @@ impl Error {
                 "Le service d'horodatage a refusé la demande ({status}). Réessayez plus tard \
                  ou contactez son exploitant."
             ),
+            Error::BatchAborted(_) => "Ce document n'a pas été signé : la signature du lot s'est \
+                arrêtée sur une erreur de la clé (voir le premier document en erreur). Corrigez \
+                puis relancez le lot."
+                .into(),
             Error::TsaInvalidResponse(_) => "La réponse du service d'horodatage est invalide \
                 ou ne correspond pas à la demande ; la signature n'a pas été horodatée."
                 .into(),

@@ -8,6 +8,7 @@
 //! precisely what is wrong with a signature ([`Failure::message_fr`]).
 
 mod algs;
+mod certinfo;
 mod digest;
 mod error;
 mod ess;
@@ -15,13 +16,17 @@ mod sign;
 mod tsp;
 mod verify;
 
+pub use certinfo::{name_attr, summarize, CertificateSummary, KeyRole};
 pub use digest::{digest_reader, DigestAlgorithm};
 pub use error::Error;
-pub use sign::{sign_detached, sign_digest, SignDigestOptions, SignOptions};
+pub use sign::{
+    sign_detached, sign_detached_batch, sign_digest, sign_encapsulated, BatchItem,
+    SignDigestOptions, SignOptions,
+};
 pub use tsp::{add_timestamp, HttpTimeStamper, TimeStamper, ID_AA_SIGNATURE_TIME_STAMP_TOKEN};
 pub use verify::{
-    verify_detached, verify_detached_reader, CertificateSummary, ChainReport, ChainStatus, Failure,
-    KeyRole, SigningCertificateStatus, TimeSource, TimestampReport, VerificationReport,
+    verify_detached, verify_detached_reader, ChainReport, ChainStatus, Failure,
+    SigningCertificateStatus, TimeSource, TimestampReport, VerificationReport,
 };
 
 /// Re-exported so that callers name certificates with the same `x509-cert` version as we do.

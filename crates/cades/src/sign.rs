@@ -84,6 +84,164 @@ where
     S: Keypair + DynSignatureAlgorithmIdentifier + Signer<Sig>,
     Sig: SignatureBitStringEncoding,
 {
+    let prepared = prepare(signer.signature_algorithm_identifier()?, options, ID_DATA)?;
+    let signature = sign_prepared(signer, &prepared)?;
+    finish(
+        prepared,
+        signature,
+        options.signer_cert,
+        options.chain,
+        None,
+    )
+}
+
+/// Signs `econtent` of type `econtent_type` and embeds it (an attached signature), e.g. a
+/// TSTInfo (id-ct-TSTInfo) to make an RFC 3161 time-stamp token; `options.content_digest` is
+/// ignored and recomputed over `econtent`.
+pub fn sign_encapsulated<S, Sig>(
+    signer: &S,
+    options: &SignDigestOptions<'_>,
+    econtent_type: ObjectIdentifier,
+    econtent: &[u8],
+) -> Result<Vec<u8>, Error>
+where
+    S: Keypair + DynSignatureAlgorithmIdentifier + Signer<Sig>,
+    Sig: SignatureBitStringEncoding,
+{
+    let digest = options.digest.hash(econtent);
+    let options = SignDigestOptions {
+        content_digest: &digest,
+        ..*options
+    };
+    let prepared = prepare(
+        signer.signature_algorithm_identifier()?,
+        &options,
+        econtent_type,
+    )?;
+    let signature = sign_prepared(signer, &prepared)?;
+    finish(
+        prepared,
+        signature,
+        options.signer_cert,
+        options.chain,
+        Some(econtent),
+    )
+}
+
+/// One document of a batch: its bytes and the signing time to claim.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchItem<'a> {
+    /// The document's bytes.
+    pub content: &'a [u8],
+    /// The claimed signing time.
+    pub signing_time: DateTime<Utc>,
+}
+
+/// Signs many documents with one signer, as a pipeline: while the signer (a token, the slow
+/// part) signs document *n*, another thread hashes document *n + 1* and builds its signed
+/// attributes, and a third checks and encodes document *n − 1*. Results come back in input
+/// order, one per item; a failed item does not stop the others unless the signer itself fails
+/// (a token error — wrong PIN, key removed — ends the batch: the remaining items get the same
+/// error, so nothing is half-signed silently).
+pub fn sign_detached_batch<S, Sig>(
+    signer: &S,
+    signer_cert: &Certificate,
+    chain: &[Certificate],
+    digest: DigestAlgorithm,
+    items: &[BatchItem<'_>],
+) -> Vec<Result<Vec<u8>, Error>>
+where
+    S: Keypair + DynSignatureAlgorithmIdentifier + Signer<Sig>,
+    Sig: SignatureBitStringEncoding,
+{
+    let algorithm = match signer.signature_algorithm_identifier() {
+        Ok(a) => a,
+        Err(e) => return items.iter().map(|_| Err(Error::from(e))).collect(),
+    };
+    let mut results: Vec<Option<Result<Vec<u8>, Error>>> = (0..items.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        // Small bounded queues: enough to overlap the stages without holding many documents.
+        let (prep_tx, prep_rx) =
+            std::sync::mpsc::sync_channel::<(usize, Result<Prepared, Error>)>(2);
+        let (done_tx, done_rx) =
+            std::sync::mpsc::sync_channel::<(usize, Result<(Prepared, Vec<u8>), Error>)>(2);
+        let algorithm = &algorithm;
+        scope.spawn(move || {
+            for (i, item) in items.iter().enumerate() {
+                let content_digest = digest.hash(item.content);
+                let prepared = prepare(
+                    algorithm.clone(),
+                    &SignDigestOptions {
+                        content_digest: &content_digest,
+                        signer_cert,
+                        chain,
+                        digest,
+                        signing_time: item.signing_time,
+                    },
+                    ID_DATA,
+                );
+                if prep_tx.send((i, prepared)).is_err() {
+                    return;
+                }
+            }
+        });
+        let finisher = scope.spawn(move || {
+            let mut out = Vec::new();
+            for (i, signed) in done_rx {
+                out.push((
+                    i,
+                    signed.and_then(|(p, sig)| finish(p, sig, signer_cert, chain, None)),
+                ));
+            }
+            out
+        });
+        let mut fatal: Option<String> = None;
+        for (i, prepared) in prep_rx {
+            let signed = match (prepared, &fatal) {
+                (Err(e), _) => Err(e),
+                (Ok(_), Some(reason)) => Err(Error::BatchAborted(reason.clone())),
+                (Ok(p), None) => match sign_prepared(signer, &p) {
+                    Ok(sig) => Ok((p, sig)),
+                    Err(e) => {
+                        fatal = Some(e.to_string());
+                        Err(e)
+                    }
+                },
+            };
+            if done_tx.send((i, signed)).is_err() {
+                break;
+            }
+        }
+        drop(done_tx);
+        if let Ok(done) = finisher.join() {
+            for (i, r) in done {
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some(r);
+                }
+            }
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(Error::BatchAborted("internal stage stopped".into()))))
+        .collect()
+}
+
+/// Everything about a SignerInfo except its signature value.
+struct Prepared {
+    econtent_type: ObjectIdentifier,
+    signed_attrs: SignedAttributes,
+    to_be_signed: Vec<u8>,
+    signature_algorithm: AlgorithmIdentifierOwned,
+    digest: DigestAlgorithm,
+}
+
+/// Checks the options and builds the signed attributes and the bytes to sign.
+fn prepare(
+    signature_algorithm: AlgorithmIdentifierOwned,
+    options: &SignDigestOptions<'_>,
+    econtent_type: ObjectIdentifier,
+) -> Result<Prepared, Error> {
     let digest = options.digest;
     if options.content_digest.len() != digest.output_len() {
         return Err(Error::DigestLength {
@@ -92,7 +250,6 @@ where
             actual: options.content_digest.len(),
         });
     }
-    let signature_algorithm = signer.signature_algorithm_identifier()?;
     // OpenSSL hashes the signed attributes with the SignerInfo's digestAlgorithm: a signer
     // hashing with another algorithm would produce a signature nobody can verify.
     if let Some(implied) = algs::implied_digest(&signature_algorithm) {
@@ -105,7 +262,7 @@ where
     }
     let cert = options.signer_cert;
     let signed_attrs = SignedAttributes::try_from(vec![
-        attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
+        attribute(ID_CONTENT_TYPE, Any::encode_from(&econtent_type)?)?,
         attribute(
             ID_SIGNING_TIME,
             Any::encode_from(&der_time(options.signing_time)?)?,
@@ -122,8 +279,43 @@ where
     // The signature covers the DER of the SET OF (tag 0x31), not the [0] IMPLICIT form that
     // ends up in the SignerInfo; SetOfVec keeps the elements in DER order.
     let to_be_signed = signed_attrs.to_der()?;
-    let signature = signer.try_sign(&to_be_signed).map_err(Error::Signing)?;
-    let signature = signature.to_bitstring()?.raw_bytes().to_vec();
+    Ok(Prepared {
+        econtent_type,
+        signed_attrs,
+        to_be_signed,
+        signature_algorithm,
+        digest,
+    })
+}
+
+/// The signer's part: the only step that talks to the token.
+fn sign_prepared<S, Sig>(signer: &S, prepared: &Prepared) -> Result<Vec<u8>, Error>
+where
+    S: Signer<Sig>,
+    Sig: SignatureBitStringEncoding,
+{
+    let signature = signer
+        .try_sign(&prepared.to_be_signed)
+        .map_err(Error::Signing)?;
+    Ok(signature.to_bitstring()?.raw_bytes().to_vec())
+}
+
+/// Checks the signature against the certificate and encodes the ContentInfo, embedding
+/// `econtent` for an attached signature.
+fn finish(
+    prepared: Prepared,
+    signature: Vec<u8>,
+    cert: &Certificate,
+    chain: &[Certificate],
+    econtent: Option<&[u8]>,
+) -> Result<Vec<u8>, Error> {
+    let Prepared {
+        econtent_type,
+        signed_attrs,
+        to_be_signed,
+        signature_algorithm,
+        digest,
+    } = prepared;
     // A token may hold several keys: catch a key/certificate mix-up now, not at the recipient.
     match algs::verify(
         &cert.tbs_certificate.subject_public_key_info,
@@ -153,17 +345,24 @@ where
         unsigned_attrs: None,
     };
     let mut certs = vec![CertificateChoices::Certificate(cert.clone())];
-    for c in options.chain {
+    for c in chain {
         if c != cert {
             certs.push(CertificateChoices::Certificate(c.clone()));
         }
     }
     let signed_data = SignedData {
-        version: CmsVersion::V1,
+        // RFC 5652 § 5.1: version 3 when the encapsulated content is not id-data.
+        version: if econtent_type == ID_DATA {
+            CmsVersion::V1
+        } else {
+            CmsVersion::V3
+        },
         digest_algorithms: DigestAlgorithmIdentifiers::try_from(vec![digest_alg])?,
         encap_content_info: EncapsulatedContentInfo {
-            econtent_type: ID_DATA,
-            econtent: None,
+            econtent_type,
+            econtent: econtent
+                .map(|c| Any::encode_from(&OctetString::new(c)?))
+                .transpose()?,
         },
         certificates: Some(CertificateSet::try_from(certs)?),
         crls: None,

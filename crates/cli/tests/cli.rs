@@ -2,11 +2,12 @@
 //! every bad input answered with a clear message and its exit code.
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use anyhow::Result;
 use sceau_testsupport::corpus::simple_pdf;
+use sceau_testsupport::oracle::openssl_cms_verify;
 use sceau_testsupport::pki::{KeySpec, TestCa};
 use sceau_testsupport::softhsm::{self, OfficeSpec, OfficeToken, SoftHsm};
 
@@ -65,31 +66,6 @@ fn json(o: &Output) -> serde_json::Value {
     })
 }
 
-fn openssl_cms_verify(content: &Path, p7s: &Path, ca: &Path, cades: bool) -> Output {
-    let mut cmd = Command::new("openssl");
-    cmd.args(["cms", "-verify"]);
-    if cades {
-        cmd.arg("-cades");
-    }
-    cmd.args([
-        "-binary",
-        "-inform",
-        "DER",
-        "-purpose",
-        "any",
-        "-out",
-        "/dev/null",
-        "-in",
-    ])
-    .arg(p7s)
-    .arg("-content")
-    .arg(content)
-    .arg("-CAfile")
-    .arg(ca)
-    .output()
-    .expect("openssl installed")
-}
-
 /// Signs with the token through the CLI and has OpenSSL verify the result.
 fn sign_and_openssl_verify(key: KeySpec, scheme: Option<&str>) -> Result<()> {
     let fx = Fixture::new(key)?;
@@ -115,21 +91,15 @@ fn sign_and_openssl_verify(key: KeySpec, scheme: Option<&str>) -> Result<()> {
     );
     assert_eq!(p7s, out_dir.join("9991_REF_20130917_145203.pdf.p7s"));
 
-    let v = openssl_cms_verify(&act, &p7s, &fx.ca_pem, false);
-    assert!(v.status.success(), "openssl cms -verify: {}", stderr(&v));
+    let (ok, text) = openssl_cms_verify(&p7s, &act, &fx.ca_pem, false);
+    assert!(ok, "openssl cms -verify: {text}");
     // OpenSSL's CAdES check requires the ESS signing-certificate-v2 attribute.
-    let v = openssl_cms_verify(&act, &p7s, &fx.ca_pem, true);
-    assert!(
-        v.status.success(),
-        "openssl cms -cades -verify: {}",
-        stderr(&v)
-    );
+    let (ok, text) = openssl_cms_verify(&p7s, &act, &fx.ca_pem, true);
+    assert!(ok, "openssl cms -cades -verify: {text}");
 
     // And OpenSSL refuses it for other content: the check above can fail.
     let other = fx.act("autre.pdf")?;
-    assert!(!openssl_cms_verify(&other, &p7s, &fx.ca_pem, false)
-        .status
-        .success());
+    assert!(!openssl_cms_verify(&p7s, &other, &fx.ca_pem, false).0);
 
     // Our own verifier agrees.
     let o = fx
@@ -528,5 +498,50 @@ fn timestamped_signature_through_the_cli() -> Result<()> {
         .output()?;
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     assert!(!out2.join("acte.pdf.p7s").exists());
+    Ok(())
+}
+
+#[test]
+fn module_from_environment_then_configuration_file() -> Result<()> {
+    let fx = Fixture::new(KeySpec::EcP256)?;
+    let bin = env!("CARGO_BIN_EXE_sceau");
+    let module = softhsm::module_path()?;
+    // From SCEAU_PKCS11_MODULE.
+    let o = fx
+        .hsm
+        .command(bin)
+        .env("XDG_CONFIG_HOME", fx.dir.path())
+        .env("SCEAU_PKCS11_MODULE", &module)
+        .args(["--json", "token", "list"])
+        .output()?;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o)["module_source"], "environment");
+    // From the configuration file (default location under XDG_CONFIG_HOME).
+    let conf_dir = fx.dir.path().join("sceau");
+    std::fs::create_dir_all(&conf_dir)?;
+    std::fs::write(
+        conf_dir.join("config.toml"),
+        format!("pkcs11_module = {:?}\ntoken = \"Etude 9991\"\n", module),
+    )?;
+    let o = fx
+        .hsm
+        .command(bin)
+        .env("XDG_CONFIG_HOME", fx.dir.path())
+        .env_remove("SCEAU_PKCS11_MODULE")
+        .args(["--json", "token", "list"])
+        .output()?;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o)["module_source"], "config");
+    // A broken configuration file is a clear input error.
+    std::fs::write(conf_dir.join("config.toml"), "pkcs11_modul = 3\n")?;
+    let o = fx
+        .hsm
+        .command(bin)
+        .env("XDG_CONFIG_HOME", fx.dir.path())
+        .env_remove("SCEAU_PKCS11_MODULE")
+        .args(["--json", "token", "list"])
+        .output()?;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(json(&o)["error"]["code"], "config.invalid");
     Ok(())
 }

@@ -5,7 +5,10 @@
 //! it so that both exercise the same real components.
 
 pub mod corpus;
+pub mod oracle;
 pub mod pdfcorpus;
 pub mod pki;
+pub mod postgres;
+pub mod s3;
 pub mod softhsm;
 pub mod tsa;

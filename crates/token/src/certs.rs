@@ -1,13 +1,9 @@
 //! Certificates found on a token: parsing, role, and how the user selects one.
 
-use chrono::{DateTime, TimeZone, Utc};
-use const_oid::db::{rfc4519, rfc5280, rfc5912};
-use const_oid::ObjectIdentifier;
-use der::{Decode, Encode, Tag, Tagged};
+use chrono::{DateTime, Utc};
+use der::Decode;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage};
-use x509_cert::name::Name;
 use x509_cert::Certificate;
 
 use crate::{Error, Result};
@@ -89,32 +85,27 @@ impl CertificateInfo {
         let cert = Certificate::from_der(der).map_err(|e| Error::BadCertificate {
             detail: e.to_string(),
         })?;
-        let tbs = &cert.tbs_certificate;
-        let subject = &tbs.subject;
-        let holder = attr(subject, rfc4519::CN)
-            .or_else(|| {
-                match (
-                    attr(subject, rfc4519::GIVEN_NAME),
-                    attr(subject, rfc4519::SN),
-                ) {
-                    (Some(g), Some(s)) => Some(format!("{g} {s}")),
-                    (g, s) => g.or(s),
-                }
+        let s = sceau_cades::summarize(&cert);
+        let holder = s
+            .common_name
+            .clone()
+            .or_else(|| match (&s.given_name, &s.surname) {
+                (Some(g), Some(n)) => Some(format!("{g} {n}")),
+                (g, n) => g.clone().or(n.clone()),
             })
-            .unwrap_or_else(|| subject.to_string());
-        let issuer = attr(&tbs.issuer, rfc4519::CN).unwrap_or_else(|| tbs.issuer.to_string());
+            .unwrap_or_else(|| s.subject.clone());
         Ok(CertificateInfo {
             token_serial: token_serial.to_string(),
             id_hex: hex::encode(id),
             label: label.to_string(),
-            role: role_of(&cert),
+            role: Role::of(&s),
             holder,
-            function: attr(subject, rfc4519::TITLE),
-            organization: attr(subject, rfc4519::O),
-            issuer,
-            serial: hex::encode_upper(tbs.serial_number.as_bytes()),
-            not_before: to_chrono(&tbs.validity.not_before),
-            not_after: to_chrono(&tbs.validity.not_after),
+            function: s.title,
+            organization: s.organization,
+            issuer: s.issuer_common_name.unwrap_or(s.issuer),
+            serial: s.serial_hex.to_ascii_uppercase(),
+            not_before: s.not_before,
+            not_after: s.not_after,
             sha256: hex::encode(Sha256::digest(der)),
             key: KeyPresence::Unknown,
             der: der.to_vec(),
@@ -209,72 +200,17 @@ fn normalise_serial(s: &str) -> String {
     s.trim_start_matches('0').to_string()
 }
 
-/// Role from the extensions. Both the key usage and the extended key usage are considered so
-/// that an authentication certificate is never used for a qualified signature and vice versa.
-fn role_of(cert: &Certificate) -> Role {
-    let ku = cert
-        .tbs_certificate
-        .get::<KeyUsage>()
-        .ok()
-        .flatten()
-        .map(|(_, ku)| ku);
-    let eku = cert
-        .tbs_certificate
-        .get::<ExtendedKeyUsage>()
-        .ok()
-        .flatten()
-        .map(|(_, e)| e.0);
-    let Some(ku) = ku else { return Role::Other };
-    if ku.key_cert_sign() {
-        return Role::Other;
-    }
-    if ku.non_repudiation() {
-        return Role::Signature;
-    }
-    let client_auth = match &eku {
-        None => true,
-        Some(list) => list.iter().any(|oid| {
-            *oid == rfc5280::ID_KP_CLIENT_AUTH || *oid == rfc5912::ANY_EXTENDED_KEY_USAGE
-        }),
-    };
-    if ku.digital_signature() && client_auth {
-        Role::Authentication
-    } else {
-        Role::Other
-    }
-}
-
-/// First value of an attribute in a name, decoded from the usual directory string types.
-pub(crate) fn attr(name: &Name, oid: ObjectIdentifier) -> Option<String> {
-    name.0
-        .iter()
-        .flat_map(|rdn| rdn.0.iter())
-        .find(|atv| atv.oid == oid)
-        .and_then(|atv| directory_string(&atv.value))
-}
-
-fn directory_string(value: &der::Any) -> Option<String> {
-    match value.tag() {
-        Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::TeletexString => {
-            String::from_utf8(value.value().to_vec()).ok()
+impl Role {
+    /// Role from the key usage and extended key usage, so that an authentication certificate is
+    /// never used for a qualified signature and vice versa.
+    fn of(s: &sceau_cades::CertificateSummary) -> Role {
+        use sceau_cades::KeyRole;
+        match s.role {
+            KeyRole::NonRepudiation => Role::Signature,
+            KeyRole::DigitalSignature if s.client_auth => Role::Authentication,
+            _ => Role::Other,
         }
-        Tag::BmpString => {
-            let units: Vec<u16> = value
-                .value()
-                .chunks_exact(2)
-                .map(|c| u16::from_be_bytes([c[0], c[1]]))
-                .collect();
-            String::from_utf16(&units).ok()
-        }
-        _ => value.to_der().ok().map(hex::encode),
     }
-}
-
-fn to_chrono(t: &x509_cert::time::Time) -> DateTime<Utc> {
-    let secs = t.to_unix_duration().as_secs();
-    Utc.timestamp_opt(i64::try_from(secs).unwrap_or(i64::MAX), 0)
-        .single()
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 #[cfg(test)]

@@ -283,13 +283,24 @@ impl Engine {
     }
 
     fn list(&mut self) -> Result<Vec<TokenInfo>> {
+        Ok(self.present()?.into_iter().map(|(_, info)| info).collect())
+    }
+
+    /// Initialised tokens that answer. A token that fails to describe itself (pulled out
+    /// between two calls, or a module that lost its storage) is not present: callers turn its
+    /// absence into "no token" or "token removed" as fits what they were doing.
+    fn present(&self) -> Result<Vec<(Slot, TokenInfo)>> {
         let mut out = Vec::new();
-        for slot in self.ctx.get_slots_with_initialized_token()? {
-            match self.token_info(slot) {
-                Ok(info) => out.push(info),
-                // A token pulled out between the two calls is simply not listed.
-                Err(Error::TokenRemoved) => {}
-                Err(e) => return Err(e),
+        for slot in self.ctx.get_slots_with_token()? {
+            let initialised = self
+                .ctx
+                .get_token_info(slot)
+                .map(|t| t.token_initialized())
+                .unwrap_or(false);
+            if initialised {
+                if let Ok(info) = self.token_info(slot) {
+                    out.push((slot, info));
+                }
             }
         }
         Ok(out)
@@ -321,13 +332,7 @@ impl Engine {
     /// Finds the slot of the selected token. Slot ids are not stable across runs or re-plugs,
     /// so this is done for every call (it costs two cheap calls per slot).
     fn resolve(&mut self, sel: &TokenSelector) -> Result<(Slot, TokenInfo)> {
-        let slots = self.ctx.get_slots_with_initialized_token()?;
-        let mut found = Vec::new();
-        for slot in slots {
-            if let Ok(info) = self.token_info(slot) {
-                found.push((slot, info));
-            }
-        }
+        let mut found = self.present()?;
         match sel {
             TokenSelector::Any => match found.len() {
                 0 => Err(Error::NoToken),
@@ -511,7 +516,11 @@ impl Engine {
         pin: &Pin,
         final_try: FinalTry,
     ) -> Result<Vec<u8>> {
-        let (slot, info) = self.resolve(sel)?;
+        // The key was chosen on this token: if it is gone now, it was removed.
+        let (slot, info) = self.resolve(sel).map_err(|e| match e {
+            Error::NoToken | Error::TokenNotFound { .. } => Error::TokenRemoved,
+            other => other,
+        })?;
         self.ensure_login(slot, &info, pin, final_try)?;
         let result = self.sign_logged_in(slot, key_id, mechanism, payload, pin, final_try);
         if result.is_err() {

@@ -392,3 +392,42 @@ async fn async_callers_await_the_worker() -> Result<()> {
     ));
     Ok(())
 }
+
+#[test]
+fn token_removed_mid_operation_is_reported_as_removed() -> Result<()> {
+    let hsm = SoftHsm::new()?;
+    let _env = hsm.activate();
+    office(&hsm, "Etude 9991", KeySpec::EcP256, true)?;
+    let tokens = open(&hsm)?;
+    let certs = tokens.certificates(&TokenSelector::Any).wait()?;
+    let cert = CertSelector::Role(Role::Signature).select(&certs)?;
+    let key = TokenKey::new(
+        &tokens,
+        cert,
+        None,
+        Pin::new(softhsm::USER_PIN),
+        FinalTry::Refuse,
+    )?;
+    key.try_sign(b"acte 1")?;
+    let unplugged = hsm.unplug()?;
+    let r = key.sign_blocking(b"acte 2");
+    assert!(matches!(r, Err(Error::TokenRemoved)), "{r:?}");
+    assert!(tokens.list().wait()?.is_empty());
+    // Plugged back and the certificates reloaded (the manual's "Recharger les certificats",
+    // which reopens the module): the key signs again, the operation is resumable.
+    drop(unplugged);
+    drop(key);
+    drop(tokens);
+    let tokens = open(&hsm)?;
+    let certs = tokens.certificates(&TokenSelector::Any).wait()?;
+    let cert = CertSelector::Role(Role::Signature).select(&certs)?;
+    let key = TokenKey::new(
+        &tokens,
+        cert,
+        None,
+        Pin::new(softhsm::USER_PIN),
+        FinalTry::Refuse,
+    )?;
+    key.sign_blocking(b"acte 2")?;
+    Ok(())
+}

@@ -2,7 +2,7 @@
 //! kind, and OpenSSL as an independent oracle.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use chrono::{DateTime, Utc};
@@ -164,35 +164,8 @@ pub fn run(cmd: &mut Command) -> (bool, String) {
     (out.status.success(), text)
 }
 
-/// `openssl cms -verify` of a detached DER signature; `cades` adds `-cades`.
-pub fn openssl_cms_verify(
-    p7s: &Path,
-    content: &Path,
-    ca_pem: &Path,
-    cades: bool,
-) -> (bool, String) {
-    let mut cmd = Command::new("openssl");
-    cmd.args(["cms", "-verify"]);
-    if cades {
-        cmd.arg("-cades");
-    }
-    cmd.args([
-        "-binary",
-        "-inform",
-        "DER",
-        "-purpose",
-        "any",
-        "-out",
-        "/dev/null",
-    ])
-    .arg("-in")
-    .arg(p7s)
-    .arg("-content")
-    .arg(content)
-    .arg("-CAfile")
-    .arg(ca_pem);
-    run(&mut cmd)
-}
+#[allow(unused_imports)] // not every test binary uses it
+pub use sceau_testsupport::oracle::openssl_cms_verify;
 
 /// Whether this openssl knows `cms -cades` (3.2+ only).
 pub fn openssl_has_cades() -> bool {

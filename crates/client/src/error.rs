@@ -1,0 +1,117 @@
+//! The crate's one error type and its French messages.
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong talking to the vault. The French sentence for a clerk is
+/// [`Error::message_fr`]; the English `Display` is for logs.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The token refused or failed to sign the TLS handshake (wrong PIN, removed, locked...):
+    /// the token's own error, so the user sees the PIN message, not a TLS failure.
+    #[error("token: {0}")]
+    Token(#[from] sceau_token::Error),
+    /// The vault's CA certificate given in the configuration is not a usable certificate.
+    #[error("the configured vault CA certificate is invalid: {detail}")]
+    BadVaultCa {
+        /// What was wrong.
+        detail: String,
+    },
+    /// The server's certificate was not issued by the pinned vault CA (or is invalid for this
+    /// host): we may be talking to someone else.
+    #[error("the server's certificate is not trusted: {detail}")]
+    ServerNotTrusted {
+        /// What rustls said.
+        detail: String,
+    },
+    /// The vault refused our client certificate.
+    #[error("the vault refused the client certificate: {detail}")]
+    ClientCertificateRefused {
+        /// What the TLS layer said.
+        detail: String,
+    },
+    /// The vault could not be reached (network down, wrong address, server stopped).
+    #[error("the vault is unreachable: {detail}")]
+    Unreachable {
+        /// What the connection said.
+        detail: String,
+    },
+    /// The vault answered with an error status.
+    #[error("the vault answered HTTP {status}")]
+    Status {
+        /// The HTTP status code.
+        status: u16,
+    },
+    /// TLS configuration could not be built (unsupported key or protocol).
+    #[error("TLS configuration: {detail}")]
+    Config {
+        /// What was wrong.
+        detail: String,
+    },
+    /// Any other HTTP failure.
+    #[error("HTTP: {detail}")]
+    Http {
+        /// What happened.
+        detail: String,
+    },
+}
+
+impl Error {
+    /// The sentence shown to a clerk: what happened and what to do, in French.
+    pub fn message_fr(&self) -> String {
+        match self {
+            Error::Token(e) => e.message_fr(),
+            Error::BadVaultCa { .. } => "Le certificat de l'autorité du coffre-fort indiqué dans la configuration est invalide. Contactez le support.".into(),
+            Error::ServerNotTrusted { .. } => "Le serveur contacté n'a pas présenté un certificat du coffre-fort : la connexion a été refusée pour votre sécurité. Vérifiez l'adresse du coffre-fort ou contactez le support.".into(),
+            Error::ClientCertificateRefused { .. } => "Le coffre-fort a refusé le certificat d'authentification de votre clé. Vérifiez que vous avez choisi le bon certificat et qu'il est en cours de validité.".into(),
+            Error::Unreachable { .. } => "Le coffre-fort est injoignable. Vérifiez la connexion réseau ; les actes préparés restent dans la file d'envoi.".into(),
+            Error::Status { status } => format!("Le coffre-fort a répondu par une erreur (code {status}). Réessayez plus tard ou contactez le support."),
+            Error::Config { .. } => "La connexion sécurisée au coffre-fort n'a pas pu être préparée avec cette clé. Contactez le support.".into(),
+            Error::Http { .. } => "La communication avec le coffre-fort a échoué. Réessayez ; si l'erreur persiste, contactez le support.".into(),
+        }
+    }
+
+    /// A stable code the user interface and scripts can branch on; token errors keep the
+    /// token's code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Token(e) => e.code(),
+            Error::BadVaultCa { .. } => "client.bad_vault_ca",
+            Error::ServerNotTrusted { .. } => "client.server_not_trusted",
+            Error::ClientCertificateRefused { .. } => "client.client_cert_refused",
+            Error::Unreachable { .. } => "client.unreachable",
+            Error::Status { .. } => "client.status",
+            Error::Config { .. } => "client.config",
+            Error::Http { .. } => "client.http",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_errors_keep_their_code_and_message() {
+        let e = Error::Token(sceau_token::Error::WrongPin {
+            count_low: false,
+            final_try: true,
+        });
+        assert_eq!(e.code(), "token.wrong_pin");
+        assert!(e.message_fr().contains("un seul essai"));
+    }
+
+    #[test]
+    fn own_codes_are_namespaced() {
+        for e in [
+            Error::ServerNotTrusted { detail: "x".into() },
+            Error::ClientCertificateRefused { detail: "x".into() },
+            Error::Unreachable { detail: "x".into() },
+            Error::Status { status: 503 },
+        ] {
+            assert!(e.code().starts_with("client."));
+            assert!(e.message_fr().contains("coffre-fort"));
+        }
+    }
+}

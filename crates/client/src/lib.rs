@@ -1,0 +1,62 @@
+//! HTTPS to the vault. For now: the TLS identity — a rustls client configuration whose client
+//! key is the token's authentication key, with the vault's CA pinned — and a reqwest client
+//! built on it.
+
+mod error;
+mod tls;
+
+pub use error::{Error, Result};
+pub use tls::{
+    classify, rustls_config, TlsVersions, TokenCertResolver, TokenIdentity, TokenSigningKey,
+};
+
+use std::sync::Arc;
+
+/// A reqwest client whose TLS is [`rustls_config`]: the token's certificate and the pinned CA.
+#[derive(Debug, Clone)]
+pub struct VaultClient {
+    http: reqwest::Client,
+    identity: Arc<TokenIdentity>,
+}
+
+impl VaultClient {
+    /// Builds the client (no network access yet).
+    pub fn new(
+        identity: TokenIdentity,
+        vault_ca_der: &[u8],
+        versions: TlsVersions,
+    ) -> Result<Self> {
+        let identity = Arc::new(identity);
+        let config = rustls_config(identity.clone(), vault_ca_der, versions)?;
+        // By value: an `Arc<ClientConfig>` compiles but fails at build() ("Unknown TLS backend").
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(config)
+            .build()
+            .map_err(|e| Error::Config {
+                detail: e.to_string(),
+            })?;
+        Ok(VaultClient { http, identity })
+    }
+
+    /// The underlying reqwest client (for the upload and sync code to come).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// GETs `url` and returns the body as text; an error status is an error.
+    pub async fn get_text(&self, url: &str) -> Result<String> {
+        let resp = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| classify(&e, &self.identity))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(Error::Status {
+                status: status.as_u16(),
+            });
+        }
+        resp.text().await.map_err(|e| classify(&e, &self.identity))
+    }
+}

@@ -1,0 +1,184 @@
+//! The crate's single error type, with a stable code and a French message for the clerk.
+
+use thiserror::Error;
+
+/// Every error sceau-core can report; each carries what the user needs to correct the input.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// An identifier (SIREN, SIRET, NIR) has the wrong number of characters.
+    #[error("{kind}: expected {expected} characters, found {found}")]
+    IdWrongLength {
+        /// Which identifier ("SIREN", "SIRET", "NIR").
+        kind: &'static str,
+        /// Required length.
+        expected: usize,
+        /// Length found after removing spaces.
+        found: usize,
+    },
+    /// An identifier contains a character that is not allowed at that position.
+    #[error("{kind}: invalid character {found:?} at position {position}")]
+    IdBadCharacter {
+        /// Which identifier.
+        kind: &'static str,
+        /// 1-based position, spaces removed.
+        position: usize,
+        /// The offending character.
+        found: char,
+    },
+    /// A SIREN or SIRET fails its Luhn check (or the La Poste rule).
+    #[error("{kind}: check digit is wrong")]
+    IdBadChecksum {
+        /// Which identifier.
+        kind: &'static str,
+    },
+    /// A NIR's two-digit key does not match 97 − (number mod 97).
+    #[error("NIR: key {found:02} is wrong, expected {expected:02}")]
+    NirBadKey {
+        /// The key computed from the first 13 characters.
+        expected: u8,
+        /// The key that was typed.
+        found: u8,
+    },
+    /// A reception window is not usable (start not before end, no weekday).
+    #[error("invalid reception window: {reason}")]
+    InvalidWindow {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A stored evidence record cannot be decoded from its canonical bytes.
+    #[error("evidence record undecodable at byte {offset}: {reason}")]
+    EvidenceDecode {
+        /// Byte offset where decoding failed.
+        offset: usize,
+        /// What was wrong there.
+        reason: &'static str,
+    },
+    /// A deposit package does not have the expected entries.
+    #[error("deposit package: {reason}")]
+    PackageLayout {
+        /// Which entry is wrong or missing (French, shown to the clerk).
+        reason: String,
+    },
+    /// The catalogue of natures of acts cannot be read.
+    #[error("catalogue of natures: {reason}")]
+    Catalogue {
+        /// Parser message or rule broken.
+        reason: String,
+    },
+}
+
+impl CoreError {
+    /// A stable, machine-readable code (never changes once published; the UI and API use it).
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::IdWrongLength { .. } => "id.wrong_length",
+            CoreError::IdBadCharacter { .. } => "id.bad_character",
+            CoreError::IdBadChecksum { .. } => "id.bad_checksum",
+            CoreError::NirBadKey { .. } => "id.nir_bad_key",
+            CoreError::InvalidWindow { .. } => "hours.invalid_window",
+            CoreError::Catalogue { .. } => "natures.catalogue",
+            CoreError::EvidenceDecode { .. } => "evidence.decode",
+            CoreError::PackageLayout { .. } => "package.layout",
+        }
+    }
+
+    /// A precise French sentence a clerk can act on.
+    pub fn message_fr(&self) -> String {
+        match self {
+            CoreError::IdWrongLength {
+                kind,
+                expected,
+                found,
+            } => format!(
+                "Le numéro {} doit comporter {expected} caractères (espaces non comptés) ; \
+                 {found} ont été saisis. Vérifiez le numéro.",
+                label_fr(kind)
+            ),
+            CoreError::IdBadCharacter {
+                kind,
+                position,
+                found,
+            } => format!(
+                "Le numéro {} contient un caractère non autorisé « {} » en position {position}. \
+                 Seuls des chiffres sont acceptés{}.",
+                label_fr(kind),
+                found.escape_default(),
+                if *kind == "NIR" {
+                    " (et 2A ou 2B pour le département de naissance en Corse)"
+                } else {
+                    ""
+                }
+            ),
+            CoreError::IdBadChecksum { kind } => format!(
+                "Le numéro {} saisi n'est pas valide : la clé de contrôle ne correspond pas. \
+                 Vérifiez qu'aucun chiffre n'a été inversé ou mal recopié.",
+                label_fr(kind)
+            ),
+            CoreError::NirBadKey { expected, found } => format!(
+                "Le numéro INSEE (NIR) saisi n'est pas valide : la clé {found:02} ne correspond pas \
+                 aux 13 premiers caractères (clé attendue {expected:02}). Vérifiez le numéro."
+            ),
+            CoreError::InvalidWindow { reason } => format!(
+                "Plage horaire de réception invalide : {reason}. Corrigez les horaires du destinataire."
+            ),
+            CoreError::EvidenceDecode { offset, reason } => format!(
+                "Une preuve du journal est illisible (octet {offset} : {reason}). Le journal a pu \
+                 être altéré : conservez-le en l'état et prévenez l'administrateur."
+            ),
+            CoreError::PackageLayout { reason } => format!(
+                "Le dossier de signification est incomplet ou mal formé : {reason}. \
+                 Préparez de nouveau la signification."
+            ),
+            CoreError::Catalogue { reason } => format!(
+                "Le catalogue des natures d'actes est illisible : {reason}. \
+                 Contactez l'administrateur du service."
+            ),
+        }
+    }
+}
+
+fn label_fr(kind: &str) -> &'static str {
+    match kind {
+        "SIREN" => "SIREN",
+        "SIRET" => "SIRET",
+        _ => "INSEE (NIR)",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_and_messages_french() {
+        let all = [
+            CoreError::IdWrongLength {
+                kind: "SIRET",
+                expected: 14,
+                found: 13,
+            },
+            CoreError::IdBadCharacter {
+                kind: "NIR",
+                position: 6,
+                found: 'X',
+            },
+            CoreError::IdBadChecksum { kind: "SIREN" },
+            CoreError::NirBadKey {
+                expected: 12,
+                found: 13,
+            },
+            CoreError::InvalidWindow {
+                reason: "début après fin".into(),
+            },
+            CoreError::Catalogue { reason: "x".into() },
+        ];
+        let mut codes: Vec<_> = all.iter().map(|e| e.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+        assert!(all[0].message_fr().contains("14 caractères"));
+        assert!(all[1].message_fr().contains("position 6"));
+        assert!(all[3].message_fr().contains("clé attendue 12"));
+    }
+}

@@ -1,0 +1,22 @@
+//! Sceau's pure core: the domain types and rules of electronic service of legal acts.
+//!
+//! No I/O and no clock reads: every function that depends on time takes it as a parameter, so the
+//! vault, the workstation and the tests share exactly the same rules (DESIGN.md §4, §5).
+
+pub mod attestation;
+pub mod calendar;
+pub mod consent;
+pub mod delivery;
+pub mod error;
+pub mod evidence;
+pub mod hours;
+pub mod ids;
+pub mod naming;
+pub mod natures;
+pub mod package;
+mod xml;
+
+pub use error::CoreError;
+
+/// The legal time zone: times are stored in UTC and shown and reasoned about in Europe/Paris.
+pub const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;

@@ -1,0 +1,467 @@
+//! Request and response types of the vault API (`/v1/...`), shared by the vault server, its
+//! clients (the desktop application, the CLI) and the UI, so that the two sides cannot drift.
+//!
+//! Every error leaves the server as an [`ErrorBody`]: a stable machine `code` the client branches
+//! on, and a French `message` it may show as is.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// HTTP header carrying the idempotency key of a deposit.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+/// HTTP header carrying the SHA-256 of the uploaded package, lower-case hex.
+pub const CONTENT_SHA256_HEADER: &str = "x-content-sha256";
+/// Name of the manifest inside a deposit package.
+pub const MANIFEST_NAME: &str = "manifest.json";
+/// Name of the deposit attestation (the manual's name).
+pub const ATTESTATION_NAME: &str = "attestation_depot.xml";
+
+/// The body of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable, machine-readable code (snake_case), e.g. `certificate_not_bound`.
+    pub code: String,
+    /// What happened and what to do, in French, fit to show to a clerk.
+    pub message: String,
+}
+
+/// The details of a client certificate, as shown on first connection ("Déclaration de votre
+/// certificat").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateInfo {
+    /// Serial number, lower-case hex.
+    pub serial_hex: String,
+    /// Holder (subject common name).
+    pub holder: String,
+    /// Holder's function (subject title), e.g. "Commissaire de justice".
+    pub function: Option<String>,
+    /// Holder's organisation (the office).
+    pub organization: Option<String>,
+    /// Issuer (RFC 4514).
+    pub issuer: String,
+    /// Start of validity.
+    pub not_before: DateTime<Utc>,
+    /// End of validity.
+    pub not_after: DateTime<Utc>,
+    /// SHA-256 of the certificate's DER, lower-case hex: what a binding confirms.
+    pub fingerprint_sha256: String,
+}
+
+/// Answer of `GET /v1/session`: who the vault sees behind the client certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The client certificate.
+    pub certificate: CertificateInfo,
+    /// The office bound to it, if any (none: first connection, bind it).
+    pub office: Option<Office>,
+}
+
+/// `POST /v1/session/bind`: binds the office's space to the certificate of this connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindRequest {
+    /// The fingerprint shown to the user and confirmed by them; must be this connection's.
+    pub confirm_fingerprint_sha256: String,
+    /// Office number (numéro d'étude), e.g. `9991`; used when the office's space is created.
+    pub office_number: String,
+    /// Office name, used when the space is created.
+    pub office_name: String,
+}
+
+/// An office (étude) and its space in the vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Office {
+    /// Vault identifier of the office.
+    pub id: String,
+    /// Office number, first part of every file name.
+    pub number: String,
+    /// Office name.
+    pub name: String,
+}
+
+/// What kind of recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientKind {
+    /// A bank (établissement habilité à tenir des comptes de dépôt).
+    Bank,
+    /// A company.
+    Company,
+    /// An administration.
+    Administration,
+    /// A private person.
+    Person,
+}
+
+/// A recipient's card (fiche destinataire).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    /// Vault identifier.
+    pub id: String,
+    /// Kind of recipient.
+    pub kind: RecipientKind,
+    /// Display name, e.g. "BANQUE TEST".
+    pub name: String,
+    /// SIRET (14 digits), for an establishment.
+    pub siret: Option<String>,
+    /// SIREN (9 digits), for a company.
+    pub siren: Option<String>,
+    /// NIR of a person, masked except its first characters.
+    pub nir_masked: Option<String>,
+    /// E-mail address for notifications.
+    pub email: Option<String>,
+    /// Landline.
+    pub phone_fixed: Option<String>,
+    /// Mobile phone (SMS).
+    pub phone_mobile: Option<String>,
+}
+
+/// A page of recipients found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientList {
+    /// Recipients found, by name.
+    pub recipients: Vec<Recipient>,
+}
+
+/// A nature of act from the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Nature {
+    /// Stable code, e.g. `SAISIE_ATTRIBUTION`.
+    pub code: String,
+    /// French label as in the manual.
+    pub label: String,
+    /// Whether the recipient is expected to answer (retour d'acte).
+    pub return_expected: bool,
+}
+
+/// Answer of the reception-hours API: may an act of this nature be served now?
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceptionStatus {
+    /// Whether service is allowed now.
+    pub open: bool,
+    /// Stable reason code when closed (e.g. `sunday`, `outside_recipient_hours`).
+    pub reason: Option<String>,
+    /// French explanation when closed.
+    pub message: Option<String>,
+    /// Next time service is allowed, if known.
+    pub next_opening: Option<DateTime<Utc>>,
+}
+
+/// A recipient's reception window for a nature of act (Europe/Paris wall-clock time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceptionWindow {
+    /// ISO weekdays 1 (Monday) to 7 (Sunday) on which the window applies.
+    pub weekdays: Vec<u8>,
+    /// Opening, `HH:MM`.
+    pub start: String,
+    /// Closing, `HH:MM`.
+    pub end: String,
+}
+
+/// A consent to electronic service, as kept in the register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    /// Register identifier.
+    pub id: String,
+    /// Recipient who consented.
+    pub recipient_id: String,
+    /// Natures of act covered (codes); empty means every nature.
+    pub natures: Vec<String>,
+    /// Day the consent was given.
+    pub given_on: NaiveDate,
+    /// Last day it is in force, if limited.
+    pub expires_on: Option<NaiveDate>,
+    /// How it was given (e.g. "convention signée", "portail").
+    pub how: String,
+    /// Day it was revoked, if it was.
+    pub revoked_on: Option<NaiveDate>,
+}
+
+/// Where a deposit comes from (search criterion "Source").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Typed in the form.
+    Form,
+    /// Batch from the practice-management software.
+    Edi,
+}
+
+/// One act of a deposit package: a signed PDF/A and its detached CAdES signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestDocument {
+    /// File name of the act inside the package (also its name in the vault).
+    pub file: String,
+    /// File name of its detached signature (`.p7s`) inside the package.
+    pub signature: String,
+}
+
+/// `manifest.json`, first entry of a deposit package (a ZIP of stored entries).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepositManifest {
+    /// The office's own reference for the deposit.
+    pub reference: String,
+    /// Recipient (vault identifier).
+    pub recipient_id: String,
+    /// Nature of the act (catalogue code).
+    pub nature: String,
+    /// Reference of a judge's permission to serve outside legal hours, if any.
+    pub judge_permission: Option<String>,
+    /// Where the deposit comes from.
+    pub source: Source,
+    /// The acts.
+    pub documents: Vec<ManifestDocument>,
+    /// File name of the XML data message with the act's essential elements.
+    pub data_message: String,
+}
+
+/// Answer to an accepted deposit (the same for every retry with the same idempotency key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepositReceipt {
+    /// Vault identifier of the deposit (service).
+    pub deposit_id: String,
+    /// Time of service (the vault's time), UTC.
+    pub deposited_at: DateTime<Utc>,
+    /// Name of the archive ZIP filed in the office's vault.
+    pub archive_name: String,
+    /// Path of the archive in the office's vault.
+    pub archive_path: String,
+    /// SHA-256 of the attestation, hex.
+    pub attestation_sha256: String,
+    /// Names of the acts as deposited in the recipient's vault.
+    pub documents: Vec<String>,
+}
+
+/// Delivery state of a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Not yet consulted by the recipient.
+    AwaitingConsultation,
+    /// Delivered in person (remise à personne).
+    InPerson,
+    /// Delivered at home (remise à domicile).
+    AtHome,
+}
+
+/// One event of the office's feed (also a line of a service's history).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedEvent {
+    /// Position in the vault's journal; the cursor for the next poll.
+    pub seq: u64,
+    /// The service concerned, if any.
+    pub deposit_id: Option<String>,
+    /// Event name (ETSI EN 319 522 where one fits).
+    pub event: String,
+    /// Event time, UTC.
+    pub at: DateTime<Utc>,
+    /// French message for the history table.
+    pub message: String,
+}
+
+/// A page of the event feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedPage {
+    /// Events after the cursor, oldest first.
+    pub events: Vec<FeedEvent>,
+    /// Cursor to pass as `after` on the next call.
+    pub next_cursor: u64,
+}
+
+/// A service as listed by search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    /// Vault identifier of the deposit.
+    pub deposit_id: String,
+    /// Time of service, UTC.
+    pub deposited_at: DateTime<Utc>,
+    /// Delivery state.
+    pub state: DeliveryState,
+    /// The office's reference.
+    pub reference: String,
+    /// First deposited file.
+    pub file: String,
+    /// Recipient's name.
+    pub recipient_name: String,
+    /// Recipient id.
+    pub recipient_id: String,
+    /// Nature code.
+    pub nature: String,
+    /// Source.
+    pub source: Source,
+}
+
+/// A page of search results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchPage {
+    /// Results, newest first.
+    pub results: Vec<ServiceSummary>,
+    /// Number of results over all pages.
+    pub total: u64,
+}
+
+/// Section 1 of the detail sheet: the act in the recipient's vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActSection {
+    /// Reference of the request.
+    pub reference: String,
+    /// Deposit time, UTC.
+    pub deposited_at: DateTime<Utc>,
+    /// Documents served.
+    pub documents: Vec<String>,
+    /// Nature code.
+    pub nature: String,
+    /// Nature label.
+    pub nature_label: String,
+    /// Delivery state.
+    pub state: DeliveryState,
+    /// Recipient.
+    pub recipient_name: String,
+    /// Recipient SIRET, if any.
+    pub recipient_siret: Option<String>,
+}
+
+/// Section 2: the deposit attestation in the office's vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttestationSection {
+    /// Time of service, UTC.
+    pub served_at: DateTime<Utc>,
+    /// Archive ZIP name.
+    pub archive_name: String,
+    /// Path of the archive in the office's vault (for download).
+    pub archive_path: String,
+    /// XML name (`attestation_depot.xml`).
+    pub xml_name: String,
+}
+
+/// Section 3 or 4: a PDF filed later in the office's vault (delivery notice, return).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FiledSection {
+    /// Time, UTC.
+    pub at: DateTime<Utc>,
+    /// PDF name.
+    pub file_name: String,
+    /// Path in the office's vault.
+    pub path: String,
+    /// State in French.
+    pub state: String,
+}
+
+/// The detail sheet of a service: every section of the manual plus the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceDetail {
+    /// Vault identifier.
+    pub deposit_id: String,
+    /// 1. Act in the recipient's vault.
+    pub act: ActSection,
+    /// 2. Deposit attestation in the office's vault.
+    pub attestation: AttestationSection,
+    /// 3. Delivery notice, once there is one.
+    pub delivery_notice: Option<FiledSection>,
+    /// 4. Return of the act, once there is one.
+    pub act_return: Option<FiledSection>,
+    /// 5. History, oldest first.
+    pub history: Vec<FeedEvent>,
+}
+
+/// A file or folder of the office's vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaultEntry {
+    /// Path from the root, `/`-separated, no leading slash.
+    pub path: String,
+    /// Whether it is a folder.
+    pub is_folder: bool,
+    /// Size in bytes (0 for a folder).
+    pub size: u64,
+    /// Last change, UTC.
+    pub modified: DateTime<Utc>,
+    /// SHA-256 of the content, hex (files only).
+    pub sha256: Option<String>,
+    /// End of the retention period of an archived service, if any.
+    pub retained_until: Option<DateTime<Utc>>,
+    /// The service the file belongs to, if any.
+    pub deposit_id: Option<String>,
+}
+
+/// A folder listing with the space used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaultListing {
+    /// Entries directly under the folder.
+    pub entries: Vec<VaultEntry>,
+    /// Bytes used by the whole office vault.
+    pub space_used: u64,
+}
+
+/// `POST /v1/vault/move`: move or rename a file or folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveRequest {
+    /// Current path.
+    pub from: String,
+    /// New path.
+    pub to: String,
+}
+
+/// `POST /v1/vault/folders`: create a folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MkdirRequest {
+    /// Path of the new folder.
+    pub path: String,
+}
+
+/// One journal line of a proof bundle, as stored by the vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofLine {
+    /// Position in the journal.
+    pub seq: i64,
+    /// Chain hash before this line (hex).
+    pub prev_hash: String,
+    /// Canonical evidence record (hex).
+    pub record: String,
+    /// Chain hash after this line (hex).
+    pub hash: String,
+}
+
+/// `GET /v1/vault/proof?path=`: everything needed to check a file of the office vault offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofBundle {
+    /// Path of the file in the office vault.
+    pub path: String,
+    /// SHA-256 of the file (hex).
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Service the file belongs to.
+    pub deposit_id: Option<String>,
+    /// The journal lines of that service, each with the hash before it.
+    pub journal: Vec<ProofLine>,
+    /// RFC 3161 time-stamp token (DER, base64) over the file's SHA-256 by the vault's TSA.
+    pub timestamp_token: String,
+    /// The vault CA certificate (PEM) anchoring the vault's seal and time-stamps.
+    pub vault_ca_pem: String,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_is_code_and_message() {
+        let body = ErrorBody {
+            code: "certificate_not_bound".into(),
+            message: "x".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"code":"certificate_not_bound","message":"x"}"#
+        );
+    }
+
+    #[test]
+    fn enums_are_snake_case() {
+        assert_eq!(
+            serde_json::to_string(&DeliveryState::AwaitingConsultation).unwrap(),
+            r#""awaiting_consultation""#
+        );
+        assert_eq!(serde_json::to_string(&Source::Edi).unwrap(), r#""edi""#);
+    }
+}

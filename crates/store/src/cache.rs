@@ -1,0 +1,236 @@
+//! The recipients and consents cache (for offline preparation), the session log and settings.
+
+use chrono::{DateTime, Utc};
+use rand_core::{OsRng, RngCore};
+use rusqlite::{params, OptionalExtension, Row};
+
+use crate::error::Result;
+use crate::{from_ms, normalize, now_ms, prefix_end, Store};
+
+/// A recipient as last fetched from the vault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// The vault's identifier.
+    pub id: String,
+    /// "company", "bank", "administration", "person"...
+    pub kind: String,
+    /// Name (company name, or surname and given name).
+    pub name: String,
+    /// SIRET for an establishment.
+    pub siret: Option<String>,
+    /// NIR for a person.
+    pub nir: Option<String>,
+    /// E-mail address for notifications.
+    pub email: Option<String>,
+    /// Phone numbers for SMS.
+    pub phones: Vec<String>,
+    /// When this copy was fetched.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A recipient's consent in force for one nature of act, as last fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    /// Nature code.
+    pub nature: String,
+    /// When it was given.
+    pub granted_at: DateTime<Utc>,
+    /// End of validity, if any.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// Reference in the consent register.
+    pub register_ref: String,
+}
+
+/// One action of a session (the dashboard's session log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What, in French (e.g. "Connexion").
+    pub action: String,
+    /// Details (a reference, a count); never a PIN or a full personal identifier.
+    pub detail: String,
+}
+
+fn recipient_from_row(r: &Row<'_>) -> rusqlite::Result<Recipient> {
+    let phones: String = r.get(6)?;
+    Ok(Recipient {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        name: r.get(2)?,
+        siret: r.get(3)?,
+        nir: r.get(4)?,
+        email: r.get(5)?,
+        phones: phones
+            .split('\n')
+            .filter(|p| !p.is_empty())
+            .map(String::from)
+            .collect(),
+        updated_at: from_ms(r.get(7)?),
+    })
+}
+
+const RECIPIENT_COLUMNS: &str = "id, kind, name, siret, nir, email, phones, updated_at";
+
+impl Store {
+    /// Stores or refreshes a recipient.
+    pub fn upsert_recipient(&mut self, r: &Recipient) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO recipients (id, kind, name, name_norm, siret, nir, email, phones, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name,
+                 name_norm = excluded.name_norm, siret = excluded.siret, nir = excluded.nir,
+                 email = excluded.email, phones = excluded.phones, updated_at = excluded.updated_at",
+            params![
+                r.id,
+                r.kind,
+                r.name,
+                normalize(&r.name),
+                r.siret,
+                r.nir,
+                r.email,
+                r.phones.join("\n"),
+                r.updated_at.timestamp_millis()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The cached recipient `id`.
+    pub fn recipient(&self, id: &str) -> Result<Option<Recipient>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE id = ?1"),
+                [id],
+                recipient_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Cached recipients whose SIRET or NIR is `query` (spaces ignored) or whose name starts
+    /// with it; at most `limit`, by name.
+    pub fn search_recipients(&self, query: &str, limit: usize) -> Result<Vec<Recipient>> {
+        let compact: String = query.chars().filter(|c| !c.is_whitespace()).collect();
+        let p = normalize(query);
+        let end = prefix_end(&p);
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {RECIPIENT_COLUMNS} FROM recipients
+             WHERE siret = ?1 OR nir = ?1 OR (name_norm >= ?2 AND name_norm < ?3)
+             ORDER BY name_norm LIMIT ?4"
+        ))?;
+        let rows = st.query_map(params![compact, p, end, limit as i64], recipient_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Replaces the cached consents of recipient `id` by `consents` (one transaction).
+    pub fn replace_consents(&mut self, id: &str, consents: &[Consent]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM consents WHERE recipient_id = ?1", [id])?;
+        for c in consents {
+            tx.execute(
+                "INSERT INTO consents (recipient_id, nature, granted_at, valid_until, register_ref)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    id,
+                    c.nature,
+                    c.granted_at.timestamp_millis(),
+                    c.valid_until.map(|t| t.timestamp_millis()),
+                    c.register_ref
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The cached consents of recipient `id`, by nature.
+    pub fn consents(&self, id: &str) -> Result<Vec<Consent>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT nature, granted_at, valid_until, register_ref FROM consents
+             WHERE recipient_id = ?1 ORDER BY nature",
+        )?;
+        let rows = st.query_map([id], |r| {
+            Ok(Consent {
+                nature: r.get(0)?,
+                granted_at: from_ms(r.get(1)?),
+                valid_until: r.get::<_, Option<i64>>(2)?.map(from_ms),
+                register_ref: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The cached consent of recipient `id` for `nature` in force at `at`, if any.
+    pub fn consent_in_force(
+        &self,
+        id: &str,
+        nature: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Consent>> {
+        Ok(self.consents(id)?.into_iter().find(|c| {
+            c.nature == nature && c.granted_at <= at && c.valid_until.is_none_or(|u| at < u)
+        }))
+    }
+
+    /// Starts a session (at connection) and returns its identifier.
+    pub fn start_session(&mut self) -> Result<String> {
+        let mut b = [0u8; 8];
+        OsRng.fill_bytes(&mut b);
+        let id = hex::encode(b);
+        self.log_action(&id, "Connexion", "")?;
+        Ok(id)
+    }
+
+    /// Appends an action to the session log.
+    pub fn log_action(&mut self, session: &str, action: &str, detail: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO session_log (session, at, action, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![session, now_ms(), action, detail],
+        )?;
+        Ok(())
+    }
+
+    /// The actions of `session`, in order.
+    pub fn session_log(&self, session: &str) -> Result<Vec<SessionEntry>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT at, action, detail FROM session_log WHERE session = ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map([session], |r| {
+            Ok(SessionEntry {
+                at: from_ms(r.get(0)?),
+                action: r.get(1)?,
+                detail: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The setting `key`, if set.
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Sets the setting `key` to `value`.
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Removes the setting `key`; returns whether it was set.
+    pub fn remove_setting(&mut self, key: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM settings WHERE key = ?1", [key])?
+            > 0)
+    }
+}

@@ -1,0 +1,792 @@
+//! Integration tests of the local store: encryption at rest, keys, migrations, services,
+//! dashboard, search, outbox (including a process killed mid-transition), caches.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use sceau_core::delivery::{DeliveryState, NotificationCategory};
+use sceau_store::{
+    Consent, DashboardFilter, InsecureFileKeyStoreForTests, KeyStore, NewDocument, NewService,
+    OutboxState, Recipient, SearchCriteria, Source, Store, LATEST_VERSION, PAGE_SIZE,
+};
+
+mod crash;
+#[cfg(target_os = "linux")]
+mod secret_service;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("sceau.db")
+    }
+    fn keys(&self) -> InsecureFileKeyStoreForTests {
+        InsecureFileKeyStoreForTests::new(self.dir.path().join("key.bin"))
+    }
+    fn open(&self) -> Store {
+        Store::open(self.db(), &self.keys()).unwrap()
+    }
+}
+
+fn t(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).unwrap()
+}
+
+fn service(reference: &str, recipient: &str, nature: &str, source: Source) -> NewService {
+    NewService {
+        reference: reference.into(),
+        recipient_id: format!("rcp-{}", recipient.len()),
+        recipient_name: recipient.into(),
+        nature: nature.into(),
+        source,
+        created_at: t(1, 9),
+        documents: vec![NewDocument {
+            name: format!("9991_{reference}_20260301_090000.pdf"),
+            size: 1234,
+            sha256: [7; 32],
+            local_path: PathBuf::from(format!("/tmp/{reference}.pdf")),
+        }],
+    }
+}
+
+fn file_bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_default()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn creates_then_reopens_with_the_same_key() {
+    let f = Fixture::new();
+    let id = {
+        let mut s = f.open();
+        assert_eq!(s.schema_version().unwrap(), LATEST_VERSION);
+        s.insert_service(&service("R1", "BANQUE TEST", "SA", Source::Form))
+            .unwrap()
+    };
+    let key1 = f.keys().load().unwrap().unwrap();
+    let s = f.open();
+    assert_eq!(s.service(id).unwrap().reference, "R1");
+    assert_eq!(
+        f.keys().load().unwrap().unwrap().as_bytes(),
+        key1.as_bytes()
+    );
+}
+
+#[test]
+fn database_and_wal_hold_no_plaintext() {
+    let f = Fixture::new();
+    let mut s = f.open();
+    let secret_name = "Hortense DE LA VILLARDIÈRE";
+    let secret_ref = "DOSSIER-CONFIDENTIEL-4242";
+    let id = s
+        .insert_service(&service(secret_ref, secret_name, "SA", Source::Form))
+        .unwrap();
+    s.mark_deposited(id, "dep-1", t(2, 10)).unwrap();
+    s.upsert_recipient(&Recipient {
+        id: "r1".into(),
+        kind: "person".into(),
+        name: secret_name.into(),
+        siret: None,
+        nir: Some("185057800608436".into()),
+        email: Some("hortense@example.org".into()),
+        phones: vec!["+33612345678".into()],
+        updated_at: t(1, 8),
+    })
+    .unwrap();
+    let wal = PathBuf::from(format!("{}-wal", f.db().display()));
+    let shm = PathBuf::from(format!("{}-shm", f.db().display()));
+    let check = |what: &str| {
+        for path in [f.db(), wal.clone(), shm.clone()] {
+            let bytes = file_bytes(&path);
+            for needle in [
+                secret_name.as_bytes(),
+                "VILLARDI".as_bytes(),
+                secret_ref.as_bytes(),
+                b"185057800608436",
+                b"hortense@example.org",
+                b"SQLite format 3",
+                b"CREATE TABLE",
+            ] {
+                assert!(
+                    !contains(&bytes, needle),
+                    "{what}: {} contains {:?}",
+                    path.display(),
+                    String::from_utf8_lossy(needle)
+                );
+            }
+        }
+    };
+    // While the data is still in the WAL, then after it was written back to the main file.
+    assert!(file_bytes(&wal).len() > 1000, "the WAL holds the writes");
+    check("before checkpoint");
+    s.checkpoint().unwrap();
+    assert!(file_bytes(&f.db()).len() > 4096);
+    check("after checkpoint");
+}
+
+#[test]
+fn wrong_key_is_a_clear_error_and_leaves_the_file_untouched() {
+    let f = Fixture::new();
+    {
+        let mut s = f.open();
+        s.insert_service(&service("R1", "BANQUE TEST", "SA", Source::Form))
+            .unwrap();
+        s.checkpoint().unwrap();
+    }
+    let before = file_bytes(&f.db());
+    let other = tempfile::tempdir().unwrap();
+    let wrong = InsecureFileKeyStoreForTests::new(other.path().join("k"));
+    wrong.save(&sceau_store::DbKey::generate()).unwrap();
+    let err = Store::open(f.db(), &wrong).unwrap_err();
+    assert_eq!(err.code(), "store.wrong_key", "{err}");
+    assert!(err.message_fr().contains("n'a pas été modifiée"));
+    assert_eq!(file_bytes(&f.db()), before, "file untouched");
+    // The right key still opens it, with the data.
+    let s = f.open();
+    assert!(s.service_by_reference("R1").unwrap().is_some());
+}
+
+#[test]
+fn missing_key_is_a_clear_error_and_nothing_is_recreated() {
+    let f = Fixture::new();
+    {
+        let mut s = f.open();
+        s.insert_service(&service("R1", "BANQUE TEST", "SA", Source::Form))
+            .unwrap();
+        s.checkpoint().unwrap();
+    }
+    let before = file_bytes(&f.db());
+    let key = f.keys().load().unwrap().unwrap();
+    std::fs::remove_file(f.dir.path().join("key.bin")).unwrap();
+    let err = Store::open(f.db(), &f.keys()).unwrap_err();
+    assert_eq!(err.code(), "store.key_missing", "{err}");
+    assert!(err.message_fr().contains("trousseau"));
+    assert_eq!(file_bytes(&f.db()), before, "file untouched");
+    assert!(f.keys().load().unwrap().is_none(), "no new key was stored");
+    // Restoring the key restores access.
+    f.keys().save(&key).unwrap();
+    assert!(f.open().service_by_reference("R1").unwrap().is_some());
+}
+
+#[test]
+fn a_malformed_stored_key_is_refused() {
+    let f = Fixture::new();
+    std::fs::write(f.dir.path().join("key.bin"), b"short").unwrap();
+    let err = Store::open(f.db(), &f.keys()).unwrap_err();
+    assert_eq!(err.code(), "store.malformed_key");
+    assert!(!f.db().exists());
+}
+
+#[test]
+fn upgrades_from_v1_and_migrations_are_idempotent() {
+    let f = Fixture::new();
+    let id = {
+        let mut s = Store::open_at_version(&f.db(), &f.keys(), 1).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 1);
+        s.set_setting("office", "9991").unwrap();
+        s.insert_service(&service("OLD-1", "BANQUE TEST", "SA", Source::Edi))
+            .unwrap()
+    };
+    let mut s = f.open();
+    assert_eq!(s.schema_version().unwrap(), LATEST_VERSION);
+    assert_eq!(s.setting("office").unwrap().as_deref(), Some("9991"));
+    let old = s.service(id).unwrap();
+    assert_eq!(old.source, Source::Edi);
+    assert_eq!(s.history(id).unwrap().len(), 1);
+    // The v2/v3 features work on the upgraded file.
+    s.mark_deposited(id, "dep-old", t(3, 10)).unwrap();
+    assert_eq!(s.dashboard_counts().unwrap().awaiting_consultation, 1);
+    let item = s
+        .enqueue_service(
+            &service("NEW-1", "BANQUE TEST", "SA", Source::Form),
+            Path::new("/p"),
+            t(1, 0),
+        )
+        .unwrap();
+    assert_eq!(item.state, OutboxState::Prepared);
+    drop(s);
+    let s = f.open();
+    assert_eq!(s.schema_version().unwrap(), LATEST_VERSION);
+}
+
+#[test]
+fn services_documents_and_history() {
+    let f = Fixture::new();
+    let mut s = f.open();
+    let new = service("REF-A", "Société Générale", "SA", Source::Form);
+    let id = s.insert_service(&new).unwrap();
+    let got = s.service(id).unwrap();
+    assert_eq!(got.reference, "REF-A");
+    assert_eq!(got.recipient_name, "Société Générale");
+    assert_eq!(got.state, None);
+    assert_eq!(got.served_at, None);
+    let docs = s.documents(id).unwrap();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].name, new.documents[0].name);
+    assert_eq!(docs[0].sha256, [7; 32]);
+    assert_eq!(docs[0].size, 1234);
+
+    s.mark_deposited(id, "dep-A", t(2, 10)).unwrap();
+    s.mark_deposited(id, "dep-A", t(2, 10)).unwrap(); // replay: no-op
+    let got = s.service(id).unwrap();
+    assert_eq!(got.state, Some(DeliveryState::AwaitingConsultation));
+    assert_eq!(got.served_at, Some(t(2, 10)));
+    assert_eq!(got.vault_deposit_id.as_deref(), Some("dep-A"));
+    s.set_delivery_state(id, DeliveryState::InPerson, t(2, 15))
+        .unwrap();
+    s.set_delivery_state(id, DeliveryState::InPerson, t(2, 15))
+        .unwrap(); // no-op
+    s.record_return(id, t(3, 9), "9991_REF-A_20260301_090000_SA.pdf")
+        .unwrap();
+    s.add_history(id, t(3, 10), "Lettre simple envoyée")
+        .unwrap();
+    let h: Vec<_> = s
+        .history(id)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.message)
+        .collect();
+    assert_eq!(h.len(), 5, "{h:?}");
+    assert!(h[0].contains("préparé"));
+    assert!(h[1].contains("déposé"));
+    assert!(h[2].contains("remis à personne"));
+    assert!(h[3].contains("Retour"));
+    let missing = s.service(sceau_store::ServiceId(999)).unwrap_err();
+    assert_eq!(missing.code(), "store.not_found");
+}
+
+#[test]
+fn dashboard_counts_follow_every_write_and_pages_filter() {
+    let f = Fixture::new();
+    let mut s = f.open();
+    let mut ids = Vec::new();
+    for i in 0..25u32 {
+        let recipient = if i % 2 == 0 {
+            "BANQUE TEST"
+        } else {
+            "Élodie Martin"
+        };
+        let id = s
+            .insert_service(&service(
+                &format!("REF-{i:02}"),
+                recipient,
+                "SA",
+                Source::Form,
+            ))
+            .unwrap();
+        s.mark_deposited(
+            id,
+            &format!("dep-{i}"),
+            t(2, 0) + Duration::minutes(i.into()),
+        )
+        .unwrap();
+        ids.push(id);
+    }
+    let c = s.dashboard_counts().unwrap();
+    assert_eq!(c.awaiting_consultation, 25);
+    // 5 delivered in person, 5 at home, 3 returns.
+    for id in &ids[0..5] {
+        s.set_delivery_state(*id, DeliveryState::InPerson, t(3, 1))
+            .unwrap();
+    }
+    for id in &ids[5..10] {
+        s.set_delivery_state(*id, DeliveryState::AtHome, t(3, 2))
+            .unwrap();
+    }
+    for id in &ids[0..3] {
+        s.record_return(*id, t(4, 1), "retour.pdf").unwrap();
+    }
+    let c = s.dashboard_counts().unwrap();
+    assert_eq!(c, s.dashboard_counts_scanned().unwrap());
+    assert_eq!(c.awaiting_consultation, 15);
+    assert_eq!(c.delivered_in_person, 5);
+    assert_eq!(c.delivered_at_home, 5);
+    assert_eq!(c.return_awaiting_consultation, 3);
+
+    // Pages of ten, most recent first.
+    let cat = NotificationCategory::AwaitingConsultation;
+    let p0 = s
+        .dashboard_page(cat, &DashboardFilter::default(), 0)
+        .unwrap();
+    assert_eq!(p0.items.len(), PAGE_SIZE);
+    assert!(p0.has_more);
+    assert_eq!(p0.items[0].reference, "REF-24");
+    let p1 = s
+        .dashboard_page(cat, &DashboardFilter::default(), 1)
+        .unwrap();
+    assert_eq!(p1.items.len(), 5);
+    assert!(!p1.has_more);
+
+    // Filters: reference, recipient (accents and case ignored), file, event, date.
+    let by = |flt: DashboardFilter| s.dashboard_page(cat, &flt, 0).unwrap().items;
+    let r = by(DashboardFilter {
+        reference: Some("ref-1".into()),
+        ..Default::default()
+    });
+    assert_eq!(r.len(), 10, "REF-10..REF-19");
+    let r = by(DashboardFilter {
+        recipient: Some("elodie".into()),
+        ..Default::default()
+    });
+    assert!(!r.is_empty() && r.iter().all(|n| n.recipient_name == "Élodie Martin"));
+    let r = by(DashboardFilter {
+        file: Some("9991_REF-12".into()),
+        ..Default::default()
+    });
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].reference, "REF-12");
+    let r = by(DashboardFilter {
+        event: Some("acte depose".into()),
+        ..Default::default()
+    });
+    assert_eq!(r.len(), 10);
+    let r = by(DashboardFilter {
+        from: Some(t(2, 0) + Duration::minutes(20)),
+        until: Some(t(2, 0) + Duration::minutes(22)),
+        ..Default::default()
+    });
+    assert_eq!(r.len(), 2);
+
+    // Mark seen: the eye, then the magnifier (all notifications of a service).
+    let first = &p0.items[0];
+    assert!(s.mark_seen(first.id).unwrap());
+    assert!(!s.mark_seen(first.id).unwrap(), "already seen");
+    assert_eq!(s.dashboard_counts().unwrap().awaiting_consultation, 14);
+    assert_eq!(
+        s.mark_service_seen(ids[0]).unwrap(),
+        2,
+        "in person + return"
+    );
+    let c = s.dashboard_counts().unwrap();
+    assert_eq!(c.delivered_in_person, 4);
+    assert_eq!(c.return_awaiting_consultation, 2);
+    assert_eq!(c, s.dashboard_counts_scanned().unwrap());
+    // A seen service that gets delivered later shows up again, in its new category.
+    s.set_delivery_state(ids[24], DeliveryState::InPerson, t(5, 1))
+        .unwrap();
+    let c = s.dashboard_counts().unwrap();
+    assert_eq!(
+        c.awaiting_consultation, 14,
+        "its awaiting notification was already seen"
+    );
+    assert_eq!(c.delivered_in_person, 5);
+    assert_eq!(c, s.dashboard_counts_scanned().unwrap());
+}
+
+#[test]
+fn search_by_every_criterion() {
+    let f = Fixture::new();
+    let mut s = f.open();
+    let specs = [
+        (
+            "SA-001",
+            "BANQUE TEST",
+            "SA",
+            Source::Edi,
+            Some(DeliveryState::InPerson),
+            2,
+        ),
+        (
+            "SA-002",
+            "BANQUE TEST",
+            "SA",
+            Source::Edi,
+            Some(DeliveryState::AtHome),
+            3,
+        ),
+        (
+            "CP-001",
+            "Élodie Martin",
+            "CP",
+            Source::Form,
+            Some(DeliveryState::AwaitingConsultation),
+            4,
+        ),
+        ("CP-002", "Jean Dupont", "CP", Source::Form, None, 0),
+    ];
+    for (reference, recipient, nature, source, state, day) in specs {
+        let id = s
+            .insert_service(&service(reference, recipient, nature, source))
+            .unwrap();
+        if let Some(state) = state {
+            s.mark_deposited(id, &format!("dep-{reference}"), t(day, 10))
+                .unwrap();
+            s.set_delivery_state(id, state, t(day, 12)).unwrap();
+        }
+    }
+    let refs = |c: SearchCriteria| -> Vec<String> {
+        s.search(&c, 0)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|x| x.reference)
+            .collect()
+    };
+    assert_eq!(
+        refs(SearchCriteria::default()),
+        ["CP-001", "SA-002", "SA-001", "CP-002"],
+        "most recent service first, not deposited last"
+    );
+    assert_eq!(
+        refs(SearchCriteria {
+            served_from: Some(t(3, 0)),
+            served_until: Some(t(4, 0)),
+            ..Default::default()
+        }),
+        ["SA-002"]
+    );
+    assert_eq!(
+        refs(SearchCriteria {
+            state: Some(DeliveryState::InPerson),
+            ..Default::default()
+        }),
+        ["SA-001"]
+    );
+    assert_eq!(
+        refs(SearchCriteria {
+            reference: Some("cp-".into()),
+            ..Default::default()
+        }),
+        ["CP-001", "CP-002"]
+    );
+    assert_eq!(
+        refs(SearchCriteria {
+            document_name: Some("9991_SA-002".into()),
+            ..Default::default()
+        }),
+        ["SA-002"]
+    );
+    assert_eq!(
+        refs(SearchCriteria {
+            recipient: Some("elodie mar".into()),
+            ..Default::default()
+        }),
+        ["CP-001"]
+    );
+    assert_eq!(
+        refs(SearchCriteria {
+            nature: Some("SA".into()),
+            ..Default::default()
+        }),
+        ["SA-002", "SA-001"]
+    );
+    assert_eq!(
+        refs(SearchCriteria {
+            source: Some(Source::Form),
+            ..Default::default()
+        }),
+        ["CP-001", "CP-002"]
+    );
+    assert_eq!(
+        refs(SearchCriteria {
+            source: Some(Source::Edi),
+            state: Some(DeliveryState::AtHome),
+            recipient: Some("banque".into()),
+            ..Default::default()
+        }),
+        ["SA-002"],
+        "criteria combine"
+    );
+    // Pagination.
+    for i in 0..15 {
+        s.insert_service(&service(&format!("PG-{i:02}"), "X", "SA", Source::Form))
+            .unwrap();
+    }
+    let c = SearchCriteria {
+        reference: Some("PG".into()),
+        ..Default::default()
+    };
+    let p0 = s.search(&c, 0).unwrap();
+    let p1 = s.search(&c, 1).unwrap();
+    assert_eq!((p0.items.len(), p0.has_more), (10, true));
+    assert_eq!((p1.items.len(), p1.has_more), (5, false));
+}
+
+#[test]
+fn outbox_transitions() {
+    let f = Fixture::new();
+    let mut s = f.open();
+    let a = s
+        .enqueue_service(
+            &service("OB-A", "BANQUE TEST", "SA", Source::Form),
+            Path::new("/pkg/a.zip"),
+            t(1, 10),
+        )
+        .unwrap();
+    let b = s
+        .enqueue_service(
+            &service("OB-B", "BANQUE TEST", "SA", Source::Form),
+            Path::new("/pkg/b.zip"),
+            t(1, 12),
+        )
+        .unwrap();
+    assert_ne!(a.idempotency_key, b.idempotency_key);
+    assert_eq!(a.idempotency_key.len(), 32);
+    assert_eq!(s.outbox_item_of(a.service_id).unwrap().unwrap().id, a.id);
+
+    // Not due yet.
+    assert!(s.claim_next(t(1, 9)).unwrap().is_none());
+    let c = s.claim_next(t(1, 11)).unwrap().unwrap();
+    assert_eq!(
+        (c.id, c.state, c.attempts),
+        (a.id, OutboxState::Uploading, 1)
+    );
+    assert_eq!(c.idempotency_key, a.idempotency_key, "stable key");
+    // A claimed item is not claimed twice.
+    assert!(s.claim_next(t(1, 11)).unwrap().is_none());
+    // Network error: retry later.
+    s.fail_upload(a.id, "vault unreachable", Some(t(1, 11)))
+        .unwrap();
+    let again = s.outbox_item(a.id).unwrap();
+    assert_eq!(again.state, OutboxState::Prepared);
+    assert_eq!(again.last_error.as_deref(), Some("vault unreachable"));
+    let c = s.claim_next(t(1, 14)).unwrap().unwrap();
+    assert_eq!((c.id, c.attempts), (a.id, 2), "oldest due first");
+    s.complete_upload(a.id, "dep-A", t(1, 14)).unwrap();
+    s.complete_upload(a.id, "dep-A", t(1, 14)).unwrap(); // replayed acknowledgement
+    let done = s.outbox_item(a.id).unwrap();
+    assert_eq!(done.state, OutboxState::Deposited);
+    assert_eq!(done.deposit_id.as_deref(), Some("dep-A"));
+    let svc = s.service(a.service_id).unwrap();
+    assert_eq!(svc.state, Some(DeliveryState::AwaitingConsultation));
+    assert_eq!(svc.vault_deposit_id.as_deref(), Some("dep-A"));
+    assert_eq!(s.dashboard_counts().unwrap().awaiting_consultation, 1);
+
+    // Invalid transitions are refused with a clear code.
+    let e = s.complete_upload(b.id, "dep-B", t(1, 14)).unwrap_err();
+    assert_eq!(e.code(), "store.invalid_transition");
+    let e = s.cancel(a.id).unwrap_err();
+    assert_eq!(e.code(), "store.invalid_transition");
+
+    // Permanent failure, retry, crash recovery, cancel.
+    let c = s.claim_next(t(1, 14)).unwrap().unwrap();
+    assert_eq!(c.id, b.id);
+    s.fail_upload(b.id, "consent withdrawn", None).unwrap();
+    assert_eq!(s.outbox_item(b.id).unwrap().state, OutboxState::Failed);
+    assert!(
+        s.claim_next(t(2, 0)).unwrap().is_none(),
+        "failed items wait for the user"
+    );
+    s.retry_failed(b.id, t(1, 15)).unwrap();
+    s.claim_next(t(2, 0)).unwrap().unwrap();
+    assert_eq!(s.recover_interrupted().unwrap(), 1);
+    assert_eq!(s.outbox_item(b.id).unwrap().state, OutboxState::Prepared);
+    assert_eq!(s.outbox_list(Some(OutboxState::Prepared)).unwrap().len(), 1);
+    assert_eq!(s.outbox_list(None).unwrap().len(), 2);
+    let sid = s.cancel(b.id).unwrap();
+    assert_eq!(s.service(sid).unwrap_err().code(), "store.not_found");
+    assert_eq!(s.outbox_list(None).unwrap().len(), 1);
+}
+
+#[test]
+fn recipients_consents_session_log_and_settings() {
+    let f = Fixture::new();
+    let mut s = f.open();
+    let bank = Recipient {
+        id: "r-bank".into(),
+        kind: "bank".into(),
+        name: "BANQUE TEST".into(),
+        siret: Some("35600000000048".into()),
+        nir: None,
+        email: Some("actes@banque.test".into()),
+        phones: vec![],
+        updated_at: t(1, 8),
+    };
+    let person = Recipient {
+        id: "r-p".into(),
+        kind: "person".into(),
+        name: "Élodie Martin".into(),
+        siret: None,
+        nir: Some("285057800608489".into()),
+        email: None,
+        phones: vec!["+33600000001".into(), "+33600000002".into()],
+        updated_at: t(1, 8),
+    };
+    s.upsert_recipient(&bank).unwrap();
+    s.upsert_recipient(&person).unwrap();
+    assert_eq!(s.recipient("r-p").unwrap().unwrap(), person);
+    let names = |q: &str| -> Vec<String> {
+        s.search_recipients(q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect()
+    };
+    assert_eq!(names("356 000 000 00048"), ["r-bank"]);
+    assert_eq!(names("285057800608489"), ["r-p"]);
+    assert_eq!(names("elo"), ["r-p"]);
+    assert_eq!(names("banque"), ["r-bank"]);
+    let renamed = Recipient {
+        name: "BANQUE TEST SA".into(),
+        ..bank.clone()
+    };
+    s.upsert_recipient(&renamed).unwrap();
+    assert_eq!(
+        s.recipient("r-bank").unwrap().unwrap().name,
+        "BANQUE TEST SA"
+    );
+
+    let consents = vec![
+        Consent {
+            nature: "SA".into(),
+            granted_at: t(1, 0),
+            valid_until: None,
+            register_ref: "CNCJ-1".into(),
+        },
+        Consent {
+            nature: "CP".into(),
+            granted_at: t(1, 0),
+            valid_until: Some(t(10, 0)),
+            register_ref: "CNCJ-2".into(),
+        },
+    ];
+    s.replace_consents("r-bank", &consents).unwrap();
+    assert_eq!(s.consents("r-bank").unwrap().len(), 2);
+    assert!(s
+        .consent_in_force("r-bank", "CP", t(5, 0))
+        .unwrap()
+        .is_some());
+    assert!(s
+        .consent_in_force("r-bank", "CP", t(11, 0))
+        .unwrap()
+        .is_none());
+    assert!(s
+        .consent_in_force("r-bank", "XX", t(5, 0))
+        .unwrap()
+        .is_none());
+    s.replace_consents("r-bank", &consents[..1]).unwrap();
+    assert_eq!(s.consents("r-bank").unwrap().len(), 1);
+
+    let session = s.start_session().unwrap();
+    s.log_action(&session, "Signification", "REF-1").unwrap();
+    let other = s.start_session().unwrap();
+    let log = s.session_log(&session).unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].action, "Connexion");
+    assert_eq!(log[1].detail, "REF-1");
+    assert_eq!(s.session_log(&other).unwrap().len(), 1);
+
+    assert_eq!(s.setting("vault.url").unwrap(), None);
+    s.set_setting("vault.url", "https://a").unwrap();
+    s.set_setting("vault.url", "https://b").unwrap();
+    assert_eq!(
+        s.setting("vault.url").unwrap().as_deref(),
+        Some("https://b")
+    );
+    assert!(s.remove_setting("vault.url").unwrap());
+    assert!(!s.remove_setting("vault.url").unwrap());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn os_credential_store_keeps_the_key_in_kernel_keyutils() {
+    // A session keyring of our own (headless test machines have none); keys live in memory.
+    sceau_store::join_session_keyring().unwrap();
+    let account = format!("test-{}", std::process::id());
+    let keys = sceau_store::OsKeyStore::new(&account).unwrap();
+    assert!(keys.load().unwrap().is_none());
+    let f = Fixture::new();
+    let id = {
+        let mut s = Store::open(f.db(), &keys).unwrap();
+        s.insert_service(&service("KR-1", "BANQUE TEST", "SA", Source::Form))
+            .unwrap()
+    };
+    let stored = keys.load().unwrap().expect("key kept in the keyring");
+    assert_eq!(stored.as_bytes().len(), 32);
+    let s = Store::open(f.db(), &keys).unwrap();
+    assert_eq!(s.service(id).unwrap().reference, "KR-1");
+    // Another account has no key: the existing database is refused, not recreated.
+    let other = sceau_store::OsKeyStore::new(&format!("{account}-other")).unwrap();
+    assert_eq!(
+        Store::open(f.db(), &other).unwrap_err().code(),
+        "store.key_missing"
+    );
+}
+
+#[test]
+fn broad_prefixes_walk_the_date_order_and_give_the_same_answers() {
+    let f = Fixture::new();
+    let mut s = f.open();
+    // 2,100 services for one recipient prefix: above the "broad" threshold of the search.
+    s.batch(|b| {
+        for i in 0..2100u32 {
+            let name = if i % 3 == 0 {
+                "BANQUE NORD"
+            } else {
+                "BANQUE SUD"
+            };
+            let id = b.insert_service(&service(&format!("BR-{i:05}"), name, "SA", Source::Edi))?;
+            b.mark_deposited(
+                id,
+                &format!("dep-{i}"),
+                t(1, 0) + Duration::minutes(i.into()),
+            )?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let page = |c: SearchCriteria, n: usize| -> Vec<String> {
+        s.search(&c, n)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|x| x.reference)
+            .collect()
+    };
+    // Broad recipient prefix: the most recent ten, then the next ten.
+    let c = SearchCriteria {
+        recipient: Some("banque".into()),
+        ..Default::default()
+    };
+    let expect: Vec<String> = (2090..2100).rev().map(|i| format!("BR-{i:05}")).collect();
+    assert_eq!(page(c.clone(), 0), expect);
+    let expect: Vec<String> = (2080..2090).rev().map(|i| format!("BR-{i:05}")).collect();
+    assert_eq!(page(c, 1), expect);
+    // Broad document-name prefix, combined with a narrower recipient.
+    let c = SearchCriteria {
+        document_name: Some("9991_BR-".into()),
+        recipient: Some("banque nord".into()),
+        ..Default::default()
+    };
+    let expect: Vec<String> = (0..2100u32)
+        .rev()
+        .filter(|i| i % 3 == 0)
+        .take(10)
+        .map(|i| format!("BR-{i:05}"))
+        .collect();
+    assert_eq!(page(c, 0), expect);
+    // A broad reference prefix.
+    let c = SearchCriteria {
+        reference: Some("br-0".into()),
+        ..Default::default()
+    };
+    assert_eq!(page(c, 0)[0], "BR-02099");
+}
+
+#[test]
+fn a_failed_batch_changes_nothing() {
+    let f = Fixture::new();
+    let mut s = f.open();
+    let err = s
+        .batch(|b| {
+            let id = b.insert_service(&service("BT-1", "X", "SA", Source::Form))?;
+            b.mark_deposited(id, "dep-bt", t(1, 0))?;
+            b.mark_deposited(sceau_store::ServiceId(12345), "dep-missing", t(1, 0))
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "store.not_found");
+    assert!(s.service_by_reference("BT-1").unwrap().is_none());
+    assert_eq!(s.dashboard_counts().unwrap().awaiting_consultation, 0);
+}

@@ -1,0 +1,252 @@
+//! Operator tasks behind the `sceau-vault` subcommands: recipients import, consent register,
+//! reception rules. Each runs against the metadata store directly.
+
+use std::path::Path;
+
+use chrono::{NaiveDate, NaiveTime, Weekday};
+use sceau_core::hours::{ReceptionRule, Window};
+use sceau_core::ids::{Nir, Siren, Siret};
+use sceau_proto::{Consent, RecipientKind};
+use serde::Deserialize;
+
+use crate::error::{storage, Error, Result};
+use crate::store::meta::{self, RecipientRow};
+use crate::store::sql::{tx, Metadata};
+
+/// One recipient in an import file (CSV header or JSON field names).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImportedRecipient {
+    /// Identifier; derived from SIRET/SIREN/NIR when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// `bank`, `company`, `administration` or `person`.
+    pub kind: RecipientKind,
+    /// Name.
+    pub name: String,
+    /// SIRET.
+    #[serde(default)]
+    pub siret: Option<String>,
+    /// SIREN (derived from the SIRET when absent).
+    #[serde(default)]
+    pub siren: Option<String>,
+    /// NIR.
+    #[serde(default)]
+    pub nir: Option<String>,
+    /// E-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Landline.
+    #[serde(default)]
+    pub phone_fixed: Option<String>,
+    /// Mobile.
+    #[serde(default)]
+    pub phone_mobile: Option<String>,
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl ImportedRecipient {
+    /// Validates identifiers (line number for the message) and builds the stored row.
+    pub fn validate(&self, line: usize) -> Result<RecipientRow> {
+        let bad = |e: sceau_core::CoreError| {
+            Error::InvalidIdentifier(format!("ligne {line} : {}", e.message_fr()))
+        };
+        let siret = nonempty(&self.siret)
+            .map(Siret::parse)
+            .transpose()
+            .map_err(bad)?;
+        let siren = match nonempty(&self.siren) {
+            Some(s) => Some(Siren::parse(s).map_err(bad)?),
+            None => siret.as_ref().map(Siret::siren),
+        };
+        let nir = nonempty(&self.nir)
+            .map(Nir::parse)
+            .transpose()
+            .map_err(bad)?;
+        let id = match nonempty(&self.id) {
+            Some(id) => id.to_owned(),
+            None => match (&siret, &siren, &nir) {
+                (Some(s), _, _) => format!("siret-{}", s.as_str()),
+                (None, Some(s), _) => format!("siren-{}", s.as_str()),
+                _ => uuid::Uuid::new_v4().to_string(),
+            },
+        };
+        if self.name.trim().is_empty() {
+            return Err(Error::BadRequest(format!("ligne {line} : nom manquant")));
+        }
+        Ok(RecipientRow {
+            id,
+            kind: self.kind,
+            name: self.name.trim().to_owned(),
+            siret: siret.map(|s| s.as_str().to_owned()),
+            siren: siren.map(|s| s.as_str().to_owned()),
+            nir: nir.map(|s| s.as_str().to_owned()),
+            email: nonempty(&self.email).map(str::to_owned),
+            phone_fixed: nonempty(&self.phone_fixed).map(str::to_owned),
+            phone_mobile: nonempty(&self.phone_mobile).map(str::to_owned),
+        })
+    }
+}
+
+/// Splits one CSV line (`,` or `;`, double quotes with `""` escapes).
+fn csv_fields(line: &str, sep: char) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c if c == sep && !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Parses a CSV file with a header line naming the fields of [`ImportedRecipient`].
+pub fn parse_csv(text: &str) -> Result<Vec<ImportedRecipient>> {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header = lines
+        .next()
+        .ok_or_else(|| Error::BadRequest("fichier vide".into()))?;
+    let sep = if header.contains(';') { ';' } else { ',' };
+    let names: Vec<String> = csv_fields(header, sep)
+        .into_iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_lowercase())
+        .collect();
+    lines
+        .enumerate()
+        .map(|(i, line)| {
+            let obj: serde_json::Map<String, serde_json::Value> = names
+                .iter()
+                .zip(csv_fields(line, sep))
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.trim().to_owned())))
+                .collect();
+            serde_json::from_value(serde_json::Value::Object(obj))
+                .map_err(|e| Error::BadRequest(format!("ligne {} : {e}", i + 2)))
+        })
+        .collect()
+}
+
+/// Imports recipients from `FILE.csv` or `FILE.json` (a JSON array); all or nothing.
+pub fn import_recipients(meta_store: &dyn Metadata, file: &Path) -> Result<usize> {
+    let text = std::fs::read_to_string(file).map_err(|e| Error::BadRequest(e.to_string()))?;
+    let items = if file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        serde_json::from_str::<Vec<ImportedRecipient>>(&text)
+            .map_err(|e| Error::BadRequest(e.to_string()))?
+    } else {
+        parse_csv(&text)?
+    };
+    let rows = items
+        .iter()
+        .enumerate()
+        .map(|(i, r)| r.validate(i + 2))
+        .collect::<Result<Vec<_>>>()?;
+    tx(meta_store, |sql| {
+        for r in &rows {
+            meta::upsert_recipient(sql, r)?;
+        }
+        Ok(())
+    })?;
+    Ok(rows.len())
+}
+
+/// Records a consent; natures are checked against the catalogue by the caller.
+pub fn add_consent(
+    meta_store: &dyn Metadata,
+    recipient_id: &str,
+    natures: Vec<String>,
+    given_on: NaiveDate,
+    expires_on: Option<NaiveDate>,
+    how: &str,
+) -> Result<Consent> {
+    let c = Consent {
+        id: uuid::Uuid::new_v4().to_string(),
+        recipient_id: recipient_id.into(),
+        natures,
+        given_on,
+        expires_on,
+        how: how.into(),
+        revoked_on: None,
+    };
+    tx(meta_store, |sql| {
+        meta::recipient(sql, recipient_id)?.ok_or(Error::UnknownRecipient)?;
+        meta::insert_consent(sql, &c)
+    })?;
+    Ok(c)
+}
+
+/// Parses `mon,tue,wed 08:00-12:00` into a window.
+pub fn parse_window(spec: &str) -> Result<Window> {
+    let bad = || {
+        Error::BadRequest(format!(
+            "fenêtre invalide « {spec} » (ex. mon,tue 08:00-12:00)"
+        ))
+    };
+    let (days, hours) = spec.trim().split_once(' ').ok_or_else(bad)?;
+    let weekdays = days
+        .split(',')
+        .map(|d| d.trim().parse::<Weekday>().map_err(|_| bad()))
+        .collect::<Result<Vec<_>>>()?;
+    let (start, end) = hours.trim().split_once('-').ok_or_else(bad)?;
+    let t = |s: &str| NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| bad());
+    Window::new(weekdays, t(start)?, t(end)?).map_err(|e| Error::BadRequest(e.message_fr()))
+}
+
+/// Sets a recipient's reception windows for a nature.
+pub fn set_rule(
+    meta_store: &dyn Metadata,
+    recipient_id: &str,
+    nature: &str,
+    rule: &ReceptionRule,
+) -> Result<()> {
+    let json = serde_json::to_string(rule).map_err(storage)?;
+    tx(meta_store, |sql| {
+        meta::recipient(sql, recipient_id)?.ok_or(Error::UnknownRecipient)?;
+        meta::set_rule(sql, recipient_id, nature, &json)
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_quotes_and_semicolons() {
+        let rows = parse_csv(
+            "kind;name;siret;email\nbank;\"BANQUE \"\"TEST\"\"; SA\";73282932000074;a@b.test\n",
+        )
+        .unwrap();
+        assert_eq!(rows[0].name, "BANQUE \"TEST\"; SA");
+        let r = rows[0].validate(2).unwrap();
+        assert_eq!(r.siren.as_deref(), Some("732829320"));
+        assert_eq!(r.id, "siret-73282932000074");
+    }
+
+    #[test]
+    fn bad_siret_names_the_line() {
+        let rows = parse_csv("kind,name,siret\nbank,X,73282932000075\n").unwrap();
+        let err = rows[0].validate(2).unwrap_err();
+        assert_eq!(err.code(), "invalid_identifier");
+        assert!(err.message_fr().starts_with("ligne 2"));
+    }
+
+    #[test]
+    fn windows_parse() {
+        let w = parse_window("mon,tue 08:00-12:00").unwrap();
+        assert_eq!(w.weekdays, vec![Weekday::Mon, Weekday::Tue]);
+        assert!(parse_window("mon 12:00-08:00").is_err());
+    }
+}

@@ -1,0 +1,620 @@
+//! `PUT /v1/deposits/{idempotency_key}`: the deposit of a package (steps 3, 5 and 6 of a
+//! service).
+//!
+//! The body (a ZIP of stored entries: `manifest.json`, the signed PDF/A acts, their `.p7s`, the
+//! XML data message) is streamed to a spool file while its SHA-256 and size are checked; nothing
+//! is visible until the one metadata transaction that records the deposit, its files in the
+//! recipient's vault, the archive in the office's vault and the journal lines. Blobs are written
+//! before that transaction: if the process dies in between they are unreferenced, never partial.
+//!
+//! Idempotency: a retry with the same key and the same content digest returns the first receipt;
+//! the same key with another digest is refused (`idempotency_conflict`).
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use sceau_cades::KeyRole;
+use sceau_core::attestation::{
+    CertificateInfo as AttCert, ConsentSnapshot, DepositAttestation, DepositOffice, DocumentDigest,
+    NatureRef, Party,
+};
+use sceau_core::delivery::DeliveryRule;
+use sceau_core::evidence::EvidenceEvent;
+use sceau_core::ids::RecipientId;
+use sceau_proto::{
+    Consent, DepositManifest, DepositReceipt, VaultEntry, ATTESTATION_NAME, CONTENT_SHA256_HEADER,
+    MANIFEST_NAME,
+};
+use sha2::{Digest, Sha256};
+
+use crate::config::DeliveryRuleConfig;
+use crate::error::{storage, Error, Result};
+use crate::journal::{self, Entry};
+use crate::peer::{holder_key, Authed};
+use crate::store::meta::{self, DepositRow, RecipientRow};
+use crate::Vault;
+
+/// Folder of the office's vault where archives are filed.
+pub const ARCHIVE_FOLDER: &str = "Significations";
+
+fn valid_key(key: &str) -> bool {
+    (8..=128).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// The handler.
+pub async fn deposit(
+    State(vault): State<Arc<Vault>>,
+    who: Authed,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<DepositReceipt>> {
+    if !valid_key(&key) {
+        return Err(Error::BadRequest(
+            "clé d'idempotence invalide (8 à 128 caractères)".into(),
+        ));
+    }
+    let announced = headers
+        .get(CONTENT_SHA256_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase)
+        .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| Error::BadRequest(format!("en-tête {CONTENT_SHA256_HEADER} manquant")))?;
+    // The body is always read in full (and its digest checked) before answering, also for a
+    // retry: the client is not cut off mid-upload, and a replay is proven to be the same content.
+    let spool = receive(&vault, body, &announced).await?;
+    if let Some(existing) = find(&vault, &who.office.office.id, &key).await? {
+        return replay(existing, &announced);
+    }
+    let package = {
+        let max_doc = vault.config.max_document_bytes;
+        tokio::task::spawn_blocking(move || Package::read(spool, max_doc))
+            .await
+            .map_err(storage)??
+    };
+    match accept(&vault, &who, &key, &announced, package).await {
+        Ok(receipt) => Ok(Json(receipt)),
+        Err(e) => {
+            reject(&vault, &who, &e).await;
+            Err(e)
+        }
+    }
+}
+
+async fn find(vault: &Vault, office_id: &str, key: &str) -> Result<Option<DepositRow>> {
+    let (o, k) = (office_id.to_owned(), key.to_owned());
+    vault.db(move |sql| meta::deposit_by_key(sql, &o, &k)).await
+}
+
+fn replay(existing: DepositRow, announced: &str) -> Result<Json<DepositReceipt>> {
+    if existing.content_sha256 != announced {
+        return Err(Error::IdempotencyConflict);
+    }
+    Ok(Json(
+        serde_json::from_str(&existing.receipt).map_err(storage)?,
+    ))
+}
+
+/// Streams the body to a spool file, checking size and digest.
+async fn receive(vault: &Vault, body: Body, announced: &str) -> Result<tempfile::NamedTempFile> {
+    let max = vault.config.max_package_bytes;
+    let spool = tempfile::NamedTempFile::new_in(vault.uploads_dir()).map_err(storage)?;
+    let mut file = tokio::fs::File::from_std(spool.reopen().map_err(storage)?);
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Error::BadRequest(format!("envoi interrompu : {e}")))?;
+        size += chunk.len() as u64;
+        if size > max {
+            return Err(Error::TooLarge(format!("paquet de plus de {max} octets")));
+        }
+        hasher.update(&chunk);
+        tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+            .await
+            .map_err(storage)?;
+    }
+    tokio::io::AsyncWriteExt::flush(&mut file)
+        .await
+        .map_err(storage)?;
+    if hex::encode(hasher.finalize()) != announced {
+        return Err(Error::DigestMismatch);
+    }
+    Ok(spool)
+}
+
+/// One act of a package.
+struct Act {
+    name: String,
+    pdf: Vec<u8>,
+    p7s: Vec<u8>,
+    p7s_name: String,
+}
+
+/// A package read from its spool file.
+struct Package {
+    manifest: DepositManifest,
+    acts: Vec<Act>,
+    data_message: Vec<u8>,
+}
+
+/// A file name safe to use as is (sceau-core's sanitisation leaves it unchanged).
+fn safe_name(name: &str) -> bool {
+    !name.is_empty() && sceau_core::naming::sanitize(name) == name
+}
+
+impl Package {
+    fn read(spool: tempfile::NamedTempFile, max_doc: u64) -> Result<Package> {
+        let bad = |m: String| Error::BadPackage(m);
+        let mut zip = zip::ZipArchive::new(spool.reopen().map_err(storage)?)
+            .map_err(|e| bad(format!("ZIP illisible ({e})")))?;
+        let mut entry = |name: &str| -> Result<Vec<u8>> {
+            let mut f = zip
+                .by_name(name)
+                .map_err(|_| bad(format!("élément {name} absent")))?;
+            if f.size() > max_doc {
+                return Err(Error::TooLarge(format!("{name} dépasse {max_doc} octets")));
+            }
+            let mut out = Vec::with_capacity(usize::try_from(f.size()).unwrap_or(0));
+            f.by_ref()
+                .take(max_doc + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| bad(format!("{name} illisible ({e})")))?;
+            if out.len() as u64 > max_doc {
+                return Err(Error::TooLarge(format!("{name} dépasse {max_doc} octets")));
+            }
+            Ok(out)
+        };
+        let manifest: DepositManifest = serde_json::from_slice(&entry(MANIFEST_NAME)?)
+            .map_err(|e| bad(format!("{MANIFEST_NAME} invalide ({e})")))?;
+        if manifest.documents.is_empty() {
+            return Err(bad("aucun acte".into()));
+        }
+        let mut acts = Vec::new();
+        for d in &manifest.documents {
+            if !safe_name(&d.file) || !d.file.to_lowercase().ends_with(".pdf") {
+                return Err(bad(format!("nom d'acte refusé : {}", d.file)));
+            }
+            if !safe_name(&d.signature) {
+                return Err(bad(format!("nom de signature refusé : {}", d.signature)));
+            }
+            if acts.iter().any(|a: &Act| a.name == d.file) {
+                return Err(bad(format!("acte en double : {}", d.file)));
+            }
+            acts.push(Act {
+                name: d.file.clone(),
+                pdf: entry(&d.file)?,
+                p7s: entry(&d.signature)?,
+                p7s_name: d.signature.clone(),
+            });
+        }
+        if !safe_name(&manifest.data_message) {
+            return Err(bad("nom du message de données refusé".into()));
+        }
+        let data_message = entry(&manifest.data_message)?;
+        if !std::str::from_utf8(&data_message).is_ok_and(|s| s.trim_start().starts_with('<')) {
+            return Err(bad("le message de données n'est pas du XML".into()));
+        }
+        if manifest.reference.trim().is_empty() || manifest.reference.len() > 200 {
+            return Err(bad("référence de dépôt manquante ou trop longue".into()));
+        }
+        Ok(Package {
+            manifest,
+            acts,
+            data_message,
+        })
+    }
+}
+
+fn recipient_ids(r: &RecipientRow) -> Vec<RecipientId> {
+    let mut ids = Vec::new();
+    for s in [&r.siret, &r.siren, &r.nir].into_iter().flatten() {
+        if let Ok(id) = RecipientId::parse(s) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+fn day_start(d: chrono::NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    d.and_hms_opt(0, 0, 0)
+        .and_then(|t| sceau_core::PARIS.from_local_datetime(&t).earliest())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+fn sha(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Every check, then the commit.
+async fn accept(
+    vault: &Arc<Vault>,
+    who: &Authed,
+    key: &str,
+    announced: &str,
+    pkg: Package,
+) -> Result<DepositReceipt> {
+    let manifest = pkg.manifest.clone();
+    let m = &manifest;
+    let now = vault.clock.now();
+    let nature = vault
+        .natures
+        .get(&m.nature)
+        .ok_or_else(|| Error::UnknownNature(m.nature.clone()))?
+        .clone();
+    let rid = m.recipient_id.clone();
+    let recipient = vault
+        .db(move |sql| meta::recipient(sql, &rid))
+        .await?
+        .ok_or(Error::UnknownRecipient)?;
+    // Consent in force today (Paris calendar day).
+    let (rid, ncode) = (m.recipient_id.clone(), m.nature.clone());
+    let today = now.with_timezone(&sceau_core::PARIS).date_naive();
+    let consent: Consent = vault
+        .db(move |sql| meta::consent_in_force(sql, &rid, &ncode, today))
+        .await?
+        .ok_or(Error::NoConsent)?;
+    // Legal hours and the recipient's reception windows.
+    let judge = m
+        .judge_permission
+        .as_deref()
+        .map(str::trim)
+        .filter(|j| !j.is_empty());
+    let rule = super::directory::rule_of(vault, &m.recipient_id, &m.nature).await?;
+    if let Err(closed) =
+        sceau_core::hours::service_allowed(now, rule.as_ref(), judge, &vault.calendar)
+    {
+        return Err(Error::Closed {
+            reason: closed.reason.code().to_owned(),
+            message_fr: closed.message_fr,
+        });
+    }
+    // Signatures and PDF/A, off the async threads.
+    let pkg = {
+        let vault = vault.clone();
+        let holder = who.peer.holder();
+        tokio::task::spawn_blocking(move || -> Result<Package> {
+            for act in &pkg.acts {
+                let report =
+                    sceau_cades::verify_detached(&act.pdf, &act.p7s, &vault.trust_anchors, now)
+                        .map_err(|e| Error::BadSignature {
+                            file: act.name.clone(),
+                            detail: e.to_string(),
+                        })?;
+                if !report.is_valid() {
+                    return Err(Error::BadSignature {
+                        file: act.name.clone(),
+                        detail: format!("{:?}", report.failures()),
+                    });
+                }
+                let signer_ok = report
+                    .signer
+                    .as_ref()
+                    .is_some_and(|s| s.role == KeyRole::NonRepudiation && holder_key(s) == holder);
+                if !signer_ok {
+                    return Err(Error::SignerMismatch {
+                        file: act.name.clone(),
+                    });
+                }
+                if let Err(reason) = vault.pdfa.check(&act.pdf) {
+                    tracing::info!(%reason, "act is not PDF/A-1b");
+                    return Err(Error::NotPdfA {
+                        file: act.name.clone(),
+                    });
+                }
+            }
+            Ok(pkg)
+        })
+        .await
+        .map_err(storage)??
+    };
+
+    // The attestation, sealed and time-stamped.
+    let deposit_id = uuid::Uuid::new_v4().to_string();
+    let documents: Vec<DocumentDigest> = pkg
+        .acts
+        .iter()
+        .map(|a| DocumentDigest {
+            name: a.name.clone(),
+            size: a.pdf.len() as u64,
+            sha256: sha(&a.pdf),
+        })
+        .collect();
+    let cert = &who.peer.info;
+    let attestation = DepositAttestation {
+        deposit_id: deposit_id.clone(),
+        office: DepositOffice {
+            number: who.office.office.number.clone(),
+            name: who.office.office.name.clone(),
+            certificate: AttCert {
+                serial: cert.serial_hex.clone(),
+                holder: cert.holder.clone(),
+                issuer: cert.issuer.clone(),
+            },
+        },
+        recipient: Party {
+            name: recipient.name.clone(),
+            ids: recipient_ids(&recipient),
+        },
+        nature: NatureRef {
+            code: nature.code.clone(),
+            label_fr: nature.label_fr.clone(),
+        },
+        reference: m.reference.clone(),
+        documents: documents.clone(),
+        deposited_at: now,
+        consent: ConsentSnapshot {
+            id: consent.id.clone(),
+            given_at: day_start(consent.given_on),
+            // A consent for every nature lists the whole catalogue in force (the XSD wants at
+            // least one code, and the snapshot must say what was covered at the time).
+            natures: if consent.natures.is_empty() {
+                vault
+                    .natures
+                    .natures
+                    .iter()
+                    .map(|n| n.code.clone())
+                    .collect()
+            } else {
+                consent.natures.clone()
+            },
+            expires: consent.expires_on.map(day_start),
+        },
+        delivery_rule: match vault.config.delivery_rule {
+            DeliveryRuleConfig::SameDay => DeliveryRule::SameCalendarDay,
+            DeliveryRuleConfig::Within24Hours => DeliveryRule::Hours24,
+        },
+        judge_permission: judge.map(str::to_owned),
+    };
+    let xml = attestation.to_xml().into_bytes();
+    let seal = vault.seal.seal(&xml, now)?;
+    let tst = vault.tsa.timestamp_data(&xml, now)?;
+    let archive_name = sceau_core::naming::archive_name(&recipient.name, &m.reference, now);
+    let archive = build_archive(&pkg, &xml, &seal, &tst)?;
+
+    // Blobs first (content-addressed: harmless if the commit never happens).
+    let files: Vec<String> = pkg.acts.iter().map(|a| a.name.clone()).collect();
+    let mut puts = vec![vault.blobs.put(pkg.data_message.clone())];
+    for a in &pkg.acts {
+        puts.push(vault.blobs.put(a.pdf.clone()));
+        puts.push(vault.blobs.put(a.p7s.clone()));
+    }
+    let (archive_sha, others) = tokio::join!(
+        vault.blobs.put(archive.clone()),
+        futures_util::future::try_join_all(puts)
+    );
+    let archive_sha = archive_sha?;
+    others?;
+
+    let archive_path = format!("{ARCHIVE_FOLDER}/{archive_name}");
+    let receipt = DepositReceipt {
+        deposit_id: deposit_id.clone(),
+        deposited_at: now,
+        archive_name: archive_name.clone(),
+        archive_path: archive_path.clone(),
+        attestation_sha256: hex::encode(sha(&xml)),
+        documents: files.clone(),
+    };
+    let row = DepositRow {
+        id: deposit_id.clone(),
+        office_id: who.office.office.id.clone(),
+        idem_key: key.to_owned(),
+        content_sha256: announced.to_owned(),
+        recipient_id: recipient.id.clone(),
+        recipient_name: recipient.name.clone(),
+        nature: nature.code.clone(),
+        reference: m.reference.clone(),
+        source: match m.source {
+            sceau_proto::Source::Form => "form".into(),
+            sceau_proto::Source::Edi => "edi".into(),
+        },
+        state: "awaiting_consultation".into(),
+        deposited_at: now,
+        files: files.clone(),
+        receipt: serde_json::to_string(&receipt).map_err(storage)?,
+    };
+    let sender = format!("etude:{}", who.office.office.number);
+    let digests: Vec<(String, [u8; 32])> = documents
+        .iter()
+        .map(|d| (d.name.clone(), d.sha256))
+        .collect();
+    let entries = vec![
+        Entry {
+            record: journal::record(
+                EvidenceEvent::SubmissionAcceptance,
+                now,
+                &sender,
+                &recipient.id,
+                &deposit_id,
+                digests.clone(),
+                None,
+            ),
+            office_id: Some(who.office.office.id.clone()),
+            message: format!("Dépôt {} accepté", m.reference),
+        },
+        Entry {
+            record: journal::record(
+                EvidenceEvent::ContentConsignment,
+                now,
+                &sender,
+                &recipient.id,
+                &deposit_id,
+                digests,
+                None,
+            ),
+            office_id: Some(who.office.office.id.clone()),
+            message: format!(
+                "Fichier {} ({}) déposé dans le coffre destinataire {}",
+                files.join(", "),
+                nature.label_fr,
+                recipient.name
+            ),
+        },
+        Entry {
+            record: journal::record(
+                EvidenceEvent::DepositAttestationCreated,
+                now,
+                &sender,
+                &recipient.id,
+                &deposit_id,
+                vec![(ATTESTATION_NAME.to_owned(), sha(&xml))],
+                None,
+            ),
+            office_id: Some(who.office.office.id.clone()),
+            message: format!("Création de l'attestation de dépôt {ATTESTATION_NAME}"),
+        },
+        Entry {
+            record: journal::record(
+                EvidenceEvent::ArchiveFiled,
+                now,
+                &sender,
+                &recipient.id,
+                &deposit_id,
+                vec![(archive_name.clone(), sha(&archive))],
+                None,
+            ),
+            office_id: Some(who.office.office.id.clone()),
+            message: format!(
+                "Fichier {archive_name} ({}) déposé dans votre coffre pour archivage",
+                nature.label_fr
+            ),
+        },
+    ];
+    let retained_until = now
+        .checked_add_months(chrono::Months::new(12 * vault.config.retention_years))
+        .unwrap_or(now);
+    let archive_entry = VaultEntry {
+        path: archive_path,
+        is_folder: false,
+        size: archive.len() as u64,
+        modified: now,
+        sha256: Some(archive_sha),
+        retained_until: Some(retained_until),
+        deposit_id: Some(deposit_id.clone()),
+    };
+    let acts: Vec<(String, String, i64)> = pkg
+        .acts
+        .iter()
+        .map(|a| (a.name.clone(), hex::encode(sha(&a.pdf)), a.pdf.len() as i64))
+        .collect();
+
+    let _guard = vault.commit_lock.lock().await;
+    let office_id = who.office.office.id.clone();
+    let key = key.to_owned();
+    let announced = announced.to_owned();
+    let outcome = vault
+        .db(move |sql| {
+            // A concurrent request with the same key may have committed first.
+            if let Some(existing) = meta::deposit_by_key(sql, &office_id, &key)? {
+                if existing.content_sha256 != announced {
+                    return Err(Error::IdempotencyConflict);
+                }
+                return serde_json::from_str(&existing.receipt).map_err(storage);
+            }
+            meta::insert_deposit(sql, &row)?;
+            for (name, digest, size) in &acts {
+                meta::insert_recipient_file(sql, &row.recipient_id, &row.id, name, digest, *size)?;
+            }
+            if meta::entry(sql, &office_id, ARCHIVE_FOLDER)?.is_none() {
+                meta::insert_entry(
+                    sql,
+                    &office_id,
+                    &VaultEntry {
+                        path: ARCHIVE_FOLDER.into(),
+                        is_folder: true,
+                        size: 0,
+                        modified: now,
+                        sha256: None,
+                        retained_until: None,
+                        deposit_id: None,
+                    },
+                )?;
+            }
+            let mut entry = archive_entry.clone();
+            // Two deposits with the same reference in the same second: keep both archives.
+            let mut n = 1;
+            while meta::entry(sql, &office_id, &entry.path)?.is_some() {
+                n += 1;
+                entry.path = format!("{}_{n}.zip", archive_entry.path.trim_end_matches(".zip"));
+            }
+            meta::insert_entry(sql, &office_id, &entry)?;
+            journal::append(sql, &entries)?;
+            let mut r = receipt.clone();
+            r.archive_path = entry.path.clone();
+            if entry.path != archive_entry.path {
+                sql.exec(
+                    "UPDATE deposits SET receipt = $1 WHERE id = $2",
+                    &[
+                        serde_json::to_string(&r).map_err(storage)?.into(),
+                        (&row.id).into(),
+                    ],
+                )?;
+            }
+            Ok(r)
+        })
+        .await;
+    drop(_guard);
+    let receipt = outcome?;
+    vault.feed.notify_waiters();
+    tracing::info!(deposit = %receipt.deposit_id, "deposit accepted");
+    Ok(receipt)
+}
+
+/// The archive ZIP: acts, signatures, data message, attestation, its seal and time-stamp.
+fn build_archive(pkg: &Package, xml: &[u8], seal: &[u8], tst: &[u8]) -> Result<Vec<u8>> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut add = |name: &str, bytes: &[u8]| -> Result<()> {
+        zip.start_file(name, opts).map_err(storage)?;
+        zip.write_all(bytes).map_err(storage)
+    };
+    for a in &pkg.acts {
+        add(&a.name, &a.pdf)?;
+        add(&a.p7s_name, &a.p7s)?;
+    }
+    add(&pkg.manifest.data_message, &pkg.data_message)?;
+    add(ATTESTATION_NAME, xml)?;
+    add(&format!("{ATTESTATION_NAME}.p7s"), seal)?;
+    add(&format!("{ATTESTATION_NAME}.tst"), tst)?;
+    Ok(zip.finish().map_err(storage)?.into_inner())
+}
+
+/// Records a refused submission in the journal (the code only: no personal data).
+async fn reject(vault: &Vault, who: &Authed, e: &Error) {
+    if e.status().is_server_error() {
+        return;
+    }
+    let record = journal::record(
+        EvidenceEvent::SubmissionRejection,
+        vault.clock.now(),
+        &format!("etude:{}", who.office.office.number),
+        "",
+        "",
+        Vec::new(),
+        Some(e.code().to_owned()),
+    );
+    let entry = Entry {
+        record,
+        office_id: Some(who.office.office.id.clone()),
+        message: format!("Dépôt refusé : {}", e.message_fr()),
+    };
+    let _guard = vault.commit_lock.lock().await;
+    if let Err(err) = vault
+        .db(move |sql| journal::append(sql, std::slice::from_ref(&entry)))
+        .await
+    {
+        tracing::error!(error = %err, "journal append failed");
+    }
+}

@@ -1,0 +1,170 @@
+//! Recipients directory, natures catalogue and reception hours.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use sceau_core::hours::{service_allowed, ReceptionRule};
+use sceau_core::ids::{Nir, Siren, Siret};
+use sceau_proto::{Nature, ReceptionStatus, Recipient, RecipientList};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::peer::Authed;
+use crate::store::meta::{self, RecipientQuery};
+use crate::Vault;
+
+/// Query of `GET /v1/recipients`: exactly one criterion.
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    /// SIRET (14 digits, Luhn).
+    pub siret: Option<String>,
+    /// SIREN (9 digits, Luhn).
+    pub siren: Option<String>,
+    /// NIR (15 characters, key 97).
+    pub nir: Option<String>,
+    /// Name prefix (case- and accent-insensitive).
+    pub name: Option<String>,
+}
+
+fn invalid(e: sceau_core::CoreError) -> Error {
+    Error::InvalidIdentifier(e.message_fr())
+}
+
+/// Turns the query into a validated criterion.
+pub fn criterion(q: &SearchQuery) -> Result<RecipientQuery> {
+    Ok(match (&q.siret, &q.siren, &q.nir, &q.name) {
+        (Some(s), None, None, None) => {
+            RecipientQuery::Siret(Siret::parse(s).map_err(invalid)?.as_str().to_owned())
+        }
+        (None, Some(s), None, None) => {
+            RecipientQuery::Siren(Siren::parse(s).map_err(invalid)?.as_str().to_owned())
+        }
+        (None, None, Some(s), None) => {
+            RecipientQuery::Nir(Nir::parse(s).map_err(invalid)?.as_str().to_owned())
+        }
+        (None, None, None, Some(n)) if !n.trim().is_empty() => RecipientQuery::Name(n.clone()),
+        _ => {
+            return Err(Error::BadRequest(
+                "un seul critère : siret, siren, nir ou nom".into(),
+            ))
+        }
+    })
+}
+
+/// `GET /v1/recipients?siret=|siren=|nir=|name=`.
+pub async fn search(
+    State(vault): State<Arc<Vault>>,
+    _who: Authed,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<RecipientList>> {
+    let c = criterion(&q)?;
+    let rows = vault
+        .db(move |sql| meta::search_recipients(sql, &c, 50))
+        .await?;
+    Ok(Json(RecipientList {
+        recipients: rows.iter().map(|r| r.card()).collect(),
+    }))
+}
+
+/// `GET /v1/recipients/{id}`: the recipient card.
+pub async fn card(
+    State(vault): State<Arc<Vault>>,
+    _who: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<Recipient>> {
+    let row = vault
+        .db(move |sql| meta::recipient(sql, &id))
+        .await?
+        .ok_or(Error::UnknownRecipient)?;
+    Ok(Json(row.card()))
+}
+
+/// `GET /v1/natures`: the catalogue.
+pub async fn natures(State(vault): State<Arc<Vault>>, _who: Authed) -> Json<Vec<Nature>> {
+    Json(
+        vault
+            .natures
+            .natures
+            .iter()
+            .map(|n| Nature {
+                code: n.code.clone(),
+                label: n.label_fr.clone(),
+                return_expected: n.expects_return,
+            })
+            .collect(),
+    )
+}
+
+/// Query of the reception API.
+#[derive(Debug, Deserialize)]
+pub struct ReceptionQuery {
+    /// Reference of a judge's permission (lifts the legal hours, not the recipient's).
+    pub judge_permission: Option<String>,
+}
+
+/// The recipient's rule for a nature, if any.
+pub async fn rule_of(
+    vault: &Vault,
+    recipient_id: &str,
+    nature: &str,
+) -> Result<Option<ReceptionRule>> {
+    let (r, n) = (recipient_id.to_owned(), nature.to_owned());
+    vault
+        .db(move |sql| meta::rule(sql, &r, &n))
+        .await?
+        .map(|json| serde_json::from_str(&json).map_err(crate::error::storage))
+        .transpose()
+}
+
+/// Whether service is allowed now, as a status.
+pub async fn reception_status(
+    vault: &Vault,
+    recipient_id: &str,
+    nature: &str,
+    judge_permission: Option<&str>,
+) -> Result<ReceptionStatus> {
+    if vault.natures.get(nature).is_none() {
+        return Err(Error::UnknownNature(nature.into()));
+    }
+    let rule = rule_of(vault, recipient_id, nature).await?;
+    Ok(
+        match service_allowed(
+            vault.clock.now(),
+            rule.as_ref(),
+            judge_permission,
+            &vault.calendar,
+        ) {
+            Ok(()) => ReceptionStatus {
+                open: true,
+                reason: None,
+                message: None,
+                next_opening: None,
+            },
+            Err(closed) => ReceptionStatus {
+                open: false,
+                reason: Some(closed.reason.code().to_owned()),
+                message: Some(closed.message_fr),
+                next_opening: (closed.next_opening != sceau_core::hours::NEVER)
+                    .then_some(closed.next_opening),
+            },
+        },
+    )
+}
+
+/// `GET /v1/recipients/{id}/reception/{nature}`: open or closed now, and the next opening.
+pub async fn reception(
+    State(vault): State<Arc<Vault>>,
+    _who: Authed,
+    Path((id, nature)): Path<(String, String)>,
+    Query(q): Query<ReceptionQuery>,
+) -> Result<Json<ReceptionStatus>> {
+    let id2 = id.clone();
+    vault
+        .db(move |sql| meta::recipient(sql, &id2))
+        .await?
+        .ok_or(Error::UnknownRecipient)?;
+    Ok(Json(
+        reception_status(&vault, &id, &nature, q.judge_permission.as_deref()).await?,
+    ))
+}

@@ -1,0 +1,45 @@
+//! The HTTP API (`/v1/...`): one module per area, all errors as `{code, message}`.
+
+pub mod deposit;
+pub mod directory;
+pub mod office;
+pub mod openapi;
+pub mod session;
+pub mod tsa;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post, put};
+use axum::Router;
+
+use crate::Vault;
+
+/// Every route of the API.
+pub fn router() -> Router<Arc<Vault>> {
+    Router::new()
+        .route("/v1/openapi.json", get(openapi::document))
+        .route("/v1/session", get(session::show))
+        .route("/v1/session/bind", post(session::bind))
+        .route("/v1/tsa", post(tsa::timestamp))
+        .route("/v1/recipients", get(directory::search))
+        .route("/v1/recipients/{id}", get(directory::card))
+        .route(
+            "/v1/recipients/{id}/reception/{nature}",
+            get(directory::reception),
+        )
+        .route("/v1/natures", get(directory::natures))
+        .route("/v1/deposits/{key}", put(deposit::deposit))
+        .route("/v1/events", get(office::events))
+        .route("/v1/services", get(office::search))
+        .route("/v1/services/{id}", get(office::detail))
+        .route("/v1/vault", get(office::list))
+        .route(
+            "/v1/vault/file",
+            get(office::download).delete(office::delete),
+        )
+        .route("/v1/vault/properties", get(office::properties))
+        .route("/v1/vault/folders", post(office::mkdir))
+        .route("/v1/vault/move", post(office::move_entry))
+        .route("/v1/vault/proof", get(office::proof))
+        .fallback(|| async { crate::Error::NotFound })
+}

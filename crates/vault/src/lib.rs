@@ -1,0 +1,249 @@
+//! The Sceau vault server: where legal time, proof and authorisation live.
+//!
+//! Offices authenticate with the authentication certificate of their token over mutual TLS
+//! ([`tls`], [`peer`]); a first connection binds the office's space to the certificate. Offices
+//! find recipients, check consent and reception hours, and deposit signed PDF/A acts
+//! ([`api::deposit`]); the vault seals and time-stamps the deposit attestation, files the acts in
+//! the recipient's vault and an archive in the office's vault, and records every step in a
+//! hash-chained journal ([`journal`]).
+//!
+//! Storage sits behind two small traits: [`store::sql::Metadata`] (SQLite or PostgreSQL) and
+//! [`store::blobs::Blobs`] (content-addressed files or an S3 bucket).
+//!
+//! [`app`] builds the router (tests drive it with `oneshot`); [`serve`] runs it over TLS.
+
+pub mod admin;
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod journal;
+pub mod keys;
+pub mod peer;
+pub mod proof;
+pub mod store;
+pub mod tls;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+use config::{BlobConfig, Clock, Config, MetadataConfig};
+pub use error::{Error, Result};
+use keys::{files, KeyCert};
+use peer::PeerCerts;
+use store::blobs::{Blobs, FileBlobs, S3Blobs};
+use store::sql::{Metadata, PgMeta, Sql, SqliteMeta};
+
+/// Checks that an act is PDF/A-1b ("the shared checker": [`SceauPdfa`] in the product).
+pub trait PdfaChecker: Send + Sync {
+    /// `Ok(())` if conformant, else a short reason (logged, not sent).
+    fn check(&self, pdf: &[u8]) -> std::result::Result<(), String>;
+}
+
+/// The product's PDF/A-1b checker: `sceau_pdfa::check_pdfa1b`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SceauPdfa;
+
+impl PdfaChecker for SceauPdfa {
+    fn check(&self, pdf: &[u8]) -> std::result::Result<(), String> {
+        let verdict = sceau_pdfa::check_pdfa1b(pdf);
+        if verdict.conformant {
+            Ok(())
+        } else {
+            Err(verdict.codes().join(", "))
+        }
+    }
+}
+
+/// The running vault: configuration, storage, keys and clock.
+pub struct Vault {
+    /// Configuration.
+    pub config: Config,
+    /// Metadata store.
+    pub meta: Arc<dyn Metadata>,
+    /// Blob store.
+    pub blobs: Arc<dyn Blobs>,
+    /// Time source.
+    pub clock: Arc<dyn Clock>,
+    /// Sealing key (attestations).
+    pub seal: KeyCert,
+    /// Time-stamping unit.
+    pub tsa: KeyCert,
+    /// Client certificate checks.
+    pub checker: tls::ClientChecker,
+    /// Trust anchors for the offices' signatures (the client CAs).
+    pub trust_anchors: Vec<x509_cert::Certificate>,
+    /// PDF/A-1b checker.
+    pub pdfa: Arc<dyn PdfaChecker>,
+    /// Catalogue of natures of acts (loaded at start).
+    pub natures: sceau_core::natures::Catalogue,
+    /// Calendar of public holidays in force.
+    pub calendar: sceau_core::calendar::Calendar,
+    /// Serialises deposit commits: the journal is a chain.
+    pub commit_lock: tokio::sync::Mutex<()>,
+    /// Wakes long-polls of the event feed.
+    pub feed: tokio::sync::Notify,
+}
+
+impl Vault {
+    /// Opens the vault described by `config` with `clock` and `pdfa`.
+    pub async fn open(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        pdfa: Arc<dyn PdfaChecker>,
+    ) -> Result<Arc<Vault>> {
+        let dir = config.data_dir.clone();
+        let meta: Arc<dyn Metadata> = match &config.metadata {
+            MetadataConfig::Sqlite => Arc::new(SqliteMeta::open(&dir.join("vault.db"))?),
+            MetadataConfig::Postgres { url } => {
+                let url = url.clone();
+                Arc::new(
+                    tokio::task::spawn_blocking(move || PgMeta::connect(&url))
+                        .await
+                        .map_err(error::storage)??,
+                )
+            }
+        };
+        let blobs: Arc<dyn Blobs> = match &config.blobs {
+            BlobConfig::Files => Arc::new(FileBlobs::new(&dir.join("blobs"))?),
+            BlobConfig::S3(s3) => Arc::new(S3Blobs::new(s3)?),
+        };
+        let mut ca_ders = Vec::new();
+        for f in &config.client_ca_files {
+            ca_ders.extend(keys::load_cert_ders(f)?);
+        }
+        let checker = tls::ClientChecker::new(&ca_ders, &config.revoked_serials)?;
+        let trust_anchors = ca_ders
+            .iter()
+            .map(|d| {
+                <x509_cert::Certificate as der::Decode>::from_der(d)
+                    .map_err(|e| Error::Config(e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let calendar = sceau_core::calendar::Calendar {
+            alsace_moselle: config.alsace_moselle,
+        };
+        let vault = Arc::new(Vault {
+            seal: KeyCert::load(&dir, files::SEAL_KEY, files::SEAL_CERT)?,
+            tsa: KeyCert::load(&dir, files::TSA_KEY, files::TSA_CERT)?,
+            config,
+            meta,
+            blobs,
+            clock,
+            checker,
+            trust_anchors,
+            pdfa,
+            natures: sceau_core::natures::Catalogue::shipped()
+                .map_err(|e| Error::Config(e.message_fr()))?,
+            calendar,
+            commit_lock: tokio::sync::Mutex::new(()),
+            feed: tokio::sync::Notify::new(),
+        });
+        vault.db(|sql| store::meta::migrate(sql)).await?;
+        // Spool files left by uploads interrupted by a crash were never deposits: remove them.
+        let _ = std::fs::remove_dir_all(vault.uploads_dir());
+        std::fs::create_dir_all(vault.uploads_dir()).map_err(error::storage)?;
+        Ok(vault)
+    }
+
+    /// Where uploads are spooled before they are checked (never visible as deposits).
+    pub fn uploads_dir(&self) -> std::path::PathBuf {
+        self.config.data_dir.join("uploads")
+    }
+
+    /// Runs `f` in one metadata transaction on a blocking thread.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnMut(&mut dyn Sql) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let meta = self.meta.clone();
+        tokio::task::spawn_blocking(move || store::sql::tx(meta.as_ref(), f))
+            .await
+            .map_err(error::storage)?
+    }
+
+    /// The TLS configuration from the data directory's server certificate.
+    pub fn tls_config(&self) -> Result<rustls::ServerConfig> {
+        let dir = &self.config.data_dir;
+        let chain = keys::load_cert_ders(&dir.join(files::SERVER_CERT))?
+            .into_iter()
+            .map(CertificateDer::from)
+            .collect();
+        let pem = std::fs::read_to_string(dir.join(files::SERVER_KEY))
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let (_, der) =
+            der::pem::decode_vec(pem.as_bytes()).map_err(|e| Error::Config(e.to_string()))?;
+        let key = PrivateKeyDer::Pkcs8(der.into());
+        tls::server_config(chain, key, &self.checker)
+    }
+}
+
+/// Creates a data directory: keys and certificates, and a default configuration file
+/// (`DIR/vault.toml`) trusting `client_ca_files`.
+pub fn init(
+    dir: &Path,
+    listen: &str,
+    server_names: &[String],
+    client_ca_files: Vec<std::path::PathBuf>,
+) -> Result<std::path::PathBuf> {
+    keys::init_keys(dir, server_names)?;
+    let cfg = Config::new(dir, listen, client_ca_files);
+    let path = dir.join("vault.toml");
+    cfg.save(&path)?;
+    Ok(path)
+}
+
+/// The router of the whole API.
+pub fn app(vault: Arc<Vault>) -> Router {
+    api::router().with_state(vault)
+}
+
+/// Accepts TLS connections on `listener` and serves `app` on each, with the connection's client
+/// certificates on every request, until the task is dropped.
+pub async fn serve(listener: TcpListener, tls: rustls::ServerConfig, app: Router) -> Result<()> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    loop {
+        let (tcp, _) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                continue;
+            }
+        };
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        tokio::spawn(async move {
+            let stream = match acceptor.accept(tcp).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::info!(error = %e, "TLS handshake failed");
+                    return;
+                }
+            };
+            let certs: Vec<CertificateDer<'static>> = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+                .unwrap_or_default();
+            let peer = PeerCerts(Arc::new(certs));
+            let svc = hyper::service::service_fn(
+                move |mut req: hyper::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(peer.clone());
+                    app.clone().oneshot(req)
+                },
+            );
+            if let Err(e) = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), svc)
+                .await
+            {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+}

@@ -1,0 +1,302 @@
+//! `sceau-vault`: create a data directory, serve, manage recipients, consents and reception
+//! rules, verify the evidence journal.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use sceau_core::hours::ReceptionRule;
+use sceau_vault::config::{Config, SystemClock};
+use sceau_vault::journal::Verification;
+use sceau_vault::{admin, Vault};
+
+#[derive(Parser)]
+#[command(
+    name = "sceau-vault",
+    version,
+    about = "Coffre-fort Sceau : serveur de dépôt des actes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a data directory: vault CA, TLS, seal and TSA keys, and DIR/vault.toml.
+    Init {
+        /// Data directory to create.
+        dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: String,
+        /// Names of the server (TLS certificate), repeatable.
+        #[arg(long = "name", default_values_t = vec!["localhost".to_string(), "127.0.0.1".to_string()])]
+        names: Vec<String>,
+        /// PEM file of a CA whose certificates may authenticate, repeatable.
+        #[arg(long = "client-ca")]
+        client_ca: Vec<PathBuf>,
+    },
+    /// Run the server.
+    Serve {
+        /// Configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Recipients directory.
+    Recipients {
+        /// Configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        #[command(subcommand)]
+        action: RecipientsAction,
+    },
+    /// Consent register.
+    Consent {
+        /// Configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        #[command(subcommand)]
+        action: ConsentAction,
+    },
+    /// Reception rules.
+    Rules {
+        /// Configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Recipient id.
+        #[arg(long)]
+        recipient: String,
+        /// Nature code.
+        #[arg(long)]
+        nature: String,
+        /// Window `mon,tue 08:00-12:00`, repeatable; none removes the restriction.
+        #[arg(long = "window")]
+        windows: Vec<String>,
+    },
+    /// Check a proof bundle (from GET /v1/vault/proof) offline, and the file if given.
+    VerifyProof {
+        /// The bundle (JSON).
+        bundle: PathBuf,
+        /// The file the bundle is about.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Check the evidence journal's hash chain.
+    VerifyJournal {
+        /// Configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecipientsAction {
+    /// Import FILE.csv or FILE.json (all or nothing).
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConsentAction {
+    /// Record a consent.
+    Add {
+        /// Recipient id.
+        #[arg(long)]
+        recipient: String,
+        /// Nature code, repeatable; none means every nature.
+        #[arg(long = "nature")]
+        natures: Vec<String>,
+        /// Day given (YYYY-MM-DD).
+        #[arg(long)]
+        given_on: NaiveDate,
+        /// Last day in force (YYYY-MM-DD).
+        #[arg(long)]
+        expires_on: Option<NaiveDate>,
+        /// How it was given.
+        #[arg(long, default_value = "convention")]
+        how: String,
+    },
+    /// Revoke a consent.
+    Revoke {
+        /// Consent id.
+        id: String,
+        /// Day of revocation (YYYY-MM-DD).
+        #[arg(long)]
+        on: NaiveDate,
+    },
+    /// List consents (JSON lines).
+    List {
+        /// Only this recipient.
+        #[arg(long)]
+        recipient: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            match e.downcast_ref::<sceau_vault::Error>() {
+                Some(v) => eprintln!("erreur ({}) : {}", v.code(), v.message_fr()),
+                None => eprintln!("erreur : {e:#}"),
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn open(config: &std::path::Path, rt: &tokio::runtime::Runtime) -> anyhow::Result<Arc<Vault>> {
+    let cfg = Config::load(config)?;
+    Ok(rt.block_on(Vault::open(
+        cfg,
+        Arc::new(SystemClock),
+        Arc::new(sceau_vault::SceauPdfa),
+    ))?)
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
+    match cli.command {
+        Command::Init {
+            dir,
+            listen,
+            names,
+            client_ca,
+        } => {
+            let path = sceau_vault::init(&dir, &listen, &names, client_ca)?;
+            println!("{}", path.display());
+        }
+        Command::Serve { config } => {
+            let vault = open(&config, &rt)?;
+            rt.block_on(async {
+                let listener = tokio::net::TcpListener::bind(&vault.config.listen)
+                    .await
+                    .with_context(|| format!("listening on {}", vault.config.listen))?;
+                let addr = listener.local_addr()?;
+                // Tests and scripts read the bound address (the port may be 0 in the config).
+                println!("listening on {addr}");
+                tracing::info!(%addr, "vault serving");
+                let tls = vault.tls_config()?;
+                sceau_vault::serve(listener, tls, sceau_vault::app(vault)).await?;
+                Ok::<_, anyhow::Error>(())
+            })?;
+        }
+        Command::Recipients { config, action } => {
+            let vault = open(&config, &rt)?;
+            match action {
+                RecipientsAction::Import { file } => {
+                    let n = admin::import_recipients(vault.meta.as_ref(), &file)?;
+                    println!("{n} destinataire(s) importé(s)");
+                }
+            }
+        }
+        Command::Consent { config, action } => {
+            let vault = open(&config, &rt)?;
+            match action {
+                ConsentAction::Add {
+                    recipient,
+                    natures,
+                    given_on,
+                    expires_on,
+                    how,
+                } => {
+                    if let Some(n) = natures.iter().find(|n| vault.natures.get(n).is_none()) {
+                        return Err(anyhow!(sceau_vault::Error::UnknownNature(n.clone())));
+                    }
+                    let c = admin::add_consent(
+                        vault.meta.as_ref(),
+                        &recipient,
+                        natures,
+                        given_on,
+                        expires_on,
+                        &how,
+                    )?;
+                    println!("{}", c.id);
+                }
+                ConsentAction::Revoke { id, on } => {
+                    sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
+                        sceau_vault::store::meta::revoke_consent(sql, &id, on)
+                    })?;
+                    println!("consentement {id} révoqué le {on}");
+                }
+                ConsentAction::List { recipient } => {
+                    let list = sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
+                        sceau_vault::store::meta::list_consents(sql, recipient.as_deref())
+                    })?;
+                    for c in list {
+                        println!("{}", serde_json::to_string(&c)?);
+                    }
+                }
+            }
+        }
+        Command::Rules {
+            config,
+            recipient,
+            nature,
+            windows,
+        } => {
+            let vault = open(&config, &rt)?;
+            if vault.natures.get(&nature).is_none() {
+                return Err(anyhow!(sceau_vault::Error::UnknownNature(nature)));
+            }
+            let rule = ReceptionRule {
+                windows: windows
+                    .iter()
+                    .map(|w| admin::parse_window(w))
+                    .collect::<Result<_, _>>()?,
+            };
+            admin::set_rule(vault.meta.as_ref(), &recipient, &nature, &rule)?;
+            println!("règle enregistrée");
+        }
+        Command::VerifyProof { bundle, file } => {
+            let bundle: sceau_proto::ProofBundle =
+                serde_json::from_slice(&std::fs::read(&bundle).context("reading the bundle")?)
+                    .context("the bundle is not a proof bundle")?;
+            let bytes = file
+                .map(std::fs::read)
+                .transpose()
+                .context("reading the file")?;
+            match sceau_vault::proof::verify(&bundle, bytes.as_deref()) {
+                Ok(r) => println!(
+                    "preuve valide : {} entrée(s) de journal, horodatage du {}",
+                    r.journal_lines, r.timestamp
+                ),
+                Err(why) => {
+                    println!("preuve INVALIDE : {why}");
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        Command::VerifyJournal { config } => {
+            let vault = open(&config, &rt)?;
+            let start = std::time::Instant::now();
+            match sceau_vault::journal::verify(vault.meta.as_ref())? {
+                Verification::Intact { count } => {
+                    let secs = start.elapsed().as_secs_f64();
+                    println!("journal intact : {count} entrée(s) vérifiée(s) en {secs:.2} s");
+                }
+                Verification::Broken { seq } => {
+                    println!("journal ALTÉRÉ à l'entrée n° {seq}");
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

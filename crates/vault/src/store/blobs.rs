@@ -1,0 +1,160 @@
+//! The blob store: content-addressed bytes (acts, signatures, attestations, archives), named by
+//! their SHA-256. Two real implementations: files on a local disk (written to a temporary name,
+//! fsync'd, renamed, so that a crash never leaves a partial blob under its final name) and an
+//! S3-compatible bucket.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use sha2::{Digest, Sha256};
+
+use crate::error::{storage, Result};
+
+/// Content-addressed storage.
+#[async_trait]
+pub trait Blobs: Send + Sync {
+    /// Stores `bytes` and returns their SHA-256 (hex). Storing the same bytes twice is a no-op.
+    async fn put(&self, bytes: Vec<u8>) -> Result<String>;
+    /// Reads the blob named by `sha256` (hex); `None` if absent.
+    async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
+}
+
+/// SHA-256 of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn valid_name(sha256: &str) -> bool {
+    sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Blobs as files under a directory: `DIR/ab/abcdef...`.
+#[derive(Debug, Clone)]
+pub struct FileBlobs {
+    root: PathBuf,
+}
+
+impl FileBlobs {
+    /// Blobs under `root` (created if needed).
+    pub fn new(root: &Path) -> Result<Self> {
+        std::fs::create_dir_all(root.join("tmp")).map_err(storage)?;
+        Ok(FileBlobs {
+            root: root.to_owned(),
+        })
+    }
+
+    fn path(&self, sha256: &str) -> PathBuf {
+        self.root.join(&sha256[..2]).join(sha256)
+    }
+}
+
+#[async_trait]
+impl Blobs for FileBlobs {
+    async fn put(&self, bytes: Vec<u8>) -> Result<String> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            let name = sha256_hex(&bytes);
+            let dest = this.path(&name);
+            if dest.exists() {
+                return Ok(name);
+            }
+            let dir = dest.parent().ok_or_else(|| storage("blob path"))?;
+            std::fs::create_dir_all(dir).map_err(storage)?;
+            let mut tmp =
+                tempfile::NamedTempFile::new_in(this.root.join("tmp")).map_err(storage)?;
+            tmp.write_all(&bytes).map_err(storage)?;
+            tmp.as_file().sync_all().map_err(storage)?;
+            tmp.persist(&dest).map_err(storage)?;
+            // The rename is durable only once the directory itself is synced.
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(storage)?;
+            Ok(name)
+        })
+        .await
+        .map_err(storage)?
+    }
+
+    async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        if !valid_name(sha256) {
+            return Ok(None);
+        }
+        match tokio::fs::read(self.path(sha256)).await {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(storage(e)),
+        }
+    }
+}
+
+/// Where the S3 bucket is.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct S3Config {
+    /// Endpoint URL, e.g. `http://127.0.0.1:9000`.
+    pub endpoint: String,
+    /// Bucket name.
+    pub bucket: String,
+    /// Region.
+    pub region: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+}
+
+/// Blobs in an S3-compatible bucket, one object per blob (`blobs/<sha256>`). S3 writes are
+/// atomic: an object is visible whole or not at all.
+pub struct S3Blobs {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl S3Blobs {
+    /// Connects to the bucket described by `cfg`.
+    pub fn new(cfg: &S3Config) -> Result<Self> {
+        // reqwest is built without a provider: use ring (already installed is fine).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let store = AmazonS3Builder::new()
+            .with_endpoint(&cfg.endpoint)
+            .with_bucket_name(&cfg.bucket)
+            .with_region(&cfg.region)
+            .with_access_key_id(&cfg.access_key_id)
+            .with_secret_access_key(&cfg.secret_access_key)
+            .with_allow_http(cfg.endpoint.starts_with("http://"))
+            .with_virtual_hosted_style_request(false)
+            .build()
+            .map_err(storage)?;
+        Ok(S3Blobs {
+            store: Arc::new(store),
+        })
+    }
+}
+
+#[async_trait]
+impl Blobs for S3Blobs {
+    async fn put(&self, bytes: Vec<u8>) -> Result<String> {
+        let name = sha256_hex(&bytes);
+        let path = ObjectPath::from(format!("blobs/{name}"));
+        self.store
+            .put(&path, PutPayload::from(bytes))
+            .await
+            .map_err(storage)?;
+        Ok(name)
+    }
+
+    async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        if !valid_name(sha256) {
+            return Ok(None);
+        }
+        let path = ObjectPath::from(format!("blobs/{sha256}"));
+        match self.store.get(&path).await {
+            Ok(r) => Ok(Some(r.bytes().await.map_err(storage)?.to_vec())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(storage(e)),
+        }
+    }
+}

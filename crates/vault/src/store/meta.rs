@@ -1,0 +1,884 @@
+//! The vault's metadata: schema and every query, written once for both backends.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sceau_proto::{Consent, Office, Recipient, RecipientKind, VaultEntry};
+
+use super::sql::{Dialect, Sql, Val};
+use crate::error::{storage, Error, Result};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS offices (
+    id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+    holder TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS office_certs (
+    fingerprint TEXT PRIMARY KEY, office_id TEXT NOT NULL REFERENCES offices(id),
+    serial_hex TEXT NOT NULL, bound_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS recipients (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL,
+    siret TEXT, siren TEXT, nir TEXT, email TEXT, phone_fixed TEXT, phone_mobile TEXT);
+CREATE INDEX IF NOT EXISTS recipients_name ON recipients(name_key);
+CREATE INDEX IF NOT EXISTS recipients_siret ON recipients(siret);
+CREATE INDEX IF NOT EXISTS recipients_siren ON recipients(siren);
+CREATE INDEX IF NOT EXISTS recipients_nir ON recipients(nir);
+CREATE TABLE IF NOT EXISTS consents (
+    id TEXT PRIMARY KEY, recipient_id TEXT NOT NULL REFERENCES recipients(id),
+    natures TEXT NOT NULL, given_on TEXT NOT NULL, expires_on TEXT, how TEXT NOT NULL,
+    revoked_on TEXT);
+CREATE TABLE IF NOT EXISTS reception_rules (
+    recipient_id TEXT NOT NULL, nature TEXT NOT NULL, windows TEXT NOT NULL,
+    PRIMARY KEY (recipient_id, nature));
+CREATE TABLE IF NOT EXISTS deposits (
+    id TEXT PRIMARY KEY, office_id TEXT NOT NULL, idem_key TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL, recipient_id TEXT NOT NULL, recipient_name TEXT NOT NULL,
+    nature TEXT NOT NULL, reference TEXT NOT NULL, source TEXT NOT NULL, state TEXT NOT NULL,
+    deposited_at TEXT NOT NULL, files TEXT NOT NULL, receipt TEXT NOT NULL,
+    UNIQUE (office_id, idem_key));
+CREATE INDEX IF NOT EXISTS deposits_office ON deposits(office_id, deposited_at);
+CREATE TABLE IF NOT EXISTS recipient_files (
+    recipient_id TEXT NOT NULL, deposit_id TEXT NOT NULL, name TEXT NOT NULL,
+    sha256 TEXT NOT NULL, size BIGINT NOT NULL, PRIMARY KEY (deposit_id, name));
+CREATE TABLE IF NOT EXISTS vault_entries (
+    office_id TEXT NOT NULL, path TEXT NOT NULL, is_folder BIGINT NOT NULL, size BIGINT NOT NULL,
+    sha256 TEXT, modified TEXT NOT NULL, retained_until TEXT, deposit_id TEXT,
+    PRIMARY KEY (office_id, path));
+CREATE TABLE IF NOT EXISTS journal (
+    seq BIGINT PRIMARY KEY, office_id TEXT, deposit_id TEXT, event TEXT NOT NULL,
+    at TEXT NOT NULL, message TEXT NOT NULL, record TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS journal_office ON journal(office_id, seq);
+";
+
+/// Creates the tables if they do not exist.
+pub fn migrate(sql: &mut dyn Sql) -> Result<()> {
+    match sql.dialect() {
+        Dialect::Postgres => {
+            sql.exec(SCHEMA, &[])?;
+        }
+        Dialect::Sqlite => {
+            for stmt in SCHEMA.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                sql.exec(stmt, &[])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A time as stored: RFC 3339 UTC with microseconds, so that text order is time order.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Parses a stored time.
+pub fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(storage)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offices
+
+/// An office as stored, with its holder.
+#[derive(Debug, Clone)]
+pub struct OfficeRow {
+    /// The office.
+    pub office: Office,
+    /// Holder identity the office's certificates must carry.
+    pub holder: String,
+}
+
+fn office_row(r: &[Val]) -> OfficeRow {
+    OfficeRow {
+        office: Office {
+            id: r[0].text().into(),
+            number: r[1].text().into(),
+            name: r[2].text().into(),
+        },
+        holder: r[3].text().into(),
+    }
+}
+
+/// The office bound to the certificate with this fingerprint.
+pub fn office_by_cert(sql: &mut dyn Sql, fingerprint: &str) -> Result<Option<OfficeRow>> {
+    let rows = sql.query(
+        "SELECT o.id, o.number, o.name, o.holder FROM offices o \
+         JOIN office_certs c ON c.office_id = o.id WHERE c.fingerprint = $1",
+        &[fingerprint.into()],
+    )?;
+    Ok(rows.first().map(|r| office_row(r)))
+}
+
+/// The office with this number.
+pub fn office_by_number(sql: &mut dyn Sql, number: &str) -> Result<Option<OfficeRow>> {
+    let rows = sql.query(
+        "SELECT id, number, name, holder FROM offices WHERE number = $1",
+        &[number.into()],
+    )?;
+    Ok(rows.first().map(|r| office_row(r)))
+}
+
+/// Creates an office.
+pub fn insert_office(sql: &mut dyn Sql, row: &OfficeRow, now: DateTime<Utc>) -> Result<()> {
+    sql.exec(
+        "INSERT INTO offices (id, number, name, holder, created_at) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            (&row.office.id).into(),
+            (&row.office.number).into(),
+            (&row.office.name).into(),
+            (&row.holder).into(),
+            ts(now).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Binds a certificate to an office.
+pub fn bind_cert(
+    sql: &mut dyn Sql,
+    fingerprint: &str,
+    office_id: &str,
+    serial_hex: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sql.exec(
+        "INSERT INTO office_certs (fingerprint, office_id, serial_hex, bound_at) \
+         VALUES ($1, $2, $3, $4)",
+        &[
+            fingerprint.into(),
+            office_id.into(),
+            serial_hex.into(),
+            ts(now).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recipients
+
+/// A recipient as stored (the NIR in full: it never leaves the vault unmasked).
+#[derive(Debug, Clone)]
+pub struct RecipientRow {
+    /// Identifier.
+    pub id: String,
+    /// Kind.
+    pub kind: RecipientKind,
+    /// Name.
+    pub name: String,
+    /// SIRET.
+    pub siret: Option<String>,
+    /// SIREN.
+    pub siren: Option<String>,
+    /// NIR.
+    pub nir: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Landline.
+    pub phone_fixed: Option<String>,
+    /// Mobile.
+    pub phone_mobile: Option<String>,
+}
+
+impl RecipientRow {
+    /// The card sent to offices.
+    pub fn card(&self) -> Recipient {
+        Recipient {
+            id: self.id.clone(),
+            kind: self.kind,
+            name: self.name.clone(),
+            siret: self.siret.clone(),
+            siren: self.siren.clone(),
+            nir_masked: self.nir.as_deref().map(mask_nir),
+            email: self.email.clone(),
+            phone_fixed: self.phone_fixed.clone(),
+            phone_mobile: self.phone_mobile.clone(),
+        }
+    }
+}
+
+/// Shows the sex and birth year of a NIR, hides the rest.
+pub fn mask_nir(nir: &str) -> String {
+    let shown: String = nir.chars().take(3).collect();
+    format!(
+        "{shown}{}",
+        "*".repeat(nir.chars().count().saturating_sub(3))
+    )
+}
+
+fn kind_str(k: RecipientKind) -> &'static str {
+    match k {
+        RecipientKind::Bank => "bank",
+        RecipientKind::Company => "company",
+        RecipientKind::Administration => "administration",
+        RecipientKind::Person => "person",
+    }
+}
+
+fn kind_of(s: &str) -> RecipientKind {
+    match s {
+        "bank" => RecipientKind::Bank,
+        "administration" => RecipientKind::Administration,
+        "person" => RecipientKind::Person,
+        _ => RecipientKind::Company,
+    }
+}
+
+/// Name folded for search: accents removed, lower case, spaces collapsed.
+pub fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = name
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+const RECIPIENT_COLS: &str = "id, kind, name, siret, siren, nir, email, phone_fixed, phone_mobile";
+
+fn recipient_row(r: &[Val]) -> RecipientRow {
+    RecipientRow {
+        id: r[0].text().into(),
+        kind: kind_of(r[1].text()),
+        name: r[2].text().into(),
+        siret: r[3].opt_text(),
+        siren: r[4].opt_text(),
+        nir: r[5].opt_text(),
+        email: r[6].opt_text(),
+        phone_fixed: r[7].opt_text(),
+        phone_mobile: r[8].opt_text(),
+    }
+}
+
+/// Inserts or replaces a recipient.
+pub fn upsert_recipient(sql: &mut dyn Sql, r: &RecipientRow) -> Result<()> {
+    sql.exec("DELETE FROM recipients WHERE id = $1", &[(&r.id).into()])?;
+    sql.exec(
+        "INSERT INTO recipients (id, kind, name, name_key, siret, siren, nir, email, \
+         phone_fixed, phone_mobile) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            (&r.id).into(),
+            kind_str(r.kind).into(),
+            (&r.name).into(),
+            name_key(&r.name).into(),
+            r.siret.clone().into(),
+            r.siren.clone().into(),
+            r.nir.clone().into(),
+            r.email.clone().into(),
+            r.phone_fixed.clone().into(),
+            r.phone_mobile.clone().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// A recipient by id.
+pub fn recipient(sql: &mut dyn Sql, id: &str) -> Result<Option<RecipientRow>> {
+    let rows = sql.query(
+        &format!("SELECT {RECIPIENT_COLS} FROM recipients WHERE id = $1"),
+        &[id.into()],
+    )?;
+    Ok(rows.first().map(|r| recipient_row(r)))
+}
+
+/// How to search the directory.
+#[derive(Debug, Clone)]
+pub enum RecipientQuery {
+    /// Exact SIRET.
+    Siret(String),
+    /// Exact SIREN (also matches establishments of that company).
+    Siren(String),
+    /// Exact NIR.
+    Nir(String),
+    /// Name prefix (folded).
+    Name(String),
+}
+
+/// Searches the directory (at most `limit` results, by name).
+pub fn search_recipients(
+    sql: &mut dyn Sql,
+    q: &RecipientQuery,
+    limit: i64,
+) -> Result<Vec<RecipientRow>> {
+    let (cond, val) = match q {
+        RecipientQuery::Siret(s) => ("siret = $1", s.clone()),
+        RecipientQuery::Siren(s) => ("siren = $1", s.clone()),
+        RecipientQuery::Nir(s) => ("nir = $1", s.clone()),
+        RecipientQuery::Name(n) => {
+            // Escape LIKE wildcards typed by the user.
+            let k = name_key(n)
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            ("name_key LIKE $1 ESCAPE '\\'", format!("{k}%"))
+        }
+    };
+    let rows = sql.query(
+        &format!(
+            "SELECT {RECIPIENT_COLS} FROM recipients WHERE {cond} ORDER BY name_key, id LIMIT $2"
+        ),
+        &[val.into(), limit.into()],
+    )?;
+    Ok(rows.iter().map(|r| recipient_row(r)).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consents and reception rules
+
+fn consent_row(r: &[Val]) -> Result<Consent> {
+    let date = |v: &Val| -> Result<Option<NaiveDate>> {
+        v.opt_text()
+            .map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(storage))
+            .transpose()
+    };
+    Ok(Consent {
+        id: r[0].text().into(),
+        recipient_id: r[1].text().into(),
+        natures: serde_json::from_str(r[2].text()).map_err(storage)?,
+        given_on: date(&r[3])?.ok_or_else(|| storage("given_on"))?,
+        expires_on: date(&r[4])?,
+        how: r[5].text().into(),
+        revoked_on: date(&r[6])?,
+    })
+}
+
+/// Records a consent.
+pub fn insert_consent(sql: &mut dyn Sql, c: &Consent) -> Result<()> {
+    sql.exec(
+        "INSERT INTO consents (id, recipient_id, natures, given_on, expires_on, how, revoked_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            (&c.id).into(),
+            (&c.recipient_id).into(),
+            serde_json::to_string(&c.natures).map_err(storage)?.into(),
+            c.given_on.to_string().into(),
+            c.expires_on.map(|d| d.to_string()).into(),
+            (&c.how).into(),
+            c.revoked_on.map(|d| d.to_string()).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Revokes a consent as of `on`; `NotFound` if there is none or it is already revoked.
+pub fn revoke_consent(sql: &mut dyn Sql, id: &str, on: NaiveDate) -> Result<()> {
+    let n = sql.exec(
+        "UPDATE consents SET revoked_on = $1 WHERE id = $2 AND revoked_on IS NULL",
+        &[on.to_string().into(), id.into()],
+    )?;
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
+/// Consents, for one recipient or all.
+pub fn list_consents(sql: &mut dyn Sql, recipient_id: Option<&str>) -> Result<Vec<Consent>> {
+    let cols = "id, recipient_id, natures, given_on, expires_on, how, revoked_on";
+    let rows = match recipient_id {
+        Some(r) => sql.query(
+            &format!("SELECT {cols} FROM consents WHERE recipient_id = $1 ORDER BY given_on, id"),
+            &[r.into()],
+        )?,
+        None => sql.query(
+            &format!("SELECT {cols} FROM consents ORDER BY recipient_id, given_on, id"),
+            &[],
+        )?,
+    };
+    rows.iter().map(|r| consent_row(r)).collect()
+}
+
+/// The consent in force for this recipient and nature on `day`, if any.
+pub fn consent_in_force(
+    sql: &mut dyn Sql,
+    recipient_id: &str,
+    nature: &str,
+    day: NaiveDate,
+) -> Result<Option<Consent>> {
+    Ok(list_consents(sql, Some(recipient_id))?
+        .into_iter()
+        .find(|c| {
+            c.given_on <= day
+                && c.expires_on.is_none_or(|e| day <= e)
+                && c.revoked_on.is_none_or(|r| day < r)
+                && (c.natures.is_empty() || c.natures.iter().any(|n| n == nature))
+        }))
+}
+
+/// Sets a recipient's reception windows for a nature (JSON list of windows).
+pub fn set_rule(sql: &mut dyn Sql, recipient_id: &str, nature: &str, windows: &str) -> Result<()> {
+    sql.exec(
+        "DELETE FROM reception_rules WHERE recipient_id = $1 AND nature = $2",
+        &[recipient_id.into(), nature.into()],
+    )?;
+    sql.exec(
+        "INSERT INTO reception_rules (recipient_id, nature, windows) VALUES ($1, $2, $3)",
+        &[recipient_id.into(), nature.into(), windows.into()],
+    )?;
+    Ok(())
+}
+
+/// A recipient's reception windows for a nature (JSON), if it has any.
+pub fn rule(sql: &mut dyn Sql, recipient_id: &str, nature: &str) -> Result<Option<String>> {
+    let rows = sql.query(
+        "SELECT windows FROM reception_rules WHERE recipient_id = $1 AND nature = $2",
+        &[recipient_id.into(), nature.into()],
+    )?;
+    Ok(rows.first().map(|r| r[0].text().to_owned()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deposits
+
+/// A deposit as stored.
+#[derive(Debug, Clone)]
+pub struct DepositRow {
+    /// Identifier.
+    pub id: String,
+    /// Office.
+    pub office_id: String,
+    /// Idempotency key.
+    pub idem_key: String,
+    /// SHA-256 of the uploaded package.
+    pub content_sha256: String,
+    /// Recipient.
+    pub recipient_id: String,
+    /// Recipient name at the time.
+    pub recipient_name: String,
+    /// Nature code.
+    pub nature: String,
+    /// Office reference.
+    pub reference: String,
+    /// `form` or `edi`.
+    pub source: String,
+    /// Delivery state (snake_case of `DeliveryState`).
+    pub state: String,
+    /// Time of service.
+    pub deposited_at: DateTime<Utc>,
+    /// Deposited file names (JSON array).
+    pub files: Vec<String>,
+    /// The receipt sent back (JSON of `DepositReceipt`).
+    pub receipt: String,
+}
+
+const DEPOSIT_COLS: &str = "id, office_id, idem_key, content_sha256, recipient_id, \
+    recipient_name, nature, reference, source, state, deposited_at, files, receipt";
+
+fn deposit_row(r: &[Val]) -> Result<DepositRow> {
+    Ok(DepositRow {
+        id: r[0].text().into(),
+        office_id: r[1].text().into(),
+        idem_key: r[2].text().into(),
+        content_sha256: r[3].text().into(),
+        recipient_id: r[4].text().into(),
+        recipient_name: r[5].text().into(),
+        nature: r[6].text().into(),
+        reference: r[7].text().into(),
+        source: r[8].text().into(),
+        state: r[9].text().into(),
+        deposited_at: parse_ts(r[10].text())?,
+        files: serde_json::from_str(r[11].text()).map_err(storage)?,
+        receipt: r[12].text().into(),
+    })
+}
+
+/// The office's deposit with this idempotency key.
+pub fn deposit_by_key(sql: &mut dyn Sql, office_id: &str, key: &str) -> Result<Option<DepositRow>> {
+    let rows = sql.query(
+        &format!("SELECT {DEPOSIT_COLS} FROM deposits WHERE office_id = $1 AND idem_key = $2"),
+        &[office_id.into(), key.into()],
+    )?;
+    rows.first().map(|r| deposit_row(r)).transpose()
+}
+
+/// The office's deposit with this id (another office's is `None`).
+pub fn deposit(sql: &mut dyn Sql, office_id: &str, id: &str) -> Result<Option<DepositRow>> {
+    let rows = sql.query(
+        &format!("SELECT {DEPOSIT_COLS} FROM deposits WHERE office_id = $1 AND id = $2"),
+        &[office_id.into(), id.into()],
+    )?;
+    rows.first().map(|r| deposit_row(r)).transpose()
+}
+
+/// Records a deposit.
+pub fn insert_deposit(sql: &mut dyn Sql, d: &DepositRow) -> Result<()> {
+    sql.exec(
+        &format!(
+            "INSERT INTO deposits ({DEPOSIT_COLS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ),
+        &[
+            (&d.id).into(),
+            (&d.office_id).into(),
+            (&d.idem_key).into(),
+            (&d.content_sha256).into(),
+            (&d.recipient_id).into(),
+            (&d.recipient_name).into(),
+            (&d.nature).into(),
+            (&d.reference).into(),
+            (&d.source).into(),
+            (&d.state).into(),
+            ts(d.deposited_at).into(),
+            serde_json::to_string(&d.files).map_err(storage)?.into(),
+            (&d.receipt).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Files one act in the recipient's vault.
+pub fn insert_recipient_file(
+    sql: &mut dyn Sql,
+    recipient_id: &str,
+    deposit_id: &str,
+    name: &str,
+    sha256: &str,
+    size: i64,
+) -> Result<()> {
+    sql.exec(
+        "INSERT INTO recipient_files (recipient_id, deposit_id, name, sha256, size) \
+         VALUES ($1, $2, $3, $4, $5)",
+        &[
+            recipient_id.into(),
+            deposit_id.into(),
+            name.into(),
+            sha256.into(),
+            size.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Search criteria of the manual's search form.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SearchCriteria {
+    /// Service date from (inclusive, `YYYY-MM-DD`, Europe/Paris day converted by the caller).
+    pub from: Option<DateTime<Utc>>,
+    /// Service date to (exclusive).
+    pub to: Option<DateTime<Utc>>,
+    /// Delivery state.
+    pub state: Option<String>,
+    /// Reference (prefix, case-insensitive).
+    pub reference: Option<String>,
+    /// Document name (substring).
+    pub document: Option<String>,
+    /// Recipient id.
+    pub recipient_id: Option<String>,
+    /// Nature code.
+    pub nature: Option<String>,
+    /// Source (`form` or `edi`).
+    pub source: Option<String>,
+}
+
+/// Searches the office's deposits; returns (page, total).
+pub fn search_deposits(
+    sql: &mut dyn Sql,
+    office_id: &str,
+    c: &SearchCriteria,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<DepositRow>, u64)> {
+    let mut conds = vec!["office_id = $1".to_owned()];
+    let mut params: Vec<Val> = vec![office_id.into()];
+    let mut add = |cond: &str, v: Val| {
+        params.push(v);
+        conds.push(cond.replace('?', &format!("${}", params.len())));
+    };
+    if let Some(f) = c.from {
+        add("deposited_at >= ?", ts(f).into());
+    }
+    if let Some(t) = c.to {
+        add("deposited_at < ?", ts(t).into());
+    }
+    if let Some(s) = &c.state {
+        add("state = ?", s.into());
+    }
+    if let Some(r) = &c.reference {
+        add(
+            "LOWER(reference) LIKE ?",
+            format!("{}%", r.to_lowercase()).into(),
+        );
+    }
+    if let Some(d) = &c.document {
+        add(
+            "LOWER(files) LIKE ?",
+            format!("%{}%", d.to_lowercase()).into(),
+        );
+    }
+    if let Some(r) = &c.recipient_id {
+        add("recipient_id = ?", r.into());
+    }
+    if let Some(n) = &c.nature {
+        add("nature = ?", n.into());
+    }
+    if let Some(s) = &c.source {
+        add("source = ?", s.into());
+    }
+    let where_ = conds.join(" AND ");
+    let total = sql
+        .query(
+            &format!("SELECT COUNT(*) FROM deposits WHERE {where_}"),
+            &params,
+        )?
+        .first()
+        .map(|r| r[0].int())
+        .unwrap_or(0);
+    let n = params.len();
+    params.push(limit.into());
+    params.push(offset.into());
+    let rows = sql.query(
+        &format!(
+            "SELECT {DEPOSIT_COLS} FROM deposits WHERE {where_} \
+             ORDER BY deposited_at DESC, id LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        ),
+        &params,
+    )?;
+    let rows = rows.iter().map(|r| deposit_row(r)).collect::<Result<_>>()?;
+    Ok((rows, u64::try_from(total).unwrap_or(0)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Office vault
+
+const ENTRY_COLS: &str = "path, is_folder, size, sha256, modified, retained_until, deposit_id";
+
+fn entry_row(r: &[Val]) -> Result<VaultEntry> {
+    Ok(VaultEntry {
+        path: r[0].text().into(),
+        is_folder: r[1].int() != 0,
+        size: u64::try_from(r[2].int()).unwrap_or(0),
+        sha256: r[3].opt_text(),
+        modified: parse_ts(r[4].text())?,
+        retained_until: r[5].opt_text().map(|s| parse_ts(&s)).transpose()?,
+        deposit_id: r[6].opt_text(),
+    })
+}
+
+/// Adds an entry (file or folder) to an office's vault.
+pub fn insert_entry(sql: &mut dyn Sql, office_id: &str, e: &VaultEntry) -> Result<()> {
+    if entry(sql, office_id, &e.path)?.is_some() {
+        return Err(Error::PathExists);
+    }
+    sql.exec(
+        &format!("INSERT INTO vault_entries (office_id, {ENTRY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+        &[
+            office_id.into(),
+            (&e.path).into(),
+            i64::from(e.is_folder).into(),
+            i64::try_from(e.size).unwrap_or(i64::MAX).into(),
+            e.sha256.clone().into(),
+            ts(e.modified).into(),
+            e.retained_until.map(ts).into(),
+            e.deposit_id.clone().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// One entry of an office's vault.
+pub fn entry(sql: &mut dyn Sql, office_id: &str, path: &str) -> Result<Option<VaultEntry>> {
+    let rows = sql.query(
+        &format!("SELECT {ENTRY_COLS} FROM vault_entries WHERE office_id = $1 AND path = $2"),
+        &[office_id.into(), path.into()],
+    )?;
+    rows.first().map(|r| entry_row(r)).transpose()
+}
+
+/// Entries directly under `folder` ("" for the root).
+pub fn list_entries(sql: &mut dyn Sql, office_id: &str, folder: &str) -> Result<Vec<VaultEntry>> {
+    let prefix = if folder.is_empty() {
+        String::new()
+    } else {
+        format!("{folder}/")
+    };
+    let rows = sql.query(
+        &format!(
+            "SELECT {ENTRY_COLS} FROM vault_entries WHERE office_id = $1 AND path LIKE $2 \
+             ORDER BY is_folder DESC, path"
+        ),
+        &[
+            office_id.into(),
+            format!("{}%", like_escape(&prefix)).into(),
+        ],
+    )?;
+    let all = rows
+        .iter()
+        .map(|r| entry_row(r))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(all
+        .into_iter()
+        .filter(|e| !e.path[prefix.len()..].contains('/'))
+        .collect())
+}
+
+fn like_escape(s: &str) -> String {
+    // Paths are sanitised (no % or _ matter for correctness of the final filter), but keep the
+    // LIKE prefix tight anyway.
+    s.to_owned()
+}
+
+/// Every entry at or below `path`.
+pub fn subtree(sql: &mut dyn Sql, office_id: &str, path: &str) -> Result<Vec<VaultEntry>> {
+    let rows = sql.query(
+        &format!(
+            "SELECT {ENTRY_COLS} FROM vault_entries WHERE office_id = $1 \
+             AND (path = $2 OR path LIKE $3) ORDER BY path"
+        ),
+        &[office_id.into(), path.into(), format!("{path}/%").into()],
+    )?;
+    rows.iter().map(|r| entry_row(r)).collect()
+}
+
+/// Renames one entry's path.
+pub fn set_entry_path(
+    sql: &mut dyn Sql,
+    office_id: &str,
+    from: &str,
+    to: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sql.exec(
+        "UPDATE vault_entries SET path = $1, modified = $2 WHERE office_id = $3 AND path = $4",
+        &[to.into(), ts(now).into(), office_id.into(), from.into()],
+    )?;
+    Ok(())
+}
+
+/// Deletes one entry.
+pub fn delete_entry(sql: &mut dyn Sql, office_id: &str, path: &str) -> Result<()> {
+    sql.exec(
+        "DELETE FROM vault_entries WHERE office_id = $1 AND path = $2",
+        &[office_id.into(), path.into()],
+    )?;
+    Ok(())
+}
+
+/// Bytes used by an office's vault.
+pub fn space_used(sql: &mut dyn Sql, office_id: &str) -> Result<u64> {
+    // SUM(bigint) is NUMERIC in PostgreSQL: cast back to BIGINT (a no-op for SQLite).
+    let rows = sql.query(
+        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM vault_entries WHERE office_id = $1",
+        &[office_id.into()],
+    )?;
+    Ok(rows
+        .first()
+        .map(|r| u64::try_from(r[0].int()).unwrap_or(0))
+        .unwrap_or(0))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Journal
+
+/// One journal line as stored.
+#[derive(Debug, Clone)]
+pub struct JournalRow {
+    /// Position (1-based, gapless).
+    pub seq: i64,
+    /// Office concerned.
+    pub office_id: Option<String>,
+    /// Deposit concerned.
+    pub deposit_id: Option<String>,
+    /// Event name.
+    pub event: String,
+    /// Event time.
+    pub at: String,
+    /// French message.
+    pub message: String,
+    /// Canonical JSON of the evidence record.
+    pub record: String,
+    /// Chain hash after this record.
+    pub hash: String,
+}
+
+const JOURNAL_COLS: &str = "seq, office_id, deposit_id, event, at, message, record, hash";
+
+fn journal_row(r: &[Val]) -> JournalRow {
+    JournalRow {
+        seq: r[0].int(),
+        office_id: r[1].opt_text(),
+        deposit_id: r[2].opt_text(),
+        event: r[3].text().into(),
+        at: r[4].text().into(),
+        message: r[5].text().into(),
+        record: r[6].text().into(),
+        hash: r[7].text().into(),
+    }
+}
+
+/// The last journal line (for chaining).
+pub fn journal_head(sql: &mut dyn Sql) -> Result<Option<JournalRow>> {
+    let rows = sql.query(
+        &format!("SELECT {JOURNAL_COLS} FROM journal ORDER BY seq DESC LIMIT 1"),
+        &[],
+    )?;
+    Ok(rows.first().map(|r| journal_row(r)))
+}
+
+/// Appends a journal line.
+pub fn insert_journal(sql: &mut dyn Sql, j: &JournalRow) -> Result<()> {
+    sql.exec(
+        &format!("INSERT INTO journal ({JOURNAL_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+        &[
+            j.seq.into(),
+            j.office_id.clone().into(),
+            j.deposit_id.clone().into(),
+            (&j.event).into(),
+            (&j.at).into(),
+            (&j.message).into(),
+            (&j.record).into(),
+            (&j.hash).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Journal lines of one office after `after`, at most `limit`.
+pub fn office_journal(
+    sql: &mut dyn Sql,
+    office_id: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<JournalRow>> {
+    let rows = sql.query(
+        &format!(
+            "SELECT {JOURNAL_COLS} FROM journal WHERE office_id = $1 AND seq > $2 \
+             ORDER BY seq LIMIT $3"
+        ),
+        &[office_id.into(), after.into(), limit.into()],
+    )?;
+    Ok(rows.iter().map(|r| journal_row(r)).collect())
+}
+
+/// Journal lines of one deposit.
+pub fn deposit_journal(sql: &mut dyn Sql, deposit_id: &str) -> Result<Vec<JournalRow>> {
+    let rows = sql.query(
+        &format!("SELECT {JOURNAL_COLS} FROM journal WHERE deposit_id = $1 ORDER BY seq"),
+        &[deposit_id.into()],
+    )?;
+    Ok(rows.iter().map(|r| journal_row(r)).collect())
+}
+
+/// (seq, record, hash) of journal lines after `after`: what verification reads.
+pub fn journal_chain_batch(
+    sql: &mut dyn Sql,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String, String)>> {
+    let rows = sql.query(
+        "SELECT seq, record, hash FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2",
+        &[after.into(), limit.into()],
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|mut r| {
+            let hash = std::mem::replace(&mut r[2], Val::Null);
+            let record = std::mem::replace(&mut r[1], Val::Null);
+            (
+                r[0].int(),
+                record.opt_text().unwrap_or_default(),
+                hash.opt_text().unwrap_or_default(),
+            )
+        })
+        .collect())
+}

@@ -1,0 +1,228 @@
+//! First connection and certificate checks over real mutual TLS on loopback.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use sceau_testsupport::pki::{IssueRequest, KeySpec, Profile, TestCa};
+use time::{Duration, OffsetDateTime};
+
+async fn harness() -> Harness {
+    Harness::start(Backend::Embedded, Arc::new(sceau_vault::SceauPdfa)).await
+}
+
+#[tokio::test]
+async fn first_connection_binds_then_renewal_of_same_holder_only() {
+    let h = harness().await;
+    let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    let c = h.client(Some(&a.auth));
+    // Unbound: the session shows the certificate, the rest says "not bound".
+    let s: sceau_proto::Session = c
+        .get(h.url("/v1/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(s.office.is_none());
+    assert_eq!(s.certificate.holder, "Jeanne DUPONT");
+    assert_eq!(
+        s.certificate.function.as_deref(),
+        Some("Commissaire de justice")
+    );
+    assert_eq!(s.certificate.serial_hex, a.auth.serial_hex());
+    let r = c
+        .post(h.url("/v1/tsa"))
+        .body(vec![0u8])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(r).await, "certificate_not_bound");
+    // A confirmation of another certificate is refused.
+    let r = c
+        .post(h.url("/v1/session/bind"))
+        .json(&sceau_proto::BindRequest {
+            confirm_fingerprint_sha256: "00".repeat(32),
+            office_number: "9991".into(),
+            office_name: "Etude".into(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(r).await, "bind_mismatch");
+    let c = bound_client(&h, &a.auth, "9991").await;
+    let s: sceau_proto::Session = c
+        .get(h.url("/v1/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s.office.as_ref().unwrap().number, "9991");
+
+    // A renewed certificate of the same holder joins the same space.
+    let renewed = person(
+        &h.ca,
+        "Jeanne DUPONT",
+        "Etude 9991",
+        Profile::Authentication,
+    );
+    let c2 = bound_client(&h, &renewed, "9991").await;
+    let s2: sceau_proto::Session = c2
+        .get(h.url("/v1/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s2.office.unwrap().id, s.office_id_for_test());
+
+    // Another holder cannot join office 9991.
+    let other = person(&h.ca, "Paul MARTIN", "Etude 9991", Profile::Authentication);
+    let c3 = h.client(Some(&other));
+    let s3: sceau_proto::Session = c3
+        .get(h.url("/v1/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = c3
+        .post(h.url("/v1/session/bind"))
+        .json(&sceau_proto::BindRequest {
+            confirm_fingerprint_sha256: s3.certificate.fingerprint_sha256,
+            office_number: "9991".into(),
+            office_name: "Etude".into(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(r).await, "bind_other_holder");
+}
+
+trait OfficeIdForTest {
+    fn office_id_for_test(&self) -> String;
+}
+impl OfficeIdForTest for sceau_proto::Session {
+    fn office_id_for_test(&self) -> String {
+        self.office.as_ref().unwrap().id.clone()
+    }
+}
+
+#[tokio::test]
+async fn refused_certificates_have_their_own_codes() {
+    let h = harness().await;
+    // No certificate.
+    let r = h
+        .client(None)
+        .get(h.url("/v1/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(code(r).await, "certificate_missing");
+    // Foreign CA.
+    let foreign = TestCa::new("AC étrangère", KeySpec::EcP256).unwrap();
+    let f = office_ids(&foreign, "Jeanne DUPONT", "Etude 9991");
+    let r = h
+        .client(Some(&f.auth))
+        .get(h.url("/v1/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(r).await, "certificate_untrusted");
+    // Expired (relative to the vault's clock).
+    let now = OffsetDateTime::from_unix_timestamp(tuesday_morning().timestamp()).unwrap();
+    let expired =
+        h.ca.issue(&IssueRequest {
+            not_before: now - Duration::days(800),
+            not_after: now - Duration::days(1),
+            ..IssueRequest::new("Jeanne DUPONT", KeySpec::EcP256, Profile::Authentication)
+        })
+        .unwrap();
+    let r = h
+        .client(Some(&expired))
+        .get(h.url("/v1/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(r).await, "certificate_expired");
+    // OpenAPI is served.
+    let ok = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    let doc: serde_json::Value = h
+        .client(Some(&ok.auth))
+        .get(h.url("/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+}
+
+#[tokio::test]
+async fn revoked_by_config_is_refused_over_tls() {
+    let mut revoked = None;
+    let h = Harness::start_with(
+        Backend::Embedded,
+        Arc::new(sceau_vault::SceauPdfa),
+        |cfg, ca| {
+            let ids = office_ids(ca, "Jeanne DUPONT", "Etude 9991");
+            cfg.revoked_serials.push(ids.auth.serial_hex());
+            revoked = Some(ids);
+        },
+    )
+    .await;
+    let ids = revoked.unwrap();
+    let r = h
+        .client(Some(&ids.auth))
+        .get(h.url("/v1/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(code(r).await, "certificate_revoked");
+    // Another certificate of the same holder is not affected.
+    let renewed = person(
+        &h.ca,
+        "Jeanne DUPONT",
+        "Etude 9991",
+        Profile::Authentication,
+    );
+    let r = h
+        .client(Some(&renewed))
+        .get(h.url("/v1/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn revoked_by_config_is_refused() {
+    let dir_ca = TestCa::new("AC", KeySpec::EcP256).unwrap();
+    let ids = office_ids(&dir_ca, "Jeanne DUPONT", "Etude 9991");
+    let checker = sceau_vault::tls::ClientChecker::new(
+        std::slice::from_ref(&dir_ca.identity.cert_der),
+        &[ids.auth.serial_hex()],
+    )
+    .unwrap();
+    let certs = vec![rustls::pki_types::CertificateDer::from(
+        ids.auth.cert_der.clone(),
+    )];
+    let err = checker.check(&certs, chrono::Utc::now()).unwrap_err();
+    assert_eq!(err.code(), "certificate_revoked");
+    let other = vec![rustls::pki_types::CertificateDer::from(
+        ids.sign.cert_der.clone(),
+    )];
+    assert!(checker.check(&other, chrono::Utc::now()).is_ok());
+}

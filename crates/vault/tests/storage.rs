@@ -1,0 +1,188 @@
+//! The same storage suite against the four real backends: SQLite, PostgreSQL (started in a temp
+//! dir), files, and S3 (moto on loopback).
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use sceau_proto::{Consent, RecipientKind, VaultEntry};
+use sceau_testsupport::postgres::PgServer;
+use sceau_testsupport::s3::MotoServer;
+use sceau_vault::store::blobs::{sha256_hex, Blobs, FileBlobs, S3Blobs, S3Config};
+use sceau_vault::store::meta::{self, RecipientQuery, RecipientRow};
+use sceau_vault::store::sql::{tx, Metadata, PgMeta, SqliteMeta};
+
+fn metadata_suite(m: &dyn Metadata) {
+    tx(m, |sql| meta::migrate(sql)).unwrap();
+    // Migrations are idempotent.
+    tx(m, |sql| meta::migrate(sql)).unwrap();
+    let r = RecipientRow {
+        id: "r1".into(),
+        kind: RecipientKind::Bank,
+        name: "Banque Générale d'Épargne".into(),
+        siret: Some("73282932000074".into()),
+        siren: Some("732829320".into()),
+        nir: None,
+        email: Some("svc@banque.test".into()),
+        phone_fixed: None,
+        phone_mobile: None,
+    };
+    tx(m, |sql| meta::upsert_recipient(sql, &r)).unwrap();
+    let found = tx(m, |sql| {
+        meta::search_recipients(sql, &RecipientQuery::Name("banque gene".into()), 10)
+    })
+    .unwrap();
+    assert_eq!(found.len(), 1);
+    let found = tx(m, |sql| {
+        meta::search_recipients(sql, &RecipientQuery::Name("BANQUE GÉNÉ".into()), 10)
+    })
+    .unwrap();
+    assert_eq!(found.len(), 1, "accent- and case-insensitive");
+    let none = tx(m, |sql| {
+        meta::search_recipients(sql, &RecipientQuery::Name("generale".into()), 10)
+    })
+    .unwrap();
+    assert!(none.is_empty(), "prefix only");
+    let by_siren = tx(m, |sql| {
+        meta::search_recipients(sql, &RecipientQuery::Siren("732829320".into()), 10)
+    })
+    .unwrap();
+    assert_eq!(by_siren[0].id, "r1");
+
+    // A failed transaction leaves nothing behind.
+    let err = m.transaction(&mut |sql| {
+        meta::upsert_recipient(
+            sql,
+            &RecipientRow {
+                id: "r2".into(),
+                ..r.clone()
+            },
+        )?;
+        Err(sceau_vault::Error::NotFound)
+    });
+    assert!(err.is_err());
+    assert!(tx(m, |sql| meta::recipient(sql, "r2")).unwrap().is_none());
+
+    let c = Consent {
+        id: "c1".into(),
+        recipient_id: "r1".into(),
+        natures: vec!["SAISIE_ATTRIBUTION".into()],
+        given_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        expires_on: None,
+        how: "convention".into(),
+        revoked_on: None,
+    };
+    tx(m, |sql| meta::insert_consent(sql, &c)).unwrap();
+    let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    assert!(tx(m, |sql| meta::consent_in_force(
+        sql,
+        "r1",
+        "SAISIE_ATTRIBUTION",
+        day
+    ))
+    .unwrap()
+    .is_some());
+    assert!(tx(m, |sql| meta::consent_in_force(
+        sql,
+        "r1",
+        "COMMANDEMENT",
+        day
+    ))
+    .unwrap()
+    .is_none());
+    tx(m, |sql| meta::revoke_consent(sql, "c1", day)).unwrap();
+    assert!(tx(m, |sql| meta::consent_in_force(
+        sql,
+        "r1",
+        "SAISIE_ATTRIBUTION",
+        day
+    ))
+    .unwrap()
+    .is_none());
+
+    let t = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
+    let e = |path: &str, folder: bool, size: u64| VaultEntry {
+        path: path.into(),
+        is_folder: folder,
+        size,
+        modified: t,
+        sha256: None,
+        retained_until: None,
+        deposit_id: None,
+    };
+    tx(m, |sql| {
+        meta::insert_entry(sql, "o1", &e("Archives", true, 0))
+    })
+    .unwrap();
+    tx(m, |sql| {
+        meta::insert_entry(sql, "o1", &e("Archives/a.zip", false, 100))
+    })
+    .unwrap();
+    tx(m, |sql| {
+        meta::insert_entry(sql, "o2", &e("b.zip", false, 7))
+    })
+    .unwrap();
+    let dup = tx(m, |sql| {
+        meta::insert_entry(sql, "o1", &e("Archives", true, 0))
+    });
+    assert!(matches!(dup, Err(sceau_vault::Error::PathExists)));
+    let root = tx(m, |sql| meta::list_entries(sql, "o1", "")).unwrap();
+    assert_eq!(root.len(), 1);
+    assert_eq!(root[0].path, "Archives");
+    let sub = tx(m, |sql| meta::list_entries(sql, "o1", "Archives")).unwrap();
+    assert_eq!(sub[0].path, "Archives/a.zip");
+    assert_eq!(tx(m, |sql| meta::space_used(sql, "o1")).unwrap(), 100);
+    assert_eq!(tx(m, |sql| meta::space_used(sql, "o2")).unwrap(), 7);
+}
+
+async fn blob_suite(b: &dyn Blobs) {
+    let data = b"acte signifie".to_vec();
+    let name = b.put(data.clone()).await.unwrap();
+    assert_eq!(name, sha256_hex(&data));
+    assert_eq!(b.put(data.clone()).await.unwrap(), name, "idempotent");
+    assert_eq!(b.get(&name).await.unwrap().unwrap(), data);
+    assert!(b.get(&sha256_hex(b"other")).await.unwrap().is_none());
+    assert!(b.get("../../etc/passwd").await.unwrap().is_none());
+    let big = vec![7u8; 3 * 1024 * 1024];
+    let n = b.put(big.clone()).await.unwrap();
+    assert_eq!(b.get(&n).await.unwrap().unwrap().len(), big.len());
+}
+
+#[test]
+fn sqlite_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    metadata_suite(&SqliteMeta::open(&dir.path().join("v.db")).unwrap());
+}
+
+#[test]
+fn postgres_metadata() {
+    let pg = PgServer::start().unwrap();
+    let url = pg.create_database("vault").unwrap();
+    let m = PgMeta::connect(&url).unwrap();
+    metadata_suite(&m);
+}
+
+#[tokio::test]
+async fn file_blobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = FileBlobs::new(dir.path()).unwrap();
+    blob_suite(&b).await;
+    // Nothing is left under a temporary name.
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn s3_blobs() {
+    let moto = MotoServer::start().unwrap();
+    moto.create_bucket("vault").unwrap();
+    let b = S3Blobs::new(&S3Config {
+        endpoint: moto.endpoint(),
+        bucket: "vault".into(),
+        region: "us-east-1".into(),
+        access_key_id: "test".into(),
+        secret_access_key: "test".into(),
+    })
+    .unwrap();
+    blob_suite(&b).await;
+}

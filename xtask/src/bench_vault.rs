@@ -1,0 +1,334 @@
+//! `cargo xtask bench vault`: deposits per second of 200 KB packages from 16 concurrent clients
+//! over mutual TLS on loopback, with p50/p99 latency, on SQLite + files and on PostgreSQL + S3
+//! (moto); then `verify-journal` events per second over 1,000,000 events.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use chrono::{Datelike, TimeZone, Utc};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use sceau_testsupport::pki::{Identity, IssueRequest, KeySpec, Profile, TestCa};
+use sceau_testsupport::postgres::PgServer;
+use sceau_testsupport::s3::MotoServer;
+use sceau_vault::config::{BlobConfig, Config, FixedClock, MetadataConfig};
+use sceau_vault::store::blobs::S3Config;
+use sceau_vault::Vault;
+
+const CLIENTS: usize = 16;
+const PACKAGE_BYTES: usize = 200 * 1024;
+const BUDGET: Duration = Duration::from_secs(15);
+const JOURNAL_EVENTS: usize = 1_000_000;
+
+/// Runs the benchmark.
+pub fn run() -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    println!(
+        "bench vault — {CLIENTS} concurrent mTLS clients on loopback, packages of {} KB, {} s per backend",
+        PACKAGE_BYTES / 1024,
+        BUDGET.as_secs()
+    );
+    println!(
+        "{:<26} {:>10} {:>12} {:>10} {:>10}",
+        "backend", "deposits", "deposits/s", "p50 ms", "p99 ms"
+    );
+    for scaled in [false, true] {
+        rt.block_on(deposits(scaled))?;
+    }
+    println!("goal (SQLite + files): >= 200 deposits/s, p99 < 250 ms");
+    journal()?;
+    println!("goal: verify-journal >= 200,000 events/s");
+    Ok(())
+}
+
+fn tuesday_morning() -> chrono::DateTime<Utc> {
+    let cal = sceau_core::calendar::Calendar::default();
+    let mut day = (Utc::now() + chrono::Duration::days(2)).date_naive();
+    while day.weekday() != chrono::Weekday::Tue || cal.is_public_holiday(day) {
+        day += chrono::Duration::days(1);
+    }
+    Utc.from_utc_datetime(&day.and_hms_opt(9, 0, 0).unwrap_or_default())
+}
+
+fn person(ca: &TestCa, profile: Profile) -> Result<Identity> {
+    ca.issue(&IssueRequest {
+        given_name: Some("Jeanne".into()),
+        surname: Some("DUPONT".into()),
+        title: Some("Commissaire de justice".into()),
+        organization: Some("Etude 9991".into()),
+        ..IssueRequest::new("Jeanne DUPONT", KeySpec::EcP256, profile)
+    })
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    _pg: Option<PgServer>,
+    _moto: Option<MotoServer>,
+    vault: Arc<Vault>,
+    config: Config,
+    ca: TestCa,
+}
+
+async fn setup(scaled: bool) -> Result<Setup> {
+    let dir = tempfile::tempdir()?;
+    let ca = TestCa::new("AC bench", KeySpec::EcP256)?;
+    let (ca_pem, _) = ca.identity.write_pem(dir.path(), "client-ca")?;
+    let data = dir.path().join("data");
+    let cfg_path = sceau_vault::init(&data, "127.0.0.1:0", &["127.0.0.1".into()], vec![ca_pem])?;
+    let mut config = Config::load(&cfg_path)?;
+    let (mut pg, mut moto) = (None, None);
+    if scaled {
+        let p = PgServer::start()?;
+        config.metadata = MetadataConfig::Postgres {
+            url: p.create_database("vault")?,
+        };
+        let m = MotoServer::start()?;
+        m.create_bucket("vault")?;
+        config.blobs = BlobConfig::S3(S3Config {
+            endpoint: m.endpoint(),
+            bucket: "vault".into(),
+            region: "us-east-1".into(),
+            access_key_id: "bench".into(),
+            secret_access_key: "bench".into(),
+        });
+        pg = Some(p);
+        moto = Some(m);
+    }
+    let clock = Arc::new(FixedClock::new(tuesday_morning()));
+    let vault = Vault::open(config.clone(), clock, Arc::new(sceau_vault::SceauPdfa)).await?;
+    Ok(Setup {
+        _dir: dir,
+        _pg: pg,
+        _moto: moto,
+        vault,
+        config,
+        ca,
+    })
+}
+
+fn client(config: &Config, id: &Identity) -> Result<reqwest::Client> {
+    let mut roots = rustls::RootCertStore::empty();
+    for der in
+        sceau_vault::keys::load_cert_ders(&config.data_dir.join(sceau_vault::keys::files::CA_CERT))?
+    {
+        roots.add(CertificateDer::from(der))?;
+    }
+    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_client_auth_cert(
+        vec![CertificateDer::from(id.cert_der.clone())],
+        PrivateKeyDer::Pkcs8(id.key_pkcs8_der.clone().into()),
+    )?;
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(cfg)
+        .build()?)
+}
+
+/// A package of about 200 KB: one signed PDF/A act, its signature, the data message, padded
+/// with a stored entry the vault ignores.
+fn package(sign: &Identity) -> Result<(Vec<u8>, String)> {
+    use p256::pkcs8::DecodePrivateKey;
+    use std::io::Write;
+    let lines: Vec<String> = (0..400)
+        .map(|i| format!("Ligne {i} du proces-verbal de saisie attribution"))
+        .collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let pdf = sceau_pdfa::convert_native(&sceau_testsupport::corpus::simple_pdf("Acte", &refs))?;
+    let key = p256::ecdsa::SigningKey::from_pkcs8_der(&sign.key_pkcs8_der)?;
+    let cert = sign.certificate()?;
+    let sig = sceau_cades::sign_detached::<_, p256::ecdsa::DerSignature>(
+        &key,
+        &sceau_cades::SignOptions {
+            content: &pdf,
+            signer_cert: &cert,
+            chain: &[],
+            digest: sceau_cades::DigestAlgorithm::Sha256,
+            signing_time: Utc::now(),
+        },
+    )?;
+    let name = "9991_BENCH_20260303_100000.pdf";
+    let manifest = serde_json::json!({
+        "reference": "BENCH", "recipient_id": "banque-test", "nature": "SAISIE_ATTRIBUTION",
+        "judge_permission": null, "source": "edi",
+        "documents": [{"file": name, "signature": format!("{name}.p7s")}],
+        "data_message": "message_acte.xml"
+    });
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let o =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("manifest.json", o)?;
+    zip.write_all(manifest.to_string().as_bytes())?;
+    zip.start_file(name, o)?;
+    zip.write_all(&pdf)?;
+    zip.start_file(format!("{name}.p7s"), o)?;
+    zip.write_all(&sig)?;
+    zip.start_file("message_acte.xml", o)?;
+    zip.write_all(b"<message_acte/>")?;
+    let used = pdf.len() + sig.len() + 2048;
+    zip.start_file("padding.bin", o)?;
+    zip.write_all(&vec![0u8; PACKAGE_BYTES.saturating_sub(used)])?;
+    let bytes = zip.finish()?.into_inner();
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    Ok((bytes, sha))
+}
+
+async fn deposits(scaled: bool) -> Result<()> {
+    let s = setup(scaled).await?;
+    let auth = person(&s.ca, Profile::Authentication)?;
+    let sign = person(&s.ca, Profile::Signature)?;
+    {
+        let meta = s.vault.meta.clone();
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            sceau_vault::store::sql::tx(meta.as_ref(), |sql| {
+                sceau_vault::store::meta::upsert_recipient(
+                    sql,
+                    &sceau_vault::store::meta::RecipientRow {
+                        id: "banque-test".into(),
+                        kind: sceau_proto::RecipientKind::Bank,
+                        name: "BANQUE TEST".into(),
+                        siret: Some("73282932000074".into()),
+                        siren: Some("732829320".into()),
+                        nir: None,
+                        email: None,
+                        phone_fixed: None,
+                        phone_mobile: None,
+                    },
+                )
+            })?;
+            sceau_vault::admin::add_consent(
+                meta.as_ref(),
+                "banque-test",
+                vec![],
+                chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default(),
+                None,
+                "bench",
+            )?;
+            Ok(())
+        })
+        .await??;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let tls = s.vault.tls_config()?;
+    let server = tokio::spawn(sceau_vault::serve(
+        listener,
+        tls,
+        sceau_vault::app(s.vault.clone()),
+    ));
+    let base = format!("https://{addr}");
+    let c = client(&s.config, &auth)?;
+    let session: sceau_proto::Session = c
+        .get(format!("{base}/v1/session"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let r = c
+        .post(format!("{base}/v1/session/bind"))
+        .json(&sceau_proto::BindRequest {
+            confirm_fingerprint_sha256: session.certificate.fingerprint_sha256,
+            office_number: "9991".into(),
+            office_name: "Etude 9991".into(),
+        })
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("bind failed: {}", r.text().await?);
+    }
+    let pkg = Arc::new(package(&sign)?);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for t in 0..CLIENTS {
+        let c = client(&s.config, &auth)?;
+        let (pkg, base) = (pkg.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut i = 0u64;
+            while start.elapsed() < BUDGET {
+                i += 1;
+                let t0 = Instant::now();
+                let r = c
+                    .put(format!("{base}/v1/deposits/bench-{t:02}-{i:08}"))
+                    .header(sceau_proto::CONTENT_SHA256_HEADER, &pkg.1)
+                    .body(pkg.0.clone())
+                    .send()
+                    .await?;
+                if !r.status().is_success() {
+                    bail!("deposit failed: {}", r.text().await?);
+                }
+                lat.push(t0.elapsed());
+            }
+            Ok::<_, anyhow::Error>(lat)
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.context("client task")??);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    server.abort();
+    lat.sort();
+    let pct = |p: f64| {
+        let i = ((lat.len() as f64 - 1.0) * p).round() as usize;
+        lat.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!(
+        "{:<26} {:>10} {:>12.1} {:>10.1} {:>10.1}",
+        if scaled {
+            "PostgreSQL + S3 (moto)"
+        } else {
+            "SQLite + files"
+        },
+        lat.len(),
+        lat.len() as f64 / secs,
+        pct(0.50),
+        pct(0.99)
+    );
+    Ok(())
+}
+
+fn journal() -> Result<()> {
+    use sceau_core::evidence::EvidenceEvent;
+    use sceau_vault::journal::{append, record, verify, Entry, Verification};
+    let dir = tempfile::tempdir()?;
+    let meta = sceau_vault::store::sql::SqliteMeta::open(&dir.path().join("j.db"))?;
+    sceau_vault::store::sql::tx(&meta, |sql| sceau_vault::store::meta::migrate(sql))?;
+    let t0 = Instant::now();
+    let at = Utc::now();
+    for batch in 0..JOURNAL_EVENTS / 50_000 {
+        let entries: Vec<Entry> = (0..50_000)
+            .map(|i| Entry {
+                record: record(
+                    EvidenceEvent::ContentConsignment,
+                    at,
+                    "etude:9991",
+                    "banque-test",
+                    &format!("deposit-{batch}-{i}"),
+                    vec![("9991_REF_20260303_100000.pdf".into(), [7u8; 32])],
+                    None,
+                ),
+                office_id: Some("office".into()),
+                message: "Fichier déposé dans le coffre destinataire".into(),
+            })
+            .collect();
+        sceau_vault::store::sql::tx(&meta, |sql| append(sql, &entries))?;
+    }
+    let filled = t0.elapsed();
+    let t1 = Instant::now();
+    let outcome = verify(&meta)?;
+    let secs = t1.elapsed().as_secs_f64();
+    match outcome {
+        Verification::Intact { count } => println!(
+            "verify-journal (SQLite): {count} events in {secs:.2} s = {:.0} events/s (journal written in {:.1} s)",
+            count as f64 / secs,
+            filled.as_secs_f64()
+        ),
+        Verification::Broken { seq } => bail!("journal broken at {seq}"),
+    }
+    Ok(())
+}
