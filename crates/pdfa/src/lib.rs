@@ -179,12 +179,12 @@ pub fn convert_pdf(bytes: &[u8], options: &Options) -> Result<Conversion, Error>
     let shape = text::Shape::of(&loaded.doc);
     let mut attempts = Vec::new();
     let mut input_text: Option<Option<String>> = None;
+    let native_text = text::of_document(&loaded.doc);
     match native::convert(loaded.doc, bytes, now()) {
         native::Outcome::Done(out) => {
             let verdict = check_pdfa1b(&out);
             if verdict.conformant {
-                let text_in = input_text.get_or_insert_with(|| text::extract(bytes));
-                match text::faithful(shape, text_in.as_deref(), &out) {
+                match text::faithful(shape, native_text.as_deref(), &out, text::Reader::Lopdf) {
                     Ok(()) => {
                         return Ok(Conversion {
                             kind: InputKind::Pdf,
@@ -226,7 +226,7 @@ pub fn convert_pdf(bytes: &[u8], options: &Options) -> Result<Conversion, Error>
                     verdict.codes().join(", ")
                 ));
             } else {
-                match text::faithful(shape, text_in.as_deref(), &out) {
+                match text::faithful(shape, text_in.as_deref(), &out, text::Reader::Poppler) {
                     Ok(()) => {
                         return Ok(Conversion {
                             kind: InputKind::Pdf,

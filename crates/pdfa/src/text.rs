@@ -48,8 +48,24 @@ fn without_output_intents(bytes: &[u8]) -> Option<Vec<u8>> {
 
 fn with_lopdf(bytes: &[u8]) -> Option<String> {
     let doc = lopdf::Document::load_mem(bytes).ok()?;
+    of_document(&doc)
+}
+
+/// The text of a loaded document, with lopdf's own extractor.
+pub(crate) fn of_document(doc: &lopdf::Document) -> Option<String> {
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
-    doc.extract_text(&pages).ok()
+    doc.extract_text_with_limit(&pages, crate::MAX_STREAM).ok()
+}
+
+/// Which text extractor a comparison uses on both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reader {
+    /// poppler's `pdftotext` when installed: independent of our reader, understands fonts
+    /// re-encoded by another program (the Ghostscript route).
+    Poppler,
+    /// lopdf, in process: enough for the native route, which keeps every content stream and
+    /// every font encoding as they were (one process start instead of two per document).
+    Lopdf,
 }
 
 /// Text without layout: whitespace removed and typographic ligatures spelled out.
@@ -107,6 +123,7 @@ pub(crate) fn faithful(
     input: Shape,
     input_text: Option<&str>,
     output: &[u8],
+    reader: Reader,
 ) -> Result<(), String> {
     let doc = lopdf::Document::load_mem(output).map_err(|e| format!("résultat illisible ({e})"))?;
     let out = Shape::of(&doc);
@@ -125,7 +142,11 @@ pub(crate) fn faithful(
     let Some(input_text) = input_text else {
         return Err("texte de l'original illisible".into());
     };
-    let Some(output_text) = extract(output) else {
+    let output_text = match reader {
+        Reader::Poppler => extract(output),
+        Reader::Lopdf => of_document(&doc),
+    };
+    let Some(output_text) = output_text else {
         return Err("texte du résultat illisible".into());
     };
     let (a, b) = (normalise(input_text), normalise(&output_text));

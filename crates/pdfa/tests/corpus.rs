@@ -217,14 +217,27 @@ fn corpus_converts_or_is_refused_and_preflight_agrees() {
 
     let mut all: Vec<PathBuf> = outputs.iter().map(|(p, _)| p.clone()).collect();
     all.extend(broken.iter().map(|(p, _)| p.clone()));
+    // The third-party inputs too: none is PDF/A-1b, and both checkers must say so.
+    let inputs: Vec<PathBuf> = items
+        .iter()
+        .filter(|i| i.name.ends_with(".pdf") && i.name != "archive-named.pdf")
+        .map(|i| i.path.clone())
+        .collect();
+    all.extend(inputs.iter().cloned());
     let preflight = pdfcorpus::preflight(&all).unwrap();
     for path in &all {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let pf = &preflight[&name];
         let ours = check_pdfa1b(&std::fs::read(path).unwrap());
         let expected_code = broken.iter().find(|(p, _)| p == path).map(|(_, c)| *c);
+        let is_input = inputs.contains(path);
         match expected_code {
-            None if !pf.valid => failures.push(format!("{name}: Preflight says {:?}", pf.errors)),
+            None if is_input && pf.valid => {
+                failures.push(format!("{name}: Preflight accepts a third-party input"))
+            }
+            None if !is_input && !pf.valid => {
+                failures.push(format!("{name}: Preflight says {:?}", pf.errors))
+            }
             Some(_) if pf.valid => {
                 failures.push(format!("{name}: Preflight accepts a broken file"))
             }

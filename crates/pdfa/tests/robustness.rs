@@ -30,6 +30,19 @@ fn fuzz_findings_stay_fixed() {
     eprintln!("{n} regression inputs replayed");
 }
 
+/// Hostile shapes a vault receives: nesting 200,000 arrays deep must not overflow the stack.
+#[test]
+fn deeply_nested_objects_are_refused_not_fatal() {
+    let mut pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R /X ".to_vec();
+    pdf.extend(std::iter::repeat_n(b'[', 200_000));
+    pdf.extend(std::iter::repeat_n(b']', 200_000));
+    pdf.extend_from_slice(b" >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n");
+    pdf.extend_from_slice(b"trailer\n<< /Root 1 0 R >>\n%%EOF\n");
+    assert!(!sceau_pdfa::check_pdfa1b(&pdf).conformant);
+    let e = sceau_pdfa::convert_native(&pdf).unwrap_err();
+    assert_eq!(e.code(), "pdfa.corrupt");
+}
+
 /// xorshift: deterministic, no dependency.
 struct Rng(u64);
 impl Rng {

@@ -394,7 +394,7 @@ fn fake_signed(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A PDF of about 50 MB (25 pages of incompressible scanned images), for the memory benchmark.
+/// A PDF of about 50 MB (20 pages of incompressible scanned images), for the memory benchmark.
 pub fn big_pdf(dir: &Path) -> Result<PathBuf> {
     let script = dir.join("producers.py");
     std::fs::write(&script, PRODUCERS)?;
