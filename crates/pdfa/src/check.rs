@@ -438,7 +438,8 @@ const FORBIDDEN_ACTIONS: &[&[u8]] = &[
     b"SetOCGState",
 ];
 const NAMED_ACTIONS: &[&[u8]] = &[b"NextPage", b"PrevPage", b"FirstPage", b"LastPage"];
-const ANNOTATIONS: &[&[u8]] = &[
+/// Annotation subtypes PDF/A-1 allows (ISO 19005-1 § 6.5.2); the native route keeps only these.
+pub(crate) const ANNOTATIONS: &[&[u8]] = &[
     b"Text",
     b"Link",
     b"FreeText",

@@ -718,30 +718,11 @@ fn fix_annotations(doc: &mut Document, page: ObjectId) {
     }
 }
 
-const ANNOTATIONS: &[&[u8]] = &[
-    b"Text",
-    b"Link",
-    b"FreeText",
-    b"Line",
-    b"Square",
-    b"Circle",
-    b"Highlight",
-    b"Underline",
-    b"Squiggly",
-    b"StrikeOut",
-    b"Stamp",
-    b"Ink",
-    b"Popup",
-    b"Widget",
-    b"PrinterMark",
-    b"TrapNet",
-];
-
 /// Makes one annotation PDF/A-1 conformant; false when it must be removed (forbidden type, or
 /// not shown anyway).
 fn fix_annotation(d: &mut Dictionary) -> bool {
     let subtype = d.get(b"Subtype").and_then(Object::as_name).unwrap_or(b"");
-    if !ANNOTATIONS.contains(&subtype) {
+    if !crate::check::ANNOTATIONS.contains(&subtype) {
         return false;
     }
     let flags = d.get(b"F").and_then(Object::as_i64).unwrap_or(0);
