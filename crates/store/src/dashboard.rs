@@ -2,11 +2,11 @@
 //! ten with a filter, and "mark seen".
 
 use chrono::{DateTime, Utc};
-use rusqlite::types::ToSql;
 use rusqlite::{params, Connection};
 use sceau_core::delivery::NotificationCategory;
 
 use crate::error::{Error, Result};
+use crate::query::Params;
 use crate::services::ServiceId;
 use crate::{from_ms, normalize, prefix_end, Page, Store, PAGE_SIZE};
 
@@ -187,20 +187,16 @@ impl Store {
              FROM notifications n INDEXED BY {index} JOIN services s ON s.id = n.service_id
              WHERE n.category = ?1 AND n.seen = 0"
         );
-        let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(category.code())];
-        let mut arg = |sql: &mut String, clause: &str, v: Box<dyn ToSql>| {
-            args.push(v);
-            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
-        };
+        let mut args = Params::new(vec![Box::new(category.code())]);
         if let Some(from) = filter.from {
-            arg(
+            args.bind(
                 &mut sql,
                 " AND n.at >= ?",
                 Box::new(from.timestamp_millis()),
             );
         }
         if let Some(until) = filter.until {
-            arg(
+            args.bind(
                 &mut sql,
                 " AND n.at < ?",
                 Box::new(until.timestamp_millis()),
@@ -216,20 +212,14 @@ impl Store {
             if let Some(v) = value {
                 let p = normalize(v);
                 let end = prefix_end(&p);
-                arg(&mut sql, &format!(" AND {column} >= ?"), Box::new(p));
-                arg(&mut sql, &format!(" AND {column} < ?"), Box::new(end));
+                args.bind(&mut sql, &format!(" AND {column} >= ?"), Box::new(p));
+                args.bind(&mut sql, &format!(" AND {column} < ?"), Box::new(end));
             }
         }
-        let n = args.len();
-        sql.push_str(&format!(
-            " ORDER BY n.at DESC, n.id DESC LIMIT ?{} OFFSET ?{}",
-            n + 1,
-            n + 2
-        ));
-        args.push(Box::new((PAGE_SIZE + 1) as i64));
-        args.push(Box::new((page * PAGE_SIZE) as i64));
+        let window = args.page_window(page);
+        sql.push_str(&format!(" ORDER BY n.at DESC, n.id DESC {window}"));
         let mut st = self.conn.prepare_cached(&sql)?;
-        let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
+        let params = args.as_slice();
         let rows = st.query_map(params.as_slice(), |r| {
             Ok((
                 r.get::<_, i64>(0)?,

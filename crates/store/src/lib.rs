@@ -12,6 +12,7 @@ mod dashboard;
 mod error;
 mod key;
 mod outbox;
+mod query;
 mod schema;
 mod services;
 

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use rusqlite::types::ToSql;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use sceau_core::delivery::{DeliveryState, NotificationCategory};
 
 use crate::dashboard::insert_notification;
 use crate::error::{Error, Result};
+use crate::query::Params;
 use crate::{from_ms, normalize, prefix_end, Page, Store, PAGE_SIZE};
 
 /// The local identifier of a service.
@@ -412,36 +412,32 @@ impl Store {
         // criteria (a recipient's 500 services are not read from disk to sort them), then only
         // those rows are read.
         let mut sql = String::from("SELECT s.id FROM services s WHERE 1 = 1");
-        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
-        let mut arg = |sql: &mut String, clause: &str, v: Box<dyn ToSql>| {
-            args.push(v);
-            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
-        };
+        let mut args = Params::new(Vec::new());
         if let Some(from) = criteria.served_from {
-            arg(
+            args.bind(
                 &mut sql,
                 " AND s.served_at >= ?",
                 Box::new(from.timestamp_millis()),
             );
         }
         if let Some(until) = criteria.served_until {
-            arg(
+            args.bind(
                 &mut sql,
                 " AND s.served_at < ?",
                 Box::new(until.timestamp_millis()),
             );
         }
         if let Some(state) = criteria.state {
-            arg(&mut sql, " AND s.state = ?", Box::new(state_code(state)));
+            args.bind(&mut sql, " AND s.state = ?", Box::new(state_code(state)));
         }
         if let Some(source) = criteria.source {
-            arg(&mut sql, " AND s.source = ?", Box::new(source.code()));
+            args.bind(&mut sql, " AND s.source = ?", Box::new(source.code()));
         }
         if let Some(nature) = &criteria.nature {
-            arg(&mut sql, " AND s.nature = ?", Box::new(nature.clone()));
+            args.bind(&mut sql, " AND s.nature = ?", Box::new(nature.clone()));
         }
         if let Some(rid) = &criteria.recipient_id {
-            arg(&mut sql, " AND s.recipient_id = ?", Box::new(rid.clone()));
+            args.bind(&mut sql, " AND s.recipient_id = ?", Box::new(rid.clone()));
         }
         // Prefix criteria: a selective prefix is best served by its own index (then a sort of
         // at most BROAD rows); a broad one ("banque") would sort hundreds of thousands of rows,
@@ -459,12 +455,12 @@ impl Store {
                 } else {
                     ""
                 };
-                arg(
+                args.bind(
                     &mut sql,
                     &format!(" AND {plus}s.{column} >= ?"),
                     Box::new(p),
                 );
-                arg(
+                args.bind(
                     &mut sql,
                     &format!(" AND {plus}s.{column} < ?"),
                     Box::new(end),
@@ -475,34 +471,30 @@ impl Store {
             let p = normalize(name);
             let end = prefix_end(&p);
             if self.prefix_is_broad("documents", "name_norm", &p, &end)? {
-                arg(
+                args.bind(
                     &mut sql,
                     " AND EXISTS (SELECT 1 FROM documents d WHERE d.service_id = s.id
                          AND +d.name_norm >= ?",
                     Box::new(p),
                 );
-                arg(&mut sql, " AND +d.name_norm < ?)", Box::new(end));
+                args.bind(&mut sql, " AND +d.name_norm < ?)", Box::new(end));
             } else {
-                arg(
+                args.bind(
                     &mut sql,
                     " AND s.id IN (SELECT service_id FROM documents WHERE name_norm >= ?",
                     Box::new(p),
                 );
-                arg(&mut sql, " AND name_norm < ?)", Box::new(end));
+                args.bind(&mut sql, " AND name_norm < ?)", Box::new(end));
             }
         }
-        let n = args.len();
+        let window = args.page_window(page);
         let sql = format!(
             "SELECT {SERVICE_COLUMNS} FROM services s WHERE s.id IN ({sql}
-                 ORDER BY s.served_at DESC, s.id DESC LIMIT ?{} OFFSET ?{})
-             ORDER BY s.served_at DESC, s.id DESC",
-            n + 1,
-            n + 2
+                 ORDER BY s.served_at DESC, s.id DESC {window})
+             ORDER BY s.served_at DESC, s.id DESC"
         );
-        args.push(Box::new((PAGE_SIZE + 1) as i64));
-        args.push(Box::new((page * PAGE_SIZE) as i64));
         let mut st = self.conn.prepare_cached(&sql)?;
-        let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
+        let params = args.as_slice();
         let rows = st.query_map(params.as_slice(), service_from_row)?;
         let mut items = Vec::with_capacity(PAGE_SIZE + 1);
         for row in rows {
