@@ -1,0 +1,220 @@
+// The single typed API of the front end. Every screen calls `api()`; behind it is either the
+// Tauri backend (commands through `invoke`, progress through events) or the in-memory mock used
+// by Vitest and by `npm run dev` in a plain browser. The switch is `selectBackend` below.
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type {
+  ApiError,
+  BindRequest,
+  Category,
+  ConnectRequest,
+  DashboardCounts,
+  DownloadKind,
+  Nature,
+  NotificationRow,
+  OutboxStatus,
+  Page,
+  PageRequest,
+  PlainLetter,
+  PreviewDocument,
+  ReceptionStatus,
+  Recipient,
+  RecipientQuery,
+  SavedFile,
+  SearchCriteria,
+  ServiceDetail,
+  ServiceSummary,
+  Session,
+  SessionLogEntry,
+  Settings,
+  SignifyRequest,
+  SignifyResult,
+  StepEvent,
+  TokenStatus,
+  VaultEntry,
+  VaultUsage,
+} from "./types";
+
+/** Name of the event carrying the six steps' progress. */
+export const STEP_EVENT = "signify_step";
+/** Name of the event sent when the outbox or the connectivity changes. */
+export const OUTBOX_EVENT = "outbox_changed";
+
+/** Everything the screens can ask of the application service. */
+export interface Backend {
+  /** Key detection: module, plugged keys, certificates, PIN state. */
+  tokenStatus(): Promise<TokenStatus>;
+  /** Logs in on the key and opens the vault session. */
+  connect(request: ConnectRequest): Promise<Session>;
+  /** First connection: binds the certificate to the office's space. */
+  bindCertificate(request: BindRequest): Promise<Session>;
+  /** Unseen counts of the four categories. */
+  dashboardCounts(): Promise<DashboardCounts>;
+  /** One page of a category's unseen notifications, filtered. */
+  dashboardPage(category: Category, filter: string, page: PageRequest): Promise<Page<NotificationRow>>;
+  /** Marks a notification seen (the eye). */
+  markSeen(notificationId: string): Promise<void>;
+  /** Recipients matching a SIRET/SIREN, a name or a NIR. */
+  searchRecipients(query: RecipientQuery): Promise<Recipient[]>;
+  /** The catalogue of natures of acts. */
+  natures(): Promise<Nature[]>;
+  /** Whether the recipient accepts this nature now, and if not why and until when. */
+  receptionStatus(recipientId: string, nature: string): Promise<ReceptionStatus>;
+  /** Converts the acts for preview before deposit. */
+  previewDocuments(paths: string[]): Promise<PreviewDocument[]>;
+  /** Serves an act; `onStep` receives the six steps live. */
+  signify(request: SignifyRequest, onStep: (event: StepEvent) => void): Promise<SignifyResult>;
+  /** Outbox content and connectivity. */
+  outboxList(): Promise<OutboxStatus>;
+  /** Uploads what waits in the outbox now. */
+  outboxSend(): Promise<OutboxStatus>;
+  /** Calls `handler` when the outbox or connectivity changes; returns the unsubscribe. */
+  onOutboxChanged(handler: (status: OutboxStatus) => void): Promise<() => void>;
+  /** One page of search results. */
+  searchServices(criteria: SearchCriteria, page: PageRequest): Promise<Page<ServiceSummary>>;
+  /** The detail sheet (also marks its notification seen). */
+  serviceDetail(serviceId: string): Promise<ServiceDetail>;
+  /** Saves a file of the detail sheet on the workstation. */
+  download(serviceId: string, kind: DownloadKind): Promise<SavedFile>;
+  /** Drafts the plain letter of a delivery "à domicile". */
+  letter(serviceId: string): Promise<PlainLetter>;
+  /** Lists a folder of the office's vault ("" = root). */
+  vaultList(path: string): Promise<VaultEntry[]>;
+  /** Creates a folder. */
+  vaultMkdir(path: string): Promise<void>;
+  /** Moves an entry into a folder. */
+  vaultMove(from: string, toFolder: string): Promise<void>;
+  /** Renames an entry in place. */
+  vaultRename(path: string, newName: string): Promise<void>;
+  /** Deletes an entry (refused for archives under retention). */
+  vaultDelete(path: string): Promise<void>;
+  /** Space used. */
+  vaultUsage(): Promise<VaultUsage>;
+  /** Exports a verifiable proof of integrity of a file. */
+  vaultProof(path: string): Promise<SavedFile>;
+  /** Downloads a vault file to the workstation. */
+  vaultDownload(path: string): Promise<SavedFile>;
+  /** Reads the settings. */
+  settingsGet(): Promise<Settings>;
+  /** Saves the settings. */
+  settingsSet(settings: Settings): Promise<Settings>;
+  /** Every action since connection. */
+  sessionLog(): Promise<SessionLogEntry[]>;
+  /** Opens the system file dialog for acts; returns the chosen paths (empty if cancelled). */
+  pickDocuments(): Promise<string[]>;
+  /** Calls `handler` with the paths of files dropped on the window; returns the unsubscribe. */
+  onFileDrop(handler: (paths: string[]) => void): Promise<() => void>;
+}
+
+/** Whether a value is already an `{code, message}` error. */
+export function isApiError(e: unknown): e is ApiError {
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    typeof (e as { code?: unknown }).code === "string" &&
+    typeof (e as { message?: unknown }).message === "string"
+  );
+}
+
+/** Any rejection as an `{code, message}` error with a French message. */
+export function toApiError(e: unknown): ApiError {
+  if (isApiError(e)) return { code: e.code, message: e.message };
+  return {
+    code: "ui.unexpected",
+    message:
+      "Une erreur inattendue est survenue dans l'application. Réessayez ; si elle persiste, " +
+      "redémarrez l'application et contactez le support en indiquant l'heure de l'erreur.",
+  };
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+/** The real backend: Tauri commands (snake_case verbs, one `request` argument when they take any). */
+export function tauriBackend(): Backend {
+  return {
+    tokenStatus: () => call("token_status"),
+    connect: (request) => call("connect", { request }),
+    bindCertificate: (request) => call("bind_certificate", { request }),
+    dashboardCounts: () => call("dashboard_counts"),
+    dashboardPage: (category, filter, page) =>
+      call("dashboard_page", { request: { category, filter, offset: page.offset, limit: page.limit } }),
+    markSeen: (id) => call("mark_seen", { request: { notification_id: id } }),
+    searchRecipients: (request) => call("search_recipients", { request }),
+    natures: () => call("natures_list"),
+    receptionStatus: (recipientId, nature) =>
+      call("reception_status", { request: { recipient_id: recipientId, nature } }),
+    previewDocuments: (paths) => call("preview_documents", { request: { documents: paths } }),
+    signify: async (request, onStep) => {
+      const jobId = crypto.randomUUID();
+      const unlisten: UnlistenFn = await listen<StepEvent>(STEP_EVENT, (e) => {
+        if (e.payload.job_id === jobId) onStep(e.payload);
+      });
+      try {
+        return await call<SignifyResult>("signify", { request, jobId });
+      } finally {
+        unlisten();
+      }
+    },
+    outboxList: () => call("outbox_list"),
+    outboxSend: () => call("outbox_send"),
+    onOutboxChanged: async (handler) => listen<OutboxStatus>(OUTBOX_EVENT, (e) => handler(e.payload)),
+    searchServices: (criteria, page) =>
+      call("search_services", { request: { criteria, offset: page.offset, limit: page.limit } }),
+    serviceDetail: (id) => call("service_detail", { request: { service_id: id } }),
+    download: (id, kind) => call("download", { request: { service_id: id, kind } }),
+    letter: (id) => call("letter", { request: { service_id: id } }),
+    vaultList: (path) => call("vault_list", { request: { path } }),
+    vaultMkdir: (path) => call("vault_mkdir", { request: { path } }),
+    vaultMove: (from, to) => call("vault_move", { request: { from, to } }),
+    vaultRename: (path, newName) => call("vault_rename", { request: { path, new_name: newName } }),
+    vaultDelete: (path) => call("vault_delete", { request: { path } }),
+    vaultUsage: () => call("vault_usage"),
+    vaultProof: (path) => call("vault_proof", { request: { path } }),
+    vaultDownload: (path) => call("vault_download", { request: { path } }),
+    settingsGet: () => call("settings_get"),
+    settingsSet: (settings) => call("settings_set", { request: settings }),
+    sessionLog: () => call("session_log"),
+    pickDocuments: async () => {
+      const { open } = await import("@tauri-apps/plugin-dialog");
+      const chosen = await open({
+        multiple: true,
+        directory: false,
+        title: "Ajouter des actes à signifier",
+        filters: [{ name: "Actes (.pdf, .doc, .docx, .odt)", extensions: ["pdf", "doc", "docx", "odt"] }],
+      });
+      if (chosen === null) return [];
+      return Array.isArray(chosen) ? chosen : [chosen];
+    },
+    onFileDrop: async (handler) => {
+      const { getCurrentWebview } = await import("@tauri-apps/api/webview");
+      return getCurrentWebview().onDragDropEvent((e) => {
+        if (e.payload.type === "drop") handler(e.payload.paths);
+      });
+    },
+  };
+}
+
+/** Whether the page runs inside the Tauri window. */
+export function inTauri(): boolean {
+  return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
+}
+
+let current: Backend | null = null;
+
+/** Installs a backend (tests, and the start-up switch). */
+export function useBackend(backend: Backend): void {
+  current = backend;
+}
+
+/** The backend in use. */
+export function api(): Backend {
+  if (!current) throw new Error("no backend installed: call useBackend() at start-up");
+  return current;
+}

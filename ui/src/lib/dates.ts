@@ -1,0 +1,113 @@
+// Dates on screen: always in Europe/Paris (the time of service is stored in UTC, CPC 664-1),
+// written dd/mm/yyyy (or "22 novembre 2026" when the user chose dates in words).
+
+import type { DateStyle } from "./types";
+
+const PARIS = "Europe/Paris";
+
+const numericParts = new Intl.DateTimeFormat("fr-FR", {
+  timeZone: PARIS,
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hourCycle: "h23",
+});
+
+const longDate = new Intl.DateTimeFormat("fr-FR", {
+  timeZone: PARIS,
+  year: "numeric",
+  month: "long",
+  day: "numeric",
+});
+
+function parts(instant: Date): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of numericParts.formatToParts(instant)) out[p.type] = p.value;
+  return out;
+}
+
+function toDate(value: string | Date): Date | null {
+  const d = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** The calendar day of an instant in Paris: `dd/mm/yyyy` (or in words). "—" if unreadable. */
+export function formatDate(value: string | Date, style: DateStyle = "numeric"): string {
+  const d = toDate(value);
+  if (!d) return "—";
+  if (style === "long") return longDate.format(d);
+  const p = parts(d);
+  return `${p.day}/${p.month}/${p.year}`;
+}
+
+/** An instant in Paris: `dd/mm/yyyy hh:mm:ss` (the manual's format for times of service). */
+export function formatDateTime(value: string | Date, style: DateStyle = "numeric"): string {
+  const d = toDate(value);
+  if (!d) return "—";
+  const p = parts(d);
+  return `${formatDate(d, style)} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** The time of day in Paris: `hh:mm:ss` (session history). */
+export function formatTime(value: string | Date): string {
+  const d = toDate(value);
+  if (!d) return "—";
+  const p = parts(d);
+  return `${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** A calendar day `yyyy-mm-dd` (no time zone) as `dd/mm/yyyy`. */
+export function formatDay(day: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : "—";
+}
+
+/** Result of reading a typed date. */
+export type DayResult = { ok: true; value: string | null } | { ok: false; message: string };
+
+/**
+ * Reads a date typed as `dd/mm/yyyy` (also `d/m/yyyy`, `-` or `.` as separators) into the
+ * calendar day `yyyy-mm-dd`; empty input is "no date". Impossible dates are refused.
+ */
+export function parseDay(input: string): DayResult {
+  const s = input.trim();
+  if (s === "") return { ok: true, value: null };
+  const m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(s);
+  if (!m) {
+    return {
+      ok: false,
+      message: `La date « ${s} » n'est pas au format jj/mm/aaaa. Saisissez-la par exemple ainsi : 17/09/2013.`,
+    };
+  }
+  const day = Number(m[1]);
+  const month = Number(m[2]);
+  const year = Number(m[3]);
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  if (
+    month < 1 ||
+    month > 12 ||
+    probe.getUTCFullYear() !== year ||
+    probe.getUTCMonth() !== month - 1 ||
+    probe.getUTCDate() !== day
+  ) {
+    return { ok: false, message: `La date « ${s} » n'existe pas. Vérifiez le jour et le mois.` };
+  }
+  const pad = (n: number, w: number) => String(n).padStart(w, "0");
+  return { ok: true, value: `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}` };
+}
+
+/** Sizes as in the vault screen: "27,19 Ko" (1 Ko = 1024 octets). */
+export function formatSize(bytes: number): string {
+  const units = ["octets", "Ko", "Mo", "Go", "To"];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  if (u === 0) return `${bytes} ${bytes <= 1 ? "octet" : "octets"}`;
+  return `${v.toFixed(2).replace(".", ",")} ${units[u]}`;
+}

@@ -1,0 +1,60 @@
+// The service form ("Formulaire de signification"): what must be filled before "Signifier".
+
+import { validatePin } from "./pin";
+import type { DocumentRef, ReceptionStatus, Recipient } from "./types";
+
+/** Longest reference accepted (the vault's limit). */
+export const REFERENCE_MAX = 100;
+
+/** French message if the deposit reference cannot be used, else null. */
+export function validateReference(reference: string): string | null {
+  const r = reference.trim();
+  if (r === "") return "Saisissez votre référence de dépôt : elle est obligatoire et figure dans le nom des fichiers.";
+  if (r.length > REFERENCE_MAX) {
+    return `La référence de dépôt comporte ${r.length} caractères ; ${REFERENCE_MAX} au plus sont acceptés. Raccourcissez-la.`;
+  }
+  if (/\p{Cc}/u.test(r)) return "La référence de dépôt contient un caractère de contrôle. Saisissez-la de nouveau.";
+  return null;
+}
+
+/** What the form holds when "Signifier" is pressed. */
+export interface SignifyForm {
+  /** Deposit reference. */
+  reference: string;
+  /** Chosen recipient. */
+  recipient: Recipient | null;
+  /** Chosen nature code ("" = none). */
+  nature: string;
+  /** Reception status for the recipient and nature, once asked. */
+  reception: ReceptionStatus | null;
+  /** Acts. */
+  documents: DocumentRef[];
+  /** Signature certificate serial ("" = none). */
+  signatureCertificate: string;
+  /** Authentication certificate serial ("" = none). */
+  authenticationCertificate: string;
+  /** Signature PIN. */
+  pin: string;
+}
+
+/** Every French message of what is missing, in the order of the form; empty when ready. */
+export function signifyErrors(form: SignifyForm): string[] {
+  const errors: string[] = [];
+  const ref = validateReference(form.reference);
+  if (ref) errors.push(ref);
+  if (!form.recipient) errors.push("Choisissez un destinataire : recherchez-le par SIRET, nom ou n° INSEE, puis cliquez sur son nom.");
+  if (form.nature === "") errors.push("Sélectionnez la nature de l'acte à signifier.");
+  else if (form.reception && !form.reception.open) {
+    errors.push(form.reception.message ?? "Le destinataire ne reçoit pas cette nature d'acte en ce moment.");
+  }
+  if (form.documents.length === 0) errors.push("Ajoutez au moins un acte à signifier (.pdf, .doc, .docx ou .odt).");
+  if (form.signatureCertificate === "") {
+    errors.push("Aucun certificat de signature n'est sélectionné : branchez votre clé puis cliquez sur « Recharger les certificats ».");
+  }
+  if (form.authenticationCertificate === "") {
+    errors.push("Aucun certificat d'authentification n'est sélectionné : branchez votre clé puis cliquez sur « Recharger les certificats ».");
+  }
+  const pin = validatePin(form.pin);
+  if (pin) errors.push(pin);
+  return errors;
+}

@@ -1,0 +1,23 @@
+// Shared screen state (Svelte 5 runes): the date style chosen in the settings and a counter
+// that tells the session history panel to reload after an action.
+
+import { formatDate, formatDateTime } from "./dates";
+import type { DateStyle } from "./types";
+
+/** Reactive UI-wide state. */
+export const ui = $state<{ dateStyle: DateStyle; logTick: number }>({ dateStyle: "numeric", logTick: 0 });
+
+/** Tells the history panel that something was done. */
+export function touched(): void {
+  ui.logTick += 1;
+}
+
+/** A day in the chosen style (reactive in templates). */
+export function day(value: string): string {
+  return formatDate(value, ui.dateStyle);
+}
+
+/** An instant in the chosen style (reactive in templates). */
+export function dayTime(value: string): string {
+  return formatDateTime(value, ui.dateStyle);
+}
