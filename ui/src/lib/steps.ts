@@ -87,7 +87,7 @@ export function applyStep(
   }
   const previousDone = state.slice(0, i).every((s) => s.status === "done");
   const allowed: Record<StepStatus, StepStatus[]> = {
-    pending: ["running", "failed", "queued"],
+    pending: ["running", "done", "failed", "queued"],
     running: ["done", "failed", "queued"],
     queued: ["running", "failed"],
     done: [],

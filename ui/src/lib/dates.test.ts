@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { formatDate, formatDateTime, formatDay, formatSize, formatTime, parseDay } from "./dates";
+
+describe("dates in Europe/Paris", () => {
+  it("writes the manual's times of service (UTC stored, Paris shown)", () => {
+    // 17/09/2013 14:52:55 in Paris is 12:52:55 UTC (summer time, UTC+2).
+    expect(formatDateTime("2013-09-17T12:52:55Z")).toBe("17/09/2013 14:52:55");
+    expect(formatDate("2013-09-17T12:52:55Z")).toBe("17/09/2013");
+    expect(formatTime("2013-09-17T13:11:38Z")).toBe("15:11:38");
+  });
+  it("uses the Paris calendar day, not the UTC one, on both sides of DST", () => {
+    expect(formatDate("2013-09-17T22:30:00Z")).toBe("18/09/2013"); // 00:30 CEST
+    expect(formatDate("2013-12-31T23:30:00Z")).toBe("01/01/2014"); // 00:30 CET
+    expect(formatDate("2013-12-31T22:59:59Z")).toBe("31/12/2013");
+    // Last Sunday of March 2026: 01:59:59 UTC is 03:59:59 CEST.
+    expect(formatDateTime("2026-03-29T01:59:59Z")).toBe("29/03/2026 03:59:59");
+    expect(formatDateTime("2026-03-29T00:59:59Z")).toBe("29/03/2026 01:59:59");
+  });
+  it("writes dates in words when asked", () => {
+    expect(formatDate("2026-11-22T10:00:00Z", "long")).toBe("22 novembre 2026");
+    expect(formatDateTime("2026-11-22T10:00:00Z", "long")).toBe("22 novembre 2026 11:00:00");
+  });
+  it("says so when a value is unreadable", () => {
+    expect(formatDate("pas une date")).toBe("—");
+    expect(formatDay("2013-9-1")).toBe("—");
+    expect(formatDay("2013-09-01")).toBe("01/09/2013");
+  });
+  it("reads typed dd/mm/yyyy dates and refuses impossible ones", () => {
+    expect(parseDay("")).toEqual({ ok: true, value: null });
+    expect(parseDay(" 07/06/2013 ")).toEqual({ ok: true, value: "2013-06-07" });
+    expect(parseDay("7.6.2013")).toEqual({ ok: true, value: "2013-06-07" });
+    expect(parseDay("29/02/2024")).toEqual({ ok: true, value: "2024-02-29" });
+    const bad = parseDay("29/02/2023");
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.message).toBe("La date « 29/02/2023 » n'existe pas. Vérifiez le jour et le mois.");
+    expect(parseDay("31/04/2013").ok).toBe(false);
+    expect(parseDay("00/01/2013").ok).toBe(false);
+    expect(parseDay("12/13/2013").ok).toBe(false);
+    const fmt = parseDay("2013-06-07");
+    expect(fmt.ok).toBe(false);
+    if (!fmt.ok) expect(fmt.message).toContain("jj/mm/aaaa");
+  });
+  it("writes sizes as the vault screen does", () => {
+    expect(formatSize(27_843)).toBe("27,19 Ko");
+    expect(formatSize(1)).toBe("1 octet");
+    expect(formatSize(900)).toBe("900 octets");
+    expect(formatSize(5 * 1024 * 1024)).toBe("5,00 Mo");
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { MOCK_RECIPIENTS } from "./mock";
+import { signifyErrors, validateReference, type SignifyForm } from "./signify";
+
+const ready: SignifyForm = {
+  reference: "TEST_MODALITE_REMISE_1",
+  recipient: MOCK_RECIPIENTS[0] ?? null,
+  nature: "saisie_attribution",
+  reception: { open: true, reason: null, message: null, next_opening: null },
+  documents: [{ path: "/a/acte.pdf", name: "acte.pdf" }],
+  signatureCertificate: "281809",
+  authenticationCertificate: "281808",
+  pin: "1234",
+};
+
+describe("service form", () => {
+  it("requires a reference", () => {
+    expect(validateReference("   ")).toBe("Saisissez votre référence de dépôt : elle est obligatoire et figure dans le nom des fichiers.");
+    expect(validateReference("x".repeat(101))).toContain("101 caractères");
+    expect(validateReference("a\u0007b")).toContain("caractère de contrôle");
+    expect(validateReference("2 EME ESSAI")).toBeNull();
+  });
+  it("is ready when everything is filled", () => {
+    expect(signifyErrors(ready)).toEqual([]);
+  });
+  it("lists what is missing, in the form's order", () => {
+    const errors = signifyErrors({ ...ready, reference: "", recipient: null, nature: "", documents: [], signatureCertificate: "", authenticationCertificate: "", pin: "" });
+    expect(errors).toHaveLength(7);
+    expect(errors[0]).toContain("référence de dépôt");
+    expect(errors[1]).toContain("Choisissez un destinataire");
+    expect(errors[2]).toBe("Sélectionnez la nature de l'acte à signifier.");
+    expect(errors[3]).toContain("Ajoutez au moins un acte");
+    expect(errors[4]).toContain("certificat de signature");
+    expect(errors[5]).toContain("certificat d'authentification");
+    expect(errors[6]).toBe("Saisissez le code PIN de votre clé.");
+  });
+  it("refuses a nature outside the recipient's hours with the backend's message", () => {
+    const closed = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: null };
+    expect(signifyErrors({ ...ready, reception: closed })).toEqual(["de 08h00 à 12h00"]);
+  });
+});
