@@ -96,7 +96,7 @@ export const MOCK_RECIPIENTS: readonly Recipient[] = [
     name: "DUPONT MARIE",
     siret: null,
     siren: null,
-    nir_masked: "2 84 ** ** *** *** 91",
+    nir_masked: "2 84 ** ** *** *** 87",
     email: "marie.dupont@courriel.example",
     phone_fixed: null,
     phone_mobile: "06 12 34 56 78",
@@ -104,7 +104,7 @@ export const MOCK_RECIPIENTS: readonly Recipient[] = [
 ];
 
 /** Full NIR of the mock's person (searchable, never shown). */
-export const MOCK_NIR = "284127512345691";
+export const MOCK_NIR = "284127512345687";
 
 const NATURES: readonly Nature[] = [
   { code: "saisie_attribution", label: "Saisie attribution", return_expected: true },

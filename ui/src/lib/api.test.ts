@@ -1,0 +1,138 @@
+// The Tauri backend: command names, argument shapes, progress events, error normalisation.
+// `invoke` and `listen` are replaced by recorders (there is no Tauri runtime under Vitest).
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+const calls: { cmd: string; args: unknown }[] = [];
+let answer: (cmd: string, args: unknown) => unknown = () => null;
+const listeners = new Map<string, (e: { payload: unknown }) => void>();
+let unlistened = 0;
+
+vi.mock("@tauri-apps/api/core", () => ({
+  invoke: vi.fn(async (cmd: string, args?: unknown) => {
+    calls.push({ cmd, args });
+    return answer(cmd, args);
+  }),
+}));
+vi.mock("@tauri-apps/api/event", () => ({
+  listen: vi.fn(async (name: string, cb: (e: { payload: unknown }) => void) => {
+    listeners.set(name, cb);
+    return () => {
+      unlistened++;
+      listeners.delete(name);
+    };
+  }),
+}));
+
+const { tauriBackend, toApiError, STEP_EVENT, api, useBackend } = await import("./api");
+
+beforeEach(() => {
+  calls.length = 0;
+  listeners.clear();
+  unlistened = 0;
+  answer = () => null;
+});
+
+describe("tauri backend", () => {
+  it("calls the snake_case commands with one request argument", async () => {
+    const b = tauriBackend();
+    const page = { offset: 10, limit: 10 };
+    await b.tokenStatus();
+    await b.connect({ token_serial: "t", certificate_serial: "c", pin: "1234", confirm_final_try: false });
+    await b.bindCertificate({ office_number: "9991", office_name: "Étude" });
+    await b.dashboardCounts();
+    await b.dashboardPage("in_person", "annecy", page);
+    await b.markSeen("n1");
+    await b.searchRecipients({ mode: "siret", query: "73282932000074" });
+    await b.receptionStatus("r1", "saisie_vente");
+    await b.outboxList();
+    await b.outboxSend();
+    await b.serviceDetail("s1");
+    await b.download("s1", "archive");
+    await b.letter("s1");
+    await b.vaultList("");
+    await b.vaultMkdir("A");
+    await b.vaultMove("A", "B");
+    await b.vaultRename("A", "C");
+    await b.vaultDelete("C");
+    await b.vaultUsage();
+    await b.vaultProof("x.zip");
+    await b.settingsGet();
+    await b.sessionLog();
+    expect(calls.map((c) => c.cmd)).toEqual([
+      "token_status",
+      "connect",
+      "bind_certificate",
+      "dashboard_counts",
+      "dashboard_page",
+      "mark_seen",
+      "search_recipients",
+      "reception_status",
+      "outbox_list",
+      "outbox_send",
+      "service_detail",
+      "download",
+      "letter",
+      "vault_list",
+      "vault_mkdir",
+      "vault_move",
+      "vault_rename",
+      "vault_delete",
+      "vault_usage",
+      "vault_proof",
+      "settings_get",
+      "session_log",
+    ]);
+    expect(calls[4]?.args).toEqual({ request: { category: "in_person", filter: "annecy", offset: 10, limit: 10 } });
+    expect(calls[7]?.args).toEqual({ request: { recipient_id: "r1", nature: "saisie_vente" } });
+    expect(calls[11]?.args).toEqual({ request: { service_id: "s1", kind: "archive" } });
+    expect(calls[16]?.args).toEqual({ request: { path: "A", new_name: "C" } });
+  });
+
+  it("sends search criteria and the page window", async () => {
+    const criteria = { date_from: "2013-06-07", date_to: null, state: null, reference: "TEST", document: null, recipient: null, nature: null, source: "edi" as const, filter: null };
+    await tauriBackend().searchServices(criteria, { offset: 0, limit: 10 });
+    expect(calls[0]).toEqual({ cmd: "search_services", args: { request: { criteria, offset: 0, limit: 10 } } });
+  });
+
+  it("streams the six steps of its own job only, then stops listening", async () => {
+    const seen: number[] = [];
+    answer = (cmd, args) => {
+      if (cmd !== "signify") return null;
+      const jobId = (args as { jobId: string }).jobId;
+      const emit = listeners.get(STEP_EVENT);
+      emit?.({ payload: { job_id: "someone-else", step: 1, status: "running", reason: null } });
+      for (const step of [1, 2, 3, 4, 5, 6]) emit?.({ payload: { job_id: jobId, step, status: "done", reason: null } });
+      return { service_id: "n1", state: "deposited", deposited_at: "2013-09-17T12:52:55Z", archive_name: "a.zip" };
+    };
+    const req = { reference: "R", recipient_id: "r1", nature: "n", documents: ["/a.pdf"], signature_certificate: "s", authentication_certificate: "a", pin: "1234", confirm_final_try: false };
+    const r = await tauriBackend().signify(req, (e) => seen.push(e.step));
+    expect(r.state).toBe("deposited");
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(unlistened).toBe(1);
+    expect(calls[0]?.args).toMatchObject({ request: req });
+  });
+
+  it("stops listening when the service fails, and passes {code, message} through", async () => {
+    answer = () => {
+      throw { code: "token.wrong_pin", message: "Code PIN erroné. Il reste 2 essais." };
+    };
+    const req = { reference: "R", recipient_id: "r1", nature: "n", documents: [], signature_certificate: "s", authentication_certificate: "a", pin: "0000", confirm_final_try: false };
+    await expect(tauriBackend().signify(req, () => {})).rejects.toEqual({ code: "token.wrong_pin", message: "Code PIN erroné. Il reste 2 essais." });
+    expect(unlistened).toBe(1);
+  });
+
+  it("turns anything else into a French error with a code", async () => {
+    answer = () => {
+      throw new Error("boom");
+    };
+    await expect(tauriBackend().tokenStatus()).rejects.toMatchObject({ code: "ui.unexpected" });
+    expect(toApiError("text").message).toMatch(/^Une erreur inattendue/);
+  });
+
+  it("refuses to run without a backend", () => {
+    expect(() => api()).toThrow();
+    const b = tauriBackend();
+    useBackend(b);
+    expect(api()).toBe(b);
+  });
+});

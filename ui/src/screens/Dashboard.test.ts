@@ -1,0 +1,78 @@
+import { render, screen, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import { useBackend } from "../lib/api";
+import { createMockBackend } from "../lib/mock";
+import Dashboard from "./Dashboard.svelte";
+
+function category(key: string): HTMLElement {
+  const el = document.querySelector<HTMLElement>(`[data-category="${key}"]`);
+  if (!el) throw new Error(`no category ${key}`);
+  return el;
+}
+const bodyRows = (el: HTMLElement) => el.querySelectorAll("tbody tr");
+
+describe("Dashboard", () => {
+  it("shows the four categories with their unseen counts", async () => {
+    useBackend(createMockBackend({ services: 40 }));
+    render(Dashboard, { onopen: () => {} });
+    // 40 services: states cycle in_person / awaiting / at_home; returns on i ≡ 0 mod 6.
+    expect(await screen.findByRole("button", { name: /^14 Significations considérées comme remises à personne/ })).toBeTruthy();
+    expect(screen.getByRole("button", { name: /^13 Significations en attente de consultation/ })).toBeTruthy();
+    expect(screen.getByRole("button", { name: /^13 Significations considérées comme remises à domicile/ })).toBeTruthy();
+    expect(screen.getByRole("button", { name: /^7 Retours d'acte en attente de consultation/ })).toBeTruthy();
+  });
+
+  it("expands a category to 10 rows per page, pages, filters", async () => {
+    useBackend(createMockBackend({ services: 40 }));
+    const user = userEvent.setup();
+    render(Dashboard, { onopen: () => {} });
+    const toggle = await screen.findByRole("button", { name: /remises à personne/ });
+    expect(toggle.getAttribute("aria-expanded")).toBe("false");
+    await user.click(toggle);
+    expect(toggle.getAttribute("aria-expanded")).toBe("true");
+    const cat = category("in_person");
+    expect(await within(cat).findByText("1-10 sur 14")).toBeTruthy();
+    expect(bodyRows(cat)).toHaveLength(10);
+    expect(within(cat).getByText("TEST_MODALITE_REMISE_1")).toBeTruthy();
+    await user.click(within(cat).getByRole("button", { name: "Suiv." }));
+    expect(await within(cat).findByText("11-14 sur 14")).toBeTruthy();
+    expect(bodyRows(cat)).toHaveLength(4);
+    // The filter ignores case; one sample row of this category matches.
+    await user.type(within(cat).getByRole("searchbox"), "sa-ce");
+    expect(await within(cat).findByText("SA-CE-20130913-1")).toBeTruthy();
+    expect(bodyRows(cat)).toHaveLength(1);
+    expect(within(cat).getByText("1-1")).toBeTruthy();
+  });
+
+  it("the eye marks a notification seen and the count drops; the magnifier opens the detail", async () => {
+    const backend = createMockBackend({ services: 40 });
+    useBackend(backend);
+    const onopen = vi.fn();
+    const user = userEvent.setup();
+    render(Dashboard, { onopen });
+    await user.click(await screen.findByRole("button", { name: /remises à personne/ }));
+    const cat = category("in_person");
+    await user.click(await within(cat).findByRole("button", { name: "Passer en vue : TEST_MODALITE_REMISE_1" }));
+    expect(await screen.findByRole("button", { name: /^13 Significations considérées comme remises à personne/ })).toBeTruthy();
+    expect(within(cat).queryByText("TEST_MODALITE_REMISE_1")).toBeNull();
+    expect(backend.state.seen.has("in_person:s0")).toBe(true);
+    await user.click(within(cat).getByRole("button", { name: "Voir le détail : MAREF" }));
+    expect(onopen).toHaveBeenCalledWith("s3");
+  });
+
+  it("a dashboard of 100,000 services shows one page of 10 rows", async () => {
+    const backend = createMockBackend({ services: 100_000 });
+    const spy = vi.spyOn(backend, "dashboardPage");
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(Dashboard, { onopen: () => {} });
+    await user.click(await screen.findByRole("button", { name: /^33334 Significations considérées comme remises à personne/ }));
+    const cat = category("in_person");
+    expect(await within(cat).findByText("1-10 sur 33334")).toBeTruthy();
+    expect(bodyRows(cat)).toHaveLength(10);
+    await user.click(within(cat).getByRole("button", { name: "Page 3" }));
+    expect(await within(cat).findByText("21-30 sur 33334")).toBeTruthy();
+    expect(spy.mock.calls.every((c) => c[2].limit === 10)).toBe(true);
+  });
+});

@@ -1,0 +1,176 @@
+import { fireEvent, render, screen, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import { useBackend } from "../lib/api";
+import { createMockBackend, MOCK_NIR, type MockBackend, type MockOptions } from "../lib/mock";
+import Signify from "./Signify.svelte";
+
+function setup(opts: MockOptions = {}) {
+  const backend = createMockBackend(opts);
+  useBackend(backend);
+  const onopen = vi.fn();
+  const user = userEvent.setup();
+  render(Signify, { onopen });
+  return { backend, onopen, user };
+}
+
+async function pickBanqueTest(user: ReturnType<typeof userEvent.setup>) {
+  await user.type(screen.getByLabelText("Valeur recherchée"), "732 829 320 00074");
+  await user.click(screen.getByRole("button", { name: "Rechercher" }));
+  await user.click(await screen.findByRole("button", { name: "BANQUE TEST (SIRET : 73282932000074)" }));
+}
+
+async function fillAll(backend: MockBackend, user: ReturnType<typeof userEvent.setup>, documents = ["/actes/acte1.pdf", "/actes/acte2.docx"]) {
+  await user.type(screen.getByLabelText("Référence de dépôt étude"), "TEST_MODALITE_REMISE_1");
+  await pickBanqueTest(user);
+  await user.selectOptions(await screen.findByLabelText("Nature de l'acte"), "saisie_attribution");
+  backend.nextPick = documents;
+  await user.click(screen.getByRole("button", { name: "Ajouter" }));
+  await screen.findByText("acte1.pdf");
+  await user.type(screen.getByLabelText("Code PIN de signature"), "1234");
+}
+
+describe("Signification", () => {
+  it("lists everything missing when Signifier is pressed on an empty form", async () => {
+    const { user } = setup();
+    await screen.findByRole("option", { name: "Saisie attribution" });
+    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    const box = screen.getByText("La signification ne peut pas être lancée :").closest("[role=alert]") as HTMLElement;
+    const items = within(box).getAllByRole("listitem").map((li) => li.textContent);
+    expect(items[0]).toBe("Saisissez votre référence de dépôt : elle est obligatoire et figure dans le nom des fichiers.");
+    expect(items).toContain("Sélectionnez la nature de l'acte à signifier.");
+    expect(items).toContain("Saisissez le code PIN de votre clé.");
+  });
+
+  it("checks the SIRET (Luhn) and the NIR (key) before searching, then shows the recipient card", async () => {
+    const { user } = setup();
+    const field = screen.getByLabelText("Valeur recherchée");
+    await user.type(field, "73282932000075");
+    await user.click(screen.getByRole("button", { name: "Rechercher" }));
+    expect(screen.getByRole("alert").textContent).toBe(
+      "Le numéro SIRET saisi n'est pas valide : la clé de contrôle ne correspond pas. Vérifiez qu'aucun chiffre n'a été inversé ou mal recopié.",
+    );
+    await user.click(screen.getByRole("radio", { name: "Insee" }));
+    await user.clear(field);
+    await user.type(field, MOCK_NIR.slice(0, 13) + "00");
+    await user.click(screen.getByRole("button", { name: "Rechercher" }));
+    expect(screen.getByRole("alert").textContent).toContain("Le numéro INSEE (NIR) saisi n'est pas valide : la clé 00");
+    await user.clear(field);
+    await user.type(field, MOCK_NIR);
+    await user.click(screen.getByRole("button", { name: "Rechercher" }));
+    await user.click(await screen.findByRole("button", { name: /DUPONT MARIE \(N° INSEE : 2 84 \*\* \*\* \*\*\* \*\*\* 87\)/ }));
+    const card = screen.getByLabelText("Destinataire sélectionné");
+    expect(card.textContent).toContain("marie.dupont@courriel.example");
+    expect(card.textContent).toContain("06 12 34 56 78");
+    expect(card.textContent).not.toContain(MOCK_NIR);
+    await user.click(within(card).getByRole("button", { name: "Modifier" }));
+    expect(screen.getByLabelText("Valeur recherchée")).toBeTruthy();
+  });
+
+  it("searches by name with results to pick", async () => {
+    const { user } = setup();
+    await user.click(screen.getByRole("radio", { name: "Nom" }));
+    await user.type(screen.getByLabelText("Valeur recherchée"), "b");
+    await user.click(screen.getByRole("button", { name: "Rechercher" }));
+    expect(screen.getByRole("alert").textContent).toBe("Saisissez au moins 2 lettres du nom du destinataire.");
+    await user.type(screen.getByLabelText("Valeur recherchée"), "anque");
+    await user.click(screen.getByRole("button", { name: "Rechercher" }));
+    expect(await screen.findByText("1-1 sur 1")).toBeTruthy();
+  });
+
+  it("shows the manual's message when the recipient does not receive this nature now", async () => {
+    const { user } = setup();
+    await pickBanqueTest(user);
+    await user.selectOptions(await screen.findByLabelText("Nature de l'acte"), "saisie_vente");
+    const msg = await screen.findByTestId("reception-closed");
+    expect(msg.textContent).toContain(
+      "Vous ne pouvez actuellement transmettre de signification, aujourd'hui le destinataire ne reçoit que ce type d'acte selon les horaires suivants : de 08h00 à 12h00.",
+    );
+    expect(msg.textContent).toContain("Prochaine ouverture : 23/11/2026 08:00:00.");
+    await user.selectOptions(screen.getByLabelText("Nature de l'acte"), "saisie_attribution");
+    await vi.waitFor(() => expect(screen.queryByTestId("reception-closed")).toBeNull());
+  });
+
+  it("adds acts by the dialog and by drag-and-drop, refuses other types, removes", async () => {
+    const { backend, user } = setup();
+    backend.nextPick = ["/actes/acte1.pdf", "/actes/tableau.xls"];
+    await user.click(screen.getByRole("button", { name: "Ajouter" }));
+    expect(await screen.findByText("acte1.pdf")).toBeTruthy();
+    expect(screen.getByRole("alert").textContent).toContain("Le fichier « tableau.xls » ne peut pas être signifié");
+    // Dropped on the window (Tauri reports paths).
+    backend.dropFiles(["C:\\Actes\\acte2.odt"]);
+    expect(await screen.findByText("acte2.odt")).toBeTruthy();
+    // Dropped in a plain browser (File objects).
+    const zone = screen.getByRole("region", { name: /Zone de dépôt/ });
+    await fireEvent.drop(zone, { dataTransfer: { files: [new File(["x"], "acte3.docx"), new File(["x"], "photo.png")] } });
+    expect(await screen.findByText("acte3.docx")).toBeTruthy();
+    expect(screen.getByRole("alert").textContent).toContain("« photo.png »");
+    await user.click(screen.getByRole("checkbox", { name: "acte1.pdf" }));
+    await user.click(screen.getByRole("button", { name: "Supprimer" }));
+    expect(screen.queryByText("acte1.pdf")).toBeNull();
+    expect(screen.getByText("acte2.odt")).toBeTruthy();
+  });
+
+  it("Signifier runs the six steps live and reports the deposit", async () => {
+    const { backend, user, onopen } = setup({ now: () => new Date("2013-09-17T12:52:03Z") });
+    await fillAll(backend, user);
+    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    expect(await screen.findByText(/Signification déposée le 17\/09\/2013 14:52:03/)).toBeTruthy();
+    const steps = Array.from(document.querySelectorAll("li[data-step]")).map((li) => li.getAttribute("data-status"));
+    expect(steps).toEqual(["done", "done", "done", "done", "done", "done"]);
+    expect(backend.state.lastSignify).toMatchObject({
+      reference: "TEST_MODALITE_REMISE_1",
+      recipient_id: "r-banque-test",
+      nature: "saisie_attribution",
+      documents: ["/actes/acte1.pdf", "/actes/acte2.docx"],
+      signature_certificate: "281809",
+      authentication_certificate: "281808",
+    });
+    await user.click(screen.getByRole("button", { name: "Voir le détail" }));
+    expect(onopen).toHaveBeenCalledWith("n1");
+  });
+
+  it("shows the failed step with its reason", async () => {
+    const { backend, user } = setup({ failAt: { step: 1, reason: "Le document acte2.docx est protégé par un mot de passe : retirez la protection puis recommencez." } });
+    await fillAll(backend, user);
+    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    await screen.findByRole("button", { name: "Revenir au formulaire" });
+    const steps = Array.from(document.querySelectorAll("li[data-step]")).map((li) => li.getAttribute("data-status"));
+    expect(steps).toEqual(["failed", "pending", "pending", "pending", "pending", "pending"]);
+    expect(screen.getAllByText(/est protégé par un mot de passe/).length).toBeGreaterThan(0);
+  });
+
+  it("offline: the signed act waits in the outbox", async () => {
+    const { backend, user } = setup({ offline: true });
+    await fillAll(backend, user);
+    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    expect(await screen.findByText(/il attend dans la file d'envoi/)).toBeTruthy();
+    const steps = Array.from(document.querySelectorAll("li[data-step]")).map((li) => li.getAttribute("data-status"));
+    expect(steps).toEqual(["done", "done", "queued", "pending", "pending", "pending"]);
+    expect(backend.state.outbox).toHaveLength(1);
+  });
+
+  it("a wrong signature PIN fails with the tries left and the PIN is cleared", async () => {
+    const { backend, user } = setup();
+    await fillAll(backend, user);
+    await user.clear(screen.getByLabelText("Code PIN de signature"));
+    await user.type(screen.getByLabelText("Code PIN de signature"), "0000");
+    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    expect(await screen.findByText(/Code PIN erroné\. Il reste 2 essais/)).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "Revenir au formulaire" }));
+    expect((screen.getByLabelText("Code PIN de signature") as HTMLInputElement).value).toBe("");
+  });
+
+  it("previews the converted acts before the deposit when asked", async () => {
+    const { backend, user } = setup();
+    await fillAll(backend, user);
+    await user.click(screen.getByRole("checkbox", { name: /visualisation des actes/ }));
+    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    expect(await screen.findByTitle("Aperçu de acte1.pdf")).toBeTruthy();
+    await user.click(screen.getByRole("tab", { name: "acte2.pdf" }));
+    expect(screen.getByTitle("Aperçu de acte2.pdf")).toBeTruthy();
+    expect(backend.state.lastSignify).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Confirmer et signifier" }));
+    expect(await screen.findByText(/Signification déposée le/)).toBeTruthy();
+  });
+});
