@@ -610,7 +610,12 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         throw err("letter.not_at_home", "Le courrier simple ne concerne que les actes remis à domicile.");
       }
       log(`Courrier simple préparé pour « ${s.reference} »`);
-      return { path: `/home/etude/Documents/${s.reference}_courrier_simple.odt`, dated: "2013-07-20" };
+      // First working day after the service (Sundays skipped; the real rule, with public
+      // holidays, is sceau-core's calendar).
+      const d = new Date(s.date.getTime() + 2 * 3_600_000); // Paris summer time is enough here
+      do d.setUTCDate(d.getUTCDate() + 1);
+      while (d.getUTCDay() === 0);
+      return { path: `/home/etude/Documents/${s.reference}_courrier_simple.odt`, dated: d.toISOString().slice(0, 10) };
     },
     async vaultList(path) {
       if (path !== "" && !vault.get(path)?.is_folder) throw err("vault.not_found", "Ce dossier n'existe plus. Revenez à la racine du coffre-fort.");

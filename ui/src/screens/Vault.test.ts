@@ -1,0 +1,78 @@
+import { render, screen } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { useBackend } from "../lib/api";
+import { createMockBackend } from "../lib/mock";
+import Vault from "./Vault.svelte";
+
+const names = () => Array.from(document.querySelectorAll("tbody tr td:first-child button.link")).map((b) => b.textContent?.trim());
+
+describe("Mon coffre-fort", () => {
+  it("lists folders first with size and date, and the space used", async () => {
+    useBackend(createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") }));
+    render(Vault);
+    await screen.findByText(/note_interne\.pdf/);
+    expect(names()).toEqual(["📁 Archives", "📁 Courriers", "📄 9991_TEST_MODALITE_REMISE_1_20130917_145203_REMISE.pdf", "📄 note_interne.pdf"]);
+    expect(screen.getByText("27,20 Ko")).toBeTruthy();
+    expect(screen.getByText("15/06/2011 15:56:00")).toBeTruthy();
+    expect(document.querySelector(".usage")?.textContent).toContain("Occupation : 167,17 Ko sur 1,00 Go");
+  });
+
+  it("creates, renames, moves and deletes", async () => {
+    useBackend(createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") }));
+    const user = userEvent.setup();
+    render(Vault);
+    await screen.findByText(/note_interne\.pdf/);
+    await user.click(screen.getByRole("button", { name: "Créer dossier" }));
+    await user.type(screen.getByLabelText("Nom du nouveau dossier"), "2026");
+    await user.click(screen.getByRole("button", { name: "Valider" }));
+    expect(await screen.findByText("Dossier « 2026 » créé.")).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: /note_interne\.pdf/ }));
+    await user.click(screen.getByRole("button", { name: "Renommer" }));
+    const input = screen.getByLabelText("Nouveau nom");
+    await user.clear(input);
+    await user.type(input, "note.pdf");
+    await user.click(screen.getByRole("button", { name: "Valider" }));
+    expect(await screen.findByText("« note_interne.pdf » renommé en « note.pdf ».")).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: /note\.pdf/ }));
+    await user.click(screen.getByRole("button", { name: "Déplacer" }));
+    await user.type(screen.getByLabelText("Dossier de destination (vide = racine)"), "2026");
+    await user.click(screen.getByRole("button", { name: "Valider" }));
+    expect(await screen.findByText("« note.pdf » déplacé.")).toBeTruthy();
+    expect(names()).not.toContain("📄 note.pdf");
+    await user.click(screen.getByRole("button", { name: "Ouvrir le dossier 2026" }));
+    expect(await screen.findByRole("button", { name: /note\.pdf/ })).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: /note\.pdf/ }));
+    await user.click(screen.getByRole("button", { name: "Supprimer" }));
+    await user.click(screen.getByRole("alertdialog").querySelector("button.danger") as HTMLElement);
+    expect(await screen.findByText("« note.pdf » supprimé.")).toBeTruthy();
+    expect(screen.getByText("Ce dossier est vide.")).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "Revenir" }));
+    expect(await screen.findByText(/Archives/)).toBeTruthy();
+  });
+
+  it("refuses to delete an archive under retention, exports its proof", async () => {
+    useBackend(createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") }));
+    const user = userEvent.setup();
+    render(Vault);
+    await user.click(await screen.findByRole("button", { name: "Ouvrir le dossier Archives" }));
+    await user.click(await screen.findByRole("button", { name: /MAREF/ }));
+    expect((screen.getByRole("button", { name: "Supprimer" }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByText(/conservée jusqu'au 24\/07\/2043/)).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "Preuve" }));
+    expect((await screen.findByRole("status")).textContent).toBe(
+      "Preuve d'intégrité exportée : /home/etude/Documents/BANQUE_TEST__MAREF_20130724_142524.zip.preuve.json",
+    );
+  });
+
+  it("shows the vault's refusal, e.g. a name that already exists", async () => {
+    useBackend(createMockBackend());
+    const user = userEvent.setup();
+    render(Vault);
+    await screen.findByText(/note_interne\.pdf/);
+    await user.click(screen.getByRole("button", { name: "Créer dossier" }));
+    await user.type(screen.getByLabelText("Nom du nouveau dossier"), "Archives");
+    await user.click(screen.getByRole("button", { name: "Valider" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("Un élément nommé « Archives » existe déjà ici. Choisissez un autre nom.");
+  });
+});
