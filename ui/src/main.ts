@@ -10,7 +10,7 @@ async function start(): Promise<void> {
     useBackend(tauriBackend());
   } else {
     const { createMockBackend } = await import("./lib/mock");
-    useBackend(createMockBackend({ services: 100_000, stepDelayMs: 400 }));
+    useBackend(createMockBackend({ services: 100_000, stepDelayMs: 400, browserFilePicker: true }));
   }
   const target = document.getElementById("app");
   if (target) mount(App, { target });

@@ -52,6 +52,8 @@ export interface MockOptions {
   stepDelayMs?: number;
   /** Fixed "now" for the log and new services. */
   now?: () => Date;
+  /** "Ajouter" opens the browser's file chooser (names only) instead of returning `nextPick`. */
+  browserFilePicker?: boolean;
 }
 
 const AUTH_CERT: CertificateInfo = {
@@ -332,6 +334,17 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const parentOf = (p: string): string => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
   const nameOf = (p: string): string => p.slice(p.lastIndexOf("/") + 1);
   const validName = (n: string): boolean => n.trim() !== "" && !/[/\\]/.test(n) && n !== "." && n !== "..";
+
+  // The plain browser gives file names, not paths: enough to try the screens.
+  const browserPick = (): Promise<string[]> =>
+    new Promise((resolve) => {
+      const input = document.createElement("input");
+      input.type = "file";
+      input.multiple = true;
+      input.addEventListener("change", () => resolve(Array.from(input.files ?? [], (f) => f.name)));
+      input.addEventListener("cancel", () => resolve([]));
+      input.click();
+    });
 
   const wait = (ms: number): Promise<void> =>
     ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
@@ -697,6 +710,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       return state.log.map((l) => ({ ...l }));
     },
     async pickDocuments() {
+      if (opts.browserFilePicker) return browserPick();
       const p = backend.nextPick;
       backend.nextPick = [];
       return p;

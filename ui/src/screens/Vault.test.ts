@@ -12,7 +12,7 @@ describe("Mon coffre-fort", () => {
     useBackend(createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") }));
     render(Vault);
     await screen.findByText(/note_interne\.pdf/);
-    expect(names()).toEqual(["📁 Archives", "📁 Courriers", "📄 9991_TEST_MODALITE_REMISE_1_20130917_145203_REMISE.pdf", "📄 note_interne.pdf"]);
+    expect(names()).toEqual(["Archives", "Courriers", "9991_TEST_MODALITE_REMISE_1_20130917_145203_REMISE.pdf", "note_interne.pdf"]);
     expect(screen.getByText("27,20 Ko")).toBeTruthy();
     expect(screen.getByText("15/06/2011 15:56:00")).toBeTruthy();
     expect(document.querySelector(".usage")?.textContent).toContain("Occupation : 167,17 Ko sur 1,00 Go");
@@ -39,7 +39,7 @@ describe("Mon coffre-fort", () => {
     await user.type(screen.getByLabelText("Dossier de destination (vide = racine)"), "2026");
     await user.click(screen.getByRole("button", { name: "Valider" }));
     expect(await screen.findByText("« note.pdf » déplacé.")).toBeTruthy();
-    expect(names()).not.toContain("📄 note.pdf");
+    expect(names()).not.toContain("note.pdf");
     await user.click(screen.getByRole("button", { name: "Ouvrir le dossier 2026" }));
     expect(await screen.findByRole("button", { name: /note\.pdf/ })).toBeTruthy();
     await user.click(screen.getByRole("button", { name: /note\.pdf/ }));
