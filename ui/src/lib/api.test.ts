@@ -42,6 +42,8 @@ describe("tauri backend", () => {
     await b.dashboardCounts();
     await b.dashboardPage("in_person", "annecy", page);
     await b.markSeen("n1");
+    const stop = await b.onDashboardChanged(() => {});
+    stop();
     await b.searchRecipients({ mode: "siret", query: "73282932000074" });
     await b.receptionStatus("r1", "saisie_vente");
     await b.outboxList();

@@ -40,6 +40,8 @@ import type {
 export const STEP_EVENT = "signify_step";
 /** Name of the event sent when the outbox or the connectivity changes. */
 export const OUTBOX_EVENT = "outbox_changed";
+/** Name of the event sent when the unseen counts change (sync brought deliveries, returns). */
+export const DASHBOARD_EVENT = "dashboard_changed";
 
 /** Everything the screens can ask of the application service. */
 export interface Backend {
@@ -53,6 +55,8 @@ export interface Backend {
   dashboardCounts(): Promise<DashboardCounts>;
   /** One page of a category's unseen notifications, filtered. */
   dashboardPage(category: Category, filter: string, page: PageRequest): Promise<Page<NotificationRow>>;
+  /** Calls `handler` with the new counts when they change; returns the unsubscribe. */
+  onDashboardChanged(handler: (counts: DashboardCounts) => void): Promise<() => void>;
   /** Marks a notification seen (the eye). */
   markSeen(notificationId: string): Promise<void>;
   /** Recipients matching a SIRET/SIREN, a name or a NIR. */
@@ -145,6 +149,7 @@ export function tauriBackend(): Backend {
     dashboardCounts: () => call("dashboard_counts"),
     dashboardPage: (category, filter, page) =>
       call("dashboard_page", { request: { category, filter, offset: page.offset, limit: page.limit } }),
+    onDashboardChanged: async (handler) => listen<DashboardCounts>(DASHBOARD_EVENT, (e) => handler(e.payload)),
     markSeen: (id) => call("mark_seen", { request: { notification_id: id } }),
     searchRecipients: (request) => call("search_recipients", { request }),
     natures: () => call("natures_list"),

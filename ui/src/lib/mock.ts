@@ -276,6 +276,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   };
   const outboxListeners = new Set<(s: OutboxStatus) => void>();
   const dropListeners = new Set<(p: string[]) => void>();
+  const dashboardListeners = new Set<(c: DashboardCounts) => void>();
 
   function log(message: string): void {
     state.log.push({ at: now().toISOString(), message });
@@ -423,6 +424,10 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       }
       return { items, has_more: hasMore };
     },
+    async onDashboardChanged(handler) {
+      dashboardListeners.add(handler);
+      return () => dashboardListeners.delete(handler);
+    },
     async markSeen(id) {
       state.seen.add(id);
       log(`Notification passée en vue`);
@@ -512,6 +517,8 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         await emit(step, "done");
       }
       created.push(svc);
+      const counts = await backend.dashboardCounts();
+      for (const l of dashboardListeners) l(counts);
       log(`Signification « ${request.reference} » déposée`);
       const archive = `${recipient.name.replace(/\s/g, "_")}__${svc.reference}_${stamp(at)}.zip`;
       return { service_id: svc.id, state: "deposited", deposited_at: at.toISOString(), archive_name: archive };

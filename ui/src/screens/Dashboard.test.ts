@@ -61,6 +61,18 @@ describe("Dashboard", () => {
     expect(onopen).toHaveBeenCalledWith("s3");
   });
 
+  it("counts follow the backend's dashboard_changed event", async () => {
+    const backend = createMockBackend({ services: 40 });
+    useBackend(backend);
+    render(Dashboard, { onopen: () => {} });
+    await screen.findByRole("button", { name: /^13 Significations en attente de consultation/ });
+    await backend.signify(
+      { reference: "NOUVEAU", recipient_id: "r-banque-test", nature: "saisie_attribution", documents: ["/a.pdf"], signature_certificate: "281809", authentication_certificate: "281808", pin: "1234", confirm_final_try: false },
+      () => {},
+    );
+    expect(await screen.findByRole("button", { name: /^14 Significations en attente de consultation/ })).toBeTruthy();
+  });
+
   it("a dashboard of 100,000 services shows one page of 10 rows", async () => {
     const backend = createMockBackend({ services: 100_000 });
     const spy = vi.spyOn(backend, "dashboardPage");
