@@ -40,6 +40,7 @@ describe("App", () => {
       await user.click(within(menu).getByRole("button", { name: item }));
       expect(await screen.findByRole("heading", { level: 1, name: heading })).toBeTruthy();
       expect(within(menu).getByRole("button", { name: item }).getAttribute("aria-current")).toBe("page");
+      expect(document.activeElement?.tagName).toBe("MAIN");
     }
   });
 

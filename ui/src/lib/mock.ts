@@ -52,6 +52,8 @@ export interface MockOptions {
   stepDelayMs?: number;
   /** Fixed "now" for the log and new services. */
   now?: () => Date;
+  /** Outside legal hours (CPC 664) for every recipient. */
+  outsideLegalHours?: boolean;
   /** "Ajouter" opens the browser's file chooser (names only) instead of returning `nextPick`. */
   browserFilePicker?: boolean;
 }
@@ -450,6 +452,14 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       return NATURES.map((n) => ({ ...n }));
     },
     async receptionStatus(recipientId, nature): Promise<ReceptionStatus> {
+      if (opts.outsideLegalHours) {
+        return {
+          open: false,
+          reason: "legal_hours",
+          message: "Il est interdit de signifier avant 6 heures, après 21 heures, le dimanche et les jours fériés (article 664 du code de procédure civile), sauf autorisation du juge.",
+          next_opening: "2026-11-23T05:00:00Z",
+        };
+      }
       if (recipientId === "r-banque-test" && nature === "saisie_vente") {
         return {
           open: false,

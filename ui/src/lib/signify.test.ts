@@ -34,6 +34,18 @@ describe("service form", () => {
     expect(errors[5]).toContain("certificat d'authentification");
     expect(errors[6]).toBe("Saisissez le code PIN de votre clé.");
   });
+  it("outside legal hours, a judge's permission reference lifts the refusal", () => {
+    const legal = { open: false, reason: "legal_hours", message: "Hors des heures légales.", next_opening: null };
+    expect(signifyErrors({ ...ready, reception: legal })).toEqual([
+      "Hors des heures légales. Pour signifier maintenant, saisissez la référence de l'autorisation du juge.",
+    ]);
+    expect(signifyErrors({ ...ready, reception: legal, judgePermission: "  " })).toHaveLength(1);
+    expect(signifyErrors({ ...ready, reception: legal, judgePermission: "Ordonnance RG 26/01234" })).toEqual([]);
+    // A recipient's own window is not lifted by a judge.
+    const window = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: null };
+    expect(signifyErrors({ ...ready, reception: window, judgePermission: "Ordonnance RG 26/01234" })).toEqual(["de 08h00 à 12h00"]);
+  });
+
   it("refuses a nature outside the recipient's hours with the backend's message", () => {
     const closed = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: null };
     expect(signifyErrors({ ...ready, reception: closed })).toEqual(["de 08h00 à 12h00"]);

@@ -35,6 +35,13 @@ export interface SignifyForm {
   authenticationCertificate: string;
   /** Signature PIN. */
   pin: string;
+  /** Reference of a judge's permission (only used outside legal hours). */
+  judgePermission?: string;
+}
+
+/** Whether the refusal is one a judge's permission lifts (legal hours, CPC 664). */
+export function judgeMayPermit(reception: ReceptionStatus | null): boolean {
+  return reception !== null && !reception.open && reception.reason === "legal_hours";
 }
 
 /** Every French message of what is missing, in the order of the form; empty when ready. */
@@ -45,7 +52,14 @@ export function signifyErrors(form: SignifyForm): string[] {
   if (!form.recipient) errors.push("Choisissez un destinataire : recherchez-le par SIRET, nom ou n° INSEE, puis cliquez sur son nom.");
   if (form.nature === "") errors.push("Sélectionnez la nature de l'acte à signifier.");
   else if (form.reception && !form.reception.open) {
-    errors.push(form.reception.message ?? "Le destinataire ne reçoit pas cette nature d'acte en ce moment.");
+    if (!judgeMayPermit(form.reception)) {
+      errors.push(form.reception.message ?? "Le destinataire ne reçoit pas cette nature d'acte en ce moment.");
+    } else if ((form.judgePermission ?? "").trim() === "") {
+      errors.push(
+        (form.reception.message ?? "La signification est hors des heures légales.") +
+          " Pour signifier maintenant, saisissez la référence de l'autorisation du juge.",
+      );
+    }
   }
   if (form.documents.length === 0) errors.push("Ajoutez au moins un acte à signifier (.pdf, .doc, .docx ou .odt).");
   if (form.signatureCertificate === "") {

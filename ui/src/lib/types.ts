@@ -156,7 +156,8 @@ export interface Nature {
 export interface ReceptionStatus {
   /** Serving is allowed now. */
   open: boolean;
-  /** Stable code of the refusal (legal hours, recipient window, no consent). */
+  /** Stable code of the refusal: `legal_hours` (CPC 664, a judge may permit), `recipient_window`,
+   * `no_consent`. */
   reason: string | null;
   /** French message to show when closed. */
   message: string | null;
@@ -190,6 +191,8 @@ export interface SignifyRequest {
   pin: string;
   /** Consent to spend the final PIN try. */
   confirm_final_try: boolean;
+  /** Reference of a judge's permission to serve outside legal hours (CPC 664), if any. */
+  judge_permission: string | null;
 }
 
 /** A converted act ready for preview. */

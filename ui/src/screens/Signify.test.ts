@@ -91,6 +91,19 @@ describe("Signification", () => {
     await vi.waitFor(() => expect(screen.queryByTestId("reception-closed")).toBeNull());
   });
 
+  it("outside legal hours, serves with a judge's permission reference", async () => {
+    const { backend, user } = setup({ outsideLegalHours: true });
+    await fillAll(backend, user);
+    expect((await screen.findByTestId("reception-closed")).textContent).toContain("article 664 du code de procédure civile");
+    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    expect(screen.getByText(/saisissez la référence de l'autorisation du juge/)).toBeTruthy();
+    expect(backend.state.lastSignify).toBeNull();
+    await user.type(screen.getByLabelText("Référence de l'autorisation du juge (facultatif)"), "Ordonnance RG 26/01234");
+    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    expect(await screen.findByText(/Signification déposée le/)).toBeTruthy();
+    expect(backend.state.lastSignify?.judge_permission).toBe("Ordonnance RG 26/01234");
+  });
+
   it("adds acts by the dialog and by drag-and-drop, refuses other types, removes", async () => {
     const { backend, user } = setup();
     backend.nextPick = ["/actes/acte1.pdf", "/actes/tableau.xls"];
