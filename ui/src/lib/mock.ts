@@ -510,6 +510,15 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           log(`Signification « ${request.reference} » : échec à l'étape ${step}`);
           throw err("signify.failed", opts.failAt.reason);
         }
+        if (step === 3 && request.schedule_at_next_opening) {
+          const status = await backend.receptionStatus(request.recipient_id, request.nature);
+          const when = status.next_opening ?? at.toISOString();
+          await emit(3, "queued", `Dépôt programmé à la prochaine ouverture du destinataire (${when}).`);
+          state.outbox.push({ id: `o${state.outbox.length + 1}`, reference: svc.reference, recipient: recipient.name, state: "prepared", prepared_at: at.toISOString(), last_error: null });
+          notifyOutbox();
+          log(`Signification « ${request.reference} » programmée`);
+          return { service_id: svc.id, state: "queued", deposited_at: null, archive_name: null };
+        }
         if (step === 3 && !state.online) {
           await emit(3, "queued", "Le coffre-fort est injoignable : l'acte signé attend dans la file d'envoi et partira au retour du réseau.");
           state.outbox.push({

@@ -46,6 +46,12 @@ describe("service form", () => {
     expect(signifyErrors({ ...ready, reception: window, judgePermission: "Ordonnance RG 26/01234" })).toEqual(["de 08h00 à 12h00"]);
   });
 
+  it("closed now: scheduling for the known next opening is allowed", () => {
+    const window = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: "2026-11-23T07:00:00Z" };
+    expect(signifyErrors({ ...ready, reception: window, schedule: true })).toEqual([]);
+    expect(signifyErrors({ ...ready, reception: { ...window, next_opening: null }, schedule: true })).toEqual(["de 08h00 à 12h00"]);
+  });
+
   it("refuses a nature outside the recipient's hours with the backend's message", () => {
     const closed = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: null };
     expect(signifyErrors({ ...ready, reception: closed })).toEqual(["de 08h00 à 12h00"]);

@@ -37,6 +37,13 @@ export interface SignifyForm {
   pin: string;
   /** Reference of a judge's permission (only used outside legal hours). */
   judgePermission?: string;
+  /** Deposit at the next opening instead of now. */
+  schedule?: boolean;
+}
+
+/** Whether the deposit can be scheduled for the next opening (closed now, opening known). */
+export function canSchedule(reception: ReceptionStatus | null): boolean {
+  return reception !== null && !reception.open && reception.next_opening !== null;
 }
 
 /** Whether the refusal is one a judge's permission lifts (legal hours, CPC 664). */
@@ -51,7 +58,7 @@ export function signifyErrors(form: SignifyForm): string[] {
   if (ref) errors.push(ref);
   if (!form.recipient) errors.push("Choisissez un destinataire : recherchez-le par SIRET, nom ou n° INSEE, puis cliquez sur son nom.");
   if (form.nature === "") errors.push("Sélectionnez la nature de l'acte à signifier.");
-  else if (form.reception && !form.reception.open) {
+  else if (form.reception && !form.reception.open && !(form.schedule && canSchedule(form.reception))) {
     if (!judgeMayPermit(form.reception)) {
       errors.push(form.reception.message ?? "Le destinataire ne reçoit pas cette nature d'acte en ce moment.");
     } else if ((form.judgePermission ?? "").trim() === "") {

@@ -193,6 +193,8 @@ export interface SignifyRequest {
   confirm_final_try: boolean;
   /** Reference of a judge's permission to serve outside legal hours (CPC 664), if any. */
   judge_permission: string | null;
+  /** Prepare now (steps 1–2) and deposit at the recipient's next opening, which must be known. */
+  schedule_at_next_opening: boolean;
 }
 
 /** A converted act ready for preview. */

@@ -104,6 +104,19 @@ describe("Signification", () => {
     expect(backend.state.lastSignify?.judge_permission).toBe("Ordonnance RG 26/01234");
   });
 
+  it("outside the recipient's window, prepares now and schedules the deposit", async () => {
+    const { backend, user } = setup();
+    await fillAll(backend, user);
+    await user.selectOptions(screen.getByLabelText("Nature de l'acte"), "saisie_vente");
+    await user.click(await screen.findByRole("checkbox", { name: /déposer à la prochaine ouverture \(23\/11\/2026 08:00:00\)/ }));
+    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    expect(await screen.findByText(/sera déposé à la prochaine ouverture du destinataire/)).toBeTruthy();
+    expect(backend.state.lastSignify?.schedule_at_next_opening).toBe(true);
+    const steps = Array.from(document.querySelectorAll("li[data-step]")).map((li) => li.getAttribute("data-status"));
+    expect(steps).toEqual(["done", "done", "queued", "pending", "pending", "pending"]);
+    expect(backend.state.outbox).toHaveLength(1);
+  });
+
   it("adds acts by the dialog and by drag-and-drop, refuses other types, removes", async () => {
     const { backend, user } = setup();
     backend.nextPick = ["/actes/acte1.pdf", "/actes/tableau.xls"];
