@@ -58,6 +58,7 @@ describe("tauri backend", () => {
     await b.vaultDelete("C");
     await b.vaultUsage();
     await b.vaultProof("x.zip");
+    await b.vaultUpload("Courriers", ["/a.odt"]);
     await b.settingsGet();
     await b.sessionLog();
     expect(calls.map((c) => c.cmd)).toEqual([
@@ -81,6 +82,7 @@ describe("tauri backend", () => {
       "vault_delete",
       "vault_usage",
       "vault_proof",
+      "vault_upload",
       "settings_get",
       "session_log",
     ]);

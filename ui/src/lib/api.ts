@@ -97,6 +97,10 @@ export interface Backend {
   vaultUsage(): Promise<VaultUsage>;
   /** Exports a verifiable proof of integrity of a file. */
   vaultProof(path: string): Promise<SavedFile>;
+  /** Transfers files of the workstation into a folder of the vault ("Transférer"). */
+  vaultUpload(folder: string, paths: string[]): Promise<void>;
+  /** Opens the system file dialog for any files; returns the chosen paths (empty if cancelled). */
+  pickFiles(): Promise<string[]>;
   /** Downloads a vault file to the workstation. */
   vaultDownload(path: string): Promise<SavedFile>;
   /** Reads the settings. */
@@ -183,6 +187,13 @@ export function tauriBackend(): Backend {
     vaultUsage: () => call("vault_usage"),
     vaultProof: (path) => call("vault_proof", { request: { path } }),
     vaultDownload: (path) => call("vault_download", { request: { path } }),
+    vaultUpload: (folder, paths) => call("vault_upload", { request: { folder, paths } }),
+    pickFiles: async () => {
+      const { open } = await import("@tauri-apps/plugin-dialog");
+      const chosen = await open({ multiple: true, directory: false, title: "Transférer des fichiers dans le coffre-fort" });
+      if (chosen === null) return [];
+      return Array.isArray(chosen) ? chosen : [chosen];
+    },
     settingsGet: () => call("settings_get"),
     settingsSet: (settings) => call("settings_set", { request: settings }),
     sessionLog: () => call("session_log"),

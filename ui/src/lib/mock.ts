@@ -717,6 +717,22 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       log(`Preuve d'intégrité exportée pour « ${nameOf(path)} »`);
       return { path: `/home/etude/Documents/${nameOf(path)}.preuve.json` };
     },
+    async vaultUpload(folder, paths) {
+      if (folder !== "" && !vault.get(folder)?.is_folder) throw err("vault.not_found", "Ce dossier n'existe plus. Revenez à la racine du coffre-fort.");
+      for (const p of paths) {
+        const name = nameOf(p.replace(/\\/g, "/"));
+        const target = folder === "" ? name : `${folder}/${name}`;
+        if (vault.has(target)) throw err("vault.exists", `Un élément nommé « ${name} » existe déjà ici. Renommez-le avant de le transférer.`);
+        addVault(target, false, 1024, now().toISOString());
+      }
+      log(`${paths.length} fichier${paths.length > 1 ? "s" : ""} transféré${paths.length > 1 ? "s" : ""} dans le coffre-fort`);
+    },
+    async pickFiles() {
+      if (opts.browserFilePicker) return browserPick();
+      const p = backend.nextPick;
+      backend.nextPick = [];
+      return p;
+    },
     async vaultDownload(path) {
       if (!vault.has(path)) throw err("vault.not_found", "Cet élément n'existe plus. Actualisez la liste.");
       return { path: `/home/etude/Téléchargements/${nameOf(path)}` };

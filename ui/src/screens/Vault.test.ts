@@ -67,6 +67,19 @@ describe("Mon coffre-fort", () => {
     ).toBeTruthy();
   });
 
+  it("transfers files of the workstation into the current folder", async () => {
+    const backend = createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") });
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(Vault);
+    await user.click(await screen.findByRole("button", { name: "Ouvrir le dossier Courriers" }));
+    await screen.findByText("Ce dossier est vide.");
+    backend.nextPick = ["/home/etude/courrier_1.odt", "C:\\Etude\\courrier_2.pdf"];
+    await user.click(screen.getByRole("button", { name: "Transférer" }));
+    expect(await screen.findByText("2 fichiers transférés dans le coffre-fort.")).toBeTruthy();
+    expect(names()).toEqual(["courrier_1.odt", "courrier_2.pdf"]);
+  });
+
   it("shows the vault's refusal, e.g. a name that already exists", async () => {
     useBackend(createMockBackend());
     const user = userEvent.setup();
