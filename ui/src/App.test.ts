@@ -86,6 +86,27 @@ describe("App", () => {
     expect(await screen.findByRole("button", { name: /^13 Significations considérées comme remises à personne/ })).toBeTruthy();
   });
 
+  it("notifies new deliveries and returns on the desktop", async () => {
+    const backend = createMockBackend({ services: 40 });
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(App);
+    await login(user);
+    await screen.findByRole("button", { name: /^13 Significations en attente de consultation/ });
+    const r = await backend.signify(
+      { reference: "NOUVEAU", recipient_id: "r-banque-test", nature: "saisie_attribution", documents: ["/a.pdf"], signature_certificate: "281809", authentication_certificate: "281808", pin: "1234", confirm_final_try: false, judge_permission: null, schedule_at_next_opening: false },
+      () => {},
+    );
+    await screen.findByRole("button", { name: /^14 Significations en attente de consultation/ });
+    expect(backend.state.notifications).toEqual([]);
+    await backend.deliver(r.service_id, "in_person", true);
+    await screen.findByRole("button", { name: /^15 Significations considérées comme remises à personne/ });
+    expect(backend.state.notifications).toEqual([
+      { title: "Significations remises à personne", body: "1 nouvelle signification remise à personne : le destinataire a consulté l'acte." },
+      { title: "Retours d'acte", body: "1 nouveau retour d'acte en attente de consultation." },
+    ]);
+  });
+
   it("shows nothing in English: every visible button and heading is French", async () => {
     useBackend(createMockBackend());
     const user = userEvent.setup();

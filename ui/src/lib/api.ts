@@ -109,6 +109,8 @@ export interface Backend {
   settingsSet(settings: Settings): Promise<Settings>;
   /** Every action since connection. */
   sessionLog(): Promise<SessionLogEntry[]>;
+  /** Shows a desktop notification (silently nothing if the user refused them). */
+  notify(title: string, body: string): Promise<void>;
   /** Opens the system file dialog for acts; returns the chosen paths (empty if cancelled). */
   pickDocuments(): Promise<string[]>;
   /** Calls `handler` with the paths of files dropped on the window; returns the unsubscribe. */
@@ -197,6 +199,12 @@ export function tauriBackend(): Backend {
     settingsGet: () => call("settings_get"),
     settingsSet: (settings) => call("settings_set", { request: settings }),
     sessionLog: () => call("session_log"),
+    notify: async (title, body) => {
+      const n = await import("@tauri-apps/plugin-notification");
+      let granted = await n.isPermissionGranted();
+      if (!granted) granted = (await n.requestPermission()) === "granted";
+      if (granted) n.sendNotification({ title, body });
+    },
     pickDocuments: async () => {
       const { open } = await import("@tauri-apps/plugin-dialog");
       const chosen = await open({

@@ -166,7 +166,12 @@ export interface MockBackend extends Backend {
     settings: Settings;
     log: SessionLogEntry[];
     lastSignify: import("./types").SignifyRequest | null;
+    notifications: { title: string; body: string }[];
   };
+  /** Tells the dashboard listeners about new counts (as a sync would). */
+  emitDashboard(): Promise<void>;
+  /** Simulates a sync: a service created in this session is delivered (and maybe answered). */
+  deliver(serviceId: string, state: "in_person" | "at_home", withReturn?: boolean): Promise<void>;
   /** Sets connectivity and tells the listeners. */
   setOnline(online: boolean): void;
   /** Simulates files dropped on the window. */
@@ -275,6 +280,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     },
     log: [],
     lastSignify: null,
+    notifications: [],
   };
   const outboxListeners = new Set<(s: OutboxStatus) => void>();
   const dropListeners = new Set<(p: string[]) => void>();
@@ -358,6 +364,20 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     setOnline(online) {
       state.online = online;
       notifyOutbox();
+    },
+    async emitDashboard() {
+      const counts = await backend.dashboardCounts();
+      for (const l of dashboardListeners) l(counts);
+    },
+    async deliver(serviceId, st, withReturn = false) {
+      const s = created.find((x) => x.id === serviceId);
+      if (!s) throw err("service.not_found", "Cette signification est introuvable.");
+      s.state = st;
+      s.hasReturn = withReturn;
+      await backend.emitDashboard();
+    },
+    async notify(title, body) {
+      state.notifications.push({ title, body });
     },
     dropFiles(paths) {
       for (const l of dropListeners) l(paths);
@@ -536,8 +556,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         await emit(step, "done");
       }
       created.push(svc);
-      const counts = await backend.dashboardCounts();
-      for (const l of dashboardListeners) l(counts);
+      await backend.emitDashboard();
       log(`Signification « ${request.reference} » déposée`);
       const archive = `${recipient.name.replace(/\s/g, "_")}__${svc.reference}_${stamp(at)}.zip`;
       return { service_id: svc.id, state: "deposited", deposited_at: at.toISOString(), archive_name: archive };
