@@ -13,6 +13,7 @@ mod demo;
 mod fuzz;
 mod setup;
 mod test;
+mod ui;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -22,7 +23,7 @@ use anyhow::{bail, Context, Result};
 const USAGE: &str = "usage: cargo xtask <setup|test|demo|bench NAME|fuzz pdfa [SECONDS]>
 
   setup        install the Debian/Ubuntu packages the project needs (as root, or with sudo)
-  test         everything CI checks: formatting, clippy -D warnings, all tests with real components
+  test         everything CI checks: formatting, clippy -D warnings, the front end (ui/), all tests
   demo         create a demo office token (étude 9991) and sign and verify a sample act
   bench sign   token signatures/s vs full CAdES signatures/s vs `openssl cms -sign`
   bench pdfa   native PDF/A-1b route vs Ghostscript, peak memory on 50 MB, LibreOffice vs soffice

@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use crate::{cargo, run as sh};
 
-/// Formatting, lints, the optional YubiKey feature, then every test with the real components.
+/// Formatting, lints, the optional YubiKey feature, the front end, then every test with the real components.
 pub fn run_all(extra: &[String]) -> Result<()> {
     crate::setup::run()?;
     sh(cargo().args(["fmt", "--all", "--check"]))?;
@@ -30,6 +30,8 @@ pub fn run_all(extra: &[String]) -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    // The desktop front end: svelte-check + tsc, Vitest, the production build.
+    crate::ui::check()?;
     // nextest runs each test in its own process (SoftHSM reads its configuration from the
     // environment); plain `cargo test` also works, the tests serialise on a lock.
     let nextest = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))

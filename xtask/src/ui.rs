@@ -1,0 +1,68 @@
+//! The desktop front end (`ui/`): type check, Vitest unit tests and the production build.
+
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::{root, run as sh};
+
+/// Oldest Node.js the front end's tool chain (Vite 8, Vitest 4) runs on.
+const NODE_MIN: (u32, u32) = (20, 19);
+
+/// `npm ci` when needed, then `npm run check`, `npm test` and `npm run build` in `ui/`.
+pub fn check() -> Result<()> {
+    require_node()?;
+    let dir = root().join("ui");
+    let stamp = dir.join("node_modules/.package-lock.json");
+    let lock = dir.join("package-lock.json");
+    let fresh = match (stamp.metadata(), lock.metadata()) {
+        (Ok(s), Ok(l)) => s.modified().ok() >= l.modified().ok(),
+        _ => false,
+    };
+    if !fresh {
+        sh(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir))?;
+    }
+    for script in [["run", "check"], ["run", "test"], ["run", "build"]] {
+        sh(Command::new("npm").args(script).current_dir(&dir))?;
+    }
+    Ok(())
+}
+
+fn require_node() -> Result<()> {
+    let out = Command::new("node").arg("--version").output().context(
+        "Node.js is needed for the desktop front end (ui/): install Node.js 20.19 or later",
+    )?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = parse_version(text.trim());
+    match version {
+        Some(v) if v >= NODE_MIN => Ok(()),
+        _ => bail!(
+            "Node.js {}.{} or later is needed for ui/ (found {:?})",
+            NODE_MIN.0,
+            NODE_MIN.1,
+            text.trim()
+        ),
+    }
+}
+
+fn parse_version(s: &str) -> Option<(u32, u32)> {
+    let mut parts = s.trim_start_matches('v').split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_version;
+
+    #[test]
+    fn node_versions_are_read() {
+        assert_eq!(parse_version("v20.20.2"), Some((20, 20)));
+        assert_eq!(parse_version("v18.19.0"), Some((18, 19)));
+        assert!(parse_version("v18.19.0").unwrap() < super::NODE_MIN);
+        assert_eq!(parse_version("garbage"), None);
+    }
+}
