@@ -33,6 +33,9 @@ fn subject(
     .unwrap()
 }
 
+/// Makes a data message from a package's description.
+type MessageEdit = Box<dyn Fn(&PackageSpec<'_>) -> String>;
+
 /// A one-act package whose data message is `message(spec)` instead of the genuine one.
 fn package_with_message(
     spec: &PackageSpec<'_>,
@@ -228,7 +231,7 @@ async fn data_message_structure_and_contents_are_checked() {
         acts: vec![(name.clone(), pdf.clone(), sig.clone())],
     };
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&pdf));
-    let cases: Vec<(&str, Box<dyn Fn(&PackageSpec<'_>) -> String>, &str)> = vec![
+    let cases: Vec<(&str, MessageEdit, &str)> = vec![
         (
             "empty element of the old placeholder form",
             Box::new(|_| {
