@@ -363,3 +363,30 @@ impl sceau_cades::TimeStamper for LocalTsa<'_> {
             .map_err(|e| sceau_cades::Error::TsaInvalidResponse(e.to_string()))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The keys `init` makes sign through ring, and what ring signs verifies with the portable
+    /// code against the certificate (the seal is then checked by openssl in the deposit tests).
+    #[test]
+    fn vault_keys_sign_through_ring() {
+        use p256::ecdsa::signature::Verifier;
+        let dir = tempfile::tempdir().unwrap();
+        init_keys(dir.path(), &["127.0.0.1".into()]).unwrap();
+        for (key, cert) in [
+            (files::SEAL_KEY, files::SEAL_CERT),
+            (files::TSA_KEY, files::TSA_CERT),
+        ] {
+            let kc = KeyCert::load(dir.path(), key, cert).unwrap();
+            let fast = kc.fast.as_ref().expect("ring accepts the vault's keys");
+            let sig: DerSignature = signature::Signer::try_sign(fast, b"attestation").unwrap();
+            kc.key.verifying_key().verify(b"attestation", &sig).unwrap();
+            let mut other = b"attestation".to_vec();
+            other[0] ^= 1;
+            assert!(kc.key.verifying_key().verify(&other, &sig).is_err());
+        }
+    }
+}

@@ -432,27 +432,30 @@ async fn accept(
         judge_permission: judge.map(str::to_owned),
     };
     let xml = attestation.to_xml().into_bytes();
-    let seal = vault.seal.seal(&xml, now)?;
-    let tst = vault.tsa.timestamp_data(&xml, now)?;
     let archive_name = sceau_core::naming::archive_name(&recipient.name, &m.reference, now);
-    let archive = build_archive(&pkg, &xml, &seal, &tst)?;
-
-    // Blobs first (content-addressed), named beforehand in a pending note so that a crash
-    // before the commit leaves blobs the next start collects (`crate::gc`). The acts are
-    // stored alone (the recipient's files); their signatures and the data message live in the
-    // archive, which is the office's record of the deposit.
+    // Sealing, time-stamping and building the archive are CPU work: off the async threads.
+    // Blobs come first (content-addressed), named beforehand in a pending note so that a crash
+    // before the commit leaves blobs the next start collects (`crate::gc`). The acts are stored
+    // alone (the recipient's files); their signatures and the data message live in the archive,
+    // which is the office's record of the deposit.
+    let (pkg, xml, archive, archive_digest, note) = {
+        let vault = vault.clone();
+        tokio::task::spawn_blocking(move || -> Result<_> {
+            let seal = vault.seal.seal(&xml, now)?;
+            let tst = vault.tsa.timestamp_data(&xml, now)?;
+            let archive = build_archive(&pkg, &xml, &seal, &tst)?;
+            let archive_digest = sha(&archive);
+            let mut names: Vec<String> = pkg.acts.iter().map(|a| hex::encode(a.sha256)).collect();
+            names.push(hex::encode(archive_digest));
+            let note = crate::gc::PendingNote::write(&vault.notes, &names)?;
+            Ok((pkg, xml, archive, archive_digest, note))
+        })
+        .await
+        .map_err(storage)??
+    };
     let files: Vec<String> = pkg.acts.iter().map(|a| a.name.clone()).collect();
-    let archive_digest = sha(&archive);
     let archive_sha = hex::encode(archive_digest);
     let archive_len = archive.len() as u64;
-    let mut names: Vec<String> = pkg.acts.iter().map(|a| hex::encode(a.sha256)).collect();
-    names.push(archive_sha.clone());
-    let note = {
-        let notes = vault.notes.clone();
-        tokio::task::spawn_blocking(move || crate::gc::PendingNote::write(&notes, &names))
-            .await
-            .map_err(storage)??
-    };
     crash_point("blobs-before").await;
     let act_blobs: Vec<(String, Vec<u8>)> = pkg
         .acts
