@@ -510,7 +510,47 @@ async fn sigkill_after_blobs_then_gc_removes_only_orphans() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let status = r.status();
+    let body = r.text().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    // The archive's proof checks offline with `sceau-vault verify-proof` (the same code as
+    // `sceau verify-proof`), and fails once the archive is changed.
+    let receipt: sceau_proto::DepositReceipt = serde_json::from_str(&body).unwrap();
+    let fetch = |url: String| {
+        let c = c.clone();
+        async move { c.get(url).send().await.unwrap().bytes().await.unwrap() }
+    };
+    let bundle = fetch(format!(
+        "{base}/v1/vault/proof?path={}",
+        receipt.archive_path
+    ))
+    .await;
+    let archive = fetch(format!(
+        "{base}/v1/vault/file?path={}",
+        receipt.archive_path
+    ))
+    .await;
+    let (bundle_path, archive_path) = (dir.path().join("preuve.json"), dir.path().join("a.zip"));
+    std::fs::write(&bundle_path, &bundle).unwrap();
+    std::fs::write(&archive_path, &archive).unwrap();
+    let out = cli(&[
+        "verify-proof",
+        bundle_path.to_str().unwrap(),
+        "--file",
+        archive_path.to_str().unwrap(),
+    ]);
+    assert!(out.contains("preuve valide"), "{out}");
+    let mut changed = archive.to_vec();
+    let mid = changed.len() / 2;
+    changed[mid] ^= 1;
+    std::fs::write(&archive_path, &changed).unwrap();
+    let out = Command::new(BIN)
+        .args(["verify-proof", bundle_path.to_str().unwrap(), "--file"])
+        .arg(&archive_path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(file_mismatch)"));
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(
