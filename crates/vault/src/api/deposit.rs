@@ -5,7 +5,14 @@
 //! XML data message) is streamed to a spool file while its SHA-256 and size are checked; nothing
 //! is visible until the one metadata transaction that records the deposit, its files in the
 //! recipient's vault, the archive in the office's vault and the journal lines. Blobs are written
-//! before that transaction: if the process dies in between they are unreferenced, never partial.
+//! before that transaction: if the process dies in between they are unreferenced, never partial,
+//! and the next start collects them ([`crate::gc`]). The transaction is shared with the deposits
+//! committing at the same moment ([`crate::group_commit`]).
+//!
+//! Checks, in this order, each refusal with its code: the package layout and the data message
+//! (its XSD structure, then its documents against the package), the nature, the recipient, the
+//! consent, the hours, each signature (valid, by a signature certificate of the bound holder) and
+//! each act's PDF/A-1b conformance.
 //!
 //! Idempotency: a retry with the same key and the same content digest returns the first receipt;
 //! the same key with another digest is refused (`idempotency_conflict`).
