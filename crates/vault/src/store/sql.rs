@@ -126,7 +126,10 @@ pub fn tx<T>(meta: &dyn Metadata, mut f: impl FnMut(&mut dyn Sql) -> Result<T>) 
 /// only reads (WAL lets it read the last commit while the writer works).
 pub struct SqliteMeta {
     conn: Mutex<rusqlite::Connection>,
-    reader: Mutex<rusqlite::Connection>,
+    /// Opened on the first read: a process that only writes (tools, the journal benchmark)
+    /// keeps one connection.
+    reader: Mutex<Option<rusqlite::Connection>>,
+    path: std::path::PathBuf,
 }
 
 impl SqliteMeta {
@@ -137,13 +140,10 @@ impl SqliteMeta {
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
         )
         .map_err(storage)?;
-        let reader = rusqlite::Connection::open(path).map_err(storage)?;
-        reader
-            .execute_batch("PRAGMA query_only=ON; PRAGMA foreign_keys=ON;")
-            .map_err(storage)?;
         Ok(SqliteMeta {
             conn: Mutex::new(conn),
-            reader: Mutex::new(reader),
+            reader: Mutex::new(None),
+            path: path.to_owned(),
         })
     }
 }
@@ -214,10 +214,19 @@ impl Metadata for SqliteMeta {
     }
 
     fn read(&self, f: &mut dyn FnMut(&mut dyn Sql) -> Result<()>) -> Result<()> {
-        let mut conn = self
+        let mut reader = self
             .reader
             .lock()
             .map_err(|_| storage("sqlite lock poisoned"))?;
+        if reader.is_none() {
+            let c = rusqlite::Connection::open(&self.path).map_err(storage)?;
+            c.execute_batch("PRAGMA query_only=ON; PRAGMA foreign_keys=ON;")
+                .map_err(storage)?;
+            *reader = Some(c);
+        }
+        let conn = reader
+            .as_mut()
+            .ok_or_else(|| storage("sqlite reader missing"))?;
         // A deferred transaction: one consistent snapshot, no write lock.
         let txn = conn.transaction().map_err(storage)?;
         f(&mut SqliteTx(&txn))?;
