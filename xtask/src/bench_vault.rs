@@ -34,10 +34,23 @@ pub fn run() -> Result<()> {
         "{:<26} {:>10} {:>12} {:>10} {:>10}",
         "backend", "deposits", "deposits/s", "p50 ms", "p99 ms"
     );
-    for scaled in [false, true] {
-        rt.block_on(deposits(scaled))?;
+    // The machine is shared: the load says how much of the two cores the run really had.
+    let load = || {
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|_| "unknown".into())
+    };
+    println!("load average before: {}", load());
+    // SCEAU_BENCH_VAULT=journal measures the journal alone (after a deposit run, the page
+    // cache's writeback of its gigabyte of blobs can still be competing for the cores).
+    let only_journal = std::env::var("SCEAU_BENCH_VAULT").is_ok_and(|v| v == "journal");
+    if !only_journal {
+        for scaled in [false, true] {
+            rt.block_on(deposits(scaled))?;
+        }
+        println!("load average after: {}", load());
+        println!("goal (SQLite + files): >= 200 deposits/s, p99 < 250 ms");
     }
-    println!("goal (SQLite + files): >= 200 deposits/s, p99 < 250 ms");
     journal()?;
     println!("goal: verify-journal >= 200,000 events/s");
     Ok(())
@@ -178,13 +191,7 @@ fn package(sign: &Identity) -> Result<(Vec<u8>, String)> {
     zip.start_file(format!("{name}.p7s"), o)?;
     zip.write_all(&sig)?;
     zip.start_file("message_acte.xml", o)?;
-    zip.write_all(
-        format!(
-            "<message_acte xmlns=\"{}\"/>",
-            sceau_core::attestation::ACT_MESSAGE_NS
-        )
-        .as_bytes(),
-    )?;
+    zip.write_all(act_message("SAISIE_ATTRIBUTION", "BENCH", &[(name, &pdf)]).as_bytes())?;
     let bytes = zip.finish()?.into_inner();
     eprintln!(
         "package: {} KB (act {} KB)",
@@ -193,6 +200,42 @@ fn package(sign: &Identity) -> Result<(Vec<u8>, String)> {
     );
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     Ok((bytes, sha))
+}
+
+/// A genuine act data message (sceau-core) describing `acts` (name, PDF bytes).
+fn act_message(nature: &str, reference: &str, acts: &[(&str, &[u8])]) -> String {
+    use sceau_core::attestation::{ActDataMessage, DocumentDigest, NatureRef, Office, Party};
+    ActDataMessage {
+        office: Office {
+            number: "9991".into(),
+            name: "Etude 9991".into(),
+        },
+        requerant: Party {
+            name: "SA CREANCIER".into(),
+            ids: vec![],
+        },
+        recipient: Party {
+            name: "BANQUE TEST".into(),
+            ids: vec![],
+        },
+        nature: NatureRef {
+            code: nature.into(),
+            label_fr: nature.into(),
+        },
+        reference: reference.into(),
+        act_date: chrono::Utc::now().date_naive(),
+        prepared_at: chrono::Utc::now(),
+        documents: acts
+            .iter()
+            .map(|(n, pdf)| DocumentDigest {
+                name: (*n).into(),
+                size: pdf.len() as u64,
+                sha256: <sha2::Sha256 as sha2::Digest>::digest(pdf).into(),
+            })
+            .collect(),
+        judge_permission: None,
+    }
+    .to_xml()
 }
 
 async fn deposits(scaled: bool) -> Result<()> {
@@ -258,7 +301,12 @@ async fn deposits(scaled: bool) -> Result<()> {
     if !r.status().is_success() {
         bail!("bind failed: {}", r.text().await?);
     }
-    let pkg = Arc::new(package(&sign)?);
+    // The body as `Bytes`: each request shares it instead of copying 200 KB (the clients run on
+    // the same two cores as the server; their work is not the vault's).
+    let pkg = {
+        let (body, sha) = package(&sign)?;
+        Arc::new((bytes::Bytes::from(body), sha))
+    };
     let start = Instant::now();
     let mut tasks = Vec::new();
     for t in 0..CLIENTS {

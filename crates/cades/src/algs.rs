@@ -145,6 +145,17 @@ pub(crate) fn verify(
                 .and_then(|p| p.decode_as().ok())
                 .ok_or_else(|| SigError::Unsupported("EC key without a named curve".into()))?;
             let point = spki.subject_public_key.raw_bytes();
+            // ring's verification is several times faster than the portable arithmetic (the
+            // vault checks several signatures per deposit); it takes uncompressed points with
+            // SHA-256/384. Other combinations go through RustCrypto below. Both accept the
+            // same signatures: DER, any s in [1, n-1].
+            if let Some(alg) = ring_ecdsa(curve, d) {
+                if point.first() == Some(&0x04) {
+                    return ring::signature::UnparsedPublicKey::new(alg, point)
+                        .verify(message, signature)
+                        .map_err(|_| SigError::Invalid);
+                }
+            }
             let hashed = d.hash(message);
             // Prehash verification accepts any hash length, so P-256 with SHA-384 works too.
             let ok = match curve {
@@ -170,6 +181,21 @@ pub(crate) fn verify(
                 Err(SigError::Invalid)
             }
         }
+    }
+}
+
+/// ring's ECDSA verification algorithm for `curve` with digest `d`, if it has one.
+fn ring_ecdsa(
+    curve: ObjectIdentifier,
+    d: DigestAlgorithm,
+) -> Option<&'static ring::signature::EcdsaVerificationAlgorithm> {
+    use ring::signature as rs;
+    match (curve, d) {
+        (SECP_256_R_1, DigestAlgorithm::Sha256) => Some(&rs::ECDSA_P256_SHA256_ASN1),
+        (SECP_256_R_1, DigestAlgorithm::Sha384) => Some(&rs::ECDSA_P256_SHA384_ASN1),
+        (SECP_384_R_1, DigestAlgorithm::Sha256) => Some(&rs::ECDSA_P384_SHA256_ASN1),
+        (SECP_384_R_1, DigestAlgorithm::Sha384) => Some(&rs::ECDSA_P384_SHA384_ASN1),
+        _ => None,
     }
 }
 

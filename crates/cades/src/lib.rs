@@ -12,6 +12,7 @@ mod certinfo;
 mod digest;
 mod error;
 mod ess;
+pub mod proof;
 mod sign;
 mod tsp;
 mod verify;

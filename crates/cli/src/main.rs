@@ -7,6 +7,7 @@ mod config;
 mod output;
 mod pdfa;
 mod pin;
+mod proof;
 mod sign;
 mod token;
 mod verify;
@@ -64,6 +65,8 @@ pub enum Command {
     Convert(pdfa::ConvertArgs),
     /// Contrôler la conformité PDF/A-1b de fichiers ; code 1 si l'un n'est pas conforme.
     CheckPdfa(pdfa::CheckArgs),
+    /// Vérifier hors ligne une preuve du coffre (.json) ; code 1 si elle n'est pas valide.
+    VerifyProof(proof::VerifyProofArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&cli, args, &out),
         Command::Convert(args) => pdfa::run_convert(args, &out),
         Command::CheckPdfa(args) => pdfa::run_check(args, &out),
+        Command::VerifyProof(args) => proof::run(args, &out),
     };
     match result {
         Ok(code) => code,

@@ -104,6 +104,16 @@ pub enum Error {
     /// Configuration problem.
     #[error("configuration: {0}")]
     Config(String),
+    /// The certificate's subject does not name a holder (a common name and an organization
+    /// or a surname are required to tell holders apart).
+    #[error("certificate subject names no holder")]
+    HolderUnidentified,
+    /// The XML data message does not have the structure of `resources/schemas/message_acte.xsd`.
+    #[error("data message invalid: {0}")]
+    DataMessageInvalid(String),
+    /// The data message's documents (names, sizes, SHA-256) differ from the package's acts.
+    #[error("data message does not match the package: {0}")]
+    DataMessageMismatch(String),
 }
 
 impl Error {
@@ -134,6 +144,9 @@ impl Error {
             Error::Retained => "retained",
             Error::PathExists => "path_exists",
             Error::Storage(_) | Error::Crypto(_) | Error::Config(_) => "internal",
+            Error::HolderUnidentified => "holder_unidentified",
+            Error::DataMessageInvalid(_) => "data_message_invalid",
+            Error::DataMessageMismatch(_) => "data_message_mismatch",
         }
     }
 
@@ -200,6 +213,19 @@ impl Error {
             Error::Storage(_) | Error::Crypto(_) | Error::Config(_) => {
                 "Erreur interne du coffre : réessayez plus tard.".into()
             }
+            Error::HolderUnidentified => {
+                "Ce certificat ne nomme pas son détenteur (nom et organisation ou nom de \
+                 famille) : utilisez le certificat d'authentification de votre clé d'étude."
+                    .into()
+            }
+            Error::DataMessageInvalid(d) => format!(
+                "Le message de données de l'acte (message_acte.xml) est invalide : {d}. \
+                 Préparez de nouveau le paquet."
+            ),
+            Error::DataMessageMismatch(d) => format!(
+                "Le message de données de l'acte ne correspond pas aux actes du paquet : {d}. \
+                 Préparez de nouveau le paquet."
+            ),
         }
     }
 
@@ -210,7 +236,9 @@ impl Error {
             | Error::CertificateUntrusted(_)
             | Error::CertificateExpired
             | Error::CertificateRevoked => StatusCode::UNAUTHORIZED,
-            Error::CertificateNotBound | Error::BindOtherHolder => StatusCode::FORBIDDEN,
+            Error::CertificateNotBound | Error::BindOtherHolder | Error::HolderUnidentified => {
+                StatusCode::FORBIDDEN
+            }
             Error::NotFound | Error::UnknownRecipient => StatusCode::NOT_FOUND,
             Error::IdempotencyConflict | Error::PathExists | Error::Retained => {
                 StatusCode::CONFLICT

@@ -5,7 +5,7 @@
 //! has no gaps and no forks.
 
 use chrono::{DateTime, Utc};
-use sceau_core::evidence::{chain_hash, decode_canonical, EvidenceEvent, EvidenceRecord, GENESIS};
+use sceau_core::evidence::{chain_hash, EvidenceEvent, EvidenceRecord, GENESIS};
 
 use crate::error::{storage, Result};
 use crate::store::meta::{self, JournalRow};
@@ -83,13 +83,9 @@ pub fn record(
 }
 
 /// Decodes a stored record; `None` unless the text is exactly the lower-case hex of a canonical
-/// encoding.
+/// encoding (the same function the offline proof check uses).
 pub fn decode_record(text: &str) -> Option<EvidenceRecord> {
-    // Upper-case digits would decode to the same bytes: refuse them, so every byte counts.
-    if !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    decode_canonical(&hex::decode(text).ok()?).ok()
+    sceau_cades::proof::decode_record_hex(text)
 }
 
 /// Outcome of a journal verification.

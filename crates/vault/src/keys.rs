@@ -169,9 +169,68 @@ fn load_key(path: &Path) -> Result<SigningKey> {
     SigningKey::from_pkcs8_der(&der).map_err(cfg_err)
 }
 
+/// The vault's P-256 key signing through ring: a deposit costs two signatures (seal and
+/// time-stamp), and ring's are several times faster than the portable arithmetic. Same key,
+/// same DER ECDSA-with-SHA-256 signatures; `sceau-cades` still checks each one against the
+/// certificate before using it.
+struct RingKey {
+    pair: ring::signature::EcdsaKeyPair,
+    verifying: p256::ecdsa::VerifyingKey,
+    rng: ring::rand::SystemRandom,
+}
+
+impl RingKey {
+    fn new(key: &SigningKey) -> Option<Self> {
+        use p256::pkcs8::EncodePrivateKey;
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = key.to_pkcs8_der().ok()?;
+        let pair = ring::signature::EcdsaKeyPair::from_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            pkcs8.as_bytes(),
+            &rng,
+        )
+        .ok()?;
+        Some(RingKey {
+            pair,
+            verifying: *key.verifying_key(),
+            rng,
+        })
+    }
+}
+
+impl signature::Keypair for RingKey {
+    type VerifyingKey = p256::ecdsa::VerifyingKey;
+
+    fn verifying_key(&self) -> Self::VerifyingKey {
+        self.verifying
+    }
+}
+
+impl spki::DynSignatureAlgorithmIdentifier for RingKey {
+    fn signature_algorithm_identifier(&self) -> spki::Result<AlgorithmIdentifierOwned> {
+        Ok(AlgorithmIdentifierOwned {
+            oid: const_oid::db::rfc5912::ECDSA_WITH_SHA_256,
+            parameters: None,
+        })
+    }
+}
+
+impl signature::Signer<DerSignature> for RingKey {
+    fn try_sign(&self, msg: &[u8]) -> std::result::Result<DerSignature, signature::Error> {
+        let sig = self
+            .pair
+            .sign(&self.rng, msg)
+            .map_err(|_| signature::Error::new())?;
+        DerSignature::from_bytes(sig.as_ref()).map_err(|_| signature::Error::new())
+    }
+}
+
 /// A signing key with its certificate and chain.
 pub struct KeyCert {
     key: SigningKey,
+    /// The same key through ring, when ring accepts it (it always does for keys made by
+    /// `init`; the portable key is the fallback).
+    fast: Option<RingKey>,
     /// The certificate.
     pub cert: Certificate,
     /// The vault CA certificate.
@@ -181,8 +240,10 @@ pub struct KeyCert {
 impl KeyCert {
     /// Loads `key_file` and `cert_file` from `dir`.
     pub fn load(dir: &Path, key_file: &str, cert_file: &str) -> Result<Self> {
+        let key = load_key(&dir.join(key_file))?;
         Ok(KeyCert {
-            key: load_key(&dir.join(key_file))?,
+            fast: RingKey::new(&key),
+            key,
             cert: load_cert(&dir.join(cert_file))?,
             ca: load_cert(&dir.join(files::CA_CERT))?,
         })
@@ -190,16 +251,17 @@ impl KeyCert {
 
     /// Seals `content`: a detached CAdES-BES signature (DER CMS).
     pub fn seal(&self, content: &[u8], at: DateTime<Utc>) -> Result<Vec<u8>> {
-        sign_detached::<_, DerSignature>(
-            &self.key,
-            &SignOptions {
-                content,
-                signer_cert: &self.cert,
-                chain: std::slice::from_ref(&self.ca),
-                digest: DigestAlgorithm::Sha256,
-                signing_time: at,
-            },
-        )
+        let opts = SignOptions {
+            content,
+            signer_cert: &self.cert,
+            chain: std::slice::from_ref(&self.ca),
+            digest: DigestAlgorithm::Sha256,
+            signing_time: at,
+        };
+        match &self.fast {
+            Some(fast) => sign_detached::<_, DerSignature>(fast, &opts),
+            None => sign_detached::<_, DerSignature>(&self.key, &opts),
+        }
         .map_err(|e| Error::Crypto(e.to_string()))
     }
 
@@ -267,18 +329,21 @@ impl KeyCert {
             extensions: None,
         };
         let tst_der = tst.to_der().map_err(crypto)?;
-        sign_encapsulated::<_, DerSignature>(
-            &self.key,
-            &SignDigestOptions {
-                content_digest: &[],
-                signer_cert: &self.cert,
-                chain: std::slice::from_ref(&self.ca),
-                digest: DigestAlgorithm::Sha256,
-                signing_time: at,
-            },
-            ID_CT_TST_INFO,
-            &tst_der,
-        )
+        let opts = SignDigestOptions {
+            content_digest: &[],
+            signer_cert: &self.cert,
+            chain: std::slice::from_ref(&self.ca),
+            digest: DigestAlgorithm::Sha256,
+            signing_time: at,
+        };
+        match &self.fast {
+            Some(fast) => {
+                sign_encapsulated::<_, DerSignature>(fast, &opts, ID_CT_TST_INFO, &tst_der)
+            }
+            None => {
+                sign_encapsulated::<_, DerSignature>(&self.key, &opts, ID_CT_TST_INFO, &tst_der)
+            }
+        }
         .map_err(|e| Error::Crypto(e.to_string()))
     }
 }
@@ -296,5 +361,32 @@ impl sceau_cades::TimeStamper for LocalTsa<'_> {
         self.tsa
             .timestamp_reply(request_der, self.at)
             .map_err(|e| sceau_cades::Error::TsaInvalidResponse(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The keys `init` makes sign through ring, and what ring signs verifies with the portable
+    /// code against the certificate (the seal is then checked by openssl in the deposit tests).
+    #[test]
+    fn vault_keys_sign_through_ring() {
+        use p256::ecdsa::signature::Verifier;
+        let dir = tempfile::tempdir().unwrap();
+        init_keys(dir.path(), &["127.0.0.1".into()]).unwrap();
+        for (key, cert) in [
+            (files::SEAL_KEY, files::SEAL_CERT),
+            (files::TSA_KEY, files::TSA_CERT),
+        ] {
+            let kc = KeyCert::load(dir.path(), key, cert).unwrap();
+            let fast = kc.fast.as_ref().expect("ring accepts the vault's keys");
+            let sig: DerSignature = signature::Signer::try_sign(fast, b"attestation").unwrap();
+            kc.key.verifying_key().verify(b"attestation", &sig).unwrap();
+            let mut other = b"attestation".to_vec();
+            other[0] ^= 1;
+            assert!(kc.key.verifying_key().verify(&other, &sig).is_err());
+        }
     }
 }

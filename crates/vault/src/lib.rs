@@ -15,7 +15,10 @@
 pub mod admin;
 pub mod api;
 pub mod config;
+pub mod data_message;
 pub mod error;
+pub mod gc;
+pub mod group_commit;
 pub mod journal;
 pub mod keys;
 pub mod peer;
@@ -88,6 +91,14 @@ pub struct Vault {
     pub commit_lock: tokio::sync::Mutex<()>,
     /// Wakes long-polls of the event feed.
     pub feed: tokio::sync::Notify,
+    /// Deposits waiting for the next group commit (taken under `commit_lock`).
+    pub group_commit: group_commit::GroupCommit,
+    /// What the collection of interrupted uploads' blobs did when the vault opened.
+    pub startup_gc: std::sync::Mutex<gc::Collected>,
+    /// Reusable upload spool files (`DATA/uploads`).
+    pub spools: Arc<store::pool::FilePool>,
+    /// Reusable pending notes of the garbage collector (`DATA/pending`).
+    pub notes: Arc<store::pool::FilePool>,
 }
 
 impl Vault {
@@ -128,6 +139,11 @@ impl Vault {
         let calendar = sceau_core::calendar::Calendar {
             alsace_moselle: config.alsace_moselle,
         };
+        // Spool files left by uploads interrupted by a crash were never deposits: remove them.
+        let uploads = dir.join("uploads");
+        let _ = std::fs::remove_dir_all(&uploads);
+        let spools = store::pool::FilePool::new(&uploads)?;
+        let notes = store::pool::FilePool::new(&gc::pending_dir(&dir))?;
         let vault = Arc::new(Vault {
             seal: KeyCert::load(&dir, files::SEAL_KEY, files::SEAL_CERT)?,
             tsa: KeyCert::load(&dir, files::TSA_KEY, files::TSA_CERT)?,
@@ -143,11 +159,22 @@ impl Vault {
             calendar,
             commit_lock: tokio::sync::Mutex::new(()),
             feed: tokio::sync::Notify::new(),
+            group_commit: group_commit::GroupCommit::default(),
+            startup_gc: std::sync::Mutex::new(gc::Collected::default()),
+            spools,
+            notes,
         });
         vault.db(|sql| store::meta::migrate(sql)).await?;
-        // Spool files left by uploads interrupted by a crash were never deposits: remove them.
-        let _ = std::fs::remove_dir_all(vault.uploads_dir());
-        std::fs::create_dir_all(vault.uploads_dir()).map_err(error::storage)?;
+        // Blobs of uploads that died before their commit (nothing is in flight yet).
+        let collected = gc::collect(
+            &vault.config.data_dir,
+            vault.meta.clone(),
+            vault.blobs.as_ref(),
+        )
+        .await?;
+        if let Ok(mut g) = vault.startup_gc.lock() {
+            *g = collected;
+        }
         Ok(vault)
     }
 
@@ -163,6 +190,18 @@ impl Vault {
     ) -> Result<T> {
         let meta = self.meta.clone();
         tokio::task::spawn_blocking(move || store::sql::tx(meta.as_ref(), f))
+            .await
+            .map_err(error::storage)?
+    }
+
+    /// Runs `f`, which only reads, in one metadata transaction on a blocking thread (on SQLite,
+    /// on the reading connection: it does not wait for a commit in progress).
+    pub async fn db_read<T: Send + 'static>(
+        &self,
+        f: impl FnMut(&mut dyn Sql) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let meta = self.meta.clone();
+        tokio::task::spawn_blocking(move || store::sql::read_tx(meta.as_ref(), f))
             .await
             .map_err(error::storage)?
     }

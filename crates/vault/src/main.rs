@@ -85,6 +85,13 @@ enum Command {
         #[arg(long)]
         file: Option<PathBuf>,
     },
+    /// Remove the blobs of uploads interrupted before their commit (run with the server
+    /// stopped; the server also does it at each start). Never a referenced blob.
+    Gc {
+        /// Configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Check the evidence journal's hash chain.
     VerifyJournal {
         /// Configuration file.
@@ -278,10 +285,23 @@ fn run() -> anyhow::Result<ExitCode> {
                     r.journal_lines, r.timestamp
                 ),
                 Err(why) => {
-                    println!("preuve INVALIDE : {why}");
+                    println!("preuve INVALIDE ({}) : {}", why.code(), why.message_fr());
                     return Ok(ExitCode::from(1));
                 }
             }
+        }
+        Command::Gc { config } => {
+            let vault = open(&config, &rt)?;
+            let g = vault
+                .startup_gc
+                .lock()
+                .map(|g| g.clone())
+                .unwrap_or_default();
+            println!(
+                "collecte : {} envoi(s) interrompu(s), {} fichier(s) orphelin(s) supprimé(s), \
+                 {} conservé(s) car référencé(s)",
+                g.notes, g.deleted, g.kept
+            );
         }
         Command::VerifyJournal { config } => {
             let vault = open(&config, &rt)?;

@@ -30,9 +30,23 @@ pub fn serial_hex(der: &[u8]) -> Result<String> {
 }
 
 /// What identifies a holder across renewals and across their signature and authentication
-/// certificates: the subject name (a renewed certificate keeps it; the serial changes).
-pub fn holder_key(s: &CertificateSummary) -> String {
-    s.subject.clone()
+/// certificates: the whole subject distinguished name (a renewed certificate keeps it; the
+/// serial and the key change), compared as its RFC 4514 text with exact equality — no case
+/// folding, trimming or substring. The text is unambiguous: `x509-cert` escapes `, + " \ < > ;`
+/// and a leading `#` or space, so a common name such as `"DUPONT, O=Etude 9991"` never reads as
+/// two attributes; attributes that are not strings are written as their DER in hex. The same
+/// text in a PrintableString or a UTF8String compares equal (a CA may change the encoding at
+/// renewal). A subject without a common name, or without an organization or a surname to go
+/// with it, identifies nobody: `None`, and such a certificate is never matched.
+pub fn holder_key(s: &CertificateSummary) -> Option<String> {
+    let named = s
+        .common_name
+        .as_deref()
+        .is_some_and(|c| !c.trim().is_empty());
+    let qualified = [&s.organization, &s.surname]
+        .iter()
+        .any(|a| a.as_deref().is_some_and(|v| !v.trim().is_empty()));
+    (named && qualified).then(|| s.subject.clone())
 }
 
 /// A checked client certificate.
@@ -66,8 +80,8 @@ impl Peer {
         Ok(Peer { info, summary })
     }
 
-    /// The holder identity.
-    pub fn holder(&self) -> String {
+    /// The holder identity ([`holder_key`]), if the subject names one.
+    pub fn holder(&self) -> Option<String> {
         holder_key(&self.summary)
     }
 }
@@ -103,7 +117,7 @@ impl FromRequestParts<Arc<Vault>> for Authed {
         let peer = Peer::from_request_parts(parts, vault).await?;
         let fp = peer.info.fingerprint_sha256.clone();
         let office = vault
-            .db(move |sql| meta::office_by_cert(sql, &fp))
+            .db_read(move |sql| meta::office_by_cert(sql, &fp))
             .await?
             .ok_or(Error::CertificateNotBound)?;
         Ok(Authed { peer, office })

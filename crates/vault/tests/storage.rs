@@ -8,7 +8,7 @@ use sceau_testsupport::postgres::PgServer;
 use sceau_testsupport::s3::MotoServer;
 use sceau_vault::store::blobs::{sha256_hex, Blobs, FileBlobs, S3Blobs, S3Config};
 use sceau_vault::store::meta::{self, RecipientQuery, RecipientRow};
-use sceau_vault::store::sql::{tx, Metadata, PgMeta, SqliteMeta};
+use sceau_vault::store::sql::{read_tx, tx, Dialect, Metadata, PgMeta, SqliteMeta};
 
 fn metadata_suite(m: &dyn Metadata) {
     tx(m, |sql| meta::migrate(sql)).unwrap();
@@ -148,6 +148,22 @@ fn metadata_suite(m: &dyn Metadata) {
     assert_eq!(sub.len(), 2);
     assert!(sub.iter().all(|e| e.path.starts_with("A_B")));
     assert_eq!(tx(m, |sql| meta::space_used(sql, "o2")).unwrap(), 7);
+    // Reads see what was committed; on SQLite they run on a connection that cannot write.
+    assert_eq!(read_tx(m, |sql| meta::space_used(sql, "o2")).unwrap(), 7);
+    tx(m, |sql| {
+        meta::insert_entry(sql, "o2", &e("late.pdf", false, 5))
+    })
+    .unwrap();
+    assert_eq!(read_tx(m, |sql| meta::space_used(sql, "o2")).unwrap(), 12);
+    if m.dialect() == Dialect::Sqlite {
+        assert!(read_tx(m, |sql| meta::insert_entry(
+            sql,
+            "o2",
+            &e("no.pdf", false, 1)
+        ))
+        .is_err());
+        assert_eq!(read_tx(m, |sql| meta::space_used(sql, "o2")).unwrap(), 12);
+    }
 }
 
 async fn blob_suite(b: &dyn Blobs) {
@@ -160,6 +176,23 @@ async fn blob_suite(b: &dyn Blobs) {
     assert!(b.get("../../etc/passwd").await.unwrap().is_none());
     let big = vec![7u8; 3 * 1024 * 1024];
     let n = b.put(big.clone()).await.unwrap();
+    assert_eq!(b.get(&n).await.unwrap().unwrap().len(), big.len());
+    // A name given by the caller (already hashed), and deletion (the garbage collector's).
+    let other = b"un autre acte".to_vec();
+    let named = sha256_hex(&other);
+    b.put_named(&named, other.clone()).await.unwrap();
+    assert_eq!(b.get(&named).await.unwrap().unwrap(), other);
+    assert!(b.put_named("../x", other).await.is_err());
+    assert!(b.delete(&named).await.unwrap());
+    assert!(b.get(&named).await.unwrap().is_none());
+    assert!(!b.delete(&named).await.unwrap(), "already gone");
+    assert!(!b.delete("../../etc/passwd").await.unwrap());
+    assert_eq!(
+        b.get(&name).await.unwrap().unwrap(),
+        data,
+        "others untouched"
+    );
+    b.clean_temporary().await.unwrap();
     assert_eq!(b.get(&n).await.unwrap().unwrap().len(), big.len());
 }
 

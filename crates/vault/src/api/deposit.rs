@@ -5,7 +5,14 @@
 //! XML data message) is streamed to a spool file while its SHA-256 and size are checked; nothing
 //! is visible until the one metadata transaction that records the deposit, its files in the
 //! recipient's vault, the archive in the office's vault and the journal lines. Blobs are written
-//! before that transaction: if the process dies in between they are unreferenced, never partial.
+//! before that transaction: if the process dies in between they are unreferenced, never partial,
+//! and the next start collects them ([`crate::gc`]). The transaction is shared with the deposits
+//! committing at the same moment ([`crate::group_commit`]).
+//!
+//! Checks, in this order, each refusal with its code: the package layout and the data message
+//! (its XSD structure, then its documents against the package), the nature, the recipient, the
+//! consent, the hours, each signature (valid, by a signature certificate of the bound holder) and
+//! each act's PDF/A-1b conformance.
 //!
 //! Idempotency: a retry with the same key and the same content digest returns the first receipt;
 //! the same key with another digest is refused (`idempotency_conflict`).
@@ -38,10 +45,28 @@ use crate::error::{storage, Error, Result};
 use crate::journal::{self, Entry};
 use crate::peer::{holder_key, Authed};
 use crate::store::meta::{self, DepositRow, RecipientRow};
+use crate::store::pool::PooledFile;
 use crate::Vault;
 
 /// Folder of the office's vault where archives are filed.
 pub const ARCHIVE_FOLDER: &str = "Significations";
+
+/// Environment variable of the crash tests: `POINT:FLAG_FILE` makes a deposit that reaches
+/// `POINT` create `FLAG_FILE` and then wait for ever, so that the test kills the process at a
+/// known step with SIGKILL (no timing involved). Unset in production: the check is one lookup.
+pub const CRASH_POINT_ENV: &str = "SCEAU_VAULT_CRASH_POINT";
+
+async fn crash_point(point: &str) {
+    let Ok(spec) = std::env::var(CRASH_POINT_ENV) else {
+        return;
+    };
+    if let Some((p, flag)) = spec.split_once(':') {
+        if p == point {
+            let _ = std::fs::write(flag, point);
+            std::future::pending::<()>().await;
+        }
+    }
+}
 
 fn valid_key(key: &str) -> bool {
     (8..=128).contains(&key.len())
@@ -92,7 +117,9 @@ pub async fn deposit(
 
 async fn find(vault: &Vault, office_id: &str, key: &str) -> Result<Option<DepositRow>> {
     let (o, k) = (office_id.to_owned(), key.to_owned());
-    vault.db(move |sql| meta::deposit_by_key(sql, &o, &k)).await
+    vault
+        .db_read(move |sql| meta::deposit_by_key(sql, &o, &k))
+        .await
 }
 
 fn replay(existing: DepositRow, announced: &str) -> Result<Json<DepositReceipt>> {
@@ -105,10 +132,15 @@ fn replay(existing: DepositRow, announced: &str) -> Result<Json<DepositReceipt>>
 }
 
 /// Streams the body to a spool file, checking size and digest.
-async fn receive(vault: &Vault, body: Body, announced: &str) -> Result<tempfile::NamedTempFile> {
+async fn receive(vault: &Vault, body: Body, announced: &str) -> Result<PooledFile> {
     let max = vault.config.max_package_bytes;
-    let spool = tempfile::NamedTempFile::new_in(vault.uploads_dir()).map_err(storage)?;
-    let mut file = tokio::fs::File::from_std(spool.reopen().map_err(storage)?);
+    let spool = vault.spools.take()?;
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(spool.path())
+        .await
+        .map_err(storage)?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut stream = body.into_data_stream();
@@ -136,6 +168,8 @@ async fn receive(vault: &Vault, body: Body, announced: &str) -> Result<tempfile:
 struct Act {
     name: String,
     pdf: Vec<u8>,
+    /// SHA-256 of `pdf`, computed once.
+    sha256: [u8; 32],
     p7s: Vec<u8>,
     p7s_name: String,
 }
@@ -148,9 +182,10 @@ struct Package {
 }
 
 impl Package {
-    fn read(spool: tempfile::NamedTempFile, max_doc: u64) -> Result<Package> {
+    fn read(spool: PooledFile, max_doc: u64) -> Result<Package> {
         let bad = |m: String| Error::BadPackage(m);
-        let mut zip = zip::ZipArchive::new(spool.reopen().map_err(storage)?)
+        let file = std::fs::File::open(spool.path()).map_err(storage)?;
+        let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
             .map_err(|e| bad(format!("ZIP illisible ({e})")))?;
         let mut raw = Vec::new();
         zip.by_name(MANIFEST_NAME)
@@ -196,29 +231,31 @@ impl Package {
             if d.signature != sceau_core::package::signature_name(&d.file) {
                 return Err(bad(format!("signature inattendue pour {}", d.file)));
             }
+            let pdf = entry(&d.file)?;
             acts.push(Act {
                 name: d.file.clone(),
-                pdf: entry(&d.file)?,
+                sha256: sha(&pdf),
+                pdf,
                 p7s: entry(&d.signature)?,
                 p7s_name: d.signature.clone(),
             });
         }
-        let data_message = entry(&manifest.data_message)?;
-        // The message is sceau-core's `ActDataMessage` XML; its full XSD validation is left to
-        // the office side and to the tests (no XSD validator in the vault): here, UTF-8 XML in
-        // the right namespace.
-        let ns = format!("xmlns=\"{}\"", sceau_core::attestation::ACT_MESSAGE_NS);
-        if !std::str::from_utf8(&data_message)
-            .is_ok_and(|s| s.trim_start().starts_with('<') && s.contains(&ns))
-        {
-            return Err(bad(format!(
-                "{} n'est pas un message de données d'acte",
-                sceau_core::package::DATA_MESSAGE_NAME
-            )));
-        }
         if manifest.reference.trim().is_empty() || manifest.reference.len() > 200 {
             return Err(bad("référence de dépôt manquante ou trop longue".into()));
         }
+        // The data message: the structure of its XSD, then the package it describes.
+        let data_message = entry(&manifest.data_message)?;
+        let message = crate::data_message::validate(&data_message)?;
+        let described: Vec<(String, u64, String)> = acts
+            .iter()
+            .map(|a| (a.name.clone(), a.pdf.len() as u64, hex::encode(a.sha256)))
+            .collect();
+        crate::data_message::cross_check(
+            &message,
+            &described,
+            &manifest.nature,
+            &manifest.reference,
+        )?;
         Ok(Package {
             manifest,
             acts,
@@ -265,25 +302,31 @@ async fn accept(
         .get(&m.nature)
         .ok_or_else(|| Error::UnknownNature(m.nature.clone()))?
         .clone();
-    let rid = m.recipient_id.clone();
-    let recipient = vault
-        .db(move |sql| meta::recipient(sql, &rid))
-        .await?
-        .ok_or(Error::UnknownRecipient)?;
-    // Consent in force today (Paris calendar day).
+    // The recipient, the consent in force today (Paris calendar day) and the reception rule,
+    // in one read.
     let (rid, ncode) = (m.recipient_id.clone(), m.nature.clone());
     let today = now.with_timezone(&sceau_core::PARIS).date_naive();
-    let consent: Consent = vault
-        .db(move |sql| meta::consent_in_force(sql, &rid, &ncode, today))
-        .await?
-        .ok_or(Error::NoConsent)?;
+    let (recipient, consent, rule) = vault
+        .db_read(move |sql| {
+            let recipient = meta::recipient(sql, &rid)?;
+            let consent = match &recipient {
+                Some(_) => meta::consent_in_force(sql, &rid, &ncode, today)?,
+                None => None,
+            };
+            Ok((recipient, consent, meta::rule(sql, &rid, &ncode)?))
+        })
+        .await?;
+    let recipient = recipient.ok_or(Error::UnknownRecipient)?;
+    let consent: Consent = consent.ok_or(Error::NoConsent)?;
     // Legal hours and the recipient's reception windows.
     let judge = m
         .judge_permission
         .as_deref()
         .map(str::trim)
         .filter(|j| !j.is_empty());
-    let rule = super::directory::rule_of(vault, &m.recipient_id, &m.nature).await?;
+    let rule: Option<sceau_core::hours::ReceptionRule> = rule
+        .map(|json| serde_json::from_str(&json).map_err(storage))
+        .transpose()?;
     if let Err(closed) =
         sceau_core::hours::service_allowed(now, rule.as_ref(), judge, &vault.calendar)
     {
@@ -295,7 +338,13 @@ async fn accept(
     // Signatures and PDF/A, off the async threads.
     let pkg = {
         let vault = vault.clone();
-        let holder = who.peer.holder();
+        // The holder is compared with the office's binding, not only with this connection's
+        // certificate: both were checked equal when the certificate was bound.
+        let holder = who
+            .peer
+            .holder()
+            .filter(|h| *h == who.office.holder)
+            .ok_or(Error::HolderUnidentified)?;
         tokio::task::spawn_blocking(move || -> Result<Package> {
             for act in &pkg.acts {
                 let report =
@@ -310,10 +359,10 @@ async fn accept(
                         detail: format!("{:?}", report.failures()),
                     });
                 }
-                let signer_ok = report
-                    .signer
-                    .as_ref()
-                    .is_some_and(|s| s.role == KeyRole::NonRepudiation && holder_key(s) == holder);
+                let signer_ok = report.signer.as_ref().is_some_and(|s| {
+                    s.role == KeyRole::NonRepudiation
+                        && holder_key(s).as_deref() == Some(holder.as_str())
+                });
                 if !signer_ok {
                     return Err(Error::SignerMismatch {
                         file: act.name.clone(),
@@ -340,7 +389,7 @@ async fn accept(
         .map(|a| DocumentDigest {
             name: a.name.clone(),
             size: a.pdf.len() as u64,
-            sha256: sha(&a.pdf),
+            sha256: a.sha256,
         })
         .collect();
     let cert = &who.peer.info;
@@ -390,24 +439,49 @@ async fn accept(
         judge_permission: judge.map(str::to_owned),
     };
     let xml = attestation.to_xml().into_bytes();
-    let seal = vault.seal.seal(&xml, now)?;
-    let tst = vault.tsa.timestamp_data(&xml, now)?;
     let archive_name = sceau_core::naming::archive_name(&recipient.name, &m.reference, now);
-    let archive = build_archive(&pkg, &xml, &seal, &tst)?;
-
-    // Blobs first (content-addressed: harmless if the commit never happens).
+    // Sealing, time-stamping and building the archive are CPU work: off the async threads.
+    // Blobs come first (content-addressed), named beforehand in a pending note so that a crash
+    // before the commit leaves blobs the next start collects (`crate::gc`). The acts are stored
+    // alone (the recipient's files); their signatures and the data message live in the archive,
+    // which is the office's record of the deposit.
+    let (pkg, xml, archive, archive_digest, note) = {
+        let vault = vault.clone();
+        tokio::task::spawn_blocking(move || -> Result<_> {
+            let seal = vault.seal.seal(&xml, now)?;
+            let tst = vault.tsa.timestamp_data(&xml, now)?;
+            let archive = build_archive(&pkg, &xml, &seal, &tst)?;
+            let archive_digest = sha(&archive);
+            let mut names: Vec<String> = pkg.acts.iter().map(|a| hex::encode(a.sha256)).collect();
+            names.push(hex::encode(archive_digest));
+            let note = crate::gc::PendingNote::write(&vault.notes, &names)?;
+            Ok((pkg, xml, archive, archive_digest, note))
+        })
+        .await
+        .map_err(storage)??
+    };
     let files: Vec<String> = pkg.acts.iter().map(|a| a.name.clone()).collect();
-    let mut puts = vec![vault.blobs.put(pkg.data_message.clone())];
-    for a in &pkg.acts {
-        puts.push(vault.blobs.put(a.pdf.clone()));
-        puts.push(vault.blobs.put(a.p7s.clone()));
+    let archive_sha = hex::encode(archive_digest);
+    let archive_len = archive.len() as u64;
+    crash_point("blobs-before").await;
+    let act_blobs: Vec<(String, Vec<u8>)> = pkg
+        .acts
+        .iter()
+        .map(|a| (hex::encode(a.sha256), a.pdf.clone()))
+        .collect();
+    let mut puts: Vec<futures_util::future::BoxFuture<'static, Result<()>>> =
+        Vec::with_capacity(act_blobs.len() + 1);
+    let blobs = vault.blobs.clone();
+    let name = archive_sha.clone();
+    puts.push(Box::pin(
+        async move { blobs.put_named(&name, archive).await },
+    ));
+    for (name, pdf) in act_blobs {
+        let blobs = vault.blobs.clone();
+        puts.push(Box::pin(async move { blobs.put_named(&name, pdf).await }));
     }
-    let (archive_sha, others) = tokio::join!(
-        vault.blobs.put(archive.clone()),
-        futures_util::future::try_join_all(puts)
-    );
-    let archive_sha = archive_sha?;
-    others?;
+    futures_util::future::try_join_all(puts).await?;
+    crash_point("blobs-written").await;
 
     let archive_path = format!("{ARCHIVE_FOLDER}/{archive_name}");
     let receipt = DepositReceipt {
@@ -493,7 +567,7 @@ async fn accept(
                 &sender,
                 &recipient.id,
                 &deposit_id,
-                vec![(archive_name.clone(), sha(&archive))],
+                vec![(archive_name.clone(), archive_digest)],
                 None,
             ),
             office_id: Some(who.office.office.id.clone()),
@@ -509,7 +583,7 @@ async fn accept(
     let archive_entry = VaultEntry {
         path: archive_path,
         is_folder: false,
-        size: archive.len() as u64,
+        size: archive_len,
         modified: now,
         sha256: Some(archive_sha),
         retained_until: Some(retained_until),
@@ -518,15 +592,15 @@ async fn accept(
     let acts: Vec<(String, String, i64)> = pkg
         .acts
         .iter()
-        .map(|a| (a.name.clone(), hex::encode(sha(&a.pdf)), a.pdf.len() as i64))
+        .map(|a| (a.name.clone(), hex::encode(a.sha256), a.pdf.len() as i64))
         .collect();
 
-    let _guard = vault.commit_lock.lock().await;
     let office_id = who.office.office.id.clone();
     let key = key.to_owned();
     let announced = announced.to_owned();
-    let outcome = vault
-        .db(move |sql| {
+    let outcome = crate::group_commit::commit(
+        vault,
+        Box::new(move |sql| {
             // A concurrent request with the same key may have committed first.
             if let Some(existing) = meta::deposit_by_key(sql, &office_id, &key)? {
                 if existing.content_sha256 != announced {
@@ -554,11 +628,32 @@ async fn accept(
                 )?;
             }
             let mut entry = archive_entry.clone();
-            // Two deposits with the same reference in the same second: keep both archives.
-            let mut n = 1;
-            while meta::entry(sql, &office_id, &entry.path)?.is_some() {
-                n += 1;
-                entry.path = format!("{}_{n}.zip", archive_entry.path.trim_end_matches(".zip"));
+            // Two deposits with the same reference in the same second: keep both archives,
+            // numbered _2, _3, ... Count the numbered ones (an index range) rather than probe
+            // each: probing made a burst of same-named deposits quadratic under the commit lock.
+            if meta::entry(sql, &office_id, &entry.path)?.is_some() {
+                let stem = archive_entry.path.trim_end_matches(".zip");
+                // '`' follows '_' in byte order: [stem_, stem`) is every "stem_..." path.
+                let numbered = sql
+                    .query(
+                        "SELECT count(*) FROM vault_entries \
+                         WHERE office_id = $1 AND path >= $2 AND path < $3",
+                        &[
+                            (&office_id).into(),
+                            format!("{stem}_").into(),
+                            format!("{stem}`").into(),
+                        ],
+                    )?
+                    .first()
+                    .map_or(0, |r| r[0].int());
+                let mut n = numbered + 2;
+                loop {
+                    entry.path = format!("{stem}_{n}.zip");
+                    if meta::entry(sql, &office_id, &entry.path)?.is_none() {
+                        break;
+                    }
+                    n += 1;
+                }
             }
             meta::insert_entry(sql, &office_id, &entry)?;
             journal::append(sql, &entries)?;
@@ -574,10 +669,15 @@ async fn accept(
                 )?;
             }
             Ok(r)
-        })
-        .await;
-    drop(_guard);
+        }),
+    )
+    .await;
     let receipt = outcome?;
+    if receipt.deposit_id == deposit_id {
+        note.committed();
+    }
+    // Otherwise a concurrent request with the same key committed first: this request's archive
+    // is referenced by nothing and its note stays for the next collection.
     vault.feed.notify_waiters();
     tracing::info!(deposit = %receipt.deposit_id, "deposit accepted");
     Ok(receipt)

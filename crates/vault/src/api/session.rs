@@ -48,7 +48,7 @@ pub async fn bind(
             if let Some(bound) = meta::office_by_cert(sql, fp)? {
                 return Ok(bound.office);
             }
-            let holder = peer.holder();
+            let holder = peer.holder().ok_or(Error::HolderUnidentified)?;
             let office = match meta::office_by_number(sql, &number)? {
                 Some(existing) if existing.holder != holder => return Err(Error::BindOtherHolder),
                 Some(existing) => existing,

@@ -18,9 +18,23 @@ use crate::error::{storage, Result};
 #[async_trait]
 pub trait Blobs: Send + Sync {
     /// Stores `bytes` and returns their SHA-256 (hex). Storing the same bytes twice is a no-op.
-    async fn put(&self, bytes: Vec<u8>) -> Result<String>;
+    async fn put(&self, bytes: Vec<u8>) -> Result<String> {
+        let name = sha256_hex(&bytes);
+        self.put_named(&name, bytes).await?;
+        Ok(name)
+    }
+    /// Stores `bytes` whose SHA-256 (hex) the caller has just computed (hashing 200 KB again
+    /// per blob showed in the deposit profile). The name must be the bytes' digest.
+    async fn put_named(&self, sha256: &str, bytes: Vec<u8>) -> Result<()>;
     /// Reads the blob named by `sha256` (hex); `None` if absent.
     async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
+    /// Deletes the blob named by `sha256`; `true` if it existed. Only the garbage collector of
+    /// interrupted uploads calls it (`crate::gc`).
+    async fn delete(&self, sha256: &str) -> Result<bool>;
+    /// Removes temporary files left by interrupted writes (none for stores with atomic puts).
+    async fn clean_temporary(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// SHA-256 of `bytes`, lower-case hex.
@@ -54,14 +68,18 @@ impl FileBlobs {
 
 #[async_trait]
 impl Blobs for FileBlobs {
-    async fn put(&self, bytes: Vec<u8>) -> Result<String> {
+    async fn put_named(&self, sha256: &str, bytes: Vec<u8>) -> Result<()> {
+        if !valid_name(sha256) {
+            return Err(storage("invalid blob name"));
+        }
+        debug_assert_eq!(sha256, sha256_hex(&bytes));
         let this = self.clone();
+        let name = sha256.to_owned();
         tokio::task::spawn_blocking(move || {
             use std::io::Write;
-            let name = sha256_hex(&bytes);
             let dest = this.path(&name);
             if dest.exists() {
-                return Ok(name);
+                return Ok(());
             }
             let dir = dest.parent().ok_or_else(|| storage("blob path"))?;
             std::fs::create_dir_all(dir).map_err(storage)?;
@@ -74,7 +92,7 @@ impl Blobs for FileBlobs {
             std::fs::File::open(dir)
                 .and_then(|d| d.sync_all())
                 .map_err(storage)?;
-            Ok(name)
+            Ok(())
         })
         .await
         .map_err(storage)?
@@ -89,6 +107,23 @@ impl Blobs for FileBlobs {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(storage(e)),
         }
+    }
+
+    async fn delete(&self, sha256: &str) -> Result<bool> {
+        if !valid_name(sha256) {
+            return Ok(false);
+        }
+        match tokio::fs::remove_file(self.path(sha256)).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(storage(e)),
+        }
+    }
+
+    async fn clean_temporary(&self) -> Result<()> {
+        let tmp = self.root.join("tmp");
+        let _ = tokio::fs::remove_dir_all(&tmp).await;
+        tokio::fs::create_dir_all(&tmp).await.map_err(storage)
     }
 }
 
@@ -136,14 +171,17 @@ impl S3Blobs {
 
 #[async_trait]
 impl Blobs for S3Blobs {
-    async fn put(&self, bytes: Vec<u8>) -> Result<String> {
-        let name = sha256_hex(&bytes);
-        let path = ObjectPath::from(format!("blobs/{name}"));
+    async fn put_named(&self, sha256: &str, bytes: Vec<u8>) -> Result<()> {
+        if !valid_name(sha256) {
+            return Err(storage("invalid blob name"));
+        }
+        debug_assert_eq!(sha256, sha256_hex(&bytes));
+        let path = ObjectPath::from(format!("blobs/{sha256}"));
         self.store
             .put(&path, PutPayload::from(bytes))
             .await
             .map_err(storage)?;
-        Ok(name)
+        Ok(())
     }
 
     async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
@@ -156,5 +194,19 @@ impl Blobs for S3Blobs {
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(storage(e)),
         }
+    }
+
+    async fn delete(&self, sha256: &str) -> Result<bool> {
+        if !valid_name(sha256) {
+            return Ok(false);
+        }
+        let path = ObjectPath::from(format!("blobs/{sha256}"));
+        match self.store.head(&path).await {
+            Ok(_) => {}
+            Err(object_store::Error::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(storage(e)),
+        }
+        self.store.delete(&path).await.map_err(storage)?;
+        Ok(true)
     }
 }

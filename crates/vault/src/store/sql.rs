@@ -93,8 +93,23 @@ pub enum Dialect {
 pub trait Metadata: Send + Sync {
     /// Runs `f` in a transaction; commits on `Ok`, rolls back on `Err`.
     fn transaction(&self, f: &mut dyn FnMut(&mut dyn Sql) -> Result<()>) -> Result<()>;
+    /// Runs `f` in a transaction that only reads, on a connection of its own where the
+    /// backend allows it, so that reads do not queue behind a commit. By default, a transaction.
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Sql) -> Result<()>) -> Result<()> {
+        self.transaction(f)
+    }
     /// Which backend this is.
     fn dialect(&self) -> Dialect;
+}
+
+/// Runs `f` in a read-only transaction of `meta` and returns its value.
+pub fn read_tx<T>(meta: &dyn Metadata, mut f: impl FnMut(&mut dyn Sql) -> Result<T>) -> Result<T> {
+    let mut out = None;
+    meta.read(&mut |sql| {
+        out = Some(f(sql)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| storage("transaction returned nothing"))
 }
 
 /// Runs `f` in a transaction of `meta` and returns its value.
@@ -107,9 +122,14 @@ pub fn tx<T>(meta: &dyn Metadata, mut f: impl FnMut(&mut dyn Sql) -> Result<T>) 
     out.ok_or_else(|| storage("transaction returned nothing"))
 }
 
-/// SQLite in a file, one connection (WAL; SQLite serialises writers anyway).
+/// SQLite in a file: one connection that writes (SQLite serialises writers anyway) and one that
+/// only reads (WAL lets it read the last commit while the writer works).
 pub struct SqliteMeta {
     conn: Mutex<rusqlite::Connection>,
+    /// Opened on the first read: a process that only writes (tools, the journal benchmark)
+    /// keeps one connection.
+    reader: Mutex<Option<rusqlite::Connection>>,
+    path: std::path::PathBuf,
 }
 
 impl SqliteMeta {
@@ -122,6 +142,8 @@ impl SqliteMeta {
         .map_err(storage)?;
         Ok(SqliteMeta {
             conn: Mutex::new(conn),
+            reader: Mutex::new(None),
+            path: path.to_owned(),
         })
     }
 }
@@ -187,6 +209,26 @@ impl Metadata for SqliteMeta {
         let txn = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(storage)?;
+        f(&mut SqliteTx(&txn))?;
+        txn.commit().map_err(storage)
+    }
+
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Sql) -> Result<()>) -> Result<()> {
+        let mut reader = self
+            .reader
+            .lock()
+            .map_err(|_| storage("sqlite lock poisoned"))?;
+        if reader.is_none() {
+            let c = rusqlite::Connection::open(&self.path).map_err(storage)?;
+            c.execute_batch("PRAGMA query_only=ON; PRAGMA foreign_keys=ON;")
+                .map_err(storage)?;
+            *reader = Some(c);
+        }
+        let conn = reader
+            .as_mut()
+            .ok_or_else(|| storage("sqlite reader missing"))?;
+        // A deferred transaction: one consistent snapshot, no write lock.
+        let txn = conn.transaction().map_err(storage)?;
         f(&mut SqliteTx(&txn))?;
         txn.commit().map_err(storage)
     }
