@@ -15,6 +15,7 @@
 pub mod admin;
 pub mod api;
 pub mod config;
+pub mod delivery;
 pub mod error;
 pub mod journal;
 pub mod keys;
@@ -145,6 +146,9 @@ impl Vault {
             feed: tokio::sync::Notify::new(),
         });
         vault.db(|sql| store::meta::migrate(sql)).await?;
+        vault
+            .db(|sql| store::meta::migrate_recipient_side(sql))
+            .await?;
         // Spool files left by uploads interrupted by a crash were never deposits: remove them.
         let _ = std::fs::remove_dir_all(vault.uploads_dir());
         std::fs::create_dir_all(vault.uploads_dir()).map_err(error::storage)?;

@@ -193,6 +193,11 @@ fn run() -> anyhow::Result<ExitCode> {
                 println!("listening on {addr}");
                 tracing::info!(%addr, "vault serving");
                 let tls = vault.tls_config()?;
+                // Delivery decisions at each deadline; the first pass catches up after downtime.
+                tokio::spawn(sceau_vault::delivery::run_scheduler(
+                    vault.clone(),
+                    std::time::Duration::from_secs(60),
+                ));
                 sceau_vault::serve(listener, tls, sceau_vault::app(vault)).await?;
                 Ok::<_, anyhow::Error>(())
             })?;
