@@ -74,6 +74,15 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "corpus producer: figures with transparency",
     ),
     ("python3-cairo", "corpus producer: cairo PDFs"),
+    (
+        "python3-aiosmtpd",
+        "a real SMTP server on loopback receiving the vault's notifications in tests",
+    ),
+    (
+        "nodejs",
+        "runs the Playwright spec of the recipients' portal (with Debian's chromium)",
+    ),
+    ("npm", "installs playwright-core for the portal spec (no browser download)"),
     ("chromium", "corpus producer: print-to-PDF of a styled page"),
     (
         "libssl-dev",

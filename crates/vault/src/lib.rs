@@ -19,6 +19,7 @@ pub mod delivery;
 pub mod error;
 pub mod journal;
 pub mod keys;
+pub mod notify;
 pub mod peer;
 pub mod proof;
 pub mod store;

@@ -198,6 +198,11 @@ fn run() -> anyhow::Result<ExitCode> {
                     vault.clone(),
                     std::time::Duration::from_secs(60),
                 ));
+                // Notifications of accepted deposits (durable queue, retries with back-off).
+                tokio::spawn(sceau_vault::notify::run_notifier(
+                    vault.clone(),
+                    std::time::Duration::from_secs(60),
+                ));
                 sceau_vault::serve(listener, tls, sceau_vault::app(vault)).await?;
                 Ok::<_, anyhow::Error>(())
             })?;
