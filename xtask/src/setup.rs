@@ -106,6 +106,14 @@ fn installed(pkg: &str) -> bool {
         .unwrap_or(false)
 }
 
+fn has_command(name: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -151,6 +159,9 @@ fn packages() -> Result<()> {
         .iter()
         .map(|(p, _)| *p)
         .filter(|p| !installed(p))
+        // Node.js distributions other than Debian's bundle npm (installing Debian's would
+        // conflict with them).
+        .filter(|p| *p != "npm" || !has_command("npm"))
         .collect();
     if missing.is_empty() {
         eprintln!(
