@@ -21,7 +21,9 @@ pub mod journal;
 pub mod keys;
 pub mod notify;
 pub mod peer;
+pub mod portal;
 pub mod proof;
+pub mod returns;
 pub mod store;
 pub mod tls;
 
@@ -206,6 +208,12 @@ pub fn init(
 /// The router of the whole API.
 pub fn app(vault: Arc<Vault>) -> Router {
     api::router().with_state(vault)
+}
+
+/// The router of the recipients' portal (served on its own listener, without client
+/// certificates).
+pub fn portal_app(vault: Arc<Vault>) -> Router {
+    portal::router().with_state(vault)
 }
 
 /// Accepts TLS connections on `listener` and serves `app` on each, with the connection's client

@@ -927,6 +927,9 @@ CREATE TABLE IF NOT EXISTS act_returns (
     deposit_id TEXT PRIMARY KEY, recipient_id TEXT NOT NULL, deposited_at TEXT NOT NULL,
     name TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, size BIGINT NOT NULL,
     answer_sha256 TEXT);
+CREATE TABLE IF NOT EXISTS portal_audit (
+    at TEXT NOT NULL, recipient_id TEXT, action TEXT NOT NULL, deposit_id TEXT, ok BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS portal_audit_recipient ON portal_audit(recipient_id, at);
 CREATE TABLE IF NOT EXISTS bank_certs (
     fingerprint TEXT PRIMARY KEY, recipient_id TEXT NOT NULL, bound_at TEXT NOT NULL);
 ";
@@ -1456,6 +1459,205 @@ pub fn link_recipient(
     let rows = sql.query(
         "SELECT recipient_id FROM portal_links WHERE token_hash = $1 AND expires_at > $2",
         &[token_hash.into(), ts(now).into()],
+    )?;
+    Ok(rows.first().map(|r| r[0].text().to_owned()))
+}
+
+/// Writes one line of the portal's audit trail.
+pub fn insert_audit(
+    sql: &mut dyn Sql,
+    at: DateTime<Utc>,
+    recipient_id: Option<&str>,
+    action: &str,
+    deposit_id: Option<&str>,
+    ok: bool,
+) -> Result<()> {
+    sql.exec(
+        "INSERT INTO portal_audit (at, recipient_id, action, deposit_id, ok) \
+         VALUES ($1, $2, $3, $4, $5)",
+        &[
+            ts(at).into(),
+            recipient_id.map(str::to_owned).into(),
+            action.into(),
+            deposit_id.map(str::to_owned).into(),
+            i64::from(ok).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Audit lines (action, recipient, deposit, ok), oldest first.
+pub fn audit_lines(
+    sql: &mut dyn Sql,
+) -> Result<Vec<(String, Option<String>, Option<String>, bool)>> {
+    let rows = sql.query(
+        "SELECT action, recipient_id, deposit_id, ok FROM portal_audit ORDER BY at, action",
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r[0].text().to_owned(),
+                r[1].opt_text(),
+                r[2].opt_text(),
+                r[3].int() != 0,
+            )
+        })
+        .collect())
+}
+
+/// The one-time code of a link.
+#[derive(Debug, Clone)]
+pub struct CodeState {
+    /// SHA-256 of link hash and code.
+    pub code_hash: String,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+    /// Wrong codes typed on this link (kept across new codes).
+    pub attempts: i64,
+    /// Whether the code was used.
+    pub used: bool,
+}
+
+/// The code state of a link.
+pub fn code_state(sql: &mut dyn Sql, link_hash: &str) -> Result<Option<CodeState>> {
+    let rows = sql.query(
+        "SELECT code_hash, expires_at, attempts, used FROM portal_codes WHERE link_hash = $1",
+        &[link_hash.into()],
+    )?;
+    rows.first()
+        .map(|r| {
+            Ok(CodeState {
+                code_hash: r[0].text().into(),
+                expires_at: parse_ts(r[1].text())?,
+                attempts: r[2].int(),
+                used: r[3].int() != 0,
+            })
+        })
+        .transpose()
+}
+
+/// Sets a new code for a link (the wrong-code count is kept).
+pub fn set_code(
+    sql: &mut dyn Sql,
+    link_hash: &str,
+    code_hash: &str,
+    expires: DateTime<Utc>,
+) -> Result<()> {
+    let n = sql.exec(
+        "UPDATE portal_codes SET code_hash = $1, expires_at = $2, used = 0 WHERE link_hash = $3",
+        &[code_hash.into(), ts(expires).into(), link_hash.into()],
+    )?;
+    if n == 0 {
+        sql.exec(
+            "INSERT INTO portal_codes (link_hash, code_hash, expires_at, attempts, used) \
+             VALUES ($1, $2, $3, 0, 0)",
+            &[link_hash.into(), code_hash.into(), ts(expires).into()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Sets the wrong-code count of a link.
+pub fn set_code_attempts(sql: &mut dyn Sql, link_hash: &str, attempts: i64) -> Result<()> {
+    sql.exec(
+        "UPDATE portal_codes SET attempts = $1 WHERE link_hash = $2",
+        &[attempts.into(), link_hash.into()],
+    )?;
+    Ok(())
+}
+
+/// Marks the code used; `false` if it was used already (a replay).
+pub fn consume_code(sql: &mut dyn Sql, link_hash: &str) -> Result<bool> {
+    let n = sql.exec(
+        "UPDATE portal_codes SET used = 1 WHERE link_hash = $1 AND used = 0",
+        &[link_hash.into()],
+    )?;
+    Ok(n == 1)
+}
+
+/// Opens a portal session.
+pub fn insert_session(
+    sql: &mut dyn Sql,
+    id_hash: &str,
+    recipient_id: &str,
+    csrf: &str,
+    expires: DateTime<Utc>,
+) -> Result<()> {
+    sql.exec(
+        "INSERT INTO portal_sessions (id_hash, recipient_id, csrf, expires_at) VALUES ($1, $2, $3, $4)",
+        &[id_hash.into(), recipient_id.into(), csrf.into(), ts(expires).into()],
+    )?;
+    Ok(())
+}
+
+/// (recipient, csrf) of a session valid at `now`.
+pub fn session(
+    sql: &mut dyn Sql,
+    id_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, String)>> {
+    let rows = sql.query(
+        "SELECT recipient_id, csrf FROM portal_sessions WHERE id_hash = $1 AND expires_at > $2",
+        &[id_hash.into(), ts(now).into()],
+    )?;
+    Ok(rows
+        .first()
+        .map(|r| (r[0].text().to_owned(), r[1].text().to_owned())))
+}
+
+/// Extends a session.
+pub fn touch_session(sql: &mut dyn Sql, id_hash: &str, expires: DateTime<Utc>) -> Result<()> {
+    sql.exec(
+        "UPDATE portal_sessions SET expires_at = $1 WHERE id_hash = $2",
+        &[ts(expires).into(), id_hash.into()],
+    )?;
+    Ok(())
+}
+
+/// Ends a session.
+pub fn delete_session(sql: &mut dyn Sql, id_hash: &str) -> Result<()> {
+    sql.exec(
+        "DELETE FROM portal_sessions WHERE id_hash = $1",
+        &[id_hash.into()],
+    )?;
+    Ok(())
+}
+
+/// The blob key of a deposit's archive ZIP in the office's vault.
+pub fn deposit_archive_sha(sql: &mut dyn Sql, deposit_id: &str) -> Result<Option<String>> {
+    let rows = sql.query(
+        "SELECT sha256 FROM vault_entries WHERE deposit_id = $1 AND path LIKE $2 \
+         AND is_folder = 0 ORDER BY modified LIMIT 1",
+        &[deposit_id.into(), "%.zip".into()],
+    )?;
+    Ok(rows.first().and_then(|r| r[0].opt_text()))
+}
+
+/// Binds a bank's certificate (SHA-256 fingerprint) to a recipient.
+pub fn bind_bank_cert(
+    sql: &mut dyn Sql,
+    fingerprint: &str,
+    recipient_id: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sql.exec(
+        "DELETE FROM bank_certs WHERE fingerprint = $1",
+        &[fingerprint.into()],
+    )?;
+    sql.exec(
+        "INSERT INTO bank_certs (fingerprint, recipient_id, bound_at) VALUES ($1, $2, $3)",
+        &[fingerprint.into(), recipient_id.into(), ts(now).into()],
+    )?;
+    Ok(())
+}
+
+/// The recipient bound to a bank certificate.
+pub fn bank_by_cert(sql: &mut dyn Sql, fingerprint: &str) -> Result<Option<String>> {
+    let rows = sql.query(
+        "SELECT recipient_id FROM bank_certs WHERE fingerprint = $1",
+        &[fingerprint.into()],
     )?;
     Ok(rows.first().map(|r| r[0].text().to_owned()))
 }
