@@ -431,16 +431,13 @@ pub async fn verify(
             Ok(CodeOutcome::Right)
         })
         .await;
-    let csrf = random_token();
+    // The form is shown again with the same token (it already matches the cookie).
     let again = |msg: &str, status: StatusCode| {
-        let mut r = page(
+        page(
             status,
             "Confirmez votre identité",
-            &code_form(&token, &csrf, msg),
-        );
-        r.headers_mut()
-            .append(header::SET_COOKIE, cookie(CSRF_COOKIE, &csrf, 3600));
-        r
+            &code_form(&token, &form.csrf, msg),
+        )
     };
     match outcome {
         Err(_) => internal(),
