@@ -136,7 +136,24 @@ pub fn run() -> Result<()> {
     packages()?;
     let moto = sceau_testsupport::s3::moto_server_program()?;
     eprintln!("setup: moto S3 server: {}", moto.display());
+    portal_spec()?;
     Ok(())
+}
+
+/// playwright-core for the portal's browser spec, pinned by `tests/portal/package-lock.json`;
+/// the browser is Debian's chromium, never a download.
+fn portal_spec() -> Result<()> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/portal");
+    if dir.join("node_modules/playwright-core").exists() {
+        eprintln!("setup: playwright-core is installed");
+        return Ok(());
+    }
+    eprintln!("setup: npm ci in tests/portal (playwright-core)");
+    let mut cmd = Command::new("npm");
+    cmd.args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+    crate::run(&mut cmd)
 }
 
 fn packages() -> Result<()> {

@@ -222,6 +222,11 @@ impl SmsSink {
         format!("http://127.0.0.1:{}/sms", self.port)
     }
 
+    /// URL answering the bodies received so far (JSON array of strings), for browser specs.
+    pub fn received_url(&self) -> String {
+        format!("http://127.0.0.1:{}/received", self.port)
+    }
+
     /// Requests accepted so far (the refused ones are not kept).
     pub fn received(&self) -> Vec<SmsRequest> {
         self.state
@@ -277,6 +282,26 @@ fn handle(mut stream: TcpStream, state: &Arc<(Mutex<SmsState>, Condvar)>) -> Res
     let mut body = vec![0u8; len];
     reader.read_exact(&mut body)?;
     let (lock, cv) = &**state;
+    if method == "GET" && target == "/received" {
+        // What a browser spec reads the one-time code from.
+        let bodies: Vec<String> = match lock.lock() {
+            Ok(g) => g.received.iter().map(|r| r.body.clone()).collect(),
+            Err(p) => p
+                .into_inner()
+                .received
+                .iter()
+                .map(|r| r.body.clone())
+                .collect(),
+        };
+        let json = serde_json::to_string(&bodies)?;
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
+            json.len()
+        )?;
+        stream.flush()?;
+        return Ok(());
+    }
     let ok = {
         let mut g = match lock.lock() {
             Ok(g) => g,
