@@ -143,8 +143,10 @@ pub async fn decide_due(vault: &Arc<Vault>) -> Result<usize> {
 /// The next deadline among deposits still awaiting consultation, if any.
 pub async fn next_deadline(vault: &Arc<Vault>) -> Result<Option<DateTime<Utc>>> {
     let rule = rule_of(vault);
+    // A far date that still formats as a four-digit year (stored times compare as text).
+    let far = DateTime::<Utc>::from_timestamp(253_402_214_400, 0).unwrap_or_default();
     let oldest = vault
-        .db(|sql| meta::awaiting_deposits(sql, DateTime::<Utc>::MAX_UTC, 1))
+        .db(move |sql| meta::awaiting_deposits(sql, far, 1))
         .await?;
     Ok(oldest
         .first()

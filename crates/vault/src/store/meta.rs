@@ -1486,10 +1486,11 @@ pub fn insert_audit(
     Ok(())
 }
 
-/// Audit lines (action, recipient, deposit, ok), oldest first.
-pub fn audit_lines(
-    sql: &mut dyn Sql,
-) -> Result<Vec<(String, Option<String>, Option<String>, bool)>> {
+/// One line of the portal's audit trail: (action, recipient, deposit, allowed).
+pub type AuditLine = (String, Option<String>, Option<String>, bool);
+
+/// Audit lines, oldest first.
+pub fn audit_lines(sql: &mut dyn Sql) -> Result<Vec<AuditLine>> {
     let rows = sql.query(
         "SELECT action, recipient_id, deposit_id, ok FROM portal_audit ORDER BY at, action",
         &[],
