@@ -31,11 +31,11 @@ struct World {
     signer: Identity,
 }
 
-async fn world(max_return: u64) -> World {
+async fn world(max_return: u64, backend: Backend) -> World {
     let sms = SmsSink::start(0).unwrap();
     let smtp = SmtpSink::start(&SmtpOptions::default()).unwrap();
     let (sms_url, smtp_port) = (sms.url(), smtp.port);
-    let h = Harness::start_with(Backend::Embedded, Arc::new(SceauPdfa), |cfg, _| {
+    let h = Harness::start_with(backend, Arc::new(SceauPdfa), |cfg, _| {
         cfg.smtp = Some(SmtpConfig {
             host: "127.0.0.1".into(),
             port: smtp_port,
@@ -244,7 +244,16 @@ fn state(h: &Harness, id: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn portal_login_authorisation_and_consultation() {
-    let w = world(10 * 1024 * 1024).await;
+    portal_flow(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_login_authorisation_and_consultation_on_postgres_and_s3() {
+    portal_flow(Backend::Scaled).await;
+}
+
+async fn portal_flow(backend: Backend) {
+    let w = world(10 * 1024 * 1024, backend).await;
     use sceau_proto::RecipientKind::Person;
     recipient(
         &w.h,
@@ -555,7 +564,16 @@ fn zip_bomb() -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bank_api_and_returns() {
-    let w = world(1024 * 1024).await;
+    bank_flow(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_api_and_returns_on_postgres_and_s3() {
+    bank_flow(Backend::Scaled).await;
+}
+
+async fn bank_flow(backend: Backend) {
+    let w = world(1024 * 1024, backend).await;
     use sceau_proto::RecipientKind::{Bank, Person};
     recipient(&w.h, "banque", Bank, Some("b@banque.test"), None);
     recipient(&w.h, "x", Person, Some("x@exemple.test"), None);
