@@ -436,11 +436,22 @@ async fn portal_flow(backend: Backend) {
     assert!(r.text().await.unwrap().contains("attend pas de retour"));
 
     // Y's link: no mobile, so the code comes by e-mail; wrong codes until lock-out.
-    let (st, mut csrf, cookie, html) = open_link(&w, &c, &ty).await;
+    let (st, csrf0, cookie0, html) = open_link(&w, &c, &ty).await;
     assert_eq!(st, 200);
     assert!(html.contains("par courriel"), "{html}");
     let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
     assert_eq!(mail.rcpt_tos, ["y@exemple.test"]);
+    let first = code_from(&mail.body);
+    // Codes are short-lived: the right code, 11 minutes later, is refused.
+    w.h.clock
+        .set(tuesday_morning() + chrono::Duration::minutes(11));
+    let r = post_code(&w, &c, &ty, &csrf0, &cookie0, &first).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("n'est plus valable"));
+    // Opening the link again sends a new code.
+    let (st, mut csrf, cookie, _) = open_link(&w, &c, &ty).await;
+    assert_eq!(st, 200);
+    let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
     let ycode = code_from(&mail.body);
     let wrong = if ycode == "000000" {
         "111111"
