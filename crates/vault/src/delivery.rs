@@ -61,9 +61,19 @@ pub async fn record_consultation(
     deposit: &DepositRow,
     channel: Channel,
 ) -> Result<()> {
-    let now = vault.clock.now();
+    // Fast path without the commit lock: later reads change nothing.
+    let id = deposit.id.clone();
+    if vault
+        .db(move |sql| meta::consultation(sql, &id))
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
     let d = deposit.clone();
     let _guard = vault.commit_lock.lock().await;
+    // The time is read under the lock, so journal lines stay in time order.
+    let now = vault.clock.now();
     let first = vault
         .db(move |sql| {
             if !meta::insert_consultation(sql, &d.id, &d.recipient_id, now, channel.code())? {

@@ -304,10 +304,41 @@ pub async fn send_due(vault: &Arc<Vault>) -> Result<(usize, usize)> {
     let due = vault
         .db(move |sql| meta::due_notifications(sql, now, 200))
         .await?;
+    // A few sends at once: each waits mostly on the relay or the gateway.
+    use futures_util::StreamExt;
+    let outcomes: Vec<Result<Outcome>> = futures_util::stream::iter(due)
+        .map(|(deposit_id, channel, attempts)| send_row(vault, now, deposit_id, channel, attempts))
+        .buffer_unordered(8)
+        .collect()
+        .await;
     let (mut sent, mut failed) = (0, 0);
-    for (deposit_id, channel, attempts) in due {
+    for o in outcomes {
+        match o? {
+            Outcome::Sent => sent += 1,
+            Outcome::Failed => failed += 1,
+            Outcome::Retry | Outcome::Skipped => {}
+        }
+    }
+    Ok((sent, failed))
+}
+
+enum Outcome {
+    Sent,
+    Failed,
+    Retry,
+    Skipped,
+}
+
+async fn send_row(
+    vault: &Arc<Vault>,
+    now: DateTime<Utc>,
+    deposit_id: String,
+    channel: String,
+    attempts: i64,
+) -> Result<Outcome> {
+    {
         let Some(ch) = Channel::of(&channel) else {
-            continue;
+            return Ok(Outcome::Skipped);
         };
         let id = deposit_id.clone();
         let Some((d, r, office)) = vault
@@ -321,20 +352,20 @@ pub async fn send_due(vault: &Arc<Vault>) -> Result<(usize, usize)> {
             })
             .await?
         else {
-            continue;
+            return Ok(Outcome::Skipped);
         };
         let outcome = send_one(vault, ch, &d, &r, &office).await;
         let attempts = attempts + 1;
         match outcome {
             Ok(()) => {
                 record(vault, &d, &r, ch, None, attempts).await?;
-                sent += 1;
+                Ok(Outcome::Sent)
             }
             Err(SendError(why)) => {
                 tracing::warn!(deposit = %d.id, channel = ch.code(), attempts, "notification failed");
                 if attempts >= i64::from(vault.config.notify.max_attempts) {
                     record(vault, &d, &r, ch, Some(why), attempts).await?;
-                    failed += 1;
+                    Ok(Outcome::Failed)
                 } else {
                     let backoff =
                         vault.config.notify.backoff_seconds.saturating_mul(
@@ -346,11 +377,11 @@ pub async fn send_due(vault: &Arc<Vault>) -> Result<(usize, usize)> {
                     vault
                         .db(move |sql| meta::retry_notification(sql, &id, c, attempts, next, &why))
                         .await?;
+                    Ok(Outcome::Retry)
                 }
             }
         }
     }
-    Ok((sent, failed))
 }
 
 async fn send_one(
