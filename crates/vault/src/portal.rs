@@ -516,18 +516,23 @@ async fn session(vault: &Arc<Vault>, headers: &HeaderMap) -> Option<Session> {
     let now = vault.clock.now();
     let minutes = i64::from(vault.config.portal.session_minutes);
     let h = token_hash(&sid);
-    vault
-        .db(move |sql| {
-            let s = meta::session(sql, &h, now)?;
-            if s.is_some() {
-                meta::touch_session(sql, &h, now + chrono::Duration::minutes(minutes))?;
-            }
-            Ok(s)
+    let (recipient_id, csrf, expires) = vault
+        .db({
+            let h = h.clone();
+            move |sql| meta::session(sql, &h, now)
         })
         .await
         .ok()
-        .flatten()
-        .map(|(recipient_id, csrf)| Session { recipient_id, csrf })
+        .flatten()?;
+    // Sliding expiry, written only once half of it is used (no write on every request).
+    if expires - now < chrono::Duration::minutes(minutes) / 2 {
+        let until = now + chrono::Duration::minutes(minutes);
+        vault
+            .db(move |sql| meta::touch_session(sql, &h, until))
+            .await
+            .ok()?;
+    }
+    Some(Session { recipient_id, csrf })
 }
 
 fn login_needed() -> Response {

@@ -1593,19 +1593,26 @@ pub fn insert_session(
     Ok(())
 }
 
-/// (recipient, csrf) of a session valid at `now`.
+/// (recipient, csrf, expiry) of a session valid at `now`.
 pub fn session(
     sql: &mut dyn Sql,
     id_hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(String, String)>> {
+) -> Result<Option<(String, String, DateTime<Utc>)>> {
     let rows = sql.query(
-        "SELECT recipient_id, csrf FROM portal_sessions WHERE id_hash = $1 AND expires_at > $2",
+        "SELECT recipient_id, csrf, expires_at FROM portal_sessions \
+         WHERE id_hash = $1 AND expires_at > $2",
         &[id_hash.into(), ts(now).into()],
     )?;
-    Ok(rows
-        .first()
-        .map(|r| (r[0].text().to_owned(), r[1].text().to_owned())))
+    rows.first()
+        .map(|r| {
+            Ok((
+                r[0].text().to_owned(),
+                r[1].text().to_owned(),
+                parse_ts(r[2].text())?,
+            ))
+        })
+        .transpose()
 }
 
 /// Extends a session.
