@@ -902,6 +902,8 @@ pub fn journal_chain_batch(
 const SCHEMA_RECIPIENT: &str = "
 CREATE INDEX IF NOT EXISTS deposits_state ON deposits(state, deposited_at);
 CREATE INDEX IF NOT EXISTS recipient_files_recipient ON recipient_files(recipient_id, deposit_id);
+CREATE INDEX IF NOT EXISTS deposits_recipient ON deposits(recipient_id, deposited_at);
+CREATE INDEX IF NOT EXISTS deposits_time ON deposits(deposited_at);
 CREATE TABLE IF NOT EXISTS consultations (
     deposit_id TEXT PRIMARY KEY, recipient_id TEXT NOT NULL, consulted_at TEXT NOT NULL,
     channel TEXT NOT NULL);
