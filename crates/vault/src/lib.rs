@@ -213,7 +213,17 @@ pub fn app(vault: Arc<Vault>) -> Router {
 /// The router of the recipients' portal (served on its own listener, without client
 /// certificates).
 pub fn portal_app(vault: Arc<Vault>) -> Router {
-    portal::router().with_state(vault)
+    portal_app_with_audit(vault).0
+}
+
+/// The portal's router and its audit trail writer (tests flush it before reading the trail).
+/// Must be called on a tokio runtime (the writer is a task).
+pub fn portal_app_with_audit(vault: Arc<Vault>) -> (Router, portal::AuditLog) {
+    let log = portal::AuditLog::start(vault.clone());
+    let app = portal::router()
+        .layer(axum::Extension(log.clone()))
+        .with_state(vault);
+    (app, log)
 }
 
 /// Accepts TLS connections on `listener` and serves `app` on each, with the connection's client

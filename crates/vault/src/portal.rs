@@ -25,7 +25,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::{Extension, Form, Router};
 use base64::Engine;
 use rand_core::{OsRng, RngCore};
 use sceau_core::naming::format_paris;
@@ -182,26 +182,97 @@ fn code_hash(link_hash: &str, code: &str) -> String {
     hex::encode(Sha256::digest(format!("{link_hash}:{code}").as_bytes()))
 }
 
-/// Writes one audit line (and a log line without personal data).
-async fn audit(
-    vault: &Vault,
-    recipient: Option<&str>,
-    action: &str,
-    deposit: Option<&str>,
-    ok: bool,
-) {
-    let now = vault.clock.now();
-    let (r, a, d) = (
-        recipient.map(str::to_owned),
-        action.to_owned(),
-        deposit.map(str::to_owned),
-    );
-    tracing::info!(action, ok, "portal access");
-    if let Err(e) = vault
-        .db(move |sql| meta::insert_audit(sql, now, r.as_deref(), &a, d.as_deref(), ok))
-        .await
-    {
-        tracing::error!(code = e.code(), "audit write failed");
+/// The portal's audit trail: every access is queued here and written by one task, many lines
+/// per transaction (a commit per request would put an fsync on every page).
+#[derive(Clone)]
+pub struct AuditLog {
+    tx: tokio::sync::mpsc::UnboundedSender<AuditMsg>,
+}
+
+enum AuditMsg {
+    Line {
+        at: chrono::DateTime<chrono::Utc>,
+        recipient: Option<String>,
+        action: String,
+        deposit: Option<String>,
+        ok: bool,
+    },
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+impl AuditLog {
+    /// Starts the writer task (on the current tokio runtime).
+    pub fn start(vault: Arc<Vault>) -> AuditLog {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<AuditMsg>();
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < 1000 {
+                    match rx.try_recv() {
+                        Ok(m) => batch.push(m),
+                        Err(_) => break,
+                    }
+                }
+                let mut lines = Vec::new();
+                let mut flushes = Vec::new();
+                for m in batch {
+                    match m {
+                        AuditMsg::Line {
+                            at,
+                            recipient,
+                            action,
+                            deposit,
+                            ok,
+                        } => lines.push((at, recipient, action, deposit, ok)),
+                        AuditMsg::Flush(done) => flushes.push(done),
+                    }
+                }
+                if !lines.is_empty() {
+                    let written = vault
+                        .db(move |sql| {
+                            for (at, r, a, d, ok) in &lines {
+                                meta::insert_audit(sql, *at, r.as_deref(), a, d.as_deref(), *ok)?;
+                            }
+                            Ok(())
+                        })
+                        .await;
+                    if let Err(e) = written {
+                        tracing::error!(code = e.code(), "audit write failed");
+                    }
+                }
+                for f in flushes {
+                    let _ = f.send(());
+                }
+            }
+        });
+        AuditLog { tx }
+    }
+
+    /// Queues one audit line (and logs it without personal data).
+    pub fn record(
+        &self,
+        vault: &Vault,
+        recipient: Option<&str>,
+        action: &str,
+        deposit: Option<&str>,
+        ok: bool,
+    ) {
+        tracing::info!(action, ok, "portal access");
+        let _ = self.tx.send(AuditMsg::Line {
+            at: vault.clock.now(),
+            recipient: recipient.map(str::to_owned),
+            action: action.to_owned(),
+            deposit: deposit.map(str::to_owned),
+            ok,
+        });
+    }
+
+    /// Waits until every line queued before this call is written.
+    pub async fn flush(&self) {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if self.tx.send(AuditMsg::Flush(done)).is_ok() {
+            let _ = wait.await;
+        }
     }
 }
 
@@ -248,7 +319,11 @@ fn code_form(token: &str, csrf: &str, message: &str) -> String {
 // Access: link, code, session
 
 /// `GET /portail/acces/{token}`.
-pub async fn access(State(vault): State<Arc<Vault>>, Path(token): Path<String>) -> Response {
+pub async fn access(
+    State(vault): State<Arc<Vault>>,
+    Extension(log): Extension<AuditLog>,
+    Path(token): Path<String>,
+) -> Response {
     let now = vault.clock.now();
     let link = token_hash(&token);
     let l = link.clone();
@@ -258,7 +333,7 @@ pub async fn access(State(vault): State<Arc<Vault>>, Path(token): Path<String>) 
     {
         Ok(Some(r)) => r,
         Ok(None) => {
-            audit(&vault, None, "link_invalid", None, false).await;
+            log.record(&vault, None, "link_invalid", None, false);
             return invalid_link();
         }
         Err(_) => return internal(),
@@ -270,7 +345,7 @@ pub async fn access(State(vault): State<Arc<Vault>>, Path(token): Path<String>) 
     };
     let max = i64::from(vault.config.portal.max_code_attempts);
     if state.as_ref().is_some_and(|s| s.attempts >= max) {
-        audit(&vault, Some(&recipient), "link_locked", None, false).await;
+        log.record(&vault, Some(&recipient), "link_locked", None, false);
         return locked();
     }
     let message;
@@ -325,7 +400,7 @@ pub async fn access(State(vault): State<Arc<Vault>>, Path(token): Path<String>) 
                 );
             }
             Err(_) => {
-                audit(&vault, Some(&recipient), "code_not_sent", None, false).await;
+                log.record(&vault, Some(&recipient), "code_not_sent", None, false);
                 return page(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Code non envoyé",
@@ -335,7 +410,7 @@ pub async fn access(State(vault): State<Arc<Vault>>, Path(token): Path<String>) 
             }
         }
     }
-    audit(&vault, Some(&recipient), "link_opened", None, true).await;
+    log.record(&vault, Some(&recipient), "link_opened", None, true);
     let csrf = random_token();
     let mut r = page(
         StatusCode::OK,
@@ -380,12 +455,13 @@ fn forbidden_csrf() -> Response {
 /// `POST /portail/acces/{token}`.
 pub async fn verify(
     State(vault): State<Arc<Vault>>,
+    Extension(log): Extension<AuditLog>,
     Path(token): Path<String>,
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Response {
     if !csrf_ok(read_cookie(&headers, CSRF_COOKIE).as_deref(), &form.csrf) {
-        audit(&vault, None, "csrf_refused", None, false).await;
+        log.record(&vault, None, "csrf_refused", None, false);
         return forbidden_csrf();
     }
     let now = vault.clock.now();
@@ -398,7 +474,7 @@ pub async fn verify(
         return internal();
     };
     let Some(recipient) = lookup else {
-        audit(&vault, None, "link_invalid", None, false).await;
+        log.record(&vault, None, "link_invalid", None, false);
         return invalid_link();
     };
     let max = i64::from(vault.config.portal.max_code_attempts);
@@ -442,11 +518,11 @@ pub async fn verify(
     match outcome {
         Err(_) => internal(),
         Ok(CodeOutcome::Locked) => {
-            audit(&vault, Some(&recipient), "code_locked", None, false).await;
+            log.record(&vault, Some(&recipient), "code_locked", None, false);
             locked()
         }
         Ok(CodeOutcome::NoCode | CodeOutcome::Expired) => {
-            audit(&vault, Some(&recipient), "code_expired", None, false).await;
+            log.record(&vault, Some(&recipient), "code_expired", None, false);
             page(
                 StatusCode::UNAUTHORIZED,
                 "Code expiré",
@@ -458,7 +534,7 @@ pub async fn verify(
             )
         }
         Ok(CodeOutcome::Wrong(left)) => {
-            audit(&vault, Some(&recipient), "code_wrong", None, false).await;
+            log.record(&vault, Some(&recipient), "code_wrong", None, false);
             again(
                 &format!(
                     "<p class=\"erreur\">Code incorrect. Il vous reste {left} essai(s) avant le \
@@ -480,7 +556,7 @@ pub async fn verify(
             {
                 return internal();
             }
-            audit(&vault, Some(&recipient), "login", None, true).await;
+            log.record(&vault, Some(&recipient), "login", None, true);
             let mut r = Redirect::to("/portail/actes").into_response();
             r.headers_mut().append(
                 header::SET_COOKIE,
@@ -547,6 +623,7 @@ fn login_needed() -> Response {
 /// `POST /portail/deconnexion`.
 pub async fn logout(
     State(vault): State<Arc<Vault>>,
+    Extension(log): Extension<AuditLog>,
     headers: HeaderMap,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
@@ -560,7 +637,7 @@ pub async fn logout(
         let h = token_hash(&sid);
         let _ = vault.db(move |sql| meta::delete_session(sql, &h)).await;
     }
-    audit(&vault, Some(&s.recipient_id), "logout", None, true).await;
+    log.record(&vault, Some(&s.recipient_id), "logout", None, true);
     let mut r = page(
         StatusCode::OK,
         "Déconnecté",
@@ -601,9 +678,13 @@ fn url_seg(s: &str) -> String {
 }
 
 /// `GET /portail/actes`.
-pub async fn acts(State(vault): State<Arc<Vault>>, headers: HeaderMap) -> Response {
+pub async fn acts(
+    State(vault): State<Arc<Vault>>,
+    Extension(log): Extension<AuditLog>,
+    headers: HeaderMap,
+) -> Response {
     let Some(s) = session(&vault, &headers).await else {
-        audit(&vault, None, "list_refused", None, false).await;
+        log.record(&vault, None, "list_refused", None, false);
         return login_needed();
     };
     let rid = s.recipient_id.clone();
@@ -613,7 +694,7 @@ pub async fn acts(State(vault): State<Arc<Vault>>, headers: HeaderMap) -> Respon
     else {
         return internal();
     };
-    audit(&vault, Some(&s.recipient_id), "list", None, true).await;
+    log.record(&vault, Some(&s.recipient_id), "list", None, true);
     let mut rows = String::new();
     for a in &list {
         let d = &a.deposit;
@@ -743,34 +824,33 @@ fn file_response(bytes: Vec<u8>, mime: &'static str, name: &str, attachment: boo
 /// `GET /portail/actes/{id}/document/{name}`: view or download one act (the consultation).
 pub async fn document(
     State(vault): State<Arc<Vault>>,
+    Extension(log): Extension<AuditLog>,
     headers: HeaderMap,
     Path((id, name)): Path<(String, String)>,
     Query(q): Query<DocQuery>,
 ) -> Response {
     let Some(s) = session(&vault, &headers).await else {
-        audit(&vault, None, "document_refused", Some(&id), false).await;
+        log.record(&vault, None, "document_refused", Some(&id), false);
         return login_needed();
     };
     let Some(d) = own_deposit(&vault, &s, &id).await else {
-        audit(
+        log.record(
             &vault,
             Some(&s.recipient_id),
             "document_refused",
             Some(&id),
             false,
-        )
-        .await;
+        );
         return not_found();
     };
     if !d.files.contains(&name) {
-        audit(
+        log.record(
             &vault,
             Some(&s.recipient_id),
             "document_refused",
             Some(&id),
             false,
-        )
-        .await;
+        );
         return not_found();
     }
     let (rid, did, n) = (s.recipient_id.clone(), d.id.clone(), name.clone());
@@ -789,7 +869,7 @@ pub async fn document(
     {
         return internal();
     }
-    audit(&vault, Some(&s.recipient_id), "document", Some(&d.id), true).await;
+    log.record(&vault, Some(&s.recipient_id), "document", Some(&d.id), true);
     file_response(bytes, "application/pdf", &name, q.telecharger.is_some())
 }
 
@@ -797,22 +877,22 @@ pub async fn document(
 /// attestation with its seal and time-stamp); also a consultation.
 pub async fn package(
     State(vault): State<Arc<Vault>>,
+    Extension(log): Extension<AuditLog>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
     let Some(s) = session(&vault, &headers).await else {
-        audit(&vault, None, "package_refused", Some(&id), false).await;
+        log.record(&vault, None, "package_refused", Some(&id), false);
         return login_needed();
     };
     let Some(d) = own_deposit(&vault, &s, &id).await else {
-        audit(
+        log.record(
             &vault,
             Some(&s.recipient_id),
             "package_refused",
             Some(&id),
             false,
-        )
-        .await;
+        );
         return not_found();
     };
     let did = d.id.clone();
@@ -831,7 +911,7 @@ pub async fn package(
     {
         return internal();
     }
-    audit(&vault, Some(&s.recipient_id), "package", Some(&d.id), true).await;
+    log.record(&vault, Some(&s.recipient_id), "package", Some(&d.id), true);
     let name = d.files.first().map_or_else(
         || "acte.zip".to_owned(),
         |f| format!("{}.zip", f.trim_end_matches(".pdf")),
@@ -842,23 +922,23 @@ pub async fn package(
 /// `POST /portail/actes/{id}/retour` (multipart: `csrf`, `pdf`, optional `json`).
 pub async fn deposit_return(
     State(vault): State<Arc<Vault>>,
+    Extension(log): Extension<AuditLog>,
     headers: HeaderMap,
     Path(id): Path<String>,
     mut form: Multipart,
 ) -> Response {
     let Some(s) = session(&vault, &headers).await else {
-        audit(&vault, None, "return_refused", Some(&id), false).await;
+        log.record(&vault, None, "return_refused", Some(&id), false);
         return login_needed();
     };
     let Some(d) = own_deposit(&vault, &s, &id).await else {
-        audit(
+        log.record(
             &vault,
             Some(&s.recipient_id),
             "return_refused",
             Some(&id),
             false,
-        )
-        .await;
+        );
         return not_found();
     };
     let max = usize::try_from(vault.config.max_return_bytes).unwrap_or(usize::MAX);
@@ -877,14 +957,13 @@ pub async fn deposit_return(
             match field.chunk().await {
                 Ok(Some(c)) => {
                     if buf.len() + c.len() > max {
-                        audit(
+                        log.record(
                             &vault,
                             Some(&s.recipient_id),
                             "return_too_large",
                             Some(&d.id),
                             false,
-                        )
-                        .await;
+                        );
                         return refused_return(&format!(
                             "Le fichier dépasse la taille maximale ({} Mo).",
                             max / (1024 * 1024)
@@ -904,14 +983,13 @@ pub async fn deposit_return(
         }
     }
     if !csrf_ok(Some(&s.csrf), &csrf) {
-        audit(
+        log.record(
             &vault,
             Some(&s.recipient_id),
             "csrf_refused",
             Some(&d.id),
             false,
-        )
-        .await;
+        );
         return forbidden_csrf();
     }
     let Some(pdf) = pdf.filter(|p| !p.is_empty()) else {
@@ -919,7 +997,7 @@ pub async fn deposit_return(
     };
     match crate::returns::accept(&vault, &d, pdf, json).await {
         Ok(r) => {
-            audit(&vault, Some(&s.recipient_id), "return", Some(&d.id), true).await;
+            log.record(&vault, Some(&s.recipient_id), "return", Some(&d.id), true);
             page(
                 StatusCode::OK,
                 "Réponse déposée",
@@ -931,14 +1009,13 @@ pub async fn deposit_return(
             )
         }
         Err(e) => {
-            audit(
+            log.record(
                 &vault,
                 Some(&s.recipient_id),
                 "return_refused",
                 Some(&d.id),
                 false,
-            )
-            .await;
+            );
             if e.status().is_server_error() {
                 internal()
             } else {

@@ -27,6 +27,7 @@ struct World {
     sms: SmsSink,
     portal: SocketAddr,
     _portal_task: tokio::task::JoinHandle<()>,
+    audit: sceau_vault::portal::AuditLog,
     office: reqwest::Client,
     signer: Identity,
 }
@@ -60,7 +61,7 @@ async fn world(max_return: u64, backend: Backend) -> World {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let portal = listener.local_addr().unwrap();
     let tls = sceau_vault::portal::tls_config(&h.vault).unwrap();
-    let app = sceau_vault::portal_app(h.vault.clone());
+    let (app, audit) = sceau_vault::portal_app_with_audit(h.vault.clone());
     let task = tokio::spawn(async move {
         let _ = sceau_vault::serve(listener, tls, app).await;
     });
@@ -72,6 +73,7 @@ async fn world(max_return: u64, backend: Backend) -> World {
         sms,
         portal,
         _portal_task: task,
+        audit,
         office,
         signer: ids.sign,
     }
@@ -490,6 +492,8 @@ async fn portal_flow(backend: Backend) {
         .set(tuesday_morning() + chrono::Duration::days(31));
     assert_eq!(open_link(&w, &c, &tx_).await.0, 404);
 
+    // Audit lines are written by a batching task: wait for the ones queued so far.
+    w.audit.flush().await;
     let audit =
         tokio::task::block_in_place(|| tx(w.h.vault.meta.as_ref(), meta::audit_lines).unwrap());
     for action in [
