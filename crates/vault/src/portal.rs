@@ -833,39 +833,44 @@ pub async fn document(
         log.record(&vault, None, "document_refused", Some(&id), false);
         return login_needed();
     };
-    let Some(d) = own_deposit(&vault, &s, &id).await else {
-        log.record(
-            &vault,
-            Some(&s.recipient_id),
-            "document_refused",
-            Some(&id),
-            false,
-        );
-        return not_found();
-    };
-    if !d.files.contains(&name) {
-        log.record(
-            &vault,
-            Some(&s.recipient_id),
-            "document_refused",
-            Some(&id),
-            false,
-        );
-        return not_found();
-    }
-    let (rid, did, n) = (s.recipient_id.clone(), d.id.clone(), name.clone());
-    let Ok(Some(sha)) = vault
-        .db(move |sql| meta::recipient_file_sha(sql, &rid, &did, &n))
-        .await
-    else {
-        return not_found();
+    // One read: the act must be this recipient's, and named in its deposit.
+    let (rid, did, n) = (s.recipient_id.clone(), id.clone(), name.clone());
+    let found = vault
+        .db(move |sql| {
+            let Some(d) = meta::recipient_deposit(sql, &rid, &did)? else {
+                return Ok(None);
+            };
+            if !d.files.contains(&n) {
+                return Ok(None);
+            }
+            let Some(sha) = meta::recipient_file_sha(sql, &rid, &d.id, &n)? else {
+                return Ok(None);
+            };
+            let consulted = meta::consultation(sql, &d.id)?.is_some();
+            Ok(Some((d, sha, consulted)))
+        })
+        .await;
+    let (d, sha, consulted) = match found {
+        Ok(Some(f)) => f,
+        Ok(None) => {
+            log.record(
+                &vault,
+                Some(&s.recipient_id),
+                "document_refused",
+                Some(&id),
+                false,
+            );
+            return not_found();
+        }
+        Err(_) => return internal(),
     };
     let Ok(Some(bytes)) = vault.blobs.get(&sha).await else {
         return internal();
     };
-    if delivery::record_consultation(&vault, &d, Channel::Portal)
-        .await
-        .is_err()
+    if !consulted
+        && delivery::record_consultation(&vault, &d, Channel::Portal)
+            .await
+            .is_err()
     {
         return internal();
     }
