@@ -267,6 +267,7 @@ async fn portal_flow(backend: Backend) {
     recipient(&w.h, "y", Person, Some("y@exemple.test"), None);
     let (dx, fx) = deposit(&w, "x", "COMMANDEMENT_DE_PAYER", "REFX").await;
     let (dy, fy) = deposit(&w, "y", "COMMANDEMENT_DE_PAYER", "REFY").await;
+    let (dx2, fx2) = deposit(&w, "x", "SAISIE_ATTRIBUTION", "REFX2").await;
     notify::enqueue_new(&w.h.vault).await.unwrap();
     notify::send_due(&w.h.vault).await.unwrap();
     let mails = w.smtp.messages().unwrap();
@@ -436,6 +437,48 @@ async fn portal_flow(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("attend pas de retour"));
+    // Where the nature expects one, the form files it; a ZIP is refused and nothing is stored.
+    for (bytes, status, says) in [
+        (zip_bomb(), 422, "archive ZIP"),
+        (pdfa_act("Réponse de X"), 200, "a été déposée"),
+    ] {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", hidden(&html, "csrf"))
+            .part(
+                "pdf",
+                reqwest::multipart::Part::bytes(bytes).file_name("r.pdf"),
+            );
+        let r = c
+            .post(purl(&w, &format!("/portail/actes/{dx2}/retour")))
+            .header(reqwest::header::COOKIE, format!("sceau_portail={session}"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status);
+        let page = r.text().await.unwrap();
+        assert!(page.contains(says), "{page}");
+        let id = dx2.clone();
+        let stored = tokio::task::block_in_place(|| {
+            tx(w.h.vault.meta.as_ref(), move |sql| {
+                meta::act_return(sql, &id)
+            })
+            .unwrap()
+        });
+        if status == 200 {
+            assert_eq!(
+                stored.unwrap().name,
+                sceau_core::naming::return_name(&fx2, "SAISIE_ATTRIBUTION")
+            );
+        } else {
+            assert!(
+                page.contains("Rien n&#39;a été enregistré")
+                    || page.contains("Rien n'a été enregistré"),
+                "{page}"
+            );
+            assert!(stored.is_none());
+        }
+    }
 
     // Y's link: no mobile, so the code comes by e-mail; wrong codes until lock-out.
     let (st, csrf0, cookie0, html) = open_link(&w, &c, &ty).await;
