@@ -7,6 +7,7 @@
 
 mod bench;
 mod bench_pdfa;
+mod bench_portal;
 mod bench_store;
 mod bench_vault;
 mod demo;
@@ -28,6 +29,7 @@ const USAGE: &str = "usage: cargo xtask <setup|test|demo|bench NAME|fuzz pdfa [S
   bench sign   token signatures/s vs full CAdES signatures/s vs `openssl cms -sign`
   bench pdfa   native PDF/A-1b route vs Ghostscript, peak memory on 50 MB, LibreOffice vs soffice
   bench vault  deposits/s and p50/p99 from 16 mTLS clients (SQLite+files, PostgreSQL+S3); verify-journal events/s
+  bench portal portal list/download p50/p99 under 50 recipients; notifications/s to a local SMTP server
   bench store  local store with 1,000,000 services: p95 of dashboard counts and first search pages
   fuzz pdfa    fuzz the PDF reading path (cargo-fuzz, default 60 s)";
 

@@ -74,6 +74,15 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "corpus producer: figures with transparency",
     ),
     ("python3-cairo", "corpus producer: cairo PDFs"),
+    (
+        "python3-aiosmtpd",
+        "a real SMTP server on loopback receiving the vault's notifications in tests",
+    ),
+    (
+        "nodejs",
+        "runs the Playwright spec of the recipients' portal (with Debian's chromium)",
+    ),
+    ("npm", "installs playwright-core for the portal spec (no browser download)"),
     ("chromium", "corpus producer: print-to-PDF of a styled page"),
     (
         "libssl-dev",
@@ -94,6 +103,14 @@ fn installed(pkg: &str) -> bool {
         .args(["-W", "-f=${db:Status-Status}", pkg])
         .output()
         .map(|o| o.status.success() && o.stdout == b"installed")
+        .unwrap_or(false)
+}
+
+fn has_command(name: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .map(|o| o.status.success())
         .unwrap_or(false)
 }
 
@@ -119,7 +136,24 @@ pub fn run() -> Result<()> {
     packages()?;
     let moto = sceau_testsupport::s3::moto_server_program()?;
     eprintln!("setup: moto S3 server: {}", moto.display());
+    portal_spec()?;
     Ok(())
+}
+
+/// playwright-core for the portal's browser spec, pinned by `tests/portal/package-lock.json`;
+/// the browser is Debian's chromium, never a download.
+fn portal_spec() -> Result<()> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/portal");
+    if dir.join("node_modules/playwright-core").exists() {
+        eprintln!("setup: playwright-core is installed");
+        return Ok(());
+    }
+    eprintln!("setup: npm ci in tests/portal (playwright-core)");
+    let mut cmd = Command::new("npm");
+    cmd.args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+    crate::run(&mut cmd)
 }
 
 fn packages() -> Result<()> {
@@ -142,6 +176,9 @@ fn packages() -> Result<()> {
         .iter()
         .map(|(p, _)| *p)
         .filter(|p| !installed(p))
+        // Node.js distributions other than Debian's bundle npm (installing Debian's would
+        // conflict with them).
+        .filter(|p| *p != "npm" || !has_command("npm"))
         .collect();
     if missing.is_empty() {
         eprintln!(

@@ -20,6 +20,7 @@ mod ghostscript;
 mod native;
 mod office;
 mod process;
+pub mod render;
 mod subset;
 mod text;
 mod xmp;

@@ -7,6 +7,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod recipient;
+pub use recipient::{BankAct, BankActList, ReturnReceipt, ReturnUpload};
+
 /// HTTP header carrying the idempotency key of a deposit.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// HTTP header carrying the SHA-256 of the uploaded package, lower-case hex.

@@ -10,5 +10,6 @@ pub mod pdfcorpus;
 pub mod pki;
 pub mod postgres;
 pub mod s3;
+pub mod sinks;
 pub mod softhsm;
 pub mod tsa;

@@ -73,6 +73,176 @@ pub struct Config {
     /// Retention of archived services, years.
     #[serde(default = "default_retention")]
     pub retention_years: u32,
+    /// Outgoing e-mail (notifications, one-time codes); none: e-mails fail and are recorded so.
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+    /// SMS gateway (notifications, one-time codes); none: SMS fail and are recorded so.
+    #[serde(default)]
+    pub sms: Option<SmsConfig>,
+    /// Retries of notifications.
+    #[serde(default)]
+    pub notify: NotifyConfig,
+    /// The recipients' portal.
+    #[serde(default)]
+    pub portal: PortalConfig,
+    /// Largest return (PDF or structured answer) a recipient may deposit, bytes.
+    #[serde(default = "default_max_return")]
+    pub max_return_bytes: u64,
+}
+
+fn default_max_return() -> u64 {
+    10 * 1024 * 1024
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// No TLS (a relay on the same host only).
+    Plain,
+    /// Plain connection upgraded with STARTTLS (required).
+    Starttls,
+    /// TLS from the first byte (SMTPS, port 465).
+    Tls,
+}
+
+/// The SMTP relay.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmtpConfig {
+    /// Host name (also the TLS name checked).
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Plain, STARTTLS or TLS.
+    pub security: SmtpSecurity,
+    /// User name, if the relay wants AUTH.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Password, if the relay wants AUTH.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Sender address, e.g. `Coffre Sceau <coffre@example.fr>`.
+    pub from: String,
+    /// PEM file of an extra CA trusted for the relay's certificate (besides the system's).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// An HTTP SMS gateway: providers differ, so the request is described here. In `url` and
+/// `body_template`, `{to}` is replaced by the number and `{text}` by the message (JSON-escaped
+/// when `content_type` is JSON, URL-encoded otherwise).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmsConfig {
+    /// Gateway URL.
+    pub url: String,
+    /// HTTP method (`POST` by default).
+    #[serde(default = "default_sms_method")]
+    pub method: String,
+    /// Body template.
+    #[serde(default = "default_sms_body")]
+    pub body_template: String,
+    /// Content type of the body.
+    #[serde(default = "default_sms_content_type")]
+    pub content_type: String,
+    /// HTTP basic user, if any.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// HTTP basic password (or bearer token when there is no user), if any.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// PEM file of an extra CA trusted for the gateway's certificate.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+fn default_sms_method() -> String {
+    "POST".into()
+}
+fn default_sms_body() -> String {
+    r#"{"to": "{to}", "text": "{text}"}"#.into()
+}
+fn default_sms_content_type() -> String {
+    "application/json".into()
+}
+
+/// Retries of notifications: attempt n+1 waits `backoff_seconds * 2^(n-1)`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NotifyConfig {
+    /// Attempts before a notification is recorded as failed.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    /// First back-off, seconds.
+    #[serde(default = "default_backoff")]
+    pub backoff_seconds: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            max_attempts: default_attempts(),
+            backoff_seconds: default_backoff(),
+        }
+    }
+}
+
+fn default_attempts() -> u32 {
+    5
+}
+fn default_backoff() -> u64 {
+    30
+}
+
+/// The recipients' portal (server-rendered pages, no client certificate).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PortalConfig {
+    /// Address of the portal's own listener (TLS without client certificates); none: no
+    /// portal listener.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// Public base URL of the portal, used in the links sent to recipients.
+    #[serde(default = "default_public_url")]
+    pub public_url: String,
+    /// Validity of a link sent by e-mail, days.
+    #[serde(default = "default_link_days")]
+    pub link_days: u32,
+    /// Validity of a one-time code, minutes.
+    #[serde(default = "default_code_minutes")]
+    pub code_minutes: u32,
+    /// Wrong codes allowed before the code is locked (a new one must be asked for).
+    #[serde(default = "default_code_attempts")]
+    pub max_code_attempts: u32,
+    /// Idle validity of a portal session, minutes.
+    #[serde(default = "default_session_minutes")]
+    pub session_minutes: u32,
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        PortalConfig {
+            listen: None,
+            public_url: default_public_url(),
+            link_days: default_link_days(),
+            code_minutes: default_code_minutes(),
+            max_code_attempts: default_code_attempts(),
+            session_minutes: default_session_minutes(),
+        }
+    }
+}
+
+fn default_public_url() -> String {
+    "https://localhost:8444".into()
+}
+fn default_link_days() -> u32 {
+    30
+}
+fn default_code_minutes() -> u32 {
+    10
+}
+fn default_code_attempts() -> u32 {
+    5
+}
+fn default_session_minutes() -> u32 {
+    30
 }
 
 fn default_rule() -> DeliveryRuleConfig {
@@ -103,6 +273,11 @@ impl Config {
             max_package_bytes: default_max_package(),
             max_document_bytes: default_max_document(),
             retention_years: default_retention(),
+            smtp: None,
+            sms: None,
+            notify: NotifyConfig::default(),
+            portal: PortalConfig::default(),
+            max_return_bytes: default_max_return(),
         }
     }
 

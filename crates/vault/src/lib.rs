@@ -16,13 +16,17 @@ pub mod admin;
 pub mod api;
 pub mod config;
 pub mod data_message;
+pub mod delivery;
 pub mod error;
 pub mod gc;
 pub mod group_commit;
 pub mod journal;
 pub mod keys;
+pub mod notify;
 pub mod peer;
+pub mod portal;
 pub mod proof;
+pub mod returns;
 pub mod store;
 pub mod tls;
 
@@ -165,6 +169,9 @@ impl Vault {
             notes,
         });
         vault.db(|sql| store::meta::migrate(sql)).await?;
+        vault
+            .db(|sql| store::meta::migrate_recipient_side(sql))
+            .await?;
         // Blobs of uploads that died before their commit (nothing is in flight yet).
         let collected = gc::collect(
             &vault.config.data_dir,
@@ -240,6 +247,22 @@ pub fn init(
 /// The router of the whole API.
 pub fn app(vault: Arc<Vault>) -> Router {
     api::router().with_state(vault)
+}
+
+/// The router of the recipients' portal (served on its own listener, without client
+/// certificates).
+pub fn portal_app(vault: Arc<Vault>) -> Router {
+    portal_app_with_audit(vault).0
+}
+
+/// The portal's router and its audit trail writer (tests flush it before reading the trail).
+/// Must be called on a tokio runtime (the writer is a task).
+pub fn portal_app_with_audit(vault: Arc<Vault>) -> (Router, portal::AuditLog) {
+    let log = portal::AuditLog::start(vault.clone());
+    let app = portal::router()
+        .layer(axum::Extension(log.clone()))
+        .with_state(vault);
+    (app, log)
 }
 
 /// Accepts TLS connections on `listener` and serves `app` on each, with the connection's client

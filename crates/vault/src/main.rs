@@ -77,6 +77,18 @@ enum Command {
         #[arg(long = "window")]
         windows: Vec<String>,
     },
+    /// Bank certificates (bank API over mutual TLS).
+    Bank {
+        /// Configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Recipient id (of kind bank).
+        #[arg(long)]
+        recipient: String,
+        /// PEM file of the bank's client certificate to bind to it.
+        #[arg(long)]
+        cert: PathBuf,
+    },
     /// Check a proof bundle (from GET /v1/vault/proof) offline, and the file if given.
     VerifyProof {
         /// The bundle (JSON).
@@ -200,9 +212,53 @@ fn run() -> anyhow::Result<ExitCode> {
                 println!("listening on {addr}");
                 tracing::info!(%addr, "vault serving");
                 let tls = vault.tls_config()?;
+                // Delivery decisions at each deadline; the first pass catches up after downtime.
+                tokio::spawn(sceau_vault::delivery::run_scheduler(
+                    vault.clone(),
+                    std::time::Duration::from_secs(60),
+                ));
+                // The recipients' portal: its own listener, no client certificate asked.
+                if let Some(addr) = vault.config.portal.listen.clone() {
+                    let pl = tokio::net::TcpListener::bind(&addr)
+                        .await
+                        .with_context(|| format!("listening on {addr}"))?;
+                    println!("portal listening on {}", pl.local_addr()?);
+                    let ptls = sceau_vault::portal::tls_config(&vault)?;
+                    let papp = sceau_vault::portal_app(vault.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = sceau_vault::serve(pl, ptls, papp).await {
+                            tracing::error!(error = %e, "portal stopped");
+                        }
+                    });
+                }
+                // Notifications of accepted deposits (durable queue, retries with back-off).
+                tokio::spawn(sceau_vault::notify::run_notifier(
+                    vault.clone(),
+                    std::time::Duration::from_secs(60),
+                ));
                 sceau_vault::serve(listener, tls, sceau_vault::app(vault)).await?;
                 Ok::<_, anyhow::Error>(())
             })?;
+        }
+        Command::Bank {
+            config,
+            recipient,
+            cert,
+        } => {
+            let vault = open(&config, &rt)?;
+            let der = sceau_vault::keys::load_cert_ders(&cert)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| anyhow!("{}: aucun certificat", cert.display()))?;
+            let fp = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&der));
+            let now = chrono::Utc::now();
+            sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
+                let r = sceau_vault::store::meta::recipient(sql, &recipient)?
+                    .filter(|r| r.kind == sceau_proto::RecipientKind::Bank)
+                    .ok_or(sceau_vault::Error::UnknownRecipient)?;
+                sceau_vault::store::meta::bind_bank_cert(sql, &fp, &r.id, now)
+            })?;
+            println!("certificat {fp} rattaché à la banque {recipient}");
         }
         Command::Recipients { config, action } => {
             let vault = open(&config, &rt)?;

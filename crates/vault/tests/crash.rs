@@ -327,10 +327,23 @@ async fn sigkill_mid_upload_then_retry() {
         .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(total(&c, &base).await, 1);
+    // The notifier records that this recipient cannot be told (neither e-mail nor mobile):
+    // wait for that line through the event feed before stopping the server.
+    let feed: sceau_proto::FeedPage = c
+        .get(format!("{base}/v1/events?after=4&wait=30"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(feed.events[0].event, "ConsignmentNotificationFailure");
     child.kill().unwrap();
     child.wait().unwrap();
     let out = cli(&["verify-journal", "--config", config.to_str().unwrap()]);
-    assert!(out.contains("journal intact : 4 entrée(s)"), "{out}");
+    // Four lines for the deposit, and the notifier's final failure: this recipient has neither
+    // e-mail nor mobile.
+    assert!(out.contains("journal intact : 5 entrée(s)"), "{out}");
     // One byte changed in the journal: verify-journal fails (exit status 1).
     let db = rusqlite::Connection::open(data.join("vault.db")).unwrap();
     db.execute("UPDATE journal SET hash = replace(hash, substr(hash, 10, 1), CASE substr(hash, 10, 1) WHEN 'a' THEN 'b' ELSE 'a' END) WHERE seq = 3", []).unwrap();

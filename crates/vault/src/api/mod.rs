@@ -1,5 +1,6 @@
 //! The HTTP API (`/v1/...`): one module per area, all errors as `{code, message}`.
 
+pub mod bank;
 pub mod deposit;
 pub mod directory;
 pub mod office;
@@ -41,5 +42,12 @@ pub fn router() -> Router<Arc<Vault>> {
         .route("/v1/vault/folders", post(office::mkdir))
         .route("/v1/vault/move", post(office::move_entry))
         .route("/v1/vault/proof", get(office::proof))
+        .route("/v1/bank/acts", get(bank::list))
+        .route("/v1/bank/acts/{id}/documents/{name}", get(bank::document))
+        .route("/v1/bank/acts/{id}/package", get(bank::package))
+        .route(
+            "/v1/bank/acts/{id}/return",
+            put(bank::deposit_return).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
         .fallback(|| async { crate::Error::NotFound })
 }

@@ -13,9 +13,9 @@ use base64::Engine;
 use chrono::{NaiveDate, TimeZone, Utc};
 use sceau_core::evidence::EvidenceEvent;
 use sceau_proto::{
-    ActSection, AttestationSection, DeliveryState, FeedEvent, FeedPage, MkdirRequest, MoveRequest,
-    ProofBundle, ProofLine, SearchPage, ServiceDetail, ServiceSummary, Source, VaultEntry,
-    VaultListing, ATTESTATION_NAME,
+    ActSection, AttestationSection, DeliveryState, FeedEvent, FeedPage, FiledSection, MkdirRequest,
+    MoveRequest, ProofBundle, ProofLine, SearchPage, ServiceDetail, ServiceSummary, Source,
+    VaultEntry, VaultListing, ATTESTATION_NAME,
 };
 use serde::Deserialize;
 
@@ -175,12 +175,14 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Result<Json<ServiceDetail>> {
     let office = who.office.office.id.clone();
-    let (d, history, recipient) = vault
+    let (d, history, recipient, notice, act_return) = vault
         .db(move |sql| {
             let d = meta::deposit(sql, &office, &id)?.ok_or(Error::NotFound)?;
             let h = meta::deposit_journal(sql, &d.id)?;
             let r = meta::recipient(sql, &d.recipient_id)?;
-            Ok((d, h, r))
+            let n = meta::notice(sql, &d.id)?;
+            let ret = meta::act_return(sql, &d.id)?;
+            Ok((d, h, r, n, ret))
         })
         .await?;
     let receipt: sceau_proto::DepositReceipt = serde_json::from_str(&d.receipt).map_err(storage)?;
@@ -207,9 +209,22 @@ pub async fn detail(
             archive_path: receipt.archive_path,
             xml_name: ATTESTATION_NAME.into(),
         },
-        // Delivery notices and returns come with the recipient side (not built yet).
-        delivery_notice: None,
-        act_return: None,
+        delivery_notice: notice.map(|n| FiledSection {
+            at: n.decided_at,
+            file_name: n.name,
+            path: n.path,
+            state: match state_of(&n.state) {
+                DeliveryState::InPerson => "Remise à personne".into(),
+                DeliveryState::AtHome => "Remise à domicile".into(),
+                DeliveryState::AwaitingConsultation => "En attente de consultation".into(),
+            },
+        }),
+        act_return: act_return.map(|r| FiledSection {
+            at: r.deposited_at,
+            file_name: r.name,
+            path: r.path,
+            state: "Réponse déposée par le destinataire".into(),
+        }),
         history: history.iter().map(feed_event).collect(),
     }))
 }

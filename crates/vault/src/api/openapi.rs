@@ -186,6 +186,27 @@ fn schemas() -> Value {
             ("act_return", nullable(schema_ref("FiledSection"))),
             ("history", array(schema_ref("FeedEvent"))),
         ]),
+        "BankAct": object(&[
+            ("deposit_id", string()),
+            ("deposited_at", date_time()),
+            ("nature", string()),
+            ("nature_label", string()),
+            ("reference", string()),
+            ("documents", array(string())),
+            ("consulted_at", nullable(date_time())),
+            ("return_expected", boolean()),
+            ("returned", boolean()),
+        ]),
+        "BankActList": object(&[("acts", array(schema_ref("BankAct")))]),
+        "ReturnUpload": {
+            "type": "object",
+            "required": ["pdf_base64"],
+            "properties": {
+                "pdf_base64": {"type": "string", "contentEncoding": "base64"},
+                "answer": {"description": "Réponse structurée de la banque (resources/schemas/reponse_banque.schema.json)"}
+            }
+        },
+        "ReturnReceipt": object(&[("name", string()), ("deposited_at", date_time())]),
         "VaultEntry": object(&[
             ("path", string()),
             ("is_folder", boolean()),
@@ -424,6 +445,33 @@ pub fn spec() -> Value {
                 params: &[],
                 body: Some(json_body("MoveRequest")),
                 ok: ok_json("VaultEntry"),
+            })},
+            "/v1/bank/acts": {"get": op(Op {
+                summary: "Bank API: the bank's new acts (all with ?all=true)",
+                params: &[("all", "query", false, "Tous les actes, pas seulement les nouveaux")],
+                body: None,
+                ok: ok_json("BankActList"),
+            })},
+            "/v1/bank/acts/{id}/documents/{name}": {"get": op(Op {
+                summary: "Bank API: download an act (records the consultation)",
+                params: &[
+                    ("id", "path", true, "Identifiant du dépôt"),
+                    ("name", "path", true, "Nom du document"),
+                ],
+                body: None,
+                ok: json!({"description": "L'acte (PDF/A)", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}),
+            })},
+            "/v1/bank/acts/{id}/package": {"get": op(Op {
+                summary: "Bank API: the sealed archive (acts, signatures, deposit attestation; records the consultation)",
+                params: &[("id", "path", true, "Identifiant du dépôt")],
+                body: None,
+                ok: json!({"description": "L'archive ZIP", "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}),
+            })},
+            "/v1/bank/acts/{id}/return": {"put": op(Op {
+                summary: "Bank API: deposit the return (PDF, optional structured answer)",
+                params: &[("id", "path", true, "Identifiant du dépôt")],
+                body: Some(json_body("ReturnUpload")),
+                ok: ok_json("ReturnReceipt"),
             })},
             "/v1/vault/proof": {"get": op(Op {
                 summary: "Proof bundle of a file, checked offline by `sceau verify-proof`",

@@ -894,3 +894,780 @@ pub fn journal_chain_batch(
         })
         .collect())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Recipient side: consultations, delivery notices, notifications, portal, returns, bank
+// certificates (migration step 2, applied after the base schema).
+
+const SCHEMA_RECIPIENT: &str = "
+CREATE INDEX IF NOT EXISTS deposits_state ON deposits(state, deposited_at);
+CREATE INDEX IF NOT EXISTS recipient_files_recipient ON recipient_files(recipient_id, deposit_id);
+CREATE INDEX IF NOT EXISTS deposits_recipient ON deposits(recipient_id, deposited_at);
+CREATE INDEX IF NOT EXISTS deposits_time ON deposits(deposited_at);
+CREATE TABLE IF NOT EXISTS consultations (
+    deposit_id TEXT PRIMARY KEY, recipient_id TEXT NOT NULL, consulted_at TEXT NOT NULL,
+    channel TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS delivery_notices (
+    deposit_id TEXT PRIMARY KEY, state TEXT NOT NULL, decided_at TEXT NOT NULL,
+    effective_at TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL,
+    letter_date TEXT);
+CREATE TABLE IF NOT EXISTS notifications (
+    deposit_id TEXT NOT NULL, channel TEXT NOT NULL, status TEXT NOT NULL,
+    attempts BIGINT NOT NULL, next_at TEXT NOT NULL, last_error TEXT,
+    PRIMARY KEY (deposit_id, channel));
+CREATE INDEX IF NOT EXISTS notifications_due ON notifications(status, next_at);
+CREATE TABLE IF NOT EXISTS portal_links (
+    token_hash TEXT PRIMARY KEY, recipient_id TEXT NOT NULL, created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS portal_codes (
+    link_hash TEXT PRIMARY KEY, code_hash TEXT NOT NULL, expires_at TEXT NOT NULL,
+    attempts BIGINT NOT NULL, used BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS portal_sessions (
+    id_hash TEXT PRIMARY KEY, recipient_id TEXT NOT NULL, csrf TEXT NOT NULL,
+    expires_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS act_returns (
+    deposit_id TEXT PRIMARY KEY, recipient_id TEXT NOT NULL, deposited_at TEXT NOT NULL,
+    name TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, size BIGINT NOT NULL,
+    answer_sha256 TEXT);
+CREATE TABLE IF NOT EXISTS portal_audit (
+    at TEXT NOT NULL, recipient_id TEXT, action TEXT NOT NULL, deposit_id TEXT, ok BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS portal_audit_recipient ON portal_audit(recipient_id, at);
+CREATE TABLE IF NOT EXISTS bank_certs (
+    fingerprint TEXT PRIMARY KEY, recipient_id TEXT NOT NULL, bound_at TEXT NOT NULL);
+";
+
+/// Migration step 2: the recipient side's tables (idempotent).
+pub fn migrate_recipient_side(sql: &mut dyn Sql) -> Result<()> {
+    for stmt in SCHEMA_RECIPIENT
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        sql.exec(stmt, &[])?;
+    }
+    Ok(())
+}
+
+/// Deposits still awaiting consultation, served at or before `until`, oldest first.
+pub fn awaiting_deposits(
+    sql: &mut dyn Sql,
+    until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<DepositRow>> {
+    let rows = sql.query(
+        &format!(
+            "SELECT {DEPOSIT_COLS} FROM deposits WHERE state = 'awaiting_consultation' \
+             AND deposited_at <= $1 ORDER BY deposited_at, id LIMIT $2"
+        ),
+        &[ts(until).into(), limit.into()],
+    )?;
+    rows.iter().map(|r| deposit_row(r)).collect()
+}
+
+/// A deposit by id, whatever the office (the vault's own tasks and the recipient side, which
+/// check the recipient themselves).
+pub fn deposit_any(sql: &mut dyn Sql, id: &str) -> Result<Option<DepositRow>> {
+    let rows = sql.query(
+        &format!("SELECT {DEPOSIT_COLS} FROM deposits WHERE id = $1"),
+        &[id.into()],
+    )?;
+    rows.first().map(|r| deposit_row(r)).transpose()
+}
+
+/// Records the first consultation of a deposit; `false` if one was already recorded.
+pub fn insert_consultation(
+    sql: &mut dyn Sql,
+    deposit_id: &str,
+    recipient_id: &str,
+    at: DateTime<Utc>,
+    channel: &str,
+) -> Result<bool> {
+    if consultation(sql, deposit_id)?.is_some() {
+        return Ok(false);
+    }
+    sql.exec(
+        "INSERT INTO consultations (deposit_id, recipient_id, consulted_at, channel) \
+         VALUES ($1, $2, $3, $4)",
+        &[
+            deposit_id.into(),
+            recipient_id.into(),
+            ts(at).into(),
+            channel.into(),
+        ],
+    )?;
+    Ok(true)
+}
+
+/// The first consultation of a deposit, if any.
+pub fn consultation(sql: &mut dyn Sql, deposit_id: &str) -> Result<Option<DateTime<Utc>>> {
+    let rows = sql.query(
+        "SELECT consulted_at FROM consultations WHERE deposit_id = $1",
+        &[deposit_id.into()],
+    )?;
+    rows.first().map(|r| parse_ts(r[0].text())).transpose()
+}
+
+/// Moves a deposit out of `awaiting_consultation`; `false` if it had left it already.
+pub fn set_delivery_state(sql: &mut dyn Sql, deposit_id: &str, state: &str) -> Result<bool> {
+    let n = sql.exec(
+        "UPDATE deposits SET state = $1 WHERE id = $2 AND state = 'awaiting_consultation'",
+        &[state.into(), deposit_id.into()],
+    )?;
+    Ok(n == 1)
+}
+
+/// A delivery notice as stored.
+#[derive(Debug, Clone)]
+pub struct NoticeRow {
+    /// Deposit.
+    pub deposit_id: String,
+    /// `in_person` or `at_home`.
+    pub state: String,
+    /// When the vault decided.
+    pub decided_at: DateTime<Utc>,
+    /// When the state became final (consultation, or deadline).
+    pub effective_at: DateTime<Utc>,
+    /// File name (`<act>_REMISE.pdf`).
+    pub name: String,
+    /// Path in the office's vault.
+    pub path: String,
+    /// SHA-256 of the PDF.
+    pub sha256: String,
+    /// Plain letter date (à domicile).
+    pub letter_date: Option<NaiveDate>,
+}
+
+/// Records a delivery notice.
+pub fn insert_notice(sql: &mut dyn Sql, n: &NoticeRow) -> Result<()> {
+    sql.exec(
+        "INSERT INTO delivery_notices (deposit_id, state, decided_at, effective_at, name, path, \
+         sha256, letter_date) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            (&n.deposit_id).into(),
+            (&n.state).into(),
+            ts(n.decided_at).into(),
+            ts(n.effective_at).into(),
+            (&n.name).into(),
+            (&n.path).into(),
+            (&n.sha256).into(),
+            n.letter_date.map(|d| d.to_string()).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The delivery notice of a deposit, if decided.
+pub fn notice(sql: &mut dyn Sql, deposit_id: &str) -> Result<Option<NoticeRow>> {
+    let rows = sql.query(
+        "SELECT deposit_id, state, decided_at, effective_at, name, path, sha256, letter_date \
+         FROM delivery_notices WHERE deposit_id = $1",
+        &[deposit_id.into()],
+    )?;
+    rows.first()
+        .map(|r| {
+            Ok(NoticeRow {
+                deposit_id: r[0].text().into(),
+                state: r[1].text().into(),
+                decided_at: parse_ts(r[2].text())?,
+                effective_at: parse_ts(r[3].text())?,
+                name: r[4].text().into(),
+                path: r[5].text().into(),
+                sha256: r[6].text().into(),
+                letter_date: r[7]
+                    .opt_text()
+                    .map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(storage))
+                    .transpose()?,
+            })
+        })
+        .transpose()
+}
+
+/// A free path in the office's vault: `path`, else `stem_2.ext`, `stem_3.ext`...
+pub fn free_path(sql: &mut dyn Sql, office_id: &str, path: &str) -> Result<String> {
+    let mut candidate = path.to_owned();
+    let (stem, ext) = path.rsplit_once('.').unwrap_or((path, ""));
+    let mut n = 1;
+    while entry(sql, office_id, &candidate)?.is_some() {
+        n += 1;
+        candidate = if ext.is_empty() {
+            format!("{stem}_{n}")
+        } else {
+            format!("{stem}_{n}.{ext}")
+        };
+    }
+    Ok(candidate)
+}
+
+/// Files one generated document (and its seal) in the office's vault under `folder`, creating
+/// the folder if needed; returns the document's path.
+pub fn file_in_office_vault(
+    sql: &mut dyn Sql,
+    office_id: &str,
+    folder: &str,
+    entries: &[(String, u64, String)],
+    deposit_id: &str,
+    now: DateTime<Utc>,
+    retained_until: Option<DateTime<Utc>>,
+) -> Result<Vec<String>> {
+    if entry(sql, office_id, folder)?.is_none() {
+        insert_entry(
+            sql,
+            office_id,
+            &VaultEntry {
+                path: folder.into(),
+                is_folder: true,
+                size: 0,
+                modified: now,
+                sha256: None,
+                retained_until: None,
+                deposit_id: None,
+            },
+        )?;
+    }
+    let mut paths = Vec::new();
+    for (name, size, sha) in entries {
+        let path = free_path(sql, office_id, &format!("{folder}/{name}"))?;
+        insert_entry(
+            sql,
+            office_id,
+            &VaultEntry {
+                path: path.clone(),
+                is_folder: false,
+                size: *size,
+                modified: now,
+                sha256: Some(sha.clone()),
+                retained_until,
+                deposit_id: Some(deposit_id.into()),
+            },
+        )?;
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+/// A recipient's return of an act, as stored.
+#[derive(Debug, Clone)]
+pub struct ReturnRow {
+    /// Deposit answered.
+    pub deposit_id: String,
+    /// Recipient who answered.
+    pub recipient_id: String,
+    /// When the vault received it.
+    pub deposited_at: DateTime<Utc>,
+    /// File name (`<act>_<NATURE>.pdf`).
+    pub name: String,
+    /// Path in the office's vault.
+    pub path: String,
+    /// SHA-256 of the PDF.
+    pub sha256: String,
+    /// Size of the PDF.
+    pub size: u64,
+    /// SHA-256 of the structured answer (JSON), if any.
+    pub answer_sha256: Option<String>,
+}
+
+/// Records a return; `false` if the deposit already has one.
+pub fn insert_return(sql: &mut dyn Sql, r: &ReturnRow) -> Result<bool> {
+    if act_return(sql, &r.deposit_id)?.is_some() {
+        return Ok(false);
+    }
+    sql.exec(
+        "INSERT INTO act_returns (deposit_id, recipient_id, deposited_at, name, path, sha256, \
+         size, answer_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            (&r.deposit_id).into(),
+            (&r.recipient_id).into(),
+            ts(r.deposited_at).into(),
+            (&r.name).into(),
+            (&r.path).into(),
+            (&r.sha256).into(),
+            i64::try_from(r.size).unwrap_or(i64::MAX).into(),
+            r.answer_sha256.clone().into(),
+        ],
+    )?;
+    Ok(true)
+}
+
+/// The return of a deposit, if any.
+pub fn act_return(sql: &mut dyn Sql, deposit_id: &str) -> Result<Option<ReturnRow>> {
+    let rows = sql.query(
+        "SELECT deposit_id, recipient_id, deposited_at, name, path, sha256, size, answer_sha256 \
+         FROM act_returns WHERE deposit_id = $1",
+        &[deposit_id.into()],
+    )?;
+    rows.first()
+        .map(|r| {
+            Ok(ReturnRow {
+                deposit_id: r[0].text().into(),
+                recipient_id: r[1].text().into(),
+                deposited_at: parse_ts(r[2].text())?,
+                name: r[3].text().into(),
+                path: r[4].text().into(),
+                sha256: r[5].text().into(),
+                size: u64::try_from(r[6].int()).unwrap_or(0),
+                answer_sha256: r[7].opt_text(),
+            })
+        })
+        .transpose()
+}
+
+/// One act as the recipient sees it.
+#[derive(Debug, Clone)]
+pub struct RecipientAct {
+    /// The deposit.
+    pub deposit: DepositRow,
+    /// First consultation, if any.
+    pub consulted_at: Option<DateTime<Utc>>,
+    /// Whether a return was deposited.
+    pub returned: bool,
+}
+
+/// The recipient's deposits, newest first (at most `limit`).
+pub fn recipient_acts(
+    sql: &mut dyn Sql,
+    recipient_id: &str,
+    limit: i64,
+) -> Result<Vec<RecipientAct>> {
+    let cols = DEPOSIT_COLS
+        .split(", ")
+        .map(|c| format!("d.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sql.query(
+        &format!(
+            "SELECT {cols}, c.consulted_at, r.deposit_id FROM deposits d \
+             LEFT JOIN consultations c ON c.deposit_id = d.id \
+             LEFT JOIN act_returns r ON r.deposit_id = d.id \
+             WHERE d.recipient_id = $1 ORDER BY d.deposited_at DESC, d.id LIMIT $2"
+        ),
+        &[recipient_id.into(), limit.into()],
+    )?;
+    rows.iter()
+        .map(|r| {
+            Ok(RecipientAct {
+                deposit: deposit_row(r)?,
+                consulted_at: r[13].opt_text().map(|s| parse_ts(&s)).transpose()?,
+                returned: r[14].opt_text().is_some(),
+            })
+        })
+        .collect()
+}
+
+/// The recipient's deposit with this id (another recipient's is `None`).
+pub fn recipient_deposit(
+    sql: &mut dyn Sql,
+    recipient_id: &str,
+    deposit_id: &str,
+) -> Result<Option<DepositRow>> {
+    let rows = sql.query(
+        &format!("SELECT {DEPOSIT_COLS} FROM deposits WHERE recipient_id = $1 AND id = $2"),
+        &[recipient_id.into(), deposit_id.into()],
+    )?;
+    rows.first().map(|r| deposit_row(r)).transpose()
+}
+
+/// SHA-256 (blob key) of one act filed in the recipient's vault.
+pub fn recipient_file_sha(
+    sql: &mut dyn Sql,
+    recipient_id: &str,
+    deposit_id: &str,
+    name: &str,
+) -> Result<Option<String>> {
+    let rows = sql.query(
+        "SELECT sha256 FROM recipient_files WHERE recipient_id = $1 AND deposit_id = $2 \
+         AND name = $3",
+        &[recipient_id.into(), deposit_id.into(), name.into()],
+    )?;
+    Ok(rows.first().map(|r| r[0].text().to_owned()))
+}
+
+/// "Name (number)" of an office, for texts sent to recipients.
+pub fn office_label(sql: &mut dyn Sql, office_id: &str) -> Result<String> {
+    let rows = sql.query(
+        "SELECT number, name FROM offices WHERE id = $1",
+        &[office_id.into()],
+    )?;
+    Ok(rows
+        .first()
+        .map(|r| format!("L'étude {} ({})", r[1].text(), r[0].text()))
+        .unwrap_or_else(|| "Une étude de commissaire de justice".into()))
+}
+
+/// Accepted deposits since `since` that have no notification rows yet, oldest first.
+pub fn deposits_without_notification(
+    sql: &mut dyn Sql,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<DepositRow>> {
+    let rows = sql.query(
+        &format!(
+            "SELECT {DEPOSIT_COLS} FROM deposits d WHERE deposited_at >= $1 AND NOT EXISTS \
+             (SELECT 1 FROM notifications n WHERE n.deposit_id = d.id) \
+             ORDER BY deposited_at, id LIMIT $2"
+        ),
+        &[ts(since).into(), limit.into()],
+    )?;
+    rows.iter().map(|r| deposit_row(r)).collect()
+}
+
+/// Queues a notification (pending, due at `now`); nothing if it exists.
+pub fn insert_notification(
+    sql: &mut dyn Sql,
+    deposit_id: &str,
+    channel: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let exists = sql.query(
+        "SELECT 1 FROM notifications WHERE deposit_id = $1 AND channel = $2",
+        &[deposit_id.into(), channel.into()],
+    )?;
+    if exists.is_empty() {
+        sql.exec(
+            "INSERT INTO notifications (deposit_id, channel, status, attempts, next_at) \
+             VALUES ($1, $2, 'pending', 0, $3)",
+            &[deposit_id.into(), channel.into(), ts(now).into()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Pending notifications due at `now`: (deposit, channel, attempts so far).
+pub fn due_notifications(
+    sql: &mut dyn Sql,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(String, String, i64)>> {
+    let rows = sql.query(
+        "SELECT deposit_id, channel, attempts FROM notifications \
+         WHERE status = 'pending' AND next_at <= $1 ORDER BY next_at LIMIT $2",
+        &[ts(now).into(), limit.into()],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| (r[0].text().to_owned(), r[1].text().to_owned(), r[2].int()))
+        .collect())
+}
+
+/// When the next pending notification is due.
+pub fn next_notification_at(sql: &mut dyn Sql) -> Result<Option<DateTime<Utc>>> {
+    let rows = sql.query(
+        "SELECT MIN(next_at) FROM notifications WHERE status = 'pending'",
+        &[],
+    )?;
+    rows.first()
+        .and_then(|r| r[0].opt_text())
+        .map(|s| parse_ts(&s))
+        .transpose()
+}
+
+/// Schedules another attempt.
+pub fn retry_notification(
+    sql: &mut dyn Sql,
+    deposit_id: &str,
+    channel: &str,
+    attempts: i64,
+    next_at: DateTime<Utc>,
+    error: &str,
+) -> Result<()> {
+    sql.exec(
+        "UPDATE notifications SET attempts = $1, next_at = $2, last_error = $3 \
+         WHERE deposit_id = $4 AND channel = $5",
+        &[
+            attempts.into(),
+            ts(next_at).into(),
+            error.into(),
+            deposit_id.into(),
+            channel.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Marks a notification `sent` or `failed`.
+pub fn finish_notification(
+    sql: &mut dyn Sql,
+    deposit_id: &str,
+    channel: &str,
+    status: &str,
+    error: Option<&str>,
+) -> Result<()> {
+    sql.exec(
+        "UPDATE notifications SET status = $1, last_error = $2 \
+         WHERE deposit_id = $3 AND channel = $4",
+        &[
+            status.into(),
+            error.map(str::to_owned).into(),
+            deposit_id.into(),
+            channel.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Sets the attempt count of a notification.
+pub fn set_notification_attempts(
+    sql: &mut dyn Sql,
+    deposit_id: &str,
+    channel: &str,
+    attempts: i64,
+) -> Result<()> {
+    sql.exec(
+        "UPDATE notifications SET attempts = $1 WHERE deposit_id = $2 AND channel = $3",
+        &[attempts.into(), deposit_id.into(), channel.into()],
+    )?;
+    Ok(())
+}
+
+/// The status and attempts of a notification.
+pub fn notification_status(
+    sql: &mut dyn Sql,
+    deposit_id: &str,
+    channel: &str,
+) -> Result<Option<(String, i64)>> {
+    let rows = sql.query(
+        "SELECT status, attempts FROM notifications WHERE deposit_id = $1 AND channel = $2",
+        &[deposit_id.into(), channel.into()],
+    )?;
+    Ok(rows.first().map(|r| (r[0].text().to_owned(), r[1].int())))
+}
+
+/// Stores a portal link (its token's SHA-256).
+pub fn insert_link(
+    sql: &mut dyn Sql,
+    token_hash: &str,
+    recipient_id: &str,
+    now: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> Result<()> {
+    sql.exec(
+        "INSERT INTO portal_links (token_hash, recipient_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4)",
+        &[
+            token_hash.into(),
+            recipient_id.into(),
+            ts(now).into(),
+            ts(expires).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The recipient of a link still valid at `now`.
+pub fn link_recipient(
+    sql: &mut dyn Sql,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>> {
+    let rows = sql.query(
+        "SELECT recipient_id FROM portal_links WHERE token_hash = $1 AND expires_at > $2",
+        &[token_hash.into(), ts(now).into()],
+    )?;
+    Ok(rows.first().map(|r| r[0].text().to_owned()))
+}
+
+/// Writes one line of the portal's audit trail.
+pub fn insert_audit(
+    sql: &mut dyn Sql,
+    at: DateTime<Utc>,
+    recipient_id: Option<&str>,
+    action: &str,
+    deposit_id: Option<&str>,
+    ok: bool,
+) -> Result<()> {
+    sql.exec(
+        "INSERT INTO portal_audit (at, recipient_id, action, deposit_id, ok) \
+         VALUES ($1, $2, $3, $4, $5)",
+        &[
+            ts(at).into(),
+            recipient_id.map(str::to_owned).into(),
+            action.into(),
+            deposit_id.map(str::to_owned).into(),
+            i64::from(ok).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// One line of the portal's audit trail: (action, recipient, deposit, allowed).
+pub type AuditLine = (String, Option<String>, Option<String>, bool);
+
+/// Audit lines, oldest first.
+pub fn audit_lines(sql: &mut dyn Sql) -> Result<Vec<AuditLine>> {
+    let rows = sql.query(
+        "SELECT action, recipient_id, deposit_id, ok FROM portal_audit ORDER BY at, action",
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r[0].text().to_owned(),
+                r[1].opt_text(),
+                r[2].opt_text(),
+                r[3].int() != 0,
+            )
+        })
+        .collect())
+}
+
+/// The one-time code of a link.
+#[derive(Debug, Clone)]
+pub struct CodeState {
+    /// SHA-256 of link hash and code.
+    pub code_hash: String,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+    /// Wrong codes typed on this link (kept across new codes).
+    pub attempts: i64,
+    /// Whether the code was used.
+    pub used: bool,
+}
+
+/// The code state of a link.
+pub fn code_state(sql: &mut dyn Sql, link_hash: &str) -> Result<Option<CodeState>> {
+    let rows = sql.query(
+        "SELECT code_hash, expires_at, attempts, used FROM portal_codes WHERE link_hash = $1",
+        &[link_hash.into()],
+    )?;
+    rows.first()
+        .map(|r| {
+            Ok(CodeState {
+                code_hash: r[0].text().into(),
+                expires_at: parse_ts(r[1].text())?,
+                attempts: r[2].int(),
+                used: r[3].int() != 0,
+            })
+        })
+        .transpose()
+}
+
+/// Sets a new code for a link (the wrong-code count is kept).
+pub fn set_code(
+    sql: &mut dyn Sql,
+    link_hash: &str,
+    code_hash: &str,
+    expires: DateTime<Utc>,
+) -> Result<()> {
+    let n = sql.exec(
+        "UPDATE portal_codes SET code_hash = $1, expires_at = $2, used = 0 WHERE link_hash = $3",
+        &[code_hash.into(), ts(expires).into(), link_hash.into()],
+    )?;
+    if n == 0 {
+        sql.exec(
+            "INSERT INTO portal_codes (link_hash, code_hash, expires_at, attempts, used) \
+             VALUES ($1, $2, $3, 0, 0)",
+            &[link_hash.into(), code_hash.into(), ts(expires).into()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Sets the wrong-code count of a link.
+pub fn set_code_attempts(sql: &mut dyn Sql, link_hash: &str, attempts: i64) -> Result<()> {
+    sql.exec(
+        "UPDATE portal_codes SET attempts = $1 WHERE link_hash = $2",
+        &[attempts.into(), link_hash.into()],
+    )?;
+    Ok(())
+}
+
+/// Marks the code used; `false` if it was used already (a replay).
+pub fn consume_code(sql: &mut dyn Sql, link_hash: &str) -> Result<bool> {
+    let n = sql.exec(
+        "UPDATE portal_codes SET used = 1 WHERE link_hash = $1 AND used = 0",
+        &[link_hash.into()],
+    )?;
+    Ok(n == 1)
+}
+
+/// Opens a portal session.
+pub fn insert_session(
+    sql: &mut dyn Sql,
+    id_hash: &str,
+    recipient_id: &str,
+    csrf: &str,
+    expires: DateTime<Utc>,
+) -> Result<()> {
+    sql.exec(
+        "INSERT INTO portal_sessions (id_hash, recipient_id, csrf, expires_at) VALUES ($1, $2, $3, $4)",
+        &[id_hash.into(), recipient_id.into(), csrf.into(), ts(expires).into()],
+    )?;
+    Ok(())
+}
+
+/// (recipient, csrf, expiry) of a session valid at `now`.
+pub fn session(
+    sql: &mut dyn Sql,
+    id_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, String, DateTime<Utc>)>> {
+    let rows = sql.query(
+        "SELECT recipient_id, csrf, expires_at FROM portal_sessions \
+         WHERE id_hash = $1 AND expires_at > $2",
+        &[id_hash.into(), ts(now).into()],
+    )?;
+    rows.first()
+        .map(|r| {
+            Ok((
+                r[0].text().to_owned(),
+                r[1].text().to_owned(),
+                parse_ts(r[2].text())?,
+            ))
+        })
+        .transpose()
+}
+
+/// Extends a session.
+pub fn touch_session(sql: &mut dyn Sql, id_hash: &str, expires: DateTime<Utc>) -> Result<()> {
+    sql.exec(
+        "UPDATE portal_sessions SET expires_at = $1 WHERE id_hash = $2",
+        &[ts(expires).into(), id_hash.into()],
+    )?;
+    Ok(())
+}
+
+/// Ends a session.
+pub fn delete_session(sql: &mut dyn Sql, id_hash: &str) -> Result<()> {
+    sql.exec(
+        "DELETE FROM portal_sessions WHERE id_hash = $1",
+        &[id_hash.into()],
+    )?;
+    Ok(())
+}
+
+/// The blob key of a deposit's archive ZIP in the office's vault.
+pub fn deposit_archive_sha(sql: &mut dyn Sql, deposit_id: &str) -> Result<Option<String>> {
+    let rows = sql.query(
+        "SELECT sha256 FROM vault_entries WHERE deposit_id = $1 AND path LIKE $2 \
+         AND is_folder = 0 ORDER BY modified LIMIT 1",
+        &[deposit_id.into(), "%.zip".into()],
+    )?;
+    Ok(rows.first().and_then(|r| r[0].opt_text()))
+}
+
+/// Binds a bank's certificate (SHA-256 fingerprint) to a recipient.
+pub fn bind_bank_cert(
+    sql: &mut dyn Sql,
+    fingerprint: &str,
+    recipient_id: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sql.exec(
+        "DELETE FROM bank_certs WHERE fingerprint = $1",
+        &[fingerprint.into()],
+    )?;
+    sql.exec(
+        "INSERT INTO bank_certs (fingerprint, recipient_id, bound_at) VALUES ($1, $2, $3)",
+        &[fingerprint.into(), recipient_id.into(), ts(now).into()],
+    )?;
+    Ok(())
+}
+
+/// The recipient bound to a bank certificate.
+pub fn bank_by_cert(sql: &mut dyn Sql, fingerprint: &str) -> Result<Option<String>> {
+    let rows = sql.query(
+        "SELECT recipient_id FROM bank_certs WHERE fingerprint = $1",
+        &[fingerprint.into()],
+    )?;
+    Ok(rows.first().map(|r| r[0].text().to_owned()))
+}

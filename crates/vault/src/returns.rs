@@ -1,0 +1,221 @@
+//! Returns of acts ("retour d'acte"): for natures that expect one, the recipient deposits a PDF
+//! (banks may add a structured answer, JSON following `resources/schemas/reponse_banque.schema.json`).
+//!
+//! Everything is checked before anything is stored: the nature expects a return and none was
+//! deposited yet, the size limit, the type by content (a PDF, not a ZIP or anything else named
+//! `.pdf`), no stream that inflates beyond a bound (a decompression bomb), and the answer's
+//! fields. The return is filed in the office's vault as `<act>_<NATURE>.pdf` (and
+//! `<act>_<NATURE>.json`), with the event "Réponse déposée par le destinataire".
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use sceau_core::evidence::EvidenceEvent;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::api::deposit::ARCHIVE_FOLDER;
+use crate::error::{storage, Error, Result};
+use crate::journal::{self, Entry};
+use crate::store::meta::{self, DepositRow, ReturnRow};
+use crate::Vault;
+
+/// Total decompressed bytes a return's streams may inflate to.
+pub const MAX_INFLATED: usize = 100 * 1024 * 1024;
+
+/// A bank's structured answer to a garnishment (the published JSON schema describes exactly
+/// this; unknown fields are refused).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankAnswer {
+    /// Schema version (1).
+    pub version: u32,
+    /// Whether the debtor holds accounts at the bank.
+    pub accounts_found: bool,
+    /// Accounts (empty when none).
+    #[serde(default)]
+    pub accounts: Vec<BankAccount>,
+    /// Day of the declaration.
+    pub declared_on: NaiveDate,
+    /// Free remark.
+    #[serde(default)]
+    pub remark: Option<String>,
+}
+
+/// One account in a bank's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankAccount {
+    /// Kind of account (e.g. "compte courant").
+    pub kind: String,
+    /// Balance in cents on the day of the garnishment.
+    pub balance_cents: i64,
+    /// Currency (ISO 4217, "EUR").
+    pub currency: String,
+}
+
+fn refuse(reason: &str) -> Error {
+    Error::BadRequest(format!("retour refusé : {reason}"))
+}
+
+/// Checks the PDF: type by content, bounded inflation.
+pub fn check_pdf(pdf: &[u8], max: u64) -> Result<()> {
+    if pdf.len() as u64 > max {
+        return Err(Error::TooLarge(format!(
+            "le retour dépasse {} Mo",
+            max / (1024 * 1024)
+        )));
+    }
+    if pdf.starts_with(b"PK\x03\x04") || pdf.starts_with(b"PK\x05\x06") {
+        return Err(refuse("une archive ZIP n'est pas acceptée, déposez un PDF"));
+    }
+    match sceau_pdfa::sniff(pdf) {
+        Ok(sceau_pdfa::InputKind::Pdf) => {}
+        _ => return Err(refuse("le fichier n'est pas un PDF")),
+    }
+    let doc = lopdf::Document::load_mem(pdf).map_err(|_| refuse("PDF illisible"))?;
+    if doc.trailer.has(b"Encrypt") {
+        return Err(refuse("PDF protégé par mot de passe"));
+    }
+    let mut total = 0usize;
+    for obj in doc.objects.values() {
+        if let lopdf::Object::Stream(s) = obj {
+            if s.dict.has(b"Filter") {
+                let left = MAX_INFLATED.saturating_sub(total);
+                let out = s
+                    .decompressed_content_with_limit(left)
+                    .map_err(|_| refuse("contenu compressé démesuré ou illisible"))?;
+                total += out.len();
+            } else {
+                total += s.content.len();
+            }
+            if total >= MAX_INFLATED {
+                return Err(refuse("contenu compressé démesuré"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a structured answer.
+pub fn check_answer(json: &[u8], max: u64) -> Result<BankAnswer> {
+    if json.len() as u64 > max.min(1024 * 1024) {
+        return Err(Error::TooLarge(
+            "réponse structurée trop volumineuse".into(),
+        ));
+    }
+    let a: BankAnswer = serde_json::from_slice(json)
+        .map_err(|e| refuse(&format!("réponse structurée invalide ({e})")))?;
+    if a.version != 1 {
+        return Err(refuse("version de réponse structurée inconnue"));
+    }
+    if a.accounts_found == a.accounts.is_empty() {
+        return Err(refuse("comptes incohérents avec accounts_found"));
+    }
+    if a.accounts.iter().any(|c| c.currency.len() != 3) {
+        return Err(refuse("devise invalide"));
+    }
+    Ok(a)
+}
+
+/// Accepts a return for `d` from its recipient; nothing is stored unless every check passes.
+pub async fn accept(
+    vault: &Arc<Vault>,
+    d: &DepositRow,
+    pdf: Vec<u8>,
+    answer: Option<Vec<u8>>,
+) -> Result<ReturnRow> {
+    let nature = vault
+        .natures
+        .get(&d.nature)
+        .ok_or_else(|| Error::UnknownNature(d.nature.clone()))?;
+    if !nature.expects_return {
+        return Err(refuse("cette nature d'acte n'attend pas de retour"));
+    }
+    let id = d.id.clone();
+    if vault
+        .db(move |sql| meta::act_return(sql, &id))
+        .await?
+        .is_some()
+    {
+        return Err(Error::PathExists);
+    }
+    let max = vault.config.max_return_bytes;
+    let pdf = tokio::task::spawn_blocking(move || check_pdf(&pdf, max).map(|()| pdf))
+        .await
+        .map_err(storage)??;
+    if let Some(a) = &answer {
+        check_answer(a, max)?;
+    }
+    let now = vault.clock.now();
+    let act = d
+        .files
+        .first()
+        .cloned()
+        .unwrap_or_else(|| format!("{}.pdf", d.id));
+    let name = sceau_core::naming::return_name(&act, &d.nature);
+    let pdf_sha = vault.blobs.put(pdf.clone()).await?;
+    let mut files = vec![(name.clone(), pdf.len() as u64, pdf_sha.clone())];
+    let answer_sha = match &answer {
+        Some(a) => {
+            let sha = vault.blobs.put(a.clone()).await?;
+            let json_name = format!("{}.json", name.trim_end_matches(".pdf"));
+            files.push((json_name, a.len() as u64, sha.clone()));
+            Some(sha)
+        }
+        None => None,
+    };
+    let digest: [u8; 32] = Sha256::digest(&pdf).into();
+    let retained = now.checked_add_months(chrono::Months::new(12 * vault.config.retention_years));
+    let d2 = d.clone();
+    let name2 = name.clone();
+    let size = pdf.len() as u64;
+    let _guard = vault.commit_lock.lock().await;
+    let row = vault
+        .db(move |sql| {
+            let paths = meta::file_in_office_vault(
+                sql,
+                &d2.office_id,
+                ARCHIVE_FOLDER,
+                &files,
+                &d2.id,
+                now,
+                retained,
+            )?;
+            let row = ReturnRow {
+                deposit_id: d2.id.clone(),
+                recipient_id: d2.recipient_id.clone(),
+                deposited_at: now,
+                name: name2.clone(),
+                path: paths.first().cloned().unwrap_or_default(),
+                sha256: pdf_sha.clone(),
+                size,
+                answer_sha256: answer_sha.clone(),
+            };
+            if !meta::insert_return(sql, &row)? {
+                return Err(Error::PathExists);
+            }
+            journal::append(
+                sql,
+                &[Entry {
+                    record: journal::record(
+                        EvidenceEvent::ReturnDeposited,
+                        now,
+                        &d2.recipient_id,
+                        &format!("etude:{}", d2.office_id),
+                        &d2.id,
+                        vec![(name2.clone(), digest)],
+                        None,
+                    ),
+                    office_id: Some(d2.office_id.clone()),
+                    message: format!("Réponse déposée par le destinataire : {name2}"),
+                }],
+            )?;
+            Ok(row)
+        })
+        .await?;
+    drop(_guard);
+    vault.feed.notify_waiters();
+    tracing::info!(deposit = %d.id, "return deposited");
+    Ok(row)
+}

@@ -1,0 +1,310 @@
+//! Notifications: a real SMTP server on loopback (Debian's python3-aiosmtpd, STARTTLS with
+//! AUTH, plain, implicit TLS) receives the e-mail and a loopback HTTP sink receives the SMS;
+//! their content is asserted (French, the portal link, no act content). Retries with back-off
+//! are driven by the injected clock; each send and each final failure is in the service's
+//! history.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use sceau_testsupport::pki::{IssueRequest, KeySpec, Profile};
+use sceau_testsupport::sinks::{SmsSink, SmtpMode, SmtpOptions, SmtpSink};
+use sceau_vault::config::{SmsConfig, SmtpConfig, SmtpSecurity};
+use sceau_vault::notify;
+use sceau_vault::store::meta::{self, RecipientRow};
+use sceau_vault::store::sql::tx;
+use sceau_vault::SceauPdfa;
+
+fn smtp_config(port: u16, security: SmtpSecurity, ca: Option<std::path::PathBuf>) -> SmtpConfig {
+    SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        security,
+        username: None,
+        password: None,
+        from: "Coffre Sceau <coffre@sceau.test>".into(),
+        ca_file: ca,
+    }
+}
+
+/// A person with e-mail and mobile, consenting to every nature.
+fn person(h: &Harness, id: &str, email: Option<&str>, mobile: Option<&str>) -> String {
+    let row = RecipientRow {
+        id: id.into(),
+        kind: sceau_proto::RecipientKind::Person,
+        name: format!("Personne {id}"),
+        siret: None,
+        siren: None,
+        nir: None,
+        email: email.map(str::to_owned),
+        phone_fixed: None,
+        phone_mobile: mobile.map(str::to_owned),
+    };
+    let given = (tuesday_morning() - chrono::Duration::days(30)).date_naive();
+    tokio::task::block_in_place(|| {
+        tx(h.vault.meta.as_ref(), |sql| {
+            meta::upsert_recipient(sql, &row)
+        })
+        .unwrap();
+        sceau_vault::admin::add_consent(
+            h.vault.meta.as_ref(),
+            &row.id,
+            vec![],
+            given,
+            None,
+            "formulaire",
+        )
+        .unwrap();
+    });
+    row.id
+}
+
+fn history(h: &Harness, deposit_id: &str) -> Vec<(String, String)> {
+    let id = deposit_id.to_owned();
+    tokio::task::block_in_place(|| {
+        tx(h.vault.meta.as_ref(), move |sql| {
+            meta::deposit_journal(sql, &id)
+        })
+        .unwrap()
+        .into_iter()
+        .map(|j| (j.event, j.message))
+        .collect()
+    })
+}
+
+async fn deposit(
+    h: &Harness,
+    c: &reqwest::Client,
+    signer: &sceau_testsupport::pki::Identity,
+    rid: &str,
+    reference: &str,
+) -> String {
+    let pkg = simple_package(signer, rid, "COMMANDEMENT_DE_PAYER", reference);
+    let r = put_package(h, c, &format!("cle-{reference}"), &pkg).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let receipt: sceau_proto::DepositReceipt = r.json().await.unwrap();
+    receipt.deposit_id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_over_starttls_and_sms_with_a_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut smtp = None;
+    let sms = SmsSink::start(1).unwrap();
+    let sms_url = sms.url();
+    let h = Harness::start_with(Backend::Embedded, Arc::new(SceauPdfa), |cfg, ca| {
+        let server = ca
+            .issue(&IssueRequest::new(
+                "127.0.0.1",
+                KeySpec::EcP256,
+                Profile::Server,
+            ))
+            .unwrap();
+        let (cert, key) = server.write_pem(dir.path(), "smtp").unwrap();
+        let (ca_pem, _) = ca.identity.write_pem(dir.path(), "smtp-ca").unwrap();
+        let sink = SmtpSink::start(&SmtpOptions {
+            mode: SmtpMode::Starttls,
+            cert_key: Some((cert, key)),
+            auth: Some(("coffre".into(), "secret-relais".into())),
+            fail_first: 0,
+        })
+        .unwrap();
+        let mut s = smtp_config(sink.port, SmtpSecurity::Starttls, Some(ca_pem));
+        s.username = Some("coffre".into());
+        s.password = Some("secret-relais".into());
+        cfg.smtp = Some(s);
+        cfg.sms = Some(SmsConfig {
+            url: sms_url.clone(),
+            method: "POST".into(),
+            body_template: r#"{"destinataire": "{to}", "message": "{text}"}"#.into(),
+            content_type: "application/json".into(),
+            username: Some("api".into()),
+            password: Some("cle-sms".into()),
+            ca_file: None,
+        });
+        cfg.portal.public_url = "https://portail.sceau.test".into();
+        cfg.notify.backoff_seconds = 30;
+        smtp = Some(sink);
+    })
+    .await;
+    let smtp = smtp.unwrap();
+    let ids = office_ids(&h.ca, "Jean Dupont", "Etude Dupont");
+    let c = bound_client(&h, &ids.auth, "9991").await;
+    let rid = person(&h, "p1", Some("marie@exemple.test"), Some("+33612345678"));
+    let dep = deposit(&h, &c, &ids.sign, &rid, "REF-SECRETE-42").await;
+
+    assert_eq!(notify::enqueue_new(&h.vault).await.unwrap(), 1);
+    // Queued once: a second scan (or a restart) finds nothing new.
+    assert_eq!(notify::enqueue_new(&h.vault).await.unwrap(), 0);
+    // E-mail goes; the gateway refuses the SMS once.
+    assert_eq!(notify::send_due(&h.vault).await.unwrap(), (1, 0));
+    let mails = smtp.messages().unwrap();
+    assert_eq!(mails.len(), 1);
+    let m = &mails[0];
+    assert_eq!(m.rcpt_tos, ["marie@exemple.test"]);
+    assert!(m.tls && m.authenticated, "{m:?}");
+    assert_eq!(
+        m.subject,
+        "Un acte vous a été signifié par voie électronique"
+    );
+    assert!(
+        m.body.contains("Etude 9991 (9991) a déposé le"),
+        "{}",
+        m.body
+    );
+    assert!(
+        m.body.contains("https://portail.sceau.test/portail/acces/"),
+        "{}",
+        m.body
+    );
+    // No act content: neither the reference, nor the file, nor the nature.
+    for secret in ["REF-SECRETE-42", ".pdf", "Commandement"] {
+        assert!(
+            !m.body.contains(secret) && !m.subject.contains(secret),
+            "{}",
+            m.body
+        );
+    }
+    assert!(sms.received().is_empty());
+
+    // Not due yet; then due after the back-off.
+    assert_eq!(notify::send_due(&h.vault).await.unwrap(), (0, 0));
+    h.clock
+        .set(tuesday_morning() + chrono::Duration::seconds(30));
+    assert_eq!(notify::send_due(&h.vault).await.unwrap(), (1, 0));
+    let got = sms.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].method, "POST");
+    let body: serde_json::Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(body["destinataire"], "+33612345678");
+    let text = body["message"].as_str().unwrap();
+    assert!(
+        text.contains("a déposé un acte à votre attention"),
+        "{text}"
+    );
+    assert!(text.contains("envoyé par courriel"), "{text}");
+    assert!(!text.contains("REF-SECRETE-42"), "{text}");
+    assert!(got[0]
+        .headers
+        .iter()
+        .any(|(k, v)| k == "authorization" && v.starts_with("Basic ")));
+
+    let lines = history(&h, &dep);
+    let notes: Vec<&str> = lines
+        .iter()
+        .filter(|(e, _)| e == "ConsignmentNotification")
+        .map(|(_, m)| m.as_str())
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "Mail d'alerte pour dépôt transmis au destinataire Personne p1",
+            "SMS d'alerte pour dépôt transmis au destinataire Personne p1"
+        ]
+    );
+    // The office sees them in the service's history.
+    let d: sceau_proto::ServiceDetail = c
+        .get(h.url(&format!("/v1/services/{dep}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(d.history.iter().any(|e| e
+        .message
+        .starts_with("Mail d'alerte pour dépôt transmis au destinataire")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn final_failure_after_retries_is_recorded() {
+    let smtp = SmtpSink::start(&SmtpOptions {
+        fail_first: 100,
+        ..SmtpOptions::default()
+    })
+    .unwrap();
+    let port = smtp.port;
+    let h = Harness::start_with(Backend::Embedded, Arc::new(SceauPdfa), |cfg, _| {
+        cfg.smtp = Some(smtp_config(port, SmtpSecurity::Plain, None));
+        cfg.notify.max_attempts = 3;
+        cfg.notify.backoff_seconds = 10;
+    })
+    .await;
+    let ids = office_ids(&h.ca, "Jean Dupont", "Etude Dupont");
+    let c = bound_client(&h, &ids.auth, "9991").await;
+    let rid = person(&h, "p2", Some("paul@exemple.test"), None);
+    let nobody = person(&h, "p3", None, None);
+    let dep = deposit(&h, &c, &ids.sign, &rid, "ECHEC").await;
+    let dep_nobody = deposit(&h, &c, &ids.sign, &nobody, "SANSCONTACT").await;
+    assert_eq!(notify::enqueue_new(&h.vault).await.unwrap(), 2);
+    let start = tuesday_morning();
+    // Attempts at t, t+10 s, t+30 s (10 then 20 seconds of back-off).
+    assert_eq!(notify::send_due(&h.vault).await.unwrap(), (0, 0));
+    h.clock.set(start + chrono::Duration::seconds(10));
+    assert_eq!(notify::send_due(&h.vault).await.unwrap(), (0, 0));
+    h.clock.set(start + chrono::Duration::seconds(29));
+    assert_eq!(notify::send_due(&h.vault).await.unwrap(), (0, 0));
+    h.clock.set(start + chrono::Duration::seconds(30));
+    assert_eq!(notify::send_due(&h.vault).await.unwrap(), (0, 1));
+    let status = tokio::task::block_in_place(|| {
+        tx(h.vault.meta.as_ref(), |sql| {
+            meta::notification_status(sql, &dep, "email")
+        })
+        .unwrap()
+    });
+    assert_eq!(status, Some(("failed".into(), 3)));
+    assert!(smtp.messages().unwrap().is_empty());
+    let lines = history(&h, &dep);
+    assert!(lines.iter().any(|(e, m)| {
+        e == "ConsignmentNotificationFailure"
+        && m == "Échec de l'envoi du mail d'alerte au destinataire Personne p2 après 3 tentative(s)"
+    }));
+    let lines = history(&h, &dep_nobody);
+    assert!(lines
+        .iter()
+        .any(|(e, m)| e == "ConsignmentNotificationFailure" && m.contains("ni adresse")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_plain_and_implicit_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = sceau_testsupport::pki::TestCa::new("AC relais", KeySpec::EcP256).unwrap();
+    let server = ca
+        .issue(&IssueRequest::new(
+            "127.0.0.1",
+            KeySpec::EcP256,
+            Profile::Server,
+        ))
+        .unwrap();
+    let (cert, key) = server.write_pem(dir.path(), "smtp").unwrap();
+    let (ca_pem, _) = ca.identity.write_pem(dir.path(), "ca").unwrap();
+    let plain = SmtpSink::start(&SmtpOptions::default()).unwrap();
+    let tls = SmtpSink::start(&SmtpOptions {
+        mode: SmtpMode::Tls,
+        cert_key: Some((cert, key)),
+        ..SmtpOptions::default()
+    })
+    .unwrap();
+    let p = smtp_config(plain.port, SmtpSecurity::Plain, None);
+    notify::send_email(Some(&p), "a@exemple.test", "Objet é", "Corps à lire")
+        .await
+        .unwrap();
+    let t = smtp_config(tls.port, SmtpSecurity::Tls, Some(ca_pem));
+    notify::send_email(Some(&t), "b@exemple.test", "Objet ç", "Corps où")
+        .await
+        .unwrap();
+    // Without trusting the relay's CA, TLS is refused.
+    let untrusted = smtp_config(tls.port, SmtpSecurity::Tls, None);
+    assert!(
+        notify::send_email(Some(&untrusted), "c@exemple.test", "x", "y")
+            .await
+            .is_err()
+    );
+    let (a, b) = (plain.messages().unwrap(), tls.messages().unwrap());
+    assert_eq!((a.len(), b.len()), (1, 1));
+    assert!(!a[0].tls && a[0].subject == "Objet é" && a[0].body.trim() == "Corps à lire");
+    assert!(b[0].tls && b[0].subject == "Objet ç" && b[0].body.trim() == "Corps où");
+}

@@ -1,0 +1,854 @@
+//! The recipients' portal and the bank API against a real vault on loopback: links, one-time
+//! codes (wrong until lock-out, replayed, expired link), cookies and CSRF, recipient X never
+//! reaching recipient Y's acts (lists, ids, documents, archives, returns), the first
+//! consultation deciding "remise à personne", returns refused with a reason and nothing stored
+//! (too large, wrong type, ZIP, decompression bomb, bad answer), and the bank API.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use base64::Engine;
+use common::*;
+use rustls::pki_types::CertificateDer;
+use sceau_testsupport::pki::{Identity, IssueRequest, KeySpec, Profile};
+use sceau_testsupport::sinks::{SmsSink, SmtpOptions, SmtpSink};
+use sceau_vault::config::{SmsConfig, SmtpConfig, SmtpSecurity};
+use sceau_vault::notify;
+use sceau_vault::store::meta::{self, RecipientRow};
+use sceau_vault::store::sql::tx;
+use sceau_vault::SceauPdfa;
+
+struct World {
+    h: Harness,
+    smtp: SmtpSink,
+    sms: SmsSink,
+    portal: SocketAddr,
+    _portal_task: tokio::task::JoinHandle<()>,
+    audit: sceau_vault::portal::AuditLog,
+    office: reqwest::Client,
+    signer: Identity,
+}
+
+async fn world(max_return: u64, backend: Backend) -> World {
+    let sms = SmsSink::start(0).unwrap();
+    let smtp = SmtpSink::start(&SmtpOptions::default()).unwrap();
+    let (sms_url, smtp_port) = (sms.url(), smtp.port);
+    let h = Harness::start_with(backend, Arc::new(SceauPdfa), |cfg, _| {
+        cfg.smtp = Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: smtp_port,
+            security: SmtpSecurity::Plain,
+            username: None,
+            password: None,
+            from: "Coffre Sceau <coffre@sceau.test>".into(),
+            ca_file: None,
+        });
+        cfg.sms = Some(SmsConfig {
+            url: sms_url,
+            method: "POST".into(),
+            body_template: r#"{"to": "{to}", "text": "{text}"}"#.into(),
+            content_type: "application/json".into(),
+            username: None,
+            password: None,
+            ca_file: None,
+        });
+        cfg.max_return_bytes = max_return;
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let portal = listener.local_addr().unwrap();
+    let tls = sceau_vault::portal::tls_config(&h.vault).unwrap();
+    let (app, audit) = sceau_vault::portal_app_with_audit(h.vault.clone());
+    let task = tokio::spawn(async move {
+        let _ = sceau_vault::serve(listener, tls, app).await;
+    });
+    let ids = office_ids(&h.ca, "Jean Dupont", "Etude Dupont");
+    let office = bound_client(&h, &ids.auth, "9991").await;
+    World {
+        h,
+        smtp,
+        sms,
+        portal,
+        _portal_task: task,
+        audit,
+        office,
+        signer: ids.sign,
+    }
+}
+
+fn recipient(
+    h: &Harness,
+    id: &str,
+    kind: sceau_proto::RecipientKind,
+    email: Option<&str>,
+    mobile: Option<&str>,
+) {
+    let row = RecipientRow {
+        id: id.into(),
+        kind,
+        name: format!("Destinataire {id}"),
+        siret: None,
+        siren: None,
+        nir: None,
+        email: email.map(str::to_owned),
+        phone_fixed: None,
+        phone_mobile: mobile.map(str::to_owned),
+    };
+    let given = (tuesday_morning() - chrono::Duration::days(30)).date_naive();
+    tokio::task::block_in_place(|| {
+        tx(h.vault.meta.as_ref(), |sql| {
+            meta::upsert_recipient(sql, &row)
+        })
+        .unwrap();
+        sceau_vault::admin::add_consent(
+            h.vault.meta.as_ref(),
+            id,
+            vec![],
+            given,
+            None,
+            "formulaire",
+        )
+        .unwrap();
+    });
+}
+
+async fn deposit(w: &World, rid: &str, nature: &str, reference: &str) -> (String, String) {
+    let pkg = simple_package(&w.signer, rid, nature, reference);
+    let r = put_package(&w.h, &w.office, &format!("cle-{reference}"), &pkg).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let receipt: sceau_proto::DepositReceipt = r.json().await.unwrap();
+    (receipt.deposit_id, receipt.documents[0].clone())
+}
+
+/// A browser-like client of the portal: no client certificate, no redirects, manual cookies.
+fn browser(w: &World) -> reqwest::Client {
+    let mut roots = rustls::RootCertStore::empty();
+    for der in sceau_vault::keys::load_cert_ders(
+        &w.h.config.data_dir.join(sceau_vault::keys::files::CA_CERT),
+    )
+    .unwrap()
+    {
+        roots.add(CertificateDer::from(der)).unwrap();
+    }
+    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(cfg)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn purl(w: &World, path: &str) -> String {
+    format!("https://127.0.0.1:{}{path}", w.portal.port())
+}
+
+fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
+    cookies.iter().find_map(|c| {
+        c.split(';')
+            .next()
+            .and_then(|kv| kv.split_once('='))
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    })
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let i = html.find(&key).unwrap() + key.len();
+    html[i..].split('"').next().unwrap().to_owned()
+}
+
+fn token_from(body: &str) -> String {
+    let i = body.find("/portail/acces/").unwrap() + "/portail/acces/".len();
+    body[i..]
+        .split(|c: char| c.is_whitespace())
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn code_from(text: &str) -> String {
+    let i = text.find("est ").unwrap() + 4;
+    text[i..i + 6].to_owned()
+}
+
+/// Opens the link: (csrf token, csrf cookie, page).
+async fn open_link(
+    w: &World,
+    c: &reqwest::Client,
+    token: &str,
+) -> (reqwest::StatusCode, String, String, String) {
+    let r = c
+        .get(purl(w, &format!("/portail/acces/{token}")))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let cookies = set_cookies(&r);
+    let html = r.text().await.unwrap();
+    if status != 200 {
+        return (status, String::new(), String::new(), html);
+    }
+    let cookie = cookie_value(&cookies, "sceau_csrf").unwrap();
+    assert!(
+        cookies.iter().any(|c| c.contains("Secure")
+            && c.contains("HttpOnly")
+            && c.contains("SameSite=Strict")),
+        "{cookies:?}"
+    );
+    (status, hidden(&html, "csrf"), cookie, html)
+}
+
+async fn post_code(
+    w: &World,
+    c: &reqwest::Client,
+    token: &str,
+    csrf: &str,
+    cookie: &str,
+    code: &str,
+) -> reqwest::Response {
+    c.post(purl(w, &format!("/portail/acces/{token}")))
+        .header(reqwest::header::COOKIE, format!("sceau_csrf={cookie}"))
+        .form(&[("code", code), ("csrf", csrf)])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn state(h: &Harness, id: &str) -> String {
+    let id = id.to_owned();
+    tokio::task::block_in_place(|| {
+        tx(h.vault.meta.as_ref(), move |sql| {
+            meta::deposit_any(sql, &id)
+        })
+        .unwrap()
+        .unwrap()
+        .state
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_login_authorisation_and_consultation() {
+    portal_flow(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_login_authorisation_and_consultation_on_postgres_and_s3() {
+    portal_flow(Backend::Scaled).await;
+}
+
+async fn portal_flow(backend: Backend) {
+    let w = world(10 * 1024 * 1024, backend).await;
+    use sceau_proto::RecipientKind::Person;
+    recipient(
+        &w.h,
+        "x",
+        Person,
+        Some("x@exemple.test"),
+        Some("+33600000001"),
+    );
+    recipient(&w.h, "y", Person, Some("y@exemple.test"), None);
+    let (dx, fx) = deposit(&w, "x", "COMMANDEMENT_DE_PAYER", "REFX").await;
+    let (dy, fy) = deposit(&w, "y", "COMMANDEMENT_DE_PAYER", "REFY").await;
+    let (dx2, fx2) = deposit(&w, "x", "SAISIE_ATTRIBUTION", "REFX2").await;
+    notify::enqueue_new(&w.h.vault).await.unwrap();
+    notify::send_due(&w.h.vault).await.unwrap();
+    let mails = w.smtp.messages().unwrap();
+    let tx_ = token_from(
+        &mails
+            .iter()
+            .find(|m| m.rcpt_tos == ["x@exemple.test"])
+            .unwrap()
+            .body,
+    );
+    let ty = token_from(
+        &mails
+            .iter()
+            .find(|m| m.rcpt_tos == ["y@exemple.test"])
+            .unwrap()
+            .body,
+    );
+    let c = browser(&w);
+
+    // Without a session nothing is listed; a made-up link is refused.
+    let r = c.get(purl(&w, "/portail/actes")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let (st, _, _, html) = open_link(&w, &c, "inconnu").await;
+    assert_eq!(st, 404);
+    assert!(html.contains("Lien invalide"));
+    // Office routes are not served on the portal's listener.
+    assert_eq!(
+        c.get(purl(&w, "/v1/services"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
+    // X's link: the code comes by SMS.
+    let (st, csrf, cookie, html) = open_link(&w, &c, &tx_).await;
+    assert_eq!(st, 200, "{html}");
+    assert!(html.contains("par SMS"), "{html}");
+    let sms = w.sms.received();
+    let text: serde_json::Value = serde_json::from_str(&sms.last().unwrap().body).unwrap();
+    assert_eq!(text["to"], "+33600000001");
+    let code = code_from(text["text"].as_str().unwrap());
+    // A CSRF token that does not match the cookie is refused, and costs no attempt.
+    let r = post_code(&w, &c, &tx_, "faux", &cookie, &code).await;
+    assert_eq!(r.status(), 403);
+    // A wrong code counts.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = post_code(&w, &c, &tx_, &csrf, &cookie, wrong).await;
+    assert_eq!(r.status(), 401);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Il vous reste 4 essai(s)"), "{html}");
+    let csrf = hidden(&html, "csrf");
+    // The right code opens a session.
+    let r = post_code(&w, &c, &tx_, &csrf, &cookie, &code).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()[reqwest::header::LOCATION], "/portail/actes");
+    let cookies = set_cookies(&r);
+    let session = cookie_value(&cookies, "sceau_portail").unwrap();
+    let sc = cookies
+        .iter()
+        .find(|c| c.starts_with("sceau_portail="))
+        .unwrap();
+    assert!(
+        sc.contains("Secure") && sc.contains("HttpOnly") && sc.contains("SameSite=Strict"),
+        "{sc}"
+    );
+    // The same code again: refused (single use).
+    let r = post_code(&w, &c, &tx_, &csrf, &cookie, &code).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("n'est plus valable"));
+
+    let get = |path: String| {
+        c.get(purl(&w, &path))
+            .header(reqwest::header::COOKIE, format!("sceau_portail={session}"))
+            .send()
+    };
+    let r = get("/portail/actes".into()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(&fx) && !html.contains(&fy) && !html.contains(&dy),
+        "{html}"
+    );
+    assert!(html.contains("Non consulté"));
+
+    // Y's act by every URL: not found, and nothing recorded for Y.
+    for path in [
+        format!("/portail/actes/{dy}/document/{fy}"),
+        format!("/portail/actes/{dy}/document/{fy}?telecharger=1"),
+        format!("/portail/actes/{dy}/paquet"),
+        format!("/portail/actes/{dx}/document/{fy}"),
+        format!("/portail/actes/{dx}/document/..%2F{fx}"),
+    ] {
+        assert_eq!(get(path.clone()).await.unwrap().status(), 404, "{path}");
+    }
+    let mut form = reqwest::multipart::Form::new()
+        .text("csrf", hidden(&html, "csrf"))
+        .part(
+            "pdf",
+            reqwest::multipart::Part::bytes(pdfa_act("Réponse")).file_name("r.pdf"),
+        );
+    let r = c
+        .post(purl(&w, &format!("/portail/actes/{dy}/retour")))
+        .header(reqwest::header::COOKIE, format!("sceau_portail={session}"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(state(&w.h, &dy), "awaiting_consultation");
+
+    // X reads the act: same bytes, and the service becomes "remise à personne".
+    let r = get(format!("/portail/actes/{dx}/document/{fx}"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("inline"));
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let r = get(format!("/portail/actes/{dx}/paquet")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let zip =
+        zip::ZipArchive::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+    let names: Vec<&str> = zip.file_names().collect();
+    for n in [
+        fx.as_str(),
+        "attestation_depot.xml",
+        "attestation_depot.xml.p7s",
+    ] {
+        assert!(names.contains(&n), "{names:?}");
+    }
+    assert_eq!(state(&w.h, &dx), "in_person");
+    let d: sceau_proto::ServiceDetail = w
+        .office
+        .get(w.h.url(&format!("/v1/services/{dx}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let notice = d.delivery_notice.expect("delivery notice");
+    assert_eq!(notice.state, "Remise à personne");
+    assert!(notice.file_name.ends_with("_REMISE.pdf"));
+    // A return on a nature that expects none is refused.
+    form = reqwest::multipart::Form::new()
+        .text("csrf", hidden(&html, "csrf"))
+        .part(
+            "pdf",
+            reqwest::multipart::Part::bytes(pdfa_act("Réponse")).file_name("r.pdf"),
+        );
+    let r = c
+        .post(purl(&w, &format!("/portail/actes/{dx}/retour")))
+        .header(reqwest::header::COOKIE, format!("sceau_portail={session}"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("attend pas de retour"));
+    // Where the nature expects one, the form files it; a ZIP is refused and nothing is stored.
+    for (bytes, status, says) in [
+        (zip_bomb(), 422, "archive ZIP"),
+        (pdfa_act("Réponse de X"), 200, "a été déposée"),
+    ] {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", hidden(&html, "csrf"))
+            .part(
+                "pdf",
+                reqwest::multipart::Part::bytes(bytes).file_name("r.pdf"),
+            );
+        let r = c
+            .post(purl(&w, &format!("/portail/actes/{dx2}/retour")))
+            .header(reqwest::header::COOKIE, format!("sceau_portail={session}"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status);
+        let page = r.text().await.unwrap();
+        assert!(page.contains(says), "{page}");
+        let id = dx2.clone();
+        let stored = tokio::task::block_in_place(|| {
+            tx(w.h.vault.meta.as_ref(), move |sql| {
+                meta::act_return(sql, &id)
+            })
+            .unwrap()
+        });
+        if status == 200 {
+            assert_eq!(
+                stored.unwrap().name,
+                sceau_core::naming::return_name(&fx2, "SAISIE_ATTRIBUTION")
+            );
+        } else {
+            assert!(
+                page.contains("Rien n&#39;a été enregistré")
+                    || page.contains("Rien n'a été enregistré"),
+                "{page}"
+            );
+            assert!(stored.is_none());
+        }
+    }
+
+    // Y's link: no mobile, so the code comes by e-mail; wrong codes until lock-out.
+    let (st, csrf0, cookie0, html) = open_link(&w, &c, &ty).await;
+    assert_eq!(st, 200);
+    assert!(html.contains("par courriel"), "{html}");
+    let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
+    assert_eq!(mail.rcpt_tos, ["y@exemple.test"]);
+    let first = code_from(&mail.body);
+    // Codes are short-lived: the right code, 11 minutes later, is refused.
+    w.h.clock
+        .set(tuesday_morning() + chrono::Duration::minutes(11));
+    let r = post_code(&w, &c, &ty, &csrf0, &cookie0, &first).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("n'est plus valable"));
+    // Opening the link again sends a new code.
+    let (st, mut csrf, cookie, _) = open_link(&w, &c, &ty).await;
+    assert_eq!(st, 200);
+    let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
+    let ycode = code_from(&mail.body);
+    let wrong = if ycode == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    for left in (0..5).rev() {
+        let r = post_code(&w, &c, &ty, &csrf, &cookie, wrong).await;
+        let status = r.status();
+        let html = r.text().await.unwrap();
+        if left > 0 {
+            assert_eq!(status, 401);
+            assert!(
+                html.contains(&format!("Il vous reste {left} essai(s)")),
+                "{html}"
+            );
+            csrf = hidden(&html, "csrf");
+        } else {
+            assert_eq!(status, 403);
+            assert!(html.contains("Accès bloqué"));
+        }
+    }
+    // Locked: even the right code, and reopening the link does not send a new one.
+    assert_eq!(
+        post_code(&w, &c, &ty, &csrf, &cookie, &ycode)
+            .await
+            .status(),
+        403
+    );
+    let before = w.smtp.messages().unwrap().len();
+    assert_eq!(open_link(&w, &c, &ty).await.0, 403);
+    assert_eq!(w.smtp.messages().unwrap().len(), before);
+
+    // Links expire.
+    w.h.clock
+        .set(tuesday_morning() + chrono::Duration::days(31));
+    assert_eq!(open_link(&w, &c, &tx_).await.0, 404);
+
+    // Audit lines are written by a batching task: wait for the ones queued so far.
+    w.audit.flush().await;
+    let audit =
+        tokio::task::block_in_place(|| tx(w.h.vault.meta.as_ref(), meta::audit_lines).unwrap());
+    for action in [
+        "login",
+        "list",
+        "document",
+        "document_refused",
+        "code_wrong",
+        "code_locked",
+        "link_invalid",
+        "csrf_refused",
+    ] {
+        assert!(
+            audit.iter().any(|(a, ..)| a == action),
+            "{action}: {audit:?}"
+        );
+    }
+    assert!(audit.iter().any(|(a, r, d, ok)| a == "document_refused"
+        && r.as_deref() == Some("x")
+        && d.as_deref() == Some(dy.as_str())
+        && !ok));
+}
+
+fn blob_count(h: &Harness) -> usize {
+    fn walk(p: &std::path::Path) -> usize {
+        std::fs::read_dir(p)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| {
+                        if e.path().is_dir() {
+                            walk(&e.path())
+                        } else {
+                            1
+                        }
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    walk(&h.config.data_dir.join("blobs"))
+}
+
+/// A PDF whose one stream inflates to `size` zero bytes.
+fn pdf_bomb(size: usize) -> Vec<u8> {
+    use lopdf::{dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.4");
+    let mut s = Stream::new(dictionary! {}, vec![0u8; size]);
+    s.compress().unwrap();
+    let content = doc.add_object(s);
+    let pages = doc.new_object_id();
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+    });
+    doc.objects.insert(
+        pages,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+        ),
+    );
+    let cat = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", cat);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// A ZIP of one deflated entry (a small ZIP bomb: 50 MB of zeros), written by Python's zipfile.
+fn zip_bomb() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.zip");
+    let st = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import zipfile\nz=zipfile.ZipFile({:?},'w',zipfile.ZIP_DEFLATED)\nz.writestr('acte.pdf', b'\\0'*50_000_000)\nz.close()",
+            path.display().to_string()
+        ))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::read(path).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_api_and_returns() {
+    bank_flow(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_api_and_returns_on_postgres_and_s3() {
+    bank_flow(Backend::Scaled).await;
+}
+
+async fn bank_flow(backend: Backend) {
+    let w = world(1024 * 1024, backend).await;
+    use sceau_proto::RecipientKind::{Bank, Person};
+    recipient(&w.h, "banque", Bank, Some("b@banque.test"), None);
+    recipient(&w.h, "x", Person, Some("x@exemple.test"), None);
+    let (db, fb) = deposit(&w, "banque", "SAISIE_ATTRIBUTION", "SAISIE1").await;
+    let (dx, fx) = deposit(&w, "x", "SAISIE_ATTRIBUTION", "SAISIEX").await;
+    // The bank's certificate, bound to the bank; another one bound to a person is refused.
+    let bank_id =
+        w.h.ca
+            .issue(&IssueRequest::new(
+                "Banque Test API",
+                KeySpec::EcP256,
+                Profile::Authentication,
+            ))
+            .unwrap();
+    let person_id =
+        w.h.ca
+            .issue(&IssueRequest::new(
+                "Personne X",
+                KeySpec::EcP256,
+                Profile::Authentication,
+            ))
+            .unwrap();
+    let fp = |id: &Identity| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&id.cert_der));
+    let (fb_, fp_) = (fp(&bank_id), fp(&person_id));
+    tokio::task::block_in_place(|| {
+        tx(w.h.vault.meta.as_ref(), |sql| {
+            meta::bind_bank_cert(sql, &fb_, "banque", tuesday_morning())?;
+            meta::bind_bank_cert(sql, &fp_, "x", tuesday_morning())
+        })
+        .unwrap()
+    });
+    let not_bank = w.h.client(Some(&person_id));
+    let r = not_bank.get(w.h.url("/v1/bank/acts")).send().await.unwrap();
+    assert_eq!(code(r).await, "certificate_not_bound");
+    assert_eq!(
+        code(
+            w.h.client(None)
+                .get(w.h.url("/v1/bank/acts"))
+                .send()
+                .await
+                .unwrap()
+        )
+        .await,
+        "certificate_missing"
+    );
+    // The office's client is not a bank either.
+    assert_eq!(
+        code(w.office.get(w.h.url("/v1/bank/acts")).send().await.unwrap()).await,
+        "certificate_not_bound"
+    );
+
+    let bank = w.h.client(Some(&bank_id));
+    let list: sceau_proto::BankActList = bank
+        .get(w.h.url("/v1/bank/acts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.acts.len(), 1);
+    assert_eq!(list.acts[0].deposit_id, db);
+    assert!(list.acts[0].return_expected && !list.acts[0].returned);
+    // X's act is out of reach.
+    for path in [
+        format!("/v1/bank/acts/{dx}/documents/{fx}"),
+        format!("/v1/bank/acts/{dx}/package"),
+        format!("/v1/bank/acts/{db}/documents/{fx}"),
+    ] {
+        assert_eq!(
+            code(bank.get(w.h.url(&path)).send().await.unwrap()).await,
+            "not_found",
+            "{path}"
+        );
+    }
+    let up = |pdf: &[u8], answer: Option<serde_json::Value>| sceau_proto::ReturnUpload {
+        pdf_base64: base64::engine::general_purpose::STANDARD.encode(pdf),
+        answer,
+    };
+    let r = bank
+        .put(w.h.url(&format!("/v1/bank/acts/{dx}/return")))
+        .json(&up(&pdfa_act("R"), None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(r).await, "not_found");
+
+    // Download: the consultation.
+    let r = bank
+        .get(w.h.url(&format!("/v1/bank/acts/{db}/documents/{fb}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
+    assert_eq!(state(&w.h, &db), "in_person");
+    let list: sceau_proto::BankActList = bank
+        .get(w.h.url("/v1/bank/acts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(list.acts.is_empty(), "no new act left");
+
+    // Refused returns: a reason each, and nothing stored.
+    let blobs = blob_count(&w.h);
+    let mut big = pdfa_act("Grand");
+    big.extend(std::iter::repeat_n(b' ', 1024 * 1024));
+    let good_answer = serde_json::json!({
+        "version": 1, "accounts_found": true, "declared_on": "2026-06-02",
+        "accounts": [{"kind": "compte courant", "balance_cents": 123456, "currency": "EUR"}]
+    });
+    let cases: Vec<(Vec<u8>, Option<serde_json::Value>, &str, &str)> = vec![
+        (big, None, "too_large", "dépasse"),
+        (
+            b"Bonjour, ceci n'est pas un PDF".to_vec(),
+            None,
+            "bad_request",
+            "n'est pas un PDF",
+        ),
+        (zip_bomb(), None, "bad_request", "archive ZIP"),
+        (pdf_bomb(120 * 1024 * 1024), None, "bad_request", "démesuré"),
+        (
+            pdfa_act("R"),
+            Some(
+                serde_json::json!({"version": 1, "accounts_found": false, "declared_on": "2026-06-02", "iban": "FR76"}),
+            ),
+            "bad_request",
+            "réponse structurée invalide",
+        ),
+        (
+            pdfa_act("R"),
+            Some(
+                serde_json::json!({"version": 1, "accounts_found": true, "declared_on": "2026-06-02"}),
+            ),
+            "bad_request",
+            "incohérents",
+        ),
+    ];
+    for (pdf, answer, want, reason) in cases {
+        let r = bank
+            .put(w.h.url(&format!("/v1/bank/acts/{db}/return")))
+            .json(&up(&pdf, answer))
+            .send()
+            .await
+            .unwrap();
+        let body: sceau_proto::ErrorBody = r.json().await.unwrap();
+        assert_eq!(body.code, want, "{}", body.message);
+        assert!(body.message.contains(reason), "{}", body.message);
+    }
+    assert_eq!(blob_count(&w.h), blobs, "nothing stored on refusal");
+    let dbc = db.clone();
+    let none = tokio::task::block_in_place(|| {
+        tx(w.h.vault.meta.as_ref(), move |sql| {
+            meta::act_return(sql, &dbc)
+        })
+        .unwrap()
+    });
+    assert!(none.is_none());
+
+    // A good return with its structured answer.
+    let r = bank
+        .put(w.h.url(&format!("/v1/bank/acts/{db}/return")))
+        .json(&up(&pdfa_act("Déclaration"), Some(good_answer.clone())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let receipt: sceau_proto::ReturnReceipt = r.json().await.unwrap();
+    assert_eq!(
+        receipt.name,
+        sceau_core::naming::return_name(&fb, "SAISIE_ATTRIBUTION")
+    );
+    // Only one return per act.
+    let r = bank
+        .put(w.h.url(&format!("/v1/bank/acts/{db}/return")))
+        .json(&up(&pdfa_act("Encore"), None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(r).await, "path_exists");
+    let d: sceau_proto::ServiceDetail = w
+        .office
+        .get(w.h.url(&format!("/v1/services/{db}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ret = d.act_return.expect("return section");
+    assert_eq!(ret.file_name, receipt.name);
+    assert!(d
+        .history
+        .iter()
+        .any(|e| e.message == format!("Réponse déposée par le destinataire : {}", receipt.name)));
+    // The office downloads the return and its answer from its vault.
+    let r = w
+        .office
+        .get(w.h.url("/v1/vault/file"))
+        .query(&[("path", ret.path.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
+    let json_path = ret.path.replace(".pdf", ".json");
+    let r = w
+        .office
+        .get(w.h.url("/v1/vault/file"))
+        .query(&[("path", json_path.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let got: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(got, good_answer);
+}

@@ -1,0 +1,202 @@
+//! The portal end to end in a real browser: headless Debian Chromium driven by Playwright
+//! (`tests/portal/portal.spec.mjs`, playwright-core pinned by its package-lock.json, installed
+//! with `npm ci` when missing; no browser download). It opens the link from the notification
+//! e-mail, types the code from the loopback SMS gateway, sees the act and downloads it; the
+//! office's service then shows "remise à personne" with its attestation.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use common::*;
+use sceau_testsupport::sinks::{SmsSink, SmtpOptions, SmtpSink};
+use sceau_vault::config::{SmsConfig, SmtpConfig, SmtpSecurity};
+use sceau_vault::store::meta::{self, RecipientRow};
+use sceau_vault::store::sql::tx;
+use sceau_vault::{notify, SceauPdfa};
+
+fn spec_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/portal")
+}
+
+fn ensure_playwright() {
+    let dir = spec_dir();
+    if dir.join("node_modules/playwright-core").exists() {
+        return;
+    }
+    let st = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .status()
+        .expect("npm (cargo xtask setup installs Node.js and npm)");
+    assert!(st.success(), "npm ci in tests/portal failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
+    ensure_playwright();
+    let sms = SmsSink::start(0).unwrap();
+    let smtp = SmtpSink::start(&SmtpOptions::default()).unwrap();
+    let portal_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let portal_addr = portal_listener.local_addr().unwrap();
+    let (sms_url, smtp_port) = (sms.url(), smtp.port);
+    let h = Harness::start_with(Backend::Embedded, Arc::new(SceauPdfa), |cfg, _| {
+        cfg.smtp = Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: smtp_port,
+            security: SmtpSecurity::Plain,
+            username: None,
+            password: None,
+            from: "Coffre Sceau <coffre@sceau.test>".into(),
+            ca_file: None,
+        });
+        cfg.sms = Some(SmsConfig {
+            url: sms_url,
+            method: "POST".into(),
+            body_template: r#"{"to": "{to}", "text": "{text}"}"#.into(),
+            content_type: "application/json".into(),
+            username: None,
+            password: None,
+            ca_file: None,
+        });
+        cfg.portal.public_url = format!("https://127.0.0.1:{}", portal_addr.port());
+    })
+    .await;
+    let tls = sceau_vault::portal::tls_config(&h.vault).unwrap();
+    let app = sceau_vault::portal_app(h.vault.clone());
+    let portal = tokio::spawn(async move {
+        let _ = sceau_vault::serve(portal_listener, tls, app).await;
+    });
+
+    let row = RecipientRow {
+        id: "marie".into(),
+        kind: sceau_proto::RecipientKind::Person,
+        name: "Marie Martin".into(),
+        siret: None,
+        siren: None,
+        nir: None,
+        email: Some("marie@exemple.test".into()),
+        phone_fixed: None,
+        phone_mobile: Some("+33611223344".into()),
+    };
+    let given = (tuesday_morning() - chrono::Duration::days(30)).date_naive();
+    tokio::task::block_in_place(|| {
+        tx(h.vault.meta.as_ref(), |sql| {
+            meta::upsert_recipient(sql, &row)
+        })
+        .unwrap();
+        sceau_vault::admin::add_consent(
+            h.vault.meta.as_ref(),
+            "marie",
+            vec![],
+            given,
+            None,
+            "formulaire",
+        )
+        .unwrap();
+    });
+    let ids = office_ids(&h.ca, "Jean Dupont", "Etude Dupont");
+    let office = bound_client(&h, &ids.auth, "9991").await;
+    let pkg = simple_package(&ids.sign, "marie", "SIGNIFICATION_DE_JUGEMENT", "JUGEMENT1");
+    let r = put_package(&h, &office, "cle-navigateur-1", &pkg).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let receipt: sceau_proto::DepositReceipt = r.json().await.unwrap();
+    let act = receipt.documents[0].clone();
+
+    notify::enqueue_new(&h.vault).await.unwrap();
+    assert_eq!(notify::send_due(&h.vault).await.unwrap(), (2, 0));
+    let mail = smtp.messages().unwrap().pop().unwrap();
+    let start = mail.body.find("https://").unwrap();
+    let link = mail.body[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let out = tempfile::tempdir().unwrap();
+    let spec = spec_dir().join("portal.spec.mjs");
+    let (link2, sink, act2, out2) = (
+        link.clone(),
+        sms.received_url(),
+        act.clone(),
+        out.path().to_owned(),
+    );
+    let run = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(&spec)
+            .env("SCEAU_PORTAL_LINK", link2)
+            .env("SCEAU_SMS_SINK", sink)
+            .env("SCEAU_ACT_NAME", act2)
+            .env("SCEAU_OUT", out2)
+            .output()
+            .expect("node")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(
+        run.status.success(),
+        "spec failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert!(
+        seen["notice"].as_str().unwrap().contains("par SMS"),
+        "{seen}"
+    );
+    assert_eq!(seen["title"], "Vos actes");
+    assert_eq!(seen["listed"], true);
+    assert_eq!(seen["before"], "Non consulté");
+    assert!(
+        seen["after"].as_str().unwrap().starts_with("Consulté le "),
+        "{seen}"
+    );
+    assert_eq!(seen["state"], "Remise à personne");
+    assert_eq!(seen["file"], act.as_str());
+    assert_eq!(seen["header"], "%PDF-");
+    let downloaded = std::fs::read(out.path().join(&act)).unwrap();
+    assert_eq!(downloaded, pkg_act(&pkg.0, &act));
+
+    // The office's service: "remise à personne" with its attestation in the office's vault.
+    let d: sceau_proto::ServiceDetail = office
+        .get(h.url(&format!("/v1/services/{}", receipt.deposit_id)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d.act.state, sceau_proto::DeliveryState::InPerson);
+    let notice = d.delivery_notice.expect("delivery notice");
+    assert_eq!(notice.state, "Remise à personne");
+    assert_eq!(
+        notice.file_name,
+        sceau_core::naming::delivery_notice_name(&act)
+    );
+    let r = office
+        .get(h.url("/v1/vault/file"))
+        .query(&[("path", notice.path.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let pdf = r.bytes().await.unwrap();
+    assert!(sceau_pdfa::check_pdfa1b(&pdf).conformant);
+    assert!(d.history.iter().any(|e| e
+        .message
+        .starts_with("Création de l'attestation de remise à personne")));
+    portal.abort();
+}
+
+/// The act's bytes inside the deposited package.
+fn pkg_act(zip_bytes: &[u8], name: &str) -> Vec<u8> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
+    let mut out = Vec::new();
+    z.by_name(name).unwrap().read_to_end(&mut out).unwrap();
+    out
+}
