@@ -350,13 +350,13 @@ impl App {
             )
         } else if !online {
             Some("Coffre-fort injoignable : l'acte attend dans la file d'envoi.".to_owned())
-        } else if let Some(at) = outcome.scheduled_for {
-            Some(format!(
-                "Hors des heures de réception : l'envoi est programmé pour le {}.",
-                sceau_core::naming::format_paris(at)
-            ))
         } else {
-            None
+            outcome.scheduled_for.map(|at| {
+                format!(
+                    "Hors des heures de réception : l'envoi est programmé pour le {}.",
+                    sceau_core::naming::format_paris(at)
+                )
+            })
         };
         if let Some(reason) = reason {
             step(
@@ -455,7 +455,7 @@ impl App {
             match client.reception(recipient, nature, judge_permission).await {
                 Ok(s) if s.open => return Ok(now),
                 Ok(s) => return Ok(s.next_opening.unwrap_or(now + Duration::hours(1))),
-                Err(e) if matches!(e, sceau_client::Error::Unreachable { .. }) => {}
+                Err(sceau_client::Error::Unreachable { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
         }
