@@ -652,7 +652,8 @@ impl App {
             format!("{name}.zip")
         });
         client.vault_download(archive_path, &to).await?;
-        if let Some(s) = self.store().service_by_deposit_id(deposit_id)? {
+        let service = self.store().service_by_deposit_id(deposit_id)?;
+        if let Some(s) = service {
             self.store().add_history(
                 s.id,
                 Utc::now(),
