@@ -31,7 +31,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 "sign",
             ]))
         }
-        Some(name @ ("pdfa" | "vault" | "store")) => {
+        Some(name @ ("pdfa" | "vault" | "store" | "upload")) => {
             crate::setup::run()?;
             sh(cargo().args([
                 "run",
@@ -44,7 +44,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 name,
             ]))
         }
-        _ => bail!("usage: cargo xtask bench sign|pdfa|vault|store"),
+        _ => bail!("usage: cargo xtask bench sign|pdfa|vault|store|upload"),
     }
 }
 
@@ -56,6 +56,7 @@ pub fn run_inner(args: &[String]) -> Result<()> {
         Some("vault") => crate::bench_vault::run(),
         Some("pdfa-memory") => crate::bench_pdfa::memory_child(args.get(1).map(String::as_str)),
         Some("store") => crate::bench_store::store(),
+        Some("upload") => crate::bench_upload::run(),
         _ => bail!("unknown benchmark"),
     }
 }

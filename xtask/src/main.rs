@@ -8,6 +8,7 @@
 mod bench;
 mod bench_pdfa;
 mod bench_store;
+mod bench_upload;
 mod bench_vault;
 mod demo;
 mod fuzz;
@@ -28,6 +29,7 @@ const USAGE: &str = "usage: cargo xtask <setup|test|demo|bench NAME|fuzz pdfa [S
   bench pdfa   native PDF/A-1b route vs Ghostscript, peak memory on 50 MB, LibreOffice vs soffice
   bench vault  deposits/s and p50/p99 from 16 mTLS clients (SQLite+files, PostgreSQL+S3); verify-journal events/s
   bench store  local store with 1,000,000 services: p95 of dashboard counts and first search pages
+  bench upload a 20 MB package through sceau-client (token key) vs curl (same certificate), MB/s
   fuzz pdfa    fuzz the PDF reading path (cargo-fuzz, default 60 s)";
 
 fn main() -> ExitCode {

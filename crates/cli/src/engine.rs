@@ -87,12 +87,14 @@ fn app(cli: &Cli) -> Result<App, CliError> {
         (Some(f), _) => KeyChoice::InsecureFileForTests(f.clone()),
         (None, Some("keyutils")) => KeyChoice::Os(sceau_store::KeyBackend::KeyringDefault),
         (None, Some("secret-service")) => KeyChoice::Os(sceau_store::KeyBackend::SecretService),
-        (None, Some(other)) => return Err(CliError::input(
-            "config.key_store",
-            format!(
+        (None, Some(other)) => {
+            return Err(CliError::input(
+                "config.key_store",
+                format!(
                 "key_store = « {other} » : valeurs possibles « secret-service » ou « keyutils »."
             ),
-        )),
+            ))
+        }
         (None, None) => KeyChoice::Os(sceau_store::KeyBackend::platform_default()),
     };
     let cfg = sceau_app::Config {
@@ -504,7 +506,8 @@ pub fn outbox(cli: &Cli, cmd: &OutboxCommand, out: &Out) -> Result<ExitCode, Cli
                 }
                 s
             });
-            if !report.refused.is_empty() {
+            // Something left undone (refused, or the vault out of reach): say so in the code.
+            if !report.refused.is_empty() || report.stopped_because.is_some() {
                 return Ok(ExitCode::from(EXIT_REMOTE));
             }
         }

@@ -65,8 +65,10 @@ fn sigkill_after_the_vault_accepted_then_rerun_replays_the_receipt() {
     w.paused_at(&args, "deposited").kill();
     // The vault has the deposit; the workstation did not record it.
     assert_eq!(w.vault_services().total, 1);
+    // Opening the store put the interrupted upload back in the queue.
     let list = w.ok(&["outbox", "list"]);
-    assert_eq!(list[0]["state"], "uploading");
+    assert_eq!(list[0]["state"], "prepared");
+    assert_eq!(list[0]["last_error"], "interrompu");
     let sent = w.ok(&["outbox", "send"]);
     let receipt = &sent["sent"][0]["receipt"];
     let vault = w.vault_services();

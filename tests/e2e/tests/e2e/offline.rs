@@ -37,9 +37,13 @@ fn three_services_prepared_with_the_vault_stopped_are_each_deposited_once() {
         .all(|i| i["state"] == "prepared"));
 
     // Still offline: sending keeps everything queued, with a clear reason.
-    let (code, err, msg) = w.fails(&["outbox", "send"]);
-    assert_eq!((code, err.as_str()), (4, "client.unreachable"), "{msg}");
-    assert!(msg.contains("injoignable"));
+    let (code, report, _) = w.run_json(&["outbox", "send"]);
+    assert_eq!(code, 4, "{report}");
+    assert_eq!(report["remaining"], 4);
+    assert!(report["stopped_because"]
+        .as_str()
+        .unwrap()
+        .contains("injoignable"));
     let list = w.ok(&["outbox", "list"]);
     assert!(
         list.as_array()
