@@ -496,6 +496,11 @@ impl App {
         Ok(view)
     }
 
+    /// A local service by id, deposit id or reference, without marking anything seen.
+    pub fn service(&self, key: &str) -> Result<sceau_store::Service> {
+        self.find_service(key)
+    }
+
     pub(crate) fn find_service(&self, key: &str) -> Result<sceau_store::Service> {
         let st = self.store();
         if let Ok(id) = key.parse::<i64>() {
@@ -656,3 +661,74 @@ pub use sceau_token::Role as CertRole;
 
 /// Keeps `Arc` in the public API surface small: a shared app for adapters.
 pub type SharedApp = Arc<App>;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipient_queries_are_recognised_and_validated() {
+        assert_eq!(
+            parse_recipient_query("732 829 320 00074").unwrap(),
+            RecipientQuery::Siret("73282932000074".into())
+        );
+        assert_eq!(
+            parse_recipient_query("732829320").unwrap(),
+            RecipientQuery::Siren("732829320".into())
+        );
+        assert!(matches!(
+            parse_recipient_query("184127645108946").unwrap(),
+            RecipientQuery::Nir(_)
+        ));
+        assert_eq!(
+            parse_recipient_query(" banque ").unwrap(),
+            RecipientQuery::Name("banque".into())
+        );
+        // A SIRET with a wrong Luhn digit is refused with a precise message, not searched.
+        let e = parse_recipient_query("73282932000075").unwrap_err();
+        assert_eq!(e.code(), "app.invalid_identifier");
+        assert!(e.message_fr().contains("SIRET"), "{}", e.message_fr());
+        assert_eq!(
+            parse_recipient_query("  ").unwrap_err().code(),
+            "app.empty_query"
+        );
+    }
+
+    #[test]
+    fn certificates_are_read_as_pem_or_der() {
+        let dir = tempfile::tempdir().unwrap();
+        let der = vec![0x30, 0x03, 0x02, 0x01, 0x05];
+        let pem = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.encode(&der)
+            }
+        );
+        std::fs::write(dir.path().join("a.pem"), pem).unwrap();
+        std::fs::write(dir.path().join("a.der"), &der).unwrap();
+        assert_eq!(read_cert(&dir.path().join("a.pem")).unwrap(), der);
+        assert_eq!(read_cert(&dir.path().join("a.der")).unwrap(), der);
+        assert_eq!(
+            read_cert(&dir.path().join("none")).unwrap_err().code(),
+            "app.io"
+        );
+    }
+
+    #[test]
+    fn progress_events_serialise_for_the_window() {
+        let p = Progress::Step {
+            reference: "R".into(),
+            step: Step::Sign,
+            status: StepStatus::Failed {
+                code: "token.wrong_pin".into(),
+                reason: "x".into(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"kind":"step","reference":"R","step":"sign","status":"failed","code":"token.wrong_pin","reason":"x"}"#
+        );
+    }
+}

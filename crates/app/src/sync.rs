@@ -84,7 +84,7 @@ impl App {
         }
         report.cursor = cursor;
         for d in touched {
-            if self.archive_dir(&d).join(".").exists() && self.has_archive(&d) {
+            if self.has_archive(&d) {
                 continue;
             }
             match client.service(&d).await {

@@ -453,8 +453,8 @@ pub fn outbox(cli: &Cli, cmd: &OutboxCommand, out: &Out) -> Result<ExitCode, Cli
             let mut lines = Vec::new();
             for i in items {
                 let reference = app
-                    .show(&i.service_id.0.to_string(), None)
-                    .now_or_never_ref()
+                    .service(&i.service_id.0.to_string())
+                    .map(|s| s.reference)
                     .unwrap_or_default();
                 lines.push(OutboxLine {
                     id: i.id,
@@ -525,21 +525,6 @@ pub fn outbox(cli: &Cli, cmd: &OutboxCommand, out: &Out) -> Result<ExitCode, Cli
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Runs a future that never waits on I/O (a local `show`) to completion on this thread.
-trait NowOrNever {
-    fn now_or_never_ref(self) -> Option<String>;
-}
-
-impl<F> NowOrNever for F
-where
-    F: std::future::Future<Output = sceau_app::Result<sceau_app::ServiceView>>,
-{
-    fn now_or_never_ref(self) -> Option<String> {
-        let rt = tokio::runtime::Builder::new_current_thread().build().ok()?;
-        rt.block_on(self).ok().map(|v| v.reference)
-    }
 }
 
 // ---------------------------------------------------------------- sync
