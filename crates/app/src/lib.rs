@@ -36,6 +36,8 @@ const OFFICE_NUMBER: &str = "office.number";
 const OFFICE_NAME: &str = "office.name";
 /// Settings key: the event feed's cursor.
 const FEED_CURSOR: &str = "feed.cursor";
+/// Settings key: the session started at the last connection (the session log's).
+const SESSION: &str = "session.current";
 
 /// Where the store's database key is kept.
 #[derive(Debug, Clone)]
@@ -319,7 +321,7 @@ impl App {
             st.set_setting(OFFICE_NUMBER, &office.number)?;
             st.set_setting(OFFICE_NAME, &office.name)?;
             let session = st.start_session()?;
-            st.log_action(&session, "Connexion", &format!("étude {}", office.number))?;
+            st.set_setting(SESSION, &session)?;
         }
         Ok(Connection {
             certificate: session.certificate,
@@ -428,7 +430,12 @@ impl App {
 
     /// Marks a notification seen (the eye); returns whether it was unseen.
     pub fn mark_seen(&self, notification: i64) -> Result<bool> {
-        Ok(self.store().mark_seen(notification)?)
+        let changed = self.store().mark_seen(notification)?;
+        self.log(
+            "Notification marquée comme vue",
+            &format!("n° {notification}"),
+        );
+        Ok(changed)
     }
 
     /// The local search (every criterion of the manual), pages of 10.
@@ -481,6 +488,7 @@ impl App {
                 vault: None,
             }
         };
+        self.log("Consultation du détail", &service.reference);
         if let Some(d) = &service.vault_deposit_id {
             view.archive = self.local_archive(d)?;
             if let Some(cred) = cred {
@@ -539,7 +547,29 @@ impl App {
         Ok(None)
     }
 
-    /// The session log of the current session (most recent connection).
+    /// Appends an action to the current session's log (best effort: a log failure never stops
+    /// the action it records). Never a PIN, a document's content or a full personal id.
+    pub(crate) fn log(&self, action: &str, detail: &str) {
+        let mut st = self.store();
+        let result = st.setting(SESSION).and_then(|s| match s {
+            Some(s) => st.log_action(&s, action, detail),
+            None => Ok(()),
+        });
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "session log not written");
+        }
+    }
+
+    /// Every action since the last connection, in order (the dashboard's session log).
+    pub fn session_log(&self) -> Result<Vec<sceau_store::SessionEntry>> {
+        let st = self.store();
+        match st.setting(SESSION)? {
+            Some(s) => Ok(st.session_log(&s)?),
+            None => Ok(vec![]),
+        }
+    }
+
+    /// The local database file.
     pub fn store_path(&self) -> PathBuf {
         self.store().path().to_path_buf()
     }

@@ -335,6 +335,7 @@ impl App {
         let item = self
             .store()
             .enqueue_service(&new, &package_path, not_before)?;
+        self.log("Signification préparée", &reference);
         let mut outcome = ServeOutcome {
             service_id: item.service_id.0,
             outbox_id: item.id,
@@ -597,6 +598,7 @@ impl App {
         self.store()
             .complete_upload(item.id, &receipt.deposit_id, receipt.deposited_at)?;
         step(&progress, &reference, Step::Deposit, StepStatus::Done);
+        self.log("Dépôt dans le coffre-fort", &reference);
         step(
             &progress,
             &reference,
@@ -673,6 +675,7 @@ impl App {
         let item = self.store().outbox_item(id)?;
         self.store().cancel(id)?;
         let _ = std::fs::remove_file(&item.package_path);
+        self.log("Envoi annulé", &format!("file n° {id}"));
         Ok(())
     }
 

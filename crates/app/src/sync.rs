@@ -83,6 +83,10 @@ impl App {
             cursor = page.next_cursor;
         }
         report.cursor = cursor;
+        self.log(
+            "Synchronisation",
+            &format!("{} événement(s)", report.events),
+        );
         for d in touched {
             if self.has_archive(&d) {
                 continue;

@@ -591,6 +591,7 @@ struct DashboardOut {
     page: usize,
     has_more: bool,
     notifications: Vec<NotificationLine>,
+    session_log: Vec<(DateTime<Utc>, String, String)>,
 }
 
 fn parse_category(c: &str) -> Result<NotificationCategory, CliError> {
@@ -619,6 +620,11 @@ pub fn dashboard(cli: &Cli, args: &DashboardArgs, out: &Out) -> Result<ExitCode,
         page: args.page,
         has_more: false,
         notifications: vec![],
+        session_log: app
+            .session_log()?
+            .into_iter()
+            .map(|e| (e.at, e.action, e.detail))
+            .collect(),
     };
     if let Some(c) = category {
         let filter = sceau_store::DashboardFilter {
@@ -664,6 +670,12 @@ pub fn dashboard(cli: &Cli, args: &DashboardArgs, out: &Out) -> Result<ExitCode,
         }
         if result.has_more {
             s.push_str(&format!("  (page suivante : --page {})\n", result.page + 1));
+        }
+        if !result.session_log.is_empty() {
+            s.push_str("Journal de la session\n");
+            for (at, action, detail) in &result.session_log {
+                s.push_str(&format!("  {}  {action}  {detail}\n", when(at)));
+            }
         }
         s
     });

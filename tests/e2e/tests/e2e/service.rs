@@ -100,6 +100,30 @@ fn full_service_from_the_cli_up_to_deposit_attestation_archive_and_history() {
     // Dashboard: one service awaiting consultation; opening the detail marked it seen.
     let d = w.ok(&["dashboard", "--category", "awaiting_consultation"]);
     assert_eq!(d["awaiting_consultation"], 0, "{d}");
+    // The session log lists every action since the (second) connection.
+    let log: Vec<(String, String)> = d["session_log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e[1].as_str().unwrap().to_owned(),
+                e[2].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (action, detail) in [
+        ("Connexion", ""),
+        ("Signification préparée", "REF-2026-001"),
+        ("Dépôt dans le coffre-fort", "REF-2026-001"),
+        ("Synchronisation", "0 événement(s)"),
+        ("Consultation du détail", "REF-2026-001"),
+    ] {
+        assert!(
+            log.contains(&(action.to_owned(), detail.to_owned())),
+            "{action} {detail} missing: {log:?}"
+        );
+    }
     // Search by every criterion the store offers.
     let r = w.ok(&[
         "search",
