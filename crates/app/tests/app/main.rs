@@ -36,6 +36,7 @@ struct World {
     clock: Arc<FixedClock>,
     vault: Arc<sceau_vault::Vault>,
     act: std::path::PathBuf,
+    office_id: String,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -109,16 +110,17 @@ async fn world(at: DateTime<Utc>) -> World {
         pin: Pin::new(&office.pin),
         final_try: FinalTry::Refuse,
     };
-    app.connect(
-        &cred,
-        &NewOffice {
-            number: "9991".into(),
-            name: "Etude 9991".into(),
-        },
-        |_| true,
-    )
-    .await
-    .unwrap();
+    let conn = app
+        .connect(
+            &cred,
+            &NewOffice {
+                number: "9991".into(),
+                name: "Etude 9991".into(),
+            },
+            |_| true,
+        )
+        .await
+        .unwrap();
     let act = dir.path().join("acte.pdf");
     std::fs::write(
         &act,
@@ -140,6 +142,7 @@ async fn world(at: DateTime<Utc>) -> World {
         clock,
         vault,
         act,
+        office_id: conn.office.id,
         server,
     }
 }
@@ -243,4 +246,106 @@ async fn the_recipients_window_is_shown_with_its_next_opening() {
         .await
         .unwrap();
     assert_eq!(out.scheduled_for, Some(wednesday_eight));
+}
+
+/// Stands in for the recipient side (built in parallel): the evidence records the vault writes
+/// when a recipient consults an act in time, misses the day, or deposits a return, appended to
+/// the vault's journal as the vault does. The workstation only reads them from the feed.
+async fn vault_event(
+    w: &World,
+    deposit_id: &str,
+    event: sceau_core::evidence::EvidenceEvent,
+    message: &str,
+) {
+    use sceau_vault::journal::{append, record, Entry};
+    let entry = Entry {
+        record: record(
+            event,
+            Utc::now(),
+            "banque-test",
+            "9991",
+            deposit_id,
+            vec![],
+            None,
+        ),
+        office_id: Some(w.office_id.clone()),
+        message: message.into(),
+    };
+    let _guard = w.vault.commit_lock.lock().await;
+    w.vault
+        .db(move |sql| append(sql, std::slice::from_ref(&entry)))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_turns_the_feed_into_the_four_categories_and_the_letter() {
+    use sceau_core::delivery::NotificationCategory as C;
+    use sceau_core::evidence::EvidenceEvent as E;
+    let w = world(next(Weekday::Tue, 10)).await;
+    let mut ids = Vec::new();
+    for r in ["PERS-1", "DOM-1"] {
+        let out = w
+            .app
+            .serve(&request(&w, r), &w.cred, sceau_app::ignore())
+            .await
+            .unwrap();
+        ids.push(out.deposit.expect("deposited now").receipt.deposit_id);
+    }
+    let first = w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    assert_eq!(first.deliveries, 0);
+    assert_eq!(w.app.dashboard_counts().unwrap().awaiting_consultation, 2);
+
+    vault_event(
+        &w,
+        &ids[0],
+        E::DeliveredInPerson,
+        "Création de l'attestation de remise à personne",
+    )
+    .await;
+    vault_event(
+        &w,
+        &ids[1],
+        E::DeliveredAtHome,
+        "Création de l'attestation de remise à domicile",
+    )
+    .await;
+    vault_event(
+        &w,
+        &ids[0],
+        E::ReturnDeposited,
+        "Réponse déposée par le destinataire",
+    )
+    .await;
+    let r = w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    assert_eq!((r.events, r.deliveries, r.returns), (3, 2, 1));
+    let counts = w.app.dashboard_counts().unwrap();
+    assert_eq!(counts.awaiting_consultation, 0);
+    assert_eq!(counts.delivered_in_person, 1);
+    assert_eq!(counts.delivered_at_home, 1);
+    assert_eq!(counts.return_awaiting_consultation, 1);
+    let page = w
+        .app
+        .dashboard_page(C::ReturnAwaitingConsultation, &Default::default(), 0)
+        .unwrap();
+    assert_eq!(page.items[0].reference, "PERS-1");
+    // Applied once: a second sync changes nothing.
+    let again = w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    assert_eq!(again.events, 0);
+    assert_eq!(w.app.dashboard_counts().unwrap(), counts);
+
+    // The plain letter only for the service delivered at home.
+    assert_eq!(
+        w.app.letter("PERS-1").unwrap_err().code(),
+        "app.not_at_home"
+    );
+    let letter = w.app.letter("DOM-1").unwrap();
+    assert!(letter.text.contains("DOM-1") && letter.text.contains("BANQUE TEST"));
+    assert!(letter.date > Utc::now().with_timezone(&sceau_core::PARIS).date_naive());
+    let shown = w.app.show("DOM-1", None).await.unwrap();
+    assert_eq!(shown.state.as_deref(), Some("at_home"));
+    assert!(shown
+        .history
+        .iter()
+        .any(|(_, m)| m == "Création de l'attestation de remise à domicile"));
 }
