@@ -105,8 +105,8 @@ pub struct NewOffice {
 pub struct RecipientView {
     /// The vault's id.
     pub id: String,
-    /// Kind code.
-    pub kind: String,
+    /// Kind of recipient.
+    pub kind: sceau_proto::RecipientKind,
     /// Name.
     pub name: String,
     /// SIRET.
@@ -631,19 +631,10 @@ pub fn parse_recipient_query(query: &str) -> Result<RecipientQuery> {
     })
 }
 
-fn kind_code(k: sceau_proto::RecipientKind) -> &'static str {
-    match k {
-        sceau_proto::RecipientKind::Bank => "bank",
-        sceau_proto::RecipientKind::Company => "company",
-        sceau_proto::RecipientKind::Administration => "administration",
-        sceau_proto::RecipientKind::Person => "person",
-    }
-}
-
 fn view_of(r: &sceau_proto::Recipient) -> RecipientView {
     RecipientView {
         id: r.id.clone(),
-        kind: kind_code(r.kind).into(),
+        kind: r.kind,
         name: r.name.clone(),
         siret: r.siret.clone(),
         nir_masked: r.nir_masked.clone(),
@@ -676,7 +667,7 @@ fn cache_of(r: &sceau_proto::Recipient) -> sceau_store::Recipient {
 fn view_of_cached(r: &sceau_store::Recipient) -> RecipientView {
     RecipientView {
         id: r.id.clone(),
-        kind: r.kind.clone(),
+        kind: r.kind,
         name: r.name.clone(),
         siret: r.siret.clone(),
         nir_masked: r.nir.clone(),
