@@ -29,11 +29,15 @@ fn bin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let status = Command::new(env!("CARGO"))
+        let mut build = Command::new(env!("CARGO"));
+        build
             .current_dir(&root)
-            .args(["build", "--quiet", "-p", "sceau", "-p", "sceau-vault"])
-            .status()
-            .expect("cargo build");
+            .args(["build", "--quiet", "-p", "sceau", "-p", "sceau-vault"]);
+        // The binaries beside this test executable: same profile.
+        if !cfg!(debug_assertions) {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo build");
         assert!(status.success(), "building sceau and sceau-vault failed");
         // The test executable is target/<profile>/deps/e2e-<hash>.
         let exe = std::env::current_exe().expect("current exe");
