@@ -333,7 +333,10 @@ impl World {
             }
         });
         let stdin = child.stdin.take();
-        Paused { child, stdin }
+        Paused {
+            child: Some(child),
+            stdin,
+        }
     }
 
     /// The office's services as the vault lists them, through an independent client.
@@ -401,15 +404,26 @@ impl World {
 
 /// A `sceau` process paused at a named point.
 pub struct Paused {
-    child: Child,
+    child: Option<Child>,
     stdin: Option<ChildStdin>,
+}
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        // A failing test must not leave the process waiting behind it.
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
 
 impl Paused {
     /// Kills it with SIGKILL, as a crash or a power cut would.
     pub fn kill(mut self) {
-        self.child.kill().expect("kill");
-        let _ = self.child.wait();
+        let mut c = self.child.take().expect("child");
+        c.kill().expect("kill");
+        let _ = c.wait();
     }
 
     /// Lets it go on and returns its exit code.
@@ -417,7 +431,8 @@ impl Paused {
         if let Some(mut s) = self.stdin.take() {
             let _ = s.write_all(b"\n");
         }
-        self.child.wait().expect("wait").code().unwrap_or(-1)
+        let mut c = self.child.take().expect("child");
+        c.wait().expect("wait").code().unwrap_or(-1)
     }
 }
 
