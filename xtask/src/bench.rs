@@ -31,7 +31,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 "sign",
             ]))
         }
-        Some(name @ ("pdfa" | "vault" | "store" | "portal")) => {
+        Some(name @ ("pdfa" | "vault" | "store" | "portal" | "upload")) => {
             crate::setup::run()?;
             sh(cargo().args([
                 "run",
@@ -44,7 +44,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 name,
             ]))
         }
-        _ => bail!("usage: cargo xtask bench sign|pdfa|vault|store|portal"),
+        _ => bail!("usage: cargo xtask bench sign|pdfa|vault|store|portal|upload"),
     }
 }
 
@@ -57,6 +57,7 @@ pub fn run_inner(args: &[String]) -> Result<()> {
         Some("pdfa-memory") => crate::bench_pdfa::memory_child(args.get(1).map(String::as_str)),
         Some("store") => crate::bench_store::store(),
         Some("portal") => crate::bench_portal::run(),
+        Some("upload") => crate::bench_upload::run(),
         _ => bail!("unknown benchmark"),
     }
 }

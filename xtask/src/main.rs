@@ -9,6 +9,7 @@ mod bench;
 mod bench_pdfa;
 mod bench_portal;
 mod bench_store;
+mod bench_upload;
 mod bench_vault;
 mod demo;
 mod fuzz;
@@ -31,6 +32,7 @@ const USAGE: &str = "usage: cargo xtask <setup|test|demo|bench NAME|fuzz pdfa [S
   bench vault  deposits/s and p50/p99 from 16 mTLS clients (SQLite+files, PostgreSQL+S3); verify-journal events/s
   bench portal portal list/download p50/p99 under 50 recipients; notifications/s to a local SMTP server
   bench store  local store with 1,000,000 services: p95 of dashboard counts and first search pages
+  bench upload a 20 MB package through sceau-client (token key) vs curl (same certificate), MB/s
   fuzz pdfa    fuzz the PDF reading path (cargo-fuzz, default 60 s)";
 
 fn main() -> ExitCode {

@@ -32,6 +32,10 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ),
     ("ca-certificates", "TLS roots for the package registries"),
     (
+        "curl",
+        "bench upload: the reference client (same certificate as the workstation's key)",
+    ),
+    (
         "postgresql",
         "vault metadata at scale; tests start a throw-away cluster on loopback",
     ),

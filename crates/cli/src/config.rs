@@ -19,6 +19,21 @@ pub struct Config {
     pub trust: Vec<PathBuf>,
     /// RFC 3161 time-stamping authority used when signing.
     pub tsa_url: Option<String>,
+    /// Address of the vault, e.g. `https://coffre.example:8443`.
+    pub vault_url: Option<String>,
+    /// The vault's CA certificate (PEM), pinned.
+    pub vault_ca: Option<PathBuf>,
+    /// Directory of the local store and the outbox (default: the user's data directory).
+    pub data_dir: Option<PathBuf>,
+    /// Office number used on first connection.
+    pub office_number: Option<String>,
+    /// Office name used on first connection.
+    pub office_name: Option<String>,
+    /// Tests and demos only: keep the local store's key in this file instead of the OS
+    /// credential store. Never for an office's real data.
+    pub insecure_store_key_file: Option<PathBuf>,
+    /// Where the store's key is kept: `secret-service` (default on Linux) or `keyutils`.
+    pub key_store: Option<String>,
 }
 
 impl Config {

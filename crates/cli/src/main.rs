@@ -4,6 +4,7 @@
 //! done by `sceau-token`, `sceau-cades` and `sceau-pdfa` (and, later, by the application service).
 
 mod config;
+mod engine;
 mod output;
 mod pdfa;
 mod pin;
@@ -67,6 +68,35 @@ pub enum Command {
     CheckPdfa(pdfa::CheckArgs),
     /// Vérifier hors ligne une preuve du coffre (.json) ; code 1 si elle n'est pas valide.
     VerifyProof(proof::VerifyProofArgs),
+    /// Se connecter au coffre-fort (première connexion : associer le certificat).
+    Connect(engine::ConnectArgs),
+    /// Destinataires : recherche (SIRET, SIREN, n° INSEE, nom) et fiche.
+    #[command(subcommand)]
+    Recipients(engine::RecipientsCommand),
+    /// Signifier un acte : conversion, signature, dépôt (ou file d'envoi hors ligne).
+    Signify(engine::SignifyArgs),
+    /// File d'envoi : lister, envoyer, annuler, relancer.
+    #[command(subcommand)]
+    Outbox(engine::OutboxCommand),
+    /// Synchroniser : envoyer la file, puis lire les événements du coffre-fort.
+    Sync,
+    /// Tableau de bord : les quatre catégories de notifications non vues.
+    Dashboard(engine::DashboardArgs),
+    /// Marquer une notification comme vue.
+    Seen {
+        /// Numéro de la notification.
+        id: i64,
+    },
+    /// Rechercher des significations (dates, état, référence, document, destinataire, nature,
+    /// origine).
+    Search(engine::SearchArgs),
+    /// Détail d'une signification, avec son historique.
+    Show(engine::ShowArgs),
+    /// Votre coffre : lister, télécharger, créer, déplacer, renommer, supprimer, espace, preuve.
+    #[command(subcommand)]
+    Vault(engine::VaultCommand),
+    /// Lettre simple d'une signification remise à domicile.
+    Letter(engine::LetterArgs),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +116,17 @@ fn main() -> ExitCode {
         Command::Convert(args) => pdfa::run_convert(args, &out),
         Command::CheckPdfa(args) => pdfa::run_check(args, &out),
         Command::VerifyProof(args) => proof::run(args, &out),
+        Command::Connect(args) => engine::connect(&cli, args, &out),
+        Command::Recipients(cmd) => engine::recipients(&cli, cmd, &out),
+        Command::Signify(args) => engine::signify(&cli, args, &out),
+        Command::Outbox(cmd) => engine::outbox(&cli, cmd, &out),
+        Command::Sync => engine::sync(&cli, &out),
+        Command::Dashboard(args) => engine::dashboard(&cli, args, &out),
+        Command::Seen { id } => engine::seen(&cli, *id, &out),
+        Command::Search(args) => engine::search(&cli, args, &out),
+        Command::Show(args) => engine::show(&cli, args, &out),
+        Command::Vault(cmd) => engine::vault(&cli, cmd, &out),
+        Command::Letter(args) => engine::letter(&cli, args, &out),
     };
     match result {
         Ok(code) => code,

@@ -105,6 +105,11 @@ impl Out {
         Out { json }
     }
 
+    /// Whether the output is JSON.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
     /// Prints `value` as JSON, or `text()` for people.
     pub fn emit<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
         if self.json {

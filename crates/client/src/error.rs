@@ -49,6 +49,28 @@ pub enum Error {
         /// What was wrong.
         detail: String,
     },
+    /// The vault answered with its `{code, message}` error body.
+    #[error("the vault refused ({status} {code})")]
+    Vault {
+        /// The HTTP status code.
+        status: u16,
+        /// The vault's stable code.
+        code: String,
+        /// The vault's French message.
+        message: String,
+    },
+    /// The certificate is valid but no office space is bound to it yet (first connection).
+    #[error("the certificate is not bound to an office yet")]
+    NotBound {
+        /// The vault's French message.
+        message: String,
+    },
+    /// A local file could not be read or written.
+    #[error("file: {detail}")]
+    Io {
+        /// What happened.
+        detail: String,
+    },
     /// Any other HTTP failure.
     #[error("HTTP: {detail}")]
     Http {
@@ -67,8 +89,32 @@ impl Error {
             Error::ClientCertificateRefused { .. } => "Le coffre-fort a refusé le certificat d'authentification de votre clé. Vérifiez que vous avez choisi le bon certificat et qu'il est en cours de validité.".into(),
             Error::Unreachable { .. } => "Le coffre-fort est injoignable. Vérifiez la connexion réseau ; les actes préparés restent dans la file d'envoi.".into(),
             Error::Status { status } => format!("Le coffre-fort a répondu par une erreur (code {status}). Réessayez plus tard ou contactez le support."),
+            Error::Vault { message, .. } => message.clone(),
+            Error::NotBound { .. } => "Ce certificat n'est pas encore associé à l'espace de votre étude dans le coffre-fort. Lancez la première connexion (sceau connect) pour l'associer.".into(),
+            Error::Io { detail } => format!("Un fichier local n'a pas pu être lu ou écrit ({detail}). Vérifiez l'espace disque et les droits."),
             Error::Config { .. } => "La connexion sécurisée au coffre-fort n'a pas pu être préparée avec cette clé. Contactez le support.".into(),
             Error::Http { .. } => "La communication avec le coffre-fort a échoué. Réessayez ; si l'erreur persiste, contactez le support.".into(),
+        }
+    }
+
+    /// The vault's own code for a refusal (`Vault`), if that is what this is.
+    pub fn vault_code(&self) -> Option<&str> {
+        match self {
+            Error::Vault { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Whether trying again later may succeed (network, server down): the outbox keeps the
+    /// package; anything else needs the user.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Unreachable { .. } | Error::Http { .. } | Error::Io { .. } => true,
+            Error::Status { status } => *status >= 500,
+            Error::Vault { status, code, .. } => {
+                *status >= 500 || code == "closed" || code == "internal"
+            }
+            _ => false,
         }
     }
 
@@ -82,6 +128,9 @@ impl Error {
             Error::ClientCertificateRefused { .. } => "client.client_cert_refused",
             Error::Unreachable { .. } => "client.unreachable",
             Error::Status { .. } => "client.status",
+            Error::Vault { .. } => "client.vault",
+            Error::NotBound { .. } => "client.not_bound",
+            Error::Io { .. } => "client.io",
             Error::Config { .. } => "client.config",
             Error::Http { .. } => "client.http",
         }

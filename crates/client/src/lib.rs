@@ -1,9 +1,12 @@
-//! HTTPS to the vault. For now: the TLS identity — a rustls client configuration whose client
-//! key is the token's authentication key, with the vault's CA pinned — and a reqwest client
-//! built on it.
+//! HTTPS to the vault: the TLS identity — a rustls client configuration whose client key is
+//! the token's authentication key, with the vault's CA pinned — a reqwest client built on it,
+//! and typed calls for every office endpoint (streamed uploads with progress, the event feed).
 
+mod api;
 mod error;
 mod tls;
+
+pub use api::{file_sha256, RecipientQuery, ServiceQuery, UPLOAD_CHUNK};
 
 pub use error::{Error, Result};
 pub use tls::{
@@ -17,6 +20,7 @@ use std::sync::Arc;
 pub struct VaultClient {
     http: reqwest::Client,
     identity: Arc<TokenIdentity>,
+    base_url: String,
 }
 
 impl VaultClient {
@@ -35,7 +39,23 @@ impl VaultClient {
             .map_err(|e| Error::Config {
                 detail: e.to_string(),
             })?;
-        Ok(VaultClient { http, identity })
+        Ok(VaultClient {
+            http,
+            identity,
+            base_url: String::new(),
+        })
+    }
+
+    /// The same client addressing the vault at `base_url` (e.g. `https://127.0.0.1:8443`) for
+    /// the typed calls.
+    pub fn with_base_url(mut self, base_url: &str) -> Self {
+        self.base_url = base_url.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The vault's address.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// The underlying reqwest client (for the upload and sync code to come).

@@ -12,8 +12,8 @@ use crate::{from_ms, normalize, now_ms, prefix_end, Store};
 pub struct Recipient {
     /// The vault's identifier.
     pub id: String,
-    /// "company", "bank", "administration", "person"...
-    pub kind: String,
+    /// Bank, company, administration or person (the vault's own type).
+    pub kind: sceau_proto::RecipientKind,
     /// Name (company name, or surname and given name).
     pub name: String,
     /// SIRET for an establishment.
@@ -52,11 +52,37 @@ pub struct SessionEntry {
     pub detail: String,
 }
 
+/// The stored code of a recipient kind (the vault's snake_case names).
+pub(crate) fn kind_code(k: sceau_proto::RecipientKind) -> &'static str {
+    use sceau_proto::RecipientKind as K;
+    match k {
+        K::Bank => "bank",
+        K::Company => "company",
+        K::Administration => "administration",
+        K::Person => "person",
+    }
+}
+
+fn parse_kind(s: &str) -> Option<sceau_proto::RecipientKind> {
+    use sceau_proto::RecipientKind as K;
+    [K::Bank, K::Company, K::Administration, K::Person]
+        .into_iter()
+        .find(|k| kind_code(*k) == s)
+}
+
 fn recipient_from_row(r: &Row<'_>) -> rusqlite::Result<Recipient> {
     let phones: String = r.get(6)?;
+    let kind: String = r.get(1)?;
+    let kind = parse_kind(&kind).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            1,
+            rusqlite::types::Type::Text,
+            format!("recipient kind {kind:?}").into(),
+        )
+    })?;
     Ok(Recipient {
         id: r.get(0)?,
-        kind: r.get(1)?,
+        kind,
         name: r.get(2)?,
         siret: r.get(3)?,
         nir: r.get(4)?,
@@ -83,7 +109,7 @@ impl Store {
                  email = excluded.email, phones = excluded.phones, updated_at = excluded.updated_at",
             params![
                 r.id,
-                r.kind,
+                kind_code(r.kind),
                 r.name,
                 normalize(&r.name),
                 r.siret,

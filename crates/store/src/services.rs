@@ -302,6 +302,11 @@ impl Store {
         row.map(finish_service).transpose()
     }
 
+    /// The service the vault knows as `deposit_id`, if it is in this store.
+    pub fn service_by_deposit_id(&self, deposit_id: &str) -> Result<Option<Service>> {
+        service_by_deposit_id_tx(&self.conn, deposit_id)
+    }
+
     /// The documents of service `id`, in the order they were added.
     pub fn documents(&self, id: ServiceId) -> Result<Vec<Document>> {
         let mut st = self.conn.prepare_cached(
@@ -635,6 +640,17 @@ pub(crate) fn record_return_tx(
     add_history_tx(tx, id, at, &format!("Retour d'acte déposé : {file}"))
 }
 
+fn service_by_deposit_id_tx(conn: &Connection, deposit_id: &str) -> Result<Option<Service>> {
+    let row = conn
+        .query_row(
+            &format!("SELECT {SERVICE_COLUMNS} FROM services s WHERE s.vault_deposit_id = ?1"),
+            [deposit_id],
+            service_from_row,
+        )
+        .optional()?;
+    row.map(finish_service).transpose()
+}
+
 /// Several changes in one transaction (see [`Store::batch`]).
 pub struct Batch<'a> {
     tx: Transaction<'a>,
@@ -674,6 +690,22 @@ impl Batch<'_> {
     /// As [`Store::add_history`].
     pub fn add_history(&mut self, id: ServiceId, at: DateTime<Utc>, message: &str) -> Result<()> {
         add_history_tx(&self.tx, id, at, message)
+    }
+
+    /// As [`Store::service_by_deposit_id`], inside the transaction.
+    pub fn service_by_deposit_id(&self, deposit_id: &str) -> Result<Option<Service>> {
+        service_by_deposit_id_tx(&self.tx, deposit_id)
+    }
+
+    /// As [`Store::set_setting`], in the same transaction as the other changes (e.g. the event
+    /// feed's cursor with the events it covers).
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
     }
 
     /// Marks seen every unseen notification older than `before` (e.g. after an import of past

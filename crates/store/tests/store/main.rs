@@ -96,7 +96,7 @@ fn database_and_wal_hold_no_plaintext() {
     s.mark_deposited(id, "dep-1", t(2, 10)).unwrap();
     s.upsert_recipient(&Recipient {
         id: "r1".into(),
-        kind: "person".into(),
+        kind: sceau_proto::RecipientKind::Person,
         name: secret_name.into(),
         siret: None,
         nir: Some("185057800608436".into()),
@@ -625,7 +625,7 @@ fn recipients_consents_session_log_and_settings() {
     let mut s = f.open();
     let bank = Recipient {
         id: "r-bank".into(),
-        kind: "bank".into(),
+        kind: sceau_proto::RecipientKind::Bank,
         name: "BANQUE TEST".into(),
         siret: Some("35600000000048".into()),
         nir: None,
@@ -635,7 +635,7 @@ fn recipients_consents_session_log_and_settings() {
     };
     let person = Recipient {
         id: "r-p".into(),
-        kind: "person".into(),
+        kind: sceau_proto::RecipientKind::Person,
         name: "Élodie Martin".into(),
         siret: None,
         nir: Some("285057800608489".into()),

@@ -1,0 +1,158 @@
+//! The application's one error type: every lower error kept with its own code and French
+//! message, plus the application's own refusals.
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything a use case can fail with. [`Error::message_fr`] is what the clerk reads;
+/// [`Error::code`] is what the window and scripts branch on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The key (module, token, PIN).
+    #[error("token: {0}")]
+    Token(#[from] sceau_token::Error),
+    /// The vault or the way to it.
+    #[error("vault: {0}")]
+    Client(#[from] sceau_client::Error),
+    /// The local store.
+    #[error("store: {0}")]
+    Store(#[from] sceau_store::Error),
+    /// A document could not become PDF/A-1b.
+    #[error("conversion of {file}: {source}")]
+    Conversion {
+        /// The document's name.
+        file: String,
+        /// Why.
+        source: sceau_pdfa::Error,
+    },
+    /// A signature could not be made.
+    #[error("signature: {0}")]
+    Signature(sceau_cades::Error),
+    /// The user's input is refused (reference, recipient, nature, file...).
+    #[error("invalid input ({code})")]
+    Input {
+        /// Stable code, `app.<what>`.
+        code: &'static str,
+        /// French message.
+        message: String,
+    },
+    /// An act does not mention the recipient's consent (CPC 662-1, 748-1).
+    #[error("no consent mention in {file}")]
+    ConsentMention {
+        /// The document.
+        file: String,
+    },
+    /// The office has never connected to the vault from this workstation.
+    #[error("never connected")]
+    NeverConnected,
+    /// No vault is configured.
+    #[error("no vault configured")]
+    NoVault,
+    /// The user declined the first-connection binding.
+    #[error("binding declined")]
+    BindingDeclined,
+    /// Something was not found locally.
+    #[error("not found: {what}")]
+    NotFound {
+        /// What, in French.
+        what: String,
+    },
+    /// A local file operation failed.
+    #[error("file {path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// An internal failure (a worker thread died...).
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Stable code: the lower crate's code for its errors, `app.*` for ours.
+    pub fn code(&self) -> String {
+        match self {
+            Error::Token(e) => e.code().into(),
+            Error::Client(sceau_client::Error::Vault { code, .. }) => format!("vault.{code}"),
+            Error::Client(e) => e.code().into(),
+            Error::Store(e) => e.code().into(),
+            Error::Conversion { source, .. } => format!("pdfa.{}", source.code()),
+            Error::Signature(e) => match token_inside(e) {
+                Some(t) => t.code().into(),
+                None => "app.signature".into(),
+            },
+            Error::Input { code, .. } => (*code).into(),
+            Error::ConsentMention { .. } => "app.consent_mention".into(),
+            Error::NeverConnected => "app.never_connected".into(),
+            Error::NoVault => "app.no_vault".into(),
+            Error::BindingDeclined => "app.binding_declined".into(),
+            Error::NotFound { .. } => "app.not_found".into(),
+            Error::Io { .. } => "app.io".into(),
+            Error::Internal(_) => "app.internal".into(),
+        }
+    }
+
+    /// What happened and what to do, in French.
+    pub fn message_fr(&self) -> String {
+        match self {
+            Error::Token(e) => e.message_fr(),
+            Error::Client(e) => e.message_fr(),
+            Error::Store(e) => e.message_fr(),
+            Error::Conversion { file, source } => {
+                format!("Le document « {file} » n'a pas pu être converti en PDF/A : {}", source.message_fr())
+            }
+            Error::Signature(e) => match token_inside(e) {
+                Some(t) => t.message_fr(),
+                None => format!("La signature a échoué : {}", e.message_fr()),
+            },
+            Error::Input { message, .. } => message.clone(),
+            Error::ConsentMention { file } => format!(
+                "L'acte « {file} » ne mentionne pas le consentement du destinataire à la signification électronique (articles 662-1 et 748-1 du code de procédure civile). Ajoutez la mention : « {} »",
+                sceau_core::consent::CONSENT_MENTION_FR
+            ),
+            Error::NeverConnected => "Ce poste ne s'est encore jamais connecté au coffre-fort : lancez d'abord « sceau connect » avec la clé branchée et le réseau disponible.".into(),
+            Error::NoVault => "Aucun coffre-fort n'est configuré : indiquez son adresse (vault_url) et son certificat (vault_ca) dans la configuration.".into(),
+            Error::BindingDeclined => "Première connexion annulée : le certificat n'a pas été associé à l'espace de l'étude.".into(),
+            Error::NotFound { what } => format!("{what} introuvable."),
+            Error::Io { path, source } => format!(
+                "Le fichier {} n'a pas pu être lu ou écrit ({source}). Vérifiez le chemin, les droits et l'espace disque.",
+                path.display()
+            ),
+            Error::Internal(_) => "Erreur interne de l'application. Réessayez ; si elle persiste, contactez le support.".into(),
+        }
+    }
+
+    /// Whether this is the vault being out of reach (the outbox keeps the package).
+    pub fn is_offline(&self) -> bool {
+        matches!(self, Error::Client(sceau_client::Error::Unreachable { .. }))
+    }
+
+    /// The token's error, if this is one (also inside a TLS or signature failure).
+    pub fn token_error(&self) -> Option<&sceau_token::Error> {
+        match self {
+            Error::Token(e) => Some(e),
+            Error::Client(sceau_client::Error::Token(e)) => Some(e),
+            Error::Signature(e) => token_inside(e),
+            _ => None,
+        }
+    }
+}
+
+fn token_inside(e: &sceau_cades::Error) -> Option<&sceau_token::Error> {
+    if let sceau_cades::Error::Signing(inner) = e {
+        std::error::Error::source(inner).and_then(|s| s.downcast_ref::<sceau_token::Error>())
+    } else {
+        None
+    }
+}
+
+/// `Error::Io` for `path`.
+pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}

@@ -1,0 +1,150 @@
+//! The plain letter of a service delivered "à domicile" (CPC 662-1): sent on the first working
+//! day after the transmission, stating the electronic service, the nature of the act and the
+//! requesting party. Pure: the text is made from the service's data; rendering it as PDF/A is
+//! the PDF crate's job.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sceau_core::calendar::Calendar;
+use sceau_core::delivery::DeliveryRule;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::App;
+
+/// What the letter needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LetterInput {
+    /// Office number.
+    pub office_number: String,
+    /// Office name.
+    pub office_name: String,
+    /// Recipient's name.
+    pub recipient_name: String,
+    /// Nature label.
+    pub nature_label: String,
+    /// The office's reference.
+    pub reference: String,
+    /// The requesting party, if known.
+    pub requerant: Option<String>,
+    /// Time of service (transmission by the vault).
+    pub served_at: DateTime<Utc>,
+}
+
+/// The drafted letter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Letter {
+    /// Date of the letter: the first working day after the transmission.
+    pub date: NaiveDate,
+    /// Its text (plain, French).
+    pub text: String,
+}
+
+/// Drafts the letter (pure).
+pub fn draft(input: &LetterInput, rule: DeliveryRule, calendar: &Calendar) -> Letter {
+    let date = sceau_core::delivery::letter_date(input.served_at, rule, calendar);
+    let served = sceau_core::naming::format_paris(input.served_at);
+    let requerant = input
+        .requerant
+        .as_deref()
+        .map(|r| format!(", à la requête de {r}"))
+        .unwrap_or_default();
+    let text = format!(
+        "{office_name}\nÉtude n° {office_number}\n\nLe {date}\n\nÀ l'attention de {recipient}\n\n\
+Objet : signification par voie électronique — référence {reference}\n\n\
+Madame, Monsieur,\n\n\
+Nous vous informons qu'un acte de nature « {nature} » vous a été signifié par voie électronique{requerant}, \
+le {served}, dans votre coffre-fort électronique, conformément aux articles 662-1 et 748-1 et suivants \
+du code de procédure civile. Cet acte n'ayant pas été consulté le jour de sa transmission, la \
+signification est réputée faite à domicile.\n\n\
+Vous pouvez consulter et télécharger l'acte dans votre coffre-fort électronique.\n\n\
+Veuillez agréer, Madame, Monsieur, l'expression de nos salutations distinguées.\n",
+        office_name = input.office_name,
+        office_number = input.office_number,
+        date = date.format("%d/%m/%Y"),
+        recipient = input.recipient_name,
+        reference = input.reference,
+        nature = input.nature_label,
+    );
+    Letter { date, text }
+}
+
+impl App {
+    /// The letter of service `key` (id, deposit id or reference); only for a service delivered
+    /// "à domicile".
+    pub fn letter(&self, key: &str) -> Result<Letter> {
+        let s = self.find_service(key)?;
+        if s.state != Some(sceau_core::delivery::DeliveryState::AtHome) {
+            return Err(Error::Input {
+                code: "app.not_at_home",
+                message: format!(
+                    "La signification « {} » n'est pas remise à domicile : aucune lettre simple n'est à envoyer.",
+                    s.reference
+                ),
+            });
+        }
+        let (office_number, office_name) = self.office()?;
+        let nature_label = sceau_core::natures::Catalogue::shipped()
+            .ok()
+            .and_then(|c| c.get(&s.nature).map(|n| n.label_fr.clone()))
+            .unwrap_or_else(|| s.nature.clone());
+        let served_at = s.served_at.ok_or_else(|| Error::NotFound {
+            what: "Date de signification".into(),
+        })?;
+        Ok(draft(
+            &LetterInput {
+                office_number,
+                office_name,
+                recipient_name: s.recipient_name,
+                nature_label,
+                reference: s.reference,
+                requerant: None,
+                served_at,
+            },
+            DeliveryRule::default(),
+            &Calendar::default(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn saturday_counts_sunday_does_not() {
+        // Friday 2026-03-06 15:00 Paris: the first working day after is Saturday the 7th.
+        let fri = Utc
+            .with_ymd_and_hms(2026, 3, 6, 14, 0, 0)
+            .single()
+            .expect("date");
+        let input = LetterInput {
+            office_number: "9991".into(),
+            office_name: "Etude 9991".into(),
+            recipient_name: "BANQUE TEST".into(),
+            nature_label: "Saisie-attribution".into(),
+            reference: "REF-1".into(),
+            requerant: Some("SA CREANCIER".into()),
+            served_at: fri,
+        };
+        let l = draft(&input, DeliveryRule::SameCalendarDay, &Calendar::default());
+        assert_eq!(l.date, NaiveDate::from_ymd_opt(2026, 3, 7).expect("date"));
+        assert!(l.text.contains("07/03/2026"));
+        assert!(l.text.contains("SA CREANCIER"));
+        assert!(l.text.contains("662-1"));
+        // Saturday 15:00: Sunday is skipped, Monday the 9th.
+        let sat = Utc
+            .with_ymd_and_hms(2026, 3, 7, 14, 0, 0)
+            .single()
+            .expect("date");
+        let l = draft(
+            &LetterInput {
+                served_at: sat,
+                ..input
+            },
+            DeliveryRule::SameCalendarDay,
+            &Calendar::default(),
+        );
+        assert_eq!(l.date, NaiveDate::from_ymd_opt(2026, 3, 9).expect("date"));
+    }
+}

@@ -1,0 +1,755 @@
+//! The Sceau application service: every use case of the workstation — connect, recipients,
+//! serve, outbox, sync, dashboard, search, detail, vault, plain letter — behind one async API
+//! that the CLI, the tests and the desktop window call (DESIGN.md §5).
+//!
+//! An [`App`] owns the local store (one connection, serialised by a mutex: every store call is
+//! short) and, lazily, the PKCS#11 module. The PIN is never kept by the app: each use case that
+//! needs the key takes [`Credentials`] and drops them when it returns.
+
+mod error;
+mod hooks;
+pub mod letter;
+mod progress;
+mod serve;
+mod sync;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use sceau_client::{RecipientQuery, TlsVersions, TokenIdentity, VaultClient};
+use sceau_store::{KeyStore, Store};
+use sceau_token::{
+    CertSelector, CertificateInfo, FinalTry, Pin, Role, TokenInfo, TokenSelector, Tokens,
+};
+use serde::Serialize;
+
+pub use error::{Error, Result};
+pub use hooks::{checkpoint, PAUSE_ENV};
+pub use progress::{ignore, Progress, ProgressSink, Step, StepStatus};
+pub use serve::{OutboxReport, SentItem, ServeOutcome, ServeRequest};
+pub use sync::SyncReport;
+
+/// Settings key: the office number seen at the last connection (used offline).
+const OFFICE_NUMBER: &str = "office.number";
+/// Settings key: the office name seen at the last connection.
+const OFFICE_NAME: &str = "office.name";
+/// Settings key: the event feed's cursor.
+const FEED_CURSOR: &str = "feed.cursor";
+/// Settings key: the session started at the last connection (the session log's).
+const SESSION: &str = "session.current";
+
+/// Where the store's database key is kept.
+#[derive(Debug, Clone)]
+pub enum KeyChoice {
+    /// The OS credential store (the default).
+    Os(sceau_store::KeyBackend),
+    /// A plain file: only for tests and demos, never for an office's data.
+    InsecureFileForTests(PathBuf),
+}
+
+/// The application's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Directory of the local store, the prepared packages and the downloaded attestations.
+    pub data_dir: PathBuf,
+    /// The vault's address, e.g. `https://coffre.example:8443`.
+    pub vault_url: Option<String>,
+    /// The vault's CA certificate (PEM or DER), pinned.
+    pub vault_ca: Option<PathBuf>,
+    /// The PKCS#11 module of the office's key.
+    pub module: PathBuf,
+    /// Which token, by label or serial, when several are plugged in.
+    pub token: Option<String>,
+    /// Where the store's key is kept.
+    pub key: KeyChoice,
+}
+
+/// The PIN for one operation, with the user's decision about a final try.
+#[derive(Clone)]
+pub struct Credentials {
+    /// The PIN (zeroized on drop).
+    pub pin: Pin,
+    /// Whether a final try may be spent.
+    pub final_try: FinalTry,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").finish_non_exhaustive()
+    }
+}
+
+/// What `connect` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Connection {
+    /// The authentication certificate the vault saw.
+    pub certificate: sceau_proto::CertificateInfo,
+    /// The office bound to it.
+    pub office: sceau_proto::Office,
+    /// Whether this connection bound the certificate (first connection).
+    pub bound_now: bool,
+}
+
+/// The office to create on first connection.
+#[derive(Debug, Clone)]
+pub struct NewOffice {
+    /// Office number, e.g. `9991`.
+    pub number: String,
+    /// Office name.
+    pub name: String,
+}
+
+/// A recipient as the app shows it (from the vault, or from the cache offline).
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientView {
+    /// The vault's id.
+    pub id: String,
+    /// Kind of recipient.
+    pub kind: sceau_proto::RecipientKind,
+    /// Name.
+    pub name: String,
+    /// SIRET.
+    pub siret: Option<String>,
+    /// Masked NIR.
+    pub nir_masked: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Phones.
+    pub phones: Vec<String>,
+    /// Whether this comes from the local cache (vault unreachable).
+    pub from_cache: bool,
+}
+
+/// A recipient's card with whether a nature is open now.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientCard {
+    /// The recipient.
+    pub recipient: RecipientView,
+    /// Reception status for the nature asked, if one was.
+    pub reception: Option<sceau_proto::ReceptionStatus>,
+}
+
+/// The detail of a local service: the local record, its documents, its history and, when the
+/// vault is reachable, the vault's detail sheet.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceView {
+    /// Local id.
+    pub id: i64,
+    /// Reference.
+    pub reference: String,
+    /// Recipient id.
+    pub recipient_id: String,
+    /// Recipient name.
+    pub recipient_name: String,
+    /// Nature code.
+    pub nature: String,
+    /// Delivery state code, once deposited.
+    pub state: Option<String>,
+    /// Delivery state in French.
+    pub state_fr: String,
+    /// Preparation time.
+    pub created_at: DateTime<Utc>,
+    /// Time of service.
+    pub served_at: Option<DateTime<Utc>>,
+    /// The vault's deposit id.
+    pub deposit_id: Option<String>,
+    /// Documents (name, size).
+    pub documents: Vec<(String, u64)>,
+    /// History, oldest first (time, message).
+    pub history: Vec<(DateTime<Utc>, String)>,
+    /// Outbox state, if still in the outbox.
+    pub outbox_state: Option<String>,
+    /// Local copy of the archive (signed acts + attestation), once downloaded.
+    pub archive: Option<PathBuf>,
+    /// The vault's detail sheet, when reachable.
+    pub vault: Option<sceau_proto::ServiceDetail>,
+}
+
+/// The application service.
+pub struct App {
+    config: Config,
+    store: Mutex<Store>,
+    tokens: Mutex<Option<Tokens>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("config", &self.config).finish()
+    }
+}
+
+impl App {
+    /// Opens the local store (created on first use) and puts interrupted uploads back in the
+    /// outbox. The key module is loaded only when a use case needs it.
+    pub fn open(config: Config) -> Result<App> {
+        std::fs::create_dir_all(&config.data_dir).map_err(error::io(&config.data_dir))?;
+        for sub in ["outbox", "archives", "preview"] {
+            let d = config.data_dir.join(sub);
+            std::fs::create_dir_all(&d).map_err(error::io(&d))?;
+        }
+        let keys: Box<dyn KeyStore> = match &config.key {
+            KeyChoice::Os(backend) => sceau_store::os_key_store(*backend, "sceau-store")?,
+            KeyChoice::InsecureFileForTests(p) => {
+                Box::new(sceau_store::InsecureFileKeyStoreForTests::new(p))
+            }
+        };
+        let mut store = Store::open(config.data_dir.join("sceau.db"), keys.as_ref())?;
+        let recovered = store.recover_interrupted()?;
+        if recovered > 0 {
+            tracing::info!(recovered, "interrupted uploads back in the outbox");
+        }
+        Ok(App {
+            config,
+            store: Mutex::new(store),
+            tokens: Mutex::new(None),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the store cannot leave a transaction half done (rusqlite rolls
+        // back on drop), so a poisoned lock is safe to reuse.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The loaded PKCS#11 module (loaded on first use).
+    pub fn tokens(&self) -> Result<Tokens> {
+        let mut g = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = g.as_ref() {
+            return Ok(t.clone());
+        }
+        let t = Tokens::open(&self.config.module)?;
+        *g = Some(t.clone());
+        Ok(t)
+    }
+
+    fn selector(&self) -> TokenSelector {
+        TokenSelector::from_option(self.config.token.as_deref())
+    }
+
+    /// The selected token (for its PIN state, before asking the PIN).
+    pub fn token_info(&self) -> Result<TokenInfo> {
+        let list = self.tokens()?.list().wait()?;
+        let sel = self.selector();
+        let found = match &sel {
+            TokenSelector::Any => {
+                if list.len() > 1 {
+                    return Err(sceau_token::Error::SeveralTokens {
+                        labels: list.into_iter().map(|t| t.label).collect(),
+                    }
+                    .into());
+                }
+                list.into_iter().next()
+            }
+            TokenSelector::LabelOrSerial(w) => {
+                list.into_iter().find(|t| t.label == *w || t.serial == *w)
+            }
+        };
+        found.ok_or_else(|| match sel {
+            TokenSelector::Any => sceau_token::Error::NoToken.into(),
+            TokenSelector::LabelOrSerial(wanted) => {
+                sceau_token::Error::TokenNotFound { wanted }.into()
+            }
+        })
+    }
+
+    /// The certificate of `role` on the token.
+    pub(crate) async fn certificate(&self, role: Role) -> Result<CertificateInfo> {
+        let certs = self.tokens()?.certificates(&self.selector()).await?;
+        let cert = CertSelector::Role(role).select(&certs)?.clone();
+        Ok(cert)
+    }
+
+    /// Logs in on the token: fails fast on a wrong or locked PIN, before anything else.
+    pub async fn login(&self, cred: &Credentials) -> Result<()> {
+        self.tokens()?
+            .login(&self.selector(), cred.pin.clone(), cred.final_try)
+            .await?;
+        Ok(())
+    }
+
+    /// A vault client authenticating with the token's authentication key.
+    pub async fn client(&self, cred: &Credentials) -> Result<VaultClient> {
+        let url = self.config.vault_url.as_deref().ok_or(Error::NoVault)?;
+        let ca_path = self.config.vault_ca.as_deref().ok_or(Error::NoVault)?;
+        let ca = read_cert(ca_path)?;
+        let cert = self.certificate(Role::Authentication).await?;
+        let tokens = self.tokens()?;
+        let identity = TokenIdentity::new(&tokens, &cert, cred.pin.clone(), cred.final_try)?;
+        Ok(VaultClient::new(identity, &ca, TlsVersions::Both)?.with_base_url(url))
+    }
+
+    /// Connects: token login, vault session; on first connection shows the certificate to
+    /// `confirm` and binds the office's space if it agrees. Records the office for offline use.
+    pub async fn connect(
+        &self,
+        cred: &Credentials,
+        new_office: &NewOffice,
+        confirm: impl FnOnce(&sceau_proto::CertificateInfo) -> bool,
+    ) -> Result<Connection> {
+        self.login(cred).await?;
+        let client = self.client(cred).await?;
+        let session = client.session().await?;
+        let (office, bound_now) = match session.office {
+            Some(o) => (o, false),
+            None => {
+                if !confirm(&session.certificate) {
+                    return Err(Error::BindingDeclined);
+                }
+                let s = client
+                    .bind(&sceau_proto::BindRequest {
+                        confirm_fingerprint_sha256: session.certificate.fingerprint_sha256.clone(),
+                        office_number: new_office.number.clone(),
+                        office_name: new_office.name.clone(),
+                    })
+                    .await?;
+                let office = s
+                    .office
+                    .ok_or(Error::Client(sceau_client::Error::NotBound {
+                        message: String::new(),
+                    }))?;
+                (office, true)
+            }
+        };
+        {
+            let mut st = self.store();
+            st.set_setting(OFFICE_NUMBER, &office.number)?;
+            st.set_setting(OFFICE_NAME, &office.name)?;
+            let session = st.start_session()?;
+            st.set_setting(SESSION, &session)?;
+        }
+        Ok(Connection {
+            certificate: session.certificate,
+            office,
+            bound_now,
+        })
+    }
+
+    /// The office recorded at the last connection.
+    pub(crate) fn office(&self) -> Result<(String, String)> {
+        let st = self.store();
+        match (st.setting(OFFICE_NUMBER)?, st.setting(OFFICE_NAME)?) {
+            (Some(n), Some(m)) => Ok((n, m)),
+            _ => Err(Error::NeverConnected),
+        }
+    }
+
+    /// Recipients by SIRET, SIREN, NIR or name: from the vault (and cached), or from the cache
+    /// when the vault is unreachable or `cred` is `None`.
+    pub async fn search_recipients(
+        &self,
+        query: &str,
+        cred: Option<&Credentials>,
+    ) -> Result<Vec<RecipientView>> {
+        let q = parse_recipient_query(query)?;
+        if let Some(cred) = cred {
+            match self.search_online(&q, cred).await {
+                Ok(found) => return Ok(found),
+                Err(e) if e.is_offline() => {
+                    tracing::info!("vault unreachable: searching the local cache")
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let st = self.store();
+        let found = st.search_recipients(query.trim(), 50)?;
+        Ok(found.into_iter().map(|r| view_of_cached(&r)).collect())
+    }
+
+    async fn search_online(
+        &self,
+        q: &RecipientQuery,
+        cred: &Credentials,
+    ) -> Result<Vec<RecipientView>> {
+        let client = self.client(cred).await?;
+        let found = client.search_recipients(q).await?;
+        let mut st = self.store();
+        for r in &found {
+            st.upsert_recipient(&cache_of(r))?;
+        }
+        Ok(found.iter().map(view_of).collect())
+    }
+
+    /// A recipient's card (vault, else cache) and, for `nature`, whether service is open now.
+    pub async fn recipient_card(
+        &self,
+        id: &str,
+        nature: Option<&str>,
+        judge_permission: Option<&str>,
+        cred: &Credentials,
+    ) -> Result<RecipientCard> {
+        match self.client(cred).await {
+            Ok(client) => match client.recipient(id).await {
+                Ok(r) => {
+                    self.store().upsert_recipient(&cache_of(&r))?;
+                    let reception = match nature {
+                        Some(n) => Some(client.reception(id, n, judge_permission).await?),
+                        None => None,
+                    };
+                    return Ok(RecipientCard {
+                        recipient: view_of(&r),
+                        reception,
+                    });
+                }
+                Err(e) if !matches!(e, sceau_client::Error::Unreachable { .. }) => {
+                    return Err(e.into())
+                }
+                Err(_) => {}
+            },
+            Err(e) if !e.is_offline() => return Err(e),
+            Err(_) => {}
+        }
+        let cached = self.store().recipient(id)?.ok_or_else(|| Error::NotFound {
+            what: format!("Destinataire {id}"),
+        })?;
+        Ok(RecipientCard {
+            recipient: view_of_cached(&cached),
+            reception: None,
+        })
+    }
+
+    /// The dashboard: the four categories' unseen counts.
+    pub fn dashboard_counts(&self) -> Result<sceau_store::DashboardCounts> {
+        Ok(self.store().dashboard_counts()?)
+    }
+
+    /// One page of a dashboard category.
+    pub fn dashboard_page(
+        &self,
+        category: sceau_core::delivery::NotificationCategory,
+        filter: &sceau_store::DashboardFilter,
+        page: usize,
+    ) -> Result<sceau_store::Page<sceau_store::Notification>> {
+        Ok(self.store().dashboard_page(category, filter, page)?)
+    }
+
+    /// Marks a notification seen (the eye); returns whether it was unseen.
+    pub fn mark_seen(&self, notification: i64) -> Result<bool> {
+        let changed = self.store().mark_seen(notification)?;
+        self.log(
+            "Notification marquée comme vue",
+            &format!("n° {notification}"),
+        );
+        Ok(changed)
+    }
+
+    /// The local search (every criterion of the manual), pages of 10.
+    pub fn search(
+        &self,
+        criteria: &sceau_store::SearchCriteria,
+        page: usize,
+    ) -> Result<sceau_store::Page<sceau_store::Service>> {
+        Ok(self.store().search(criteria, page)?)
+    }
+
+    /// The detail of a service by local id, deposit id or reference; opening it marks its
+    /// notifications seen. With `cred`, the vault's detail sheet is added when reachable.
+    pub async fn show(&self, key: &str, cred: Option<&Credentials>) -> Result<ServiceView> {
+        let service = self.find_service(key)?;
+        let mut view = {
+            let mut st = self.store();
+            st.mark_service_seen(service.id)?;
+            let documents = st
+                .documents(service.id)?
+                .into_iter()
+                .map(|d| (d.name, d.size))
+                .collect();
+            let history = st
+                .history(service.id)?
+                .into_iter()
+                .map(|h| (h.at, h.message))
+                .collect();
+            let outbox_state = st
+                .outbox_item_of(service.id)?
+                .map(|o| o.state.code().to_owned());
+            ServiceView {
+                id: service.id.0,
+                reference: service.reference.clone(),
+                recipient_id: service.recipient_id.clone(),
+                recipient_name: service.recipient_name.clone(),
+                nature: service.nature.clone(),
+                state: service.state.map(|s| s.code().to_owned()),
+                state_fr: service
+                    .state
+                    .map(|s| s.label_fr().to_owned())
+                    .unwrap_or_else(|| "En file d'envoi".into()),
+                created_at: service.created_at,
+                served_at: service.served_at,
+                deposit_id: service.vault_deposit_id.clone(),
+                documents,
+                history,
+                outbox_state,
+                archive: None,
+                vault: None,
+            }
+        };
+        self.log("Consultation du détail", &service.reference);
+        if let Some(d) = &service.vault_deposit_id {
+            view.archive = self.local_archive(d)?;
+            if let Some(cred) = cred {
+                match self.client(cred).await {
+                    Ok(c) => match c.service(d).await {
+                        Ok(detail) => view.vault = Some(detail),
+                        Err(e) => tracing::info!(error = %e, "vault detail unavailable"),
+                    },
+                    Err(e) => tracing::info!(error = %e, "vault unavailable"),
+                }
+            }
+        }
+        Ok(view)
+    }
+
+    /// A local service by id, deposit id or reference, without marking anything seen.
+    pub fn service(&self, key: &str) -> Result<sceau_store::Service> {
+        self.find_service(key)
+    }
+
+    pub(crate) fn find_service(&self, key: &str) -> Result<sceau_store::Service> {
+        let st = self.store();
+        if let Ok(id) = key.parse::<i64>() {
+            if let Ok(s) = st.service(sceau_store::ServiceId(id)) {
+                return Ok(s);
+            }
+        }
+        if let Some(s) = st.service_by_deposit_id(key)? {
+            return Ok(s);
+        }
+        st.service_by_reference(key)?
+            .ok_or_else(|| Error::NotFound {
+                what: format!("Signification « {key} »"),
+            })
+    }
+
+    /// The archive directory of deposit `deposit_id`.
+    pub(crate) fn archive_dir(&self, deposit_id: &str) -> PathBuf {
+        self.config
+            .data_dir
+            .join("archives")
+            .join(sceau_core::naming::sanitize(deposit_id))
+    }
+
+    fn local_archive(&self, deposit_id: &str) -> Result<Option<PathBuf>> {
+        let dir = self.archive_dir(deposit_id);
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            return Ok(None);
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "zip") {
+                return Ok(Some(p));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Appends an action to the current session's log (best effort: a log failure never stops
+    /// the action it records). Never a PIN, a document's content or a full personal id.
+    pub(crate) fn log(&self, action: &str, detail: &str) {
+        let mut st = self.store();
+        let result = st.setting(SESSION).and_then(|s| match s {
+            Some(s) => st.log_action(&s, action, detail),
+            None => Ok(()),
+        });
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "session log not written");
+        }
+    }
+
+    /// Every action since the last connection, in order (the dashboard's session log).
+    pub fn session_log(&self) -> Result<Vec<sceau_store::SessionEntry>> {
+        let st = self.store();
+        match st.setting(SESSION)? {
+            Some(s) => Ok(st.session_log(&s)?),
+            None => Ok(vec![]),
+        }
+    }
+
+    /// The local database file.
+    pub fn store_path(&self) -> PathBuf {
+        self.store().path().to_path_buf()
+    }
+
+    /// Writes the WAL back into the database file (on quit).
+    pub fn checkpoint(&self) -> Result<()> {
+        Ok(self.store().checkpoint()?)
+    }
+}
+
+/// Reads a certificate file, PEM or DER, and returns the DER of its first certificate.
+pub fn read_cert(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(error::io(path))?;
+    if let Ok(text) = std::str::from_utf8(&bytes) {
+        if let Some(start) = text.find("-----BEGIN CERTIFICATE-----") {
+            let rest = &text[start + 27..];
+            let end = rest.find("-----END CERTIFICATE-----").unwrap_or(rest.len());
+            let b64: String = rest[..end].chars().filter(|c| !c.is_whitespace()).collect();
+            return base64_decode(&b64).ok_or_else(|| Error::Input {
+                code: "app.bad_vault_ca",
+                message: format!(
+                    "Le certificat du coffre-fort {} est illisible (PEM invalide).",
+                    path.display()
+                ),
+            });
+        }
+    }
+    Ok(bytes)
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).ok()
+}
+
+/// Recognises a SIRET (14 digits), SIREN (9), NIR (15 characters) or else a name, validating the
+/// identifiers with a precise message.
+pub fn parse_recipient_query(query: &str) -> Result<RecipientQuery> {
+    let compact: String = query.chars().filter(|c| !c.is_whitespace()).collect();
+    let invalid = |e: sceau_core::CoreError| Error::Input {
+        code: "app.invalid_identifier",
+        message: e.message_fr(),
+    };
+    use sceau_core::ids::{Nir, Siren, Siret};
+    let digits = compact.chars().all(|c| c.is_ascii_digit());
+    Ok(if digits && compact.len() == 14 {
+        RecipientQuery::Siret(Siret::parse(&compact).map_err(invalid)?.as_str().to_owned())
+    } else if digits && compact.len() == 9 {
+        RecipientQuery::Siren(Siren::parse(&compact).map_err(invalid)?.as_str().to_owned())
+    } else if compact.len() == 15 && compact.chars().take(1).all(|c| c == '1' || c == '2') {
+        RecipientQuery::Nir(Nir::parse(&compact).map_err(invalid)?.as_str().to_owned())
+    } else if query.trim().is_empty() {
+        return Err(Error::Input {
+            code: "app.empty_query",
+            message: "Indiquez un SIRET, un SIREN, un numéro INSEE ou un nom.".into(),
+        });
+    } else {
+        RecipientQuery::Name(query.trim().to_owned())
+    })
+}
+
+fn view_of(r: &sceau_proto::Recipient) -> RecipientView {
+    RecipientView {
+        id: r.id.clone(),
+        kind: r.kind,
+        name: r.name.clone(),
+        siret: r.siret.clone(),
+        nir_masked: r.nir_masked.clone(),
+        email: r.email.clone(),
+        phones: r
+            .phone_fixed
+            .iter()
+            .chain(r.phone_mobile.iter())
+            .cloned()
+            .collect(),
+        from_cache: false,
+    }
+}
+
+/// The cache keeps the vault's card; a person's NIR is kept only masked, as the vault gives it.
+fn cache_of(r: &sceau_proto::Recipient) -> sceau_store::Recipient {
+    let v = view_of(r);
+    sceau_store::Recipient {
+        id: v.id,
+        kind: v.kind,
+        name: v.name,
+        siret: v.siret,
+        nir: r.nir_masked.clone(),
+        email: v.email,
+        phones: v.phones,
+        updated_at: Utc::now(),
+    }
+}
+
+fn view_of_cached(r: &sceau_store::Recipient) -> RecipientView {
+    RecipientView {
+        id: r.id.clone(),
+        kind: r.kind,
+        name: r.name.clone(),
+        siret: r.siret.clone(),
+        nir_masked: r.nir.clone(),
+        email: r.email.clone(),
+        phones: r.phones.clone(),
+        from_cache: true,
+    }
+}
+
+/// Whether `role` is what this certificate is for (re-exported for adapters).
+pub use sceau_token::Role as CertRole;
+
+/// Keeps `Arc` in the public API surface small: a shared app for adapters.
+pub type SharedApp = Arc<App>;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipient_queries_are_recognised_and_validated() {
+        assert_eq!(
+            parse_recipient_query("732 829 320 00074").unwrap(),
+            RecipientQuery::Siret("73282932000074".into())
+        );
+        assert_eq!(
+            parse_recipient_query("732829320").unwrap(),
+            RecipientQuery::Siren("732829320".into())
+        );
+        assert!(matches!(
+            parse_recipient_query("184127645108946").unwrap(),
+            RecipientQuery::Nir(_)
+        ));
+        assert_eq!(
+            parse_recipient_query(" banque ").unwrap(),
+            RecipientQuery::Name("banque".into())
+        );
+        // A SIRET with a wrong Luhn digit is refused with a precise message, not searched.
+        let e = parse_recipient_query("73282932000075").unwrap_err();
+        assert_eq!(e.code(), "app.invalid_identifier");
+        assert!(e.message_fr().contains("SIRET"), "{}", e.message_fr());
+        assert_eq!(
+            parse_recipient_query("  ").unwrap_err().code(),
+            "app.empty_query"
+        );
+    }
+
+    #[test]
+    fn certificates_are_read_as_pem_or_der() {
+        let dir = tempfile::tempdir().unwrap();
+        let der = vec![0x30, 0x03, 0x02, 0x01, 0x05];
+        let pem = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.encode(&der)
+            }
+        );
+        std::fs::write(dir.path().join("a.pem"), pem).unwrap();
+        std::fs::write(dir.path().join("a.der"), &der).unwrap();
+        assert_eq!(read_cert(&dir.path().join("a.pem")).unwrap(), der);
+        assert_eq!(read_cert(&dir.path().join("a.der")).unwrap(), der);
+        assert_eq!(
+            read_cert(&dir.path().join("none")).unwrap_err().code(),
+            "app.io"
+        );
+    }
+
+    #[test]
+    fn progress_events_serialise_for_the_window() {
+        let p = Progress::Step {
+            reference: "R".into(),
+            step: Step::Sign,
+            status: StepStatus::Failed {
+                code: "token.wrong_pin".into(),
+                reason: "x".into(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"kind":"step","reference":"R","step":"sign","status":"failed","code":"token.wrong_pin","reason":"x"}"#
+        );
+    }
+}

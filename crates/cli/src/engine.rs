@@ -1,0 +1,1066 @@
+//! The workstation commands over `sceau-app`: connect, recipients, signify, outbox, sync,
+//! dashboard, seen, search, show, vault, letter. Each builds the application service from the
+//! configuration, asks the PIN when the key is needed, and prints French text or JSON.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use clap::{Args, Subcommand};
+use sceau_app::{App, Credentials, KeyChoice, Progress, ProgressSink, StepStatus};
+use sceau_core::delivery::{DeliveryState, NotificationCategory};
+use serde::Serialize;
+
+use crate::output::{when, CliError, Out, EXIT_INPUT, EXIT_INTERNAL, EXIT_REMOTE, EXIT_TOKEN};
+use crate::{pin, Cli};
+
+/// Environment variable: directory of the local store (else the configuration, else the
+/// user's data directory).
+pub const ENV_DATA_DIR: &str = "SCEAU_DATA_DIR";
+/// Environment variable: the vault's address.
+pub const ENV_VAULT_URL: &str = "SCEAU_VAULT_URL";
+/// Environment variable: the vault's CA certificate.
+pub const ENV_VAULT_CA: &str = "SCEAU_VAULT_CA";
+
+impl From<sceau_app::Error> for CliError {
+    fn from(e: sceau_app::Error) -> Self {
+        tracing::debug!(error = %e, "application error");
+        use sceau_app::Error as E;
+        let exit = if e.token_error().is_some() {
+            EXIT_TOKEN
+        } else {
+            match &e {
+                E::Client(_) | E::NoVault => EXIT_REMOTE,
+                E::Input { .. }
+                | E::ConsentMention { .. }
+                | E::Conversion { .. }
+                | E::NotFound { .. }
+                | E::NeverConnected
+                | E::BindingDeclined
+                | E::Io { .. } => EXIT_INPUT,
+                E::Store(_) => EXIT_INPUT,
+                _ => EXIT_INTERNAL,
+            }
+        };
+        CliError {
+            code: e.code(),
+            message: e.message_fr(),
+            exit,
+        }
+    }
+}
+
+fn rt() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError {
+            code: "cli.runtime".into(),
+            message: format!("Erreur interne ({e})."),
+            exit: EXIT_INTERNAL,
+        })
+}
+
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("LOCALAPPDATA").map(PathBuf::from))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("sceau")
+}
+
+/// The application service from the flags, the environment and the configuration.
+fn app(cli: &Cli) -> Result<App, CliError> {
+    let config = cli.config()?;
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    let module_env = env(sceau_token::module::ENV_MODULE).map(PathBuf::from);
+    let (module, _) = sceau_token::module::resolve(
+        cli.module.as_deref(),
+        module_env.as_deref(),
+        config.pkcs11_module.as_deref(),
+    )?;
+    let key = match (&config.insecure_store_key_file, config.key_store.as_deref()) {
+        (Some(f), _) => KeyChoice::InsecureFileForTests(f.clone()),
+        (None, Some("keyutils")) => KeyChoice::Os(sceau_store::KeyBackend::KeyringDefault),
+        (None, Some("secret-service")) => KeyChoice::Os(sceau_store::KeyBackend::SecretService),
+        (None, Some(other)) => {
+            return Err(CliError::input(
+                "config.key_store",
+                format!(
+                "key_store = « {other} » : valeurs possibles « secret-service » ou « keyutils »."
+            ),
+            ))
+        }
+        (None, None) => KeyChoice::Os(sceau_store::KeyBackend::platform_default()),
+    };
+    let cfg = sceau_app::Config {
+        data_dir: env(ENV_DATA_DIR)
+            .map(PathBuf::from)
+            .or(config.data_dir.clone())
+            .unwrap_or_else(default_data_dir),
+        vault_url: env(ENV_VAULT_URL)
+            .map(|v| v.to_string_lossy().into_owned())
+            .or(config.vault_url.clone()),
+        vault_ca: env(ENV_VAULT_CA)
+            .map(PathBuf::from)
+            .or(config.vault_ca.clone()),
+        module,
+        token: cli.token.clone().or(config.token.clone()),
+        key,
+    };
+    Ok(App::open(cfg)?)
+}
+
+/// Asks the PIN for the selected token (warning first when few tries are left).
+fn credentials(cli: &Cli, app: &App) -> Result<Credentials, CliError> {
+    let info = app.token_info()?;
+    let (pin, final_try) = pin::obtain(cli, &info)?;
+    Ok(Credentials { pin, final_try })
+}
+
+/// Progress on stderr (text) or as JSON lines on stderr (`--json`), so stdout keeps the result.
+fn progress(json: bool) -> ProgressSink {
+    Arc::new(move |p: Progress| {
+        if json {
+            if let Ok(s) = serde_json::to_string(&p) {
+                eprintln!("{s}");
+            }
+            return;
+        }
+        match p {
+            Progress::Step {
+                reference,
+                step,
+                status,
+            } => {
+                let what = match status {
+                    StepStatus::Running => "en cours".to_owned(),
+                    StepStatus::Done => "terminé".to_owned(),
+                    StepStatus::Queued { reason } => format!("en attente — {reason}"),
+                    StepStatus::Failed { reason, .. } => format!("ÉCHEC — {reason}"),
+                };
+                eprintln!("[{reference}] {} : {what}", step.label_fr());
+            }
+            Progress::Upload { .. } => {}
+        }
+    })
+}
+
+fn paris_day_start(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0)
+        .and_then(|t| sceau_core::PARIS.from_local_datetime(&t).earliest())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- connect
+
+/// Arguments of `sceau connect`.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Numéro d'étude (première connexion).
+    #[arg(long)]
+    pub office_number: Option<String>,
+    /// Nom de l'étude (première connexion).
+    #[arg(long)]
+    pub office_name: Option<String>,
+    /// Confirmer sans question l'association du certificat (première connexion, scripts).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `sceau connect`.
+pub fn connect(cli: &Cli, args: &ConnectArgs, out: &Out) -> Result<ExitCode, CliError> {
+    let config = cli.config()?;
+    let app = app(cli)?;
+    let cred = credentials(cli, &app)?;
+    let number = args
+        .office_number
+        .clone()
+        .or(config.office_number.clone())
+        .unwrap_or_default();
+    let name = args
+        .office_name
+        .clone()
+        .or(config.office_name.clone())
+        .unwrap_or_else(|| format!("Etude {number}"));
+    let yes = args.yes;
+    let json = out.is_json();
+    let conn = rt()?.block_on(app.connect(
+        &cred,
+        &sceau_app::NewOffice {
+            number: number.clone(),
+            name,
+        },
+        |c| {
+            eprintln!("Première connexion : déclaration de votre certificat");
+            eprintln!("  Numéro de série : {}", c.serial_hex);
+            eprintln!("  Titulaire       : {}", c.holder);
+            eprintln!(
+                "  Fonction        : {}",
+                c.function.as_deref().unwrap_or("-")
+            );
+            eprintln!("  Émetteur        : {}", c.issuer);
+            eprintln!(
+                "  Validité        : du {} au {}",
+                when(&c.not_before),
+                when(&c.not_after)
+            );
+            eprintln!("  Empreinte SHA-256 : {}", c.fingerprint_sha256);
+            if number.is_empty() {
+                eprintln!("Indiquez le numéro d'étude (--office-number).");
+                return false;
+            }
+            if yes {
+                return true;
+            }
+            if json || !std::io::stdin().is_terminal() {
+                eprintln!("Confirmez avec --yes.");
+                return false;
+            }
+            eprint!("Associer ce certificat à l'étude {number} ? Tapez OUI : ");
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+            line.trim() == "OUI"
+        },
+    ))?;
+    out.emit(&conn, || {
+        format!(
+            "Connecté : étude {} ({}), certificat de {}{}.\n",
+            conn.office.number,
+            conn.office.name,
+            conn.certificate.holder,
+            if conn.bound_now {
+                " — certificat associé à l'espace de l'étude"
+            } else {
+                ""
+            }
+        )
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- recipients
+
+/// `sceau recipients ...`
+#[derive(Debug, Subcommand)]
+pub enum RecipientsCommand {
+    /// Rechercher un destinataire par SIRET, SIREN, numéro INSEE ou nom.
+    Search {
+        /// SIRET, SIREN, NIR ou début du nom.
+        query: String,
+        /// Chercher seulement dans le cache local (sans clé ni réseau).
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Fiche d'un destinataire et, pour une nature, l'ouverture de la réception.
+    Show {
+        /// Identifiant du destinataire.
+        id: String,
+        /// Nature de l'acte.
+        #[arg(long)]
+        nature: Option<String>,
+        /// Référence de l'autorisation du juge (hors heures légales).
+        #[arg(long)]
+        judge_permission: Option<String>,
+    },
+}
+
+/// `sceau recipients`.
+pub fn recipients(cli: &Cli, cmd: &RecipientsCommand, out: &Out) -> Result<ExitCode, CliError> {
+    let app = app(cli)?;
+    match cmd {
+        RecipientsCommand::Search { query, offline } => {
+            let cred = if *offline {
+                None
+            } else {
+                Some(credentials(cli, &app)?)
+            };
+            let found = rt()?.block_on(app.search_recipients(query, cred.as_ref()))?;
+            out.emit(&found, || {
+                let mut s = String::new();
+                if found.is_empty() {
+                    s.push_str("Aucun destinataire trouvé.\n");
+                }
+                for r in &found {
+                    s.push_str(&format!(
+                        "{}  {}  {}{}\n",
+                        r.id,
+                        r.name,
+                        r.siret.as_deref().or(r.nir_masked.as_deref()).unwrap_or(""),
+                        if r.from_cache { "  (cache local)" } else { "" }
+                    ));
+                }
+                s
+            });
+        }
+        RecipientsCommand::Show {
+            id,
+            nature,
+            judge_permission,
+        } => {
+            let cred = credentials(cli, &app)?;
+            let card = rt()?.block_on(app.recipient_card(
+                id,
+                nature.as_deref(),
+                judge_permission.as_deref(),
+                &cred,
+            ))?;
+            out.emit(&card, || {
+                let r = &card.recipient;
+                let mut s = format!(
+                    "{} ({})\n  SIRET : {}\n  Courriel : {}\n  Téléphones : {}\n",
+                    r.name,
+                    r.id,
+                    r.siret.as_deref().unwrap_or("-"),
+                    r.email.as_deref().unwrap_or("-"),
+                    r.phones.join(", ")
+                );
+                if let Some(rc) = &card.reception {
+                    if rc.open {
+                        s.push_str("  Réception : ouverte maintenant\n");
+                    } else {
+                        s.push_str(&format!(
+                            "  Réception : fermée — {}{}\n",
+                            rc.message.as_deref().unwrap_or(""),
+                            rc.next_opening
+                                .map(|t| format!(" (prochaine ouverture le {})", when(&t)))
+                                .unwrap_or_default()
+                        ));
+                    }
+                }
+                s
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- signify
+
+/// Arguments of `sceau signify`.
+#[derive(Debug, Args)]
+pub struct SignifyArgs {
+    /// Référence de dépôt de l'étude.
+    #[arg(long)]
+    pub reference: String,
+    /// Destinataire : SIRET ou identifiant.
+    #[arg(long)]
+    pub recipient: String,
+    /// Nature de l'acte (code du catalogue, ex. SAISIE_ATTRIBUTION).
+    #[arg(long)]
+    pub nature: String,
+    /// Requérant (la partie pour qui l'acte est signifié).
+    #[arg(long)]
+    pub requerant: String,
+    /// Référence de l'autorisation du juge de signifier hors des heures légales.
+    #[arg(long)]
+    pub judge_permission: Option<String>,
+    /// Écrire les actes convertis (PDF/A) dans ce dossier pour les prévisualiser.
+    #[arg(long, value_name = "DIR")]
+    pub preview_dir: Option<PathBuf>,
+    /// Préparer seulement (conversion, signature, file d'envoi), sans déposer.
+    #[arg(long)]
+    pub offline: bool,
+    /// Documents (.pdf, .doc, .docx, .odt).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `sceau signify`.
+pub fn signify(cli: &Cli, args: &SignifyArgs, out: &Out) -> Result<ExitCode, CliError> {
+    let app = app(cli)?;
+    let cred = credentials(cli, &app)?;
+    let req = sceau_app::ServeRequest {
+        reference: args.reference.clone(),
+        recipient: args.recipient.clone(),
+        nature: args.nature.clone(),
+        files: args.files.clone(),
+        requerant: args.requerant.clone(),
+        judge_permission: args.judge_permission.clone(),
+        preview_dir: args.preview_dir.clone(),
+        offline: args.offline,
+    };
+    let outcome = rt()?.block_on(app.serve(&req, &cred, progress(out.is_json())))?;
+    out.emit(&outcome, || {
+        let mut s = format!(
+            "Signification n° {} préparée ({} acte(s) : {}).\n",
+            outcome.service_id,
+            outcome.documents.len(),
+            outcome.documents.join(", ")
+        );
+        match (&outcome.deposit, &outcome.queued_reason) {
+            (Some(d), _) => s.push_str(&format!(
+                "Déposée le {} — archive {}{}\n",
+                when(&d.receipt.deposited_at),
+                d.receipt.archive_name,
+                d.archive
+                    .as_ref()
+                    .map(|p| format!(" (copie locale : {})", p.display()))
+                    .unwrap_or_default()
+            )),
+            (None, Some(r)) => s.push_str(&format!("{r}\n")),
+            (None, None) => {}
+        }
+        s
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- outbox
+
+/// `sceau outbox ...`
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Lister la file d'envoi.
+    List,
+    /// Envoyer les actes prêts (coffre-fort joignable et réception ouverte).
+    Send,
+    /// Annuler un acte non encore déposé.
+    Cancel {
+        /// Numéro dans la file.
+        id: i64,
+    },
+    /// Remettre en file un acte refusé.
+    Retry {
+        /// Numéro dans la file.
+        id: i64,
+    },
+}
+
+#[derive(Serialize)]
+struct OutboxLine {
+    id: i64,
+    service_id: i64,
+    reference: String,
+    state: &'static str,
+    attempts: u32,
+    next_attempt_at: DateTime<Utc>,
+    last_error: Option<String>,
+    deposit_id: Option<String>,
+}
+
+/// `sceau outbox`.
+pub fn outbox(cli: &Cli, cmd: &OutboxCommand, out: &Out) -> Result<ExitCode, CliError> {
+    let app = app(cli)?;
+    match cmd {
+        OutboxCommand::List => {
+            let items = app.outbox_list()?;
+            let mut lines = Vec::new();
+            for i in items {
+                let reference = app
+                    .service(&i.service_id.0.to_string())
+                    .map(|s| s.reference)
+                    .unwrap_or_default();
+                lines.push(OutboxLine {
+                    id: i.id,
+                    service_id: i.service_id.0,
+                    reference,
+                    state: i.state.code(),
+                    attempts: i.attempts,
+                    next_attempt_at: i.next_attempt_at,
+                    last_error: i.last_error,
+                    deposit_id: i.deposit_id,
+                });
+            }
+            out.emit(&lines, || {
+                let mut s = String::new();
+                if lines.is_empty() {
+                    s.push_str("La file d'envoi est vide.\n");
+                }
+                for l in &lines {
+                    s.push_str(&format!(
+                        "{}  {}  {}  essais : {}  {}\n",
+                        l.id,
+                        l.reference,
+                        l.state,
+                        l.attempts,
+                        l.last_error.as_deref().unwrap_or("")
+                    ));
+                }
+                s
+            });
+        }
+        OutboxCommand::Send => {
+            let cred = credentials(cli, &app)?;
+            let report = rt()?.block_on(app.send_outbox(&cred, progress(out.is_json())))?;
+            out.emit(&report, || {
+                let mut s = format!("{} acte(s) déposé(s).\n", report.sent.len());
+                for (id, _, msg) in &report.refused {
+                    s.push_str(&format!("Refusé (file n° {id}) : {msg}\n"));
+                }
+                if report.remaining > 0 {
+                    s.push_str(&format!(
+                        "{} acte(s) restent en file{}.\n",
+                        report.remaining,
+                        report
+                            .stopped_because
+                            .as_deref()
+                            .map(|r| format!(" : {r}"))
+                            .unwrap_or_default()
+                    ));
+                }
+                s
+            });
+            // Something left undone (refused, or the vault out of reach): say so in the code.
+            if !report.refused.is_empty() || report.stopped_because.is_some() {
+                return Ok(ExitCode::from(EXIT_REMOTE));
+            }
+        }
+        OutboxCommand::Cancel { id } => {
+            app.outbox_cancel(*id)?;
+            out.emit(&serde_json::json!({"cancelled": id}), || {
+                format!("Acte n° {id} retiré de la file d'envoi.\n")
+            });
+        }
+        OutboxCommand::Retry { id } => {
+            app.outbox_retry(*id)?;
+            out.emit(&serde_json::json!({"retry": id}), || {
+                format!("Acte n° {id} remis dans la file d'envoi.\n")
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- sync
+
+/// `sceau sync`.
+pub fn sync(cli: &Cli, out: &Out) -> Result<ExitCode, CliError> {
+    let app = app(cli)?;
+    let cred = credentials(cli, &app)?;
+    let report = rt()?.block_on(app.sync(&cred, progress(out.is_json())))?;
+    out.emit(&report, || {
+        format!(
+            "Synchronisé : {} acte(s) déposé(s), {} événement(s), {} remise(s), {} retour(s), {} archive(s) téléchargée(s).\n",
+            report.outbox.sent.len(),
+            report.events,
+            report.deliveries,
+            report.returns,
+            report.archives
+        )
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- dashboard, seen
+
+/// Arguments of `sceau dashboard`.
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// Catégorie à lister : awaiting_consultation, delivered_in_person, delivered_at_home,
+    /// return_awaiting_consultation.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Page (à partir de 1).
+    #[arg(long, default_value_t = 1)]
+    pub page: usize,
+    /// Filtre : début de la référence.
+    #[arg(long)]
+    pub reference: Option<String>,
+    /// Filtre : début du nom du destinataire.
+    #[arg(long)]
+    pub recipient: Option<String>,
+    /// Filtre : début du nom de fichier.
+    #[arg(long)]
+    pub file: Option<String>,
+}
+
+#[derive(Serialize)]
+struct NotificationLine {
+    id: i64,
+    service_id: i64,
+    at: DateTime<Utc>,
+    event: String,
+    file: Option<String>,
+    reference: String,
+    recipient: String,
+}
+
+#[derive(Serialize)]
+struct DashboardOut {
+    awaiting_consultation: u64,
+    delivered_in_person: u64,
+    delivered_at_home: u64,
+    return_awaiting_consultation: u64,
+    category: Option<&'static str>,
+    page: usize,
+    has_more: bool,
+    notifications: Vec<NotificationLine>,
+    session_log: Vec<(DateTime<Utc>, String, String)>,
+}
+
+fn parse_category(c: &str) -> Result<NotificationCategory, CliError> {
+    NotificationCategory::ALL
+        .into_iter()
+        .find(|k| k.code() == c)
+        .ok_or_else(|| {
+            CliError::input(
+                "cli.category",
+                format!("Catégorie inconnue : {c}. Valeurs : awaiting_consultation, delivered_in_person, delivered_at_home, return_awaiting_consultation."),
+            )
+        })
+}
+
+/// `sceau dashboard`.
+pub fn dashboard(cli: &Cli, args: &DashboardArgs, out: &Out) -> Result<ExitCode, CliError> {
+    let app = app(cli)?;
+    let counts = app.dashboard_counts()?;
+    let category = args.category.as_deref().map(parse_category).transpose()?;
+    let mut result = DashboardOut {
+        awaiting_consultation: counts.awaiting_consultation,
+        delivered_in_person: counts.delivered_in_person,
+        delivered_at_home: counts.delivered_at_home,
+        return_awaiting_consultation: counts.return_awaiting_consultation,
+        category: category.map(|c| c.code()),
+        page: args.page,
+        has_more: false,
+        notifications: vec![],
+        session_log: app
+            .session_log()?
+            .into_iter()
+            .map(|e| (e.at, e.action, e.detail))
+            .collect(),
+    };
+    if let Some(c) = category {
+        let filter = sceau_store::DashboardFilter {
+            reference: args.reference.clone(),
+            recipient: args.recipient.clone(),
+            file: args.file.clone(),
+            ..Default::default()
+        };
+        let page = app.dashboard_page(c, &filter, args.page.saturating_sub(1))?;
+        result.has_more = page.has_more;
+        result.notifications = page
+            .items
+            .into_iter()
+            .map(|n| NotificationLine {
+                id: n.id,
+                service_id: n.service_id.0,
+                at: n.at,
+                event: n.event,
+                file: n.file,
+                reference: n.reference,
+                recipient: n.recipient_name,
+            })
+            .collect();
+    }
+    out.emit(&result, || {
+        let mut s = format!(
+            "Tableau de bord (notifications non vues)\n  En attente de consultation : {}\n  Remis à personne           : {}\n  Remis à domicile           : {}\n  Retours à consulter        : {}\n",
+            result.awaiting_consultation,
+            result.delivered_in_person,
+            result.delivered_at_home,
+            result.return_awaiting_consultation
+        );
+        for n in &result.notifications {
+            s.push_str(&format!(
+                "  [{}] {}  {}  {}  {}  {}\n",
+                n.id,
+                when(&n.at),
+                n.reference,
+                n.file.as_deref().unwrap_or("-"),
+                n.recipient,
+                n.event
+            ));
+        }
+        if result.has_more {
+            s.push_str(&format!("  (page suivante : --page {})\n", result.page + 1));
+        }
+        if !result.session_log.is_empty() {
+            s.push_str("Journal de la session\n");
+            for (at, action, detail) in &result.session_log {
+                s.push_str(&format!("  {}  {action}  {detail}\n", when(at)));
+            }
+        }
+        s
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sceau seen ID`.
+pub fn seen(cli: &Cli, id: i64, out: &Out) -> Result<ExitCode, CliError> {
+    let app = app(cli)?;
+    let changed = app.mark_seen(id)?;
+    out.emit(
+        &serde_json::json!({"id": id, "was_unseen": changed}),
+        || {
+            if changed {
+                format!("Notification {id} marquée comme vue.\n")
+            } else {
+                format!("Notification {id} : déjà vue ou inconnue.\n")
+            }
+        },
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- search, show
+
+/// Arguments of `sceau search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Signifié à partir du (AAAA-MM-JJ, inclus).
+    #[arg(long)]
+    pub from: Option<NaiveDate>,
+    /// Signifié jusqu'au (AAAA-MM-JJ, inclus).
+    #[arg(long)]
+    pub to: Option<NaiveDate>,
+    /// État : awaiting_consultation, in_person, at_home.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Début de la référence.
+    #[arg(long)]
+    pub reference: Option<String>,
+    /// Début du nom de document.
+    #[arg(long)]
+    pub document: Option<String>,
+    /// Début du nom du destinataire.
+    #[arg(long)]
+    pub recipient: Option<String>,
+    /// Nature (code).
+    #[arg(long)]
+    pub nature: Option<String>,
+    /// Origine : form ou edi.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Page (à partir de 1).
+    #[arg(long, default_value_t = 1)]
+    pub page: usize,
+}
+
+#[derive(Serialize)]
+struct ServiceLine {
+    id: i64,
+    reference: String,
+    recipient: String,
+    nature: String,
+    state: Option<&'static str>,
+    created_at: DateTime<Utc>,
+    served_at: Option<DateTime<Utc>>,
+    deposit_id: Option<String>,
+}
+
+/// `sceau search`.
+pub fn search(cli: &Cli, args: &SearchArgs, out: &Out) -> Result<ExitCode, CliError> {
+    let app = app(cli)?;
+    let state = match args.state.as_deref() {
+        None => None,
+        Some("awaiting_consultation") => Some(DeliveryState::AwaitingConsultation),
+        Some("in_person") => Some(DeliveryState::InPerson),
+        Some("at_home") => Some(DeliveryState::AtHome),
+        Some(o) => {
+            return Err(CliError::input(
+                "cli.state",
+                format!("État inconnu : {o} (awaiting_consultation, in_person, at_home)."),
+            ))
+        }
+    };
+    let source = match args.source.as_deref() {
+        None => None,
+        Some("form") => Some(sceau_store::Source::Form),
+        Some("edi") => Some(sceau_store::Source::Edi),
+        Some(o) => {
+            return Err(CliError::input(
+                "cli.source",
+                format!("Origine inconnue : {o} (form, edi)."),
+            ))
+        }
+    };
+    let criteria = sceau_store::SearchCriteria {
+        served_from: args.from.map(paris_day_start),
+        served_until: args.to.and_then(|d| d.succ_opt()).map(paris_day_start),
+        state,
+        reference: args.reference.clone(),
+        document_name: args.document.clone(),
+        recipient: args.recipient.clone(),
+        recipient_id: None,
+        nature: args.nature.clone(),
+        source,
+    };
+    let page = app.search(&criteria, args.page.saturating_sub(1))?;
+    let lines: Vec<ServiceLine> = page
+        .items
+        .iter()
+        .map(|s| ServiceLine {
+            id: s.id.0,
+            reference: s.reference.clone(),
+            recipient: s.recipient_name.clone(),
+            nature: s.nature.clone(),
+            state: s.state.map(|x| x.code()),
+            created_at: s.created_at,
+            served_at: s.served_at,
+            deposit_id: s.vault_deposit_id.clone(),
+        })
+        .collect();
+    let result =
+        serde_json::json!({"page": args.page, "has_more": page.has_more, "results": lines});
+    out.emit(&result, || {
+        let mut s = String::new();
+        if lines.is_empty() {
+            s.push_str("Aucune signification trouvée.\n");
+        }
+        for l in &lines {
+            s.push_str(&format!(
+                "{}  {}  {}  {}  {}  {}\n",
+                l.id,
+                l.served_at.as_ref().map(when).unwrap_or_else(|| "-".into()),
+                l.reference,
+                l.recipient,
+                l.nature,
+                l.state.unwrap_or("en file")
+            ));
+        }
+        if page.has_more {
+            s.push_str(&format!("(page suivante : --page {})\n", args.page + 1));
+        }
+        s
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `sceau show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Référence, numéro local ou identifiant de dépôt.
+    pub key: String,
+    /// Sans le coffre-fort (ni clé ni réseau) : seulement la copie locale.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// `sceau show`.
+pub fn show(cli: &Cli, args: &ShowArgs, out: &Out) -> Result<ExitCode, CliError> {
+    let app = app(cli)?;
+    let cred = if args.offline {
+        None
+    } else {
+        Some(credentials(cli, &app)?)
+    };
+    let v = rt()?.block_on(app.show(&args.key, cred.as_ref()))?;
+    out.emit(&v, || {
+        let mut s = format!(
+            "Signification n° {} — référence {}\n  Destinataire : {}\n  Nature : {}\n  État : {}\n  Préparée le {}\n",
+            v.id,
+            v.reference,
+            v.recipient_name,
+            v.nature,
+            v.state_fr,
+            when(&v.created_at)
+        );
+        if let Some(t) = &v.served_at {
+            s.push_str(&format!("  Signifiée le {}\n", when(t)));
+        }
+        for (n, size) in &v.documents {
+            s.push_str(&format!("  Acte : {n} ({size} octets)\n"));
+        }
+        if let Some(d) = &v.vault {
+            s.push_str(&format!(
+                "  Attestation de dépôt : {} dans {} ({})\n",
+                d.attestation.xml_name,
+                d.attestation.archive_name,
+                when(&d.attestation.served_at)
+            ));
+            if let Some(n) = &d.delivery_notice {
+                s.push_str(&format!("  Avis de remise : {} — {}\n", n.file_name, n.state));
+            }
+            if let Some(r) = &d.act_return {
+                s.push_str(&format!("  Retour : {} — {}\n", r.file_name, r.state));
+            }
+        }
+        if let Some(a) = &v.archive {
+            s.push_str(&format!("  Copie locale de l'archive : {}\n", a.display()));
+        }
+        s.push_str("  Historique :\n");
+        for (at, m) in &v.history {
+            s.push_str(&format!("    {}  {}\n", when(at), m));
+        }
+        s
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- vault
+
+/// `sceau vault ...`
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Lister un dossier de votre coffre.
+    Ls {
+        /// Dossier (vide : la racine).
+        #[arg(default_value = "")]
+        path: String,
+    },
+    /// Télécharger un fichier.
+    Get {
+        /// Fichier du coffre.
+        path: String,
+        /// Où l'écrire.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Créer un dossier.
+    Mkdir {
+        /// Dossier à créer.
+        path: String,
+    },
+    /// Déplacer un fichier ou un dossier.
+    Mv {
+        /// Chemin actuel.
+        from: String,
+        /// Nouveau chemin.
+        to: String,
+    },
+    /// Renommer un fichier ou un dossier (même dossier).
+    Rename {
+        /// Chemin actuel.
+        path: String,
+        /// Nouveau nom.
+        name: String,
+    },
+    /// Supprimer un fichier ou un dossier vide (jamais une archive avant la fin de sa durée de
+    /// conservation).
+    Rm {
+        /// Chemin.
+        path: String,
+    },
+    /// Espace utilisé.
+    Usage,
+    /// Exporter la preuve d'intégrité d'un fichier.
+    Proof {
+        /// Fichier du coffre.
+        path: String,
+        /// Où écrire la preuve (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// `sceau vault`.
+pub fn vault(cli: &Cli, cmd: &VaultCommand, out: &Out) -> Result<ExitCode, CliError> {
+    let app = app(cli)?;
+    let cred = credentials(cli, &app)?;
+    let rt = rt()?;
+    let client = rt.block_on(app.client(&cred))?;
+    let remote = |e: sceau_client::Error| CliError::from(sceau_app::Error::Client(e));
+    match cmd {
+        VaultCommand::Ls { path } => {
+            let l = rt.block_on(client.vault_list(path)).map_err(remote)?;
+            out.emit(&l, || {
+                let mut s = String::new();
+                for e in &l.entries {
+                    s.push_str(&format!(
+                        "{}{}  {} octets  {}\n",
+                        e.path,
+                        if e.is_folder { "/" } else { "" },
+                        e.size,
+                        when(&e.modified)
+                    ));
+                }
+                s.push_str(&format!("Espace utilisé : {} octets\n", l.space_used));
+                s
+            });
+        }
+        VaultCommand::Usage => {
+            let l = rt.block_on(client.vault_list("")).map_err(remote)?;
+            out.emit(&serde_json::json!({"space_used": l.space_used}), || {
+                format!("Espace utilisé : {} octets\n", l.space_used)
+            });
+        }
+        VaultCommand::Get { path, out: to } => {
+            let size = rt
+                .block_on(client.vault_download(path, to))
+                .map_err(remote)?;
+            out.emit(
+                &serde_json::json!({"path": path, "file": to, "size": size}),
+                || format!("{path} → {} ({size} octets)\n", to.display()),
+            );
+        }
+        VaultCommand::Mkdir { path } => {
+            let e = rt.block_on(client.vault_mkdir(path)).map_err(remote)?;
+            out.emit(&e, || format!("Dossier {} créé.\n", e.path));
+        }
+        VaultCommand::Mv { from, to } => {
+            let e = rt.block_on(client.vault_move(from, to)).map_err(remote)?;
+            out.emit(&e, || format!("{from} → {}\n", e.path));
+        }
+        VaultCommand::Rename { path, name } => {
+            if name.contains('/') {
+                return Err(CliError::input(
+                    "cli.rename",
+                    "Le nouveau nom ne doit pas contenir « / » (utilisez « sceau vault mv »).",
+                ));
+            }
+            let to = match path.trim_end_matches('/').rsplit_once('/') {
+                Some((dir, _)) => format!("{dir}/{name}"),
+                None => name.clone(),
+            };
+            let e = rt.block_on(client.vault_move(path, &to)).map_err(remote)?;
+            out.emit(&e, || format!("{path} renommé en {}\n", e.path));
+        }
+        VaultCommand::Rm { path } => {
+            rt.block_on(client.vault_delete(path)).map_err(remote)?;
+            out.emit(&serde_json::json!({"deleted": path}), || {
+                format!("{path} supprimé.\n")
+            });
+        }
+        VaultCommand::Proof { path, out: to } => {
+            let p = rt.block_on(client.vault_proof(path)).map_err(remote)?;
+            let text = serde_json::to_vec_pretty(&p).map_err(|e| CliError {
+                code: "cli.json".into(),
+                message: format!("Erreur interne ({e})."),
+                exit: EXIT_INTERNAL,
+            })?;
+            std::fs::write(to, text).map_err(|e| {
+                CliError::input(
+                    "output.write",
+                    format!("Impossible d'écrire {} ({e}).", to.display()),
+                )
+            })?;
+            out.emit(
+                &serde_json::json!({"path": path, "proof": to, "sha256": p.sha256}),
+                || {
+                    format!(
+                        "Preuve de {path} écrite dans {} (SHA-256 {}).\n",
+                        to.display(),
+                        p.sha256
+                    )
+                },
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- letter
+
+/// Arguments of `sceau letter`.
+#[derive(Debug, Args)]
+pub struct LetterArgs {
+    /// Référence, numéro local ou identifiant de dépôt.
+    pub key: String,
+    /// Écrire le texte de la lettre dans ce fichier.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `sceau letter`: the plain letter of a service delivered "à domicile". The text is drafted
+/// here; the PDF/A rendering comes with `sceau_pdfa::render`.
+pub fn letter(cli: &Cli, args: &LetterArgs, out: &Out) -> Result<ExitCode, CliError> {
+    let app = app(cli)?;
+    let l = app.letter(&args.key)?;
+    if let Some(p) = &args.out {
+        std::fs::write(p, &l.text).map_err(|e| {
+            CliError::input(
+                "output.write",
+                format!("Impossible d'écrire {} ({e}).", p.display()),
+            )
+        })?;
+    }
+    out.emit(&l, || l.text.clone());
+    Ok(ExitCode::SUCCESS)
+}

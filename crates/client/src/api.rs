@@ -1,0 +1,415 @@
+//! Typed calls for every office endpoint of the vault (`/v1/...`), over the token's TLS identity.
+//!
+//! Every error answer of the vault (`{code, message}`) is kept as [`Error::Vault`], so the
+//! caller can branch on the vault's code and show its French message; a certificate that is not
+//! bound yet is its own variant ([`Error::NotBound`]).
+
+use std::path::Path;
+
+use futures_util::StreamExt;
+use reqwest::{Method, RequestBuilder, Response};
+use sceau_proto::{
+    BindRequest, DepositReceipt, ErrorBody, FeedPage, MkdirRequest, MoveRequest, Nature,
+    ProofBundle, ReceptionStatus, Recipient, RecipientList, SearchPage, ServiceDetail, Session,
+    VaultEntry, VaultListing, CONTENT_SHA256_HEADER,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncReadExt;
+
+use crate::error::{Error, Result};
+use crate::{classify, VaultClient};
+
+/// One criterion of a recipient search (the vault accepts exactly one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecipientQuery {
+    /// A SIRET (14 digits).
+    Siret(String),
+    /// A SIREN (9 digits).
+    Siren(String),
+    /// A NIR (15 characters).
+    Nir(String),
+    /// A name prefix.
+    Name(String),
+}
+
+/// The search form of the manual, as sent to `GET /v1/services`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ServiceQuery {
+    /// First day (`YYYY-MM-DD`, Paris).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Last day (`YYYY-MM-DD`, Paris).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Delivery state code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Reference prefix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Part of a document name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// Recipient id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient_id: Option<String>,
+    /// Nature code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nature: Option<String>,
+    /// `form` or `edi`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Page from 1, as text.
+    #[serde(rename = "page", skip_serializing_if = "Option::is_none")]
+    pub page_text: Option<String>,
+}
+
+/// Size of one chunk of a streamed upload (also the granularity of progress reports).
+pub const UPLOAD_CHUNK: usize = 256 * 1024;
+
+impl VaultClient {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url.trim_end_matches('/'))
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, self.url(path))
+    }
+
+    async fn send(&self, req: RequestBuilder) -> Result<Response> {
+        let resp = req.send().await.map_err(|e| classify(&e, &self.identity))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let code = status.as_u16();
+        let body = resp.bytes().await.unwrap_or_default();
+        Err(match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(b) if b.code == "certificate_not_bound" => Error::NotBound { message: b.message },
+            Ok(b) => Error::Vault {
+                status: code,
+                code: b.code,
+                message: b.message,
+            },
+            Err(_) => Error::Status { status: code },
+        })
+    }
+
+    async fn json<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
+        let resp = self.send(req).await?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| classify(&e, &self.identity))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Http {
+            detail: format!("unexpected answer: {e}"),
+        })
+    }
+
+    /// `GET /v1/session`: who the vault sees behind our certificate (office none: not bound).
+    pub async fn session(&self) -> Result<Session> {
+        self.json(self.request(Method::GET, "/v1/session")).await
+    }
+
+    /// `POST /v1/session/bind`: binds the office's space to this certificate.
+    pub async fn bind(&self, req: &BindRequest) -> Result<Session> {
+        self.send(self.request(Method::POST, "/v1/session/bind").json(req))
+            .await?;
+        self.session().await
+    }
+
+    /// `GET /v1/recipients?...`: recipients matching one criterion.
+    pub async fn search_recipients(&self, q: &RecipientQuery) -> Result<Vec<Recipient>> {
+        let (k, v) = match q {
+            RecipientQuery::Siret(v) => ("siret", v),
+            RecipientQuery::Siren(v) => ("siren", v),
+            RecipientQuery::Nir(v) => ("nir", v),
+            RecipientQuery::Name(v) => ("name", v),
+        };
+        let list: RecipientList = self
+            .json(self.request(Method::GET, &with_query("/v1/recipients", &[(k, v)])))
+            .await?;
+        Ok(list.recipients)
+    }
+
+    /// `GET /v1/recipients/{id}`: a recipient's card.
+    pub async fn recipient(&self, id: &str) -> Result<Recipient> {
+        self.json(self.request(Method::GET, &format!("/v1/recipients/{}", seg(id))))
+            .await
+    }
+
+    /// `GET /v1/recipients/{id}/reception/{nature}`: whether service is open now, and when next.
+    pub async fn reception(
+        &self,
+        id: &str,
+        nature: &str,
+        judge_permission: Option<&str>,
+    ) -> Result<ReceptionStatus> {
+        let path = format!("/v1/recipients/{}/reception/{}", seg(id), seg(nature));
+        let path = match judge_permission {
+            Some(p) => with_query(&path, &[("judge_permission", p)]),
+            None => path,
+        };
+        self.json(self.request(Method::GET, &path)).await
+    }
+
+    /// `GET /v1/natures`: the catalogue.
+    pub async fn natures(&self) -> Result<Vec<Nature>> {
+        self.json(self.request(Method::GET, "/v1/natures")).await
+    }
+
+    /// `PUT /v1/deposits/{key}`: streams the package at `path` with its SHA-256 (computed here
+    /// first) and the stable idempotency `key`; `progress(sent, total)` is called as chunks
+    /// leave. A retry with the same key and package returns the first receipt.
+    pub async fn deposit(
+        &self,
+        key: &str,
+        path: &Path,
+        progress: impl Fn(u64, u64) + Send + Sync + 'static,
+    ) -> Result<DepositReceipt> {
+        let (digest, total) = file_sha256(path).await?;
+        let file = tokio::fs::File::open(path).await.map_err(|e| Error::Io {
+            detail: format!("{}: {e}", path.display()),
+        })?;
+        let progress = std::sync::Arc::new(progress);
+        let stream = futures_util::stream::unfold((file, 0u64), move |(mut file, sent)| {
+            let progress = progress.clone();
+            async move {
+                let mut buf = vec![0u8; UPLOAD_CHUNK];
+                match file.read(&mut buf).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        let sent = sent + n as u64;
+                        progress(sent, total);
+                        Some((Ok::<_, std::io::Error>(buf), (file, sent)))
+                    }
+                    Err(e) => Some((Err(e), (file, sent))),
+                }
+            }
+        });
+        let req = self
+            .request(Method::PUT, &format!("/v1/deposits/{}", seg(key)))
+            .header(CONTENT_SHA256_HEADER, digest)
+            .header(reqwest::header::CONTENT_LENGTH, total)
+            .body(reqwest::Body::wrap_stream(stream));
+        self.json(req).await
+    }
+
+    /// `GET /v1/events?after=&wait=`: the office's events after `cursor`, waiting up to `wait_s`
+    /// seconds for one when there is none (long-poll).
+    pub async fn events(&self, cursor: u64, wait_s: u64) -> Result<FeedPage> {
+        self.json(self.request(
+            Method::GET,
+            &with_query(
+                "/v1/events",
+                &[
+                    ("after", &cursor.to_string()),
+                    ("wait", &wait_s.to_string()),
+                ],
+            ),
+        ))
+        .await
+    }
+
+    /// Follows the feed from `cursor` until a page comes back empty, calling `on_page` for each
+    /// page (the caller stores the events and the new cursor together); returns the last cursor.
+    pub async fn follow_events<F>(
+        &self,
+        mut cursor: u64,
+        wait_s: u64,
+        mut on_page: F,
+    ) -> Result<u64>
+    where
+        F: FnMut(&FeedPage) -> Result<()>,
+    {
+        loop {
+            let page = self.events(cursor, wait_s).await?;
+            if page.events.is_empty() {
+                return Ok(cursor);
+            }
+            on_page(&page)?;
+            cursor = page.next_cursor;
+        }
+    }
+
+    /// `GET /v1/services?...`: the vault's search.
+    pub async fn search_services(&self, q: &ServiceQuery) -> Result<SearchPage> {
+        self.json(self.request(Method::GET, &with_query("/v1/services", &q.pairs())))
+            .await
+    }
+
+    /// `GET /v1/services/{id}`: the detail sheet.
+    pub async fn service(&self, deposit_id: &str) -> Result<ServiceDetail> {
+        self.json(self.request(Method::GET, &format!("/v1/services/{}", seg(deposit_id))))
+            .await
+    }
+
+    /// `GET /v1/vault?path=`: a folder of the office's vault and the space used.
+    pub async fn vault_list(&self, path: &str) -> Result<VaultListing> {
+        self.json(self.request(Method::GET, &with_query("/v1/vault", &[("path", path)])))
+            .await
+    }
+
+    /// `GET /v1/vault/properties?path=`: one entry.
+    pub async fn vault_properties(&self, path: &str) -> Result<VaultEntry> {
+        self.json(self.request(
+            Method::GET,
+            &with_query("/v1/vault/properties", &[("path", path)]),
+        ))
+        .await
+    }
+
+    /// `GET /v1/vault/file?path=`: downloads a file to `to` (through a temporary file and a
+    /// rename); returns its size.
+    pub async fn vault_download(&self, path: &str, to: &Path) -> Result<u64> {
+        let resp = self
+            .send(self.request(
+                Method::GET,
+                &with_query("/v1/vault/file", &[("path", path)]),
+            ))
+            .await?;
+        let tmp = to.with_extension("part");
+        let io = |e: std::io::Error| Error::Io {
+            detail: format!("{}: {e}", to.display()),
+        };
+        let mut file = tokio::fs::File::create(&tmp).await.map_err(io)?;
+        let mut stream = resp.bytes_stream();
+        let mut size = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| classify(&e, &self.identity))?;
+            size += chunk.len() as u64;
+            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+                .await
+                .map_err(io)?;
+        }
+        tokio::io::AsyncWriteExt::flush(&mut file)
+            .await
+            .map_err(io)?;
+        file.sync_all().await.map_err(io)?;
+        drop(file);
+        tokio::fs::rename(&tmp, to).await.map_err(io)?;
+        Ok(size)
+    }
+
+    /// `POST /v1/vault/folders`: creates a folder.
+    pub async fn vault_mkdir(&self, path: &str) -> Result<VaultEntry> {
+        self.json(
+            self.request(Method::POST, "/v1/vault/folders")
+                .json(&MkdirRequest { path: path.into() }),
+        )
+        .await
+    }
+
+    /// `POST /v1/vault/move`: moves or renames a file or folder.
+    pub async fn vault_move(&self, from: &str, to: &str) -> Result<VaultEntry> {
+        self.json(
+            self.request(Method::POST, "/v1/vault/move")
+                .json(&MoveRequest {
+                    from: from.into(),
+                    to: to.into(),
+                }),
+        )
+        .await
+    }
+
+    /// `DELETE /v1/vault/file?path=`: deletes a file or an empty folder.
+    pub async fn vault_delete(&self, path: &str) -> Result<()> {
+        self.send(self.request(
+            Method::DELETE,
+            &with_query("/v1/vault/file", &[("path", path)]),
+        ))
+        .await?;
+        Ok(())
+    }
+
+    /// `GET /v1/vault/proof?path=`: the proof bundle of a file.
+    pub async fn vault_proof(&self, path: &str) -> Result<ProofBundle> {
+        self.json(self.request(
+            Method::GET,
+            &with_query("/v1/vault/proof", &[("path", path)]),
+        ))
+        .await
+    }
+}
+
+impl ServiceQuery {
+    fn pairs(&self) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::new();
+        for (k, v) in [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("state", &self.state),
+            ("reference", &self.reference),
+            ("document", &self.document),
+            ("recipient_id", &self.recipient_id),
+            ("nature", &self.nature),
+            ("source", &self.source),
+            ("page", &self.page_text),
+        ] {
+            if let Some(v) = v {
+                out.push((k, v.as_str()));
+            }
+        }
+        out
+    }
+}
+
+/// `path?k=v&...` with every key and value percent-encoded.
+fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
+    let mut out = path.to_owned();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.push_str(&seg(k));
+        out.push('=');
+        out.push_str(&seg(v));
+    }
+    out
+}
+
+/// A path segment, percent-encoded (ids and keys are plain, but never trust that).
+fn seg(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// SHA-256 (hex) and size of a file, read in chunks.
+pub async fn file_sha256(path: &Path) -> Result<(String, u64)> {
+    let mut file = tokio::fs::File::open(path).await.map_err(|e| Error::Io {
+        detail: format!("{}: {e}", path.display()),
+    })?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; UPLOAD_CHUNK];
+    let mut total = 0u64;
+    loop {
+        let n = file.read(&mut buf).await.map_err(|e| Error::Io {
+            detail: format!("{}: {e}", path.display()),
+        })?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok((hex::encode(h.finalize()), total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_encoded() {
+        assert_eq!(seg("banque-test"), "banque-test");
+        assert_eq!(seg("a/b c"), "a%2Fb%20c");
+    }
+}

@@ -1,0 +1,449 @@
+//! The world of a cross-process test: a SoftHSM office key (étude 9991), the real `sceau-vault`
+//! binary on a loopback port of its own, the real `sceau` binary with its own configuration and
+//! local store. Tests drive the CLI as a clerk's script would, and check the vault through an
+//! independent mutual-TLS client (the office's authentication key, read from the test PKI).
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::{Arc, OnceLock};
+
+use anyhow::{bail, Context, Result};
+use sceau_testsupport::pki::{KeySpec, TestCa};
+use sceau_testsupport::softhsm::{self, OfficeSpec, OfficeToken, SoftHsm};
+
+/// SIRET of the demo bank.
+pub const BANK_SIRET: &str = "73282932000074";
+/// Its vault id.
+pub const BANK_ID: &str = "siret-73282932000074";
+/// The bank's name, which must never appear in clear in the local database.
+pub const BANK_NAME: &str = "BANQUE TEST";
+/// The judge's permission used by the tests: the vault runs on the real clock, which may say
+/// Sunday or night; the permission keeps the tests timeless.
+pub const PERMISSION: &str = "Ordonnance 26/001";
+
+/// Workspace binaries, built once per test process.
+fn bin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut build = Command::new(env!("CARGO"));
+        build
+            .current_dir(&root)
+            .args(["build", "--quiet", "-p", "sceau", "-p", "sceau-vault"]);
+        // The binaries beside this test executable: same profile.
+        if !cfg!(debug_assertions) {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo build");
+        assert!(status.success(), "building sceau and sceau-vault failed");
+        // The test executable is target/<profile>/deps/e2e-<hash>.
+        let exe = std::env::current_exe().expect("current exe");
+        exe.parent()
+            .and_then(Path::parent)
+            .expect("target dir")
+            .to_path_buf()
+    })
+}
+
+/// The `sceau` binary.
+pub fn sceau_bin() -> PathBuf {
+    bin_dir().join("sceau")
+}
+
+/// The `sceau-vault` binary.
+pub fn vault_bin() -> PathBuf {
+    bin_dir().join("sceau-vault")
+}
+
+/// One test's world.
+pub struct World {
+    /// Everything lives here.
+    pub dir: tempfile::TempDir,
+    /// The SoftHSM installation.
+    pub hsm: SoftHsm,
+    /// The office key.
+    pub office: OfficeToken,
+    /// The office CA.
+    pub ca: TestCa,
+    /// The vault's configuration file.
+    pub vault_config: PathBuf,
+    /// The vault's data directory.
+    pub vault_data: PathBuf,
+    /// The vault's port (kept across restarts).
+    pub port: u16,
+    /// The CLI's configuration file.
+    pub cli_config: PathBuf,
+    /// The CLI's data directory (local store, outbox, archives).
+    pub data_dir: PathBuf,
+    vault: Option<Child>,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        self.stop_vault();
+    }
+}
+
+fn check(out: &Output, what: &str) -> Result<()> {
+    if !out.status.success() {
+        bail!(
+            "{what} failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+impl World {
+    /// A vault with the demo bank and a person, their consents, and an office key; the vault
+    /// is not started.
+    pub fn new() -> Result<World> {
+        let dir = tempfile::tempdir()?;
+        let ca = TestCa::new("AC des commissaires de justice (e2e)", KeySpec::EcP256)?;
+        let (ca_pem, _) = ca.identity.write_pem(dir.path(), "office-ca")?;
+        let hsm = SoftHsm::at(&dir.path().join("softhsm"))?;
+        let office = hsm.office_token(&ca, &OfficeSpec::demo("Etude9991", KeySpec::EcP256))?;
+
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let vault_data = dir.path().join("vault");
+        let out = Command::new(vault_bin())
+            .arg("init")
+            .arg(&vault_data)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--client-ca")
+            .arg(&ca_pem)
+            .output()?;
+        check(&out, "sceau-vault init")?;
+        let vault_config = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        let csv = dir.path().join("recipients.csv");
+        std::fs::write(
+            &csv,
+            format!(
+                "kind,name,siret,email\nbank,{BANK_NAME},{BANK_SIRET},significations@banque.test\n"
+            ),
+        )?;
+        let vault_cli = |args: &[&str]| -> Result<()> {
+            let out = Command::new(vault_bin()).args(args).output()?;
+            check(&out, &format!("sceau-vault {args:?}"))
+        };
+        let cfg = vault_config.to_string_lossy().into_owned();
+        vault_cli(&[
+            "recipients",
+            "--config",
+            &cfg,
+            "import",
+            &csv.to_string_lossy(),
+        ])?;
+        vault_cli(&[
+            "consent",
+            "--config",
+            &cfg,
+            "add",
+            "--recipient",
+            BANK_ID,
+            "--given-on",
+            "2020-01-01",
+        ])?;
+
+        let data_dir = dir.path().join("workstation");
+        let cli_config = dir.path().join("sceau.toml");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "pkcs11_module = {module:?}\nvault_url = \"https://127.0.0.1:{port}\"\nvault_ca = {ca:?}\n\
+                 data_dir = {data:?}\noffice_number = \"9991\"\noffice_name = \"Etude 9991\"\n\
+                 insecure_store_key_file = {key:?}\n",
+                module = softhsm::module_path()?.to_string_lossy(),
+                ca = vault_data.join("vault-ca.crt.pem").to_string_lossy(),
+                data = data_dir.to_string_lossy(),
+                key = dir.path().join("store.key").to_string_lossy(),
+            ),
+        )?;
+        Ok(World {
+            dir,
+            hsm,
+            office,
+            ca,
+            vault_config,
+            vault_data,
+            port,
+            cli_config,
+            data_dir,
+            vault: None,
+        })
+    }
+
+    /// Starts `sceau-vault serve` and waits until it listens.
+    pub fn start_vault(&mut self) -> Result<()> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("vault.log"))?;
+        let mut child = Command::new(vault_bin())
+            .arg("serve")
+            .arg("--config")
+            .arg(&self.vault_config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().context("vault stdout")?).read_line(&mut line)?;
+        if !line.starts_with("listening on ") {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("the vault did not start: {line:?}");
+        }
+        self.vault = Some(child);
+        Ok(())
+    }
+
+    /// Stops the vault (SIGKILL: nothing is flushed on its behalf).
+    pub fn stop_vault(&mut self) {
+        if let Some(mut c) = self.vault.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// `sceau --config ... ARGS` with the SoftHSM environment and the PIN in `SCEAU_PIN`.
+    pub fn sceau(&self, args: &[&str]) -> Command {
+        let mut cmd = self.hsm.command(sceau_bin());
+        cmd.arg("--config")
+            .arg(&self.cli_config)
+            .args(args)
+            .env("SCEAU_PIN", &self.office.pin)
+            .env_remove("SCEAU_TEST_PAUSE_AT")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `sceau --json ARGS`; returns (exit code, stdout JSON, stderr).
+    pub fn run_json(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
+        let mut full = vec!["--json"];
+        full.extend_from_slice(args);
+        eprintln!("$ sceau {}", full.join(" "));
+        let mut cmd = self.sceau(&full);
+        if std::env::var_os("E2E_DEBUG").is_some() {
+            cmd.env("SCEAU_LOG", "debug").stderr(Stdio::inherit());
+        }
+        let out = cmd.output().expect("running sceau");
+        eprintln!("  -> {:?}", out.status);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let json = serde_json::from_str(stdout.trim()).unwrap_or(serde_json::Value::Null);
+        (out.status.code().unwrap_or(-1), json, stderr)
+    }
+
+    /// Runs `sceau --json ARGS`, which must succeed.
+    pub fn ok(&self, args: &[&str]) -> serde_json::Value {
+        let (code, json, stderr) = self.run_json(args);
+        assert_eq!(code, 0, "sceau {args:?} failed: {json}\n{stderr}");
+        json
+    }
+
+    /// Runs `sceau --json ARGS`, which must fail; returns (exit code, error code, message).
+    pub fn fails(&self, args: &[&str]) -> (i32, String, String) {
+        let (code, json, stderr) = self.run_json(args);
+        assert_ne!(
+            code, 0,
+            "sceau {args:?} should have failed: {json}\n{stderr}"
+        );
+        let e = &json["error"];
+        (
+            code,
+            e["code"].as_str().unwrap_or_default().to_owned(),
+            e["message"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    /// First connection: binds the office key to étude 9991.
+    pub fn connect(&self) {
+        let c = self.ok(&["connect", "--yes"]);
+        assert_eq!(c["office"]["number"], "9991");
+    }
+
+    /// An act (PDF) with the consent mention, named `name`.
+    pub fn act(&self, name: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(
+            &p,
+            sceau_testsupport::corpus::simple_pdf(
+                "Acte de saisie-attribution",
+                &[
+                    "Etude 9991 - Commissaire de justice",
+                    "Proces-verbal de saisie-attribution",
+                    "Le destinataire a consenti a la signification par voie electronique,",
+                    "conformement aux articles 662-1 et 748-1 et suivants du code de procedure civile.",
+                ],
+            ),
+        )
+        .unwrap();
+        p
+    }
+
+    /// `signify` arguments for `reference` with one act.
+    pub fn signify_args(&self, reference: &str, act: &Path) -> Vec<String> {
+        vec![
+            "signify".into(),
+            "--reference".into(),
+            reference.into(),
+            "--recipient".into(),
+            BANK_SIRET.into(),
+            "--nature".into(),
+            "SAISIE_ATTRIBUTION".into(),
+            "--requerant".into(),
+            "SA CREANCIER".into(),
+            "--judge-permission".into(),
+            PERMISSION.into(),
+            act.to_string_lossy().into_owned(),
+        ]
+    }
+
+    /// Starts `sceau ARGS` paused at `point` (the `SCEAU_TEST_PAUSE_AT` hook) and returns it
+    /// once it has announced the point.
+    pub fn paused_at(&self, args: &[String], point: &str) -> Paused {
+        let mut cmd = self.sceau(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        cmd.env("SCEAU_TEST_PAUSE_AT", point)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn sceau");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut reader = BufReader::new(stderr);
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            let n = reader.read_line(&mut line).expect("read stderr");
+            assert!(n > 0, "sceau ended before reaching {point}: {seen}");
+            if line.trim() == format!("SCEAU_PAUSE {point}") {
+                break;
+            }
+            seen.push_str(&line);
+        }
+        // Keep draining stderr so the child never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                sink.clear();
+            }
+        });
+        let stdin = child.stdin.take();
+        Paused {
+            child: Some(child),
+            stdin,
+        }
+    }
+
+    /// The office's services as the vault lists them, through an independent client.
+    pub fn vault_services(&self) -> sceau_proto::SearchPage {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let c = self.independent_client();
+            let r = c
+                .get(format!(
+                    "https://127.0.0.1:{}/v1/services?per_page=100",
+                    self.port
+                ))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json().await.unwrap()
+        })
+    }
+
+    fn independent_client(&self) -> reqwest::Client {
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let pem = std::fs::read_to_string(self.vault_data.join("vault-ca.crt.pem")).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        for der in pem_certs(&pem) {
+            roots.add(CertificateDer::from(der)).unwrap();
+        }
+        let id = &self.office.authentication;
+        let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(
+            vec![CertificateDer::from(id.cert_der.clone())],
+            PrivateKeyDer::Pkcs8(id.key_pkcs8_der.clone().into()),
+        )
+        .unwrap();
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(cfg)
+            .build()
+            .unwrap()
+    }
+
+    /// Every file of the local store (database, WAL, shared memory).
+    pub fn store_files(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(&self.data_dir)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("sceau.db"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A `sceau` process paused at a named point.
+pub struct Paused {
+    child: Option<Child>,
+    stdin: Option<ChildStdin>,
+}
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        // A failing test must not leave the process waiting behind it.
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Paused {
+    /// Kills it with SIGKILL, as a crash or a power cut would.
+    pub fn kill(mut self) {
+        let mut c = self.child.take().expect("child");
+        c.kill().expect("kill");
+        let _ = c.wait();
+    }
+
+    /// Lets it go on and returns its exit code.
+    pub fn resume(mut self) -> i32 {
+        if let Some(mut s) = self.stdin.take() {
+            let _ = s.write_all(b"\n");
+        }
+        let mut c = self.child.take().expect("child");
+        c.wait().expect("wait").code().unwrap_or(-1)
+    }
+}
+
+fn pem_certs(pem: &str) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    pem.split("-----BEGIN CERTIFICATE-----")
+        .skip(1)
+        .filter_map(|c| c.split("-----END CERTIFICATE-----").next())
+        .filter_map(|b| {
+            let b: String = b.chars().filter(|c| !c.is_whitespace()).collect();
+            base64::engine::general_purpose::STANDARD.decode(b).ok()
+        })
+        .collect()
+}

@@ -1,0 +1,7 @@
+//! Cross-process tests: the real `sceau` CLI against the real `sceau-vault` binary, with the
+//! office key on SoftHSM. Run with nextest (one process per test) or `cargo test`.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod faults;
+mod offline;
+mod service;
