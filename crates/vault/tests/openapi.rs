@@ -13,7 +13,9 @@ use std::sync::Arc;
 use common::*;
 use serde_json::Value;
 
-/// `(path, method)` of every `.route("PATH", METHOD(..).METHOD(..))` in the crate's sources.
+/// `(path, method)` of every `.route("/v1/...", METHOD(..).METHOD(..))` in the crate's sources.
+/// The recipients' portal (`/portail/...`, HTML pages on its own listener) is not part of the
+/// JSON API the document describes.
 fn routed() -> BTreeSet<(String, String)> {
     fn walk(dir: &Path, out: &mut Vec<String>) {
         for e in std::fs::read_dir(dir).unwrap() {
@@ -51,6 +53,9 @@ fn routed() -> BTreeSet<(String, String)> {
                 .unwrap();
             let call = &rest[..end];
             let path = call.split('"').nth(1).unwrap().to_owned();
+            if !path.starts_with("/v1/") {
+                continue;
+            }
             for m in ["get", "post", "put", "delete", "patch"] {
                 let found = call.match_indices(&format!("{m}(")).any(|(j, _)| {
                     j == 0
