@@ -5,6 +5,7 @@
 //! it so that both exercise the same real components.
 
 pub mod corpus;
+pub mod deposit;
 pub mod oracle;
 pub mod pdfcorpus;
 pub mod pki;
