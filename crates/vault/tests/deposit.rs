@@ -363,14 +363,11 @@ async fn refusals(b: Backend) {
         "closed",
     )
     .await;
-    let status: sceau_proto::ReceptionStatus = c
-        .get(h.url(&format!("/v1/recipients/{bank}/reception/SAISIE_VENTE")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: sceau_proto::ReceptionStatus = get_json(
+        &c,
+        h.url(&format!("/v1/recipients/{bank}/reception/SAISIE_VENTE")),
+    )
+    .await;
     assert!(!status.open);
     assert_eq!(
         status.reason.as_deref(),

@@ -153,15 +153,7 @@ fn response_schema<'a>(doc: &'a Value, path: &str, method: &str) -> &'a Value {
 async fn document_covers_the_router_and_validates_real_answers() {
     let h = Harness::start(Backend::Embedded, Arc::new(sceau_vault::SceauPdfa)).await;
     // Served without a client certificate, as valid JSON.
-    let doc: Value = h
-        .client(None)
-        .get(h.url("/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = get_json(&h.client(None), h.url("/v1/openapi.json")).await;
     assert_eq!(doc["openapi"], "3.1.0");
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     assert!(schemas.len() >= 25, "{}", schemas.len());
@@ -245,15 +237,7 @@ async fn document_covers_the_router_and_validates_real_answers() {
         .unwrap();
     check("/v1/vault/folders", "post", &folder);
     // An error answer validates against ErrorBody.
-    let err: Value = h
-        .client(None)
-        .get(h.url("/v1/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let err: Value = get_json(&h.client(None), h.url("/v1/session")).await;
     validate(
         &doc,
         &doc["paths"]["/v1/session"]["get"]["responses"]["default"]["content"]["application/json"]
