@@ -268,18 +268,13 @@ async fn refusals(b: Backend) {
         "unknown_recipient",
     )
     .await;
-    use sceau_vault::store::meta::RecipientRow;
-    let row = RecipientRow {
-        id: "societe-sans-consentement".into(),
-        kind: sceau_proto::RecipientKind::Company,
-        name: "SOCIETE".into(),
-        siret: None,
-        siren: None,
-        nir: None,
-        email: None,
-        phone_fixed: None,
-        phone_mobile: None,
-    };
+    let row = recipient_row(
+        "societe-sans-consentement",
+        sceau_proto::RecipientKind::Company,
+        "SOCIETE".into(),
+        None,
+        None,
+    );
     tokio::task::block_in_place(|| {
         sceau_vault::store::sql::tx(h.vault.meta.as_ref(), |sql| {
             sceau_vault::store::meta::upsert_recipient(sql, &row)

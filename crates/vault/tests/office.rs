@@ -53,11 +53,7 @@ async fn office_apis(b: Backend) {
     .await;
     assert!(next.events.is_empty());
     let pkg_b = simple_package(&bo.sign, &bank, "SAISIE_ATTRIBUTION", "REF_B");
-    let rb: DepositReceipt = put_package(&h, &cb, "key-office-0002", &pkg_b)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let rb: DepositReceipt = put_package_json(&h, &cb, "key-office-0002", &pkg_b).await;
 
     // Search with criteria; each office sees only its own.
     let s: SearchPage = get_json(&ca, h.url("/v1/services?reference=mar&nature=SAISIE_ATTRIBUTION&source=form&state=awaiting_consultation&document=MAREF")).await;

@@ -181,11 +181,7 @@ async fn document_covers_the_router_and_validates_real_answers() {
     let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
     let c = bound_client(&h, &a.auth, "9991").await;
     let pkg = simple_package(&a.sign, &bank, "SAISIE_ATTRIBUTION", "OPENAPI");
-    let receipt: Value = put_package(&h, &c, "key-openapi-0001", &pkg)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let receipt: Value = put_package_json(&h, &c, "key-openapi-0001", &pkg).await;
     let check = |path: &str, method: &str, v: &Value| {
         validate(&doc, response_schema(&doc, path, method), v, path)
             .unwrap_or_else(|e| panic!("{e}\n{v:#}"));

@@ -324,6 +324,16 @@ pub async fn put_package(
     put_package_at(c, &h.url(""), key, pkg).await
 }
 
+/// Sends a package and decodes the JSON answer.
+pub async fn put_package_json<T: serde::de::DeserializeOwned>(
+    h: &Harness,
+    c: &reqwest::Client,
+    key: &str,
+    pkg: &(Vec<u8>, String),
+) -> T {
+    put_package(h, c, key, pkg).await.json().await.unwrap()
+}
+
 /// Sends a package to the vault at `base` (`https://host:port`).
 pub async fn put_package_at(
     c: &reqwest::Client,
