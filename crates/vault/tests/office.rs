@@ -111,18 +111,15 @@ async fn office_apis(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let moved: VaultEntry = ca
-        .post(h.url("/v1/vault/move"))
-        .json(&sceau_proto::MoveRequest {
+    let moved: VaultEntry = post_json(
+        &ca,
+        h.url("/v1/vault/move"),
+        &sceau_proto::MoveRequest {
             from: ra.archive_path.clone(),
             to: format!("Dossiers 2026/{}", ra.archive_name),
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        },
+    )
+    .await;
     assert!(moved.retained_until.is_some());
     let r = ca
         .post(h.url("/v1/vault/move"))

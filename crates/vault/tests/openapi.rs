@@ -222,15 +222,12 @@ async fn document_covers_the_router_and_validates_real_answers() {
         let v = get(h.url(&url)).await;
         check(path, "get", &v);
     }
-    let folder: Value = c
-        .post(h.url("/v1/vault/folders"))
-        .json(&serde_json::json!({"path": "Dossier OpenAPI"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let folder: Value = post_json(
+        &c,
+        h.url("/v1/vault/folders"),
+        &serde_json::json!({"path": "Dossier OpenAPI"}),
+    )
+    .await;
     check("/v1/vault/folders", "post", &folder);
     // An error answer validates against ErrorBody.
     let err: Value = get_json(&h.client(None), h.url("/v1/session")).await;

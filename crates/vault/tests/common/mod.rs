@@ -184,6 +184,22 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(
     c.get(url).send().await.unwrap().json().await.unwrap()
 }
 
+/// POSTs `body` as JSON to `url` with `c` and decodes the JSON answer.
+pub async fn post_json<T: serde::de::DeserializeOwned>(
+    c: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    body: &impl serde::Serialize,
+) -> T {
+    c.post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Asks to bind `c`'s certificate to office `number` named `name`, confirming the fingerprint
 /// the session shows, on the vault at `base` (`https://host:port`); the answer is returned as is.
 pub async fn try_bind(
@@ -447,17 +463,16 @@ pub fn loopback_server_pem(
 
 /// The demo bank with a consent for every nature from a year ago.
 pub async fn bank_with_consent(h: &Harness) -> String {
-    use sceau_vault::store::meta::RecipientRow;
-    let row = RecipientRow {
-        id: "banque-test".into(),
-        kind: sceau_proto::RecipientKind::Bank,
-        name: "BANQUE TEST".into(),
+    let row = sceau_vault::store::meta::RecipientRow {
         siret: Some("73282932000074".into()),
         siren: Some("732829320".into()),
-        nir: None,
-        email: Some("significations@banque.test".into()),
-        phone_fixed: None,
-        phone_mobile: None,
+        ..recipient_row(
+            "banque-test",
+            sceau_proto::RecipientKind::Bank,
+            "BANQUE TEST".into(),
+            Some("significations@banque.test"),
+            None,
+        )
     };
     let given = (tuesday_morning() - chrono::Duration::days(365)).date_naive();
     add_recipient_with_consent(h, &row, given, "convention");
