@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use chrono::{Datelike, TimeZone, Utc};
+use chrono::Utc;
 use rustls::pki_types::CertificateDer;
+use sceau_testsupport::deposit::tuesday_morning;
 use sceau_testsupport::pki::{KeySpec, TestCa};
 use sceau_testsupport::sinks::{SmtpOptions, SmtpSink};
 use sceau_vault::config::{Config, FixedClock, SmtpConfig, SmtpSecurity};
@@ -27,15 +28,6 @@ pub fn run() -> Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(bench())
-}
-
-fn tuesday_morning() -> chrono::DateTime<Utc> {
-    let cal = sceau_core::calendar::Calendar::default();
-    let mut day = (Utc::now() + chrono::Duration::days(2)).date_naive();
-    while day.weekday() != chrono::Weekday::Tue || cal.is_public_holiday(day) {
-        day += chrono::Duration::days(1);
-    }
-    Utc.from_utc_datetime(&day.and_hms_opt(9, 0, 0).unwrap_or_default())
 }
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use chrono::{Datelike, TimeZone, Utc};
+use chrono::Utc;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use sceau_testsupport::deposit::{self, tuesday_morning};
 use sceau_testsupport::pki::{Identity, IssueRequest, KeySpec, Profile, TestCa};
 use sceau_testsupport::postgres::PgServer;
 use sceau_testsupport::s3::MotoServer;
@@ -54,15 +55,6 @@ pub fn run() -> Result<()> {
     journal()?;
     println!("goal: verify-journal >= 200,000 events/s");
     Ok(())
-}
-
-fn tuesday_morning() -> chrono::DateTime<Utc> {
-    let cal = sceau_core::calendar::Calendar::default();
-    let mut day = (Utc::now() + chrono::Duration::days(2)).date_naive();
-    while day.weekday() != chrono::Weekday::Tue || cal.is_public_holiday(day) {
-        day += chrono::Duration::days(1);
-    }
-    Utc.from_utc_datetime(&day.and_hms_opt(9, 0, 0).unwrap_or_default())
 }
 
 fn person(ca: &TestCa, profile: Profile) -> Result<Identity> {
@@ -146,7 +138,6 @@ fn client(config: &Config, id: &Identity) -> Result<reqwest::Client> {
 /// size), its signature, the data message.
 fn package(sign: &Identity) -> Result<(Vec<u8>, String)> {
     use p256::pkcs8::DecodePrivateKey;
-    use std::io::Write;
     // Text lines are added until the act makes up the package size (within 10 %).
     let mut n = 400usize;
     let mut pdf = Vec::new();
@@ -175,67 +166,28 @@ fn package(sign: &Identity) -> Result<(Vec<u8>, String)> {
         },
     )?;
     let name = "9991_BENCH_20260303_100000.pdf";
-    let manifest = serde_json::json!({
-        "reference": "BENCH", "recipient_id": "banque-test", "nature": "SAISIE_ATTRIBUTION",
-        "judge_permission": null, "source": "edi",
-        "documents": [{"file": name, "signature": format!("{name}.p7s")}],
-        "data_message": "message_acte.xml"
+    let manifest = deposit::manifest(
+        "BENCH",
+        "banque-test",
+        "SAISIE_ATTRIBUTION",
+        None,
+        sceau_proto::Source::Edi,
+        &[name],
+    );
+    let message = deposit::act_message(&deposit::ActMessage {
+        nature: "SAISIE_ATTRIBUTION",
+        reference: "BENCH",
+        judge_permission: None,
+        at: Utc::now(),
+        documents: &[(name, &pdf)],
     });
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let o =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    zip.start_file("manifest.json", o)?;
-    zip.write_all(manifest.to_string().as_bytes())?;
-    zip.start_file(name, o)?;
-    zip.write_all(&pdf)?;
-    zip.start_file(format!("{name}.p7s"), o)?;
-    zip.write_all(&sig)?;
-    zip.start_file("message_acte.xml", o)?;
-    zip.write_all(act_message("SAISIE_ATTRIBUTION", "BENCH", &[(name, &pdf)]).as_bytes())?;
-    let bytes = zip.finish()?.into_inner();
+    let (bytes, sha) = deposit::package_zip(&manifest, &[(name, &pdf, &sig)], &message, &[])?;
     eprintln!(
         "package: {} KB (act {} KB)",
         bytes.len() / 1024,
         pdf.len() / 1024
     );
-    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     Ok((bytes, sha))
-}
-
-/// A genuine act data message (sceau-core) describing `acts` (name, PDF bytes).
-fn act_message(nature: &str, reference: &str, acts: &[(&str, &[u8])]) -> String {
-    use sceau_core::attestation::{ActDataMessage, DocumentDigest, NatureRef, Office, Party};
-    ActDataMessage {
-        office: Office {
-            number: "9991".into(),
-            name: "Etude 9991".into(),
-        },
-        requerant: Party {
-            name: "SA CREANCIER".into(),
-            ids: vec![],
-        },
-        recipient: Party {
-            name: "BANQUE TEST".into(),
-            ids: vec![],
-        },
-        nature: NatureRef {
-            code: nature.into(),
-            label_fr: nature.into(),
-        },
-        reference: reference.into(),
-        act_date: chrono::Utc::now().date_naive(),
-        prepared_at: chrono::Utc::now(),
-        documents: acts
-            .iter()
-            .map(|(n, pdf)| DocumentDigest {
-                name: (*n).into(),
-                size: pdf.len() as u64,
-                sha256: <sha2::Sha256 as sha2::Digest>::digest(pdf).into(),
-            })
-            .collect(),
-        judge_permission: None,
-    }
-    .to_xml()
 }
 
 async fn deposits(scaled: bool) -> Result<()> {

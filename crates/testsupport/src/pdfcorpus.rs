@@ -40,16 +40,6 @@ pub struct Item {
     pub born_digital: bool,
 }
 
-/// Debian's Python, which has reportlab, cairo and matplotlib (a pyenv `python3` may not).
-fn python() -> PathBuf {
-    let system = PathBuf::from("/usr/bin/python3");
-    if system.exists() {
-        system
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
 fn run(cmd: &mut Command, what: &str) -> Result<()> {
     let out = cmd
         .output()
@@ -75,7 +65,7 @@ pub fn build(dir: &Path) -> Result<Vec<Item>> {
     let script = dir.join("producers.py");
     std::fs::write(&script, PRODUCERS)?;
     run(
-        Command::new(python()).arg(&script).arg(dir),
+        Command::new(crate::system_python()).arg(&script).arg(dir),
         "python3 producers (reportlab, cairo, matplotlib)",
     )?;
     ghostscript_ps(dir)?;
@@ -399,7 +389,10 @@ pub fn big_pdf(dir: &Path) -> Result<PathBuf> {
     let script = dir.join("producers.py");
     std::fs::write(&script, PRODUCERS)?;
     run(
-        Command::new(python()).arg(&script).arg(dir).arg("big"),
+        Command::new(crate::system_python())
+            .arg(&script)
+            .arg(dir)
+            .arg("big"),
         "python3 producers (big PDF)",
     )?;
     Ok(dir.join("big-50mb.pdf"))

@@ -81,16 +81,6 @@ pub struct SmtpSink {
     pub port: u16,
 }
 
-fn python() -> PathBuf {
-    // Debian's python3-aiosmtpd lives in the system interpreter's dist-packages.
-    let system = PathBuf::from("/usr/bin/python3");
-    if system.exists() {
-        system
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
 impl SmtpSink {
     /// Starts a sink with `options` and waits until it listens.
     pub fn start(options: &SmtpOptions) -> Result<SmtpSink> {
@@ -100,7 +90,7 @@ impl SmtpSink {
         let out = dir.path().join("mail");
         std::fs::create_dir_all(&out)?;
         let port = free_port()?;
-        let mut cmd = Command::new(python());
+        let mut cmd = Command::new(crate::system_python());
         cmd.arg(&script)
             .arg("--port")
             .arg(port.to_string())

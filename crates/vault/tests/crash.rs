@@ -6,10 +6,12 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use sceau_testsupport::pki::{Identity, IssueRequest, KeySpec, Profile, TestCa};
+use sceau_testsupport::deposit;
+use sceau_testsupport::pki::{Identity, KeySpec, Profile, TestCa};
+
+mod common;
+use common::{get_json, mtls_client, person, put_package_at, try_bind};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sceau-vault");
 
@@ -52,39 +54,8 @@ fn serve_env(config: &Path, crash: Option<&str>) -> (Child, String) {
     (child, addr)
 }
 
-fn client(data: &Path, id: &Identity) -> reqwest::Client {
-    let mut roots = rustls::RootCertStore::empty();
-    for der in
-        sceau_vault::keys::load_cert_ders(&data.join(sceau_vault::keys::files::CA_CERT)).unwrap()
-    {
-        roots.add(CertificateDer::from(der)).unwrap();
-    }
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_client_auth_cert(
-        vec![CertificateDer::from(id.cert_der.clone())],
-        PrivateKeyDer::Pkcs8(id.key_pkcs8_der.clone().into()),
-    )
-    .unwrap();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(cfg)
-        .build()
-        .unwrap()
-}
-
 fn identity(ca: &TestCa, profile: Profile) -> Identity {
-    ca.issue(&IssueRequest {
-        given_name: Some("Jeanne".into()),
-        surname: Some("DUPONT".into()),
-        title: Some("Commissaire de justice".into()),
-        organization: Some("Etude 9991".into()),
-        ..IssueRequest::new("Jeanne DUPONT", KeySpec::EcP256, profile)
-    })
-    .unwrap()
+    person(ca, "Jeanne DUPONT", "Etude 9991", profile)
 }
 
 fn package(sign: &Identity) -> (Vec<u8>, String) {
@@ -93,129 +64,55 @@ fn package(sign: &Identity) -> (Vec<u8>, String) {
 
 /// A one-act package with reference `reference` (the act itself is the same whatever the
 /// reference: two packages share their act's blob).
-fn package_ref(sign: &Identity, reference: &str) -> (Vec<u8>, String) {
-    use p256::pkcs8::DecodePrivateKey;
-    use std::io::Write;
-    let pdf = sceau_pdfa::convert_native(&sceau_testsupport::corpus::simple_pdf("Acte", &["Acte"]))
-        .unwrap();
-    // Large enough to be cut in the middle: pad with a stored dummy entry.
-    let key = p256::ecdsa::SigningKey::from_pkcs8_der(&sign.key_pkcs8_der).unwrap();
-    let cert = sign.certificate().unwrap();
-    let sig = sceau_cades::sign_detached::<_, p256::ecdsa::DerSignature>(
-        &key,
-        &sceau_cades::SignOptions {
-            content: &pdf,
-            signer_cert: &cert,
-            chain: &[],
-            digest: sceau_cades::DigestAlgorithm::Sha256,
-            signing_time: chrono::Utc::now(),
-        },
-    )
-    .unwrap();
-    let manifest = serde_json::json!({
-        "reference": reference, "recipient_id": "siret-73282932000074", "nature": "SAISIE_ATTRIBUTION",
-        // The real clock may say Sunday or night: a judge's permission keeps the test timeless.
-        "judge_permission": "Ordonnance 26/001", "source": "edi",
-        "documents": [{"file": "9991_CRASH_20260303_100000.pdf", "signature": "9991_CRASH_20260303_100000.pdf.p7s"}],
-        "data_message": "message_acte.xml"
+fn package_ref(signer: &Identity, reference: &str) -> (Vec<u8>, String) {
+    // Converted once: sceau-pdfa stamps the current second into the PDF/A's metadata, so two
+    // conversions a second apart would make two different acts.
+    static ACT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let pdf = ACT.get_or_init(|| {
+        sceau_pdfa::convert_native(&sceau_testsupport::corpus::simple_pdf("Acte", &["Acte"]))
+            .unwrap()
     });
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let o =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    zip.start_file("manifest.json", o).unwrap();
-    zip.write_all(manifest.to_string().as_bytes()).unwrap();
-    zip.start_file("9991_CRASH_20260303_100000.pdf", o).unwrap();
-    zip.write_all(&pdf).unwrap();
-    zip.start_file("9991_CRASH_20260303_100000.pdf.p7s", o)
-        .unwrap();
-    zip.write_all(&sig).unwrap();
-    zip.start_file("message_acte.xml", o).unwrap();
-    zip.write_all(
-        act_message(
-            "SAISIE_ATTRIBUTION",
-            reference,
-            &[("9991_CRASH_20260303_100000.pdf", &pdf)],
-        )
-        .as_bytes(),
-    )
-    .unwrap();
-    let bytes = zip.finish().unwrap().into_inner();
-    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-    (bytes, sha)
-}
-
-/// A genuine act data message (sceau-core) describing `acts` (name, PDF bytes).
-fn act_message(nature: &str, reference: &str, acts: &[(&str, &[u8])]) -> String {
-    use sceau_core::attestation::{ActDataMessage, DocumentDigest, NatureRef, Office, Party};
-    ActDataMessage {
-        office: Office {
-            number: "9991".into(),
-            name: "Etude 9991".into(),
-        },
-        requerant: Party {
-            name: "SA CREANCIER".into(),
-            ids: vec![],
-        },
-        recipient: Party {
-            name: "BANQUE TEST".into(),
-            ids: vec![],
-        },
-        nature: NatureRef {
-            code: nature.into(),
-            label_fr: nature.into(),
-        },
-        reference: reference.into(),
-        act_date: chrono::Utc::now().date_naive(),
-        prepared_at: chrono::Utc::now(),
-        documents: acts
-            .iter()
-            .map(|(n, pdf)| DocumentDigest {
-                name: (*n).into(),
-                size: pdf.len() as u64,
-                sha256: <sha2::Sha256 as sha2::Digest>::digest(pdf).into(),
-            })
-            .collect(),
+    let sig = common::sign(signer, pdf);
+    let name = "9991_CRASH_20260303_100000.pdf";
+    // The real clock may say Sunday or night: a judge's permission keeps the test timeless.
+    let manifest = deposit::manifest(
+        reference,
+        "siret-73282932000074",
+        "SAISIE_ATTRIBUTION",
+        Some("Ordonnance 26/001"),
+        sceau_proto::Source::Edi,
+        &[name],
+    );
+    let message = deposit::act_message(&deposit::ActMessage {
+        nature: "SAISIE_ATTRIBUTION",
+        reference,
         judge_permission: None,
-    }
-    .to_xml()
+        at: chrono::Utc::now(),
+        documents: &[(name, pdf)],
+    });
+    deposit::package_zip(&manifest, &[(name, pdf, &sig)], &message, &[]).unwrap()
 }
 
 async fn bind(c: &reqwest::Client, base: &str) {
-    let s: sceau_proto::Session = c
-        .get(format!("{base}/v1/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let r = c
-        .post(format!("{base}/v1/session/bind"))
-        .json(&sceau_proto::BindRequest {
-            confirm_fingerprint_sha256: s.certificate.fingerprint_sha256,
-            office_number: "9991".into(),
-            office_name: "Etude 9991".into(),
-        })
-        .send()
-        .await
-        .unwrap();
+    let r = try_bind(c, base, "9991", "Etude 9991").await;
     assert_eq!(r.status(), 200);
 }
 
 async fn total(c: &reqwest::Client, base: &str) -> u64 {
-    let p: sceau_proto::SearchPage = c
-        .get(format!("{base}/v1/services"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let p: sceau_proto::SearchPage = get_json(c, format!("{base}/v1/services")).await;
     p.total
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_mid_upload_then_retry() {
+/// A vault made by the operator commands: `init` (trusting a fresh test CA), `recipients
+/// import` of one bank, `consent add` for SAISIE_ATTRIBUTION.
+struct Installed {
+    dir: tempfile::TempDir,
+    ca: TestCa,
+    data: std::path::PathBuf,
+    config: std::path::PathBuf,
+}
+
+fn installed() -> Installed {
     let dir = tempfile::tempdir().unwrap();
     let ca = TestCa::new("AC", KeySpec::EcP256).unwrap();
     let (ca_pem, _) = ca.identity.write_pem(dir.path(), "client-ca").unwrap();
@@ -250,6 +147,22 @@ async fn sigkill_mid_upload_then_retry() {
         "--given-on",
         "2020-01-01",
     ]);
+    Installed {
+        dir,
+        ca,
+        data,
+        config,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_upload_then_retry() {
+    let Installed {
+        dir: _dir,
+        ca,
+        data,
+        config,
+    } = installed();
     let listed = cli(&["consent", "--config", config.to_str().unwrap(), "list"]);
     assert!(listed.contains("SAISIE_ATTRIBUTION"));
 
@@ -258,7 +171,7 @@ async fn sigkill_mid_upload_then_retry() {
     let pkg = package(&sign);
     let (mut child, addr) = serve(&config);
     let base = format!("https://{addr}");
-    let c = client(&data, &auth);
+    let c = mtls_client(&data, Some(&auth));
     bind(&c, &base).await;
 
     // Send half the package, then hold the connection open while the server is killed.
@@ -272,7 +185,7 @@ async fn sigkill_mid_upload_then_retry() {
     );
     use futures_util::StreamExt;
     let upload = {
-        let c = client(&data, &auth);
+        let c = mtls_client(&data, Some(&auth));
         let url = format!("{base}/v1/deposits/crash-key-0001");
         let sha = pkg.1.clone();
         tokio::spawn(async move {
@@ -311,32 +224,20 @@ async fn sigkill_mid_upload_then_retry() {
 
     let (mut child, addr) = serve(&config);
     let base = format!("https://{addr}");
-    let c = client(&data, &auth);
+    let c = mtls_client(&data, Some(&auth));
     assert_eq!(total(&c, &base).await, 0, "no partial deposit visible");
     assert_eq!(
         std::fs::read_dir(&uploads).unwrap().count(),
         0,
         "spool cleaned"
     );
-    let r = c
-        .put(format!("{base}/v1/deposits/crash-key-0001"))
-        .header(sceau_proto::CONTENT_SHA256_HEADER, &pkg.1)
-        .body(pkg.0.clone())
-        .send()
-        .await
-        .unwrap();
+    let r = put_package_at(&c, &base, "crash-key-0001", &pkg).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(total(&c, &base).await, 1);
     // The notifier records that this recipient cannot be told (neither e-mail nor mobile):
     // wait for that line through the event feed before stopping the server.
-    let feed: sceau_proto::FeedPage = c
-        .get(format!("{base}/v1/events?after=4&wait=30"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let feed: sceau_proto::FeedPage =
+        get_json(&c, format!("{base}/v1/events?after=4&wait=30")).await;
     assert_eq!(feed.events[0].event, "ConsignmentNotificationFailure");
     child.kill().unwrap();
     child.wait().unwrap();
@@ -399,41 +300,13 @@ fn referenced(data: &Path) -> std::collections::BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_after_blobs_then_gc_removes_only_orphans() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = TestCa::new("AC", KeySpec::EcP256).unwrap();
-    let (ca_pem, _) = ca.identity.write_pem(dir.path(), "client-ca").unwrap();
-    let data = dir.path().join("data");
-    let config = cli(&[
-        "init",
-        data.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--client-ca",
-        ca_pem.to_str().unwrap(),
-    ]);
-    let config = std::path::PathBuf::from(config.trim());
-    let csv = dir.path().join("r.csv");
-    std::fs::write(&csv, "kind,name,siret\nbank,BANQUE TEST,73282932000074\n").unwrap();
+    let Installed {
+        dir,
+        ca,
+        data,
+        config,
+    } = installed();
     let cfg = config.to_str().unwrap();
-    cli(&[
-        "recipients",
-        "--config",
-        cfg,
-        "import",
-        csv.to_str().unwrap(),
-    ]);
-    cli(&[
-        "consent",
-        "--config",
-        cfg,
-        "add",
-        "--recipient",
-        "siret-73282932000074",
-        "--nature",
-        "SAISIE_ATTRIBUTION",
-        "--given-on",
-        "2020-01-01",
-    ]);
     let auth = identity(&ca, Profile::Authentication);
     let sign = identity(&ca, Profile::Signature);
 
@@ -441,15 +314,9 @@ async fn sigkill_after_blobs_then_gc_removes_only_orphans() {
     let kept = package_ref(&sign, "KEEP");
     let (mut child, addr) = serve(&config);
     let base = format!("https://{addr}");
-    let c = client(&data, &auth);
+    let c = mtls_client(&data, Some(&auth));
     bind(&c, &base).await;
-    let r = c
-        .put(format!("{base}/v1/deposits/gc-key-0001"))
-        .header(sceau_proto::CONTENT_SHA256_HEADER, &kept.1)
-        .body(kept.0.clone())
-        .send()
-        .await
-        .unwrap();
+    let r = put_package_at(&c, &base, "gc-key-0001", &kept).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     child.kill().unwrap();
     child.wait().unwrap();
@@ -463,7 +330,7 @@ async fn sigkill_after_blobs_then_gc_removes_only_orphans() {
     let base = format!("https://{addr}");
     let crashed = package_ref(&sign, "LOST");
     let upload = {
-        let c = client(&data, &auth);
+        let c = mtls_client(&data, Some(&auth));
         let url = format!("{base}/v1/deposits/gc-key-0002");
         let (body, sha) = crashed.clone();
         tokio::spawn(async move {
@@ -515,14 +382,8 @@ async fn sigkill_after_blobs_then_gc_removes_only_orphans() {
     // The retry after the crash succeeds and its blobs are referenced.
     let (mut child, addr) = serve(&config);
     let base = format!("https://{addr}");
-    let c = client(&data, &auth);
-    let r = c
-        .put(format!("{base}/v1/deposits/gc-key-0002"))
-        .header(sceau_proto::CONTENT_SHA256_HEADER, &crashed.1)
-        .body(crashed.0.clone())
-        .send()
-        .await
-        .unwrap();
+    let c = mtls_client(&data, Some(&auth));
+    let r = put_package_at(&c, &base, "gc-key-0002", &crashed).await;
     let status = r.status();
     let body = r.text().await.unwrap();
     assert_eq!(status, 200, "{body}");

@@ -268,18 +268,13 @@ async fn refusals(b: Backend) {
         "unknown_recipient",
     )
     .await;
-    use sceau_vault::store::meta::RecipientRow;
-    let row = RecipientRow {
-        id: "societe-sans-consentement".into(),
-        kind: sceau_proto::RecipientKind::Company,
-        name: "SOCIETE".into(),
-        siret: None,
-        siren: None,
-        nir: None,
-        email: None,
-        phone_fixed: None,
-        phone_mobile: None,
-    };
+    let row = recipient_row(
+        "societe-sans-consentement",
+        sceau_proto::RecipientKind::Company,
+        "SOCIETE".into(),
+        None,
+        None,
+    );
     tokio::task::block_in_place(|| {
         sceau_vault::store::sql::tx(h.vault.meta.as_ref(), |sql| {
             sceau_vault::store::meta::upsert_recipient(sql, &row)
@@ -363,14 +358,11 @@ async fn refusals(b: Backend) {
         "closed",
     )
     .await;
-    let status: sceau_proto::ReceptionStatus = c
-        .get(h.url(&format!("/v1/recipients/{bank}/reception/SAISIE_VENTE")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: sceau_proto::ReceptionStatus = get_json(
+        &c,
+        h.url(&format!("/v1/recipients/{bank}/reception/SAISIE_VENTE")),
+    )
+    .await;
     assert!(!status.open);
     assert_eq!(
         status.reason.as_deref(),

@@ -10,55 +10,25 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use sceau_testsupport::pki::{IssueRequest, KeySpec, Profile};
+use sceau_testsupport::pki::KeySpec;
 use sceau_testsupport::sinks::{SmsSink, SmtpMode, SmtpOptions, SmtpSink};
-use sceau_vault::config::{SmsConfig, SmtpConfig, SmtpSecurity};
+use sceau_vault::config::SmtpSecurity;
 use sceau_vault::notify;
-use sceau_vault::store::meta::{self, RecipientRow};
+use sceau_vault::store::meta;
 use sceau_vault::store::sql::tx;
 use sceau_vault::SceauPdfa;
 
-fn smtp_config(port: u16, security: SmtpSecurity, ca: Option<std::path::PathBuf>) -> SmtpConfig {
-    SmtpConfig {
-        host: "127.0.0.1".into(),
-        port,
-        security,
-        username: None,
-        password: None,
-        from: "Coffre Sceau <coffre@sceau.test>".into(),
-        ca_file: ca,
-    }
-}
-
 /// A person with e-mail and mobile, consenting to every nature.
 fn person(h: &Harness, id: &str, email: Option<&str>, mobile: Option<&str>) -> String {
-    let row = RecipientRow {
-        id: id.into(),
-        kind: sceau_proto::RecipientKind::Person,
-        name: format!("Personne {id}"),
-        siret: None,
-        siren: None,
-        nir: None,
-        email: email.map(str::to_owned),
-        phone_fixed: None,
-        phone_mobile: mobile.map(str::to_owned),
-    };
+    let row = recipient_row(
+        id,
+        sceau_proto::RecipientKind::Person,
+        format!("Personne {id}"),
+        email,
+        mobile,
+    );
     let given = (tuesday_morning() - chrono::Duration::days(30)).date_naive();
-    tokio::task::block_in_place(|| {
-        tx(h.vault.meta.as_ref(), |sql| {
-            meta::upsert_recipient(sql, &row)
-        })
-        .unwrap();
-        sceau_vault::admin::add_consent(
-            h.vault.meta.as_ref(),
-            &row.id,
-            vec![],
-            given,
-            None,
-            "formulaire",
-        )
-        .unwrap();
-    });
+    add_recipient_with_consent(h, &row, given, "formulaire");
     row.id
 }
 
@@ -96,15 +66,7 @@ async fn email_over_starttls_and_sms_with_a_retry() {
     let sms = SmsSink::start(1).unwrap();
     let sms_url = sms.url();
     let h = Harness::start_with(Backend::Embedded, Arc::new(SceauPdfa), |cfg, ca| {
-        let server = ca
-            .issue(&IssueRequest::new(
-                "127.0.0.1",
-                KeySpec::EcP256,
-                Profile::Server,
-            ))
-            .unwrap();
-        let (cert, key) = server.write_pem(dir.path(), "smtp").unwrap();
-        let (ca_pem, _) = ca.identity.write_pem(dir.path(), "smtp-ca").unwrap();
+        let ((cert, key), ca_pem) = loopback_server_pem(ca, dir.path(), "smtp", "smtp-ca");
         let sink = SmtpSink::start(&SmtpOptions {
             mode: SmtpMode::Starttls,
             cert_key: Some((cert, key)),
@@ -116,15 +78,13 @@ async fn email_over_starttls_and_sms_with_a_retry() {
         s.username = Some("coffre".into());
         s.password = Some("secret-relais".into());
         cfg.smtp = Some(s);
-        cfg.sms = Some(SmsConfig {
-            url: sms_url.clone(),
-            method: "POST".into(),
-            body_template: r#"{"destinataire": "{to}", "message": "{text}"}"#.into(),
-            content_type: "application/json".into(),
-            username: Some("api".into()),
-            password: Some("cle-sms".into()),
-            ca_file: None,
-        });
+        let mut sms = sms_config(
+            sms_url.clone(),
+            r#"{"destinataire": "{to}", "message": "{text}"}"#,
+        );
+        sms.username = Some("api".into());
+        sms.password = Some("cle-sms".into());
+        cfg.sms = Some(sms);
         cfg.portal.public_url = "https://portail.sceau.test".into();
         cfg.notify.backoff_seconds = 30;
         smtp = Some(sink);
@@ -206,14 +166,7 @@ async fn email_over_starttls_and_sms_with_a_retry() {
         ]
     );
     // The office sees them in the service's history.
-    let d: sceau_proto::ServiceDetail = c
-        .get(h.url(&format!("/v1/services/{dep}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: sceau_proto::ServiceDetail = get_json(&c, h.url(&format!("/v1/services/{dep}"))).await;
     assert!(d.history.iter().any(|e| e
         .message
         .starts_with("Mail d'alerte pour dépôt transmis au destinataire")));
@@ -272,15 +225,7 @@ async fn final_failure_after_retries_is_recorded() {
 async fn smtp_plain_and_implicit_tls() {
     let dir = tempfile::tempdir().unwrap();
     let ca = sceau_testsupport::pki::TestCa::new("AC relais", KeySpec::EcP256).unwrap();
-    let server = ca
-        .issue(&IssueRequest::new(
-            "127.0.0.1",
-            KeySpec::EcP256,
-            Profile::Server,
-        ))
-        .unwrap();
-    let (cert, key) = server.write_pem(dir.path(), "smtp").unwrap();
-    let (ca_pem, _) = ca.identity.write_pem(dir.path(), "ca").unwrap();
+    let ((cert, key), ca_pem) = loopback_server_pem(&ca, dir.path(), "smtp", "ca");
     let plain = SmtpSink::start(&SmtpOptions::default()).unwrap();
     let tls = SmtpSink::start(&SmtpOptions {
         mode: SmtpMode::Tls,

@@ -46,69 +46,42 @@ async fn office_apis(b: Backend) {
         .iter()
         .any(|e| e.event == "SubmissionAcceptance"));
     // Cursor: nothing new after it.
-    let next: FeedPage = ca
-        .get(h.url(&format!("/v1/events?after={}", page.next_cursor)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let next: FeedPage = get_json(
+        &ca,
+        h.url(&format!("/v1/events?after={}", page.next_cursor)),
+    )
+    .await;
     assert!(next.events.is_empty());
     let pkg_b = simple_package(&bo.sign, &bank, "SAISIE_ATTRIBUTION", "REF_B");
-    let rb: DepositReceipt = put_package(&h, &cb, "key-office-0002", &pkg_b)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let rb: DepositReceipt = put_package_json(&h, &cb, "key-office-0002", &pkg_b).await;
 
     // Search with criteria; each office sees only its own.
-    let s: SearchPage = ca.get(h.url("/v1/services?reference=mar&nature=SAISIE_ATTRIBUTION&source=form&state=awaiting_consultation&document=MAREF")).send().await.unwrap().json().await.unwrap();
+    let s: SearchPage = get_json(&ca, h.url("/v1/services?reference=mar&nature=SAISIE_ATTRIBUTION&source=form&state=awaiting_consultation&document=MAREF")).await;
     assert_eq!(s.total, 1);
     assert_eq!(s.results[0].deposit_id, ra.deposit_id);
     let day = ra
         .deposited_at
         .with_timezone(&sceau_core::PARIS)
         .date_naive();
-    let s: SearchPage = ca
-        .get(h.url(&format!(
+    let s: SearchPage = get_json(
+        &ca,
+        h.url(&format!(
             "/v1/services?from={day}&to={day}&recipient_id={bank}"
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        )),
+    )
+    .await;
     assert_eq!(s.total, 1);
-    let s: SearchPage = ca
-        .get(h.url(&format!("/v1/services?from={}", day.succ_opt().unwrap())))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s: SearchPage = get_json(
+        &ca,
+        h.url(&format!("/v1/services?from={}", day.succ_opt().unwrap())),
+    )
+    .await;
     assert_eq!(s.total, 0);
-    let s: SearchPage = ca
-        .get(h.url("/v1/services?reference=REF_B"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s: SearchPage = get_json(&ca, h.url("/v1/services?reference=REF_B")).await;
     assert_eq!(s.total, 0, "A does not find B's service");
 
     // Detail sheet and history.
-    let d: ServiceDetail = ca
-        .get(h.url(&format!("/v1/services/{}", ra.deposit_id)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: ServiceDetail = get_json(&ca, h.url(&format!("/v1/services/{}", ra.deposit_id))).await;
     assert_eq!(d.act.reference, "MAREF");
     assert_eq!(d.act.recipient_siret.as_deref(), Some("73282932000074"));
     assert_eq!(d.attestation.archive_name, ra.archive_name);
@@ -119,14 +92,7 @@ async fn office_apis(b: Backend) {
         .contains("déposé dans le coffre destinataire BANQUE TEST"));
 
     // Office vault: list, properties, download, mkdir, move, rename, delete refused.
-    let l: VaultListing = ca
-        .get(h.url("/v1/vault"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let l: VaultListing = get_json(&ca, h.url("/v1/vault")).await;
     assert_eq!(l.entries.len(), 1);
     assert!(l.space_used > 0);
     let zip = ca
@@ -145,18 +111,15 @@ async fn office_apis(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let moved: VaultEntry = ca
-        .post(h.url("/v1/vault/move"))
-        .json(&sceau_proto::MoveRequest {
+    let moved: VaultEntry = post_json(
+        &ca,
+        h.url("/v1/vault/move"),
+        &sceau_proto::MoveRequest {
             from: ra.archive_path.clone(),
             to: format!("Dossiers 2026/{}", ra.archive_name),
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        },
+    )
+    .await;
     assert!(moved.retained_until.is_some());
     let r = ca
         .post(h.url("/v1/vault/move"))
@@ -203,14 +166,8 @@ async fn office_apis(b: Backend) {
         .unwrap();
     assert_eq!(r.status(), 204);
     // Proof bundle.
-    let proof: serde_json::Value = ca
-        .get(h.url(&format!("/v1/vault/proof?path={new_path}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let proof: serde_json::Value =
+        get_json(&ca, h.url(&format!("/v1/vault/proof?path={new_path}"))).await;
     assert_eq!(proof["journal"].as_array().unwrap().len(), 4);
     assert!(proof["timestamp_token"].as_str().unwrap().len() > 100);
 
@@ -252,26 +209,12 @@ async fn office_apis(b: Backend) {
         .await
         .unwrap();
     assert_eq!(code(r).await, "not_found");
-    let lb: VaultListing = cb
-        .get(h.url("/v1/vault"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let lb: VaultListing = get_json(&cb, h.url("/v1/vault")).await;
     assert!(lb
         .entries
         .iter()
         .all(|e| !e.path.starts_with("Archives 2026")));
-    let fb: FeedPage = cb
-        .get(h.url("/v1/events"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fb: FeedPage = get_json(&cb, h.url("/v1/events")).await;
     assert!(fb
         .events
         .iter()
@@ -349,23 +292,10 @@ async fn directory(b: Backend) {
     let body: sceau_proto::ErrorBody = r.json().await.unwrap();
     assert_eq!(body.code, "invalid_identifier");
     assert!(body.message.contains("clé de contrôle"), "{}", body.message);
-    let card: sceau_proto::Recipient = c
-        .get(h.url("/v1/recipients/siret-73282932000074"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let card: sceau_proto::Recipient =
+        get_json(&c, h.url("/v1/recipients/siret-73282932000074")).await;
     assert_eq!(card.phone_mobile.as_deref(), Some("0600000000"));
-    let natures: Vec<sceau_proto::Nature> = c
-        .get(h.url("/v1/natures"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let natures: Vec<sceau_proto::Nature> = get_json(&c, h.url("/v1/natures")).await;
     assert!(natures
         .iter()
         .any(|n| n.code == "SAISIE_ATTRIBUTION" && n.return_expected));

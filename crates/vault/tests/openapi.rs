@@ -158,15 +158,7 @@ fn response_schema<'a>(doc: &'a Value, path: &str, method: &str) -> &'a Value {
 async fn document_covers_the_router_and_validates_real_answers() {
     let h = Harness::start(Backend::Embedded, Arc::new(sceau_vault::SceauPdfa)).await;
     // Served without a client certificate, as valid JSON.
-    let doc: Value = h
-        .client(None)
-        .get(h.url("/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = get_json(&h.client(None), h.url("/v1/openapi.json")).await;
     assert_eq!(doc["openapi"], "3.1.0");
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     assert!(schemas.len() >= 25, "{}", schemas.len());
@@ -194,11 +186,7 @@ async fn document_covers_the_router_and_validates_real_answers() {
     let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
     let c = bound_client(&h, &a.auth, "9991").await;
     let pkg = simple_package(&a.sign, &bank, "SAISIE_ATTRIBUTION", "OPENAPI");
-    let receipt: Value = put_package(&h, &c, "key-openapi-0001", &pkg)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let receipt: Value = put_package_json(&h, &c, "key-openapi-0001", &pkg).await;
     let check = |path: &str, method: &str, v: &Value| {
         validate(&doc, response_schema(&doc, path, method), v, path)
             .unwrap_or_else(|e| panic!("{e}\n{v:#}"));
@@ -239,26 +227,15 @@ async fn document_covers_the_router_and_validates_real_answers() {
         let v = get(h.url(&url)).await;
         check(path, "get", &v);
     }
-    let folder: Value = c
-        .post(h.url("/v1/vault/folders"))
-        .json(&serde_json::json!({"path": "Dossier OpenAPI"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let folder: Value = post_json(
+        &c,
+        h.url("/v1/vault/folders"),
+        &serde_json::json!({"path": "Dossier OpenAPI"}),
+    )
+    .await;
     check("/v1/vault/folders", "post", &folder);
     // An error answer validates against ErrorBody.
-    let err: Value = h
-        .client(None)
-        .get(h.url("/v1/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let err: Value = get_json(&h.client(None), h.url("/v1/session")).await;
     validate(
         &doc,
         &doc["paths"]["/v1/session"]["get"]["responses"]["default"]["content"]["application/json"]

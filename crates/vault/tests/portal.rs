@@ -15,9 +15,9 @@ use common::*;
 use rustls::pki_types::CertificateDer;
 use sceau_testsupport::pki::{Identity, IssueRequest, KeySpec, Profile};
 use sceau_testsupport::sinks::{SmsSink, SmtpOptions, SmtpSink};
-use sceau_vault::config::{SmsConfig, SmtpConfig, SmtpSecurity};
+use sceau_vault::config::SmtpSecurity;
 use sceau_vault::notify;
-use sceau_vault::store::meta::{self, RecipientRow};
+use sceau_vault::store::meta;
 use sceau_vault::store::sql::tx;
 use sceau_vault::SceauPdfa;
 
@@ -37,24 +37,8 @@ async fn world(max_return: u64, backend: Backend) -> World {
     let smtp = SmtpSink::start(&SmtpOptions::default()).unwrap();
     let (sms_url, smtp_port) = (sms.url(), smtp.port);
     let h = Harness::start_with(backend, Arc::new(SceauPdfa), |cfg, _| {
-        cfg.smtp = Some(SmtpConfig {
-            host: "127.0.0.1".into(),
-            port: smtp_port,
-            security: SmtpSecurity::Plain,
-            username: None,
-            password: None,
-            from: "Coffre Sceau <coffre@sceau.test>".into(),
-            ca_file: None,
-        });
-        cfg.sms = Some(SmsConfig {
-            url: sms_url,
-            method: "POST".into(),
-            body_template: r#"{"to": "{to}", "text": "{text}"}"#.into(),
-            content_type: "application/json".into(),
-            username: None,
-            password: None,
-            ca_file: None,
-        });
+        cfg.smtp = Some(smtp_config(smtp_port, SmtpSecurity::Plain, None));
+        cfg.sms = Some(sms_config(sms_url, r#"{"to": "{to}", "text": "{text}"}"#));
         cfg.max_return_bytes = max_return;
     })
     .await;
@@ -86,33 +70,9 @@ fn recipient(
     email: Option<&str>,
     mobile: Option<&str>,
 ) {
-    let row = RecipientRow {
-        id: id.into(),
-        kind,
-        name: format!("Destinataire {id}"),
-        siret: None,
-        siren: None,
-        nir: None,
-        email: email.map(str::to_owned),
-        phone_fixed: None,
-        phone_mobile: mobile.map(str::to_owned),
-    };
+    let row = recipient_row(id, kind, format!("Destinataire {id}"), email, mobile);
     let given = (tuesday_morning() - chrono::Duration::days(30)).date_naive();
-    tokio::task::block_in_place(|| {
-        tx(h.vault.meta.as_ref(), |sql| {
-            meta::upsert_recipient(sql, &row)
-        })
-        .unwrap();
-        sceau_vault::admin::add_consent(
-            h.vault.meta.as_ref(),
-            id,
-            vec![],
-            given,
-            None,
-            "formulaire",
-        )
-        .unwrap();
-    });
+    add_recipient_with_consent(h, &row, given, "formulaire");
 }
 
 async fn deposit(w: &World, rid: &str, nature: &str, reference: &str) -> (String, String) {
@@ -167,6 +127,29 @@ fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
             .filter(|(k, _)| *k == name)
             .map(|(_, v)| v.to_owned())
     })
+}
+
+/// Posts `pdf` as a return on act `dep` through the portal's form (CSRF token from `html`).
+async fn post_return(
+    w: &World,
+    c: &reqwest::Client,
+    session: &str,
+    html: &str,
+    dep: &str,
+    pdf: Vec<u8>,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", hidden(html, "csrf"))
+        .part(
+            "pdf",
+            reqwest::multipart::Part::bytes(pdf).file_name("r.pdf"),
+        );
+    c.post(purl(w, &format!("/portail/actes/{dep}/retour")))
+        .header(reqwest::header::COOKIE, format!("sceau_portail={session}"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
 }
 
 fn hidden(html: &str, name: &str) -> String {
@@ -368,19 +351,7 @@ async fn portal_flow(backend: Backend) {
     ] {
         assert_eq!(get(path.clone()).await.unwrap().status(), 404, "{path}");
     }
-    let mut form = reqwest::multipart::Form::new()
-        .text("csrf", hidden(&html, "csrf"))
-        .part(
-            "pdf",
-            reqwest::multipart::Part::bytes(pdfa_act("Réponse")).file_name("r.pdf"),
-        );
-    let r = c
-        .post(purl(&w, &format!("/portail/actes/{dy}/retour")))
-        .header(reqwest::header::COOKIE, format!("sceau_portail={session}"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = post_return(&w, &c, &session, &html, &dy, pdfa_act("Réponse")).await;
     assert_eq!(r.status(), 404);
     assert_eq!(state(&w.h, &dy), "awaiting_consultation");
 
@@ -409,32 +380,13 @@ async fn portal_flow(backend: Backend) {
         assert!(names.contains(&n), "{names:?}");
     }
     assert_eq!(state(&w.h, &dx), "in_person");
-    let d: sceau_proto::ServiceDetail = w
-        .office
-        .get(w.h.url(&format!("/v1/services/{dx}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: sceau_proto::ServiceDetail =
+        get_json(&w.office, w.h.url(&format!("/v1/services/{dx}"))).await;
     let notice = d.delivery_notice.expect("delivery notice");
     assert_eq!(notice.state, "Remise à personne");
     assert!(notice.file_name.ends_with("_REMISE.pdf"));
     // A return on a nature that expects none is refused.
-    form = reqwest::multipart::Form::new()
-        .text("csrf", hidden(&html, "csrf"))
-        .part(
-            "pdf",
-            reqwest::multipart::Part::bytes(pdfa_act("Réponse")).file_name("r.pdf"),
-        );
-    let r = c
-        .post(purl(&w, &format!("/portail/actes/{dx}/retour")))
-        .header(reqwest::header::COOKIE, format!("sceau_portail={session}"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = post_return(&w, &c, &session, &html, &dx, pdfa_act("Réponse")).await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("attend pas de retour"));
     // Where the nature expects one, the form files it; a ZIP is refused and nothing is stored.
@@ -442,19 +394,7 @@ async fn portal_flow(backend: Backend) {
         (zip_bomb(), 422, "archive ZIP"),
         (pdfa_act("Réponse de X"), 200, "a été déposée"),
     ] {
-        let form = reqwest::multipart::Form::new()
-            .text("csrf", hidden(&html, "csrf"))
-            .part(
-                "pdf",
-                reqwest::multipart::Part::bytes(bytes).file_name("r.pdf"),
-            );
-        let r = c
-            .post(purl(&w, &format!("/portail/actes/{dx2}/retour")))
-            .header(reqwest::header::COOKIE, format!("sceau_portail={session}"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+        let r = post_return(&w, &c, &session, &html, &dx2, bytes).await;
         assert_eq!(r.status(), status);
         let page = r.text().await.unwrap();
         assert!(page.contains(says), "{page}");
@@ -684,14 +624,7 @@ async fn bank_flow(backend: Backend) {
     );
 
     let bank = w.h.client(Some(&bank_id));
-    let list: sceau_proto::BankActList = bank
-        .get(w.h.url("/v1/bank/acts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: sceau_proto::BankActList = get_json(&bank, w.h.url("/v1/bank/acts")).await;
     assert_eq!(list.acts.len(), 1);
     assert_eq!(list.acts[0].deposit_id, db);
     assert!(list.acts[0].return_expected && !list.acts[0].returned);
@@ -728,14 +661,7 @@ async fn bank_flow(backend: Backend) {
     assert_eq!(r.status(), 200);
     assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
     assert_eq!(state(&w.h, &db), "in_person");
-    let list: sceau_proto::BankActList = bank
-        .get(w.h.url("/v1/bank/acts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: sceau_proto::BankActList = get_json(&bank, w.h.url("/v1/bank/acts")).await;
     assert!(list.acts.is_empty(), "no new act left");
 
     // Refused returns: a reason each, and nothing stored.
@@ -815,15 +741,8 @@ async fn bank_flow(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(code(r).await, "path_exists");
-    let d: sceau_proto::ServiceDetail = w
-        .office
-        .get(w.h.url(&format!("/v1/services/{db}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: sceau_proto::ServiceDetail =
+        get_json(&w.office, w.h.url(&format!("/v1/services/{db}"))).await;
     let ret = d.act_return.expect("return section");
     assert_eq!(ret.file_name, receipt.name);
     assert!(d

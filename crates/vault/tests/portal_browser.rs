@@ -13,9 +13,7 @@ use std::sync::Arc;
 
 use common::*;
 use sceau_testsupport::sinks::{SmsSink, SmtpOptions, SmtpSink};
-use sceau_vault::config::{SmsConfig, SmtpConfig, SmtpSecurity};
-use sceau_vault::store::meta::{self, RecipientRow};
-use sceau_vault::store::sql::tx;
+use sceau_vault::config::SmtpSecurity;
 use sceau_vault::{notify, SceauPdfa};
 
 fn spec_dir() -> PathBuf {
@@ -45,24 +43,8 @@ async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
     let portal_addr = portal_listener.local_addr().unwrap();
     let (sms_url, smtp_port) = (sms.url(), smtp.port);
     let h = Harness::start_with(Backend::Embedded, Arc::new(SceauPdfa), |cfg, _| {
-        cfg.smtp = Some(SmtpConfig {
-            host: "127.0.0.1".into(),
-            port: smtp_port,
-            security: SmtpSecurity::Plain,
-            username: None,
-            password: None,
-            from: "Coffre Sceau <coffre@sceau.test>".into(),
-            ca_file: None,
-        });
-        cfg.sms = Some(SmsConfig {
-            url: sms_url,
-            method: "POST".into(),
-            body_template: r#"{"to": "{to}", "text": "{text}"}"#.into(),
-            content_type: "application/json".into(),
-            username: None,
-            password: None,
-            ca_file: None,
-        });
+        cfg.smtp = Some(smtp_config(smtp_port, SmtpSecurity::Plain, None));
+        cfg.sms = Some(sms_config(sms_url, r#"{"to": "{to}", "text": "{text}"}"#));
         cfg.portal.public_url = format!("https://127.0.0.1:{}", portal_addr.port());
     })
     .await;
@@ -72,33 +54,15 @@ async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
         let _ = sceau_vault::serve(portal_listener, tls, app).await;
     });
 
-    let row = RecipientRow {
-        id: "marie".into(),
-        kind: sceau_proto::RecipientKind::Person,
-        name: "Marie Martin".into(),
-        siret: None,
-        siren: None,
-        nir: None,
-        email: Some("marie@exemple.test".into()),
-        phone_fixed: None,
-        phone_mobile: Some("+33611223344".into()),
-    };
+    let row = recipient_row(
+        "marie",
+        sceau_proto::RecipientKind::Person,
+        "Marie Martin".into(),
+        Some("marie@exemple.test"),
+        Some("+33611223344"),
+    );
     let given = (tuesday_morning() - chrono::Duration::days(30)).date_naive();
-    tokio::task::block_in_place(|| {
-        tx(h.vault.meta.as_ref(), |sql| {
-            meta::upsert_recipient(sql, &row)
-        })
-        .unwrap();
-        sceau_vault::admin::add_consent(
-            h.vault.meta.as_ref(),
-            "marie",
-            vec![],
-            given,
-            None,
-            "formulaire",
-        )
-        .unwrap();
-    });
+    add_recipient_with_consent(&h, &row, given, "formulaire");
     let ids = office_ids(&h.ca, "Jean Dupont", "Etude Dupont");
     let office = bound_client(&h, &ids.auth, "9991").await;
     let pkg = simple_package(&ids.sign, "marie", "SIGNIFICATION_DE_JUGEMENT", "JUGEMENT1");
@@ -162,14 +126,11 @@ async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
     assert_eq!(downloaded, pkg_act(&pkg.0, &act));
 
     // The office's service: "remise à personne" with its attestation in the office's vault.
-    let d: sceau_proto::ServiceDetail = office
-        .get(h.url(&format!("/v1/services/{}", receipt.deposit_id)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: sceau_proto::ServiceDetail = get_json(
+        &office,
+        h.url(&format!("/v1/services/{}", receipt.deposit_id)),
+    )
+    .await;
     assert_eq!(d.act.state, sceau_proto::DeliveryState::InPerson);
     let notice = d.delivery_notice.expect("delivery notice");
     assert_eq!(notice.state, "Remise à personne");

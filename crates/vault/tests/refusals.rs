@@ -162,24 +162,7 @@ async fn look_alike_holders_are_refused() {
         Profile::Authentication,
     );
     let oc = h.client(Some(&other));
-    let s: sceau_proto::Session = oc
-        .get(h.url("/v1/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let r = oc
-        .post(h.url("/v1/session/bind"))
-        .json(&sceau_proto::BindRequest {
-            confirm_fingerprint_sha256: s.certificate.fingerprint_sha256,
-            office_number: "9991".into(),
-            office_name: "Etude 9991".into(),
-        })
-        .send()
-        .await
-        .unwrap();
+    let r = try_bind(&oc, &h.url(""), "9991", "Etude 9991").await;
     assert_eq!(r.status(), 403);
     assert_eq!(code(r).await, "bind_other_holder");
     // ... and a certificate naming nobody (a common name alone) binds nothing.
@@ -192,24 +175,7 @@ async fn look_alike_holders_are_refused() {
         Profile::Authentication,
     );
     let nc = h.client(Some(&nobody));
-    let s: sceau_proto::Session = nc
-        .get(h.url("/v1/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let r = nc
-        .post(h.url("/v1/session/bind"))
-        .json(&sceau_proto::BindRequest {
-            confirm_fingerprint_sha256: s.certificate.fingerprint_sha256,
-            office_number: "7777".into(),
-            office_name: "Etude 7777".into(),
-        })
-        .send()
-        .await
-        .unwrap();
+    let r = try_bind(&nc, &h.url(""), "7777", "Etude 7777").await;
     assert_eq!(r.status(), 403);
     assert_eq!(code(r).await, "holder_unidentified");
 }

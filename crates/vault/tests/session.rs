@@ -19,14 +19,7 @@ async fn first_connection_binds_then_renewal_of_same_holder_only() {
     let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
     let c = h.client(Some(&a.auth));
     // Unbound: the session shows the certificate, the rest says "not bound".
-    let s: sceau_proto::Session = c
-        .get(h.url("/v1/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s: sceau_proto::Session = get_json(&c, h.url("/v1/session")).await;
     assert!(s.office.is_none());
     assert_eq!(s.certificate.holder, "Jeanne DUPONT");
     assert_eq!(
@@ -55,14 +48,7 @@ async fn first_connection_binds_then_renewal_of_same_holder_only() {
         .unwrap();
     assert_eq!(code(r).await, "bind_mismatch");
     let c = bound_client(&h, &a.auth, "9991").await;
-    let s: sceau_proto::Session = c
-        .get(h.url("/v1/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s: sceau_proto::Session = get_json(&c, h.url("/v1/session")).await;
     assert_eq!(s.office.as_ref().unwrap().number, "9991");
 
     // A renewed certificate of the same holder joins the same space.
@@ -73,37 +59,13 @@ async fn first_connection_binds_then_renewal_of_same_holder_only() {
         Profile::Authentication,
     );
     let c2 = bound_client(&h, &renewed, "9991").await;
-    let s2: sceau_proto::Session = c2
-        .get(h.url("/v1/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s2: sceau_proto::Session = get_json(&c2, h.url("/v1/session")).await;
     assert_eq!(s2.office.unwrap().id, s.office_id_for_test());
 
     // Another holder cannot join office 9991.
     let other = person(&h.ca, "Paul MARTIN", "Etude 9991", Profile::Authentication);
     let c3 = h.client(Some(&other));
-    let s3: sceau_proto::Session = c3
-        .get(h.url("/v1/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let r = c3
-        .post(h.url("/v1/session/bind"))
-        .json(&sceau_proto::BindRequest {
-            confirm_fingerprint_sha256: s3.certificate.fingerprint_sha256,
-            office_number: "9991".into(),
-            office_name: "Etude".into(),
-        })
-        .send()
-        .await
-        .unwrap();
+    let r = try_bind(&c3, &h.url(""), "9991", "Etude").await;
     assert_eq!(r.status(), 403);
     assert_eq!(code(r).await, "bind_other_holder");
 }
@@ -157,15 +119,8 @@ async fn refused_certificates_have_their_own_codes() {
     assert_eq!(code(r).await, "certificate_expired");
     // OpenAPI is served.
     let ok = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
-    let doc: serde_json::Value = h
-        .client(Some(&ok.auth))
-        .get(h.url("/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value =
+        get_json(&h.client(Some(&ok.auth)), h.url("/v1/openapi.json")).await;
     assert_eq!(doc["openapi"], "3.1.0");
 }
 

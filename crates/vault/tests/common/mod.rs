@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::Utc;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sceau_testsupport::pki::{Identity, IssueRequest, KeySpec, Profile, TestCa};
 use sceau_testsupport::postgres::PgServer;
@@ -24,17 +24,7 @@ pub enum Backend {
     Scaled,
 }
 
-/// The first working Tuesday at least two days from now, 09:00 UTC (10:00 or 11:00 in Paris):
-/// within legal hours and within the validity of freshly issued test certificates.
-pub fn tuesday_morning() -> DateTime<Utc> {
-    use chrono::{Datelike, Duration, Weekday};
-    let cal = sceau_core::calendar::Calendar::default();
-    let mut day = (Utc::now() + Duration::days(2)).date_naive();
-    while day.weekday() != Weekday::Tue || cal.is_public_holiday(day) {
-        day += Duration::days(1);
-    }
-    Utc.from_utc_datetime(&day.and_hms_opt(9, 0, 0).unwrap())
-}
+pub use sceau_testsupport::deposit::tuesday_morning;
 
 pub struct Harness {
     pub dir: tempfile::TempDir,
@@ -151,62 +141,89 @@ impl Harness {
         format!("https://127.0.0.1:{}{path}", self.addr.port())
     }
 
-    fn roots(&self) -> rustls::RootCertStore {
-        let mut roots = rustls::RootCertStore::empty();
-        for der in sceau_vault::keys::load_cert_ders(
-            &self.config.data_dir.join(sceau_vault::keys::files::CA_CERT),
-        )
-        .unwrap()
-        {
-            roots.add(CertificateDer::from(der)).unwrap();
-        }
-        roots
-    }
-
     /// A client authenticating with `id` (or with no certificate).
     pub fn client(&self, id: Option<&Identity>) -> reqwest::Client {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(self.roots());
-        let cfg = match id {
-            Some(id) => builder
-                .with_client_auth_cert(
-                    vec![CertificateDer::from(id.cert_der.clone())],
-                    PrivateKeyDer::Pkcs8(id.key_pkcs8_der.clone().into()),
-                )
-                .unwrap(),
-            None => builder.with_no_client_auth(),
-        };
-        reqwest::Client::builder()
-            .tls_backend_preconfigured(cfg)
-            .build()
-            .unwrap()
+        mtls_client(&self.config.data_dir, id)
     }
 }
 
-/// Binds `id` to office `number` and returns a client for it.
-pub async fn bound_client(h: &Harness, id: &Identity, number: &str) -> reqwest::Client {
-    let c = h.client(Some(id));
-    let s: sceau_proto::Session = c
-        .get(h.url("/v1/session"))
+/// A client of the vault whose data directory is `data` (its server CA is trusted),
+/// authenticating with `id` (or with no certificate).
+pub fn mtls_client(data: &std::path::Path, id: Option<&Identity>) -> reqwest::Client {
+    let mut roots = rustls::RootCertStore::empty();
+    for der in
+        sceau_vault::keys::load_cert_ders(&data.join(sceau_vault::keys::files::CA_CERT)).unwrap()
+    {
+        roots.add(CertificateDer::from(der)).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    let cfg = match id {
+        Some(id) => builder
+            .with_client_auth_cert(
+                vec![CertificateDer::from(id.cert_der.clone())],
+                PrivateKeyDer::Pkcs8(id.key_pkcs8_der.clone().into()),
+            )
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    };
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(cfg)
+        .build()
+        .unwrap()
+}
+
+/// GETs `url` with `c` and decodes the JSON answer.
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    c: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+) -> T {
+    c.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// POSTs `body` as JSON to `url` with `c` and decodes the JSON answer.
+pub async fn post_json<T: serde::de::DeserializeOwned>(
+    c: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    body: &impl serde::Serialize,
+) -> T {
+    c.post(url)
+        .json(body)
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    let r = c
-        .post(h.url("/v1/session/bind"))
+        .unwrap()
+}
+
+/// Asks to bind `c`'s certificate to office `number` named `name`, confirming the fingerprint
+/// the session shows, on the vault at `base` (`https://host:port`); the answer is returned as is.
+pub async fn try_bind(
+    c: &reqwest::Client,
+    base: &str,
+    number: &str,
+    name: &str,
+) -> reqwest::Response {
+    let s: sceau_proto::Session = get_json(c, format!("{base}/v1/session")).await;
+    c.post(format!("{base}/v1/session/bind"))
         .json(&sceau_proto::BindRequest {
             confirm_fingerprint_sha256: s.certificate.fingerprint_sha256,
             office_number: number.into(),
-            office_name: format!("Etude {number}"),
+            office_name: name.into(),
         })
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Binds `id` to office `number` and returns a client for it.
+pub async fn bound_client(h: &Harness, id: &Identity, number: &str) -> reqwest::Client {
+    let c = h.client(Some(id));
+    let r = try_bind(&c, &h.url(""), number, &format!("Etude {number}")).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     c
 }
@@ -257,39 +274,18 @@ pub struct PackageSpec<'a> {
 
 /// The act's data message, made by sceau-core.
 pub fn data_message(spec: &PackageSpec<'_>) -> String {
-    use sceau_core::attestation::{ActDataMessage, DocumentDigest, NatureRef, Office, Party};
-    ActDataMessage {
-        office: Office {
-            number: "9991".into(),
-            name: "Etude 9991".into(),
-        },
-        requerant: Party {
-            name: "SA CREANCIER".into(),
-            ids: vec![],
-        },
-        recipient: Party {
-            name: "BANQUE TEST".into(),
-            ids: vec![],
-        },
-        nature: NatureRef {
-            code: spec.nature.into(),
-            label_fr: spec.nature.into(),
-        },
-        reference: spec.reference.into(),
-        act_date: tuesday_morning().date_naive(),
-        prepared_at: tuesday_morning(),
-        documents: spec
-            .acts
-            .iter()
-            .map(|(n, pdf, _)| DocumentDigest {
-                name: n.clone(),
-                size: pdf.len() as u64,
-                sha256: <sha2::Sha256 as sha2::Digest>::digest(pdf).into(),
-            })
-            .collect(),
-        judge_permission: spec.judge_permission.map(str::to_owned),
-    }
-    .to_xml()
+    let documents: Vec<(&str, &[u8])> = spec
+        .acts
+        .iter()
+        .map(|(n, pdf, _)| (n.as_str(), pdf.as_slice()))
+        .collect();
+    sceau_testsupport::deposit::act_message(&sceau_testsupport::deposit::ActMessage {
+        nature: spec.nature,
+        reference: spec.reference,
+        judge_permission: spec.judge_permission,
+        at: tuesday_morning(),
+        documents: &documents,
+    })
 }
 
 /// A package ZIP and its SHA-256 hex.
@@ -299,44 +295,21 @@ pub fn package(spec: &PackageSpec<'_>) -> (Vec<u8>, String) {
 
 /// A package with extra entries (to test the layout checks).
 pub fn package_with(spec: &PackageSpec<'_>, extra: &[(&str, &[u8])]) -> (Vec<u8>, String) {
-    use std::io::Write;
-    let manifest = sceau_proto::DepositManifest {
-        reference: spec.reference.into(),
-        recipient_id: spec.recipient_id.into(),
-        nature: spec.nature.into(),
-        judge_permission: spec.judge_permission.map(str::to_owned),
-        source: sceau_proto::Source::Form,
-        documents: spec
-            .acts
-            .iter()
-            .map(|(n, _, _)| sceau_proto::ManifestDocument {
-                file: n.clone(),
-                signature: format!("{n}.p7s"),
-            })
-            .collect(),
-        data_message: "message_acte.xml".into(),
-    };
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    zip.start_file(sceau_proto::MANIFEST_NAME, opts).unwrap();
-    zip.write_all(&serde_json::to_vec(&manifest).unwrap())
-        .unwrap();
-    for (n, pdf, sig) in &spec.acts {
-        zip.start_file(n.as_str(), opts).unwrap();
-        zip.write_all(pdf).unwrap();
-        zip.start_file(format!("{n}.p7s"), opts).unwrap();
-        zip.write_all(sig).unwrap();
-    }
-    zip.start_file("message_acte.xml", opts).unwrap();
-    zip.write_all(data_message(spec).as_bytes()).unwrap();
-    for (name, bytes) in extra {
-        zip.start_file(*name, opts).unwrap();
-        zip.write_all(bytes).unwrap();
-    }
-    let bytes = zip.finish().unwrap().into_inner();
-    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-    (bytes, sha)
+    let files: Vec<&str> = spec.acts.iter().map(|(n, _, _)| n.as_str()).collect();
+    let manifest = sceau_testsupport::deposit::manifest(
+        spec.reference,
+        spec.recipient_id,
+        spec.nature,
+        spec.judge_permission,
+        sceau_proto::Source::Form,
+        &files,
+    );
+    let acts: Vec<_> = spec
+        .acts
+        .iter()
+        .map(|(n, pdf, sig)| (n.as_str(), pdf.as_slice(), sig.as_slice()))
+        .collect();
+    sceau_testsupport::deposit::package_zip(&manifest, &acts, &data_message(spec), extra).unwrap()
 }
 
 /// A one-act package signed by `signer`.
@@ -364,7 +337,27 @@ pub async fn put_package(
     key: &str,
     pkg: &(Vec<u8>, String),
 ) -> reqwest::Response {
-    c.put(h.url(&format!("/v1/deposits/{key}")))
+    put_package_at(c, &h.url(""), key, pkg).await
+}
+
+/// Sends a package and decodes the JSON answer.
+pub async fn put_package_json<T: serde::de::DeserializeOwned>(
+    h: &Harness,
+    c: &reqwest::Client,
+    key: &str,
+    pkg: &(Vec<u8>, String),
+) -> T {
+    put_package(h, c, key, pkg).await.json().await.unwrap()
+}
+
+/// Sends a package to the vault at `base` (`https://host:port`).
+pub async fn put_package_at(
+    c: &reqwest::Client,
+    base: &str,
+    key: &str,
+    pkg: &(Vec<u8>, String),
+) -> reqwest::Response {
+    c.put(format!("{base}/v1/deposits/{key}"))
         .header(sceau_proto::CONTENT_SHA256_HEADER, &pkg.1)
         .body(pkg.0.clone())
         .send()
@@ -372,24 +365,17 @@ pub async fn put_package(
         .unwrap()
 }
 
-/// The demo bank with a consent for every nature from a year ago.
-pub async fn bank_with_consent(h: &Harness) -> String {
-    use sceau_vault::store::meta::RecipientRow;
-    let row = RecipientRow {
-        id: "banque-test".into(),
-        kind: sceau_proto::RecipientKind::Bank,
-        name: "BANQUE TEST".into(),
-        siret: Some("73282932000074".into()),
-        siren: Some("732829320".into()),
-        nir: None,
-        email: Some("significations@banque.test".into()),
-        phone_fixed: None,
-        phone_mobile: None,
-    };
-    let given = (tuesday_morning() - chrono::Duration::days(365)).date_naive();
+/// Records `row` as a recipient consenting, from `given`, to every nature (`source`: how the
+/// consent was given).
+pub fn add_recipient_with_consent(
+    h: &Harness,
+    row: &sceau_vault::store::meta::RecipientRow,
+    given: chrono::NaiveDate,
+    source: &str,
+) {
     tokio::task::block_in_place(|| {
         sceau_vault::store::sql::tx(h.vault.meta.as_ref(), |sql| {
-            sceau_vault::store::meta::upsert_recipient(sql, &row)
+            sceau_vault::store::meta::upsert_recipient(sql, row)
         })
         .unwrap();
         sceau_vault::admin::add_consent(
@@ -398,9 +384,97 @@ pub async fn bank_with_consent(h: &Harness) -> String {
             vec![],
             given,
             None,
-            "convention",
+            source,
         )
         .unwrap();
     });
+}
+
+/// A recipient of `kind` named `name`, reachable at `email` and `mobile` when given.
+pub fn recipient_row(
+    id: &str,
+    kind: sceau_proto::RecipientKind,
+    name: String,
+    email: Option<&str>,
+    mobile: Option<&str>,
+) -> sceau_vault::store::meta::RecipientRow {
+    sceau_vault::store::meta::RecipientRow {
+        id: id.into(),
+        kind,
+        name,
+        siret: None,
+        siren: None,
+        nir: None,
+        email: email.map(str::to_owned),
+        phone_fixed: None,
+        phone_mobile: mobile.map(str::to_owned),
+    }
+}
+
+/// The SMTP relay on loopback at `port`, without credentials, trusting `ca` when given.
+pub fn smtp_config(
+    port: u16,
+    security: sceau_vault::config::SmtpSecurity,
+    ca: Option<PathBuf>,
+) -> sceau_vault::config::SmtpConfig {
+    sceau_vault::config::SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        security,
+        username: None,
+        password: None,
+        from: "Coffre Sceau <coffre@sceau.test>".into(),
+        ca_file: ca,
+    }
+}
+
+/// The SMS gateway at `url`, sent `body_template` as JSON by POST without credentials.
+pub fn sms_config(url: String, body_template: &str) -> sceau_vault::config::SmsConfig {
+    sceau_vault::config::SmsConfig {
+        url,
+        method: "POST".into(),
+        body_template: body_template.into(),
+        content_type: "application/json".into(),
+        username: None,
+        password: None,
+        ca_file: None,
+    }
+}
+
+/// A server certificate for 127.0.0.1 issued by `ca`, written in `dir` as `name` (certificate
+/// and key PEM), and the CA's certificate written as `ca_name`.
+pub fn loopback_server_pem(
+    ca: &TestCa,
+    dir: &std::path::Path,
+    name: &str,
+    ca_name: &str,
+) -> ((PathBuf, PathBuf), PathBuf) {
+    let server = ca
+        .issue(&IssueRequest::new(
+            "127.0.0.1",
+            KeySpec::EcP256,
+            Profile::Server,
+        ))
+        .unwrap();
+    let cert_key = server.write_pem(dir, name).unwrap();
+    let (ca_pem, _) = ca.identity.write_pem(dir, ca_name).unwrap();
+    (cert_key, ca_pem)
+}
+
+/// The demo bank with a consent for every nature from a year ago.
+pub async fn bank_with_consent(h: &Harness) -> String {
+    let row = sceau_vault::store::meta::RecipientRow {
+        siret: Some("73282932000074".into()),
+        siren: Some("732829320".into()),
+        ..recipient_row(
+            "banque-test",
+            sceau_proto::RecipientKind::Bank,
+            "BANQUE TEST".into(),
+            Some("significations@banque.test"),
+            None,
+        )
+    };
+    let given = (tuesday_morning() - chrono::Duration::days(365)).date_naive();
+    add_recipient_with_consent(h, &row, given, "convention");
     row.id
 }
