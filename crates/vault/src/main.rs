@@ -211,12 +211,16 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Serve { config } => {
             let vault = open(&config, &rt)?;
             rt.block_on(async {
-                // Decisions overdue while the vault was down are taken before the first
-                // request, so nobody reads a state the deadline has already settled.
-                match sceau_vault::delivery::decide_due(&vault).await {
-                    Ok(n) if n > 0 => tracing::info!(decided = n, "overdue delivery decisions"),
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(code = e.code(), detail = %e, "delivery catch-up"),
+                // With the test clock only: decisions due at the shifted time are taken before
+                // the first request, so a test reads them without waiting for the scheduler.
+                #[cfg(feature = "test-clock")]
+                if std::env::var_os(sceau_vault::config::TEST_CLOCK_ENV).is_some() {
+                    match sceau_vault::delivery::decide_due(&vault).await {
+                        Ok(n) => tracing::info!(decided = n, "delivery decisions at start"),
+                        Err(e) => {
+                            tracing::error!(code = e.code(), detail = %e, "delivery catch-up")
+                        }
+                    }
                 }
                 let listener = tokio::net::TcpListener::bind(&vault.config.listen)
                     .await
