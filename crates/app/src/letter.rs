@@ -106,6 +106,36 @@ impl App {
     }
 }
 
+/// The letter as PDF/A-1b (`sceau_pdfa::render`), one paragraph per line of its text.
+pub fn render_pdf(letter: &Letter, office_name: &str, at: DateTime<Utc>) -> Result<Vec<u8>> {
+    use sceau_pdfa::render::{Block, TextDocument};
+    let blocks = letter
+        .text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| Block::Paragraph(l.to_owned()))
+        .collect();
+    let doc = TextDocument {
+        title: "Lettre simple - signification par voie électronique".into(),
+        author: office_name.to_owned(),
+        blocks,
+    };
+    sceau_pdfa::render::render(&doc, at).map_err(|source| Error::Conversion {
+        file: "lettre simple".into(),
+        source,
+    })
+}
+
+impl App {
+    /// The letter of service `key` and its PDF/A-1b rendering.
+    pub fn letter_pdf(&self, key: &str) -> Result<(Letter, Vec<u8>)> {
+        let letter = self.letter(key)?;
+        let (_, office_name) = self.office()?;
+        let pdf = render_pdf(&letter, &office_name, Utc::now())?;
+        Ok((letter, pdf))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +176,9 @@ mod tests {
             &Calendar::default(),
         );
         assert_eq!(l.date, NaiveDate::from_ymd_opt(2026, 3, 9).expect("date"));
+        // Its PDF is PDF/A-1b.
+        let pdf = render_pdf(&l, "Etude 9991", sat).expect("render");
+        let verdict = sceau_pdfa::check_pdfa1b(&pdf);
+        assert!(verdict.conformant, "{:?}", verdict.violations);
     }
 }

@@ -162,6 +162,10 @@ pub struct ServiceView {
     pub outbox_state: Option<String>,
     /// Local copy of the archive (signed acts + attestation), once downloaded.
     pub archive: Option<PathBuf>,
+    /// Local copy of the delivery notice (`<act>_REMISE.pdf`), once downloaded.
+    pub delivery_notice_file: Option<PathBuf>,
+    /// Local copy of the recipient's return, once downloaded.
+    pub return_file: Option<PathBuf>,
     /// The vault's detail sheet, when reachable.
     pub vault: Option<sceau_proto::ServiceDetail>,
 }
@@ -485,12 +489,15 @@ impl App {
                 history,
                 outbox_state,
                 archive: None,
+                delivery_notice_file: None,
+                return_file: None,
                 vault: None,
             }
         };
         self.log("Consultation du détail", &service.reference);
         if let Some(d) = &service.vault_deposit_id {
             view.archive = self.local_archive(d)?;
+            (view.delivery_notice_file, view.return_file) = self.local_filed(d);
             if let Some(cred) = cred {
                 match self.client(cred).await {
                     Ok(c) => match c.service(d).await {
@@ -545,6 +552,25 @@ impl App {
             }
         }
         Ok(None)
+    }
+
+    /// Local copies of the delivery notice and of the return of `deposit_id`, if downloaded.
+    fn local_filed(&self, deposit_id: &str) -> (Option<PathBuf>, Option<PathBuf>) {
+        let (mut notice, mut ret) = (None, None);
+        if let Ok(rd) = std::fs::read_dir(self.archive_dir(deposit_id)) {
+            for e in rd.flatten() {
+                let p = e.path();
+                let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                if name.ends_with("_REMISE.pdf") {
+                    notice = Some(p);
+                } else if name.ends_with(".pdf") {
+                    ret = Some(p);
+                }
+            }
+        }
+        (notice, ret)
     }
 
     /// Appends an action to the current session's log (best effort: a log failure never stops

@@ -24,6 +24,8 @@ pub struct SyncReport {
     pub returns: usize,
     /// Archives downloaded.
     pub archives: usize,
+    /// Delivery notices and returns downloaded.
+    pub files: usize,
     /// The feed cursor after the sync.
     pub cursor: u64,
 }
@@ -88,28 +90,71 @@ impl App {
             &format!("{} événement(s)", report.events),
         );
         for d in touched {
-            if self.has_archive(&d) {
-                continue;
-            }
-            match client.service(&d).await {
-                Ok(detail) => {
-                    match self
-                        .download_archive(
-                            &client,
-                            &d,
-                            &detail.attestation.archive_path,
-                            &detail.attestation.archive_name,
-                        )
-                        .await
-                    {
-                        Ok(_) => report.archives += 1,
-                        Err(e) => tracing::warn!(error = %e, "archive download failed"),
-                    }
+            let detail = match client.service(&d).await {
+                Ok(detail) => detail,
+                Err(e) => {
+                    tracing::warn!(error = %e, "service detail unavailable");
+                    continue;
                 }
-                Err(e) => tracing::warn!(error = %e, "service detail unavailable"),
+            };
+            if !self.has_archive(&d) {
+                match self
+                    .download_archive(
+                        &client,
+                        &d,
+                        &detail.attestation.archive_path,
+                        &detail.attestation.archive_name,
+                    )
+                    .await
+                {
+                    Ok(_) => report.archives += 1,
+                    Err(e) => tracing::warn!(error = %e, "archive download failed"),
+                }
+            }
+            // The delivery notice (`<act>_REMISE.pdf`) and the return, kept beside the archive.
+            for (section, done) in [
+                (
+                    detail.delivery_notice.as_ref(),
+                    "Attestation de remise téléchargée sur le poste",
+                ),
+                (
+                    detail.act_return.as_ref(),
+                    "Retour de l'acte téléchargé sur le poste",
+                ),
+            ] {
+                let Some(filed) = section else { continue };
+                match self.download_filed(&client, &d, filed, done).await {
+                    Ok(true) => report.files += 1,
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "file download failed"),
+                }
             }
         }
         Ok(report)
+    }
+
+    /// Downloads a filed document (delivery notice, return) of `deposit_id` beside its
+    /// archive unless it is already there; records `done` in the history. True if downloaded.
+    async fn download_filed(
+        &self,
+        client: &sceau_client::VaultClient,
+        deposit_id: &str,
+        filed: &sceau_proto::FiledSection,
+        done: &str,
+    ) -> Result<bool> {
+        let dir = self.archive_dir(deposit_id);
+        let to = dir.join(sceau_core::naming::sanitize(&filed.file_name));
+        if to.exists() {
+            return Ok(false);
+        }
+        std::fs::create_dir_all(&dir).map_err(crate::error::io(&dir))?;
+        client.vault_download(&filed.path, &to).await?;
+        // One lock at a time: the guard of the lookup ends with its statement.
+        let service = self.store().service_by_deposit_id(deposit_id)?;
+        if let Some(s) = service {
+            self.store().add_history(s.id, chrono::Utc::now(), done)?;
+        }
+        Ok(true)
     }
 
     fn has_archive(&self, deposit_id: &str) -> bool {

@@ -536,12 +536,13 @@ pub fn sync(cli: &Cli, out: &Out) -> Result<ExitCode, CliError> {
     let report = rt()?.block_on(app.sync(&cred, progress(out.is_json())))?;
     out.emit(&report, || {
         format!(
-            "Synchronisé : {} acte(s) déposé(s), {} événement(s), {} remise(s), {} retour(s), {} archive(s) téléchargée(s).\n",
+            "Synchronisé : {} acte(s) déposé(s), {} événement(s), {} remise(s), {} retour(s), {} archive(s) et {} attestation(s) de remise ou retour(s) téléchargé(s).\n",
             report.outbox.sent.len(),
             report.events,
             report.deliveries,
             report.returns,
-            report.archives
+            report.archives,
+            report.files
         )
     });
     Ok(ExitCode::SUCCESS)
@@ -875,6 +876,15 @@ pub fn show(cli: &Cli, args: &ShowArgs, out: &Out) -> Result<ExitCode, CliError>
         if let Some(a) = &v.archive {
             s.push_str(&format!("  Copie locale de l'archive : {}\n", a.display()));
         }
+        if let Some(a) = &v.delivery_notice_file {
+            s.push_str(&format!(
+                "  Copie locale de l'attestation de remise : {}\n",
+                a.display()
+            ));
+        }
+        if let Some(a) = &v.return_file {
+            s.push_str(&format!("  Copie locale du retour : {}\n", a.display()));
+        }
         s.push_str("  Historique :\n");
         for (at, m) in &v.history {
             s.push_str(&format!("    {}  {}\n", when(at), m));
@@ -1043,24 +1053,58 @@ pub fn vault(cli: &Cli, cmd: &VaultCommand, out: &Out) -> Result<ExitCode, CliEr
 pub struct LetterArgs {
     /// Référence, numéro local ou identifiant de dépôt.
     pub key: String,
-    /// Écrire le texte de la lettre dans ce fichier.
+    /// Fichier PDF/A-1b à écrire (par défaut : lettres/<référence>_LETTRE.pdf dans le dossier
+    /// de données).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
-/// `sceau letter`: the plain letter of a service delivered "à domicile". The text is drafted
-/// here; the PDF/A rendering comes with `sceau_pdfa::render`.
+#[derive(Serialize)]
+struct LetterOut<'a> {
+    date: chrono::NaiveDate,
+    text: &'a str,
+    pdf: PathBuf,
+}
+
+/// `sceau letter`: the plain letter of a service delivered "à domicile", written as PDF/A-1b.
 pub fn letter(cli: &Cli, args: &LetterArgs, out: &Out) -> Result<ExitCode, CliError> {
     let app = app(cli)?;
-    let l = app.letter(&args.key)?;
-    if let Some(p) = &args.out {
-        std::fs::write(p, &l.text).map_err(|e| {
-            CliError::input(
-                "output.write",
-                format!("Impossible d'écrire {} ({e}).", p.display()),
-            )
-        })?;
-    }
-    out.emit(&l, || l.text.clone());
+    let (l, pdf) = app.letter_pdf(&args.key)?;
+    let path = match &args.out {
+        Some(p) => p.clone(),
+        None => {
+            let service = app.service(&args.key)?;
+            let dir = app.config().data_dir.join("lettres");
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                CliError::input(
+                    "output.write",
+                    format!("Impossible de créer {} ({e}).", dir.display()),
+                )
+            })?;
+            dir.join(format!(
+                "{}_LETTRE.pdf",
+                sceau_core::naming::sanitize(&service.reference)
+            ))
+        }
+    };
+    std::fs::write(&path, &pdf).map_err(|e| {
+        CliError::input(
+            "output.write",
+            format!("Impossible d'écrire {} ({e}).", path.display()),
+        )
+    })?;
+    let result = LetterOut {
+        date: l.date,
+        text: &l.text,
+        pdf: path.clone(),
+    };
+    out.emit(&result, || {
+        format!(
+            "{}\nLettre simple (PDF/A-1b) datée du {} écrite dans {}\n",
+            l.text,
+            l.date.format("%d/%m/%Y"),
+            path.display()
+        )
+    });
     Ok(ExitCode::SUCCESS)
 }

@@ -332,3 +332,37 @@ impl Clock for FixedClock {
         DateTime::from_timestamp_micros(self.0.load(Ordering::SeqCst)).unwrap_or_default()
     }
 }
+
+/// The environment variable naming the test clock's file (feature `test-clock` only).
+#[cfg(feature = "test-clock")]
+pub const TEST_CLOCK_ENV: &str = "SCEAU_VAULT_TEST_CLOCK";
+
+/// A test clock for the real binary (feature `test-clock`, off by default): the system time
+/// shifted by the whole number of seconds written in a file, read at each call, so a test
+/// moves the vault past a deadline by rewriting the file. A missing or unreadable file means
+/// no shift.
+#[cfg(feature = "test-clock")]
+#[derive(Debug)]
+pub struct ShiftedClock {
+    /// The file holding the shift, seconds (e.g. `172800`).
+    pub path: PathBuf,
+}
+
+#[cfg(feature = "test-clock")]
+impl ShiftedClock {
+    /// The shift now in the file.
+    pub fn shift(&self) -> chrono::Duration {
+        let secs = std::fs::read_to_string(&self.path)
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .unwrap_or(0);
+        chrono::Duration::try_seconds(secs).unwrap_or_default()
+    }
+}
+
+#[cfg(feature = "test-clock")]
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.shift()
+    }
+}

@@ -9,7 +9,7 @@ use anyhow::{anyhow, Context};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use sceau_core::hours::ReceptionRule;
-use sceau_vault::config::{Config, SystemClock};
+use sceau_vault::config::{Clock, Config, SystemClock};
 use sceau_vault::journal::Verification;
 use sceau_vault::{admin, Vault};
 
@@ -176,13 +176,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// The system clock; with the `test-clock` feature (never in production builds), the clock
+/// shifted by the file named in `SCEAU_VAULT_TEST_CLOCK` when it is set.
+fn clock() -> Arc<dyn Clock> {
+    #[cfg(feature = "test-clock")]
+    if let Some(path) = std::env::var_os(sceau_vault::config::TEST_CLOCK_ENV) {
+        tracing::warn!("horloge de test active (build de test uniquement)");
+        return Arc::new(sceau_vault::config::ShiftedClock { path: path.into() });
+    }
+    Arc::new(SystemClock)
+}
+
 fn open(config: &std::path::Path, rt: &tokio::runtime::Runtime) -> anyhow::Result<Arc<Vault>> {
     let cfg = Config::load(config)?;
-    Ok(rt.block_on(Vault::open(
-        cfg,
-        Arc::new(SystemClock),
-        Arc::new(sceau_vault::SceauPdfa),
-    ))?)
+    Ok(rt.block_on(Vault::open(cfg, clock(), Arc::new(sceau_vault::SceauPdfa)))?)
 }
 
 fn run() -> anyhow::Result<ExitCode> {
@@ -204,6 +211,17 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Serve { config } => {
             let vault = open(&config, &rt)?;
             rt.block_on(async {
+                // With the test clock only: decisions due at the shifted time are taken before
+                // the first request, so a test reads them without waiting for the scheduler.
+                #[cfg(feature = "test-clock")]
+                if std::env::var_os(sceau_vault::config::TEST_CLOCK_ENV).is_some() {
+                    match sceau_vault::delivery::decide_due(&vault).await {
+                        Ok(n) => tracing::info!(decided = n, "delivery decisions at start"),
+                        Err(e) => {
+                            tracing::error!(code = e.code(), detail = %e, "delivery catch-up")
+                        }
+                    }
+                }
                 let listener = tokio::net::TcpListener::bind(&vault.config.listen)
                     .await
                     .with_context(|| format!("listening on {}", vault.config.listen))?;

@@ -32,7 +32,9 @@ fn bin_dir() -> &'static Path {
         let mut build = Command::new(env!("CARGO"));
         build
             .current_dir(&root)
-            .args(["build", "--quiet", "-p", "sceau", "-p", "sceau-vault"]);
+            .args(["build", "--quiet", "-p", "sceau", "-p", "sceau-vault"])
+            // The vault's test clock (off in production builds): see ARCHITECTURE.md.
+            .args(["--features", "sceau-vault/test-clock"]);
         // The binaries beside this test executable: same profile.
         if !cfg!(debug_assertions) {
             build.arg("--release");
@@ -78,6 +80,8 @@ pub struct World {
     pub cli_config: PathBuf,
     /// The CLI's data directory (local store, outbox, archives).
     pub data_dir: PathBuf,
+    /// The vault's test clock: the shift of its time, seconds (see [`World::shift_vault_clock`]).
+    pub clock_file: PathBuf,
     vault: Option<Child>,
 }
 
@@ -164,6 +168,7 @@ impl World {
                 key = dir.path().join("store.key").to_string_lossy(),
             ),
         )?;
+        let clock_file = dir.path().join("vault-clock");
         Ok(World {
             dir,
             hsm,
@@ -174,6 +179,7 @@ impl World {
             port,
             cli_config,
             data_dir,
+            clock_file,
             vault: None,
         })
     }
@@ -188,6 +194,7 @@ impl World {
             .arg("serve")
             .arg("--config")
             .arg(&self.vault_config)
+            .env("SCEAU_VAULT_TEST_CLOCK", &self.clock_file)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()?;
@@ -200,6 +207,48 @@ impl World {
         }
         self.vault = Some(child);
         Ok(())
+    }
+
+    /// Moves the vault's clock `seconds` ahead of the real time (from its next reading).
+    pub fn shift_vault_clock(&self, seconds: i64) -> Result<()> {
+        std::fs::write(&self.clock_file, seconds.to_string())?;
+        Ok(())
+    }
+
+    /// Issues the bank's API certificate and binds it to BANQUE TEST (`sceau-vault bank`; run
+    /// with the vault stopped). Returns a client authenticating with it.
+    pub fn bind_bank(&self) -> Result<reqwest::Client> {
+        use sceau_testsupport::pki::{IssueRequest, Profile};
+        let id = self.ca.issue(&IssueRequest::new(
+            "Banque Test API",
+            KeySpec::EcP256,
+            Profile::Authentication,
+        ))?;
+        let (cert, _) = id.write_pem(self.dir.path(), "bank")?;
+        let out = Command::new(vault_bin())
+            .arg("bank")
+            .arg("--config")
+            .arg(&self.vault_config)
+            .args(["--recipient", BANK_ID])
+            .arg("--cert")
+            .arg(&cert)
+            .output()?;
+        check(&out, "sceau-vault bank")?;
+        Ok(self.mtls_client(&id))
+    }
+
+    /// `https://127.0.0.1:PORT{path}` on the vault.
+    pub fn url(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Runs `f` on a fresh current-thread runtime (tests are synchronous).
+    pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
     }
 
     /// Stops the vault (SIGKILL: nothing is flushed on its behalf).
@@ -361,13 +410,17 @@ impl World {
     }
 
     fn independent_client(&self) -> reqwest::Client {
+        self.mtls_client(&self.office.authentication)
+    }
+
+    /// A mutual-TLS client of the vault authenticating with `id`.
+    pub fn mtls_client(&self, id: &sceau_testsupport::pki::Identity) -> reqwest::Client {
         use rustls::pki_types::{CertificateDer, PrivateKeyDer};
         let pem = std::fs::read_to_string(self.vault_data.join("vault-ca.crt.pem")).unwrap();
         let mut roots = rustls::RootCertStore::empty();
         for der in pem_certs(&pem) {
             roots.add(CertificateDer::from(der)).unwrap();
         }
-        let id = &self.office.authentication;
         let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))

@@ -2,6 +2,8 @@
 
 use std::io::Read;
 
+use base64::Engine;
+
 use sceau_e2e::{World, BANK_ID, BANK_NAME, BANK_SIRET};
 
 #[test]
@@ -175,13 +177,199 @@ fn full_service_from_the_cli_up_to_deposit_attestation_archive_and_history() {
     // An archived service cannot be deleted before its retention period ends.
     let (_, code, _) = w.fails(&["vault", "rm", &zip_path]);
     assert_eq!(code, "vault.retained");
+}
 
-    // TODO(recipient side, issue of the recipient engineer): the bank consults the act through
-    // the portal/API → `sync` turns the service "remis à personne" (second category), with the
-    // delivery notice in the detail sheet; a second service is left unconsulted with the vault
-    // clock moved to the next day → "remis à domicile" and `sceau letter` drafts the plain
-    // letter; the bank deposits a return → fourth category. The CLI side (sync → local state,
-    // dashboard categories, letter) is in place; see sync.rs and letter.rs in sceau-app.
+fn history_of(shown: &serde_json::Value) -> Vec<String> {
+    shown["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h[1].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn assert_history(shown: &serde_json::Value, expected: &[&str]) {
+    let history = history_of(shown);
+    for e in expected {
+        assert!(
+            history.iter().any(|h| h.contains(e)),
+            "{e} missing: {history:?}"
+        );
+    }
+}
+
+/// A local file named by the CLI's JSON, checked as PDF/A-1b by the product's checker.
+fn pdfa_file(v: &serde_json::Value) -> std::path::PathBuf {
+    let p = std::path::PathBuf::from(v.as_str().expect("a local file"));
+    let verdict = sceau_pdfa::check_pdfa1b(&std::fs::read(&p).unwrap());
+    assert!(
+        verdict.conformant,
+        "{}: {:?}",
+        p.display(),
+        verdict.violations
+    );
+    p
+}
+
+/// The recipient side through the real vault: the bank consults one service through its API
+/// (mutual TLS with its own certificate) and deposits a return; the other is left unconsulted
+/// until the vault's clock (test clock of the real binary) passes its deadline. `sceau sync`
+/// brings "remis à personne" with its REMISE attestation, the return in the fourth category,
+/// then "remis à domicile" with its attestation and the plain letter as PDF/A-1b.
+#[test]
+fn services_end_in_person_with_a_return_and_at_home_with_a_letter() {
+    let mut w = World::new().unwrap();
+    let bank = w.bind_bank().unwrap();
+    w.start_vault().unwrap();
+    w.connect();
+    w.ok(&["recipients", "search", BANK_SIRET]);
+    let act = w.act("pv.pdf");
+    let mut deposits = Vec::new();
+    for reference in ["REF-PERSONNE", "REF-DOMICILE"] {
+        let args = w.signify_args(reference, &act);
+        let out = w.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        deposits.push((
+            out["deposit"]["receipt"]["deposit_id"]
+                .as_str()
+                .expect("deposited")
+                .to_owned(),
+            out["documents"][0].as_str().unwrap().to_owned(),
+        ));
+    }
+    let (dp, fp) = deposits[0].clone();
+    let (dd, fd) = deposits[1].clone();
+
+    // The bank lists both acts, reads the first and answers it.
+    World::block_on(async {
+        let list: sceau_proto::BankActList = bank
+            .get(w.url("/v1/bank/acts"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut ids: Vec<&str> = list.acts.iter().map(|a| a.deposit_id.as_str()).collect();
+        ids.sort_unstable();
+        let mut want = vec![dp.as_str(), dd.as_str()];
+        want.sort_unstable();
+        assert_eq!(ids, want);
+        let r = bank
+            .get(w.url(&format!("/v1/bank/acts/{dp}/documents/{fp}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
+        let answer = sceau_testsupport::corpus::simple_pdf(
+            "Declaration du tiers saisi",
+            &[
+                "BANQUE TEST",
+                "Comptes ouverts au nom du debiteur : un compte courant.",
+            ],
+        );
+        let r = bank
+            .put(w.url(&format!("/v1/bank/acts/{dp}/return")))
+            .json(&sceau_proto::ReturnUpload {
+                pdf_base64: base64::engine::general_purpose::STANDARD.encode(answer),
+                answer: Some(serde_json::json!({
+                    "version": 1, "accounts_found": true, "declared_on": "2026-06-02",
+                    "accounts": [{"kind": "compte courant", "balance_cents": 123456, "currency": "EUR"}]
+                })),
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    });
+
+    // Sync: "remis à personne" and the return, each in its category, unseen.
+    let s = w.ok(&["sync"]);
+    assert_eq!(s["deliveries"], 1, "{s}");
+    assert_eq!(s["returns"], 1, "{s}");
+    assert_eq!(s["files"], 2, "notice and return downloaded: {s}");
+    let d = w.ok(&["dashboard", "--category", "delivered_in_person"]);
+    assert_eq!(d["delivered_in_person"], 1, "{d}");
+    assert_eq!(d["delivered_at_home"], 0, "{d}");
+    assert_eq!(d["return_awaiting_consultation"], 1, "{d}");
+    assert_eq!(d["notifications"][0]["reference"], "REF-PERSONNE", "{d}");
+    let d = w.ok(&["dashboard", "--category", "return_awaiting_consultation"]);
+    assert_eq!(d["notifications"][0]["reference"], "REF-PERSONNE", "{d}");
+
+    // The detail sheet: delivery notice and return sections, both kept locally.
+    let shown = w.ok(&["show", "REF-PERSONNE"]);
+    assert_eq!(shown["state"], "in_person", "{shown}");
+    let notice_name = sceau_core::naming::delivery_notice_name(&fp);
+    assert_eq!(shown["vault"]["delivery_notice"]["file_name"], *notice_name);
+    let local = pdfa_file(&shown["delivery_notice_file"]);
+    assert!(local.ends_with(&notice_name), "{}", local.display());
+    let ret = std::path::PathBuf::from(shown["return_file"].as_str().expect("return kept"));
+    assert_eq!(
+        shown["vault"]["act_return"]["file_name"].as_str(),
+        ret.file_name().and_then(|n| n.to_str())
+    );
+    assert!(std::fs::read(&ret).unwrap().starts_with(b"%PDF-"));
+    assert_history(
+        &shown,
+        &[
+            "remise à personne",
+            "Attestation de remise téléchargée sur le poste",
+            "Réponse déposée par le destinataire",
+            "Retour de l'acte téléchargé sur le poste",
+        ],
+    );
+    // Opening the detail marked both notifications seen.
+    let d = w.ok(&["dashboard"]);
+    assert_eq!(d["delivered_in_person"], 0, "{d}");
+    assert_eq!(d["return_awaiting_consultation"], 0, "{d}");
+    // Not "à domicile": no letter.
+    let (_, code, msg) = w.fails(&["letter", "REF-PERSONNE"]);
+    assert_eq!(code, "app.not_at_home", "{msg}");
+
+    // REF-DOMICILE is never consulted. The vault's clock moves three days on (its deadline is
+    // the end of the day of service); the restarted vault decides before serving.
+    w.stop_vault();
+    w.shift_vault_clock(3 * 86_400).unwrap();
+    w.start_vault().unwrap();
+    let s = w.ok(&["sync"]);
+    assert_eq!(s["deliveries"], 1, "{s}");
+    let d = w.ok(&["dashboard", "--category", "delivered_at_home"]);
+    assert_eq!(d["delivered_at_home"], 1, "{d}");
+    assert_eq!(d["notifications"][0]["reference"], "REF-DOMICILE", "{d}");
+    let shown = w.ok(&["show", "REF-DOMICILE"]);
+    assert_eq!(shown["state"], "at_home", "{shown}");
+    assert_eq!(
+        shown["vault"]["delivery_notice"]["file_name"],
+        *sceau_core::naming::delivery_notice_name(&fd)
+    );
+    pdfa_file(&shown["delivery_notice_file"]);
+    assert!(shown["return_file"].is_null());
+    assert_history(&shown, &["remise à domicile"]);
+
+    // The plain letter: PDF/A-1b (ours and Apache PDFBox Preflight), dated for the first
+    // working day after the service.
+    let out = w.dir.path().join("lettre-domicile.pdf");
+    let l = w.ok(&["letter", "REF-DOMICILE", "--out", &out.to_string_lossy()]);
+    assert_eq!(l["pdf"], *out.to_string_lossy());
+    let served: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(shown["served_at"].clone()).unwrap();
+    let expected = sceau_core::delivery::letter_date(
+        served,
+        sceau_core::delivery::DeliveryRule::default(),
+        &sceau_core::calendar::Calendar::default(),
+    );
+    assert_eq!(l["date"], *expected.to_string());
+    assert!(l["text"]
+        .as_str()
+        .unwrap()
+        .contains(&expected.format("%d/%m/%Y").to_string()));
+    pdfa_file(&serde_json::Value::from(out.to_string_lossy().into_owned()));
+    let verdicts = sceau_testsupport::pdfcorpus::preflight(std::slice::from_ref(&out)).unwrap();
+    let v = verdicts.values().next().unwrap();
+    assert!(v.valid, "Preflight: {:?}", v.errors);
+    // Without --out, the letter goes to the data directory.
+    let l = w.ok(&["letter", "REF-DOMICILE"]);
+    pdfa_file(&l["pdf"]);
 }
 
 #[test]
