@@ -385,6 +385,21 @@ pub struct VaultEntry {
     pub deposit_id: Option<String>,
 }
 
+impl VaultEntry {
+    /// A new, empty folder at `path`.
+    pub fn folder(path: impl Into<String>, modified: DateTime<Utc>) -> Self {
+        VaultEntry {
+            path: path.into(),
+            is_folder: true,
+            size: 0,
+            modified,
+            sha256: None,
+            retained_until: None,
+            deposit_id: None,
+        }
+    }
+}
+
 /// A folder listing with the space used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VaultListing {

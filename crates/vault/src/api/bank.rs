@@ -112,12 +112,7 @@ pub async fn document(
         .db(move |sql| meta::recipient_file_sha(sql, &rid, &did, &n))
         .await?
         .ok_or(Error::NotFound)?;
-    let bytes = vault
-        .blobs
-        .get(&sha)
-        .await?
-        .ok_or_else(|| Error::Storage("blob missing".into()))?;
-    delivery::record_consultation(&vault, &d, Channel::BankApi).await?;
+    let bytes = consult(&vault, &d, &sha).await?;
     tracing::info!(action = "bank_document", "bank access");
     Ok(([(header::CONTENT_TYPE, "application/pdf")], bytes))
 }
@@ -134,12 +129,7 @@ pub async fn package(
         .db(move |sql| meta::deposit_archive_sha(sql, &did))
         .await?
         .ok_or(Error::NotFound)?;
-    let bytes = vault
-        .blobs
-        .get(&sha)
-        .await?
-        .ok_or_else(|| Error::Storage("blob missing".into()))?;
-    delivery::record_consultation(&vault, &d, Channel::BankApi).await?;
+    let bytes = consult(&vault, &d, &sha).await?;
     Ok(([(header::CONTENT_TYPE, "application/zip")], bytes))
 }
 
@@ -165,4 +155,15 @@ pub async fn deposit_return(
         name: r.name,
         deposited_at: r.deposited_at,
     }))
+}
+
+/// The blob `sha` of deposit `d`, read for the bank: reading it is the consultation.
+async fn consult(vault: &Arc<Vault>, d: &DepositRow, sha: &str) -> Result<Vec<u8>> {
+    let bytes = vault
+        .blobs
+        .get(sha)
+        .await?
+        .ok_or_else(|| Error::Storage("blob missing".into()))?;
+    delivery::record_consultation(vault, d, Channel::BankApi).await?;
+    Ok(bytes)
 }

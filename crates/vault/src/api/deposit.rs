@@ -612,21 +612,7 @@ async fn accept(
             for (name, digest, size) in &acts {
                 meta::insert_recipient_file(sql, &row.recipient_id, &row.id, name, digest, *size)?;
             }
-            if meta::entry(sql, &office_id, ARCHIVE_FOLDER)?.is_none() {
-                meta::insert_entry(
-                    sql,
-                    &office_id,
-                    &VaultEntry {
-                        path: ARCHIVE_FOLDER.into(),
-                        is_folder: true,
-                        size: 0,
-                        modified: now,
-                        sha256: None,
-                        retained_until: None,
-                        deposit_id: None,
-                    },
-                )?;
-            }
+            meta::ensure_folder(sql, &office_id, ARCHIVE_FOLDER, now)?;
             let mut entry = archive_entry.clone();
             // Two deposits with the same reference in the same second: keep both archives,
             // numbered _2, _3, ... Count the numbered ones (an index range) rather than probe

@@ -346,15 +346,7 @@ pub async fn mkdir(
     }
     let office = who.office.office.id.clone();
     let now = vault.clock.now();
-    let entry = VaultEntry {
-        path: path.clone(),
-        is_folder: true,
-        size: 0,
-        modified: now,
-        sha256: None,
-        retained_until: None,
-        deposit_id: None,
-    };
+    let entry = VaultEntry::folder(path.clone(), now);
     let e = entry.clone();
     vault
         .db(move |sql| {

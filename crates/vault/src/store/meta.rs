@@ -1109,21 +1109,7 @@ pub fn file_in_office_vault(
     now: DateTime<Utc>,
     retained_until: Option<DateTime<Utc>>,
 ) -> Result<Vec<String>> {
-    if entry(sql, office_id, folder)?.is_none() {
-        insert_entry(
-            sql,
-            office_id,
-            &VaultEntry {
-                path: folder.into(),
-                is_folder: true,
-                size: 0,
-                modified: now,
-                sha256: None,
-                retained_until: None,
-                deposit_id: None,
-            },
-        )?;
-    }
+    ensure_folder(sql, office_id, folder, now)?;
     let mut paths = Vec::new();
     for (name, size, sha) in entries {
         let path = free_path(sql, office_id, &format!("{folder}/{name}"))?;
@@ -1670,4 +1656,17 @@ pub fn bank_by_cert(sql: &mut dyn Sql, fingerprint: &str) -> Result<Option<Strin
         &[fingerprint.into()],
     )?;
     Ok(rows.first().map(|r| r[0].text().to_owned()))
+}
+
+/// Creates the top-level folder `folder` of an office's vault if it does not exist yet.
+pub fn ensure_folder(
+    sql: &mut dyn Sql,
+    office_id: &str,
+    folder: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if entry(sql, office_id, folder)?.is_none() {
+        insert_entry(sql, office_id, &VaultEntry::folder(folder, now))?;
+    }
+    Ok(())
 }
