@@ -4,7 +4,8 @@
 
 use std::io::{BufRead, Write};
 
-/// Environment variable naming the point to pause at (`convert`, `sign`, `upload`, `sync`...).
+/// Environment variable naming the point to pause at (`convert`, `sign`, `upload`, `sync`,
+/// `sync.files`...).
 pub const PAUSE_ENV: &str = "SCEAU_TEST_PAUSE_AT";
 
 /// Pauses here if [`PAUSE_ENV`] names `point`: prints `SCEAU_PAUSE <point>` on stderr, then

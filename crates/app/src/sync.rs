@@ -1,6 +1,10 @@
 //! Sync: the vault's event feed applied to the local store. Each page of events and the cursor
 //! after it are written in one transaction, so a crash replays at most a page that was not
 //! recorded, never one twice. Archives of deposits not yet downloaded are fetched.
+//!
+//! The deposits a page touched are recorded as "files pending" in the same transaction as the
+//! page, and leave that list only once their archive, delivery notice and return are on disk:
+//! a sync killed between the two, or a download that failed, is retried by the next sync.
 
 use std::collections::BTreeSet;
 
@@ -10,6 +14,9 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::progress::ProgressSink;
 use crate::{checkpoint, App, Credentials, OutboxReport, FEED_CURSOR};
+
+/// Settings key: deposits whose local files (archive, notice, return) may be missing, one a line.
+const FILES_PENDING: &str = "sync.files_pending";
 
 /// What a sync did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -28,6 +35,8 @@ pub struct SyncReport {
     pub files: usize,
     /// The feed cursor after the sync.
     pub cursor: u64,
+    /// Deposits whose files could not all be downloaded; the next sync retries them.
+    pub files_pending: usize,
 }
 
 impl App {
@@ -44,7 +53,8 @@ impl App {
             .setting(FEED_CURSOR)?
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
-        let mut touched = BTreeSet::new();
+        // Deposits left by an earlier sync (killed, or a download that failed) come first.
+        let mut touched: BTreeSet<String> = pending_set(self.store().setting(FILES_PENDING)?);
         loop {
             let page = client.events(cursor, 0).await?;
             if page.events.is_empty() {
@@ -77,6 +87,7 @@ impl App {
                     }
                 }
                 b.set_setting(FEED_CURSOR, &page.next_cursor.to_string())?;
+                b.set_setting(FILES_PENDING, &pending_text(&touched))?;
                 Ok((deliveries, returns))
             })?;
             report.events += page.events.len();
@@ -89,48 +100,80 @@ impl App {
             "Synchronisation",
             &format!("{} événement(s)", report.events),
         );
+        checkpoint("sync.files");
+        let mut left = BTreeSet::new();
         for d in touched {
-            let detail = match client.service(&d).await {
-                Ok(detail) => detail,
-                Err(e) => {
-                    tracing::warn!(error = %e, "service detail unavailable");
-                    continue;
-                }
-            };
-            if !self.has_archive(&d) {
-                match self
-                    .download_archive(
-                        &client,
-                        &d,
-                        &detail.attestation.archive_path,
-                        &detail.attestation.archive_name,
-                    )
-                    .await
-                {
-                    Ok(_) => report.archives += 1,
-                    Err(e) => tracing::warn!(error = %e, "archive download failed"),
-                }
+            if !self.fetch_files(&client, &d, &mut report).await {
+                left.insert(d);
             }
-            // The delivery notice (`<act>_REMISE.pdf`) and the return, kept beside the archive.
-            for (section, done) in [
-                (
-                    detail.delivery_notice.as_ref(),
-                    "Attestation de remise téléchargée sur le poste",
-                ),
-                (
-                    detail.act_return.as_ref(),
-                    "Retour de l'acte téléchargé sur le poste",
-                ),
-            ] {
-                let Some(filed) = section else { continue };
-                match self.download_filed(&client, &d, filed, done).await {
-                    Ok(true) => report.files += 1,
-                    Ok(false) => {}
-                    Err(e) => tracing::warn!(error = %e, "file download failed"),
+        }
+        self.store()
+            .set_setting(FILES_PENDING, &pending_text(&left))?;
+        report.files_pending = left.len();
+        if !left.is_empty() {
+            tracing::warn!(
+                deposits = left.len(),
+                "some files could not be downloaded; the next sync retries them"
+            );
+        }
+        Ok(report)
+    }
+
+    /// Downloads what `deposit_id` has on the vault and not here (archive, delivery notice,
+    /// return). True if nothing is left to download.
+    async fn fetch_files(
+        &self,
+        client: &sceau_client::VaultClient,
+        d: &str,
+        report: &mut SyncReport,
+    ) -> bool {
+        let detail = match client.service(d).await {
+            Ok(detail) => detail,
+            Err(e) => {
+                tracing::warn!(error = %e, "service detail unavailable");
+                return false;
+            }
+        };
+        let mut complete = true;
+        if !self.has_archive(d) {
+            match self
+                .download_archive(
+                    client,
+                    d,
+                    &detail.attestation.archive_path,
+                    &detail.attestation.archive_name,
+                )
+                .await
+            {
+                Ok(_) => report.archives += 1,
+                Err(e) => {
+                    tracing::warn!(error = %e, "archive download failed");
+                    complete = false;
                 }
             }
         }
-        Ok(report)
+        // The delivery notice (`<act>_REMISE.pdf`) and the return, kept beside the archive.
+        for (section, done) in [
+            (
+                detail.delivery_notice.as_ref(),
+                "Attestation de remise téléchargée sur le poste",
+            ),
+            (
+                detail.act_return.as_ref(),
+                "Retour de l'acte téléchargé sur le poste",
+            ),
+        ] {
+            let Some(filed) = section else { continue };
+            match self.download_filed(client, d, filed, done).await {
+                Ok(true) => report.files += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "file download failed");
+                    complete = false;
+                }
+            }
+        }
+        complete
     }
 
     /// Downloads a filed document (delivery notice, return) of `deposit_id` beside its
@@ -164,5 +207,35 @@ impl App {
                     .any(|e| e.path().extension().is_some_and(|x| x == "zip"))
             })
             .unwrap_or(false)
+    }
+}
+
+/// The pending deposits stored under [`FILES_PENDING`].
+fn pending_set(text: Option<String>) -> BTreeSet<String> {
+    text.unwrap_or_default()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The text stored under [`FILES_PENDING`] for `set`.
+fn pending_text(set: &BTreeSet<String>) -> String {
+    set.iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_deposits_round_trip_through_their_setting() {
+        let set: BTreeSet<String> = ["D-2", "D-1"].into_iter().map(String::from).collect();
+        assert_eq!(pending_set(Some(pending_text(&set))), set);
+        assert!(pending_set(None).is_empty());
+        assert!(pending_set(Some(pending_text(&BTreeSet::new()))).is_empty());
     }
 }

@@ -535,7 +535,7 @@ pub fn sync(cli: &Cli, out: &Out) -> Result<ExitCode, CliError> {
     let cred = credentials(cli, &app)?;
     let report = rt()?.block_on(app.sync(&cred, progress(out.is_json())))?;
     out.emit(&report, || {
-        format!(
+        let mut text = format!(
             "Synchronisé : {} acte(s) déposé(s), {} événement(s), {} remise(s), {} retour(s), {} archive(s) et {} attestation(s) de remise ou retour(s) téléchargé(s).\n",
             report.outbox.sent.len(),
             report.events,
@@ -543,7 +543,14 @@ pub fn sync(cli: &Cli, out: &Out) -> Result<ExitCode, CliError> {
             report.returns,
             report.archives,
             report.files
-        )
+        );
+        if report.files_pending > 0 {
+            text.push_str(&format!(
+                "Attention : les fichiers de {} dépôt(s) n'ont pas pu être téléchargés ; relancez « sceau sync » plus tard, ils seront repris.\n",
+                report.files_pending
+            ));
+        }
+        text
     });
     Ok(ExitCode::SUCCESS)
 }

@@ -187,3 +187,43 @@ fn certificate_not_bound_is_clear() {
     let (code, err, _) = w.fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!((code, err.as_str()), (2, "app.never_connected"));
 }
+
+#[test]
+fn sigkill_after_events_saved_then_rerun_downloads_the_delivery_notice() {
+    let mut w = ready();
+    let args = signify(&w, "KILL-FILES");
+    w.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    w.ok(&["sync"]);
+    // Never consulted: three days on, the restarted vault decides "à domicile" and files the
+    // delivery notice.
+    w.stop_vault();
+    w.shift_vault_clock(3 * 86_400).unwrap();
+    w.start_vault().unwrap();
+    // Killed once the events are saved, before any file is downloaded.
+    w.paused_at(&["sync".to_string()], "sync.files").kill();
+    let shown = w.ok(&["show", "KILL-FILES"]);
+    assert_eq!(shown["state"], "at_home", "events saved: {shown}");
+    assert!(
+        shown["delivery_notice_file"].is_null(),
+        "killed before the download: {shown}"
+    );
+    // The rerun has no event left to read, yet downloads the notice it missed.
+    let s = w.ok(&["sync"]);
+    assert_eq!(s["events"], 0, "{s}");
+    assert_eq!(s["files"], 1, "{s}");
+    assert_eq!(s["files_pending"], 0, "{s}");
+    let shown = w.ok(&["show", "KILL-FILES"]);
+    let local = std::path::PathBuf::from(
+        shown["delivery_notice_file"]
+            .as_str()
+            .expect("notice kept locally"),
+    );
+    assert!(std::fs::read(&local).unwrap().starts_with(b"%PDF-"));
+    assert_eq!(
+        shown["vault"]["delivery_notice"]["file_name"].as_str(),
+        local.file_name().and_then(|n| n.to_str())
+    );
+    // Idempotent: nothing left to download.
+    let s = w.ok(&["sync"]);
+    assert_eq!(s["files"], 0, "{s}");
+}
