@@ -70,9 +70,7 @@ impl TsaServer {
                         }
                         let Ok(stream) = stream else { continue };
                         // A broken client must not bring the TSA down for the other tests.
-                        if handle(stream, &ctx).is_ok() {
-                            served.fetch_add(1, Ordering::SeqCst);
-                        }
+                        let _ = handle(stream, &ctx, &served);
                     }
                 })
                 .context("spawning TSA thread")?
@@ -144,7 +142,7 @@ ess_cert_id_alg = sha256
     )
 }
 
-fn handle(stream: TcpStream, ctx: &Ctx) -> anyhow::Result<()> {
+fn handle(stream: TcpStream, ctx: &Ctx, served: &AtomicUsize) -> anyhow::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -172,6 +170,7 @@ fn handle(stream: TcpStream, ctx: &Ctx) -> anyhow::Result<()> {
     let mut out = stream;
     if !request_line.starts_with("POST ") {
         return respond(
+            served,
             &mut out,
             "405 Method Not Allowed",
             "text/plain",
@@ -180,6 +179,7 @@ fn handle(stream: TcpStream, ctx: &Ctx) -> anyhow::Result<()> {
     }
     if content_type != "application/timestamp-query" {
         return respond(
+            served,
             &mut out,
             "415 Unsupported Media Type",
             "text/plain",
@@ -188,6 +188,7 @@ fn handle(stream: TcpStream, ctx: &Ctx) -> anyhow::Result<()> {
     }
     let Some(len) = content_length.filter(|l| *l <= MAX_BODY) else {
         return respond(
+            served,
             &mut out,
             "411 Length Required",
             "text/plain",
@@ -216,10 +217,15 @@ fn handle(stream: TcpStream, ctx: &Ctx) -> anyhow::Result<()> {
         .arg(&reply)
         .output()?;
     match std::fs::read(&reply) {
-        Ok(der) if output.status.success() => {
-            respond(&mut out, "200 OK", "application/timestamp-reply", &der)
-        }
+        Ok(der) if output.status.success() => respond(
+            served,
+            &mut out,
+            "200 OK",
+            "application/timestamp-reply",
+            &der,
+        ),
         _ => respond(
+            served,
             &mut out,
             "500 Internal Server Error",
             "text/plain",
@@ -228,12 +234,16 @@ fn handle(stream: TcpStream, ctx: &Ctx) -> anyhow::Result<()> {
     }
 }
 
+/// Counts the answer (before the client can see it, so a test that reads the count after its
+/// response never races the server), then writes it.
 fn respond(
+    served: &AtomicUsize,
     out: &mut TcpStream,
     status: &str,
     content_type: &str,
     body: &[u8],
 ) -> anyhow::Result<()> {
+    served.fetch_add(1, Ordering::SeqCst);
     write!(
         out,
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
