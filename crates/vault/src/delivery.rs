@@ -53,14 +53,25 @@ impl Channel {
     }
 }
 
+/// First consultations waiting for the next group commit (the work answers the consultation's
+/// time when it was the first, `None` when one was already recorded).
+pub type Consultations = crate::group_commit::GroupCommit<Option<DateTime<Utc>>>;
+
 /// Records the recipient's consultation of a deposit at the vault's time (the first one only
-/// counts) and, when it is in time, decides "à personne". The caller has checked that the
-/// deposit is the recipient's.
+/// counts) and, when it is in time, queues the decision "à personne" for [`Notices`]. Returns
+/// the queued notice's completion when this call recorded the first consultation in time (a
+/// caller that must see the decision filed awaits it; the portal does not). The caller has
+/// checked that the deposit is the recipient's.
+///
+/// The consultation itself is durable when this returns: concurrent first consultations share
+/// one commit, and the notice (render, seal, file) follows off the request path. If the vault
+/// stops before the notice is filed, the scheduler's catch-up files it from the recorded
+/// consultation, with the same times.
 pub async fn record_consultation(
     vault: &Arc<Vault>,
     deposit: &DepositRow,
     channel: Channel,
-) -> Result<()> {
+) -> Result<Option<NoticeFiled>> {
     // Fast path without the commit lock: later reads change nothing.
     let id = deposit.id.clone();
     if vault
@@ -68,16 +79,18 @@ pub async fn record_consultation(
         .await?
         .is_some()
     {
-        return Ok(());
+        return Ok(None);
     }
     let d = deposit.clone();
-    let _guard = vault.commit_lock.lock().await;
-    // The time is read under the lock, so journal lines stay in time order.
-    let now = vault.clock.now();
-    let first = vault
-        .db(move |sql| {
+    let clock = vault.clock.clone();
+    let first = crate::group_commit::commit(
+        vault,
+        &vault.consultations,
+        Box::new(move |sql| {
+            // The time is read under the commit lock, so journal lines stay in time order.
+            let now = clock.now();
             if !meta::insert_consultation(sql, &d.id, &d.recipient_id, now, channel.code())? {
-                return Ok(false);
+                return Ok(None);
             }
             let record = journal::record(
                 EvidenceEvent::ContentHandover,
@@ -100,24 +113,156 @@ pub async fn record_consultation(
                     ),
                 }],
             )?;
-            Ok(true)
-        })
-        .await?;
-    drop(_guard);
-    if first {
-        vault.feed.notify_waiters();
-        let decision = decide(
-            deposit.deposited_at,
-            Some(now),
-            now,
-            rule_of(vault),
-            &vault.calendar,
-        );
-        if decision.state == DeliveryState::InPerson {
-            file_decision(vault, deposit, &decision, Some(now)).await?;
+            Ok(Some(now))
+        }),
+    )
+    .await?;
+    let Some(now) = first else {
+        return Ok(None);
+    };
+    vault.feed.notify_waiters();
+    let decision = decide(
+        deposit.deposited_at,
+        Some(now),
+        now,
+        rule_of(vault),
+        &vault.calendar,
+    );
+    if decision.state != DeliveryState::InPerson {
+        return Ok(None);
+    }
+    Ok(Some(vault.notices.enqueue(
+        vault,
+        Pending {
+            deposit: deposit.clone(),
+            decision,
+            consulted: now,
+        },
+    )))
+}
+
+/// The state to show for a deposit: its recorded state, or — while the notice of a consultation
+/// in time is being filed — the decision that consultation already made.
+pub fn shown_state(
+    vault: &Vault,
+    deposit: &DepositRow,
+    consulted: Option<DateTime<Utc>>,
+) -> DeliveryState {
+    match (deposit.state.as_str(), consulted) {
+        ("in_person", _) => DeliveryState::InPerson,
+        ("at_home", _) => DeliveryState::AtHome,
+        (_, Some(at)) => {
+            decide(
+                deposit.deposited_at,
+                Some(at),
+                vault.clock.now(),
+                rule_of(vault),
+                &vault.calendar,
+            )
+            .state
+        }
+        _ => DeliveryState::AwaitingConsultation,
+    }
+}
+
+/// A decision "à personne" waiting to be filed.
+struct Pending {
+    deposit: DepositRow,
+    decision: Decision,
+    consulted: DateTime<Utc>,
+}
+
+/// Resolves when the notice of one consultation has been filed (or its filing failed and was
+/// left to the scheduler's catch-up).
+pub type NoticeFiled = tokio::sync::oneshot::Receiver<()>;
+
+/// Notices per batch: one commit files them all, and the first ones are not held back long.
+const NOTICE_BATCH: usize = 32;
+
+/// The delivery notices decided by consultations, filed by one background task at a time: it
+/// renders and seals them one after the other (one core, so requests keep the other) and files
+/// each batch in one commit.
+#[derive(Default)]
+pub struct Notices {
+    queue: std::sync::Mutex<Vec<(Pending, tokio::sync::oneshot::Sender<()>)>>,
+    /// Queued or being filed.
+    pending: std::sync::atomic::AtomicUsize,
+    running: std::sync::atomic::AtomicBool,
+    idle: tokio::sync::Notify,
+}
+
+impl Notices {
+    fn enqueue(&self, vault: &Arc<Vault>, item: Pending) -> NoticeFiled {
+        use std::sync::atomic::Ordering::SeqCst;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.pending.fetch_add(1, SeqCst);
+        if let Ok(mut q) = self.queue.lock() {
+            q.push((item, tx));
+        }
+        if !self.running.swap(true, SeqCst) {
+            tokio::spawn(drain_notices(vault.clone()));
+        }
+        rx
+    }
+
+    fn take(&self) -> Vec<(Pending, tokio::sync::oneshot::Sender<()>)> {
+        self.queue
+            .lock()
+            .map(|mut q| {
+                let n = q.len().min(NOTICE_BATCH);
+                q.drain(..n).collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Waits until every notice queued so far is filed (tests, and a clean shutdown).
+pub async fn settled(vault: &Vault) {
+    use std::sync::atomic::Ordering::SeqCst;
+    loop {
+        let idle = vault.notices.idle.notified();
+        if vault.notices.pending.load(SeqCst) == 0 {
+            return;
+        }
+        idle.await;
+    }
+}
+
+async fn drain_notices(vault: Arc<Vault>) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let notices = &vault.notices;
+    loop {
+        let batch = notices.take();
+        if batch.is_empty() {
+            notices.running.store(false, SeqCst);
+            // A notice queued between the take and the store found the task still running.
+            let queued = notices.queue.lock().map(|q| !q.is_empty()).unwrap_or(false);
+            if queued && !notices.running.swap(true, SeqCst) {
+                continue;
+            }
+            return;
+        }
+        let n = batch.len();
+        let mut prepared = Vec::with_capacity(n);
+        let mut waiters = Vec::with_capacity(n);
+        for (p, done) in batch {
+            match prepare_notice(&vault, &p.deposit, &p.decision, Some(p.consulted)).await {
+                Ok(notice) => prepared.push(notice),
+                // Left to the scheduler's catch-up, which decides from the recorded consultation.
+                Err(e) => tracing::error!(code = e.code(), detail = %e, "delivery notice"),
+            }
+            waiters.push(done);
+        }
+        if let Err(e) = commit_notices(&vault, prepared).await {
+            tracing::error!(code = e.code(), detail = %e, "delivery notices");
+        }
+        for done in waiters {
+            let _ = done.send(());
+        }
+        if notices.pending.fetch_sub(n, SeqCst) == n {
+            notices.idle.notify_waiters();
         }
     }
-    Ok(())
 }
 
 /// Decides "à domicile" for every deposit whose deadline has passed without consultation (at
@@ -126,10 +271,19 @@ pub async fn decide_due(vault: &Arc<Vault>) -> Result<usize> {
     let now = vault.clock.now();
     let rule = rule_of(vault);
     let mut decided = 0;
+    // Consultations whose notice was not filed (the vault stopped in between): wherever their
+    // deposit sorts among those awaiting.
+    let mut consulted_first = true;
     loop {
-        let batch = vault
-            .db(move |sql| meta::awaiting_deposits(sql, now, 200))
-            .await?;
+        let batch = if consulted_first {
+            vault
+                .db(move |sql| meta::consulted_undecided(sql, 200))
+                .await?
+        } else {
+            vault
+                .db(move |sql| meta::awaiting_deposits(sql, now, 200))
+                .await?
+        };
         let n = batch.len();
         let mut progressed = false;
         for d in batch {
@@ -145,6 +299,10 @@ pub async fn decide_due(vault: &Arc<Vault>) -> Result<usize> {
             }
         }
         if n < 200 || !progressed {
+            if consulted_first {
+                consulted_first = false;
+                continue;
+            }
             return Ok(decided);
         }
     }
@@ -296,6 +454,29 @@ async fn file_decision(
     decision: &Decision,
     consulted: Option<DateTime<Utc>>,
 ) -> Result<bool> {
+    let notice = prepare_notice(vault, d, decision, consulted).await?;
+    Ok(commit_notices(vault, vec![notice]).await? == 1)
+}
+
+/// A rendered and sealed notice, its blobs stored, ready to be filed.
+struct PreparedNotice {
+    deposit: DepositRow,
+    decision: Decision,
+    decided_at: DateTime<Utc>,
+    name: String,
+    pdf_sha: [u8; 32],
+    pdf: (String, u64),
+    seal: (String, u64),
+}
+
+/// Renders and seals the notice of `decision` and stores both blobs (content-addressed: a
+/// notice never filed leaves blobs that the collector removes).
+async fn prepare_notice(
+    vault: &Arc<Vault>,
+    d: &DepositRow,
+    decision: &Decision,
+    consulted: Option<DateTime<Utc>>,
+) -> Result<PreparedNotice> {
     let now = vault.clock.now();
     let office_id = d.office_id.clone();
     let office = vault
@@ -318,107 +499,137 @@ async fn file_decision(
         .map_err(|e| Error::Crypto(format!("rendu de l'attestation de remise : {e}")))?;
     let seal = vault.seal.seal(&pdf, now)?;
     let pdf_sha: [u8; 32] = Sha256::digest(&pdf).into();
-    let (pdf_key, seal_key) =
-        tokio::try_join!(vault.blobs.put(pdf.clone()), vault.blobs.put(seal.clone()))?;
+    let (pdf_len, seal_len) = (pdf.len() as u64, seal.len() as u64);
+    let (pdf_key, seal_key) = tokio::try_join!(vault.blobs.put(pdf), vault.blobs.put(seal))?;
     let act = d
         .files
         .first()
         .cloned()
         .unwrap_or_else(|| format!("{}.pdf", d.id));
-    let name = delivery_notice_name(&act);
-    let in_person = decision.state == DeliveryState::InPerson;
-    let effective_at = decision.effective_at.unwrap_or(now);
-    let retained_until =
-        now.checked_add_months(chrono::Months::new(12 * vault.config.retention_years));
-    let (d2, decision2, name2) = (d.clone(), decision.clone(), name.clone());
-    let (pdf_len, seal_len) = (pdf.len() as u64, seal.len() as u64);
-    let _guard = vault.commit_lock.lock().await;
+    Ok(PreparedNotice {
+        deposit: d.clone(),
+        decision: decision.clone(),
+        decided_at: now,
+        name: delivery_notice_name(&act),
+        pdf_sha,
+        pdf: (pdf_key, pdf_len),
+        seal: (seal_key, seal_len),
+    })
+}
+
+/// Files prepared notices in one commit (each a guarded state change: a deposit decided
+/// meanwhile is skipped); returns how many were filed.
+async fn commit_notices(vault: &Arc<Vault>, notices: Vec<PreparedNotice>) -> Result<usize> {
+    if notices.is_empty() {
+        return Ok(0);
+    }
+    let retention = chrono::Months::new(12 * vault.config.retention_years);
+    let guard = vault.commit_lock.lock().await;
     let filed = vault
         .db(move |sql| {
-            if !meta::set_delivery_state(sql, &d2.id, state_code(decision2.state))? {
-                return Ok(false);
+            let mut filed = Vec::new();
+            for n in &notices {
+                if file_notice(sql, n, retention)? {
+                    filed.push(n.deposit.id.clone());
+                }
             }
-            let paths = meta::file_in_office_vault(
-                sql,
-                &d2.office_id,
-                ARCHIVE_FOLDER,
-                &[
-                    (name2.clone(), pdf_len, pdf_key.clone()),
-                    (format!("{name2}.p7s"), seal_len, seal_key.clone()),
-                ],
-                &d2.id,
-                now,
-                retained_until,
-            )?;
-            let path = paths.first().cloned().unwrap_or_default();
-            meta::insert_notice(
-                sql,
-                &NoticeRow {
-                    deposit_id: d2.id.clone(),
-                    state: state_code(decision2.state).into(),
-                    decided_at: now,
-                    effective_at,
-                    name: name2.clone(),
-                    path: path.clone(),
-                    sha256: pdf_key.clone(),
-                    letter_date: decision2.letter_date,
-                },
-            )?;
-            let (event, message) = if in_person {
-                (
-                    EvidenceEvent::DeliveredInPerson,
-                    format!("Création de l'attestation de remise à personne {name2}"),
-                )
-            } else {
-                (
-                    EvidenceEvent::DeliveredAtHome,
-                    format!(
-                        "Création de l'attestation de remise à domicile {name2} (lettre simple \
-                         au plus tard le {})",
-                        decision2.letter_date.map(date_fr).unwrap_or_default()
-                    ),
-                )
-            };
-            let sender = "coffre";
-            let digests = vec![(name2.clone(), pdf_sha)];
-            journal::append(
-                sql,
-                &[
-                    Entry {
-                        record: journal::record(
-                            event,
-                            now,
-                            sender,
-                            &d2.recipient_id,
-                            &d2.id,
-                            digests.clone(),
-                            Some(decision2.rule.code().into()),
-                        ),
-                        office_id: Some(d2.office_id.clone()),
-                        message,
-                    },
-                    Entry {
-                        record: journal::record(
-                            EvidenceEvent::DeliveryNoticeFiled,
-                            now,
-                            sender,
-                            &d2.recipient_id,
-                            &d2.id,
-                            digests,
-                            None,
-                        ),
-                        office_id: Some(d2.office_id.clone()),
-                        message: format!("Fichier {name2} déposé dans votre coffre ({path})"),
-                    },
-                ],
-            )?;
-            Ok(true)
+            Ok(filed)
         })
         .await?;
-    drop(_guard);
-    if filed {
+    drop(guard);
+    if !filed.is_empty() {
         vault.feed.notify_waiters();
-        tracing::info!(deposit = %d.id, state = state_code(decision.state), "delivery decided");
+        tracing::info!(decided = filed.len(), "delivery decided");
     }
-    Ok(filed)
+    Ok(filed.len())
+}
+
+/// One notice's rows: state, the two files in the office's vault, the notice, the evidence.
+fn file_notice(
+    sql: &mut dyn crate::store::sql::Sql,
+    n: &PreparedNotice,
+    retention: chrono::Months,
+) -> Result<bool> {
+    let d = &n.deposit;
+    let decision = &n.decision;
+    let now = n.decided_at;
+    if !meta::set_delivery_state(sql, &d.id, state_code(decision.state))? {
+        return Ok(false);
+    }
+    let name = &n.name;
+    let paths = meta::file_in_office_vault(
+        sql,
+        &d.office_id,
+        ARCHIVE_FOLDER,
+        &[
+            (name.clone(), n.pdf.1, n.pdf.0.clone()),
+            (format!("{name}.p7s"), n.seal.1, n.seal.0.clone()),
+        ],
+        &d.id,
+        now,
+        now.checked_add_months(retention),
+    )?;
+    let path = paths.first().cloned().unwrap_or_default();
+    meta::insert_notice(
+        sql,
+        &NoticeRow {
+            deposit_id: d.id.clone(),
+            state: state_code(decision.state).into(),
+            decided_at: now,
+            effective_at: decision.effective_at.unwrap_or(now),
+            name: name.clone(),
+            path: path.clone(),
+            sha256: n.pdf.0.clone(),
+            letter_date: decision.letter_date,
+        },
+    )?;
+    let (event, message) = if decision.state == DeliveryState::InPerson {
+        (
+            EvidenceEvent::DeliveredInPerson,
+            format!("Création de l'attestation de remise à personne {name}"),
+        )
+    } else {
+        (
+            EvidenceEvent::DeliveredAtHome,
+            format!(
+                "Création de l'attestation de remise à domicile {name} (lettre simple au plus \
+                 tard le {})",
+                decision.letter_date.map(date_fr).unwrap_or_default()
+            ),
+        )
+    };
+    let sender = "coffre";
+    let digests = vec![(name.clone(), n.pdf_sha)];
+    journal::append(
+        sql,
+        &[
+            Entry {
+                record: journal::record(
+                    event,
+                    now,
+                    sender,
+                    &d.recipient_id,
+                    &d.id,
+                    digests.clone(),
+                    Some(decision.rule.code().into()),
+                ),
+                office_id: Some(d.office_id.clone()),
+                message,
+            },
+            Entry {
+                record: journal::record(
+                    EvidenceEvent::DeliveryNoticeFiled,
+                    now,
+                    sender,
+                    &d.recipient_id,
+                    &d.id,
+                    digests,
+                    None,
+                ),
+                office_id: Some(d.office_id.clone()),
+                message: format!("Fichier {name} déposé dans votre coffre ({path})"),
+            },
+        ],
+    )?;
+    Ok(true)
 }

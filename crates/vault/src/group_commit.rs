@@ -1,6 +1,6 @@
-//! Group commit of deposits: concurrent deposits that reach their commit at the same time share
-//! one metadata transaction, hence one durable commit (one WAL fsync on SQLite, one WAL flush on
-//! PostgreSQL) instead of one each.
+//! Group commit: concurrent deposits (or consultations) that reach their commit at the same time
+//! share one metadata transaction, hence one durable commit (one WAL fsync on SQLite, one WAL
+//! flush on PostgreSQL) instead of one each.
 //!
 //! Each deposit queues its work and then takes the vault's commit lock. Whoever holds the lock
 //! drains the whole queue and runs every queued deposit in one transaction, each inside its own
@@ -19,22 +19,32 @@ use crate::error::{storage, Error, Result};
 use crate::store::sql::Sql;
 use crate::Vault;
 
-/// One deposit's metadata work (it runs inside a savepoint of the group's transaction).
-pub type Work = Box<dyn FnOnce(&mut dyn Sql) -> Result<DepositReceipt> + Send>;
+/// One item's metadata work (it runs inside a savepoint of the group's transaction).
+pub type Work<T> = Box<dyn FnOnce(&mut dyn Sql) -> Result<T> + Send>;
 
-struct Job {
-    work: Work,
-    done: oneshot::Sender<Result<DepositReceipt>>,
+struct Job<T> {
+    work: Work<T>,
+    done: oneshot::Sender<Result<T>>,
 }
 
-/// The queue of deposits waiting for the next group commit.
-#[derive(Default)]
-pub struct GroupCommit {
-    queue: Mutex<Vec<Job>>,
+/// The queue of items of one kind waiting for the next group commit.
+pub struct GroupCommit<T> {
+    queue: Mutex<Vec<Job<T>>>,
 }
 
-impl GroupCommit {
-    fn push(&self, job: Job) -> Result<()> {
+/// Deposits: their work answers the deposit receipt.
+pub type Deposits = GroupCommit<DepositReceipt>;
+
+impl<T> Default for GroupCommit<T> {
+    fn default() -> Self {
+        GroupCommit {
+            queue: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<T> GroupCommit<T> {
+    fn push(&self, job: Job<T>) -> Result<()> {
         self.queue
             .lock()
             .map_err(|_| storage("commit queue poisoned"))?
@@ -42,7 +52,7 @@ impl GroupCommit {
         Ok(())
     }
 
-    fn drain(&self) -> Vec<Job> {
+    fn drain(&self) -> Vec<Job<T>> {
         self.queue
             .lock()
             .map(|mut q| std::mem::take(&mut *q))
@@ -50,45 +60,48 @@ impl GroupCommit {
     }
 }
 
-/// Commits `work` with whatever other deposits are waiting; returns its own outcome once the
-/// transaction holding it is durable.
-pub async fn commit(vault: &Vault, work: Work) -> Result<DepositReceipt> {
+/// Commits `work` with whatever other items of `group` are waiting (under the vault's commit
+/// lock, so the journal stays one chain); returns its own outcome once the transaction holding
+/// it is durable.
+pub async fn commit<T: Send + 'static>(
+    vault: &Vault,
+    group: &GroupCommit<T>,
+    work: Work<T>,
+) -> Result<T> {
     let (done, mut rx) = oneshot::channel();
-    vault.group_commit.push(Job { work, done })?;
+    group.push(Job { work, done })?;
     let guard = vault.commit_lock.lock().await;
-    // An earlier holder of the lock may have committed this deposit with its own group.
+    // An earlier holder of the lock may have committed this item with its own group.
     if let Ok(outcome) = rx.try_recv() {
         return outcome;
     }
-    let jobs = vault.group_commit.drain();
+    let jobs = group.drain();
     let meta = vault.meta.clone();
     let n = jobs.len();
     tokio::task::spawn_blocking(move || run(meta.as_ref(), jobs))
         .await
         .map_err(storage)?;
     drop(guard);
-    tracing::debug!(deposits = n, "group commit");
+    tracing::debug!(items = n, "group commit");
     rx.await
-        .map_err(|_| storage("group commit dropped a deposit"))?
+        .map_err(|_| storage("group commit dropped an item"))?
 }
 
-fn run(meta: &dyn crate::store::sql::Metadata, jobs: Vec<Job>) {
-    let mut pending: Vec<Job> = jobs;
-    let mut outcomes: Vec<(
-        oneshot::Sender<Result<DepositReceipt>>,
-        Result<DepositReceipt>,
-    )> = Vec::with_capacity(pending.len());
+fn run<T>(meta: &dyn crate::store::sql::Metadata, jobs: Vec<Job<T>>) {
+    let mut pending: Vec<Job<T>> = jobs;
+    let mut outcomes: Vec<(oneshot::Sender<Result<T>>, Result<T>)> =
+        Vec::with_capacity(pending.len());
     let result = meta.transaction(&mut |sql| {
         for job in pending.drain(..) {
-            sql.exec("SAVEPOINT deposit", &[])?;
+            sql.exec("SAVEPOINT item", &[])?;
             match (job.work)(sql) {
-                Ok(receipt) => {
-                    sql.exec("RELEASE SAVEPOINT deposit", &[])?;
-                    outcomes.push((job.done, Ok(receipt)));
+                Ok(answer) => {
+                    sql.exec("RELEASE SAVEPOINT item", &[])?;
+                    outcomes.push((job.done, Ok(answer)));
                 }
                 Err(e) => {
-                    sql.exec("ROLLBACK TO SAVEPOINT deposit", &[])?;
-                    sql.exec("RELEASE SAVEPOINT deposit", &[])?;
+                    sql.exec("ROLLBACK TO SAVEPOINT item", &[])?;
+                    sql.exec("RELEASE SAVEPOINT item", &[])?;
                     outcomes.push((job.done, Err(e)));
                 }
             }
@@ -102,8 +115,8 @@ fn run(meta: &dyn crate::store::sql::Metadata, jobs: Vec<Job>) {
             }
         }
         Err(e) => {
-            // Nothing of the group was committed: every deposit fails (the client retries with
-            // its idempotency key).
+            // Nothing of the group was committed: every item fails (a deposit's client retries
+            // with its idempotency key; a consultation is recorded at the next read).
             tracing::error!(error = %e, "group commit failed");
             for (done, _) in outcomes {
                 let _ = done.send(Err(Error::Storage(e.to_string())));

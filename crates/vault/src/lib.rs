@@ -96,7 +96,11 @@ pub struct Vault {
     /// Wakes long-polls of the event feed.
     pub feed: tokio::sync::Notify,
     /// Deposits waiting for the next group commit (taken under `commit_lock`).
-    pub group_commit: group_commit::GroupCommit,
+    pub group_commit: group_commit::Deposits,
+    /// First consultations waiting for the next group commit.
+    pub consultations: delivery::Consultations,
+    /// Delivery notices decided by a consultation, filed off the request path.
+    pub notices: delivery::Notices,
     /// What the collection of interrupted uploads' blobs did when the vault opened.
     pub startup_gc: std::sync::Mutex<gc::Collected>,
     /// Reusable upload spool files (`DATA/uploads`).
@@ -164,6 +168,8 @@ impl Vault {
             commit_lock: tokio::sync::Mutex::new(()),
             feed: tokio::sync::Notify::new(),
             group_commit: group_commit::GroupCommit::default(),
+            consultations: group_commit::GroupCommit::default(),
+            notices: delivery::Notices::default(),
             startup_gc: std::sync::Mutex::new(gc::Collected::default()),
             spools,
             notes,

@@ -658,11 +658,12 @@ pub struct CsrfOnly {
 // ---------------------------------------------------------------------------------------------
 // Acts
 
-fn state_fr(s: &str) -> &'static str {
+fn state_fr(s: sceau_core::delivery::DeliveryState) -> &'static str {
+    use sceau_core::delivery::DeliveryState;
     match s {
-        "in_person" => "Remise à personne",
-        "at_home" => "Remise à domicile",
-        _ => "En attente de consultation",
+        DeliveryState::InPerson => "Remise à personne",
+        DeliveryState::AtHome => "Remise à domicile",
+        DeliveryState::AwaitingConsultation => "En attente de consultation",
     }
 }
 
@@ -744,7 +745,7 @@ pub async fn acts(
              <td>{state}</td><td>{ret}</td></tr>",
             at = format_paris(d.deposited_at),
             label = esc(label),
-            state = state_fr(&d.state),
+            state = state_fr(delivery::shown_state(&vault, d, a.consulted_at)),
         ));
     }
     let body = if list.is_empty() {

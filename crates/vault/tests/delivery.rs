@@ -221,6 +221,7 @@ async fn same_day_rule_at_2359_vs_0001_paris() {
     delivery::record_consultation(&vault, &a, Channel::Portal)
         .await
         .unwrap();
+    delivery::settled(&vault).await;
     assert_eq!(state(&vault, &a.id), "in_person");
     assert_eq!(state(&vault, &b.id), "awaiting_consultation");
     assert_eq!(delivery::decide_due(&vault).await.unwrap(), 0);
@@ -230,6 +231,7 @@ async fn same_day_rule_at_2359_vs_0001_paris() {
     delivery::record_consultation(&vault, &b, Channel::Portal)
         .await
         .unwrap();
+    delivery::settled(&vault).await;
     assert_eq!(state(&vault, &b.id), "awaiting_consultation");
     assert_eq!(delivery::decide_due(&vault).await.unwrap(), 1);
     assert_eq!(state(&vault, &b.id), "at_home");
@@ -367,4 +369,73 @@ async fn a_vault_down_across_the_deadline_catches_up_on_restart() {
     );
     assert!(t.contains("03/06/2026 (premier jour ouvrable"), "{t}");
     preflight(&[p]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consultation_whose_notice_was_not_filed_is_decided_by_the_catch_up() {
+    let s = setup(DeliveryRuleConfig::SameDay);
+    let sent = paris(2026, 6, 2, 9, 0);
+    let read = paris(2026, 6, 2, 11, 30);
+    let (vault, clock) = open(&s, sent).await;
+    // More deposits awaiting (and not due) than one pass of the scheduler reads, all older than
+    // the consulted one: the catch-up must still find it.
+    for i in 0..201 {
+        deposit(&vault, &format!("ATTENTE{i}"), sent);
+    }
+    let d = deposit(&vault, "LU", paris(2026, 6, 2, 10, 0));
+    // What a vault killed between the consultation's commit and its notice leaves: the
+    // consultation recorded, the deposit still awaiting, no notice.
+    let (id, rid) = (d.id.clone(), d.recipient_id.clone());
+    tx(vault.meta.as_ref(), move |sql| {
+        meta::insert_consultation(sql, &id, &rid, read, "portal")
+    })
+    .unwrap();
+    assert_eq!(state(&vault, &d.id), "awaiting_consultation");
+    clock.set(paris(2026, 6, 2, 14, 0));
+    assert_eq!(delivery::decide_due(&vault).await.unwrap(), 1);
+    assert_eq!(state(&vault, &d.id), "in_person");
+    assert_eq!(delivery::decide_due(&vault).await.unwrap(), 0);
+    let (p, t) = notice(&s, &vault, &d).await;
+    assert!(t.contains("Attestation de remise à personne"), "{t}");
+    assert!(
+        t.contains("02/06/2026 11:30:00"),
+        "the consultation's time: {t}"
+    );
+    preflight(&[p]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_consultations_share_commits_and_each_gets_its_notice() {
+    let s = setup(DeliveryRuleConfig::SameDay);
+    let sent = paris(2026, 6, 2, 9, 0);
+    let (vault, clock) = open(&s, sent).await;
+    let ds: Vec<DepositRow> = (0..40)
+        .map(|i| deposit(&vault, &format!("LOT{i}"), sent))
+        .collect();
+    clock.set(paris(2026, 6, 2, 12, 0));
+    // Each deposit read twice at once: one consultation each, one notice each.
+    let mut tasks = Vec::new();
+    for d in ds.iter().chain(ds.iter()) {
+        let (v, d) = (vault.clone(), d.clone());
+        tasks.push(tokio::spawn(async move {
+            delivery::record_consultation(&v, &d, Channel::Portal)
+                .await
+                .unwrap()
+                .is_some()
+        }));
+    }
+    let mut firsts = 0;
+    for t in tasks {
+        firsts += usize::from(t.await.unwrap());
+    }
+    assert_eq!(firsts, ds.len(), "one first consultation per deposit");
+    delivery::settled(&vault).await;
+    for d in &ds {
+        assert_eq!(state(&vault, &d.id), "in_person");
+        let events = journal_events(&vault, &d.id);
+        let count = |e: &str| events.iter().filter(|x| x.as_str() == e).count();
+        assert_eq!(count("ContentHandover"), 1, "{events:?}");
+        assert_eq!(count("sceau:DeliveredInPerson"), 1, "{events:?}");
+    }
+    assert_eq!(delivery::decide_due(&vault).await.unwrap(), 0);
 }

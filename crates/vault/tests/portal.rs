@@ -379,6 +379,8 @@ async fn portal_flow(backend: Backend) {
     ] {
         assert!(names.contains(&n), "{names:?}");
     }
+    // The notice is filed off the request path: wait for it, then the state is final.
+    sceau_vault::delivery::settled(&w.h.vault).await;
     assert_eq!(state(&w.h, &dx), "in_person");
     let d: sceau_proto::ServiceDetail =
         get_json(&w.office, w.h.url(&format!("/v1/services/{dx}"))).await;

@@ -125,7 +125,9 @@ async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
     let downloaded = std::fs::read(out.path().join(&act)).unwrap();
     assert_eq!(downloaded, pkg_act(&pkg.0, &act));
 
-    // The office's service: "remise à personne" with its attestation in the office's vault.
+    // The office's service: "remise à personne" with its attestation in the office's vault
+    // (filed off the request path: wait for it).
+    sceau_vault::delivery::settled(&h.vault).await;
     let d: sceau_proto::ServiceDetail = get_json(
         &office,
         h.url(&format!("/v1/services/{}", receipt.deposit_id)),

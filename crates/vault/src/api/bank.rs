@@ -164,6 +164,10 @@ async fn consult(vault: &Arc<Vault>, d: &DepositRow, sha: &str) -> Result<Vec<u8
         .get(sha)
         .await?
         .ok_or_else(|| Error::Storage("blob missing".into()))?;
-    delivery::record_consultation(vault, d, Channel::BankApi).await?;
+    // The bank's download returns once "à personne" is filed, so that what the bank saw and
+    // what the office's feed says agree when the answer arrives.
+    if let Some(filed) = delivery::record_consultation(vault, d, Channel::BankApi).await? {
+        let _ = filed.await;
+    }
     Ok(bytes)
 }

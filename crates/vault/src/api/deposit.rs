@@ -600,6 +600,7 @@ async fn accept(
     let announced = announced.to_owned();
     let outcome = crate::group_commit::commit(
         vault,
+        &vault.group_commit,
         Box::new(move |sql| {
             // A concurrent request with the same key may have committed first.
             if let Some(existing) = meta::deposit_by_key(sql, &office_id, &key)? {

@@ -964,6 +964,24 @@ pub fn awaiting_deposits(
     rows.iter().map(|r| deposit_row(r)).collect()
 }
 
+/// Deposits consulted but still awaiting their decision (a notice not filed yet, e.g. after a
+/// crash), oldest consultation first.
+pub fn consulted_undecided(sql: &mut dyn Sql, limit: i64) -> Result<Vec<DepositRow>> {
+    let cols = DEPOSIT_COLS
+        .split(", ")
+        .map(|c| format!("d.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sql.query(
+        &format!(
+            "SELECT {cols} FROM deposits d JOIN consultations c ON c.deposit_id = d.id \
+             WHERE d.state = 'awaiting_consultation' ORDER BY c.consulted_at, d.id LIMIT $1"
+        ),
+        &[limit.into()],
+    )?;
+    rows.iter().map(|r| deposit_row(r)).collect()
+}
+
 /// A deposit by id, whatever the office (the vault's own tasks and the recipient side, which
 /// check the recipient themselves).
 pub fn deposit_any(sql: &mut dyn Sql, id: &str) -> Result<Option<DepositRow>> {
