@@ -83,6 +83,10 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "a real SMTP server on loopback receiving the vault's notifications in tests",
     ),
     (
+        "python3-jsonschema",
+        "independent JSON-Schema validator: banks' structured answers vs the published schema",
+    ),
+    (
         "nodejs",
         "runs the Playwright spec of the recipients' portal (with Debian's chromium)",
     ),

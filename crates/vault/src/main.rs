@@ -39,6 +39,10 @@ enum Command {
         /// PEM file of a CA whose certificates may authenticate, repeatable.
         #[arg(long = "client-ca")]
         client_ca: Vec<PathBuf>,
+        /// Address of the recipients' portal; by default the API's port + 1 on the same
+        /// address (none when the API's port is 0, as in tests).
+        #[arg(long = "portal-listen")]
+        portal_listen: Option<String>,
     },
     /// Run the server.
     Serve {
@@ -204,8 +208,22 @@ fn run() -> anyhow::Result<ExitCode> {
             listen,
             names,
             client_ca,
+            portal_listen,
         } => {
             let path = sceau_vault::init(&dir, &listen, &names, client_ca)?;
+            if let Some(portal) = portal_listen.or_else(|| next_port(&listen)) {
+                let port = portal
+                    .rsplit_once(':')
+                    .map(|(_, p)| p)
+                    .context("--portal-listen: HOTE:PORT attendu")?;
+                let mut cfg = sceau_vault::config::Config::load(&path)?;
+                cfg.portal.public_url = format!(
+                    "https://{}:{port}",
+                    names.first().map_or("localhost", String::as_str)
+                );
+                cfg.portal.listen = Some(portal);
+                cfg.save(&path)?;
+            }
             println!("{}", path.display());
         }
         Command::Serve { config } => {
@@ -393,4 +411,14 @@ fn run() -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `HOST:PORT+1` for a listen address with a non-zero port.
+fn next_port(listen: &str) -> Option<String> {
+    let (host, port) = listen.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    if port == 0 {
+        return None;
+    }
+    Some(format!("{host}:{}", port.checked_add(1)?))
 }
