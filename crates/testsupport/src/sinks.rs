@@ -3,7 +3,7 @@
 //! receive for the test to assert, and can refuse the first N messages to exercise retries.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
@@ -184,6 +184,7 @@ pub struct SmsSink {
     state: Arc<(Mutex<SmsState>, Condvar)>,
     /// Port on 127.0.0.1.
     pub port: u16,
+    tls: bool,
 }
 
 impl SmsSink {
@@ -204,12 +205,58 @@ impl SmsSink {
                 let _ = handle(stream, &st);
             }
         });
-        Ok(SmsSink { state, port })
+        Ok(SmsSink {
+            state,
+            port,
+            tls: false,
+        })
+    }
+
+    /// Starts a sink served over TLS with `server` (a certificate for 127.0.0.1, e.g. issued
+    /// by a test CA with the `Server` profile), answering 503 to the first `fail_first`.
+    pub fn start_tls(fail_first: u32, server: &crate::pki::Identity) -> Result<SmsSink> {
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+        let config = Arc::new(
+            rustls::ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(server.cert_der.clone())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server.key_pkcs8_der.clone())),
+            )?,
+        );
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let state = Arc::new((
+            Mutex::new(SmsState {
+                received: Vec::new(),
+                fail_first,
+            }),
+            Condvar::new(),
+        ));
+        let st = state.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                // A client that refuses our certificate ends its handshake: next connection.
+                let Ok(conn) = rustls::ServerConnection::new(config.clone()) else {
+                    continue;
+                };
+                let _ = handle(rustls::StreamOwned::new(conn, stream), &st);
+            }
+        });
+        Ok(SmsSink {
+            state,
+            port,
+            tls: true,
+        })
     }
 
     /// The gateway URL.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/sms", self.port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}/sms", self.port)
     }
 
     /// URL answering the bodies received so far (JSON array of strings), for browser specs.
@@ -243,8 +290,8 @@ impl SmsSink {
     }
 }
 
-fn handle(mut stream: TcpStream, state: &Arc<(Mutex<SmsState>, Condvar)>) -> Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
+fn handle(stream: impl Read + Write, state: &Arc<(Mutex<SmsState>, Condvar)>) -> Result<()> {
+    let mut reader = BufReader::new(stream);
     let mut first = String::new();
     reader.read_line(&mut first)?;
     let mut parts = first.split_whitespace();
@@ -284,6 +331,7 @@ fn handle(mut stream: TcpStream, state: &Arc<(Mutex<SmsState>, Condvar)>) -> Res
                 .collect(),
         };
         let json = serde_json::to_string(&bodies)?;
+        let stream = reader.get_mut();
         write!(
             stream,
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
@@ -316,6 +364,7 @@ fn handle(mut stream: TcpStream, state: &Arc<(Mutex<SmsState>, Condvar)>) -> Res
     } else {
         "503 Service Unavailable"
     };
+    let stream = reader.get_mut();
     write!(
         stream,
         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"

@@ -253,3 +253,39 @@ async fn smtp_plain_and_implicit_tls() {
     assert!(!a[0].tls && a[0].subject == "Objet é" && a[0].body.trim() == "Corps à lire");
     assert!(b[0].tls && b[0].subject == "Objet ç" && b[0].body.trim() == "Corps où");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sms_over_https_trusts_the_configured_ca_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = sceau_testsupport::pki::TestCa::new("AC passerelle SMS", KeySpec::EcP256).unwrap();
+    let server = ca
+        .issue(&sceau_testsupport::pki::IssueRequest::new(
+            "127.0.0.1",
+            KeySpec::EcP256,
+            sceau_testsupport::pki::Profile::Server,
+        ))
+        .unwrap();
+    let (ca_pem, _) = ca.identity.write_pem(dir.path(), "ca").unwrap();
+    let sms = SmsSink::start_tls(0, &server).unwrap();
+    assert!(sms.url().starts_with("https://"));
+    let template = r#"{"to": "{to}", "text": "{text}"}"#;
+    // Without the gateway's CA, the handshake is refused and nothing is received.
+    let untrusted = sms_config(sms.url(), template);
+    assert!(notify::send_sms(Some(&untrusted), "+33612345678", "Texte")
+        .await
+        .is_err());
+    assert!(sms.received().is_empty());
+    // With it, the message goes through TLS with its content intact.
+    let trusted = sceau_vault::config::SmsConfig {
+        ca_file: Some(ca_pem),
+        ..sms_config(sms.url(), template)
+    };
+    notify::send_sms(Some(&trusted), "+33612345678", "Un acte « déposé » à 9h")
+        .await
+        .unwrap();
+    let got = sms.received();
+    assert_eq!(got.len(), 1);
+    let body: serde_json::Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(body["to"], "+33612345678");
+    assert_eq!(body["text"], "Un acte « déposé » à 9h");
+}
