@@ -72,10 +72,11 @@ pub async fn record_consultation(
     deposit: &DepositRow,
     channel: Channel,
 ) -> Result<Option<NoticeFiled>> {
-    // Fast path without the commit lock: later reads change nothing.
+    // Fast path without the commit lock (on the reading connection): later reads change
+    // nothing.
     let id = deposit.id.clone();
     if vault
-        .db(move |sql| meta::consultation(sql, &id))
+        .db_read(move |sql| meta::consultation(sql, &id))
         .await?
         .is_some()
     {

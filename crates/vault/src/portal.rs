@@ -593,7 +593,7 @@ async fn session(vault: &Arc<Vault>, headers: &HeaderMap) -> Option<Session> {
     let minutes = i64::from(vault.config.portal.session_minutes);
     let h = token_hash(&sid);
     let (recipient_id, csrf, expires) = vault
-        .db({
+        .db_read({
             let h = h.clone();
             move |sql| meta::session(sql, &h, now)
         })
@@ -690,7 +690,7 @@ pub async fn acts(
     };
     let rid = s.recipient_id.clone();
     let Ok(list) = vault
-        .db(move |sql| meta::recipient_acts(sql, &rid, 200))
+        .db_read(move |sql| meta::recipient_acts(sql, &rid, 200))
         .await
     else {
         return internal();
@@ -780,7 +780,7 @@ pub struct DocQuery {
 async fn own_deposit(vault: &Arc<Vault>, s: &Session, id: &str) -> Option<DepositRow> {
     let (rid, id) = (s.recipient_id.clone(), id.to_owned());
     vault
-        .db(move |sql| meta::recipient_deposit(sql, &rid, &id))
+        .db_read(move |sql| meta::recipient_deposit(sql, &rid, &id))
         .await
         .ok()
         .flatten()
@@ -837,7 +837,7 @@ pub async fn document(
     // One read: the act must be this recipient's, and named in its deposit.
     let (rid, did, n) = (s.recipient_id.clone(), id.clone(), name.clone());
     let found = vault
-        .db(move |sql| {
+        .db_read(move |sql| {
             let Some(d) = meta::recipient_deposit(sql, &rid, &did)? else {
                 return Ok(None);
             };
@@ -903,7 +903,7 @@ pub async fn package(
     };
     let did = d.id.clone();
     let Ok(Some(sha)) = vault
-        .db(move |sql| meta::deposit_archive_sha(sql, &did))
+        .db_read(move |sql| meta::deposit_archive_sha(sql, &did))
         .await
     else {
         return not_found();
