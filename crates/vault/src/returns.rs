@@ -126,93 +126,6 @@ pub fn check_answer(json: &[u8], max: u64) -> Result<BankAnswer> {
     Ok(a)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Our verdict on answers equals that of an independent JSON-Schema validator (Python's
-    /// `jsonschema`, draft 2020-12 with format checks) on the published schema, both ways.
-    #[test]
-    fn same_verdict_as_the_published_json_schema() {
-        let good = r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
-            "accounts": [{"kind": "compte courant", "balance_cents": 12345, "currency": "EUR"}],
-            "remark": "saisie pratiquée"}"#;
-        let variants: Vec<&str> = vec![
-            good,
-            r#"{"version": 1, "accounts_found": false, "declared_on": "2026-06-02"}"#,
-            r#"{"version": 1, "accounts_found": false, "declared_on": "2026-06-02", "accounts": [], "remark": null}"#,
-            r#"{"version": 2, "accounts_found": false, "declared_on": "2026-06-02"}"#,
-            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02"}"#,
-            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02", "accounts": []}"#,
-            r#"{"version": 1, "accounts_found": false, "declared_on": "2026-06-02",
-                "accounts": [{"kind": "livret", "balance_cents": 1, "currency": "EUR"}]}"#,
-            r#"{"version": 1, "accounts_found": false, "declared_on": "2026-06-02", "iban": "FR76"}"#,
-            r#"{"version": 1, "accounts_found": false}"#,
-            r#"{"accounts_found": false, "declared_on": "2026-06-02"}"#,
-            r#"{"version": 1, "accounts_found": "non", "declared_on": "2026-06-02"}"#,
-            r#"{"version": 1, "accounts_found": false, "declared_on": "02/06/2026"}"#,
-            r#"{"version": 1, "accounts_found": false, "declared_on": "2026-02-30"}"#,
-            r#"{"version": 1, "accounts_found": false, "declared_on": "2026-06-02", "remark": 3}"#,
-            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
-                "accounts": [{"kind": "compte", "balance_cents": -500, "currency": "eur"}]}"#,
-            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
-                "accounts": [{"kind": "compte", "balance_cents": -500, "currency": "EURO"}]}"#,
-            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
-                "accounts": [{"kind": "", "balance_cents": 0, "currency": "EUR"}]}"#,
-            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
-                "accounts": [{"kind": "compte", "currency": "EUR"}]}"#,
-            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
-                "accounts": [{"kind": "compte", "balance_cents": "10", "currency": "EUR"}]}"#,
-            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
-                "accounts": [{"kind": "compte", "balance_cents": 10, "currency": "EUR", "bic": "X"}]}"#,
-            r#"[]"#,
-            r#""réponse""#,
-        ];
-        let dir = tempfile::tempdir().unwrap();
-        let schema = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../resources/schemas/reponse_banque.schema.json"
-        );
-        let mut files = Vec::new();
-        for (i, v) in variants.iter().enumerate() {
-            let f = dir.path().join(format!("{i}.json"));
-            std::fs::write(&f, v).unwrap();
-            files.push(f);
-        }
-        let script = [
-            "import json, sys, jsonschema",
-            "schema = json.load(open(sys.argv[1]))",
-            "jsonschema.Draft202012Validator.check_schema(schema)",
-            "v = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())",
-            "for f in sys.argv[2:]:",
-            "    print('ok' if v.is_valid(json.load(open(f))) else 'refused')",
-        ]
-        .join("\n");
-        let out = std::process::Command::new("python3")
-            .arg("-c")
-            .arg(script)
-            .arg(schema)
-            .args(&files)
-            .output()
-            .expect("python3 (with python3-jsonschema, installed by cargo xtask setup)");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let theirs: Vec<bool> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|l| l == "ok")
-            .collect();
-        assert_eq!(theirs.len(), variants.len());
-        assert!(theirs[0] && !theirs[3], "the oracle tells good from bad");
-        for (i, v) in variants.iter().enumerate() {
-            let ours = check_answer(v.as_bytes(), 1 << 20).is_ok();
-            assert_eq!(ours, theirs[i], "variant {i}: {v}");
-        }
-    }
-}
-
 /// Accepts a return for `d` from its recipient; nothing is stored unless every check passes.
 pub async fn accept(
     vault: &Arc<Vault>,
@@ -313,4 +226,91 @@ pub async fn accept(
     vault.feed.notify_waiters();
     tracing::info!(deposit = %d.id, "return deposited");
     Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Our verdict on answers equals that of an independent JSON-Schema validator (Python's
+    /// `jsonschema`, draft 2020-12 with format checks) on the published schema, both ways.
+    #[test]
+    fn same_verdict_as_the_published_json_schema() {
+        let good = r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
+            "accounts": [{"kind": "compte courant", "balance_cents": 12345, "currency": "EUR"}],
+            "remark": "saisie pratiquée"}"#;
+        let variants: Vec<&str> = vec![
+            good,
+            r#"{"version": 1, "accounts_found": false, "declared_on": "2026-06-02"}"#,
+            r#"{"version": 1, "accounts_found": false, "declared_on": "2026-06-02", "accounts": [], "remark": null}"#,
+            r#"{"version": 2, "accounts_found": false, "declared_on": "2026-06-02"}"#,
+            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02"}"#,
+            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02", "accounts": []}"#,
+            r#"{"version": 1, "accounts_found": false, "declared_on": "2026-06-02",
+                "accounts": [{"kind": "livret", "balance_cents": 1, "currency": "EUR"}]}"#,
+            r#"{"version": 1, "accounts_found": false, "declared_on": "2026-06-02", "iban": "FR76"}"#,
+            r#"{"version": 1, "accounts_found": false}"#,
+            r#"{"accounts_found": false, "declared_on": "2026-06-02"}"#,
+            r#"{"version": 1, "accounts_found": "non", "declared_on": "2026-06-02"}"#,
+            r#"{"version": 1, "accounts_found": false, "declared_on": "02/06/2026"}"#,
+            r#"{"version": 1, "accounts_found": false, "declared_on": "2026-02-30"}"#,
+            r#"{"version": 1, "accounts_found": false, "declared_on": "2026-06-02", "remark": 3}"#,
+            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
+                "accounts": [{"kind": "compte", "balance_cents": -500, "currency": "eur"}]}"#,
+            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
+                "accounts": [{"kind": "compte", "balance_cents": -500, "currency": "EURO"}]}"#,
+            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
+                "accounts": [{"kind": "", "balance_cents": 0, "currency": "EUR"}]}"#,
+            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
+                "accounts": [{"kind": "compte", "currency": "EUR"}]}"#,
+            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
+                "accounts": [{"kind": "compte", "balance_cents": "10", "currency": "EUR"}]}"#,
+            r#"{"version": 1, "accounts_found": true, "declared_on": "2026-06-02",
+                "accounts": [{"kind": "compte", "balance_cents": 10, "currency": "EUR", "bic": "X"}]}"#,
+            r#"[]"#,
+            r#""réponse""#,
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let schema = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../resources/schemas/reponse_banque.schema.json"
+        );
+        let mut files = Vec::new();
+        for (i, v) in variants.iter().enumerate() {
+            let f = dir.path().join(format!("{i}.json"));
+            std::fs::write(&f, v).unwrap();
+            files.push(f);
+        }
+        let script = [
+            "import json, sys, jsonschema",
+            "schema = json.load(open(sys.argv[1]))",
+            "jsonschema.Draft202012Validator.check_schema(schema)",
+            "v = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())",
+            "for f in sys.argv[2:]:",
+            "    print('ok' if v.is_valid(json.load(open(f))) else 'refused')",
+        ]
+        .join("\n");
+        let out = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(schema)
+            .args(&files)
+            .output()
+            .expect("python3 (with python3-jsonschema, installed by cargo xtask setup)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs: Vec<bool> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l == "ok")
+            .collect();
+        assert_eq!(theirs.len(), variants.len());
+        assert!(theirs[0] && !theirs[3], "the oracle tells good from bad");
+        for (i, v) in variants.iter().enumerate() {
+            let ours = check_answer(v.as_bytes(), 1 << 20).is_ok();
+            assert_eq!(ours, theirs[i], "variant {i}: {v}");
+        }
+    }
 }
