@@ -190,43 +190,26 @@ pub struct SmsSink {
 impl SmsSink {
     /// Starts a sink answering 503 to the first `fail_first` requests, 200 after.
     pub fn start(fail_first: u32) -> Result<SmsSink> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let port = listener.local_addr()?.port();
-        let state = Arc::new((
-            Mutex::new(SmsState {
-                received: Vec::new(),
-                fail_first,
-            }),
-            Condvar::new(),
-        ));
-        let st = state.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let _ = handle(stream, &st);
-            }
-        });
-        Ok(SmsSink {
-            state,
-            port,
-            tls: false,
-        })
+        Self::serve(fail_first, None)
     }
 
     /// Starts a sink served over TLS with `server` (a certificate for 127.0.0.1, e.g. issued
     /// by a test CA with the `Server` profile), answering 503 to the first `fail_first`.
     pub fn start_tls(fail_first: u32, server: &crate::pki::Identity) -> Result<SmsSink> {
         use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-        let config = Arc::new(
-            rustls::ServerConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![CertificateDer::from(server.cert_der.clone())],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server.key_pkcs8_der.clone())),
-            )?,
-        );
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(server.cert_der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server.key_pkcs8_der.clone())),
+        )?;
+        Self::serve(fail_first, Some(Arc::new(config)))
+    }
+
+    fn serve(fail_first: u32, tls: Option<Arc<rustls::ServerConfig>>) -> Result<SmsSink> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let state = Arc::new((
@@ -237,19 +220,23 @@ impl SmsSink {
             Condvar::new(),
         ));
         let st = state.clone();
+        let is_tls = tls.is_some();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                // A client that refuses our certificate ends its handshake: next connection.
-                let Ok(conn) = rustls::ServerConnection::new(config.clone()) else {
-                    continue;
+                let _ = match &tls {
+                    None => handle(stream, &st),
+                    // A client that refuses our certificate ends its handshake: next one.
+                    Some(config) => match rustls::ServerConnection::new(config.clone()) {
+                        Ok(conn) => handle(rustls::StreamOwned::new(conn, stream), &st),
+                        Err(_) => continue,
+                    },
                 };
-                let _ = handle(rustls::StreamOwned::new(conn, stream), &st);
             }
         });
         Ok(SmsSink {
             state,
             port,
-            tls: true,
+            tls: is_tls,
         })
     }
 

@@ -463,6 +463,15 @@ pub struct DepositRow {
 const DEPOSIT_COLS: &str = "id, office_id, idem_key, content_sha256, recipient_id, \
     recipient_name, nature, reference, source, state, deposited_at, files, receipt";
 
+/// [`DEPOSIT_COLS`] qualified by a table alias, for joins.
+fn deposit_cols_of(alias: &str) -> String {
+    DEPOSIT_COLS
+        .split(", ")
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn deposit_row(r: &[Val]) -> Result<DepositRow> {
     Ok(DepositRow {
         id: r[0].text().into(),
@@ -967,11 +976,7 @@ pub fn awaiting_deposits(
 /// Deposits consulted but still awaiting their decision (a notice not filed yet, e.g. after a
 /// crash), oldest consultation first.
 pub fn consulted_undecided(sql: &mut dyn Sql, limit: i64) -> Result<Vec<DepositRow>> {
-    let cols = DEPOSIT_COLS
-        .split(", ")
-        .map(|c| format!("d.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = deposit_cols_of("d");
     let rows = sql.query(
         &format!(
             "SELECT {cols} FROM deposits d JOIN consultations c ON c.deposit_id = d.id \
@@ -1232,11 +1237,7 @@ pub fn recipient_acts(
     recipient_id: &str,
     limit: i64,
 ) -> Result<Vec<RecipientAct>> {
-    let cols = DEPOSIT_COLS
-        .split(", ")
-        .map(|c| format!("d.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = deposit_cols_of("d");
     let rows = sql.query(
         &format!(
             "SELECT {cols}, c.consulted_at, r.deposit_id FROM deposits d \
