@@ -363,6 +363,15 @@ fn services_end_in_person_with_a_return_and_at_home_with_a_letter() {
         .as_str()
         .unwrap()
         .contains(&expected.format("%d/%m/%Y").to_string()));
+    // It names the requesting party given to `signify --requerant` (CPC 662-1), kept by the
+    // store since schema v5.
+    assert!(
+        l["text"]
+            .as_str()
+            .unwrap()
+            .contains("à la requête de SA CREANCIER"),
+        "{l}"
+    );
     pdfa_file(&serde_json::Value::from(out.to_string_lossy().into_owned()));
     let verdicts = sceau_testsupport::pdfcorpus::preflight(std::slice::from_ref(&out)).unwrap();
     let v = verdicts.values().next().unwrap();
