@@ -511,8 +511,14 @@ impl App {
         }
         let batch_id = hex::encode(batch.finalize());
 
-        // --- the key (a wrong PIN stops here), then recipients, consents, earlier runs
-        self.login(cred).await?;
+        // --- the key (a wrong PIN stops here), then recipients, consents, earlier runs. Lines
+        // already refused are reported rather than a key error: they need fixing first.
+        if let Err(e) = self.login(cred).await {
+            if errors.is_empty() {
+                return Err(e);
+            }
+            return Err(self.refuse(errors, &progress, &lines));
+        }
         let mut recipients: HashMap<String, std::result::Result<(RecipientView, bool), Error>> =
             HashMap::new();
         for c in &checked {
@@ -530,6 +536,7 @@ impl App {
         }
         let mut todo = Vec::new();
         let mut already = Vec::new();
+        let mut consents_fetched = std::collections::HashSet::new();
         for c in checked {
             let n = c.line.line;
             let recipient = match recipients.get(&c.line.recipient) {
@@ -544,10 +551,14 @@ impl App {
                 }
                 None => continue,
             };
-            if let Some(status) = self
-                .consent_status(&recipient.id, &c.nature.code, cred, req.offline)
-                .await?
-            {
+            // The register is fetched once per recipient of the batch, then read from the cache.
+            if !req.offline && consents_fetched.insert(recipient.id.clone()) {
+                self.refresh_consents(&recipient.id, cred).await;
+            }
+            let status = self
+                .store()
+                .consent_status(&recipient.id, &c.nature.code, Utc::now())?;
+            if let Some(status) = status {
                 if status != sceau_core::consent::ConsentStatus::InForce {
                     errors.push(line_error(
                         n,
@@ -804,6 +815,15 @@ mod tests {
         .unwrap();
         assert_eq!(lines[0].reference, "R");
         assert_eq!(lines[0].judge_permission.as_deref(), Some("Ord. 1"));
+    }
+
+    #[test]
+    fn the_shipped_sample_manifest_reads() {
+        let lines = parse_manifest(include_str!("../../../resources/edi/exemple-lot.csv")).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1].requerant, "SCI \"Les Lilas\"");
+        assert_eq!(lines[1].files.len(), 2);
+        assert!(lines.iter().all(|l| l.judge_permission.is_none()));
     }
 
     #[test]

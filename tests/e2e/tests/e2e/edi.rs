@@ -83,6 +83,8 @@ fn a_batch_of_five_lines_is_deposited_exactly_once_each_with_source_edi() {
 #[test]
 fn a_batch_with_bad_lines_signs_nothing_and_names_each_line() {
     let mut w = World::new().unwrap();
+    w.company_without_consent("SOCIETE SANS CONSENTEMENT", "35600000000048")
+        .unwrap();
     w.start_vault().unwrap();
     w.connect();
     std::fs::write(w.dir.path().join("secret.pdf"), b"%PDF-1.4\n").unwrap();
@@ -102,6 +104,8 @@ fn a_batch_with_bad_lines_signs_nothing_and_names_each_line() {
             &format!("EDI-8;{BANK_SIRET};PAS_UNE_NATURE;SA;actes/note.txt;{PERMISSION}"),
             // line 9: a recipient the vault does not know
             &format!("EDI-9;11111111111111;SAISIE_ATTRIBUTION;SA;actes/edi2.pdf;{PERMISSION}"),
+            // line 10: a recipient without consent
+            &format!("EDI-10;35600000000048;SAISIE_ATTRIBUTION;SA;actes/edi3.pdf;{PERMISSION}"),
         ],
     );
     let (code, err, msg) = w.fails(&["edi", "import", manifest.to_str().unwrap()]);
@@ -114,6 +118,7 @@ fn a_batch_with_bad_lines_signs_nothing_and_names_each_line() {
         (8, "nature d'acte inconnue"),
         (8, "n'est pas un document accepté"),
         (9, "Ligne 9"),
+        (10, "n'a pas consenti"),
     ] {
         let text = msg
             .lines()

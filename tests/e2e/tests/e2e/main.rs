@@ -4,5 +4,7 @@
 
 mod edi;
 mod faults;
+mod gaps;
 mod offline;
+mod portal;
 mod service;
