@@ -176,3 +176,32 @@ fn sigkill_mid_batch_then_rerun_deposits_each_line_once() {
     let edi = w.ok(&["search", "--source", "edi"]);
     assert_eq!(edi["results"].as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn an_offline_batch_waits_in_the_outbox_and_is_then_deposited_once() {
+    let mut w = World::new().unwrap();
+    w.start_vault().unwrap();
+    w.connect();
+    // Offline, recipients come from the local cache: look the bank up once online.
+    w.ok(&["recipients", "search", BANK_SIRET]);
+    w.stop_vault();
+    let manifest = batch(&w, 3, &[]);
+    let report = w.ok(&["edi", "import", "--offline", manifest.to_str().unwrap()]);
+    assert_eq!(report["prepared"].as_array().unwrap().len(), 3, "{report}");
+    assert!(report["outbox"].is_null(), "{report}");
+    assert!(
+        report["queued_reason"]
+            .as_str()
+            .unwrap()
+            .contains("hors ligne"),
+        "{report}"
+    );
+    let list = w.ok(&["outbox", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
+    w.start_vault().unwrap();
+    let sent = w.ok(&["outbox", "send"]);
+    assert_eq!(sent["sent"].as_array().unwrap().len(), 3, "{sent}");
+    let again = w.ok(&["outbox", "send"]);
+    assert_eq!(again["sent"].as_array().unwrap().len(), 0, "{again}");
+    assert_eq!(vault_references(&w), expected(3));
+}
