@@ -105,6 +105,8 @@ fn build(dir: &std::path::Path, n: u64) -> Result<Store> {
                         sha256: [(i % 251) as u8; 32],
                         local_path: PathBuf::from(format!("actes/{reference}.pdf")),
                     }],
+                    requerant: None,
+                    edi_batch: None,
                 };
                 let id = b.insert_service(&new)?;
                 b.mark_deposited(id, &format!("dep-{i}"), at)?;
@@ -130,7 +132,7 @@ fn build(dir: &std::path::Path, n: u64) -> Result<Store> {
             Ok(())
         })?;
         let done = ((chunk + 1) * CHUNK).min(n);
-        if done % 200_000 == 0 || done == n {
+        if done.is_multiple_of(200_000) || done == n {
             println!(
                 "  {done} services written ({:.0} s)",
                 t0.elapsed().as_secs_f64()

@@ -66,6 +66,18 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Another process (window or command) has this data directory open.
+    #[error("data directory {} already open by another process", data_dir.display())]
+    AlreadyOpen {
+        /// The data directory.
+        data_dir: std::path::PathBuf,
+    },
+    /// An EDI batch has bad lines: nothing was signed.
+    #[error("EDI batch refused ({} line(s))", lines.len())]
+    EdiInvalid {
+        /// Every refused line, in order.
+        lines: Vec<crate::edi::EdiLineError>,
+    },
     /// An internal failure (a worker thread died...).
     #[error("internal: {0}")]
     Internal(String),
@@ -91,6 +103,8 @@ impl Error {
             Error::BindingDeclined => "app.binding_declined".into(),
             Error::NotFound { .. } => "app.not_found".into(),
             Error::Io { .. } => "app.io".into(),
+            Error::EdiInvalid { .. } => "app.edi_invalid".into(),
+            Error::AlreadyOpen { .. } => "app.already_open".into(),
             Error::Internal(_) => "app.internal".into(),
         }
     }
@@ -121,6 +135,21 @@ impl Error {
                 "Le fichier {} n'a pas pu être lu ou écrit ({source}). Vérifiez le chemin, les droits et l'espace disque.",
                 path.display()
             ),
+            Error::AlreadyOpen { data_dir } => format!(
+                "Sceau est déjà ouvert sur ce poste (dossier {}) : une autre fenêtre ou commande l'utilise. Fermez-la ou attendez qu'elle se termine, puis recommencez.",
+                data_dir.display()
+            ),
+            Error::EdiInvalid { lines } => {
+                let mut s = format!(
+                    "Lot EDI refusé : {} ligne(s) en erreur, aucun acte n'a été signé. Corrigez le fichier d'échange puis relancez l'import.",
+                    lines.len()
+                );
+                for l in lines {
+                    s.push('\n');
+                    s.push_str(&l.message);
+                }
+                s
+            }
             Error::Internal(_) => "Erreur interne de l'application. Réessayez ; si elle persiste, contactez le support.".into(),
         }
     }

@@ -97,7 +97,7 @@ impl App {
                 recipient_name: s.recipient_name,
                 nature_label,
                 reference: s.reference,
-                requerant: None,
+                requerant: s.requerant,
                 served_at,
             },
             DeliveryRule::default(),

@@ -6,11 +6,14 @@
 //! short) and, lazily, the PKCS#11 module. The PIN is never kept by the app: each use case that
 //! needs the key takes [`Credentials`] and drops them when it returns.
 
+mod consent;
+pub mod edi;
 mod error;
 mod hooks;
 pub mod letter;
 mod progress;
 mod serve;
+mod stamp;
 mod sync;
 
 use std::path::{Path, PathBuf};
@@ -24,10 +27,11 @@ use sceau_token::{
 };
 use serde::Serialize;
 
+pub use edi::{EdiLineError, EdiReport, EdiRequest, EdiStage};
 pub use error::{Error, Result};
 pub use hooks::{checkpoint, PAUSE_ENV};
 pub use progress::{ignore, Progress, ProgressSink, Step, StepStatus};
-pub use serve::{OutboxReport, SentItem, ServeOutcome, ServeRequest};
+pub use serve::{OutboxReport, SentItem, ServeOptions, ServeOutcome, ServeRequest};
 pub use sync::SyncReport;
 
 /// Settings key: the office number seen at the last connection (used offline).
@@ -175,6 +179,30 @@ pub struct App {
     config: Config,
     store: Mutex<Store>,
     tokens: Mutex<Option<Tokens>>,
+    /// The data directory's lock file, locked exclusively for the App's lifetime (the OS frees
+    /// it when the process ends, crash included).
+    _lock: std::fs::File,
+}
+
+/// The lock file in the data directory: one process per data directory.
+pub const LOCK_FILE: &str = "sceau.lock";
+
+/// Locks `data_dir` for this process, or says that another process has it.
+fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File> {
+    let path = data_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(error::io(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::AlreadyOpen {
+            data_dir: data_dir.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(error::io(&path)(e)),
+    }
 }
 
 impl std::fmt::Debug for App {
@@ -188,6 +216,8 @@ impl App {
     /// outbox. The key module is loaded only when a use case needs it.
     pub fn open(config: Config) -> Result<App> {
         std::fs::create_dir_all(&config.data_dir).map_err(error::io(&config.data_dir))?;
+        // Before anything is read or written: a second process stops here, changing nothing.
+        let lock = lock_data_dir(&config.data_dir)?;
         for sub in ["outbox", "archives", "preview"] {
             let d = config.data_dir.join(sub);
             std::fs::create_dir_all(&d).map_err(error::io(&d))?;
@@ -207,6 +237,7 @@ impl App {
             config,
             store: Mutex::new(store),
             tokens: Mutex::new(None),
+            _lock: lock,
         })
     }
 
@@ -604,6 +635,14 @@ impl App {
     pub fn checkpoint(&self) -> Result<()> {
         Ok(self.store().checkpoint()?)
     }
+}
+
+/// The time of a local history line about something the vault made at `vault_at` (an archive,
+/// a delivery notice downloaded): the workstation's clock, but never before the vault's own
+/// time of that thing, so that the history keeps the vault's order even when the two clocks
+/// disagree (the vault's time is the legal one, CPC 664-1).
+pub(crate) fn not_before_vault(vault_at: DateTime<Utc>) -> DateTime<Utc> {
+    Utc::now().max(vault_at)
 }
 
 /// Reads a certificate file, PEM or DER, and returns the DER of its first certificate.

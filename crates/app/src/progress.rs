@@ -71,6 +71,16 @@ pub enum Progress {
         #[serde(flatten)]
         status: StepStatus,
     },
+    /// A line of an EDI batch changed stage.
+    EdiLine {
+        /// Line number in the manifest.
+        line: usize,
+        /// The line's reference.
+        reference: String,
+        /// Its stage.
+        #[serde(flatten)]
+        stage: crate::edi::EdiStage,
+    },
     /// Bytes of a package sent so far.
     Upload {
         /// The service's reference.

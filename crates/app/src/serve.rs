@@ -112,7 +112,13 @@ fn pdf_text(bytes: &[u8]) -> Option<String> {
 }
 
 /// File name of act `i` of `n`: the manual's name, numbered when there are several.
-fn act_name(office: &str, reference: &str, at: DateTime<Utc>, i: usize, n: usize) -> String {
+pub(crate) fn act_name(
+    office: &str,
+    reference: &str,
+    at: DateTime<Utc>,
+    i: usize,
+    n: usize,
+) -> String {
     let base = sceau_core::naming::act_file_name(office, reference, at);
     if n == 1 {
         base
@@ -122,7 +128,7 @@ fn act_name(office: &str, reference: &str, at: DateTime<Utc>, i: usize, n: usize
 }
 
 /// Writes `bytes` to `path` durably: temporary file, fsync, rename.
-fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("part");
     let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
     f.write_all(bytes).map_err(io(&tmp))?;
@@ -132,13 +138,161 @@ fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Heading of the page stamped with the consent mention.
+const STAMP_HEADING: &str = "Mention du consentement à la signification électronique";
+
+/// Converts a document to PDF/A-1b and checks that it mentions the recipient's consent
+/// (CPC 662-1, 748-1 ff.); with `stamp`, an act without the mention gets it on a last page
+/// (still PDF/A-1b) instead of being refused.
+pub(crate) async fn convert_act(f: &Path, stamp: bool) -> Result<Vec<u8>> {
+    let file_name = || {
+        f.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let path = f.to_path_buf();
+    let conv = tokio::task::spawn_blocking(move || {
+        sceau_pdfa::convert_file(&path, &sceau_pdfa::Options::default())
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+    .map_err(|source| Error::Conversion {
+        file: file_name(),
+        source,
+    })?;
+    let text = pdf_text(&conv.output).unwrap_or_default();
+    if sceau_core::consent::mentions_consent(&text) {
+        return Ok(conv.output);
+    }
+    if !stamp {
+        return Err(Error::ConsentMention { file: file_name() });
+    }
+    let name = file_name();
+    let stamped = tokio::task::spawn_blocking(move || {
+        crate::stamp::stamp_page(
+            &conv.output,
+            &name,
+            STAMP_HEADING,
+            sceau_core::consent::CONSENT_MENTION_FR,
+        )
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))??;
+    // The stamped act must now pass the same check.
+    let text = pdf_text(&stamped).unwrap_or_default();
+    if !sceau_core::consent::mentions_consent(&text) {
+        return Err(Error::ConsentMention { file: file_name() });
+    }
+    tracing::info!("consent mention stamped on an act");
+    Ok(stamped)
+}
+
+/// Options of a service beyond the form's fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// Stamp the consent mention on an act that lacks it (a last page) instead of refusing it.
+    pub stamp_consent: bool,
+}
+
+/// What a deposit package is made of (a service from the form or a line of an EDI batch).
+pub(crate) struct PackageInput<'a> {
+    pub office_number: &'a str,
+    pub office_name: &'a str,
+    pub reference: &'a str,
+    pub recipient: &'a RecipientView,
+    pub nature: &'a sceau_core::natures::Nature,
+    pub requerant: &'a str,
+    pub judge_permission: Option<&'a str>,
+    pub source: sceau_store::Source,
+    pub edi_batch: Option<&'a str>,
+    pub now: DateTime<Utc>,
+    /// (act name, PDF/A, detached signature)
+    pub signed: &'a [(String, Vec<u8>, Vec<u8>)],
+}
+
 impl App {
+    /// Builds the package (manifest, acts, signatures, data message), writes it durably into
+    /// the outbox folder and returns it with the service to record.
+    pub(crate) fn write_package(&self, p: &PackageInput<'_>) -> Result<(PathBuf, NewService)> {
+        let message = ActDataMessage {
+            office: Office {
+                number: p.office_number.to_owned(),
+                name: p.office_name.to_owned(),
+            },
+            requerant: Party {
+                name: p.requerant.to_owned(),
+                ids: vec![],
+            },
+            recipient: Party {
+                name: p.recipient.name.clone(),
+                ids: vec![],
+            },
+            nature: NatureRef {
+                code: p.nature.code.clone(),
+                label_fr: p.nature.label_fr.clone(),
+            },
+            reference: p.reference.to_owned(),
+            act_date: p.now.with_timezone(&sceau_core::PARIS).date_naive(),
+            prepared_at: p.now,
+            documents: p
+                .signed
+                .iter()
+                .map(|(n, pdf, _)| DocumentDigest {
+                    name: n.clone(),
+                    size: pdf.len() as u64,
+                    sha256: Sha256::digest(pdf).into(),
+                })
+                .collect(),
+            judge_permission: p.judge_permission.map(str::to_owned),
+        };
+        let package = build_package(p, &message)?;
+        let package_path = self
+            .config
+            .data_dir
+            .join("outbox")
+            .join(format!("{}.zip", uuid::Uuid::new_v4()));
+        write_durably(&package_path, &package)?;
+        let new = NewService {
+            reference: p.reference.to_owned(),
+            recipient_id: p.recipient.id.clone(),
+            recipient_name: p.recipient.name.clone(),
+            nature: p.nature.code.clone(),
+            source: p.source,
+            created_at: p.now,
+            documents: p
+                .signed
+                .iter()
+                .map(|(n, pdf, _)| NewDocument {
+                    name: n.clone(),
+                    size: pdf.len() as u64,
+                    sha256: Sha256::digest(pdf).into(),
+                    local_path: package_path.clone(),
+                })
+                .collect(),
+            requerant: Some(p.requerant.to_owned()),
+            edi_batch: p.edi_batch.map(str::to_owned),
+        };
+        Ok((package_path, new))
+    }
+
     /// Serves an act (see the module documentation). Each of the six steps is reported to
     /// `progress`; a failure before the outbox leaves nothing behind, one after it leaves the
     /// package queued.
     pub async fn serve(
         &self,
         req: &ServeRequest,
+        cred: &Credentials,
+        progress: ProgressSink,
+    ) -> Result<ServeOutcome> {
+        self.serve_with_options(req, ServeOptions::default(), cred, progress)
+            .await
+    }
+
+    /// As [`App::serve`], with [`ServeOptions`] (e.g. stamping the consent mention).
+    pub async fn serve_with_options(
+        &self,
+        req: &ServeRequest,
+        options: ServeOptions,
         cred: &Credentials,
         progress: ProgressSink,
     ) -> Result<ServeOutcome> {
@@ -199,6 +353,18 @@ impl App {
         let (recipient, online) = self
             .resolve_recipient(&req.recipient, cred, req.offline)
             .await?;
+        // No service without a consent in force for this nature (CPC 748-2).
+        if let Some(status) = self
+            .consent_status(&recipient.id, &nature.code, cred, req.offline || !online)
+            .await?
+        {
+            if status != sceau_core::consent::ConsentStatus::InForce {
+                return Err(input(
+                    "app.no_consent",
+                    format!("{} : {}", recipient.name, status.message_fr()),
+                ));
+            }
+        }
         let now = Utc::now();
         let not_before = self
             .next_opening(
@@ -215,40 +381,15 @@ impl App {
         checkpoint("convert");
         let mut converted = Vec::new();
         for (i, f) in req.files.iter().enumerate() {
-            let path = f.clone();
-            let conv = tokio::task::spawn_blocking(move || {
-                sceau_pdfa::convert_file(&path, &sceau_pdfa::Options::default())
-            })
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?;
-            let conv = match conv {
-                Ok(c) => c,
-                Err(source) => {
-                    let e = Error::Conversion {
-                        file: f
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default(),
-                        source,
-                    };
+            let pdf = match convert_act(f, options.stamp_consent).await {
+                Ok(pdf) => pdf,
+                Err(e) => {
                     step(&progress, &reference, Step::Convert, failed(&e));
                     return Err(e);
                 }
             };
             let name = act_name(&office_number, &reference, now, i, req.files.len());
-            // The act must state the consent it relies on (CPC 662-1, 748-1 ff.).
-            let text = pdf_text(&conv.output).unwrap_or_default();
-            if !sceau_core::consent::mentions_consent(&text) {
-                let e = Error::ConsentMention {
-                    file: f
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                };
-                step(&progress, &reference, Step::Convert, failed(&e));
-                return Err(e);
-            }
-            converted.push((name, conv.output));
+            converted.push((name, pdf));
         }
         step(&progress, &reference, Step::Convert, StepStatus::Done);
         if let Some(dir) = &req.preview_dir {
@@ -271,67 +412,19 @@ impl App {
         step(&progress, &reference, Step::Sign, StepStatus::Done);
 
         // --- package and outbox (one transaction with the service)
-        let message = ActDataMessage {
-            office: Office {
-                number: office_number.clone(),
-                name: office_name,
-            },
-            requerant: Party {
-                name: req.requerant.trim().to_owned(),
-                ids: vec![],
-            },
-            recipient: Party {
-                name: recipient.name.clone(),
-                ids: vec![],
-            },
-            nature: NatureRef {
-                code: nature.code.clone(),
-                label_fr: nature.label_fr.clone(),
-            },
-            reference: reference.clone(),
-            act_date: now.with_timezone(&sceau_core::PARIS).date_naive(),
-            prepared_at: now,
-            documents: signed
-                .iter()
-                .map(|(n, pdf, _)| DocumentDigest {
-                    name: n.clone(),
-                    size: pdf.len() as u64,
-                    sha256: Sha256::digest(pdf).into(),
-                })
-                .collect(),
-            judge_permission: req.judge_permission.clone(),
-        };
-        let package = build_package(
-            &reference,
-            &recipient.id,
-            &nature.code,
-            req,
-            &signed,
-            &message,
-        )?;
-        let package_path = self
-            .config
-            .data_dir
-            .join("outbox")
-            .join(format!("{}.zip", uuid::Uuid::new_v4()));
-        write_durably(&package_path, &package)?;
-        let new = NewService {
-            reference: reference.clone(),
-            recipient_id: recipient.id.clone(),
-            recipient_name: recipient.name.clone(),
-            nature: nature.code.clone(),
+        let (package_path, new) = self.write_package(&PackageInput {
+            office_number: &office_number,
+            office_name: &office_name,
+            reference: &reference,
+            recipient: &recipient,
+            nature: &nature,
+            requerant: req.requerant.trim(),
+            judge_permission: req.judge_permission.as_deref(),
             source: sceau_store::Source::Form,
-            created_at: now,
-            documents: signed
-                .iter()
-                .map(|(n, pdf, _)| NewDocument {
-                    name: n.clone(),
-                    size: pdf.len() as u64,
-                    sha256: Sha256::digest(pdf).into(),
-                    local_path: package_path.clone(),
-                })
-                .collect(),
-        };
+            edi_batch: None,
+            now,
+            signed: &signed,
+        })?;
         let item = self
             .store()
             .enqueue_service(&new, &package_path, not_before)?;
@@ -384,7 +477,7 @@ impl App {
     }
 
     /// The recipient by SIRET or id; `online` says whether the vault answered.
-    async fn resolve_recipient(
+    pub(crate) async fn resolve_recipient(
         &self,
         key: &str,
         cred: &Credentials,
@@ -442,7 +535,7 @@ impl App {
 
     /// When the package may be sent: now if open, else the next opening (from the vault when
     /// online, else the legal hours).
-    async fn next_opening(
+    pub(crate) async fn next_opening(
         &self,
         recipient: &str,
         nature: &str,
@@ -511,6 +604,52 @@ impl App {
                 }
             }
             Ok(out)
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+    }
+
+    /// Signs `docs` with the qualified signature certificate as one pipelined batch
+    /// (`sceau_cades::sign_detached_batch`): the PIN of `cred` serves every signature of the
+    /// call (an always-authenticate key logs in per signature) and goes with `cred`. The first
+    /// failure ends the batch with its error.
+    pub(crate) async fn sign_batch(
+        &self,
+        docs: &[Vec<u8>],
+        cred: &Credentials,
+    ) -> Result<Vec<Vec<u8>>> {
+        let cert = self.certificate(Role::Signature).await?;
+        cert.check_validity(Utc::now())?;
+        let certs = self.tokens()?.certificates(&self.selector()).await?;
+        let tokens = self.tokens()?;
+        let docs = docs.to_vec();
+        let cred = cred.clone();
+        tokio::task::spawn_blocking(move || {
+            let signer_cert = cert.certificate()?;
+            let chain: Vec<sceau_cades::Certificate> = certs
+                .iter()
+                .filter(|c| c.role == Role::Other && c.sha256 != cert.sha256)
+                .filter_map(|c| c.certificate().ok())
+                .filter(|c| c.tbs_certificate.subject == signer_cert.tbs_certificate.issuer)
+                .collect();
+            let key = TokenKey::new(&tokens, &cert, None, cred.pin.clone(), cred.final_try)?;
+            let digest = match key.algorithm().hash() {
+                HashAlg::Sha256 => sceau_cades::DigestAlgorithm::Sha256,
+                HashAlg::Sha384 => sceau_cades::DigestAlgorithm::Sha384,
+                HashAlg::Sha512 => sceau_cades::DigestAlgorithm::Sha512,
+            };
+            let now = Utc::now();
+            let items: Vec<sceau_cades::BatchItem<'_>> = docs
+                .iter()
+                .map(|d| sceau_cades::BatchItem {
+                    content: d,
+                    signing_time: now,
+                })
+                .collect();
+            sceau_cades::sign_detached_batch(&key, &signer_cert, &chain, digest, &items)
+                .into_iter()
+                .map(|r| r.map_err(Error::Signature))
+                .collect()
         })
         .await
         .map_err(|e| Error::Internal(e.to_string()))?
@@ -614,6 +753,7 @@ impl App {
                 &receipt.deposit_id,
                 &receipt.archive_path,
                 &receipt.archive_name,
+                receipt.deposited_at,
             )
             .await
         {
@@ -644,6 +784,7 @@ impl App {
         deposit_id: &str,
         archive_path: &str,
         archive_name: &str,
+        vault_at: DateTime<Utc>,
     ) -> Result<PathBuf> {
         let dir = self.archive_dir(deposit_id);
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
@@ -658,7 +799,7 @@ impl App {
         if let Some(s) = service {
             self.store().add_history(
                 s.id,
-                Utc::now(),
+                crate::not_before_vault(vault_at),
                 "Attestation de dépôt et archive téléchargées sur le poste",
             )?;
         }
@@ -693,20 +834,17 @@ fn not_found(key: &str) -> Error {
 }
 
 /// The package ZIP (stored entries): manifest, acts, signatures, data message.
-fn build_package(
-    reference: &str,
-    recipient_id: &str,
-    nature: &str,
-    req: &ServeRequest,
-    signed: &[(String, Vec<u8>, Vec<u8>)],
-    message: &ActDataMessage,
-) -> Result<Vec<u8>> {
+fn build_package(p: &PackageInput<'_>, message: &ActDataMessage) -> Result<Vec<u8>> {
+    let signed = p.signed;
     let manifest = sceau_proto::DepositManifest {
-        reference: reference.to_owned(),
-        recipient_id: recipient_id.to_owned(),
-        nature: nature.to_owned(),
-        judge_permission: req.judge_permission.clone(),
-        source: sceau_proto::Source::Form,
+        reference: p.reference.to_owned(),
+        recipient_id: p.recipient.id.clone(),
+        nature: p.nature.code.clone(),
+        judge_permission: p.judge_permission.map(str::to_owned),
+        source: match p.source {
+            sceau_store::Source::Form => sceau_proto::Source::Form,
+            sceau_store::Source::Edi => sceau_proto::Source::Edi,
+        },
         documents: signed
             .iter()
             .map(|(n, _, _)| sceau_proto::ManifestDocument {

@@ -142,6 +142,7 @@ impl App {
                     d,
                     &detail.attestation.archive_path,
                     &detail.attestation.archive_name,
+                    detail.attestation.served_at,
                 )
                 .await
             {
@@ -195,7 +196,8 @@ impl App {
         // One lock at a time: the guard of the lookup ends with its statement.
         let service = self.store().service_by_deposit_id(deposit_id)?;
         if let Some(s) = service {
-            self.store().add_history(s.id, chrono::Utc::now(), done)?;
+            self.store()
+                .add_history(s.id, crate::not_before_vault(filed.at), done)?;
         }
         Ok(true)
     }

@@ -35,6 +35,8 @@ impl From<sceau_app::Error> for CliError {
                 E::Client(_) | E::NoVault => EXIT_REMOTE,
                 E::Input { .. }
                 | E::ConsentMention { .. }
+                | E::EdiInvalid { .. }
+                | E::AlreadyOpen { .. }
                 | E::Conversion { .. }
                 | E::NotFound { .. }
                 | E::NeverConnected
@@ -144,6 +146,22 @@ fn progress(json: bool) -> ProgressSink {
                     StepStatus::Failed { reason, .. } => format!("ÉCHEC — {reason}"),
                 };
                 eprintln!("[{reference}] {} : {what}", step.label_fr());
+            }
+            Progress::EdiLine {
+                line,
+                reference,
+                stage,
+            } => {
+                let what = match stage {
+                    sceau_app::EdiStage::Valid => "vérifiée".to_owned(),
+                    sceau_app::EdiStage::Invalid { reason, .. } => format!("REFUSÉE — {reason}"),
+                    sceau_app::EdiStage::AlreadyPrepared => {
+                        "déjà préparée par un import précédent".to_owned()
+                    }
+                    sceau_app::EdiStage::Converted => "convertie".to_owned(),
+                    sceau_app::EdiStage::Queued => "signée, en file d'envoi".to_owned(),
+                };
+                eprintln!("[ligne {line} · {reference}] {what}");
             }
             Progress::Upload { .. } => {}
         }
@@ -366,6 +384,10 @@ pub struct SignifyArgs {
     /// Préparer seulement (conversion, signature, file d'envoi), sans déposer.
     #[arg(long)]
     pub offline: bool,
+    /// Apposer la mention du consentement (page ajoutée, PDF/A-1b) sur un acte qui ne l'a pas,
+    /// au lieu de le refuser.
+    #[arg(long)]
+    pub stamp_consent: bool,
     /// Documents (.pdf, .doc, .docx, .odt).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -385,7 +407,11 @@ pub fn signify(cli: &Cli, args: &SignifyArgs, out: &Out) -> Result<ExitCode, Cli
         preview_dir: args.preview_dir.clone(),
         offline: args.offline,
     };
-    let outcome = rt()?.block_on(app.serve(&req, &cred, progress(out.is_json())))?;
+    let options = sceau_app::ServeOptions {
+        stamp_consent: args.stamp_consent,
+    };
+    let outcome =
+        rt()?.block_on(app.serve_with_options(&req, options, &cred, progress(out.is_json())))?;
     out.emit(&outcome, || {
         let mut s = format!(
             "Signification n° {} préparée ({} acte(s) : {}).\n",
@@ -405,6 +431,76 @@ pub fn signify(cli: &Cli, args: &SignifyArgs, out: &Out) -> Result<ExitCode, Cli
             )),
             (None, Some(r)) => s.push_str(&format!("{r}\n")),
             (None, None) => {}
+        }
+        s
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- edi
+
+/// `sceau edi ...`
+#[derive(Debug, Subcommand)]
+pub enum EdiCommand {
+    /// Importer un lot EDI (fichier d'échange CSV « ; » + documents) : tout est vérifié avant
+    /// de signer, puis le lot est signé avec un seul code PIN, mis en file et déposé.
+    Import {
+        /// Le fichier d'échange (colonnes reference;destinataire;nature;requerant;fichiers).
+        manifest: PathBuf,
+        /// Préparer seulement (conversion, signature, file d'envoi), sans déposer.
+        #[arg(long)]
+        offline: bool,
+        /// Apposer la mention du consentement (page ajoutée, PDF/A-1b) sur les actes qui ne
+        /// l'ont pas, au lieu de refuser leur ligne.
+        #[arg(long)]
+        stamp_consent: bool,
+    },
+}
+
+/// `sceau edi`.
+pub fn edi(cli: &Cli, cmd: &EdiCommand, out: &Out) -> Result<ExitCode, CliError> {
+    let EdiCommand::Import {
+        manifest,
+        offline,
+        stamp_consent,
+    } = cmd;
+    let app = app(cli)?;
+    let cred = credentials(cli, &app)?;
+    let req = sceau_app::EdiRequest {
+        manifest: manifest.clone(),
+        offline: *offline,
+        stamp_consent: *stamp_consent,
+    };
+    let report = rt()?.block_on(app.edi_import(&req, &cred, progress(out.is_json())))?;
+    drop(cred);
+    out.emit(&report, || {
+        let mut s = format!(
+            "Lot EDI {} : {} ligne(s), {} acte(s) préparé(s) maintenant{}.\n",
+            &report.batch_id[..12],
+            report.lines,
+            report.prepared.len(),
+            if report.already_prepared.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {} déjà préparé(s) par un import précédent",
+                    report.already_prepared.len()
+                )
+            }
+        );
+        if let Some(o) = &report.outbox {
+            s.push_str(&format!(
+                "Déposé(s) : {} ; refusé(s) : {} ; en attente : {}.\n",
+                o.sent.len(),
+                o.refused.len(),
+                o.remaining
+            ));
+            for (id, _, msg) in &o.refused {
+                s.push_str(&format!("  file n° {id} refusé : {msg}\n"));
+            }
+        }
+        if let Some(r) = &report.queued_reason {
+            s.push_str(&format!("{r}\n"));
         }
         s
     });
@@ -748,6 +844,7 @@ struct ServiceLine {
     recipient: String,
     nature: String,
     state: Option<&'static str>,
+    source: &'static str,
     created_at: DateTime<Utc>,
     served_at: Option<DateTime<Utc>>,
     deposit_id: Option<String>,
@@ -800,6 +897,7 @@ pub fn search(cli: &Cli, args: &SearchArgs, out: &Out) -> Result<ExitCode, CliEr
             recipient: s.recipient_name.clone(),
             nature: s.nature.clone(),
             state: s.state.map(|x| x.code()),
+            source: s.source.code(),
             created_at: s.created_at,
             served_at: s.served_at,
             deposit_id: s.vault_deposit_id.clone(),

@@ -75,6 +75,9 @@ pub enum Command {
     Recipients(engine::RecipientsCommand),
     /// Signifier un acte : conversion, signature, dépôt (ou file d'envoi hors ligne).
     Signify(engine::SignifyArgs),
+    /// Lots EDI du logiciel de l'étude : importer (vérifier, signer, déposer).
+    #[command(subcommand)]
+    Edi(engine::EdiCommand),
     /// File d'envoi : lister, envoyer, annuler, relancer.
     #[command(subcommand)]
     Outbox(engine::OutboxCommand),
@@ -119,6 +122,7 @@ fn main() -> ExitCode {
         Command::Connect(args) => engine::connect(&cli, args, &out),
         Command::Recipients(cmd) => engine::recipients(&cli, cmd, &out),
         Command::Signify(args) => engine::signify(&cli, args, &out),
+        Command::Edi(cmd) => engine::edi(&cli, cmd, &out),
         Command::Outbox(cmd) => engine::outbox(&cli, cmd, &out),
         Command::Sync => engine::sync(&cli, &out),
         Command::Dashboard(args) => engine::dashboard(&cli, args, &out),

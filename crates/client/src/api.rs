@@ -140,6 +140,14 @@ impl VaultClient {
             .await
     }
 
+    /// The recipient's consents in the register (`GET /v1/recipients/{id}/consents`).
+    pub async fn consents(&self, id: &str) -> Result<Vec<sceau_proto::Consent>> {
+        let list: sceau_proto::ConsentList = self
+            .json(self.request(Method::GET, &format!("/v1/recipients/{}/consents", seg(id))))
+            .await?;
+        Ok(list.consents)
+    }
+
     /// `GET /v1/recipients/{id}/reception/{nature}`: whether service is open now, and when next.
     pub async fn reception(
         &self,

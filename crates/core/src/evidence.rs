@@ -344,7 +344,7 @@ mod tests {
             recipient: "BANQUE TEST".into(),
             deposit_id: "dep-1".into(),
             digests: vec![(format!("acte-{i}.pdf"), [i as u8; 32])],
-            reason: (i % 3 == 0).then(|| "motif".to_string()),
+            reason: i.is_multiple_of(3).then(|| "motif".to_string()),
         }
     }
 

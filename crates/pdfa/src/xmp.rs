@@ -161,7 +161,7 @@ pub(crate) fn pdf_date(raw: &[u8]) -> Option<Instant> {
     let s = std::str::from_utf8(raw).ok()?;
     let s = s.strip_prefix("D:").unwrap_or(s);
     let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
-    if digits.len() < 4 || digits.len() > 14 || digits.len() % 2 != 0 {
+    if digits.len() < 4 || digits.len() > 14 || !digits.len().is_multiple_of(2) {
         return None;
     }
     let field = |i: usize, default: u32| -> Option<u32> {

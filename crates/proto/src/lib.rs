@@ -179,6 +179,14 @@ pub struct Consent {
     pub revoked_on: Option<NaiveDate>,
 }
 
+/// `GET /v1/recipients/{id}/consents`: a recipient's consents in the register (in force or
+/// not), so the workstation can refuse a service before signing and work offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentList {
+    /// The consents, oldest first.
+    pub consents: Vec<Consent>,
+}
+
 /// Where a deposit comes from (search criterion "Source").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rand_core::{OsRng, RngCore};
 use rusqlite::{params, OptionalExtension, Row};
+use sceau_core::consent::ConsentStatus;
 
 use crate::error::Result;
 use crate::{from_ms, normalize, now_ms, prefix_end, Store};
@@ -28,18 +29,9 @@ pub struct Recipient {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A recipient's consent in force for one nature of act, as last fetched.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Consent {
-    /// Nature code.
-    pub nature: String,
-    /// When it was given.
-    pub granted_at: DateTime<Utc>,
-    /// End of validity, if any.
-    pub valid_until: Option<DateTime<Utc>>,
-    /// Reference in the consent register.
-    pub register_ref: String,
-}
+/// A recipient's consent as the vault's register gives it (the core's type: the cache and the
+/// rules cannot drift).
+pub use sceau_core::consent::Consent;
 
 /// One action of a session (the dashboard's session log).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,53 +141,95 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Replaces the cached consents of recipient `id` by `consents` (one transaction).
-    pub fn replace_consents(&mut self, id: &str, consents: &[Consent]) -> Result<()> {
+    /// Replaces the cached consents of recipient `id` by `consents` and records that they were
+    /// fetched at `fetched_at` (one transaction). The recipient must be cached.
+    pub fn replace_consents(
+        &mut self,
+        id: &str,
+        consents: &[Consent],
+        fetched_at: DateTime<Utc>,
+    ) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM consents WHERE recipient_id = ?1", [id])?;
         for c in consents {
             tx.execute(
-                "INSERT INTO consents (recipient_id, nature, granted_at, valid_until, register_ref)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO consents (recipient_id, id, natures, given_at, expires, revoked_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     id,
-                    c.nature,
-                    c.granted_at.timestamp_millis(),
-                    c.valid_until.map(|t| t.timestamp_millis()),
-                    c.register_ref
+                    c.id,
+                    c.natures.join("\n"),
+                    c.given_at.timestamp_millis(),
+                    c.expires.map(|t| t.timestamp_millis()),
+                    c.revoked_at.map(|t| t.timestamp_millis()),
                 ],
             )?;
+        }
+        let n = tx.execute(
+            "UPDATE recipients SET consents_fetched_at = ?2 WHERE id = ?1",
+            params![id, fetched_at.timestamp_millis()],
+        )?;
+        if n != 1 {
+            return Err(crate::Error::NotFound {
+                what: "recipient",
+                id: id.to_owned(),
+            });
         }
         tx.commit()?;
         Ok(())
     }
 
-    /// The cached consents of recipient `id`, by nature.
-    pub fn consents(&self, id: &str) -> Result<Vec<Consent>> {
+    /// The cached consents of recipient `id`, oldest first, and when they were fetched; `None`
+    /// if they never were (nothing is known: not the same as "no consent").
+    pub fn consents(&self, id: &str) -> Result<Option<(Vec<Consent>, DateTime<Utc>)>> {
+        let fetched: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT consents_fetched_at FROM recipients WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        let Some(fetched) = fetched else {
+            return Ok(None);
+        };
         let mut st = self.conn.prepare_cached(
-            "SELECT nature, granted_at, valid_until, register_ref FROM consents
-             WHERE recipient_id = ?1 ORDER BY nature",
+            "SELECT id, natures, given_at, expires, revoked_at FROM consents
+             WHERE recipient_id = ?1 ORDER BY given_at, id",
         )?;
         let rows = st.query_map([id], |r| {
+            let natures: String = r.get(1)?;
             Ok(Consent {
-                nature: r.get(0)?,
-                granted_at: from_ms(r.get(1)?),
-                valid_until: r.get::<_, Option<i64>>(2)?.map(from_ms),
-                register_ref: r.get(3)?,
+                id: r.get(0)?,
+                natures: natures
+                    .split('\n')
+                    .filter(|n| !n.is_empty())
+                    .map(String::from)
+                    .collect(),
+                given_at: from_ms(r.get(2)?),
+                expires: r.get::<_, Option<i64>>(3)?.map(from_ms),
+                revoked_at: r.get::<_, Option<i64>>(4)?.map(from_ms),
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let list = rows.collect::<rusqlite::Result<_>>()?;
+        Ok(Some((list, from_ms(fetched))))
     }
 
-    /// The cached consent of recipient `id` for `nature` in force at `at`, if any.
-    pub fn consent_in_force(
+    /// Whether recipient `id` consents to electronic service of `nature` at `at`, by the cached
+    /// register (`sceau_core::consent::find_in_force`); `None` if its consents were never
+    /// fetched.
+    pub fn consent_status(
         &self,
         id: &str,
         nature: &str,
         at: DateTime<Utc>,
-    ) -> Result<Option<Consent>> {
-        Ok(self.consents(id)?.into_iter().find(|c| {
-            c.nature == nature && c.granted_at <= at && c.valid_until.is_none_or(|u| at < u)
+    ) -> Result<Option<ConsentStatus>> {
+        Ok(self.consents(id)?.map(|(list, _)| {
+            match sceau_core::consent::find_in_force(&list, nature, at) {
+                Ok(_) => ConsentStatus::InForce,
+                Err(status) => status,
+            }
         }))
     }
 

@@ -163,6 +163,32 @@ fn new_idempotency_key() -> String {
     hex::encode(b)
 }
 
+/// Records a service and queues its package in the open transaction.
+pub(crate) fn enqueue_service_tx(
+    tx: &Connection,
+    new: &NewService,
+    package_path: &std::path::Path,
+    not_before: DateTime<Utc>,
+) -> Result<OutboxItem> {
+    let sid = insert_service_tx(tx, new)?;
+    let now = now_ms();
+    tx.execute(
+        "INSERT INTO outbox (idempotency_key, service_id, package_path, state, attempts,
+             next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 'prepared', 0, ?4, ?5, ?5)",
+        params![
+            new_idempotency_key(),
+            sid.0,
+            package_path.to_string_lossy(),
+            not_before.timestamp_millis(),
+            now
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    crate::services::add_history_tx(tx, sid, Utc::now(), "Acte placé dans la file d'envoi")?;
+    item(tx, id)
+}
+
 impl Store {
     /// Records a prepared service and queues its package, in one transaction: a service
     /// prepared offline is never without its outbox entry.
@@ -175,23 +201,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let sid = insert_service_tx(&tx, new)?;
-        let now = now_ms();
-        tx.execute(
-            "INSERT INTO outbox (idempotency_key, service_id, package_path, state, attempts,
-                 next_attempt_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'prepared', 0, ?4, ?5, ?5)",
-            params![
-                new_idempotency_key(),
-                sid.0,
-                package_path.to_string_lossy(),
-                not_before.timestamp_millis(),
-                now
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        crate::services::add_history_tx(&tx, sid, Utc::now(), "Acte placé dans la file d'envoi")?;
-        let out = item(&tx, id)?;
+        let out = enqueue_service_tx(&tx, new, package_path, not_before)?;
         tx.commit()?;
         Ok(out)
     }

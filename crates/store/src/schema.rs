@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::error::{Error, Result};
 
 /// The migrations, in order: index 0 is version 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this program writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -174,6 +174,32 @@ CREATE INDEX notifications_unseen_by_recipient
     ON notifications (category, recipient_norm, at) WHERE seen = 0;
 CREATE INDEX notifications_unseen_by_file
     ON notifications (category, file_norm, at) WHERE seen = 0;
+"#;
+
+/// v5: the requesting party (printed on the plain letter, CPC 662-1) and, for a service imported
+/// from an EDI batch, the batch's identifier (a rerun of the same batch skips what it already
+/// prepared instead of refusing its references as duplicates).
+const V5: &str = r#"
+ALTER TABLE services ADD COLUMN requerant TEXT;
+ALTER TABLE services ADD COLUMN edi_batch TEXT;
+"#;
+
+/// v6: the consents cache holds `sceau_core::consent::Consent` as the vault's register gives it
+/// (register id, natures covered, given / expires / revoked instants), and each recipient says
+/// when its consents were last fetched (never: the workstation knows nothing of them). The v3
+/// rows (one per nature, no revocation) are not convertible: the cache is refilled online.
+const V6: &str = r#"
+DROP TABLE consents;
+CREATE TABLE consents (
+    recipient_id TEXT NOT NULL REFERENCES recipients (id) ON DELETE CASCADE,
+    id           TEXT NOT NULL,
+    natures      TEXT NOT NULL,
+    given_at     INTEGER NOT NULL,
+    expires      INTEGER,
+    revoked_at   INTEGER,
+    PRIMARY KEY (recipient_id, id)
+);
+ALTER TABLE recipients ADD COLUMN consents_fetched_at INTEGER;
 "#;
 
 /// The version recorded in the database (0 for a new file).

@@ -95,6 +95,10 @@ pub struct NewService {
     pub created_at: DateTime<Utc>,
     /// Its documents.
     pub documents: Vec<NewDocument>,
+    /// The party on whose behalf the act is served (printed on the plain letter).
+    pub requerant: Option<String>,
+    /// The EDI batch it was imported from (see [`Service::edi_batch`]).
+    pub edi_batch: Option<String>,
 }
 
 /// A service as stored.
@@ -122,6 +126,12 @@ pub struct Service {
     pub updated_at: DateTime<Utc>,
     /// The deposit's identifier in the vault, once deposited.
     pub vault_deposit_id: Option<String>,
+    /// The party on whose behalf the act is served, if recorded (services prepared before
+    /// schema v5 have none).
+    pub requerant: Option<String>,
+    /// For a service imported from an EDI batch, the batch's identifier (a digest of its
+    /// manifest and files).
+    pub edi_batch: Option<String>,
 }
 
 /// A document of a service.
@@ -173,7 +183,8 @@ pub struct SearchCriteria {
 const BROAD: i64 = 2000;
 
 const SERVICE_COLUMNS: &str = "s.id, s.reference, s.recipient_id, s.recipient_name, s.nature, \
-     s.source, s.state, s.created_at, s.served_at, s.updated_at, s.vault_deposit_id";
+     s.source, s.state, s.created_at, s.served_at, s.updated_at, s.vault_deposit_id, s.requerant, \
+     s.edi_batch";
 
 fn service_from_row(r: &Row<'_>) -> rusqlite::Result<(Service, String, Option<String>)> {
     Ok((
@@ -189,6 +200,8 @@ fn service_from_row(r: &Row<'_>) -> rusqlite::Result<(Service, String, Option<St
             served_at: r.get::<_, Option<i64>>(8)?.map(from_ms),
             updated_at: from_ms(r.get(9)?),
             vault_deposit_id: r.get(10)?,
+            requerant: r.get(11)?,
+            edi_batch: r.get(12)?,
         },
         r.get(5)?,
         r.get(6)?,
@@ -288,18 +301,7 @@ impl Store {
 
     /// The service whose office reference is exactly `reference` (the most recent if several).
     pub fn service_by_reference(&self, reference: &str) -> Result<Option<Service>> {
-        let row = self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT {SERVICE_COLUMNS} FROM services s WHERE s.reference_norm = ?1
-                     AND s.reference = ?2 ORDER BY s.id DESC LIMIT 1"
-                ),
-                params![normalize(reference), reference],
-                service_from_row,
-            )
-            .optional()?;
-        row.map(finish_service).transpose()
+        service_by_reference_tx(&self.conn, reference)
     }
 
     /// The service the vault knows as `deposit_id`, if it is in this store.
@@ -544,8 +546,9 @@ pub(crate) fn insert_service_tx(tx: &Connection, new: &NewService) -> Result<Ser
     let now = crate::now_ms();
     tx.prepare_cached(
         "INSERT INTO services (reference, reference_norm, recipient_id, recipient_name,
-             recipient_norm, nature, source, state, created_at, served_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, NULL, ?9)",
+             recipient_norm, nature, source, state, created_at, served_at, updated_at, requerant,
+             edi_batch)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, NULL, ?9, ?10, ?11)",
     )?
     .execute(params![
         new.reference,
@@ -557,6 +560,8 @@ pub(crate) fn insert_service_tx(tx: &Connection, new: &NewService) -> Result<Ser
         new.source.code(),
         new.created_at.timestamp_millis(),
         now,
+        new.requerant,
+        new.edi_batch,
     ])?;
     let id = ServiceId(tx.last_insert_rowid());
     let mut st = tx.prepare_cached(
@@ -640,6 +645,20 @@ pub(crate) fn record_return_tx(
     add_history_tx(tx, id, at, &format!("Retour d'acte déposé : {file}"))
 }
 
+fn service_by_reference_tx(conn: &Connection, reference: &str) -> Result<Option<Service>> {
+    let row = conn
+        .query_row(
+            &format!(
+                "SELECT {SERVICE_COLUMNS} FROM services s WHERE s.reference_norm = ?1
+                 AND s.reference = ?2 ORDER BY s.id DESC LIMIT 1"
+            ),
+            params![normalize(reference), reference],
+            service_from_row,
+        )
+        .optional()?;
+    row.map(finish_service).transpose()
+}
+
 fn service_by_deposit_id_tx(conn: &Connection, deposit_id: &str) -> Result<Option<Service>> {
     let row = conn
         .query_row(
@@ -660,6 +679,22 @@ impl Batch<'_> {
     /// As [`Store::insert_service`].
     pub fn insert_service(&mut self, new: &NewService) -> Result<ServiceId> {
         insert_service_tx(&self.tx, new)
+    }
+
+    /// As [`Store::enqueue_service`], in the batch's transaction (an EDI chunk is queued whole
+    /// or not at all).
+    pub fn enqueue_service(
+        &mut self,
+        new: &NewService,
+        package_path: &std::path::Path,
+        not_before: DateTime<Utc>,
+    ) -> Result<crate::OutboxItem> {
+        crate::outbox::enqueue_service_tx(&self.tx, new, package_path, not_before)
+    }
+
+    /// As [`Store::service_by_reference`], inside the transaction.
+    pub fn service_by_reference(&self, reference: &str) -> Result<Option<Service>> {
+        service_by_reference_tx(&self.tx, reference)
     }
 
     /// As [`Store::mark_deposited`].

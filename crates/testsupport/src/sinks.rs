@@ -77,6 +77,8 @@ pub struct SmtpSink {
     child: Child,
     _stdin: Option<ChildStdin>,
     dir: tempfile::TempDir,
+    /// Messages written so far (counted from the sink's announcements), for [`Self::wait_for`].
+    written: Arc<(Mutex<(usize, bool)>, Condvar)>,
     /// Port on 127.0.0.1.
     pub port: u16,
 }
@@ -118,18 +120,54 @@ impl SmtpSink {
             .context("starting the SMTP sink (install python3-aiosmtpd: cargo xtask setup)")?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().context("sink stdout")?;
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
+        reader.read_line(&mut line)?;
         if line.trim() != "ready" {
             let _ = child.kill();
             bail!("the SMTP sink did not start (python3-aiosmtpd installed?)");
         }
+        // The sink announces each message once it is on disk ("mail N"); a thread counts them
+        // so a test can block until the n-th arrives, without polling or sleeping.
+        let written = Arc::new((Mutex::new((0usize, false)), Condvar::new()));
+        let counter = written.clone();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                if line.starts_with("mail ") {
+                    let (lock, cv) = &*counter;
+                    let mut g = lock.lock().unwrap_or_else(|p| p.into_inner());
+                    g.0 += 1;
+                    cv.notify_all();
+                }
+                line.clear();
+            }
+            // The sink ended: wake the waiters, who then fail instead of waiting for ever.
+            let (lock, cv) = &*counter;
+            lock.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
+            cv.notify_all();
+        });
         Ok(SmtpSink {
             child,
             _stdin: stdin,
             dir,
+            written,
             port,
         })
+    }
+
+    /// Blocks until at least `n` messages were received, then returns them all, in order.
+    pub fn wait_for(&self, n: usize) -> Result<Vec<Mail>> {
+        let (lock, cv) = &*self.written;
+        let mut g = lock.lock().unwrap_or_else(|p| p.into_inner());
+        while g.0 < n {
+            if g.1 {
+                bail!("the SMTP sink ended after {} message(s), {n} awaited", g.0);
+            }
+            g = cv.wait(g).unwrap_or_else(|p| p.into_inner());
+        }
+        drop(g);
+        self.messages()
     }
 
     /// Messages received so far, in order.

@@ -55,6 +55,8 @@ class Handler:
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(rec, f, ensure_ascii=False)
         os.rename(tmp, os.path.join(a.out, "%06d.json" % self.n))
+        # Announced once on disk, for SmtpSink::wait_for.
+        print("mail %06d" % self.n, flush=True)
         return "250 2.0.0 OK"
 
 

@@ -270,7 +270,7 @@ struct EcdsaSigValue<'a> {
 
 /// PKCS#11 returns ECDSA signatures as `r ‖ s`; CMS and X.509 want DER.
 fn ecdsa_raw_to_der(raw: &[u8]) -> Result<Vec<u8>> {
-    if raw.is_empty() || raw.len() % 2 != 0 {
+    if raw.is_empty() || !raw.len().is_multiple_of(2) {
         return Err(Error::Unsupported {
             detail: format!("ECDSA signature of {} bytes", raw.len()),
         });

@@ -82,7 +82,20 @@ pub struct World {
     pub data_dir: PathBuf,
     /// The vault's test clock: the shift of its time, seconds (see [`World::shift_vault_clock`]).
     pub clock_file: PathBuf,
+    /// The recipient side, once [`World::with_recipient_side`] configured it.
+    pub recipient_side: Option<RecipientSide>,
     vault: Option<Child>,
+}
+
+/// The recipient side on loopback: the SMTP and SMS sinks the vault notifies through, and the
+/// port of its portal's own listener.
+pub struct RecipientSide {
+    /// The SMTP sink (real `aiosmtpd`).
+    pub smtp: sceau_testsupport::sinks::SmtpSink,
+    /// The SMS gateway sink.
+    pub sms: sceau_testsupport::sinks::SmsSink,
+    /// The portal's port on 127.0.0.1.
+    pub portal_port: u16,
 }
 
 impl Drop for World {
@@ -180,8 +193,86 @@ impl World {
             cli_config,
             data_dir,
             clock_file,
+            recipient_side: None,
             vault: None,
         })
+    }
+
+    /// Adds a company with this SIRET to the (stopped) vault's directory, without any consent.
+    pub fn company_without_consent(&self, name: &str, siret: &str) -> Result<()> {
+        let csv = self.dir.path().join(format!("{siret}.csv"));
+        std::fs::write(
+            &csv,
+            format!("kind,name,siret,email\ncompany,{name},{siret},a@b.test\n"),
+        )?;
+        let out = Command::new(vault_bin())
+            .args(["recipients", "--config"])
+            .arg(&self.vault_config)
+            .arg("import")
+            .arg(&csv)
+            .output()?;
+        check(&out, "sceau-vault recipients import")
+    }
+
+    /// Makes the (stopped) vault notify recipients through local sinks and serve its portal on
+    /// a listener of its own.
+    pub fn with_recipient_side(&mut self) -> Result<()> {
+        use sceau_testsupport::sinks::{SmsSink, SmtpOptions, SmtpSink};
+        use sceau_vault::config::{Config, SmsConfig, SmtpConfig, SmtpSecurity};
+        let smtp = SmtpSink::start(&SmtpOptions::default())?;
+        let sms = SmsSink::start(0)?;
+        let portal_port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut cfg = Config::load(&self.vault_config)?;
+        cfg.smtp = Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: smtp.port,
+            security: SmtpSecurity::Plain,
+            username: None,
+            password: None,
+            from: "Coffre Sceau <coffre@sceau.test>".into(),
+            ca_file: None,
+        });
+        cfg.sms = Some(SmsConfig {
+            url: sms.url(),
+            method: "POST".into(),
+            body_template: r#"{"to": "{to}", "text": "{text}"}"#.into(),
+            content_type: "application/json".into(),
+            username: None,
+            password: None,
+            ca_file: None,
+        });
+        cfg.portal.listen = Some(format!("127.0.0.1:{portal_port}"));
+        cfg.portal.public_url = format!("https://127.0.0.1:{portal_port}");
+        cfg.save(&self.vault_config)?;
+        self.recipient_side = Some(RecipientSide {
+            smtp,
+            sms,
+            portal_port,
+        });
+        Ok(())
+    }
+
+    /// A client of the portal (server TLS checked against the vault's CA, no client
+    /// certificate, redirects not followed).
+    pub fn portal_client(&self) -> reqwest::Client {
+        use rustls::pki_types::CertificateDer;
+        let pem = std::fs::read_to_string(self.vault_data.join("vault-ca.crt.pem")).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        for der in pem_certs(&pem) {
+            roots.add(CertificateDer::from(der)).unwrap();
+        }
+        let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(cfg)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// Starts `sceau-vault serve` and waits until it listens.
@@ -198,12 +289,29 @@ impl World {
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()?;
+        let mut reader = BufReader::new(child.stdout.take().context("vault stdout")?);
         let mut line = String::new();
-        BufReader::new(child.stdout.take().context("vault stdout")?).read_line(&mut line)?;
+        reader.read_line(&mut line)?;
         if !line.starts_with("listening on ") {
             let _ = child.kill();
             let _ = child.wait();
             bail!("the vault did not start: {line:?}");
+        }
+        if self.recipient_side.is_some() {
+            line.clear();
+            reader.read_line(&mut line)?;
+            if !line.starts_with("portal listening on ") {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("the vault's portal did not start: {line:?}");
+            }
+            // Keep reading: a closed stdout would fail the vault's next print.
+            std::thread::spawn(move || {
+                let mut sink = String::new();
+                while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                    sink.clear();
+                }
+            });
         }
         self.vault = Some(child);
         Ok(())

@@ -4,6 +4,8 @@
 //! environment.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod gaps;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc, Weekday};

@@ -55,6 +55,8 @@ fn service(reference: &str, recipient: &str, nature: &str, source: Source) -> Ne
             sha256: [7; 32],
             local_path: PathBuf::from(format!("/tmp/{reference}.pdf")),
         }],
+        requerant: Some("SA CREANCIER".into()),
+        edi_batch: None,
     }
 }
 
@@ -196,8 +198,18 @@ fn upgrades_from_v1_and_migrations_are_idempotent() {
         let mut s = Store::open_at_version(&f.db(), &f.keys(), 1).unwrap();
         assert_eq!(s.schema_version().unwrap(), 1);
         s.set_setting("office", "9991").unwrap();
-        s.insert_service(&service("OLD-1", "BANQUE TEST", "SA", Source::Edi))
-            .unwrap()
+        // Written as version 1 wrote it (the current code writes later columns).
+        s.execute_raw_for_tests(
+            "INSERT INTO services (id, reference, reference_norm, recipient_id, recipient_name,
+                 recipient_norm, nature, source, created_at, updated_at)
+             VALUES (1, 'OLD-1', 'old-1', 'rcp-11', 'BANQUE TEST', 'banque test', 'SA', 'edi',
+                 0, 0);
+             INSERT INTO documents (service_id, name, name_norm, size, sha256, local_path)
+             VALUES (1, 'OLD-1.pdf', 'old-1.pdf', 1, zeroblob(32), '/tmp/OLD-1.pdf');
+             INSERT INTO history (service_id, at, message) VALUES (1, 0, 'Acte préparé');",
+        )
+        .unwrap();
+        sceau_store::ServiceId(1)
     };
     {
         // Version 3 wrote notifications without the v4 filter columns.
@@ -245,6 +257,12 @@ fn upgrades_from_v1_and_migrations_are_idempotent() {
         )
         .unwrap();
     assert_eq!(item.state, OutboxState::Prepared);
+    // v5: a service from before has no requesting party; a new one keeps it.
+    assert_eq!(old.requerant, None);
+    assert_eq!(
+        s.service(item.service_id).unwrap().requerant.as_deref(),
+        Some("SA CREANCIER")
+    );
     drop(s);
     let s = f.open();
     assert_eq!(s.schema_version().unwrap(), LATEST_VERSION);
@@ -667,36 +685,53 @@ fn recipients_consents_session_log_and_settings() {
         "BANQUE TEST SA"
     );
 
+    // Consents: the core's type, as the register gives them. Never fetched = unknown.
+    assert_eq!(s.consents("r-bank").unwrap(), None);
+    assert_eq!(s.consent_status("r-bank", "SA", t(5, 0)).unwrap(), None);
     let consents = vec![
         Consent {
-            nature: "SA".into(),
-            granted_at: t(1, 0),
-            valid_until: None,
-            register_ref: "CNCJ-1".into(),
+            id: "CNCJ-1".into(),
+            natures: vec!["SA".into()],
+            given_at: t(1, 0),
+            expires: None,
+            revoked_at: Some(t(8, 0)),
         },
         Consent {
-            nature: "CP".into(),
-            granted_at: t(1, 0),
-            valid_until: Some(t(10, 0)),
-            register_ref: "CNCJ-2".into(),
+            id: "CNCJ-2".into(),
+            natures: vec!["CP".into(), "SA".into()],
+            given_at: t(1, 0),
+            expires: Some(t(10, 0)),
+            revoked_at: None,
         },
     ];
-    s.replace_consents("r-bank", &consents).unwrap();
-    assert_eq!(s.consents("r-bank").unwrap().len(), 2);
-    assert!(s
-        .consent_in_force("r-bank", "CP", t(5, 0))
-        .unwrap()
-        .is_some());
-    assert!(s
-        .consent_in_force("r-bank", "CP", t(11, 0))
-        .unwrap()
-        .is_none());
-    assert!(s
-        .consent_in_force("r-bank", "XX", t(5, 0))
-        .unwrap()
-        .is_none());
-    s.replace_consents("r-bank", &consents[..1]).unwrap();
-    assert_eq!(s.consents("r-bank").unwrap().len(), 1);
+    s.replace_consents("r-bank", &consents, t(2, 0)).unwrap();
+    let (cached, fetched) = s.consents("r-bank").unwrap().unwrap();
+    assert_eq!((cached, fetched), (consents.clone(), t(2, 0)));
+    use sceau_core::consent::ConsentStatus as CS;
+    let status = |s: &Store, n: &str, at| s.consent_status("r-bank", n, at).unwrap();
+    assert_eq!(status(&s, "CP", t(5, 0)), Some(CS::InForce));
+    // Past CNCJ-2's end the most telling reason is given (CNCJ-1 was revoked by then).
+    assert_eq!(status(&s, "CP", t(11, 0)), Some(CS::Revoked));
+    assert_eq!(status(&s, "XX", t(5, 0)), Some(CS::NatureNotCovered));
+    assert_eq!(status(&s, "SA", t(9, 0)), Some(CS::InForce));
+    s.replace_consents("r-bank", &consents[..1], t(3, 0))
+        .unwrap();
+    assert_eq!(status(&s, "SA", t(9, 0)), Some(CS::Revoked));
+    s.replace_consents("r-bank", &consents[1..], t(3, 0))
+        .unwrap();
+    assert_eq!(status(&s, "CP", t(11, 0)), Some(CS::Expired));
+    // Fetched and empty: known to have no consent.
+    s.replace_consents("r-p", &[], t(3, 0)).unwrap();
+    assert_eq!(
+        s.consent_status("r-p", "SA", t(5, 0)).unwrap(),
+        Some(CS::Missing)
+    );
+    assert_eq!(
+        s.replace_consents("nobody", &[], t(3, 0))
+            .unwrap_err()
+            .code(),
+        "store.not_found"
+    );
 
     let session = s.start_session().unwrap();
     s.log_action(&session, "Signification", "REF-1").unwrap();

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use sceau_core::hours::{service_allowed, ReceptionRule};
 use sceau_core::ids::{Nir, Siren, Siret};
-use sceau_proto::{Nature, ReceptionStatus, Recipient, RecipientList};
+use sceau_proto::{ConsentList, Nature, ReceptionStatus, Recipient, RecipientList};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -78,6 +78,21 @@ pub async fn card(
         .await?
         .ok_or(Error::UnknownRecipient)?;
     Ok(Json(row.card()))
+}
+
+/// `GET /v1/recipients/{id}/consents`: the recipient's consents in the register.
+pub async fn consents(
+    State(vault): State<Arc<Vault>>,
+    _who: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<ConsentList>> {
+    let consents = vault
+        .db(move |sql| {
+            meta::recipient(sql, &id)?.ok_or(Error::UnknownRecipient)?;
+            meta::list_consents(sql, Some(&id))
+        })
+        .await?;
+    Ok(Json(ConsentList { consents }))
 }
 
 /// `GET /v1/natures`: the catalogue.

@@ -24,6 +24,7 @@ pub fn router() -> Router<Arc<Vault>> {
         .route("/v1/tsa", post(tsa::timestamp))
         .route("/v1/recipients", get(directory::search))
         .route("/v1/recipients/{id}", get(directory::card))
+        .route("/v1/recipients/{id}/consents", get(directory::consents))
         .route(
             "/v1/recipients/{id}/reception/{nature}",
             get(directory::reception),

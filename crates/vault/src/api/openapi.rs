@@ -110,6 +110,16 @@ fn schemas() -> Value {
             ("phone_mobile", nullable(string())),
         ]),
         "RecipientList": object(&[("recipients", array(schema_ref("Recipient")))]),
+        "Consent": object(&[
+            ("id", string()),
+            ("recipient_id", string()),
+            ("natures", array(string())),
+            ("given_on", json!({"type": "string", "format": "date"})),
+            ("expires_on", nullable(json!({"type": "string", "format": "date"}))),
+            ("how", string()),
+            ("revoked_on", nullable(json!({"type": "string", "format": "date"}))),
+        ]),
+        "ConsentList": object(&[("consents", array(schema_ref("Consent")))]),
         "Nature": object(&[
             ("code", string()),
             ("label", string()),
@@ -350,6 +360,12 @@ pub fn spec() -> Value {
                 params: &[("id", "path", true, "Identifiant du destinataire")],
                 body: None,
                 ok: ok_json("Recipient"),
+            })},
+            "/v1/recipients/{id}/consents": {"get": op(Op {
+                summary: "The recipient's consents to electronic service in the register (CPC 748-2), in force or not",
+                params: &[("id", "path", true, "Identifiant du destinataire")],
+                body: None,
+                ok: ok_json("ConsentList"),
             })},
             "/v1/recipients/{id}/reception/{nature}": {"get": op(Op {
                 summary: "Open or closed now for this recipient and nature, and the next opening",

@@ -2,6 +2,9 @@
 //! office key on SoftHSM. Run with nextest (one process per test) or `cargo test`.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod edi;
 mod faults;
+mod gaps;
 mod offline;
+mod portal;
 mod service;

@@ -345,6 +345,24 @@ fn services_end_in_person_with_a_return_and_at_home_with_a_letter() {
     pdfa_file(&shown["delivery_notice_file"]);
     assert!(shown["return_file"].is_null());
     assert_history(&shown, &["remise à domicile"]);
+    // The lines from the vault carry the vault's time (three days ahead of this machine), and
+    // the local download of the notice is listed after the vault's decision, never before.
+    let lines: Vec<(chrono::DateTime<chrono::Utc>, String)> =
+        serde_json::from_value(shown["history"].clone()).unwrap();
+    let decided = lines
+        .iter()
+        .position(|(_, m)| m.contains("domicile"))
+        .expect("decision in the history");
+    let downloaded = lines
+        .iter()
+        .position(|(_, m)| m == "Attestation de remise téléchargée sur le poste")
+        .expect("download in the history");
+    assert!(decided < downloaded, "{lines:#?}");
+    assert!(
+        lines[decided].0 > chrono::Utc::now() + chrono::Duration::days(2),
+        "the decision should carry the vault's (shifted) time: {lines:#?}"
+    );
+    assert!(lines[downloaded].0 >= lines[decided].0, "{lines:#?}");
 
     // The plain letter: PDF/A-1b (ours and Apache PDFBox Preflight), dated for the first
     // working day after the service.
@@ -363,6 +381,15 @@ fn services_end_in_person_with_a_return_and_at_home_with_a_letter() {
         .as_str()
         .unwrap()
         .contains(&expected.format("%d/%m/%Y").to_string()));
+    // It names the requesting party given to `signify --requerant` (CPC 662-1), kept by the
+    // store since schema v5.
+    assert!(
+        l["text"]
+            .as_str()
+            .unwrap()
+            .contains("à la requête de SA CREANCIER"),
+        "{l}"
+    );
     pdfa_file(&serde_json::Value::from(out.to_string_lossy().into_owned()));
     let verdicts = sceau_testsupport::pdfcorpus::preflight(std::slice::from_ref(&out)).unwrap();
     let v = verdicts.values().next().unwrap();

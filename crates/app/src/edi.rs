@@ -1,0 +1,879 @@
+//! EDI batches: many services exported by the practice-management software, described by a
+//! manifest (CSV) beside their files. Every line is checked before anything is signed, and every
+//! bad line is reported with its line number; then the whole batch is converted, signed with
+//! the one PIN the clerk typed (the key's context login is repeated per signature within this
+//! call, and the PIN is dropped when it returns), queued in the outbox and uploaded.
+//!
+//! The manifest (`resources/edi/exemple-lot.csv`): UTF-8 (a BOM is accepted), `;`-separated,
+//! fields optionally in double quotes (`""` for a quote), a header line naming the columns in
+//! any order:
+//!
+//! | column | content |
+//! |---|---|
+//! | `reference` | the office's reference, unique in the batch and on this workstation |
+//! | `destinataire` | the recipient's SIRET or vault id |
+//! | `nature` | code of the nature of the act (catalogue) |
+//! | `requerant` | the party on whose behalf the act is served |
+//! | `fichiers` | the documents, relative to the manifest's folder, separated by `|` |
+//! | `autorisation_juge` | optional: reference of a judge's permission (outside legal hours) |
+//!
+//! A batch is identified by the SHA-256 of its manifest and files. Lines are queued in small
+//! chunks, each in one transaction with its services; a rerun of the same batch (after a crash,
+//! a removed key) skips the lines already queued and goes on, so each line is deposited once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Component, Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{io, Error, Result};
+use crate::progress::{Progress, ProgressSink};
+use crate::serve::{act_name, convert_act, write_durably, PackageInput};
+use crate::{checkpoint, App, Credentials, OutboxReport, RecipientView};
+
+/// Lines signed and queued per transaction.
+const CHUNK: usize = 4;
+
+/// What the clerk asks: the manifest, and whether to upload now.
+#[derive(Debug, Clone)]
+pub struct EdiRequest {
+    /// The manifest file (CSV).
+    pub manifest: PathBuf,
+    /// Prepare only: leave the packages in the outbox.
+    pub offline: bool,
+    /// Stamp the consent mention on acts that lack it instead of refusing their lines.
+    pub stamp_consent: bool,
+}
+
+/// A refused line of a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EdiLineError {
+    /// Line number in the manifest file (the header is line 1).
+    pub line: usize,
+    /// Stable code, `edi.<what>`.
+    pub code: String,
+    /// What is wrong and what to do, in French.
+    pub message: String,
+}
+
+/// Where a line of a batch is (progress events).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum EdiStage {
+    /// The line passed every check.
+    Valid,
+    /// The line is refused; nothing of the batch is signed.
+    Invalid {
+        /// Stable code.
+        code: String,
+        /// Why, in French.
+        reason: String,
+    },
+    /// Already queued by an earlier run of the same batch.
+    AlreadyPrepared,
+    /// Its documents are PDF/A-1b.
+    Converted,
+    /// Signed and queued in the outbox.
+    Queued,
+}
+
+/// One line of a manifest, as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestLine {
+    /// Line number in the file.
+    pub line: usize,
+    /// The office's reference.
+    pub reference: String,
+    /// Recipient: SIRET or vault id.
+    pub recipient: String,
+    /// Nature code.
+    pub nature: String,
+    /// Requesting party.
+    pub requerant: String,
+    /// Judge's permission, if any.
+    pub judge_permission: Option<String>,
+    /// Documents, as written (relative to the manifest's folder).
+    pub files: Vec<String>,
+}
+
+/// A line queued by this run.
+#[derive(Debug, Clone, Serialize)]
+pub struct EdiPrepared {
+    /// Line number.
+    pub line: usize,
+    /// Reference.
+    pub reference: String,
+    /// Local service id.
+    pub service_id: i64,
+    /// Outbox id.
+    pub outbox_id: i64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct EdiReport {
+    /// The batch's identifier (SHA-256 of the manifest and files, hex).
+    pub batch_id: String,
+    /// Lines in the manifest.
+    pub lines: usize,
+    /// Lines queued by this run.
+    pub prepared: Vec<EdiPrepared>,
+    /// References queued by an earlier run of the same batch.
+    pub already_prepared: Vec<String>,
+    /// The upload that followed (none offline).
+    pub outbox: Option<OutboxReport>,
+    /// Why nothing was uploaded now, in French.
+    pub queued_reason: Option<String>,
+}
+
+fn line_error(line: usize, code: &str, message: String) -> EdiLineError {
+    EdiLineError {
+        line,
+        code: format!("edi.{code}"),
+        message,
+    }
+}
+
+/// Column names, compared without case or accents.
+fn column_key(name: &str) -> String {
+    name.trim()
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'é' | 'è' | 'ê' => 'e',
+            ' ' | '-' => '_',
+            c => c,
+        })
+        .collect()
+}
+
+/// Splits CSV text into records (`;`, double quotes), each with the line it starts on.
+fn records(text: &str) -> std::result::Result<Vec<(usize, Vec<String>)>, EdiLineError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = Vec::new();
+    let (mut line, mut start) = (1usize, 1usize);
+    let mut fields: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let (mut quoted, mut was_quoted) = (false, false);
+    let mut chars = text.chars().peekable();
+    let end_record = |fields: &mut Vec<String>, start: usize, out: &mut Vec<_>| {
+        if !(fields.len() == 1 && fields[0].trim().is_empty()) {
+            out.push((start, std::mem::take(fields)));
+        }
+        fields.clear();
+    };
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => quoted = false,
+                '\n' => {
+                    line += 1;
+                    field.push(c);
+                }
+                c => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if field.trim().is_empty() && !was_quoted => {
+                field.clear();
+                quoted = true;
+                was_quoted = true;
+            }
+            ';' => {
+                fields.push(std::mem::take(&mut field));
+                was_quoted = false;
+            }
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {
+                fields.push(std::mem::take(&mut field));
+                was_quoted = false;
+                end_record(&mut fields, start, &mut out);
+                line += 1;
+                start = line;
+            }
+            c => field.push(c),
+        }
+    }
+    if quoted {
+        return Err(line_error(
+            start,
+            "unclosed_quote",
+            format!(
+                "Ligne {start} : guillemet ouvert jamais fermé. Corrigez le fichier d'échange."
+            ),
+        ));
+    }
+    if !field.is_empty() || !fields.is_empty() {
+        fields.push(field);
+        end_record(&mut fields, start, &mut out);
+    }
+    Ok(out)
+}
+
+/// Reads a manifest's text: every line, or every problem found with its line number.
+pub fn parse_manifest(text: &str) -> std::result::Result<Vec<ManifestLine>, Vec<EdiLineError>> {
+    const REQUIRED: [&str; 5] = [
+        "reference",
+        "destinataire",
+        "nature",
+        "requerant",
+        "fichiers",
+    ];
+    const OPTIONAL: [&str; 1] = ["autorisation_juge"];
+    let recs = records(text).map_err(|e| vec![e])?;
+    let Some(((hline, header), rows)) = recs.split_first() else {
+        return Err(vec![line_error(
+            1,
+            "empty",
+            "Le fichier d'échange est vide : il faut une ligne d'en-tête puis une ligne par acte."
+                .into(),
+        )]);
+    };
+    let mut cols: HashMap<String, usize> = HashMap::new();
+    let mut errors = Vec::new();
+    for (i, name) in header.iter().enumerate() {
+        let k = column_key(name);
+        if !REQUIRED.contains(&k.as_str()) && !OPTIONAL.contains(&k.as_str()) {
+            errors.push(line_error(
+                *hline,
+                "unknown_column",
+                format!(
+                    "Ligne {hline} : colonne inconnue « {} ». Colonnes attendues : {} ; facultative : {}.",
+                    name.trim(),
+                    REQUIRED.join(", "),
+                    OPTIONAL.join(", ")
+                ),
+            ));
+        } else if cols.insert(k, i).is_some() {
+            errors.push(line_error(
+                *hline,
+                "duplicate_column",
+                format!(
+                    "Ligne {hline} : la colonne « {} » apparaît deux fois.",
+                    name.trim()
+                ),
+            ));
+        }
+    }
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|c| !cols.contains_key(*c))
+        .collect();
+    if !missing.is_empty() {
+        errors.push(line_error(
+            *hline,
+            "missing_column",
+            format!(
+                "Ligne {hline} : colonne(s) manquante(s) dans l'en-tête : {}.",
+                missing.join(", ")
+            ),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if rows.is_empty() {
+        return Err(vec![line_error(
+            *hline,
+            "no_line",
+            "Le fichier d'échange ne contient aucun acte (seulement l'en-tête).".into(),
+        )]);
+    }
+    let mut lines = Vec::new();
+    for (n, row) in rows {
+        if row.len() != header.len() {
+            errors.push(line_error(
+                *n,
+                "column_count",
+                format!(
+                    "Ligne {n} : {} colonne(s) au lieu de {} (séparateur « ; »).",
+                    row.len(),
+                    header.len()
+                ),
+            ));
+            continue;
+        }
+        let get = |c: &str| {
+            cols.get(c)
+                .and_then(|i| row.get(*i))
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        lines.push(ManifestLine {
+            line: *n,
+            reference: get("reference"),
+            recipient: get("destinataire"),
+            nature: get("nature"),
+            requerant: get("requerant"),
+            judge_permission: Some(get("autorisation_juge")).filter(|s| !s.is_empty()),
+            files: get("fichiers")
+                .split('|')
+                .map(|f| f.trim().to_owned())
+                .filter(|f| !f.is_empty())
+                .collect(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(lines)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A document path of a line, resolved inside the manifest's folder (`dir`, canonical), or why
+/// it is refused.
+fn resolve_file(dir: &Path, line: usize, f: &str) -> std::result::Result<PathBuf, EdiLineError> {
+    let rel = Path::new(f);
+    let escapes = rel.is_absolute()
+        || rel
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+    let escape = || {
+        line_error(
+            line,
+            "path_outside",
+            format!(
+                "Ligne {line} : le fichier « {f} » sort du dossier du fichier d'échange. Indiquez un chemin relatif à ce dossier, sans « .. »."
+            ),
+        )
+    };
+    if escapes {
+        return Err(escape());
+    }
+    let path = dir.join(rel);
+    let canonical = std::fs::canonicalize(&path).map_err(|_| {
+        line_error(
+            line,
+            "file_missing",
+            format!("Ligne {line} : le fichier « {f} » est introuvable dans le dossier du lot."),
+        )
+    })?;
+    // A symbolic link may point elsewhere: the target must be inside the folder too.
+    if !canonical.starts_with(dir) {
+        return Err(escape());
+    }
+    if !canonical.is_file() {
+        return Err(line_error(
+            line,
+            "file_missing",
+            format!("Ligne {line} : « {f} » n'est pas un fichier."),
+        ));
+    }
+    Ok(canonical)
+}
+
+/// A line that passed the checks, with what the checks found.
+struct Checked {
+    line: ManifestLine,
+    files: Vec<PathBuf>,
+    nature: sceau_core::natures::Nature,
+}
+
+impl App {
+    /// Imports an EDI batch (see the module documentation): checks every line, then converts,
+    /// signs (one PIN for the whole batch), queues and uploads. Progress is reported per line
+    /// (`Progress::EdiLine`) and per service step. A batch with a bad line signs nothing and
+    /// fails with [`Error::EdiInvalid`], which lists every bad line.
+    pub async fn edi_import(
+        &self,
+        req: &EdiRequest,
+        cred: &Credentials,
+        progress: ProgressSink,
+    ) -> Result<EdiReport> {
+        let manifest_bytes = std::fs::read(&req.manifest).map_err(io(&req.manifest))?;
+        let dir = req
+            .manifest
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .unwrap_or(Path::new("."));
+        let dir = std::fs::canonicalize(dir).map_err(io(dir))?;
+        let text = String::from_utf8(manifest_bytes.clone()).map_err(|_| {
+            Error::EdiInvalid {
+                lines: vec![line_error(
+                    1,
+                    "not_utf8",
+                    "Le fichier d'échange n'est pas en UTF-8 : exportez-le en UTF-8 depuis le logiciel de l'étude.".into(),
+                )],
+            }
+        })?;
+        let lines = parse_manifest(&text).map_err(|lines| Error::EdiInvalid { lines })?;
+        let (office_number, office_name) = self.office()?;
+        let catalogue = sceau_core::natures::Catalogue::shipped()
+            .map_err(|e| Error::Internal(e.to_string()))?;
+
+        // --- checks that need neither the key nor the network
+        let mut errors = Vec::new();
+        let mut batch = Sha256::new();
+        batch.update(&manifest_bytes);
+        let mut first_line_of: HashMap<String, usize> = HashMap::new();
+        let mut checked = Vec::new();
+        for l in lines.iter() {
+            let before = errors.len();
+            let n = l.line;
+            if l.reference.is_empty()
+                || l.reference.chars().count() > sceau_core::naming::MAX_COMPONENT
+            {
+                errors.push(line_error(
+                    n,
+                    "bad_reference",
+                    format!(
+                        "Ligne {n} : indiquez une référence de dépôt (100 caractères au plus)."
+                    ),
+                ));
+            } else if let Some(first) = first_line_of.get(&l.reference) {
+                errors.push(line_error(
+                    n,
+                    "duplicate_reference",
+                    format!(
+                        "Ligne {n} : la référence « {} » est déjà celle de la ligne {first}. Chaque acte du lot doit avoir sa propre référence.",
+                        l.reference
+                    ),
+                ));
+            } else {
+                first_line_of.insert(l.reference.clone(), n);
+            }
+            if l.recipient.is_empty() {
+                errors.push(line_error(
+                    n,
+                    "no_recipient",
+                    format!("Ligne {n} : indiquez le destinataire (SIRET ou identifiant)."),
+                ));
+            }
+            let nature = catalogue.get(&l.nature).cloned();
+            if nature.is_none() {
+                errors.push(line_error(
+                    n,
+                    "unknown_nature",
+                    format!(
+                        "Ligne {n} : nature d'acte inconnue « {} ». Utilisez un code du catalogue (ex. SAISIE_ATTRIBUTION).",
+                        l.nature
+                    ),
+                ));
+            }
+            if l.requerant.is_empty() {
+                errors.push(line_error(
+                    n,
+                    "no_requerant",
+                    format!("Ligne {n} : indiquez le requérant (la partie pour qui l'acte est signifié)."),
+                ));
+            }
+            if l.files.is_empty() {
+                errors.push(line_error(
+                    n,
+                    "no_document",
+                    format!("Ligne {n} : aucun document (colonne fichiers, séparés par « | »)."),
+                ));
+            }
+            let mut files = Vec::new();
+            for f in &l.files {
+                match resolve_file(&dir, n, f) {
+                    Ok(p) => {
+                        let bytes = std::fs::read(&p).map_err(io(&p))?;
+                        if let Err(e) = sceau_pdfa::detect(&p, &bytes) {
+                            errors.push(line_error(
+                                n,
+                                "file_type",
+                                format!(
+                                    "Ligne {n} : « {f} » n'est pas un document accepté (.pdf, .doc, .docx, .odt) : {}",
+                                    e.message_fr()
+                                ),
+                            ));
+                        }
+                        batch.update((f.len() as u64).to_be_bytes());
+                        batch.update(f.as_bytes());
+                        batch.update(Sha256::digest(&bytes));
+                        files.push(p);
+                    }
+                    Err(e) => errors.push(e),
+                }
+            }
+            if let (Some(nature), true) = (nature, errors.len() == before) {
+                checked.push(Checked {
+                    line: l.clone(),
+                    files,
+                    nature,
+                });
+            }
+        }
+        let batch_id = hex::encode(batch.finalize());
+
+        // --- the key (a wrong PIN stops here), then recipients, consents, earlier runs. Lines
+        // already refused are reported rather than a key error: they need fixing first.
+        if let Err(e) = self.login(cred).await {
+            if errors.is_empty() {
+                return Err(e);
+            }
+            return Err(self.refuse(errors, &progress, &lines));
+        }
+        let mut recipients: HashMap<String, std::result::Result<(RecipientView, bool), Error>> =
+            HashMap::new();
+        for c in &checked {
+            if !recipients.contains_key(&c.line.recipient) {
+                let r = self
+                    .resolve_recipient(&c.line.recipient, cred, req.offline)
+                    .await;
+                if let Err(e) = &r {
+                    if !matches!(e, Error::Input { .. }) {
+                        return Err(r.err().unwrap_or(Error::Internal("recipient".into())));
+                    }
+                }
+                recipients.insert(c.line.recipient.clone(), r);
+            }
+        }
+        let mut todo = Vec::new();
+        let mut already = Vec::new();
+        let mut consents_fetched = std::collections::HashSet::new();
+        for c in checked {
+            let n = c.line.line;
+            let recipient = match recipients.get(&c.line.recipient) {
+                Some(Ok((r, _))) => r.clone(),
+                Some(Err(e)) => {
+                    errors.push(line_error(
+                        n,
+                        "unknown_recipient",
+                        format!("Ligne {n} : {}", e.message_fr()),
+                    ));
+                    continue;
+                }
+                None => continue,
+            };
+            // The register is fetched once per recipient of the batch, then read from the cache.
+            if !req.offline && consents_fetched.insert(recipient.id.clone()) {
+                self.refresh_consents(&recipient.id, cred).await;
+            }
+            let status = self
+                .store()
+                .consent_status(&recipient.id, &c.nature.code, Utc::now())?;
+            if let Some(status) = status {
+                if status != sceau_core::consent::ConsentStatus::InForce {
+                    errors.push(line_error(
+                        n,
+                        "no_consent",
+                        format!("Ligne {n} ({}) : {}", recipient.name, status.message_fr()),
+                    ));
+                    continue;
+                }
+            }
+            let existing = self.store().service_by_reference(&c.line.reference)?;
+            match existing {
+                Some(s) if s.edi_batch.as_deref() == Some(batch_id.as_str()) => {
+                    already.push(c.line.reference.clone());
+                    progress(Progress::EdiLine {
+                        line: n,
+                        reference: c.line.reference.clone(),
+                        stage: EdiStage::AlreadyPrepared,
+                    });
+                }
+                Some(s) => errors.push(line_error(
+                    n,
+                    "reference_used",
+                    format!(
+                        "Ligne {n} : la référence « {} » est déjà utilisée sur ce poste (signification n° {}). Choisissez une autre référence.",
+                        c.line.reference, s.id
+                    ),
+                )),
+                None => todo.push((c, recipient)),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(self.refuse(errors, &progress, &lines));
+        }
+        for (c, _) in &todo {
+            progress(Progress::EdiLine {
+                line: c.line.line,
+                reference: c.line.reference.clone(),
+                stage: EdiStage::Valid,
+            });
+        }
+
+        // --- convert every line before signing any (the consent mention is checked here)
+        checkpoint("edi.convert");
+        let now = Utc::now();
+        let work = self.config.data_dir.join("edi").join(&batch_id[..16]);
+        std::fs::create_dir_all(&work).map_err(io(&work))?;
+        let mut converted: Vec<Vec<(String, PathBuf)>> = Vec::new();
+        for (c, _) in &todo {
+            let n = c.line.line;
+            let before = errors.len();
+            let mut acts = Vec::new();
+            for (i, f) in c.files.iter().enumerate() {
+                match convert_act(f, req.stamp_consent).await {
+                    Ok(pdf) => {
+                        let p = work.join(format!("{n}_{i}.pdf"));
+                        write_durably(&p, &pdf)?;
+                        let name =
+                            act_name(&office_number, &c.line.reference, now, i, c.files.len());
+                        acts.push((name, p));
+                    }
+                    Err(e) => errors.push(line_error(
+                        n,
+                        if matches!(e, Error::ConsentMention { .. }) {
+                            "consent_mention"
+                        } else {
+                            "conversion"
+                        },
+                        format!("Ligne {n} : {}", e.message_fr()),
+                    )),
+                }
+            }
+            if errors.len() == before {
+                progress(Progress::EdiLine {
+                    line: n,
+                    reference: c.line.reference.clone(),
+                    stage: EdiStage::Converted,
+                });
+            }
+            converted.push(acts);
+        }
+        if !errors.is_empty() {
+            let _ = std::fs::remove_dir_all(&work);
+            return Err(self.refuse(errors, &progress, &lines));
+        }
+
+        // --- sign and queue, a chunk per transaction
+        let mut openings: BTreeMap<(String, String, Option<String>), DateTime<Utc>> =
+            BTreeMap::new();
+        let mut prepared = Vec::new();
+        let items: Vec<_> = todo.into_iter().zip(converted).collect();
+        for chunk in items.chunks(CHUNK) {
+            let mut docs = Vec::new();
+            for ((_, _), acts) in chunk {
+                for (_, p) in acts {
+                    docs.push(std::fs::read(p).map_err(io(p))?);
+                }
+            }
+            let sigs = self.sign_batch(&docs, cred).await?;
+            let mut docs = docs.into_iter().zip(sigs);
+            let mut queued = Vec::new();
+            for ((c, recipient), acts) in chunk {
+                let signed: Vec<(String, Vec<u8>, Vec<u8>)> = acts
+                    .iter()
+                    .filter_map(|(name, _)| docs.next().map(|(pdf, sig)| (name.clone(), pdf, sig)))
+                    .collect();
+                let key = (
+                    recipient.id.clone(),
+                    c.nature.code.clone(),
+                    c.line.judge_permission.clone(),
+                );
+                let not_before = match openings.get(&key) {
+                    Some(t) => *t,
+                    None => {
+                        let online = recipients
+                            .get(&c.line.recipient)
+                            .and_then(|r| r.as_ref().ok())
+                            .is_some_and(|(_, online)| *online);
+                        let t = self
+                            .next_opening(
+                                &recipient.id,
+                                &c.nature.code,
+                                c.line.judge_permission.as_deref(),
+                                cred,
+                                online,
+                            )
+                            .await?;
+                        openings.insert(key, t);
+                        t
+                    }
+                };
+                let (path, new) = self.write_package(&PackageInput {
+                    office_number: &office_number,
+                    office_name: &office_name,
+                    reference: &c.line.reference,
+                    recipient,
+                    nature: &c.nature,
+                    requerant: &c.line.requerant,
+                    judge_permission: c.line.judge_permission.as_deref(),
+                    source: sceau_store::Source::Edi,
+                    edi_batch: Some(&batch_id),
+                    now,
+                    signed: &signed,
+                })?;
+                queued.push((c.line.line, new, path, not_before));
+            }
+            let done = self.store().batch(|b| {
+                let mut out = Vec::new();
+                for (line, new, path, not_before) in &queued {
+                    let item = b.enqueue_service(new, path, *not_before)?;
+                    out.push(EdiPrepared {
+                        line: *line,
+                        reference: new.reference.clone(),
+                        service_id: item.service_id.0,
+                        outbox_id: item.id,
+                    });
+                }
+                Ok(out)
+            })?;
+            for p in &done {
+                progress(Progress::EdiLine {
+                    line: p.line,
+                    reference: p.reference.clone(),
+                    stage: EdiStage::Queued,
+                });
+            }
+            prepared.extend(done);
+            checkpoint("edi.queued");
+        }
+        let _ = std::fs::remove_dir_all(&work);
+        self.log(
+            "Import EDI",
+            &format!(
+                "{} acte(s) préparé(s), lot {}",
+                prepared.len(),
+                &batch_id[..12]
+            ),
+        );
+        let mut report = EdiReport {
+            batch_id,
+            lines: lines.len(),
+            prepared,
+            already_prepared: already,
+            outbox: None,
+            queued_reason: None,
+        };
+        if req.offline {
+            report.queued_reason = Some(
+                "Préparé hors ligne : les actes attendent dans la file d'envoi (sceau outbox send)."
+                    .into(),
+            );
+            return Ok(report);
+        }
+        let outbox = self.send_outbox(cred, progress).await?;
+        report.queued_reason = outbox.stopped_because.clone();
+        report.outbox = Some(outbox);
+        Ok(report)
+    }
+
+    /// Reports every refused line and makes the error.
+    fn refuse(
+        &self,
+        mut errors: Vec<EdiLineError>,
+        progress: &ProgressSink,
+        lines: &[ManifestLine],
+    ) -> Error {
+        errors.sort_by_key(|e| e.line);
+        for e in &errors {
+            let reference = lines
+                .iter()
+                .find(|l| l.line == e.line)
+                .map(|l| l.reference.clone())
+                .unwrap_or_default();
+            progress(Progress::EdiLine {
+                line: e.line,
+                reference,
+                stage: EdiStage::Invalid {
+                    code: e.code.clone(),
+                    reason: e.message.clone(),
+                },
+            });
+        }
+        self.log(
+            "Import EDI refusé",
+            &format!("{} ligne(s) en erreur", errors.len()),
+        );
+        Error::EdiInvalid { lines: errors }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "reference;destinataire;nature;requerant;fichiers\n";
+
+    #[test]
+    fn manifest_lines_are_read_with_their_numbers() {
+        let text = format!(
+            "\u{feff}{HEADER}R-1;73282932000074;SAISIE_ATTRIBUTION;SA CREANCIER;a.pdf\r\n\n\"R;2\";x;N;\"SCI \"\"Les Lilas\"\"\";a.pdf| b.docx\n"
+        );
+        let lines = parse_manifest(&text).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!((lines[0].line, lines[0].reference.as_str()), (2, "R-1"));
+        assert_eq!(lines[1].line, 4);
+        assert_eq!(lines[1].reference, "R;2");
+        assert_eq!(lines[1].requerant, "SCI \"Les Lilas\"");
+        assert_eq!(lines[1].files, vec!["a.pdf", "b.docx"]);
+        assert_eq!(lines[1].judge_permission, None);
+        // Columns in another order, accents and case in the header, the optional column.
+        let lines = parse_manifest(
+            "Fichiers;Référence;Destinataire;Nature;Requérant;Autorisation_juge\na.pdf;R;D;N;Q;Ord. 1\n",
+        )
+        .unwrap();
+        assert_eq!(lines[0].reference, "R");
+        assert_eq!(lines[0].judge_permission.as_deref(), Some("Ord. 1"));
+    }
+
+    #[test]
+    fn the_shipped_sample_manifest_reads() {
+        let lines = parse_manifest(include_str!("../../../resources/edi/exemple-lot.csv")).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1].requerant, "SCI \"Les Lilas\"");
+        assert_eq!(lines[1].files.len(), 2);
+        assert!(lines.iter().all(|l| l.judge_permission.is_none()));
+    }
+
+    #[test]
+    fn manifest_problems_name_their_lines() {
+        let e = parse_manifest("reference;destinataire;nature;fichiers;couleur\n").unwrap_err();
+        let codes: Vec<_> = e.iter().map(|e| e.code.as_str()).collect();
+        assert_eq!(codes, vec!["edi.unknown_column", "edi.missing_column"]);
+        assert!(e[1].message.contains("requerant"), "{}", e[1].message);
+        let e = parse_manifest(&format!(
+            "{HEADER}R;D;N;Q;a.pdf\nR2;D;N\nR3;D;N;Q;a.pdf\nR4;D;N;Q\n"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e.iter().map(|e| e.line).collect::<Vec<_>>(),
+            vec![3, 5],
+            "{e:?}"
+        );
+        assert!(e[0].message.starts_with("Ligne 3 "), "{}", e[0].message);
+        let e = parse_manifest(&format!("{HEADER}\"R;D;N;Q;a.pdf\n")).unwrap_err();
+        assert_eq!(e[0].code, "edi.unclosed_quote");
+        assert_eq!(parse_manifest("").unwrap_err()[0].code, "edi.empty");
+        assert_eq!(parse_manifest(HEADER).unwrap_err()[0].code, "edi.no_line");
+    }
+
+    #[test]
+    fn files_stay_inside_the_manifest_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("lot");
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("sub/a.pdf"), b"%PDF-1.4").unwrap();
+        std::fs::write(root.path().join("secret.pdf"), b"%PDF-1.4").unwrap();
+        let dir = std::fs::canonicalize(&dir).unwrap();
+        assert!(resolve_file(&dir, 2, "sub/a.pdf").is_ok());
+        assert!(resolve_file(&dir, 2, "./sub/a.pdf").is_ok());
+        for bad in ["../secret.pdf", "sub/../../secret.pdf", "/etc/passwd"] {
+            let e = resolve_file(&dir, 7, bad).unwrap_err();
+            assert_eq!((e.line, e.code.as_str()), (7, "edi.path_outside"), "{bad}");
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(root.path().join("secret.pdf"), dir.join("link.pdf"))
+                .unwrap();
+            assert_eq!(
+                resolve_file(&dir, 3, "link.pdf").unwrap_err().code,
+                "edi.path_outside"
+            );
+        }
+        assert_eq!(
+            resolve_file(&dir, 3, "none.pdf").unwrap_err().code,
+            "edi.file_missing"
+        );
+    }
+}
