@@ -311,6 +311,8 @@ fn vault_service(
         .arg("init")
         .arg(&data)
         .args(["--listen", &format!("127.0.0.1:{port}")])
+        // A free port for the portal too (port + 1, the default, may be taken).
+        .args(["--portal-listen", "127.0.0.1:0"])
         .arg("--client-ca")
         .arg(office_ca)
         .output()?;

@@ -42,6 +42,17 @@ pub struct SyncReport {
 impl App {
     /// Sends what is due in the outbox, then reads the event feed up to now.
     pub async fn sync(&self, cred: &Credentials, progress: ProgressSink) -> Result<SyncReport> {
+        self.sync_waiting(cred, progress, 0).await
+    }
+
+    /// [`App::sync`], but when the feed has nothing new, waits up to `wait_s` seconds (at most
+    /// 30, the vault's long-poll) for the next event instead of returning at once.
+    pub async fn sync_waiting(
+        &self,
+        cred: &Credentials,
+        progress: ProgressSink,
+        wait_s: u64,
+    ) -> Result<SyncReport> {
         let outbox = self.send_outbox(cred, progress).await?;
         let client = self.client(cred).await?;
         let mut report = SyncReport {
@@ -55,8 +66,10 @@ impl App {
             .unwrap_or(0);
         // Deposits left by an earlier sync (killed, or a download that failed) come first.
         let mut touched: BTreeSet<String> = pending_set(self.store().setting(FILES_PENDING)?);
+        let mut wait = wait_s.min(30);
         loop {
-            let page = client.events(cursor, 0).await?;
+            let page = client.events(cursor, wait).await?;
+            wait = 0;
             if page.events.is_empty() {
                 break;
             }

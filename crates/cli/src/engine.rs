@@ -626,10 +626,10 @@ pub fn outbox(cli: &Cli, cmd: &OutboxCommand, out: &Out) -> Result<ExitCode, Cli
 // ---------------------------------------------------------------- sync
 
 /// `sceau sync`.
-pub fn sync(cli: &Cli, out: &Out) -> Result<ExitCode, CliError> {
+pub fn sync(cli: &Cli, out: &Out, wait_s: u64) -> Result<ExitCode, CliError> {
     let app = app(cli)?;
     let cred = credentials(cli, &app)?;
-    let report = rt()?.block_on(app.sync(&cred, progress(out.is_json())))?;
+    let report = rt()?.block_on(app.sync_waiting(&cred, progress(out.is_json()), wait_s))?;
     out.emit(&report, || {
         let mut text = format!(
             "Synchronisé : {} acte(s) déposé(s), {} événement(s), {} remise(s), {} retour(s), {} archive(s) et {} attestation(s) de remise ou retour(s) téléchargé(s).\n",

@@ -82,7 +82,11 @@ pub enum Command {
     #[command(subcommand)]
     Outbox(engine::OutboxCommand),
     /// Synchroniser : envoyer la file, puis lire les événements du coffre-fort.
-    Sync,
+    Sync {
+        /// Sans nouvel événement, attendre le suivant jusqu'à ce nombre de secondes (30 au plus).
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
     /// Tableau de bord : les quatre catégories de notifications non vues.
     Dashboard(engine::DashboardArgs),
     /// Marquer une notification comme vue.
@@ -124,7 +128,7 @@ fn main() -> ExitCode {
         Command::Signify(args) => engine::signify(&cli, args, &out),
         Command::Edi(cmd) => engine::edi(&cli, cmd, &out),
         Command::Outbox(cmd) => engine::outbox(&cli, cmd, &out),
-        Command::Sync => engine::sync(&cli, &out),
+        Command::Sync { wait } => engine::sync(&cli, &out, *wait),
         Command::Dashboard(args) => engine::dashboard(&cli, args, &out),
         Command::Seen { id } => engine::seen(&cli, *id, &out),
         Command::Search(args) => engine::search(&cli, args, &out),

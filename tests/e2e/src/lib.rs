@@ -132,6 +132,8 @@ impl World {
             .arg("init")
             .arg(&vault_data)
             .args(["--listen", &format!("127.0.0.1:{port}")])
+            // A free port for the portal too (port + 1, the default, may be taken).
+            .args(["--portal-listen", "127.0.0.1:0"])
             .arg("--client-ca")
             .arg(&ca_pem)
             .output()?;
@@ -305,14 +307,14 @@ impl World {
                 let _ = child.wait();
                 bail!("the vault's portal did not start: {line:?}");
             }
-            // Keep reading: a closed stdout would fail the vault's next print.
-            std::thread::spawn(move || {
-                let mut sink = String::new();
-                while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-                    sink.clear();
-                }
-            });
         }
+        // Keep reading: a closed stdout would fail the vault's next print.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                sink.clear();
+            }
+        });
         self.vault = Some(child);
         Ok(())
     }
@@ -399,8 +401,23 @@ impl World {
     /// Runs `sceau --json ARGS`, which must succeed.
     pub fn ok(&self, args: &[&str]) -> serde_json::Value {
         let (code, json, stderr) = self.run_json(args);
-        assert_eq!(code, 0, "sceau {args:?} failed: {json}\n{stderr}");
+        assert_eq!(
+            code,
+            0,
+            "sceau {args:?} failed: {json}\n{stderr}\n{}",
+            self.vault_log_tail()
+        );
         json
+    }
+
+    /// The last lines of the vault's log, for a failure's message.
+    pub fn vault_log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.path().join("vault.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        format!(
+            "--- vault.log (end) ---\n{}",
+            lines[lines.len().saturating_sub(30)..].join("\n")
+        )
     }
 
     /// Runs `sceau --json ARGS`, which must fail; returns (exit code, error code, message).

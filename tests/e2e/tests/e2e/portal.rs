@@ -121,9 +121,19 @@ fn the_recipient_opens_the_emailed_link_types_the_code_and_the_act_ends_in_perso
     });
     assert_eq!(status, 200);
     assert!(pdf.starts_with(b"%PDF"));
-    // The office's sync: "remis à personne", with the delivery notice kept locally.
-    let s = w.ok(&["sync"]);
-    assert_eq!(s["deliveries"], 1, "{s}");
+    // The office's sync: "remis à personne", with the delivery notice kept locally. The vault
+    // files the notice just after the consultation (off the portal's request path): each sync
+    // long-polls the feed for the next event; the consultation and the decision may come in
+    // one sync or two.
+    let mut deliveries = 0;
+    for _ in 0..3 {
+        let s = w.ok(&["sync", "--wait", "20"]);
+        deliveries += s["deliveries"].as_u64().unwrap();
+        if deliveries > 0 {
+            break;
+        }
+    }
+    assert_eq!(deliveries, 1);
     let d = w.ok(&["dashboard", "--category", "delivered_in_person"]);
     assert_eq!(d["notifications"][0]["reference"], "PORTAIL-1", "{d}");
     let shown = w.ok(&["show", "PORTAIL-1"]);
