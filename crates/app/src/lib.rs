@@ -11,6 +11,7 @@ mod hooks;
 pub mod letter;
 mod progress;
 mod serve;
+mod session;
 mod sync;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,7 @@ pub use error::{Error, Result};
 pub use hooks::{checkpoint, PAUSE_ENV};
 pub use progress::{ignore, Progress, ProgressSink, Step, StepStatus};
 pub use serve::{OutboxReport, SentItem, ServeOutcome, ServeRequest};
+pub use session::SessionInfo;
 pub use sync::SyncReport;
 
 /// Settings key: the office number seen at the last connection (used offline).
@@ -175,6 +177,8 @@ pub struct App {
     config: Config,
     store: Mutex<Store>,
     tokens: Mutex<Option<Tokens>>,
+    /// The window's session: the vault client of the logged-in token (see `session.rs`).
+    session: Mutex<Option<VaultClient>>,
 }
 
 impl std::fmt::Debug for App {
@@ -207,6 +211,7 @@ impl App {
             config,
             store: Mutex::new(store),
             tokens: Mutex::new(None),
+            session: Mutex::new(None),
         })
     }
 
@@ -279,6 +284,13 @@ impl App {
 
     /// A vault client authenticating with the token's authentication key.
     pub async fn client(&self, cred: &Credentials) -> Result<VaultClient> {
+        if let Some(c) = self.session_client() {
+            return Ok(c);
+        }
+        if cred.pin.is_empty() {
+            // A session's PIN-less credentials after the session closed: never try the key.
+            return Err(session::not_connected());
+        }
         let url = self.config.vault_url.as_deref().ok_or(Error::NoVault)?;
         let ca_path = self.config.vault_ca.as_deref().ok_or(Error::NoVault)?;
         let ca = read_cert(ca_path)?;
