@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 pub use sceau_e2e::{World, BANK_ID, BANK_NAME, BANK_SIRET};
 
 /// WebDriver's key for an element reference.
-const ELEMENT: &str = "element-6066-11e4-a4ab-1e78ab6a9d4a";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How long a screen may take to show what a test waits for (a deposit runs six steps,
 /// LibreOffice is not involved: PDFs only).
 const WAIT_MS: u64 = 90_000;
