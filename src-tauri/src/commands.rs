@@ -36,6 +36,14 @@ fn cert_dto(c: &sceau_token::CertificateInfo) -> CertificateInfo {
     }
 }
 
+/// The common name of an RFC 4514 name (the vault's issuer), else the whole name.
+fn common_name(dn: &str) -> String {
+    dn.split(',')
+        .find_map(|rdn| rdn.trim().strip_prefix("CN="))
+        .map(str::to_owned)
+        .unwrap_or_else(|| dn.to_owned())
+}
+
 fn session_dto(s: sceau_app::SessionInfo) -> Session {
     let c = s.certificate;
     Session {
@@ -43,7 +51,7 @@ fn session_dto(s: sceau_app::SessionInfo) -> Session {
             serial: c.serial_hex.to_uppercase(),
             holder: c.holder,
             function: c.function,
-            issuer: c.issuer,
+            issuer: common_name(&c.issuer),
             not_before: c.not_before,
             not_after: c.not_after,
             role: CertificateRole::Authentication,
@@ -1106,6 +1114,12 @@ mod tests {
             }
         )
         .is_none());
+    }
+
+    #[test]
+    fn the_issuer_is_shown_by_its_common_name() {
+        assert_eq!(common_name("CN=AC des commissaires,O=Sceau,C=FR"), "AC des commissaires");
+        assert_eq!(common_name("O=Sceau,C=FR"), "O=Sceau,C=FR");
     }
 
     #[test]

@@ -341,6 +341,16 @@ impl Window {
         Ok(())
     }
 
+    /// Clicks the (enabled) button whose text contains `text`.
+    pub fn click_button_containing(&self, text: &str) -> Result<()> {
+        let id = self.element(
+            "xpath",
+            &format!("//button[contains(normalize-space(), \"{text}\") and not(@disabled)]"),
+        )?;
+        self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})))?;
+        Ok(())
+    }
+
     /// Types `text` into the element matching `css` (after clearing it).
     pub fn type_into(&self, css: &str, text: &str) -> Result<()> {
         let id = self.element("css selector", css)?;
@@ -378,6 +388,13 @@ impl Window {
 
     /// Saves a PNG of the window as `target/e2e-screenshots/<test>-<nn>-<screen>.png`.
     pub fn screenshot(&mut self, screen: &str) -> Result<PathBuf> {
+        // Two animation frames: the last change is painted before WebKit captures the view.
+        self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": "const done = arguments[0]; \
+                requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", "args": []})),
+        )?;
         let v = self.cmd("GET", "/screenshot", None)?;
         let png = base64::engine::general_purpose::STANDARD
             .decode(v.as_str().unwrap_or_default())

@@ -49,6 +49,7 @@ fn connect_first_time(d: &mut Desktop) {
     );
     w.type_into("#office-number", "9991").unwrap();
     w.type_into("#office-name", "Etude 9991").unwrap();
+    w.click("form label.check input[type=checkbox]").unwrap();
     w.screenshot("premiere-connexion").unwrap();
     w.click_button("Confirmer la déclaration").unwrap();
     w.wait_text("#dashboard-title", Some("Tableau de bord"))
@@ -70,7 +71,7 @@ fn fill_form(d: &mut Desktop, reference: &str) {
     w.type_into("#rs-query", BANK_SIRET).unwrap();
     w.click_button("Rechercher").unwrap();
     w.wait_text("button.link", Some(BANK_NAME)).unwrap();
-    w.click("button.link").unwrap();
+    w.click_button_containing(BANK_NAME).unwrap();
     w.wait_text(".recipient-card", Some(BANK_NAME)).unwrap();
     w.select("#sig-nature", "SAISIE_ATTRIBUTION").unwrap();
 }
