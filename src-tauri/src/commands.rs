@@ -505,7 +505,13 @@ pub async fn reception_status(
         Some(s) => ReceptionStatus {
             open: s.open,
             reason: s.reason.as_deref().map(reason_code),
-            message: s.message,
+            // The window writes the next opening itself, in the user's date style.
+            message: s.message.map(|m| {
+                m.split(" Prochaine ouverture")
+                    .next()
+                    .unwrap_or(&m)
+                    .to_owned()
+            }),
             next_opening: s.next_opening,
         },
         None => ReceptionStatus {
@@ -563,6 +569,9 @@ fn step_event(job_id: &str, p: Progress) -> Option<StepEvent> {
     let (status, reason) = match status {
         AppStepStatus::Running => (StepStatus::Running, None),
         AppStepStatus::Done => (StepStatus::Done, None),
+        // Step 4 is the vault's once the deposit is accepted: for the window it is done (the
+        // vault notifies), not waiting in the outbox.
+        AppStepStatus::Queued { reason } if n == 4 => (StepStatus::Done, Some(reason)),
         AppStepStatus::Queued { reason } => (StepStatus::Queued, Some(reason)),
         AppStepStatus::Failed { reason, .. } => (StepStatus::Failed, Some(reason)),
     };
@@ -1105,6 +1114,18 @@ mod tests {
         .unwrap();
         assert_eq!((ev.step, ev.status), (5, StepStatus::Failed));
         assert_eq!(ev.reason.as_deref(), Some("Refusé"));
+        let notify = step_event(
+            "j",
+            Progress::Step {
+                reference: "R".into(),
+                step: sceau_app::Step::Notify,
+                status: AppStepStatus::Queued {
+                    reason: "Le coffre-fort notifie le destinataire.".into(),
+                },
+            },
+        )
+        .unwrap();
+        assert_eq!((notify.step, notify.status), (4, StepStatus::Done));
         assert!(step_event(
             "j",
             Progress::Upload {
@@ -1118,7 +1139,10 @@ mod tests {
 
     #[test]
     fn the_issuer_is_shown_by_its_common_name() {
-        assert_eq!(common_name("CN=AC des commissaires,O=Sceau,C=FR"), "AC des commissaires");
+        assert_eq!(
+            common_name("CN=AC des commissaires,O=Sceau,C=FR"),
+            "AC des commissaires"
+        );
         assert_eq!(common_name("O=Sceau,C=FR"), "O=Sceau,C=FR");
     }
 

@@ -33,14 +33,27 @@ pub(crate) fn publish(handle: &AppHandle) {
     }
 }
 
+/// Whether a package of the outbox is due now (a deposit scheduled at the recipient's opening,
+/// or a retry).
+fn outbox_due(app: &sceau_app::App) -> bool {
+    let now = chrono::Utc::now();
+    app.outbox_list().is_ok_and(|items| {
+        items
+            .iter()
+            .any(|i| i.state == sceau_store::OutboxState::Prepared && i.next_attempt_at <= now)
+    })
+}
+
 async fn run(handle: AppHandle) {
     loop {
         let shell = handle.state::<Shell>();
-        let interval = crate::settings::load()
-            .ok()
-            .and_then(|s| s.sync_interval_s)
-            .unwrap_or(30)
-            .max(1);
+        let interval = Duration::from_secs(
+            crate::settings::load()
+                .ok()
+                .and_then(|s| s.sync_interval_s)
+                .unwrap_or(30)
+                .max(1),
+        );
         let app = match shell.app() {
             Ok(app) if app.session_open() => app,
             _ => {
@@ -48,29 +61,8 @@ async fn run(handle: AppHandle) {
                 continue;
             }
         };
-        match app.session_sync(sceau_app::ignore()).await {
-            Ok(report) => {
-                shell.set_online(true);
-                tracing::info!(
-                    events = report.events,
-                    deliveries = report.deliveries,
-                    returns = report.returns,
-                    "sync"
-                );
-                publish(&handle);
-                let Ok(client) = app.session_vault() else {
-                    continue;
-                };
-                tokio::select! {
-                    r = client.events(report.cursor, FEED_WAIT_S) => {
-                        if let Err(e) = r {
-                            tracing::info!(code = %e.code(), "feed wait failed");
-                            tokio::time::sleep(Duration::from_secs(interval)).await;
-                        }
-                    }
-                    _ = shell.wake.notified() => {}
-                }
-            }
+        let report = match app.session_sync(sceau_app::ignore()).await {
+            Ok(report) => report,
             Err(e) => {
                 if e.is_offline() {
                     shell.set_online(false);
@@ -78,9 +70,44 @@ async fn run(handle: AppHandle) {
                 tracing::info!(code = %e.code(), "sync failed");
                 publish(&handle);
                 tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(interval)) => {}
+                    _ = tokio::time::sleep(interval) => {}
                     _ = shell.wake.notified() => {}
                 }
+                continue;
+            }
+        };
+        shell.set_online(true);
+        tracing::info!(
+            events = report.events,
+            deliveries = report.deliveries,
+            returns = report.returns,
+            "sync"
+        );
+        publish(&handle);
+        // Wait for something to sync: new events on the feed, a package due, a wake-up.
+        loop {
+            let Ok(client) = app.session_vault() else {
+                break;
+            };
+            tokio::select! {
+                r = client.events(report.cursor, FEED_WAIT_S) => match r {
+                    Ok(page) if !page.events.is_empty() => break,
+                    Ok(_) if outbox_due(&app) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::info!(code = %e.code(), "feed wait failed");
+                        if e.is_transient() {
+                            shell.set_online(false);
+                            publish(&handle);
+                        }
+                        tokio::select! {
+                            _ = tokio::time::sleep(interval) => {}
+                            _ = shell.wake.notified() => {}
+                        }
+                        break;
+                    }
+                },
+                _ = shell.wake.notified() => break,
             }
         }
     }
