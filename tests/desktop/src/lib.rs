@@ -181,10 +181,14 @@ impl Driver {
             port,
             log: log.to_path_buf(),
         };
-        // Readiness: the driver's port accepts connections (or the process has exited).
+        // Readiness: the driver's port and WebKitWebDriver's (which tauri-driver starts and
+        // forwards to) accept connections, or the process has exited. Under load the native
+        // driver comes up later, and a session asked before is dropped.
         let start = Instant::now();
         loop {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && TcpStream::connect(("127.0.0.1", native)).is_ok()
+            {
                 return Ok(d);
             }
             if let Some(status) = d.driver.0.try_wait()? {
@@ -301,6 +305,30 @@ impl Window {
                 )
             }
         }
+    }
+
+    /// Waits until no element matching `css` contains `needle` (a list emptied by a change).
+    pub fn wait_absent(&mut self, css: &str, needle: &str) -> Result<()> {
+        const SCRIPT: &str = r#"
+            const [sel, needle, done] = arguments;
+            const present = () => [...document.querySelectorAll(sel)]
+              .some((e) => (e.innerText ?? e.textContent ?? "").includes(needle));
+            if (!present()) { done(true); return; }
+            const obs = new MutationObserver(() => {
+              if (!present()) { obs.disconnect(); done(true); }
+            });
+            obs.observe(document.documentElement,
+              {subtree: true, childList: true, characterData: true, attributes: true});
+        "#;
+        if let Err(e) = self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": SCRIPT, "args": [css, needle]})),
+        ) {
+            let shot = self.screenshot("FAILED").ok();
+            bail!("waiting for {css:?} without {needle:?}: {e}\nscreenshot: {shot:?}");
+        }
+        Ok(())
     }
 
     /// The visible text of the page.

@@ -184,6 +184,13 @@ fn an_act_with_two_documents_is_served_consulted_synced_and_archived() {
             Some("0"),
         )
         .unwrap();
+    // The open list of the awaiting category follows its count.
+    d.window
+        .wait_absent(
+            "section[data-category=awaiting_consultation]",
+            "REF-FENETRE-1",
+        )
+        .unwrap();
     d.window
         .click("section[data-category=in_person] .category-toggle")
         .unwrap();
