@@ -62,21 +62,25 @@ pub fn app_bin() -> &'static Path {
             build.status().expect("cargo build").success(),
             "building sceau-desktop failed"
         );
-        let exe = std::env::current_exe().expect("current exe");
-        exe.parent()
-            .and_then(Path::parent)
-            .expect("target dir")
-            .join("sceau-desktop")
+        profile_dir().join("sceau-desktop")
     })
+}
+
+/// `target/<profile>/` of the running executable (a test in `deps/`, or xtask).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().expect("target dir");
+    if dir.ends_with("deps") {
+        dir.parent().expect("target dir").to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 /// Where each test's screenshots go: `target/e2e-screenshots/`.
 pub fn screenshots_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/deps/<test> -> target/
-    let target = exe
-        .ancestors()
-        .nth(3)
+    let target = profile_dir()
+        .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| root().join("target"));
     let dir = target.join("e2e-screenshots");
