@@ -18,6 +18,8 @@ use crate::{cargo, run as sh};
 /// `cargo xtask bench NAME`.
 pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
+        // The measured program is the release window; the driver side stays in this build.
+        Some("app") => crate::bench_app::run(),
         Some("sign") => {
             crate::setup::run()?;
             sh(cargo().args([
@@ -44,7 +46,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 name,
             ]))
         }
-        _ => bail!("usage: cargo xtask bench sign|pdfa|vault|store|portal|upload"),
+        _ => bail!("usage: cargo xtask bench app|sign|pdfa|vault|store|portal|upload"),
     }
 }
 

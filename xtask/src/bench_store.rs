@@ -59,7 +59,7 @@ fn served_at(i: u64, n: u64) -> DateTime<Utc> {
     start() + chrono::Duration::milliseconds(span / n as i64 * i as i64)
 }
 
-fn build(dir: &std::path::Path, n: u64) -> Result<Store> {
+pub(crate) fn build(dir: &std::path::Path, n: u64) -> Result<Store> {
     std::fs::create_dir_all(dir)?;
     let keys = InsecureFileKeyStoreForTests::new(dir.join("key.bin"));
     let db = dir.join("sceau.db");

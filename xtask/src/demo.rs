@@ -556,9 +556,48 @@ fn vault_service(
             sceau.display(),
             cli_config.display()
         );
-        println!("(l'application de bureau ouvrira ces mêmes données quand elle existera)");
+        open_window(hsm, &cli_config, pin)?;
         Ok(())
     })();
     server.stop();
     result
+}
+
+/// Opens the desktop window on the demo's data (same configuration as the CLI above) while the
+/// vault runs; without a display, says how to open it.
+fn open_window(hsm: &SoftHsm, cli_config: &Path, pin: &str) -> Result<()> {
+    println!("\n== 16. L'application de bureau sur ces données");
+    let app = build_window()?;
+    let display = std::env::var_os("DISPLAY").filter(|d| !d.is_empty());
+    let wayland = std::env::var_os("WAYLAND_DISPLAY").filter(|d| !d.is_empty());
+    if display.is_none() && wayland.is_none() {
+        println!(
+            "Pas d'écran (ni DISPLAY ni WAYLAND_DISPLAY) : la fenêtre n'est pas ouverte. \
+             Relancez `cargo xtask demo` depuis une session graphique (ou sous `xvfb-run -a`) : \
+             elle s'ouvrira sur ces données, coffre-fort démarré ; application : {}",
+            app.display()
+        );
+        return Ok(());
+    }
+    println!(
+        "La fenêtre s'ouvre (code PIN de démonstration : {pin}) ; fermez-la pour terminer la \
+         démonstration."
+    );
+    let mut cmd = hsm.command(&app);
+    cmd.env("SCEAU_CONFIG", cli_config);
+    sh(&mut cmd)
+}
+
+/// `sceau-desktop` with the production front end embedded (`ui/` built first).
+pub fn build_window() -> Result<PathBuf> {
+    crate::ui::build()?;
+    sh(cargo().args([
+        "build",
+        "--quiet",
+        "-p",
+        "sceau-desktop",
+        "--features",
+        "tauri/custom-protocol",
+    ]))?;
+    Ok(target_dir().join("debug").join("sceau-desktop"))
 }

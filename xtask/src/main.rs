@@ -3,14 +3,17 @@
 //! - `setup`: install the system packages the project needs (Debian/Ubuntu), idempotent;
 //! - `test`: everything CI checks;
 //! - `demo`: the main job on an embedded default (today: a demo token, sign and verify an act);
+//! - `bundle`: the desktop application's Linux packages (deb, rpm);
 //! - `bench NAME`: benchmarks that compare against a reference tool in the same run.
 
 mod bench;
+mod bench_app;
 mod bench_pdfa;
 mod bench_portal;
 mod bench_store;
 mod bench_upload;
 mod bench_vault;
+mod bundle;
 mod demo;
 mod fuzz;
 mod setup;
@@ -22,11 +25,13 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: cargo xtask <setup|test|demo|bench NAME|fuzz pdfa [SECONDS]>
+const USAGE: &str = "usage: cargo xtask <setup|test|demo|bundle|bench NAME|fuzz pdfa [SECONDS]>
 
   setup        install the Debian/Ubuntu packages the project needs (as root, or with sudo)
   test         everything CI checks: formatting, clippy -D warnings, the front end (ui/), all tests
   demo         create a demo office token (étude 9991) and sign and verify a sample act
+  bundle       the desktop application's Linux packages (deb, rpm) through the Tauri CLI
+  bench app    the desktop window (release, Xvfb): cold start to the dashboard, memory with 100,000 services
   bench sign   token signatures/s vs full CAdES signatures/s vs `openssl cms -sign`
   bench pdfa   native PDF/A-1b route vs Ghostscript, peak memory on 50 MB, LibreOffice vs soffice
   bench vault  deposits/s and p50/p99 from 16 mTLS clients (SQLite+files, PostgreSQL+S3); verify-journal events/s
@@ -41,6 +46,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(),
         Some("test") => test::run(&args[1..]),
         Some("demo") => demo::run(),
+        Some("bundle") => bundle::run(),
         Some("bench") => bench::run(&args[1..]),
         Some("bench-run") => bench::run_inner(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),

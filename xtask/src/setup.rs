@@ -104,6 +104,27 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "gnome-keyring",
         "a real Secret Service for the store's key tests (under dbus-run-session)",
     ),
+    // The desktop window (src-tauri, Tauri 2 on WebKitGTK) and its WebDriver tests.
+    (
+        "libwebkit2gtk-4.1-dev",
+        "the desktop window's web view (Tauri 2 on Linux)",
+    ),
+    ("build-essential", "C tool chain for the GTK/WebKit bindings"),
+    ("libxdo-dev", "Tauri's keyboard/menu support on X11"),
+    (
+        "libayatana-appindicator3-dev",
+        "Tauri's tray support (linked by the Linux build)",
+    ),
+    ("librsvg2-dev", "SVG icons in GTK"),
+    (
+        "xvfb",
+        "a virtual display: the window's WebDriver tests and `bench app` run headless",
+    ),
+    ("xauth", "xvfb-run's display authorisation"),
+    (
+        "webkit2gtk-driver",
+        "WebKitWebDriver, which tauri-driver drives for the window's end-to-end tests",
+    ),
 ];
 
 fn installed(pkg: &str) -> bool {
@@ -145,7 +166,20 @@ pub fn run() -> Result<()> {
     let moto = sceau_testsupport::s3::moto_server_program()?;
     eprintln!("setup: moto S3 server: {}", moto.display());
     portal_spec()?;
+    tauri_driver()?;
     Ok(())
+}
+
+/// `tauri-driver` (the WebDriver proxy of Tauri apps, on crates.io) when it is missing.
+fn tauri_driver() -> Result<()> {
+    if has_command("tauri-driver") {
+        eprintln!("setup: tauri-driver is installed");
+        return Ok(());
+    }
+    eprintln!("setup: cargo install tauri-driver --locked");
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.args(["install", "tauri-driver", "--locked"]);
+    crate::run(&mut cmd)
 }
 
 /// playwright-core for the portal's browser spec, pinned by `tests/portal/package-lock.json`;

@@ -11,6 +11,21 @@ const NODE_MIN: (u32, u32) = (20, 19);
 
 /// `npm ci` when needed, then `npm run check`, `npm test` and `npm run build` in `ui/`.
 pub fn check() -> Result<()> {
+    let dir = install()?;
+    for script in [["run", "check"], ["run", "test"], ["run", "build"]] {
+        sh(Command::new("npm").args(script).current_dir(&dir))?;
+    }
+    Ok(())
+}
+
+/// The production build of `ui/` only (`ui/dist`, embedded by `sceau-desktop`).
+pub fn build() -> Result<()> {
+    let dir = install()?;
+    sh(Command::new("npm").args(["run", "build"]).current_dir(&dir))
+}
+
+/// `npm ci` in `ui/` when `node_modules` is older than the lock file; returns `ui/`.
+fn install() -> Result<std::path::PathBuf> {
     require_node()?;
     let dir = root().join("ui");
     let stamp = dir.join("node_modules/.package-lock.json");
@@ -24,10 +39,7 @@ pub fn check() -> Result<()> {
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&dir))?;
     }
-    for script in [["run", "check"], ["run", "test"], ["run", "build"]] {
-        sh(Command::new("npm").args(script).current_dir(&dir))?;
-    }
-    Ok(())
+    Ok(dir)
 }
 
 fn require_node() -> Result<()> {

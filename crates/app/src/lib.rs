@@ -13,6 +13,7 @@ mod hooks;
 pub mod letter;
 mod progress;
 mod serve;
+mod session;
 mod stamp;
 mod sync;
 
@@ -32,6 +33,7 @@ pub use error::{Error, Result};
 pub use hooks::{checkpoint, PAUSE_ENV};
 pub use progress::{ignore, Progress, ProgressSink, Step, StepStatus};
 pub use serve::{OutboxReport, SentItem, ServeOptions, ServeOutcome, ServeRequest};
+pub use session::SessionInfo;
 pub use sync::SyncReport;
 
 /// Settings key: the office number seen at the last connection (used offline).
@@ -182,6 +184,8 @@ pub struct App {
     /// The data directory's lock file, locked exclusively for the App's lifetime (the OS frees
     /// it when the process ends, crash included).
     _lock: std::fs::File,
+    /// The window's session: the vault client of the logged-in token (see `session.rs`).
+    session: Mutex<Option<VaultClient>>,
 }
 
 /// The lock file in the data directory: one process per data directory.
@@ -238,6 +242,7 @@ impl App {
             store: Mutex::new(store),
             tokens: Mutex::new(None),
             _lock: lock,
+            session: Mutex::new(None),
         })
     }
 
@@ -310,6 +315,13 @@ impl App {
 
     /// A vault client authenticating with the token's authentication key.
     pub async fn client(&self, cred: &Credentials) -> Result<VaultClient> {
+        if let Some(c) = self.session_client() {
+            return Ok(c);
+        }
+        if cred.pin.is_empty() {
+            // A session's PIN-less credentials after the session closed: never try the key.
+            return Err(session::not_connected());
+        }
         let url = self.config.vault_url.as_deref().ok_or(Error::NoVault)?;
         let ca_path = self.config.vault_ca.as_deref().ok_or(Error::NoVault)?;
         let ca = read_cert(ca_path)?;

@@ -41,12 +41,15 @@ fn bin_dir() -> &'static Path {
         }
         let status = build.status().expect("cargo build");
         assert!(status.success(), "building sceau and sceau-vault failed");
-        // The test executable is target/<profile>/deps/e2e-<hash>.
+        // A test executable is target/<profile>/deps/e2e-<hash>; xtask (bench app) is
+        // target/<profile>/xtask.
         let exe = std::env::current_exe().expect("current exe");
-        exe.parent()
-            .and_then(Path::parent)
-            .expect("target dir")
-            .to_path_buf()
+        let dir = exe.parent().expect("target dir");
+        if dir.ends_with("deps") {
+            dir.parent().expect("target dir").to_path_buf()
+        } else {
+            dir.to_path_buf()
+        }
     })
 }
 

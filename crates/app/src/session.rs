@@ -1,0 +1,221 @@
+//! The window's session: the PIN is typed once at connection, the token stays logged in and the
+//! vault client built on its authentication key (a [`VaultClient`] with its `TokenIdentity`) is
+//! kept for the session, so the window never keeps the PIN itself. Signing still takes the PIN
+//! of each service (the signature key is always-authenticate).
+//!
+//! While a session is open, [`App::client`] returns its client, so every use case that talks to
+//! the vault uses it; the `session_*` methods are those use cases without [`Credentials`].
+
+use std::path::{Path, PathBuf};
+
+use sceau_client::VaultClient;
+use sceau_token::{FinalTry, Pin};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::progress::ProgressSink;
+use crate::{
+    App, Credentials, NewOffice, OutboxReport, RecipientCard, RecipientView, ServiceView,
+    SyncReport, OFFICE_NAME, OFFICE_NUMBER, SESSION,
+};
+
+/// What the window shows once connected.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionInfo {
+    /// The authentication certificate the vault saw.
+    pub certificate: sceau_proto::CertificateInfo,
+    /// The office bound to it; `None` on a first connection (bind it with
+    /// [`App::bind_session`]).
+    pub office: Option<sceau_proto::Office>,
+}
+
+impl App {
+    /// The open session's vault client, if any.
+    pub(crate) fn session_client(&self) -> Option<VaultClient> {
+        self.session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Opens the window's session: token login (fails fast on a wrong or locked PIN), vault
+    /// session kept for later calls. A previous session is closed first.
+    pub async fn open_session(&self, cred: &Credentials) -> Result<SessionInfo> {
+        self.close_session();
+        self.login(cred).await?;
+        let client = self.client(cred).await?;
+        let session = client.session().await?;
+        if let Some(o) = &session.office {
+            self.record_office(o)?;
+        }
+        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(client);
+        Ok(SessionInfo {
+            certificate: session.certificate,
+            office: session.office,
+        })
+    }
+
+    /// First connection: binds the office's space to the session's certificate (the one the
+    /// clerk was shown) and records the office.
+    pub async fn bind_session(&self, office: &NewOffice) -> Result<SessionInfo> {
+        let client = self.session_vault()?;
+        let session = client.session().await?;
+        let session = match session.office {
+            Some(_) => session,
+            None => {
+                client
+                    .bind(&sceau_proto::BindRequest {
+                        confirm_fingerprint_sha256: session.certificate.fingerprint_sha256.clone(),
+                        office_number: office.number.clone(),
+                        office_name: office.name.clone(),
+                    })
+                    .await?
+            }
+        };
+        let bound = session
+            .office
+            .clone()
+            .ok_or(Error::Client(sceau_client::Error::NotBound {
+                message: String::new(),
+            }))?;
+        self.record_office(&bound)?;
+        Ok(SessionInfo {
+            certificate: session.certificate,
+            office: session.office,
+        })
+    }
+
+    /// Closes the session: the vault client (and the key it holds) is dropped.
+    pub fn close_session(&self) {
+        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Whether a session is open.
+    pub fn session_open(&self) -> bool {
+        self.session_client().is_some()
+    }
+
+    /// The session's vault client, or `app.not_connected`.
+    pub fn session_vault(&self) -> Result<VaultClient> {
+        self.session_client().ok_or_else(not_connected)
+    }
+
+    /// Sends the due outbox with the session's client.
+    pub async fn session_send_outbox(&self, progress: ProgressSink) -> Result<OutboxReport> {
+        let cred = self.session_credentials()?;
+        self.send_outbox(&cred, progress).await
+    }
+
+    /// Syncs with the session's client.
+    pub async fn session_sync(&self, progress: ProgressSink) -> Result<SyncReport> {
+        let cred = self.session_credentials()?;
+        self.sync(&cred, progress).await
+    }
+
+    /// Searches recipients with the session's client (the local cache when offline or when
+    /// no session is open).
+    pub async fn session_search_recipients(&self, query: &str) -> Result<Vec<RecipientView>> {
+        match self.session_credentials() {
+            Ok(cred) => self.search_recipients(query, Some(&cred)).await,
+            Err(_) => self.search_recipients(query, None).await,
+        }
+    }
+
+    /// A recipient's card and reception status with the session's client.
+    pub async fn session_recipient_card(
+        &self,
+        id: &str,
+        nature: Option<&str>,
+        judge_permission: Option<&str>,
+    ) -> Result<RecipientCard> {
+        let cred = self.session_credentials()?;
+        self.recipient_card(id, nature, judge_permission, &cred)
+            .await
+    }
+
+    /// A service's detail, with the vault's sheet when a session is open.
+    pub async fn session_show(&self, key: &str) -> Result<ServiceView> {
+        match self.session_credentials() {
+            Ok(cred) => self.show(key, Some(&cred)).await,
+            Err(_) => self.show(key, None).await,
+        }
+    }
+
+    /// Converts the acts to PDF/A-1b for a preview before deposit (nothing is signed or
+    /// recorded); returns the converted files, written under `<data dir>/preview/`.
+    pub async fn preview_documents(&self, files: &[PathBuf]) -> Result<Vec<PathBuf>> {
+        let dir = self.config.data_dir.join("preview");
+        let mut out = Vec::new();
+        for f in files {
+            let path = f.clone();
+            let conv = tokio::task::spawn_blocking(move || {
+                sceau_pdfa::convert_file(&path, &sceau_pdfa::Options::default())
+            })
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .map_err(|source| Error::Conversion {
+                file: file_name(f),
+                source,
+            })?;
+            let stem = f
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let target = dir.join(format!(
+                "{}_{}.pdf",
+                sceau_core::naming::sanitize(&stem),
+                out.len() + 1
+            ));
+            std::fs::write(&target, &conv.output).map_err(crate::error::io(&target))?;
+            out.push(target);
+        }
+        Ok(out)
+    }
+
+    /// The names of a service's documents (search results show the first).
+    pub fn service_documents(&self, service: i64) -> Result<Vec<String>> {
+        Ok(self
+            .store()
+            .documents(sceau_store::ServiceId(service))?
+            .into_iter()
+            .map(|d| d.name)
+            .collect())
+    }
+
+    /// Credentials that carry no PIN: valid only while a session is open, because then
+    /// [`App::client`] returns the session's client and never reads them.
+    fn session_credentials(&self) -> Result<Credentials> {
+        if !self.session_open() {
+            return Err(not_connected());
+        }
+        Ok(Credentials {
+            pin: Pin::new(String::new()),
+            final_try: FinalTry::Refuse,
+        })
+    }
+
+    /// Records the office for offline use and starts the session log.
+    fn record_office(&self, office: &sceau_proto::Office) -> Result<()> {
+        let mut st = self.store();
+        st.set_setting(OFFICE_NUMBER, &office.number)?;
+        st.set_setting(OFFICE_NAME, &office.name)?;
+        let session = st.start_session()?;
+        st.set_setting(SESSION, &session)?;
+        Ok(())
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+pub(crate) fn not_connected() -> Error {
+    Error::Input {
+        code: "app.not_connected",
+        message: "Vous n'êtes pas connecté au coffre-fort : connectez-vous avec votre clé et \
+                  votre code PIN, puis recommencez."
+            .into(),
+    }
+}

@@ -1,0 +1,4 @@
+//! Tauri's build step: context, capabilities and icons.
+fn main() {
+    tauri_build::build()
+}

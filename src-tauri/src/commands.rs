@@ -1,0 +1,1155 @@
+//! The commands, one per method of the front end's `Backend` (`ui/src/lib/api.ts`), named as
+//! it invokes them. Each converts its request, calls `sceau-app` and converts the answer; token
+//! and vault work is async (Tauri runs async commands off the main thread) or in
+//! `spawn_blocking`, so the window never waits on the key.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use sceau_app::{App, Credentials, Progress, StepStatus as AppStepStatus};
+use sceau_core::delivery::{DeliveryState as CoreState, NotificationCategory};
+use sceau_token::{FinalTry, Pin, Role, TokenSelector};
+use tauri::{AppHandle, Emitter, Manager, State};
+
+use crate::dto::*;
+use crate::error::{input, internal, ApiResult};
+use crate::{feed, settings, Shell, STEP_EVENT};
+
+type St<'a> = State<'a, Shell>;
+
+// ------------------------------------------------------------------ conversions
+
+fn cert_dto(c: &sceau_token::CertificateInfo) -> CertificateInfo {
+    CertificateInfo {
+        serial: c.serial.clone(),
+        holder: c.holder.clone(),
+        function: c.function.clone(),
+        issuer: c.issuer.clone(),
+        not_before: c.not_before,
+        not_after: c.not_after,
+        role: match c.role {
+            Role::Signature => CertificateRole::Signature,
+            Role::Authentication => CertificateRole::Authentication,
+            Role::Other => CertificateRole::Other,
+        },
+    }
+}
+
+/// The common name of an RFC 4514 name (the vault's issuer), else the whole name.
+fn common_name(dn: &str) -> String {
+    dn.split(',')
+        .find_map(|rdn| rdn.trim().strip_prefix("CN="))
+        .map(str::to_owned)
+        .unwrap_or_else(|| dn.to_owned())
+}
+
+fn session_dto(s: sceau_app::SessionInfo) -> Session {
+    let c = s.certificate;
+    Session {
+        certificate: CertificateInfo {
+            serial: c.serial_hex.to_uppercase(),
+            holder: c.holder,
+            function: c.function,
+            issuer: common_name(&c.issuer),
+            not_before: c.not_before,
+            not_after: c.not_after,
+            role: CertificateRole::Authentication,
+        },
+        office: s.office.map(|o| Office {
+            number: o.number,
+            name: o.name,
+        }),
+    }
+}
+
+fn kind_dto(k: sceau_proto::RecipientKind) -> RecipientKind {
+    use sceau_proto::RecipientKind as K;
+    match k {
+        K::Bank => RecipientKind::Bank,
+        K::Company => RecipientKind::Company,
+        K::Administration => RecipientKind::Administration,
+        K::Person => RecipientKind::Person,
+    }
+}
+
+fn is_mobile(phone: &str) -> bool {
+    let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    ["06", "07", "336", "337"]
+        .iter()
+        .any(|p| digits.starts_with(p))
+}
+
+fn recipient_dto(r: sceau_app::RecipientView) -> Recipient {
+    let phone_mobile = r.phones.iter().find(|p| is_mobile(p)).cloned();
+    let phone_fixed = r.phones.iter().find(|p| !is_mobile(p)).cloned();
+    Recipient {
+        siren: r.siret.as_ref().and_then(|s| s.get(..9)).map(str::to_owned),
+        id: r.id,
+        kind: kind_dto(r.kind),
+        name: r.name,
+        siret: r.siret,
+        nir_masked: r.nir_masked,
+        email: r.email,
+        phone_fixed,
+        phone_mobile,
+    }
+}
+
+fn state_dto(s: CoreState) -> DeliveryState {
+    match s {
+        CoreState::AwaitingConsultation => DeliveryState::AwaitingConsultation,
+        CoreState::InPerson => DeliveryState::InPerson,
+        CoreState::AtHome => DeliveryState::AtHome,
+    }
+}
+
+fn state_of_code(code: &str) -> DeliveryState {
+    match code {
+        "in_person" | "delivered_in_person" => DeliveryState::InPerson,
+        "at_home" | "delivered_at_home" => DeliveryState::AtHome,
+        _ => DeliveryState::AwaitingConsultation,
+    }
+}
+
+fn category_of(c: Category) -> NotificationCategory {
+    match c {
+        Category::AwaitingConsultation => NotificationCategory::AwaitingConsultation,
+        Category::InPerson => NotificationCategory::DeliveredInPerson,
+        Category::AtHome => NotificationCategory::DeliveredAtHome,
+        Category::Returns => NotificationCategory::ReturnAwaitingConsultation,
+    }
+}
+
+fn nature_label(code: &str) -> String {
+    sceau_core::natures::Catalogue::shipped()
+        .ok()
+        .and_then(|c| c.get(code).map(|n| n.label_fr.clone()))
+        .unwrap_or_else(|| code.to_owned())
+}
+
+fn parse_id(what: &str, id: &str) -> ApiResult<i64> {
+    id.trim().parse().map_err(|_| {
+        input(
+            "desktop.bad_id",
+            format!("Identifiant de {what} invalide : « {id} ». Rouvrez la liste et recommencez."),
+        )
+    })
+}
+
+fn page_of(offset: u32) -> usize {
+    offset as usize / sceau_store::PAGE_SIZE
+}
+
+fn paris_day_start(d: NaiveDate) -> Option<DateTime<Utc>> {
+    d.and_hms_opt(0, 0, 0)
+        .and_then(|t| sceau_core::PARIS.from_local_datetime(&t).earliest())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn day(what: &str, s: &Option<String>) -> ApiResult<Option<NaiveDate>> {
+    match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                input(
+                    "desktop.bad_date",
+                    format!("La date {what} « {s} » est invalide : écrivez-la jj/mm/aaaa."),
+                )
+            }),
+    }
+}
+
+fn nonempty(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The URL the webview loads a local file from (Tauri's asset protocol), as
+/// `convertFileSrc` writes it.
+fn asset_url(path: &Path) -> String {
+    let mut encoded = String::new();
+    for b in path.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if cfg!(any(windows, target_os = "android")) {
+        format!("http://asset.localhost/{encoded}")
+    } else {
+        format!("asset://localhost/{encoded}")
+    }
+}
+
+/// Where downloads are saved: `SCEAU_DOWNLOAD_DIR`, else the user's download directory.
+fn downloads(handle: &AppHandle) -> ApiResult<PathBuf> {
+    let dir = std::env::var_os(settings::ENV_DOWNLOADS)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| handle.path().download_dir().ok())
+        .ok_or_else(|| {
+            input(
+                "desktop.no_download_dir",
+                "Le dossier des téléchargements est introuvable. Définissez-le dans votre \
+                 session puis recommencez."
+                    .into(),
+            )
+        })?;
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        input(
+            "desktop.download_dir",
+            format!("Le dossier {} ne peut pas être créé ({e}).", dir.display()),
+        )
+    })?;
+    Ok(dir)
+}
+
+fn copy_to(from: &Path, dir: &Path) -> ApiResult<SavedFile> {
+    let to = dir.join(file_name(from));
+    std::fs::copy(from, &to).map_err(|e| {
+        input(
+            "desktop.save_failed",
+            format!(
+                "Le fichier n'a pas pu être enregistré dans {} ({e}). Vérifiez la place libre et \
+                 les droits du dossier.",
+                dir.display()
+            ),
+        )
+    })?;
+    Ok(SavedFile {
+        path: to.display().to_string(),
+    })
+}
+
+/// The unseen counts (also sent by the feed task).
+pub(crate) fn counts(shell: &Shell) -> ApiResult<DashboardCounts> {
+    let c = shell.app()?.dashboard_counts()?;
+    Ok(DashboardCounts {
+        awaiting_consultation: c.awaiting_consultation,
+        in_person: c.delivered_in_person,
+        at_home: c.delivered_at_home,
+        returns: c.return_awaiting_consultation,
+    })
+}
+
+/// The outbox and connectivity (also sent by the feed task).
+pub(crate) fn outbox_status(shell: &Shell) -> ApiResult<OutboxStatus> {
+    let app = shell.app()?;
+    let mut items = Vec::new();
+    for i in app.outbox_list()? {
+        let state = match i.state {
+            sceau_store::OutboxState::Prepared => OutboxState::Prepared,
+            sceau_store::OutboxState::Uploading => OutboxState::Uploading,
+            sceau_store::OutboxState::Failed => OutboxState::Failed,
+            sceau_store::OutboxState::Deposited => continue,
+        };
+        let service = app.service(&i.service_id.0.to_string())?;
+        items.push(OutboxItem {
+            id: i.id.to_string(),
+            reference: service.reference,
+            recipient: service.recipient_name,
+            state,
+            prepared_at: service.created_at,
+            last_error: i.last_error,
+        });
+    }
+    Ok(OutboxStatus {
+        online: shell.online(),
+        items,
+    })
+}
+
+fn track_online<T>(shell: &Shell, r: &Result<T, sceau_app::Error>) {
+    match r {
+        Ok(_) => shell.set_online(true),
+        Err(e) if e.is_offline() => shell.set_online(false),
+        Err(_) => {}
+    }
+}
+
+fn credentials(pin: String, confirm_final_try: bool) -> Credentials {
+    Credentials {
+        pin: Pin::new(pin),
+        final_try: if confirm_final_try {
+            FinalTry::Confirmed
+        } else {
+            FinalTry::Refuse
+        },
+    }
+}
+
+// ------------------------------------------------------------------ key and session
+
+/// Key detection: module, plugged keys, certificates, PIN state.
+#[tauri::command]
+pub async fn token_status(shell: St<'_>) -> ApiResult<TokenStatus> {
+    let app = shell.app()?;
+    let path = app.config().module.clone();
+    let missing = |path: &Path| TokenStatus {
+        module: ModuleState::Missing,
+        module_path: (!path.as_os_str().is_empty()).then(|| path.display().to_string()),
+        tokens: vec![],
+    };
+    if path.as_os_str().is_empty() || !path.is_file() {
+        return Ok(missing(&path));
+    }
+    let loader = app.clone();
+    let tokens = match tauri::async_runtime::spawn_blocking(move || loader.tokens())
+        .await
+        .map_err(internal)?
+    {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(code = %e.code(), "PKCS#11 module not loaded");
+            return Ok(missing(&path));
+        }
+    };
+    let mut out = Vec::new();
+    for t in tokens.list().await? {
+        let certs = tokens
+            .certificates(&TokenSelector::LabelOrSerial(t.serial.clone()))
+            .await?;
+        out.push(TokenInfo {
+            serial: t.serial,
+            label: t.label,
+            pin: PinState {
+                tries_left: None,
+                count_low: t.pin.count_low,
+                final_try: t.pin.final_try,
+                locked: t.pin.locked,
+            },
+            certificates: certs.iter().map(cert_dto).collect(),
+        });
+    }
+    Ok(TokenStatus {
+        module: ModuleState::Ok,
+        module_path: Some(path.display().to_string()),
+        tokens: out,
+    })
+}
+
+/// Logs in on the key and opens the vault session (the PIN lives only for this call).
+#[tauri::command]
+pub async fn connect(
+    handle: AppHandle,
+    shell: St<'_>,
+    request: ConnectRequest,
+) -> ApiResult<Session> {
+    let app = shell.app()?;
+    let cred = credentials(request.pin, request.confirm_final_try);
+    let r = app.open_session(&cred).await;
+    drop(cred);
+    track_online(&shell, &r);
+    let session = session_dto(r?);
+    *crate::lock(&shell.office) = session.office.clone();
+    shell.wake.notify_one();
+    feed::publish(&handle);
+    Ok(session)
+}
+
+/// First connection: binds the certificate to the office's space.
+#[tauri::command]
+pub async fn bind_certificate(shell: St<'_>, request: BindRequest) -> ApiResult<Session> {
+    let number = request.office_number.trim().to_owned();
+    if number.is_empty() {
+        return Err(input(
+            "desktop.no_office_number",
+            "Indiquez le numéro de votre étude.".into(),
+        ));
+    }
+    let name = match request.office_name.trim() {
+        "" => format!("Étude {number}"),
+        n => n.to_owned(),
+    };
+    let app = shell.app()?;
+    let session = session_dto(
+        app.bind_session(&sceau_app::NewOffice { number, name })
+            .await?,
+    );
+    *crate::lock(&shell.office) = session.office.clone();
+    shell.wake.notify_one();
+    Ok(session)
+}
+
+// ------------------------------------------------------------------ dashboard
+
+/// Unseen counts of the four categories.
+#[tauri::command]
+pub async fn dashboard_counts(shell: St<'_>) -> ApiResult<DashboardCounts> {
+    counts(&shell)
+}
+
+/// One page of a category's unseen notifications; the free filter is tried as a reference,
+/// then a recipient's name, then a file name prefix (the first that matches anything).
+#[tauri::command]
+pub async fn dashboard_page(
+    shell: St<'_>,
+    request: DashboardPageRequest,
+) -> ApiResult<Page<NotificationRow>> {
+    let app = shell.app()?;
+    let category = category_of(request.category);
+    let page = page_of(request.offset);
+    let text = request.filter.trim().to_owned();
+    let filters: Vec<sceau_store::DashboardFilter> = if text.is_empty() {
+        vec![sceau_store::DashboardFilter::default()]
+    } else {
+        vec![
+            sceau_store::DashboardFilter {
+                reference: Some(text.clone()),
+                ..Default::default()
+            },
+            sceau_store::DashboardFilter {
+                recipient: Some(text.clone()),
+                ..Default::default()
+            },
+            sceau_store::DashboardFilter {
+                file: Some(text),
+                ..Default::default()
+            },
+        ]
+    };
+    let mut result = None;
+    for f in &filters {
+        let found = app.dashboard_page(category, f, page)?;
+        let probe_empty =
+            found.items.is_empty() && app.dashboard_page(category, f, 0)?.items.is_empty();
+        result = Some(found);
+        if !probe_empty {
+            break;
+        }
+    }
+    let found = result.ok_or_else(|| internal("no filter"))?;
+    Ok(Page {
+        has_more: found.has_more,
+        items: found
+            .items
+            .into_iter()
+            .map(|n| NotificationRow {
+                id: n.id.to_string(),
+                service_id: n.service_id.0.to_string(),
+                reference: n.reference,
+                date: n.at,
+                file: n.file.unwrap_or_default(),
+                recipient: n.recipient_name,
+                event: n.event,
+            })
+            .collect(),
+    })
+}
+
+/// Marks a notification seen (the eye).
+#[tauri::command]
+pub async fn mark_seen(
+    handle: AppHandle,
+    shell: St<'_>,
+    request: MarkSeenRequest,
+) -> ApiResult<()> {
+    let id = parse_id("notification", &request.notification_id)?;
+    shell.app()?.mark_seen(id)?;
+    feed::publish(&handle);
+    Ok(())
+}
+
+// ------------------------------------------------------------------ recipients, natures
+
+/// Recipients matching a SIRET/SIREN, a name or a NIR (the local cache when offline).
+#[tauri::command]
+pub async fn search_recipients(
+    shell: St<'_>,
+    request: RecipientQuery,
+) -> ApiResult<Vec<Recipient>> {
+    let app = shell.app()?;
+    let r = app.session_search_recipients(&request.query).await;
+    track_online(&shell, &r);
+    Ok(r?.into_iter().map(recipient_dto).collect())
+}
+
+/// The catalogue of natures of acts (the one shipped with the application, as the vault's).
+#[tauri::command]
+pub async fn natures_list() -> ApiResult<Vec<Nature>> {
+    let c = sceau_core::natures::Catalogue::shipped().map_err(internal)?;
+    Ok(c.natures
+        .into_iter()
+        .map(|n| Nature {
+            code: n.code,
+            label: n.label_fr,
+            return_expected: n.expects_return,
+        })
+        .collect())
+}
+
+/// Whether the recipient accepts this nature now (the vault's answer, with its French
+/// message); offline, the answer is unknown and service is not blocked here.
+#[tauri::command]
+pub async fn reception_status(
+    shell: St<'_>,
+    request: ReceptionRequest,
+) -> ApiResult<ReceptionStatus> {
+    let app = shell.app()?;
+    let r = app
+        .session_recipient_card(&request.recipient_id, Some(&request.nature), None)
+        .await;
+    track_online(&shell, &r);
+    Ok(match r?.reception {
+        Some(s) => ReceptionStatus {
+            open: s.open,
+            reason: s.reason.as_deref().map(reason_code),
+            // The window writes the next opening itself, in the user's date style.
+            message: s.message.map(|m| {
+                m.split(" Prochaine ouverture")
+                    .next()
+                    .unwrap_or(&m)
+                    .to_owned()
+            }),
+            next_opening: s.next_opening,
+        },
+        None => ReceptionStatus {
+            open: true,
+            reason: None,
+            message: None,
+            next_opening: None,
+        },
+    })
+}
+
+/// The vault's refusal codes as the front end knows them: `legal_hours` (CPC 664, a judge may
+/// permit), `recipient_window`, `no_consent`.
+fn reason_code(vault: &str) -> String {
+    match vault {
+        "hours.outside_recipient_window" => "recipient_window",
+        r if r.starts_with("hours.") => "legal_hours",
+        other => other,
+    }
+    .to_owned()
+}
+
+// ------------------------------------------------------------------ service
+
+/// Converts the acts for preview before deposit.
+#[tauri::command]
+pub async fn preview_documents(
+    shell: St<'_>,
+    request: PreviewRequest,
+) -> ApiResult<Vec<PreviewDocument>> {
+    let app = shell.app()?;
+    let files: Vec<PathBuf> = request.documents.iter().map(PathBuf::from).collect();
+    let out = app.preview_documents(&files).await?;
+    Ok(out
+        .iter()
+        .map(|p| PreviewDocument {
+            name: file_name(p),
+            url: asset_url(p),
+        })
+        .collect())
+}
+
+fn step_event(job_id: &str, p: Progress) -> Option<StepEvent> {
+    let Progress::Step { step, status, .. } = p else {
+        return None;
+    };
+    let n = match step {
+        sceau_app::Step::Convert => 1,
+        sceau_app::Step::Sign => 2,
+        sceau_app::Step::Deposit => 3,
+        sceau_app::Step::Notify => 4,
+        sceau_app::Step::Attestation => 5,
+        sceau_app::Step::Archive => 6,
+    };
+    let (status, reason) = match status {
+        AppStepStatus::Running => (StepStatus::Running, None),
+        AppStepStatus::Done => (StepStatus::Done, None),
+        // Step 4 is the vault's once the deposit is accepted: for the window it is done (the
+        // vault notifies), not waiting in the outbox.
+        AppStepStatus::Queued { reason } if n == 4 => (StepStatus::Done, Some(reason)),
+        AppStepStatus::Queued { reason } => (StepStatus::Queued, Some(reason)),
+        AppStepStatus::Failed { reason, .. } => (StepStatus::Failed, Some(reason)),
+    };
+    Some(StepEvent {
+        job_id: job_id.to_owned(),
+        step: n,
+        status,
+        reason,
+    })
+}
+
+/// Serves an act; the six steps go to the window as `signify_step` events of `job_id`.
+#[tauri::command]
+pub async fn signify(
+    handle: AppHandle,
+    shell: St<'_>,
+    request: SignifyRequest,
+    job_id: String,
+) -> ApiResult<SignifyResult> {
+    let app = shell.app()?;
+    let office = crate::lock(&shell.office).clone();
+    let requerant = office.map(|o| o.name).unwrap_or_else(|| "Étude".to_owned());
+    let req = sceau_app::ServeRequest {
+        reference: request.reference.clone(),
+        recipient: request.recipient_id.clone(),
+        nature: request.nature.clone(),
+        files: request.documents.iter().map(PathBuf::from).collect(),
+        requerant,
+        judge_permission: nonempty(&request.judge_permission),
+        preview_dir: None,
+        offline: false,
+    };
+    let cred = credentials(request.pin, request.confirm_final_try);
+    let emitter = handle.clone();
+    let progress: sceau_app::ProgressSink = Arc::new(move |p| {
+        if let Some(ev) = step_event(&job_id, p) {
+            if let Err(e) = emitter.emit(STEP_EVENT, ev) {
+                tracing::debug!(error = %e, "step event not sent");
+            }
+        }
+    });
+    let r = app.serve(&req, &cred, progress).await;
+    drop(cred);
+    track_online(&shell, &r);
+    feed::publish(&handle);
+    shell.wake.notify_one();
+    let outcome = r?;
+    Ok(match outcome.deposit {
+        Some(d) => SignifyResult {
+            service_id: outcome.service_id.to_string(),
+            state: SignifyState::Deposited,
+            deposited_at: Some(d.receipt.deposited_at),
+            archive_name: Some(d.receipt.archive_name),
+        },
+        None => SignifyResult {
+            service_id: outcome.service_id.to_string(),
+            state: SignifyState::Queued,
+            deposited_at: None,
+            archive_name: None,
+        },
+    })
+}
+
+// ------------------------------------------------------------------ outbox
+
+/// Outbox content and connectivity.
+#[tauri::command]
+pub async fn outbox_list(shell: St<'_>) -> ApiResult<OutboxStatus> {
+    outbox_status(&shell)
+}
+
+/// Uploads what waits in the outbox now.
+#[tauri::command]
+pub async fn outbox_send(handle: AppHandle, shell: St<'_>) -> ApiResult<OutboxStatus> {
+    let app = shell.app()?;
+    let r = app.session_send_outbox(sceau_app::ignore()).await;
+    track_online(&shell, &r);
+    if let Ok(report) = &r {
+        shell.set_online(report.stopped_because.is_none());
+    }
+    r?;
+    feed::publish(&handle);
+    outbox_status(&shell)
+}
+
+// ------------------------------------------------------------------ search, detail
+
+/// One page of search results.
+#[tauri::command]
+pub async fn search_services(
+    shell: St<'_>,
+    request: SearchRequest,
+) -> ApiResult<Page<ServiceSummary>> {
+    let app = shell.app()?;
+    let c = &request.criteria;
+    let from = day("de début", &c.date_from)?;
+    let to = day("de fin", &c.date_to)?;
+    let criteria = sceau_store::SearchCriteria {
+        served_from: from.and_then(paris_day_start),
+        served_until: to.and_then(|d| d.succ_opt()).and_then(paris_day_start),
+        state: c.state.map(|s| match s {
+            DeliveryState::AwaitingConsultation => CoreState::AwaitingConsultation,
+            DeliveryState::InPerson => CoreState::InPerson,
+            DeliveryState::AtHome => CoreState::AtHome,
+        }),
+        reference: nonempty(&c.reference),
+        document_name: nonempty(&c.document),
+        recipient: nonempty(&c.recipient),
+        recipient_id: None,
+        nature: nonempty(&c.nature),
+        source: c.source.map(|s| match s {
+            Source::Form => sceau_store::Source::Form,
+            Source::Edi => sceau_store::Source::Edi,
+        }),
+    };
+    let found = app.search(&criteria, page_of(request.offset))?;
+    let filter = nonempty(&c.filter).map(|f| f.to_lowercase());
+    let mut items = Vec::new();
+    for s in found.items {
+        let row = ServiceSummary {
+            service_id: s.id.0.to_string(),
+            deposited_at: s.served_at.unwrap_or(s.created_at),
+            state: s
+                .state
+                .map(state_dto)
+                .unwrap_or(DeliveryState::AwaitingConsultation),
+            file: app
+                .service_documents(s.id.0)?
+                .into_iter()
+                .next()
+                .unwrap_or_default(),
+            nature: nature_label(&s.nature),
+            reference: s.reference,
+            recipient: s.recipient_name,
+            source: match s.source {
+                sceau_store::Source::Edi => Source::Edi,
+                _ => Source::Form,
+            },
+        };
+        // "Filtrer dans les résultats": over the page's visible columns.
+        if let Some(f) = &filter {
+            let hay = format!(
+                "{} {} {} {}",
+                row.reference, row.recipient, row.file, row.nature
+            )
+            .to_lowercase();
+            if !hay.contains(f.as_str()) {
+                continue;
+            }
+        }
+        items.push(row);
+    }
+    Ok(Page {
+        items,
+        has_more: found.has_more,
+    })
+}
+
+/// The detail sheet (also marks its notifications seen).
+#[tauri::command]
+pub async fn service_detail(
+    handle: AppHandle,
+    shell: St<'_>,
+    request: ServiceRequest,
+) -> ApiResult<ServiceDetail> {
+    let app = shell.app()?;
+    let v = app.session_show(&request.service_id).await?;
+    feed::publish(&handle);
+    let local_state = v
+        .state
+        .as_deref()
+        .map(state_of_code)
+        .unwrap_or(DeliveryState::AwaitingConsultation);
+    let (act, attestation, delivery_notice, act_return) = match &v.vault {
+        Some(d) => (
+            ActSection {
+                reference: d.act.reference.clone(),
+                deposited_at: d.act.deposited_at,
+                documents: d.act.documents.clone(),
+                nature: d.act.nature_label.clone(),
+                state: state_of_code(
+                    serde_json::to_value(d.act.state)
+                        .ok()
+                        .and_then(|x| x.as_str().map(str::to_owned))
+                        .as_deref()
+                        .unwrap_or(""),
+                ),
+                recipient: d.act.recipient_name.clone(),
+                recipient_siret: d.act.recipient_siret.clone(),
+            },
+            Some(AttestationSection {
+                served_at: d.attestation.served_at,
+                archive_name: d.attestation.archive_name.clone(),
+                xml_name: d.attestation.xml_name.clone(),
+            }),
+            d.delivery_notice.as_ref().map(filed_dto),
+            d.act_return.as_ref().map(filed_dto),
+        ),
+        None => (
+            ActSection {
+                reference: v.reference.clone(),
+                deposited_at: v.served_at.unwrap_or(v.created_at),
+                documents: v.documents.iter().map(|(n, _)| n.clone()).collect(),
+                nature: nature_label(&v.nature),
+                state: local_state,
+                recipient: v.recipient_name.clone(),
+                recipient_siret: None,
+            },
+            v.served_at.map(|at| AttestationSection {
+                served_at: at,
+                archive_name: v.archive.as_deref().map(file_name).unwrap_or_default(),
+                xml_name: String::new(),
+            }),
+            v.delivery_notice_file.as_deref().map(|p| FiledSection {
+                at: v.served_at.unwrap_or(v.created_at),
+                file_name: file_name(p),
+                state: v.state_fr.clone(),
+            }),
+            v.return_file.as_deref().map(|p| FiledSection {
+                at: v.served_at.unwrap_or(v.created_at),
+                file_name: file_name(p),
+                state: "Retour reçu".into(),
+            }),
+        ),
+    };
+    Ok(ServiceDetail {
+        service_id: v.id.to_string(),
+        act,
+        attestation,
+        delivery_notice,
+        act_return,
+        history: v
+            .history
+            .iter()
+            .map(|(at, m)| HistoryLine {
+                at: *at,
+                message: m.clone(),
+            })
+            .collect(),
+        unseen: false,
+    })
+}
+
+fn filed_dto(f: &sceau_proto::FiledSection) -> FiledSection {
+    FiledSection {
+        at: f.at,
+        file_name: f.file_name.clone(),
+        state: f.state.clone(),
+    }
+}
+
+/// Saves a file of the detail sheet in the download directory (the local copy kept by sync,
+/// else from the office's vault).
+#[tauri::command]
+pub async fn download(
+    handle: AppHandle,
+    shell: St<'_>,
+    request: DownloadRequest,
+) -> ApiResult<SavedFile> {
+    let app = shell.app()?;
+    let dir = downloads(&handle)?;
+    let v = app.session_show(&request.service_id).await?;
+    let local = match request.kind {
+        DownloadKind::Archive => v.archive.clone(),
+        DownloadKind::DeliveryNotice => v.delivery_notice_file.clone(),
+        DownloadKind::Return => v.return_file.clone(),
+    };
+    if let Some(p) = local {
+        return copy_to(&p, &dir);
+    }
+    let remote = v.vault.as_ref().and_then(|d| match request.kind {
+        DownloadKind::Archive => Some(d.attestation.archive_path.clone()),
+        DownloadKind::DeliveryNotice => d.delivery_notice.as_ref().map(|f| f.path.clone()),
+        DownloadKind::Return => d.act_return.as_ref().map(|f| f.path.clone()),
+    });
+    let Some(remote) = remote else {
+        return Err(input(
+            "desktop.file_not_available",
+            "Ce document n'est pas encore disponible : synchronisez puis réessayez.".into(),
+        ));
+    };
+    vault_fetch(&app, &remote, &dir).await
+}
+
+async fn vault_fetch(app: &App, path: &str, dir: &Path) -> ApiResult<SavedFile> {
+    let client = app.session_vault()?;
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let to = dir.join(sceau_core::naming::sanitize(name));
+    client.vault_download(path, &to).await?;
+    Ok(SavedFile {
+        path: to.display().to_string(),
+    })
+}
+
+/// Drafts the plain letter of a delivery "à domicile" (PDF in the download directory).
+#[tauri::command]
+pub async fn letter(
+    handle: AppHandle,
+    shell: St<'_>,
+    request: ServiceRequest,
+) -> ApiResult<PlainLetter> {
+    let app = shell.app()?;
+    let dir = downloads(&handle)?;
+    let key = request.service_id.clone();
+    let worker = app.clone();
+    let (letter, pdf) = tauri::async_runtime::spawn_blocking(move || worker.letter_pdf(&key))
+        .await
+        .map_err(internal)??;
+    let reference = app.service(&request.service_id)?.reference;
+    let path = dir.join(format!(
+        "lettre_simple_{}.pdf",
+        sceau_core::naming::sanitize(&reference)
+    ));
+    std::fs::write(&path, pdf).map_err(|e| {
+        input(
+            "desktop.save_failed",
+            format!("La lettre n'a pas pu être enregistrée ({e})."),
+        )
+    })?;
+    Ok(PlainLetter {
+        path: path.display().to_string(),
+        dated: letter.date.format("%Y-%m-%d").to_string(),
+    })
+}
+
+// ------------------------------------------------------------------ office vault
+
+fn vault_entry(e: sceau_proto::VaultEntry) -> VaultEntry {
+    VaultEntry {
+        path: e.path,
+        is_folder: e.is_folder,
+        size: e.size,
+        modified: e.modified,
+        retained_until: e.retained_until,
+    }
+}
+
+/// Lists a folder of the office's vault ("" = root).
+#[tauri::command]
+pub async fn vault_list(shell: St<'_>, request: VaultPathRequest) -> ApiResult<Vec<VaultEntry>> {
+    let client = shell.app()?.session_vault()?;
+    let listing = client.vault_list(&request.path).await?;
+    Ok(listing.entries.into_iter().map(vault_entry).collect())
+}
+
+/// Creates a folder.
+#[tauri::command]
+pub async fn vault_mkdir(shell: St<'_>, request: VaultPathRequest) -> ApiResult<()> {
+    shell
+        .app()?
+        .session_vault()?
+        .vault_mkdir(&request.path)
+        .await?;
+    Ok(())
+}
+
+fn join(folder: &str, name: &str) -> String {
+    let folder = folder.trim_matches('/');
+    if folder.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{folder}/{name}")
+    }
+}
+
+/// Moves an entry into a folder.
+#[tauri::command]
+pub async fn vault_move(shell: St<'_>, request: VaultMoveRequest) -> ApiResult<()> {
+    let name = request.from.rsplit('/').next().unwrap_or(&request.from);
+    let to = join(&request.to, name);
+    shell
+        .app()?
+        .session_vault()?
+        .vault_move(&request.from, &to)
+        .await?;
+    Ok(())
+}
+
+/// Renames an entry in place.
+#[tauri::command]
+pub async fn vault_rename(shell: St<'_>, request: VaultRenameRequest) -> ApiResult<()> {
+    let name = request.new_name.trim();
+    if name.is_empty() || name.contains('/') {
+        return Err(input(
+            "desktop.bad_name",
+            "Le nouveau nom ne peut pas être vide ni contenir « / ».".into(),
+        ));
+    }
+    let parent = request.path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+    shell
+        .app()?
+        .session_vault()?
+        .vault_move(&request.path, &join(parent, name))
+        .await?;
+    Ok(())
+}
+
+/// Deletes an entry (the vault refuses archives under retention).
+#[tauri::command]
+pub async fn vault_delete(shell: St<'_>, request: VaultPathRequest) -> ApiResult<()> {
+    shell
+        .app()?
+        .session_vault()?
+        .vault_delete(&request.path)
+        .await?;
+    Ok(())
+}
+
+/// Space used.
+#[tauri::command]
+pub async fn vault_usage(shell: St<'_>) -> ApiResult<VaultUsage> {
+    let listing = shell.app()?.session_vault()?.vault_list("").await?;
+    Ok(VaultUsage {
+        used: listing.space_used,
+        quota: None,
+    })
+}
+
+/// Exports a verifiable proof of integrity of a file (JSON, checked by `sceau verify-proof`).
+#[tauri::command]
+pub async fn vault_proof(
+    handle: AppHandle,
+    shell: St<'_>,
+    request: VaultPathRequest,
+) -> ApiResult<SavedFile> {
+    let dir = downloads(&handle)?;
+    let proof = shell
+        .app()?
+        .session_vault()?
+        .vault_proof(&request.path)
+        .await?;
+    let name = request.path.rsplit('/').next().unwrap_or(&request.path);
+    let to = dir.join(format!(
+        "{}.preuve.json",
+        sceau_core::naming::sanitize(name)
+    ));
+    let json = serde_json::to_vec_pretty(&proof).map_err(internal)?;
+    std::fs::write(&to, json).map_err(|e| {
+        input(
+            "desktop.save_failed",
+            format!("La preuve n'a pas pu être enregistrée ({e})."),
+        )
+    })?;
+    Ok(SavedFile {
+        path: to.display().to_string(),
+    })
+}
+
+/// Downloads a vault file to the download directory.
+#[tauri::command]
+pub async fn vault_download(
+    handle: AppHandle,
+    shell: St<'_>,
+    request: VaultPathRequest,
+) -> ApiResult<SavedFile> {
+    let dir = downloads(&handle)?;
+    let app = shell.app()?;
+    vault_fetch(&app, &request.path, &dir).await
+}
+
+/// "Transférer": not offered by the vault's API yet; said plainly.
+#[tauri::command]
+pub async fn vault_upload(request: VaultUploadRequest) -> ApiResult<()> {
+    tracing::info!(files = request.paths.len(), "vault upload asked");
+    Err(input(
+        "desktop.upload_unavailable",
+        "Le transfert de fichiers du poste vers le coffre-fort n'est pas encore disponible. \
+         Les actes signifiés y sont archivés automatiquement."
+            .into(),
+    ))
+}
+
+// ------------------------------------------------------------------ settings, session log
+
+/// Reads the settings.
+#[tauri::command]
+pub async fn settings_get() -> ApiResult<Settings> {
+    Ok(settings::to_dto(&settings::load()?))
+}
+
+/// Saves the settings; a new module or vault address reopens the application service (the
+/// session is closed: connect again).
+#[tauri::command]
+pub async fn settings_set(shell: St<'_>, request: Settings) -> ApiResult<Settings> {
+    let before = settings::load()?;
+    settings::save(&request)?;
+    let after = settings::load()?;
+    if before.pkcs11_module != after.pkcs11_module || before.vault_url != after.vault_url {
+        if let Ok(app) = shell.app() {
+            app.close_session();
+        }
+        shell.reopen();
+        *crate::lock(&shell.office) = None;
+    }
+    Ok(settings::to_dto(&after))
+}
+
+/// Every action since connection.
+#[tauri::command]
+pub async fn session_log(shell: St<'_>) -> ApiResult<Vec<SessionLogEntry>> {
+    Ok(shell
+        .app()?
+        .session_log()?
+        .into_iter()
+        .map(|e| SessionLogEntry {
+            at: e.at,
+            message: if e.detail.is_empty() {
+                e.action
+            } else {
+                format!("{} — {}", e.action, e.detail)
+            },
+        })
+        .collect())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asset_urls_are_encoded_as_convert_file_src_does() {
+        let u = asset_url(Path::new("/tmp/a b/é.pdf"));
+        assert_eq!(u, "asset://localhost/%2Ftmp%2Fa%20b%2F%C3%A9.pdf");
+    }
+
+    #[test]
+    fn steps_are_numbered_in_the_manual_order() {
+        let ev = step_event(
+            "j",
+            Progress::Step {
+                reference: "R".into(),
+                step: sceau_app::Step::Attestation,
+                status: AppStepStatus::Failed {
+                    code: "x".into(),
+                    reason: "Refusé".into(),
+                },
+            },
+        )
+        .unwrap();
+        assert_eq!((ev.step, ev.status), (5, StepStatus::Failed));
+        assert_eq!(ev.reason.as_deref(), Some("Refusé"));
+        let notify = step_event(
+            "j",
+            Progress::Step {
+                reference: "R".into(),
+                step: sceau_app::Step::Notify,
+                status: AppStepStatus::Queued {
+                    reason: "Le coffre-fort notifie le destinataire.".into(),
+                },
+            },
+        )
+        .unwrap();
+        assert_eq!((notify.step, notify.status), (4, StepStatus::Done));
+        assert!(step_event(
+            "j",
+            Progress::Upload {
+                reference: "R".into(),
+                sent: 1,
+                total: 2
+            }
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn the_issuer_is_shown_by_its_common_name() {
+        assert_eq!(
+            common_name("CN=AC des commissaires,O=Sceau,C=FR"),
+            "AC des commissaires"
+        );
+        assert_eq!(common_name("O=Sceau,C=FR"), "O=Sceau,C=FR");
+    }
+
+    #[test]
+    fn phones_are_split_into_mobile_and_landline() {
+        assert!(is_mobile("06 12 34 56 78"));
+        assert!(is_mobile("+33 7 12 34 56 78"));
+        assert!(!is_mobile("01 23 45 67 89"));
+    }
+}

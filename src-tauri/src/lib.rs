@@ -1,0 +1,171 @@
+//! The Sceau desktop application: a thin Tauri 2 shell over `sceau-app` for the `ui/` front
+//! end. Every command (`commands.rs`) converts its request, calls one use case and converts the
+//! answer (`dto.rs`, generated to TypeScript); errors reach the window as `{code, message}`.
+//!
+//! The window's session: the PIN is typed at connection and the app keeps the vault client of
+//! the logged-in token for the session (`sceau_app::App::open_session`); the shell never keeps
+//! a PIN. A background task (`feed.rs`) follows the vault's event feed while connected, syncs,
+//! and tells the window (`dashboard_changed`, `outbox_changed`) and the desktop (notifications
+//! of new deliveries and returns).
+
+mod commands;
+pub mod dto;
+mod error;
+mod feed;
+pub mod settings;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use sceau_app::App;
+
+pub use error::{ApiError, ApiResult};
+
+/// Event: the six steps' progress (`dto::StepEvent`).
+pub const STEP_EVENT: &str = "signify_step";
+/// Event: the outbox or the connectivity changed (`dto::OutboxStatus`).
+pub const OUTBOX_EVENT: &str = "outbox_changed";
+/// Event: the unseen counts changed (`dto::DashboardCounts`).
+pub const DASHBOARD_EVENT: &str = "dashboard_changed";
+
+/// The shell's state: the application service (reopened when the settings change), the
+/// office seen at connection, whether the vault answered lately. No PIN, ever.
+pub struct Shell {
+    app: Mutex<Option<Arc<App>>>,
+    open_error: Mutex<Option<ApiError>>,
+    office: Mutex<Option<dto::Office>>,
+    online: AtomicBool,
+    /// Wakes the feed task (connection, a deposit).
+    wake: tokio::sync::Notify,
+}
+
+impl Shell {
+    /// Opens the application service from the settings; a failure is kept and returned by
+    /// every command (the window still opens and says what is wrong).
+    pub fn load() -> Shell {
+        let shell = Shell {
+            app: Mutex::new(None),
+            open_error: Mutex::new(None),
+            office: Mutex::new(None),
+            online: AtomicBool::new(false),
+            wake: tokio::sync::Notify::new(),
+        };
+        shell.reopen();
+        shell
+    }
+
+    /// (Re)opens the application service from the stored settings.
+    fn reopen(&self) {
+        // The old service is dropped first: its store and key module are released.
+        *lock(&self.app) = None;
+        let result = settings::load().and_then(|s| {
+            let config = settings::app_config(&s);
+            App::open(config).map_err(ApiError::from)
+        });
+        match result {
+            Ok(app) => {
+                *lock(&self.app) = Some(Arc::new(app));
+                *lock(&self.open_error) = None;
+            }
+            Err(e) => {
+                tracing::warn!(code = %e.code, "application service not opened");
+                *lock(&self.open_error) = Some(e);
+            }
+        }
+    }
+
+    /// The application service, or why it could not be opened.
+    pub fn app(&self) -> ApiResult<Arc<App>> {
+        if let Some(app) = lock(&self.app).clone() {
+            return Ok(app);
+        }
+        Err(lock(&self.open_error).clone().unwrap_or_else(|| ApiError {
+            code: "desktop.not_ready".into(),
+            message: "L'application n'est pas prête : vérifiez les paramètres puis redémarrez-la."
+                .into(),
+        }))
+    }
+
+    /// Records whether the vault answered.
+    fn set_online(&self, online: bool) {
+        self.online.store(online, Ordering::Relaxed);
+    }
+
+    /// Whether the vault answered lately.
+    fn online(&self) -> bool {
+        self.online.load(Ordering::Relaxed)
+    }
+}
+
+/// Locks a mutex; a panic elsewhere never leaves these values half written.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Starts the window.
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SCEAU_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .manage(Shell::load())
+        .invoke_handler(tauri::generate_handler![
+            commands::token_status,
+            commands::connect,
+            commands::bind_certificate,
+            commands::dashboard_counts,
+            commands::dashboard_page,
+            commands::mark_seen,
+            commands::search_recipients,
+            commands::natures_list,
+            commands::reception_status,
+            commands::preview_documents,
+            commands::signify,
+            commands::outbox_list,
+            commands::outbox_send,
+            commands::search_services,
+            commands::service_detail,
+            commands::download,
+            commands::letter,
+            commands::vault_list,
+            commands::vault_mkdir,
+            commands::vault_move,
+            commands::vault_rename,
+            commands::vault_delete,
+            commands::vault_usage,
+            commands::vault_proof,
+            commands::vault_download,
+            commands::vault_upload,
+            commands::settings_get,
+            commands::settings_set,
+            commands::session_log,
+        ])
+        .setup(|app| {
+            feed::spawn(app.handle().clone());
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event {
+                use tauri::Manager;
+                if let Ok(app) = handle.state::<Shell>().app() {
+                    app.close_session();
+                    if let Err(e) = app.checkpoint() {
+                        tracing::warn!(code = %e.code(), "store checkpoint at exit");
+                    }
+                }
+            }
+        }),
+        Err(e) => {
+            eprintln!("Sceau n'a pas pu démarrer : {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,548 @@
+//! Harness of the window's end-to-end tests: the real `sceau-desktop` binary (built with the
+//! production front end embedded), driven through WebDriver — `tauri-driver` in front of Debian's
+//! `WebKitWebDriver` — on a virtual display (Xvfb), against the real vault and a SoftHSM
+//! office key set up by `sceau-e2e`'s [`World`].
+//!
+//! The WebDriver client is a few JSON calls over `ureq` (W3C classic protocol). Waiting is done
+//! in the page by a `MutationObserver` (an async script that resolves when the text appears),
+//! never by sleeping; the only bound is WebDriver's script timeout, which turns a missing
+//! screen into a failure with a screenshot.
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use base64::Engine;
+use serde_json::{json, Value};
+
+pub use sceau_e2e::{World, BANK_ID, BANK_NAME, BANK_SIRET};
+
+/// WebDriver's key for an element reference.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// How long a screen may take to show what a test waits for (a deposit runs six steps,
+/// LibreOffice is not involved: PDFs only).
+const WAIT_MS: u64 = 90_000;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The window's binary, built once per test process with the production front end
+/// (`ui/dist`, built first when missing) and `tauri/custom-protocol`.
+pub fn app_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = root();
+        if !root.join("ui/dist/index.html").is_file() {
+            let status = Command::new("npm")
+                .args(["run", "build"])
+                .current_dir(root.join("ui"))
+                .status()
+                .expect("npm run build in ui/");
+            assert!(status.success(), "building the front end failed");
+        }
+        let mut build = Command::new(env!("CARGO"));
+        build.current_dir(&root).args([
+            "build",
+            "--quiet",
+            "-p",
+            "sceau-desktop",
+            "--features",
+            "tauri/custom-protocol",
+        ]);
+        if !cfg!(debug_assertions) {
+            build.arg("--release");
+        }
+        assert!(
+            build.status().expect("cargo build").success(),
+            "building sceau-desktop failed"
+        );
+        profile_dir().join("sceau-desktop")
+    })
+}
+
+/// `target/<profile>/` of the running executable (a test in `deps/`, or xtask).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().expect("target dir");
+    if dir.ends_with("deps") {
+        dir.parent().expect("target dir").to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+/// Where each test's screenshots go: `target/e2e-screenshots/`.
+pub fn screenshots_dir() -> PathBuf {
+    let target = profile_dir()
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| root().join("target"));
+    let dir = target.join("e2e-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshots dir");
+    dir
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let cargo_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin"));
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain(cargo_bin)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A process in its own process group, killed as a whole (SIGTERM) on drop.
+struct Group(Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.0.id())])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// `tauri-driver` on a virtual display of its own (`Xvfb -displayfd`: the X server picks a
+/// free display and says which, so parallel tests never race for one).
+pub struct Driver {
+    // Field order: the driver (and the application it launched) goes before the display.
+    driver: Group,
+    _xvfb: Group,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Driver {
+    /// Starts Xvfb, then `tauri-driver` with `envs` (inherited by the application it launches).
+    pub fn start(envs: &[(String, std::ffi::OsString)], log: &Path) -> Result<Driver> {
+        let driver = which("tauri-driver").context(
+            "tauri-driver is missing: run `cargo xtask setup` (cargo install tauri-driver --locked)",
+        )?;
+        which("WebKitWebDriver")
+            .context("WebKitWebDriver is missing: run `cargo xtask setup` (webkit2gtk-driver)")?;
+        let mut xvfb = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1366x900x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .context("Xvfb is missing: run `cargo xtask setup` (xvfb)")?;
+        let mut line = String::new();
+        {
+            use std::io::BufRead;
+            let out = xvfb
+                .stdout
+                .take()
+                .ok_or_else(|| anyhow!("no Xvfb stdout"))?;
+            std::io::BufReader::new(out).read_line(&mut line)?;
+        }
+        let xvfb = Group(xvfb);
+        let display = line
+            .trim()
+            .parse::<u32>()
+            .context("Xvfb gave no display number")?;
+        let port = free_port();
+        let native = free_port();
+        let out = std::fs::File::create(log)?;
+        let child = Command::new(&driver)
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native.to_string()])
+            .envs(envs.iter().map(|(k, v)| (k, v)))
+            .env("DISPLAY", format!(":{display}"))
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .process_group(0)
+            .spawn()?;
+        let mut d = Driver {
+            driver: Group(child),
+            _xvfb: xvfb,
+            port,
+            log: log.to_path_buf(),
+        };
+        // Readiness: the driver's port and WebKitWebDriver's (which tauri-driver starts and
+        // forwards to) accept connections, or the process has exited. Under load the native
+        // driver comes up later, and a session asked before is dropped.
+        let start = Instant::now();
+        loop {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && TcpStream::connect(("127.0.0.1", native)).is_ok()
+            {
+                return Ok(d);
+            }
+            if let Some(status) = d.driver.0.try_wait()? {
+                bail!(
+                    "tauri-driver exited ({status}): {}",
+                    std::fs::read_to_string(&d.log).unwrap_or_default()
+                );
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                bail!("tauri-driver did not listen on port {port}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The driver's address.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// One WebDriver session on the application's window.
+pub struct Window {
+    agent: ureq::Agent,
+    base: String,
+    /// Screenshots are named `<name>-<nn>-<screen>.png`.
+    name: String,
+    shots: usize,
+    /// Every screenshot taken, in order.
+    pub screenshots: Vec<PathBuf>,
+}
+
+impl Window {
+    /// Opens the application `app` through `driver`.
+    pub fn open(driver: &Driver, app: &Path, name: &str) -> Result<Window> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "wry",
+            "tauri:options": {"application": app}
+        }}});
+        let v = call(
+            &agent,
+            "POST",
+            &format!("{}/session", driver.url()),
+            Some(caps),
+        )?;
+        let id = v["sessionId"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no session id in {v}"))?
+            .to_owned();
+        let w = Window {
+            agent,
+            base: format!("{}/session/{id}", driver.url()),
+            name: name.to_owned(),
+            shots: 0,
+            screenshots: vec![],
+        };
+        w.cmd(
+            "POST",
+            "/timeouts",
+            Some(json!({"script": WAIT_MS, "implicit": 0, "pageLoad": 60_000})),
+        )?;
+        Ok(w)
+    }
+
+    fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
+        call(&self.agent, method, &format!("{}{path}", self.base), body)
+    }
+
+    /// Runs `script` in the page (`arguments` are `args`) and returns its value.
+    pub fn exec(&self, script: &str, args: Value) -> Result<Value> {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+    }
+
+    /// Waits until an element matching `css` exists and, if `needle` is given, one of them
+    /// contains it; returns that element's text. On failure: a screenshot and the page's text.
+    pub fn wait_text(&mut self, css: &str, needle: Option<&str>) -> Result<String> {
+        const SCRIPT: &str = r#"
+            const [sel, needle, done] = arguments;
+            const find = () => {
+              for (const e of document.querySelectorAll(sel)) {
+                const t = e.innerText ?? e.textContent ?? "";
+                if (needle === null || t.includes(needle)) return t;
+              }
+              return null;
+            };
+            const now = find();
+            if (now !== null) { done(now); return; }
+            const obs = new MutationObserver(() => {
+              const t = find();
+              if (t !== null) { obs.disconnect(); done(t); }
+            });
+            obs.observe(document.documentElement,
+              {subtree: true, childList: true, characterData: true, attributes: true});
+        "#;
+        match self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": SCRIPT, "args": [css, needle]})),
+        ) {
+            Ok(v) => Ok(v.as_str().unwrap_or_default().to_owned()),
+            Err(e) => {
+                let shot = self.screenshot("FAILED").ok();
+                let text = self.page_text().unwrap_or_default();
+                bail!(
+                    "waiting for {css:?} containing {needle:?}: {e}\nscreenshot: {shot:?}\npage:\n{text}"
+                )
+            }
+        }
+    }
+
+    /// Waits until no element matching `css` contains `needle` (a list emptied by a change).
+    pub fn wait_absent(&mut self, css: &str, needle: &str) -> Result<()> {
+        const SCRIPT: &str = r#"
+            const [sel, needle, done] = arguments;
+            const present = () => [...document.querySelectorAll(sel)]
+              .some((e) => (e.innerText ?? e.textContent ?? "").includes(needle));
+            if (!present()) { done(true); return; }
+            const obs = new MutationObserver(() => {
+              if (!present()) { obs.disconnect(); done(true); }
+            });
+            obs.observe(document.documentElement,
+              {subtree: true, childList: true, characterData: true, attributes: true});
+        "#;
+        if let Err(e) = self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": SCRIPT, "args": [css, needle]})),
+        ) {
+            let shot = self.screenshot("FAILED").ok();
+            bail!("waiting for {css:?} without {needle:?}: {e}\nscreenshot: {shot:?}");
+        }
+        Ok(())
+    }
+
+    /// The visible text of the page.
+    pub fn page_text(&self) -> Result<String> {
+        Ok(self
+            .exec("return document.body.innerText;", json!([]))?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    fn element(&self, using: &str, value: &str) -> Result<String> {
+        let v = self.cmd(
+            "POST",
+            "/element",
+            Some(json!({"using": using, "value": value})),
+        )?;
+        v[ELEMENT]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("no element for {value}: {v}"))
+    }
+
+    /// Clicks the element matching `css`.
+    pub fn click(&self, css: &str) -> Result<()> {
+        let id = self.element("css selector", css)?;
+        self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})))?;
+        Ok(())
+    }
+
+    /// Clicks the (enabled) button whose text is `text`.
+    pub fn click_button(&self, text: &str) -> Result<()> {
+        let id = self.element(
+            "xpath",
+            &format!("//button[normalize-space()=\"{text}\" and not(@disabled)]"),
+        )?;
+        self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})))?;
+        Ok(())
+    }
+
+    /// Clicks the (enabled) button whose text contains `text`.
+    pub fn click_button_containing(&self, text: &str) -> Result<()> {
+        let id = self.element(
+            "xpath",
+            &format!("//button[contains(normalize-space(), \"{text}\") and not(@disabled)]"),
+        )?;
+        self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})))?;
+        Ok(())
+    }
+
+    /// Types `text` into the element matching `css` (after clearing it).
+    pub fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let id = self.element("css selector", css)?;
+        self.cmd("POST", &format!("/element/{id}/clear"), Some(json!({})))?;
+        self.cmd(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({"text": text})),
+        )?;
+        Ok(())
+    }
+
+    /// Chooses the option whose value is `value` in the `<select>` matching `css`.
+    pub fn select(&self, css: &str, value: &str) -> Result<()> {
+        self.click(&format!("{css} option[value=\"{value}\"]"))
+    }
+
+    /// Drops `paths` on the window: the webview's drag-and-drop event (`tauri://drag-drop`,
+    /// what the native drop emits), sent through Tauri's event bus from the page.
+    pub fn drop_files(&self, paths: &[&Path]) -> Result<()> {
+        let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": r#"
+                const [paths, done] = arguments;
+                window.__TAURI_INTERNALS__.invoke("plugin:event|emit", {
+                  event: "tauri://drag-drop",
+                  payload: {paths, position: {x: 200, y: 200}},
+                }).then(() => done(true), (e) => done(String(e)));
+            "#, "args": [paths]})),
+        )?;
+        Ok(())
+    }
+
+    /// Saves a PNG of the window as `target/e2e-screenshots/<test>-<nn>-<screen>.png`.
+    pub fn screenshot(&mut self, screen: &str) -> Result<PathBuf> {
+        // Two animation frames: the last change is painted before WebKit captures the view.
+        self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": "const done = arguments[0]; \
+                requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", "args": []})),
+        )?;
+        let v = self.cmd("GET", "/screenshot", None)?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap_or_default())
+            .context("screenshot is not base64")?;
+        self.shots += 1;
+        let path = screenshots_dir().join(format!("{}-{:02}-{screen}.png", self.name, self.shots));
+        std::fs::write(&path, png)?;
+        self.screenshots.push(path.clone());
+        Ok(path)
+    }
+
+    /// Closes the session (the application quits).
+    pub fn close(self) -> Result<()> {
+        self.cmd("DELETE", "", None)?;
+        Ok(())
+    }
+}
+
+fn call(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Result<Value> {
+    let mut resp = match (method, body) {
+        ("GET", _) => agent.get(url).call(),
+        ("DELETE", _) => agent.delete(url).call(),
+        (_, Some(b)) => agent.post(url).send_json(b),
+        (_, None) => agent.post(url).send_json(json!({})),
+    }
+    .with_context(|| format!("{method} {url}"))?;
+    let status = resp.status();
+    let v: Value = resp
+        .body_mut()
+        .read_json()
+        .with_context(|| format!("{method} {url}: not JSON"))?;
+    let value = v.get("value").cloned().unwrap_or(Value::Null);
+    if !status.is_success() {
+        bail!(
+            "{method} {url}: {status}: {} {}",
+            value["error"].as_str().unwrap_or_default(),
+            value["message"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(value)
+}
+
+/// A test's desktop: the [`World`] (vault, key, configuration), the driver and the window.
+pub struct Desktop {
+    /// The vault and the key.
+    pub world: World,
+    /// Where saved files go (`SCEAU_DOWNLOAD_DIR`).
+    pub downloads: PathBuf,
+    /// The window.
+    pub window: Window,
+    /// When the WebDriver session (and so the application) was asked for.
+    pub opened_at: Instant,
+    // Dropped after the window: the driver's group takes the application with it.
+    _driver: Driver,
+}
+
+impl Desktop {
+    /// Starts the vault (with the bank bound to its API certificate when `bank` is set) and the
+    /// window on the test's configuration; returns the bank's client too.
+    pub fn start(name: &str, bank: bool) -> Result<(Desktop, Option<reqwest::Client>)> {
+        Self::start_with(name, bank, app_bin(), |_| Ok(()))
+    }
+
+    /// As [`Desktop::start`], with the application `app` and `prepare` run on the world once
+    /// the vault is up, before the window opens (the benchmark seeds the store there).
+    pub fn start_with(
+        name: &str,
+        bank: bool,
+        app: &Path,
+        prepare: impl FnOnce(&mut World) -> Result<()>,
+    ) -> Result<(Desktop, Option<reqwest::Client>)> {
+        let mut world = World::new()?;
+        let bank_client = if bank { Some(world.bind_bank()?) } else { None };
+        world.start_vault()?;
+        prepare(&mut world)?;
+        let dir = world.dir.path().to_path_buf();
+        let downloads = dir.join("downloads");
+        let home = dir.join("home");
+        for d in [&downloads, &home] {
+            std::fs::create_dir_all(d)?;
+        }
+        let mut envs: Vec<(String, std::ffi::OsString)> = world
+            .hsm
+            .envs()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.into_os_string()))
+            .collect();
+        envs.extend([
+            ("SCEAU_CONFIG".to_owned(), world.cli_config.clone().into()),
+            (
+                "SCEAU_DESKTOP_SETTINGS".to_owned(),
+                dir.join("desktop.toml").into(),
+            ),
+            ("SCEAU_DOWNLOAD_DIR".to_owned(), downloads.clone().into()),
+            ("XDG_CONFIG_HOME".to_owned(), home.join("config").into()),
+            ("XDG_DATA_HOME".to_owned(), home.join("data").into()),
+            ("XDG_CACHE_HOME".to_owned(), home.join("cache").into()),
+            ("SCEAU_LOG".to_owned(), "info".into()),
+        ]);
+        let driver = Driver::start(&envs, &dir.join("driver.log"))?;
+        let opened_at = Instant::now();
+        let window = Window::open(&driver, app, name)?;
+        Ok((
+            Desktop {
+                world,
+                downloads,
+                window,
+                opened_at,
+                _driver: driver,
+            },
+            bank_client,
+        ))
+    }
+
+    /// The application's log (tauri-driver's output, which includes the application's stderr).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.world.dir.path().join("driver.log")).unwrap_or_default()
+    }
+}

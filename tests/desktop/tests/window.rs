@@ -1,0 +1,283 @@
+//! The real window, end to end: first connection, a service with two acts and its six steps,
+//! the recipient's consultation through the bank API, the background sync, the detail and the
+//! archive; a wrong PIN; a recipient outside the legal hours. Every screen visited is saved
+//! under `target/e2e-screenshots/`.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Read;
+
+use chrono::{Datelike, Duration, TimeZone, Utc, Weekday};
+use sceau_desktop_tests::{Desktop, World, BANK_NAME, BANK_SIRET};
+
+/// `CKF_USER_PIN_COUNT_LOW`: the token says a wrong PIN was typed since the last success.
+const CKF_USER_PIN_COUNT_LOW: u64 = 0x0001_0000;
+
+/// Seconds from now to the next `weekday` at 10:00 or 11:00 Paris time (09:00 UTC), at least
+/// two days ahead, never a public holiday: the vault's test clock is moved there so that the
+/// legal hours (CPC 664) do not depend on when the test runs.
+fn shift_to(weekday: Weekday) -> i64 {
+    let cal = sceau_core_calendar();
+    let mut day = (Utc::now() + Duration::days(2)).date_naive();
+    while day.weekday() != weekday || cal.is_public_holiday(day) {
+        day += Duration::days(1);
+    }
+    let at = Utc.from_utc_datetime(&day.and_time(chrono::NaiveTime::MIN)) + Duration::hours(9);
+    (at - Utc::now()).num_seconds()
+}
+
+fn sceau_core_calendar() -> sceau_core::calendar::Calendar {
+    sceau_core::calendar::Calendar::default()
+}
+
+/// Connection and first connection (the certificate's declaration) up to the dashboard.
+fn connect_first_time(d: &mut Desktop) {
+    let w = &mut d.window;
+    w.wait_text("#login-title", Some("Connexion")).unwrap();
+    w.wait_text(".cert-choice", Some("Jeanne DUPONT")).unwrap();
+    w.screenshot("connexion").unwrap();
+    w.type_into("#login-pin", &d.world.office.pin).unwrap();
+    w.click_button("Se connecter").unwrap();
+    let declaration = w
+        .wait_text(
+            "section[aria-labelledby=first-title]",
+            Some("Jeanne DUPONT"),
+        )
+        .unwrap();
+    assert!(
+        declaration.contains("Déclaration de votre certificat"),
+        "{declaration}"
+    );
+    w.type_into("#office-number", "9991").unwrap();
+    w.type_into("#office-name", "Etude 9991").unwrap();
+    w.click("form label.check input[type=checkbox]").unwrap();
+    w.screenshot("premiere-connexion").unwrap();
+    w.click_button("Confirmer la déclaration").unwrap();
+    w.wait_text("#dashboard-title", Some("Tableau de bord"))
+        .unwrap();
+    w.wait_text(
+        "section[data-category=awaiting_consultation] .count",
+        Some("0"),
+    )
+    .unwrap();
+    w.screenshot("tableau-de-bord").unwrap();
+}
+
+/// The service form up to the recipient and the nature.
+fn fill_form(d: &mut Desktop, reference: &str) {
+    let w = &mut d.window;
+    w.click_button("SIGNIFICATION D'ACTES").unwrap();
+    w.wait_text("#signify-title", None).unwrap();
+    w.type_into("#sig-reference", reference).unwrap();
+    w.type_into("#rs-query", BANK_SIRET).unwrap();
+    w.click_button("Rechercher").unwrap();
+    w.wait_text("button.link", Some(BANK_NAME)).unwrap();
+    w.click_button_containing(BANK_NAME).unwrap();
+    w.wait_text(".recipient-card", Some(BANK_NAME)).unwrap();
+    w.select("#sig-nature", "SAISIE_ATTRIBUTION").unwrap();
+}
+
+fn zip_names(path: &std::path::Path) -> Vec<String> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).unwrap();
+            let mut sink = Vec::new();
+            f.read_to_end(&mut sink).unwrap();
+            f.name().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn an_act_with_two_documents_is_served_consulted_synced_and_archived() {
+    let (mut d, bank) = Desktop::start("service", true).unwrap();
+    let bank = bank.unwrap();
+    d.world.shift_vault_clock(shift_to(Weekday::Tue)).unwrap();
+    connect_first_time(&mut d);
+
+    fill_form(&mut d, "REF-FENETRE-1");
+    let act1 = d.world.act("pv-saisie.pdf");
+    let act2 = d.world.act("denonciation.pdf");
+    d.window.drop_files(&[&act1, &act2]).unwrap();
+    d.window
+        .wait_text("section", Some("denonciation.pdf"))
+        .unwrap();
+    d.window
+        .wait_text("section", Some("pv-saisie.pdf"))
+        .unwrap();
+    // The legal hours are open on the vault's Tuesday morning: no refusal shown.
+    let text = d.window.page_text().unwrap();
+    assert!(!text.contains("Prochaine ouverture"), "{text}");
+    d.window.type_into("#sig-pin", &d.world.office.pin).unwrap();
+    d.window.screenshot("formulaire").unwrap();
+    d.window.click_button("Signifier").unwrap();
+
+    // The six steps, live, all done.
+    d.window.wait_text("li[data-step='1']", None).unwrap();
+    d.window.screenshot("six-etapes-en-cours").unwrap();
+    d.window
+        .wait_text("li[data-step='6'][data-status=done]", None)
+        .unwrap();
+    for n in 1..=6 {
+        d.window
+            .wait_text(&format!("li[data-step='{n}'][data-status=done]"), None)
+            .unwrap();
+    }
+    let done = d
+        .window
+        .wait_text("p.success", Some("Signification déposée le"))
+        .unwrap();
+    d.window.screenshot("six-etapes").unwrap();
+    assert!(done.contains("Archive"), "{done}");
+
+    // "En attente de consultation" on the dashboard.
+    d.window.click_button("ACCUEIL").unwrap();
+    d.window
+        .wait_text(
+            "section[data-category=awaiting_consultation] .count",
+            Some("1"),
+        )
+        .unwrap();
+    d.window
+        .click("section[data-category=awaiting_consultation] .category-toggle")
+        .unwrap();
+    d.window
+        .wait_text(
+            "section[data-category=awaiting_consultation]",
+            Some("REF-FENETRE-1"),
+        )
+        .unwrap();
+    d.window.screenshot("en-attente-de-consultation").unwrap();
+
+    // The bank consults the act through its API; the window's background sync (the vault's
+    // feed answers at once) brings "remis à personne" without any click.
+    let acts = World::block_on(async {
+        let list: sceau_proto::BankActList = bank
+            .get(d.world.url("/v1/bank/acts"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list.acts.len(), 1);
+        let act = &list.acts[0];
+        let first = act.documents[0].clone();
+        let r = bank
+            .get(d.world.url(&format!(
+                "/v1/bank/acts/{}/documents/{first}",
+                act.deposit_id
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        act.documents.len()
+    });
+    assert_eq!(acts, 2, "two acts deposited");
+    d.window
+        .wait_text("section[data-category=in_person] .count", Some("1"))
+        .unwrap();
+    d.window
+        .wait_text(
+            "section[data-category=awaiting_consultation] .count",
+            Some("0"),
+        )
+        .unwrap();
+    // The open list of the awaiting category follows its count.
+    d.window
+        .wait_absent(
+            "section[data-category=awaiting_consultation]",
+            "REF-FENETRE-1",
+        )
+        .unwrap();
+    d.window
+        .click("section[data-category=in_person] .category-toggle")
+        .unwrap();
+    d.window
+        .wait_text("section[data-category=in_person]", Some("REF-FENETRE-1"))
+        .unwrap();
+    d.window.screenshot("remis-a-personne").unwrap();
+
+    // The detail sheet and the archive.
+    d.window
+        .click("button[aria-label='Voir le détail : REF-FENETRE-1']")
+        .unwrap();
+    let detail = d
+        .window
+        .wait_text(
+            "section[aria-labelledby=detail-title]",
+            Some("5. Historique"),
+        )
+        .unwrap();
+    assert!(detail.contains("REF-FENETRE-1"), "{detail}");
+    assert!(detail.contains(BANK_NAME), "{detail}");
+    d.window.screenshot("detail").unwrap();
+    d.window.click_button("Télécharger l'archive").unwrap();
+    let saved = d
+        .window
+        .wait_text(
+            "section[aria-labelledby=detail-title]",
+            Some("Fichier enregistré"),
+        )
+        .unwrap();
+    d.window.screenshot("archive-telechargee").unwrap();
+    let zips: Vec<_> = std::fs::read_dir(&d.downloads)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "zip"))
+        .collect();
+    assert_eq!(zips.len(), 1, "{saved}");
+    let names = zip_names(&zips[0]);
+    assert!(
+        names.iter().any(|n| n == "attestation_depot.xml"),
+        "{names:?}"
+    );
+    assert_eq!(
+        names.iter().filter(|n| n.ends_with(".pdf")).count(),
+        2,
+        "the two acts in the archive: {names:?}"
+    );
+    // No PIN in the application's log.
+    assert!(!d.log().contains(&d.world.office.pin), "the PIN was logged");
+}
+
+#[test]
+fn a_wrong_pin_says_how_few_tries_are_left() {
+    let (mut d, _) = Desktop::start("pin", false).unwrap();
+    // The token reports a previous wrong PIN, as a smart card does after one.
+    d.world
+        .hsm
+        .set_user_pin_flags(&d.world.office.label, CKF_USER_PIN_COUNT_LOW, 0)
+        .unwrap();
+    let w = &mut d.window;
+    w.wait_text(".cert-choice", Some("Jeanne DUPONT")).unwrap();
+    w.click_button("Détecter à nouveau").unwrap();
+    w.wait_text(".pin-field", Some("Un code PIN erroné a déjà été saisi"))
+        .unwrap();
+    w.type_into("#login-pin", "999999").unwrap();
+    w.click_button("Se connecter").unwrap();
+    let error = w.wait_text("p.error", Some("Code PIN incorrect")).unwrap();
+    assert!(error.contains("il reste peu d'essais"), "{error}");
+    w.screenshot("code-pin-errone").unwrap();
+    // Still on the login screen, nothing connected.
+    let text = w.page_text().unwrap();
+    assert!(text.contains("Connexion au service"), "{text}");
+}
+
+#[test]
+fn a_recipient_outside_the_legal_hours_shows_the_manuals_message() {
+    let (mut d, _) = Desktop::start("horaires", false).unwrap();
+    d.world.shift_vault_clock(shift_to(Weekday::Sun)).unwrap();
+    connect_first_time(&mut d);
+    fill_form(&mut d, "REF-DIMANCHE");
+    let closed = d
+        .window
+        .wait_text("[data-testid=reception-closed]", Some("dimanche"))
+        .unwrap();
+    assert!(closed.contains("Prochaine ouverture"), "{closed}");
+    // A judge's permission may lift the legal hours (CPC 664): the field is offered.
+    d.window.wait_text("label[for=sig-judge]", None).unwrap();
+    d.window.screenshot("hors-heures-legales").unwrap();
+}
