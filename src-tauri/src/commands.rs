@@ -1063,7 +1063,7 @@ pub async fn settings_set(shell: St<'_>, request: Settings) -> ApiResult<Setting
         if let Ok(app) = shell.app() {
             app.close_session();
         }
-        shell.reopen();
+        shell.reopen_released().await;
         *crate::lock(&shell.office) = None;
     }
     Ok(settings::to_dto(&after))

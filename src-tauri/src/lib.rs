@@ -74,6 +74,26 @@ impl Shell {
         }
     }
 
+    /// Reopens the application service once the background task has let go of the old one:
+    /// the data directory stays locked while any clone of the old service lives, and a second
+    /// `App::open` would be refused.
+    pub(crate) async fn reopen_released(&self) {
+        let old = lock(&self.app).take();
+        if let Some(old) = old {
+            let released = Arc::downgrade(&old);
+            drop(old);
+            // The feed task drops its clone when woken (or when its sync ends).
+            self.wake.notify_waiters();
+            for _ in 0..100 {
+                if released.strong_count() == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+        self.reopen();
+    }
+
     /// The application service, or why it could not be opened.
     pub fn app(&self) -> ApiResult<Arc<App>> {
         if let Some(app) = lock(&self.app).clone() {
