@@ -592,8 +592,15 @@ pub async fn signify(
     job_id: String,
 ) -> ApiResult<SignifyResult> {
     let app = shell.app()?;
-    let office = crate::lock(&shell.office).clone();
-    let requerant = office.map(|o| o.name).unwrap_or_else(|| "Étude".to_owned());
+    let requerant = request.requerant.trim().to_owned();
+    if requerant.is_empty() {
+        return Err(ApiError {
+            code: "desktop.requerant_missing".into(),
+            message: "Saisissez le requérant (la personne à la requête de laquelle l'acte est \
+                      signifié) : il figure sur la lettre simple."
+                .into(),
+        });
+    }
     let req = sceau_app::ServeRequest {
         reference: request.reference.clone(),
         recipient: request.recipient_id.clone(),

@@ -229,6 +229,8 @@ pub struct ReceptionStatus {
 pub struct SignifyRequest {
     /// Office's deposit reference.
     pub reference: String,
+    /// Requesting party: on whose behalf the act is served (printed on the plain letter).
+    pub requerant: String,
     /// Recipient (vault identifier).
     pub recipient_id: String,
     /// Nature code.

@@ -68,6 +68,7 @@ fn fill_form(d: &mut Desktop, reference: &str) {
     w.click_button("SIGNIFICATION D'ACTES").unwrap();
     w.wait_text("#signify-title", None).unwrap();
     w.type_into("#sig-reference", reference).unwrap();
+    w.type_into("#sig-requerant", "SA CRÉANCIÈRE").unwrap();
     w.type_into("#rs-query", BANK_SIRET).unwrap();
     w.click_button("Rechercher").unwrap();
     w.wait_text("button.link", Some(BANK_NAME)).unwrap();

@@ -287,6 +287,10 @@ export type SignifyRequest = {
  */
 reference: string, 
 /**
+ * Requesting party: on whose behalf the act is served (printed on the plain letter).
+ */
+requerant: string, 
+/**
  * Recipient (vault identifier).
  */
 recipient_id: string, 

@@ -108,7 +108,7 @@ describe("tauri backend", () => {
       for (const step of [1, 2, 3, 4, 5, 6]) emit?.({ payload: { job_id: jobId, step, status: "done", reason: null } });
       return { service_id: "n1", state: "deposited", deposited_at: "2013-09-17T12:52:55Z", archive_name: "a.zip" };
     };
-    const req = { reference: "R", recipient_id: "r1", nature: "n", documents: ["/a.pdf"], signature_certificate: "s", authentication_certificate: "a", pin: "1234", confirm_final_try: false, judge_permission: null, schedule_at_next_opening: false };
+    const req = { reference: "R", requerant: "SA CRÉANCIÈRE", recipient_id: "r1", nature: "n", documents: ["/a.pdf"], signature_certificate: "s", authentication_certificate: "a", pin: "1234", confirm_final_try: false, judge_permission: null, schedule_at_next_opening: false };
     const r = await tauriBackend().signify(req, (e) => seen.push(e.step));
     expect(r.state).toBe("deposited");
     expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
@@ -120,7 +120,7 @@ describe("tauri backend", () => {
     answer = () => {
       throw { code: "token.wrong_pin", message: "Code PIN erroné. Il reste 2 essais." };
     };
-    const req = { reference: "R", recipient_id: "r1", nature: "n", documents: [], signature_certificate: "s", authentication_certificate: "a", pin: "0000", confirm_final_try: false, judge_permission: null, schedule_at_next_opening: false };
+    const req = { reference: "R", requerant: "SA CRÉANCIÈRE", recipient_id: "r1", nature: "n", documents: [], signature_certificate: "s", authentication_certificate: "a", pin: "0000", confirm_final_try: false, judge_permission: null, schedule_at_next_opening: false };
     await expect(tauriBackend().signify(req, () => {})).rejects.toEqual({ code: "token.wrong_pin", message: "Code PIN erroné. Il reste 2 essais." });
     expect(unlistened).toBe(1);
   });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { MOCK_RECIPIENTS } from "./mock";
-import { signifyErrors, validateReference, type SignifyForm } from "./signify";
+import { signifyErrors, validateReference, validateRequerant, type SignifyForm } from "./signify";
 
 const ready: SignifyForm = {
   reference: "TEST_MODALITE_REMISE_1",
+  requerant: "SA CRÉANCIÈRE",
   recipient: MOCK_RECIPIENTS[0] ?? null,
   nature: "saisie_attribution",
   reception: { open: true, reason: null, message: null, next_opening: null },
@@ -20,19 +21,27 @@ describe("service form", () => {
     expect(validateReference("a\u0007b")).toContain("caractère de contrôle");
     expect(validateReference("2 EME ESSAI")).toBeNull();
   });
+  it("requires a requesting party", () => {
+    expect(validateRequerant(" ")).toContain("Saisissez le requérant");
+    expect(validateRequerant("y".repeat(201))).toContain("201 caractères");
+    expect(validateRequerant("SA\u0000X")).toContain("caractère de contrôle");
+    expect(validateRequerant("SCI Les Tilleuls")).toBeNull();
+    expect(signifyErrors({ ...ready, requerant: "" })).toEqual([validateRequerant("")]);
+  });
   it("is ready when everything is filled", () => {
     expect(signifyErrors(ready)).toEqual([]);
   });
   it("lists what is missing, in the form's order", () => {
-    const errors = signifyErrors({ ...ready, reference: "", recipient: null, nature: "", documents: [], signatureCertificate: "", authenticationCertificate: "", pin: "" });
-    expect(errors).toHaveLength(7);
+    const errors = signifyErrors({ ...ready, reference: "", requerant: "", recipient: null, nature: "", documents: [], signatureCertificate: "", authenticationCertificate: "", pin: "" });
+    expect(errors).toHaveLength(8);
     expect(errors[0]).toContain("référence de dépôt");
-    expect(errors[1]).toContain("Choisissez un destinataire");
-    expect(errors[2]).toBe("Sélectionnez la nature de l'acte à signifier.");
-    expect(errors[3]).toContain("Ajoutez au moins un acte");
-    expect(errors[4]).toContain("certificat de signature");
-    expect(errors[5]).toContain("certificat d'authentification");
-    expect(errors[6]).toBe("Saisissez le code PIN de votre clé.");
+    expect(errors[1]).toContain("Saisissez le requérant");
+    expect(errors[2]).toContain("Choisissez un destinataire");
+    expect(errors[3]).toBe("Sélectionnez la nature de l'acte à signifier.");
+    expect(errors[4]).toContain("Ajoutez au moins un acte");
+    expect(errors[5]).toContain("certificat de signature");
+    expect(errors[6]).toContain("certificat d'authentification");
+    expect(errors[7]).toBe("Saisissez le code PIN de votre clé.");
   });
   it("outside legal hours, a judge's permission reference lifts the refusal", () => {
     const legal = { open: false, reason: "legal_hours", message: "Hors des heures légales.", next_opening: null };

@@ -17,10 +17,26 @@ export function validateReference(reference: string): string | null {
   return null;
 }
 
+/** Longest name of a requesting party accepted. */
+export const REQUERANT_MAX = 200;
+
+/** French message if the requesting party cannot be used, else null. */
+export function validateRequerant(requerant: string): string | null {
+  const r = requerant.trim();
+  if (r === "") {
+    return "Saisissez le requérant (la personne à la requête de laquelle l'acte est signifié) : il figure sur la lettre simple.";
+  }
+  if (r.length > REQUERANT_MAX) return `Le nom du requérant comporte ${r.length} caractères ; ${REQUERANT_MAX} au plus sont acceptés.`;
+  if (/\p{Cc}/u.test(r)) return "Le nom du requérant contient un caractère de contrôle. Saisissez-le de nouveau.";
+  return null;
+}
+
 /** What the form holds when "Signifier" is pressed. */
 export interface SignifyForm {
   /** Deposit reference. */
   reference: string;
+  /** Requesting party (on whose behalf the act is served). */
+  requerant: string;
   /** Chosen recipient. */
   recipient: Recipient | null;
   /** Chosen nature code ("" = none). */
@@ -56,6 +72,8 @@ export function signifyErrors(form: SignifyForm): string[] {
   const errors: string[] = [];
   const ref = validateReference(form.reference);
   if (ref) errors.push(ref);
+  const req = validateRequerant(form.requerant);
+  if (req) errors.push(req);
   if (!form.recipient) errors.push("Choisissez un destinataire : recherchez-le par SIRET, nom ou n° INSEE, puis cliquez sur son nom.");
   if (form.nature === "") errors.push("Sélectionnez la nature de l'acte à signifier.");
   else if (form.reception && !form.reception.open && !(form.schedule && canSchedule(form.reception))) {

@@ -67,7 +67,7 @@ describe("Dashboard", () => {
     render(Dashboard, { onopen: () => {} });
     await screen.findByRole("button", { name: /^13 Significations en attente de consultation/ });
     await backend.signify(
-      { reference: "NOUVEAU", recipient_id: "r-banque-test", nature: "saisie_attribution", documents: ["/a.pdf"], signature_certificate: "281809", authentication_certificate: "281808", pin: "1234", confirm_final_try: false, judge_permission: null, schedule_at_next_opening: false },
+      { reference: "NOUVEAU", requerant: "SA CRÉANCIÈRE", recipient_id: "r-banque-test", nature: "saisie_attribution", documents: ["/a.pdf"], signature_certificate: "281809", authentication_certificate: "281808", pin: "1234", confirm_final_try: false, judge_permission: null, schedule_at_next_opening: false },
       () => {},
     );
     expect(await screen.findByRole("button", { name: /^14 Significations en attente de consultation/ })).toBeTruthy();

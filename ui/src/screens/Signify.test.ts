@@ -22,6 +22,7 @@ async function pickBanqueTest(user: ReturnType<typeof userEvent.setup>) {
 
 async function fillAll(backend: MockBackend, user: ReturnType<typeof userEvent.setup>, documents = ["/actes/acte1.pdf", "/actes/acte2.docx"]) {
   await user.type(screen.getByLabelText("Référence de dépôt étude"), "TEST_MODALITE_REMISE_1");
+  await user.type(screen.getByLabelText("Requérant"), "SA CRÉANCIÈRE");
   await pickBanqueTest(user);
   await user.selectOptions(await screen.findByLabelText("Nature de l'acte"), "saisie_attribution");
   backend.nextPick = documents;
