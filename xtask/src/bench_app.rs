@@ -7,30 +7,13 @@
 //! the application process and of WebKit's processes after the four categories are expanded.
 //! Goals: ≤ 1.5 s and ≤ 250 MB.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use sceau_desktop_tests::Desktop;
 
-use crate::{cargo, run as sh, target_dir};
-
 const SERVICES: u64 = 100_000;
-
-/// `sceau-desktop` in release with the production front end.
-fn build_release() -> Result<PathBuf> {
-    crate::ui::build()?;
-    sh(cargo().args([
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "sceau-desktop",
-        "--features",
-        "tauri/custom-protocol",
-    ]))?;
-    Ok(target_dir().join("release").join("sceau-desktop"))
-}
 
 /// VmRSS of a process, in kB.
 fn rss_kb(pid: u32) -> Option<u64> {
@@ -107,7 +90,7 @@ pub fn run() -> Result<()> {
         // Inherited by tauri-driver, WebKitWebDriver and the application.
         std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
     }
-    let app = build_release()?;
+    let app = crate::demo::build_window(true)?;
     let app = app.canonicalize().context("the release binary")?;
     println!("seeding a local store of {SERVICES} services (debug build of the seeder) ...");
     let (mut d, _) = Desktop::start_with("bench-app", false, &app, |w| {

@@ -567,7 +567,7 @@ fn vault_service(
 /// vault runs; without a display, says how to open it.
 fn open_window(hsm: &SoftHsm, cli_config: &Path, pin: &str) -> Result<()> {
     println!("\n== 16. L'application de bureau sur ces données");
-    let app = build_window()?;
+    let app = build_window(false)?;
     let display = std::env::var_os("DISPLAY").filter(|d| !d.is_empty());
     let wayland = std::env::var_os("WAYLAND_DISPLAY").filter(|d| !d.is_empty());
     if display.is_none() && wayland.is_none() {
@@ -588,16 +588,23 @@ fn open_window(hsm: &SoftHsm, cli_config: &Path, pin: &str) -> Result<()> {
     sh(&mut cmd)
 }
 
-/// `sceau-desktop` with the production front end embedded (`ui/` built first).
-pub fn build_window() -> Result<PathBuf> {
+/// `sceau-desktop` with the production front end embedded (`ui/` built first), in the debug
+/// or release profile.
+pub fn build_window(release: bool) -> Result<PathBuf> {
     crate::ui::build()?;
-    sh(cargo().args([
+    let mut build = cargo();
+    build.args([
         "build",
         "--quiet",
         "-p",
         "sceau-desktop",
         "--features",
         "tauri/custom-protocol",
-    ]))?;
-    Ok(target_dir().join("debug").join("sceau-desktop"))
+    ]);
+    if release {
+        build.arg("--release");
+    }
+    sh(&mut build)?;
+    let profile = if release { "release" } else { "debug" };
+    Ok(target_dir().join(profile).join("sceau-desktop"))
 }

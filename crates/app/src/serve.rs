@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use sceau_core::attestation::{ActDataMessage, DocumentDigest, NatureRef, Office, Party};
 use sceau_core::calendar::Calendar;
 use sceau_store::{NewDocument, NewService, OutboxItem, OutboxState};
-use sceau_token::{HashAlg, Role, TokenKey};
+use sceau_token::{CertificateInfo, HashAlg, Role, TokenKey, Tokens};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -559,32 +559,31 @@ impl App {
         )
     }
 
+    /// The key module, the (valid) qualified signature certificate and every certificate of
+    /// the token (to find the signer's issuer).
+    async fn signature_setup(&self) -> Result<(Tokens, CertificateInfo, Vec<CertificateInfo>)> {
+        let cert = self.certificate(Role::Signature).await?;
+        cert.check_validity(Utc::now())?;
+        let certs = self.tokens()?.certificates(&self.selector()).await?;
+        Ok((self.tokens()?, cert, certs))
+    }
+
     /// Signs every act with the qualified signature certificate; an error ends the batch.
     async fn sign_all(
         &self,
         acts: &[(String, Vec<u8>)],
         cred: &Credentials,
     ) -> Result<Vec<(String, Vec<u8>, Vec<u8>)>> {
-        let cert = self.certificate(Role::Signature).await?;
-        cert.check_validity(Utc::now())?;
-        let certs = self.tokens()?.certificates(&self.selector()).await?;
-        let tokens = self.tokens()?;
+        let (tokens, cert, certs) = self.signature_setup().await?;
         let acts = acts.to_vec();
         let cred = cred.clone();
         tokio::task::spawn_blocking(move || {
-            let signer_cert = cert.certificate()?;
-            let chain: Vec<sceau_cades::Certificate> = certs
-                .iter()
-                .filter(|c| c.role == Role::Other && c.sha256 != cert.sha256)
-                .filter_map(|c| c.certificate().ok())
-                .filter(|c| c.tbs_certificate.subject == signer_cert.tbs_certificate.issuer)
-                .collect();
-            let key = TokenKey::new(&tokens, &cert, None, cred.pin.clone(), cred.final_try)?;
-            let digest = match key.algorithm().hash() {
-                HashAlg::Sha256 => sceau_cades::DigestAlgorithm::Sha256,
-                HashAlg::Sha384 => sceau_cades::DigestAlgorithm::Sha384,
-                HashAlg::Sha512 => sceau_cades::DigestAlgorithm::Sha512,
-            };
+            let Signer {
+                key,
+                signer_cert,
+                chain,
+                digest,
+            } = Signer::new(&tokens, &cert, &certs, &cred)?;
             let mut out = Vec::new();
             for (i, (name, pdf)) in acts.into_iter().enumerate() {
                 let p7s = sceau_cades::sign_detached(
@@ -618,26 +617,16 @@ impl App {
         docs: &[Vec<u8>],
         cred: &Credentials,
     ) -> Result<Vec<Vec<u8>>> {
-        let cert = self.certificate(Role::Signature).await?;
-        cert.check_validity(Utc::now())?;
-        let certs = self.tokens()?.certificates(&self.selector()).await?;
-        let tokens = self.tokens()?;
+        let (tokens, cert, certs) = self.signature_setup().await?;
         let docs = docs.to_vec();
         let cred = cred.clone();
         tokio::task::spawn_blocking(move || {
-            let signer_cert = cert.certificate()?;
-            let chain: Vec<sceau_cades::Certificate> = certs
-                .iter()
-                .filter(|c| c.role == Role::Other && c.sha256 != cert.sha256)
-                .filter_map(|c| c.certificate().ok())
-                .filter(|c| c.tbs_certificate.subject == signer_cert.tbs_certificate.issuer)
-                .collect();
-            let key = TokenKey::new(&tokens, &cert, None, cred.pin.clone(), cred.final_try)?;
-            let digest = match key.algorithm().hash() {
-                HashAlg::Sha256 => sceau_cades::DigestAlgorithm::Sha256,
-                HashAlg::Sha384 => sceau_cades::DigestAlgorithm::Sha384,
-                HashAlg::Sha512 => sceau_cades::DigestAlgorithm::Sha512,
-            };
+            let Signer {
+                key,
+                signer_cert,
+                chain,
+                digest,
+            } = Signer::new(&tokens, &cert, &certs, &cred)?;
             let now = Utc::now();
             let items: Vec<sceau_cades::BatchItem<'_>> = docs
                 .iter()
@@ -874,4 +863,42 @@ fn build_package(p: &PackageInput<'_>, message: &ActDataMessage) -> Result<Vec<u
         .map_err(zip_err)?;
     zip.write_all(message.to_xml().as_bytes()).map_err(io_err)?;
     Ok(zip.finish().map_err(zip_err)?.into_inner())
+}
+
+/// What a CAdES signature on the token needs (built on a blocking thread: the token key's
+/// login may wait on the token).
+struct Signer {
+    key: TokenKey,
+    signer_cert: sceau_cades::Certificate,
+    chain: Vec<sceau_cades::Certificate>,
+    digest: sceau_cades::DigestAlgorithm,
+}
+
+impl Signer {
+    fn new(
+        tokens: &Tokens,
+        cert: &CertificateInfo,
+        certs: &[CertificateInfo],
+        cred: &Credentials,
+    ) -> Result<Signer> {
+        let signer_cert = cert.certificate()?;
+        let chain = certs
+            .iter()
+            .filter(|c| c.role == Role::Other && c.sha256 != cert.sha256)
+            .filter_map(|c| c.certificate().ok())
+            .filter(|c| c.tbs_certificate.subject == signer_cert.tbs_certificate.issuer)
+            .collect();
+        let key = TokenKey::new(tokens, cert, None, cred.pin.clone(), cred.final_try)?;
+        let digest = match key.algorithm().hash() {
+            HashAlg::Sha256 => sceau_cades::DigestAlgorithm::Sha256,
+            HashAlg::Sha384 => sceau_cades::DigestAlgorithm::Sha384,
+            HashAlg::Sha512 => sceau_cades::DigestAlgorithm::Sha512,
+        };
+        Ok(Signer {
+            key,
+            signer_cert,
+            chain,
+            digest,
+        })
+    }
 }
