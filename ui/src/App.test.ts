@@ -58,8 +58,11 @@ describe("App", () => {
     useBackend(backend);
     const user = userEvent.setup();
     render(App);
-    expect(await screen.findByText("● Hors ligne")).toBeTruthy();
+    // Before the connection the vault's state is unknown: "Non connecté", not "Hors ligne".
+    expect(await screen.findByText("● Non connecté")).toBeTruthy();
+    expect(screen.queryByText("● Hors ligne")).toBeNull();
     await login(user);
+    expect(await screen.findByText("● Hors ligne")).toBeTruthy();
     backend.state.outbox.push({ id: "o1", reference: "REF_HORS_LIGNE", recipient: "BANQUE TEST", state: "prepared", prepared_at: "2013-09-17T12:00:00Z", last_error: null });
     backend.setOnline(false);
     await user.click(await screen.findByRole("button", { name: "1 envoi en attente" }));
