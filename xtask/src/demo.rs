@@ -365,15 +365,7 @@ fn vault_service(
         from: "Coffre Sceau <coffre@sceau.test>".into(),
         ca_file: None,
     });
-    cfg.sms = Some(sceau_vault::config::SmsConfig {
-        url: sms.url(),
-        method: "POST".into(),
-        body_template: r#"{"to": "{to}", "text": "{text}"}"#.into(),
-        content_type: "application/json".into(),
-        username: None,
-        password: None,
-        ca_file: None,
-    });
+    cfg.sms = Some(sceau_vault::config::SmsConfig::new(sms.url()));
     cfg.portal.listen = Some(format!("127.0.0.1:{portal_port}"));
     cfg.portal.public_url = format!("https://127.0.0.1:{portal_port}");
     cfg.save(Path::new(&config))?;

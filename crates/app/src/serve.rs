@@ -559,13 +559,21 @@ impl App {
         )
     }
 
-    /// The key module, the (valid) qualified signature certificate and every certificate of
-    /// the token (to find the signer's issuer).
-    async fn signature_setup(&self) -> Result<(Tokens, CertificateInfo, Vec<CertificateInfo>)> {
+    /// Runs `f` on a blocking thread with a [`Signer`] for the qualified signature certificate
+    /// (checked valid now) and the PIN of `cred`.
+    async fn with_signer<T: Send + 'static>(
+        &self,
+        cred: &Credentials,
+        f: impl FnOnce(&Signer) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let cert = self.certificate(Role::Signature).await?;
         cert.check_validity(Utc::now())?;
         let certs = self.tokens()?.certificates(&self.selector()).await?;
-        Ok((self.tokens()?, cert, certs))
+        let tokens = self.tokens()?;
+        let cred = cred.clone();
+        tokio::task::spawn_blocking(move || f(&Signer::new(&tokens, &cert, &certs, &cred)?))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
     }
 
     /// Signs every act with the qualified signature certificate; an error ends the batch.
@@ -574,25 +582,17 @@ impl App {
         acts: &[(String, Vec<u8>)],
         cred: &Credentials,
     ) -> Result<Vec<(String, Vec<u8>, Vec<u8>)>> {
-        let (tokens, cert, certs) = self.signature_setup().await?;
         let acts = acts.to_vec();
-        let cred = cred.clone();
-        tokio::task::spawn_blocking(move || {
-            let Signer {
-                key,
-                signer_cert,
-                chain,
-                digest,
-            } = Signer::new(&tokens, &cert, &certs, &cred)?;
+        self.with_signer(cred, move |s| {
             let mut out = Vec::new();
             for (i, (name, pdf)) in acts.into_iter().enumerate() {
                 let p7s = sceau_cades::sign_detached(
-                    &key,
+                    &s.key,
                     &sceau_cades::SignOptions {
                         content: &pdf,
-                        signer_cert: &signer_cert,
-                        chain: &chain,
-                        digest,
+                        signer_cert: &s.signer_cert,
+                        chain: &s.chain,
+                        digest: s.digest,
                         signing_time: Utc::now(),
                     },
                 )
@@ -605,7 +605,6 @@ impl App {
             Ok(out)
         })
         .await
-        .map_err(|e| Error::Internal(e.to_string()))?
     }
 
     /// Signs `docs` with the qualified signature certificate as one pipelined batch
@@ -617,16 +616,8 @@ impl App {
         docs: &[Vec<u8>],
         cred: &Credentials,
     ) -> Result<Vec<Vec<u8>>> {
-        let (tokens, cert, certs) = self.signature_setup().await?;
         let docs = docs.to_vec();
-        let cred = cred.clone();
-        tokio::task::spawn_blocking(move || {
-            let Signer {
-                key,
-                signer_cert,
-                chain,
-                digest,
-            } = Signer::new(&tokens, &cert, &certs, &cred)?;
+        self.with_signer(cred, move |s| {
             let now = Utc::now();
             let items: Vec<sceau_cades::BatchItem<'_>> = docs
                 .iter()
@@ -635,13 +626,12 @@ impl App {
                     signing_time: now,
                 })
                 .collect();
-            sceau_cades::sign_detached_batch(&key, &signer_cert, &chain, digest, &items)
+            sceau_cades::sign_detached_batch(&s.key, &s.signer_cert, &s.chain, s.digest, &items)
                 .into_iter()
                 .map(|r| r.map_err(Error::Signature))
                 .collect()
         })
         .await
-        .map_err(|e| Error::Internal(e.to_string()))?
     }
 
     /// Sends every package due now, oldest first, until the outbox is empty or the vault is

@@ -155,6 +155,22 @@ pub struct SmsConfig {
     pub ca_file: Option<PathBuf>,
 }
 
+impl SmsConfig {
+    /// A gateway at `url` taking the defaults: `POST` of `{"to": "{to}", "text": "{text}"}` as
+    /// JSON, no credentials, the system's CAs.
+    pub fn new(url: String) -> Self {
+        SmsConfig {
+            url,
+            method: default_sms_method(),
+            body_template: default_sms_body(),
+            content_type: default_sms_content_type(),
+            username: None,
+            password: None,
+            ca_file: None,
+        }
+    }
+}
+
 fn default_sms_method() -> String {
     "POST".into()
 }

@@ -237,15 +237,7 @@ impl World {
             from: "Coffre Sceau <coffre@sceau.test>".into(),
             ca_file: None,
         });
-        cfg.sms = Some(SmsConfig {
-            url: sms.url(),
-            method: "POST".into(),
-            body_template: r#"{"to": "{to}", "text": "{text}"}"#.into(),
-            content_type: "application/json".into(),
-            username: None,
-            password: None,
-            ca_file: None,
-        });
+        cfg.sms = Some(SmsConfig::new(sms.url()));
         cfg.portal.listen = Some(format!("127.0.0.1:{portal_port}"));
         cfg.portal.public_url = format!("https://127.0.0.1:{portal_port}");
         cfg.save(&self.vault_config)?;

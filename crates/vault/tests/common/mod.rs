@@ -431,13 +431,8 @@ pub fn smtp_config(
 /// The SMS gateway at `url`, sent `body_template` as JSON by POST without credentials.
 pub fn sms_config(url: String, body_template: &str) -> sceau_vault::config::SmsConfig {
     sceau_vault::config::SmsConfig {
-        url,
-        method: "POST".into(),
         body_template: body_template.into(),
-        content_type: "application/json".into(),
-        username: None,
-        password: None,
-        ca_file: None,
+        ..sceau_vault::config::SmsConfig::new(url)
     }
 }
 
