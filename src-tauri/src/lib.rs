@@ -13,6 +13,7 @@ pub mod dto;
 mod error;
 mod feed;
 pub mod settings;
+mod webview;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -124,6 +125,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Starts the window.
 pub fn run() {
+    webview::prepare_environment();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SCEAU_LOG")
@@ -167,6 +169,10 @@ pub fn run() {
             commands::session_log,
         ])
         .setup(|app| {
+            use tauri::Manager;
+            if let Some(window) = app.get_webview_window("main") {
+                webview::tune(&window);
+            }
             feed::spawn(app.handle().clone());
             Ok(())
         })

@@ -27,6 +27,24 @@ fn rss_kb(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// Proportional set size of a process (shared pages divided among the processes that map
+/// them), in kB, and its private (anonymous + private file) memory.
+fn pss_kb(pid: u32) -> Option<(u64, u64)> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let field = |name: &str| -> u64 {
+        rollup
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    Some((
+        field("Pss:"),
+        field("Private_Clean:") + field("Private_Dirty:"),
+    ))
+}
+
 /// Every process: (pid, parent pid, command name).
 fn processes() -> Vec<(u32, u32, String)> {
     let mut out = Vec::new();
@@ -77,18 +95,17 @@ fn app_memory(app: &Path) -> Vec<(String, u32, u64)> {
         .collect()
 }
 
-/// Environment variable: run the window with WebKit's compositing off
-/// (`WEBKIT_DISABLE_COMPOSITING_MODE=1`, less memory under Xvfb); screenshots are skipped then,
-/// as WebKit's screenshot waits for a composited frame.
-const NO_COMPOSITING: &str = "SCEAU_BENCH_APP_NO_COMPOSITING";
+/// Environment variable: `1` runs the window with WebKit's hardware acceleration, as before
+/// the window turned it off (`src-tauri/src/webview.rs`), to compare.
+const ACCELERATION: &str = "SCEAU_BENCH_APP_ACCELERATION";
 
 /// Runs the benchmark and prints its figures.
 pub fn run() -> Result<()> {
     crate::setup::run()?;
-    let no_compositing = std::env::var_os(NO_COMPOSITING).is_some_and(|v| v == "1");
-    if no_compositing {
+    let accelerated = std::env::var_os(ACCELERATION).is_some_and(|v| v == "1");
+    if accelerated {
         // Inherited by tauri-driver, WebKitWebDriver and the application.
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+        std::env::set_var("SCEAU_WEBKIT_ACCELERATION", "1");
     }
     let app = crate::demo::build_window(true)?;
     let app = app.canonicalize().context("the release binary")?;
@@ -134,9 +151,7 @@ pub fn run() -> Result<()> {
     w.wait_text("section[data-category=in_person] .count", None)?;
     let dashboard = clicked.elapsed();
     let total = d.opened_at.elapsed();
-    if !no_compositing {
-        w.screenshot("tableau-de-bord-100000")?;
-    }
+    w.screenshot("tableau-de-bord-100000")?;
     for c in ["awaiting_consultation", "in_person", "at_home", "returns"] {
         w.click(&format!("section[data-category={c}] .category-toggle"))?;
         w.wait_text(&format!("section[data-category={c}] .category-list"), None)?;
@@ -145,13 +160,26 @@ pub fn run() -> Result<()> {
         "section[data-category=in_person] .category-list",
         Some("D0"),
     )?;
-    if !no_compositing {
-        w.screenshot("categories-ouvertes")?;
-    }
+    w.screenshot("categories-ouvertes")?;
     let memory = app_memory(&app);
+    // Proportional figures divide shared pages among every process mapping them: another
+    // WebKit application running at the same time would make ours look smaller.
+    let others = processes()
+        .into_iter()
+        .filter(|(pid, _, _)| !memory.iter().any(|m| m.1 == *pid))
+        .filter(|(pid, _, _)| {
+            std::fs::read_to_string(format!("/proc/{pid}/maps"))
+                .is_ok_and(|m| m.contains("libwebkit2gtk"))
+        })
+        .count();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "\n== bench app ({SERVICES} services, Xvfb, load average {})",
+        "\n== bench app ({SERVICES} services, Xvfb, WebKit acceleration {}, load average {})",
+        if accelerated {
+            "on"
+        } else {
+            "off (the application's setting)"
+        },
         load.trim()
     );
     println!(
@@ -160,15 +188,39 @@ pub fn run() -> Result<()> {
         dashboard.as_secs_f64(),
         total.as_secs_f64()
     );
-    let mut sum = 0;
+    let (mut sum, mut sum_pss, mut sum_private) = (0, 0, 0);
+    let smaps_dir = crate::target_dir().join("bench-app-smaps");
+    std::fs::create_dir_all(&smaps_dir).ok();
     for (name, pid, kb) in &memory {
-        println!("  {name} (pid {pid}): {:.1} MB", *kb as f64 / 1024.0);
+        let (pss, private) = pss_kb(*pid).unwrap_or((0, 0));
+        println!(
+            "  {name} (pid {pid}): resident {:.1} MB, proportional {:.1} MB, private {:.1} MB",
+            *kb as f64 / 1024.0,
+            pss as f64 / 1024.0,
+            private as f64 / 1024.0
+        );
         sum += kb;
+        sum_pss += pss;
+        sum_private += private;
+        // Kept for a look at what each process maps.
+        if let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) {
+            std::fs::write(smaps_dir.join(format!("{name}-{pid}.smaps")), smaps).ok();
+        }
     }
     println!(
-        "resident memory, application + WebKit processes: {:.1} MB (goal ≤ 250 MB)",
-        sum as f64 / 1024.0
+        "memory of the application + WebKit processes: resident (VmRSS summed) {:.1} MB, \
+         proportional (PSS) {:.1} MB, private {:.1} MB (goal ≤ 250 MB)",
+        sum as f64 / 1024.0,
+        sum_pss as f64 / 1024.0,
+        sum_private as f64 / 1024.0
     );
+    println!("each process's mappings: {}", smaps_dir.display());
+    if others > 0 {
+        println!(
+            "warning: {others} other process(es) map WebKit's libraries: the proportional figure \
+             is lower than alone; run again on a quiet machine"
+        );
+    }
     d.window.close().ok();
     Ok(())
 }

@@ -122,6 +122,10 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ),
     ("xauth", "xvfb-run's display authorisation"),
     (
+        "x11-apps",
+        "xwd: the window tests' screenshots, read from the virtual display",
+    ),
+    (
         "webkit2gtk-driver",
         "WebKitWebDriver, which tauri-driver drives for the window's end-to-end tests",
     ),

@@ -16,8 +16,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod xwd;
+
 use anyhow::{anyhow, bail, Context, Result};
-use base64::Engine;
 use serde_json::{json, Value};
 
 pub use sceau_e2e::{World, BANK_ID, BANK_NAME, BANK_SIRET};
@@ -124,6 +125,7 @@ pub struct Driver {
     // Field order: the driver (and the application it launched) goes before the display.
     driver: Group,
     _xvfb: Group,
+    display: u32,
     port: u16,
     log: PathBuf,
 }
@@ -182,6 +184,7 @@ impl Driver {
         let mut d = Driver {
             driver: Group(child),
             _xvfb: xvfb,
+            display,
             port,
             log: log.to_path_buf(),
         };
@@ -218,6 +221,8 @@ impl Driver {
 pub struct Window {
     agent: ureq::Agent,
     base: String,
+    /// The X display the window is on (screenshots).
+    display: u32,
     /// Screenshots are named `<name>-<nn>-<screen>.png`.
     name: String,
     shots: usize,
@@ -249,6 +254,7 @@ impl Window {
         let w = Window {
             agent,
             base: format!("{}/session/{id}", driver.url()),
+            display: driver.display,
             name: name.to_owned(),
             shots: 0,
             screenshots: vec![],
@@ -419,18 +425,38 @@ impl Window {
     }
 
     /// Saves a PNG of the window as `target/e2e-screenshots/<test>-<nn>-<screen>.png`.
+    ///
+    /// The picture is taken from the X server (`xwd`), as the clerk would see the window:
+    /// WebDriver's own screenshot waits for a composited frame, which never comes when the
+    /// window runs as shipped, without WebKit's hardware acceleration (`src-tauri/src/webview.rs`).
     pub fn screenshot(&mut self, screen: &str) -> Result<PathBuf> {
-        // Two animation frames: the last change is painted before WebKit captures the view.
+        // Two animation frames: the last change is painted before the screen is read.
         self.cmd(
             "POST",
             "/execute/async",
             Some(json!({"script": "const done = arguments[0]; \
                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", "args": []})),
         )?;
-        let v = self.cmd("GET", "/screenshot", None)?;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(v.as_str().unwrap_or_default())
-            .context("screenshot is not base64")?;
+        let rect = self.cmd("GET", "/window/rect", None)?;
+        let out = Command::new("xwd")
+            .args([
+                "-root",
+                "-silent",
+                "-display",
+                &format!(":{}", self.display),
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .context("xwd is missing: run `cargo xtask setup` (x11-apps)")?;
+        if !out.status.success() {
+            bail!("xwd failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let crop = |k: &str| rect[k].as_f64().map(|v| v.max(0.0) as u32);
+        let area = match (crop("x"), crop("y"), crop("width"), crop("height")) {
+            (Some(x), Some(y), Some(w), Some(h)) if w > 0 && h > 0 => Some((x, y, w, h)),
+            _ => None,
+        };
+        let png = xwd::to_png(&out.stdout, area)?;
         self.shots += 1;
         let path = screenshots_dir().join(format!("{}-{:02}-{screen}.png", self.name, self.shots));
         std::fs::write(&path, png)?;

@@ -1,0 +1,65 @@
+//! The window's web engine, set for a local forms application rather than a browser.
+//!
+//! On Linux (WebKitGTK) the defaults suit web browsing and cost memory Sceau has no use for:
+//! - hardware acceleration: every page is composited through OpenGL, which under a software
+//!   renderer (no GPU, a remote desktop, Xvfb) loads Mesa's LLVM into both the window's process
+//!   and WebKit's web process and keeps tile buffers; Sceau's screens are forms and tables, drawn
+//!   well without it;
+//! - the cache model of a web browser keeps decoded resources and whole pages for back/forward
+//!   navigation; the window is one page whose assets are served from the binary, so the
+//!   document viewer's model (smallest caches) is enough, and the page cache is off;
+//! - the DMA-BUF renderer hands each frame from the web process to the window as a GPU buffer;
+//!   without a GPU it costs a second GL set-up in the window's process, and WebKit's shared
+//!   memory path (`WEBKIT_DISABLE_DMABUF_RENDERER=1`, also the usual cure for blank Tauri
+//!   windows on some NVIDIA drivers) draws the same pages;
+//! - WebGL and Web Audio are not used by any screen.
+//!
+//! `SCEAU_WEBKIT_ACCELERATION=1` keeps WebKit's defaults (for a machine where they help, or to
+//! compare in `cargo xtask bench app`). Measured by `cargo xtask bench app`: see README.md.
+
+/// Environment variable: `1` keeps WebKit's hardware acceleration.
+pub const ENV_ACCELERATION: &str = "SCEAU_WEBKIT_ACCELERATION";
+
+/// Whether WebKit's defaults are kept.
+fn accelerate() -> bool {
+    std::env::var_os(ENV_ACCELERATION).is_some_and(|v| v == "1")
+}
+
+/// Sets WebKit's environment before GTK starts (it is read once, and inherited by WebKit's
+/// processes); a value the user set is kept. Call before any thread is started.
+pub fn prepare_environment() {
+    #[cfg(target_os = "linux")]
+    if !accelerate() && std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    }
+}
+
+/// Applies the settings above to the window's web view.
+pub fn tune(window: &tauri::WebviewWindow) {
+    #[cfg(target_os = "linux")]
+    {
+        let accelerate = accelerate();
+        let result = window.with_webview(move |webview| {
+            use webkit2gtk::{
+                CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
+            };
+            let view = webview.inner();
+            if let Some(settings) = WebViewExt::settings(&view) {
+                if !accelerate {
+                    settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+                }
+                settings.set_enable_page_cache(false);
+                settings.set_enable_webgl(false);
+                settings.set_enable_webaudio(false);
+            }
+            if let Some(context) = view.context() {
+                context.set_cache_model(CacheModel::DocumentViewer);
+            }
+        });
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "web view settings not applied");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = window;
+}
