@@ -1039,16 +1039,19 @@ pub async fn vault_download(
     vault_fetch(&app, &request.path, &dir).await
 }
 
-/// "Transférer": not offered by the vault's API yet; said plainly.
+/// "Transférer": files of the workstation into a folder of the office's vault (sceau-app's use
+/// case); returns the new entries, as the vault named them, for the screen's message.
 #[tauri::command]
-pub async fn vault_upload(request: VaultUploadRequest) -> ApiResult<()> {
-    tracing::info!(files = request.paths.len(), "vault upload asked");
-    Err(input(
-        "desktop.upload_unavailable",
-        "Le transfert de fichiers du poste vers le coffre-fort n'est pas encore disponible. \
-         Les actes signifiés y sont archivés automatiquement."
-            .into(),
-    ))
+pub async fn vault_upload(
+    shell: St<'_>,
+    request: VaultUploadRequest,
+) -> ApiResult<Vec<VaultEntry>> {
+    let paths: Vec<PathBuf> = request.paths.iter().map(PathBuf::from).collect();
+    let done = shell
+        .app()?
+        .session_vault_upload(&request.folder, &paths)
+        .await?;
+    Ok(done.into_iter().map(|t| vault_entry(t.entry)).collect())
 }
 
 // ------------------------------------------------------------------ settings, session log

@@ -78,6 +78,16 @@ pub enum Error {
         /// Every refused line, in order.
         lines: Vec<crate::edi::EdiLineError>,
     },
+    /// A file of a transfer into the office's vault was refused; those before it went.
+    #[error("transfer of {file}: {source}")]
+    Upload {
+        /// The local file's name.
+        file: String,
+        /// Vault paths of the files already transferred.
+        done: Vec<String>,
+        /// Why (its code is the error's code).
+        source: Box<Error>,
+    },
     /// An internal failure (a worker thread died...).
     #[error("internal: {0}")]
     Internal(String),
@@ -105,6 +115,7 @@ impl Error {
             Error::Io { .. } => "app.io".into(),
             Error::EdiInvalid { .. } => "app.edi_invalid".into(),
             Error::AlreadyOpen { .. } => "app.already_open".into(),
+            Error::Upload { source, .. } => source.code(),
             Error::Internal(_) => "app.internal".into(),
         }
     }
@@ -150,13 +161,26 @@ impl Error {
                 }
                 s
             }
+            Error::Upload { file, done, source } => {
+                let mut s = format!("Le fichier « {file} » n'a pas été transféré : {}", source.message_fr());
+                if !done.is_empty() {
+                    s.push_str(&format!(
+                        " Déjà transféré(s) avant lui, à ne pas renvoyer : {}.",
+                        done.join(", ")
+                    ));
+                }
+                s
+            }
             Error::Internal(_) => "Erreur interne de l'application. Réessayez ; si elle persiste, contactez le support.".into(),
         }
     }
 
     /// Whether this is the vault being out of reach (the outbox keeps the package).
     pub fn is_offline(&self) -> bool {
-        matches!(self, Error::Client(sceau_client::Error::Unreachable { .. }))
+        match self {
+            Error::Upload { source, .. } => source.is_offline(),
+            e => matches!(e, Error::Client(sceau_client::Error::Unreachable { .. })),
+        }
     }
 
     /// The token's error, if this is one (also inside a TLS or signature failure).
@@ -165,6 +189,7 @@ impl Error {
             Error::Token(e) => Some(e),
             Error::Client(sceau_client::Error::Token(e)) => Some(e),
             Error::Signature(e) => token_inside(e),
+            Error::Upload { source, .. } => source.token_error(),
             _ => None,
         }
     }

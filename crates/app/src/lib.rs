@@ -16,6 +16,7 @@ mod serve;
 mod session;
 mod stamp;
 mod sync;
+mod vault;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -35,6 +36,7 @@ pub use progress::{ignore, Progress, ProgressSink, Step, StepStatus};
 pub use serve::{OutboxReport, SentItem, ServeOptions, ServeOutcome, ServeRequest};
 pub use session::SessionInfo;
 pub use sync::SyncReport;
+pub use vault::Transferred;
 
 /// Settings key: the office number seen at the last connection (used offline).
 const OFFICE_NUMBER: &str = "office.number";

@@ -32,7 +32,7 @@ impl From<sceau_app::Error> for CliError {
             EXIT_TOKEN
         } else {
             match &e {
-                E::Client(_) | E::NoVault => EXIT_REMOTE,
+                E::Client(_) | E::NoVault | E::Upload { .. } => EXIT_REMOTE,
                 E::Input { .. }
                 | E::ConsentMention { .. }
                 | E::EdiInvalid { .. }
@@ -1018,6 +1018,15 @@ pub enum VaultCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Transférer des fichiers du poste dans un dossier de votre coffre (« Transférer »).
+    Put {
+        /// Fichiers du poste.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Dossier du coffre où les déposer (vide : la racine).
+        #[arg(long, default_value = "")]
+        to: String,
+    },
     /// Créer un dossier.
     Mkdir {
         /// Dossier à créer.
@@ -1094,6 +1103,26 @@ pub fn vault(cli: &Cli, cmd: &VaultCommand, out: &Out) -> Result<ExitCode, CliEr
                 &serde_json::json!({"path": path, "file": to, "size": size}),
                 || format!("{path} → {} ({size} octets)\n", to.display()),
             );
+        }
+        VaultCommand::Put { files, to } => {
+            let done = rt.block_on(app.vault_upload_with(&client, to, files))?;
+            out.emit(&done, || {
+                let mut s = String::new();
+                for t in &done {
+                    s.push_str(&format!(
+                        "{} → {} ({} octets, SHA-256 {})\n",
+                        t.local.display(),
+                        t.entry.path,
+                        t.entry.size,
+                        t.entry.sha256.as_deref().unwrap_or("")
+                    ));
+                }
+                s.push_str(&format!(
+                    "{} fichier(s) transféré(s) dans le coffre-fort.\n",
+                    done.len()
+                ));
+                s
+            });
         }
         VaultCommand::Mkdir { path } => {
             let e = rt.block_on(client.vault_mkdir(path)).map_err(remote)?;

@@ -177,32 +177,12 @@ impl VaultClient {
         path: &Path,
         progress: impl Fn(u64, u64) + Send + Sync + 'static,
     ) -> Result<DepositReceipt> {
-        let (digest, total) = file_sha256(path).await?;
-        let file = tokio::fs::File::open(path).await.map_err(|e| Error::Io {
-            detail: format!("{}: {e}", path.display()),
-        })?;
-        let progress = std::sync::Arc::new(progress);
-        let stream = futures_util::stream::unfold((file, 0u64), move |(mut file, sent)| {
-            let progress = progress.clone();
-            async move {
-                let mut buf = vec![0u8; UPLOAD_CHUNK];
-                match file.read(&mut buf).await {
-                    Ok(0) => None,
-                    Ok(n) => {
-                        buf.truncate(n);
-                        let sent = sent + n as u64;
-                        progress(sent, total);
-                        Some((Ok::<_, std::io::Error>(buf), (file, sent)))
-                    }
-                    Err(e) => Some((Err(e), (file, sent))),
-                }
-            }
-        });
+        let (body, digest, total) = file_body(path, progress).await?;
         let req = self
             .request(Method::PUT, &format!("/v1/deposits/{}", seg(key)))
             .header(CONTENT_SHA256_HEADER, digest)
             .header(reqwest::header::CONTENT_LENGTH, total)
-            .body(reqwest::Body::wrap_stream(stream));
+            .body(body);
         self.json(req).await
     }
 
@@ -323,6 +303,27 @@ impl VaultClient {
         .await
     }
 
+    /// `PUT /v1/vault/file?path=`: transfers the local file `file` into the office's vault as
+    /// `path` (an existing folder, then the name), streamed from disk with its SHA-256 (computed
+    /// here first, checked by the vault); `progress(sent, total)` is called as chunks leave.
+    pub async fn vault_upload(
+        &self,
+        path: &str,
+        file: &Path,
+        progress: impl Fn(u64, u64) + Send + Sync + 'static,
+    ) -> Result<VaultEntry> {
+        let (body, digest, total) = file_body(file, progress).await?;
+        let req = self
+            .request(
+                Method::PUT,
+                &with_query("/v1/vault/file", &[("path", path)]),
+            )
+            .header(CONTENT_SHA256_HEADER, digest)
+            .header(reqwest::header::CONTENT_LENGTH, total)
+            .body(body);
+        self.json(req).await
+    }
+
     /// `DELETE /v1/vault/file?path=`: deletes a file or an empty folder.
     pub async fn vault_delete(&self, path: &str) -> Result<()> {
         self.send(self.request(
@@ -388,6 +389,36 @@ fn seg(s: &str) -> String {
         }
     }
     out
+}
+
+/// A request body streaming the file at `path` in chunks of [`UPLOAD_CHUNK`], with the file's
+/// SHA-256 (hex) and size (read once before, so the body never sits whole in memory).
+async fn file_body(
+    path: &Path,
+    progress: impl Fn(u64, u64) + Send + Sync + 'static,
+) -> Result<(reqwest::Body, String, u64)> {
+    let (digest, total) = file_sha256(path).await?;
+    let file = tokio::fs::File::open(path).await.map_err(|e| Error::Io {
+        detail: format!("{}: {e}", path.display()),
+    })?;
+    let progress = std::sync::Arc::new(progress);
+    let stream = futures_util::stream::unfold((file, 0u64), move |(mut file, sent)| {
+        let progress = progress.clone();
+        async move {
+            let mut buf = vec![0u8; UPLOAD_CHUNK];
+            match file.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    let sent = sent + n as u64;
+                    progress(sent, total);
+                    Some((Ok::<_, std::io::Error>(buf), (file, sent)))
+                }
+                Err(e) => Some((Err(e), (file, sent))),
+            }
+        }
+    });
+    Ok((reqwest::Body::wrap_stream(stream), digest, total))
 }
 
 /// SHA-256 (hex) and size of a file, read in chunks.

@@ -40,11 +40,14 @@ pub enum EvidenceEvent {
     DeliveryNoticeFiled,
     /// Sceau: the recipient deposited a return (`<act>_<NATURE>.pdf`).
     ReturnDeposited,
+    /// Sceau: the office transferred a file of its workstation into its own vault ("Transférer");
+    /// outside any service (`deposit_id` is empty).
+    OfficeFileStored,
 }
 
 impl EvidenceEvent {
     /// Every event, in the order a service goes through them.
-    pub const ALL: [EvidenceEvent; 12] = [
+    pub const ALL: [EvidenceEvent; 13] = [
         EvidenceEvent::SubmissionAcceptance,
         EvidenceEvent::SubmissionRejection,
         EvidenceEvent::ContentConsignment,
@@ -57,6 +60,7 @@ impl EvidenceEvent {
         EvidenceEvent::DeliveredAtHome,
         EvidenceEvent::DeliveryNoticeFiled,
         EvidenceEvent::ReturnDeposited,
+        EvidenceEvent::OfficeFileStored,
     ];
 
     /// The ETSI EN 319 522-1 event name, or `None` for Sceau's own events.
@@ -87,6 +91,7 @@ impl EvidenceEvent {
             EvidenceEvent::DeliveredAtHome => "sceau:DeliveredAtHome",
             EvidenceEvent::DeliveryNoticeFiled => "sceau:DeliveryNoticeFiled",
             EvidenceEvent::ReturnDeposited => "sceau:ReturnDeposited",
+            EvidenceEvent::OfficeFileStored => "sceau:OfficeFileStored",
         }
     }
 
@@ -114,6 +119,7 @@ impl EvidenceEvent {
             EvidenceEvent::DeliveredAtHome => "Création de l'attestation de remise à domicile",
             EvidenceEvent::DeliveryNoticeFiled => "Dépôt de l'attestation de remise",
             EvidenceEvent::ReturnDeposited => "Réponse déposée par le destinataire",
+            EvidenceEvent::OfficeFileStored => "Fichier transféré dans votre coffre",
         }
     }
 }

@@ -88,6 +88,13 @@ pub struct Config {
     /// Largest return (PDF or structured answer) a recipient may deposit, bytes.
     #[serde(default = "default_max_return")]
     pub max_return_bytes: u64,
+    /// Largest file an office may transfer into its own vault ("Transférer"), bytes.
+    #[serde(default = "default_max_vault_file")]
+    pub max_vault_file_bytes: u64,
+}
+
+fn default_max_vault_file() -> u64 {
+    100 * 1024 * 1024
 }
 
 fn default_max_return() -> u64 {
@@ -294,6 +301,7 @@ impl Config {
             notify: NotifyConfig::default(),
             portal: PortalConfig::default(),
             max_return_bytes: default_max_return(),
+            max_vault_file_bytes: default_max_vault_file(),
         }
     }
 

@@ -209,7 +209,11 @@ impl Error {
                  n'est pas écoulée."
                     .into()
             }
-            Error::PathExists => "Un élément porte déjà ce nom.".into(),
+            Error::PathExists => {
+                "Un élément portant ce nom existe déjà à cet endroit : renommez-le ou choisissez \
+                 un autre dossier."
+                    .into()
+            }
             Error::Storage(_) | Error::Crypto(_) | Error::Config(_) => {
                 "Erreur interne du coffre : réessayez plus tard.".into()
             }

@@ -190,9 +190,15 @@ async fn office_apis(b: Backend) {
         ("GET", format!("/v1/vault/proof?path={new_path}")),
         ("GET", "/v1/vault?path=Archives 2026".to_string()),
         ("DELETE", format!("/v1/vault/file?path={new_path}")),
+        // "Transférer" into A's folder: B's vault has no such folder.
+        (
+            "PUT",
+            "/v1/vault/file?path=Archives 2026/intrus.pdf".to_string(),
+        ),
     ] {
         let req = match method {
             "GET" => cb.get(h.url(&url)),
+            "PUT" => cb.put(h.url(&url)).body("intrus"),
             _ => cb.delete(h.url(&url)),
         };
         let r = req.send().await.unwrap();
@@ -241,6 +247,13 @@ async fn office_apis(b: Backend) {
         assert_eq!(code(r).await, "certificate_not_bound", "{url}");
     }
     let r = put_package(&h, &cs, "key-stranger-01", &pkg).await;
+    assert_eq!(code(r).await, "certificate_not_bound");
+    let r = cs
+        .put(h.url("/v1/vault/file?path=intrus.pdf"))
+        .body("intrus")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(code(r).await, "certificate_not_bound");
 }
 

@@ -234,6 +234,17 @@ async fn document_covers_the_router_and_validates_real_answers() {
     )
     .await;
     check("/v1/vault/folders", "post", &folder);
+    let r = c
+        .put(h.url("/v1/vault/file?path=Dossier%20OpenAPI/note.txt"))
+        .body("note")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    check("/v1/vault/file", "put", &r.json::<Value>().await.unwrap());
+    // The transfer's journal line in the feed, outside any service.
+    let v = get(h.url("/v1/events?after=0")).await;
+    check("/v1/events", "get", &v);
     // An error answer validates against ErrorBody.
     let err: Value = get_json(&h.client(None), h.url("/v1/session")).await;
     validate(

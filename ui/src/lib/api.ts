@@ -97,8 +97,9 @@ export interface Backend {
   vaultUsage(): Promise<VaultUsage>;
   /** Exports a verifiable proof of integrity of a file. */
   vaultProof(path: string): Promise<SavedFile>;
-  /** Transfers files of the workstation into a folder of the vault ("Transférer"). */
-  vaultUpload(folder: string, paths: string[]): Promise<void>;
+  /** Transfers files of the workstation into a folder of the vault ("Transférer"); returns the
+   *  new entries as the vault named them (accents and forbidden characters replaced). */
+  vaultUpload(folder: string, paths: string[]): Promise<VaultEntry[]>;
   /** Opens the system file dialog for any files; returns the chosen paths (empty if cancelled). */
   pickFiles(): Promise<string[]>;
   /** Downloads a vault file to the workstation. */

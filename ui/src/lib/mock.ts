@@ -738,13 +738,23 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     },
     async vaultUpload(folder, paths) {
       if (folder !== "" && !vault.get(folder)?.is_folder) throw err("vault.not_found", "Ce dossier n'existe plus. Revenez à la racine du coffre-fort.");
+      const added: VaultEntry[] = [];
       for (const p of paths) {
         const name = nameOf(p.replace(/\\/g, "/"));
         const target = folder === "" ? name : `${folder}/${name}`;
-        if (vault.has(target)) throw err("vault.exists", `Un élément nommé « ${name} » existe déjà ici. Renommez-le avant de le transférer.`);
+        if (vault.has(target)) {
+          const before = added.length > 0 ? ` Déjà transféré(s) avant lui, à ne pas renvoyer : ${added.map((e) => e.path).join(", ")}.` : "";
+          throw err(
+            "vault.path_exists",
+            `Le fichier « ${name} » n'a pas été transféré : Un élément portant ce nom existe déjà à cet endroit : renommez-le ou choisissez un autre dossier.${before}`,
+          );
+        }
         addVault(target, false, 1024, now().toISOString());
+        const entry = vault.get(target);
+        if (entry) added.push(entry);
+        log(`Transfert dans le coffre-fort : ${target}`);
       }
-      log(`${paths.length} fichier${paths.length > 1 ? "s" : ""} transféré${paths.length > 1 ? "s" : ""} dans le coffre-fort`);
+      return added;
     },
     async pickFiles() {
       if (opts.browserFilePicker) return browserPick();

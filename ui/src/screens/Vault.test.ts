@@ -1,6 +1,6 @@
 import { render, screen } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { useBackend } from "../lib/api";
 import { createMockBackend } from "../lib/mock";
 import Vault from "./Vault.svelte";
@@ -76,8 +76,30 @@ describe("Mon coffre-fort", () => {
     await screen.findByText("Ce dossier est vide.");
     backend.nextPick = ["/home/etude/courrier_1.odt", "C:\\Etude\\courrier_2.pdf"];
     await user.click(screen.getByRole("button", { name: "Transférer" }));
-    expect(await screen.findByText("2 fichiers transférés dans le coffre-fort.")).toBeTruthy();
+    expect(await screen.findByText("2 fichiers transférés dans le coffre-fort : « courrier_1.odt », « courrier_2.pdf ».")).toBeTruthy();
     expect(names()).toEqual(["courrier_1.odt", "courrier_2.pdf"]);
+  });
+
+  it("names the stored file, and shows a refused transfer in French with what already went", async () => {
+    const backend = createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") });
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(Vault);
+    await screen.findByText(/note_interne\.pdf/);
+    backend.nextPick = ["/home/etude/lettre.odt"];
+    await user.click(screen.getByRole("button", { name: "Transférer" }));
+    expect(await screen.findByText("1 fichier transféré dans le coffre-fort : « lettre.odt ».")).toBeTruthy();
+    // The second file exists already at the root: the first goes, the second is refused.
+    backend.nextPick = ["/home/etude/autre.pdf", "/home/etude/note_interne.pdf"];
+    await user.click(screen.getByRole("button", { name: "Transférer" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("Le fichier « note_interne.pdf » n'a pas été transféré");
+    expect(alert.textContent).toContain("existe déjà");
+    expect(alert.textContent).toContain("Déjà transféré(s) avant lui, à ne pas renvoyer : autre.pdf.");
+    expect(screen.queryByRole("status")).toBeNull();
+    // The list is refreshed after a refusal too: what went before it shows.
+    await vi.waitFor(() => expect(names()).toContain("autre.pdf"));
+    expect(names()).toContain("lettre.odt");
   });
 
   it("shows the vault's refusal, e.g. a name that already exists", async () => {

@@ -37,7 +37,9 @@ pub fn router() -> Router<Arc<Vault>> {
         .route("/v1/vault", get(office::list))
         .route(
             "/v1/vault/file",
-            get(office::download).delete(office::delete),
+            get(office::download)
+                .delete(office::delete)
+                .put(office::upload),
         )
         .route("/v1/vault/properties", get(office::properties))
         .route("/v1/vault/folders", post(office::mkdir))

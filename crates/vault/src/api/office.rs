@@ -5,19 +5,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::Json;
 use base64::Engine;
 use chrono::{NaiveDate, TimeZone, Utc};
+use futures_util::StreamExt;
 use sceau_core::evidence::EvidenceEvent;
 use sceau_proto::{
     ActSection, AttestationSection, DeliveryState, FeedEvent, FeedPage, FiledSection, MkdirRequest,
     MoveRequest, ProofBundle, ProofLine, SearchPage, ServiceDetail, ServiceSummary, Source,
-    VaultEntry, VaultListing, ATTESTATION_NAME,
+    VaultEntry, VaultListing, ATTESTATION_NAME, CONTENT_SHA256_HEADER,
 };
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::error::{storage, Error, Result};
 use crate::peer::Authed;
@@ -431,6 +434,150 @@ pub async fn delete(
         })
         .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// `PUT /v1/vault/file?path=FOLDER/NAME`: "Transférer" — a file of the workstation into the
+/// office's vault. The body is the file's bytes, streamed to a spool file under the data
+/// directory while its size is bounded (`max_vault_file_bytes`, else 413) and its SHA-256
+/// computed (checked against `x-content-sha256` when the client announces it); the spool is
+/// fsync'd and moved into the blob store, then one transaction under the commit lock records
+/// the entry and its journal line. An interrupted body, a refusal or a crash leaves nothing
+/// visible: the spool file is deleted when the request ends (or at the next start), and a blob
+/// written before a failed commit is named in a pending note for [`crate::gc`].
+///
+/// The name is one component unchanged by `sceau_core::naming::sanitize` (no `..`, no
+/// separator, no control character, no reserved device name, at most 100 bytes); an existing
+/// name is refused (409), never replaced.
+pub async fn upload(
+    State(vault): State<Arc<Vault>>,
+    who: Authed,
+    Query(q): Query<PathQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<VaultEntry>> {
+    let path = clean_path(&q.path)?;
+    if path.is_empty() {
+        return Err(Error::BadRequest("nom de fichier manquant".into()));
+    }
+    let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
+    let max = vault.config.max_vault_file_bytes;
+    let too_large = || {
+        Error::TooLarge(format!(
+            "le fichier dépasse la taille maximale acceptée par le coffre ({} Mo) ; \
+             réduisez-le ou découpez-le avant de le transférer",
+            max / (1024 * 1024)
+        ))
+    };
+    let announced_len = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced_len.is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let announced_sha = match headers.get(CONTENT_SHA256_HEADER) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .map(str::to_ascii_lowercase)
+                .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+                .ok_or_else(|| {
+                    Error::BadRequest(format!("en-tête {CONTENT_SHA256_HEADER} invalide"))
+                })?,
+        ),
+    };
+    let office = who.office.office.id.clone();
+    // Refused before the body is read when the answer is already known.
+    {
+        let (office, path) = (office.clone(), path.clone());
+        vault
+            .db_read(move |sql| {
+                parent_is_folder(sql, &office, &path)?;
+                match meta::entry(sql, &office, &path)? {
+                    Some(_) => Err(Error::PathExists),
+                    None => Ok(()),
+                }
+            })
+            .await?;
+    }
+    // The spool file is deleted when `spool` drops: on every error below, and when the request
+    // is abandoned (the client went away and the server dropped this future).
+    let spool = tempfile::NamedTempFile::new_in(vault.uploads_dir()).map_err(storage)?;
+    let mut file = tokio::fs::File::from_std(spool.reopen().map_err(storage)?);
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Error::BadRequest(format!("envoi interrompu : {e}")))?;
+        size += chunk.len() as u64;
+        if size > max {
+            return Err(too_large());
+        }
+        hasher.update(&chunk);
+        tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+            .await
+            .map_err(storage)?;
+    }
+    if announced_len.is_some_and(|n| n != size) {
+        return Err(Error::BadRequest("envoi incomplet".into()));
+    }
+    tokio::io::AsyncWriteExt::flush(&mut file)
+        .await
+        .map_err(storage)?;
+    file.sync_all().await.map_err(storage)?;
+    drop(file);
+    let digest: [u8; 32] = hasher.finalize().into();
+    let sha = hex::encode(digest);
+    if announced_sha.is_some_and(|a| a != sha) {
+        return Err(Error::DigestMismatch);
+    }
+    let note = crate::gc::PendingNote::write(&vault.notes, std::slice::from_ref(&sha))?;
+    vault
+        .blobs
+        .put_spooled(&sha, spool.into_temp_path())
+        .await?;
+    let now = vault.clock.now();
+    let entry = VaultEntry {
+        path: path.clone(),
+        is_folder: false,
+        size,
+        sha256: Some(sha.clone()),
+        modified: now,
+        retained_until: None,
+        deposit_id: None,
+    };
+    let sender = format!("etude:{}", who.office.office.number);
+    let e = entry.clone();
+    let guard = vault.commit_lock.lock().await;
+    vault
+        .db(move |sql| {
+            parent_is_folder(sql, &office, &e.path)?;
+            meta::insert_entry(sql, &office, &e)?;
+            crate::journal::append(
+                sql,
+                &[crate::journal::Entry {
+                    record: crate::journal::record(
+                        EvidenceEvent::OfficeFileStored,
+                        now,
+                        &sender,
+                        &sender,
+                        "",
+                        vec![(name.clone(), digest)],
+                        None,
+                    ),
+                    office_id: Some(office.clone()),
+                    message: format!("Fichier {name} transféré dans votre coffre"),
+                }],
+            )?;
+            Ok(())
+        })
+        .await?;
+    drop(guard);
+    note.committed();
+    vault.feed.notify_waiters();
+    tracing::info!(size, "file transferred into an office vault");
+    Ok(Json(entry))
 }
 
 /// `GET /v1/vault/proof?path=`.

@@ -437,6 +437,15 @@ pub fn spec() -> Value {
                     body: None,
                     ok: json!({"description": "Le fichier", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}),
                 }),
+                "put": op(Op {
+                    summary: "Transfer a file of the workstation into the office vault (streamed body; size-limited, 413; an existing name is refused, 409; names as sceau-core sanitises them)",
+                    params: &[
+                        ("path", "query", true, "Chemin du nouveau fichier (dossier existant / nom)"),
+                        ("x-content-sha256", "header", false, "SHA-256 du fichier (hexadécimal), vérifié s'il est donné"),
+                    ],
+                    body: Some(json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}})),
+                    ok: ok_json("VaultEntry"),
+                }),
                 "delete": op(Op {
                     summary: "Delete a file or an empty folder (refused for archived services within their retention period)",
                     params: &[PATH],

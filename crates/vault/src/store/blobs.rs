@@ -26,6 +26,10 @@ pub trait Blobs: Send + Sync {
     /// Stores `bytes` whose SHA-256 (hex) the caller has just computed (hashing 200 KB again
     /// per blob showed in the deposit profile). The name must be the bytes' digest.
     async fn put_named(&self, sha256: &str, bytes: Vec<u8>) -> Result<()>;
+    /// Stores the content of `file`, a spool file already fsync'd whose SHA-256 (hex) the caller
+    /// computed while writing it, without reading it whole into memory (files transferred into
+    /// an office vault can be large). The spool file is consumed (moved or deleted).
+    async fn put_spooled(&self, sha256: &str, file: tempfile::TempPath) -> Result<()>;
     /// Reads the blob named by `sha256` (hex); `None` if absent.
     async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
     /// Deletes the blob named by `sha256`; `true` if it existed. Only the garbage collector of
@@ -98,6 +102,39 @@ impl Blobs for FileBlobs {
         .map_err(storage)?
     }
 
+    async fn put_spooled(&self, sha256: &str, file: tempfile::TempPath) -> Result<()> {
+        if !valid_name(sha256) {
+            return Err(storage("invalid blob name"));
+        }
+        let this = self.clone();
+        let name = sha256.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let dest = this.path(&name);
+            if dest.exists() {
+                // Same bytes already stored; the spool file is deleted when `file` drops.
+                return Ok(());
+            }
+            let dir = dest.parent().ok_or_else(|| storage("blob path"))?;
+            std::fs::create_dir_all(dir).map_err(storage)?;
+            if let Err(e) = file.persist(&dest) {
+                // Another file system (the blobs elsewhere than the data directory): copy
+                // through a temporary file of the store, fsync'd, then rename.
+                let from = e.path;
+                let tmp =
+                    tempfile::NamedTempFile::new_in(this.root.join("tmp")).map_err(storage)?;
+                std::fs::copy(&from, tmp.path()).map_err(storage)?;
+                tmp.as_file().sync_all().map_err(storage)?;
+                tmp.persist(&dest).map_err(storage)?;
+            }
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(storage)?;
+            Ok(())
+        })
+        .await
+        .map_err(storage)?
+    }
+
     async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         if !valid_name(sha256) {
             return Ok(None);
@@ -142,6 +179,9 @@ pub struct S3Config {
     pub secret_access_key: String,
 }
 
+/// Part size of multipart uploads to S3 (S3 wants at least 5 MiB but for the last part).
+const S3_PART: usize = 8 * 1024 * 1024;
+
 /// Blobs in an S3-compatible bucket, one object per blob (`blobs/<sha256>`). S3 writes are
 /// atomic: an object is visible whole or not at all.
 pub struct S3Blobs {
@@ -181,6 +221,44 @@ impl Blobs for S3Blobs {
             .put(&path, PutPayload::from(bytes))
             .await
             .map_err(storage)?;
+        Ok(())
+    }
+
+    async fn put_spooled(&self, sha256: &str, file: tempfile::TempPath) -> Result<()> {
+        use tokio::io::AsyncReadExt;
+        if !valid_name(sha256) {
+            return Err(storage("invalid blob name"));
+        }
+        let path = ObjectPath::from(format!("blobs/{sha256}"));
+        let mut f = tokio::fs::File::open(&file).await.map_err(storage)?;
+        let size = f.metadata().await.map_err(storage)?.len();
+        if size <= S3_PART as u64 {
+            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+            f.read_to_end(&mut bytes).await.map_err(storage)?;
+            return self.put_named(sha256, bytes).await;
+        }
+        // A multipart upload: the object appears whole at `finish`, or not at all.
+        let upload = self.store.put_multipart(&path).await.map_err(storage)?;
+        let mut w = object_store::WriteMultipart::new_with_chunk_size(upload, S3_PART);
+        let mut buf = vec![0u8; 1024 * 1024];
+        loop {
+            let n = match f.read(&mut buf).await {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = w.abort().await;
+                    return Err(storage(e));
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            w.write(&buf[..n]);
+            if let Err(e) = w.wait_for_capacity(2).await {
+                let _ = w.abort().await;
+                return Err(storage(e));
+            }
+        }
+        w.finish().await.map_err(storage)?;
         Ok(())
     }
 

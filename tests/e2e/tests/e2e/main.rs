@@ -8,3 +8,4 @@ mod gaps;
 mod offline;
 mod portal;
 mod service;
+mod transfer;

@@ -1,0 +1,220 @@
+//! The office's vault ("Mon coffre-fort"): "Transférer" — files of the workstation into a
+//! folder of the office's vault, for the window, the CLI and the tests alike.
+//!
+//! Every local file is checked before anything is sent (it exists, it is a regular file, its
+//! name gives a vault name, no two files give the same name), so a typo never leaves half a
+//! selection transferred. Files then go one by one, each streamed from disk; a refusal names
+//! the file, keeps the vault's code and says which files were already transferred. The manual
+//! puts no restriction on the kinds of files an office keeps in its vault, so none is made
+//! here; the vault bounds the size.
+
+use std::path::{Path, PathBuf};
+
+use sceau_client::VaultClient;
+use sceau_proto::VaultEntry;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::{App, Credentials};
+
+/// One file transferred into the office's vault.
+#[derive(Debug, Clone, Serialize)]
+pub struct Transferred {
+    /// The file of the workstation.
+    pub local: PathBuf,
+    /// Its entry in the vault (path, size, SHA-256, time).
+    pub entry: VaultEntry,
+}
+
+/// A file of `paths` checked for transfer: where it is and its name in the vault.
+#[derive(Debug)]
+struct Planned {
+    local: PathBuf,
+    name: String,
+}
+
+fn display_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+/// The vault's folder path without surrounding slashes ("" = root).
+fn folder_path(folder: &str) -> String {
+    folder.trim_matches('/').to_owned()
+}
+
+/// Checks every local file and gives each its vault name: the file name as sceau-core
+/// sanitises it (accents transliterated, forbidden characters replaced), since the vault takes
+/// only names that sanitising leaves unchanged.
+fn plan(paths: &[PathBuf]) -> Result<Vec<Planned>> {
+    if paths.is_empty() {
+        return Err(Error::Input {
+            code: "app.upload_none",
+            message: "Aucun fichier à transférer : choisissez au moins un fichier du poste.".into(),
+        });
+    }
+    let mut out: Vec<Planned> = Vec::with_capacity(paths.len());
+    for p in paths {
+        let shown = display_name(p);
+        let meta = std::fs::metadata(p).map_err(|e| Error::Input {
+            code: "app.upload_missing",
+            message: format!(
+                "Le fichier « {shown} » est introuvable ou illisible ({e}) : vérifiez qu'il \
+                 existe toujours sur le poste, puis choisissez-le de nouveau."
+            ),
+        })?;
+        if !meta.is_file() {
+            return Err(Error::Input {
+                code: "app.upload_not_file",
+                message: format!(
+                    "« {shown} » n'est pas un fichier (un dossier ?) : seuls des fichiers se \
+                     transfèrent ; créez le dossier dans le coffre-fort puis transférez-y ses \
+                     fichiers."
+                ),
+            });
+        }
+        let Some(raw) = p.file_name().and_then(|n| n.to_str()) else {
+            return Err(Error::Input {
+                code: "app.upload_name",
+                message: format!(
+                    "Le nom du fichier « {shown} » n'est pas lisible : renommez-le sur le poste \
+                     avant de le transférer."
+                ),
+            });
+        };
+        let name = sceau_core::naming::sanitize(raw);
+        if out.iter().any(|o| o.name == name) {
+            return Err(Error::Input {
+                code: "app.upload_duplicate",
+                message: format!(
+                    "Deux fichiers choisis porteraient le même nom « {name} » dans le \
+                     coffre-fort : renommez l'un d'eux ou transférez-les dans des dossiers \
+                     différents."
+                ),
+            });
+        }
+        out.push(Planned {
+            local: p.clone(),
+            name,
+        });
+    }
+    Ok(out)
+}
+
+impl App {
+    /// "Transférer": puts the files `paths` of the workstation into `folder` of the office's
+    /// vault ("" = root), one by one, and returns what was transferred, in order.
+    pub async fn vault_upload(
+        &self,
+        folder: &str,
+        paths: &[PathBuf],
+        cred: &Credentials,
+    ) -> Result<Vec<Transferred>> {
+        plan(paths)?;
+        let client = self.client(cred).await?;
+        self.vault_upload_with(&client, folder, paths).await
+    }
+
+    /// [`App::vault_upload`] with the window's session.
+    pub async fn session_vault_upload(
+        &self,
+        folder: &str,
+        paths: &[PathBuf],
+    ) -> Result<Vec<Transferred>> {
+        let client = self.session_vault()?;
+        self.vault_upload_with(&client, folder, paths).await
+    }
+
+    /// [`App::vault_upload`] with a client the caller already has (the CLI's).
+    pub async fn vault_upload_with(
+        &self,
+        client: &VaultClient,
+        folder: &str,
+        paths: &[PathBuf],
+    ) -> Result<Vec<Transferred>> {
+        let planned = plan(paths)?;
+        let folder = folder_path(folder);
+        let mut done: Vec<Transferred> = Vec::with_capacity(planned.len());
+        for p in planned {
+            let target = if folder.is_empty() {
+                p.name.clone()
+            } else {
+                format!("{folder}/{}", p.name)
+            };
+            match client.vault_upload(&target, &p.local, |_, _| {}).await {
+                Ok(entry) => {
+                    self.log("Transfert dans le coffre-fort", &entry.path);
+                    done.push(Transferred {
+                        local: p.local,
+                        entry,
+                    });
+                }
+                Err(source) => {
+                    return Err(Error::Upload {
+                        file: display_name(&p.local),
+                        done: done.iter().map(|t| t.entry.path.clone()).collect(),
+                        source: Box::new(Error::Client(source)),
+                    })
+                }
+            }
+        }
+        tracing::info!(
+            files = done.len(),
+            "files transferred into the office vault"
+        );
+        Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_checks_every_file_before_anything_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("Relevé n°1.pdf");
+        let b = dir.path().join("notes.txt");
+        std::fs::write(&a, b"a").unwrap();
+        std::fs::write(&b, b"b").unwrap();
+        let p = plan(&[a.clone(), b.clone()]).unwrap();
+        let names: Vec<&str> = p.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["Releve n_1.pdf", "notes.txt"]);
+
+        let missing = dir.path().join("absent.pdf");
+        let e = plan(&[a.clone(), missing]).unwrap_err();
+        assert_eq!(e.code(), "app.upload_missing");
+        assert!(e.message_fr().contains("absent.pdf"));
+
+        let e = plan(&[dir.path().to_path_buf()]).unwrap_err();
+        assert_eq!(e.code(), "app.upload_not_file");
+
+        let other = dir.path().join("sub");
+        std::fs::create_dir(&other).unwrap();
+        let twin = other.join("Releve n_1.pdf");
+        std::fs::write(&twin, b"c").unwrap();
+        let e = plan(&[a, twin]).unwrap_err();
+        assert_eq!(e.code(), "app.upload_duplicate");
+
+        assert_eq!(plan(&[]).unwrap_err().code(), "app.upload_none");
+    }
+
+    #[test]
+    fn a_refusal_names_the_file_and_what_was_done() {
+        let e = Error::Upload {
+            file: "b.pdf".into(),
+            done: vec!["Courriers/a.pdf".into()],
+            source: Box::new(Error::Client(sceau_client::Error::Vault {
+                status: 409,
+                code: "path_exists".into(),
+                message: "Un élément portant ce nom existe déjà.".into(),
+            })),
+        };
+        assert_eq!(e.code(), "vault.path_exists");
+        let m = e.message_fr();
+        assert!(m.contains("« b.pdf »"), "{m}");
+        assert!(m.contains("existe déjà"), "{m}");
+        assert!(m.contains("Courriers/a.pdf"), "{m}");
+    }
+}
