@@ -70,9 +70,18 @@ fn processes() -> Vec<(u32, u32, String)> {
     out
 }
 
+/// One process's memory at one moment, in kB.
+struct Sample {
+    name: String,
+    pid: u32,
+    resident: u64,
+    proportional: u64,
+    private: u64,
+}
+
 /// The application's process (by its executable) and its descendants (WebKit's web and
-/// network processes), with their VmRSS in kB.
-fn app_memory(app: &Path) -> Vec<(String, u32, u64)> {
+/// network processes), read at once; each process's mappings are kept under `keep` when given.
+fn app_memory(app: &Path, keep: Option<&Path>) -> Vec<Sample> {
     let procs = processes();
     let Some(root) = procs.iter().find(|(pid, _, _)| {
         std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app)
@@ -90,7 +99,20 @@ fn app_memory(app: &Path) -> Vec<(String, u32, u64)> {
         .into_iter()
         .filter_map(|pid| {
             let name = procs.iter().find(|p| p.0 == pid)?.2.clone();
-            Some((name, pid, rss_kb(pid)?))
+            let (proportional, private) = pss_kb(pid)?;
+            let resident = rss_kb(pid)?;
+            if let Some(dir) = keep {
+                if let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) {
+                    std::fs::write(dir.join(format!("{name}-{pid}.smaps")), smaps).ok();
+                }
+            }
+            Some(Sample {
+                name,
+                pid,
+                resident,
+                proportional,
+                private,
+            })
         })
         .collect()
 }
@@ -98,6 +120,101 @@ fn app_memory(app: &Path) -> Vec<(String, u32, u64)> {
 /// Environment variable: `1` runs the window with WebKit's hardware acceleration, as before
 /// the window turned it off (`src-tauri/src/webview.rs`), to compare.
 const ACCELERATION: &str = "SCEAU_BENCH_APP_ACCELERATION";
+
+/// How the window answers while the lists are used.
+struct Responsiveness {
+    /// Each filter's time from the keystroke to its rows on screen, in ms.
+    filters: Vec<f64>,
+    /// Longest time between two animation frames, in ms: the window's longest freeze.
+    longest_frame_ms: f64,
+    /// Frames counted, and those that came more than 100 ms after the previous one.
+    frames: u64,
+    long_frames: u64,
+}
+
+/// The value at `q` (0..=1) of `v`, nearest rank.
+fn percentile(v: &[f64], q: f64) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[((v.len() as f64 - 1.0) * q).round() as usize]
+}
+
+/// Filters the "remises à personne" list with terms that match many, few and no rows, then
+/// scrolls the page, while a frame counter in the page records the gaps between painted frames.
+fn responsiveness(w: &mut sceau_desktop_tests::Window) -> Result<Responsiveness> {
+    w.exec(
+        r#"window.__frames = {n: 0, longest: 0, long: 0, stop: false};
+           let last = performance.now();
+           const tick = (t) => {
+             const f = window.__frames, gap = t - last;
+             last = t; f.n += 1; f.longest = Math.max(f.longest, gap); if (gap > 100) f.long += 1;
+             if (!f.stop) requestAnimationFrame(tick);
+           };
+           requestAnimationFrame(tick);
+           return true;"#,
+        serde_json::json!([]),
+    )?;
+    const FILTER: &str = r#"
+        const [term, done] = arguments;
+        const list = document.querySelector("section[data-category=in_person] .category-list");
+        const input = list.querySelector("input[type=search]");
+        const table = list.querySelector("table");
+        const t0 = performance.now();
+        input.value = term;
+        input.dispatchEvent(new Event("input", {bubbles: true}));
+        const settled = () => {
+          if (table.getAttribute("aria-busy") !== "false") return false;
+          const first = table.querySelector("tbody tr");
+          const text = first ? first.innerText : "";
+          return term === "" ? !text.includes("Chargement")
+            : text.includes(term) || text.includes("Aucune notification");
+        };
+        const wait = () => settled() ? done(performance.now() - t0) : requestAnimationFrame(wait);
+        requestAnimationFrame(wait);
+    "#;
+    let mut filters = Vec::new();
+    for round in 0..3 {
+        for term in [
+            "DURAND1",
+            "DURAND14",
+            "DURAND147",
+            "BANQUE",
+            "D00979",
+            "Y-AUCUN",
+            "",
+        ] {
+            let ms = w.exec_async(FILTER, serde_json::json!([term]))?;
+            let ms = ms.as_f64().context("filter time")?;
+            if round > 0 {
+                filters.push(ms);
+            }
+        }
+    }
+    w.exec_async(
+        r#"const done = arguments[0];
+           let i = 0;
+           const step = () => {
+             window.scrollBy(0, i < 40 ? 120 : -120);
+             i += 1;
+             if (i < 80) requestAnimationFrame(step); else done(true);
+           };
+           requestAnimationFrame(step);"#,
+        serde_json::json!([]),
+    )?;
+    let f = w.exec(
+        "window.__frames.stop = true; return window.__frames;",
+        serde_json::json!([]),
+    )?;
+    Ok(Responsiveness {
+        filters,
+        longest_frame_ms: f["longest"].as_f64().unwrap_or(f64::NAN),
+        frames: f["n"].as_u64().unwrap_or(0),
+        long_frames: f["long"].as_u64().unwrap_or(0),
+    })
+}
 
 /// Runs the benchmark and prints its figures.
 pub fn run() -> Result<()> {
@@ -161,12 +278,16 @@ pub fn run() -> Result<()> {
         Some("D0"),
     )?;
     w.screenshot("categories-ouvertes")?;
-    let memory = app_memory(&app);
+    let smaps_dir = crate::target_dir().join("bench-app-smaps");
+    std::fs::create_dir_all(&smaps_dir).ok();
+    let memory = app_memory(&app, Some(&smaps_dir));
+    let responsiveness = responsiveness(w)?;
+    let after: u64 = app_memory(&app, None).iter().map(|s| s.proportional).sum();
     // Proportional figures divide shared pages among every process mapping them: another
     // WebKit application running at the same time would make ours look smaller.
     let others = processes()
         .into_iter()
-        .filter(|(pid, _, _)| !memory.iter().any(|m| m.1 == *pid))
+        .filter(|(pid, _, _)| !memory.iter().any(|m| m.pid == *pid))
         .filter(|(pid, _, _)| {
             std::fs::read_to_string(format!("/proc/{pid}/maps"))
                 .is_ok_and(|m| m.contains("libwebkit2gtk"))
@@ -188,31 +309,39 @@ pub fn run() -> Result<()> {
         dashboard.as_secs_f64(),
         total.as_secs_f64()
     );
-    let (mut sum, mut sum_pss, mut sum_private) = (0, 0, 0);
-    let smaps_dir = crate::target_dir().join("bench-app-smaps");
-    std::fs::create_dir_all(&smaps_dir).ok();
-    for (name, pid, kb) in &memory {
-        let (pss, private) = pss_kb(*pid).unwrap_or((0, 0));
+    println!(
+        "filter of the \"remises à personne\" list (keystroke → rows shown, in the page): \
+         {} filters, median {:.0} ms, max {:.0} ms",
+        responsiveness.filters.len(),
+        percentile(&responsiveness.filters, 0.5),
+        percentile(&responsiveness.filters, 1.0)
+    );
+    println!(
+        "longest pause between two painted frames while filtering and scrolling: {:.0} ms \
+         ({} frames, {} pauses over 100 ms)",
+        responsiveness.longest_frame_ms, responsiveness.frames, responsiveness.long_frames
+    );
+    for m in &memory {
         println!(
-            "  {name} (pid {pid}): resident {:.1} MB, proportional {:.1} MB, private {:.1} MB",
-            *kb as f64 / 1024.0,
-            pss as f64 / 1024.0,
-            private as f64 / 1024.0
+            "  {} (pid {}): resident {:.1} MB, proportional {:.1} MB, private {:.1} MB",
+            m.name,
+            m.pid,
+            m.resident as f64 / 1024.0,
+            m.proportional as f64 / 1024.0,
+            m.private as f64 / 1024.0
         );
-        sum += kb;
-        sum_pss += pss;
-        sum_private += private;
-        // Kept for a look at what each process maps.
-        if let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) {
-            std::fs::write(smaps_dir.join(format!("{name}-{pid}.smaps")), smaps).ok();
-        }
     }
+    let sum = |f: fn(&Sample) -> u64| memory.iter().map(f).sum::<u64>() as f64 / 1024.0;
     println!(
         "memory of the application + WebKit processes: resident (VmRSS summed) {:.1} MB, \
          proportional (PSS) {:.1} MB, private {:.1} MB (goal ≤ 250 MB)",
-        sum as f64 / 1024.0,
-        sum_pss as f64 / 1024.0,
-        sum_private as f64 / 1024.0
+        sum(|m| m.resident),
+        sum(|m| m.proportional),
+        sum(|m| m.private)
+    );
+    println!(
+        "proportional memory after the filters and the scrolling: {:.1} MB",
+        after as f64 / 1024.0
     );
     println!("each process's mappings: {}", smaps_dir.display());
     if others > 0 {

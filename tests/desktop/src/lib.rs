@@ -280,6 +280,16 @@ impl Window {
         )
     }
 
+    /// Runs the asynchronous `script` in the page (its last argument is the callback that
+    /// returns its value) and returns that value.
+    pub fn exec_async(&self, script: &str, args: Value) -> Result<Value> {
+        self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": script, "args": args})),
+        )
+    }
+
     /// Waits until an element matching `css` exists and, if `needle` is given, one of them
     /// contains it; returns that element's text. On failure: a screenshot and the page's text.
     pub fn wait_text(&mut self, css: &str, needle: Option<&str>) -> Result<String> {
