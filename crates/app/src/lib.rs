@@ -69,6 +69,18 @@ pub struct Config {
     pub token: Option<String>,
     /// Where the store's key is kept.
     pub key: KeyChoice,
+    /// The office applies the local law of Alsace-Moselle: Good Friday and 26 December are
+    /// public holidays too (reception hours, next openings, the plain letter's date).
+    pub alsace_moselle: bool,
+}
+
+impl Config {
+    /// The office's calendar.
+    pub fn calendar(&self) -> sceau_core::calendar::Calendar {
+        sceau_core::calendar::Calendar {
+            alsace_moselle: self.alsace_moselle,
+        }
+    }
 }
 
 /// The PIN for one operation, with the user's decision about a final try.
@@ -435,7 +447,11 @@ impl App {
                 Ok(r) => {
                     self.store().upsert_recipient(&cache_of(&r))?;
                     let reception = match nature {
-                        Some(n) => Some(client.reception(id, n, judge_permission).await?),
+                        Some(n) => Some(
+                            client
+                                .reception(id, n, judge_permission, self.config.alsace_moselle)
+                                .await?,
+                        ),
                         None => None,
                     };
                     return Ok(RecipientCard {
