@@ -1,6 +1,6 @@
-//! The office's calendar setting reaches the reception check: `alsace_moselle = true` in the
-//! CLI's configuration closes 26 December (Saint-Étienne), which the national calendar keeps
-//! open. The vault's test clock is moved to that day.
+//! The office's choices reach the app: `alsace_moselle = true` in the CLI's configuration closes
+//! 26 December (Saint-Étienne), which the national calendar keeps open (the vault's test clock
+//! is moved to that day); `signify --certificate SERIAL` picks the signature certificate.
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 
@@ -62,4 +62,38 @@ fn alsace_moselle_in_the_configuration_closes_26_december() {
     assert!(cal.is_working_day(next_paris.date_naive()), "{next_paris}");
     assert_eq!(next_paris.format("%H:%M").to_string(), "06:00");
     assert_ne!(next_paris.day(), 26);
+}
+
+/// `sceau signify --certificate SERIAL`: the chosen serial signs; one not on the key is refused
+/// before anything is prepared.
+#[test]
+fn signify_certificate_option_chooses_the_signature_certificate() {
+    let mut w = World::new().unwrap();
+    w.start_vault().unwrap();
+    w.connect();
+    // Looked up once online, so that the services below can be prepared offline.
+    w.ok(&["recipients", "search", sceau_e2e::BANK_SIRET]);
+    let act = w.act("acte.pdf");
+    let with_cert = |reference: &str, serial: &str| {
+        let mut args = w.signify_args(reference, &act);
+        args.insert(1, "--offline".into());
+        args.insert(1, serial.into());
+        args.insert(1, "--certificate".into());
+        args
+    };
+    let args = with_cert("CERT-X", "0DEADBEEF");
+    let (code, json, _) = w.run_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 2, "{json}");
+    assert_eq!(json["error"]["code"], "app.certificate_not_found");
+    assert!(json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("0DEADBEEF"));
+    assert_eq!(w.ok(&["outbox", "list"]).as_array().unwrap().len(), 0);
+
+    let serial = w.office.signature.serial_hex();
+    let args = with_cert("CERT-OK", &serial);
+    let out = w.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out["deposit"].is_null(), "{out}");
+    assert_eq!(w.ok(&["outbox", "list"]).as_array().unwrap().len(), 1);
 }
