@@ -348,7 +348,8 @@ pub async fn connect(
 ) -> ApiResult<Session> {
     let app = shell.app()?;
     let cred = credentials(request.pin, request.confirm_final_try);
-    let r = app.open_session(&cred).await;
+    let chosen = nonempty(&Some(request.certificate_serial));
+    let r = app.open_session_with(&cred, chosen.as_deref()).await;
     drop(cred);
     track_online(&shell, &r);
     let session = session_dto(r?);

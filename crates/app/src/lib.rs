@@ -197,7 +197,7 @@ pub struct App {
     /// it when the process ends, crash included).
     _lock: std::fs::File,
     /// The window's session: the vault client of the logged-in token (see `session.rs`).
-    session: Mutex<Option<VaultClient>>,
+    session: Mutex<Option<session::OpenSession>>,
 }
 
 /// The lock file in the data directory: one process per data directory.
@@ -325,7 +325,8 @@ impl App {
         Ok(())
     }
 
-    /// A vault client authenticating with the token's authentication key.
+    /// A vault client authenticating with the token's authentication key (the open session's
+    /// client when there is one).
     pub async fn client(&self, cred: &Credentials) -> Result<VaultClient> {
         if let Some(c) = self.session_client() {
             return Ok(c);
@@ -334,10 +335,24 @@ impl App {
             // A session's PIN-less credentials after the session closed: never try the key.
             return Err(session::not_connected());
         }
+        let cert = self.certificate(Role::Authentication).await?;
+        self.client_with(cred, &cert)
+    }
+
+    /// A new vault client authenticating with `cert`'s key on the token.
+    pub(crate) fn client_with(
+        &self,
+        cred: &Credentials,
+        cert: &CertificateInfo,
+    ) -> Result<VaultClient> {
+        if cred.pin.is_empty() {
+            // A session's PIN-less credentials after the session closed: never try the key.
+            return Err(session::not_connected());
+        }
         let url = self.config.vault_url.as_deref().ok_or(Error::NoVault)?;
         let ca_path = self.config.vault_ca.as_deref().ok_or(Error::NoVault)?;
         let ca = read_cert(ca_path)?;
-        let cert = self.certificate(Role::Authentication).await?;
+        let cert = cert.clone();
         let tokens = self.tokens()?;
         let identity = TokenIdentity::new(&tokens, &cert, cred.pin.clone(), cred.final_try)?;
         Ok(VaultClient::new(identity, &ca, TlsVersions::Both)?.with_base_url(url))

@@ -626,13 +626,16 @@ impl App {
     }
 
     /// Checks the authentication certificate the clerk chose: on the key, for authentication,
-    /// and the one the vault channel is authenticated with (the app's client uses the token's
-    /// authentication certificate).
+    /// and the one the vault channel is authenticated with (the open session's, else the token's
+    /// only authentication certificate, which the app's client uses).
     pub(crate) async fn check_authentication_certificate(&self, serial: &str) -> Result<()> {
         let chosen = self
             .chosen_certificate(Role::Authentication, Some(serial))
             .await?;
-        let used = self.certificate(Role::Authentication).await?;
+        let used = match self.session_certificate() {
+            Some(c) => c,
+            None => self.certificate(Role::Authentication).await?,
+        };
         if used.sha256 != chosen.sha256 {
             return Err(input(
                 "app.certificate_not_session",

@@ -57,6 +57,8 @@ export interface MockOptions {
   outsideLegalHours?: boolean;
   /** "Ajouter" opens the browser's file chooser (names only) instead of returning `nextPick`. */
   browserFilePicker?: boolean;
+  /** The key also holds its CA's certificate (role "other"), listed first as some cards do. */
+  caCertificateOnKey?: boolean;
 }
 
 const AUTH_CERT: CertificateInfo = {
@@ -70,6 +72,8 @@ const AUTH_CERT: CertificateInfo = {
 };
 
 const SIGN_CERT: CertificateInfo = { ...AUTH_CERT, serial: "281809", role: "signature" };
+
+const CA_CERT: CertificateInfo = { ...AUTH_CERT, serial: "01", holder: "AC Certeurope Classe 3Plus v2", role: "other" };
 
 /** The recipients of the mock (valid identifiers). */
 export const MOCK_RECIPIENTS: readonly Recipient[] = [
@@ -432,7 +436,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       return {
         module: "ok",
         module_path: "/usr/lib/softhsm/libsofthsm2.so",
-        tokens: [{ serial: "0000A1B2", label: "Clé Class 3+ (9991)", pin: pinState(), certificates: [AUTH_CERT, SIGN_CERT] }],
+        tokens: [{ serial: "0000A1B2", label: "Clé Class 3+ (9991)", pin: pinState(), certificates: opts.caCertificateOnKey ? [CA_CERT, AUTH_CERT, SIGN_CERT] : [AUTH_CERT, SIGN_CERT] }],
       };
     },
     async connect(request) {

@@ -246,3 +246,168 @@ async fn the_chosen_signature_certificate_signs_and_a_bad_choice_signs_nothing()
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_authenticates_with_the_chosen_certificate_and_the_form_must_match_it() {
+    let w = world(crate::next(Weekday::Tue, 10)).await;
+    let first = w.office.authentication.serial_hex();
+    let auth2 =
+        w.ca.issue(&IssueRequest {
+            organization: Some("Etude 9991".into()),
+            ..IssueRequest::new("Jeanne DUPONT", KeySpec::EcP256, Profile::Authentication)
+        })
+        .unwrap();
+    w.hsm
+        .import(
+            &w.office.label,
+            &w.office.pin,
+            &[4],
+            "Authentification 2",
+            &auth2,
+            false,
+        )
+        .unwrap();
+    let second = auth2.serial_hex();
+
+    // Two authentication certificates and no choice: refused by the token's rule.
+    let e = w.app.open_session(&w.cred).await.unwrap_err();
+    assert_eq!(e.code(), "token.several_certs");
+    let e = w
+        .app
+        .open_session_with(&w.cred, Some("0DEADBEEF"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "app.certificate_not_found");
+    let e = w
+        .app
+        .open_session_with(&w.cred, Some(&w.office.signature.serial_hex()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "app.certificate_wrong_role");
+    assert!(!w.app.session_open());
+
+    // The chosen certificate is the one the vault sees: the second is not bound to the office.
+    let info = w
+        .app
+        .open_session_with(&w.cred, Some(&second))
+        .await
+        .unwrap();
+    assert_eq!(
+        without_zeros(&info.certificate.serial_hex),
+        without_zeros(&second)
+    );
+    assert!(
+        info.office.is_none(),
+        "a new certificate is a first connection"
+    );
+    // The service form names another authentication certificate than the session's: refused.
+    let e = w
+        .app
+        .serve_with_options(
+            &request(&w, "AUTH-1"),
+            ServeOptions {
+                authentication_certificate: Some(first.clone()),
+                ..ServeOptions::default()
+            },
+            &w.cred,
+            sceau_app::ignore(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "app.certificate_not_session");
+    assert!(
+        e.message_fr().contains("Reconnectez-vous"),
+        "{}",
+        e.message_fr()
+    );
+
+    // Connected with the bound certificate, the same form is served.
+    let info = w
+        .app
+        .open_session_with(&w.cred, Some(&first))
+        .await
+        .unwrap();
+    assert_eq!(info.office.unwrap().number, "9991");
+    let out = w
+        .app
+        .serve_with_options(
+            &request(&w, "AUTH-2"),
+            ServeOptions {
+                authentication_certificate: Some(first),
+                ..ServeOptions::default()
+            },
+            &w.cred,
+            sceau_app::ignore(),
+        )
+        .await
+        .unwrap();
+    assert!(out.deposit.is_some(), "{out:?}");
+}
+
+/// 10:00 in Paris on the next 24 December from which the first working day differs between the
+/// national calendar and Alsace-Moselle's (26 December not a Sunday).
+fn christmas_eve() -> chrono::DateTime<Utc> {
+    let today = Utc::now().date_naive();
+    let mut year = today.year();
+    loop {
+        let eve = NaiveDate::from_ymd_opt(year, 12, 24).unwrap();
+        let st_etienne = NaiveDate::from_ymd_opt(year, 12, 26).unwrap();
+        if eve.weekday() != Weekday::Sun
+            && st_etienne.weekday() != Weekday::Sun
+            && eve > today + Duration::days(1)
+        {
+            return paris(eve, 10);
+        }
+        year += 1;
+    }
+}
+
+async fn letter_date_of(alsace_moselle: bool) -> NaiveDate {
+    use sceau_core::evidence::EvidenceEvent as E;
+    let at = christmas_eve();
+    let w = world_with(at, alsace_moselle).await;
+    let out = w
+        .app
+        .serve(&request(&w, "DOM-2412"), &w.cred, sceau_app::ignore())
+        .await
+        .unwrap();
+    let deposit = out
+        .deposit
+        .expect("deposited on 24 December")
+        .receipt
+        .deposit_id;
+    w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    crate::vault_event(
+        &w,
+        &deposit,
+        E::DeliveredAtHome,
+        "Création de l'attestation de remise à domicile",
+    )
+    .await;
+    w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    let letter = w.app.letter("DOM-2412").unwrap();
+    assert!(
+        letter
+            .text
+            .contains(&letter.date.format("%d/%m/%Y").to_string()),
+        "{}",
+        letter.text
+    );
+    letter.date
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plain_letter_after_24_december_follows_the_office_calendar() {
+    let eve = christmas_eve()
+        .with_timezone(&sceau_core::PARIS)
+        .date_naive();
+    let national = sceau_core::calendar::Calendar::NATIONAL.first_working_day_after(eve);
+    let alsace = sceau_core::calendar::Calendar {
+        alsace_moselle: true,
+    }
+    .first_working_day_after(eve);
+    assert_ne!(national, alsace);
+    assert_eq!(national.day(), 26);
+    assert_eq!(letter_date_of(false).await, national);
+    assert_eq!(letter_date_of(true).await, alsace);
+}
