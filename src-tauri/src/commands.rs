@@ -685,7 +685,12 @@ fn edi_event(job_id: &str, p: Progress) -> Option<EdiProgress> {
 }
 
 /// The result of an import, or of a refused batch (every bad line, nothing signed).
-fn edi_result(r: Result<sceau_app::EdiReport, sceau_app::Error>) -> ApiResult<EdiImportResult> {
+/// `deposited(service_id)` says whether a prepared service is deposited by now: the window's
+/// background sync sends the outbox too, so this call's own upload report may miss some.
+fn edi_result(
+    r: Result<sceau_app::EdiReport, sceau_app::Error>,
+    deposited: impl Fn(i64) -> bool,
+) -> ApiResult<EdiImportResult> {
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let report = match r {
         Ok(report) => report,
@@ -709,18 +714,16 @@ fn edi_result(r: Result<sceau_app::EdiReport, sceau_app::Error>) -> ApiResult<Ed
         }
         Err(e) => return Err(e.into()),
     };
-    let ours: std::collections::HashSet<i64> =
-        report.prepared.iter().map(|p| p.service_id).collect();
-    let deposited = report
+    let sent_now: std::collections::HashSet<i64> = report
         .outbox
-        .as_ref()
-        .map(|o| {
-            o.sent
-                .iter()
-                .filter(|s| ours.contains(&s.service_id))
-                .count()
-        })
-        .unwrap_or(0);
+        .iter()
+        .flat_map(|o| o.sent.iter().map(|s| s.service_id))
+        .collect();
+    let deposited = report
+        .prepared
+        .iter()
+        .filter(|p| sent_now.contains(&p.service_id) || deposited(p.service_id))
+        .count();
     Ok(EdiImportResult {
         lines: count(report.lines),
         refused: vec![],
@@ -761,7 +764,10 @@ pub async fn edi_import(
     track_online(&shell, &r);
     feed::publish(&handle);
     shell.wake.notify_one();
-    edi_result(r)
+    edi_result(r, |id| {
+        app.service(&id.to_string())
+            .is_ok_and(|s| s.vault_deposit_id.is_some())
+    })
 }
 
 // ------------------------------------------------------------------ outbox
@@ -1308,26 +1314,59 @@ mod tests {
 
     #[test]
     fn a_refused_batch_is_a_result_with_every_line() {
-        let r = edi_result(Err(sceau_app::Error::EdiInvalid {
-            lines: vec![
-                sceau_app::EdiLineError {
-                    line: 2,
-                    code: "edi.bad_reference".into(),
-                    message: "Ligne 2 : référence".into(),
-                },
-                sceau_app::EdiLineError {
-                    line: 5,
-                    code: "edi.file_missing".into(),
-                    message: "Ligne 5 : fichier".into(),
-                },
-            ],
-        }))
+        let r = edi_result(
+            Err(sceau_app::Error::EdiInvalid {
+                lines: vec![
+                    sceau_app::EdiLineError {
+                        line: 2,
+                        code: "edi.bad_reference".into(),
+                        message: "Ligne 2 : référence".into(),
+                    },
+                    sceau_app::EdiLineError {
+                        line: 5,
+                        code: "edi.file_missing".into(),
+                        message: "Ligne 5 : fichier".into(),
+                    },
+                ],
+            }),
+            |_| false,
+        )
         .unwrap();
         assert_eq!(r.refused.len(), 2);
         assert_eq!((r.refused[1].line, r.prepared), (5, 0));
         // Other failures stay errors with their code (a wrong PIN...).
-        let e = edi_result(Err(sceau_app::Error::NoVault)).unwrap_err();
+        let e = edi_result(Err(sceau_app::Error::NoVault), |_| false).unwrap_err();
         assert_eq!(e.code, "app.no_vault");
+    }
+
+    #[test]
+    fn deposits_made_by_the_background_sync_count_as_deposited() {
+        let prepared = |line: usize, id: i64| sceau_app::edi::EdiPrepared {
+            line,
+            reference: format!("R-{line}"),
+            service_id: id,
+            outbox_id: id,
+        };
+        let report = sceau_app::EdiReport {
+            batch_id: "b".into(),
+            lines: 3,
+            prepared: vec![prepared(2, 10), prepared(3, 11)],
+            already_prepared: vec!["R-4".into()],
+            outbox: None,
+            queued_reason: None,
+        };
+        let r = edi_result(Ok(report), |id| id == 11).unwrap();
+        assert_eq!(
+            (
+                r.lines,
+                r.prepared,
+                r.already_prepared,
+                r.deposited,
+                r.queued
+            ),
+            (3, 2, 1, 1, 1)
+        );
+        assert!(r.refused.is_empty());
     }
 
     #[test]

@@ -198,6 +198,10 @@ pub struct App {
     _lock: std::fs::File,
     /// The window's session: the vault client of the logged-in token (see `session.rs`).
     session: Mutex<Option<session::OpenSession>>,
+    /// Held while the outbox is being sent: the window's background sync and a use case that
+    /// uploads (a service, an EDI batch) take turns, so when one returns, none of the packages
+    /// it queued is still being uploaded by the other.
+    outbox_send: tokio::sync::Mutex<()>,
 }
 
 /// The lock file in the data directory: one process per data directory.
@@ -255,6 +259,7 @@ impl App {
             tokens: Mutex::new(None),
             _lock: lock,
             session: Mutex::new(None),
+            outbox_send: tokio::sync::Mutex::new(()),
         })
     }
 

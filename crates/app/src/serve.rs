@@ -726,13 +726,14 @@ impl App {
     }
 
     /// Sends every package due now, oldest first, until the outbox is empty or the vault is
-    /// out of reach. A package refused by the vault is marked failed with the vault's reason;
+    /// out of reach (one sender at a time: a concurrent call waits for this one). A package refused by the vault is marked failed with the vault's reason;
     /// a transient failure leaves it prepared for later.
     pub async fn send_outbox(
         &self,
         cred: &Credentials,
         progress: ProgressSink,
     ) -> Result<OutboxReport> {
+        let _turn = self.outbox_send.lock().await;
         let client = self.client(cred).await?;
         let mut report = OutboxReport::default();
         loop {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyEdiProgress, ediStartError, emptyTally, refusedLineText } from "./edi";
+import { applyEdiProgress, droppedManifest, ediStartError, emptyTally, refusedLineText } from "./edi";
 import type { EdiProgress } from "./types";
 
 const ev = (stage: EdiProgress["stage"], line = 2): EdiProgress => ({ job_id: "j", line, reference: `R-${line}`, stage, reason: null });
@@ -29,5 +29,12 @@ describe("EDI import", () => {
   it("needs a manifest", () => {
     expect(ediStartError(null)).toMatch(/fichier d'échange/);
     expect(ediStartError("/lots/lot.csv")).toBeNull();
+  });
+
+  it("takes exactly one dropped .csv as the manifest", () => {
+    expect(droppedManifest(["/lots/Lot.CSV"])).toEqual({ ok: true, path: "/lots/Lot.CSV" });
+    expect(droppedManifest(["/lots/a.pdf", "/lots/lot.csv"])).toEqual({ ok: true, path: "/lots/lot.csv" });
+    expect(droppedManifest(["/lots/a.pdf"])).toMatchObject({ ok: false, message: expect.stringMatching(/\.csv/) });
+    expect(droppedManifest(["/a.csv", "/b.csv"])).toMatchObject({ ok: false, message: expect.stringMatching(/un seul/) });
   });
 });

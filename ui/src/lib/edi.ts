@@ -54,3 +54,16 @@ export function ediStartError(manifest: string | null): string | null {
   }
   return null;
 }
+
+/** The manifest among files dropped on the screen: exactly one `.csv`, else a French message. */
+export function droppedManifest(paths: string[]): { ok: true; path: string } | { ok: false; message: string } {
+  const csv = paths.filter((p) => /\.csv$/i.test(p));
+  if (csv.length === 1 && csv[0] !== undefined) return { ok: true, path: csv[0] };
+  return {
+    ok: false,
+    message:
+      csv.length === 0
+        ? "Déposez le fichier d'échange (.csv) : les actes sont lus dans son dossier, inutile de les déposer."
+        : "Déposez un seul fichier d'échange (.csv) à la fois.",
+  };
+}

@@ -107,4 +107,16 @@ describe("Significations EDI : importer un lot", () => {
     expect(screen.queryByText(/Actes signés/)).toBeNull();
     expect(backend.state.pinTriesLeft).toBe(2);
   });
+
+  it("takes the manifest dropped on the window, and says what to drop otherwise", async () => {
+    const { backend, user } = setup();
+    await screen.findByText("Aucun fichier choisi");
+    backend.dropFiles(["/home/etude/EDI/acte.pdf"]);
+    expect(await screen.findByText(/Déposez le fichier d'échange \(\.csv\)/)).toBeTruthy();
+    backend.dropFiles([MOCK_EDI_OK]);
+    expect(await screen.findByText("lot-novembre.csv")).toBeTruthy();
+    await user.type(screen.getByLabelText("Code PIN de signature"), "1234");
+    await user.click(screen.getByRole("button", { name: "Importer le lot" }));
+    expect(await screen.findByText("Actes signés : 3 / 3")).toBeTruthy();
+  });
 });
