@@ -14,7 +14,7 @@ use tauri::{AppHandle, Emitter, Manager, State};
 
 use crate::dto::*;
 use crate::error::{input, internal, ApiResult};
-use crate::{feed, settings, Shell, STEP_EVENT};
+use crate::{feed, settings, Shell, EDI_EVENT, STEP_EVENT};
 
 type St<'a> = State<'a, Shell>;
 
@@ -348,7 +348,8 @@ pub async fn connect(
 ) -> ApiResult<Session> {
     let app = shell.app()?;
     let cred = credentials(request.pin, request.confirm_final_try);
-    let r = app.open_session(&cred).await;
+    let chosen = nonempty(&Some(request.certificate_serial));
+    let r = app.open_session_with(&cred, chosen.as_deref()).await;
     drop(cred);
     track_online(&shell, &r);
     let session = session_dto(r?);
@@ -620,7 +621,12 @@ pub async fn signify(
             }
         }
     });
-    let r = app.serve(&req, &cred, progress).await;
+    let options = sceau_app::ServeOptions {
+        signature_certificate: nonempty(&Some(request.signature_certificate)),
+        authentication_certificate: nonempty(&Some(request.authentication_certificate)),
+        ..sceau_app::ServeOptions::default()
+    };
+    let r = app.serve_with_options(&req, options, &cred, progress).await;
     drop(cred);
     track_online(&shell, &r);
     feed::publish(&handle);
@@ -639,6 +645,128 @@ pub async fn signify(
             deposited_at: None,
             archive_name: None,
         },
+    })
+}
+
+// ------------------------------------------------------------------ EDI
+
+/// The window's view of an EDI progress event: line checks, signatures (signed and queued, so
+/// the window counts n/N), deposits; per-service steps other than a deposit are not shown.
+fn edi_event(job_id: &str, p: Progress) -> Option<EdiProgress> {
+    let (line, reference, stage, reason) = match p {
+        Progress::EdiLine {
+            line,
+            reference,
+            stage,
+        } => {
+            let (stage, reason) = match stage {
+                sceau_app::EdiStage::Valid => (EdiStage::Checked, None),
+                sceau_app::EdiStage::Invalid { reason, .. } => (EdiStage::Refused, Some(reason)),
+                sceau_app::EdiStage::AlreadyPrepared => (EdiStage::AlreadyPrepared, None),
+                sceau_app::EdiStage::Converted => (EdiStage::Converted, None),
+                sceau_app::EdiStage::Queued => (EdiStage::Signed, None),
+            };
+            (line, reference, stage, reason)
+        }
+        Progress::Step {
+            reference,
+            step: sceau_app::Step::Deposit,
+            status: AppStepStatus::Done,
+        } => (0, reference, EdiStage::Deposited, None),
+        _ => return None,
+    };
+    Some(EdiProgress {
+        job_id: job_id.to_owned(),
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        reference,
+        stage,
+        reason,
+    })
+}
+
+/// The result of an import, or of a refused batch (every bad line, nothing signed).
+/// `deposited(service_id)` says whether a prepared service is deposited by now: the window's
+/// background sync sends the outbox too, so this call's own upload report may miss some.
+fn edi_result(
+    r: Result<sceau_app::EdiReport, sceau_app::Error>,
+    deposited: impl Fn(i64) -> bool,
+) -> ApiResult<EdiImportResult> {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let report = match r {
+        Ok(report) => report,
+        Err(sceau_app::Error::EdiInvalid { lines }) => {
+            return Ok(EdiImportResult {
+                lines: 0,
+                refused: lines
+                    .into_iter()
+                    .map(|l| EdiRefusedLine {
+                        line: count(l.line),
+                        code: l.code,
+                        message: l.message,
+                    })
+                    .collect(),
+                prepared: 0,
+                already_prepared: 0,
+                deposited: 0,
+                queued: 0,
+                queued_reason: None,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let sent_now: std::collections::HashSet<i64> = report
+        .outbox
+        .iter()
+        .flat_map(|o| o.sent.iter().map(|s| s.service_id))
+        .collect();
+    let deposited = report
+        .prepared
+        .iter()
+        .filter(|p| sent_now.contains(&p.service_id) || deposited(p.service_id))
+        .count();
+    Ok(EdiImportResult {
+        lines: count(report.lines),
+        refused: vec![],
+        prepared: count(report.prepared.len()),
+        already_prepared: count(report.already_prepared.len()),
+        deposited: count(deposited),
+        queued: count(report.prepared.len().saturating_sub(deposited)),
+        queued_reason: report.queued_reason,
+    })
+}
+
+/// Imports an EDI batch: every line checked before anything is signed, one PIN for the
+/// batch, progress on the `edi_progress` event, then the upload of what is due.
+#[tauri::command]
+pub async fn edi_import(
+    handle: AppHandle,
+    shell: St<'_>,
+    request: EdiImportRequest,
+    job_id: String,
+) -> ApiResult<EdiImportResult> {
+    let app = shell.app()?;
+    let req = sceau_app::EdiRequest {
+        manifest: PathBuf::from(&request.manifest),
+        offline: false,
+        stamp_consent: request.stamp_consent,
+    };
+    let cred = credentials(request.pin, request.confirm_final_try);
+    let emitter = handle.clone();
+    let progress: sceau_app::ProgressSink = Arc::new(move |p| {
+        if let Some(ev) = edi_event(&job_id, p) {
+            if let Err(e) = emitter.emit(EDI_EVENT, ev) {
+                tracing::debug!(error = %e, "EDI event not sent");
+            }
+        }
+    });
+    let r = app.edi_import(&req, &cred, progress).await;
+    drop(cred);
+    track_online(&shell, &r);
+    feed::publish(&handle);
+    shell.wake.notify_one();
+    edi_result(r, |id| {
+        app.service(&id.to_string())
+            .is_ok_and(|s| s.vault_deposit_id.is_some())
     })
 }
 
@@ -1062,14 +1190,17 @@ pub async fn settings_get() -> ApiResult<Settings> {
     Ok(settings::to_dto(&settings::load()?))
 }
 
-/// Saves the settings; a new module or vault address reopens the application service (the
-/// session is closed: connect again).
+/// Saves the settings; a new module, vault address or calendar reopens the application service
+/// (the session is closed: connect again).
 #[tauri::command]
 pub async fn settings_set(shell: St<'_>, request: Settings) -> ApiResult<Settings> {
     let before = settings::load()?;
     settings::save(&request)?;
     let after = settings::load()?;
-    if before.pkcs11_module != after.pkcs11_module || before.vault_url != after.vault_url {
+    if before.pkcs11_module != after.pkcs11_module
+        || before.vault_url != after.vault_url
+        || before.alsace_moselle != after.alsace_moselle
+    {
         if let Ok(app) = shell.app() {
             app.close_session();
         }
@@ -1145,6 +1276,100 @@ mod tests {
             }
         )
         .is_none());
+    }
+
+    #[test]
+    fn edi_progress_counts_checks_signatures_and_deposits() {
+        let line = |stage| Progress::EdiLine {
+            line: 3,
+            reference: "R-3".into(),
+            stage,
+        };
+        let ev = edi_event("j", line(sceau_app::EdiStage::Valid)).unwrap();
+        assert_eq!((ev.line, ev.stage), (3, EdiStage::Checked));
+        let ev = edi_event(
+            "j",
+            line(sceau_app::EdiStage::Invalid {
+                code: "edi.file_missing".into(),
+                reason: "Ligne 3 : introuvable".into(),
+            }),
+        )
+        .unwrap();
+        assert_eq!(ev.stage, EdiStage::Refused);
+        assert_eq!(ev.reason.as_deref(), Some("Ligne 3 : introuvable"));
+        let ev = edi_event("j", line(sceau_app::EdiStage::Queued)).unwrap();
+        assert_eq!(ev.stage, EdiStage::Signed);
+        let deposit = |status| Progress::Step {
+            reference: "R-3".into(),
+            step: sceau_app::Step::Deposit,
+            status,
+        };
+        let ev = edi_event("j", deposit(AppStepStatus::Done)).unwrap();
+        assert_eq!((ev.line, ev.stage), (0, EdiStage::Deposited));
+        assert!(edi_event("j", deposit(AppStepStatus::Running)).is_none());
+        assert_eq!(
+            edi_event("job-7", line(sceau_app::EdiStage::Converted))
+                .unwrap()
+                .job_id,
+            "job-7"
+        );
+    }
+
+    #[test]
+    fn a_refused_batch_is_a_result_with_every_line() {
+        let r = edi_result(
+            Err(sceau_app::Error::EdiInvalid {
+                lines: vec![
+                    sceau_app::EdiLineError {
+                        line: 2,
+                        code: "edi.bad_reference".into(),
+                        message: "Ligne 2 : référence".into(),
+                    },
+                    sceau_app::EdiLineError {
+                        line: 5,
+                        code: "edi.file_missing".into(),
+                        message: "Ligne 5 : fichier".into(),
+                    },
+                ],
+            }),
+            |_| false,
+        )
+        .unwrap();
+        assert_eq!(r.refused.len(), 2);
+        assert_eq!((r.refused[1].line, r.prepared), (5, 0));
+        // Other failures stay errors with their code (a wrong PIN...).
+        let e = edi_result(Err(sceau_app::Error::NoVault), |_| false).unwrap_err();
+        assert_eq!(e.code, "app.no_vault");
+    }
+
+    #[test]
+    fn deposits_made_by_the_background_sync_count_as_deposited() {
+        let prepared = |line: usize, id: i64| sceau_app::edi::EdiPrepared {
+            line,
+            reference: format!("R-{line}"),
+            service_id: id,
+            outbox_id: id,
+        };
+        let report = sceau_app::EdiReport {
+            batch_id: "b".into(),
+            lines: 3,
+            prepared: vec![prepared(2, 10), prepared(3, 11)],
+            already_prepared: vec!["R-4".into()],
+            outbox: None,
+            queued_reason: None,
+        };
+        let r = edi_result(Ok(report), |id| id == 11).unwrap();
+        assert_eq!(
+            (
+                r.lines,
+                r.prepared,
+                r.already_prepared,
+                r.deposited,
+                r.queued
+            ),
+            (3, 2, 1, 1, 1)
+        );
+        assert!(r.refused.is_empty());
     }
 
     #[test]

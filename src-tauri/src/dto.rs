@@ -324,6 +324,90 @@ pub struct SignifyResult {
     pub archive_name: Option<String>,
 }
 
+/// `edi_import` request: the manifest chosen in the dialog and the signature PIN.
+#[derive(Clone, Serialize, Deserialize, TS)]
+pub struct EdiImportRequest {
+    /// Path of the manifest (CSV); its files are relative to its folder.
+    pub manifest: String,
+    /// Signature PIN, for this call only (one PIN for the whole batch).
+    pub pin: String,
+    /// Consent to spend the final PIN try.
+    pub confirm_final_try: bool,
+    /// Stamp the consent mention on acts that lack it instead of refusing their lines.
+    pub stamp_consent: bool,
+}
+
+impl std::fmt::Debug for EdiImportRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EdiImportRequest")
+            .field("stamp_consent", &self.stamp_consent)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a line of an EDI batch is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum EdiStage {
+    /// The line passed every check.
+    Checked,
+    /// The line is refused (the batch signs nothing).
+    Refused,
+    /// Queued by an earlier import of the same batch.
+    AlreadyPrepared,
+    /// Its documents are converted to PDF/A-1b.
+    Converted,
+    /// Signed and queued in the outbox.
+    Signed,
+    /// Deposited in the recipient's vault.
+    Deposited,
+}
+
+/// Progress event of an EDI import, emitted on the `edi_progress` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EdiProgress {
+    /// Job the event belongs to (chosen by the caller of `edi_import`).
+    pub job_id: String,
+    /// Line number in the manifest (0 when only the reference is known: deposits).
+    pub line: u32,
+    /// The line's reference.
+    pub reference: String,
+    /// New stage.
+    pub stage: EdiStage,
+    /// French reason when refused.
+    pub reason: Option<String>,
+}
+
+/// A refused line of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EdiRefusedLine {
+    /// Line number in the manifest (the header is line 1).
+    pub line: u32,
+    /// Stable code, `edi.<what>`.
+    pub code: String,
+    /// What is wrong and what to do, in French.
+    pub message: String,
+}
+
+/// Outcome of an EDI import: refused (every bad line, nothing signed) or prepared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EdiImportResult {
+    /// Lines in the manifest (0 when the manifest itself is unreadable).
+    pub lines: u32,
+    /// Refused lines; when not empty, nothing of the batch was signed.
+    pub refused: Vec<EdiRefusedLine>,
+    /// Lines signed and queued by this import.
+    pub prepared: u32,
+    /// Lines queued by an earlier import of the same batch.
+    pub already_prepared: u32,
+    /// Lines of this batch deposited now.
+    pub deposited: u32,
+    /// Lines of this batch waiting in the outbox.
+    pub queued: u32,
+    /// Why some wait in the outbox, in French.
+    pub queued_reason: Option<String>,
+}
+
 /// The four dashboard categories of unseen notifications.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -792,6 +876,11 @@ pub fn typescript() -> String {
         StepEvent,
         SignifyState,
         SignifyResult,
+        EdiImportRequest,
+        EdiStage,
+        EdiProgress,
+        EdiRefusedLine,
+        EdiImportResult,
         Category,
         DashboardCounts,
         PageRequest,

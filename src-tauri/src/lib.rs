@@ -24,6 +24,8 @@ pub use error::{ApiError, ApiResult};
 
 /// Event: the six steps' progress (`dto::StepEvent`).
 pub const STEP_EVENT: &str = "signify_step";
+/// Event carrying the progress of an EDI import (`dto::EdiProgress`).
+pub const EDI_EVENT: &str = "edi_progress";
 /// Event: the outbox or the connectivity changed (`dto::OutboxStatus`).
 pub const OUTBOX_EVENT: &str = "outbox_changed";
 /// Event: the unseen counts changed (`dto::DashboardCounts`).
@@ -149,6 +151,7 @@ pub fn run() {
             commands::reception_status,
             commands::preview_documents,
             commands::signify,
+            commands::edi_import,
             commands::outbox_list,
             commands::outbox_send,
             commands::search_services,

@@ -230,6 +230,7 @@ pub fn app_config(s: &FileSettings) -> sceau_app::Config {
         module,
         token: s.token.clone(),
         key,
+        alsace_moselle: s.alsace_moselle.unwrap_or(false),
     }
 }
 

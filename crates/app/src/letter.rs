@@ -101,7 +101,7 @@ impl App {
                 served_at,
             },
             DeliveryRule::default(),
-            &Calendar::default(),
+            &self.config.calendar(),
         ))
     }
 }

@@ -71,6 +71,18 @@ pub struct Config {
     pub token: Option<String>,
     /// Where the store's key is kept.
     pub key: KeyChoice,
+    /// The office applies the local law of Alsace-Moselle: Good Friday and 26 December are
+    /// public holidays too (reception hours, next openings, the plain letter's date).
+    pub alsace_moselle: bool,
+}
+
+impl Config {
+    /// The office's calendar.
+    pub fn calendar(&self) -> sceau_core::calendar::Calendar {
+        sceau_core::calendar::Calendar {
+            alsace_moselle: self.alsace_moselle,
+        }
+    }
 }
 
 /// The PIN for one operation, with the user's decision about a final try.
@@ -187,7 +199,11 @@ pub struct App {
     /// it when the process ends, crash included).
     _lock: std::fs::File,
     /// The window's session: the vault client of the logged-in token (see `session.rs`).
-    session: Mutex<Option<VaultClient>>,
+    session: Mutex<Option<session::OpenSession>>,
+    /// Held while the outbox is being sent: the window's background sync and a use case that
+    /// uploads (a service, an EDI batch) take turns, so when one returns, none of the packages
+    /// it queued is still being uploaded by the other.
+    outbox_send: tokio::sync::Mutex<()>,
 }
 
 /// The lock file in the data directory: one process per data directory.
@@ -245,6 +261,7 @@ impl App {
             tokens: Mutex::new(None),
             _lock: lock,
             session: Mutex::new(None),
+            outbox_send: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -315,7 +332,8 @@ impl App {
         Ok(())
     }
 
-    /// A vault client authenticating with the token's authentication key.
+    /// A vault client authenticating with the token's authentication key (the open session's
+    /// client when there is one).
     pub async fn client(&self, cred: &Credentials) -> Result<VaultClient> {
         if let Some(c) = self.session_client() {
             return Ok(c);
@@ -324,10 +342,24 @@ impl App {
             // A session's PIN-less credentials after the session closed: never try the key.
             return Err(session::not_connected());
         }
+        let cert = self.certificate(Role::Authentication).await?;
+        self.client_with(cred, &cert)
+    }
+
+    /// A new vault client authenticating with `cert`'s key on the token.
+    pub(crate) fn client_with(
+        &self,
+        cred: &Credentials,
+        cert: &CertificateInfo,
+    ) -> Result<VaultClient> {
+        if cred.pin.is_empty() {
+            // A session's PIN-less credentials after the session closed: never try the key.
+            return Err(session::not_connected());
+        }
         let url = self.config.vault_url.as_deref().ok_or(Error::NoVault)?;
         let ca_path = self.config.vault_ca.as_deref().ok_or(Error::NoVault)?;
         let ca = read_cert(ca_path)?;
-        let cert = self.certificate(Role::Authentication).await?;
+        let cert = cert.clone();
         let tokens = self.tokens()?;
         let identity = TokenIdentity::new(&tokens, &cert, cred.pin.clone(), cred.final_try)?;
         Ok(VaultClient::new(identity, &ca, TlsVersions::Both)?.with_base_url(url))
@@ -437,7 +469,11 @@ impl App {
                 Ok(r) => {
                     self.store().upsert_recipient(&cache_of(&r))?;
                     let reception = match nature {
-                        Some(n) => Some(client.reception(id, n, judge_permission).await?),
+                        Some(n) => Some(
+                            client
+                                .reception(id, n, judge_permission, self.config.alsace_moselle)
+                                .await?,
+                        ),
                         None => None,
                     };
                     return Ok(RecipientCard {

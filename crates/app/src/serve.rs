@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sceau_core::attestation::{ActDataMessage, DocumentDigest, NatureRef, Office, Party};
-use sceau_core::calendar::Calendar;
 use sceau_store::{NewDocument, NewService, OutboxItem, OutboxState};
 use sceau_token::{CertificateInfo, HashAlg, Role, TokenKey, Tokens};
 use serde::Serialize;
@@ -188,10 +187,16 @@ pub(crate) async fn convert_act(f: &Path, stamp: bool) -> Result<Vec<u8>> {
 }
 
 /// Options of a service beyond the form's fields.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServeOptions {
     /// Stamp the consent mention on an act that lacks it (a last page) instead of refusing it.
     pub stamp_consent: bool,
+    /// Serial (hex) of the qualified signature certificate chosen by the clerk; `None`: the
+    /// token's only signature certificate.
+    pub signature_certificate: Option<String>,
+    /// Serial (hex) of the authentication certificate chosen by the clerk; `None`: the token's
+    /// only authentication certificate (or the session's).
+    pub authentication_certificate: Option<String>,
 }
 
 /// What a deposit package is made of (a service from the form or a line of an EDI batch).
@@ -350,6 +355,14 @@ impl App {
         }
         // The key first: a wrong or locked PIN stops here, with nothing done.
         self.login(cred).await?;
+        // Then the chosen certificates: a serial not on the key, or of the wrong kind, stops
+        // here too, before anything is converted or signed.
+        let signature_cert = self
+            .chosen_certificate(Role::Signature, options.signature_certificate.as_deref())
+            .await?;
+        if let Some(serial) = options.authentication_certificate.as_deref() {
+            self.check_authentication_certificate(serial).await?;
+        }
         let (recipient, online) = self
             .resolve_recipient(&req.recipient, cred, req.offline)
             .await?;
@@ -402,7 +415,7 @@ impl App {
 
         // --- 2. sign
         step(&progress, &reference, Step::Sign, StepStatus::Running);
-        let signed = match self.sign_all(&converted, cred).await {
+        let signed = match self.sign_all(&converted, signature_cert, cred).await {
             Ok(s) => s,
             Err(e) => {
                 step(&progress, &reference, Step::Sign, failed(&e));
@@ -546,27 +559,103 @@ impl App {
         let now = Utc::now();
         if online {
             let client = self.client(cred).await?;
-            match client.reception(recipient, nature, judge_permission).await {
+            match client
+                .reception(
+                    recipient,
+                    nature,
+                    judge_permission,
+                    self.config.alsace_moselle,
+                )
+                .await
+            {
                 Ok(s) if s.open => return Ok(now),
                 Ok(s) => return Ok(s.next_opening.unwrap_or(now + Duration::hours(1))),
                 Err(sceau_client::Error::Unreachable { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(
-            sceau_core::hours::try_next_opening(now, None, judge_permission, &Calendar::default())
-                .unwrap_or(now),
+        Ok(sceau_core::hours::try_next_opening(
+            now,
+            None,
+            judge_permission,
+            &self.config.calendar(),
         )
+        .unwrap_or(now))
+    }
+
+    /// The certificate of `role` the clerk chose by its serial (hex, case, colons and leading
+    /// zeros ignored), else the token's only certificate of that role. A serial that is not on
+    /// the key, or whose certificate is not for `role` (a signature needs the non-repudiation
+    /// certificate), is refused with a French message.
+    pub(crate) async fn chosen_certificate(
+        &self,
+        role: Role,
+        serial: Option<&str>,
+    ) -> Result<CertificateInfo> {
+        let Some(serial) = serial.map(str::trim).filter(|s| !s.is_empty()) else {
+            return self.certificate(role).await;
+        };
+        let certs = self.tokens()?.certificates(&self.selector()).await?;
+        let wanted = normalise_serial(serial);
+        let found = certs
+            .iter()
+            .find(|c| normalise_serial(&c.serial) == wanted)
+            .ok_or_else(|| {
+                input(
+                    "app.certificate_not_found",
+                    format!(
+                        "Le certificat n° {serial} n'est pas sur la clé branchée. Rechargez les certificats et choisissez-en un de la liste."
+                    ),
+                )
+            })?;
+        if found.role != role {
+            let what = match role {
+                Role::Signature => "de signature qualifiée (non-répudiation)",
+                Role::Authentication => "d'authentification",
+                Role::Other => "demandé",
+            };
+            return Err(input(
+                "app.certificate_wrong_role",
+                format!(
+                    "Le certificat n° {serial} ({}) n'est pas un certificat {what} : choisissez le certificat {what} de la clé.",
+                    found.role.label_fr()
+                ),
+            ));
+        }
+        Ok(found.clone())
+    }
+
+    /// Checks the authentication certificate the clerk chose: on the key, for authentication,
+    /// and the one the vault channel is authenticated with (the open session's, else the token's
+    /// only authentication certificate, which the app's client uses).
+    pub(crate) async fn check_authentication_certificate(&self, serial: &str) -> Result<()> {
+        let chosen = self
+            .chosen_certificate(Role::Authentication, Some(serial))
+            .await?;
+        let used = match self.session_certificate() {
+            Some(c) => c,
+            None => self.certificate(Role::Authentication).await?,
+        };
+        if used.sha256 != chosen.sha256 {
+            return Err(input(
+                "app.certificate_not_session",
+                format!(
+                    "Le certificat d'authentification n° {} n'est pas celui de la connexion au coffre-fort (n° {}). Reconnectez-vous avec ce certificat.",
+                    chosen.serial, used.serial
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Runs `f` on a blocking thread with a [`Signer`] for the qualified signature certificate
-    /// (checked valid now) and the PIN of `cred`.
+    /// `cert` (checked valid now) and the PIN of `cred`.
     async fn with_signer<T: Send + 'static>(
         &self,
+        cert: CertificateInfo,
         cred: &Credentials,
         f: impl FnOnce(&Signer) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let cert = self.certificate(Role::Signature).await?;
         cert.check_validity(Utc::now())?;
         let certs = self.tokens()?.certificates(&self.selector()).await?;
         let tokens = self.tokens()?;
@@ -580,10 +669,11 @@ impl App {
     async fn sign_all(
         &self,
         acts: &[(String, Vec<u8>)],
+        cert: CertificateInfo,
         cred: &Credentials,
     ) -> Result<Vec<(String, Vec<u8>, Vec<u8>)>> {
         let acts = acts.to_vec();
-        self.with_signer(cred, move |s| {
+        self.with_signer(cert, cred, move |s| {
             let mut out = Vec::new();
             for (i, (name, pdf)) in acts.into_iter().enumerate() {
                 let p7s = sceau_cades::sign_detached(
@@ -617,7 +707,8 @@ impl App {
         cred: &Credentials,
     ) -> Result<Vec<Vec<u8>>> {
         let docs = docs.to_vec();
-        self.with_signer(cred, move |s| {
+        let cert = self.certificate(Role::Signature).await?;
+        self.with_signer(cert, cred, move |s| {
             let now = Utc::now();
             let items: Vec<sceau_cades::BatchItem<'_>> = docs
                 .iter()
@@ -635,13 +726,14 @@ impl App {
     }
 
     /// Sends every package due now, oldest first, until the outbox is empty or the vault is
-    /// out of reach. A package refused by the vault is marked failed with the vault's reason;
+    /// out of reach (one sender at a time: a concurrent call waits for this one). A package refused by the vault is marked failed with the vault's reason;
     /// a transient failure leaves it prepared for later.
     pub async fn send_outbox(
         &self,
         cred: &Credentials,
         progress: ProgressSink,
     ) -> Result<OutboxReport> {
+        let _turn = self.outbox_send.lock().await;
         let client = self.client(cred).await?;
         let mut report = OutboxReport::default();
         loop {
@@ -853,6 +945,16 @@ fn build_package(p: &PackageInput<'_>, message: &ActDataMessage) -> Result<Vec<u
         .map_err(zip_err)?;
     zip.write_all(message.to_xml().as_bytes()).map_err(io_err)?;
     Ok(zip.finish().map_err(zip_err)?.into_inner())
+}
+
+/// A certificate serial compared without case, separators or leading zeros.
+fn normalise_serial(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, ':' | ' '))
+        .collect::<String>()
+        .to_ascii_uppercase()
+        .trim_start_matches('0')
+        .to_owned()
 }
 
 /// What a CAdES signature on the token needs (built on a blocking thread: the token key's

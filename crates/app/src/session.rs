@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use sceau_client::VaultClient;
-use sceau_token::{FinalTry, Pin};
+use sceau_token::{CertificateInfo, FinalTry, Pin, Role};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -29,26 +29,59 @@ pub struct SessionInfo {
     pub office: Option<sceau_proto::Office>,
 }
 
+/// The window's open session: its vault client and the authentication certificate it uses.
+pub(crate) struct OpenSession {
+    client: VaultClient,
+    certificate: CertificateInfo,
+}
+
 impl App {
     /// The open session's vault client, if any.
     pub(crate) fn session_client(&self) -> Option<VaultClient> {
         self.session
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .as_ref()
+            .map(|s| s.client.clone())
+    }
+
+    /// The authentication certificate of the open session, if any.
+    pub(crate) fn session_certificate(&self) -> Option<CertificateInfo> {
+        self.session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|s| s.certificate.clone())
     }
 
     /// Opens the window's session: token login (fails fast on a wrong or locked PIN), vault
     /// session kept for later calls. A previous session is closed first.
     pub async fn open_session(&self, cred: &Credentials) -> Result<SessionInfo> {
+        self.open_session_with(cred, None).await
+    }
+
+    /// As [`App::open_session`], authenticating with the certificate the clerk chose by its
+    /// serial (else the token's only authentication certificate); a serial not on the key or
+    /// not for authentication is refused before the vault is contacted.
+    pub async fn open_session_with(
+        &self,
+        cred: &Credentials,
+        authentication_certificate: Option<&str>,
+    ) -> Result<SessionInfo> {
         self.close_session();
         self.login(cred).await?;
-        let client = self.client(cred).await?;
+        let certificate = self
+            .chosen_certificate(Role::Authentication, authentication_certificate)
+            .await?;
+        let client = self.client_with(cred, &certificate)?;
         let session = client.session().await?;
         if let Some(o) = &session.office {
             self.record_office(o)?;
         }
-        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(client);
+        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(OpenSession {
+            client,
+            certificate,
+        });
         Ok(SessionInfo {
             certificate: session.certificate,
             office: session.office,

@@ -34,6 +34,10 @@ pub struct Config {
     pub insecure_store_key_file: Option<PathBuf>,
     /// Where the store's key is kept: `secret-service` (default on Linux) or `keyutils`.
     pub key_store: Option<String>,
+    /// The office applies the Alsace-Moselle calendar (Good Friday and 26 December are public
+    /// holidays): reception hours, next openings, the plain letter's date. Same key as the
+    /// window's "Paramètres".
+    pub alsace_moselle: Option<bool>,
 }
 
 impl Config {

@@ -113,6 +113,7 @@ fn app(cli: &Cli) -> Result<App, CliError> {
         module,
         token: cli.token.clone().or(config.token.clone()),
         key,
+        alsace_moselle: config.alsace_moselle.unwrap_or(false),
     };
     Ok(App::open(cfg)?)
 }
@@ -388,6 +389,10 @@ pub struct SignifyArgs {
     /// au lieu de le refuser.
     #[arg(long)]
     pub stamp_consent: bool,
+    /// Numéro de série (hexadécimal) du certificat de signature qualifiée à utiliser, quand la
+    /// clé en porte plusieurs (par défaut : l'unique certificat de signature de la clé).
+    #[arg(long, value_name = "SERIAL")]
+    pub certificate: Option<String>,
     /// Documents (.pdf, .doc, .docx, .odt).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -409,6 +414,8 @@ pub fn signify(cli: &Cli, args: &SignifyArgs, out: &Out) -> Result<ExitCode, Cli
     };
     let options = sceau_app::ServeOptions {
         stamp_consent: args.stamp_consent,
+        signature_certificate: args.certificate.clone(),
+        authentication_certificate: None,
     };
     let outcome =
         rt()?.block_on(app.serve_with_options(&req, options, &cred, progress(out.is_json())))?;

@@ -148,18 +148,25 @@ impl VaultClient {
         Ok(list.consents)
     }
 
-    /// `GET /v1/recipients/{id}/reception/{nature}`: whether service is open now, and when next.
+    /// `GET /v1/recipients/{id}/reception/{nature}`: whether service is open now, and when next;
+    /// `alsace_moselle` asks the vault to close on the office's local holidays too (Good Friday,
+    /// 26 December).
     pub async fn reception(
         &self,
         id: &str,
         nature: &str,
         judge_permission: Option<&str>,
+        alsace_moselle: bool,
     ) -> Result<ReceptionStatus> {
         let path = format!("/v1/recipients/{}/reception/{}", seg(id), seg(nature));
-        let path = match judge_permission {
-            Some(p) => with_query(&path, &[("judge_permission", p)]),
-            None => path,
-        };
+        let mut query = Vec::new();
+        if let Some(p) = judge_permission {
+            query.push(("judge_permission", p));
+        }
+        if alsace_moselle {
+            query.push(("alsace_moselle", "true"));
+        }
+        let path = with_query(&path, &query);
         self.json(self.request(Method::GET, &path)).await
     }
 

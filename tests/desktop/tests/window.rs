@@ -1,6 +1,7 @@
 //! The real window, end to end: first connection, a service with two acts and its six steps,
 //! the recipient's consultation through the bank API, the background sync, the detail and the
-//! archive; a wrong PIN; a recipient outside the legal hours. Every screen visited is saved
+//! archive; a wrong PIN; a recipient outside the legal hours; an EDI batch refused line by line,
+//! then imported. Every screen visited is saved
 //! under `target/e2e-screenshots/`.
 #![allow(clippy::unwrap_used)]
 
@@ -281,4 +282,72 @@ fn a_recipient_outside_the_legal_hours_shows_the_manuals_message() {
     // A judge's permission may lift the legal hours (CPC 664): the field is offered.
     d.window.wait_text("label[for=sig-judge]", None).unwrap();
     d.window.screenshot("hors-heures-legales").unwrap();
+}
+
+/// A batch folder with `n` acts named in `name`; `missing` adds a line whose act is absent.
+fn edi_batch(d: &Desktop, name: &str, n: usize, missing: bool) -> std::path::PathBuf {
+    let dir = d.world.dir.path().join("lot");
+    std::fs::create_dir_all(dir.join("actes")).unwrap();
+    let mut csv = String::from("reference;destinataire;nature;requerant;fichiers\n");
+    for i in 1..=n {
+        let act = d.world.act(&format!("edi{i}.pdf"));
+        std::fs::rename(&act, dir.join(format!("actes/edi{i}.pdf"))).unwrap();
+        csv.push_str(&format!(
+            "EDI-{i};{BANK_SIRET};SAISIE_ATTRIBUTION;SA CREANCIER;actes/edi{i}.pdf\n"
+        ));
+    }
+    if missing {
+        csv.push_str(&format!(
+            "EDI-X;{BANK_SIRET};SAISIE_ATTRIBUTION;SA CREANCIER;actes/absent.pdf\n"
+        ));
+    }
+    let manifest = dir.join(name);
+    std::fs::write(&manifest, csv).unwrap();
+    manifest
+}
+
+#[test]
+fn an_edi_batch_is_refused_line_by_line_then_imported_from_the_window() {
+    let (mut d, _) = Desktop::start("edi", false).unwrap();
+    d.world.shift_vault_clock(shift_to(Weekday::Tue)).unwrap();
+    connect_first_time(&mut d);
+    let bad = edi_batch(&d, "lot-erreurs.csv", 1, true);
+    let good = edi_batch(&d, "lot.csv", 2, false);
+    let pin = d.world.office.pin.clone();
+    let w = &mut d.window;
+    w.click_button("SIGNIFICATIONS EDI").unwrap();
+    w.wait_text("#edi-import-title", Some("Importer un lot"))
+        .unwrap();
+    // Dropped files are listened to once the screen has registered with the webview.
+    w.wait_text("section[data-drop-ready=true]", None).unwrap();
+
+    // A line names an absent act: the batch is refused, its line shown, nothing signed.
+    // The native file dialog cannot be driven under Xvfb: the manifest is dropped instead.
+    w.drop_files(&[&bad]).unwrap();
+    w.wait_text("[data-testid=edi-manifest]", Some("lot-erreurs.csv"))
+        .unwrap();
+    w.type_into("#edi-pin", &pin).unwrap();
+    w.click_button("Importer le lot").unwrap();
+    let refused = w
+        .wait_text("[aria-label='Lignes refusées']", Some("Ligne 3"))
+        .unwrap();
+    assert!(refused.contains("absent.pdf"), "{refused}");
+    assert!(refused.contains("aucun acte n'a été signé"), "{refused}");
+    w.screenshot("edi-lot-refuse").unwrap();
+
+    // The corrected batch: checked, signed with the one PIN, deposited.
+    w.drop_files(&[&good]).unwrap();
+    w.wait_text("[data-testid=edi-manifest]", Some("lot.csv"))
+        .unwrap();
+    w.type_into("#edi-pin", &pin).unwrap();
+    w.click_button("Importer le lot").unwrap();
+    let done = w.wait_text("p[role=status]", Some("Lot importé")).unwrap();
+    assert!(done.contains("2 actes signés"), "{done}");
+    assert!(done.contains("2 déposés"), "{done}");
+    let progress = w
+        .wait_text("ul.edi-progress", Some("Actes signés : 2 / 2"))
+        .unwrap();
+    assert!(progress.contains("Lignes vérifiées : 2"), "{progress}");
+    assert!(progress.contains("Actes déposés : 2"), "{progress}");
+    w.screenshot("edi-lot-importe").unwrap();
 }

@@ -393,6 +393,107 @@ deposited_at: string | null,
 archive_name: string | null, };
 
 /**
+ * `edi_import` request: the manifest chosen in the dialog and the signature PIN.
+ */
+export type EdiImportRequest = { 
+/**
+ * Path of the manifest (CSV); its files are relative to its folder.
+ */
+manifest: string, 
+/**
+ * Signature PIN, for this call only (one PIN for the whole batch).
+ */
+pin: string, 
+/**
+ * Consent to spend the final PIN try.
+ */
+confirm_final_try: boolean, 
+/**
+ * Stamp the consent mention on acts that lack it instead of refusing their lines.
+ */
+stamp_consent: boolean, };
+
+/**
+ * Where a line of an EDI batch is.
+ */
+export type EdiStage = "checked" | "refused" | "already_prepared" | "converted" | "signed" | "deposited";
+
+/**
+ * Progress event of an EDI import, emitted on the `edi_progress` event.
+ */
+export type EdiProgress = { 
+/**
+ * Job the event belongs to (chosen by the caller of `edi_import`).
+ */
+job_id: string, 
+/**
+ * Line number in the manifest (0 when only the reference is known: deposits).
+ */
+line: number, 
+/**
+ * The line's reference.
+ */
+reference: string, 
+/**
+ * New stage.
+ */
+stage: EdiStage, 
+/**
+ * French reason when refused.
+ */
+reason: string | null, };
+
+/**
+ * A refused line of a batch.
+ */
+export type EdiRefusedLine = { 
+/**
+ * Line number in the manifest (the header is line 1).
+ */
+line: number, 
+/**
+ * Stable code, `edi.<what>`.
+ */
+code: string, 
+/**
+ * What is wrong and what to do, in French.
+ */
+message: string, };
+
+/**
+ * Outcome of an EDI import: refused (every bad line, nothing signed) or prepared.
+ */
+export type EdiImportResult = { 
+/**
+ * Lines in the manifest (0 when the manifest itself is unreadable).
+ */
+lines: number, 
+/**
+ * Refused lines; when not empty, nothing of the batch was signed.
+ */
+refused: Array<EdiRefusedLine>, 
+/**
+ * Lines signed and queued by this import.
+ */
+prepared: number, 
+/**
+ * Lines queued by an earlier import of the same batch.
+ */
+already_prepared: number, 
+/**
+ * Lines of this batch deposited now.
+ */
+deposited: number, 
+/**
+ * Lines of this batch waiting in the outbox.
+ */
+queued: number, 
+/**
+ * Why some wait in the outbox, in French.
+ */
+queued_reason: string | null, };
+
+/**
  * The four dashboard categories of unseen notifications.
  */
 export type Category = "awaiting_consultation" | "in_person" | "at_home" | "returns";

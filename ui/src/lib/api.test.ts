@@ -23,7 +23,7 @@ vi.mock("@tauri-apps/api/event", () => ({
   }),
 }));
 
-const { tauriBackend, toApiError, STEP_EVENT, api, useBackend } = await import("./api");
+const { tauriBackend, toApiError, STEP_EVENT, EDI_EVENT, api, useBackend } = await import("./api");
 
 beforeEach(() => {
   calls.length = 0;
@@ -113,6 +113,25 @@ describe("tauri backend", () => {
     expect(r.state).toBe("deposited");
     expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
     expect(unlistened).toBe(1);
+    expect(calls[0]?.args).toMatchObject({ request: req });
+  });
+
+  it("imports an EDI batch with its own progress events only, then stops listening", async () => {
+    const seen: string[] = [];
+    answer = (cmd, args) => {
+      if (cmd !== "edi_import") return null;
+      const jobId = (args as { jobId: string }).jobId;
+      const emit = listeners.get(EDI_EVENT);
+      emit?.({ payload: { job_id: "other", line: 2, reference: "X", stage: "checked", reason: null } });
+      for (const stage of ["checked", "signed", "deposited"]) emit?.({ payload: { job_id: jobId, line: 2, reference: "R-1", stage, reason: null } });
+      return { lines: 1, refused: [], prepared: 1, already_prepared: 0, deposited: 1, queued: 0, queued_reason: null };
+    };
+    const req = { manifest: "/lots/lot.csv", pin: "1234", confirm_final_try: false, stamp_consent: true };
+    const r = await tauriBackend().ediImport(req, (e) => seen.push(e.stage));
+    expect(r.deposited).toBe(1);
+    expect(seen).toEqual(["checked", "signed", "deposited"]);
+    expect(unlistened).toBe(1);
+    expect(calls[0]?.cmd).toBe("edi_import");
     expect(calls[0]?.args).toMatchObject({ request: req });
   });
 

@@ -11,6 +11,9 @@ import type {
   ConnectRequest,
   DashboardCounts,
   DownloadKind,
+  EdiImportRequest,
+  EdiImportResult,
+  EdiProgress,
   Nature,
   NotificationRow,
   OutboxStatus,
@@ -38,6 +41,8 @@ import type {
 
 /** Name of the event carrying the six steps' progress. */
 export const STEP_EVENT = "signify_step";
+/** Name of the event carrying an EDI import's progress. */
+export const EDI_EVENT = "edi_progress";
 /** Name of the event sent when the outbox or the connectivity changes. */
 export const OUTBOX_EVENT = "outbox_changed";
 /** Name of the event sent when the unseen counts change (sync brought deliveries, returns). */
@@ -69,6 +74,14 @@ export interface Backend {
   previewDocuments(paths: string[]): Promise<PreviewDocument[]>;
   /** Serves an act; `onStep` receives the six steps live. */
   signify(request: SignifyRequest, onStep: (event: StepEvent) => void): Promise<SignifyResult>;
+  /** Opens the system file dialog for an EDI manifest (.csv); null if cancelled. */
+  pickManifest(): Promise<string | null>;
+  /**
+   * Imports an EDI batch (every line checked before anything is signed, one PIN for the batch);
+   * `onProgress` receives lines checked, signed and deposited. A refused batch is a result with
+   * its refused lines, not an error.
+   */
+  ediImport(request: EdiImportRequest, onProgress: (event: EdiProgress) => void): Promise<EdiImportResult>;
   /** Outbox content and connectivity. */
   outboxList(): Promise<OutboxStatus>;
   /** Uploads what waits in the outbox now. */
@@ -170,6 +183,28 @@ export function tauriBackend(): Backend {
       });
       try {
         return await call<SignifyResult>("signify", { request, jobId });
+      } finally {
+        unlisten();
+      }
+    },
+    pickManifest: async () => {
+      const { open } = await import("@tauri-apps/plugin-dialog");
+      const chosen = await open({
+        multiple: false,
+        directory: false,
+        title: "Choisir le fichier d'échange EDI",
+        filters: [{ name: "Fichier d'échange EDI (.csv)", extensions: ["csv"] }],
+      });
+      if (chosen === null) return null;
+      return Array.isArray(chosen) ? (chosen[0] ?? null) : chosen;
+    },
+    ediImport: async (request, onProgress) => {
+      const jobId = crypto.randomUUID();
+      const unlisten: UnlistenFn = await listen<EdiProgress>(EDI_EVENT, (e) => {
+        if (e.payload.job_id === jobId) onProgress(e.payload);
+      });
+      try {
+        return await call<EdiImportResult>("edi_import", { request, jobId });
       } finally {
         unlisten();
       }

@@ -20,6 +20,14 @@ describe("dates in Europe/Paris", () => {
     expect(formatDate("2026-11-22T10:00:00Z", "long")).toBe("22 novembre 2026");
     expect(formatDateTime("2026-11-22T10:00:00Z", "long")).toBe("22 novembre 2026 11:00:00");
   });
+  it("writes a calendar day (a letter's date) in both styles, in French", () => {
+    expect(formatDay("2026-11-23")).toBe("23/11/2026");
+    expect(formatDay("2026-11-23", "numeric")).toBe("23/11/2026");
+    expect(formatDay("2026-11-23", "long")).toBe("23 novembre 2026");
+    // The first of the month and a day before a DST change stay on their calendar day.
+    expect(formatDay("2026-03-01", "long")).toBe("1 mars 2026");
+    expect(formatDay("2026-10-24", "long")).toBe("24 octobre 2026");
+  });
   it("says so when a value is unreadable", () => {
     expect(formatDate("pas une date")).toBe("—");
     expect(formatDay("2013-9-1")).toBe("—");

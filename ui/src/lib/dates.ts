@@ -59,10 +59,19 @@ export function formatTime(value: string | Date): string {
   return `${p.hour}:${p.minute}:${p.second}`;
 }
 
-/** A calendar day `yyyy-mm-dd` (no time zone) as `dd/mm/yyyy`. */
-export function formatDay(day: string): string {
+const longDay = new Intl.DateTimeFormat("fr-FR", {
+  timeZone: "UTC",
+  year: "numeric",
+  month: "long",
+  day: "numeric",
+});
+
+/** A calendar day `yyyy-mm-dd` (no time zone) as `dd/mm/yyyy` (or in words). */
+export function formatDay(day: string, style: DateStyle = "numeric"): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
-  return m ? `${m[3]}/${m[2]}/${m[1]}` : "—";
+  if (!m) return "—";
+  if (style === "long") return longDay.format(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))));
+  return `${m[3]}/${m[2]}/${m[1]}`;
 }
 
 /** Result of reading a typed date. */

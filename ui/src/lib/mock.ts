@@ -12,6 +12,7 @@ import type {
   CertificateInfo,
   DashboardCounts,
   DeliveryState,
+  EdiProgress,
   Nature,
   NotificationRow,
   OutboxItem,
@@ -56,6 +57,8 @@ export interface MockOptions {
   outsideLegalHours?: boolean;
   /** "Ajouter" opens the browser's file chooser (names only) instead of returning `nextPick`. */
   browserFilePicker?: boolean;
+  /** The key also holds its CA's certificate (role "other"), listed first as some cards do. */
+  caCertificateOnKey?: boolean;
 }
 
 const AUTH_CERT: CertificateInfo = {
@@ -69,6 +72,8 @@ const AUTH_CERT: CertificateInfo = {
 };
 
 const SIGN_CERT: CertificateInfo = { ...AUTH_CERT, serial: "281809", role: "signature" };
+
+const CA_CERT: CertificateInfo = { ...AUTH_CERT, serial: "01", holder: "AC Certeurope Classe 3Plus v2", role: "other" };
 
 /** The recipients of the mock (valid identifiers). */
 export const MOCK_RECIPIENTS: readonly Recipient[] = [
@@ -166,6 +171,7 @@ export interface MockBackend extends Backend {
     settings: Settings;
     log: SessionLogEntry[];
     lastSignify: import("./types").SignifyRequest | null;
+    lastEdi: import("./types").EdiImportRequest | null;
     notifications: { title: string; body: string }[];
   };
   /** Tells the dashboard listeners about new counts (as a sync would). */
@@ -178,6 +184,44 @@ export interface MockBackend extends Backend {
   dropFiles(paths: string[]): void;
   /** Paths the next file dialog returns. */
   nextPick: string[];
+  /** Path the next manifest dialog returns (null: cancelled). */
+  nextManifest: string | null;
+  /** The EDI manifests the mock knows, by path: one entry per line after the header. */
+  ediManifests: Map<string, MockEdiLine[]>;
+}
+
+/** A line of a mock EDI manifest. */
+export interface MockEdiLine {
+  /** The line's reference. */
+  reference: string;
+  /** Why the line is refused (French, with its number), if it is. */
+  error?: string;
+  /** The refusal is only the missing consent mention: stamping it lets the line through. */
+  consentMentionOnly?: boolean;
+}
+
+/** A manifest of three good lines. */
+export const MOCK_EDI_OK = "/home/etude/EDI/lot-novembre.csv";
+/** A manifest with refused lines (3 and 4 always, 5 unless the consent mention is stamped). */
+export const MOCK_EDI_BAD = "/home/etude/EDI/lot-erreurs.csv";
+
+function mockManifests(): Map<string, MockEdiLine[]> {
+  return new Map([
+    [MOCK_EDI_OK, [{ reference: "EDI-2026-001" }, { reference: "EDI-2026-002" }, { reference: "EDI-2026-003" }]],
+    [
+      MOCK_EDI_BAD,
+      [
+        { reference: "EDI-2026-101" },
+        { reference: "EDI-2026-102", error: "Ligne 3 : le fichier « saisie-0457.pdf » est introuvable dans le dossier du lot." },
+        { reference: "EDI-2026-103", error: "Ligne 4 : le destinataire « 73282932000075 » est inconnu : SIRET invalide (clé de contrôle)." },
+        {
+          reference: "EDI-2026-104",
+          error: "Ligne 5 : L'acte « saisie-0458.pdf » ne mentionne pas le consentement du destinataire à la signification électronique.",
+          consentMentionOnly: true,
+        },
+      ],
+    ],
+  ]);
 }
 
 /** Builds a mock backend. */
@@ -280,6 +324,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     },
     log: [],
     lastSignify: null,
+    lastEdi: null,
     notifications: [],
   };
   const outboxListeners = new Set<(s: OutboxStatus) => void>();
@@ -361,6 +406,8 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const backend: MockBackend = {
     state,
     nextPick: [],
+    nextManifest: null,
+    ediManifests: mockManifests(),
     setOnline(online) {
       state.online = online;
       notifyOutbox();
@@ -389,7 +436,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       return {
         module: "ok",
         module_path: "/usr/lib/softhsm/libsofthsm2.so",
-        tokens: [{ serial: "0000A1B2", label: "Clé Class 3+ (9991)", pin: pinState(), certificates: [AUTH_CERT, SIGN_CERT] }],
+        tokens: [{ serial: "0000A1B2", label: "Clé Class 3+ (9991)", pin: pinState(), certificates: opts.caCertificateOnKey ? [CA_CERT, AUTH_CERT, SIGN_CERT] : [AUTH_CERT, SIGN_CERT] }],
       };
     },
     async connect(request) {
@@ -560,6 +607,50 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       log(`Signification « ${request.reference} » déposée`);
       const archive = `${recipient.name.replace(/\s/g, "_")}__${svc.reference}_${stamp(at)}.zip`;
       return { service_id: svc.id, state: "deposited", deposited_at: at.toISOString(), archive_name: archive };
+    },
+    async pickManifest() {
+      const p = backend.nextManifest;
+      backend.nextManifest = null;
+      return p;
+    },
+    async ediImport(request, onProgress) {
+      state.lastEdi = { ...request, pin: "" };
+      const lines = backend.ediManifests.get(request.manifest);
+      if (!lines) {
+        throw err("app.io", `Le fichier d'échange ${request.manifest} est illisible ou introuvable. Choisissez-le à nouveau.`);
+      }
+      const emit = async (line: number, reference: string, stage: EdiProgress["stage"], reason: string | null = null) => {
+        await wait(opts.stepDelayMs ?? 0);
+        onProgress({ job_id: "mock-edi", line, reference, stage, reason });
+      };
+      const numbered = lines.map((l, i) => ({ ...l, line: i + 2 }));
+      const refused = numbered.filter((l) => l.error && !(l.consentMentionOnly && request.stamp_consent));
+      const empty = { lines: lines.length, prepared: 0, already_prepared: 0, deposited: 0, queued: 0, queued_reason: null };
+      if (refused.length > 0) {
+        for (const l of refused) await emit(l.line, l.reference, "refused", l.error ?? null);
+        log(`Import EDI refusé : ${refused.length} ligne(s) en erreur`);
+        return { ...empty, lines: 0, refused: refused.map((l) => ({ line: l.line, code: "edi.invalid", message: l.error ?? "" })) };
+      }
+      checkPin(request.pin, request.confirm_final_try);
+      for (const l of numbered) await emit(l.line, l.reference, "checked");
+      for (const l of numbered) await emit(l.line, l.reference, "converted");
+      for (const l of numbered) await emit(l.line, l.reference, "signed");
+      log(`Import EDI : ${numbered.length} acte(s) préparé(s)`);
+      if (!state.online) {
+        for (const l of numbered) {
+          state.outbox.push({ id: `o${state.outbox.length + 1}`, reference: l.reference, recipient: "BANQUE TEST", state: "prepared", prepared_at: now().toISOString(), last_error: null });
+        }
+        notifyOutbox();
+        return {
+          ...empty,
+          refused: [],
+          prepared: numbered.length,
+          queued: numbered.length,
+          queued_reason: "Le coffre-fort est injoignable : les actes signés attendent dans la file d'envoi.",
+        };
+      }
+      for (const l of numbered) await emit(0, l.reference, "deposited");
+      return { ...empty, refused: [], prepared: numbered.length, deposited: numbered.length };
     },
     async outboxList() {
       return outboxStatus();

@@ -1,7 +1,7 @@
 // Shared screen state (Svelte 5 runes): the date style chosen in the settings and a counter
 // that tells the session history panel to reload after an action.
 
-import { formatDate, formatDateTime } from "./dates";
+import { formatDate, formatDateTime, formatDay } from "./dates";
 import type { DateStyle } from "./types";
 
 /** Reactive UI-wide state. */
@@ -20,4 +20,9 @@ export function day(value: string): string {
 /** An instant in the chosen style (reactive in templates). */
 export function dayTime(value: string): string {
   return formatDateTime(value, ui.dateStyle);
+}
+
+/** A calendar day `yyyy-mm-dd` (a letter's date) in the chosen style (reactive in templates). */
+export function calendarDay(value: string): string {
+  return formatDay(value, ui.dateStyle);
 }

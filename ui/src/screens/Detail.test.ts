@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { useBackend } from "../lib/api";
 import { createMockBackend } from "../lib/mock";
+import { ui } from "../lib/ui.svelte";
 import Detail from "./Detail.svelte";
 
 describe("Détail", () => {
@@ -55,6 +56,22 @@ describe("Détail", () => {
     expect((await screen.findByRole("status")).textContent).toBe(
       "Courrier simple préparé, daté du 10/06/2013 : /home/etude/Documents/ESSAI ADEC_courrier_simple.odt",
     );
+  });
+
+  it("writes the letter's date and the history in the date style of the settings", async () => {
+    useBackend(createMockBackend({ services: 40 }));
+    ui.dateStyle = "long";
+    try {
+      const user = userEvent.setup();
+      render(Detail, { serviceId: "s2", onback: () => {} });
+      await user.click(await screen.findByRole("button", { name: "Préparer le courrier simple" }));
+      expect((await screen.findByRole("status")).textContent).toBe(
+        "Courrier simple préparé, daté du 10 juin 2013 : /home/etude/Documents/ESSAI ADEC_courrier_simple.odt",
+      );
+      expect(screen.getByText("Date dépôt :").nextElementSibling?.textContent).toMatch(/^\d{1,2} [a-zéû]+ \d{4} \d{2}:\d{2}:\d{2}$/);
+    } finally {
+      ui.dateStyle = "numeric";
+    }
   });
 
   it("a service not yet consulted has no notice and no return", async () => {

@@ -26,6 +26,20 @@ describe("Connexion", () => {
     expect(spy).toHaveBeenCalledTimes(2);
   });
 
+  it("never offers the CA certificate a key may hold for the login", async () => {
+    const backend = createMockBackend({ caCertificateOnKey: true });
+    const spy = vi.spyOn(backend, "connect");
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(Login, { onconnected: () => {}, onsettings: () => {} });
+    const radio = (await screen.findByRole("radio", { name: /XXXTEST JEREMY/ })) as HTMLInputElement;
+    expect(radio.checked).toBe(true);
+    expect(screen.getAllByRole("radio")).toHaveLength(1);
+    await user.type(screen.getByLabelText("Code PIN"), "1234");
+    await user.click(screen.getByRole("button", { name: "Se connecter" }));
+    expect(spy.mock.calls[0]?.[0].certificate_serial).toBe("281808");
+  });
+
   it("offers the authentication certificate, refuses an empty PIN, connects", async () => {
     useBackend(createMockBackend());
     const onconnected = vi.fn();

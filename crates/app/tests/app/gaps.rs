@@ -108,6 +108,7 @@ async fn the_stamped_consent_mention_keeps_the_act_pdfa_1b() {
             &req,
             ServeOptions {
                 stamp_consent: true,
+                ..ServeOptions::default()
             },
             &w.cred,
             sceau_app::ignore(),

@@ -4,6 +4,7 @@
 //! environment.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod choices;
 mod gaps;
 
 use std::sync::Arc;
@@ -32,7 +33,11 @@ fn next(weekday: Weekday, hour: u32) -> DateTime<Utc> {
 struct World {
     _env: sceau_testsupport::softhsm::Activation<'static>,
     _dir: tempfile::TempDir,
-    _hsm: SoftHsm,
+    hsm: SoftHsm,
+    /// The office CA (to issue more certificates onto the token).
+    ca: TestCa,
+    /// The office's token.
+    office: sceau_testsupport::softhsm::OfficeToken,
     app: App,
     cred: Credentials,
     clock: Arc<FixedClock>,
@@ -49,6 +54,11 @@ impl Drop for World {
 }
 
 async fn world(at: DateTime<Utc>) -> World {
+    world_with(at, false).await
+}
+
+/// A world whose office applies the Alsace-Moselle calendar when `alsace_moselle`.
+async fn world_with(at: DateTime<Utc>, alsace_moselle: bool) -> World {
     let dir = tempfile::tempdir().unwrap();
     let hsm = SoftHsm::new().unwrap();
     let env = hsm.activate();
@@ -106,6 +116,7 @@ async fn world(at: DateTime<Utc>) -> World {
         module: softhsm::module_path().unwrap(),
         token: Some(office.label.clone()),
         key: KeyChoice::InsecureFileForTests(dir.path().join("store.key")),
+        alsace_moselle,
     })
     .unwrap();
     let cred = Credentials {
@@ -138,7 +149,9 @@ async fn world(at: DateTime<Utc>) -> World {
     World {
         _env: env,
         _dir: dir,
-        _hsm: hsm,
+        hsm,
+        ca,
+        office,
         app,
         cred,
         clock,

@@ -116,6 +116,8 @@ pub async fn natures(State(vault): State<Arc<Vault>>, _who: Authed) -> Json<Vec<
 pub struct ReceptionQuery {
     /// Reference of a judge's permission (lifts the legal hours, not the recipient's).
     pub judge_permission: Option<String>,
+    /// The office's calendar adds the Alsace-Moselle holidays (Good Friday, 26 December).
+    pub alsace_moselle: Option<bool>,
 }
 
 /// The recipient's rule for a nature, if any.
@@ -138,17 +140,23 @@ pub async fn reception_status(
     recipient_id: &str,
     nature: &str,
     judge_permission: Option<&str>,
+    office_alsace_moselle: bool,
 ) -> Result<ReceptionStatus> {
     if vault.natures.get(nature).is_none() {
         return Err(Error::UnknownNature(nature.into()));
     }
     let rule = rule_of(vault, recipient_id, nature).await?;
+    // The vault's calendar, plus the office's local holidays when it says it has them: a day
+    // off on either side is not a day of service.
+    let calendar = sceau_core::calendar::Calendar {
+        alsace_moselle: vault.calendar.alsace_moselle || office_alsace_moselle,
+    };
     Ok(
         match service_allowed(
             vault.clock.now(),
             rule.as_ref(),
             judge_permission,
-            &vault.calendar,
+            &calendar,
         ) {
             Ok(()) => ReceptionStatus {
                 open: true,
@@ -180,6 +188,13 @@ pub async fn reception(
         .await?
         .ok_or(Error::UnknownRecipient)?;
     Ok(Json(
-        reception_status(&vault, &id, &nature, q.judge_permission.as_deref()).await?,
+        reception_status(
+            &vault,
+            &id,
+            &nature,
+            q.judge_permission.as_deref(),
+            q.alsace_moselle.unwrap_or(false),
+        )
+        .await?,
     ))
 }

@@ -373,6 +373,7 @@ pub fn spec() -> Value {
                     ("id", "path", true, "Identifiant du destinataire"),
                     ("nature", "path", true, "Code de la nature d'acte"),
                     ("judge_permission", "query", false, "Référence de l'autorisation du juge"),
+                    ("alsace_moselle", "query", false, "true : jours fériés d'Alsace-Moselle de l'étude (Vendredi saint, 26 décembre)"),
                 ],
                 body: None,
                 ok: ok_json("ReceptionStatus"),

@@ -2,6 +2,7 @@
 //! office key on SoftHSM. Run with nextest (one process per test) or `cargo test`.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod calendar;
 mod edi;
 mod faults;
 mod gaps;

@@ -1,0 +1,413 @@
+//! The clerk's choices reach the app: the signature certificate picked by its serial, and the
+//! office's Alsace-Moselle calendar.
+
+use std::io::Read;
+
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use sceau_app::ServeOptions;
+use sceau_testsupport::pki::{IssueRequest, KeySpec, Profile};
+
+use crate::{request, world, world_with, World};
+
+/// 10:00 in Paris on the next 26 December that is neither a Sunday nor too close to today:
+/// an open day in the national calendar, a public holiday in Alsace-Moselle.
+fn saint_etienne() -> chrono::DateTime<Utc> {
+    let today = Utc::now().date_naive();
+    let mut year = today.year();
+    loop {
+        let d = NaiveDate::from_ymd_opt(year, 12, 26).unwrap();
+        if d.weekday() != Weekday::Sun && d > today + Duration::days(1) {
+            return paris(d, 10);
+        }
+        year += 1;
+    }
+}
+
+fn paris(d: NaiveDate, hour: u32) -> chrono::DateTime<Utc> {
+    sceau_core::PARIS
+        .from_local_datetime(&d.and_hms_opt(hour, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// The next opening after `at` in Alsace-Moselle: the first working day after 26 December
+/// (Sunday skipped), at 06:00.
+fn next_alsace_opening(at: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    let mut d = at.with_timezone(&sceau_core::PARIS).date_naive();
+    let cal = sceau_core::calendar::Calendar {
+        alsace_moselle: true,
+    };
+    d = cal.first_working_day_after(d);
+    paris(d, 6)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_26_december_the_national_calendar_serves_now() {
+    let at = saint_etienne();
+    let w = world(at).await;
+    let card = w
+        .app
+        .recipient_card("banque-test", Some("SAISIE_ATTRIBUTION"), None, &w.cred)
+        .await
+        .unwrap();
+    assert!(card.reception.unwrap().open);
+    let out = w
+        .app
+        .serve(&request(&w, "NAT-2612"), &w.cred, sceau_app::ignore())
+        .await
+        .unwrap();
+    assert!(out.deposit.is_some(), "{out:?}");
+    assert_eq!(out.scheduled_for, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_26_december_alsace_moselle_is_closed_and_schedules_the_next_working_day() {
+    let at = saint_etienne();
+    let w = world_with(at, true).await;
+    assert!(w.app.config().calendar().alsace_moselle);
+    let card = w
+        .app
+        .recipient_card("banque-test", Some("SAISIE_ATTRIBUTION"), None, &w.cred)
+        .await
+        .unwrap();
+    let rc = card.reception.unwrap();
+    assert!(!rc.open);
+    assert_eq!(rc.reason.as_deref(), Some("hours.public_holiday"));
+    let message = rc.message.unwrap();
+    assert!(message.contains("Saint-Étienne"), "{message}");
+    let expected = next_alsace_opening(at);
+    assert_eq!(rc.next_opening, Some(expected));
+
+    // What the window's reception-status command calls: the session's card.
+    w.app.open_session(&w.cred).await.unwrap();
+    let card = w
+        .app
+        .session_recipient_card("banque-test", Some("SAISIE_ATTRIBUTION"), None)
+        .await
+        .unwrap();
+    let rc = card.reception.unwrap();
+    assert!(!rc.open);
+    assert!(rc.message.unwrap().contains("jour férié"));
+    w.app.close_session();
+
+    // Serving now prepares the act and schedules it for the next working day.
+    let out = w
+        .app
+        .serve(&request(&w, "AM-2612"), &w.cred, sceau_app::ignore())
+        .await
+        .unwrap();
+    assert!(out.deposit.is_none(), "{out:?}");
+    assert_eq!(out.scheduled_for, Some(expected));
+}
+
+/// Adds a second qualified signature certificate (another serial, same holder) to the token.
+fn second_signature_certificate(w: &World) -> String {
+    let sig2 =
+        w.ca.issue(&IssueRequest {
+            organization: Some("Etude 9991".into()),
+            ..IssueRequest::new("Jeanne DUPONT", KeySpec::EcP256, Profile::Signature)
+        })
+        .unwrap();
+    w.hsm
+        .import(
+            &w.office.label,
+            &w.office.pin,
+            &[3],
+            "Signature 2",
+            &sig2,
+            true,
+        )
+        .unwrap();
+    sig2.serial_hex()
+}
+
+/// The serial (hex) of the signer of every `.p7s` in the package at `path`.
+fn signer_serials(path: &std::path::Path) -> Vec<String> {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
+    let mut out = Vec::new();
+    for n in names.iter().filter(|n| n.ends_with(".p7s")) {
+        let mut p7s = Vec::new();
+        zip.by_name(n).unwrap().read_to_end(&mut p7s).unwrap();
+        let mut pdf = Vec::new();
+        zip.by_name(n.trim_end_matches(".p7s"))
+            .unwrap()
+            .read_to_end(&mut pdf)
+            .unwrap();
+        let report = sceau_cades::verify_detached(&pdf, &p7s, &[], Utc::now()).unwrap();
+        assert!(report.signature_ok && report.content_digest_ok);
+        out.push(report.signer.unwrap().serial_hex.to_ascii_uppercase());
+    }
+    out
+}
+
+fn without_zeros(s: &str) -> String {
+    s.to_ascii_uppercase().trim_start_matches('0').to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chosen_signature_certificate_signs_and_a_bad_choice_signs_nothing() {
+    let w = world(crate::next(Weekday::Tue, 10)).await;
+    let first = w.office.signature.serial_hex();
+    let second = second_signature_certificate(&w);
+    assert_ne!(without_zeros(&first), without_zeros(&second));
+    // The recipient is looked up once online, so the services below can be prepared offline
+    // (the package stays in the outbox, where its signatures can be read).
+    w.app
+        .recipient_card("banque-test", None, None, &w.cred)
+        .await
+        .unwrap();
+    let offline = |reference: &str| sceau_app::ServeRequest {
+        offline: true,
+        recipient: "banque-test".into(),
+        ..request(&w, reference)
+    };
+    let serve = |reference: &'static str, options: ServeOptions| {
+        let req = offline(reference);
+        let w = &w;
+        async move {
+            w.app
+                .serve_with_options(&req, options, &w.cred, sceau_app::ignore())
+                .await
+        }
+    };
+
+    // Two signature certificates and no choice: refused, by the token's rule.
+    let e = serve("CERT-0", ServeOptions::default()).await.unwrap_err();
+    assert_eq!(e.code(), "token.several_certs", "{}", e.message_fr());
+    // A serial that is not on the key: refused before anything is signed.
+    let e = serve(
+        "CERT-1",
+        ServeOptions {
+            signature_certificate: Some("0DEADBEEF".into()),
+            ..ServeOptions::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), "app.certificate_not_found");
+    assert!(e.message_fr().contains("0DEADBEEF"), "{}", e.message_fr());
+    // The authentication certificate chosen for a signature: refused (non-repudiation needed).
+    let e = serve(
+        "CERT-2",
+        ServeOptions {
+            signature_certificate: Some(w.office.authentication.serial_hex()),
+            ..ServeOptions::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), "app.certificate_wrong_role");
+    assert!(
+        e.message_fr().contains("non-répudiation"),
+        "{}",
+        e.message_fr()
+    );
+    // A signature certificate chosen as the authentication one: refused too.
+    let e = serve(
+        "CERT-3",
+        ServeOptions {
+            signature_certificate: Some(second.clone()),
+            authentication_certificate: Some(first.clone()),
+            ..ServeOptions::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), "app.certificate_wrong_role");
+    assert!(w.app.outbox_list().unwrap().is_empty());
+
+    // Each chosen serial is the one in the CMS SignerInfo.
+    for (reference, serial) in [("CERT-A", &second), ("CERT-B", &first)] {
+        let out = serve(
+            reference,
+            ServeOptions {
+                signature_certificate: Some(serial.to_ascii_lowercase()),
+                authentication_certificate: Some(w.office.authentication.serial_hex()),
+                ..ServeOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        let item = w
+            .app
+            .outbox_list()
+            .unwrap()
+            .into_iter()
+            .find(|o| o.id == out.outbox_id)
+            .unwrap();
+        let serials = signer_serials(&item.package_path);
+        assert_eq!(serials.len(), 1);
+        assert_eq!(
+            without_zeros(&serials[0]),
+            without_zeros(serial),
+            "{reference}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_authenticates_with_the_chosen_certificate_and_the_form_must_match_it() {
+    let w = world(crate::next(Weekday::Tue, 10)).await;
+    let first = w.office.authentication.serial_hex();
+    let auth2 =
+        w.ca.issue(&IssueRequest {
+            organization: Some("Etude 9991".into()),
+            ..IssueRequest::new("Jeanne DUPONT", KeySpec::EcP256, Profile::Authentication)
+        })
+        .unwrap();
+    w.hsm
+        .import(
+            &w.office.label,
+            &w.office.pin,
+            &[4],
+            "Authentification 2",
+            &auth2,
+            false,
+        )
+        .unwrap();
+    let second = auth2.serial_hex();
+
+    // Two authentication certificates and no choice: refused by the token's rule.
+    let e = w.app.open_session(&w.cred).await.unwrap_err();
+    assert_eq!(e.code(), "token.several_certs");
+    let e = w
+        .app
+        .open_session_with(&w.cred, Some("0DEADBEEF"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "app.certificate_not_found");
+    let e = w
+        .app
+        .open_session_with(&w.cred, Some(&w.office.signature.serial_hex()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "app.certificate_wrong_role");
+    assert!(!w.app.session_open());
+
+    // The chosen certificate is the one the vault sees: the second is not bound to the office.
+    let info = w
+        .app
+        .open_session_with(&w.cred, Some(&second))
+        .await
+        .unwrap();
+    assert_eq!(
+        without_zeros(&info.certificate.serial_hex),
+        without_zeros(&second)
+    );
+    assert!(
+        info.office.is_none(),
+        "a new certificate is a first connection"
+    );
+    // The service form names another authentication certificate than the session's: refused.
+    let e = w
+        .app
+        .serve_with_options(
+            &request(&w, "AUTH-1"),
+            ServeOptions {
+                authentication_certificate: Some(first.clone()),
+                ..ServeOptions::default()
+            },
+            &w.cred,
+            sceau_app::ignore(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "app.certificate_not_session");
+    assert!(
+        e.message_fr().contains("Reconnectez-vous"),
+        "{}",
+        e.message_fr()
+    );
+
+    // Connected with the bound certificate, the same form is served.
+    let info = w
+        .app
+        .open_session_with(&w.cred, Some(&first))
+        .await
+        .unwrap();
+    assert_eq!(info.office.unwrap().number, "9991");
+    let out = w
+        .app
+        .serve_with_options(
+            &request(&w, "AUTH-2"),
+            ServeOptions {
+                authentication_certificate: Some(first),
+                ..ServeOptions::default()
+            },
+            &w.cred,
+            sceau_app::ignore(),
+        )
+        .await
+        .unwrap();
+    assert!(out.deposit.is_some(), "{out:?}");
+}
+
+/// 10:00 in Paris on the next 24 December from which the first working day differs between the
+/// national calendar and Alsace-Moselle's (26 December not a Sunday).
+fn christmas_eve() -> chrono::DateTime<Utc> {
+    let today = Utc::now().date_naive();
+    let mut year = today.year();
+    loop {
+        let eve = NaiveDate::from_ymd_opt(year, 12, 24).unwrap();
+        let st_etienne = NaiveDate::from_ymd_opt(year, 12, 26).unwrap();
+        if eve.weekday() != Weekday::Sun
+            && st_etienne.weekday() != Weekday::Sun
+            && eve > today + Duration::days(1)
+        {
+            return paris(eve, 10);
+        }
+        year += 1;
+    }
+}
+
+async fn letter_date_of(alsace_moselle: bool) -> NaiveDate {
+    use sceau_core::evidence::EvidenceEvent as E;
+    let at = christmas_eve();
+    let w = world_with(at, alsace_moselle).await;
+    let out = w
+        .app
+        .serve(&request(&w, "DOM-2412"), &w.cred, sceau_app::ignore())
+        .await
+        .unwrap();
+    let deposit = out
+        .deposit
+        .expect("deposited on 24 December")
+        .receipt
+        .deposit_id;
+    w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    crate::vault_event(
+        &w,
+        &deposit,
+        E::DeliveredAtHome,
+        "Création de l'attestation de remise à domicile",
+    )
+    .await;
+    w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    let letter = w.app.letter("DOM-2412").unwrap();
+    assert!(
+        letter
+            .text
+            .contains(&letter.date.format("%d/%m/%Y").to_string()),
+        "{}",
+        letter.text
+    );
+    letter.date
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plain_letter_after_24_december_follows_the_office_calendar() {
+    let eve = christmas_eve()
+        .with_timezone(&sceau_core::PARIS)
+        .date_naive();
+    let national = sceau_core::calendar::Calendar::NATIONAL.first_working_day_after(eve);
+    let alsace = sceau_core::calendar::Calendar {
+        alsace_moselle: true,
+    }
+    .first_working_day_after(eve);
+    assert_ne!(national, alsace);
+    assert_eq!(national.day(), 26);
+    assert_eq!(letter_date_of(false).await, national);
+    assert_eq!(letter_date_of(true).await, alsace);
+}
