@@ -41,6 +41,14 @@ pub trait Blobs: Send + Sync {
     }
 }
 
+/// What [`FileBlobs::place`] stores.
+enum Source {
+    /// The blob's bytes.
+    Bytes(Vec<u8>),
+    /// A spool file holding them.
+    Spool(tempfile::TempPath),
+}
+
 /// SHA-256 of `bytes`, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -65,6 +73,50 @@ impl FileBlobs {
         })
     }
 
+    /// Stores the blob named `sha256` durably, then fsyncs its directory (a rename is durable
+    /// only then). Bytes go through a temporary file of the store, fsync'd and renamed; a spool
+    /// file (already fsync'd by its writer) is renamed in place, or, on another file system,
+    /// copied through a temporary file of the store. A blob already stored is kept (same name,
+    /// same bytes); a spool file not moved is deleted when it drops.
+    async fn place(&self, sha256: &str, source: Source) -> Result<()> {
+        if !valid_name(sha256) {
+            return Err(storage("invalid blob name"));
+        }
+        let this = self.clone();
+        let name = sha256.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let dest = this.path(&name);
+            if dest.exists() {
+                return Ok(());
+            }
+            let dir = dest.parent().ok_or_else(|| storage("blob path"))?;
+            std::fs::create_dir_all(dir).map_err(storage)?;
+            let through_tmp = |fill: &dyn Fn(&std::path::Path) -> std::io::Result<()>| {
+                let tmp =
+                    tempfile::NamedTempFile::new_in(this.root.join("tmp")).map_err(storage)?;
+                fill(tmp.path()).map_err(storage)?;
+                tmp.as_file().sync_all().map_err(storage)?;
+                tmp.persist(&dest).map_err(storage)?;
+                Ok::<_, crate::error::Error>(())
+            };
+            match source {
+                Source::Bytes(bytes) => through_tmp(&|p| std::fs::write(p, &bytes))?,
+                Source::Spool(file) => {
+                    if let Err(e) = file.persist(&dest) {
+                        let from = e.path;
+                        through_tmp(&|p| std::fs::copy(&from, p).map(|_| ()))?;
+                    }
+                }
+            }
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(storage)?;
+            Ok(())
+        })
+        .await
+        .map_err(storage)?
+    }
+
     fn path(&self, sha256: &str) -> PathBuf {
         self.root.join(&sha256[..2]).join(sha256)
     }
@@ -73,66 +125,13 @@ impl FileBlobs {
 #[async_trait]
 impl Blobs for FileBlobs {
     async fn put_named(&self, sha256: &str, bytes: Vec<u8>) -> Result<()> {
-        if !valid_name(sha256) {
-            return Err(storage("invalid blob name"));
-        }
-        debug_assert_eq!(sha256, sha256_hex(&bytes));
-        let this = self.clone();
-        let name = sha256.to_owned();
-        tokio::task::spawn_blocking(move || {
-            use std::io::Write;
-            let dest = this.path(&name);
-            if dest.exists() {
-                return Ok(());
-            }
-            let dir = dest.parent().ok_or_else(|| storage("blob path"))?;
-            std::fs::create_dir_all(dir).map_err(storage)?;
-            let mut tmp =
-                tempfile::NamedTempFile::new_in(this.root.join("tmp")).map_err(storage)?;
-            tmp.write_all(&bytes).map_err(storage)?;
-            tmp.as_file().sync_all().map_err(storage)?;
-            tmp.persist(&dest).map_err(storage)?;
-            // The rename is durable only once the directory itself is synced.
-            std::fs::File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(storage)?;
-            Ok(())
-        })
-        .await
-        .map_err(storage)?
+        // (An invalid name is refused by `place`.)
+        debug_assert!(!valid_name(sha256) || sha256 == sha256_hex(&bytes));
+        self.place(sha256, Source::Bytes(bytes)).await
     }
 
     async fn put_spooled(&self, sha256: &str, file: tempfile::TempPath) -> Result<()> {
-        if !valid_name(sha256) {
-            return Err(storage("invalid blob name"));
-        }
-        let this = self.clone();
-        let name = sha256.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let dest = this.path(&name);
-            if dest.exists() {
-                // Same bytes already stored; the spool file is deleted when `file` drops.
-                return Ok(());
-            }
-            let dir = dest.parent().ok_or_else(|| storage("blob path"))?;
-            std::fs::create_dir_all(dir).map_err(storage)?;
-            if let Err(e) = file.persist(&dest) {
-                // Another file system (the blobs elsewhere than the data directory): copy
-                // through a temporary file of the store, fsync'd, then rename.
-                let from = e.path;
-                let tmp =
-                    tempfile::NamedTempFile::new_in(this.root.join("tmp")).map_err(storage)?;
-                std::fs::copy(&from, tmp.path()).map_err(storage)?;
-                tmp.as_file().sync_all().map_err(storage)?;
-                tmp.persist(&dest).map_err(storage)?;
-            }
-            std::fs::File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(storage)?;
-            Ok(())
-        })
-        .await
-        .map_err(storage)?
+        self.place(sha256, Source::Spool(file)).await
     }
 
     async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
