@@ -405,6 +405,28 @@ impl World {
         json
     }
 
+    /// Exports the proof of integrity of `vault_path` (`sceau vault proof`) to `out` and checks
+    /// it offline with `sceau-vault verify-proof`.
+    pub fn proof_verifies(&self, vault_path: &str, out: &Path) {
+        self.ok(&[
+            "vault",
+            "proof",
+            vault_path,
+            "--out",
+            &out.to_string_lossy(),
+        ]);
+        let verify = std::process::Command::new(vault_bin())
+            .arg("verify-proof")
+            .arg(out)
+            .output()
+            .expect("sceau-vault verify-proof");
+        assert!(
+            verify.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
+    }
+
     /// The last lines of the vault's log, for a failure's message.
     pub fn vault_log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.dir.path().join("vault.log")).unwrap_or_default();

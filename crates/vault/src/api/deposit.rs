@@ -88,11 +88,7 @@ pub async fn deposit(
             "clé d'idempotence invalide (8 à 128 caractères)".into(),
         ));
     }
-    let announced = headers
-        .get(CONTENT_SHA256_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_ascii_lowercase)
-        .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+    let announced = super::announced_sha256(&headers)?
         .ok_or_else(|| Error::BadRequest(format!("en-tête {CONTENT_SHA256_HEADER} manquant")))?;
     // The body is always read in full (and its digest checked) before answering, also for a
     // retry: the client is not cut off mid-upload, and a replay is proven to be the same content.

@@ -54,3 +54,22 @@ pub fn router() -> Router<Arc<Vault>> {
         )
         .fallback(|| async { crate::Error::NotFound })
 }
+
+/// The body's SHA-256 the client announced (`x-content-sha256`), lower-case hex: `None` when
+/// the header is absent, an error when it is not 64 hexadecimal digits.
+pub(crate) fn announced_sha256(
+    headers: &axum::http::HeaderMap,
+) -> crate::error::Result<Option<String>> {
+    use sceau_proto::CONTENT_SHA256_HEADER;
+    let Some(v) = headers.get(CONTENT_SHA256_HEADER) else {
+        return Ok(None);
+    };
+    v.to_str()
+        .ok()
+        .map(str::to_ascii_lowercase)
+        .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(Some)
+        .ok_or_else(|| {
+            crate::error::Error::BadRequest(format!("en-tête {CONTENT_SHA256_HEADER} invalide"))
+        })
+}

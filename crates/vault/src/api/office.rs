@@ -17,7 +17,7 @@ use sceau_core::evidence::EvidenceEvent;
 use sceau_proto::{
     ActSection, AttestationSection, DeliveryState, FeedEvent, FeedPage, FiledSection, MkdirRequest,
     MoveRequest, ProofBundle, ProofLine, SearchPage, ServiceDetail, ServiceSummary, Source,
-    VaultEntry, VaultListing, ATTESTATION_NAME, CONTENT_SHA256_HEADER,
+    VaultEntry, VaultListing, ATTESTATION_NAME,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -475,18 +475,7 @@ pub async fn upload(
     if announced_len.is_some_and(|n| n > max) {
         return Err(too_large());
     }
-    let announced_sha = match headers.get(CONTENT_SHA256_HEADER) {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .ok()
-                .map(str::to_ascii_lowercase)
-                .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
-                .ok_or_else(|| {
-                    Error::BadRequest(format!("en-tête {CONTENT_SHA256_HEADER} invalide"))
-                })?,
-        ),
-    };
+    let announced_sha = super::announced_sha256(&headers)?;
     let office = who.office.office.id.clone();
     // Refused before the body is read when the answer is already known.
     {

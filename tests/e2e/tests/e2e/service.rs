@@ -146,23 +146,7 @@ fn full_service_from_the_cli_up_to_deposit_attestation_archive_and_history() {
     assert_eq!(entries.len(), 1);
     let zip_path = entries[0]["path"].as_str().unwrap().to_owned();
     let proof = w.dir.path().join("proof.json");
-    w.ok(&[
-        "vault",
-        "proof",
-        &zip_path,
-        "--out",
-        &proof.to_string_lossy(),
-    ]);
-    let out = std::process::Command::new(sceau_e2e::vault_bin())
-        .arg("verify-proof")
-        .arg(&proof)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    w.proof_verifies(&zip_path, &proof);
     w.ok(&["vault", "mkdir", "Dossiers"]);
     w.ok(&["vault", "mkdir", "Dossiers/2026"]);
     w.ok(&["vault", "rename", "Dossiers/2026", "Annee_2026"]);

@@ -78,23 +78,7 @@ fn files_of_the_workstation_go_into_the_office_vault() {
     assert_eq!(after, before + a_bytes.len() as u64 + 23);
     // The proof of integrity of a transferred file verifies offline.
     let proof = w.dir.path().join("preuve.json");
-    w.ok(&[
-        "vault",
-        "proof",
-        "Courriers/notes.txt",
-        "--out",
-        &proof.to_string_lossy(),
-    ]);
-    let out = std::process::Command::new(sceau_e2e::vault_bin())
-        .arg("verify-proof")
-        .arg(&proof)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    w.proof_verifies("Courriers/notes.txt", &proof);
 
     // Sending the same file again: the vault refuses the existing name, in French, naming it.
     let (code, err, msg) = w.fails(&["vault", "put", &b.to_string_lossy(), "--to", "Courriers"]);
