@@ -51,7 +51,8 @@ describe("Significations EDI : importer un lot", () => {
       "Ligne 4 : le destinataire « 73282932000075 » est inconnu : SIRET invalide (clé de contrôle).",
       "Ligne 5 : L'acte « saisie-0458.pdf » ne mentionne pas le consentement du destinataire à la signification électronique.",
     ]);
-    expect(screen.getByText("Actes signés : 0 / 0")).toBeTruthy();
+    // No counters beside a refused batch (they would read "0 lignes vérifiées").
+    expect(screen.queryByRole("list", { name: "Avancement de l'import" })).toBeNull();
     // The PIN field is emptied after the call; the stamp option reaches the backend.
     expect((screen.getByLabelText("Code PIN de signature") as HTMLInputElement).value).toBe("");
     expect(backend.state.lastEdi).toMatchObject({ manifest: MOCK_EDI_BAD, stamp_consent: false, pin: "" });
