@@ -49,6 +49,10 @@ pub struct TokenIdentity {
     /// The last token failure during a handshake, so that the caller can report the token's
     /// error (wrong PIN...) rather than the TLS failure it caused.
     last_token_error: Mutex<Option<sceau_token::Error>>,
+    /// Set when a handshake signed with the token (the certificate was presented), taken by
+    /// [`classify`]: with TLS 1.3 a server refuses a client certificate only after the client
+    /// has finished its handshake, and the connection may close before the request is sent.
+    presented: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for TokenIdentity {
@@ -134,6 +138,7 @@ impl TokenIdentity {
             algorithm,
             keys,
             last_token_error: Mutex::new(None),
+            presented: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -206,7 +211,12 @@ impl Signer for TokenTlsSigner {
             Err(_) => run(),
         };
         match result {
-            Ok(sig) => Ok(sig.as_bytes().to_vec()),
+            Ok(sig) => {
+                self.identity
+                    .presented
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok(sig.as_bytes().to_vec())
+            }
             Err(e) => {
                 let msg = format!("token signature failed: {e}");
                 self.identity.record(e);
@@ -344,6 +354,22 @@ pub fn classify(e: &reqwest::Error, identity: &TokenIdentity) -> Error {
     }
     if e.is_connect() {
         return Error::Unreachable { detail };
+    }
+    // The request was canceled before it could be sent: its new connection closed right after
+    // a handshake in which the token's certificate was presented. That is how a TLS 1.3 server
+    // refuses a client certificate when its alert reaches the connection before the request
+    // does (the alert itself is then not in the error); with TLS 1.2 the alert ends the
+    // handshake and is matched above.
+    let canceled = links.iter().any(|l| {
+        l.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_canceled)
+    });
+    if canceled
+        && identity
+            .presented
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+    {
+        return Error::ClientCertificateRefused { detail };
     }
     Error::Http { detail }
 }
