@@ -219,6 +219,12 @@ impl App {
     /// Builds the package (manifest, acts, signatures, data message), writes it durably into
     /// the outbox folder and returns it with the service to record.
     pub(crate) fn write_package(&self, p: &PackageInput<'_>) -> Result<(PathBuf, NewService)> {
+        // Each act's name, size and SHA-256, computed once for the data message and the store.
+        let digests: Vec<(String, u64, [u8; 32])> = p
+            .signed
+            .iter()
+            .map(|(n, pdf, _)| (n.clone(), pdf.len() as u64, Sha256::digest(pdf).into()))
+            .collect();
         let message = ActDataMessage {
             office: Office {
                 number: p.office_number.to_owned(),
@@ -239,13 +245,12 @@ impl App {
             reference: p.reference.to_owned(),
             act_date: p.now.with_timezone(&sceau_core::PARIS).date_naive(),
             prepared_at: p.now,
-            documents: p
-                .signed
+            documents: digests
                 .iter()
-                .map(|(n, pdf, _)| DocumentDigest {
-                    name: n.clone(),
-                    size: pdf.len() as u64,
-                    sha256: Sha256::digest(pdf).into(),
+                .map(|(name, size, sha256)| DocumentDigest {
+                    name: name.clone(),
+                    size: *size,
+                    sha256: *sha256,
                 })
                 .collect(),
             judge_permission: p.judge_permission.map(str::to_owned),
@@ -264,13 +269,12 @@ impl App {
             nature: p.nature.code.clone(),
             source: p.source,
             created_at: p.now,
-            documents: p
-                .signed
-                .iter()
-                .map(|(n, pdf, _)| NewDocument {
-                    name: n.clone(),
-                    size: pdf.len() as u64,
-                    sha256: Sha256::digest(pdf).into(),
+            documents: digests
+                .into_iter()
+                .map(|(name, size, sha256)| NewDocument {
+                    name,
+                    size,
+                    sha256,
                     local_path: package_path.clone(),
                 })
                 .collect(),
