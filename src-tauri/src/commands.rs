@@ -391,46 +391,19 @@ pub async fn dashboard_counts(shell: St<'_>) -> ApiResult<DashboardCounts> {
     counts(&shell)
 }
 
-/// One page of a category's unseen notifications; the free filter is tried as a reference,
-/// then a recipient's name, then a file name prefix (the first that matches anything).
+/// One page of a category's unseen notifications, under the list's free filter
+/// (`App::dashboard_page_matching`).
 #[tauri::command]
 pub async fn dashboard_page(
     shell: St<'_>,
     request: DashboardPageRequest,
 ) -> ApiResult<Page<NotificationRow>> {
     let app = shell.app()?;
-    let category = category_of(request.category);
-    let page = page_of(request.offset);
-    let text = request.filter.trim().to_owned();
-    let filters: Vec<sceau_store::DashboardFilter> = if text.is_empty() {
-        vec![sceau_store::DashboardFilter::default()]
-    } else {
-        vec![
-            sceau_store::DashboardFilter {
-                reference: Some(text.clone()),
-                ..Default::default()
-            },
-            sceau_store::DashboardFilter {
-                recipient: Some(text.clone()),
-                ..Default::default()
-            },
-            sceau_store::DashboardFilter {
-                file: Some(text),
-                ..Default::default()
-            },
-        ]
-    };
-    let mut result = None;
-    for f in &filters {
-        let found = app.dashboard_page(category, f, page)?;
-        let probe_empty =
-            found.items.is_empty() && app.dashboard_page(category, f, 0)?.items.is_empty();
-        result = Some(found);
-        if !probe_empty {
-            break;
-        }
-    }
-    let found = result.ok_or_else(|| internal("no filter"))?;
+    let found = app.dashboard_page_matching(
+        category_of(request.category),
+        &request.filter,
+        page_of(request.offset),
+    )?;
     Ok(Page {
         has_more: found.has_more,
         items: found

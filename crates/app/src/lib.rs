@@ -513,6 +513,48 @@ impl App {
         Ok(self.store().dashboard_page(category, filter, page)?)
     }
 
+    /// One page of a dashboard category filtered by the free text typed above its list (the
+    /// window's single filter field): the text is tried as the start of a reference, then of a
+    /// recipient's name, then of a file name, and the first reading that matches any
+    /// notification of the category is kept — so that a page beyond the end of a matching
+    /// reading stays empty rather than jumping to another reading. Blank text: no filter.
+    pub fn dashboard_page_matching(
+        &self,
+        category: sceau_core::delivery::NotificationCategory,
+        text: &str,
+        page: usize,
+    ) -> Result<sceau_store::Page<sceau_store::Notification>> {
+        use sceau_store::DashboardFilter as F;
+        let text = text.trim();
+        if text.is_empty() {
+            return self.dashboard_page(category, &F::default(), page);
+        }
+        let readings = [
+            F {
+                reference: Some(text.to_owned()),
+                ..F::default()
+            },
+            F {
+                recipient: Some(text.to_owned()),
+                ..F::default()
+            },
+            F {
+                file: Some(text.to_owned()),
+                ..F::default()
+            },
+        ];
+        let [by_reference, by_recipient, by_file] = &readings;
+        for filter in [by_reference, by_recipient] {
+            let found = self.dashboard_page(category, filter, page)?;
+            let matches = !found.items.is_empty()
+                || (page > 0 && !self.dashboard_page(category, filter, 0)?.items.is_empty());
+            if matches {
+                return Ok(found);
+            }
+        }
+        self.dashboard_page(category, by_file, page)
+    }
+
     /// Marks a notification seen (the eye); returns whether it was unseen.
     pub fn mark_seen(&self, notification: i64) -> Result<bool> {
         let changed = self.store().mark_seen(notification)?;

@@ -679,6 +679,10 @@ pub struct DashboardArgs {
     /// Filtre : début du nom de fichier.
     #[arg(long)]
     pub file: Option<String>,
+    /// Filtre libre, comme celui de la fenêtre : début d'une référence, sinon du nom d'un
+    /// destinataire, sinon d'un nom de fichier.
+    #[arg(long, conflicts_with_all = ["reference", "recipient", "file"])]
+    pub filter: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -744,7 +748,11 @@ pub fn dashboard(cli: &Cli, args: &DashboardArgs, out: &Out) -> Result<ExitCode,
             file: args.file.clone(),
             ..Default::default()
         };
-        let page = app.dashboard_page(c, &filter, args.page.saturating_sub(1))?;
+        let page_index = args.page.saturating_sub(1);
+        let page = match &args.filter {
+            Some(text) => app.dashboard_page_matching(c, text, page_index)?,
+            None => app.dashboard_page(c, &filter, page_index)?,
+        };
         result.has_more = page.has_more;
         result.notifications = page
             .items

@@ -164,3 +164,48 @@ async fn a_second_app_on_the_same_data_dir_is_refused_until_the_first_is_gone() 
     let again = App::open(config).unwrap();
     assert!(again.outbox_list().unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_free_filter_reads_a_reference_then_a_recipient_then_a_file() {
+    use sceau_core::delivery::NotificationCategory as C;
+    let w = world(next(Weekday::Tue, 10)).await;
+    let mut references: Vec<String> = (1..=11).map(|i| format!("REF-{i:02}")).collect();
+    references.push("BANQUE-1".into());
+    for r in &references {
+        w.app
+            .serve(&request(&w, r), &w.cred, sceau_app::ignore())
+            .await
+            .unwrap();
+    }
+    let c = C::AwaitingConsultation;
+    let refs = |p: &sceau_store::Page<sceau_store::Notification>| {
+        p.items.iter().map(|n| n.reference.clone()).collect::<Vec<_>>()
+    };
+    let all = w.app.dashboard_page_matching(c, "  ", 0).unwrap();
+    assert_eq!((all.items.len(), all.has_more), (10, true));
+
+    // A reference first: "banque" is the start of a reference and of the recipient's name.
+    let banque = w.app.dashboard_page_matching(c, "banque", 0).unwrap();
+    assert_eq!(refs(&banque), ["BANQUE-1"]);
+    // Pages of a reading: the second page of "ref" holds the eleventh, the third is empty
+    // rather than another reading of the text.
+    let second = w.app.dashboard_page_matching(c, "ref", 1).unwrap();
+    assert_eq!((second.items.len(), second.has_more), (1, false));
+    let third = w.app.dashboard_page_matching(c, "ref", 2).unwrap();
+    assert!(third.items.is_empty(), "{:?}", refs(&third));
+    // Then the recipient's name: no reference starts with "banque t".
+    let recipient = w.app.dashboard_page_matching(c, "Banque t", 1).unwrap();
+    assert_eq!(recipient.items.len(), 2);
+    assert!(recipient.items.iter().all(|n| n.recipient_name == "BANQUE TEST"));
+    // Then a file name.
+    let file = all.items[0].file.clone().expect("a file name on the notification");
+    let start: String = file.chars().take(4).collect();
+    assert!(!references.iter().any(|r| r.to_lowercase().starts_with(&start.to_lowercase())));
+    let by_file = w.app.dashboard_page_matching(c, &start, 0).unwrap();
+    assert_eq!(by_file.items.len(), 10);
+    let files: Vec<_> = by_file.items.iter().filter_map(|n| n.file.clone()).collect();
+    assert_eq!(files.len(), 10, "{files:?}");
+    assert!(files.iter().all(|f| f.starts_with(&start)), "{files:?}");
+    // Nothing matches: an empty page.
+    assert!(w.app.dashboard_page_matching(c, "zzz", 0).unwrap().items.is_empty());
+}
