@@ -12,7 +12,16 @@
 //!   without a GPU it costs a second GL set-up in the window's process, and WebKit's shared
 //!   memory path (`WEBKIT_DISABLE_DMABUF_RENDERER=1`, also the usual cure for blank Tauri
 //!   windows on some NVIDIA drivers) draws the same pages;
-//! - WebGL and Web Audio are not used by any screen.
+//! - WebGL and Web Audio are not used by any screen;
+//! - JavaScriptCore's just-in-time compilers: the page is Sceau's own forms, whose scripts run
+//!   fast enough interpreted (a filter keystroke stays within a frame or two), and without JIT
+//!   the web process keeps no writable-and-executable code memory — a common hardening of
+//!   embedded web views — nor the compiled code (`JSC_useJIT=false`);
+//! - glibc's malloc, whose thresholds grow after large blocks are freed, so that the web
+//!   process's heap keeps what rendering a page of tables released: fixed thresholds
+//!   (`GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072`)
+//!   give it back. Read by each process as it starts, so set here for WebKit's processes (and the
+//!   tools Sceau starts, which do not mind).
 //!
 //! `SCEAU_WEBKIT_ACCELERATION=1` keeps WebKit's defaults (for a machine where they help, or to
 //! compare in `cargo xtask bench app`). Measured by `cargo xtask bench app`: see README.md.
@@ -25,12 +34,29 @@ fn accelerate() -> bool {
     std::env::var_os(ENV_ACCELERATION).is_some_and(|v| v == "1")
 }
 
+/// The environment set for WebKit on Linux (see the module's notes), unless the user set the
+/// variable already; empty when WebKit's defaults are kept.
+pub fn environment(accelerate: bool) -> &'static [(&'static str, &'static str)] {
+    if accelerate || !cfg!(target_os = "linux") {
+        return &[];
+    }
+    &[
+        ("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
+        ("JSC_useJIT", "false"),
+        (
+            "GLIBC_TUNABLES",
+            "glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072",
+        ),
+    ]
+}
+
 /// Sets WebKit's environment before GTK starts (it is read once, and inherited by WebKit's
 /// processes); a value the user set is kept. Call before any thread is started.
 pub fn prepare_environment() {
-    #[cfg(target_os = "linux")]
-    if !accelerate() && std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    for (name, value) in environment(accelerate()) {
+        if std::env::var_os(name).is_none() {
+            std::env::set_var(name, value);
+        }
     }
 }
 

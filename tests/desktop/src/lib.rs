@@ -505,6 +505,34 @@ fn call(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Re
     Ok(value)
 }
 
+/// The environment of each WebKit web process started by a running `app` (read from `/proc`).
+pub fn web_process_environments(app: &Path) -> Vec<Vec<String>> {
+    let app = app.canonicalize().unwrap_or_else(|_| app.to_path_buf());
+    let parent_of = |pid: &str| -> Option<String> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // "pid (comm) state ppid ...": the command may hold spaces, the ppid follows ") X ".
+        let rest = &stat[stat.rfind(')')? + 2..];
+        rest.split_whitespace().nth(1).map(str::to_owned)
+    };
+    let exe = |pid: &str| std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| exe(pid).is_some_and(|e| e.ends_with("WebKitWebProcess")))
+        .filter(|pid| parent_of(pid).and_then(|p| exe(&p)).is_some_and(|e| e == app))
+        .filter_map(|pid| std::fs::read(format!("/proc/{pid}/environ")).ok())
+        .map(|env| {
+            env.split(|b| *b == 0)
+                .filter(|v| !v.is_empty())
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect()
+        })
+        .collect()
+}
+
 /// A test's desktop: the [`World`] (vault, key, configuration), the driver and the window.
 pub struct Desktop {
     /// The vault and the key.

@@ -266,6 +266,18 @@ fn a_wrong_pin_says_how_few_tries_are_left() {
     // Still on the login screen, nothing connected.
     let text = w.page_text().unwrap();
     assert!(text.contains("Connexion au service"), "{text}");
+    // The web engine runs as shipped (src-tauri/src/webview.rs): no JIT, malloc giving back.
+    let envs = sceau_desktop_tests::web_process_environments(sceau_desktop_tests::app_bin());
+    assert!(!envs.is_empty(), "no web process found for the window");
+    for env in &envs {
+        for wanted in [
+            "JSC_useJIT=false",
+            "WEBKIT_DISABLE_DMABUF_RENDERER=1",
+            "GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072",
+        ] {
+            assert!(env.iter().any(|v| v == wanted), "{wanted} missing");
+        }
+    }
 }
 
 #[test]
