@@ -18,10 +18,11 @@
 //!   the web process keeps no writable-and-executable code memory — a common hardening of
 //!   embedded web views — nor the compiled code (`JSC_useJIT=false`);
 //! - glibc's malloc, whose thresholds grow after large blocks are freed, so that the web
-//!   process's heap keeps what rendering a page of tables released: fixed thresholds
-//!   (`GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072`)
-//!   give it back. Read by each process as it starts, so set here for WebKit's processes (and the
-//!   tools Sceau starts, which do not mind).
+//!   process's heap keeps what rendering a page of tables released: a fixed threshold
+//!   (`GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072`, the default value; setting it stops
+//!   both the mmap and the trim threshold from growing) gives it back. Read by each process as
+//!   it starts, so set here for WebKit's processes (and the tools Sceau starts, which do not
+//!   mind).
 //!
 //! `SCEAU_WEBKIT_ACCELERATION=1` keeps WebKit's defaults (for a machine where they help, or to
 //! compare in `cargo xtask bench app`). Measured by `cargo xtask bench app`: see README.md.
@@ -43,10 +44,7 @@ pub fn environment(accelerate: bool) -> &'static [(&'static str, &'static str)] 
     &[
         ("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
         ("JSC_useJIT", "false"),
-        (
-            "GLIBC_TUNABLES",
-            "glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072",
-        ),
+        ("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=131072"),
     ]
 }
 

@@ -522,7 +522,11 @@ pub fn web_process_environments(app: &Path) -> Vec<Vec<String>> {
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
         .filter(|pid| exe(pid).is_some_and(|e| e.ends_with("WebKitWebProcess")))
-        .filter(|pid| parent_of(pid).and_then(|p| exe(&p)).is_some_and(|e| e == app))
+        .filter(|pid| {
+            parent_of(pid)
+                .and_then(|p| exe(&p))
+                .is_some_and(|e| e == app)
+        })
         .filter_map(|pid| std::fs::read(format!("/proc/{pid}/environ")).ok())
         .map(|env| {
             env.split(|b| *b == 0)
