@@ -44,7 +44,11 @@ const SOURCES: &[&str] = &[
 
 /// Whether `dir/dist/index.html` was written after the last change of any source.
 fn dist_is_current(dir: &std::path::Path) -> bool {
-    let Ok(built) = dir.join("dist/index.html").metadata().and_then(|m| m.modified()) else {
+    let Ok(built) = dir
+        .join("dist/index.html")
+        .metadata()
+        .and_then(|m| m.modified())
+    else {
         return false;
     };
     SOURCES
@@ -146,6 +150,9 @@ mod tests {
         }
         assert!(super::dist_is_current(dir.path()));
         set(&source, t0 + Duration::from_secs(120));
-        assert!(!super::dist_is_current(dir.path()), "a source changed after the build");
+        assert!(
+            !super::dist_is_current(dir.path()),
+            "a source changed after the build"
+        );
     }
 }

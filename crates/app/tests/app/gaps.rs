@@ -179,7 +179,10 @@ async fn the_dashboard_free_filter_reads_a_reference_then_a_recipient_then_a_fil
     }
     let c = C::AwaitingConsultation;
     let refs = |p: &sceau_store::Page<sceau_store::Notification>| {
-        p.items.iter().map(|n| n.reference.clone()).collect::<Vec<_>>()
+        p.items
+            .iter()
+            .map(|n| n.reference.clone())
+            .collect::<Vec<_>>()
     };
     let all = w.app.dashboard_page_matching(c, "  ", 0).unwrap();
     assert_eq!((all.items.len(), all.has_more), (10, true));
@@ -196,16 +199,33 @@ async fn the_dashboard_free_filter_reads_a_reference_then_a_recipient_then_a_fil
     // Then the recipient's name: no reference starts with "banque t".
     let recipient = w.app.dashboard_page_matching(c, "Banque t", 1).unwrap();
     assert_eq!(recipient.items.len(), 2);
-    assert!(recipient.items.iter().all(|n| n.recipient_name == "BANQUE TEST"));
+    assert!(recipient
+        .items
+        .iter()
+        .all(|n| n.recipient_name == "BANQUE TEST"));
     // Then a file name.
-    let file = all.items[0].file.clone().expect("a file name on the notification");
+    let file = all.items[0]
+        .file
+        .clone()
+        .expect("a file name on the notification");
     let start: String = file.chars().take(4).collect();
-    assert!(!references.iter().any(|r| r.to_lowercase().starts_with(&start.to_lowercase())));
+    assert!(!references
+        .iter()
+        .any(|r| r.to_lowercase().starts_with(&start.to_lowercase())));
     let by_file = w.app.dashboard_page_matching(c, &start, 0).unwrap();
     assert_eq!(by_file.items.len(), 10);
-    let files: Vec<_> = by_file.items.iter().filter_map(|n| n.file.clone()).collect();
+    let files: Vec<_> = by_file
+        .items
+        .iter()
+        .filter_map(|n| n.file.clone())
+        .collect();
     assert_eq!(files.len(), 10, "{files:?}");
     assert!(files.iter().all(|f| f.starts_with(&start)), "{files:?}");
     // Nothing matches: an empty page.
-    assert!(w.app.dashboard_page_matching(c, "zzz", 0).unwrap().items.is_empty());
+    assert!(w
+        .app
+        .dashboard_page_matching(c, "zzz", 0)
+        .unwrap()
+        .items
+        .is_empty());
 }

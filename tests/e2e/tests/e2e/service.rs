@@ -281,7 +281,13 @@ fn services_end_in_person_with_a_return_and_at_home_with_a_letter() {
     assert_eq!(d["notifications"][0]["reference"], "REF-PERSONNE", "{d}");
     // The window's free filter: a reference's start, else a recipient's name.
     for (text, found) in [("ref-pers", 1), ("zzz", 0)] {
-        let d = w.ok(&["dashboard", "--category", "delivered_in_person", "--filter", text]);
+        let d = w.ok(&[
+            "dashboard",
+            "--category",
+            "delivered_in_person",
+            "--filter",
+            text,
+        ]);
         let n = d["notifications"].as_array().map_or(0, Vec::len);
         assert_eq!(n, found, "{text}: {d}");
     }
