@@ -14,7 +14,7 @@ use tauri::{AppHandle, Emitter, Manager, State};
 
 use crate::dto::*;
 use crate::error::{input, internal, ApiResult};
-use crate::{feed, settings, Shell, EDI_EVENT, STEP_EVENT};
+use crate::{feed, settings, Shell, EDI_EVENT, STEP_EVENT, VAULT_UPLOAD_EVENT};
 
 type St<'a> = State<'a, Shell>;
 
@@ -708,6 +708,16 @@ fn edi_result(
     })
 }
 
+/// The application's EDI request for the window's (uploaded at once, not offline).
+fn edi_request(request: &EdiImportRequest) -> sceau_app::EdiRequest {
+    sceau_app::EdiRequest {
+        manifest: PathBuf::from(&request.manifest),
+        offline: false,
+        stamp_consent: request.stamp_consent,
+        signature_certificate: nonempty(&Some(request.signature_certificate.clone())),
+    }
+}
+
 /// Imports an EDI batch: every line checked before anything is signed, one PIN for the
 /// batch, progress on the `edi_progress` event, then the upload of what is due.
 #[tauri::command]
@@ -718,11 +728,7 @@ pub async fn edi_import(
     job_id: String,
 ) -> ApiResult<EdiImportResult> {
     let app = shell.app()?;
-    let req = sceau_app::EdiRequest {
-        manifest: PathBuf::from(&request.manifest),
-        offline: false,
-        stamp_consent: request.stamp_consent,
-    };
+    let req = edi_request(&request);
     let cred = credentials(request.pin, request.confirm_final_try);
     let emitter = handle.clone();
     let progress: sceau_app::ProgressSink = Arc::new(move |p| {
@@ -1140,17 +1146,49 @@ pub async fn vault_download(
     vault_fetch(&app, &request.path, &dir).await
 }
 
+/// The window's view of a transfer's progress (other events are not the transfer's).
+fn vault_upload_event(job_id: &str, p: Progress) -> Option<VaultUploadProgress> {
+    let Progress::VaultUpload {
+        name,
+        files_done,
+        files_total,
+        sent,
+        total,
+    } = p
+    else {
+        return None;
+    };
+    Some(VaultUploadProgress {
+        job_id: job_id.to_owned(),
+        name,
+        files_done: u32::try_from(files_done).unwrap_or(u32::MAX),
+        files_total: u32::try_from(files_total).unwrap_or(u32::MAX),
+        sent,
+        total,
+    })
+}
+
 /// "Transférer": files of the workstation into a folder of the office's vault (sceau-app's use
-/// case); returns the new entries, as the vault named them, for the screen's message.
+/// case), progress on the `vault_upload_progress` event of `job_id`; returns the new entries,
+/// as the vault named them, for the screen's message.
 #[tauri::command]
 pub async fn vault_upload(
+    handle: AppHandle,
     shell: St<'_>,
     request: VaultUploadRequest,
+    job_id: String,
 ) -> ApiResult<Vec<VaultEntry>> {
     let paths: Vec<PathBuf> = request.paths.iter().map(PathBuf::from).collect();
+    let progress: sceau_app::ProgressSink = Arc::new(move |p| {
+        if let Some(ev) = vault_upload_event(&job_id, p) {
+            if let Err(e) = handle.emit(VAULT_UPLOAD_EVENT, ev) {
+                tracing::debug!(error = %e, "transfer event not sent");
+            }
+        }
+    });
     let done = shell
         .app()?
-        .session_vault_upload(&request.folder, &paths)
+        .session_vault_upload(&request.folder, &paths, progress)
         .await?;
     Ok(done.into_iter().map(|t| vault_entry(t.entry)).collect())
 }
@@ -1286,6 +1324,61 @@ mod tests {
                 .job_id,
             "job-7"
         );
+    }
+
+    #[test]
+    fn the_edi_request_carries_the_chosen_certificate() {
+        let request = |serial: &str| EdiImportRequest {
+            manifest: "/lots/lot.csv".into(),
+            pin: "1234".into(),
+            confirm_final_try: false,
+            stamp_consent: true,
+            signature_certificate: serial.into(),
+        };
+        let req = edi_request(&request(" 4F2A "));
+        assert_eq!(req.signature_certificate.as_deref(), Some("4F2A"));
+        assert_eq!(req.manifest, PathBuf::from("/lots/lot.csv"));
+        assert!(req.stamp_consent && !req.offline);
+        // None chosen: the key's only signature certificate.
+        assert_eq!(edi_request(&request("")).signature_certificate, None);
+        // The PIN is not shown by Debug; the serial is.
+        let shown = format!("{:?}", request("4F2A"));
+        assert!(shown.contains("4F2A") && !shown.contains("1234"), "{shown}");
+    }
+
+    #[test]
+    fn transfer_progress_goes_to_its_job_only() {
+        let ev = vault_upload_event(
+            "t-1",
+            Progress::VaultUpload {
+                name: "Relevé.pdf".into(),
+                files_done: 1,
+                files_total: 3,
+                sent: 2 * 1024 * 1024,
+                total: 80_000_000,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            ev,
+            VaultUploadProgress {
+                job_id: "t-1".into(),
+                name: "Relevé.pdf".into(),
+                files_done: 1,
+                files_total: 3,
+                sent: 2 * 1024 * 1024,
+                total: 80_000_000,
+            }
+        );
+        assert!(vault_upload_event(
+            "t-1",
+            Progress::Upload {
+                reference: "R".into(),
+                sent: 1,
+                total: 2
+            }
+        )
+        .is_none());
     }
 
     #[test]

@@ -335,12 +335,16 @@ pub struct EdiImportRequest {
     pub confirm_final_try: bool,
     /// Stamp the consent mention on acts that lack it instead of refusing their lines.
     pub stamp_consent: bool,
+    /// Serial of the qualified signature certificate for the whole batch ("" = the key's only
+    /// signature certificate).
+    pub signature_certificate: String,
 }
 
 impl std::fmt::Debug for EdiImportRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EdiImportRequest")
             .field("stamp_consent", &self.stamp_consent)
+            .field("signature_certificate", &self.signature_certificate)
             .finish_non_exhaustive()
     }
 }
@@ -834,6 +838,26 @@ pub struct VaultUploadRequest {
     pub paths: Vec<String>,
 }
 
+/// Progress of a "Transférer", emitted on the `vault_upload_progress` event: when a file
+/// starts, then every MiB (1 % above 100 MiB) and at its last byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct VaultUploadProgress {
+    /// Job the event belongs to (chosen by the caller of `vault_upload`).
+    pub job_id: String,
+    /// The file's name on the workstation.
+    pub name: String,
+    /// Files of this transfer already in the vault.
+    pub files_done: u32,
+    /// Files of this transfer.
+    pub files_total: u32,
+    /// Bytes of this file sent so far.
+    #[ts(type = "number")]
+    pub sent: u64,
+    /// This file's size in bytes.
+    #[ts(type = "number")]
+    pub total: u64,
+}
+
 /// The TypeScript declarations of every type above, in one file, as committed in
 /// `ui/src/generated/bindings.ts`.
 pub fn typescript() -> String {
@@ -917,6 +941,7 @@ pub fn typescript() -> String {
         VaultMoveRequest,
         VaultRenameRequest,
         VaultUploadRequest,
+        VaultUploadProgress,
     );
     out
 }

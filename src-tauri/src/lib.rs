@@ -26,6 +26,8 @@ pub use error::{ApiError, ApiResult};
 pub const STEP_EVENT: &str = "signify_step";
 /// Event carrying the progress of an EDI import (`dto::EdiProgress`).
 pub const EDI_EVENT: &str = "edi_progress";
+/// Event carrying the progress of a "Transférer" (`dto::VaultUploadProgress`).
+pub const VAULT_UPLOAD_EVENT: &str = "vault_upload_progress";
 /// Event: the outbox or the connectivity changed (`dto::OutboxStatus`).
 pub const OUTBOX_EVENT: &str = "outbox_changed";
 /// Event: the unseen counts changed (`dto::DashboardCounts`).

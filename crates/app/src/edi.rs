@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use sceau_token::Role;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -45,6 +46,9 @@ pub struct EdiRequest {
     pub offline: bool,
     /// Stamp the consent mention on acts that lack it instead of refusing their lines.
     pub stamp_consent: bool,
+    /// Serial (hex) of the qualified signature certificate chosen by the clerk; `None`: the
+    /// token's only signature certificate.
+    pub signature_certificate: Option<String>,
 }
 
 /// A refused line of a manifest.
@@ -519,6 +523,16 @@ impl App {
             }
             return Err(self.refuse(errors, &progress, &lines));
         }
+        // Then the chosen signature certificate, as a service does: a serial not on the key, or
+        // not a signature certificate, refuses the whole batch before any line is converted.
+        let signature_cert = match self
+            .chosen_certificate(Role::Signature, req.signature_certificate.as_deref())
+            .await
+        {
+            Ok(c) => c,
+            Err(e) if errors.is_empty() => return Err(e),
+            Err(_) => return Err(self.refuse(errors, &progress, &lines)),
+        };
         let mut recipients: HashMap<String, std::result::Result<(RecipientView, bool), Error>> =
             HashMap::new();
         for c in &checked {
@@ -656,7 +670,7 @@ impl App {
                     docs.push(std::fs::read(p).map_err(io(p))?);
                 }
             }
-            let sigs = self.sign_batch(&docs, cred).await?;
+            let sigs = self.sign_batch(&docs, signature_cert.clone(), cred).await?;
             let mut docs = docs.into_iter().zip(sigs);
             let mut queued = Vec::new();
             for ((c, recipient), acts) in chunk {

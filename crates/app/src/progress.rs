@@ -90,6 +90,20 @@ pub enum Progress {
         /// Package size.
         total: u64,
     },
+    /// Bytes of a file sent into the office's vault ("Transférer"), reported when a file
+    /// starts, then every MiB (1 % of a file above 100 MiB) and at its last byte.
+    VaultUpload {
+        /// The file's name on the workstation.
+        name: String,
+        /// Files of this transfer already in the vault.
+        files_done: usize,
+        /// Files of this transfer.
+        files_total: usize,
+        /// Bytes of this file sent so far.
+        sent: u64,
+        /// This file's size.
+        total: u64,
+    },
 }
 
 /// Receives progress events (the CLI prints them, the window forwards them).

@@ -701,17 +701,18 @@ impl App {
         .await
     }
 
-    /// Signs `docs` with the qualified signature certificate as one pipelined batch
+    /// Signs `docs` with the qualified signature certificate `cert` (the clerk's choice, checked
+    /// by [`App::chosen_certificate`]) as one pipelined batch
     /// (`sceau_cades::sign_detached_batch`): the PIN of `cred` serves every signature of the
     /// call (an always-authenticate key logs in per signature) and goes with `cred`. The first
     /// failure ends the batch with its error.
     pub(crate) async fn sign_batch(
         &self,
         docs: &[Vec<u8>],
+        cert: CertificateInfo,
         cred: &Credentials,
     ) -> Result<Vec<Vec<u8>>> {
         let docs = docs.to_vec();
-        let cert = self.certificate(Role::Signature).await?;
         self.with_signer(cert, cred, move |s| {
             let now = Utc::now();
             let items: Vec<sceau_cades::BatchItem<'_>> = docs

@@ -4,18 +4,36 @@
 //! Every local file is checked before anything is sent (it exists, it is a regular file, its
 //! name gives a vault name, no two files give the same name), so a typo never leaves half a
 //! selection transferred. Files then go one by one, each streamed from disk; a refusal names
-//! the file, keeps the vault's code and says which files were already transferred. The manual
+//! the file, keeps the vault's code and says which files were already transferred. Progress
+//! (`Progress::VaultUpload`: bytes of the current file, files done) is reported when a file
+//! starts, then every MiB (1 % above 100 MiB) and at its last byte. The manual
 //! puts no restriction on the kinds of files an office keeps in its vault, so none is made
 //! here; the vault bounds the size.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use sceau_client::VaultClient;
 use sceau_proto::VaultEntry;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::progress::{Progress, ProgressSink};
 use crate::{App, Credentials};
+
+const MIB: u64 = 1024 * 1024;
+
+/// Bytes between two progress reports of one file: 1 MiB, or 1 % of a file above 100 MiB (the
+/// client reads 256 KiB chunks; a report per chunk would flood the window with events).
+fn report_step(total: u64) -> u64 {
+    (total / 100).max(MIB)
+}
+
+/// Whether `sent` bytes of `total` deserve a report when `last` was the last one reported.
+fn report_due(sent: u64, total: u64, last: u64) -> bool {
+    sent >= total || sent >= last.saturating_add(report_step(total))
+}
 
 /// One file transferred into the office's vault.
 #[derive(Debug, Clone, Serialize)]
@@ -110,10 +128,12 @@ impl App {
         folder: &str,
         paths: &[PathBuf],
         cred: &Credentials,
+        progress: ProgressSink,
     ) -> Result<Vec<Transferred>> {
         plan(paths)?;
         let client = self.client(cred).await?;
-        self.vault_upload_with(&client, folder, paths).await
+        self.vault_upload_with(&client, folder, paths, progress)
+            .await
     }
 
     /// [`App::vault_upload`] with the window's session.
@@ -121,9 +141,11 @@ impl App {
         &self,
         folder: &str,
         paths: &[PathBuf],
+        progress: ProgressSink,
     ) -> Result<Vec<Transferred>> {
         let client = self.session_vault()?;
-        self.vault_upload_with(&client, folder, paths).await
+        self.vault_upload_with(&client, folder, paths, progress)
+            .await
     }
 
     /// [`App::vault_upload`] with a client the caller already has (the CLI's).
@@ -132,17 +154,44 @@ impl App {
         client: &VaultClient,
         folder: &str,
         paths: &[PathBuf],
+        progress: ProgressSink,
     ) -> Result<Vec<Transferred>> {
         let planned = plan(paths)?;
         let folder = folder_path(folder);
-        let mut done: Vec<Transferred> = Vec::with_capacity(planned.len());
+        let files_total = planned.len();
+        let mut done: Vec<Transferred> = Vec::with_capacity(files_total);
         for p in planned {
             let target = if folder.is_empty() {
                 p.name.clone()
             } else {
                 format!("{folder}/{}", p.name)
             };
-            match client.vault_upload(&target, &p.local, |_, _| {}).await {
+            let name = display_name(&p.local);
+            let files_done = done.len();
+            let total = std::fs::metadata(&p.local).map(|m| m.len()).unwrap_or(0);
+            progress(Progress::VaultUpload {
+                name: name.clone(),
+                files_done,
+                files_total,
+                sent: 0,
+                total,
+            });
+            let last = Arc::new(AtomicU64::new(0));
+            let sink = progress.clone();
+            let report = move |sent: u64, total: u64| {
+                // The body stream calls this from one task at a time, in order.
+                if report_due(sent, total, last.load(Ordering::Relaxed)) {
+                    last.store(sent, Ordering::Relaxed);
+                    sink(Progress::VaultUpload {
+                        name: name.clone(),
+                        files_done,
+                        files_total,
+                        sent,
+                        total,
+                    });
+                }
+            };
+            match client.vault_upload(&target, &p.local, report).await {
                 Ok(entry) => {
                     self.log("Transfert dans le coffre-fort", &entry.path);
                     done.push(Transferred {
@@ -170,6 +219,27 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_is_reported_each_mib_or_percent_and_at_the_end() {
+        // A 5 MiB file read in 256 KiB chunks: a report at each MiB, the last at its size.
+        let total = 5 * MIB;
+        let mut last = 0;
+        let mut reported = Vec::new();
+        for sent in (1..=20).map(|i| i * 256 * 1024) {
+            if report_due(sent, total, last) {
+                last = sent;
+                reported.push(sent / MIB);
+            }
+        }
+        assert_eq!(reported, [1, 2, 3, 4, 5]);
+        // A small file: only its end.
+        assert!(!report_due(100, 1000, 0));
+        assert!(report_due(1000, 1000, 0));
+        // 1 % above 100 MiB: at most about a hundred reports per file.
+        assert_eq!(report_step(1000 * MIB), 10 * MIB);
+        assert_eq!(report_step(10 * MIB), MIB);
+    }
 
     #[test]
     fn plan_checks_every_file_before_anything_is_sent() {

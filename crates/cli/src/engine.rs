@@ -165,6 +165,20 @@ fn progress(json: bool) -> ProgressSink {
                 eprintln!("[ligne {line} · {reference}] {what}");
             }
             Progress::Upload { .. } => {}
+            // One line per file, at its end (the window draws the bar).
+            Progress::VaultUpload {
+                name,
+                files_done,
+                files_total,
+                sent,
+                total,
+            } if sent == total => {
+                eprintln!(
+                    "[fichier {}/{files_total}] {name} : {total} octets envoyés",
+                    files_done + 1
+                );
+            }
+            Progress::VaultUpload { .. } => {}
         }
     })
 }
@@ -461,6 +475,11 @@ pub enum EdiCommand {
         /// l'ont pas, au lieu de refuser leur ligne.
         #[arg(long)]
         stamp_consent: bool,
+        /// Numéro de série (hexadécimal) du certificat de signature qualifiée à utiliser pour
+        /// tout le lot, quand la clé en porte plusieurs (par défaut : l'unique certificat de
+        /// signature de la clé).
+        #[arg(long, value_name = "SERIAL")]
+        certificate: Option<String>,
     },
 }
 
@@ -470,6 +489,7 @@ pub fn edi(cli: &Cli, cmd: &EdiCommand, out: &Out) -> Result<ExitCode, CliError>
         manifest,
         offline,
         stamp_consent,
+        certificate,
     } = cmd;
     let app = app(cli)?;
     let cred = credentials(cli, &app)?;
@@ -477,6 +497,7 @@ pub fn edi(cli: &Cli, cmd: &EdiCommand, out: &Out) -> Result<ExitCode, CliError>
         manifest: manifest.clone(),
         offline: *offline,
         stamp_consent: *stamp_consent,
+        signature_certificate: certificate.clone(),
     };
     let report = rt()?.block_on(app.edi_import(&req, &cred, progress(out.is_json())))?;
     drop(cred);
@@ -1120,7 +1141,8 @@ pub fn vault(cli: &Cli, cmd: &VaultCommand, out: &Out) -> Result<ExitCode, CliEr
             );
         }
         VaultCommand::Put { files, to } => {
-            let done = rt.block_on(app.vault_upload_with(&client, to, files))?;
+            let done =
+                rt.block_on(app.vault_upload_with(&client, to, files, progress(out.is_json())))?;
             out.emit(&done, || {
                 let mut s = String::new();
                 for t in &done {

@@ -411,7 +411,12 @@ confirm_final_try: boolean,
 /**
  * Stamp the consent mention on acts that lack it instead of refusing their lines.
  */
-stamp_consent: boolean, };
+stamp_consent: boolean, 
+/**
+ * Serial of the qualified signature certificate for the whole batch ("" = the key's only
+ * signature certificate).
+ */
+signature_certificate: string, };
 
 /**
  * Where a line of an EDI batch is.
@@ -1068,3 +1073,33 @@ folder: string,
  * Files of the workstation.
  */
 paths: Array<string>, };
+
+/**
+ * Progress of a "Transférer", emitted on the `vault_upload_progress` event: when a file
+ * starts, then every MiB (1 % above 100 MiB) and at its last byte.
+ */
+export type VaultUploadProgress = { 
+/**
+ * Job the event belongs to (chosen by the caller of `vault_upload`).
+ */
+job_id: string, 
+/**
+ * The file's name on the workstation.
+ */
+name: string, 
+/**
+ * Files of this transfer already in the vault.
+ */
+files_done: number, 
+/**
+ * Files of this transfer.
+ */
+files_total: number, 
+/**
+ * Bytes of this file sent so far.
+ */
+sent: number, 
+/**
+ * This file's size in bytes.
+ */
+total: number, };

@@ -23,7 +23,7 @@ vi.mock("@tauri-apps/api/event", () => ({
   }),
 }));
 
-const { tauriBackend, toApiError, STEP_EVENT, EDI_EVENT, api, useBackend } = await import("./api");
+const { tauriBackend, toApiError, STEP_EVENT, EDI_EVENT, VAULT_UPLOAD_EVENT, api, useBackend } = await import("./api");
 
 beforeEach(() => {
   calls.length = 0;
@@ -58,7 +58,7 @@ describe("tauri backend", () => {
     await b.vaultDelete("C");
     await b.vaultUsage();
     await b.vaultProof("x.zip");
-    await b.vaultUpload("Courriers", ["/a.odt"]);
+    await b.vaultUpload("Courriers", ["/a.odt"], () => {});
     await b.settingsGet();
     await b.sessionLog();
     expect(calls.map((c) => c.cmd)).toEqual([
@@ -126,13 +126,30 @@ describe("tauri backend", () => {
       for (const stage of ["checked", "signed", "deposited"]) emit?.({ payload: { job_id: jobId, line: 2, reference: "R-1", stage, reason: null } });
       return { lines: 1, refused: [], prepared: 1, already_prepared: 0, deposited: 1, queued: 0, queued_reason: null };
     };
-    const req = { manifest: "/lots/lot.csv", pin: "1234", confirm_final_try: false, stamp_consent: true };
+    const req = { manifest: "/lots/lot.csv", pin: "1234", confirm_final_try: false, stamp_consent: true, signature_certificate: "2818A0" };
     const r = await tauriBackend().ediImport(req, (e) => seen.push(e.stage));
     expect(r.deposited).toBe(1);
     expect(seen).toEqual(["checked", "signed", "deposited"]);
     expect(unlistened).toBe(1);
     expect(calls[0]?.cmd).toBe("edi_import");
     expect(calls[0]?.args).toMatchObject({ request: req });
+  });
+
+  it("transfers files with its own progress events only, then stops listening", async () => {
+    const seen: number[] = [];
+    answer = (cmd, args) => {
+      if (cmd !== "vault_upload") return null;
+      const jobId = (args as { jobId: string }).jobId;
+      const emit = listeners.get(VAULT_UPLOAD_EVENT);
+      const ev = (job_id: string, sent: number) => ({ payload: { job_id, name: "a.odt", files_done: 0, files_total: 1, sent, total: 2048 } });
+      emit?.(ev("other", 5));
+      for (const sent of [0, 1024, 2048]) emit?.(ev(jobId, sent));
+      return [];
+    };
+    await tauriBackend().vaultUpload("Courriers", ["/a.odt"], (e) => seen.push(e.sent));
+    expect(seen).toEqual([0, 1024, 2048]);
+    expect(unlistened).toBe(1);
+    expect(calls[0]?.args).toMatchObject({ request: { folder: "Courriers", paths: ["/a.odt"] } });
   });
 
   it("stops listening when the service fails, and passes {code, message} through", async () => {

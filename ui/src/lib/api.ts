@@ -36,6 +36,7 @@ import type {
   StepEvent,
   TokenStatus,
   VaultEntry,
+  VaultUploadProgress,
   VaultUsage,
 } from "./types";
 
@@ -43,6 +44,8 @@ import type {
 export const STEP_EVENT = "signify_step";
 /** Name of the event carrying an EDI import's progress. */
 export const EDI_EVENT = "edi_progress";
+/** Name of the event carrying a transfer's progress ("Transférer"). */
+export const VAULT_UPLOAD_EVENT = "vault_upload_progress";
 /** Name of the event sent when the outbox or the connectivity changes. */
 export const OUTBOX_EVENT = "outbox_changed";
 /** Name of the event sent when the unseen counts change (sync brought deliveries, returns). */
@@ -111,8 +114,9 @@ export interface Backend {
   /** Exports a verifiable proof of integrity of a file. */
   vaultProof(path: string): Promise<SavedFile>;
   /** Transfers files of the workstation into a folder of the vault ("Transférer"); returns the
-   *  new entries as the vault named them (accents and forbidden characters replaced). */
-  vaultUpload(folder: string, paths: string[]): Promise<VaultEntry[]>;
+   *  new entries as the vault named them (accents and forbidden characters replaced);
+   *  `onProgress` receives the bytes of the current file and the files done. */
+  vaultUpload(folder: string, paths: string[], onProgress: (event: VaultUploadProgress) => void): Promise<VaultEntry[]>;
   /** Opens the system file dialog for any files; returns the chosen paths (empty if cancelled). */
   pickFiles(): Promise<string[]>;
   /** Downloads a vault file to the workstation. */
@@ -225,7 +229,17 @@ export function tauriBackend(): Backend {
     vaultUsage: () => call("vault_usage"),
     vaultProof: (path) => call("vault_proof", { request: { path } }),
     vaultDownload: (path) => call("vault_download", { request: { path } }),
-    vaultUpload: (folder, paths) => call("vault_upload", { request: { folder, paths } }),
+    vaultUpload: async (folder, paths, onProgress) => {
+      const jobId = crypto.randomUUID();
+      const unlisten: UnlistenFn = await listen<VaultUploadProgress>(VAULT_UPLOAD_EVENT, (e) => {
+        if (e.payload.job_id === jobId) onProgress(e.payload);
+      });
+      try {
+        return await call<VaultEntry[]>("vault_upload", { request: { folder, paths }, jobId });
+      } finally {
+        unlisten();
+      }
+    },
     pickFiles: async () => {
       const { open } = await import("@tauri-apps/plugin-dialog");
       const chosen = await open({ multiple: true, directory: false, title: "Transférer des fichiers dans le coffre-fort" });

@@ -108,8 +108,8 @@ export function parseDay(input: string): DayResult {
   return { ok: true, value: `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}` };
 }
 
-/** Sizes as in the vault screen: "27,19 Ko" (1 Ko = 1024 octets). */
-export function formatSize(bytes: number): string {
+/** Sizes as in the vault screen: "27,19 Ko" (1 Ko = 1024 octets), with `decimals` digits. */
+export function formatSize(bytes: number, decimals = 2): string {
   const units = ["octets", "Ko", "Mo", "Go", "To"];
   let v = bytes;
   let u = 0;
@@ -118,5 +118,5 @@ export function formatSize(bytes: number): string {
     u++;
   }
   if (u === 0) return `${bytes} ${bytes <= 1 ? "octet" : "octets"}`;
-  return `${v.toFixed(2).replace(".", ",")} ${units[u]}`;
+  return `${v.toFixed(decimals).replace(".", ",")} ${units[u]}`;
 }

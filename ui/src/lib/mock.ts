@@ -59,6 +59,8 @@ export interface MockOptions {
   browserFilePicker?: boolean;
   /** The key also holds its CA's certificate (role "other"), listed first as some cards do. */
   caCertificateOnKey?: boolean;
+  /** The key holds a second qualified signature certificate (serial 2818A0). */
+  secondSignatureCertificate?: boolean;
 }
 
 const AUTH_CERT: CertificateInfo = {
@@ -72,6 +74,8 @@ const AUTH_CERT: CertificateInfo = {
 };
 
 const SIGN_CERT: CertificateInfo = { ...AUTH_CERT, serial: "281809", role: "signature" };
+
+const SIGN_CERT_2: CertificateInfo = { ...SIGN_CERT, serial: "2818A0", not_before: "2026-01-05T00:00:00Z", not_after: "2029-01-05T00:00:00Z" };
 
 const CA_CERT: CertificateInfo = { ...AUTH_CERT, serial: "01", holder: "AC Certeurope Classe 3Plus v2", role: "other" };
 
@@ -188,6 +192,10 @@ export interface MockBackend extends Backend {
   nextManifest: string | null;
   /** The EDI manifests the mock knows, by path: one entry per line after the header. */
   ediManifests: Map<string, MockEdiLine[]>;
+  /** Sizes of the files "Transférer" sends, by path (1024 bytes when not given). */
+  uploadSizes: Map<string, number>;
+  /** When set, each transferred file waits for it halfway (tests look at the progress then). */
+  uploadPause: Promise<void> | null;
 }
 
 /** A line of a mock EDI manifest. */
@@ -400,6 +408,13 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       input.click();
     });
 
+  const keyCertificates = (): CertificateInfo[] => [
+    ...(opts.caCertificateOnKey ? [CA_CERT] : []),
+    AUTH_CERT,
+    SIGN_CERT,
+    ...(opts.secondSignatureCertificate ? [SIGN_CERT_2] : []),
+  ];
+
   const wait = (ms: number): Promise<void> =>
     ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
 
@@ -408,6 +423,8 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     nextPick: [],
     nextManifest: null,
     ediManifests: mockManifests(),
+    uploadSizes: new Map(),
+    uploadPause: null,
     setOnline(online) {
       state.online = online;
       notifyOutbox();
@@ -436,7 +453,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       return {
         module: "ok",
         module_path: "/usr/lib/softhsm/libsofthsm2.so",
-        tokens: [{ serial: "0000A1B2", label: "Clé Class 3+ (9991)", pin: pinState(), certificates: opts.caCertificateOnKey ? [CA_CERT, AUTH_CERT, SIGN_CERT] : [AUTH_CERT, SIGN_CERT] }],
+        tokens: [{ serial: "0000A1B2", label: "Clé Class 3+ (9991)", pin: pinState(), certificates: keyCertificates() }],
       };
     },
     async connect(request) {
@@ -632,6 +649,11 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         return { ...empty, lines: 0, refused: refused.map((l) => ({ line: l.line, code: "edi.invalid", message: l.error ?? "" })) };
       }
       checkPin(request.pin, request.confirm_final_try);
+      // As the application does: the chosen certificate is checked before any line is converted.
+      const chosen = keyCertificates().find((c) => c.serial === request.signature_certificate);
+      if (request.signature_certificate !== "" && !chosen) {
+        throw err("app.certificate_not_found", `Le certificat n° ${request.signature_certificate} n'est pas sur la clé branchée. Rechargez les certificats et choisissez-en un de la liste.`);
+      }
       for (const l of numbered) await emit(l.line, l.reference, "checked");
       for (const l of numbered) await emit(l.line, l.reference, "converted");
       for (const l of numbered) await emit(l.line, l.reference, "signed");
@@ -827,11 +849,19 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       log(`Preuve d'intégrité exportée pour « ${nameOf(path)} »`);
       return { path: `/home/etude/Documents/${nameOf(path)}.preuve.json` };
     },
-    async vaultUpload(folder, paths) {
+    async vaultUpload(folder, paths, onProgress) {
       if (folder !== "" && !vault.get(folder)?.is_folder) throw err("vault.not_found", "Ce dossier n'existe plus. Revenez à la racine du coffre-fort.");
       const added: VaultEntry[] = [];
       for (const p of paths) {
         const name = nameOf(p.replace(/\\/g, "/"));
+        // As the shell does: at the start, along the way, at the last byte.
+        const size = backend.uploadSizes.get(p) ?? 1024;
+        const report = (sent: number) =>
+          onProgress({ job_id: "mock", name, files_done: added.length, files_total: paths.length, sent, total: size });
+        report(0);
+        report(Math.floor(size / 2));
+        if (backend.uploadPause) await backend.uploadPause;
+        report(size);
         const target = folder === "" ? name : `${folder}/${name}`;
         if (vault.has(target)) {
           const before = added.length > 0 ? ` Déjà transféré(s) avant lui, à ne pas renvoyer : ${added.map((e) => e.path).join(", ")}.` : "";
@@ -840,7 +870,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
             `Le fichier « ${name} » n'a pas été transféré : Un élément portant ce nom existe déjà à cet endroit : renommez-le ou choisissez un autre dossier.${before}`,
           );
         }
-        addVault(target, false, 1024, now().toISOString());
+        addVault(target, false, size, now().toISOString());
         const entry = vault.get(target);
         if (entry) added.push(entry);
         log(`Transfert dans le coffre-fort : ${target}`);

@@ -54,6 +54,7 @@ export type {
   TokenInfo,
   TokenStatus,
   VaultEntry,
+  VaultUploadProgress,
   VaultUsage,
 } from "../generated/bindings";
 

@@ -58,6 +58,23 @@ describe("Significations EDI : importer un lot", () => {
     expect(backend.state.lastEdi).toMatchObject({ manifest: MOCK_EDI_BAD, stamp_consent: false, pin: "" });
   });
 
+  it("signs the batch with the signature certificate chosen in the same list as Signification", async () => {
+    const { backend, user } = setup({ secondSignatureCertificate: true });
+    const select = (await screen.findByLabelText("Sélection du certificat de signature")) as HTMLSelectElement;
+    // Only signature certificates, the first chosen by default.
+    await vi.waitFor(() => expect(Array.from(select.options).map((o) => o.textContent)).toEqual(["XXXTEST JEREMY (n° 281809)", "XXXTEST JEREMY (n° 2818A0)"]));
+    expect(select.value).toBe("281809");
+    await user.selectOptions(select, "2818A0");
+    await choose(backend, user, MOCK_EDI_OK);
+    await user.type(screen.getByLabelText("Code PIN de signature"), "1234");
+    await user.click(screen.getByRole("button", { name: "Importer le lot" }));
+    expect(flat((await screen.findByRole("status")).textContent)).toContain("Lot importé : 3 actes signés");
+    expect(backend.state.lastEdi).toMatchObject({ manifest: MOCK_EDI_OK, signature_certificate: "2818A0", pin: "" });
+    // The choice stays after a reload of the certificates.
+    await user.click(screen.getByRole("button", { name: "Recharger les certificats" }));
+    expect(select.value).toBe("2818A0");
+  });
+
   it("the stamp-consent option lets a line that only lacks the mention through", async () => {
     const { backend, user } = setup();
     await choose(backend, user, MOCK_EDI_BAD);

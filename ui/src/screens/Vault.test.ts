@@ -80,6 +80,34 @@ describe("Mon coffre-fort", () => {
     expect(names()).toEqual(["courrier_1.odt", "courrier_2.pdf"]);
   });
 
+  it("shows a big transfer's progress: the file, its bytes, a bar and the files done", async () => {
+    const backend = createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") });
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(Vault);
+    await screen.findByText(/note_interne\.pdf/);
+    const MO = 1024 * 1024;
+    backend.uploadSizes.set("/home/etude/releve.pdf", 80 * MO);
+    backend.uploadSizes.set("/home/etude/annexe.pdf", 3 * MO);
+    let release = () => {};
+    backend.uploadPause = new Promise((r) => (release = r));
+    backend.nextPick = ["/home/etude/releve.pdf", "/home/etude/annexe.pdf"];
+    await user.click(screen.getByRole("button", { name: "Transférer" }));
+    // Halfway through the first file.
+    expect(await screen.findByText("Transfert de « releve.pdf » : 40,0 Mo sur 80,0 Mo")).toBeTruthy();
+    expect(screen.getByText("Fichiers transférés : 0 sur 2")).toBeTruthy();
+    const bar = screen.getByRole("progressbar", { name: "Transfert de releve.pdf" }) as HTMLProgressElement;
+    expect(bar.value).toBe(50);
+    // One transfer at a time.
+    expect((screen.getByRole("button", { name: "Transférer" }) as HTMLButtonElement).disabled).toBe(true);
+    release();
+    expect(await screen.findByText("2 fichiers transférés dans le coffre-fort : « releve.pdf », « annexe.pdf ».")).toBeTruthy();
+    // Done: the progress leaves, the sizes are the vault's.
+    expect(screen.queryByTestId("transfer-progress")).toBeNull();
+    expect(screen.getByText("80,00 Mo")).toBeTruthy();
+    expect((screen.getByRole("button", { name: "Transférer" }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
   it("names the stored file, and shows a refused transfer in French with what already went", async () => {
     const backend = createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") });
     useBackend(backend);

@@ -2,6 +2,7 @@
 //! office's Alsace-Moselle calendar.
 
 use std::io::Read;
+use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use sceau_app::ServeOptions;
@@ -146,18 +147,25 @@ fn without_zeros(s: &str) -> String {
     s.to_ascii_uppercase().trim_start_matches('0').to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_chosen_signature_certificate_signs_and_a_bad_choice_signs_nothing() {
+/// A world on a Tuesday morning whose token holds two qualified signature certificates, with
+/// BANQUE TEST looked up once online (so services can then be prepared offline: the packages
+/// stay in the outbox, where their signatures can be read). Returns the world and the two
+/// signature serials (the office's first, the added second).
+async fn with_two_signature_certificates() -> (World, String, String) {
     let w = world(crate::next(Weekday::Tue, 10)).await;
     let first = w.office.signature.serial_hex();
     let second = second_signature_certificate(&w);
     assert_ne!(without_zeros(&first), without_zeros(&second));
-    // The recipient is looked up once online, so the services below can be prepared offline
-    // (the package stays in the outbox, where its signatures can be read).
     w.app
         .recipient_card("banque-test", None, None, &w.cred)
         .await
         .unwrap();
+    (w, first, second)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chosen_signature_certificate_signs_and_a_bad_choice_signs_nothing() {
+    let (w, first, second) = with_two_signature_certificates().await;
     let offline = |reference: &str| sceau_app::ServeRequest {
         offline: true,
         recipient: "banque-test".into(),
@@ -244,6 +252,82 @@ async fn the_chosen_signature_certificate_signs_and_a_bad_choice_signs_nothing()
             without_zeros(serial),
             "{reference}"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edi_batch_is_signed_with_the_chosen_certificate_and_a_bad_choice_imports_nothing() {
+    let (w, first, second) = with_two_signature_certificates().await;
+    // A batch of two lines beside the act (offline: the packages stay in the outbox).
+    let dir = w.act.parent().unwrap();
+    let manifest = dir.join("lot.csv");
+    std::fs::write(
+        &manifest,
+        "reference;destinataire;nature;requerant;fichiers\n\
+         EDI-CERT-1;banque-test;SAISIE_ATTRIBUTION;SA CREANCIER;acte.pdf\n\
+         EDI-CERT-2;banque-test;SAISIE_ATTRIBUTION;SA CREANCIER;acte.pdf\n",
+    )
+    .unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let import = |serial: Option<String>| {
+        let req = sceau_app::EdiRequest {
+            manifest: manifest.clone(),
+            offline: true,
+            stamp_consent: false,
+            signature_certificate: serial,
+        };
+        let events = events.clone();
+        let sink: sceau_app::ProgressSink = Arc::new(move |p| events.lock().unwrap().push(p));
+        let w = &w;
+        async move { w.app.edi_import(&req, &w.cred, sink).await }
+    };
+    let nothing_imported = |what: &str| {
+        assert!(w.app.outbox_list().unwrap().is_empty(), "{what}");
+        for reference in ["EDI-CERT-1", "EDI-CERT-2"] {
+            assert!(w.app.service(reference).is_err(), "{what}: {reference}");
+        }
+        // Refused before any line was converted.
+        let events = std::mem::take(&mut *events.lock().unwrap());
+        assert!(
+            !events.iter().any(|p| matches!(
+                p,
+                sceau_app::Progress::EdiLine {
+                    stage: sceau_app::EdiStage::Converted | sceau_app::EdiStage::Queued,
+                    ..
+                }
+            )),
+            "{what}: {events:?}"
+        );
+    };
+
+    // Two signature certificates and no choice: refused by the token's rule, before conversion.
+    let e = import(None).await.unwrap_err();
+    assert_eq!(e.code(), "token.several_certs", "{}", e.message_fr());
+    nothing_imported("no choice");
+    // A serial that is not on the key.
+    let e = import(Some("0DEADBEEF".into())).await.unwrap_err();
+    assert_eq!(e.code(), "app.certificate_not_found");
+    assert!(e.message_fr().contains("0DEADBEEF"), "{}", e.message_fr());
+    nothing_imported("not on the key");
+    // The authentication certificate: not a signature certificate.
+    let e = import(Some(w.office.authentication.serial_hex()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "app.certificate_wrong_role");
+    nothing_imported("wrong role");
+
+    // The second certificate chosen (any case): every CMS SignerInfo of every line names it.
+    let report = import(Some(second.to_ascii_lowercase())).await.unwrap();
+    assert_eq!(report.prepared.len(), 2, "{report:?}");
+    let outbox = w.app.outbox_list().unwrap();
+    assert_eq!(outbox.len(), 2);
+    for item in &outbox {
+        let serials = signer_serials(&item.package_path);
+        assert_eq!(serials.len(), 1, "one act per line");
+        for s in &serials {
+            assert_eq!(without_zeros(s), without_zeros(&second));
+            assert_ne!(without_zeros(s), without_zeros(&first));
+        }
     }
 }
 

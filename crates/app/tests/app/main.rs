@@ -6,6 +6,7 @@
 
 mod choices;
 mod gaps;
+mod transfer;
 
 use std::sync::Arc;
 

@@ -205,3 +205,41 @@ fn an_offline_batch_waits_in_the_outbox_and_is_then_deposited_once() {
     assert_eq!(again["sent"].as_array().unwrap().len(), 0, "{again}");
     assert_eq!(vault_references(&w), expected(3));
 }
+
+#[test]
+fn edi_certificate_option_chooses_the_signature_certificate_for_the_batch() {
+    let mut w = World::new().unwrap();
+    w.start_vault().unwrap();
+    w.connect();
+    // Looked up once online, so that the batch can be prepared offline.
+    w.ok(&["recipients", "search", BANK_SIRET]);
+    let manifest = batch(&w, 2, &[]);
+    let manifest = manifest.to_str().unwrap();
+    let (code, err, msg) = w.fails(&[
+        "edi",
+        "import",
+        "--offline",
+        "--certificate",
+        "0DEADBEEF",
+        manifest,
+    ]);
+    assert_eq!(
+        (code, err.as_str()),
+        (2, "app.certificate_not_found"),
+        "{msg}"
+    );
+    assert!(msg.contains("0DEADBEEF"), "{msg}");
+    assert_eq!(w.ok(&["outbox", "list"]).as_array().unwrap().len(), 0);
+
+    let serial = w.office.signature.serial_hex();
+    let report = w.ok(&[
+        "edi",
+        "import",
+        "--offline",
+        "--certificate",
+        &serial,
+        manifest,
+    ]);
+    assert_eq!(report["prepared"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(w.ok(&["outbox", "list"]).as_array().unwrap().len(), 2);
+}
