@@ -23,53 +23,10 @@ pub fn check() -> Result<()> {
 /// cargo embed it again, which for the release window means a whole link-time optimisation.
 pub fn build() -> Result<()> {
     let dir = install()?;
-    if dist_is_current(&dir) {
+    if sceau_desktop_tests::front_end_is_built(&dir) {
         return Ok(());
     }
     sh(Command::new("npm").args(["run", "build"]).current_dir(&dir))
-}
-
-/// The sources of the production build, beside `ui/` (`src/` and the tool configuration).
-const SOURCES: &[&str] = &[
-    "src",
-    "public",
-    "index.html",
-    "package.json",
-    "package-lock.json",
-    "svelte.config.js",
-    "tsconfig.json",
-    "tsconfig.node.json",
-    "vite.config.ts",
-];
-
-/// Whether `dir/dist/index.html` was written after the last change of any source.
-fn dist_is_current(dir: &std::path::Path) -> bool {
-    let Ok(built) = dir
-        .join("dist/index.html")
-        .metadata()
-        .and_then(|m| m.modified())
-    else {
-        return false;
-    };
-    SOURCES
-        .iter()
-        .filter_map(|s| newest_change(&dir.join(s)))
-        .all(|changed| changed < built)
-}
-
-/// The latest modification time of `path` or of anything under it (`None` if absent).
-fn newest_change(path: &std::path::Path) -> Option<std::time::SystemTime> {
-    let meta = path.metadata().ok()?;
-    let own = meta.modified().ok();
-    if !meta.is_dir() {
-        return own;
-    }
-    let children = std::fs::read_dir(path).ok()?;
-    children
-        .filter_map(|e| e.ok())
-        .filter_map(|e| newest_change(&e.path()))
-        .chain(own)
-        .max()
 }
 
 /// `npm ci` in `ui/` when `node_modules` is older than the lock file; returns `ui/`.
@@ -124,35 +81,5 @@ mod tests {
         assert_eq!(parse_version("v18.19.0"), Some((18, 19)));
         assert!(parse_version("v18.19.0").unwrap() < super::NODE_MIN);
         assert_eq!(parse_version("garbage"), None);
-    }
-
-    #[test]
-    fn the_front_end_is_built_again_only_after_a_source_changed() {
-        use std::time::{Duration, SystemTime};
-        let set = |path: &std::path::Path, at: SystemTime| {
-            // Read-only is enough for the owner, and opens directories too.
-            std::fs::File::open(path).unwrap().set_modified(at).unwrap();
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let t0 = SystemTime::now() - Duration::from_secs(3600);
-        std::fs::create_dir_all(dir.path().join("src/lib")).unwrap();
-        let source = dir.path().join("src/lib/list.ts");
-        std::fs::write(&source, "export {}").unwrap();
-        set(&source, t0);
-        assert!(!super::dist_is_current(dir.path()), "never built");
-        std::fs::create_dir_all(dir.path().join("dist")).unwrap();
-        let index = dir.path().join("dist/index.html");
-        std::fs::write(&index, "<html>").unwrap();
-        set(&index, t0 + Duration::from_secs(60));
-        // Directories' own times count too (a file removed): set them in the past.
-        for d in ["src/lib", "src"] {
-            set(&dir.path().join(d), t0);
-        }
-        assert!(super::dist_is_current(dir.path()));
-        set(&source, t0 + Duration::from_secs(120));
-        assert!(
-            !super::dist_is_current(dir.path()),
-            "a source changed after the build"
-        );
     }
 }
