@@ -365,3 +365,53 @@ fn an_edi_batch_is_refused_line_by_line_then_imported_from_the_window() {
     assert!(progress.contains("Actes déposés : 2"), "{progress}");
     w.screenshot("edi-lot-importe").unwrap();
 }
+
+#[test]
+fn files_dropped_on_mon_coffre_fort_go_into_the_vault_with_their_progress() {
+    let (mut d, _) = Desktop::start("coffre", false).unwrap();
+    connect_first_time(&mut d);
+    let dir = d.world.dir.path().join("poste");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Big enough for several progress reports (one per MiB).
+    let big = dir.join("releve_2026.pdf");
+    std::fs::write(&big, vec![b'x'; 6 * 1024 * 1024 + 321]).unwrap();
+    let small = dir.join("note.txt");
+    std::fs::write(&small, "Note de l'étude").unwrap();
+    let w = &mut d.window;
+    w.click_button("MON COFFRE-FORT").unwrap();
+    w.wait_text("#vault-title", Some("Mon coffre-fort"))
+        .unwrap();
+    w.wait_text("section[data-drop-ready=true]", None).unwrap();
+    // Records, in the page, whether the progress bar was drawn (it leaves when the transfer ends).
+    w.exec(
+        r#"window.__sawProgress = false;
+           new MutationObserver(() => {
+             if (document.querySelector("[data-testid=transfer-progress] progress")) window.__sawProgress = true;
+           }).observe(document.body, { childList: true, subtree: true });
+           return true;"#,
+        serde_json::json!([]),
+    )
+    .unwrap();
+    w.drop_files(&[&big, &small]).unwrap();
+    let done = w.wait_text("p[role=status]", Some("transférés")).unwrap();
+    assert!(
+        done.contains(
+            "2 fichiers transférés dans le coffre-fort : « releve_2026.pdf », « note.txt »"
+        ),
+        "{done}"
+    );
+    let listed = w.wait_text("table", Some("releve_2026.pdf")).unwrap();
+    assert!(
+        listed.contains("note.txt") && listed.contains("6,00 Mo"),
+        "{listed}"
+    );
+    let saw = w
+        .exec("return window.__sawProgress;", serde_json::json!([]))
+        .unwrap();
+    assert_eq!(
+        saw,
+        serde_json::json!(true),
+        "the transfer's progress was never shown"
+    );
+    w.screenshot("coffre-fort-transfert").unwrap();
+}

@@ -80,6 +80,28 @@ describe("Mon coffre-fort", () => {
     expect(names()).toEqual(["courrier_1.odt", "courrier_2.pdf"]);
   });
 
+  it("transfers files dropped on the window into the current folder, one transfer at a time", async () => {
+    const backend = createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") });
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(Vault);
+    await user.click(await screen.findByRole("button", { name: "Ouvrir le dossier Courriers" }));
+    await screen.findByText("Ce dossier est vide.");
+    await vi.waitFor(() => expect(document.querySelector("section[data-drop-ready=true]")).not.toBeNull());
+    let release = () => {};
+    backend.uploadPause = new Promise((r) => (release = r));
+    backend.uploadSizes.set("/home/etude/depot.pdf", 4 * 1024 * 1024);
+    backend.dropFiles(["/home/etude/depot.pdf"]);
+    expect(await screen.findByTestId("transfer-progress")).toBeTruthy();
+    // A second drop while the first transfer runs is refused, and says why.
+    backend.dropFiles(["/home/etude/autre.pdf"]);
+    expect((await screen.findByRole("alert")).textContent).toContain("Un transfert est en cours");
+    release();
+    expect(await screen.findByText("1 fichier transféré dans le coffre-fort : « depot.pdf ».")).toBeTruthy();
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(names()).toEqual(["depot.pdf"]);
+  });
+
   it("shows a big transfer's progress: the file, its bytes, a bar and the files done", async () => {
     const backend = createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") });
     useBackend(backend);
