@@ -49,6 +49,8 @@ pub struct Transferred {
 struct Planned {
     local: PathBuf,
     name: String,
+    /// Its size when checked (the first progress report's total).
+    size: u64,
 }
 
 fn display_name(p: &Path) -> String {
@@ -115,6 +117,7 @@ fn plan(paths: &[PathBuf]) -> Result<Vec<Planned>> {
         out.push(Planned {
             local: p.clone(),
             name,
+            size: meta.len(),
         });
     }
     Ok(out)
@@ -168,7 +171,7 @@ impl App {
             };
             let name = display_name(&p.local);
             let files_done = done.len();
-            let total = std::fs::metadata(&p.local).map(|m| m.len()).unwrap_or(0);
+            let total = p.size;
             progress(Progress::VaultUpload {
                 name: name.clone(),
                 files_done,
