@@ -16,7 +16,12 @@
 //! - JavaScriptCore's just-in-time compilers: the page is Sceau's own forms, whose scripts run
 //!   fast enough interpreted (a filter keystroke stays within a frame or two), and without JIT
 //!   the web process keeps no writable-and-executable code memory — a common hardening of
-//!   embedded web views — nor the compiled code (`JSC_useJIT=false`);
+//!   embedded web views — nor the compiled code (`JSC_useJIT=false`). WebKit's PDF viewer
+//!   (the preview of converted acts) is JavaScript too: its first page is as fast (script that
+//!   runs once gains nothing from a JIT), later pages cost more script each (pdf.js parsing a
+//!   137-page act, V8 as a stand-in: first page 178 ms without JIT, 181 ms with; all pages
+//!   9.8 s against 2.0 s — the viewer only draws the pages shown). `JSC_useJIT=true` in the
+//!   environment, or `SCEAU_WEBKIT_ACCELERATION=1`, brings the JIT back;
 //! - glibc's malloc, whose thresholds grow after large blocks are freed, so that the web
 //!   process's heap keeps what rendering a page of tables released: a fixed threshold
 //!   (`GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072`, the default value; setting it stops
