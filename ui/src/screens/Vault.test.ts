@@ -7,10 +7,26 @@ import Vault from "./Vault.svelte";
 
 const names = () => Array.from(document.querySelectorAll("tbody tr td:first-child button.link")).map((b) => b.textContent?.trim());
 
+/** The screen on the mock backend of 22/11/2026, with a user to drive it. */
+function showVault() {
+  const backend = createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") });
+  useBackend(backend);
+  const user = userEvent.setup();
+  render(Vault);
+  return { backend, user };
+}
+
+/** The screen opened on the empty folder "Courriers". */
+async function showCourriers() {
+  const shown = showVault();
+  await shown.user.click(await screen.findByRole("button", { name: "Ouvrir le dossier Courriers" }));
+  await screen.findByText("Ce dossier est vide.");
+  return shown;
+}
+
 describe("Mon coffre-fort", () => {
   it("lists folders first with size and date, and the space used", async () => {
-    useBackend(createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") }));
-    render(Vault);
+    showVault();
     await screen.findByText(/note_interne\.pdf/);
     expect(names()).toEqual(["Archives", "Courriers", "9991_TEST_MODALITE_REMISE_1_20130917_145203_REMISE.pdf", "note_interne.pdf"]);
     expect(screen.getByText("27,20 Ko")).toBeTruthy();
@@ -19,9 +35,7 @@ describe("Mon coffre-fort", () => {
   });
 
   it("creates, renames, moves and deletes", async () => {
-    useBackend(createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") }));
-    const user = userEvent.setup();
-    render(Vault);
+    const { user } = showVault();
     await screen.findByText(/note_interne\.pdf/);
     await user.click(screen.getByRole("button", { name: "Créer dossier" }));
     await user.type(screen.getByLabelText("Nom du nouveau dossier"), "2026");
@@ -52,9 +66,7 @@ describe("Mon coffre-fort", () => {
   });
 
   it("refuses to delete an archive under retention, exports its proof", async () => {
-    useBackend(createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") }));
-    const user = userEvent.setup();
-    render(Vault);
+    const { user } = showVault();
     await user.click(await screen.findByRole("button", { name: "Ouvrir le dossier Archives" }));
     await user.click(await screen.findByRole("button", { name: /MAREF/ }));
     expect((screen.getByRole("button", { name: "Supprimer" }) as HTMLButtonElement).disabled).toBe(true);
@@ -68,12 +80,7 @@ describe("Mon coffre-fort", () => {
   });
 
   it("transfers files of the workstation into the current folder", async () => {
-    const backend = createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") });
-    useBackend(backend);
-    const user = userEvent.setup();
-    render(Vault);
-    await user.click(await screen.findByRole("button", { name: "Ouvrir le dossier Courriers" }));
-    await screen.findByText("Ce dossier est vide.");
+    const { backend, user } = await showCourriers();
     backend.nextPick = ["/home/etude/courrier_1.odt", "C:\\Etude\\courrier_2.pdf"];
     await user.click(screen.getByRole("button", { name: "Transférer" }));
     expect(await screen.findByText("2 fichiers transférés dans le coffre-fort : « courrier_1.odt », « courrier_2.pdf ».")).toBeTruthy();
@@ -81,12 +88,7 @@ describe("Mon coffre-fort", () => {
   });
 
   it("transfers files dropped on the window into the current folder, one transfer at a time", async () => {
-    const backend = createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") });
-    useBackend(backend);
-    const user = userEvent.setup();
-    render(Vault);
-    await user.click(await screen.findByRole("button", { name: "Ouvrir le dossier Courriers" }));
-    await screen.findByText("Ce dossier est vide.");
+    const { backend } = await showCourriers();
     await vi.waitFor(() => expect(document.querySelector("section[data-drop-ready=true]")).not.toBeNull());
     let release = () => {};
     backend.uploadPause = new Promise((r) => (release = r));
@@ -103,10 +105,7 @@ describe("Mon coffre-fort", () => {
   });
 
   it("shows a big transfer's progress: the file, its bytes, a bar and the files done", async () => {
-    const backend = createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") });
-    useBackend(backend);
-    const user = userEvent.setup();
-    render(Vault);
+    const { backend, user } = showVault();
     await screen.findByText(/note_interne\.pdf/);
     const MO = 1024 * 1024;
     backend.uploadSizes.set("/home/etude/releve.pdf", 80 * MO);
@@ -131,10 +130,7 @@ describe("Mon coffre-fort", () => {
   });
 
   it("names the stored file, and shows a refused transfer in French with what already went", async () => {
-    const backend = createMockBackend({ now: () => new Date("2026-11-22T10:00:00Z") });
-    useBackend(backend);
-    const user = userEvent.setup();
-    render(Vault);
+    const { backend, user } = showVault();
     await screen.findByText(/note_interne\.pdf/);
     backend.nextPick = ["/home/etude/lettre.odt"];
     await user.click(screen.getByRole("button", { name: "Transférer" }));
