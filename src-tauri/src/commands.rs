@@ -383,6 +383,24 @@ pub async fn bind_certificate(shell: St<'_>, request: BindRequest) -> ApiResult<
     Ok(session)
 }
 
+/// A progress sink that sends the events of job `job_id` that `convert` keeps to the window as
+/// `event` (a lost event is only logged: the command's result still comes).
+fn forward<E: serde::Serialize + Clone + 'static>(
+    handle: &AppHandle,
+    event: &'static str,
+    job_id: String,
+    convert: fn(&str, Progress) -> Option<E>,
+) -> sceau_app::ProgressSink {
+    let emitter = handle.clone();
+    Arc::new(move |p| {
+        if let Some(ev) = convert(&job_id, p) {
+            if let Err(e) = emitter.emit(event, ev) {
+                tracing::debug!(error = %e, event, "progress event not sent");
+            }
+        }
+    })
+}
+
 // ------------------------------------------------------------------ dashboard
 
 /// Unseen counts of the four categories.
@@ -586,14 +604,7 @@ pub async fn signify(
         offline: false,
     };
     let cred = credentials(request.pin, request.confirm_final_try);
-    let emitter = handle.clone();
-    let progress: sceau_app::ProgressSink = Arc::new(move |p| {
-        if let Some(ev) = step_event(&job_id, p) {
-            if let Err(e) = emitter.emit(STEP_EVENT, ev) {
-                tracing::debug!(error = %e, "step event not sent");
-            }
-        }
-    });
+    let progress = forward(&handle, STEP_EVENT, job_id, step_event);
     let options = sceau_app::ServeOptions {
         signature_certificate: nonempty(&Some(request.signature_certificate)),
         authentication_certificate: nonempty(&Some(request.authentication_certificate)),
@@ -730,14 +741,7 @@ pub async fn edi_import(
     let app = shell.app()?;
     let req = edi_request(&request);
     let cred = credentials(request.pin, request.confirm_final_try);
-    let emitter = handle.clone();
-    let progress: sceau_app::ProgressSink = Arc::new(move |p| {
-        if let Some(ev) = edi_event(&job_id, p) {
-            if let Err(e) = emitter.emit(EDI_EVENT, ev) {
-                tracing::debug!(error = %e, "EDI event not sent");
-            }
-        }
-    });
+    let progress = forward(&handle, EDI_EVENT, job_id, edi_event);
     let r = app.edi_import(&req, &cred, progress).await;
     drop(cred);
     track_online(&shell, &r);
@@ -1179,13 +1183,7 @@ pub async fn vault_upload(
     job_id: String,
 ) -> ApiResult<Vec<VaultEntry>> {
     let paths: Vec<PathBuf> = request.paths.iter().map(PathBuf::from).collect();
-    let progress: sceau_app::ProgressSink = Arc::new(move |p| {
-        if let Some(ev) = vault_upload_event(&job_id, p) {
-            if let Err(e) = handle.emit(VAULT_UPLOAD_EVENT, ev) {
-                tracing::debug!(error = %e, "transfer event not sent");
-            }
-        }
-    });
+    let progress = forward(&handle, VAULT_UPLOAD_EVENT, job_id, vault_upload_event);
     let done = shell
         .app()?
         .session_vault_upload(&request.folder, &paths, progress)

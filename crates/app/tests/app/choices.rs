@@ -102,25 +102,28 @@ async fn on_26_december_alsace_moselle_is_closed_and_schedules_the_next_working_
     assert_eq!(out.scheduled_for, Some(expected));
 }
 
-/// Adds a second qualified signature certificate (another serial, same holder) to the token.
-fn second_signature_certificate(w: &World) -> String {
-    let sig2 =
+/// Adds a second certificate of `profile` (another serial, same holder) to the token under
+/// the object id `id`; returns its serial (hex).
+fn second_certificate(w: &World, profile: Profile, id: u8, label: &str) -> String {
+    // A signature key asks for the PIN at each use, as on the office's key.
+    let always_authenticate = matches!(profile, Profile::Signature);
+    let cert =
         w.ca.issue(&IssueRequest {
             organization: Some("Etude 9991".into()),
-            ..IssueRequest::new("Jeanne DUPONT", KeySpec::EcP256, Profile::Signature)
+            ..IssueRequest::new("Jeanne DUPONT", KeySpec::EcP256, profile)
         })
         .unwrap();
     w.hsm
         .import(
             &w.office.label,
             &w.office.pin,
-            &[3],
-            "Signature 2",
-            &sig2,
-            true,
+            &[id],
+            label,
+            &cert,
+            always_authenticate,
         )
         .unwrap();
-    sig2.serial_hex()
+    cert.serial_hex()
 }
 
 /// The serial (hex) of the signer of every `.p7s` in the package at `path`.
@@ -154,7 +157,7 @@ fn without_zeros(s: &str) -> String {
 async fn with_two_signature_certificates() -> (World, String, String) {
     let w = world(crate::next(Weekday::Tue, 10)).await;
     let first = w.office.signature.serial_hex();
-    let second = second_signature_certificate(&w);
+    let second = second_certificate(&w, Profile::Signature, 3, "Signature 2");
     assert_ne!(without_zeros(&first), without_zeros(&second));
     w.app
         .recipient_card("banque-test", None, None, &w.cred)
@@ -335,23 +338,7 @@ async fn an_edi_batch_is_signed_with_the_chosen_certificate_and_a_bad_choice_imp
 async fn the_session_authenticates_with_the_chosen_certificate_and_the_form_must_match_it() {
     let w = world(crate::next(Weekday::Tue, 10)).await;
     let first = w.office.authentication.serial_hex();
-    let auth2 =
-        w.ca.issue(&IssueRequest {
-            organization: Some("Etude 9991".into()),
-            ..IssueRequest::new("Jeanne DUPONT", KeySpec::EcP256, Profile::Authentication)
-        })
-        .unwrap();
-    w.hsm
-        .import(
-            &w.office.label,
-            &w.office.pin,
-            &[4],
-            "Authentification 2",
-            &auth2,
-            false,
-        )
-        .unwrap();
-    let second = auth2.serial_hex();
+    let second = second_certificate(&w, Profile::Authentication, 4, "Authentification 2");
 
     // Two authentication certificates and no choice: refused by the token's rule.
     let e = w.app.open_session(&w.cred).await.unwrap_err();
