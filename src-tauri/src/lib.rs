@@ -64,7 +64,7 @@ impl Shell {
         // The old service is dropped first: its store and key module are released.
         *lock(&self.app) = None;
         let result = settings::load().and_then(|s| {
-            let config = settings::app_config(&s);
+            let config = settings::app_config(&s)?;
             App::open(config).map_err(ApiError::from)
         });
         match result {
@@ -127,16 +127,36 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// `sceau.log` in the user's log folder, opened for appending (private to the user).
+fn log_file() -> Option<std::fs::File> {
+    let dir = sceau_app::folders::user_folders()?.logs;
+    std::fs::create_dir_all(&dir).ok()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(dir.join("sceau.log")).ok()
+}
+
 /// Starts the window.
 pub fn run() {
     webview::prepare_environment();
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SCEAU_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_ansi(false);
+    // A window has no terminal on Windows and macOS: the log also goes to the system's log
+    // folder (`sceau_app::folders`), for support.
+    let _ = match log_file() {
+        Some(file) => {
+            use tracing_subscriber::fmt::writer::MakeWriterExt;
+            logs.with_writer(std::io::stderr.and(Mutex::new(file)))
+                .try_init()
+        }
+        None => logs.with_writer(std::io::stderr).try_init(),
+    };
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())

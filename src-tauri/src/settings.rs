@@ -78,11 +78,7 @@ fn env(k: &str) -> Option<std::ffi::OsString> {
 }
 
 fn config_dir() -> Option<PathBuf> {
-    env("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| env("APPDATA").map(PathBuf::from))
-        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .map(|d| d.join("sceau"))
+    sceau_app::folders::user_folders().map(|f| f.config)
 }
 
 /// The desktop's own settings file.
@@ -195,17 +191,14 @@ fn write_error(path: &Path, e: std::io::Error) -> ApiError {
 
 /// The user's data directory for the local store (as the CLI).
 pub fn default_data_dir() -> PathBuf {
-    env("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| env("LOCALAPPDATA").map(PathBuf::from))
-        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("sceau")
+    sceau_app::folders::user_folders()
+        .map(|f| f.data)
+        .unwrap_or_else(|| PathBuf::from("sceau"))
 }
 
 /// The application service's configuration from the settings. The module is resolved as the
 /// CLI does; when none is found the path stays empty and key detection says "missing".
-pub fn app_config(s: &FileSettings) -> sceau_app::Config {
+pub fn app_config(s: &FileSettings) -> ApiResult<sceau_app::Config> {
     let module = match sceau_token::module::resolve(None, None, s.pkcs11_module.as_deref()) {
         Ok((p, _)) => p,
         Err(e) => {
@@ -213,17 +206,12 @@ pub fn app_config(s: &FileSettings) -> sceau_app::Config {
             s.pkcs11_module.clone().unwrap_or_default()
         }
     };
-    let key = match (&s.insecure_store_key_file, s.key_store.as_deref()) {
-        (Some(f), _) => sceau_app::KeyChoice::InsecureFileForTests(f.clone()),
-        (None, Some("keyutils")) => {
-            sceau_app::KeyChoice::Os(sceau_store::KeyBackend::KeyringDefault)
-        }
-        (None, Some("secret-service")) => {
-            sceau_app::KeyChoice::Os(sceau_store::KeyBackend::SecretService)
-        }
-        _ => sceau_app::KeyChoice::Os(sceau_store::KeyBackend::platform_default()),
-    };
-    sceau_app::Config {
+    let key = sceau_app::KeyChoice::from_settings(
+        s.insecure_store_key_file.as_deref(),
+        s.key_store.as_deref(),
+    )
+    .map_err(|e| ApiError::from(sceau_app::Error::from(e)))?;
+    Ok(sceau_app::Config {
         data_dir: s.data_dir.clone().unwrap_or_else(default_data_dir),
         vault_url: s.vault_url.clone(),
         vault_ca: s.vault_ca.clone(),
@@ -231,7 +219,7 @@ pub fn app_config(s: &FileSettings) -> sceau_app::Config {
         token: s.token.clone(),
         key,
         alsace_moselle: s.alsace_moselle.unwrap_or(false),
-    }
+    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use anyhow::{bail, Result};
 
-use crate::{root, run as sh};
+use xtask::{cargo, cargo_program, root, run as sh};
 
 /// `cargo xtask fuzz pdfa [SECONDS]`.
 pub fn run(args: &[String]) -> Result<()> {
@@ -28,7 +28,7 @@ pub fn run(args: &[String]) -> Result<()> {
 }
 
 fn cargo_fuzz_installed() -> bool {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    Command::new(cargo_program())
         .args(["fuzz", "--version"])
         .output()
         .map(|o| o.status.success())
@@ -36,31 +36,31 @@ fn cargo_fuzz_installed() -> bool {
 }
 
 fn pdfa(seconds: u64) -> Result<()> {
+    crate::setup::run()?;
     if !cargo_fuzz_installed() {
-        sh(
-            Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())).args([
-                "install",
-                "cargo-fuzz",
-                "--locked",
-            ]),
-        )?;
+        sh(Command::new(cargo_program()).args(["install", "cargo-fuzz", "--locked"]))?;
     }
     let crate_dir = root().join("crates/pdfa");
     // Seeds: a small PDF from the test support, its PDF/A-1b conversion, and every regression.
     let seeds = crate_dir.join("fuzz/corpus/read_pdf");
-    std::fs::create_dir_all(&seeds)?;
-    let simple = sceau_testsupport::corpus::simple_pdf("Acte", &["Commandement de payer"]);
-    std::fs::write(seeds.join("seed-simple.pdf"), &simple)?;
-    if let Ok(pdfa) = sceau_pdfa::convert_native(&simple) {
-        std::fs::write(seeds.join("seed-simple-pdfa.pdf"), pdfa)?;
-    }
+    sh(cargo()
+        .args([
+            "run",
+            "--quiet",
+            "--locked",
+            "-p",
+            "sceau-devtools",
+            "--",
+            "fuzz-seeds",
+        ])
+        .arg(&seeds))?;
     let regressions = crate_dir.join("tests/fuzz-regressions");
     if let Ok(entries) = std::fs::read_dir(&regressions) {
         for e in entries.flatten() {
             std::fs::copy(e.path(), seeds.join(e.file_name()))?;
         }
     }
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut cmd = Command::new(cargo_program());
     cmd.current_dir(&crate_dir)
         .env("RUSTC_BOOTSTRAP", "1")
         .args(["fuzz", "run", "-s", "none", "read_pdf"])

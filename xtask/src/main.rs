@@ -1,36 +1,33 @@
 //! `cargo xtask`: the project's automation, in Rust so that it runs the same everywhere.
 //!
+//! This binary links no system library: on a machine that has only Rust it builds at once, then
+//! installs what the rest needs (`setup`) and runs the heavy parts as separate cargo
+//! invocations of `sceau-devtools` (the matklad xtask pattern).
+//!
 //! - `setup`: install the system packages the project needs (Debian/Ubuntu), idempotent;
 //! - `test`: everything CI checks;
-//! - `demo`: the main job on an embedded default (today: a demo token, sign and verify an act);
-//! - `bundle`: the desktop application's Linux packages (deb, rpm);
+//! - `demo`: the main job on an embedded default;
+//! - `bundle`: the desktop application's packages for this system;
 //! - `bench NAME`: benchmarks that compare against a reference tool in the same run.
 
-mod bench;
-mod bench_app;
-mod bench_pdfa;
-mod bench_portal;
-mod bench_store;
-mod bench_upload;
-mod bench_vault;
 mod bundle;
-mod demo;
 mod fuzz;
 mod setup;
 mod test;
-mod ui;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
+use xtask::{cargo, run as sh};
 
 const USAGE: &str = "usage: cargo xtask <setup|test|demo|bundle|bench NAME|fuzz pdfa [SECONDS]>
 
-  setup        install the Debian/Ubuntu packages the project needs (as root, or with sudo)
+  setup        install what the project needs: Debian/Ubuntu packages (as root, or with sudo),
+               Node.js >= 20.19 (from PyPI when the system's is older), moto, tauri-driver
   test         everything CI checks: formatting, clippy -D warnings, the front end (ui/), all tests
-  demo         create a demo office token (étude 9991) and sign and verify a sample act
-  bundle       the desktop application's Linux packages (deb, rpm) through the Tauri CLI
+  demo         the main job: a demo office key (étude 9991), the embedded vault, services end to end
+  bundle       the desktop application's packages for this system (Linux: deb, rpm; Windows:
+               MSI, NSIS; macOS: app, DMG) through the Tauri CLI
   bench app    the desktop window (release, Xvfb): cold start to the dashboard, memory with 100,000 services
   bench sign   token signatures/s vs full CAdES signatures/s vs `openssl cms -sign`
   bench pdfa   native PDF/A-1b route vs Ghostscript, peak memory on 50 MB, LibreOffice vs soffice
@@ -45,10 +42,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup::run(),
         Some("test") => test::run(&args[1..]),
-        Some("demo") => demo::run(),
+        Some("demo") => demo(),
         Some("bundle") => bundle::run(),
-        Some("bench") => bench::run(&args[1..]),
-        Some("bench-run") => bench::run_inner(&args[1..]),
+        Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
@@ -64,44 +60,36 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root (the parent of this crate's directory).
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+/// `cargo xtask demo`: setup, then the demo in `sceau-devtools` (debug build: the demo's
+/// binaries are debug builds too, and that is what `cargo xtask test` has already compiled).
+fn demo() -> Result<()> {
+    setup::run()?;
+    sh(cargo().args([
+        "run",
+        "--quiet",
+        "--locked",
+        "-p",
+        "sceau-devtools",
+        "--",
+        "demo",
+    ]))
 }
 
-/// The cargo the xtask was started with.
-pub fn cargo() -> Command {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.current_dir(root());
-    cmd
-}
-
-/// Runs `cmd`, echoing it, and fails if it fails.
-pub fn run(cmd: &mut Command) -> Result<()> {
-    eprintln!("$ {}", display(cmd));
-    let status = cmd
-        .status()
-        .with_context(|| format!("starting {}", display(cmd)))?;
-    if !status.success() {
-        bail!("{} failed ({status})", display(cmd));
+/// `cargo xtask bench NAME`: setup, then the measuring side in an optimised build of
+/// `sceau-devtools`, so that the numbers are not those of a debug build. `bench app` measures
+/// the release window; its driver side stays a debug build.
+fn bench(args: &[String]) -> Result<()> {
+    let Some(name) = args.first().map(String::as_str) else {
+        bail!("usage: cargo xtask bench app|sign|pdfa|vault|store|portal|upload");
+    };
+    if !["app", "sign", "pdfa", "vault", "store", "portal", "upload"].contains(&name) {
+        bail!("usage: cargo xtask bench app|sign|pdfa|vault|store|portal|upload");
     }
-    Ok(())
-}
-
-fn display(cmd: &Command) -> String {
-    std::iter::once(cmd.get_program())
-        .chain(cmd.get_args())
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The cargo target directory in use.
-pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
+    setup::run()?;
+    let mut cmd = cargo();
+    cmd.args(["run", "--quiet", "--locked", "-p", "sceau-devtools"]);
+    if name != "app" {
+        cmd.arg("--release");
+    }
+    sh(cmd.args(["--", "bench"]).args(args))
 }

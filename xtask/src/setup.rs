@@ -83,14 +83,13 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "a real SMTP server on loopback receiving the vault's notifications in tests",
     ),
     (
+        "python3-yaml",
+        "independent YAML parser: the release workflow (.github/workflows) is checked with it",
+    ),
+    (
         "python3-jsonschema",
         "independent JSON-Schema validator: banks' structured answers vs the published schema",
     ),
-    (
-        "nodejs",
-        "runs the Playwright spec of the recipients' portal (with Debian's chromium)",
-    ),
-    ("npm", "installs playwright-core for the portal spec (no browser download)"),
     ("chromium", "corpus producer: print-to-PDF of a styled page"),
     (
         "libssl-dev",
@@ -139,14 +138,6 @@ fn installed(pkg: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn has_command(name: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -163,11 +154,14 @@ fn has_passwordless_sudo() -> bool {
         .unwrap_or(false)
 }
 
-/// Installs what is missing (system packages, then the moto S3 server the vault tests use, in a
-/// virtualenv under target/ when it is not on the PATH); quick when everything is there.
+/// Installs what is missing: system packages, then a Node.js recent enough for the front end
+/// (from PyPI when the system's is older, as on Debian 12), the moto S3 server the vault tests
+/// use (PyPI, in a virtualenv under target/), playwright-core for the portal's browser spec
+/// (npm) and tauri-driver (crates.io). Quick when everything is there.
 pub fn run() -> Result<()> {
     packages()?;
-    let moto = sceau_testsupport::s3::moto_server_program()?;
+    xtask::ui::ensure_node()?;
+    let moto = xtask::tools::moto_server()?;
     eprintln!("setup: moto S3 server: {}", moto.display());
     portal_spec()?;
     tauri_driver()?;
@@ -176,33 +170,34 @@ pub fn run() -> Result<()> {
 
 /// `tauri-driver` (the WebDriver proxy of Tauri apps, on crates.io) when it is missing.
 fn tauri_driver() -> Result<()> {
-    if has_command("tauri-driver") {
+    if xtask::has_command("tauri-driver") {
         eprintln!("setup: tauri-driver is installed");
         return Ok(());
     }
     eprintln!("setup: cargo install tauri-driver --locked");
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut cmd = Command::new(xtask::cargo_program());
     cmd.args(["install", "tauri-driver", "--locked"]);
-    crate::run(&mut cmd)
+    xtask::run(&mut cmd)
 }
 
 /// playwright-core for the portal's browser spec, pinned by `tests/portal/package-lock.json`;
 /// the browser is Debian's chromium, never a download.
 fn portal_spec() -> Result<()> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/portal");
+    let dir = xtask::root().join("tests/portal");
     if dir.join("node_modules/playwright-core").exists() {
         eprintln!("setup: playwright-core is installed");
         return Ok(());
     }
     eprintln!("setup: npm ci in tests/portal (playwright-core)");
-    let mut cmd = Command::new("npm");
+    let mut cmd = xtask::npm();
     cmd.args(["ci", "--no-audit", "--no-fund"])
         .current_dir(&dir)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
-    crate::run(&mut cmd)
+    xtask::run(&mut cmd)
 }
 
-fn packages() -> Result<()> {
+/// The Debian/Ubuntu packages of [`PACKAGES`] that are missing, installed (or the command printed).
+pub fn packages() -> Result<()> {
     if Command::new("dpkg-query")
         .arg("--version")
         .output()
@@ -222,9 +217,6 @@ fn packages() -> Result<()> {
         .iter()
         .map(|(p, _)| *p)
         .filter(|p| !installed(p))
-        // Node.js distributions other than Debian's bundle npm (installing Debian's would
-        // conflict with them).
-        .filter(|p| *p != "npm" || !has_command("npm"))
         .collect();
     if missing.is_empty() {
         eprintln!(
@@ -260,7 +252,7 @@ fn packages() -> Result<()> {
         let mut cmd = Command::new(full[0]);
         cmd.args(&full[1..])
             .env("DEBIAN_FRONTEND", "noninteractive");
-        crate::run(&mut cmd)?;
+        xtask::run(&mut cmd)?;
     }
     let still: Vec<&str> = missing.into_iter().filter(|p| !installed(p)).collect();
     if !still.is_empty() {

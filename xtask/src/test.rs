@@ -4,7 +4,7 @@ use std::process::Command;
 
 use anyhow::Result;
 
-use crate::{cargo, run as sh};
+use xtask::{cargo, cargo_program, run as sh};
 
 /// Formatting, lints, the optional YubiKey feature, the front end, then every test with the real components.
 pub fn run_all(extra: &[String]) -> Result<()> {
@@ -31,10 +31,10 @@ pub fn run_all(extra: &[String]) -> Result<()> {
         "warnings",
     ]))?;
     // The desktop front end: svelte-check + tsc, Vitest, the production build.
-    crate::ui::check()?;
+    xtask::ui::check()?;
     // nextest runs each test in its own process (SoftHSM reads its configuration from the
     // environment); plain `cargo test` also works, the tests serialise on a lock.
-    let nextest = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let nextest = Command::new(cargo_program())
         .args(["nextest", "--version"])
         .output()
         .map(|o| o.status.success())

@@ -9,6 +9,7 @@
 mod consent;
 pub mod edi;
 mod error;
+pub mod folders;
 mod hooks;
 pub mod letter;
 mod progress;
@@ -54,6 +55,22 @@ pub enum KeyChoice {
     Os(sceau_store::KeyBackend),
     /// A plain file: only for tests and demos, never for an office's data.
     InsecureFileForTests(PathBuf),
+}
+
+impl KeyChoice {
+    /// The choice from the settings: a test key file when one is named, otherwise the system's
+    /// credential store named by `key_store` (or the system's default; an unknown or foreign
+    /// name is an error, never replaced by another store).
+    pub fn from_settings(
+        insecure_file: Option<&std::path::Path>,
+        key_store: Option<&str>,
+    ) -> std::result::Result<Self, sceau_store::Error> {
+        match insecure_file {
+            Some(f) => Ok(KeyChoice::InsecureFileForTests(f.to_path_buf())),
+            None => sceau_store::choose_key_backend(sceau_core::platform::Os::current(), key_store)
+                .map(KeyChoice::Os),
+        }
+    }
 }
 
 /// The application's configuration.

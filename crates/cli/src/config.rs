@@ -73,9 +73,5 @@ impl Config {
 }
 
 fn default_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("sceau").join("config.toml"))
+    sceau_app::folders::user_folders().map(|f| f.config.join("config.toml"))
 }

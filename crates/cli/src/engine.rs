@@ -67,12 +67,9 @@ fn rt() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 fn default_data_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("LOCALAPPDATA").map(PathBuf::from))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("sceau")
+    sceau_app::folders::user_folders()
+        .map(|f| f.data)
+        .unwrap_or_else(|| PathBuf::from("sceau"))
 }
 
 /// The application service from the flags, the environment and the configuration.
@@ -85,20 +82,11 @@ fn app(cli: &Cli) -> Result<App, CliError> {
         module_env.as_deref(),
         config.pkcs11_module.as_deref(),
     )?;
-    let key = match (&config.insecure_store_key_file, config.key_store.as_deref()) {
-        (Some(f), _) => KeyChoice::InsecureFileForTests(f.clone()),
-        (None, Some("keyutils")) => KeyChoice::Os(sceau_store::KeyBackend::KeyringDefault),
-        (None, Some("secret-service")) => KeyChoice::Os(sceau_store::KeyBackend::SecretService),
-        (None, Some(other)) => {
-            return Err(CliError::input(
-                "config.key_store",
-                format!(
-                "key_store = « {other} » : valeurs possibles « secret-service » ou « keyutils »."
-            ),
-            ))
-        }
-        (None, None) => KeyChoice::Os(sceau_store::KeyBackend::platform_default()),
-    };
+    let key = KeyChoice::from_settings(
+        config.insecure_store_key_file.as_deref(),
+        config.key_store.as_deref(),
+    )
+    .map_err(sceau_app::Error::from)?;
     let cfg = sceau_app::Config {
         data_dir: env(ENV_DATA_DIR)
             .map(PathBuf::from)

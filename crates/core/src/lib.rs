@@ -14,6 +14,7 @@ pub mod ids;
 pub mod naming;
 pub mod natures;
 pub mod package;
+pub mod platform;
 mod xml;
 
 pub use error::CoreError;

@@ -29,6 +29,20 @@ pub enum Error {
         /// What the credential store said.
         detail: String,
     },
+    /// The `key_store` setting names no known credential store.
+    #[error("unknown key store \"{value}\"")]
+    UnknownKeyStore {
+        /// The setting's value.
+        value: String,
+    },
+    /// The credential store asked for does not exist on this system (or none is known here).
+    #[error("credential store {backend:?} unavailable on {platform:?}")]
+    KeyStoreUnsupported {
+        /// The store asked for (`None`: the system's default, and there is none).
+        backend: Option<crate::key::KeyBackend>,
+        /// This system.
+        platform: sceau_core::platform::Os,
+    },
     /// A key read from the credential store is not 32 bytes.
     #[error("the stored database key is malformed ({len} bytes)")]
     MalformedKey {
@@ -88,6 +102,9 @@ impl Error {
             Error::KeyMissing { path } => format!("La clé de chiffrement de la base locale ({}) est introuvable dans le trousseau du système. La base n'a pas été modifiée : restaurez la clé (ou la session utilisateur d'origine) puis relancez Sceau, ou contactez le support.", path.display()),
             Error::WrongKey { path } => format!("La base locale ({}) ne s'ouvre pas avec la clé du trousseau du système (clé différente ou fichier endommagé). La base n'a pas été modifiée : contactez le support avant toute autre opération.", path.display()),
             Error::KeyStore { .. } => "Le trousseau du système (gestionnaire d'identifiants) n'est pas accessible. Ouvrez votre session utilisateur normalement ou déverrouillez le trousseau, puis relancez Sceau.".into(),
+            Error::UnknownKeyStore { value } => format!("Le réglage key_store vaut « {value} », qui n'est pas un trousseau connu. Valeurs possibles : {}. Corrigez le fichier de configuration puis relancez Sceau.", crate::key::KeyBackend::ALL.map(|b| b.setting()).join(", ")),
+            Error::KeyStoreUnsupported { backend: Some(b), platform } => format!("Le trousseau « {} » demandé par le réglage key_store n'existe pas sous {}. Retirez ce réglage (Sceau utilise alors le trousseau du système) puis relancez Sceau.", b.setting(), platform.name_fr()),
+            Error::KeyStoreUnsupported { backend: None, platform } => format!("Sceau ne connaît pas de trousseau sécurisé sous {} pour protéger la clé de sa base locale. Utilisez Sceau sous Windows, macOS ou Linux.", platform.name_fr()),
             Error::MalformedKey { .. } => "La clé de la base locale enregistrée dans le trousseau du système est invalide. Contactez le support ; la base n'a pas été modifiée.".into(),
             Error::SchemaTooNew { .. } => "La base locale a été créée par une version plus récente de Sceau. Installez la dernière version de Sceau.".into(),
             Error::NotFound { what, id } => format!("Élément introuvable dans la base locale ({what} {id}). Actualisez l'affichage."),
@@ -104,6 +121,8 @@ impl Error {
             Error::KeyMissing { .. } => "store.key_missing",
             Error::WrongKey { .. } => "store.wrong_key",
             Error::KeyStore { .. } => "store.keystore_unavailable",
+            Error::UnknownKeyStore { .. } => "store.unknown_key_store",
+            Error::KeyStoreUnsupported { .. } => "store.keystore_unsupported",
             Error::MalformedKey { .. } => "store.malformed_key",
             Error::SchemaTooNew { .. } => "store.schema_too_new",
             Error::NotFound { .. } => "store.not_found",

@@ -60,71 +60,172 @@ pub trait KeyStore {
     fn save(&self, key: &DbKey) -> Result<()>;
 }
 
+pub use sceau_core::platform::Os;
+
 /// Which credential store keeps the database key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyBackend {
     /// The Secret Service of the desktop session (GNOME Keyring, KWallet): persistent, unlocked
     /// with the user's session. The default on Linux.
     SecretService,
-    /// The default store registered with `keyring-core`: kernel keyutils on Linux unless the
-    /// application registered another (Windows Credential Manager, macOS Keychain). Kernel
-    /// keyutils keeps keys in memory only — lost at reboot — so it suits headless or
-    /// short-lived use, not an office's database.
-    KeyringDefault,
+    /// Kernel keyutils (Linux): keys in memory only — lost at reboot — so it suits headless or
+    /// short-lived use, never an office's database; chosen only when asked for.
+    KernelKeyutils,
+    /// Windows Credential Manager (the user's "Informations d'identification Windows"),
+    /// protected by the user's Windows logon. The default on Windows.
+    WindowsCredentialManager,
+    /// The user's login keychain on macOS. The default on macOS.
+    MacOsKeychain,
 }
 
 impl KeyBackend {
-    /// The backend for this operating system's desktop.
-    pub fn platform_default() -> Self {
-        if cfg!(target_os = "linux") {
-            KeyBackend::SecretService
-        } else {
-            KeyBackend::KeyringDefault
+    /// Every backend, in the order of the setting's documentation.
+    pub const ALL: [KeyBackend; 4] = [
+        KeyBackend::SecretService,
+        KeyBackend::KernelKeyutils,
+        KeyBackend::WindowsCredentialManager,
+        KeyBackend::MacOsKeychain,
+    ];
+
+    /// Its value in the `key_store` setting.
+    pub fn setting(self) -> &'static str {
+        match self {
+            KeyBackend::SecretService => "secret-service",
+            KeyBackend::KernelKeyutils => "keyutils",
+            KeyBackend::WindowsCredentialManager => "windows",
+            KeyBackend::MacOsKeychain => "keychain",
+        }
+    }
+
+    /// The system on which it exists.
+    pub fn platform(self) -> Os {
+        match self {
+            KeyBackend::SecretService | KeyBackend::KernelKeyutils => Os::Linux,
+            KeyBackend::WindowsCredentialManager => Os::Windows,
+            KeyBackend::MacOsKeychain => Os::MacOs,
         }
     }
 }
 
-/// The key store of `backend` for the database named `account`. There is no silent fallback
-/// from one backend to another: a key written to one would be "missing" from the other.
-pub fn os_key_store(backend: KeyBackend, account: &str) -> Result<Box<dyn KeyStore>> {
-    match backend {
-        #[cfg(target_os = "linux")]
-        KeyBackend::SecretService => Ok(Box::new(SecretServiceKeyStore::new(account))),
-        #[cfg(not(target_os = "linux"))]
-        KeyBackend::SecretService => Err(Error::KeyStore {
-            detail: "the Secret Service exists on Linux only".into(),
-        }),
-        KeyBackend::KeyringDefault => Ok(Box::new(OsKeyStore::new(account)?)),
+impl std::str::FromStr for KeyBackend {
+    type Err = Error;
+
+    fn from_str(value: &str) -> Result<Self> {
+        KeyBackend::ALL
+            .into_iter()
+            .find(|b| b.setting() == value.trim())
+            .ok_or_else(|| Error::UnknownKeyStore {
+                value: value.to_owned(),
+            })
     }
 }
 
-/// The credential store registered as `keyring-core`'s default: kernel keyutils on Linux (the
-/// process needs a session keyring: a desktop session has one; headless, start under
-/// `keyctl session -` or call [`join_session_keyring`]). Windows Credential Manager and macOS
-/// Keychain are reached the same way once their store crate is registered as the default store
-/// with [`keyring_core::set_default_store`].
-#[derive(Debug, Clone)]
+/// The one rule choosing where the database key is kept: the `key_store` setting when given
+/// (it must name a store of `platform`), otherwise the platform's persistent store — Secret
+/// Service on Linux, Credential Manager on Windows, the login keychain on macOS. There is no
+/// silent fallback from one store to another: a key written to one would be "missing" from the
+/// other, and the office's database would look lost.
+pub fn choose_key_backend(platform: Os, setting: Option<&str>) -> Result<KeyBackend> {
+    let backend = match setting.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(value) => value.parse()?,
+        None => match platform {
+            Os::Linux => KeyBackend::SecretService,
+            Os::Windows => KeyBackend::WindowsCredentialManager,
+            Os::MacOs => KeyBackend::MacOsKeychain,
+            Os::Other => {
+                return Err(Error::KeyStoreUnsupported {
+                    backend: None,
+                    platform,
+                })
+            }
+        },
+    };
+    if backend.platform() != platform {
+        return Err(Error::KeyStoreUnsupported {
+            backend: Some(backend),
+            platform,
+        });
+    }
+    Ok(backend)
+}
+
+/// The key store of `backend` for the database named `account` on this system (see
+/// [`choose_key_backend`] for which one to use).
+pub fn os_key_store(backend: KeyBackend, account: &str) -> Result<Box<dyn KeyStore>> {
+    let platform = Os::current();
+    if backend.platform() != platform {
+        return Err(Error::KeyStoreUnsupported {
+            backend: Some(backend),
+            platform,
+        });
+    }
+    match backend {
+        #[cfg(target_os = "linux")]
+        KeyBackend::SecretService => Ok(Box::new(SecretServiceKeyStore::new(account))),
+        _ => Ok(Box::new(OsKeyStore::new(backend, account)?)),
+    }
+}
+
+/// A key kept in one of the `keyring-core` credential stores: kernel keyutils on Linux (the
+/// process needs a session keyring: a desktop session has one; headless, start under `keyctl
+/// session -` or call [`join_session_keyring`]), Windows Credential Manager, the macOS login
+/// keychain. The store is this value's own, never `keyring-core`'s process-wide default.
+#[derive(Clone)]
 pub struct OsKeyStore {
-    service: String,
+    store: std::sync::Arc<keyring_core::CredentialStore>,
     account: String,
+}
+
+impl std::fmt::Debug for OsKeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OsKeyStore")
+            .field("store", &self.store.vendor())
+            .field("account", &self.account)
+            .finish()
+    }
 }
 
 /// The credential service name under which Sceau keeps its database keys.
 pub const KEYRING_SERVICE: &str = "fr.sceau.local-store";
 
 impl OsKeyStore {
-    /// The key of the database named `account` (e.g. the office profile), in the default store;
-    /// on Linux the keyutils store is installed as default if none was set.
-    pub fn new(account: &str) -> Result<Self> {
-        ensure_default_store()?;
+    /// The key of the database named `account` (e.g. the office profile) in `backend`, which
+    /// must be a `keyring-core` store of this system (not the Secret Service, which has its
+    /// own [`SecretServiceKeyStore`]).
+    pub fn new(backend: KeyBackend, account: &str) -> Result<Self> {
         Ok(OsKeyStore {
-            service: KEYRING_SERVICE.into(),
+            store: native_store(backend)?,
             account: account.into(),
         })
     }
 
     fn entry(&self) -> Result<keyring_core::Entry> {
-        keyring_core::Entry::new(&self.service, &self.account).map_err(keystore_err)
+        self.store
+            .build(KEYRING_SERVICE, &self.account, None)
+            .map_err(keystore_err)
+    }
+}
+
+/// The thin adapter to each system's credential store: one line per system, behind `cfg`.
+fn native_store(backend: KeyBackend) -> Result<std::sync::Arc<keyring_core::CredentialStore>> {
+    let unsupported = || Error::KeyStoreUnsupported {
+        backend: Some(backend),
+        platform: Os::current(),
+    };
+    match backend {
+        #[cfg(target_os = "linux")]
+        KeyBackend::KernelKeyutils => {
+            Ok(linux_keyutils_keyring_store::Store::new().map_err(keystore_err)?)
+        }
+        #[cfg(target_os = "windows")]
+        KeyBackend::WindowsCredentialManager => {
+            Ok(windows_native_keyring_store::Store::new().map_err(keystore_err)?)
+        }
+        #[cfg(target_os = "macos")]
+        KeyBackend::MacOsKeychain => {
+            Ok(apple_native_keyring_store::keychain::Store::new().map_err(keystore_err)?)
+        }
+        _ => Err(unsupported()),
     }
 }
 
@@ -132,25 +233,6 @@ fn keystore_err(e: keyring_core::Error) -> Error {
     Error::KeyStore {
         detail: e.to_string(),
     }
-}
-
-#[cfg(target_os = "linux")]
-fn ensure_default_store() -> Result<()> {
-    if keyring_core::get_default_store().is_none() {
-        let store = linux_keyutils_keyring_store::Store::new().map_err(keystore_err)?;
-        keyring_core::set_default_store(store);
-    }
-    Ok(())
-}
-
-#[cfg(not(target_os = "linux"))]
-fn ensure_default_store() -> Result<()> {
-    if keyring_core::get_default_store().is_none() {
-        return Err(Error::KeyStore {
-            detail: "no credential store registered for this operating system".into(),
-        });
-    }
-    Ok(())
 }
 
 /// Gives the calling thread a session keyring of its own if it has none (headless Linux, where
@@ -323,6 +405,92 @@ mod tests {
             DbKey::from_bytes(&[1, 2, 3]),
             Err(Error::MalformedKey { len: 3 })
         ));
+    }
+
+    #[test]
+    fn each_system_gets_its_persistent_store_by_default() {
+        assert_eq!(
+            choose_key_backend(Os::Linux, None).unwrap(),
+            KeyBackend::SecretService
+        );
+        assert_eq!(
+            choose_key_backend(Os::Windows, None).unwrap(),
+            KeyBackend::WindowsCredentialManager
+        );
+        assert_eq!(
+            choose_key_backend(Os::MacOs, Some("  ")).unwrap(),
+            KeyBackend::MacOsKeychain
+        );
+        assert!(matches!(
+            choose_key_backend(Os::Other, None),
+            Err(Error::KeyStoreUnsupported { backend: None, .. })
+        ));
+    }
+
+    #[test]
+    fn linux_keyutils_is_chosen_only_when_asked_for() {
+        assert_eq!(
+            choose_key_backend(Os::Linux, Some("keyutils")).unwrap(),
+            KeyBackend::KernelKeyutils
+        );
+        assert_eq!(
+            choose_key_backend(Os::Linux, Some("secret-service")).unwrap(),
+            KeyBackend::SecretService
+        );
+    }
+
+    #[test]
+    fn a_store_of_another_system_or_an_unknown_name_is_refused_not_replaced() {
+        for (platform, setting) in [
+            (Os::Windows, "keychain"),
+            (Os::Windows, "secret-service"),
+            (Os::MacOs, "windows"),
+            (Os::MacOs, "keyutils"),
+            (Os::Linux, "windows"),
+        ] {
+            let e = choose_key_backend(platform, Some(setting)).unwrap_err();
+            assert_eq!(
+                e.code(),
+                "store.keystore_unsupported",
+                "{platform:?} {setting}"
+            );
+            assert!(
+                e.message_fr().contains(platform.name_fr()),
+                "{}",
+                e.message_fr()
+            );
+        }
+        let e = choose_key_backend(Os::Linux, Some("kwallet")).unwrap_err();
+        assert_eq!(e.code(), "store.unknown_key_store");
+        assert!(e.message_fr().contains("« kwallet »"), "{}", e.message_fr());
+        assert!(
+            e.message_fr().contains("secret-service"),
+            "{}",
+            e.message_fr()
+        );
+    }
+
+    #[test]
+    fn every_backend_reads_back_from_its_setting() {
+        for b in KeyBackend::ALL {
+            assert_eq!(b.setting().parse::<KeyBackend>().unwrap(), b);
+            assert_eq!(
+                choose_key_backend(b.platform(), Some(b.setting())).unwrap(),
+                b
+            );
+        }
+    }
+
+    #[test]
+    fn a_store_of_another_system_is_not_opened_here() {
+        let foreign = KeyBackend::ALL
+            .into_iter()
+            .find(|b| b.platform() != Os::current())
+            .unwrap();
+        match os_key_store(foreign, "x") {
+            Err(e) => assert_eq!(e.code(), "store.keystore_unsupported"),
+            Ok(_) => panic!("{foreign:?} opened on {:?}", Os::current()),
+        }
     }
 
     #[test]

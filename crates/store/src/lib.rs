@@ -30,8 +30,8 @@ pub use key::join_session_keyring;
 #[cfg(target_os = "linux")]
 pub use key::SecretServiceKeyStore;
 pub use key::{
-    os_key_store, DbKey, InsecureFileKeyStoreForTests, KeyBackend, KeyStore, OsKeyStore,
-    KEYRING_SERVICE,
+    choose_key_backend, os_key_store, DbKey, InsecureFileKeyStoreForTests, KeyBackend, KeyStore,
+    OsKeyStore, KEYRING_SERVICE,
 };
 pub use outbox::{OutboxItem, OutboxState};
 pub use schema::LATEST_VERSION;

@@ -1,6 +1,6 @@
 //! An S3-compatible server for tests: `moto_server` (PyPI `moto[server]`) on a loopback port,
 //! killed on drop. If `moto_server` is not on the PATH, it is installed once in a virtualenv
-//! under the target directory (`target/moto-venv`), so a fresh clone needs only python3-venv.
+//! under the target directory (`target/moto-venv`, by `cargo xtask setup` or at first use).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -20,45 +20,10 @@ pub struct MotoServer {
     pub port: u16,
 }
 
-fn venv_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    target.join("moto-venv")
-}
-
-/// The `moto_server` program, installing it in a virtualenv if needed.
+/// The `moto_server` program, installing it in a virtualenv under the target directory if
+/// needed (the rule is `cargo xtask`'s, which also runs it at `setup`).
 pub fn moto_server_program() -> Result<PathBuf> {
-    if let Ok(out) = Command::new("sh")
-        .args(["-c", "command -v moto_server"])
-        .output()
-    {
-        let p = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        if out.status.success() && !p.is_empty() {
-            return Ok(PathBuf::from(p));
-        }
-    }
-    let venv = venv_dir();
-    let program = venv.join("bin/moto_server");
-    if program.exists() {
-        return Ok(program);
-    }
-    let st = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .context("python3 -m venv (install python3-venv)")?;
-    if !st.success() {
-        bail!("python3 -m venv failed");
-    }
-    let st = Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "moto[server]"])
-        .status()
-        .context("pip install moto[server]")?;
-    if !st.success() {
-        bail!("pip install moto[server] failed");
-    }
-    Ok(program)
+    xtask::tools::moto_server()
 }
 
 impl MotoServer {

@@ -10,16 +10,7 @@ use crate::{Error, Result};
 /// Environment variable naming the PKCS#11 module.
 pub const ENV_MODULE: &str = "SCEAU_PKCS11_MODULE";
 
-/// Operating system a known path applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Os {
-    /// Linux (Debian, Ubuntu, RHEL...).
-    Linux,
-    /// macOS.
-    MacOs,
-    /// Windows.
-    Windows,
-}
+pub use sceau_core::platform::Os;
 
 /// One known install location of a vendor's PKCS#11 module.
 #[derive(Debug, Clone, Copy)]
@@ -28,7 +19,8 @@ pub struct KnownModule {
     pub vendor: &'static str,
     /// Operating system.
     pub os: Os,
-    /// Absolute path of the module.
+    /// Absolute path of the module. On Windows it may start with `%ProgramFiles%` or
+    /// `%SystemRoot%`, read from the environment (Windows is not always on `C:`).
     pub path: &'static str,
 }
 
@@ -45,19 +37,25 @@ pub const KNOWN_MODULES: &[KnownModule] = &[
     m(
         "Thales IDPrime",
         Os::Windows,
-        r"C:\Windows\System32\IDPrimePKCS11.dll",
+        r"%SystemRoot%\System32\IDPrimePKCS11.dll",
     ),
     m(
         "Thales IDPrime",
         Os::MacOs,
         "/usr/local/lib/libIDPrimePKCS11.dylib",
     ),
+    // Gemalto IDGo 800 middleware (the IDPrime module before SAC 10): its own folder.
+    m(
+        "Thales IDPrime",
+        Os::Windows,
+        r"%ProgramFiles%\Gemalto\IDGo 800 PKCS#11\IDPrimePKCS11.dll",
+    ),
     // SafeNet eToken, SafeNet Authentication Client (SAC admin guide, "PKCS#11 library" section).
     m("SafeNet eToken", Os::Linux, "/usr/lib/libeTPkcs11.so"),
     m(
         "SafeNet eToken",
         Os::Windows,
-        r"C:\Windows\System32\eTPKCS11.dll",
+        r"%SystemRoot%\System32\eTPKCS11.dll",
     ),
     m(
         "SafeNet eToken",
@@ -74,12 +72,12 @@ pub const KNOWN_MODULES: &[KnownModule] = &[
     m(
         "IDEMIA (Oberthur) AWP",
         Os::Windows,
-        r"C:\Windows\System32\OcsCryptoki.dll",
+        r"%SystemRoot%\System32\OcsCryptoki.dll",
     ),
     m(
         "IDEMIA (Oberthur) AWP",
         Os::Windows,
-        r"C:\Program Files\Oberthur Technologies\AWP\DLLs\OcsCryptoki.dll",
+        r"%ProgramFiles%\Oberthur Technologies\AWP\DLLs\OcsCryptoki.dll",
     ),
     m(
         "IDEMIA (Oberthur) AWP",
@@ -105,12 +103,18 @@ pub const KNOWN_MODULES: &[KnownModule] = &[
     m(
         "Yubico YubiKey (ykcs11)",
         Os::Windows,
-        r"C:\Program Files\Yubico\Yubico PIV Tool\bin\libykcs11.dll",
+        r"%ProgramFiles%\Yubico\Yubico PIV Tool\bin\libykcs11.dll",
     ),
     m(
         "Yubico YubiKey (ykcs11)",
         Os::MacOs,
         "/usr/local/lib/libykcs11.dylib",
+    ),
+    // Homebrew on Apple silicon (formula yubico-piv-tool, prefix /opt/homebrew).
+    m(
+        "Yubico YubiKey (ykcs11)",
+        Os::MacOs,
+        "/opt/homebrew/lib/libykcs11.dylib",
     ),
     // OpenSC (Debian package opensc-pkcs11 file list; OpenSC Windows MSI and macOS installer).
     m(
@@ -127,9 +131,22 @@ pub const KNOWN_MODULES: &[KnownModule] = &[
     m(
         "OpenSC",
         Os::Windows,
-        r"C:\Windows\System32\opensc-pkcs11.dll",
+        r"%SystemRoot%\System32\opensc-pkcs11.dll",
+    ),
+    // OpenSC's MSI (0.20 and later) installs the module under its own folder.
+    m(
+        "OpenSC",
+        Os::Windows,
+        r"%ProgramFiles%\OpenSC Project\OpenSC\pkcs11\opensc-pkcs11.dll",
     ),
     m("OpenSC", Os::MacOs, "/Library/OpenSC/lib/opensc-pkcs11.so"),
+    // OpenSC's macOS package also ships the module as a loadable bundle (for browsers);
+    // a `.bundle` is resolved to its executable (`Contents/MacOS/<name>`).
+    m(
+        "OpenSC",
+        Os::MacOs,
+        "/Library/OpenSC/lib/opensc-pkcs11.bundle",
+    ),
     // SoftHSM2, the software token used for tests and the demo (Debian package softhsm2-common
     // file list; Homebrew formula softhsm; SoftHSM2 Windows installer default).
     m("SoftHSM2", Os::Linux, "/usr/lib/softhsm/libsofthsm2.so"),
@@ -158,13 +175,134 @@ pub const KNOWN_MODULES: &[KnownModule] = &[
 
 /// The operating system this binary was built for.
 pub fn current_os() -> Os {
-    if cfg!(windows) {
-        Os::Windows
-    } else if cfg!(target_os = "macos") {
-        Os::MacOs
-    } else {
-        Os::Linux
+    Os::current()
+}
+
+/// Install directories that vendors record in the Windows registry, each read under
+/// `HKEY_LOCAL_MACHINE`: (vendor, key, value, how to get the module from the value).
+pub const REGISTRY_HINTS: &[RegistryHint] = &[
+    // OpenSC records its configuration file, `<install dir>\opensc.conf` (OpenSC wiki,
+    // "Windows": "the opensc config file is found using the registry key
+    // HKLM\Software\OpenSC Project\OpenSC\ConfigFile"); the module is `pkcs11\` beside it.
+    RegistryHint {
+        vendor: "OpenSC",
+        key: r"SOFTWARE\OpenSC Project\OpenSC",
+        value: "ConfigFile",
+        module: r"pkcs11\opensc-pkcs11.dll",
+    },
+    // OpenSC's PKCS#11 spy records the real module it wraps (same installer).
+    RegistryHint {
+        vendor: "OpenSC",
+        key: r"SOFTWARE\PKCS11-Spy",
+        value: "Module",
+        module: "",
+    },
+];
+
+/// Where a vendor's installer records, in the Windows registry, something the module's path
+/// follows from.
+#[derive(Debug, Clone, Copy)]
+pub struct RegistryHint {
+    /// Vendor and product, as shown to the user.
+    pub vendor: &'static str,
+    /// Key under `HKEY_LOCAL_MACHINE`.
+    pub key: &'static str,
+    /// String value of that key.
+    pub value: &'static str,
+    /// The module relative to the folder of the file the value names; empty when the value is
+    /// the module itself.
+    pub module: &'static str,
+}
+
+/// Reads string values of the Windows registry (`HKEY_LOCAL_MACHINE`). The real one exists
+/// on Windows only ([`SystemRegistry`]); elsewhere, and in tests, any implementation will do.
+pub trait Registry {
+    /// The string `value` of `key`, if both exist.
+    fn string(&self, key: &str, value: &str) -> Option<String>;
+}
+
+/// The system's registry: Windows' `HKEY_LOCAL_MACHINE`; empty on other systems.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemRegistry;
+
+impl Registry for SystemRegistry {
+    #[cfg(windows)]
+    fn string(&self, key: &str, value: &str) -> Option<String> {
+        windows_registry::LOCAL_MACHINE
+            .open(key)
+            .ok()?
+            .get_string(value)
+            .ok()
     }
+
+    #[cfg(not(windows))]
+    fn string(&self, _key: &str, _value: &str) -> Option<String> {
+        None
+    }
+}
+
+/// The module a registry hint points to, from the value read.
+fn hinted_module(hint: &RegistryHint, value: &str) -> PathBuf {
+    if hint.module.is_empty() {
+        return PathBuf::from(value);
+    }
+    let folder = value
+        .rsplit_once(['\\', '/'])
+        .map_or("", |(folder, _file)| folder);
+    PathBuf::from(format!("{folder}\\{}", hint.module))
+}
+
+/// A known path with `%ProgramFiles%` and `%SystemRoot%` replaced from `env`; `None` when a
+/// variable it needs is not set.
+fn expand(path: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let mut out = path.to_owned();
+    for var in ["ProgramFiles", "SystemRoot"] {
+        let token = format!("%{var}%");
+        if out.contains(&token) {
+            out = out.replace(&token, env(var)?.trim_end_matches('\\'));
+        }
+    }
+    Some(PathBuf::from(out))
+}
+
+/// A macOS `.bundle` is a folder: PKCS#11 loads the executable inside it.
+fn bundle_executable(path: PathBuf) -> PathBuf {
+    match (path.extension(), path.file_stem()) {
+        (Some(ext), Some(stem)) if ext == "bundle" => {
+            let stem = stem.to_owned();
+            path.join("Contents/MacOS").join(stem)
+        }
+        _ => path,
+    }
+}
+
+/// The candidate module paths for `os`, in probing order: the known paths (expanded), then on
+/// Windows those the vendors recorded in the registry.
+pub fn candidates(
+    os: Os,
+    env: &dyn Fn(&str) -> Option<String>,
+    registry: &dyn Registry,
+) -> Vec<PathBuf> {
+    let known = KNOWN_MODULES
+        .iter()
+        .filter(|k| k.os == os)
+        .filter_map(|k| expand(k.path, env))
+        .map(bundle_executable);
+    let hinted: Vec<PathBuf> = if os == Os::Windows {
+        REGISTRY_HINTS
+            .iter()
+            .filter_map(|h| Some(hinted_module(h, &registry.string(h.key, h.value)?)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut out: Vec<PathBuf> = Vec::new();
+    for p in known.chain(hinted) {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// Where the module path came from, for messages and `token list`.
@@ -205,16 +343,18 @@ pub fn resolve(
             return Ok((p.to_path_buf(), source));
         }
     }
-    probe(current_os(), |p| p.is_file())
+    let env = |name: &str| std::env::var(name).ok();
+    probe(current_os(), &env, &SystemRegistry, |p| p.is_file())
 }
 
-/// Probes [`KNOWN_MODULES`] for `os` with `exists`.
-pub fn probe(os: Os, exists: impl Fn(&Path) -> bool) -> Result<(PathBuf, ModuleSource)> {
-    let candidates: Vec<PathBuf> = KNOWN_MODULES
-        .iter()
-        .filter(|k| k.os == os)
-        .map(|k| PathBuf::from(k.path))
-        .collect();
+/// Probes the [`candidates`] for `os` with `exists`.
+pub fn probe(
+    os: Os,
+    env: &dyn Fn(&str) -> Option<String>,
+    registry: &dyn Registry,
+    exists: impl Fn(&Path) -> bool,
+) -> Result<(PathBuf, ModuleSource)> {
+    let candidates = candidates(os, env, registry);
     candidates
         .iter()
         .find(|p| exists(p))
@@ -242,21 +382,104 @@ mod tests {
         assert_eq!(s, ModuleSource::Environment);
     }
 
+    /// A registry for tests: a fixed map of (key, value) → string.
+    struct FakeRegistry(Vec<(&'static str, &'static str, &'static str)>);
+
+    impl Registry for FakeRegistry {
+        fn string(&self, key: &str, value: &str) -> Option<String> {
+            self.0
+                .iter()
+                .find(|(k, v, _)| *k == key && *v == value)
+                .map(|(_, _, s)| (*s).to_owned())
+        }
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn windows_env(name: &str) -> Option<String> {
+        match name {
+            "ProgramFiles" => Some(r"D:\Programmes".into()),
+            "SystemRoot" => Some(r"D:\WINDOWS\".into()),
+            _ => None,
+        }
+    }
+
     #[test]
     fn probing_prefers_real_middleware_to_softhsm() {
-        let (p, _) = probe(Os::Linux, |p| {
+        let (p, _) = probe(Os::Linux, &no_env, &SystemRegistry, |p| {
             p.ends_with("libsofthsm2.so") || p.ends_with("libIDPrimePKCS11.so")
         })
         .unwrap();
         assert!(p.ends_with("libIDPrimePKCS11.so"));
-        match probe(Os::Windows, |_| false) {
+        match probe(Os::Windows, &windows_env, &FakeRegistry(vec![]), |_| false) {
             Err(Error::ModuleNotFound { searched }) => {
                 assert!(searched
                     .iter()
-                    .all(|p| p.to_string_lossy().contains(r"C:\")));
+                    .all(|p| p.to_string_lossy().starts_with(r"D:\")
+                        || p.to_string_lossy().starts_with(r"C:\")));
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn windows_paths_follow_the_system_folders_of_this_machine() {
+        let found = candidates(Os::Windows, &windows_env, &FakeRegistry(vec![]));
+        assert!(
+            found.contains(&PathBuf::from(r"D:\WINDOWS\System32\eTPKCS11.dll")),
+            "{found:?}"
+        );
+        assert!(found.contains(&PathBuf::from(
+            r"D:\Programmes\Oberthur Technologies\AWP\DLLs\OcsCryptoki.dll"
+        )));
+        assert!(!found.iter().any(|p| p.to_string_lossy().contains('%')));
+        // Without the variables, those rows are skipped rather than guessed.
+        let bare = candidates(Os::Windows, &no_env, &FakeRegistry(vec![]));
+        assert!(bare.iter().all(|p| !p.to_string_lossy().contains('%')));
+        assert!(bare.len() < found.len());
+    }
+
+    #[test]
+    fn windows_modules_recorded_in_the_registry_are_probed() {
+        let registry = FakeRegistry(vec![(
+            r"SOFTWARE\OpenSC Project\OpenSC",
+            "ConfigFile",
+            r"E:\Outils\OpenSC\opensc.conf",
+        )]);
+        let (p, s) = probe(Os::Windows, &windows_env, &registry, |p| {
+            p == Path::new(r"E:\Outils\OpenSC\pkcs11\opensc-pkcs11.dll")
+        })
+        .unwrap();
+        assert_eq!(
+            p,
+            PathBuf::from(r"E:\Outils\OpenSC\pkcs11\opensc-pkcs11.dll")
+        );
+        assert_eq!(s, ModuleSource::Probed);
+        let spy = FakeRegistry(vec![(
+            r"SOFTWARE\PKCS11-Spy",
+            "Module",
+            r"F:\p11\vendor.dll",
+        )]);
+        assert!(
+            candidates(Os::Windows, &no_env, &spy).contains(&PathBuf::from(r"F:\p11\vendor.dll"))
+        );
+        // The registry is Windows' only.
+        assert!(!candidates(Os::Linux, &no_env, &registry)
+            .iter()
+            .any(|p| p.to_string_lossy().contains("Outils")));
+    }
+
+    #[test]
+    fn a_macos_bundle_is_loaded_through_its_executable() {
+        let found = candidates(Os::MacOs, &no_env, &SystemRegistry);
+        assert!(found.contains(&PathBuf::from(
+            "/Library/OpenSC/lib/opensc-pkcs11.bundle/Contents/MacOS/opensc-pkcs11"
+        )));
+        assert!(!found
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "bundle")));
     }
 
     #[test]

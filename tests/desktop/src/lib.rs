@@ -33,65 +33,14 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The sources of the front end's production build, in `ui/` (`src/` and the tool
-/// configuration).
-const UI_SOURCES: &[&str] = &[
-    "src",
-    "public",
-    "index.html",
-    "package.json",
-    "package-lock.json",
-    "svelte.config.js",
-    "tsconfig.json",
-    "tsconfig.node.json",
-    "vite.config.ts",
-];
-
-/// Whether the front end's production build (`ui/dist`) is newer than every source of it in
-/// `ui` — when not, it must be built again before the window is (`cargo xtask`, [`app_bin`]).
-pub fn front_end_is_built(ui: &Path) -> bool {
-    let Ok(built) = ui
-        .join("dist/index.html")
-        .metadata()
-        .and_then(|m| m.modified())
-    else {
-        return false;
-    };
-    UI_SOURCES
-        .iter()
-        .filter_map(|s| newest_change(&ui.join(s)))
-        .all(|changed| changed < built)
-}
-
-/// The latest modification time of `path` or of anything under it (`None` if absent).
-fn newest_change(path: &Path) -> Option<std::time::SystemTime> {
-    let meta = path.metadata().ok()?;
-    let own = meta.modified().ok();
-    if !meta.is_dir() {
-        return own;
-    }
-    let children = std::fs::read_dir(path).ok()?;
-    children
-        .filter_map(|e| e.ok())
-        .filter_map(|e| newest_change(&e.path()))
-        .chain(own)
-        .max()
-}
-
 /// The window's binary, built once per test process with the production front end
 /// (`ui/dist`, built first when missing or older than its sources) and `tauri/custom-protocol`.
 pub fn app_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let root = root();
-        if !front_end_is_built(&root.join("ui")) {
-            let status = Command::new("npm")
-                .args(["run", "build"])
-                .current_dir(root.join("ui"))
-                .status()
-                .expect("npm run build in ui/");
-            assert!(status.success(), "building the front end failed");
-        }
+        // The same Node.js, `npm ci` and freshness rule as `cargo xtask`.
+        xtask::ui::build().expect("building the front end (ui/)");
         let mut build = Command::new(env!("CARGO"));
         build.current_dir(&root).args([
             "build",
@@ -657,38 +606,5 @@ impl Desktop {
     /// The application's log (tauri-driver's output, which includes the application's stderr).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.world.dir.path().join("driver.log")).unwrap_or_default()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_front_end_is_built_again_only_after_a_source_changed() {
-        use std::time::{Duration, SystemTime};
-        let set = |path: &std::path::Path, at: SystemTime| {
-            // Read-only is enough for the owner, and opens directories too.
-            std::fs::File::open(path).unwrap().set_modified(at).unwrap();
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let t0 = SystemTime::now() - Duration::from_secs(3600);
-        std::fs::create_dir_all(dir.path().join("src/lib")).unwrap();
-        let source = dir.path().join("src/lib/list.ts");
-        std::fs::write(&source, "export {}").unwrap();
-        set(&source, t0);
-        assert!(!super::front_end_is_built(dir.path()), "never built");
-        std::fs::create_dir_all(dir.path().join("dist")).unwrap();
-        let index = dir.path().join("dist/index.html");
-        std::fs::write(&index, "<html>").unwrap();
-        set(&index, t0 + Duration::from_secs(60));
-        // Directories' own times count too (a file removed): set them in the past.
-        for d in ["src/lib", "src"] {
-            set(&dir.path().join(d), t0);
-        }
-        assert!(super::front_end_is_built(dir.path()));
-        set(&source, t0 + Duration::from_secs(120));
-        assert!(
-            !super::front_end_is_built(dir.path()),
-            "a source changed after the build"
-        );
     }
 }

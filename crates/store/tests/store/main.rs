@@ -759,7 +759,8 @@ fn os_credential_store_keeps_the_key_in_kernel_keyutils() {
     // A session keyring of our own (headless test machines have none); keys live in memory.
     sceau_store::join_session_keyring().unwrap();
     let account = format!("test-{}", std::process::id());
-    let keys = sceau_store::OsKeyStore::new(&account).unwrap();
+    let keys =
+        sceau_store::OsKeyStore::new(sceau_store::KeyBackend::KernelKeyutils, &account).unwrap();
     assert!(keys.load().unwrap().is_none());
     let f = Fixture::new();
     let id = {
@@ -772,7 +773,11 @@ fn os_credential_store_keeps_the_key_in_kernel_keyutils() {
     let s = Store::open(f.db(), &keys).unwrap();
     assert_eq!(s.service(id).unwrap().reference, "KR-1");
     // Another account has no key: the existing database is refused, not recreated.
-    let other = sceau_store::OsKeyStore::new(&format!("{account}-other")).unwrap();
+    let other = sceau_store::OsKeyStore::new(
+        sceau_store::KeyBackend::KernelKeyutils,
+        &format!("{account}-other"),
+    )
+    .unwrap();
     assert_eq!(
         Store::open(f.db(), &other).unwrap_err().code(),
         "store.key_missing"

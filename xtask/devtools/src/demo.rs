@@ -24,11 +24,10 @@ use sceau_testsupport::sinks::{SmsSink, SmtpOptions, SmtpSink};
 use sceau_testsupport::softhsm::{self, OfficeSpec, SoftHsm};
 use sceau_testsupport::tsa::TsaServer;
 
-use crate::{cargo, run as sh, target_dir};
+use xtask::{cargo, run as sh, target_dir};
 
 /// Runs the demo; everything it makes is under `target/demo/`.
 pub fn run() -> Result<()> {
-    crate::setup::run()?;
     // The vault's test clock (feature off by default) lets the demo move past a deadline.
     sh(cargo().args([
         "build",
@@ -583,7 +582,7 @@ fn open_window(hsm: &SoftHsm, cli_config: &Path, pin: &str) -> Result<()> {
 /// `sceau-desktop` with the production front end embedded (`ui/` built first), in the debug
 /// or release profile.
 pub fn build_window(release: bool) -> Result<PathBuf> {
-    crate::ui::build()?;
+    xtask::ui::build()?;
     let mut build = cargo();
     build.args([
         "build",

@@ -154,7 +154,7 @@ fn memory(dir: &Path) -> Result<()> {
     let size = std::fs::metadata(&big)?.len();
     let exe = std::env::current_exe()?;
     let out = Command::new(exe)
-        .args(["bench-run", "pdfa-memory"])
+        .args(["bench", "pdfa-memory"])
         .arg(&big)
         .output()?;
     if !out.status.success() {
@@ -200,7 +200,7 @@ fn status_kb(field: &str) -> u64 {
 
 /// Child process: reads, converts and checks `path`; prints peak and baseline RSS (KB) and time.
 pub fn memory_child(path: Option<&str>) -> Result<()> {
-    let path = path.context("usage: bench-run pdfa-memory FILE")?;
+    let path = path.context("usage: bench pdfa-memory FILE")?;
     let base = status_kb("VmRSS:");
     let t = Instant::now();
     let bytes = std::fs::read(path)?;

@@ -218,7 +218,6 @@ fn responsiveness(w: &mut sceau_desktop_tests::Window) -> Result<Responsiveness>
 
 /// Runs the benchmark and prints its figures.
 pub fn run() -> Result<()> {
-    crate::setup::run()?;
     let accelerated = std::env::var_os(ACCELERATION).is_some_and(|v| v == "1");
     if accelerated {
         // Inherited by tauri-driver, WebKitWebDriver and the application.
@@ -278,7 +277,7 @@ pub fn run() -> Result<()> {
         Some("D0"),
     )?;
     w.screenshot("categories-ouvertes")?;
-    let smaps_dir = crate::target_dir().join("bench-app-smaps");
+    let smaps_dir = xtask::target_dir().join("bench-app-smaps");
     std::fs::create_dir_all(&smaps_dir).ok();
     let memory = app_memory(&app, Some(&smaps_dir));
     let responsiveness = responsiveness(w)?;

@@ -1,7 +1,7 @@
 //! `cargo xtask bench NAME`: benchmarks that compare against a reference in the same run.
 //!
-//! The measuring code runs in an optimised build of this crate (`bench-run`), started by
-//! `bench`, so that the numbers are not those of a debug build.
+//! The measuring code runs in an optimised build of this crate, started by `cargo xtask bench`,
+//! so that the numbers are not those of a debug build.
 
 use std::path::Path;
 use std::process::Command;
@@ -13,46 +13,11 @@ use sceau_testsupport::pki::{KeySpec, TestCa};
 use sceau_testsupport::softhsm::{self, OfficeSpec, SoftHsm};
 use sceau_token::{CertSelector, FinalTry, Pin, Role, TokenKey, TokenSelector, Tokens};
 
-use crate::{cargo, run as sh};
-
-/// `cargo xtask bench NAME`.
+/// `bench NAME`: the measuring side of `cargo xtask bench NAME` (an optimised build, but for
+/// `app`, which builds and measures the release window).
 pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
-        // The measured program is the release window; the driver side stays in this build.
         Some("app") => crate::bench_app::run(),
-        Some("sign") => {
-            crate::setup::run()?;
-            sh(cargo().args([
-                "run",
-                "--release",
-                "--quiet",
-                "-p",
-                "xtask",
-                "--",
-                "bench-run",
-                "sign",
-            ]))
-        }
-        Some(name @ ("pdfa" | "vault" | "store" | "portal" | "upload")) => {
-            crate::setup::run()?;
-            sh(cargo().args([
-                "run",
-                "--release",
-                "--quiet",
-                "-p",
-                "xtask",
-                "--",
-                "bench-run",
-                name,
-            ]))
-        }
-        _ => bail!("usage: cargo xtask bench app|sign|pdfa|vault|store|portal|upload"),
-    }
-}
-
-/// The optimised side of `bench`.
-pub fn run_inner(args: &[String]) -> Result<()> {
-    match args.first().map(String::as_str) {
         Some("sign") => sign(),
         Some("pdfa") => crate::bench_pdfa::run(),
         Some("vault") => crate::bench_vault::run(),
