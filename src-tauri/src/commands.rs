@@ -6,10 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use sceau_app::{App, Credentials, Progress, StepStatus as AppStepStatus};
-use sceau_core::delivery::{DeliveryState as CoreState, NotificationCategory};
-use sceau_token::{FinalTry, Pin, Role, TokenSelector};
+use chrono::{DateTime, NaiveDate, Utc};
+use sceau_app::{
+    Auth, CertRole as Role, Credentials, DeliveryState as CoreState, Destination, FinalTry,
+    NotificationCategory, Pin, Progress, StepStatus as AppStepStatus,
+};
 use tauri::{AppHandle, Emitter, Manager, State};
 
 use crate::dto::*;
@@ -20,7 +21,7 @@ type St<'a> = State<'a, Shell>;
 
 // ------------------------------------------------------------------ conversions
 
-fn cert_dto(c: &sceau_token::CertificateInfo) -> CertificateInfo {
+fn cert_dto(c: &sceau_app::CertificateInfo) -> CertificateInfo {
     CertificateInfo {
         serial: c.serial.clone(),
         holder: c.holder.clone(),
@@ -63,8 +64,8 @@ fn session_dto(s: sceau_app::SessionInfo) -> Session {
     }
 }
 
-fn kind_dto(k: sceau_proto::RecipientKind) -> RecipientKind {
-    use sceau_proto::RecipientKind as K;
+fn kind_dto(k: sceau_app::RecipientKind) -> RecipientKind {
+    use sceau_app::RecipientKind as K;
     match k {
         K::Bank => RecipientKind::Bank,
         K::Company => RecipientKind::Company,
@@ -122,10 +123,7 @@ fn category_of(c: Category) -> NotificationCategory {
 }
 
 fn nature_label(code: &str) -> String {
-    sceau_core::natures::Catalogue::shipped()
-        .ok()
-        .and_then(|c| c.get(code).map(|n| n.label_fr.clone()))
-        .unwrap_or_else(|| code.to_owned())
+    sceau_app::nature_label(code)
 }
 
 fn parse_id(what: &str, id: &str) -> ApiResult<i64> {
@@ -138,13 +136,11 @@ fn parse_id(what: &str, id: &str) -> ApiResult<i64> {
 }
 
 fn page_of(offset: u32) -> usize {
-    offset as usize / sceau_store::PAGE_SIZE
+    offset as usize / sceau_app::PAGE_SIZE
 }
 
 fn paris_day_start(d: NaiveDate) -> Option<DateTime<Utc>> {
-    d.and_hms_opt(0, 0, 0)
-        .and_then(|t| sceau_core::PARIS.from_local_datetime(&t).earliest())
-        .map(|t| t.with_timezone(&Utc))
+    sceau_app::paris_day_start(d)
 }
 
 fn day(what: &str, s: &Option<String>) -> ApiResult<Option<NaiveDate>> {
@@ -215,21 +211,10 @@ fn downloads(handle: &AppHandle) -> ApiResult<PathBuf> {
     Ok(dir)
 }
 
-fn copy_to(from: &Path, dir: &Path) -> ApiResult<SavedFile> {
-    let to = dir.join(file_name(from));
-    std::fs::copy(from, &to).map_err(|e| {
-        input(
-            "desktop.save_failed",
-            format!(
-                "Le fichier n'a pas pu être enregistré dans {} ({e}). Vérifiez la place libre et \
-                 les droits du dossier.",
-                dir.display()
-            ),
-        )
-    })?;
-    Ok(SavedFile {
-        path: to.display().to_string(),
-    })
+fn saved(s: sceau_app::Saved) -> SavedFile {
+    SavedFile {
+        path: s.path.display().to_string(),
+    }
 }
 
 /// The unseen counts (also sent by the feed task).
@@ -247,20 +232,19 @@ pub(crate) fn counts(shell: &Shell) -> ApiResult<DashboardCounts> {
 pub(crate) fn outbox_status(shell: &Shell) -> ApiResult<OutboxStatus> {
     let app = shell.app()?;
     let mut items = Vec::new();
-    for i in app.outbox_list()? {
+    for i in app.outbox_view()? {
         let state = match i.state {
-            sceau_store::OutboxState::Prepared => OutboxState::Prepared,
-            sceau_store::OutboxState::Uploading => OutboxState::Uploading,
-            sceau_store::OutboxState::Failed => OutboxState::Failed,
-            sceau_store::OutboxState::Deposited => continue,
+            sceau_app::OutboxState::Prepared => OutboxState::Prepared,
+            sceau_app::OutboxState::Uploading => OutboxState::Uploading,
+            sceau_app::OutboxState::Failed => OutboxState::Failed,
+            sceau_app::OutboxState::Deposited => continue,
         };
-        let service = app.service(&i.service_id.0.to_string())?;
         items.push(OutboxItem {
             id: i.id.to_string(),
-            reference: service.reference,
-            recipient: service.recipient_name,
+            reference: i.reference,
+            recipient: i.recipient_name,
             state,
-            prepared_at: service.created_at,
+            prepared_at: i.created_at,
             last_error: i.last_error,
         });
     }
@@ -294,48 +278,31 @@ fn credentials(pin: String, confirm_final_try: bool) -> Credentials {
 /// Key detection: module, plugged keys, certificates, PIN state.
 #[tauri::command]
 pub async fn token_status(shell: St<'_>) -> ApiResult<TokenStatus> {
-    let app = shell.app()?;
-    let path = app.config().module.clone();
-    let missing = |path: &Path| TokenStatus {
-        module: ModuleState::Missing,
-        module_path: (!path.as_os_str().is_empty()).then(|| path.display().to_string()),
-        tokens: vec![],
-    };
-    if path.as_os_str().is_empty() || !path.is_file() {
-        return Ok(missing(&path));
-    }
-    let loader = app.clone();
-    let tokens = match tauri::async_runtime::spawn_blocking(move || loader.tokens())
-        .await
-        .map_err(internal)?
-    {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::warn!(code = %e.code(), "PKCS#11 module not loaded");
-            return Ok(missing(&path));
-        }
-    };
-    let mut out = Vec::new();
-    for t in tokens.list().await? {
-        let certs = tokens
-            .certificates(&TokenSelector::LabelOrSerial(t.serial.clone()))
-            .await?;
-        out.push(TokenInfo {
-            serial: t.serial,
-            label: t.label,
-            pin: PinState {
-                tries_left: None,
-                count_low: t.pin.count_low,
-                final_try: t.pin.final_try,
-                locked: t.pin.locked,
-            },
-            certificates: certs.iter().map(cert_dto).collect(),
-        });
-    }
+    let status = shell.app()?.token_status().await?;
+    let module_path =
+        (!status.module.as_os_str().is_empty()).then(|| status.module.display().to_string());
     Ok(TokenStatus {
-        module: ModuleState::Ok,
-        module_path: Some(path.display().to_string()),
-        tokens: out,
+        module: if status.module_loaded {
+            ModuleState::Ok
+        } else {
+            ModuleState::Missing
+        },
+        module_path,
+        tokens: status
+            .tokens
+            .into_iter()
+            .map(|(t, certs)| TokenInfo {
+                serial: t.serial,
+                label: t.label,
+                pin: PinState {
+                    tries_left: None,
+                    count_low: t.pin.count_low,
+                    final_try: t.pin.final_try,
+                    locked: t.pin.locked,
+                },
+                certificates: certs.iter().map(cert_dto).collect(),
+            })
+            .collect(),
     })
 }
 
@@ -369,14 +336,13 @@ pub async fn bind_certificate(shell: St<'_>, request: BindRequest) -> ApiResult<
             "Indiquez le numéro de votre étude.".into(),
         ));
     }
-    let name = match request.office_name.trim() {
-        "" => format!("Étude {number}"),
-        n => n.to_owned(),
-    };
     let app = shell.app()?;
     let session = session_dto(
-        app.bind_session(&sceau_app::NewOffice { number, name })
-            .await?,
+        app.bind_session(&sceau_app::NewOffice::new(
+            &number,
+            Some(&request.office_name),
+        ))
+        .await?,
     );
     *crate::lock(&shell.office) = session.office.clone();
     shell.wake.notify_one();
@@ -470,7 +436,7 @@ pub async fn search_recipients(
 /// The catalogue of natures of acts (the one shipped with the application, as the vault's).
 #[tauri::command]
 pub async fn natures_list() -> ApiResult<Vec<Nature>> {
-    let c = sceau_core::natures::Catalogue::shipped().map_err(internal)?;
+    let c = sceau_app::NatureCatalogue::shipped().map_err(internal)?;
     Ok(c.natures
         .into_iter()
         .map(|n| Nature {
@@ -787,7 +753,7 @@ pub async fn search_services(
     let c = &request.criteria;
     let from = day("de début", &c.date_from)?;
     let to = day("de fin", &c.date_to)?;
-    let criteria = sceau_store::SearchCriteria {
+    let criteria = sceau_app::SearchCriteria {
         served_from: from.and_then(paris_day_start),
         served_until: to.and_then(|d| d.succ_opt()).and_then(paris_day_start),
         state: c.state.map(|s| match s {
@@ -801,49 +767,37 @@ pub async fn search_services(
         recipient_id: None,
         nature: nonempty(&c.nature),
         source: c.source.map(|s| match s {
-            Source::Form => sceau_store::Source::Form,
-            Source::Edi => sceau_store::Source::Edi,
+            Source::Form => sceau_app::Source::Form,
+            Source::Edi => sceau_app::Source::Edi,
         }),
     };
-    let found = app.search(&criteria, page_of(request.offset))?;
-    let filter = nonempty(&c.filter).map(|f| f.to_lowercase());
-    let mut items = Vec::new();
-    for s in found.items {
-        let row = ServiceSummary {
-            service_id: s.id.0.to_string(),
-            deposited_at: s.served_at.unwrap_or(s.created_at),
-            state: s
-                .state
-                .map(state_dto)
-                .unwrap_or(DeliveryState::AwaitingConsultation),
-            file: app
-                .service_documents(s.id.0)?
-                .into_iter()
-                .next()
-                .unwrap_or_default(),
-            nature: nature_label(&s.nature),
-            reference: s.reference,
-            recipient: s.recipient_name,
-            source: match s.source {
-                sceau_store::Source::Edi => Source::Edi,
-                _ => Source::Form,
-            },
-        };
-        // "Filtrer dans les résultats": over the page's visible columns.
-        if let Some(f) = &filter {
-            let hay = format!(
-                "{} {} {} {}",
-                row.reference, row.recipient, row.file, row.nature
-            )
-            .to_lowercase();
-            if !hay.contains(f.as_str()) {
-                continue;
-            }
-        }
-        items.push(row);
-    }
+    let query = sceau_app::SearchQuery {
+        criteria,
+        filter: nonempty(&c.filter),
+    };
+    let found = app.search_services(&query, page_of(request.offset))?;
     Ok(Page {
-        items,
+        items: found
+            .items
+            .into_iter()
+            .map(|r| ServiceSummary {
+                service_id: r.service.id.0.to_string(),
+                deposited_at: r.service.served_at.unwrap_or(r.service.created_at),
+                state: r
+                    .service
+                    .state
+                    .map(state_dto)
+                    .unwrap_or(DeliveryState::AwaitingConsultation),
+                file: r.first_document,
+                nature: r.nature_label,
+                reference: r.service.reference,
+                recipient: r.service.recipient_name,
+                source: match r.service.source {
+                    sceau_app::Source::Edi => Source::Edi,
+                    _ => Source::Form,
+                },
+            })
+            .collect(),
         has_more: found.has_more,
     })
 }
@@ -933,7 +887,7 @@ pub async fn service_detail(
     })
 }
 
-fn filed_dto(f: &sceau_proto::FiledSection) -> FiledSection {
+fn filed_dto(f: &sceau_app::FiledSection) -> FiledSection {
     FiledSection {
         at: f.at,
         file_name: f.file_name.clone(),
@@ -949,39 +903,17 @@ pub async fn download(
     shell: St<'_>,
     request: DownloadRequest,
 ) -> ApiResult<SavedFile> {
+    let which = match request.kind {
+        DownloadKind::Archive => sceau_app::ServiceFile::Archive,
+        DownloadKind::DeliveryNotice => sceau_app::ServiceFile::DeliveryNotice,
+        DownloadKind::Return => sceau_app::ServiceFile::Return,
+    };
+    let to = Destination::Folder(downloads(&handle)?);
     let app = shell.app()?;
-    let dir = downloads(&handle)?;
-    let v = app.session_show(&request.service_id).await?;
-    let local = match request.kind {
-        DownloadKind::Archive => v.archive.clone(),
-        DownloadKind::DeliveryNotice => v.delivery_notice_file.clone(),
-        DownloadKind::Return => v.return_file.clone(),
-    };
-    if let Some(p) = local {
-        return copy_to(&p, &dir);
-    }
-    let remote = v.vault.as_ref().and_then(|d| match request.kind {
-        DownloadKind::Archive => Some(d.attestation.archive_path.clone()),
-        DownloadKind::DeliveryNotice => d.delivery_notice.as_ref().map(|f| f.path.clone()),
-        DownloadKind::Return => d.act_return.as_ref().map(|f| f.path.clone()),
-    });
-    let Some(remote) = remote else {
-        return Err(input(
-            "desktop.file_not_available",
-            "Ce document n'est pas encore disponible : synchronisez puis réessayez.".into(),
-        ));
-    };
-    vault_fetch(&app, &remote, &dir).await
-}
-
-async fn vault_fetch(app: &App, path: &str, dir: &Path) -> ApiResult<SavedFile> {
-    let client = app.session_vault()?;
-    let name = path.rsplit('/').next().unwrap_or(path);
-    let to = dir.join(sceau_core::naming::sanitize(name));
-    client.vault_download(path, &to).await?;
-    Ok(SavedFile {
-        path: to.display().to_string(),
-    })
+    Ok(saved(
+        app.save_service_file(Auth::Session, &request.service_id, which, &to)
+            .await?,
+    ))
 }
 
 /// Drafts the plain letter of a delivery "à domicile" (PDF in the download directory).
@@ -992,32 +924,20 @@ pub async fn letter(
     request: ServiceRequest,
 ) -> ApiResult<PlainLetter> {
     let app = shell.app()?;
-    let dir = downloads(&handle)?;
-    let key = request.service_id.clone();
-    let worker = app.clone();
-    let (letter, pdf) = tauri::async_runtime::spawn_blocking(move || worker.letter_pdf(&key))
+    let to = Destination::Folder(downloads(&handle)?);
+    let key = request.service_id;
+    let (letter, file) = tauri::async_runtime::spawn_blocking(move || app.save_letter(&key, &to))
         .await
         .map_err(internal)??;
-    let reference = app.service(&request.service_id)?.reference;
-    let path = dir.join(format!(
-        "lettre_simple_{}.pdf",
-        sceau_core::naming::sanitize(&reference)
-    ));
-    std::fs::write(&path, pdf).map_err(|e| {
-        input(
-            "desktop.save_failed",
-            format!("La lettre n'a pas pu être enregistrée ({e})."),
-        )
-    })?;
     Ok(PlainLetter {
-        path: path.display().to_string(),
+        path: file.path.display().to_string(),
         dated: letter.date.format("%Y-%m-%d").to_string(),
     })
 }
 
 // ------------------------------------------------------------------ office vault
 
-fn vault_entry(e: sceau_proto::VaultEntry) -> VaultEntry {
+fn vault_entry(e: sceau_app::VaultEntry) -> VaultEntry {
     VaultEntry {
         path: e.path,
         is_folder: e.is_folder,
@@ -1030,8 +950,10 @@ fn vault_entry(e: sceau_proto::VaultEntry) -> VaultEntry {
 /// Lists a folder of the office's vault ("" = root).
 #[tauri::command]
 pub async fn vault_list(shell: St<'_>, request: VaultPathRequest) -> ApiResult<Vec<VaultEntry>> {
-    let client = shell.app()?.session_vault()?;
-    let listing = client.vault_list(&request.path).await?;
+    let listing = shell
+        .app()?
+        .vault_list(Auth::Session, &request.path)
+        .await?;
     Ok(listing.entries.into_iter().map(vault_entry).collect())
 }
 
@@ -1040,49 +962,27 @@ pub async fn vault_list(shell: St<'_>, request: VaultPathRequest) -> ApiResult<V
 pub async fn vault_mkdir(shell: St<'_>, request: VaultPathRequest) -> ApiResult<()> {
     shell
         .app()?
-        .session_vault()?
-        .vault_mkdir(&request.path)
+        .vault_mkdir(Auth::Session, &request.path)
         .await?;
     Ok(())
-}
-
-fn join(folder: &str, name: &str) -> String {
-    let folder = folder.trim_matches('/');
-    if folder.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{folder}/{name}")
-    }
 }
 
 /// Moves an entry into a folder.
 #[tauri::command]
 pub async fn vault_move(shell: St<'_>, request: VaultMoveRequest) -> ApiResult<()> {
-    let name = request.from.rsplit('/').next().unwrap_or(&request.from);
-    let to = join(&request.to, name);
     shell
         .app()?
-        .session_vault()?
-        .vault_move(&request.from, &to)
+        .vault_move_into(Auth::Session, &request.from, &request.to)
         .await?;
     Ok(())
 }
 
-/// Renames an entry in place.
+/// Renames an entry in place (the app's rename rule).
 #[tauri::command]
 pub async fn vault_rename(shell: St<'_>, request: VaultRenameRequest) -> ApiResult<()> {
-    let name = request.new_name.trim();
-    if name.is_empty() || name.contains('/') {
-        return Err(input(
-            "desktop.bad_name",
-            "Le nouveau nom ne peut pas être vide ni contenir « / ».".into(),
-        ));
-    }
-    let parent = request.path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
     shell
         .app()?
-        .session_vault()?
-        .vault_move(&request.path, &join(parent, name))
+        .vault_rename(Auth::Session, &request.path, &request.new_name)
         .await?;
     Ok(())
 }
@@ -1092,8 +992,7 @@ pub async fn vault_rename(shell: St<'_>, request: VaultRenameRequest) -> ApiResu
 pub async fn vault_delete(shell: St<'_>, request: VaultPathRequest) -> ApiResult<()> {
     shell
         .app()?
-        .session_vault()?
-        .vault_delete(&request.path)
+        .vault_delete(Auth::Session, &request.path)
         .await?;
     Ok(())
 }
@@ -1101,9 +1000,8 @@ pub async fn vault_delete(shell: St<'_>, request: VaultPathRequest) -> ApiResult
 /// Space used.
 #[tauri::command]
 pub async fn vault_usage(shell: St<'_>) -> ApiResult<VaultUsage> {
-    let listing = shell.app()?.session_vault()?.vault_list("").await?;
     Ok(VaultUsage {
-        used: listing.space_used,
+        used: shell.app()?.vault_usage(Auth::Session).await?,
         quota: None,
     })
 }
@@ -1115,27 +1013,12 @@ pub async fn vault_proof(
     shell: St<'_>,
     request: VaultPathRequest,
 ) -> ApiResult<SavedFile> {
-    let dir = downloads(&handle)?;
-    let proof = shell
+    let to = Destination::Folder(downloads(&handle)?);
+    let (file, _) = shell
         .app()?
-        .session_vault()?
-        .vault_proof(&request.path)
+        .vault_proof(Auth::Session, &request.path, &to)
         .await?;
-    let name = request.path.rsplit('/').next().unwrap_or(&request.path);
-    let to = dir.join(format!(
-        "{}.preuve.json",
-        sceau_core::naming::sanitize(name)
-    ));
-    let json = serde_json::to_vec_pretty(&proof).map_err(internal)?;
-    std::fs::write(&to, json).map_err(|e| {
-        input(
-            "desktop.save_failed",
-            format!("La preuve n'a pas pu être enregistrée ({e})."),
-        )
-    })?;
-    Ok(SavedFile {
-        path: to.display().to_string(),
-    })
+    Ok(saved(file))
 }
 
 /// Downloads a vault file to the download directory.
@@ -1145,9 +1028,12 @@ pub async fn vault_download(
     shell: St<'_>,
     request: VaultPathRequest,
 ) -> ApiResult<SavedFile> {
-    let dir = downloads(&handle)?;
-    let app = shell.app()?;
-    vault_fetch(&app, &request.path, &dir).await
+    let to = Destination::Folder(downloads(&handle)?);
+    let file = shell
+        .app()?
+        .vault_download(Auth::Session, &request.path, &to)
+        .await?;
+    Ok(saved(file))
 }
 
 /// The window's view of a transfer's progress (other events are not the transfer's).
@@ -1186,7 +1072,7 @@ pub async fn vault_upload(
     let progress = forward(&handle, VAULT_UPLOAD_EVENT, job_id, vault_upload_event);
     let done = shell
         .app()?
-        .session_vault_upload(&request.folder, &paths, progress)
+        .vault_upload(Auth::Session, &request.folder, &paths, progress)
         .await?;
     Ok(done.into_iter().map(|t| vault_entry(t.entry)).collect())
 }

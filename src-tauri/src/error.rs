@@ -18,18 +18,6 @@ impl From<sceau_app::Error> for ApiError {
     }
 }
 
-impl From<sceau_token::Error> for ApiError {
-    fn from(e: sceau_token::Error) -> Self {
-        sceau_app::Error::from(e).into()
-    }
-}
-
-impl From<sceau_client::Error> for ApiError {
-    fn from(e: sceau_client::Error) -> Self {
-        sceau_app::Error::from(e).into()
-    }
-}
-
 /// A refusal of the shell with its French message.
 pub fn input(code: &str, message: String) -> ApiError {
     ApiError {

@@ -33,17 +33,6 @@ pub(crate) fn publish(handle: &AppHandle) {
     }
 }
 
-/// Whether a package of the outbox is due now (a deposit scheduled at the recipient's opening,
-/// or a retry).
-fn outbox_due(app: &sceau_app::App) -> bool {
-    let now = chrono::Utc::now();
-    app.outbox_list().is_ok_and(|items| {
-        items
-            .iter()
-            .any(|i| i.state == sceau_store::OutboxState::Prepared && i.next_attempt_at <= now)
-    })
-}
-
 async fn run(handle: AppHandle) {
     loop {
         let shell = handle.state::<Shell>();
@@ -92,7 +81,7 @@ async fn run(handle: AppHandle) {
             tokio::select! {
                 r = client.events(report.cursor, FEED_WAIT_S) => match r {
                     Ok(page) if !page.events.is_empty() => break,
-                    Ok(_) if outbox_due(&app) => break,
+                    Ok(_) if app.outbox_due(chrono::Utc::now()) => break,
                     Ok(_) => {}
                     Err(e) => {
                         tracing::info!(code = %e.code(), "feed wait failed");

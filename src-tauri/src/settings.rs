@@ -123,7 +123,7 @@ fn read(path: Option<&Path>) -> ApiResult<FileSettings> {
 pub fn load() -> ApiResult<FileSettings> {
     let base = read(cli_file().as_deref())?.overlay(read(desktop_file().as_deref())?);
     Ok(base.overlay(FileSettings {
-        pkcs11_module: env(sceau_token::module::ENV_MODULE).map(PathBuf::from),
+        pkcs11_module: env(sceau_app::pkcs11_module::ENV_MODULE).map(PathBuf::from),
         vault_url: env("SCEAU_VAULT_URL").map(|v| v.to_string_lossy().into_owned()),
         vault_ca: env("SCEAU_VAULT_CA").map(PathBuf::from),
         data_dir: env("SCEAU_DATA_DIR").map(PathBuf::from),
@@ -199,7 +199,7 @@ pub fn default_data_dir() -> PathBuf {
 /// The application service's configuration from the settings. The module is resolved as the
 /// CLI does; when none is found the path stays empty and key detection says "missing".
 pub fn app_config(s: &FileSettings) -> ApiResult<sceau_app::Config> {
-    let module = match sceau_token::module::resolve(None, None, s.pkcs11_module.as_deref()) {
+    let module = match sceau_app::pkcs11_module::resolve(None, None, s.pkcs11_module.as_deref()) {
         Ok((p, _)) => p,
         Err(e) => {
             tracing::warn!(code = %e.code(), "no PKCS#11 module");

@@ -101,7 +101,8 @@ impl Error {
             Error::Client(sceau_client::Error::Vault { code, .. }) => format!("vault.{code}"),
             Error::Client(e) => e.code().into(),
             Error::Store(e) => e.code().into(),
-            Error::Conversion { source, .. } => format!("pdfa.{}", source.code()),
+            // The PDF/A crate's codes are full codes already (`pdfa.corrupt`): passed through.
+            Error::Conversion { source, .. } => source.code().into(),
             Error::Signature(e) => match token_inside(e) {
                 Some(t) => t.code().into(),
                 None => "app.signature".into(),
@@ -208,5 +209,27 @@ pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error
     move |source| Error::Io {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conversion_error_keeps_the_pdfa_code_prefixed_once() {
+        // The app used to prefix `pdfa.` again: `pdfa.pdfa.corrupt`.
+        let e = Error::Conversion {
+            file: "acte.pdf".into(),
+            source: sceau_pdfa::Error::Corrupt {
+                detail: "xref".into(),
+            },
+        };
+        assert_eq!(e.code(), "pdfa.corrupt");
+        let e = Error::Conversion {
+            file: "acte.pdf".into(),
+            source: sceau_pdfa::Error::AlreadySigned,
+        };
+        assert_eq!(e.code(), "pdfa.already_signed");
     }
 }

@@ -12,6 +12,7 @@ mod error;
 pub mod folders;
 mod hooks;
 pub mod letter;
+mod office;
 mod progress;
 mod serve;
 mod session;
@@ -25,19 +26,33 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 use sceau_client::{RecipientQuery, TlsVersions, TokenIdentity, VaultClient};
 use sceau_store::{KeyStore, Store};
-use sceau_token::{
-    CertSelector, CertificateInfo, FinalTry, Pin, Role, TokenInfo, TokenSelector, Tokens,
-};
+use sceau_token::{CertSelector, Role, Tokens};
+pub use sceau_token::{CertificateInfo, FinalTry, Pin, TokenInfo, TokenSelector};
 use serde::Serialize;
 
 pub use edi::{EdiLineError, EdiReport, EdiRequest, EdiStage};
 pub use error::{Error, Result};
 pub use hooks::{checkpoint, PAUSE_ENV};
+pub use office::{
+    download_file_name, letter_file_name, nature_label, paris_day_start, proof_file_name,
+    renamed_path, vault_path_in, Auth, Destination, Saved, SearchQuery, SearchRow, ServiceFile,
+    TokenStatus,
+};
 pub use progress::{ignore, Progress, ProgressSink, Step, StepStatus};
 pub use serve::{OutboxReport, SentItem, ServeOptions, ServeOutcome, ServeRequest};
 pub use session::SessionInfo;
 pub use sync::SyncReport;
 pub use vault::Transferred;
+
+// The lower crates' types the faces need, so that they depend on this crate alone.
+pub use sceau_core::delivery::{DeliveryState, NotificationCategory};
+pub use sceau_core::natures::Catalogue as NatureCatalogue;
+pub use sceau_proto::{FiledSection, ProofBundle, RecipientKind, VaultEntry, VaultListing};
+pub use sceau_store::{
+    DashboardCounts, DashboardFilter, OutboxItem, OutboxRow, OutboxState, Page, SearchCriteria,
+    Service, SessionEntry, Source, PAGE_SIZE,
+};
+pub use sceau_token::module as pkcs11_module;
 
 /// Settings key: the office number seen at the last connection (used offline).
 const OFFICE_NUMBER: &str = "office.number";
@@ -135,6 +150,19 @@ pub struct NewOffice {
     pub number: String,
     /// Office name.
     pub name: String,
+}
+
+impl NewOffice {
+    /// The office to bind from what the user typed: both trimmed, and without a name
+    /// `Étude <number>` (the window's default; the CLI used to write `Etude <number>`).
+    pub fn new(number: &str, name: Option<&str>) -> NewOffice {
+        let number = number.trim().to_owned();
+        let name = match name.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => n.to_owned(),
+            None => format!("Étude {number}"),
+        };
+        NewOffice { number, name }
+    }
 }
 
 /// A recipient as the app shows it (from the vault, or from the cache offline).
@@ -861,6 +889,14 @@ pub type SharedApp = Arc<App>;
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_office_without_a_name_is_named_etude_with_its_accent_by_both_faces() {
+        let o = NewOffice::new(" 9991 ", Some("  "));
+        assert_eq!((o.number.as_str(), o.name.as_str()), ("9991", "Étude 9991"));
+        assert_eq!(NewOffice::new("9991", None).name, "Étude 9991");
+        assert_eq!(NewOffice::new("9991", Some(" SCP X ")).name, "SCP X");
+    }
 
     #[test]
     fn recipient_queries_are_recognised_and_validated() {

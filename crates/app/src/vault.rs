@@ -14,13 +14,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use sceau_client::VaultClient;
 use sceau_proto::VaultEntry;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::progress::{Progress, ProgressSink};
-use crate::{App, Credentials};
+use crate::{App, Auth};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -125,41 +124,17 @@ fn plan(paths: &[PathBuf]) -> Result<Vec<Planned>> {
 
 impl App {
     /// "Transférer": puts the files `paths` of the workstation into `folder` of the office's
-    /// vault ("" = root), one by one, and returns what was transferred, in order.
+    /// vault ("" = root), one by one, and returns what was transferred, in order. The local
+    /// files are checked before the key is used.
     pub async fn vault_upload(
         &self,
-        folder: &str,
-        paths: &[PathBuf],
-        cred: &Credentials,
-        progress: ProgressSink,
-    ) -> Result<Vec<Transferred>> {
-        plan(paths)?;
-        let client = self.client(cred).await?;
-        self.vault_upload_with(&client, folder, paths, progress)
-            .await
-    }
-
-    /// [`App::vault_upload`] with the window's session.
-    pub async fn session_vault_upload(
-        &self,
-        folder: &str,
-        paths: &[PathBuf],
-        progress: ProgressSink,
-    ) -> Result<Vec<Transferred>> {
-        let client = self.session_vault()?;
-        self.vault_upload_with(&client, folder, paths, progress)
-            .await
-    }
-
-    /// [`App::vault_upload`] with a client the caller already has (the CLI's).
-    pub async fn vault_upload_with(
-        &self,
-        client: &VaultClient,
+        auth: Auth<'_>,
         folder: &str,
         paths: &[PathBuf],
         progress: ProgressSink,
     ) -> Result<Vec<Transferred>> {
         let planned = plan(paths)?;
+        let client = self.vault_client(auth).await?;
         let folder = folder_path(folder);
         let files_total = planned.len();
         let mut done: Vec<Transferred> = Vec::with_capacity(files_total);

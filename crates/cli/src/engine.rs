@@ -7,10 +7,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
-use sceau_app::{App, Credentials, KeyChoice, Progress, ProgressSink, StepStatus};
-use sceau_core::delivery::{DeliveryState, NotificationCategory};
+use sceau_app::{
+    App, Auth, Credentials, DeliveryState, Destination, KeyChoice, NotificationCategory, Progress,
+    ProgressSink, StepStatus,
+};
 use serde::Serialize;
 
 use crate::output::{when, CliError, Out, EXIT_INPUT, EXIT_INTERNAL, EXIT_REMOTE, EXIT_TOKEN};
@@ -172,10 +174,7 @@ fn progress(json: bool) -> ProgressSink {
 }
 
 fn paris_day_start(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0)
-        .and_then(|t| sceau_core::PARIS.from_local_datetime(&t).earliest())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
+    sceau_app::paris_day_start(d).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------- connect
@@ -199,56 +198,49 @@ pub fn connect(cli: &Cli, args: &ConnectArgs, out: &Out) -> Result<ExitCode, Cli
     let config = cli.config()?;
     let app = app(cli)?;
     let cred = credentials(cli, &app)?;
-    let number = args
-        .office_number
-        .clone()
-        .or(config.office_number.clone())
-        .unwrap_or_default();
-    let name = args
-        .office_name
-        .clone()
-        .or(config.office_name.clone())
-        .unwrap_or_else(|| format!("Etude {number}"));
+    let office = sceau_app::NewOffice::new(
+        args.office_number
+            .as_deref()
+            .or(config.office_number.as_deref())
+            .unwrap_or_default(),
+        args.office_name
+            .as_deref()
+            .or(config.office_name.as_deref()),
+    );
+    let number = office.number.clone();
     let yes = args.yes;
     let json = out.is_json();
-    let conn = rt()?.block_on(app.connect(
-        &cred,
-        &sceau_app::NewOffice {
-            number: number.clone(),
-            name,
-        },
-        |c| {
-            eprintln!("Première connexion : déclaration de votre certificat");
-            eprintln!("  Numéro de série : {}", c.serial_hex);
-            eprintln!("  Titulaire       : {}", c.holder);
-            eprintln!(
-                "  Fonction        : {}",
-                c.function.as_deref().unwrap_or("-")
-            );
-            eprintln!("  Émetteur        : {}", c.issuer);
-            eprintln!(
-                "  Validité        : du {} au {}",
-                when(&c.not_before),
-                when(&c.not_after)
-            );
-            eprintln!("  Empreinte SHA-256 : {}", c.fingerprint_sha256);
-            if number.is_empty() {
-                eprintln!("Indiquez le numéro d'étude (--office-number).");
-                return false;
-            }
-            if yes {
-                return true;
-            }
-            if json || !std::io::stdin().is_terminal() {
-                eprintln!("Confirmez avec --yes.");
-                return false;
-            }
-            eprint!("Associer ce certificat à l'étude {number} ? Tapez OUI : ");
-            let mut line = String::new();
-            let _ = std::io::stdin().read_line(&mut line);
-            line.trim() == "OUI"
-        },
-    ))?;
+    let conn = rt()?.block_on(app.connect(&cred, &office, |c| {
+        eprintln!("Première connexion : déclaration de votre certificat");
+        eprintln!("  Numéro de série : {}", c.serial_hex);
+        eprintln!("  Titulaire       : {}", c.holder);
+        eprintln!(
+            "  Fonction        : {}",
+            c.function.as_deref().unwrap_or("-")
+        );
+        eprintln!("  Émetteur        : {}", c.issuer);
+        eprintln!(
+            "  Validité        : du {} au {}",
+            when(&c.not_before),
+            when(&c.not_after)
+        );
+        eprintln!("  Empreinte SHA-256 : {}", c.fingerprint_sha256);
+        if number.is_empty() {
+            eprintln!("Indiquez le numéro d'étude (--office-number).");
+            return false;
+        }
+        if yes {
+            return true;
+        }
+        if json || !std::io::stdin().is_terminal() {
+            eprintln!("Confirmez avec --yes.");
+            return false;
+        }
+        eprint!("Associer ce certificat à l'étude {number} ? Tapez OUI : ");
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        line.trim() == "OUI"
+    }))?;
     out.emit(&conn, || {
         format!(
             "Connecté : étude {} ({}), certificat de {}{}.\n",
@@ -561,24 +553,20 @@ pub fn outbox(cli: &Cli, cmd: &OutboxCommand, out: &Out) -> Result<ExitCode, Cli
     let app = app(cli)?;
     match cmd {
         OutboxCommand::List => {
-            let items = app.outbox_list()?;
-            let mut lines = Vec::new();
-            for i in items {
-                let reference = app
-                    .service(&i.service_id.0.to_string())
-                    .map(|s| s.reference)
-                    .unwrap_or_default();
-                lines.push(OutboxLine {
+            let lines: Vec<OutboxLine> = app
+                .outbox_view()?
+                .into_iter()
+                .map(|i| OutboxLine {
                     id: i.id,
                     service_id: i.service_id.0,
-                    reference,
+                    reference: i.reference,
                     state: i.state.code(),
                     attempts: i.attempts,
                     next_attempt_at: i.next_attempt_at,
                     last_error: i.last_error,
                     deposit_id: i.deposit_id,
-                });
-            }
+                })
+                .collect();
             out.emit(&lines, || {
                 let mut s = String::new();
                 if lines.is_empty() {
@@ -751,7 +739,7 @@ pub fn dashboard(cli: &Cli, args: &DashboardArgs, out: &Out) -> Result<ExitCode,
             .collect(),
     };
     if let Some(c) = category {
-        let filter = sceau_store::DashboardFilter {
+        let filter = sceau_app::DashboardFilter {
             reference: args.reference.clone(),
             recipient: args.recipient.clone(),
             file: args.file.clone(),
@@ -891,8 +879,8 @@ pub fn search(cli: &Cli, args: &SearchArgs, out: &Out) -> Result<ExitCode, CliEr
     };
     let source = match args.source.as_deref() {
         None => None,
-        Some("form") => Some(sceau_store::Source::Form),
-        Some("edi") => Some(sceau_store::Source::Edi),
+        Some("form") => Some(sceau_app::Source::Form),
+        Some("edi") => Some(sceau_app::Source::Edi),
         Some(o) => {
             return Err(CliError::input(
                 "cli.source",
@@ -900,7 +888,7 @@ pub fn search(cli: &Cli, args: &SearchArgs, out: &Out) -> Result<ExitCode, CliEr
             ))
         }
     };
-    let criteria = sceau_store::SearchCriteria {
+    let criteria = sceau_app::SearchCriteria {
         served_from: args.from.map(paris_day_start),
         served_until: args.to.and_then(|d| d.succ_opt()).map(paris_day_start),
         state,
@@ -1093,11 +1081,10 @@ pub fn vault(cli: &Cli, cmd: &VaultCommand, out: &Out) -> Result<ExitCode, CliEr
     let app = app(cli)?;
     let cred = credentials(cli, &app)?;
     let rt = rt()?;
-    let client = rt.block_on(app.client(&cred))?;
-    let remote = |e: sceau_client::Error| CliError::from(sceau_app::Error::Client(e));
+    let auth = Auth::Pin(&cred);
     match cmd {
         VaultCommand::Ls { path } => {
-            let l = rt.block_on(client.vault_list(path)).map_err(remote)?;
+            let l = rt.block_on(app.vault_list(auth, path))?;
             out.emit(&l, || {
                 let mut s = String::new();
                 for e in &l.entries {
@@ -1114,23 +1101,22 @@ pub fn vault(cli: &Cli, cmd: &VaultCommand, out: &Out) -> Result<ExitCode, CliEr
             });
         }
         VaultCommand::Usage => {
-            let l = rt.block_on(client.vault_list("")).map_err(remote)?;
-            out.emit(&serde_json::json!({"space_used": l.space_used}), || {
-                format!("Espace utilisé : {} octets\n", l.space_used)
+            let used = rt.block_on(app.vault_usage(auth))?;
+            out.emit(&serde_json::json!({"space_used": used}), || {
+                format!("Espace utilisé : {used} octets\n")
             });
         }
         VaultCommand::Get { path, out: to } => {
-            let size = rt
-                .block_on(client.vault_download(path, to))
-                .map_err(remote)?;
+            let saved =
+                rt.block_on(app.vault_download(auth, path, &Destination::File(to.clone())))?;
+            let size = saved.size;
             out.emit(
                 &serde_json::json!({"path": path, "file": to, "size": size}),
                 || format!("{path} → {} ({size} octets)\n", to.display()),
             );
         }
         VaultCommand::Put { files, to } => {
-            let done =
-                rt.block_on(app.vault_upload_with(&client, to, files, progress(out.is_json())))?;
+            let done = rt.block_on(app.vault_upload(auth, to, files, progress(out.is_json())))?;
             out.emit(&done, || {
                 let mut s = String::new();
                 for t in &done {
@@ -1150,53 +1136,32 @@ pub fn vault(cli: &Cli, cmd: &VaultCommand, out: &Out) -> Result<ExitCode, CliEr
             });
         }
         VaultCommand::Mkdir { path } => {
-            let e = rt.block_on(client.vault_mkdir(path)).map_err(remote)?;
+            let e = rt.block_on(app.vault_mkdir(auth, path))?;
             out.emit(&e, || format!("Dossier {} créé.\n", e.path));
         }
         VaultCommand::Mv { from, to } => {
-            let e = rt.block_on(client.vault_move(from, to)).map_err(remote)?;
+            let e = rt.block_on(app.vault_move(auth, from, to))?;
             out.emit(&e, || format!("{from} → {}\n", e.path));
         }
         VaultCommand::Rename { path, name } => {
-            if name.contains('/') {
-                return Err(CliError::input(
-                    "cli.rename",
-                    "Le nouveau nom ne doit pas contenir « / » (utilisez « sceau vault mv »).",
-                ));
-            }
-            let to = match path.trim_end_matches('/').rsplit_once('/') {
-                Some((dir, _)) => format!("{dir}/{name}"),
-                None => name.clone(),
-            };
-            let e = rt.block_on(client.vault_move(path, &to)).map_err(remote)?;
+            let e = rt.block_on(app.vault_rename(auth, path, name))?;
             out.emit(&e, || format!("{path} renommé en {}\n", e.path));
         }
         VaultCommand::Rm { path } => {
-            rt.block_on(client.vault_delete(path)).map_err(remote)?;
+            rt.block_on(app.vault_delete(auth, path))?;
             out.emit(&serde_json::json!({"deleted": path}), || {
                 format!("{path} supprimé.\n")
             });
         }
         VaultCommand::Proof { path, out: to } => {
-            let p = rt.block_on(client.vault_proof(path)).map_err(remote)?;
-            let text = serde_json::to_vec_pretty(&p).map_err(|e| CliError {
-                code: "cli.json".into(),
-                message: format!("Erreur interne ({e})."),
-                exit: EXIT_INTERNAL,
-            })?;
-            std::fs::write(to, text).map_err(|e| {
-                CliError::input(
-                    "output.write",
-                    format!("Impossible d'écrire {} ({e}).", to.display()),
-                )
-            })?;
+            let (_, sha256) =
+                rt.block_on(app.vault_proof(auth, path, &Destination::File(to.clone())))?;
             out.emit(
-                &serde_json::json!({"path": path, "proof": to, "sha256": p.sha256}),
+                &serde_json::json!({"path": path, "proof": to, "sha256": sha256}),
                 || {
                     format!(
-                        "Preuve de {path} écrite dans {} (SHA-256 {}).\n",
-                        to.display(),
-                        p.sha256
+                        "Preuve de {path} écrite dans {} (SHA-256 {sha256}).\n",
+                        to.display()
                     )
                 },
             );
@@ -1228,30 +1193,12 @@ struct LetterOut<'a> {
 /// `sceau letter`: the plain letter of a service delivered "à domicile", written as PDF/A-1b.
 pub fn letter(cli: &Cli, args: &LetterArgs, out: &Out) -> Result<ExitCode, CliError> {
     let app = app(cli)?;
-    let (l, pdf) = app.letter_pdf(&args.key)?;
-    let path = match &args.out {
-        Some(p) => p.clone(),
-        None => {
-            let service = app.service(&args.key)?;
-            let dir = app.config().data_dir.join("lettres");
-            std::fs::create_dir_all(&dir).map_err(|e| {
-                CliError::input(
-                    "output.write",
-                    format!("Impossible de créer {} ({e}).", dir.display()),
-                )
-            })?;
-            dir.join(format!(
-                "{}_LETTRE.pdf",
-                sceau_core::naming::sanitize(&service.reference)
-            ))
-        }
+    let to = match &args.out {
+        Some(p) => Destination::File(p.clone()),
+        None => Destination::Folder(app.config().data_dir.join("lettres")),
     };
-    std::fs::write(&path, &pdf).map_err(|e| {
-        CliError::input(
-            "output.write",
-            format!("Impossible d'écrire {} ({e}).", path.display()),
-        )
-    })?;
+    let (l, saved) = app.save_letter(&args.key, &to)?;
+    let path = saved.path;
     let result = LetterOut {
         date: l.date,
         text: &l.text,

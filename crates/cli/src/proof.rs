@@ -48,7 +48,7 @@ fn read(path: &PathBuf, code: &str, what: &str) -> Result<Vec<u8>, CliError> {
 /// Runs `sceau verify-proof`.
 pub fn run(args: &VerifyProofArgs, out: &Out) -> Result<ExitCode, CliError> {
     let raw = read(&args.bundle, "proof.unreadable", "La preuve")?;
-    let bundle: sceau_proto::ProofBundle = serde_json::from_slice(&raw).map_err(|e| {
+    let bundle: sceau_app::ProofBundle = serde_json::from_slice(&raw).map_err(|e| {
         CliError::input(
             "proof.not_a_bundle",
             format!(

@@ -33,7 +33,7 @@ pub use key::{
     choose_key_backend, os_key_store, DbKey, InsecureFileKeyStoreForTests, KeyBackend, KeyStore,
     OsKeyStore, KEYRING_SERVICE,
 };
-pub use outbox::{OutboxItem, OutboxState};
+pub use outbox::{OutboxItem, OutboxRow, OutboxState};
 pub use schema::LATEST_VERSION;
 pub use services::{
     Batch, Document, HistoryLine, NewDocument, NewService, SearchCriteria, Service, ServiceId,

@@ -84,6 +84,32 @@ pub struct OutboxItem {
     pub deposit_id: Option<String>,
 }
 
+/// A package waiting in the outbox with what the user recognises it by (its service's
+/// reference and recipient), read in one query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// The package's identifier.
+    pub id: i64,
+    /// Its state.
+    pub state: OutboxState,
+    /// Upload attempts so far.
+    pub attempts: u32,
+    /// The vault's deposit identifier, once deposited.
+    pub deposit_id: Option<String>,
+    /// Not to be sent before this time.
+    pub next_attempt_at: DateTime<Utc>,
+    /// The last failure, for the user.
+    pub last_error: Option<String>,
+    /// The service it deposits.
+    pub service_id: ServiceId,
+    /// The service's reference.
+    pub reference: String,
+    /// The recipient's name.
+    pub recipient_name: String,
+    /// When the service was prepared.
+    pub created_at: DateTime<Utc>,
+}
+
 const COLUMNS: &str = "id, idempotency_key, service_id, package_path, state, attempts, \
                        next_attempt_at, last_error, deposit_id";
 
@@ -233,6 +259,40 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             out.push(finish(row?)?);
+        }
+        Ok(out)
+    }
+
+    /// The outbox as the window and `sceau outbox list` show it: every package with its
+    /// service's reference, recipient and creation time, in one query (no look-up per row).
+    pub fn outbox_view(&self) -> Result<Vec<OutboxRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT o.id, o.state, o.next_attempt_at, o.last_error, o.service_id,
+                    s.reference, s.recipient_name, s.created_at, o.attempts, o.deposit_id
+             FROM outbox o JOIN services s ON s.id = o.service_id ORDER BY o.id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                OutboxRow {
+                    id: r.get(0)?,
+                    state: OutboxState::Prepared,
+                    next_attempt_at: from_ms(r.get(2)?),
+                    last_error: r.get(3)?,
+                    service_id: ServiceId(r.get(4)?),
+                    reference: r.get(5)?,
+                    recipient_name: r.get(6)?,
+                    created_at: from_ms(r.get(7)?),
+                    attempts: r.get(8)?,
+                    deposit_id: r.get(9)?,
+                },
+                r.get::<_, String>(1)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut item, state) = row?;
+            item.state = OutboxState::parse(&state)?;
+            out.push(item);
         }
         Ok(out)
     }

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::Weekday;
-use sceau_app::Progress;
+use sceau_app::{Auth, Progress};
 
 use crate::{next, world};
 
@@ -27,7 +27,7 @@ async fn a_big_transfer_reports_increasing_progress_up_to_each_file_size() {
     };
     let done = w
         .app
-        .vault_upload("", &[big.clone(), small.clone()], &w.cred, sink)
+        .vault_upload(Auth::Pin(&w.cred), "", &[big.clone(), small.clone()], sink)
         .await
         .unwrap_or_else(|e| panic!("{}: {}", e.code(), e.message_fr()));
     assert_eq!(done.len(), 2);

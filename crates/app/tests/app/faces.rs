@@ -1,0 +1,191 @@
+//! The window and the CLI call the same use cases: the CLI with a PIN for the call
+//! (`Auth::Pin`, files where `--out` says or in the data directory), the window with its open
+//! session (`Auth::Session`, files in the download folder). Each test runs a use case both ways
+//! and requires the same result, so the two faces cannot drift again.
+
+use chrono::Weekday;
+use sceau_app::{Auth, Destination, SearchCriteria, SearchQuery, PAGE_SIZE};
+
+use crate::{next, request, vault_event, world};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vault_rename_rule_and_the_saved_names_are_the_same_for_the_window_and_the_cli() {
+    let w = world(next(Weekday::Tue, 10)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("acte.pdf");
+    std::fs::copy(&w.act, &file).unwrap();
+
+    // The CLI: a PIN for each call.
+    let cli = Auth::Pin(&w.cred);
+    w.app.vault_mkdir(cli, "cli").await.unwrap();
+    w.app
+        .vault_upload(cli, "cli", std::slice::from_ref(&file), sceau_app::ignore())
+        .await
+        .unwrap();
+    let by_cli = w
+        .app
+        .vault_rename(cli, "cli/acte.pdf", " renomme.pdf ")
+        .await
+        .unwrap();
+
+    // The window: its session.
+    w.app.open_session(&w.cred).await.unwrap();
+    let win = Auth::Session;
+    w.app.vault_mkdir(win, "win").await.unwrap();
+    w.app
+        .vault_upload(win, "win", std::slice::from_ref(&file), sceau_app::ignore())
+        .await
+        .unwrap();
+    let by_window = w
+        .app
+        .vault_rename(win, "win/acte.pdf", " renomme.pdf ")
+        .await
+        .unwrap();
+    assert_eq!(by_cli.path, "cli/renomme.pdf");
+    assert_eq!(by_window.path, "win/renomme.pdf");
+
+    // The same refusal, with the same code, from both (the CLI used to say `cli.rename` and
+    // accept an empty name; the window `desktop.bad_name`).
+    for auth in [cli, win] {
+        for bad in ["", "a/b"] {
+            let e = w
+                .app
+                .vault_rename(auth, "win/renomme.pdf", bad)
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "app.bad_name");
+        }
+    }
+
+    // Download and proof: the window names the file in its folder, the CLI's `--out` is kept.
+    let win_dir = dir.path().join("telechargements");
+    let saved = w
+        .app
+        .vault_download(
+            win,
+            "win/renomme.pdf",
+            &Destination::Folder(win_dir.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.path, win_dir.join("renomme.pdf"));
+    let cli_out = dir.path().join("sortie.pdf");
+    let saved_cli = w
+        .app
+        .vault_download(cli, "cli/renomme.pdf", &Destination::File(cli_out.clone()))
+        .await
+        .unwrap();
+    assert_eq!(saved_cli.path, cli_out);
+    assert_eq!(
+        std::fs::read(&saved.path).unwrap(),
+        std::fs::read(&saved_cli.path).unwrap()
+    );
+    let (proof, sha) = w
+        .app
+        .vault_proof(
+            win,
+            "win/renomme.pdf",
+            &Destination::Folder(win_dir.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(proof.path, win_dir.join("renomme.pdf.preuve.json"));
+    assert_eq!(sha.len(), 64);
+    assert_eq!(
+        w.app.vault_usage(win).await.unwrap(),
+        w.app.vault_usage(cli).await.unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plain_letter_has_one_name_whichever_face_saves_it() {
+    use sceau_core::evidence::EvidenceEvent as E;
+    let w = world(next(Weekday::Tue, 10)).await;
+    let out = w
+        .app
+        .serve(&request(&w, "DOM-77"), &w.cred, sceau_app::ignore())
+        .await
+        .unwrap();
+    let deposit = out.deposit.expect("deposited now").receipt.deposit_id;
+    w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    vault_event(
+        &w,
+        &deposit,
+        E::DeliveredAtHome,
+        "Création de l'attestation de remise à domicile",
+    )
+    .await;
+    w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    // The window: the download folder. The CLI without `--out`: `lettres/` in the data folder.
+    let (window_letter, window_file) = w
+        .app
+        .save_letter("DOM-77", &Destination::Folder(dir.path().join("dl")))
+        .unwrap();
+    let (cli_letter, cli_file) = w
+        .app
+        .save_letter(
+            "DOM-77",
+            &Destination::Folder(w.app.config().data_dir.join("lettres")),
+        )
+        .unwrap();
+    let name = |p: &std::path::Path| p.file_name().unwrap().to_string_lossy().into_owned();
+    // The window used to write `lettre_simple_<ref>.pdf`: the app's rule is `<ref>_LETTRE.pdf`.
+    assert_eq!(
+        name(&window_file.path),
+        sceau_app::letter_file_name("DOM-77")
+    );
+    assert_eq!(name(&window_file.path), name(&cli_file.path));
+    assert!(name(&cli_file.path).ends_with("_LETTRE.pdf"));
+    assert_eq!(window_letter.date, cli_letter.date);
+    assert_eq!(window_letter.text, cli_letter.text);
+    assert!(std::fs::read(&cli_file.path).unwrap().starts_with(b"%PDF-"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_in_page_filter_is_applied_before_the_results_are_paginated() {
+    let w = world(next(Weekday::Tue, 10)).await;
+    // More services than a page; the ones the filter keeps are spread over the store's pages.
+    let total = PAGE_SIZE + 4;
+    let mut kept = Vec::new();
+    for i in 0..total {
+        let reference = if i % 2 == 0 {
+            format!("GARDE-{i:02}")
+        } else {
+            format!("AUTRE-{i:02}")
+        };
+        w.app
+            .serve(&request(&w, &reference), &w.cred, sceau_app::ignore())
+            .await
+            .unwrap();
+        if reference.starts_with("GARDE") {
+            kept.push(reference);
+        }
+    }
+    let unfiltered = w.app.search_services(&SearchQuery::default(), 0).unwrap();
+    assert_eq!(unfiltered.items.len(), PAGE_SIZE);
+    assert!(unfiltered.has_more);
+
+    // The window's "Filtrer dans les résultats" and `sceau search` go through the same call:
+    // the first page holds every match (7 of 14), not only those of the first 10 rows.
+    let query = SearchQuery {
+        criteria: SearchCriteria::default(),
+        filter: Some(" garde ".into()),
+    };
+    let page = w.app.search_services(&query, 0).unwrap();
+    let mut found: Vec<String> = page
+        .items
+        .iter()
+        .map(|r| r.service.reference.clone())
+        .collect();
+    found.sort();
+    kept.sort();
+    assert_eq!(found, kept);
+    assert!(!page.has_more);
+    for row in &page.items {
+        assert!(!row.first_document.is_empty());
+        // The catalogue's label, not the code.
+        assert_ne!(row.nature_label, row.service.nature);
+    }
+}
