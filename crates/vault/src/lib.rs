@@ -16,6 +16,7 @@ pub mod admin;
 pub mod api;
 pub mod config;
 pub mod data_message;
+pub mod datadir;
 pub mod delivery;
 pub mod error;
 pub mod gc;
@@ -107,27 +108,71 @@ pub struct Vault {
     pub spools: Arc<store::pool::FilePool>,
     /// Reusable pending notes of the garbage collector (`DATA/pending`).
     pub notes: Arc<store::pool::FilePool>,
+    /// The data directory's exclusive lock, held as long as this vault is open.
+    pub data_lock: datadir::DataDirLock,
+}
+
+/// What the operator subcommands (`recipients`, `consent`, `rules`, `bank`, `office`,
+/// `verify-journal`) open: the metadata store and the catalogue, never the spool, the pending
+/// notes or the blobs. Safe beside a running server: its transactions follow the same rules as
+/// the server's (SQLite: one writer at a time; journal appends serialised, see [`journal`]).
+pub struct OperatorStore {
+    /// Configuration.
+    pub config: Config,
+    /// Metadata store.
+    pub meta: Arc<dyn Metadata>,
+    /// Catalogue of natures of acts.
+    pub natures: sceau_core::natures::Catalogue,
+}
+
+impl OperatorStore {
+    /// Opens the metadata of the vault described by `config` (creating its tables if the
+    /// server never ran).
+    pub async fn open(config: Config) -> Result<OperatorStore> {
+        let meta = open_metadata(&config).await?;
+        let m = meta.clone();
+        tokio::task::spawn_blocking(move || {
+            store::sql::tx(m.as_ref(), store::meta::migrate)?;
+            store::sql::tx(m.as_ref(), store::meta::migrate_recipient_side)
+        })
+        .await
+        .map_err(error::storage)??;
+        Ok(OperatorStore {
+            config,
+            meta,
+            natures: sceau_core::natures::Catalogue::shipped()
+                .map_err(|e| Error::Config(e.message_fr()))?,
+        })
+    }
+}
+
+async fn open_metadata(config: &Config) -> Result<Arc<dyn Metadata>> {
+    Ok(match &config.metadata {
+        MetadataConfig::Sqlite => Arc::new(SqliteMeta::open(&config.data_dir.join("vault.db"))?),
+        MetadataConfig::Postgres { url } => {
+            let url = url.clone();
+            Arc::new(
+                tokio::task::spawn_blocking(move || PgMeta::connect(&url))
+                    .await
+                    .map_err(error::storage)??,
+            )
+        }
+    })
 }
 
 impl Vault {
-    /// Opens the vault described by `config` with `clock` and `pdfa`.
+    /// Opens the vault described by `config` with `clock` and `pdfa` to serve it: takes the
+    /// data directory's exclusive lock (refused with [`Error::DataDirBusy`] while another
+    /// server or a `gc` holds it), empties the upload spool and collects the blobs of
+    /// interrupted uploads — safe only because no other process can have one in flight.
     pub async fn open(
         config: Config,
         clock: Arc<dyn Clock>,
         pdfa: Arc<dyn PdfaChecker>,
     ) -> Result<Arc<Vault>> {
         let dir = config.data_dir.clone();
-        let meta: Arc<dyn Metadata> = match &config.metadata {
-            MetadataConfig::Sqlite => Arc::new(SqliteMeta::open(&dir.join("vault.db"))?),
-            MetadataConfig::Postgres { url } => {
-                let url = url.clone();
-                Arc::new(
-                    tokio::task::spawn_blocking(move || PgMeta::connect(&url))
-                        .await
-                        .map_err(error::storage)??,
-                )
-            }
-        };
+        let data_lock = datadir::DataDirLock::acquire(&dir)?;
+        let meta = open_metadata(&config).await?;
         let blobs: Arc<dyn Blobs> = match &config.blobs {
             BlobConfig::Files => Arc::new(FileBlobs::new(&dir.join("blobs"))?),
             BlobConfig::S3(s3) => Arc::new(S3Blobs::new(s3)?),
@@ -173,6 +218,7 @@ impl Vault {
             startup_gc: std::sync::Mutex::new(gc::Collected::default()),
             spools,
             notes,
+            data_lock,
         });
         vault.db(|sql| store::meta::migrate(sql)).await?;
         vault

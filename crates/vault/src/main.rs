@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use sceau_core::hours::ReceptionRule;
 use sceau_vault::config::{Clock, Config, SystemClock};
 use sceau_vault::journal::Verification;
-use sceau_vault::{admin, Vault};
+use sceau_vault::{admin, OperatorStore, Vault};
 
 #[derive(Parser)]
 #[command(
@@ -108,6 +108,14 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Offices declared by the operator: only those can be bound at a first connection.
+    Office {
+        /// Configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        #[command(subcommand)]
+        action: OfficeAction,
+    },
     /// Check the evidence journal's hash chain.
     VerifyJournal {
         /// Configuration file.
@@ -123,6 +131,28 @@ enum RecipientsAction {
         /// The file.
         file: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum OfficeAction {
+    /// Declare an office: who may bind it, under which CA (again to change it).
+    Add {
+        /// Office number.
+        #[arg(long)]
+        number: String,
+        /// The holder: the certificate's whole subject (RFC 4514, e.g. `CN=Jeanne
+        /// DUPONT,O=Etude 9991`) or its common name.
+        #[arg(long)]
+        holder: String,
+        /// PEM file of the CA that issues the office's certificates (one of `client_ca_files`).
+        #[arg(long)]
+        ca: PathBuf,
+        /// Name of the office (else the name typed at the first connection).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the declared offices (JSON lines).
+    List,
 }
 
 #[derive(Subcommand)]
@@ -191,9 +221,19 @@ fn clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
 
+/// Opens the vault to serve it (or collect its blobs): takes the data directory's lock.
 fn open(config: &std::path::Path, rt: &tokio::runtime::Runtime) -> anyhow::Result<Arc<Vault>> {
     let cfg = Config::load(config)?;
     Ok(rt.block_on(Vault::open(cfg, clock(), Arc::new(sceau_vault::SceauPdfa)))?)
+}
+
+/// Opens the metadata only, for operator commands: safe beside a running server.
+fn open_meta(
+    config: &std::path::Path,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<OperatorStore> {
+    let cfg = Config::load(config)?;
+    Ok(rt.block_on(OperatorStore::open(cfg))?)
 }
 
 fn run() -> anyhow::Result<ExitCode> {
@@ -281,7 +321,7 @@ fn run() -> anyhow::Result<ExitCode> {
             recipient,
             cert,
         } => {
-            let vault = open(&config, &rt)?;
+            let vault = open_meta(&config, &rt)?;
             let der = sceau_vault::keys::load_cert_ders(&cert)?
                 .into_iter()
                 .next()
@@ -297,7 +337,7 @@ fn run() -> anyhow::Result<ExitCode> {
             println!("certificat {fp} rattaché à la banque {recipient}");
         }
         Command::Recipients { config, action } => {
-            let vault = open(&config, &rt)?;
+            let vault = open_meta(&config, &rt)?;
             match action {
                 RecipientsAction::Import { file } => {
                     let n = admin::import_recipients(vault.meta.as_ref(), &file)?;
@@ -306,7 +346,7 @@ fn run() -> anyhow::Result<ExitCode> {
             }
         }
         Command::Consent { config, action } => {
-            let vault = open(&config, &rt)?;
+            let vault = open_meta(&config, &rt)?;
             match action {
                 ConsentAction::Add {
                     recipient,
@@ -350,7 +390,7 @@ fn run() -> anyhow::Result<ExitCode> {
             nature,
             windows,
         } => {
-            let vault = open(&config, &rt)?;
+            let vault = open_meta(&config, &rt)?;
             if vault.natures.get(&nature).is_none() {
                 return Err(anyhow!(sceau_vault::Error::UnknownNature(nature)));
             }
@@ -395,8 +435,42 @@ fn run() -> anyhow::Result<ExitCode> {
                 g.notes, g.deleted, g.kept
             );
         }
+        Command::Office { config, action } => {
+            let vault = open_meta(&config, &rt)?;
+            match action {
+                OfficeAction::Add {
+                    number,
+                    holder,
+                    ca,
+                    name,
+                } => {
+                    let d = admin::declare_office(
+                        vault.meta.as_ref(),
+                        &vault.config,
+                        &number,
+                        &holder,
+                        &ca,
+                        name.as_deref(),
+                        clock().now(),
+                    )?;
+                    println!(
+                        "étude {} déclarée : détenteur « {} », autorité « {} »",
+                        d.number, d.holder, d.ca_subject
+                    );
+                }
+                OfficeAction::List => {
+                    let list = sceau_vault::store::sql::tx(
+                        vault.meta.as_ref(),
+                        sceau_vault::store::meta::declared_offices,
+                    )?;
+                    for d in list {
+                        println!("{}", serde_json::to_string(&d)?);
+                    }
+                }
+            }
+        }
         Command::VerifyJournal { config } => {
-            let vault = open(&config, &rt)?;
+            let vault = open_meta(&config, &rt)?;
             let start = std::time::Instant::now();
             match sceau_vault::journal::verify(vault.meta.as_ref())? {
                 Verification::Intact { count } => {
