@@ -181,3 +181,91 @@ async fn revoked_by_config_is_refused() {
     )];
     assert!(checker.check(&other, chrono::Utc::now()).is_ok());
 }
+
+/// The security review's second finding: any trusted certificate could create an office. Over
+/// real TLS, with two trusted CAs: a bank's certificate never binds (not even an office
+/// declared for its holder), an undeclared number is refused, another holder cannot take a
+/// declared number, and a "renewal" of the holder from the other trusted CA is refused before
+/// and after the first binding; the declared holder under the declared CA binds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_declared_offices_bind_and_only_for_their_holder_and_ca() {
+    let other_ca = TestCa::new("Autre AC reconnue", KeySpec::EcP256).unwrap();
+    let other_dir = tempfile::tempdir().unwrap();
+    let (other_pem, _) = other_ca
+        .identity
+        .write_pem(other_dir.path(), "other-ca")
+        .unwrap();
+    let h = Harness::start_with(
+        Backend::Embedded,
+        Arc::new(sceau_vault::SceauPdfa),
+        |cfg, _| cfg.client_ca_files.push(other_pem.clone()),
+    )
+    .await;
+    let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    h.declare_office("9991", &holder_of(&a.auth));
+
+    // A bank's certificate, bound to its recipient.
+    let bank_id = person(&h.ca, "Service API", "BANQUE TEST", Profile::Authentication);
+    let fp = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bank_id.cert_der));
+    let rid = bank_with_consent(&h).await;
+    let vault = h.vault.clone();
+    tokio::task::spawn_blocking(move || {
+        sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
+            sceau_vault::store::meta::bind_bank_cert(sql, &fp, &rid, tuesday_morning())
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    let bank = h.client(Some(&bank_id));
+    h.declare_office("BANK1", &holder_of(&bank_id));
+    for number in ["BANK1", "9991", "4242"] {
+        let r = try_bind(&bank, &h.url(""), number, "Etude Maitre Dupont (9991)").await;
+        assert_eq!(r.status(), 403, "{number}");
+        assert_eq!(code(r).await, "bank_cannot_bind", "{number}");
+    }
+
+    // An undeclared number, even for the declared holder.
+    let c = h.client(Some(&a.auth));
+    let r = try_bind(&c, &h.url(""), "1234", "Etude 1234").await;
+    assert_eq!(r.status(), 403);
+    let body: sceau_proto::ErrorBody = r.json().await.unwrap();
+    assert_eq!(body.code, "office_not_declared");
+    assert!(body.message.contains("sceau-vault office add"), "{}", body.message);
+
+    // Another holder's number.
+    let martin = person(&h.ca, "Paul MARTIN", "Etude 9991", Profile::Authentication);
+    let r = try_bind(&h.client(Some(&martin)), &h.url(""), "9991", "Etude").await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(r).await, "bind_other_holder");
+
+    // The same subject from the other trusted CA: trusted, but not this office's issuer.
+    let forged = person(
+        &other_ca,
+        "Jeanne DUPONT",
+        "Etude 9991",
+        Profile::Authentication,
+    );
+    assert_eq!(holder_of(&forged), holder_of(&a.auth));
+    let fc = h.client(Some(&forged));
+    let s: sceau_proto::Session = get_json(&fc, h.url("/v1/session")).await;
+    assert!(s.office.is_none());
+    let r = try_bind(&fc, &h.url(""), "9991", "Etude 9991").await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(r).await, "bind_issuer_mismatch");
+
+    // The declared holder under the declared CA binds; the other CA's "renewal" still cannot.
+    let c = bound_client(&h, &a.auth, "9991").await;
+    let s: sceau_proto::Session = get_json(&c, h.url("/v1/session")).await;
+    assert_eq!(s.office.unwrap().number, "9991");
+    let r = try_bind(&fc, &h.url(""), "9991", "Etude 9991").await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(r).await, "bind_issuer_mismatch");
+    let r = fc.get(h.url("/v1/recipients?q=BANQUE")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(r).await, "certificate_not_bound");
+    // Nor can the bank read the recipients directory.
+    let r = bank.get(h.url("/v1/recipients?q=BANQUE")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(r).await, "certificate_not_bound");
+}
