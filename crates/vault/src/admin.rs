@@ -218,39 +218,6 @@ pub fn set_rule(
     })
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_with_quotes_and_semicolons() {
-        let rows = parse_csv(
-            "kind;name;siret;email\nbank;\"BANQUE \"\"TEST\"\"; SA\";73282932000074;a@b.test\n",
-        )
-        .unwrap();
-        assert_eq!(rows[0].name, "BANQUE \"TEST\"; SA");
-        let r = rows[0].validate(2).unwrap();
-        assert_eq!(r.siren.as_deref(), Some("732829320"));
-        assert_eq!(r.id, "siret-73282932000074");
-    }
-
-    #[test]
-    fn bad_siret_names_the_line() {
-        let rows = parse_csv("kind,name,siret\nbank,X,73282932000075\n").unwrap();
-        let err = rows[0].validate(2).unwrap_err();
-        assert_eq!(err.code(), "invalid_identifier");
-        assert!(err.message_fr().starts_with("ligne 2"));
-    }
-
-    #[test]
-    fn windows_parse() {
-        let w = parse_window("mon,tue 08:00-12:00").unwrap();
-        assert_eq!(w.weekdays, vec![Weekday::Mon, Weekday::Tue]);
-        assert!(parse_window("mon 12:00-08:00").is_err());
-    }
-}
-
 /// Whether `number` is a valid office number (1 to 16 ASCII letters or digits).
 pub fn valid_office_number(number: &str) -> bool {
     !number.is_empty() && number.len() <= 16 && number.chars().all(|c| c.is_ascii_alphanumeric())
@@ -311,4 +278,37 @@ pub fn declare_office(
     };
     tx(meta_store, |sql| meta::declare_office(sql, &d, now))?;
     Ok(d)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_quotes_and_semicolons() {
+        let rows = parse_csv(
+            "kind;name;siret;email\nbank;\"BANQUE \"\"TEST\"\"; SA\";73282932000074;a@b.test\n",
+        )
+        .unwrap();
+        assert_eq!(rows[0].name, "BANQUE \"TEST\"; SA");
+        let r = rows[0].validate(2).unwrap();
+        assert_eq!(r.siren.as_deref(), Some("732829320"));
+        assert_eq!(r.id, "siret-73282932000074");
+    }
+
+    #[test]
+    fn bad_siret_names_the_line() {
+        let rows = parse_csv("kind,name,siret\nbank,X,73282932000075\n").unwrap();
+        let err = rows[0].validate(2).unwrap_err();
+        assert_eq!(err.code(), "invalid_identifier");
+        assert!(err.message_fr().starts_with("ligne 2"));
+    }
+
+    #[test]
+    fn windows_parse() {
+        let w = parse_window("mon,tue 08:00-12:00").unwrap();
+        assert_eq!(w.weekdays, vec![Weekday::Mon, Weekday::Tue]);
+        assert!(parse_window("mon 12:00-08:00").is_err());
+    }
 }

@@ -24,6 +24,7 @@ pub mod group_commit;
 pub mod journal;
 pub mod keys;
 pub mod notify;
+pub mod pdfguard;
 pub mod peer;
 pub mod portal;
 pub mod proof;
@@ -110,7 +111,12 @@ pub struct Vault {
     pub notes: Arc<store::pool::FilePool>,
     /// The data directory's exclusive lock, held as long as this vault is open.
     pub data_lock: datadir::DataDirLock,
+    /// Bounds how many PDFs from outside (returns) are checked at once.
+    pub pdf_checks: tokio::sync::Semaphore,
 }
+
+/// PDFs from outside checked at once (each check's memory is bounded, see [`pdfguard`]).
+pub const PDF_CHECKS_AT_ONCE: usize = 2;
 
 /// What the operator subcommands (`recipients`, `consent`, `rules`, `bank`, `office`,
 /// `verify-journal`) open: the metadata store and the catalogue, never the spool, the pending
@@ -219,6 +225,7 @@ impl Vault {
             spools,
             notes,
             data_lock,
+            pdf_checks: tokio::sync::Semaphore::new(PDF_CHECKS_AT_ONCE),
         });
         vault.db(|sql| store::meta::migrate(sql)).await?;
         vault

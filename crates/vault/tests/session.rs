@@ -231,7 +231,11 @@ async fn only_declared_offices_bind_and_only_for_their_holder_and_ca() {
     assert_eq!(r.status(), 403);
     let body: sceau_proto::ErrorBody = r.json().await.unwrap();
     assert_eq!(body.code, "office_not_declared");
-    assert!(body.message.contains("sceau-vault office add"), "{}", body.message);
+    assert!(
+        body.message.contains("sceau-vault office add"),
+        "{}",
+        body.message
+    );
 
     // Another holder's number.
     let martin = person(&h.ca, "Paul MARTIN", "Etude 9991", Profile::Authentication);
@@ -261,11 +265,19 @@ async fn only_declared_offices_bind_and_only_for_their_holder_and_ca() {
     let r = try_bind(&fc, &h.url(""), "9991", "Etude 9991").await;
     assert_eq!(r.status(), 403);
     assert_eq!(code(r).await, "bind_issuer_mismatch");
-    let r = fc.get(h.url("/v1/recipients?q=BANQUE")).send().await.unwrap();
+    let r = fc
+        .get(h.url("/v1/recipients?q=BANQUE"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(code(r).await, "certificate_not_bound");
     // Nor can the bank read the recipients directory.
-    let r = bank.get(h.url("/v1/recipients?q=BANQUE")).send().await.unwrap();
+    let r = bank
+        .get(h.url("/v1/recipients?q=BANQUE"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(code(r).await, "certificate_not_bound");
 }
