@@ -83,8 +83,10 @@ pub struct Vault {
     pub seal: KeyCert,
     /// Time-stamping unit.
     pub tsa: KeyCert,
-    /// Client certificate checks.
+    /// Client certificate checks of the offices' routes (`client_ca_files`).
     pub checker: tls::ClientChecker,
+    /// Client certificate checks of the bank API (`bank_ca_files`, else `client_ca_files`).
+    pub bank_checker: tls::ClientChecker,
     /// Trust anchors for the offices' signatures (the client CAs).
     pub trust_anchors: Vec<x509_cert::Certificate>,
     /// PDF/A-1b checker.
@@ -188,6 +190,15 @@ impl Vault {
             ca_ders.extend(keys::load_cert_ders(f)?);
         }
         let checker = tls::ClientChecker::new(&ca_ders, &config.revoked_serials)?;
+        let mut bank_ca_ders = Vec::new();
+        for f in &config.bank_ca_files {
+            bank_ca_ders.extend(keys::load_cert_ders(f)?);
+        }
+        let bank_checker = if bank_ca_ders.is_empty() {
+            checker.clone()
+        } else {
+            tls::ClientChecker::new(&bank_ca_ders, &config.revoked_serials)?
+        };
         let trust_anchors = ca_ders
             .iter()
             .map(|d| {
@@ -211,6 +222,7 @@ impl Vault {
             blobs,
             clock,
             checker,
+            bank_checker,
             trust_anchors,
             pdfa,
             natures: sceau_core::natures::Catalogue::shipped()
@@ -284,7 +296,7 @@ impl Vault {
         let (_, der) =
             der::pem::decode_vec(pem.as_bytes()).map_err(|e| Error::Config(e.to_string()))?;
         let key = PrivateKeyDer::Pkcs8(der.into());
-        tls::server_config(chain, key, &self.checker)
+        tls::server_config(chain, key, &[&self.checker, &self.bank_checker])
     }
 }
 

@@ -36,9 +36,13 @@ enum Command {
         /// Names of the server (TLS certificate), repeatable.
         #[arg(long = "name", default_values_t = vec!["localhost".to_string(), "127.0.0.1".to_string()])]
         names: Vec<String>,
-        /// PEM file of a CA whose certificates may authenticate, repeatable.
+        /// PEM file of a CA whose certificates offices authenticate with, repeatable.
         #[arg(long = "client-ca")]
         client_ca: Vec<PathBuf>,
+        /// PEM file of a CA whose certificates banks authenticate with (bank API only),
+        /// repeatable; none: banks' certificates chain to the offices' CAs.
+        #[arg(long = "bank-ca")]
+        bank_ca: Vec<PathBuf>,
         /// Address of the recipients' portal; by default the API's port + 1 on the same
         /// address (none when the API's port is 0, as in tests).
         #[arg(long = "portal-listen")]
@@ -248,9 +252,15 @@ fn run() -> anyhow::Result<ExitCode> {
             listen,
             names,
             client_ca,
+            bank_ca,
             portal_listen,
         } => {
             let path = sceau_vault::init(&dir, &listen, &names, client_ca)?;
+            if !bank_ca.is_empty() {
+                let mut cfg = sceau_vault::config::Config::load(&path)?;
+                cfg.bank_ca_files = bank_ca;
+                cfg.save(&path)?;
+            }
             if let Some(portal) = portal_listen.or_else(|| next_port(&listen)) {
                 let port = portal
                     .rsplit_once(':')

@@ -281,3 +281,88 @@ async fn only_declared_offices_bind_and_only_for_their_holder_and_ca() {
     assert_eq!(r.status(), 403);
     assert_eq!(code(r).await, "certificate_not_bound");
 }
+
+/// Offices and banks have separate trust lists: a bank's certificate issued by the bank CA
+/// reaches the bank API only (the offices' routes and the first connection say it is not
+/// trusted), an office's certificate does not reach the bank API even if its fingerprint were
+/// bound to a bank, and no office can be declared under the bank CA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn banks_and_offices_have_separate_trust_lists() {
+    let bank_ca = TestCa::new("AC des banques", KeySpec::EcP256).unwrap();
+    let bank_dir = tempfile::tempdir().unwrap();
+    let (bank_pem, _) = bank_ca
+        .identity
+        .write_pem(bank_dir.path(), "bank-ca")
+        .unwrap();
+    let h = Harness::start_with(
+        Backend::Embedded,
+        Arc::new(sceau_vault::SceauPdfa),
+        |cfg, _| cfg.bank_ca_files = vec![bank_pem.clone()],
+    )
+    .await;
+    let rid = bank_with_consent(&h).await;
+    let bank_id = person(
+        &bank_ca,
+        "Service API",
+        "BANQUE TEST",
+        Profile::Authentication,
+    );
+    let office = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    let fp = |der: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(der));
+    let (fb, fo) = (fp(&bank_id.cert_der), fp(&office.auth.cert_der));
+    let confirm = fb.clone();
+    let vault = h.vault.clone();
+    tokio::task::spawn_blocking(move || {
+        sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
+            sceau_vault::store::meta::bind_bank_cert(sql, &fb, &rid, tuesday_morning())?;
+            sceau_vault::store::meta::bind_bank_cert(sql, &fo, &rid, tuesday_morning())
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    let bank = h.client(Some(&bank_id));
+    let r = bank.get(h.url("/v1/bank/acts")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    for path in ["/v1/session", "/v1/recipients?q=BANQUE"] {
+        let r = bank.get(h.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        assert_eq!(code(r).await, "certificate_untrusted", "{path}");
+    }
+    let r = bank
+        .post(h.url("/v1/session/bind"))
+        .json(&sceau_proto::BindRequest {
+            confirm_fingerprint_sha256: confirm,
+            office_number: "9991".into(),
+            office_name: "Etude 9991".into(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(r).await, "certificate_untrusted");
+    // An office's certificate is not a bank's, whatever its fingerprint is bound to.
+    let r = h
+        .client(Some(&office.auth))
+        .get(h.url("/v1/bank/acts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(r).await, "certificate_untrusted");
+    // No office under the bank CA.
+    let err = sceau_vault::admin::declare_office(
+        h.vault.meta.as_ref(),
+        &h.config,
+        "9991",
+        "Service API",
+        &bank_pem,
+        None,
+        tuesday_morning(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "bad_request");
+    assert!(
+        err.message_fr().contains("client_ca_files"),
+        "{}",
+        err.message_fr()
+    );
+}
