@@ -60,6 +60,8 @@ pub struct SceauPdfa;
 
 impl PdfaChecker for SceauPdfa {
     fn check(&self, pdf: &[u8]) -> std::result::Result<(), String> {
+        // The checker loads the file with lopdf: within the same bounds as a return's.
+        pdfguard::check_bounds(pdf).map_err(|r| r.0)?;
         let verdict = sceau_pdfa::check_pdfa1b(pdf);
         if verdict.conformant {
             Ok(())

@@ -14,6 +14,12 @@
 //!    ([`MAX_OBJECT_STREAMS_INFLATED`], [`MAX_COMPRESSED_OBJECTS`]);
 //! 3. only then the real load, each stream still capped ([`MAX_STREAM_WHILE_LOADING`]).
 //!
+//! Not bounded in total: object streams lopdf decodes lazily, outside its load filter, when a
+//! stream's `/Length` points to an object kept in one (each is capped at
+//! [`MAX_STREAM_WHILE_LOADING`], and all of them within [`MAX_INFLATED`] of input; lopdf has
+//! no hook to count them). Acts deposited by offices go through [`check_bounds`] too, before
+//! the PDF/A checker loads them.
+//!
 //! Then [`active_content`] names what a return must not carry (JavaScript, launch actions,
 //! actions at opening, automatic actions, embedded files).
 
@@ -21,12 +27,16 @@ use lopdf::{Document, LoadOptions, Object};
 
 /// Total bytes all the streams of a file may inflate to (counted, never kept).
 pub const MAX_INFLATED: usize = 100 * 1024 * 1024;
-/// Total bytes the object streams may inflate to (they are parsed into objects at load).
-pub const MAX_OBJECT_STREAMS_INFLATED: usize = 4 * 1024 * 1024;
+/// Total bytes the object streams may inflate to. They are parsed into objects at load, at
+/// some 60 bytes of memory per byte of text in the worst case measured (arrays of small
+/// integers): 1 MiB keeps that under 100 MB; real object streams hold dictionaries (a return
+/// of a few pages: tens of KB).
+pub const MAX_OBJECT_STREAMS_INFLATED: usize = 1024 * 1024;
 /// Objects the object streams may declare, in total.
 pub const MAX_COMPRESSED_OBJECTS: i64 = 100_000;
-/// Bytes one stream may inflate to while lopdf loads the file.
-pub const MAX_STREAM_WHILE_LOADING: usize = 4 * 1024 * 1024;
+/// Bytes one stream may inflate to while lopdf loads the file (object and cross-reference
+/// streams; content and images are not decoded at load).
+pub const MAX_STREAM_WHILE_LOADING: usize = 1024 * 1024;
 
 /// Why a PDF was refused, in French (for [`crate::Error::PdfRefused`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,9 +121,13 @@ fn inflated_size(data: &[u8], limit: usize, zlib: bool) -> Option<usize> {
     }
 }
 
-/// Step 1: encryption, filters and the total inflation of the raw file.
-pub fn prescan(pdf: &[u8]) -> Result<(), Refused> {
+/// Step 1: encryption, filters and the total inflation of the raw file. Tells whether the file
+/// names object streams (their dictionaries are never compressed: no `/ObjStm` name, no object
+/// stream for lopdf to expand).
+pub fn prescan(pdf: &[u8]) -> Result<bool, Refused> {
+    let mut object_streams = false;
     for name in names(pdf) {
+        object_streams |= name == b"ObjStm";
         if name == b"Encrypt" {
             return Err(refused("PDF protégé par mot de passe"));
         }
@@ -154,7 +168,7 @@ pub fn prescan(pdf: &[u8]) -> Result<(), Refused> {
             ));
         }
     }
-    Ok(())
+    Ok(object_streams)
 }
 
 fn memchr_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -170,7 +184,9 @@ fn survey(id: (u32, u16), object: &mut Object) -> Option<((u32, u16), Object)> {
             s.dict.set("Type", Object::Name(SURVEYED.to_vec()));
         }
     }
-    Some((id, std::mem::replace(object, Object::Null)))
+    // lopdf keeps `object` (changed in place) for a top-level object and uses the returned one
+    // only inside object streams, which the survey never expands.
+    Some((id, object.clone()))
 }
 
 fn options(filter: Option<lopdf::FilterFunc>) -> LoadOptions {
@@ -192,7 +208,16 @@ fn load_error(e: lopdf::Error) -> Refused {
 
 /// Loads `pdf` with every bound above; nothing unbounded is inflated on the way.
 pub fn load(pdf: &[u8]) -> Result<Document, Refused> {
-    prescan(pdf)?;
+    check_bounds(pdf)?;
+    Document::load_mem_with_options(pdf, options(None)).map_err(load_error)
+}
+
+/// Steps 1 and 2 (the survey only when the file names object streams): after them, lopdf can
+/// load `pdf` with [`MAX_STREAM_WHILE_LOADING`] within the bounds above.
+pub fn check_bounds(pdf: &[u8]) -> Result<(), Refused> {
+    if !prescan(pdf)? {
+        return Ok(());
+    }
     let surveyed =
         Document::load_mem_with_options(pdf, options(Some(survey))).map_err(load_error)?;
     let (mut inflated, mut objects) = (0usize, 0i64);
@@ -224,8 +249,7 @@ pub fn load(pdf: &[u8]) -> Result<Document, Refused> {
             ));
         }
     }
-    drop(surveyed);
-    Document::load_mem_with_options(pdf, options(None)).map_err(load_error)
+    Ok(())
 }
 
 /// The first active content found in `doc`, named in French: JavaScript, a launch action, an
@@ -266,4 +290,119 @@ pub fn active_content(doc: &Document) -> Option<&'static str> {
         None
     }
     doc.objects.values().find_map(|o| visit(o, 0))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A one-page PDF followed by object streams: (type name as written, filter as written,
+    /// decompressed text of one object numbered 1000 + k).
+    fn with_object_streams(streams: &[(&str, &str, String)]) -> Vec<u8> {
+        let mut out: Vec<u8> = b"%PDF-1.5\n".to_vec();
+        let mut offsets = Vec::new();
+        for text in [
+            "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n",
+            "2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n",
+            "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>\nendobj\n",
+        ] {
+            offsets.push(out.len());
+            out.extend_from_slice(text.as_bytes());
+        }
+        for (k, (ty, filter, body)) in streams.iter().enumerate() {
+            let header = format!("{} 0 ", 1000 + k);
+            let plain = format!("{header}{body}");
+            let data = if filter.contains("Fl") {
+                let mut z =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+                z.write_all(plain.as_bytes()).unwrap();
+                z.finish().unwrap()
+            } else {
+                plain.into_bytes()
+            };
+            offsets.push(out.len());
+            out.extend_from_slice(
+                format!(
+                    "{} 0 obj\n<< /Type {ty} /N 1 /First {} {filter} /Length {} >>\nstream\n",
+                    4 + k,
+                    header.len(),
+                    data.len()
+                )
+                .as_bytes(),
+            );
+            out.extend_from_slice(&data);
+            out.extend_from_slice(b"\nendstream\nendobj\n");
+        }
+        let xref = out.len();
+        let n = offsets.len() + 1;
+        out.extend_from_slice(format!("xref\n0 {n}\n0000000000 65535 f \n").as_bytes());
+        for off in &offsets {
+            out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!("trailer\n<< /Size {n} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+        );
+        out
+    }
+
+    fn zeros(bytes: usize) -> String {
+        format!("[{}]", "0 ".repeat(bytes / 2))
+    }
+
+    #[test]
+    fn ordinary_object_streams_load_and_their_objects_are_there() {
+        let pdf = with_object_streams(&[(
+            "/ObjStm",
+            "/Filter /FlateDecode",
+            "<< /Producer (Banque) >>".into(),
+        )]);
+        let doc = load(&pdf).unwrap();
+        assert!(doc.objects.contains_key(&(1000, 0)));
+        assert_eq!(active_content(&doc), None);
+    }
+
+    #[test]
+    fn object_streams_beyond_the_total_are_refused_even_under_escaped_names() {
+        // Three streams of 600 KiB each: every one under the per-stream cap, the total over.
+        for ty in ["/ObjStm", "/Obj#53tm"] {
+            let s = |_| (ty, "/Filter /Fl#61teDecode", zeros(600 * 1024));
+            let pdf = with_object_streams(&[s(0), s(1), s(2)]);
+            assert!(pdf.len() < 20_000);
+            let err = load(&pdf).unwrap_err();
+            assert!(err.0.contains("démesuré"), "{ty}: {}", err.0);
+        }
+    }
+
+    #[test]
+    fn filters_that_could_hide_a_stream_from_the_count_are_refused() {
+        for filter in [
+            "/Filter /ASCIIHexDecode",
+            "/Filter [/AHx /FlateDecode]",
+            "/Filter /LZW",
+        ] {
+            let pdf = with_object_streams(&[("/ObjStm", filter, "<< >>".into())]);
+            let err = prescan(&pdf).unwrap_err();
+            assert!(err.0.contains("compression"), "{filter}: {}", err.0);
+        }
+        let mut pdf = with_object_streams(&[]);
+        pdf.extend_from_slice(b"\n% /Encrypt\n");
+        assert!(prescan(&pdf).unwrap_err().0.contains("protégé"));
+    }
+
+    #[test]
+    fn the_total_inflation_of_all_streams_is_counted_without_keeping_it() {
+        // One plain stream (not an object stream) of 101 MiB of zeros: refused by the count.
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        let chunk = vec![0u8; 1024 * 1024];
+        for _ in 0..101 {
+            z.write_all(&chunk).unwrap();
+        }
+        let data = z.finish().unwrap();
+        let mut pdf = b"%PDF-1.4\n1 0 obj\n<< /Filter /FlateDecode >>\nstream\n".to_vec();
+        pdf.extend_from_slice(&data);
+        pdf.extend_from_slice(b"\nendstream\nendobj\n");
+        assert!(prescan(&pdf).unwrap_err().0.contains("démesuré"));
+    }
 }
