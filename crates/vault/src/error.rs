@@ -135,6 +135,9 @@ pub enum Error {
     /// Too many PDF checks are running; the caller may retry.
     #[error("PDF checks saturated")]
     Busy,
+    /// The configuration names no office CA (`client_ca_files` is empty).
+    #[error("no office CA configured")]
+    NoOfficeCa,
 }
 
 impl Error {
@@ -175,6 +178,7 @@ impl Error {
             Error::ActiveContent(_) => "return_active_content",
             Error::PdfRefused(_) => "return_pdf_refused",
             Error::Busy => "busy",
+            Error::NoOfficeCa => "no_office_ca",
         }
     }
 
@@ -287,6 +291,14 @@ impl Error {
                  JavaScript, action automatique, lancement de programme ni fichier joint."
             ),
             Error::PdfRefused(why) => format!("Retour refusé : {why}."),
+            Error::NoOfficeCa => {
+                "Aucune autorité de certification des études n'est configurée (client_ca_files \
+                 est vide dans vault.toml) : aucune étude ne pourrait se connecter. Ajoutez le \
+                 fichier PEM de l'autorité qui émet les certificats des études dans \
+                 client_ca_files (ou recréez le répertoire avec sceau-vault init --client-ca \
+                 AC.pem), puis relancez."
+                    .into()
+            }
             Error::Busy => {
                 "Le coffre vérifie déjà de nombreux documents : réessayez dans quelques instants."
                     .into()
@@ -307,7 +319,9 @@ impl Error {
             | Error::OfficeNotDeclared(_)
             | Error::BindIssuerMismatch
             | Error::BankCannotBind => StatusCode::FORBIDDEN,
-            Error::DataDirBusy(_) | Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Error::DataDirBusy(_) | Error::Busy | Error::NoOfficeCa => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::NotFound | Error::UnknownRecipient => StatusCode::NOT_FOUND,
             Error::IdempotencyConflict | Error::PathExists | Error::Retained => {
                 StatusCode::CONFLICT

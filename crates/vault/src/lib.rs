@@ -191,6 +191,9 @@ impl Vault {
         for f in &config.client_ca_files {
             ca_ders.extend(keys::load_cert_ders(f)?);
         }
+        if ca_ders.is_empty() {
+            return Err(Error::NoOfficeCa);
+        }
         let checker = tls::ClientChecker::new(&ca_ders, &config.revoked_serials)?;
         let mut bank_ca_ders = Vec::new();
         for f in &config.bank_ca_files {
