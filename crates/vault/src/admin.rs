@@ -280,6 +280,61 @@ pub fn declare_office(
     Ok(d)
 }
 
+/// Binds the bank certificate of `cert_pem` (with its chain, if the file holds one) to the bank
+/// `recipient`; returns its SHA-256 fingerprint. The certificate must lead to a bank CA
+/// (`bank_ca_files`, else `client_ca_files`) and must not be an office's.
+pub fn bind_bank(
+    meta_store: &dyn Metadata,
+    config: &crate::config::Config,
+    recipient: &str,
+    cert_pem: &Path,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String> {
+    let chain = crate::keys::load_cert_ders(cert_pem).map_err(|_| {
+        Error::BadRequest(format!("{} : certificat PEM illisible", cert_pem.display()))
+    })?;
+    let der = chain
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::BadRequest(format!("{} : aucun certificat", cert_pem.display())))?;
+    let files = if config.bank_ca_files.is_empty() {
+        &config.client_ca_files
+    } else {
+        &config.bank_ca_files
+    };
+    let mut ca_ders = Vec::new();
+    for f in files {
+        ca_ders.extend(crate::keys::load_cert_ders(f)?);
+    }
+    let chain: Vec<rustls::pki_types::CertificateDer<'static>> =
+        chain.into_iter().map(Into::into).collect();
+    crate::tls::ClientChecker::new(&ca_ders, &config.revoked_serials)?
+        .check(&chain, now)
+        .map_err(|e| {
+            Error::BadRequest(format!(
+                "{} : ce certificat n'est pas accepté pour une banque ({}) ; il doit mener à une \
+                 autorité des banques (bank_ca_files de vault.toml, ou client_ca_files sans elles)",
+                cert_pem.display(),
+                e.message_fr()
+            ))
+        })?;
+    let fp = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&der));
+    tx(meta_store, |sql| {
+        if let Some(o) = meta::office_by_cert(sql, &fp)? {
+            return Err(Error::BadRequest(format!(
+                "ce certificat est celui de l'étude {} : un certificat d'étude ne peut pas être \
+                 celui d'une banque",
+                o.office.number
+            )));
+        }
+        let r = meta::recipient(sql, recipient)?
+            .filter(|r| r.kind == RecipientKind::Bank)
+            .ok_or(Error::UnknownRecipient)?;
+        meta::bind_bank_cert(sql, &fp, &r.id, now)
+    })?;
+    Ok(fp)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

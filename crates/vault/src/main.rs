@@ -332,18 +332,13 @@ fn run() -> anyhow::Result<ExitCode> {
             cert,
         } => {
             let vault = open_meta(&config, &rt)?;
-            let der = sceau_vault::keys::load_cert_ders(&cert)?
-                .into_iter()
-                .next()
-                .ok_or_else(|| anyhow!("{}: aucun certificat", cert.display()))?;
-            let fp = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&der));
-            let now = chrono::Utc::now();
-            sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
-                let r = sceau_vault::store::meta::recipient(sql, &recipient)?
-                    .filter(|r| r.kind == sceau_proto::RecipientKind::Bank)
-                    .ok_or(sceau_vault::Error::UnknownRecipient)?;
-                sceau_vault::store::meta::bind_bank_cert(sql, &fp, &r.id, now)
-            })?;
+            let fp = admin::bind_bank(
+                vault.meta.as_ref(),
+                &vault.config,
+                &recipient,
+                &cert,
+                clock().now(),
+            )?;
             println!("certificat {fp} rattaché à la banque {recipient}");
         }
         Command::Recipients { config, action } => {

@@ -679,6 +679,19 @@ async fn operator_commands_beside_a_live_server(scaled: bool) {
         bank_pem.to_str().unwrap(),
     ]);
     assert!(out.contains("rattaché à la banque"), "{out}");
+    // The office's own certificate cannot become a bank's.
+    let (auth_pem, _) = auth.write_pem(dir.path(), "office-auth").unwrap();
+    let (status, err) = cli_fails(&[
+        "bank",
+        "--config",
+        cfg,
+        "--recipient",
+        "siret-73282932000074",
+        "--cert",
+        auth_pem.to_str().unwrap(),
+    ]);
+    assert_eq!(status, Some(2));
+    assert!(err.contains("celui de l'étude 9991"), "{err}");
     let ca_pem = dir.path().join("client-ca.crt.pem");
     let out = cli(&[
         "office",
