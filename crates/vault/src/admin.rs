@@ -218,6 +218,123 @@ pub fn set_rule(
     })
 }
 
+/// Whether `number` is a valid office number (1 to 16 ASCII letters or digits).
+pub fn valid_office_number(number: &str) -> bool {
+    !number.is_empty() && number.len() <= 16 && number.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Declares office `number`: only a certificate of `holder` (a whole subject in RFC 4514 text,
+/// or a common name) issued under the CA of `ca_pem` may bind it. The CA must be one of the
+/// vault's office CAs (`client_ca_files`), or no certificate of it could ever connect.
+pub fn declare_office(
+    meta_store: &dyn Metadata,
+    config: &crate::config::Config,
+    number: &str,
+    holder: &str,
+    ca_pem: &Path,
+    name: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<meta::DeclaredOffice> {
+    let number = number.trim();
+    if !valid_office_number(number) {
+        return Err(Error::BadRequest(format!(
+            "numéro d'étude « {number} » invalide (1 à 16 lettres ou chiffres)"
+        )));
+    }
+    let holder = holder.trim();
+    if holder.is_empty() {
+        return Err(Error::BadRequest(
+            "détenteur manquant (--holder : sujet complet ou nom commun du certificat)".into(),
+        ));
+    }
+    let bad_ca = |why: String| Error::BadRequest(format!("{} : {why}", ca_pem.display()));
+    let ca_der = crate::keys::load_cert_ders(ca_pem)
+        .map_err(|_| bad_ca("fichier PEM de certificat illisible".into()))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| bad_ca("aucun certificat".into()))?;
+    let ca = <x509_cert::Certificate as der::Decode>::from_der(&ca_der)
+        .map_err(|e| bad_ca(format!("certificat illisible ({e})")))?;
+    let mut trusted = false;
+    for f in &config.client_ca_files {
+        trusted |= crate::keys::load_cert_ders(f)?.contains(&ca_der);
+    }
+    if !trusted {
+        return Err(bad_ca(
+            "cette autorité n'est pas parmi les autorités des études du coffre (client_ca_files \
+             de vault.toml) : ajoutez-la d'abord"
+                .into(),
+        ));
+    }
+    let d = meta::DeclaredOffice {
+        number: number.to_owned(),
+        holder: holder.to_owned(),
+        ca_der_hex: hex::encode(&ca_der),
+        ca_subject: ca.tbs_certificate.subject.to_string(),
+        name: name
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned),
+    };
+    tx(meta_store, |sql| meta::declare_office(sql, &d, now))?;
+    Ok(d)
+}
+
+/// Binds the bank certificate of `cert_pem` (with its chain, if the file holds one) to the bank
+/// `recipient`; returns its SHA-256 fingerprint. The certificate must lead to a bank CA
+/// (`bank_ca_files`, else `client_ca_files`) and must not be an office's.
+pub fn bind_bank(
+    meta_store: &dyn Metadata,
+    config: &crate::config::Config,
+    recipient: &str,
+    cert_pem: &Path,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String> {
+    let chain = crate::keys::load_cert_ders(cert_pem).map_err(|_| {
+        Error::BadRequest(format!("{} : certificat PEM illisible", cert_pem.display()))
+    })?;
+    let der = chain
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::BadRequest(format!("{} : aucun certificat", cert_pem.display())))?;
+    let files = if config.bank_ca_files.is_empty() {
+        &config.client_ca_files
+    } else {
+        &config.bank_ca_files
+    };
+    let mut ca_ders = Vec::new();
+    for f in files {
+        ca_ders.extend(crate::keys::load_cert_ders(f)?);
+    }
+    let chain: Vec<rustls::pki_types::CertificateDer<'static>> =
+        chain.into_iter().map(Into::into).collect();
+    crate::tls::ClientChecker::new(&ca_ders, &config.revoked_serials)?
+        .check(&chain, now)
+        .map_err(|e| {
+            Error::BadRequest(format!(
+                "{} : ce certificat n'est pas accepté pour une banque ({}) ; il doit mener à une \
+                 autorité des banques (bank_ca_files de vault.toml, ou client_ca_files sans elles)",
+                cert_pem.display(),
+                e.message_fr()
+            ))
+        })?;
+    let fp = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&der));
+    tx(meta_store, |sql| {
+        if let Some(o) = meta::office_by_cert(sql, &fp)? {
+            return Err(Error::BadRequest(format!(
+                "ce certificat est celui de l'étude {} : un certificat d'étude ne peut pas être \
+                 celui d'une banque",
+                o.office.number
+            )));
+        }
+        let r = meta::recipient(sql, recipient)?
+            .filter(|r| r.kind == RecipientKind::Bank)
+            .ok_or(Error::UnknownRecipient)?;
+        meta::bind_bank_cert(sql, &fp, &r.id, now)
+    })?;
+    Ok(fp)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -49,8 +49,13 @@ pub struct Config {
     pub listen: String,
     /// Data directory made by `sceau-vault init` (keys, SQLite file, blob files, uploads).
     pub data_dir: PathBuf,
-    /// PEM files of the CAs whose certificates offices (and banks) may authenticate with.
+    /// PEM files of the CAs whose certificates offices may authenticate with (and sign with).
     pub client_ca_files: Vec<PathBuf>,
+    /// PEM files of the CAs whose certificates banks authenticate with on the bank API only.
+    /// Empty: banks' certificates chain to `client_ca_files`, as before this list existed.
+    /// A certificate that chains to a bank CA alone is never accepted on the offices' routes.
+    #[serde(default)]
+    pub bank_ca_files: Vec<PathBuf>,
     /// Serial numbers (lower-case hex) of client certificates refused as revoked.
     #[serde(default)]
     pub revoked_serials: Vec<String>,
@@ -288,6 +293,7 @@ impl Config {
             listen: listen.into(),
             data_dir: data_dir.to_owned(),
             client_ca_files,
+            bank_ca_files: Vec::new(),
             revoked_serials: Vec::new(),
             metadata: MetadataConfig::Sqlite,
             blobs: BlobConfig::Files,

@@ -114,6 +114,30 @@ pub enum Error {
     /// The data message's documents (names, sizes, SHA-256) differ from the package's acts.
     #[error("data message does not match the package: {0}")]
     DataMessageMismatch(String),
+    /// Another process (a running server, a `gc`) holds the data directory's lock.
+    #[error("data directory {0} is locked by another process")]
+    DataDirBusy(std::path::PathBuf),
+    /// The office number was never declared by the vault's operator.
+    #[error("office {0} not declared")]
+    OfficeNotDeclared(String),
+    /// The certificate is not issued by the CA declared for the office.
+    #[error("certificate not issued by the office's declared CA")]
+    BindIssuerMismatch,
+    /// A bank's certificate tried to bind an office.
+    #[error("a bank certificate cannot bind an office")]
+    BankCannotBind,
+    /// A return holds active content (JavaScript, launch actions, embedded files...).
+    #[error("active content in a return: {0}")]
+    ActiveContent(String),
+    /// A PDF inflates beyond the vault's bound (a decompression bomb), or cannot be read.
+    #[error("PDF refused: {0}")]
+    PdfRefused(String),
+    /// Too many PDF checks are running; the caller may retry.
+    #[error("PDF checks saturated")]
+    Busy,
+    /// The configuration names no office CA (`client_ca_files` is empty).
+    #[error("no office CA configured")]
+    NoOfficeCa,
 }
 
 impl Error {
@@ -147,6 +171,14 @@ impl Error {
             Error::HolderUnidentified => "holder_unidentified",
             Error::DataMessageInvalid(_) => "data_message_invalid",
             Error::DataMessageMismatch(_) => "data_message_mismatch",
+            Error::DataDirBusy(_) => "data_dir_busy",
+            Error::OfficeNotDeclared(_) => "office_not_declared",
+            Error::BindIssuerMismatch => "bind_issuer_mismatch",
+            Error::BankCannotBind => "bank_cannot_bind",
+            Error::ActiveContent(_) => "return_active_content",
+            Error::PdfRefused(_) => "return_pdf_refused",
+            Error::Busy => "busy",
+            Error::NoOfficeCa => "no_office_ca",
         }
     }
 
@@ -230,6 +262,47 @@ impl Error {
                 "Le message de données de l'acte ne correspond pas aux actes du paquet : {d}. \
                  Préparez de nouveau le paquet."
             ),
+            Error::DataDirBusy(dir) => format!(
+                "Le répertoire de données {} est déjà utilisé par un serveur sceau-vault en \
+                 marche (verrou {}) : un seul serveur par répertoire, et la collecte (gc) \
+                 attend l'arrêt du serveur. Arrêtez ce serveur avant de relancer la commande ; \
+                 les autres commandes d'exploitation (recipients, consent, rules, bank, office, \
+                 verify-journal) fonctionnent serveur en marche.",
+                dir.display(),
+                dir.join(crate::datadir::LOCK_FILE).display()
+            ),
+            Error::OfficeNotDeclared(n) => format!(
+                "Aucune étude n° {n} n'est déclarée dans ce coffre : vérifiez le numéro, ou \
+                 demandez à l'opérateur du coffre de déclarer l'étude (sceau-vault office add)."
+            ),
+            Error::BindIssuerMismatch => {
+                "Ce certificat n'est pas émis par l'autorité de certification déclarée pour \
+                 cette étude : utilisez le certificat de votre clé d'étude, ou demandez à \
+                 l'opérateur du coffre de mettre à jour la déclaration de l'étude."
+                    .into()
+            }
+            Error::BankCannotBind => {
+                "Un certificat de banque ne peut pas ouvrir un espace d'étude : utilisez-le \
+                 uniquement avec l'API banque."
+                    .into()
+            }
+            Error::ActiveContent(what) => format!(
+                "Retour refusé : le PDF contient du contenu actif ({what}). Déposez un PDF sans \
+                 JavaScript, action automatique, lancement de programme ni fichier joint."
+            ),
+            Error::PdfRefused(why) => format!("Retour refusé : {why}."),
+            Error::NoOfficeCa => {
+                "Aucune autorité de certification des études n'est configurée (client_ca_files \
+                 est vide dans vault.toml) : aucune étude ne pourrait se connecter. Ajoutez le \
+                 fichier PEM de l'autorité qui émet les certificats des études dans \
+                 client_ca_files (ou recréez le répertoire avec sceau-vault init --client-ca \
+                 AC.pem), puis relancez."
+                    .into()
+            }
+            Error::Busy => {
+                "Le coffre vérifie déjà de nombreux documents : réessayez dans quelques instants."
+                    .into()
+            }
         }
     }
 
@@ -240,8 +313,14 @@ impl Error {
             | Error::CertificateUntrusted(_)
             | Error::CertificateExpired
             | Error::CertificateRevoked => StatusCode::UNAUTHORIZED,
-            Error::CertificateNotBound | Error::BindOtherHolder | Error::HolderUnidentified => {
-                StatusCode::FORBIDDEN
+            Error::CertificateNotBound
+            | Error::BindOtherHolder
+            | Error::HolderUnidentified
+            | Error::OfficeNotDeclared(_)
+            | Error::BindIssuerMismatch
+            | Error::BankCannotBind => StatusCode::FORBIDDEN,
+            Error::DataDirBusy(_) | Error::Busy | Error::NoOfficeCa => {
+                StatusCode::SERVICE_UNAVAILABLE
             }
             Error::NotFound | Error::UnknownRecipient => StatusCode::NOT_FOUND,
             Error::IdempotencyConflict | Error::PathExists | Error::Retained => {

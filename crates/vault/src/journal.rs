@@ -27,8 +27,22 @@ fn parse_hash(hex_str: &str) -> Option<[u8; 32]> {
     v.try_into().ok()
 }
 
+/// Key of the PostgreSQL advisory lock that serialises journal appends across processes.
+const APPEND_LOCK_KEY: i64 = 0x5CEA_0001;
+
 /// Appends `entries` after the current head, in the caller's transaction; returns their seqs.
+///
+/// Whoever appends (the server under its commit lock, an operator command in another process)
+/// follows the same writer rule: on SQLite the transaction is `IMMEDIATE` (one writer at a time
+/// across processes); on PostgreSQL a transaction-scoped advisory lock is taken first, so two
+/// processes never read the same head.
 pub fn append(sql: &mut dyn Sql, entries: &[Entry]) -> Result<Vec<i64>> {
+    if sql.dialect() == crate::store::sql::Dialect::Postgres {
+        sql.exec(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[APPEND_LOCK_KEY.into()],
+        )?;
+    }
     let head = meta::journal_head(sql)?;
     let (mut seq, mut prev) = match head {
         Some(h) => (

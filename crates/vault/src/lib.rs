@@ -16,6 +16,7 @@ pub mod admin;
 pub mod api;
 pub mod config;
 pub mod data_message;
+pub mod datadir;
 pub mod delivery;
 pub mod error;
 pub mod gc;
@@ -23,6 +24,7 @@ pub mod group_commit;
 pub mod journal;
 pub mod keys;
 pub mod notify;
+pub mod pdfguard;
 pub mod peer;
 pub mod portal;
 pub mod proof;
@@ -58,6 +60,8 @@ pub struct SceauPdfa;
 
 impl PdfaChecker for SceauPdfa {
     fn check(&self, pdf: &[u8]) -> std::result::Result<(), String> {
+        // The checker loads the file with lopdf: within the same bounds as a return's.
+        pdfguard::check_bounds(pdf).map_err(|r| r.0)?;
         let verdict = sceau_pdfa::check_pdfa1b(pdf);
         if verdict.conformant {
             Ok(())
@@ -81,8 +85,10 @@ pub struct Vault {
     pub seal: KeyCert,
     /// Time-stamping unit.
     pub tsa: KeyCert,
-    /// Client certificate checks.
+    /// Client certificate checks of the offices' routes (`client_ca_files`).
     pub checker: tls::ClientChecker,
+    /// Client certificate checks of the bank API (`bank_ca_files`, else `client_ca_files`).
+    pub bank_checker: tls::ClientChecker,
     /// Trust anchors for the offices' signatures (the client CAs).
     pub trust_anchors: Vec<x509_cert::Certificate>,
     /// PDF/A-1b checker.
@@ -107,27 +113,76 @@ pub struct Vault {
     pub spools: Arc<store::pool::FilePool>,
     /// Reusable pending notes of the garbage collector (`DATA/pending`).
     pub notes: Arc<store::pool::FilePool>,
+    /// The data directory's exclusive lock, held as long as this vault is open.
+    pub data_lock: datadir::DataDirLock,
+    /// Bounds how many PDFs from outside (returns) are checked at once.
+    pub pdf_checks: tokio::sync::Semaphore,
+}
+
+/// PDFs from outside checked at once (each check's memory is bounded, see [`pdfguard`]).
+pub const PDF_CHECKS_AT_ONCE: usize = 2;
+
+/// What the operator subcommands (`recipients`, `consent`, `rules`, `bank`, `office`,
+/// `verify-journal`) open: the metadata store and the catalogue, never the spool, the pending
+/// notes or the blobs. Safe beside a running server: its transactions follow the same rules as
+/// the server's (SQLite: one writer at a time; journal appends serialised, see [`journal`]).
+pub struct OperatorStore {
+    /// Configuration.
+    pub config: Config,
+    /// Metadata store.
+    pub meta: Arc<dyn Metadata>,
+    /// Catalogue of natures of acts.
+    pub natures: sceau_core::natures::Catalogue,
+}
+
+impl OperatorStore {
+    /// Opens the metadata of the vault described by `config` (creating its tables if the
+    /// server never ran).
+    pub async fn open(config: Config) -> Result<OperatorStore> {
+        let meta = open_metadata(&config).await?;
+        let m = meta.clone();
+        tokio::task::spawn_blocking(move || {
+            store::sql::tx(m.as_ref(), store::meta::migrate)?;
+            store::sql::tx(m.as_ref(), store::meta::migrate_recipient_side)
+        })
+        .await
+        .map_err(error::storage)??;
+        Ok(OperatorStore {
+            config,
+            meta,
+            natures: sceau_core::natures::Catalogue::shipped()
+                .map_err(|e| Error::Config(e.message_fr()))?,
+        })
+    }
+}
+
+async fn open_metadata(config: &Config) -> Result<Arc<dyn Metadata>> {
+    Ok(match &config.metadata {
+        MetadataConfig::Sqlite => Arc::new(SqliteMeta::open(&config.data_dir.join("vault.db"))?),
+        MetadataConfig::Postgres { url } => {
+            let url = url.clone();
+            Arc::new(
+                tokio::task::spawn_blocking(move || PgMeta::connect(&url))
+                    .await
+                    .map_err(error::storage)??,
+            )
+        }
+    })
 }
 
 impl Vault {
-    /// Opens the vault described by `config` with `clock` and `pdfa`.
+    /// Opens the vault described by `config` with `clock` and `pdfa` to serve it: takes the
+    /// data directory's exclusive lock (refused with [`Error::DataDirBusy`] while another
+    /// server or a `gc` holds it), empties the upload spool and collects the blobs of
+    /// interrupted uploads — safe only because no other process can have one in flight.
     pub async fn open(
         config: Config,
         clock: Arc<dyn Clock>,
         pdfa: Arc<dyn PdfaChecker>,
     ) -> Result<Arc<Vault>> {
         let dir = config.data_dir.clone();
-        let meta: Arc<dyn Metadata> = match &config.metadata {
-            MetadataConfig::Sqlite => Arc::new(SqliteMeta::open(&dir.join("vault.db"))?),
-            MetadataConfig::Postgres { url } => {
-                let url = url.clone();
-                Arc::new(
-                    tokio::task::spawn_blocking(move || PgMeta::connect(&url))
-                        .await
-                        .map_err(error::storage)??,
-                )
-            }
-        };
+        let data_lock = datadir::DataDirLock::acquire(&dir)?;
+        let meta = open_metadata(&config).await?;
         let blobs: Arc<dyn Blobs> = match &config.blobs {
             BlobConfig::Files => Arc::new(FileBlobs::new(&dir.join("blobs"))?),
             BlobConfig::S3(s3) => Arc::new(S3Blobs::new(s3)?),
@@ -136,7 +191,19 @@ impl Vault {
         for f in &config.client_ca_files {
             ca_ders.extend(keys::load_cert_ders(f)?);
         }
+        if ca_ders.is_empty() {
+            return Err(Error::NoOfficeCa);
+        }
         let checker = tls::ClientChecker::new(&ca_ders, &config.revoked_serials)?;
+        let mut bank_ca_ders = Vec::new();
+        for f in &config.bank_ca_files {
+            bank_ca_ders.extend(keys::load_cert_ders(f)?);
+        }
+        let bank_checker = if bank_ca_ders.is_empty() {
+            checker.clone()
+        } else {
+            tls::ClientChecker::new(&bank_ca_ders, &config.revoked_serials)?
+        };
         let trust_anchors = ca_ders
             .iter()
             .map(|d| {
@@ -160,6 +227,7 @@ impl Vault {
             blobs,
             clock,
             checker,
+            bank_checker,
             trust_anchors,
             pdfa,
             natures: sceau_core::natures::Catalogue::shipped()
@@ -173,6 +241,8 @@ impl Vault {
             startup_gc: std::sync::Mutex::new(gc::Collected::default()),
             spools,
             notes,
+            data_lock,
+            pdf_checks: tokio::sync::Semaphore::new(PDF_CHECKS_AT_ONCE),
         });
         vault.db(|sql| store::meta::migrate(sql)).await?;
         vault
@@ -231,7 +301,7 @@ impl Vault {
         let (_, der) =
             der::pem::decode_vec(pem.as_bytes()).map_err(|e| Error::Config(e.to_string()))?;
         let key = PrivateKeyDer::Pkcs8(der.into());
-        tls::server_config(chain, key, &self.checker)
+        tls::server_config(chain, key, &[&self.checker, &self.bank_checker])
     }
 }
 

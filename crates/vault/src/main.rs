@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use sceau_core::hours::ReceptionRule;
 use sceau_vault::config::{Clock, Config, SystemClock};
 use sceau_vault::journal::Verification;
-use sceau_vault::{admin, Vault};
+use sceau_vault::{admin, OperatorStore, Vault};
 
 #[derive(Parser)]
 #[command(
@@ -36,9 +36,13 @@ enum Command {
         /// Names of the server (TLS certificate), repeatable.
         #[arg(long = "name", default_values_t = vec!["localhost".to_string(), "127.0.0.1".to_string()])]
         names: Vec<String>,
-        /// PEM file of a CA whose certificates may authenticate, repeatable.
+        /// PEM file of a CA whose certificates offices authenticate with, repeatable.
         #[arg(long = "client-ca")]
         client_ca: Vec<PathBuf>,
+        /// PEM file of a CA whose certificates banks authenticate with (bank API only),
+        /// repeatable; none: banks' certificates chain to the offices' CAs.
+        #[arg(long = "bank-ca")]
+        bank_ca: Vec<PathBuf>,
         /// Address of the recipients' portal; by default the API's port + 1 on the same
         /// address (none when the API's port is 0, as in tests).
         #[arg(long = "portal-listen")]
@@ -108,6 +112,14 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Offices declared by the operator: only those can be bound at a first connection.
+    Office {
+        /// Configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        #[command(subcommand)]
+        action: OfficeAction,
+    },
     /// Check the evidence journal's hash chain.
     VerifyJournal {
         /// Configuration file.
@@ -123,6 +135,28 @@ enum RecipientsAction {
         /// The file.
         file: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum OfficeAction {
+    /// Declare an office: who may bind it, under which CA (again to change it).
+    Add {
+        /// Office number.
+        #[arg(long)]
+        number: String,
+        /// The holder: the certificate's whole subject (RFC 4514, e.g. `CN=Jeanne
+        /// DUPONT,O=Etude 9991`) or its common name.
+        #[arg(long)]
+        holder: String,
+        /// PEM file of the CA that issues the office's certificates (one of `client_ca_files`).
+        #[arg(long)]
+        ca: PathBuf,
+        /// Name of the office (else the name typed at the first connection).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the declared offices (JSON lines).
+    List,
 }
 
 #[derive(Subcommand)]
@@ -191,9 +225,19 @@ fn clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
 
+/// Opens the vault to serve it (or collect its blobs): takes the data directory's lock.
 fn open(config: &std::path::Path, rt: &tokio::runtime::Runtime) -> anyhow::Result<Arc<Vault>> {
     let cfg = Config::load(config)?;
     Ok(rt.block_on(Vault::open(cfg, clock(), Arc::new(sceau_vault::SceauPdfa)))?)
+}
+
+/// Opens the metadata only, for operator commands: safe beside a running server.
+fn open_meta(
+    config: &std::path::Path,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<OperatorStore> {
+    let cfg = Config::load(config)?;
+    Ok(rt.block_on(OperatorStore::open(cfg))?)
 }
 
 fn run() -> anyhow::Result<ExitCode> {
@@ -208,9 +252,15 @@ fn run() -> anyhow::Result<ExitCode> {
             listen,
             names,
             client_ca,
+            bank_ca,
             portal_listen,
         } => {
             let path = sceau_vault::init(&dir, &listen, &names, client_ca)?;
+            if !bank_ca.is_empty() {
+                let mut cfg = sceau_vault::config::Config::load(&path)?;
+                cfg.bank_ca_files = bank_ca;
+                cfg.save(&path)?;
+            }
             if let Some(portal) = portal_listen.or_else(|| next_port(&listen)) {
                 let port = portal
                     .rsplit_once(':')
@@ -281,23 +331,18 @@ fn run() -> anyhow::Result<ExitCode> {
             recipient,
             cert,
         } => {
-            let vault = open(&config, &rt)?;
-            let der = sceau_vault::keys::load_cert_ders(&cert)?
-                .into_iter()
-                .next()
-                .ok_or_else(|| anyhow!("{}: aucun certificat", cert.display()))?;
-            let fp = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&der));
-            let now = chrono::Utc::now();
-            sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
-                let r = sceau_vault::store::meta::recipient(sql, &recipient)?
-                    .filter(|r| r.kind == sceau_proto::RecipientKind::Bank)
-                    .ok_or(sceau_vault::Error::UnknownRecipient)?;
-                sceau_vault::store::meta::bind_bank_cert(sql, &fp, &r.id, now)
-            })?;
+            let vault = open_meta(&config, &rt)?;
+            let fp = admin::bind_bank(
+                vault.meta.as_ref(),
+                &vault.config,
+                &recipient,
+                &cert,
+                clock().now(),
+            )?;
             println!("certificat {fp} rattaché à la banque {recipient}");
         }
         Command::Recipients { config, action } => {
-            let vault = open(&config, &rt)?;
+            let vault = open_meta(&config, &rt)?;
             match action {
                 RecipientsAction::Import { file } => {
                     let n = admin::import_recipients(vault.meta.as_ref(), &file)?;
@@ -306,7 +351,7 @@ fn run() -> anyhow::Result<ExitCode> {
             }
         }
         Command::Consent { config, action } => {
-            let vault = open(&config, &rt)?;
+            let vault = open_meta(&config, &rt)?;
             match action {
                 ConsentAction::Add {
                     recipient,
@@ -350,7 +395,7 @@ fn run() -> anyhow::Result<ExitCode> {
             nature,
             windows,
         } => {
-            let vault = open(&config, &rt)?;
+            let vault = open_meta(&config, &rt)?;
             if vault.natures.get(&nature).is_none() {
                 return Err(anyhow!(sceau_vault::Error::UnknownNature(nature)));
             }
@@ -395,8 +440,42 @@ fn run() -> anyhow::Result<ExitCode> {
                 g.notes, g.deleted, g.kept
             );
         }
+        Command::Office { config, action } => {
+            let vault = open_meta(&config, &rt)?;
+            match action {
+                OfficeAction::Add {
+                    number,
+                    holder,
+                    ca,
+                    name,
+                } => {
+                    let d = admin::declare_office(
+                        vault.meta.as_ref(),
+                        &vault.config,
+                        &number,
+                        &holder,
+                        &ca,
+                        name.as_deref(),
+                        clock().now(),
+                    )?;
+                    println!(
+                        "étude {} déclarée : détenteur « {} », autorité « {} »",
+                        d.number, d.holder, d.ca_subject
+                    );
+                }
+                OfficeAction::List => {
+                    let list = sceau_vault::store::sql::tx(
+                        vault.meta.as_ref(),
+                        sceau_vault::store::meta::declared_offices,
+                    )?;
+                    for d in list {
+                        println!("{}", serde_json::to_string(&d)?);
+                    }
+                }
+            }
+        }
         Command::VerifyJournal { config } => {
-            let vault = open(&config, &rt)?;
+            let vault = open_meta(&config, &rt)?;
             let start = std::time::Instant::now();
             match sceau_vault::journal::verify(vault.meta.as_ref())? {
                 Verification::Intact { count } => {

@@ -21,7 +21,7 @@ use crate::store::meta::{self, DepositRow, ReturnRow};
 use crate::Vault;
 
 /// Total decompressed bytes a return's streams may inflate to.
-pub const MAX_INFLATED: usize = 100 * 1024 * 1024;
+pub const MAX_INFLATED: usize = crate::pdfguard::MAX_INFLATED;
 
 /// A bank's structured answer to a garnishment (the published JSON schema describes exactly
 /// this; unknown fields are refused).
@@ -58,7 +58,8 @@ fn refuse(reason: &str) -> Error {
     Error::BadRequest(format!("retour refusé : {reason}"))
 }
 
-/// Checks the PDF: type by content, bounded inflation.
+/// Checks the PDF: type by content, bounded inflation (during loading, not after), no active
+/// content.
 pub fn check_pdf(pdf: &[u8], max: u64) -> Result<()> {
     if pdf.len() as u64 > max {
         return Err(Error::TooLarge(format!(
@@ -73,26 +74,10 @@ pub fn check_pdf(pdf: &[u8], max: u64) -> Result<()> {
         Ok(sceau_pdfa::InputKind::Pdf) => {}
         _ => return Err(refuse("le fichier n'est pas un PDF")),
     }
-    let doc = lopdf::Document::load_mem(pdf).map_err(|_| refuse("PDF illisible"))?;
-    if doc.trailer.has(b"Encrypt") {
-        return Err(refuse("PDF protégé par mot de passe"));
-    }
-    let mut total = 0usize;
-    for obj in doc.objects.values() {
-        if let lopdf::Object::Stream(s) = obj {
-            if s.dict.has(b"Filter") {
-                let left = MAX_INFLATED.saturating_sub(total);
-                let out = s
-                    .decompressed_content_with_limit(left)
-                    .map_err(|_| refuse("contenu compressé démesuré ou illisible"))?;
-                total += out.len();
-            } else {
-                total += s.content.len();
-            }
-            if total >= MAX_INFLATED {
-                return Err(refuse("contenu compressé démesuré"));
-            }
-        }
+    // Bounded loading (`pdfguard`): nothing inflates beyond its bounds, even while lopdf loads.
+    let doc = crate::pdfguard::load(pdf).map_err(|r| Error::PdfRefused(r.0))?;
+    if let Some(what) = crate::pdfguard::active_content(&doc) {
+        return Err(Error::ActiveContent(what.into()));
     }
     Ok(())
 }
@@ -149,6 +134,15 @@ pub async fn accept(
         return Err(Error::PathExists);
     }
     let max = vault.config.max_return_bytes;
+    // A bounded number of checks at once (each may take tens of MB while it loads); the others
+    // wait their turn a while, then are told to come back.
+    let _permit = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        vault.pdf_checks.acquire(),
+    )
+    .await
+    .map_err(|_| Error::Busy)?
+    .map_err(|_| Error::Busy)?;
     let pdf = tokio::task::spawn_blocking(move || check_pdf(&pdf, max).map(|()| pdf))
         .await
         .map_err(storage)??;

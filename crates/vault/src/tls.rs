@@ -140,11 +140,17 @@ impl ClientChecker {
 pub fn server_config(
     cert_chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
-    checker: &ClientChecker,
+    checkers: &[&ClientChecker],
 ) -> Result<rustls::ServerConfig> {
     let provider = provider();
+    let mut hints: Vec<DistinguishedName> = Vec::new();
+    for h in checkers.iter().flat_map(|c| c.hints()) {
+        if !hints.iter().any(|k| k.as_ref() == h.as_ref()) {
+            hints.push(h);
+        }
+    }
     let verifier = Arc::new(ProvenKey {
-        hints: checker.hints(),
+        hints,
         algs: provider.signature_verification_algorithms,
     });
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)

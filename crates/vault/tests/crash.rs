@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 
 use sceau_testsupport::deposit;
 use sceau_testsupport::pki::{Identity, KeySpec, Profile, TestCa};
+use sceau_testsupport::postgres::PgServer;
+use sceau_testsupport::s3::MotoServer;
 
 mod common;
 use common::{get_json, mtls_client, person, put_package_at, try_bind};
@@ -110,9 +112,16 @@ struct Installed {
     ca: TestCa,
     data: std::path::PathBuf,
     config: std::path::PathBuf,
+    /// PostgreSQL and S3 (moto) when the vault runs on them.
+    scaled: Option<(PgServer, MotoServer)>,
 }
 
 fn installed() -> Installed {
+    installed_on(false)
+}
+
+/// [`installed`], on PostgreSQL + S3 (moto) when `scaled`.
+fn installed_on(scaled: bool) -> Installed {
     let dir = tempfile::tempdir().unwrap();
     let ca = TestCa::new("AC", KeySpec::EcP256).unwrap();
     let (ca_pem, _) = ca.identity.write_pem(dir.path(), "client-ca").unwrap();
@@ -126,6 +135,24 @@ fn installed() -> Installed {
         ca_pem.to_str().unwrap(),
     ]);
     let config = std::path::PathBuf::from(config.trim());
+    let scaled = scaled.then(|| {
+        let pg = PgServer::start().unwrap();
+        let moto = MotoServer::start().unwrap();
+        moto.create_bucket("vault").unwrap();
+        let mut cfg = sceau_vault::config::Config::load(&config).unwrap();
+        cfg.metadata = sceau_vault::config::MetadataConfig::Postgres {
+            url: pg.create_database("vault").unwrap(),
+        };
+        cfg.blobs = sceau_vault::config::BlobConfig::S3(sceau_vault::store::blobs::S3Config {
+            endpoint: moto.endpoint(),
+            bucket: "vault".into(),
+            region: "us-east-1".into(),
+            access_key_id: "test".into(),
+            secret_access_key: "test".into(),
+        });
+        cfg.save(&config).unwrap();
+        (pg, moto)
+    });
     let csv = dir.path().join("r.csv");
     std::fs::write(&csv, "kind,name,siret\nbank,BANQUE TEST,73282932000074\n").unwrap();
     cli(&[
@@ -147,11 +174,26 @@ fn installed() -> Installed {
         "--given-on",
         "2020-01-01",
     ]);
+    // The operator declares the office (by its holder's common name, under the test CA).
+    let out = cli(&[
+        "office",
+        "--config",
+        config.to_str().unwrap(),
+        "add",
+        "--number",
+        "9991",
+        "--holder",
+        "Jeanne DUPONT",
+        "--ca",
+        ca_pem.to_str().unwrap(),
+    ]);
+    assert!(out.contains("étude 9991 déclarée"), "{out}");
     Installed {
         dir,
         ca,
         data,
         config,
+        scaled,
     }
 }
 
@@ -162,6 +204,7 @@ async fn sigkill_mid_upload_then_retry() {
         ca,
         data,
         config,
+        ..
     } = installed();
     let listed = cli(&["consent", "--config", config.to_str().unwrap(), "list"]);
     assert!(listed.contains("SAISIE_ATTRIBUTION"));
@@ -305,6 +348,7 @@ async fn sigkill_after_blobs_then_gc_removes_only_orphans() {
         ca,
         data,
         config,
+        ..
     } = installed();
     let cfg = config.to_str().unwrap();
     let auth = identity(&ca, Profile::Authentication);
@@ -435,4 +479,297 @@ async fn sigkill_after_blobs_then_gc_removes_only_orphans() {
         referenced(&data)
     );
     assert_eq!(notes(&data), 0);
+}
+
+/// Runs the binary with `args`; its output when it fails.
+fn cli_fails(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    assert!(!out.status.success(), "{args:?} should fail");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Waits until `flag` exists (a deposit reached its hold).
+async fn wait_for(flag: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !flag.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hold {} never reached",
+            flag.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The critical finding of the security review: operator commands run beside a live server
+/// used to empty its spool and collect the blobs of deposits in flight, so that deposits were
+/// acknowledged whose archive no longer existed. Here every operator subcommand runs (as the
+/// real binary) while one deposit is held before its blobs, one after them, one upload is half
+/// spooled and others are acknowledged; a second `serve` and a `gc` are refused; then the held
+/// deposits go on, and every acknowledged deposit's archive downloads intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_commands_beside_a_live_server_lose_no_acknowledged_deposit() {
+    operator_commands_beside_a_live_server(false).await;
+}
+
+/// The same on PostgreSQL + S3: the operator commands' transactions beside the server's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_commands_beside_a_live_server_on_postgres_and_s3() {
+    operator_commands_beside_a_live_server(true).await;
+}
+
+async fn operator_commands_beside_a_live_server(scaled: bool) {
+    let Installed {
+        dir,
+        ca,
+        data,
+        config,
+        scaled: servers,
+    } = installed_on(scaled);
+    let cfg = config.to_str().unwrap();
+    let auth = identity(&ca, Profile::Authentication);
+    let sign = identity(&ca, Profile::Signature);
+    let (before, written) = (dir.path().join("before"), dir.path().join("written"));
+    let holds = format!(
+        "blobs-before@hold-before:{}|blobs-written@hold-written:{}",
+        before.display(),
+        written.display()
+    );
+    let (mut child, addr) = serve_env(&config, Some(&holds));
+    let base = format!("https://{addr}");
+    let c = mtls_client(&data, Some(&auth));
+    bind(&c, &base).await;
+
+    // Two deposits held at the two crash points.
+    let held: Vec<_> = [("hold-before", "HB"), ("hold-written", "HW")]
+        .into_iter()
+        .map(|(key, reference)| {
+            let pkg = package_ref(&sign, reference);
+            let (c, base) = (c.clone(), base.clone());
+            tokio::spawn(async move { put_package_at(&c, &base, key, &pkg).await })
+        })
+        .collect();
+    wait_for(&before).await;
+    wait_for(&written).await;
+    // (Pending notes are files of the data directory on both backends.)
+    assert!(notes(&data) >= 2, "the held deposits' pending notes");
+
+    // An upload half spooled, finished later.
+    let pkg = package_ref(&sign, "SPOOL");
+    let (first, second) = pkg.0.split_at(pkg.0.len() / 2);
+    let (first, second) = (first.to_vec(), second.to_vec());
+    let (go, wait) = tokio::sync::oneshot::channel::<()>();
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }).chain(
+        futures_util::stream::once(async move {
+            wait.await.unwrap();
+            Ok(second)
+        }),
+    );
+    use futures_util::StreamExt;
+    let spooled = {
+        let c = c.clone();
+        let url = format!("{base}/v1/deposits/spool-key-0001");
+        let sha = pkg.1.clone();
+        tokio::spawn(async move {
+            c.put(url)
+                .header(sceau_proto::CONTENT_SHA256_HEADER, sha)
+                .body(reqwest::Body::wrap_stream(stream))
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    let uploads = data.join("uploads");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_dir(&uploads)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum::<u64>()
+        })
+        .unwrap_or(0)
+        == 0
+    {
+        assert!(std::time::Instant::now() < deadline, "upload never spooled");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // Deposits acknowledged one after the other while the operator works.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let live = {
+        let (c, base, stop) = (c.clone(), base.clone(), stop.clone());
+        let sign = identity(&ca, Profile::Signature);
+        tokio::spawn(async move {
+            let mut receipts = Vec::new();
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) || n < 3 {
+                n += 1;
+                let pkg = package_ref(&sign, &format!("LIVE{n}"));
+                let r = put_package_at(&c, &base, &format!("live-key-{n:04}"), &pkg).await;
+                assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+                receipts.push(r.json::<sceau_proto::DepositReceipt>().await.unwrap());
+            }
+            receipts
+        })
+    };
+
+    // Every operator subcommand, as the real binary.
+    let csv = dir.path().join("more.csv");
+    std::fs::write(&csv, "kind,name\ncompany,SOCIETE AUTRE\n").unwrap();
+    let out = cli(&[
+        "recipients",
+        "--config",
+        cfg,
+        "import",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.contains("1 destinataire(s) importé(s)"), "{out}");
+    let id = cli(&[
+        "consent",
+        "--config",
+        cfg,
+        "add",
+        "--recipient",
+        "siret-73282932000074",
+        "--nature",
+        "SAISIE_VENTE",
+        "--given-on",
+        "2021-01-01",
+    ]);
+    let out = cli(&["consent", "--config", cfg, "list"]);
+    assert!(out.contains("SAISIE_VENTE"), "{out}");
+    cli(&[
+        "consent",
+        "--config",
+        cfg,
+        "revoke",
+        id.trim(),
+        "--on",
+        "2021-06-01",
+    ]);
+    cli(&[
+        "rules",
+        "--config",
+        cfg,
+        "--recipient",
+        "siret-73282932000074",
+        "--nature",
+        "SAISIE_VENTE",
+        "--window",
+        "mon,tue 08:00-12:00",
+    ]);
+    let bank = ca
+        .issue(&sceau_testsupport::pki::IssueRequest::new(
+            "BANQUE TEST API",
+            KeySpec::EcP256,
+            Profile::Authentication,
+        ))
+        .unwrap();
+    let (bank_pem, _) = bank.write_pem(dir.path(), "bank").unwrap();
+    let out = cli(&[
+        "bank",
+        "--config",
+        cfg,
+        "--recipient",
+        "siret-73282932000074",
+        "--cert",
+        bank_pem.to_str().unwrap(),
+    ]);
+    assert!(out.contains("rattaché à la banque"), "{out}");
+    // The office's own certificate cannot become a bank's.
+    let (auth_pem, _) = auth.write_pem(dir.path(), "office-auth").unwrap();
+    let (status, err) = cli_fails(&[
+        "bank",
+        "--config",
+        cfg,
+        "--recipient",
+        "siret-73282932000074",
+        "--cert",
+        auth_pem.to_str().unwrap(),
+    ]);
+    assert_eq!(status, Some(2));
+    assert!(err.contains("celui de l'étude 9991"), "{err}");
+    let ca_pem = dir.path().join("client-ca.crt.pem");
+    let out = cli(&[
+        "office",
+        "--config",
+        cfg,
+        "add",
+        "--number",
+        "1234",
+        "--holder",
+        "Paul MARTIN",
+        "--ca",
+        ca_pem.to_str().unwrap(),
+    ]);
+    assert!(out.contains("étude 1234 déclarée"), "{out}");
+    let out = cli(&["office", "--config", cfg, "list"]);
+    assert!(
+        out.contains("\"1234\"") && out.contains("\"9991\""),
+        "{out}"
+    );
+    let out = cli(&["verify-journal", "--config", cfg]);
+    assert!(out.contains("journal intact"), "{out}");
+    // gc and a second server are refused, naming the cause and the fix.
+    for args in [["gc", "--config", cfg], ["serve", "--config", cfg]] {
+        let (status, err) = cli_fails(&args);
+        assert_eq!(status, Some(2), "{args:?}");
+        assert!(err.contains("(data_dir_busy)"), "{args:?}: {err}");
+        assert!(err.contains("Arrêtez ce serveur"), "{args:?}: {err}");
+    }
+    // The operator commands left the server's state alone.
+    assert!(before.exists() && written.exists(), "still held");
+    assert!(
+        notes(&data) >= 2,
+        "the held deposits' notes are still there"
+    );
+
+    // The held deposits and the spooled upload go on.
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    std::fs::remove_file(&before).unwrap();
+    std::fs::remove_file(&written).unwrap();
+    go.send(()).unwrap();
+    let mut receipts = live.await.unwrap();
+    for h in held {
+        let r = h.await.unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        receipts.push(r.json().await.unwrap());
+    }
+    let r = spooled.await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    receipts.push(r.json().await.unwrap());
+    assert!(receipts.len() >= 6);
+
+    // Every acknowledged deposit's archive downloads, intact; every referenced blob exists.
+    for receipt in &receipts {
+        let r = c
+            .get(format!(
+                "{base}/v1/vault/file?path={}",
+                receipt.archive_path
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "archive of {}", receipt.deposit_id);
+        let bytes = r.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"PK"), "a ZIP");
+    }
+    assert_eq!(total(&c, &base).await, receipts.len() as u64);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // On files, every referenced blob is there, intact (on S3 the downloads above read them).
+    if servers.is_none() {
+        let on_disk = blob_files(&data);
+        for sha in referenced(&data) {
+            assert_eq!(
+                on_disk.get(&sha),
+                Some(&sha),
+                "blob {sha} present and intact"
+            );
+        }
+    }
+    drop(servers);
 }

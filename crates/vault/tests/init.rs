@@ -48,3 +48,22 @@ fn init_opens_the_portal_next_to_the_api_unless_told_otherwise() {
     let cfg = init(&dir.path().join("c"), &["--listen", "127.0.0.1:0"]);
     assert_eq!(cfg.portal.listen, None);
 }
+
+/// A data directory made without `--client-ca` cannot serve any office: `serve` says so and
+/// what to do, instead of an internal error.
+#[test]
+fn serve_without_an_office_ca_names_the_cause_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    init(&data, &["--listen", "127.0.0.1:0"]);
+    let out = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(data.join("vault.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("(no_office_ca)"), "{err}");
+    assert!(err.contains("--client-ca"), "{err}");
+    assert!(!err.contains("Erreur interne"), "{err}");
+}

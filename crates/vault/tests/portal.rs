@@ -683,7 +683,12 @@ async fn bank_flow(backend: Backend) {
             "n'est pas un PDF",
         ),
         (zip_bomb(), None, "bad_request", "archive ZIP"),
-        (pdf_bomb(120 * 1024 * 1024), None, "bad_request", "démesuré"),
+        (
+            pdf_bomb(120 * 1024 * 1024),
+            None,
+            "return_pdf_refused",
+            "démesuré",
+        ),
         (
             pdfa_act("R"),
             Some(
@@ -772,4 +777,264 @@ async fn bank_flow(backend: Backend) {
     assert_eq!(r.status(), 200);
     let got: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
     assert_eq!(got, good_answer);
+}
+
+/// An object-stream bomb: `streams` object streams, each inflating to 4 MiB of one array of
+/// integers (lopdf 0.47's `load_mem` inflates and parses every one of them while loading: some
+/// 30 bytes of memory per 2 bytes of text).
+fn objstm_bomb(streams: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut body = String::from("[");
+    while body.len() < 4 * 1024 * 1024 {
+        body.push_str("0 ");
+    }
+    body.push(']');
+    let mut out: Vec<u8> = b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    let mut obj = |out: &mut Vec<u8>, text: &[u8]| {
+        offsets.push(out.len());
+        out.extend_from_slice(text);
+    };
+    obj(
+        &mut out,
+        b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n",
+    );
+    obj(
+        &mut out,
+        b"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n",
+    );
+    obj(
+        &mut out,
+        b"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>\nendobj\n",
+    );
+    for k in 0..streams {
+        let header = format!("{} 0 ", 1000 + k);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(header.as_bytes()).unwrap();
+        z.write_all(body.as_bytes()).unwrap();
+        let data = z.finish().unwrap();
+        let mut o = format!(
+            "{} 0 obj\n<< /Type /ObjStm /N 1 /First {} /Filter /FlateDecode /Length {} >>\nstream\n",
+            4 + k,
+            header.len(),
+            data.len()
+        )
+        .into_bytes();
+        o.extend_from_slice(&data);
+        o.extend_from_slice(b"\nendstream\nendobj\n");
+        obj(&mut out, &o);
+    }
+    let xref = out.len();
+    let n = offsets.len() + 1;
+    out.extend_from_slice(format!("xref\n0 {n}\n0000000000 65535 f \n").as_bytes());
+    for off in &offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {n} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
+    out
+}
+
+/// `pdf` with `change` applied to its lopdf document.
+fn altered(pdf: &[u8], change: impl FnOnce(&mut lopdf::Document)) -> Vec<u8> {
+    let mut doc = lopdf::Document::load_mem(pdf).unwrap();
+    change(&mut doc);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// Returns carrying active content: (PDF, what the refusal names).
+fn active_returns() -> Vec<(Vec<u8>, &'static str)> {
+    use lopdf::{dictionary, Object};
+    let base = pdfa_act("Réponse");
+    let catalog =
+        |doc: &mut lopdf::Document| doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
+    vec![
+        (
+            altered(&base, |doc| {
+                let js = doc.add_object(dictionary! {
+                    "S" => "JavaScript", "JS" => Object::string_literal("app.alert(1)"),
+                });
+                let root = catalog(doc);
+                let cat = doc.get_object_mut(root).unwrap().as_dict_mut().unwrap();
+                cat.set("OpenAction", js);
+            }),
+            "OpenAction",
+        ),
+        (
+            altered(&base, |doc| {
+                let page = *doc.get_pages().values().next().unwrap();
+                let annot = doc.add_object(dictionary! {
+                    "Type" => "Annot", "Subtype" => "Link",
+                    "Rect" => vec![0.into(), 0.into(), 10.into(), 10.into()],
+                    "A" => dictionary! { "S" => "Launch", "F" => Object::string_literal("calc.exe") },
+                });
+                let p = doc.get_object_mut(page).unwrap().as_dict_mut().unwrap();
+                p.set("Annots", vec![annot.into()]);
+            }),
+            "Launch",
+        ),
+        (
+            altered(&base, |doc| {
+                let file = doc.add_object(lopdf::Stream::new(
+                    dictionary! { "Type" => "EmbeddedFile" },
+                    b"MZ".to_vec(),
+                ));
+                let spec = doc.add_object(dictionary! {
+                    "Type" => "Filespec", "F" => Object::string_literal("a.exe"),
+                    "EF" => dictionary! { "F" => file },
+                });
+                let root = catalog(doc);
+                let cat = doc.get_object_mut(root).unwrap().as_dict_mut().unwrap();
+                cat.set(
+                    "Names",
+                    dictionary! { "EmbeddedFiles" => dictionary! {
+                        "Names" => vec![Object::string_literal("a.exe"), spec.into()],
+                    }},
+                );
+            }),
+            "fichiers joints",
+        ),
+    ]
+}
+
+/// Peak resident memory of this process (one test per process under nextest), in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb * 1024
+}
+
+/// The security review's third finding: a 585 KB PDF of object streams took the vault from
+/// 42 MB to 891 MB, because lopdf inflates and parses object streams while loading, before any
+/// bound of ours. Here a bomb whose object streams inflate to 48 MiB (some 800 MB once parsed)
+/// is refused on the bank API and on the portal, and so are returns with JavaScript, a launch
+/// action or embedded files, while the whole test process's peak memory stays under 200 MB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_stream_bomb_and_active_content_are_refused_within_200_mb() {
+    let w = world(10 * 1024 * 1024, Backend::Embedded).await;
+    use sceau_proto::RecipientKind::{Bank, Person};
+    recipient(&w.h, "banque", Bank, Some("b@banque.test"), None);
+    recipient(
+        &w.h,
+        "x",
+        Person,
+        Some("x@exemple.test"),
+        Some("+33600000001"),
+    );
+    let (db, _) = deposit(&w, "banque", "SAISIE_ATTRIBUTION", "SAISIE1").await;
+    let (dx, _) = deposit(&w, "x", "SAISIE_ATTRIBUTION", "REFX").await;
+    let bomb = objstm_bomb(12);
+    assert!(bomb.len() < 600 * 1024, "{} bytes", bomb.len());
+    // It is a bomb: lopdf's own loader, given the bytes, would inflate 48 MiB of object streams.
+    let inflated: usize = bomb
+        .windows(7)
+        .enumerate()
+        .filter(|(_, w)| w == b"stream\n")
+        .map(|(i, _)| {
+            let mut out = Vec::new();
+            let mut z = flate2::read::ZlibDecoder::new(&bomb[i + 7..]);
+            let _ = std::io::Read::read_to_end(&mut z, &mut out);
+            out.len()
+        })
+        .sum();
+    assert!(inflated >= 48 * 1024 * 1024, "{inflated}");
+    let before = peak_rss();
+
+    // The bank API.
+    let bank_id =
+        w.h.ca
+            .issue(&IssueRequest::new(
+                "Banque Test API",
+                KeySpec::EcP256,
+                Profile::Authentication,
+            ))
+            .unwrap();
+    let fb = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bank_id.cert_der));
+    tokio::task::block_in_place(|| {
+        tx(w.h.vault.meta.as_ref(), |sql| {
+            meta::bind_bank_cert(sql, &fb, "banque", tuesday_morning())
+        })
+        .unwrap()
+    });
+    let bank = w.h.client(Some(&bank_id));
+    let mut cases = vec![(bomb.clone(), "return_pdf_refused", "démesuré")];
+    cases.extend(
+        active_returns()
+            .into_iter()
+            .map(|(pdf, what)| (pdf, "return_active_content", what)),
+    );
+    for (pdf, want, reason) in &cases {
+        let r = bank
+            .put(w.h.url(&format!("/v1/bank/acts/{db}/return")))
+            .json(&sceau_proto::ReturnUpload {
+                pdf_base64: base64::engine::general_purpose::STANDARD.encode(pdf),
+                answer: None,
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{reason}");
+        let body: sceau_proto::ErrorBody = r.json().await.unwrap();
+        assert_eq!(body.code, *want, "{}", body.message);
+        assert!(body.message.contains(reason), "{}", body.message);
+        assert!(
+            body.message.starts_with("Retour refusé"),
+            "{}",
+            body.message
+        );
+    }
+
+    // The portal: X logs in (link by e-mail, code by SMS) and posts the same returns.
+    notify::enqueue_new(&w.h.vault).await.unwrap();
+    notify::send_due(&w.h.vault).await.unwrap();
+    let mails = w.smtp.messages().unwrap();
+    let token = token_from(
+        &mails
+            .iter()
+            .find(|m| m.rcpt_tos == ["x@exemple.test"])
+            .unwrap()
+            .body,
+    );
+    let c = browser(&w);
+    let (st, csrf, cookie, html) = open_link(&w, &c, &token).await;
+    assert_eq!(st, 200, "{html}");
+    let sms = w.sms.received();
+    let text: serde_json::Value = serde_json::from_str(&sms.last().unwrap().body).unwrap();
+    let code = code_from(text["text"].as_str().unwrap());
+    let r = post_code(&w, &c, &token, &csrf, &cookie, &code).await;
+    assert_eq!(r.status(), 303);
+    let session = cookie_value(&set_cookies(&r), "sceau_portail").unwrap();
+    let r = c
+        .get(purl(&w, "/portail/actes"))
+        .header(reqwest::header::COOKIE, format!("sceau_portail={session}"))
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    for (pdf, _, reason) in cases {
+        let r = post_return(&w, &c, &session, &html, &dx, pdf).await;
+        assert_eq!(r.status(), 422, "{reason}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains(reason), "{page}");
+    }
+    for id in [db, dx] {
+        let none = tokio::task::block_in_place(|| {
+            tx(w.h.vault.meta.as_ref(), move |sql| {
+                meta::act_return(sql, &id)
+            })
+            .unwrap()
+        });
+        assert!(none.is_none(), "nothing filed");
+    }
+    let peak = peak_rss();
+    assert!(
+        peak < 200 * 1024 * 1024,
+        "peak resident memory {} MB (before the returns: {} MB)",
+        peak / (1024 * 1024),
+        before / (1024 * 1024)
+    );
 }

@@ -181,3 +181,188 @@ async fn revoked_by_config_is_refused() {
     )];
     assert!(checker.check(&other, chrono::Utc::now()).is_ok());
 }
+
+/// The security review's second finding: any trusted certificate could create an office. Over
+/// real TLS, with two trusted CAs: a bank's certificate never binds (not even an office
+/// declared for its holder), an undeclared number is refused, another holder cannot take a
+/// declared number, and a "renewal" of the holder from the other trusted CA is refused before
+/// and after the first binding; the declared holder under the declared CA binds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_declared_offices_bind_and_only_for_their_holder_and_ca() {
+    let other_ca = TestCa::new("Autre AC reconnue", KeySpec::EcP256).unwrap();
+    let other_dir = tempfile::tempdir().unwrap();
+    let (other_pem, _) = other_ca
+        .identity
+        .write_pem(other_dir.path(), "other-ca")
+        .unwrap();
+    let h = Harness::start_with(
+        Backend::Embedded,
+        Arc::new(sceau_vault::SceauPdfa),
+        |cfg, _| cfg.client_ca_files.push(other_pem.clone()),
+    )
+    .await;
+    let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    h.declare_office("9991", &holder_of(&a.auth));
+
+    // A bank's certificate, bound to its recipient.
+    let bank_id = person(&h.ca, "Service API", "BANQUE TEST", Profile::Authentication);
+    let fp = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bank_id.cert_der));
+    let rid = bank_with_consent(&h).await;
+    let vault = h.vault.clone();
+    tokio::task::spawn_blocking(move || {
+        sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
+            sceau_vault::store::meta::bind_bank_cert(sql, &fp, &rid, tuesday_morning())
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    let bank = h.client(Some(&bank_id));
+    h.declare_office("BANK1", &holder_of(&bank_id));
+    for number in ["BANK1", "9991", "4242"] {
+        let r = try_bind(&bank, &h.url(""), number, "Etude Maitre Dupont (9991)").await;
+        assert_eq!(r.status(), 403, "{number}");
+        assert_eq!(code(r).await, "bank_cannot_bind", "{number}");
+    }
+
+    // An undeclared number, even for the declared holder.
+    let c = h.client(Some(&a.auth));
+    let r = try_bind(&c, &h.url(""), "1234", "Etude 1234").await;
+    assert_eq!(r.status(), 403);
+    let body: sceau_proto::ErrorBody = r.json().await.unwrap();
+    assert_eq!(body.code, "office_not_declared");
+    assert!(
+        body.message.contains("sceau-vault office add"),
+        "{}",
+        body.message
+    );
+
+    // Another holder's number.
+    let martin = person(&h.ca, "Paul MARTIN", "Etude 9991", Profile::Authentication);
+    let r = try_bind(&h.client(Some(&martin)), &h.url(""), "9991", "Etude").await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(r).await, "bind_other_holder");
+
+    // The same subject from the other trusted CA: trusted, but not this office's issuer.
+    let forged = person(
+        &other_ca,
+        "Jeanne DUPONT",
+        "Etude 9991",
+        Profile::Authentication,
+    );
+    assert_eq!(holder_of(&forged), holder_of(&a.auth));
+    let fc = h.client(Some(&forged));
+    let s: sceau_proto::Session = get_json(&fc, h.url("/v1/session")).await;
+    assert!(s.office.is_none());
+    let r = try_bind(&fc, &h.url(""), "9991", "Etude 9991").await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(r).await, "bind_issuer_mismatch");
+
+    // The declared holder under the declared CA binds; the other CA's "renewal" still cannot.
+    let c = bound_client(&h, &a.auth, "9991").await;
+    let s: sceau_proto::Session = get_json(&c, h.url("/v1/session")).await;
+    assert_eq!(s.office.unwrap().number, "9991");
+    let r = try_bind(&fc, &h.url(""), "9991", "Etude 9991").await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(r).await, "bind_issuer_mismatch");
+    let r = fc
+        .get(h.url("/v1/recipients?q=BANQUE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(r).await, "certificate_not_bound");
+    // Nor can the bank read the recipients directory.
+    let r = bank
+        .get(h.url("/v1/recipients?q=BANQUE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(code(r).await, "certificate_not_bound");
+}
+
+/// Offices and banks have separate trust lists: a bank's certificate issued by the bank CA
+/// reaches the bank API only (the offices' routes and the first connection say it is not
+/// trusted), an office's certificate does not reach the bank API even if its fingerprint were
+/// bound to a bank, and no office can be declared under the bank CA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn banks_and_offices_have_separate_trust_lists() {
+    let bank_ca = TestCa::new("AC des banques", KeySpec::EcP256).unwrap();
+    let bank_dir = tempfile::tempdir().unwrap();
+    let (bank_pem, _) = bank_ca
+        .identity
+        .write_pem(bank_dir.path(), "bank-ca")
+        .unwrap();
+    let h = Harness::start_with(
+        Backend::Embedded,
+        Arc::new(sceau_vault::SceauPdfa),
+        |cfg, _| cfg.bank_ca_files = vec![bank_pem.clone()],
+    )
+    .await;
+    let rid = bank_with_consent(&h).await;
+    let bank_id = person(
+        &bank_ca,
+        "Service API",
+        "BANQUE TEST",
+        Profile::Authentication,
+    );
+    let office = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    let fp = |der: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(der));
+    let (fb, fo) = (fp(&bank_id.cert_der), fp(&office.auth.cert_der));
+    let confirm = fb.clone();
+    let vault = h.vault.clone();
+    tokio::task::spawn_blocking(move || {
+        sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
+            sceau_vault::store::meta::bind_bank_cert(sql, &fb, &rid, tuesday_morning())?;
+            sceau_vault::store::meta::bind_bank_cert(sql, &fo, &rid, tuesday_morning())
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    let bank = h.client(Some(&bank_id));
+    let r = bank.get(h.url("/v1/bank/acts")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    for path in ["/v1/session", "/v1/recipients?q=BANQUE"] {
+        let r = bank.get(h.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        assert_eq!(code(r).await, "certificate_untrusted", "{path}");
+    }
+    let r = bank
+        .post(h.url("/v1/session/bind"))
+        .json(&sceau_proto::BindRequest {
+            confirm_fingerprint_sha256: confirm,
+            office_number: "9991".into(),
+            office_name: "Etude 9991".into(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(r).await, "certificate_untrusted");
+    // An office's certificate is not a bank's, whatever its fingerprint is bound to.
+    let r = h
+        .client(Some(&office.auth))
+        .get(h.url("/v1/bank/acts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(r).await, "certificate_untrusted");
+    // No office under the bank CA.
+    let err = sceau_vault::admin::declare_office(
+        h.vault.meta.as_ref(),
+        &h.config,
+        "9991",
+        "Service API",
+        &bank_pem,
+        None,
+        tuesday_morning(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "bad_request");
+    assert!(
+        err.message_fr().contains("client_ca_files"),
+        "{}",
+        err.message_fr()
+    );
+}

@@ -161,6 +161,19 @@ impl World {
             "import",
             &csv.to_string_lossy(),
         ])?;
+        // The operator declares the office before its first connection.
+        vault_cli(&[
+            "office",
+            "--config",
+            &cfg,
+            "add",
+            "--number",
+            "9991",
+            "--holder",
+            "Jeanne DUPONT",
+            "--ca",
+            &ca_pem.to_string_lossy(),
+        ])?;
         vault_cli(&[
             "consent",
             "--config",

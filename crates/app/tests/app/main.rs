@@ -70,7 +70,13 @@ async fn world_with(at: DateTime<Utc>, alsace_moselle: bool) -> World {
         .unwrap();
     let (ca_pem, _) = ca.identity.write_pem(dir.path(), "office-ca").unwrap();
     let data = dir.path().join("vault");
-    let cfg = sceau_vault::init(&data, "127.0.0.1:0", &["127.0.0.1".into()], vec![ca_pem]).unwrap();
+    let cfg = sceau_vault::init(
+        &data,
+        "127.0.0.1:0",
+        &["127.0.0.1".into()],
+        vec![ca_pem.clone()],
+    )
+    .unwrap();
     let config = sceau_vault::config::Config::load(&cfg).unwrap();
     let clock = Arc::new(FixedClock::new(at));
     let vault = sceau_vault::Vault::open(config, clock.clone(), Arc::new(sceau_vault::SceauPdfa))
@@ -100,6 +106,17 @@ async fn world_with(at: DateTime<Utc>, alsace_moselle: bool) -> World {
         sceau_vault::store::sql::tx(v.meta.as_ref(), |sql| {
             sceau_vault::store::meta::upsert_recipient(sql, &row)
         })
+        .unwrap();
+        // The operator declares the office (`sceau-vault office add`).
+        sceau_vault::admin::declare_office(
+            v.meta.as_ref(),
+            &v.config,
+            "9991",
+            "Jeanne DUPONT",
+            &ca_pem,
+            None,
+            at,
+        )
         .unwrap();
         sceau_vault::admin::add_consent(
             v.meta.as_ref(),

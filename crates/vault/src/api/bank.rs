@@ -32,7 +32,16 @@ impl FromRequestParts<Arc<Vault>> for Bank {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, vault: &Arc<Vault>) -> Result<Self> {
-        let peer = Peer::from_request_parts(parts, vault).await?;
+        // The bank's own trust list: a certificate of an office CA alone is not a bank's (when
+        // bank CAs are configured), and one of a bank CA alone never reaches the offices' routes.
+        let certs = parts
+            .extensions
+            .get::<crate::peer::PeerCerts>()
+            .cloned()
+            .unwrap_or_default();
+        vault.bank_checker.check(&certs.0, vault.clock.now())?;
+        let ee = certs.0.first().ok_or(Error::CertificateMissing)?;
+        let peer = Peer::from_der(ee.as_ref())?;
         let fp = peer.info.fingerprint_sha256.clone();
         let recipient = vault
             .db(move |sql| {

@@ -52,18 +52,32 @@ use crate::Vault;
 pub const ARCHIVE_FOLDER: &str = "Significations";
 
 /// Environment variable of the crash tests: `POINT:FLAG_FILE` makes a deposit that reaches
-/// `POINT` create `FLAG_FILE` and then wait for ever, so that the test kills the process at a
-/// known step with SIGKILL (no timing involved). Unset in production: the check is one lookup.
+/// `POINT` create `FLAG_FILE` and then wait as long as that file exists, so that the test kills
+/// the process at a known step with SIGKILL, or lets the deposit go on by removing the file (no
+/// timing involved). `POINT@KEY:FLAG_FILE` holds only the deposit of idempotency key `KEY`;
+/// several holds are separated by `|`. Unset in production: the check is one lookup.
 pub const CRASH_POINT_ENV: &str = "SCEAU_VAULT_CRASH_POINT";
 
-async fn crash_point(point: &str) {
+async fn crash_point(point: &str, key: &str) {
     let Ok(spec) = std::env::var(CRASH_POINT_ENV) else {
         return;
     };
-    if let Some((p, flag)) = spec.split_once(':') {
-        if p == point {
-            let _ = std::fs::write(flag, point);
-            std::future::pending::<()>().await;
+    for hold in spec.split('|') {
+        let Some((at, flag)) = hold.split_once(':') else {
+            continue;
+        };
+        let (p, only) = match at.split_once('@') {
+            Some((p, k)) => (p, Some(k)),
+            None => (at, None),
+        };
+        if p == point && only.is_none_or(|k| k == key) {
+            let flag = std::path::Path::new(flag);
+            if std::fs::write(flag, point).is_err() {
+                continue;
+            }
+            while flag.exists() {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
         }
     }
 }
@@ -459,7 +473,7 @@ async fn accept(
     let files: Vec<String> = pkg.acts.iter().map(|a| a.name.clone()).collect();
     let archive_sha = hex::encode(archive_digest);
     let archive_len = archive.len() as u64;
-    crash_point("blobs-before").await;
+    crash_point("blobs-before", key).await;
     let act_blobs: Vec<(String, Vec<u8>)> = pkg
         .acts
         .iter()
@@ -477,7 +491,7 @@ async fn accept(
         puts.push(Box::pin(async move { blobs.put_named(&name, pdf).await }));
     }
     futures_util::future::try_join_all(puts).await?;
-    crash_point("blobs-written").await;
+    crash_point("blobs-written", key).await;
 
     let archive_path = format!("{ARCHIVE_FOLDER}/{archive_name}");
     let receipt = DepositReceipt {

@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS journal (
     seq BIGINT PRIMARY KEY, office_id TEXT, deposit_id TEXT, event TEXT NOT NULL,
     at TEXT NOT NULL, message TEXT NOT NULL, record TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS journal_office ON journal(office_id, seq);
+CREATE TABLE IF NOT EXISTS declared_offices (
+    number TEXT PRIMARY KEY, holder TEXT NOT NULL, ca_der TEXT NOT NULL,
+    ca_subject TEXT NOT NULL, name TEXT, declared_at TEXT NOT NULL);
 ";
 
 /// Creates the tables if they do not exist.
@@ -129,6 +132,71 @@ pub fn insert_office(sql: &mut dyn Sql, row: &OfficeRow, now: DateTime<Utc>) -> 
         ],
     )?;
     Ok(())
+}
+
+/// An office declared by the vault's operator: who may bind it, under which CA.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeclaredOffice {
+    /// Office number.
+    pub number: String,
+    /// The holder: a whole subject (RFC 4514 text, contains `=`) or a common name.
+    pub holder: String,
+    /// DER of the CA certificate that must issue the office's certificates (hex).
+    #[serde(skip)]
+    pub ca_der_hex: String,
+    /// Subject of that CA (for listings).
+    pub ca_subject: String,
+    /// Name of the office (else the name typed at first connection).
+    pub name: Option<String>,
+}
+
+/// Declares (or re-declares) an office.
+pub fn declare_office(sql: &mut dyn Sql, d: &DeclaredOffice, now: DateTime<Utc>) -> Result<()> {
+    sql.exec(
+        "DELETE FROM declared_offices WHERE number = $1",
+        &[(&d.number).into()],
+    )?;
+    sql.exec(
+        "INSERT INTO declared_offices (number, holder, ca_der, ca_subject, name, declared_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            (&d.number).into(),
+            (&d.holder).into(),
+            (&d.ca_der_hex).into(),
+            (&d.ca_subject).into(),
+            d.name.clone().into(),
+            ts(now).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+fn declared_row(r: &[Val]) -> DeclaredOffice {
+    DeclaredOffice {
+        number: r[0].text().into(),
+        holder: r[1].text().into(),
+        ca_der_hex: r[2].text().into(),
+        ca_subject: r[3].text().into(),
+        name: r[4].opt_text(),
+    }
+}
+
+/// The declaration of office `number`.
+pub fn declared_office(sql: &mut dyn Sql, number: &str) -> Result<Option<DeclaredOffice>> {
+    let rows = sql.query(
+        "SELECT number, holder, ca_der, ca_subject, name FROM declared_offices WHERE number = $1",
+        &[number.into()],
+    )?;
+    Ok(rows.first().map(|r| declared_row(r)))
+}
+
+/// Every declared office, by number.
+pub fn declared_offices(sql: &mut dyn Sql) -> Result<Vec<DeclaredOffice>> {
+    let rows = sql.query(
+        "SELECT number, holder, ca_der, ca_subject, name FROM declared_offices ORDER BY number",
+        &[],
+    )?;
+    Ok(rows.iter().map(|r| declared_row(r)).collect())
 }
 
 /// Binds a certificate to an office.

@@ -220,8 +220,57 @@ pub async fn try_bind(
         .unwrap()
 }
 
-/// Binds `id` to office `number` and returns a client for it.
+/// The holder identity (whole subject) the vault reads in `id`'s certificate.
+pub fn holder_of(id: &Identity) -> String {
+    sceau_vault::peer::Peer::from_der(&id.cert_der)
+        .unwrap()
+        .holder()
+        .unwrap()
+}
+
+impl Harness {
+    /// Declares office `number` for `holder` under the harness's CA, as the operator does
+    /// with `sceau-vault office add`.
+    /// (On a plain thread: the PostgreSQL client blocks, and panics on a runtime's thread.)
+    pub fn declare_office(&self, number: &str, holder: &str) {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                sceau_vault::admin::declare_office(
+                    self.vault.meta.as_ref(),
+                    &self.config,
+                    number,
+                    holder,
+                    &self.ca_pem,
+                    None,
+                    chrono::Utc::now(),
+                )
+                .unwrap();
+            });
+        });
+    }
+
+    /// Whether office `number` is declared.
+    pub fn office_declared(&self, number: &str) -> bool {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                sceau_vault::store::sql::tx(self.vault.meta.as_ref(), |sql| {
+                    sceau_vault::store::meta::declared_office(sql, number)
+                })
+                .unwrap()
+                .is_some()
+            })
+            .join()
+            .unwrap()
+        })
+    }
+}
+
+/// Binds `id` to office `number` (declaring the office for `id`'s holder first unless it is
+/// declared already) and returns a client for it.
 pub async fn bound_client(h: &Harness, id: &Identity, number: &str) -> reqwest::Client {
+    if !h.office_declared(number) {
+        h.declare_office(number, &holder_of(id));
+    }
     let c = h.client(Some(id));
     let r = try_bind(&c, &h.url(""), number, &format!("Etude {number}")).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
