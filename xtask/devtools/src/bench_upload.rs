@@ -51,7 +51,12 @@ pub fn run() -> Result<()> {
     let (cert_pem, key_pem) = office.authentication.write_pem(dir.path(), "auth")?;
 
     let data = dir.path().join("vault");
-    let cfg_path = sceau_vault::init(&data, "127.0.0.1:0", &["127.0.0.1".into()], vec![ca_pem])?;
+    let cfg_path = sceau_vault::init(
+        &data,
+        "127.0.0.1:0",
+        &["127.0.0.1".into()],
+        vec![ca_pem.clone()],
+    )?;
     let config = Config::load(&cfg_path)?;
     let vault_ca = data.join(sceau_vault::keys::files::CA_CERT);
 
@@ -62,6 +67,7 @@ pub fn run() -> Result<()> {
             Arc::new(sceau_vault::SceauPdfa),
         )
         .await?;
+        crate::bench_vault::declare_office(&vault, &config, &ca_pem).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
         let tls = vault.tls_config()?;

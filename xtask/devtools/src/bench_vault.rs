@@ -81,7 +81,12 @@ async fn setup(scaled: bool) -> Result<Setup> {
     let ca = TestCa::new("AC bench", KeySpec::EcP256)?;
     let (ca_pem, _) = ca.identity.write_pem(dir.path(), "client-ca")?;
     let data = dir.path().join("data");
-    let cfg_path = sceau_vault::init(&data, "127.0.0.1:0", &["127.0.0.1".into()], vec![ca_pem])?;
+    let cfg_path = sceau_vault::init(
+        &data,
+        "127.0.0.1:0",
+        &["127.0.0.1".into()],
+        vec![ca_pem.clone()],
+    )?;
     let mut config = Config::load(&cfg_path)?;
     let (mut pg, mut moto) = (None, None);
     if scaled {
@@ -103,6 +108,7 @@ async fn setup(scaled: bool) -> Result<Setup> {
     }
     let clock = Arc::new(FixedClock::new(tuesday_morning()));
     let vault = Vault::open(config.clone(), clock, Arc::new(sceau_vault::SceauPdfa)).await?;
+    declare_office(&vault, &config, &ca_pem).await?;
     Ok(Setup {
         _dir: dir,
         _pg: pg,
@@ -348,5 +354,28 @@ fn journal() -> Result<()> {
         ),
         Verification::Broken { seq } => bail!("journal broken at {seq}"),
     }
+    Ok(())
+}
+
+/// Declares the bench's office (9991, Jeanne DUPONT, the bench CA), as an operator does before
+/// its first connection; shared with `bench upload`.
+pub(crate) async fn declare_office(
+    vault: &Vault,
+    config: &Config,
+    ca_pem: &std::path::Path,
+) -> Result<()> {
+    let (v, c, pem) = (vault.clone(), config.clone(), ca_pem.to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        sceau_vault::admin::declare_office(
+            v.meta.as_ref(),
+            &c,
+            "9991",
+            "Jeanne DUPONT",
+            &pem,
+            None,
+            chrono::Utc::now(),
+        )
+    })
+    .await??;
     Ok(())
 }

@@ -333,6 +333,12 @@ fn vault_service(
     sh(Command::new(&vault_bin)
         .args(["recipients", "--config", &config, "import"])
         .arg(&recipients))?;
+    // Only an office the operator declared (number, holder, issuing CA) can be bound at its
+    // first connection; a bank's or any other certificate never creates an office.
+    sh(Command::new(&vault_bin)
+        .args(["office", "--config", &config, "add", "--number", "9991"])
+        .args(["--holder", "Jeanne DUPONT", "--ca"])
+        .arg(office_ca))?;
     for id in ["siret-73282932000074", "personne-demo"] {
         sh(Command::new(&vault_bin).args([
             "consent",
