@@ -364,10 +364,10 @@ pub(crate) async fn declare_office(
     config: &Config,
     ca_pem: &std::path::Path,
 ) -> Result<()> {
-    let (v, c, pem) = (vault.clone(), config.clone(), ca_pem.to_path_buf());
+    let (meta, c, pem) = (vault.meta.clone(), config.clone(), ca_pem.to_path_buf());
     tokio::task::spawn_blocking(move || {
         sceau_vault::admin::declare_office(
-            v.meta.as_ref(),
+            meta.as_ref(),
             &c,
             "9991",
             "Jeanne DUPONT",
