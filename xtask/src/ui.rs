@@ -134,7 +134,9 @@ pub fn ensure_node() -> Result<()> {
             .context("python3 -m venv (the python3-venv package)")?;
         sh(Command::new(bin.join("pip")).args(["install", "--quiet", NODE_WHEEL]))?;
     }
-    prepend_path(&bin)?;
+    let shims = node_venv().with_file_name("node-path");
+    node_shims(&bin, &shims)?;
+    prepend_path(&shims)?;
     match node_version() {
         Some(v) if v >= NODE_MIN => Ok(()),
         other => bail!(
@@ -144,6 +146,38 @@ pub fn ensure_node() -> Result<()> {
             bin.display()
         ),
     }
+}
+
+/// The programs of the Node.js venv that go on the `PATH`: only these, never the venv's own
+/// `python3`, which has none of the system's Python modules the tests use (PyYAML, jsonschema…).
+const NODE_PROGRAMS: [&str; 3] = ["node", "npm", "npx"];
+
+/// Makes `shims` afresh, holding links to the [`NODE_PROGRAMS`] of the venv's `bin`.
+fn node_shims(bin: &Path, shims: &Path) -> Result<()> {
+    if shims.exists() {
+        std::fs::remove_dir_all(shims).with_context(|| format!("removing {}", shims.display()))?;
+    }
+    std::fs::create_dir_all(shims).with_context(|| format!("creating {}", shims.display()))?;
+    for program in NODE_PROGRAMS {
+        let link = shims.join(program);
+        symlink(&bin.join(program), &link)
+            .with_context(|| format!("linking {}", link.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+/// The PyPI fallback is for Linux build machines; Windows and macOS ones install Node.js.
+#[cfg(not(unix))]
+fn symlink(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other(format!(
+        "install Node.js {}.{} or later from https://nodejs.org",
+        NODE_MIN.0, NODE_MIN.1
+    )))
 }
 
 /// Puts `dir` first on this process's `PATH` (inherited by every command it starts).
@@ -166,7 +200,34 @@ fn parse_version(s: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::parse_version;
+    use super::{node_shims, parse_version};
+
+    /// The venv's `python3` (without the system's modules) must never come first on the PATH.
+    #[cfg(unix)]
+    #[test]
+    fn only_node_programs_go_on_the_path() {
+        let dir = std::env::temp_dir().join(format!("xtask-shims-{}", std::process::id()));
+        let bin = dir.join("venv/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        for f in ["node", "npm", "npx", "python3", "pip"] {
+            std::fs::write(bin.join(f), "").unwrap();
+        }
+        let shims = dir.join("node-path");
+        std::fs::create_dir_all(&shims).unwrap();
+        std::fs::write(shims.join("stale"), "").unwrap();
+        node_shims(&bin, &shims).unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(&shims)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["node", "npm", "npx"]);
+        assert_eq!(
+            std::fs::read_link(shims.join("npm")).unwrap(),
+            bin.join("npm")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn node_versions_are_read() {
