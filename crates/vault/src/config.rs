@@ -96,6 +96,14 @@ pub struct Config {
     /// Largest file an office may transfer into its own vault ("Transférer"), bytes.
     #[serde(default = "default_max_vault_file")]
     pub max_vault_file_bytes: u64,
+    /// Seconds between two journal checkpoints (the chain head sealed and time-stamped);
+    /// a proof asked for lines not yet covered makes one at once.
+    #[serde(default = "default_checkpoint_interval")]
+    pub checkpoint_interval_secs: u64,
+}
+
+fn default_checkpoint_interval() -> u64 {
+    300
 }
 
 fn default_max_vault_file() -> u64 {
@@ -308,6 +316,7 @@ impl Config {
             portal: PortalConfig::default(),
             max_return_bytes: default_max_return(),
             max_vault_file_bytes: default_max_vault_file(),
+            checkpoint_interval_secs: default_checkpoint_interval(),
         }
     }
 

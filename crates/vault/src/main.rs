@@ -317,6 +317,11 @@ fn run() -> anyhow::Result<ExitCode> {
                         }
                     });
                 }
+                // The journal's head sealed and time-stamped at regular intervals.
+                tokio::spawn(sceau_vault::journal::run_checkpoints(
+                    vault.clone(),
+                    std::time::Duration::from_secs(vault.config.checkpoint_interval_secs),
+                ));
                 // Notifications of accepted deposits (durable queue, retries with back-off).
                 tokio::spawn(sceau_vault::notify::run_notifier(
                     vault.clone(),
@@ -483,7 +488,24 @@ fn run() -> anyhow::Result<ExitCode> {
                     println!("journal intact : {count} entrée(s) vérifiée(s) en {secs:.2} s");
                 }
                 Verification::Broken { seq } => {
-                    println!("journal ALTÉRÉ à l'entrée n° {seq}");
+                    println!("journal ALTÉRÉ à l'entrée n° {seq} [journal_altered]");
+                    return Ok(ExitCode::from(1));
+                }
+            }
+            // A chain recomputed after a rewrite still chains: the sealed checkpoints do not.
+            let ca = sceau_vault::keys::load_cert(
+                &vault
+                    .config
+                    .data_dir
+                    .join(sceau_vault::keys::files::CA_CERT),
+            )?;
+            let checked = sceau_vault::journal::verify_checkpoints(vault.meta.as_ref(), &ca)?;
+            match checked {
+                sceau_vault::journal::CheckpointVerification::Sealed { .. } => {
+                    println!("{}", checked.message_fr());
+                }
+                _ => {
+                    println!("journal {} [{}]", checked.message_fr(), checked.code());
                     return Ok(ExitCode::from(1));
                 }
             }

@@ -75,12 +75,18 @@ pub async fn events(
             rows = fetch().await?;
         }
     }
+    // The newest checkpoint goes to every office: a copy the vault cannot take back.
+    let checkpoint = vault
+        .db_read(|sql| meta::last_checkpoint(sql))
+        .await?
+        .map(|c| c.checkpoint);
     let next_cursor = rows
         .last()
         .map_or(q.after, |r| u64::try_from(r.seq).unwrap_or(0));
     Ok(Json(FeedPage {
         events: rows.iter().map(feed_event).collect(),
         next_cursor,
+        checkpoint,
     }))
 }
 
@@ -577,10 +583,18 @@ pub async fn proof(
 ) -> Result<Json<ProofBundle>> {
     let e = file_entry(&vault, &who, &q.path).await?;
     let sha = e.sha256.clone().ok_or(Error::NotFound)?;
-    let journal = match &e.deposit_id {
-        None => Vec::new(),
+    // Lines not yet under a checkpoint get one now, under the commit lock like any write to
+    // the journal.
+    let guard = match &e.deposit_id {
+        Some(_) => Some(vault.commit_lock.lock().await),
+        None => None,
+    };
+    let (journal, checkpoints) = match &e.deposit_id {
+        None => (Vec::new(), Vec::new()),
         Some(d) => {
             let d = d.clone();
+            let v = vault.clone();
+            let at = vault.clock.now();
             vault
                 .db(move |sql| {
                     let rows = meta::deposit_journal(sql, &d)?;
@@ -601,11 +615,14 @@ pub async fn proof(
                             hash: r.hash,
                         });
                     }
-                    Ok(out)
+                    let seqs: Vec<i64> = out.iter().map(|l| l.seq).collect();
+                    let covering = crate::journal::covering(sql, &seqs, &v.seal, &v.tsa, at)?;
+                    Ok((out, covering))
                 })
                 .await?
         }
     };
+    drop(guard);
     // Every line of the file's service goes in the bundle; `proof::verify` checks each one and
     // that one of them names the file's digest.
     let digest = hex::decode(&sha).map_err(storage)?;
@@ -620,5 +637,6 @@ pub async fn proof(
         journal,
         timestamp_token: base64::engine::general_purpose::STANDARD.encode(token),
         vault_ca_pem: ca_pem,
+        checkpoints,
     }))
 }

@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS journal (
     seq BIGINT PRIMARY KEY, office_id TEXT, deposit_id TEXT, event TEXT NOT NULL,
     at TEXT NOT NULL, message TEXT NOT NULL, record TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS journal_office ON journal(office_id, seq);
+CREATE TABLE IF NOT EXISTS journal_checkpoints (
+    last_seq BIGINT PRIMARY KEY, first_seq BIGINT NOT NULL UNIQUE, statement TEXT NOT NULL,
+    seal TEXT NOT NULL, timestamp_token TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS declared_offices (
     number TEXT PRIMARY KEY, holder TEXT NOT NULL, ca_der TEXT NOT NULL,
     ca_subject TEXT NOT NULL, name TEXT, declared_at TEXT NOT NULL);
@@ -946,6 +949,93 @@ pub fn deposit_journal(sql: &mut dyn Sql, deposit_id: &str) -> Result<Vec<Journa
         &[deposit_id.into()],
     )?;
     Ok(rows.iter().map(|r| journal_row(r)).collect())
+}
+
+/// A journal checkpoint as stored (`sceau_proto::JournalCheckpoint` with its range).
+#[derive(Debug, Clone)]
+pub struct CheckpointRow {
+    /// First line covered.
+    pub first_seq: i64,
+    /// Last line covered.
+    pub last_seq: i64,
+    /// The checkpoint.
+    pub checkpoint: sceau_proto::JournalCheckpoint,
+}
+
+const CHECKPOINT_COLS: &str = "first_seq, last_seq, statement, seal, timestamp_token";
+
+fn checkpoint_row(r: &[Val]) -> CheckpointRow {
+    CheckpointRow {
+        first_seq: r[0].int(),
+        last_seq: r[1].int(),
+        checkpoint: sceau_proto::JournalCheckpoint {
+            statement: r[2].text().into(),
+            seal: r[3].text().into(),
+            timestamp_token: r[4].text().into(),
+        },
+    }
+}
+
+/// The newest checkpoint.
+pub fn last_checkpoint(sql: &mut dyn Sql) -> Result<Option<CheckpointRow>> {
+    let rows = sql.query(
+        &format!(
+            "SELECT {CHECKPOINT_COLS} FROM journal_checkpoints ORDER BY last_seq DESC LIMIT 1"
+        ),
+        &[],
+    )?;
+    Ok(rows.first().map(|r| checkpoint_row(r)))
+}
+
+/// The checkpoint covering line `seq`.
+pub fn checkpoint_covering(sql: &mut dyn Sql, seq: i64) -> Result<Option<CheckpointRow>> {
+    let rows = sql.query(
+        &format!(
+            "SELECT {CHECKPOINT_COLS} FROM journal_checkpoints WHERE first_seq <= $1 \
+             AND last_seq >= $1"
+        ),
+        &[seq.into()],
+    )?;
+    Ok(rows.first().map(|r| checkpoint_row(r)))
+}
+
+/// Checkpoints whose last line is after `after`, oldest first, at most `limit`.
+pub fn checkpoints_after(sql: &mut dyn Sql, after: i64, limit: i64) -> Result<Vec<CheckpointRow>> {
+    let rows = sql.query(
+        &format!(
+            "SELECT {CHECKPOINT_COLS} FROM journal_checkpoints WHERE last_seq > $1 \
+             ORDER BY last_seq LIMIT $2"
+        ),
+        &[after.into(), limit.into()],
+    )?;
+    Ok(rows.iter().map(|r| checkpoint_row(r)).collect())
+}
+
+/// Stores a checkpoint.
+pub fn insert_checkpoint(sql: &mut dyn Sql, c: &CheckpointRow) -> Result<()> {
+    sql.exec(
+        &format!("INSERT INTO journal_checkpoints ({CHECKPOINT_COLS}) VALUES ($1, $2, $3, $4, $5)"),
+        &[
+            c.first_seq.into(),
+            c.last_seq.into(),
+            (&c.checkpoint.statement).into(),
+            (&c.checkpoint.seal).into(),
+            (&c.checkpoint.timestamp_token).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// (seq, hash) of journal lines `first..=last`, in order.
+pub fn journal_hashes(sql: &mut dyn Sql, first: i64, last: i64) -> Result<Vec<(i64, String)>> {
+    let rows = sql.query(
+        "SELECT seq, hash FROM journal WHERE seq >= $1 AND seq <= $2 ORDER BY seq",
+        &[first.into(), last.into()],
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r[0].int(), r[1].text().to_owned()))
+        .collect())
 }
 
 /// (seq, record, hash) of journal lines after `after`: what verification reads.
