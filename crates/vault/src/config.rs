@@ -100,6 +100,14 @@ pub struct Config {
     /// a proof asked for lines not yet covered makes one at once.
     #[serde(default = "default_checkpoint_interval")]
     pub checkpoint_interval_secs: u64,
+    /// Most connections the vault opens to PostgreSQL at once (a transaction beyond them
+    /// waits for a free one); ignored with SQLite.
+    #[serde(default = "default_pg_max_connections")]
+    pub pg_max_connections: usize,
+}
+
+fn default_pg_max_connections() -> usize {
+    crate::store::sql::PG_DEFAULT_MAX_CONNECTIONS
 }
 
 fn default_checkpoint_interval() -> u64 {
@@ -317,6 +325,7 @@ impl Config {
             max_return_bytes: default_max_return(),
             max_vault_file_bytes: default_max_vault_file(),
             checkpoint_interval_secs: default_checkpoint_interval(),
+            pg_max_connections: default_pg_max_connections(),
         }
     }
 

@@ -161,8 +161,9 @@ async fn open_metadata(config: &Config) -> Result<Arc<dyn Metadata>> {
         MetadataConfig::Sqlite => Arc::new(SqliteMeta::open(&config.data_dir.join("vault.db"))?),
         MetadataConfig::Postgres { url } => {
             let url = url.clone();
+            let max = config.pg_max_connections;
             Arc::new(
-                tokio::task::spawn_blocking(move || PgMeta::connect(&url))
+                tokio::task::spawn_blocking(move || PgMeta::connect_bounded(&url, max))
                     .await
                     .map_err(error::storage)??,
             )

@@ -36,7 +36,9 @@ use crate::delivery::{self, Channel};
 use crate::error::{Error, Result};
 use crate::notify::{self, token_hash};
 use crate::store::meta::{self, DepositRow};
+use crate::store::sql::Sql;
 use crate::Vault;
+use chrono::{DateTime, Utc};
 
 /// Session cookie name.
 pub const SESSION_COOKIE: &str = "sceau_portail";
@@ -480,33 +482,7 @@ pub async fn verify(
     let max = i64::from(vault.config.portal.max_code_attempts);
     let typed = form.code.trim().to_owned();
     let (l, h) = (link.clone(), code_hash(&link, &typed));
-    // One transaction: read the code's state, count a failure or consume the code.
-    let outcome = vault
-        .db(move |sql| {
-            let Some(s) = meta::code_state(sql, &l)? else {
-                return Ok(CodeOutcome::NoCode);
-            };
-            if s.attempts >= max {
-                return Ok(CodeOutcome::Locked);
-            }
-            if s.used || s.expires_at <= now {
-                return Ok(CodeOutcome::Expired);
-            }
-            if s.code_hash != h {
-                let n = s.attempts + 1;
-                meta::set_code_attempts(sql, &l, n)?;
-                return Ok(if n >= max {
-                    CodeOutcome::Locked
-                } else {
-                    CodeOutcome::Wrong(max - n)
-                });
-            }
-            if !meta::consume_code(sql, &l)? {
-                return Ok(CodeOutcome::Expired);
-            }
-            Ok(CodeOutcome::Right)
-        })
-        .await;
+    let outcome = vault.db(move |sql| judge_code(sql, &l, &h, max, now)).await;
     // The form is shown again with the same token (it already matches the cookie).
     let again = |msg: &str, status: StatusCode| {
         page(
@@ -570,12 +546,48 @@ pub async fn verify(
     }
 }
 
-enum CodeOutcome {
+/// The verdict on a typed code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeOutcome {
+    /// The link has no code.
     NoCode,
+    /// The code was used or expired.
     Expired,
+    /// Too many wrong codes: the link is locked.
     Locked,
+    /// A wrong code, counted; this many tries are left.
     Wrong(i64),
+    /// The right code, now consumed.
     Right,
+}
+
+/// Judges a typed code (`code_hash`) on the link `link_hash` at `now`, `max` wrong codes
+/// allowed. The verdict and the count are one statement each (a guarded `UPDATE … RETURNING`):
+/// two tries at the same instant never both read the count below the limit, on SQLite or on
+/// PostgreSQL (where a read-then-write transaction in READ COMMITTED would judge more).
+pub fn judge_code(
+    sql: &mut dyn Sql,
+    link_hash: &str,
+    code_hash: &str,
+    max: i64,
+    now: DateTime<Utc>,
+) -> Result<CodeOutcome> {
+    if let Some(n) = meta::count_wrong_code(sql, link_hash, code_hash, max, now)? {
+        return Ok(if n >= max {
+            CodeOutcome::Locked
+        } else {
+            CodeOutcome::Wrong(max - n)
+        });
+    }
+    if meta::consume_right_code(sql, link_hash, code_hash, max, now)? {
+        return Ok(CodeOutcome::Right);
+    }
+    // Neither judged: say why.
+    Ok(match meta::code_state(sql, link_hash)? {
+        None => CodeOutcome::NoCode,
+        Some(s) if s.attempts >= max => CodeOutcome::Locked,
+        Some(_) => CodeOutcome::Expired,
+    })
 }
 
 /// A portal session.

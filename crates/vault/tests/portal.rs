@@ -1038,3 +1038,84 @@ async fn object_stream_bomb_and_active_content_are_refused_within_200_mb() {
         before / (1024 * 1024)
     );
 }
+
+/// 200 wrong codes at once on one link: exactly `max_code_attempts` are judged (the last of
+/// them locks), every other try is refused as locked without being counted, and the right
+/// code is then refused too.
+async fn parallel_wrong_codes(backend: Backend) {
+    let w = world(10 * 1024 * 1024, backend).await;
+    recipient(
+        &w.h,
+        "y",
+        sceau_proto::RecipientKind::Person,
+        Some("y@exemple.test"),
+        None,
+    );
+    deposit(&w, "y", "COMMANDEMENT_DE_PAYER", "REFY").await;
+    notify::enqueue_new(&w.h.vault).await.unwrap();
+    notify::send_due(&w.h.vault).await.unwrap();
+    let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
+    let token = token_from(&mail.body);
+    let c = browser(&w);
+    let (st, csrf, cookie, _) = open_link(&w, &c, &token).await;
+    assert_eq!(st, 200);
+    let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
+    let code = code_from(&mail.body);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let max = usize::try_from(w.h.config.portal.max_code_attempts).unwrap();
+
+    let w = Arc::new(w);
+    let tries: Vec<_> = (0..200)
+        .map(|_| {
+            let (w, c, token, csrf, cookie) = (
+                w.clone(),
+                c.clone(),
+                token.clone(),
+                csrf.clone(),
+                cookie.clone(),
+            );
+            tokio::spawn(async move {
+                let r = post_code(&w, &c, &token, &csrf, &cookie, wrong).await;
+                let status = r.status().as_u16();
+                (status, r.text().await.unwrap())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tries {
+        answers.push(t.await.unwrap());
+    }
+    let wrong_answers = answers
+        .iter()
+        .filter(|(s, h)| *s == 401 && h.contains("Code incorrect"))
+        .count();
+    let locked = answers
+        .iter()
+        .filter(|(s, h)| *s == 403 && h.contains("Accès bloqué"))
+        .count();
+    assert_eq!(wrong_answers, max - 1, "tries judged wrong before the lock");
+    assert_eq!(locked, 200 - (max - 1), "every other try refused as locked");
+    // The count stored is the limit, not the number of tries.
+    let link = sceau_vault::notify::token_hash(&token);
+    let stored = tokio::task::block_in_place(|| {
+        tx(w.h.vault.meta.as_ref(), move |sql| {
+            meta::code_state(sql, &link)
+        })
+        .unwrap()
+        .unwrap()
+    });
+    assert_eq!(stored.attempts, i64::try_from(max).unwrap());
+    // Locked: the right code is refused as well.
+    let r = post_code(&w, &c, &token, &csrf, &cookie, &code).await;
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_out_under_200_parallel_wrong_codes_judges_exactly_the_allowed_number() {
+    parallel_wrong_codes(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_out_under_200_parallel_wrong_codes_on_postgres_judges_exactly_the_allowed_number() {
+    parallel_wrong_codes(Backend::Scaled).await;
+}

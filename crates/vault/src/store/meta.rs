@@ -1725,13 +1725,51 @@ pub fn set_code(
     Ok(())
 }
 
-/// Sets the wrong-code count of a link.
-pub fn set_code_attempts(sql: &mut dyn Sql, link_hash: &str, attempts: i64) -> Result<()> {
-    sql.exec(
-        "UPDATE portal_codes SET attempts = $1 WHERE link_hash = $2",
-        &[attempts.into(), link_hash.into()],
+/// Counts a wrong code in one statement: when the link has a live, unused code that is not
+/// `code_hash` and fewer than `max` failures, adds one and returns the new count; else `None`
+/// (nothing counted: the code is right, locked, used or expired).
+pub fn count_wrong_code(
+    sql: &mut dyn Sql,
+    link_hash: &str,
+    code_hash: &str,
+    max: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let rows = sql.query(
+        "UPDATE portal_codes SET attempts = attempts + 1 WHERE link_hash = $1 \
+         AND code_hash <> $2 AND attempts < $3 AND used = 0 AND expires_at > $4 \
+         RETURNING attempts",
+        &[
+            link_hash.into(),
+            code_hash.into(),
+            max.into(),
+            ts(now).into(),
+        ],
     )?;
-    Ok(())
+    Ok(rows.first().map(|r| r[0].int()))
+}
+
+/// Consumes a right code in one statement: `true` when the link had the live, unused code
+/// `code_hash` with fewer than `max` failures (a replay, a locked link or an expired code gets
+/// `false`).
+pub fn consume_right_code(
+    sql: &mut dyn Sql,
+    link_hash: &str,
+    code_hash: &str,
+    max: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = sql.exec(
+        "UPDATE portal_codes SET used = 1 WHERE link_hash = $1 AND code_hash = $2 \
+         AND attempts < $3 AND used = 0 AND expires_at > $4",
+        &[
+            link_hash.into(),
+            code_hash.into(),
+            max.into(),
+            ts(now).into(),
+        ],
+    )?;
+    Ok(n == 1)
 }
 
 /// Marks the code used; `false` if it was used already (a replay).
