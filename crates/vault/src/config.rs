@@ -59,6 +59,11 @@ pub struct Config {
     /// Serial numbers (lower-case hex) of client certificates refused as revoked.
     #[serde(default)]
     pub revoked_serials: Vec<String>,
+    /// Certificate revocation lists (PEM or DER files of the offices' and banks' CAs), checked
+    /// for authentication certificates at every request and signing certificates at every
+    /// deposit; read again when a file changes (no restart).
+    #[serde(default)]
+    pub crl_files: Vec<PathBuf>,
     /// Metadata backend.
     pub metadata: MetadataConfig,
     /// Blob backend.
@@ -311,6 +316,7 @@ impl Config {
             client_ca_files,
             bank_ca_files: Vec::new(),
             revoked_serials: Vec::new(),
+            crl_files: Vec::new(),
             metadata: MetadataConfig::Sqlite,
             blobs: BlobConfig::Files,
             delivery_rule: default_rule(),

@@ -29,6 +29,7 @@ pub mod peer;
 pub mod portal;
 pub mod proof;
 pub mod returns;
+pub mod revocation;
 pub mod store;
 pub mod tls;
 
@@ -91,6 +92,8 @@ pub struct Vault {
     pub bank_checker: tls::ClientChecker,
     /// Trust anchors for the offices' signatures (the client CAs).
     pub trust_anchors: Vec<x509_cert::Certificate>,
+    /// Revocation lists in force (`crl_files`, reloaded when they change).
+    pub revocation: revocation::Revocation,
     /// PDF/A-1b checker.
     pub pdfa: Arc<dyn PdfaChecker>,
     /// Catalogue of natures of acts (loaded at start).
@@ -212,6 +215,14 @@ impl Vault {
                     .map_err(|e| Error::Config(e.to_string()))
             })
             .collect::<Result<Vec<_>>>()?;
+        let mut crl_cas = trust_anchors.clone();
+        for d in &bank_ca_ders {
+            crl_cas.push(
+                <x509_cert::Certificate as der::Decode>::from_der(d)
+                    .map_err(|e| Error::Config(e.to_string()))?,
+            );
+        }
+        let revocation = revocation::Revocation::new(config.crl_files.clone(), crl_cas)?;
         let calendar = sceau_core::calendar::Calendar {
             alsace_moselle: config.alsace_moselle,
         };
@@ -230,6 +241,7 @@ impl Vault {
             checker,
             bank_checker,
             trust_anchors,
+            revocation,
             pdfa,
             natures: sceau_core::natures::Catalogue::shipped()
                 .map_err(|e| Error::Config(e.message_fr()))?,

@@ -40,6 +40,13 @@ impl FromRequestParts<Arc<Vault>> for Bank {
             .cloned()
             .unwrap_or_default();
         vault.bank_checker.check(&certs.0, vault.clock.now())?;
+        if certs
+            .0
+            .first()
+            .is_some_and(|ee| vault.revocation.is_revoked_der(ee.as_ref()))
+        {
+            return Err(Error::CertificateRevoked);
+        }
         let ee = certs.0.first().ok_or(Error::CertificateMissing)?;
         let peer = Peer::from_der(ee.as_ref())?;
         let fp = peer.info.fingerprint_sha256.clone();

@@ -378,6 +378,19 @@ async fn accept(
                         file: act.name.clone(),
                     });
                 }
+                // The signing certificate, revoked since it signed? (lists reloaded if changed)
+                if let Some(s) = &report.signer {
+                    let listed = vault
+                        .config
+                        .revoked_serials
+                        .iter()
+                        .any(|r| r.eq_ignore_ascii_case(&s.serial_hex));
+                    if listed || vault.revocation.is_revoked(&s.issuer, &s.serial_hex) {
+                        return Err(Error::SignerRevoked {
+                            file: act.name.clone(),
+                        });
+                    }
+                }
                 if let Err(reason) = vault.pdfa.check(&act.pdf) {
                     tracing::info!(%reason, "act is not PDF/A-1b");
                     return Err(Error::NotPdfA {
