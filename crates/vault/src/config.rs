@@ -345,7 +345,9 @@ impl Config {
     /// Writes it as TOML.
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = toml::to_string_pretty(self).map_err(|e| Error::Config(e.to_string()))?;
-        std::fs::write(path, text).map_err(|e| Error::Config(e.to_string()))
+        // It holds the SMTP, SMS and S3 passwords: 0600 from the start.
+        crate::datadir::write_private(path, text.as_bytes())
+            .map_err(|e| Error::Config(e.to_string()))
     }
 }
 

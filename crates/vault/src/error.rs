@@ -271,8 +271,9 @@ impl Error {
                  Préparez de nouveau le paquet."
             ),
             Error::DataMessageMismatch(d) => format!(
-                "Le message de données de l'acte ne correspond pas aux actes du paquet : {d}. \
-                 Préparez de nouveau le paquet."
+                "Le message de données de l'acte ne correspond pas au dépôt : {d}. \
+                 Préparez de nouveau le paquet depuis l'application, pour ce destinataire et \
+                 avec la clé de l'étude."
             ),
             Error::DataDirBusy(dir) => format!(
                 "Le répertoire de données {} est déjà utilisé par un serveur sceau-vault en \

@@ -161,7 +161,14 @@ impl OperatorStore {
 
 async fn open_metadata(config: &Config) -> Result<Arc<dyn Metadata>> {
     Ok(match &config.metadata {
-        MetadataConfig::Sqlite => Arc::new(SqliteMeta::open(&config.data_dir.join("vault.db"))?),
+        MetadataConfig::Sqlite => {
+            // Created 0600 before SQLite opens it (its WAL and shared-memory files take the
+            // database's mode); an older database is restricted too.
+            let path = config.data_dir.join("vault.db");
+            datadir::private_dir_all(&config.data_dir).map_err(error::storage)?;
+            datadir::ensure_private_file(&path).map_err(error::storage)?;
+            Arc::new(SqliteMeta::open(&path)?)
+        }
         MetadataConfig::Postgres { url } => {
             let url = url.clone();
             let max = config.pg_max_connections;
