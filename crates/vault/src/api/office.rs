@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -56,7 +56,7 @@ pub struct FeedQuery {
 pub async fn events(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<FeedQuery>,
+    super::QueryParams(q): super::QueryParams<FeedQuery>,
 ) -> Result<Json<FeedPage>> {
     let after = i64::try_from(q.after).unwrap_or(i64::MAX);
     let office = who.office.office.id.clone();
@@ -153,7 +153,7 @@ fn paris_midnight(d: NaiveDate) -> chrono::DateTime<Utc> {
 pub async fn search(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<SearchQuery>,
+    super::QueryParams(q): super::QueryParams<SearchQuery>,
 ) -> Result<Json<SearchPage>> {
     let c = SearchCriteria {
         from: q.from.map(paris_midnight),
@@ -271,7 +271,7 @@ pub struct PathQuery {
 pub async fn list(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<PathQuery>,
+    super::QueryParams(q): super::QueryParams<PathQuery>,
 ) -> Result<Json<VaultListing>> {
     let folder = clean_path(&q.path)?;
     let office = who.office.office.id.clone();
@@ -305,7 +305,7 @@ async fn file_entry(vault: &Vault, who: &Authed, path: &str) -> Result<VaultEntr
 pub async fn properties(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<PathQuery>,
+    super::QueryParams(q): super::QueryParams<PathQuery>,
 ) -> Result<Json<VaultEntry>> {
     Ok(Json(file_entry(&vault, &who, &q.path).await?))
 }
@@ -314,7 +314,7 @@ pub async fn properties(
 pub async fn download(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<PathQuery>,
+    super::QueryParams(q): super::QueryParams<PathQuery>,
 ) -> Result<impl IntoResponse> {
     let e = file_entry(&vault, &who, &q.path).await?;
     let sha = e.sha256.clone().ok_or(Error::NotFound)?;
@@ -347,7 +347,7 @@ pub async fn download(
 pub async fn mkdir(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Json(req): Json<MkdirRequest>,
+    super::JsonBody(req): super::JsonBody<MkdirRequest>,
 ) -> Result<Json<VaultEntry>> {
     let path = clean_path(&req.path)?;
     if path.is_empty() {
@@ -380,7 +380,7 @@ fn parent_is_folder(sql: &mut dyn crate::store::sql::Sql, office: &str, path: &s
 pub async fn move_entry(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Json(req): Json<MoveRequest>,
+    super::JsonBody(req): super::JsonBody<MoveRequest>,
 ) -> Result<Json<VaultEntry>> {
     let (from, to) = (clean_path(&req.from)?, clean_path(&req.to)?);
     if from.is_empty() || to.is_empty() || to == from || to.starts_with(&format!("{from}/")) {
@@ -413,7 +413,7 @@ pub async fn move_entry(
 pub async fn delete(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<PathQuery>,
+    super::QueryParams(q): super::QueryParams<PathQuery>,
 ) -> Result<axum::http::StatusCode> {
     let path = clean_path(&q.path)?;
     if path.is_empty() {
@@ -457,7 +457,7 @@ pub async fn delete(
 pub async fn upload(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<PathQuery>,
+    super::QueryParams(q): super::QueryParams<PathQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<VaultEntry>> {
@@ -579,7 +579,7 @@ pub async fn upload(
 pub async fn proof(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<PathQuery>,
+    super::QueryParams(q): super::QueryParams<PathQuery>,
 ) -> Result<Json<ProofBundle>> {
     let e = file_entry(&vault, &who, &q.path).await?;
     let sha = e.sha256.clone().ok_or(Error::NotFound)?;
