@@ -317,6 +317,11 @@ fn run() -> anyhow::Result<ExitCode> {
                         }
                     });
                 }
+                // Portal links, codes and sessions past their life are deleted.
+                tokio::spawn(sceau_vault::portal::run_purge(
+                    vault.clone(),
+                    std::time::Duration::from_secs(600),
+                ));
                 // The journal's head sealed and time-stamped at regular intervals.
                 tokio::spawn(sceau_vault::journal::run_checkpoints(
                     vault.clone(),

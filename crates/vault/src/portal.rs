@@ -1054,3 +1054,27 @@ fn refused_return(why: &str) -> Response {
         ),
     )
 }
+
+/// Deletes the links and sessions past their life and the codes of those links (secrets kept
+/// no longer than they serve).
+pub async fn purge_expired(vault: &Vault) -> Result<meta::PortalPurge> {
+    let now = vault.clock.now();
+    vault.db(move |sql| meta::purge_portal(sql, now)).await
+}
+
+/// The server's purge task: [`purge_expired`] every `every`.
+pub async fn run_purge(vault: Arc<Vault>, every: std::time::Duration) {
+    loop {
+        match purge_expired(&vault).await {
+            Ok(p) if p != meta::PortalPurge::default() => tracing::info!(
+                links = p.links,
+                codes = p.codes,
+                sessions = p.sessions,
+                "portal secrets purged"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!(code = e.code(), detail = %e, "portal purge"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}

@@ -1119,3 +1119,70 @@ async fn lock_out_under_200_parallel_wrong_codes_judges_exactly_the_allowed_numb
 async fn lock_out_under_200_parallel_wrong_codes_on_postgres_judges_exactly_the_allowed_number() {
     parallel_wrong_codes(Backend::Scaled).await;
 }
+
+/// Links and sessions past their life are deleted with the codes of those links; live ones
+/// (and the wrong-code count of a live link) stay.
+async fn purge(backend: Backend) {
+    let w = world(10 * 1024 * 1024, backend).await;
+    let now = tuesday_morning();
+    let hour = chrono::Duration::hours(1);
+    tokio::task::block_in_place(|| {
+        tx(w.h.vault.meta.as_ref(), |sql| {
+            meta::insert_link(sql, "lien-vieux", "r", now - hour * 48, now - hour)?;
+            meta::set_code(sql, "lien-vieux", "c1", now - hour)?;
+            meta::insert_link(sql, "lien-vivant", "r", now, now + hour)?;
+            meta::set_code(sql, "lien-vivant", "c2", now - hour)?;
+            meta::count_wrong_code(sql, "lien-vivant", "x", 5, now - hour * 2)?;
+            meta::insert_session(sql, "session-vieille", "r", "csrf", now - hour)?;
+            meta::insert_session(sql, "session-vivante", "r", "csrf", now + hour)?;
+            Ok(())
+        })
+        .unwrap()
+    });
+    let p = sceau_vault::portal::purge_expired(&w.h.vault)
+        .await
+        .unwrap();
+    assert_eq!(
+        p,
+        meta::PortalPurge {
+            links: 1,
+            codes: 1,
+            sessions: 1
+        }
+    );
+    let (old_code, live_code, sessions) = tokio::task::block_in_place(|| {
+        tx(w.h.vault.meta.as_ref(), |sql| {
+            Ok((
+                meta::code_state(sql, "lien-vieux")?,
+                meta::code_state(sql, "lien-vivant")?,
+                sql.query("SELECT id_hash FROM portal_sessions", &[])?,
+            ))
+        })
+        .unwrap()
+    });
+    assert!(old_code.is_none());
+    assert_eq!(
+        live_code.unwrap().attempts,
+        1,
+        "a live link keeps its count"
+    );
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0][0].text(), "session-vivante");
+    // Nothing more to purge.
+    assert_eq!(
+        sceau_vault::portal::purge_expired(&w.h.vault)
+            .await
+            .unwrap(),
+        meta::PortalPurge::default()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_links_codes_and_sessions_are_purged() {
+    purge(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_links_codes_and_sessions_are_purged_on_postgres() {
+    purge(Backend::Scaled).await;
+}

@@ -1628,6 +1628,44 @@ pub fn link_recipient(
     Ok(rows.first().map(|r| r[0].text().to_owned()))
 }
 
+/// What a purge of the portal's expired secrets removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PortalPurge {
+    /// Links past their life.
+    pub links: u64,
+    /// Codes of those links (a code row also keeps its link's wrong-code count, so it goes
+    /// only with its link: a locked link stays locked while it lives).
+    pub codes: u64,
+    /// Sessions past their life.
+    pub sessions: u64,
+}
+
+/// Deletes the portal's links and sessions expired at `now`, and the codes of deleted links.
+pub fn purge_portal(sql: &mut dyn Sql, now: DateTime<Utc>) -> Result<PortalPurge> {
+    let now = ts(now);
+    let links = sql.exec(
+        "DELETE FROM portal_links WHERE expires_at <= $1",
+        &[now.clone().into()],
+    )?;
+    let codes = sql
+        .query(
+            "DELETE FROM portal_codes WHERE NOT EXISTS \
+             (SELECT 1 FROM portal_links l WHERE l.token_hash = portal_codes.link_hash) \
+             RETURNING link_hash",
+            &[],
+        )?
+        .len() as u64;
+    let sessions = sql.exec(
+        "DELETE FROM portal_sessions WHERE expires_at <= $1",
+        &[now.into()],
+    )?;
+    Ok(PortalPurge {
+        links,
+        codes,
+        sessions,
+    })
+}
+
 /// Writes one line of the portal's audit trail.
 pub fn insert_audit(
     sql: &mut dyn Sql,
