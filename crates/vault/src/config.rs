@@ -109,6 +109,26 @@ pub struct Config {
     /// waits for a free one); ignored with SQLite.
     #[serde(default = "default_pg_max_connections")]
     pub pg_max_connections: usize,
+    /// Connections served at once on each listener (API, portal); more are closed at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a client has to complete its TLS handshake.
+    #[serde(default = "default_conn_timeout")]
+    pub handshake_timeout_secs: u64,
+    /// Seconds a client has to send a request's headers.
+    #[serde(default = "default_conn_timeout")]
+    pub header_timeout_secs: u64,
+}
+
+/// Connections served at once on a listener when `vault.toml` says nothing.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+fn default_max_connections() -> usize {
+    DEFAULT_MAX_CONNECTIONS
+}
+
+fn default_conn_timeout() -> u64 {
+    10
 }
 
 fn default_pg_max_connections() -> usize {
@@ -332,6 +352,9 @@ impl Config {
             max_vault_file_bytes: default_max_vault_file(),
             checkpoint_interval_secs: default_checkpoint_interval(),
             pg_max_connections: default_pg_max_connections(),
+            max_connections: default_max_connections(),
+            handshake_timeout_secs: default_conn_timeout(),
+            header_timeout_secs: default_conn_timeout(),
         }
     }
 

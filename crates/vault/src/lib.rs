@@ -356,15 +356,65 @@ pub fn portal_app(vault: Arc<Vault>) -> Router {
 pub fn portal_app_with_audit(vault: Arc<Vault>) -> (Router, portal::AuditLog) {
     let log = portal::AuditLog::start(vault.clone());
     let app = portal::router()
+        .layer(axum::middleware::from_fn_with_state(
+            vault.clone(),
+            portal::audit_gate,
+        ))
         .layer(axum::Extension(log.clone()))
         .with_state(vault);
     (app, log)
 }
 
+/// Bounds on the connections of a listener (`vault.toml`: `max_connections`,
+/// `handshake_timeout_secs`, `header_timeout_secs`).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    /// Connections served at once; one more is closed at once, before its TLS handshake.
+    pub max_connections: usize,
+    /// Time a client has to complete its TLS handshake.
+    pub handshake_timeout: std::time::Duration,
+    /// Time a client has to send a request's headers (HTTP/1.1).
+    pub header_timeout: std::time::Duration,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        ConnLimits {
+            max_connections: config::DEFAULT_MAX_CONNECTIONS,
+            handshake_timeout: std::time::Duration::from_secs(10),
+            header_timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+impl ConnLimits {
+    /// The limits of `config`.
+    pub fn of(config: &Config) -> ConnLimits {
+        ConnLimits {
+            max_connections: config.max_connections.max(1),
+            handshake_timeout: std::time::Duration::from_secs(config.handshake_timeout_secs.max(1)),
+            header_timeout: std::time::Duration::from_secs(config.header_timeout_secs.max(1)),
+        }
+    }
+}
+
 /// Accepts TLS connections on `listener` and serves `app` on each, with the connection's client
-/// certificates on every request, until the task is dropped.
+/// certificates on every request, until the task is dropped ([`ConnLimits::default`]).
 pub async fn serve(listener: TcpListener, tls: rustls::ServerConfig, app: Router) -> Result<()> {
+    serve_with(listener, tls, app, ConnLimits::default()).await
+}
+
+/// [`serve`] within `limits`: a connection beyond `max_connections` is closed before its
+/// handshake, a handshake or a request's headers that do not arrive in time end the
+/// connection — a slow or idle client holds neither a task nor a file descriptor for long.
+pub async fn serve_with(
+    listener: TcpListener,
+    tls: rustls::ServerConfig,
+    app: Router,
+    limits: ConnLimits,
+) -> Result<()> {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     loop {
         let (tcp, _) = match listener.accept().await {
             Ok(c) => c,
@@ -373,16 +423,27 @@ pub async fn serve(listener: TcpListener, tls: rustls::ServerConfig, app: Router
                 continue;
             }
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!("connection refused: too many connections");
+            drop(tcp);
+            continue;
+        };
         let acceptor = acceptor.clone();
         let app = app.clone();
         tokio::spawn(async move {
-            let stream = match acceptor.accept(tcp).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::info!(error = %e, "TLS handshake failed");
-                    return;
-                }
-            };
+            let _slot = slot;
+            let stream =
+                match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::info!(error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::info!("TLS handshake timed out");
+                        return;
+                    }
+                };
             let certs: Vec<CertificateDer<'static>> = stream
                 .get_ref()
                 .1
@@ -396,10 +457,12 @@ pub async fn serve(listener: TcpListener, tls: rustls::ServerConfig, app: Router
                     app.clone().oneshot(req)
                 },
             );
-            if let Err(e) = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), svc)
-                .await
-            {
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_timeout);
+            if let Err(e) = builder.serve_connection(TokioIo::new(stream), svc).await {
                 tracing::debug!(error = %e, "connection ended");
             }
         });

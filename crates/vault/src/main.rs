@@ -298,6 +298,7 @@ fn run() -> anyhow::Result<ExitCode> {
                 println!("listening on {addr}");
                 tracing::info!(%addr, "vault serving");
                 let tls = vault.tls_config()?;
+                let limits = sceau_vault::ConnLimits::of(&vault.config);
                 // Delivery decisions at each deadline; the first pass catches up after downtime.
                 tokio::spawn(sceau_vault::delivery::run_scheduler(
                     vault.clone(),
@@ -312,7 +313,7 @@ fn run() -> anyhow::Result<ExitCode> {
                     let ptls = sceau_vault::portal::tls_config(&vault)?;
                     let papp = sceau_vault::portal_app(vault.clone());
                     tokio::spawn(async move {
-                        if let Err(e) = sceau_vault::serve(pl, ptls, papp).await {
+                        if let Err(e) = sceau_vault::serve_with(pl, ptls, papp, limits).await {
                             tracing::error!(error = %e, "portal stopped");
                         }
                     });
@@ -332,7 +333,7 @@ fn run() -> anyhow::Result<ExitCode> {
                     vault.clone(),
                     std::time::Duration::from_secs(60),
                 ));
-                sceau_vault::serve(listener, tls, sceau_vault::app(vault)).await?;
+                sceau_vault::serve_with(listener, tls, sceau_vault::app(vault), limits).await?;
                 Ok::<_, anyhow::Error>(())
             })?;
         }
