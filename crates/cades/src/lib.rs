@@ -32,3 +32,22 @@ pub use verify::{
 
 /// Re-exported so that callers name certificates with the same `x509-cert` version as we do.
 pub use x509_cert::Certificate;
+
+/// Whether `signature` over `message` verifies with the public key of `issuer` under the
+/// algorithm `alg` (RSA PKCS#1 v1.5 or PSS, ECDSA P-256/P-384): for a certificate revocation
+/// list or a certificate signed by `issuer`.
+pub fn signed_by(
+    issuer: &Certificate,
+    alg: &spki::AlgorithmIdentifierOwned,
+    message: &[u8],
+    signature: &[u8],
+) -> bool {
+    algs::verify(
+        &issuer.tbs_certificate.subject_public_key_info,
+        alg,
+        None,
+        message,
+        signature,
+    )
+    .is_ok()
+}

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use base64::Engine;
 use sceau_core::evidence::{chain_hash, EvidenceEvent, GENESIS};
-use sceau_proto::{ProofBundle, ProofLine};
+use sceau_proto::{CoveringCheckpoint, Inclusion, JournalCheckpoint, ProofBundle, ProofLine};
 use sceau_vault::keys::{files, KeyCert};
 
 fn sceau() -> Command {
@@ -57,6 +57,7 @@ fn genuine(dir: &Path, file: &[u8]) -> ProofBundle {
         prev = hash;
     }
     let token = tsa.timestamp_imprint(&digest, at).unwrap();
+    let checkpoints = vec![checkpoint(&data, &journal, at)];
     ProofBundle {
         path: "Significations/archive.zip".into(),
         sha256: hex::encode(digest),
@@ -65,6 +66,46 @@ fn genuine(dir: &Path, file: &[u8]) -> ProofBundle {
         journal,
         timestamp_token: base64::engine::general_purpose::STANDARD.encode(token),
         vault_ca_pem: std::fs::read_to_string(data.join(files::CA_CERT)).unwrap(),
+        checkpoints,
+    }
+}
+
+/// The checkpoint the vault makes over `lines` (a range of its own), sealed and time-stamped
+/// with the vault's keys, with each line's inclusion path.
+fn checkpoint(
+    data: &Path,
+    lines: &[ProofLine],
+    at: chrono::DateTime<chrono::Utc>,
+) -> CoveringCheckpoint {
+    use sceau_cades::proof::{merkle_leaf, merkle_path, merkle_root, CheckpointStatement};
+    let seal = KeyCert::load(data, files::SEAL_KEY, files::SEAL_CERT).unwrap();
+    let tsa = KeyCert::load(data, files::TSA_KEY, files::TSA_CERT).unwrap();
+    let hash = |h: &str| -> [u8; 32] { hex::decode(h).unwrap().try_into().unwrap() };
+    let leaves: Vec<[u8; 32]> = lines.iter().map(|l| merkle_leaf(&hash(&l.hash))).collect();
+    let at = chrono::DateTime::from_timestamp(at.timestamp(), 0).unwrap();
+    let statement = CheckpointStatement {
+        first: lines[0].seq,
+        last: lines[lines.len() - 1].seq,
+        head: hash(&lines[lines.len() - 1].hash),
+        root: merkle_root(&leaves),
+        at,
+    }
+    .text();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    CoveringCheckpoint {
+        checkpoint: JournalCheckpoint {
+            seal: b64.encode(seal.seal(statement.as_bytes(), at).unwrap()),
+            timestamp_token: b64.encode(tsa.timestamp_data(statement.as_bytes(), at).unwrap()),
+            statement,
+        },
+        inclusions: lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Inclusion {
+                seq: l.seq,
+                path: merkle_path(i, &leaves).iter().map(hex::encode).collect(),
+            })
+            .collect(),
     }
 }
 
@@ -210,4 +251,43 @@ fn not_a_bundle_is_an_input_error() {
     assert_eq!(o.status.code(), Some(2));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["error"]["code"], "proof.not_a_bundle");
+}
+
+#[test]
+fn recomputed_chain_fails_with_journal_rewritten_and_a_missing_checkpoint_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = b"the archive".to_vec();
+    let bundle = genuine(dir.path(), &file);
+    // Rewrite the first record and recompute the whole chain of the bundle: it chains again,
+    // but its hashes are not those the vault sealed in the checkpoint.
+    let mut b = bundle.clone();
+    let mut prev: [u8; 32] = GENESIS;
+    for (i, line) in b.journal.iter_mut().enumerate() {
+        let mut r = sceau_vault::journal::decode_record(&line.record).unwrap();
+        if i == 0 {
+            r.reason = Some("réécrit".into());
+        }
+        let h = chain_hash(&prev, &r);
+        line.prev_hash = hex::encode(prev);
+        line.record = hex::encode(r.canonical_bytes());
+        line.hash = hex::encode(h);
+        prev = h;
+    }
+    let (code, v) = run(dir.path(), &b, Some(&file));
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["code"], "proof.journal_rewritten", "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("réécrit"));
+    // Without its checkpoint, the same bundle is refused for that.
+    let mut b = bundle.clone();
+    b.checkpoints.clear();
+    let (code, v) = run(dir.path(), &b, Some(&file));
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["code"], "proof.checkpoint_missing", "{v}");
+    // A changed statement breaks its seal.
+    let mut b = bundle.clone();
+    let st = &mut b.checkpoints[0].checkpoint.statement;
+    *st = st.replace("first=41", "first=40");
+    let (code, v) = run(dir.path(), &b, Some(&file));
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["code"], "proof.checkpoint_seal_invalid", "{v}");
 }

@@ -276,6 +276,43 @@ pub struct FeedPage {
     pub events: Vec<FeedEvent>,
     /// Cursor to pass as `after` on the next call.
     pub next_cursor: u64,
+    /// The vault's newest journal checkpoint (its chain head sealed and time-stamped), published
+    /// to every office so that a later rewriting of the journal contradicts a copy the office
+    /// holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<JournalCheckpoint>,
+}
+
+/// A journal checkpoint: a statement naming a range of journal lines, the chain hash at its
+/// end and the Merkle root (RFC 9162) of the range's line hashes, sealed by the vault's seal key
+/// (detached CMS) and time-stamped by the vault's TSA (RFC 3161, over the statement).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalCheckpoint {
+    /// The sealed statement (UTF-8 text, `key=value` lines; see `sceau_cades::proof`).
+    pub statement: String,
+    /// The seal: detached CMS SignedData over the statement (DER, base64).
+    pub seal: String,
+    /// RFC 3161 time-stamp token over the statement's SHA-256 (DER, base64).
+    pub timestamp_token: String,
+}
+
+/// A checkpoint covering some lines of a proof bundle, with each line's inclusion path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoveringCheckpoint {
+    /// The checkpoint.
+    pub checkpoint: JournalCheckpoint,
+    /// For each covered line of the bundle: its position and its inclusion path (hex hashes,
+    /// from the leaf up) in the checkpoint's Merkle tree.
+    pub inclusions: Vec<Inclusion>,
+}
+
+/// The inclusion path of one journal line in a checkpoint's Merkle tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inclusion {
+    /// Journal position of the line.
+    pub seq: i64,
+    /// Sibling hashes from the leaf up (hex).
+    pub path: Vec<String>,
 }
 
 /// A service as listed by search.
@@ -463,6 +500,9 @@ pub struct ProofBundle {
     pub timestamp_token: String,
     /// The vault CA certificate (PEM) anchoring the vault's seal and time-stamps.
     pub vault_ca_pem: String,
+    /// The checkpoints covering the journal lines (every line is in one of them).
+    #[serde(default)]
+    pub checkpoints: Vec<CoveringCheckpoint>,
 }
 
 #[cfg(test)]

@@ -37,18 +37,23 @@ pub struct ActMessage<'a> {
 
 /// The act data message (XML) made by sceau-core.
 pub fn act_message(m: &ActMessage<'_>) -> String {
+    act_message_for(m, "9991", "BANQUE TEST")
+}
+
+/// The act data message of office `office_number` to the recipient named `recipient_name`.
+pub fn act_message_for(m: &ActMessage<'_>, office_number: &str, recipient_name: &str) -> String {
     use sceau_core::attestation::{ActDataMessage, DocumentDigest, NatureRef, Office, Party};
     ActDataMessage {
         office: Office {
-            number: "9991".into(),
-            name: "Etude 9991".into(),
+            number: office_number.into(),
+            name: format!("Etude {office_number}"),
         },
         requerant: Party {
             name: "SA CREANCIER".into(),
             ids: vec![],
         },
         recipient: Party {
-            name: "BANQUE TEST".into(),
+            name: recipient_name.into(),
             ids: vec![],
         },
         nature: NatureRef {

@@ -284,6 +284,38 @@ impl TestCa {
         })
     }
 
+    /// A certificate revocation list (DER) signed by this CA, revoking the certificates of
+    /// `serials_hex` (lower-case hex, as [`Identity::serial_hex`]); `number` is its CRL number.
+    pub fn crl(&self, serials_hex: &[String], number: u64) -> anyhow::Result<Vec<u8>> {
+        let now = OffsetDateTime::now_utc();
+        let revoked_certs = serials_hex
+            .iter()
+            .map(|s| {
+                Ok(rcgen::RevokedCertParams {
+                    serial_number: rcgen::SerialNumber::from_slice(
+                        &hex::decode(s).context("serial in hex")?,
+                    ),
+                    revocation_time: now - Duration::minutes(1),
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: now - Duration::minutes(1),
+            next_update: now + Duration::days(7),
+            crl_number: rcgen::SerialNumber::from(number),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        Ok(params
+            .signed_by(&self.issuer)
+            .context("signing the CRL")?
+            .der()
+            .to_vec())
+    }
+
     /// Creates an intermediate CA signed by this one (for tests of path building).
     pub fn intermediate(&self, name: &str, key: KeySpec) -> anyhow::Result<TestCa> {
         let req = IssueRequest {

@@ -59,6 +59,11 @@ pub struct Config {
     /// Serial numbers (lower-case hex) of client certificates refused as revoked.
     #[serde(default)]
     pub revoked_serials: Vec<String>,
+    /// Certificate revocation lists (PEM or DER files of the offices' and banks' CAs), checked
+    /// for authentication certificates at every request and signing certificates at every
+    /// deposit; read again when a file changes (no restart).
+    #[serde(default)]
+    pub crl_files: Vec<PathBuf>,
     /// Metadata backend.
     pub metadata: MetadataConfig,
     /// Blob backend.
@@ -96,6 +101,42 @@ pub struct Config {
     /// Largest file an office may transfer into its own vault ("Transférer"), bytes.
     #[serde(default = "default_max_vault_file")]
     pub max_vault_file_bytes: u64,
+    /// Seconds between two journal checkpoints (the chain head sealed and time-stamped);
+    /// a proof asked for lines not yet covered makes one at once.
+    #[serde(default = "default_checkpoint_interval")]
+    pub checkpoint_interval_secs: u64,
+    /// Most connections the vault opens to PostgreSQL at once (a transaction beyond them
+    /// waits for a free one); ignored with SQLite.
+    #[serde(default = "default_pg_max_connections")]
+    pub pg_max_connections: usize,
+    /// Connections served at once on each listener (API, portal); more are closed at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a client has to complete its TLS handshake.
+    #[serde(default = "default_conn_timeout")]
+    pub handshake_timeout_secs: u64,
+    /// Seconds a client has to send a request's headers.
+    #[serde(default = "default_conn_timeout")]
+    pub header_timeout_secs: u64,
+}
+
+/// Connections served at once on a listener when `vault.toml` says nothing.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+fn default_max_connections() -> usize {
+    DEFAULT_MAX_CONNECTIONS
+}
+
+fn default_conn_timeout() -> u64 {
+    10
+}
+
+fn default_pg_max_connections() -> usize {
+    crate::store::sql::PG_DEFAULT_MAX_CONNECTIONS
+}
+
+fn default_checkpoint_interval() -> u64 {
+    300
 }
 
 fn default_max_vault_file() -> u64 {
@@ -295,6 +336,7 @@ impl Config {
             client_ca_files,
             bank_ca_files: Vec::new(),
             revoked_serials: Vec::new(),
+            crl_files: Vec::new(),
             metadata: MetadataConfig::Sqlite,
             blobs: BlobConfig::Files,
             delivery_rule: default_rule(),
@@ -308,6 +350,11 @@ impl Config {
             portal: PortalConfig::default(),
             max_return_bytes: default_max_return(),
             max_vault_file_bytes: default_max_vault_file(),
+            checkpoint_interval_secs: default_checkpoint_interval(),
+            pg_max_connections: default_pg_max_connections(),
+            max_connections: default_max_connections(),
+            handshake_timeout_secs: default_conn_timeout(),
+            header_timeout_secs: default_conn_timeout(),
         }
     }
 
@@ -321,7 +368,9 @@ impl Config {
     /// Writes it as TOML.
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = toml::to_string_pretty(self).map_err(|e| Error::Config(e.to_string()))?;
-        std::fs::write(path, text).map_err(|e| Error::Config(e.to_string()))
+        // It holds the SMTP, SMS and S3 passwords: 0600 from the start.
+        crate::datadir::write_private(path, text.as_bytes())
+            .map_err(|e| Error::Config(e.to_string()))
     }
 }
 

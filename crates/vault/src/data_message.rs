@@ -40,6 +40,19 @@ pub struct DataMessage {
     pub reference: String,
     /// The documents, in the message's order.
     pub documents: Vec<MessageDocument>,
+    /// The office's number (`etude/numero`).
+    pub office_number: String,
+    /// The recipient (`destinataire`).
+    pub recipient: MessageParty,
+}
+
+/// A party named by the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageParty {
+    /// Name.
+    pub name: String,
+    /// Identifiers: (type `SIREN`/`SIRET`/`NIR`, value).
+    pub ids: Vec<(String, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -327,10 +340,11 @@ fn identifier_pattern(s: &str) -> bool {
             && all_digits(&s[7..], 8))
 }
 
-fn partie(el: &El) -> Result<()> {
+fn partie(el: &El) -> Result<MessageParty> {
     only_attrs(el, &[])?;
     let mut seq = Seq::of(el)?;
-    texte(seq.required("nom")?)?;
+    let name = texte(seq.required("nom")?)?;
+    let mut ids = Vec::new();
     while let Some(id) = seq.optional("identifiant") {
         let value = simple(id, &["type"])?;
         if !matches!(attr(id, "type"), Some("SIREN" | "SIRET" | "NIR")) {
@@ -342,8 +356,13 @@ fn partie(el: &El) -> Result<()> {
         if !identifier_pattern(value) {
             return Err(invalid(format!("identifiant mal formé dans <{}>", el.name)));
         }
+        ids.push((
+            attr(id, "type").unwrap_or_default().to_owned(),
+            value.to_owned(),
+        ));
     }
-    seq.end()
+    seq.end()?;
+    Ok(MessageParty { name, ids })
 }
 
 /// `xs:date`: `YYYY-MM-DD` with an optional time zone. Surrounding white space is refused for
@@ -429,11 +448,11 @@ pub fn validate(bytes: &[u8]) -> Result<DataMessage> {
     let etude = seq.required("etude")?;
     only_attrs(etude, &[])?;
     let mut e = Seq::of(etude)?;
-    texte(e.required("numero")?)?;
+    let office_number = texte(e.required("numero")?)?;
     texte(e.required("nom")?)?;
     e.end()?;
     partie(seq.required("requerant")?)?;
-    partie(seq.required("destinataire")?)?;
+    let recipient = partie(seq.required("destinataire")?)?;
     let nature = seq.required("nature")?;
     if simple(nature, &["code"])?.is_empty() {
         return Err(invalid("<nature> est vide"));
@@ -459,7 +478,59 @@ pub fn validate(bytes: &[u8]) -> Result<DataMessage> {
         nature: code.to_owned(),
         reference,
         documents: docs,
+        office_number,
+        recipient,
     })
+}
+
+/// A name's words, upper-case without accents or punctuation, sorted: "Martin, Claire" and
+/// "CLAIRE MARTIN" compare equal, "MARTIN Claire" and "DURAND Yves" do not.
+fn name_key(name: &str) -> Vec<String> {
+    let folded = crate::store::meta::name_key(name);
+    let mut words: Vec<String> = folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    words.sort_unstable();
+    words
+}
+
+/// Checks that the message was written by the authenticated office (`office_number`) for the
+/// manifest's recipient: its name (`recipient_name`, words compared without case, accents or
+/// order) and, when the message gives identifiers, each of them one of the recipient's
+/// (`recipient_ids`: SIREN, SIRET, NIR; a SIREN matches the start of the recipient's SIRET).
+pub fn cross_check_parties(
+    message: &DataMessage,
+    office_number: &str,
+    recipient_name: &str,
+    recipient_ids: &[String],
+) -> Result<()> {
+    let mismatch = |m: String| Error::DataMessageMismatch(m);
+    if message.office_number.trim() != office_number {
+        return Err(mismatch(format!(
+            "le message est celui de l'étude {} et non de l'étude {office_number} connectée",
+            message.office_number.trim()
+        )));
+    }
+    if name_key(&message.recipient.name) != name_key(recipient_name) {
+        return Err(mismatch(format!(
+            "le destinataire du message ({}) n'est pas celui du dépôt ({recipient_name})",
+            message.recipient.name
+        )));
+    }
+    for (kind, value) in &message.recipient.ids {
+        let known = recipient_ids.iter().any(|r| {
+            r == value || (kind == "SIREN" && r.len() == 14 && r.starts_with(value.as_str()))
+        });
+        if !known {
+            return Err(mismatch(format!(
+                "l'identifiant {kind} {value} du destinataire du message n'est pas celui du \
+                 destinataire du dépôt"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Checks that `message` describes exactly the package's acts — `(name, size, SHA-256 hex)` —

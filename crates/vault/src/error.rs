@@ -138,6 +138,12 @@ pub enum Error {
     /// The configuration names no office CA (`client_ca_files` is empty).
     #[error("no office CA configured")]
     NoOfficeCa,
+    /// An act was signed with a certificate its CA has revoked (`crl_files`).
+    #[error("signing certificate of {file} revoked")]
+    SignerRevoked {
+        /// The act concerned.
+        file: String,
+    },
 }
 
 impl Error {
@@ -148,6 +154,7 @@ impl Error {
             Error::CertificateUntrusted(_) => "certificate_untrusted",
             Error::CertificateExpired => "certificate_expired",
             Error::CertificateRevoked => "certificate_revoked",
+            Error::SignerRevoked { .. } => "signing_certificate_revoked",
             Error::CertificateNotBound => "certificate_not_bound",
             Error::BindMismatch => "bind_mismatch",
             Error::BindOtherHolder => "bind_other_holder",
@@ -197,6 +204,11 @@ impl Error {
                 "Votre certificat n'est pas (ou plus) valide à cette date : renouvelez-le.".into()
             }
             Error::CertificateRevoked => "Votre certificat a été révoqué.".into(),
+            Error::SignerRevoked { file } => format!(
+                "L'acte {file} est signé avec un certificat de signature révoqué par son \
+                 autorité : signez-le de nouveau avec la clé en cours de validité de l'étude \
+                 (renouvelez-la auprès de l'autorité si besoin)."
+            ),
             Error::CertificateNotBound => {
                 "Vous ne possédez pas à ce jour d'espace d'archivage dans le coffre : déclarez \
                  votre certificat (première connexion)."
@@ -259,8 +271,9 @@ impl Error {
                  Préparez de nouveau le paquet."
             ),
             Error::DataMessageMismatch(d) => format!(
-                "Le message de données de l'acte ne correspond pas aux actes du paquet : {d}. \
-                 Préparez de nouveau le paquet."
+                "Le message de données de l'acte ne correspond pas au dépôt : {d}. \
+                 Préparez de nouveau le paquet depuis l'application, pour ce destinataire et \
+                 avec la clé de l'étude."
             ),
             Error::DataDirBusy(dir) => format!(
                 "Le répertoire de données {} est déjà utilisé par un serveur sceau-vault en \

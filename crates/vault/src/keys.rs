@@ -62,20 +62,18 @@ fn dn(cn: &str) -> DistinguishedName {
     dn
 }
 
+/// Keys and certificates are created 0600 from the start (never readable, even briefly).
 fn write_private(path: &Path, pem: &str) -> Result<()> {
-    std::fs::write(path, pem).map_err(cfg_err)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(cfg_err)?;
-    }
-    Ok(())
+    crate::datadir::write_private(path, pem.as_bytes()).map_err(cfg_err)
 }
 
 /// Creates the vault's keys and certificates in `dir`; `server_names` go into the TLS
 /// certificate (DNS names or IP addresses).
 pub fn init_keys(dir: &Path, server_names: &[String]) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(cfg_err)?;
+    crate::datadir::private_dir_all(dir).map_err(cfg_err)?;
+    // A directory made beforehand by the operator is closed too: it will hold the keys, the
+    // database and the configuration's passwords.
+    crate::datadir::restrict(dir, crate::datadir::DIR_MODE).map_err(cfg_err)?;
     let alg = &rcgen::PKCS_ECDSA_P256_SHA256;
     let ca_key = KeyPair::generate_for(alg).map_err(cfg_err)?;
     let mut ca_params = CertificateParams::default();
@@ -84,7 +82,7 @@ pub fn init_keys(dir: &Path, server_names: &[String]) -> Result<()> {
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     ca_params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(3650 * 3);
     let ca_cert = ca_params.self_signed(&ca_key).map_err(cfg_err)?;
-    std::fs::write(dir.join(files::CA_CERT), ca_cert.pem()).map_err(cfg_err)?;
+    write_private(&dir.join(files::CA_CERT), &ca_cert.pem())?;
     let issuer = Issuer::new(ca_params, ca_key);
 
     let issue = |cn: &str, f: &dyn Fn(&mut CertificateParams)| -> Result<(String, String)> {
@@ -110,7 +108,7 @@ pub fn init_keys(dir: &Path, server_names: &[String]) -> Result<()> {
             })
             .collect();
     })?;
-    std::fs::write(dir.join(files::SERVER_CERT), cert).map_err(cfg_err)?;
+    write_private(&dir.join(files::SERVER_CERT), &cert)?;
     write_private(&dir.join(files::SERVER_KEY), &key)?;
 
     let (cert, key) = issue("Cachet du coffre Sceau", &|p| {
@@ -119,7 +117,7 @@ pub fn init_keys(dir: &Path, server_names: &[String]) -> Result<()> {
             KeyUsagePurpose::ContentCommitment,
         ];
     })?;
-    std::fs::write(dir.join(files::SEAL_CERT), cert).map_err(cfg_err)?;
+    write_private(&dir.join(files::SEAL_CERT), &cert)?;
     write_private(&dir.join(files::SEAL_KEY), &key)?;
 
     let (cert, key) = issue("Horodatage du coffre Sceau", &|p| {
@@ -133,7 +131,7 @@ pub fn init_keys(dir: &Path, server_names: &[String]) -> Result<()> {
         eku.set_criticality(true);
         p.custom_extensions.push(eku);
     })?;
-    std::fs::write(dir.join(files::TSA_CERT), cert).map_err(cfg_err)?;
+    write_private(&dir.join(files::TSA_CERT), &cert)?;
     write_private(&dir.join(files::TSA_KEY), &key)?;
     Ok(())
 }

@@ -29,6 +29,7 @@ pub mod peer;
 pub mod portal;
 pub mod proof;
 pub mod returns;
+pub mod revocation;
 pub mod store;
 pub mod tls;
 
@@ -91,6 +92,8 @@ pub struct Vault {
     pub bank_checker: tls::ClientChecker,
     /// Trust anchors for the offices' signatures (the client CAs).
     pub trust_anchors: Vec<x509_cert::Certificate>,
+    /// Revocation lists in force (`crl_files`, reloaded when they change).
+    pub revocation: revocation::Revocation,
     /// PDF/A-1b checker.
     pub pdfa: Arc<dyn PdfaChecker>,
     /// Catalogue of natures of acts (loaded at start).
@@ -158,11 +161,19 @@ impl OperatorStore {
 
 async fn open_metadata(config: &Config) -> Result<Arc<dyn Metadata>> {
     Ok(match &config.metadata {
-        MetadataConfig::Sqlite => Arc::new(SqliteMeta::open(&config.data_dir.join("vault.db"))?),
+        MetadataConfig::Sqlite => {
+            // Created 0600 before SQLite opens it (its WAL and shared-memory files take the
+            // database's mode); an older database is restricted too.
+            let path = config.data_dir.join("vault.db");
+            datadir::private_dir_all(&config.data_dir).map_err(error::storage)?;
+            datadir::ensure_private_file(&path).map_err(error::storage)?;
+            Arc::new(SqliteMeta::open(&path)?)
+        }
         MetadataConfig::Postgres { url } => {
             let url = url.clone();
+            let max = config.pg_max_connections;
             Arc::new(
-                tokio::task::spawn_blocking(move || PgMeta::connect(&url))
+                tokio::task::spawn_blocking(move || PgMeta::connect_bounded(&url, max))
                     .await
                     .map_err(error::storage)??,
             )
@@ -211,6 +222,14 @@ impl Vault {
                     .map_err(|e| Error::Config(e.to_string()))
             })
             .collect::<Result<Vec<_>>>()?;
+        let mut crl_cas = trust_anchors.clone();
+        for d in &bank_ca_ders {
+            crl_cas.push(
+                <x509_cert::Certificate as der::Decode>::from_der(d)
+                    .map_err(|e| Error::Config(e.to_string()))?,
+            );
+        }
+        let revocation = revocation::Revocation::new(config.crl_files.clone(), crl_cas)?;
         let calendar = sceau_core::calendar::Calendar {
             alsace_moselle: config.alsace_moselle,
         };
@@ -229,6 +248,7 @@ impl Vault {
             checker,
             bank_checker,
             trust_anchors,
+            revocation,
             pdfa,
             natures: sceau_core::natures::Catalogue::shipped()
                 .map_err(|e| Error::Config(e.message_fr()))?,
@@ -336,15 +356,65 @@ pub fn portal_app(vault: Arc<Vault>) -> Router {
 pub fn portal_app_with_audit(vault: Arc<Vault>) -> (Router, portal::AuditLog) {
     let log = portal::AuditLog::start(vault.clone());
     let app = portal::router()
+        .layer(axum::middleware::from_fn_with_state(
+            vault.clone(),
+            portal::audit_gate,
+        ))
         .layer(axum::Extension(log.clone()))
         .with_state(vault);
     (app, log)
 }
 
+/// Bounds on the connections of a listener (`vault.toml`: `max_connections`,
+/// `handshake_timeout_secs`, `header_timeout_secs`).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    /// Connections served at once; one more is closed at once, before its TLS handshake.
+    pub max_connections: usize,
+    /// Time a client has to complete its TLS handshake.
+    pub handshake_timeout: std::time::Duration,
+    /// Time a client has to send a request's headers (HTTP/1.1).
+    pub header_timeout: std::time::Duration,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        ConnLimits {
+            max_connections: config::DEFAULT_MAX_CONNECTIONS,
+            handshake_timeout: std::time::Duration::from_secs(10),
+            header_timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+impl ConnLimits {
+    /// The limits of `config`.
+    pub fn of(config: &Config) -> ConnLimits {
+        ConnLimits {
+            max_connections: config.max_connections.max(1),
+            handshake_timeout: std::time::Duration::from_secs(config.handshake_timeout_secs.max(1)),
+            header_timeout: std::time::Duration::from_secs(config.header_timeout_secs.max(1)),
+        }
+    }
+}
+
 /// Accepts TLS connections on `listener` and serves `app` on each, with the connection's client
-/// certificates on every request, until the task is dropped.
+/// certificates on every request, until the task is dropped ([`ConnLimits::default`]).
 pub async fn serve(listener: TcpListener, tls: rustls::ServerConfig, app: Router) -> Result<()> {
+    serve_with(listener, tls, app, ConnLimits::default()).await
+}
+
+/// [`serve`] within `limits`: a connection beyond `max_connections` is closed before its
+/// handshake, a handshake or a request's headers that do not arrive in time end the
+/// connection — a slow or idle client holds neither a task nor a file descriptor for long.
+pub async fn serve_with(
+    listener: TcpListener,
+    tls: rustls::ServerConfig,
+    app: Router,
+    limits: ConnLimits,
+) -> Result<()> {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     loop {
         let (tcp, _) = match listener.accept().await {
             Ok(c) => c,
@@ -353,16 +423,27 @@ pub async fn serve(listener: TcpListener, tls: rustls::ServerConfig, app: Router
                 continue;
             }
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!("connection refused: too many connections");
+            drop(tcp);
+            continue;
+        };
         let acceptor = acceptor.clone();
         let app = app.clone();
         tokio::spawn(async move {
-            let stream = match acceptor.accept(tcp).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::info!(error = %e, "TLS handshake failed");
-                    return;
-                }
-            };
+            let _slot = slot;
+            let stream =
+                match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::info!(error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::info!("TLS handshake timed out");
+                        return;
+                    }
+                };
             let certs: Vec<CertificateDer<'static>> = stream
                 .get_ref()
                 .1
@@ -376,10 +457,12 @@ pub async fn serve(listener: TcpListener, tls: rustls::ServerConfig, app: Router
                     app.clone().oneshot(req)
                 },
             );
-            if let Err(e) = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), svc)
-                .await
-            {
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_timeout);
+            if let Err(e) = builder.serve_connection(TokioIo::new(stream), svc).await {
                 tracing::debug!(error = %e, "connection ended");
             }
         });

@@ -298,6 +298,7 @@ fn run() -> anyhow::Result<ExitCode> {
                 println!("listening on {addr}");
                 tracing::info!(%addr, "vault serving");
                 let tls = vault.tls_config()?;
+                let limits = sceau_vault::ConnLimits::of(&vault.config);
                 // Delivery decisions at each deadline; the first pass catches up after downtime.
                 tokio::spawn(sceau_vault::delivery::run_scheduler(
                     vault.clone(),
@@ -312,17 +313,27 @@ fn run() -> anyhow::Result<ExitCode> {
                     let ptls = sceau_vault::portal::tls_config(&vault)?;
                     let papp = sceau_vault::portal_app(vault.clone());
                     tokio::spawn(async move {
-                        if let Err(e) = sceau_vault::serve(pl, ptls, papp).await {
+                        if let Err(e) = sceau_vault::serve_with(pl, ptls, papp, limits).await {
                             tracing::error!(error = %e, "portal stopped");
                         }
                     });
                 }
+                // Portal links, codes and sessions past their life are deleted.
+                tokio::spawn(sceau_vault::portal::run_purge(
+                    vault.clone(),
+                    std::time::Duration::from_secs(600),
+                ));
+                // The journal's head sealed and time-stamped at regular intervals.
+                tokio::spawn(sceau_vault::journal::run_checkpoints(
+                    vault.clone(),
+                    std::time::Duration::from_secs(vault.config.checkpoint_interval_secs),
+                ));
                 // Notifications of accepted deposits (durable queue, retries with back-off).
                 tokio::spawn(sceau_vault::notify::run_notifier(
                     vault.clone(),
                     std::time::Duration::from_secs(60),
                 ));
-                sceau_vault::serve(listener, tls, sceau_vault::app(vault)).await?;
+                sceau_vault::serve_with(listener, tls, sceau_vault::app(vault), limits).await?;
                 Ok::<_, anyhow::Error>(())
             })?;
         }
@@ -483,7 +494,24 @@ fn run() -> anyhow::Result<ExitCode> {
                     println!("journal intact : {count} entrée(s) vérifiée(s) en {secs:.2} s");
                 }
                 Verification::Broken { seq } => {
-                    println!("journal ALTÉRÉ à l'entrée n° {seq}");
+                    println!("journal ALTÉRÉ à l'entrée n° {seq} [journal_altered]");
+                    return Ok(ExitCode::from(1));
+                }
+            }
+            // A chain recomputed after a rewrite still chains: the sealed checkpoints do not.
+            let ca = sceau_vault::keys::load_cert(
+                &vault
+                    .config
+                    .data_dir
+                    .join(sceau_vault::keys::files::CA_CERT),
+            )?;
+            let checked = sceau_vault::journal::verify_checkpoints(vault.meta.as_ref(), &ca)?;
+            match checked {
+                sceau_vault::journal::CheckpointVerification::Sealed { .. } => {
+                    println!("{}", checked.message_fr());
+                }
+                _ => {
+                    println!("journal {} [{}]", checked.message_fr(), checked.code());
                     return Ok(ExitCode::from(1));
                 }
             }

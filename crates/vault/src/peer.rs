@@ -97,6 +97,9 @@ impl FromRequestParts<Arc<Vault>> for Peer {
             .unwrap_or_default();
         vault.checker.check(&certs.0, vault.clock.now())?;
         let ee = certs.0.first().ok_or(Error::CertificateMissing)?;
+        if vault.revocation.is_revoked_der(ee.as_ref()) {
+            return Err(Error::CertificateRevoked);
+        }
         Peer::from_der(ee.as_ref())
     }
 }

@@ -36,7 +36,9 @@ use crate::delivery::{self, Channel};
 use crate::error::{Error, Result};
 use crate::notify::{self, token_hash};
 use crate::store::meta::{self, DepositRow};
+use crate::store::sql::Sql;
 use crate::Vault;
+use chrono::{DateTime, Utc};
 
 /// Session cookie name.
 pub const SESSION_COOKIE: &str = "sceau_portail";
@@ -183,11 +185,18 @@ fn code_hash(link_hash: &str, code: &str) -> String {
 }
 
 /// The portal's audit trail: every access is queued here and written by one task, many lines
-/// per transaction (a commit per request would put an fsync on every page).
+/// per transaction (a commit per request would put an fsync on every page). The queue is
+/// bounded ([`AUDIT_QUEUE`] lines) and the portal fails closed: while it is full, or since the
+/// last write failed, requests are answered 503 ([`audit_gate`]) — no access goes unrecorded.
 #[derive(Clone)]
 pub struct AuditLog {
-    tx: tokio::sync::mpsc::UnboundedSender<AuditMsg>,
+    tx: tokio::sync::mpsc::Sender<AuditMsg>,
+    /// Whether the last write succeeded.
+    healthy: Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// Audit lines waiting to be written, at most.
+pub const AUDIT_QUEUE: usize = 10_000;
 
 enum AuditMsg {
     Line {
@@ -203,7 +212,9 @@ enum AuditMsg {
 impl AuditLog {
     /// Starts the writer task (on the current tokio runtime).
     pub fn start(vault: Arc<Vault>) -> AuditLog {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<AuditMsg>();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<AuditMsg>(AUDIT_QUEUE);
+        let healthy = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let health = healthy.clone();
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut batch = vec![first];
@@ -236,16 +247,22 @@ impl AuditLog {
                             Ok(())
                         })
                         .await;
-                    if let Err(e) = written {
+                    if let Err(e) = &written {
                         tracing::error!(code = e.code(), "audit write failed");
                     }
+                    health.store(written.is_ok(), std::sync::atomic::Ordering::SeqCst);
                 }
                 for f in flushes {
                     let _ = f.send(());
                 }
             }
         });
-        AuditLog { tx }
+        AuditLog { tx, healthy }
+    }
+
+    /// Whether accesses can be recorded now (the last write succeeded and the queue has room).
+    pub fn accepting(&self) -> bool {
+        self.healthy.load(std::sync::atomic::Ordering::SeqCst) && self.tx.capacity() > 0
     }
 
     /// Queues one audit line (and logs it without personal data).
@@ -258,7 +275,8 @@ impl AuditLog {
         ok: bool,
     ) {
         tracing::info!(action, ok, "portal access");
-        let _ = self.tx.send(AuditMsg::Line {
+        // Full only under a flood the gate is already refusing: the line is logged above.
+        let _ = self.tx.try_send(AuditMsg::Line {
             at: vault.clock.now(),
             recipient: recipient.map(str::to_owned),
             action: action.to_owned(),
@@ -270,10 +288,30 @@ impl AuditLog {
     /// Waits until every line queued before this call is written.
     pub async fn flush(&self) {
         let (done, wait) = tokio::sync::oneshot::channel();
-        if self.tx.send(AuditMsg::Flush(done)).is_ok() {
+        if self.tx.send(AuditMsg::Flush(done)).await.is_ok() {
             let _ = wait.await;
         }
     }
+}
+
+/// Refuses every portal request (503) while the audit trail cannot record it; the refusal
+/// itself is queued when there is room, so that the first successful write reopens the portal.
+pub async fn audit_gate(
+    State(vault): State<Arc<Vault>>,
+    Extension(log): Extension<AuditLog>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if log.accepting() {
+        return next.run(req).await;
+    }
+    log.record(&vault, None, "audit_unavailable", None, false);
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Service momentanément indisponible",
+        "<p class=\"erreur\">Le portail ne peut pas enregistrer votre accès pour le moment : \
+         réessayez dans quelques minutes.</p>",
+    )
 }
 
 fn internal() -> Response {
@@ -480,33 +518,7 @@ pub async fn verify(
     let max = i64::from(vault.config.portal.max_code_attempts);
     let typed = form.code.trim().to_owned();
     let (l, h) = (link.clone(), code_hash(&link, &typed));
-    // One transaction: read the code's state, count a failure or consume the code.
-    let outcome = vault
-        .db(move |sql| {
-            let Some(s) = meta::code_state(sql, &l)? else {
-                return Ok(CodeOutcome::NoCode);
-            };
-            if s.attempts >= max {
-                return Ok(CodeOutcome::Locked);
-            }
-            if s.used || s.expires_at <= now {
-                return Ok(CodeOutcome::Expired);
-            }
-            if s.code_hash != h {
-                let n = s.attempts + 1;
-                meta::set_code_attempts(sql, &l, n)?;
-                return Ok(if n >= max {
-                    CodeOutcome::Locked
-                } else {
-                    CodeOutcome::Wrong(max - n)
-                });
-            }
-            if !meta::consume_code(sql, &l)? {
-                return Ok(CodeOutcome::Expired);
-            }
-            Ok(CodeOutcome::Right)
-        })
-        .await;
+    let outcome = vault.db(move |sql| judge_code(sql, &l, &h, max, now)).await;
     // The form is shown again with the same token (it already matches the cookie).
     let again = |msg: &str, status: StatusCode| {
         page(
@@ -570,12 +582,48 @@ pub async fn verify(
     }
 }
 
-enum CodeOutcome {
+/// The verdict on a typed code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeOutcome {
+    /// The link has no code.
     NoCode,
+    /// The code was used or expired.
     Expired,
+    /// Too many wrong codes: the link is locked.
     Locked,
+    /// A wrong code, counted; this many tries are left.
     Wrong(i64),
+    /// The right code, now consumed.
     Right,
+}
+
+/// Judges a typed code (`code_hash`) on the link `link_hash` at `now`, `max` wrong codes
+/// allowed. The verdict and the count are one statement each (a guarded `UPDATE … RETURNING`):
+/// two tries at the same instant never both read the count below the limit, on SQLite or on
+/// PostgreSQL (where a read-then-write transaction in READ COMMITTED would judge more).
+pub fn judge_code(
+    sql: &mut dyn Sql,
+    link_hash: &str,
+    code_hash: &str,
+    max: i64,
+    now: DateTime<Utc>,
+) -> Result<CodeOutcome> {
+    if let Some(n) = meta::count_wrong_code(sql, link_hash, code_hash, max, now)? {
+        return Ok(if n >= max {
+            CodeOutcome::Locked
+        } else {
+            CodeOutcome::Wrong(max - n)
+        });
+    }
+    if meta::consume_right_code(sql, link_hash, code_hash, max, now)? {
+        return Ok(CodeOutcome::Right);
+    }
+    // Neither judged: say why.
+    Ok(match meta::code_state(sql, link_hash)? {
+        None => CodeOutcome::NoCode,
+        Some(s) if s.attempts >= max => CodeOutcome::Locked,
+        Some(_) => CodeOutcome::Expired,
+    })
 }
 
 /// A portal session.
@@ -1041,4 +1089,28 @@ fn refused_return(why: &str) -> Response {
             esc(why)
         ),
     )
+}
+
+/// Deletes the links and sessions past their life and the codes of those links (secrets kept
+/// no longer than they serve).
+pub async fn purge_expired(vault: &Vault) -> Result<meta::PortalPurge> {
+    let now = vault.clock.now();
+    vault.db(move |sql| meta::purge_portal(sql, now)).await
+}
+
+/// The server's purge task: [`purge_expired`] every `every`.
+pub async fn run_purge(vault: Arc<Vault>, every: std::time::Duration) {
+    loop {
+        match purge_expired(&vault).await {
+            Ok(p) if p != meta::PortalPurge::default() => tracing::info!(
+                links = p.links,
+                codes = p.codes,
+                sessions = p.sessions,
+                "portal secrets purged"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!(code = e.code(), detail = %e, "portal purge"),
+        }
+        tokio::time::sleep(every).await;
+    }
 }

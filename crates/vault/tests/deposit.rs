@@ -262,6 +262,53 @@ async fn refusals(b: Backend) {
             assert_eq!(code(r).await, want);
         }
     };
+    // A data message written for another recipient, or by another office, than the deposit's:
+    // refused with its own code, and a French reason naming both.
+    let other_message = |office: &str, recipient: &str| {
+        let pdf = pdfa_act("RDM");
+        let sig = sign(&a.sign, &pdf);
+        let name = "9991_RDM_20260303_100000.pdf";
+        let manifest = sceau_testsupport::deposit::manifest(
+            "RDM",
+            &bank,
+            "SAISIE_ATTRIBUTION",
+            None,
+            sceau_proto::Source::Form,
+            &[name],
+        );
+        let message = sceau_testsupport::deposit::act_message_for(
+            &sceau_testsupport::deposit::ActMessage {
+                nature: "SAISIE_ATTRIBUTION",
+                reference: "RDM",
+                judge_permission: None,
+                at: tuesday_morning(),
+                documents: &[(name, &pdf)],
+            },
+            office,
+            recipient,
+        );
+        sceau_testsupport::deposit::package_zip(&manifest, &[(name, &pdf, &sig)], &message, &[])
+            .unwrap()
+    };
+    for (office, recipient, says) in [
+        ("9991", "MARTIN Claire", "MARTIN Claire"),
+        ("1234", "BANQUE TEST", "étude 1234"),
+    ] {
+        let r = put_package(
+            &h,
+            &c,
+            &format!("cle-dm-{office}"),
+            &other_message(office, recipient),
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        let body: sceau_proto::ErrorBody = r.json().await.unwrap();
+        assert_eq!(body.code, "data_message_mismatch");
+        assert!(body.message.contains(says), "{}", body.message);
+    }
+    // The same package with the right names passes (words compared without case or order).
+    let r = put_package(&h, &c, "cle-dm-ok", &other_message("9991", "Banque test")).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     // Unknown recipient, no consent.
     expect(
         simple_package(&a.sign, "inconnu", "SAISIE_ATTRIBUTION", "R1"),

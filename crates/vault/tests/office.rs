@@ -52,6 +52,40 @@ async fn office_apis(b: Backend) {
     )
     .await;
     assert!(next.events.is_empty());
+    // Checkpoints: none yet; once the head is sealed and time-stamped, every office's feed
+    // carries it, and it is the vault's (seal and time-stamp by the vault CA).
+    assert!(next.checkpoint.is_none());
+    let last = sceau_vault::journal::checkpoint_now(&h.vault)
+        .await
+        .unwrap()
+        .expect("lines to seal");
+    assert_eq!(
+        sceau_vault::journal::checkpoint_now(&h.vault)
+            .await
+            .unwrap(),
+        None,
+        "nothing new, no new checkpoint"
+    );
+    for c in [&ca, &cb] {
+        let page: FeedPage = get_json(c, h.url("/v1/events?after=0")).await;
+        let cp = page.checkpoint.expect("the feed publishes the checkpoint");
+        let st = sceau_cades::proof::verify_checkpoint(&cp, &h.vault.seal.ca).unwrap();
+        assert_eq!((st.first, st.last), (1, last));
+    }
+    let ca_cert = h.vault.seal.ca.clone();
+    let meta = h.vault.meta.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        sceau_vault::journal::verify_checkpoints(meta.as_ref(), &ca_cert).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        checked,
+        sceau_vault::journal::CheckpointVerification::Sealed {
+            checkpoints: 1,
+            sealed: last
+        }
+    );
     let pkg_b = simple_package(&bo.sign, &bank, "SAISIE_ATTRIBUTION", "REF_B");
     let rb: DepositReceipt = put_package_json(&h, &cb, "key-office-0002", &pkg_b).await;
 

@@ -1038,3 +1038,151 @@ async fn object_stream_bomb_and_active_content_are_refused_within_200_mb() {
         before / (1024 * 1024)
     );
 }
+
+/// 200 wrong codes at once on one link: exactly `max_code_attempts` are judged (the last of
+/// them locks), every other try is refused as locked without being counted, and the right
+/// code is then refused too.
+async fn parallel_wrong_codes(backend: Backend) {
+    let w = world(10 * 1024 * 1024, backend).await;
+    recipient(
+        &w.h,
+        "y",
+        sceau_proto::RecipientKind::Person,
+        Some("y@exemple.test"),
+        None,
+    );
+    deposit(&w, "y", "COMMANDEMENT_DE_PAYER", "REFY").await;
+    notify::enqueue_new(&w.h.vault).await.unwrap();
+    notify::send_due(&w.h.vault).await.unwrap();
+    let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
+    let token = token_from(&mail.body);
+    let c = browser(&w);
+    let (st, csrf, cookie, _) = open_link(&w, &c, &token).await;
+    assert_eq!(st, 200);
+    let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
+    let code = code_from(&mail.body);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let max = usize::try_from(w.h.config.portal.max_code_attempts).unwrap();
+
+    let w = Arc::new(w);
+    let tries: Vec<_> = (0..200)
+        .map(|_| {
+            let (w, c, token, csrf, cookie) = (
+                w.clone(),
+                c.clone(),
+                token.clone(),
+                csrf.clone(),
+                cookie.clone(),
+            );
+            tokio::spawn(async move {
+                let r = post_code(&w, &c, &token, &csrf, &cookie, wrong).await;
+                let status = r.status().as_u16();
+                (status, r.text().await.unwrap())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tries {
+        answers.push(t.await.unwrap());
+    }
+    let wrong_answers = answers
+        .iter()
+        .filter(|(s, h)| *s == 401 && h.contains("Code incorrect"))
+        .count();
+    let locked = answers
+        .iter()
+        .filter(|(s, h)| *s == 403 && h.contains("Accès bloqué"))
+        .count();
+    assert_eq!(wrong_answers, max - 1, "tries judged wrong before the lock");
+    assert_eq!(locked, 200 - (max - 1), "every other try refused as locked");
+    // The count stored is the limit, not the number of tries.
+    let link = sceau_vault::notify::token_hash(&token);
+    let stored = tokio::task::block_in_place(|| {
+        tx(w.h.vault.meta.as_ref(), move |sql| {
+            meta::code_state(sql, &link)
+        })
+        .unwrap()
+        .unwrap()
+    });
+    assert_eq!(stored.attempts, i64::try_from(max).unwrap());
+    // Locked: the right code is refused as well.
+    let r = post_code(&w, &c, &token, &csrf, &cookie, &code).await;
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_out_under_200_parallel_wrong_codes_judges_exactly_the_allowed_number() {
+    parallel_wrong_codes(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_out_under_200_parallel_wrong_codes_on_postgres_judges_exactly_the_allowed_number() {
+    parallel_wrong_codes(Backend::Scaled).await;
+}
+
+/// Links and sessions past their life are deleted with the codes of those links; live ones
+/// (and the wrong-code count of a live link) stay.
+async fn purge(backend: Backend) {
+    let w = world(10 * 1024 * 1024, backend).await;
+    let now = tuesday_morning();
+    let hour = chrono::Duration::hours(1);
+    tokio::task::block_in_place(|| {
+        tx(w.h.vault.meta.as_ref(), |sql| {
+            meta::insert_link(sql, "lien-vieux", "r", now - hour * 48, now - hour)?;
+            meta::set_code(sql, "lien-vieux", "c1", now - hour)?;
+            meta::insert_link(sql, "lien-vivant", "r", now, now + hour)?;
+            meta::set_code(sql, "lien-vivant", "c2", now - hour)?;
+            meta::count_wrong_code(sql, "lien-vivant", "x", 5, now - hour * 2)?;
+            meta::insert_session(sql, "session-vieille", "r", "csrf", now - hour)?;
+            meta::insert_session(sql, "session-vivante", "r", "csrf", now + hour)?;
+            Ok(())
+        })
+        .unwrap()
+    });
+    let p = sceau_vault::portal::purge_expired(&w.h.vault)
+        .await
+        .unwrap();
+    assert_eq!(
+        p,
+        meta::PortalPurge {
+            links: 1,
+            codes: 1,
+            sessions: 1
+        }
+    );
+    let (old_code, live_code, sessions) = tokio::task::block_in_place(|| {
+        tx(w.h.vault.meta.as_ref(), |sql| {
+            Ok((
+                meta::code_state(sql, "lien-vieux")?,
+                meta::code_state(sql, "lien-vivant")?,
+                sql.query("SELECT id_hash FROM portal_sessions", &[])?,
+            ))
+        })
+        .unwrap()
+    });
+    assert!(old_code.is_none());
+    assert_eq!(
+        live_code.unwrap().attempts,
+        1,
+        "a live link keeps its count"
+    );
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0][0].text(), "session-vivante");
+    // Nothing more to purge.
+    assert_eq!(
+        sceau_vault::portal::purge_expired(&w.h.vault)
+            .await
+            .unwrap(),
+        meta::PortalPurge::default()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_links_codes_and_sessions_are_purged() {
+    purge(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_links_codes_and_sessions_are_purged_on_postgres() {
+    purge(Backend::Scaled).await;
+}

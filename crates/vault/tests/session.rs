@@ -366,3 +366,52 @@ async fn banks_and_offices_have_separate_trust_lists() {
         err.message_fr()
     );
 }
+
+/// Malformed JSON, a body without its JSON type, fields of the wrong type and unreadable query
+/// parameters are answered `{code: "bad_request", message}` in French, never in plain text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_json_and_queries_are_answered_as_code_and_message() {
+    let h = Harness::start(Backend::Embedded, Arc::new(sceau_vault::SceauPdfa)).await;
+    let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    let c = bound_client(&h, &a.auth, "9991").await;
+    let json = "application/json";
+    for (body, ctype, says) in [
+        ("{\"office_number\": ", json, "n'est pas un JSON valide"),
+        ("{\"office_number\": 9991}", json, "champs attendus"),
+        (
+            "{\"office_number\": \"9991\"}",
+            "text/plain",
+            "Content-Type",
+        ),
+    ] {
+        let r = c
+            .post(h.url("/v1/session/bind"))
+            .header(reqwest::header::CONTENT_TYPE, ctype)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{}", r.status());
+        let got: sceau_proto::ErrorBody = r.json().await.unwrap();
+        assert_eq!(got.code, "bad_request");
+        assert!(got.message.contains(says), "{}", got.message);
+    }
+    let r = c
+        .post(h.url("/v1/vault/folders"))
+        .body("[")
+        .header(reqwest::header::CONTENT_TYPE, json)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error());
+    assert_eq!(code(r).await, "bad_request");
+    let r = c
+        .get(h.url("/v1/events?after=plus-tard"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error());
+    let got: sceau_proto::ErrorBody = r.json().await.unwrap();
+    assert_eq!(got.code, "bad_request");
+    assert!(got.message.contains("paramètres"), "{}", got.message);
+}

@@ -304,3 +304,117 @@ fn concurrent_journal_appends_on_postgres() {
     tx(&PgMeta::connect(&url).unwrap(), meta::migrate).unwrap();
     concurrent_appends(|| Box::new(PgMeta::connect(&url).unwrap()));
 }
+
+/// 200 wrong codes judged at once by `portal::judge_code` (what `POST /portail/acces/{token}`
+/// runs), each in its own transaction on its own thread, released together: exactly `max` are
+/// counted (`max - 1` answered "wrong", the one reaching the limit "locked"), the count stored
+/// is `max`, and the right code is then refused.
+fn parallel_code_tries(m: &dyn Metadata) {
+    use sceau_vault::portal::{judge_code, CodeOutcome};
+    tx(m, meta::migrate).unwrap();
+    tx(m, meta::migrate_recipient_side).unwrap();
+    let now = Utc::now();
+    let expires = now + chrono::Duration::minutes(10);
+    tx(m, |sql| meta::set_code(sql, "lien", "bon", expires)).unwrap();
+    let max = 4i64;
+    let tries = 200;
+    let barrier = std::sync::Barrier::new(tries);
+    let verdicts: Vec<CodeOutcome> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..tries)
+            .map(|_| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    tx(m, |sql| judge_code(sql, "lien", "mauvais", max, now)).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let wrong = verdicts
+        .iter()
+        .filter(|v| matches!(v, CodeOutcome::Wrong(_)))
+        .count();
+    let locked = verdicts
+        .iter()
+        .filter(|v| **v == CodeOutcome::Locked)
+        .count();
+    assert_eq!(wrong, 3, "{verdicts:?}");
+    assert_eq!(locked, tries - 3);
+    let mut left: Vec<i64> = verdicts
+        .iter()
+        .filter_map(|v| match v {
+            CodeOutcome::Wrong(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    left.sort_unstable();
+    assert_eq!(left, [1, 2, 3]);
+    let state = tx(m, |sql| meta::code_state(sql, "lien")).unwrap().unwrap();
+    assert_eq!(state.attempts, max);
+    assert_eq!(
+        tx(m, |sql| judge_code(sql, "lien", "bon", max, now)).unwrap(),
+        CodeOutcome::Locked
+    );
+}
+
+#[test]
+fn code_lock_out_is_atomic_under_200_parallel_tries_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    parallel_code_tries(&SqliteMeta::open(&dir.path().join("v.db")).unwrap());
+}
+
+#[test]
+fn code_lock_out_is_atomic_under_200_parallel_tries_on_postgres() {
+    let pg = PgServer::start().unwrap();
+    let url = pg.create_database("vault").unwrap();
+    let m = PgMeta::connect_bounded(&url, 32).unwrap();
+    parallel_code_tries(&m);
+    // The pool never opened more connections than its bound.
+    assert!(m.open_connections() <= 32, "{}", m.open_connections());
+}
+
+#[test]
+fn postgres_pool_is_bounded_and_waits_for_a_free_connection() {
+    let pg = PgServer::start().unwrap();
+    let url = pg.create_database("vault").unwrap();
+    let m = PgMeta::connect_bounded(&url, 3).unwrap();
+    let count = |m: &PgMeta| -> i64 {
+        tx(m, |sql| {
+            Ok(sql
+                .query(
+                    "SELECT count(*)::BIGINT FROM pg_stat_activity WHERE datname = current_database()",
+                    &[],
+                )?
+                .first()
+                .map_or(0, |r| r[0].int()))
+        })
+        .unwrap()
+    };
+    // 40 transactions at once, each holding its connection a while: at most 3 are open.
+    let peak = std::sync::atomic::AtomicI64::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..40 {
+            s.spawn(|| {
+                tx(&m, |sql| {
+                    let n = sql
+                        .query(
+                            "SELECT count(*)::BIGINT FROM pg_stat_activity \
+                             WHERE datname = current_database()",
+                            &[],
+                        )?
+                        .first()
+                        .map_or(0, |r| r[0].int());
+                    peak.fetch_max(n, std::sync::atomic::Ordering::SeqCst);
+                    sql.query("SELECT pg_sleep(0.02)::TEXT", &[])?;
+                    Ok(())
+                })
+                .unwrap();
+            });
+        }
+    });
+    assert!(m.open_connections() <= 3);
+    let peak = peak.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((1..=3).contains(&peak), "{peak} connections seen at once");
+    assert!(count(&m) <= 3);
+}

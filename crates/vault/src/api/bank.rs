@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
@@ -40,6 +40,13 @@ impl FromRequestParts<Arc<Vault>> for Bank {
             .cloned()
             .unwrap_or_default();
         vault.bank_checker.check(&certs.0, vault.clock.now())?;
+        if certs
+            .0
+            .first()
+            .is_some_and(|ee| vault.revocation.is_revoked_der(ee.as_ref()))
+        {
+            return Err(Error::CertificateRevoked);
+        }
         let ee = certs.0.first().ok_or(Error::CertificateMissing)?;
         let peer = Peer::from_der(ee.as_ref())?;
         let fp = peer.info.fingerprint_sha256.clone();
@@ -69,7 +76,7 @@ pub struct ListQuery {
 pub async fn list(
     State(vault): State<Arc<Vault>>,
     bank: Bank,
-    Query(q): Query<ListQuery>,
+    super::QueryParams(q): super::QueryParams<ListQuery>,
 ) -> Result<Json<BankActList>> {
     let rid = bank.recipient.id.clone();
     let acts = vault
@@ -147,7 +154,7 @@ pub async fn deposit_return(
     State(vault): State<Arc<Vault>>,
     bank: Bank,
     Path(id): Path<String>,
-    Json(up): Json<ReturnUpload>,
+    super::JsonBody(up): super::JsonBody<ReturnUpload>,
 ) -> Result<Json<ReturnReceipt>> {
     let d = own(&vault, &bank, &id).await?;
     let pdf = base64::engine::general_purpose::STANDARD

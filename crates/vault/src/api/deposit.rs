@@ -189,6 +189,8 @@ struct Package {
     manifest: DepositManifest,
     acts: Vec<Act>,
     data_message: Vec<u8>,
+    /// What the data message says.
+    message: crate::data_message::DataMessage,
 }
 
 impl Package {
@@ -270,6 +272,7 @@ impl Package {
             manifest,
             acts,
             data_message,
+            message,
         })
     }
 }
@@ -378,6 +381,19 @@ async fn accept(
                         file: act.name.clone(),
                     });
                 }
+                // The signing certificate, revoked since it signed? (lists reloaded if changed)
+                if let Some(s) = &report.signer {
+                    let listed = vault
+                        .config
+                        .revoked_serials
+                        .iter()
+                        .any(|r| r.eq_ignore_ascii_case(&s.serial_hex));
+                    if listed || vault.revocation.is_revoked(&s.issuer, &s.serial_hex) {
+                        return Err(Error::SignerRevoked {
+                            file: act.name.clone(),
+                        });
+                    }
+                }
                 if let Err(reason) = vault.pdfa.check(&act.pdf) {
                     tracing::info!(%reason, "act is not PDF/A-1b");
                     return Err(Error::NotPdfA {
@@ -390,6 +406,20 @@ async fn accept(
         .await
         .map_err(storage)??
     };
+
+    // The data message, sent with the acts the holder signed, speaks of this office and of this
+    // recipient (after the signatures: a foreign signer is named as such first).
+    let ids: Vec<String> = [&recipient.siret, &recipient.siren, &recipient.nir]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    crate::data_message::cross_check_parties(
+        &pkg.message,
+        &who.office.office.number,
+        &recipient.name,
+        &ids,
+    )?;
 
     // The attestation, sealed and time-stamped.
     let deposit_id = uuid::Uuid::new_v4().to_string();

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use sceau_core::hours::{service_allowed, ReceptionRule};
 use sceau_core::ids::{Nir, Siren, Siret};
@@ -56,7 +56,7 @@ pub fn criterion(q: &SearchQuery) -> Result<RecipientQuery> {
 pub async fn search(
     State(vault): State<Arc<Vault>>,
     _who: Authed,
-    Query(q): Query<SearchQuery>,
+    super::QueryParams(q): super::QueryParams<SearchQuery>,
 ) -> Result<Json<RecipientList>> {
     let c = criterion(&q)?;
     let rows = vault
@@ -180,7 +180,7 @@ pub async fn reception(
     State(vault): State<Arc<Vault>>,
     _who: Authed,
     Path((id, nature)): Path<(String, String)>,
-    Query(q): Query<ReceptionQuery>,
+    super::QueryParams(q): super::QueryParams<ReceptionQuery>,
 ) -> Result<Json<ReceptionStatus>> {
     let id2 = id.clone();
     vault

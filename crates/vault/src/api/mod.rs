@@ -73,3 +73,61 @@ pub(crate) fn announced_sha256(
             crate::error::Error::BadRequest(format!("en-tête {CONTENT_SHA256_HEADER} invalide"))
         })
 }
+
+/// A JSON body whose refusal (not JSON, wrong fields, no `Content-Type`) is answered as
+/// `{code: "bad_request", message}` like every other refusal, not axum's plain text.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = crate::Error;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::JsonRejection;
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(JsonBody(v)),
+            Err(rej) => Err(crate::Error::BadRequest(match &rej {
+                JsonRejection::JsonSyntaxError(_) => format!(
+                    "le corps n'est pas un JSON valide ({}) ; envoyez l'objet décrit par \
+                     /v1/openapi.json",
+                    rej.body_text()
+                ),
+                JsonRejection::JsonDataError(_) => format!(
+                    "le JSON n'a pas les champs attendus ({}) ; voyez /v1/openapi.json",
+                    rej.body_text()
+                ),
+                JsonRejection::MissingJsonContentType(_) => {
+                    "en-tête Content-Type: application/json manquant".into()
+                }
+                _ => format!("corps illisible ({})", rej.body_text()),
+            })),
+        }
+    }
+}
+
+/// Query parameters whose refusal is answered as `{code: "bad_request", message}`.
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for QueryParams<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = crate::Error;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(QueryParams(v)),
+            Err(rej) => Err(crate::Error::BadRequest(format!(
+                "paramètres de la requête invalides ({}) ; voyez /v1/openapi.json",
+                rej.body_text()
+            ))),
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -56,7 +56,7 @@ pub struct FeedQuery {
 pub async fn events(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<FeedQuery>,
+    super::QueryParams(q): super::QueryParams<FeedQuery>,
 ) -> Result<Json<FeedPage>> {
     let after = i64::try_from(q.after).unwrap_or(i64::MAX);
     let office = who.office.office.id.clone();
@@ -75,12 +75,18 @@ pub async fn events(
             rows = fetch().await?;
         }
     }
+    // The newest checkpoint goes to every office: a copy the vault cannot take back.
+    let checkpoint = vault
+        .db_read(|sql| meta::last_checkpoint(sql))
+        .await?
+        .map(|c| c.checkpoint);
     let next_cursor = rows
         .last()
         .map_or(q.after, |r| u64::try_from(r.seq).unwrap_or(0));
     Ok(Json(FeedPage {
         events: rows.iter().map(feed_event).collect(),
         next_cursor,
+        checkpoint,
     }))
 }
 
@@ -147,7 +153,7 @@ fn paris_midnight(d: NaiveDate) -> chrono::DateTime<Utc> {
 pub async fn search(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<SearchQuery>,
+    super::QueryParams(q): super::QueryParams<SearchQuery>,
 ) -> Result<Json<SearchPage>> {
     let c = SearchCriteria {
         from: q.from.map(paris_midnight),
@@ -265,7 +271,7 @@ pub struct PathQuery {
 pub async fn list(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<PathQuery>,
+    super::QueryParams(q): super::QueryParams<PathQuery>,
 ) -> Result<Json<VaultListing>> {
     let folder = clean_path(&q.path)?;
     let office = who.office.office.id.clone();
@@ -299,7 +305,7 @@ async fn file_entry(vault: &Vault, who: &Authed, path: &str) -> Result<VaultEntr
 pub async fn properties(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<PathQuery>,
+    super::QueryParams(q): super::QueryParams<PathQuery>,
 ) -> Result<Json<VaultEntry>> {
     Ok(Json(file_entry(&vault, &who, &q.path).await?))
 }
@@ -308,7 +314,7 @@ pub async fn properties(
 pub async fn download(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<PathQuery>,
+    super::QueryParams(q): super::QueryParams<PathQuery>,
 ) -> Result<impl IntoResponse> {
     let e = file_entry(&vault, &who, &q.path).await?;
     let sha = e.sha256.clone().ok_or(Error::NotFound)?;
@@ -341,7 +347,7 @@ pub async fn download(
 pub async fn mkdir(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Json(req): Json<MkdirRequest>,
+    super::JsonBody(req): super::JsonBody<MkdirRequest>,
 ) -> Result<Json<VaultEntry>> {
     let path = clean_path(&req.path)?;
     if path.is_empty() {
@@ -374,7 +380,7 @@ fn parent_is_folder(sql: &mut dyn crate::store::sql::Sql, office: &str, path: &s
 pub async fn move_entry(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Json(req): Json<MoveRequest>,
+    super::JsonBody(req): super::JsonBody<MoveRequest>,
 ) -> Result<Json<VaultEntry>> {
     let (from, to) = (clean_path(&req.from)?, clean_path(&req.to)?);
     if from.is_empty() || to.is_empty() || to == from || to.starts_with(&format!("{from}/")) {
@@ -407,7 +413,7 @@ pub async fn move_entry(
 pub async fn delete(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<PathQuery>,
+    super::QueryParams(q): super::QueryParams<PathQuery>,
 ) -> Result<axum::http::StatusCode> {
     let path = clean_path(&q.path)?;
     if path.is_empty() {
@@ -451,7 +457,7 @@ pub async fn delete(
 pub async fn upload(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<PathQuery>,
+    super::QueryParams(q): super::QueryParams<PathQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<VaultEntry>> {
@@ -573,14 +579,22 @@ pub async fn upload(
 pub async fn proof(
     State(vault): State<Arc<Vault>>,
     who: Authed,
-    Query(q): Query<PathQuery>,
+    super::QueryParams(q): super::QueryParams<PathQuery>,
 ) -> Result<Json<ProofBundle>> {
     let e = file_entry(&vault, &who, &q.path).await?;
     let sha = e.sha256.clone().ok_or(Error::NotFound)?;
-    let journal = match &e.deposit_id {
-        None => Vec::new(),
+    // Lines not yet under a checkpoint get one now, under the commit lock like any write to
+    // the journal.
+    let guard = match &e.deposit_id {
+        Some(_) => Some(vault.commit_lock.lock().await),
+        None => None,
+    };
+    let (journal, checkpoints) = match &e.deposit_id {
+        None => (Vec::new(), Vec::new()),
         Some(d) => {
             let d = d.clone();
+            let v = vault.clone();
+            let at = vault.clock.now();
             vault
                 .db(move |sql| {
                     let rows = meta::deposit_journal(sql, &d)?;
@@ -601,11 +615,14 @@ pub async fn proof(
                             hash: r.hash,
                         });
                     }
-                    Ok(out)
+                    let seqs: Vec<i64> = out.iter().map(|l| l.seq).collect();
+                    let covering = crate::journal::covering(sql, &seqs, &v.seal, &v.tsa, at)?;
+                    Ok((out, covering))
                 })
                 .await?
         }
     };
+    drop(guard);
     // Every line of the file's service goes in the bundle; `proof::verify` checks each one and
     // that one of them names the file's digest.
     let digest = hex::decode(&sha).map_err(storage)?;
@@ -620,5 +637,6 @@ pub async fn proof(
         journal,
         timestamp_token: base64::engine::general_purpose::STANDARD.encode(token),
         vault_ca_pem: ca_pem,
+        checkpoints,
     }))
 }

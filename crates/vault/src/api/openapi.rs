@@ -75,6 +75,12 @@ fn schemas() -> Value {
         ("path", string()),
         ("state", string()),
     ]);
+    let mut feed_page = object(&[
+        ("events", array(schema_ref("FeedEvent"))),
+        ("next_cursor", integer()),
+    ]);
+    // Absent until the vault made its first checkpoint.
+    feed_page["properties"]["checkpoint"] = schema_ref("JournalCheckpoint");
     json!({
         "ErrorBody": object(&[("code", string()), ("message", string())]),
         "CertificateInfo": object(&[
@@ -152,9 +158,15 @@ fn schemas() -> Value {
         ]),
         "DeliveryState": state,
         "FeedEvent": feed_event,
-        "FeedPage": object(&[
-            ("events", array(schema_ref("FeedEvent"))),
-            ("next_cursor", integer()),
+        "FeedPage": feed_page,
+        "JournalCheckpoint": object(&[
+            ("statement", string()),
+            ("seal", json!({"type": "string", "contentEncoding": "base64"})),
+            ("timestamp_token", json!({"type": "string", "contentEncoding": "base64"})),
+        ]),
+        "CoveringCheckpoint": object(&[
+            ("checkpoint", schema_ref("JournalCheckpoint")),
+            ("inclusions", array(object(&[("seq", integer()), ("path", array(sha256()))]))),
         ]),
         "ServiceSummary": object(&[
             ("deposit_id", string()),
@@ -246,6 +258,7 @@ fn schemas() -> Value {
             ("journal", array(schema_ref("ProofLine"))),
             ("timestamp_token", json!({"type": "string", "contentEncoding": "base64"})),
             ("vault_ca_pem", string()),
+            ("checkpoints", array(schema_ref("CoveringCheckpoint"))),
         ]),
     })
 }

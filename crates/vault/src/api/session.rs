@@ -30,7 +30,7 @@ pub async fn bind(
     State(vault): State<Arc<Vault>>,
     peer: Peer,
     certs: Option<axum::Extension<PeerCerts>>,
-    Json(req): Json<BindRequest>,
+    super::JsonBody(req): super::JsonBody<BindRequest>,
 ) -> Result<Json<Office>> {
     if !req
         .confirm_fingerprint_sha256

@@ -67,7 +67,7 @@ pub struct FileBlobs {
 impl FileBlobs {
     /// Blobs under `root` (created if needed).
     pub fn new(root: &Path) -> Result<Self> {
-        std::fs::create_dir_all(root.join("tmp")).map_err(storage)?;
+        crate::datadir::private_dir_all(&root.join("tmp")).map_err(storage)?;
         Ok(FileBlobs {
             root: root.to_owned(),
         })
@@ -90,7 +90,7 @@ impl FileBlobs {
                 return Ok(());
             }
             let dir = dest.parent().ok_or_else(|| storage("blob path"))?;
-            std::fs::create_dir_all(dir).map_err(storage)?;
+            crate::datadir::private_dir_all(dir).map_err(storage)?;
             let through_tmp = |fill: &dyn Fn(&std::path::Path) -> std::io::Result<()>| {
                 let tmp =
                     tempfile::NamedTempFile::new_in(this.root.join("tmp")).map_err(storage)?;
@@ -159,7 +159,10 @@ impl Blobs for FileBlobs {
     async fn clean_temporary(&self) -> Result<()> {
         let tmp = self.root.join("tmp");
         let _ = tokio::fs::remove_dir_all(&tmp).await;
-        tokio::fs::create_dir_all(&tmp).await.map_err(storage)
+        tokio::task::spawn_blocking(move || crate::datadir::private_dir_all(&tmp))
+            .await
+            .map_err(storage)?
+            .map_err(storage)
     }
 }
 

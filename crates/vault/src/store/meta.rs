@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS journal (
     seq BIGINT PRIMARY KEY, office_id TEXT, deposit_id TEXT, event TEXT NOT NULL,
     at TEXT NOT NULL, message TEXT NOT NULL, record TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS journal_office ON journal(office_id, seq);
+CREATE TABLE IF NOT EXISTS journal_checkpoints (
+    last_seq BIGINT PRIMARY KEY, first_seq BIGINT NOT NULL UNIQUE, statement TEXT NOT NULL,
+    seal TEXT NOT NULL, timestamp_token TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS declared_offices (
     number TEXT PRIMARY KEY, holder TEXT NOT NULL, ca_der TEXT NOT NULL,
     ca_subject TEXT NOT NULL, name TEXT, declared_at TEXT NOT NULL);
@@ -948,6 +951,93 @@ pub fn deposit_journal(sql: &mut dyn Sql, deposit_id: &str) -> Result<Vec<Journa
     Ok(rows.iter().map(|r| journal_row(r)).collect())
 }
 
+/// A journal checkpoint as stored (`sceau_proto::JournalCheckpoint` with its range).
+#[derive(Debug, Clone)]
+pub struct CheckpointRow {
+    /// First line covered.
+    pub first_seq: i64,
+    /// Last line covered.
+    pub last_seq: i64,
+    /// The checkpoint.
+    pub checkpoint: sceau_proto::JournalCheckpoint,
+}
+
+const CHECKPOINT_COLS: &str = "first_seq, last_seq, statement, seal, timestamp_token";
+
+fn checkpoint_row(r: &[Val]) -> CheckpointRow {
+    CheckpointRow {
+        first_seq: r[0].int(),
+        last_seq: r[1].int(),
+        checkpoint: sceau_proto::JournalCheckpoint {
+            statement: r[2].text().into(),
+            seal: r[3].text().into(),
+            timestamp_token: r[4].text().into(),
+        },
+    }
+}
+
+/// The newest checkpoint.
+pub fn last_checkpoint(sql: &mut dyn Sql) -> Result<Option<CheckpointRow>> {
+    let rows = sql.query(
+        &format!(
+            "SELECT {CHECKPOINT_COLS} FROM journal_checkpoints ORDER BY last_seq DESC LIMIT 1"
+        ),
+        &[],
+    )?;
+    Ok(rows.first().map(|r| checkpoint_row(r)))
+}
+
+/// The checkpoint covering line `seq`.
+pub fn checkpoint_covering(sql: &mut dyn Sql, seq: i64) -> Result<Option<CheckpointRow>> {
+    let rows = sql.query(
+        &format!(
+            "SELECT {CHECKPOINT_COLS} FROM journal_checkpoints WHERE first_seq <= $1 \
+             AND last_seq >= $1"
+        ),
+        &[seq.into()],
+    )?;
+    Ok(rows.first().map(|r| checkpoint_row(r)))
+}
+
+/// Checkpoints whose last line is after `after`, oldest first, at most `limit`.
+pub fn checkpoints_after(sql: &mut dyn Sql, after: i64, limit: i64) -> Result<Vec<CheckpointRow>> {
+    let rows = sql.query(
+        &format!(
+            "SELECT {CHECKPOINT_COLS} FROM journal_checkpoints WHERE last_seq > $1 \
+             ORDER BY last_seq LIMIT $2"
+        ),
+        &[after.into(), limit.into()],
+    )?;
+    Ok(rows.iter().map(|r| checkpoint_row(r)).collect())
+}
+
+/// Stores a checkpoint.
+pub fn insert_checkpoint(sql: &mut dyn Sql, c: &CheckpointRow) -> Result<()> {
+    sql.exec(
+        &format!("INSERT INTO journal_checkpoints ({CHECKPOINT_COLS}) VALUES ($1, $2, $3, $4, $5)"),
+        &[
+            c.first_seq.into(),
+            c.last_seq.into(),
+            (&c.checkpoint.statement).into(),
+            (&c.checkpoint.seal).into(),
+            (&c.checkpoint.timestamp_token).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// (seq, hash) of journal lines `first..=last`, in order.
+pub fn journal_hashes(sql: &mut dyn Sql, first: i64, last: i64) -> Result<Vec<(i64, String)>> {
+    let rows = sql.query(
+        "SELECT seq, hash FROM journal WHERE seq >= $1 AND seq <= $2 ORDER BY seq",
+        &[first.into(), last.into()],
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r[0].int(), r[1].text().to_owned()))
+        .collect())
+}
+
 /// (seq, record, hash) of journal lines after `after`: what verification reads.
 pub fn journal_chain_batch(
     sql: &mut dyn Sql,
@@ -1538,6 +1628,44 @@ pub fn link_recipient(
     Ok(rows.first().map(|r| r[0].text().to_owned()))
 }
 
+/// What a purge of the portal's expired secrets removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PortalPurge {
+    /// Links past their life.
+    pub links: u64,
+    /// Codes of those links (a code row also keeps its link's wrong-code count, so it goes
+    /// only with its link: a locked link stays locked while it lives).
+    pub codes: u64,
+    /// Sessions past their life.
+    pub sessions: u64,
+}
+
+/// Deletes the portal's links and sessions expired at `now`, and the codes of deleted links.
+pub fn purge_portal(sql: &mut dyn Sql, now: DateTime<Utc>) -> Result<PortalPurge> {
+    let now = ts(now);
+    let links = sql.exec(
+        "DELETE FROM portal_links WHERE expires_at <= $1",
+        &[now.clone().into()],
+    )?;
+    let codes = sql
+        .query(
+            "DELETE FROM portal_codes WHERE NOT EXISTS \
+             (SELECT 1 FROM portal_links l WHERE l.token_hash = portal_codes.link_hash) \
+             RETURNING link_hash",
+            &[],
+        )?
+        .len() as u64;
+    let sessions = sql.exec(
+        "DELETE FROM portal_sessions WHERE expires_at <= $1",
+        &[now.into()],
+    )?;
+    Ok(PortalPurge {
+        links,
+        codes,
+        sessions,
+    })
+}
+
 /// Writes one line of the portal's audit trail.
 pub fn insert_audit(
     sql: &mut dyn Sql,
@@ -1635,13 +1763,51 @@ pub fn set_code(
     Ok(())
 }
 
-/// Sets the wrong-code count of a link.
-pub fn set_code_attempts(sql: &mut dyn Sql, link_hash: &str, attempts: i64) -> Result<()> {
-    sql.exec(
-        "UPDATE portal_codes SET attempts = $1 WHERE link_hash = $2",
-        &[attempts.into(), link_hash.into()],
+/// Counts a wrong code in one statement: when the link has a live, unused code that is not
+/// `code_hash` and fewer than `max` failures, adds one and returns the new count; else `None`
+/// (nothing counted: the code is right, locked, used or expired).
+pub fn count_wrong_code(
+    sql: &mut dyn Sql,
+    link_hash: &str,
+    code_hash: &str,
+    max: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let rows = sql.query(
+        "UPDATE portal_codes SET attempts = attempts + 1 WHERE link_hash = $1 \
+         AND code_hash <> $2 AND attempts < $3 AND used = 0 AND expires_at > $4 \
+         RETURNING attempts",
+        &[
+            link_hash.into(),
+            code_hash.into(),
+            max.into(),
+            ts(now).into(),
+        ],
     )?;
-    Ok(())
+    Ok(rows.first().map(|r| r[0].int()))
+}
+
+/// Consumes a right code in one statement: `true` when the link had the live, unused code
+/// `code_hash` with fewer than `max` failures (a replay, a locked link or an expired code gets
+/// `false`).
+pub fn consume_right_code(
+    sql: &mut dyn Sql,
+    link_hash: &str,
+    code_hash: &str,
+    max: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = sql.exec(
+        "UPDATE portal_codes SET used = 1 WHERE link_hash = $1 AND code_hash = $2 \
+         AND attempts < $3 AND used = 0 AND expires_at > $4",
+        &[
+            link_hash.into(),
+            code_hash.into(),
+            max.into(),
+            ts(now).into(),
+        ],
+    )?;
+    Ok(n == 1)
 }
 
 /// Marks the code used; `false` if it was used already (a replay).

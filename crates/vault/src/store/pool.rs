@@ -28,7 +28,7 @@ pub struct PooledFile {
 impl FilePool {
     /// A pool of files in `dir` (created if needed). Files already there are not reused.
     pub fn new(dir: &Path) -> Result<Arc<Self>> {
-        std::fs::create_dir_all(dir).map_err(storage)?;
+        crate::datadir::private_dir_all(dir).map_err(storage)?;
         Ok(Arc::new(FilePool {
             dir: dir.to_owned(),
             idle: Mutex::new(Vec::new()),
@@ -42,7 +42,11 @@ impl FilePool {
             Some(p) => p,
             None => {
                 let p = self.dir.join(uuid::Uuid::new_v4().to_string());
-                std::fs::File::create(&p).map_err(storage)?;
+                crate::datadir::private_options()
+                    .write(true)
+                    .create_new(true)
+                    .open(&p)
+                    .map_err(storage)?;
                 p
             }
         };

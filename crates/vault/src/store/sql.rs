@@ -240,38 +240,99 @@ impl Metadata for SqliteMeta {
 
 /// PostgreSQL through the blocking client, a small pool of connections.
 pub struct PgMeta {
-    pool: Mutex<Vec<postgres::Client>>,
+    pool: Mutex<PgPool>,
+    freed: std::sync::Condvar,
     url: String,
+    max: usize,
 }
 
+/// Idle connections and how many are open (idle or lent).
+struct PgPool {
+    idle: Vec<postgres::Client>,
+    open: usize,
+}
+
+/// Connections a vault keeps to PostgreSQL when the configuration says nothing
+/// (`pg_max_connections`).
+pub const PG_DEFAULT_MAX_CONNECTIONS: usize = 8;
+
+/// How long a transaction waits for a free connection before answering `busy`.
+const PG_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl PgMeta {
-    /// Connects to `url` (a libpq-style connection string, no TLS: loopback or a private link).
+    /// Connects to `url` (a libpq-style connection string, no TLS: loopback or a private link)
+    /// with at most [`PG_DEFAULT_MAX_CONNECTIONS`] connections.
     pub fn connect(url: &str) -> Result<Self> {
+        Self::connect_bounded(url, PG_DEFAULT_MAX_CONNECTIONS)
+    }
+
+    /// Connects to `url` with at most `max` connections open at once (at least one): a
+    /// transaction beyond them waits for a free one (then `busy` after 30 s), never opens more.
+    pub fn connect_bounded(url: &str, max: usize) -> Result<Self> {
         let client = postgres::Client::connect(url, postgres::NoTls).map_err(storage)?;
         Ok(PgMeta {
-            pool: Mutex::new(vec![client]),
+            pool: Mutex::new(PgPool {
+                idle: vec![client],
+                open: 1,
+            }),
+            freed: std::sync::Condvar::new(),
             url: url.to_owned(),
+            max: max.max(1),
         })
     }
 
+    /// Connections open now (idle or lent).
+    pub fn open_connections(&self) -> usize {
+        self.pool.lock().map_or(0, |p| p.open)
+    }
+
     fn take(&self) -> Result<postgres::Client> {
-        let pooled = self
-            .pool
-            .lock()
-            .map_err(|_| storage("pool lock poisoned"))?
-            .pop();
-        match pooled {
-            Some(c) if !c.is_closed() => Ok(c),
-            _ => postgres::Client::connect(&self.url, postgres::NoTls).map_err(storage),
+        let poisoned = || storage("pool lock poisoned");
+        let mut pool = self.pool.lock().map_err(|_| poisoned())?;
+        let deadline = std::time::Instant::now() + PG_WAIT;
+        loop {
+            if let Some(c) = pool.idle.pop() {
+                if !c.is_closed() {
+                    return Ok(c);
+                }
+                pool.open -= 1;
+                continue;
+            }
+            if pool.open < self.max {
+                pool.open += 1;
+                drop(pool);
+                return match postgres::Client::connect(&self.url, postgres::NoTls) {
+                    Ok(c) => Ok(c),
+                    Err(e) => {
+                        if let Ok(mut p) = self.pool.lock() {
+                            p.open -= 1;
+                        }
+                        self.freed.notify_one();
+                        Err(storage(e))
+                    }
+                };
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(crate::error::Error::Busy);
+            }
+            pool = self
+                .freed
+                .wait_timeout(pool, left)
+                .map_err(|_| poisoned())?
+                .0;
         }
     }
 
     fn give_back(&self, client: postgres::Client) {
         if let Ok(mut pool) = self.pool.lock() {
-            if pool.len() < 8 {
-                pool.push(client);
+            if client.is_closed() {
+                pool.open -= 1;
+            } else {
+                pool.idle.push(client);
             }
         }
+        self.freed.notify_one();
     }
 }
 
@@ -280,7 +341,7 @@ impl Drop for PgMeta {
         // The blocking client shuts its connection down with its own runtime, which panics on a
         // thread that drives async tasks: close the pool on a plain thread.
         if let Ok(mut pool) = self.pool.lock() {
-            let clients = std::mem::take(&mut *pool);
+            let clients = std::mem::take(&mut pool.idle);
             let _ = std::thread::spawn(move || drop(clients)).join();
         }
     }

@@ -321,20 +321,58 @@ pub struct PackageSpec<'a> {
     pub acts: Vec<(String, Vec<u8>, Vec<u8>)>,
 }
 
-/// The act's data message, made by sceau-core.
+/// Names of the recipients made by [`recipient_row`] (what a data message calls them).
+static RECIPIENT_NAMES: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// The name of recipient `id` ("BANQUE TEST" for one made elsewhere).
+pub fn recipient_name(id: &str) -> String {
+    RECIPIENT_NAMES
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|(i, _)| i == id)
+        .map_or_else(|| "BANQUE TEST".to_owned(), |(_, n)| n.clone())
+}
+
+/// The office number an act's file name starts with (`9991_REF_…`).
+pub fn office_of(act_name: &str) -> &str {
+    act_name.split('_').next().unwrap_or("9991")
+}
+
+/// The office number of a signer: the digits of its organization ("Etude 1234"), else 9991.
+pub fn office_number_of(signer: &Identity) -> String {
+    let org = sceau_cades::summarize(&signer.certificate().unwrap())
+        .organization
+        .unwrap_or_default();
+    let digits: String = org.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        "9991".into()
+    } else {
+        digits
+    }
+}
+
+/// The act's data message, made by sceau-core: from the office of the first act's name, to
+/// the manifest's recipient.
 pub fn data_message(spec: &PackageSpec<'_>) -> String {
     let documents: Vec<(&str, &[u8])> = spec
         .acts
         .iter()
         .map(|(n, pdf, _)| (n.as_str(), pdf.as_slice()))
         .collect();
-    sceau_testsupport::deposit::act_message(&sceau_testsupport::deposit::ActMessage {
-        nature: spec.nature,
-        reference: spec.reference,
-        judge_permission: spec.judge_permission,
-        at: tuesday_morning(),
-        documents: &documents,
-    })
+    let office = spec.acts.first().map_or("9991", |(n, _, _)| office_of(n));
+    sceau_testsupport::deposit::act_message_for(
+        &sceau_testsupport::deposit::ActMessage {
+            nature: spec.nature,
+            reference: spec.reference,
+            judge_permission: spec.judge_permission,
+            at: tuesday_morning(),
+            documents: &documents,
+        },
+        office,
+        &recipient_name(spec.recipient_id),
+    )
 }
 
 /// A package ZIP and its SHA-256 hex.
@@ -375,7 +413,14 @@ pub fn simple_package(
         nature,
         reference,
         judge_permission: None,
-        acts: vec![(format!("9991_{reference}_20260303_100000.pdf"), pdf, sig)],
+        acts: vec![(
+            format!(
+                "{}_{reference}_20260303_100000.pdf",
+                office_number_of(signer)
+            ),
+            pdf,
+            sig,
+        )],
     })
 }
 
@@ -447,6 +492,10 @@ pub fn recipient_row(
     email: Option<&str>,
     mobile: Option<&str>,
 ) -> sceau_vault::store::meta::RecipientRow {
+    RECIPIENT_NAMES
+        .lock()
+        .unwrap()
+        .push((id.to_owned(), name.clone()));
     sceau_vault::store::meta::RecipientRow {
         id: id.into(),
         kind,

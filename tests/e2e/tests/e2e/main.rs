@@ -6,6 +6,7 @@ mod calendar;
 mod edi;
 mod faults;
 mod gaps;
+mod journal;
 mod offline;
 mod portal;
 mod service;
