@@ -743,6 +743,24 @@ pub enum DateStyle {
     Long,
 }
 
+impl From<sceau_app::DateStyle> for DateStyle {
+    fn from(s: sceau_app::DateStyle) -> Self {
+        match s {
+            sceau_app::DateStyle::Numeric => DateStyle::Numeric,
+            sceau_app::DateStyle::Long => DateStyle::Long,
+        }
+    }
+}
+
+impl From<DateStyle> for sceau_app::DateStyle {
+    fn from(s: DateStyle) -> Self {
+        match s {
+            DateStyle::Numeric => sceau_app::DateStyle::Numeric,
+            DateStyle::Long => sceau_app::DateStyle::Long,
+        }
+    }
+}
+
 /// User settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Settings {

@@ -88,6 +88,22 @@ pub enum Error {
         /// Why (its code is the error's code).
         source: Box<Error>,
     },
+    /// A configuration file could not be read.
+    #[error("configuration file {}: {source}", path.display())]
+    ConfigUnreadable {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A configuration file is not valid (TOML syntax, unknown field, wrong type).
+    #[error("configuration file {}: {detail}", path.display())]
+    ConfigInvalid {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The parser's explanation.
+        detail: String,
+    },
     /// An internal failure (a worker thread died...).
     #[error("internal: {0}")]
     Internal(String),
@@ -117,6 +133,8 @@ impl Error {
             Error::EdiInvalid { .. } => "app.edi_invalid".into(),
             Error::AlreadyOpen { .. } => "app.already_open".into(),
             Error::Upload { source, .. } => source.code(),
+            Error::ConfigUnreadable { .. } => "app.config_unreadable".into(),
+            Error::ConfigInvalid { .. } => "app.config_invalid".into(),
             Error::Internal(_) => "app.internal".into(),
         }
     }
@@ -172,6 +190,14 @@ impl Error {
                 }
                 s
             }
+            Error::ConfigUnreadable { path, source } => format!(
+                "Le fichier de configuration {} est illisible ({source}). Vérifiez ses droits.",
+                path.display()
+            ),
+            Error::ConfigInvalid { path, detail } => format!(
+                "Le fichier de configuration {} est incorrect : {detail}. Corrigez-le ou supprimez-le.",
+                path.display()
+            ),
             Error::Internal(_) => "Erreur interne de l'application. Réessayez ; si elle persiste, contactez le support.".into(),
         }
     }

@@ -6,6 +6,7 @@
 //! short) and, lazily, the PKCS#11 module. The PIN is never kept by the app: each use case that
 //! needs the key takes [`Credentials`] and drops them when it returns.
 
+mod config;
 mod consent;
 pub mod edi;
 mod error;
@@ -30,6 +31,10 @@ use sceau_token::{CertSelector, Role, Tokens};
 pub use sceau_token::{CertificateInfo, FinalTry, Pin, TokenInfo, TokenSelector};
 use serde::Serialize;
 
+pub use config::{
+    desktop_file, process_env, CliFlags, DateStyle, Face, ModuleSource, Resolved, Settings,
+    ENV_CONFIG, ENV_DATA_DIR, ENV_DESKTOP_SETTINGS, ENV_MODULE, ENV_VAULT_CA, ENV_VAULT_URL,
+};
 pub use edi::{EdiLineError, EdiReport, EdiRequest, EdiStage};
 pub use error::{Error, Result};
 pub use hooks::{checkpoint, PAUSE_ENV};
@@ -52,7 +57,6 @@ pub use sceau_store::{
     DashboardCounts, DashboardFilter, OutboxItem, OutboxRow, OutboxState, Page, SearchCriteria,
     Service, SessionEntry, Source, PAGE_SIZE,
 };
-pub use sceau_token::module as pkcs11_module;
 
 /// Settings key: the office number seen at the last connection (used offline).
 const OFFICE_NUMBER: &str = "office.number";
@@ -64,7 +68,7 @@ const FEED_CURSOR: &str = "feed.cursor";
 const SESSION: &str = "session.current";
 
 /// Where the store's database key is kept.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyChoice {
     /// The OS credential store (the default).
     Os(sceau_store::KeyBackend),
@@ -88,8 +92,8 @@ impl KeyChoice {
     }
 }
 
-/// The application's configuration.
-#[derive(Debug, Clone)]
+/// The application's configuration, as [`Config::resolve`] finds it for either face.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Directory of the local store, the prepared packages and the downloaded attestations.
     pub data_dir: PathBuf,
