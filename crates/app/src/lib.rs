@@ -51,8 +51,11 @@ pub use vault::Transferred;
 
 // The lower crates' types the faces need, so that they depend on this crate alone.
 pub use sceau_core::delivery::{DeliveryState, NotificationCategory};
+pub use sceau_core::hours::Refusal;
 pub use sceau_core::natures::Catalogue as NatureCatalogue;
-pub use sceau_proto::{FiledSection, ProofBundle, RecipientKind, VaultEntry, VaultListing};
+pub use sceau_proto::{
+    FiledSection, ProofBundle, Recipient, RecipientKind, VaultEntry, VaultListing,
+};
 pub use sceau_store::{
     DashboardCounts, DashboardFilter, OutboxItem, OutboxRow, OutboxState, Page, SearchCriteria,
     Service, SessionEntry, Source, PAGE_SIZE,
@@ -180,14 +183,67 @@ pub struct RecipientView {
     pub name: String,
     /// SIRET.
     pub siret: Option<String>,
+    /// SIREN, as the vault gives it (never rebuilt from the SIRET).
+    pub siren: Option<String>,
     /// Masked NIR.
     pub nir_masked: Option<String>,
     /// E-mail.
     pub email: Option<String>,
-    /// Phones.
-    pub phones: Vec<String>,
+    /// Fixed phone.
+    pub phone_fixed: Option<String>,
+    /// Mobile phone (SMS).
+    pub phone_mobile: Option<String>,
     /// Whether this comes from the local cache (vault unreachable).
     pub from_cache: bool,
+}
+
+impl From<RecipientView> for sceau_proto::Recipient {
+    fn from(v: RecipientView) -> Self {
+        sceau_proto::Recipient {
+            id: v.id,
+            kind: v.kind,
+            name: v.name,
+            siret: v.siret,
+            siren: v.siren,
+            nir_masked: v.nir_masked,
+            email: v.email,
+            phone_fixed: v.phone_fixed,
+            phone_mobile: v.phone_mobile,
+        }
+    }
+}
+
+/// Whether a recipient accepts a nature now, as data: the vault's answer with its refusal typed
+/// and its explanation without the next opening, which a face writes itself from
+/// `next_opening` (the window, in the user's date style).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reception {
+    /// Service is allowed now.
+    pub open: bool,
+    /// Why not, when closed (`None` for a reason this version does not know).
+    pub refusal: Option<Refusal>,
+    /// Why not, in French, without the next opening.
+    pub explanation: Option<String>,
+    /// Next opening, when known.
+    pub next_opening: Option<DateTime<Utc>>,
+}
+
+impl From<&sceau_proto::ReceptionStatus> for Reception {
+    fn from(s: &sceau_proto::ReceptionStatus) -> Self {
+        Reception {
+            open: s.open,
+            refusal: s.reason.as_deref().and_then(|code| {
+                Refusal::of_code(code)
+                    .map_err(|e| tracing::warn!(code, error = %e, "unknown refusal"))
+                    .ok()
+            }),
+            explanation: s
+                .message
+                .as_deref()
+                .map(|m| sceau_core::hours::explanation(m, s.next_opening).to_owned()),
+            next_opening: s.next_opening,
+        }
+    }
 }
 
 /// A recipient's card with whether a nature is open now.
@@ -213,8 +269,8 @@ pub struct ServiceView {
     pub recipient_name: String,
     /// Nature code.
     pub nature: String,
-    /// Delivery state code, once deposited.
-    pub state: Option<String>,
+    /// Delivery state, once deposited.
+    pub state: Option<DeliveryState>,
     /// Delivery state in French.
     pub state_fr: String,
     /// Preparation time.
@@ -649,7 +705,7 @@ impl App {
                 recipient_id: service.recipient_id.clone(),
                 recipient_name: service.recipient_name.clone(),
                 nature: service.nature.clone(),
-                state: service.state.map(|s| s.code().to_owned()),
+                state: service.state,
                 state_fr: service
                     .state
                     .map(|s| s.label_fr().to_owned())
@@ -843,14 +899,11 @@ fn view_of(r: &sceau_proto::Recipient) -> RecipientView {
         kind: r.kind,
         name: r.name.clone(),
         siret: r.siret.clone(),
+        siren: r.siren.clone(),
         nir_masked: r.nir_masked.clone(),
         email: r.email.clone(),
-        phones: r
-            .phone_fixed
-            .iter()
-            .chain(r.phone_mobile.iter())
-            .cloned()
-            .collect(),
+        phone_fixed: r.phone_fixed.clone(),
+        phone_mobile: r.phone_mobile.clone(),
         from_cache: false,
     }
 }
@@ -863,9 +916,11 @@ fn cache_of(r: &sceau_proto::Recipient) -> sceau_store::Recipient {
         kind: v.kind,
         name: v.name,
         siret: v.siret,
+        siren: v.siren,
         nir: r.nir_masked.clone(),
         email: v.email,
-        phones: v.phones,
+        phone_fixed: v.phone_fixed,
+        phone_mobile: v.phone_mobile,
         updated_at: Utc::now(),
     }
 }
@@ -876,9 +931,11 @@ fn view_of_cached(r: &sceau_store::Recipient) -> RecipientView {
         kind: r.kind,
         name: r.name.clone(),
         siret: r.siret.clone(),
+        siren: r.siren.clone(),
         nir_masked: r.nir.clone(),
         email: r.email.clone(),
-        phones: r.phones.clone(),
+        phone_fixed: r.phone_fixed.clone(),
+        phone_mobile: r.phone_mobile.clone(),
         from_cache: true,
     }
 }

@@ -291,7 +291,12 @@ pub fn recipients(cli: &Cli, cmd: &RecipientsCommand, out: &Out) -> Result<ExitC
                     r.id,
                     r.siret.as_deref().unwrap_or("-"),
                     r.email.as_deref().unwrap_or("-"),
-                    r.phones.join(", ")
+                    [&r.phone_fixed, &r.phone_mobile]
+                        .into_iter()
+                        .flatten()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
                 if let Some(rc) = &card.reception {
                     if rc.open {
@@ -825,29 +830,38 @@ struct ServiceLine {
 /// `sceau search`.
 pub fn search(cli: &Cli, args: &SearchArgs, out: &Out) -> Result<ExitCode, CliError> {
     let app = app(cli)?;
-    let state = match args.state.as_deref() {
-        None => None,
-        Some("awaiting_consultation") => Some(DeliveryState::AwaitingConsultation),
-        Some("in_person") => Some(DeliveryState::InPerson),
-        Some("at_home") => Some(DeliveryState::AtHome),
-        Some(o) => {
-            return Err(CliError::input(
+    let state = args
+        .state
+        .as_deref()
+        .map(str::parse::<DeliveryState>)
+        .transpose()
+        .map_err(|_| {
+            CliError::input(
                 "cli.state",
-                format!("État inconnu : {o} (awaiting_consultation, in_person, at_home)."),
-            ))
-        }
-    };
-    let source = match args.source.as_deref() {
-        None => None,
-        Some("form") => Some(sceau_app::Source::Form),
-        Some("edi") => Some(sceau_app::Source::Edi),
-        Some(o) => {
-            return Err(CliError::input(
+                format!(
+                    "État inconnu : {} ({}).",
+                    args.state.as_deref().unwrap_or_default(),
+                    DeliveryState::ALL.map(DeliveryState::code).join(", ")
+                ),
+            )
+        })?;
+    let source = args
+        .source
+        .as_deref()
+        .map(str::parse::<sceau_app::Source>)
+        .transpose()
+        .map_err(|_| {
+            CliError::input(
                 "cli.source",
-                format!("Origine inconnue : {o} (form, edi)."),
-            ))
-        }
-    };
+                format!(
+                    "Origine inconnue : {} ({}).",
+                    args.source.as_deref().unwrap_or_default(),
+                    sceau_app::Source::ALL
+                        .map(sceau_app::Source::code)
+                        .join(", ")
+                ),
+            )
+        })?;
     let criteria = sceau_app::SearchCriteria {
         served_from: args.from.map(paris_day_start),
         served_until: args.to.and_then(|d| d.succ_opt()).map(paris_day_start),

@@ -60,6 +60,14 @@ pub enum CoreError {
         /// Which entry is wrong or missing (French, shown to the clerk).
         reason: String,
     },
+    /// A stored or received code names no known value (a delivery state, a source).
+    #[error("unknown {what} {value:?}")]
+    UnknownCode {
+        /// Which kind of value (`delivery_state`, `source`).
+        what: &'static str,
+        /// The code found.
+        value: String,
+    },
     /// The catalogue of natures of acts cannot be read.
     #[error("catalogue of natures: {reason}")]
     Catalogue {
@@ -80,6 +88,7 @@ impl CoreError {
             CoreError::Catalogue { .. } => "natures.catalogue",
             CoreError::EvidenceDecode { .. } => "evidence.decode",
             CoreError::PackageLayout { .. } => "package.layout",
+            CoreError::UnknownCode { .. } => "core.unknown_code",
         }
     }
 
@@ -129,6 +138,10 @@ impl CoreError {
             CoreError::PackageLayout { reason } => format!(
                 "Le dossier de signification est incomplet ou mal formé : {reason}. \
                  Préparez de nouveau la signification."
+            ),
+            CoreError::UnknownCode { what, value } => format!(
+                "Une donnée enregistrée est illisible ({what} « {value} » inconnu). Mettez Sceau \
+                 à jour ; si le problème persiste, contactez le support."
             ),
             CoreError::Catalogue { reason } => format!(
                 "Le catalogue des natures d'actes est illisible : {reason}. \

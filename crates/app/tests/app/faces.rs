@@ -273,3 +273,76 @@ fn the_window_and_the_cli_resolve_the_same_configuration_from_the_same_files_and
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipients_card_reaches_the_window_whole_and_its_reception_as_data() {
+    let w = world(next(Weekday::Tue, 15)).await;
+    // A company known by its SIREN alone, with a fixed and a mobile phone: the window used to
+    // rebuild the SIREN from the (absent) SIRET and guess which phone was the mobile.
+    let v = w.vault.clone();
+    tokio::task::block_in_place(|| {
+        let row = sceau_vault::store::meta::RecipientRow {
+            id: "societe-siren".into(),
+            kind: sceau_proto::RecipientKind::Company,
+            name: "SOCIETE SIREN".into(),
+            siret: None,
+            siren: Some("552032534".into()),
+            nir: None,
+            email: None,
+            phone_fixed: Some("07 00 00 00 00".into()),
+            phone_mobile: Some("06 12 34 56 78".into()),
+        };
+        sceau_vault::store::sql::tx(v.meta.as_ref(), |sql| {
+            sceau_vault::store::meta::upsert_recipient(sql, &row)
+        })
+        .unwrap();
+        sceau_vault::admin::set_rule(
+            v.meta.as_ref(),
+            "banque-test",
+            "SAISIE_ATTRIBUTION",
+            &sceau_core::hours::ReceptionRule {
+                windows: vec![
+                    sceau_vault::admin::parse_window("mon,tue,wed,thu,fri 08:00-12:00").unwrap(),
+                ],
+            },
+        )
+        .unwrap();
+    });
+    let card = w
+        .app
+        .recipient_card("societe-siren", None, None, &w.cred)
+        .await
+        .unwrap();
+    assert_eq!(
+        sceau_app::Recipient::from(card.recipient),
+        sceau_app::Recipient {
+            id: "societe-siren".into(),
+            kind: sceau_app::RecipientKind::Company,
+            name: "SOCIETE SIREN".into(),
+            siret: None,
+            siren: Some("552032534".into()),
+            nir_masked: None,
+            email: None,
+            phone_fixed: Some("07 00 00 00 00".into()),
+            phone_mobile: Some("06 12 34 56 78".into()),
+        }
+    );
+
+    // Closed now (Tuesday 15:00, window 08:00-12:00): the refusal typed, the explanation without
+    // the next opening, which the window writes from the instant in the user's date style.
+    let card = w
+        .app
+        .recipient_card("banque-test", Some("SAISIE_ATTRIBUTION"), None, &w.cred)
+        .await
+        .unwrap();
+    let status = card.reception.unwrap();
+    let shown = sceau_app::Reception::from(&status);
+    assert!(!shown.open);
+    assert_eq!(shown.refusal, Some(sceau_app::Refusal::RecipientWindow));
+    assert_eq!(shown.next_opening, status.next_opening);
+    assert!(shown.next_opening.is_some());
+    let explanation = shown.explanation.unwrap();
+    assert!(explanation.contains("de 08h00 à 12h00"), "{explanation}");
+    assert!(!explanation.contains("ouverture"), "{explanation}");
+    assert!(status.message.unwrap().starts_with(&explanation));
+}
