@@ -15,38 +15,8 @@ use sceau_app::{
 };
 use serde::Serialize;
 
-use crate::output::{when, CliError, Out, EXIT_INPUT, EXIT_INTERNAL, EXIT_REMOTE, EXIT_TOKEN};
+use crate::output::{when, CliError, Out, EXIT_INTERNAL, EXIT_REMOTE};
 use crate::{pin, Cli};
-
-impl From<sceau_app::Error> for CliError {
-    fn from(e: sceau_app::Error) -> Self {
-        tracing::debug!(error = %e, "application error");
-        use sceau_app::Error as E;
-        let exit = if e.token_error().is_some() {
-            EXIT_TOKEN
-        } else {
-            match &e {
-                E::Client(_) | E::NoVault | E::Upload { .. } => EXIT_REMOTE,
-                E::Input { .. }
-                | E::ConsentMention { .. }
-                | E::EdiInvalid { .. }
-                | E::AlreadyOpen { .. }
-                | E::Conversion { .. }
-                | E::NotFound { .. }
-                | E::NeverConnected
-                | E::BindingDeclined
-                | E::Io { .. } => EXIT_INPUT,
-                E::Store(_) | E::ConfigUnreadable { .. } | E::ConfigInvalid { .. } => EXIT_INPUT,
-                _ => EXIT_INTERNAL,
-            }
-        };
-        CliError {
-            code: e.code(),
-            message: e.message_fr(),
-            exit,
-        }
-    }
-}
 
 fn rt() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()

@@ -77,6 +77,47 @@ pub enum CoreError {
 }
 
 impl CoreError {
+    /// One error of every variant, for the workspace's error-vocabulary test (each code once,
+    /// prefixed once, a French message that names no command-line tool). Add the example of a
+    /// new variant beside its arm in [`CoreError::code`].
+    #[doc(hidden)]
+    pub fn examples() -> Vec<CoreError> {
+        vec![
+            CoreError::IdWrongLength {
+                kind: "SIRET",
+                expected: 14,
+                found: 13,
+            },
+            CoreError::IdBadCharacter {
+                kind: "NIR",
+                position: 3,
+                found: 'x',
+            },
+            CoreError::IdBadChecksum { kind: "SIREN" },
+            CoreError::NirBadKey {
+                expected: 36,
+                found: 37,
+            },
+            CoreError::InvalidWindow {
+                reason: "aucun jour".into(),
+            },
+            CoreError::EvidenceDecode {
+                offset: 3,
+                reason: "tag",
+            },
+            CoreError::PackageLayout {
+                reason: "acte manquant".into(),
+            },
+            CoreError::UnknownCode {
+                what: "delivery_state",
+                value: "x".into(),
+            },
+            CoreError::Catalogue {
+                reason: "ligne 3".into(),
+            },
+        ]
+    }
+
     /// A stable, machine-readable code (never changes once published; the UI and API use it).
     pub fn code(&self) -> &'static str {
         match self {
