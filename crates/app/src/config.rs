@@ -187,8 +187,6 @@ pub struct Resolved {
     /// Where the PKCS#11 module was found, or why none was: the window opens without one (key
     /// detection then says so), the CLI stops.
     pub module: Result<ModuleSource>,
-    /// The window's own settings file, where "Paramètres" saves.
-    pub desktop_file: Option<PathBuf>,
 }
 
 /// The window's own settings file: `SCEAU_DESKTOP_SETTINGS`, else `desktop.toml` in the user's
@@ -290,7 +288,6 @@ impl Config {
             config,
             settings,
             module,
-            desktop_file: desktop_file(env),
         })
     }
 }

@@ -258,6 +258,18 @@ fn the_window_and_the_cli_resolve_the_same_configuration_from_the_same_files_and
     assert_eq!(cli.config, window.config);
     assert_eq!(window.config.token.as_deref(), Some("Etude 9992"));
 
+    // A module named but absent: both faces say so the same way (the window opens anyway, the
+    // CLI stops on `resolved.module`), never another module in its place.
+    let env_absent = env_of(vec![
+        ("HOME", home.path().into()),
+        ("SCEAU_PKCS11_MODULE", home.path().join("absent.so").into()),
+    ]);
+    for face in [&cli_face, &Face::Window] {
+        let r = Config::resolve(face, &env_absent).unwrap();
+        assert_eq!(r.config.module, home.path().join("absent.so"));
+        assert_eq!(r.module.unwrap_err().code(), "token.module_missing");
+    }
+
     // One refusal, one code, whichever face reads the file.
     for (text, code) in [
         ("vault_ulr = \"https://x\"\n", "app.config_invalid"),
