@@ -284,7 +284,7 @@ pub struct ServiceView {
     /// History, oldest first (time, message).
     pub history: Vec<(DateTime<Utc>, String)>,
     /// Outbox state, if still in the outbox.
-    pub outbox_state: Option<String>,
+    pub outbox_state: Option<OutboxState>,
     /// Local copy of the archive (signed acts + attestation), once downloaded.
     pub archive: Option<PathBuf>,
     /// Local copy of the delivery notice (`<act>_REMISE.pdf`), once downloaded.
@@ -696,9 +696,7 @@ impl App {
                 .into_iter()
                 .map(|h| (h.at, h.message))
                 .collect();
-            let outbox_state = st
-                .outbox_item_of(service.id)?
-                .map(|o| o.state.code().to_owned());
+            let outbox_state = st.outbox_item_of(service.id)?.map(|o| o.state);
             ServiceView {
                 id: service.id.0,
                 reference: service.reference.clone(),
@@ -950,6 +948,18 @@ pub type SharedApp = Arc<App>;
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_services_outbox_state_is_handed_out_typed_and_serialised_as_its_stored_code() {
+        for s in [
+            OutboxState::Prepared,
+            OutboxState::Uploading,
+            OutboxState::Deposited,
+            OutboxState::Failed,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.code());
+        }
+    }
 
     #[test]
     fn an_office_without_a_name_is_named_etude_with_its_accent_by_both_faces() {
