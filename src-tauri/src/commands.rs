@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sceau_app::{
-    Auth, CertRole as Role, Credentials, DeliveryState as CoreState, Destination, FinalTry,
-    NotificationCategory, Pin, Progress, StepStatus as AppStepStatus,
+    Auth, CertRole as Role, Credentials, Destination, FinalTry, NotificationCategory, Pin,
+    Progress, StepStatus as AppStepStatus,
 };
 use tauri::{AppHandle, Emitter, Manager, State};
 
@@ -61,55 +61,6 @@ fn session_dto(s: sceau_app::SessionInfo) -> Session {
             number: o.number,
             name: o.name,
         }),
-    }
-}
-
-fn kind_dto(k: sceau_app::RecipientKind) -> RecipientKind {
-    use sceau_app::RecipientKind as K;
-    match k {
-        K::Bank => RecipientKind::Bank,
-        K::Company => RecipientKind::Company,
-        K::Administration => RecipientKind::Administration,
-        K::Person => RecipientKind::Person,
-    }
-}
-
-fn is_mobile(phone: &str) -> bool {
-    let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
-    ["06", "07", "336", "337"]
-        .iter()
-        .any(|p| digits.starts_with(p))
-}
-
-fn recipient_dto(r: sceau_app::RecipientView) -> Recipient {
-    let phone_mobile = r.phones.iter().find(|p| is_mobile(p)).cloned();
-    let phone_fixed = r.phones.iter().find(|p| !is_mobile(p)).cloned();
-    Recipient {
-        siren: r.siret.as_ref().and_then(|s| s.get(..9)).map(str::to_owned),
-        id: r.id,
-        kind: kind_dto(r.kind),
-        name: r.name,
-        siret: r.siret,
-        nir_masked: r.nir_masked,
-        email: r.email,
-        phone_fixed,
-        phone_mobile,
-    }
-}
-
-fn state_dto(s: CoreState) -> DeliveryState {
-    match s {
-        CoreState::AwaitingConsultation => DeliveryState::AwaitingConsultation,
-        CoreState::InPerson => DeliveryState::InPerson,
-        CoreState::AtHome => DeliveryState::AtHome,
-    }
-}
-
-fn state_of_code(code: &str) -> DeliveryState {
-    match code {
-        "in_person" | "delivered_in_person" => DeliveryState::InPerson,
-        "at_home" | "delivered_at_home" => DeliveryState::AtHome,
-        _ => DeliveryState::AwaitingConsultation,
     }
 }
 
@@ -430,7 +381,7 @@ pub async fn search_recipients(
     let app = shell.app()?;
     let r = app.session_search_recipients(&request.query).await;
     track_online(&shell, &r);
-    Ok(r?.into_iter().map(recipient_dto).collect())
+    Ok(r?.into_iter().map(Recipient::from).collect())
 }
 
 /// The catalogue of natures of acts (the one shipped with the application, as the vault's).
@@ -459,37 +410,15 @@ pub async fn reception_status(
         .session_recipient_card(&request.recipient_id, Some(&request.nature), None)
         .await;
     track_online(&shell, &r);
-    Ok(match r?.reception {
-        Some(s) => ReceptionStatus {
-            open: s.open,
-            reason: s.reason.as_deref().map(reason_code),
-            // The window writes the next opening itself, in the user's date style.
-            message: s.message.map(|m| {
-                m.split(" Prochaine ouverture")
-                    .next()
-                    .unwrap_or(&m)
-                    .to_owned()
-            }),
-            next_opening: s.next_opening,
-        },
-        None => ReceptionStatus {
+    Ok(r?
+        .reception
+        .map(|s| ReceptionStatus::from(sceau_app::Reception::from(&s)))
+        .unwrap_or(ReceptionStatus {
             open: true,
             reason: None,
             message: None,
             next_opening: None,
-        },
-    })
-}
-
-/// The vault's refusal codes as the front end knows them: `legal_hours` (CPC 664, a judge may
-/// permit), `recipient_window`, `no_consent`.
-fn reason_code(vault: &str) -> String {
-    match vault {
-        "hours.outside_recipient_window" => "recipient_window",
-        r if r.starts_with("hours.") => "legal_hours",
-        other => other,
-    }
-    .to_owned()
+        }))
 }
 
 // ------------------------------------------------------------------ service
@@ -756,20 +685,13 @@ pub async fn search_services(
     let criteria = sceau_app::SearchCriteria {
         served_from: from.and_then(paris_day_start),
         served_until: to.and_then(|d| d.succ_opt()).and_then(paris_day_start),
-        state: c.state.map(|s| match s {
-            DeliveryState::AwaitingConsultation => CoreState::AwaitingConsultation,
-            DeliveryState::InPerson => CoreState::InPerson,
-            DeliveryState::AtHome => CoreState::AtHome,
-        }),
+        state: c.state,
         reference: nonempty(&c.reference),
         document_name: nonempty(&c.document),
         recipient: nonempty(&c.recipient),
         recipient_id: None,
         nature: nonempty(&c.nature),
-        source: c.source.map(|s| match s {
-            Source::Form => sceau_app::Source::Form,
-            Source::Edi => sceau_app::Source::Edi,
-        }),
+        source: c.source,
     };
     let query = sceau_app::SearchQuery {
         criteria,
@@ -786,16 +708,12 @@ pub async fn search_services(
                 state: r
                     .service
                     .state
-                    .map(state_dto)
                     .unwrap_or(DeliveryState::AwaitingConsultation),
                 file: r.first_document,
                 nature: r.nature_label,
                 reference: r.service.reference,
                 recipient: r.service.recipient_name,
-                source: match r.service.source {
-                    sceau_app::Source::Edi => Source::Edi,
-                    _ => Source::Form,
-                },
+                source: r.service.source,
             })
             .collect(),
         has_more: found.has_more,
@@ -812,11 +730,7 @@ pub async fn service_detail(
     let app = shell.app()?;
     let v = app.session_show(&request.service_id).await?;
     feed::publish(&handle);
-    let local_state = v
-        .state
-        .as_deref()
-        .map(state_of_code)
-        .unwrap_or(DeliveryState::AwaitingConsultation);
+    let local_state = v.state.unwrap_or(DeliveryState::AwaitingConsultation);
     let (act, attestation, delivery_notice, act_return) = match &v.vault {
         Some(d) => (
             ActSection {
@@ -824,13 +738,7 @@ pub async fn service_detail(
                 deposited_at: d.act.deposited_at,
                 documents: d.act.documents.clone(),
                 nature: d.act.nature_label.clone(),
-                state: state_of_code(
-                    serde_json::to_value(d.act.state)
-                        .ok()
-                        .and_then(|x| x.as_str().map(str::to_owned))
-                        .as_deref()
-                        .unwrap_or(""),
-                ),
+                state: d.act.state,
                 recipient: d.act.recipient_name.clone(),
                 recipient_siret: d.act.recipient_siret.clone(),
             },
@@ -1329,12 +1237,5 @@ mod tests {
             "AC des commissaires"
         );
         assert_eq!(common_name("O=Sceau,C=FR"), "O=Sceau,C=FR");
-    }
-
-    #[test]
-    fn phones_are_split_into_mobile_and_landline() {
-        assert!(is_mobile("06 12 34 56 78"));
-        assert!(is_mobile("+33 7 12 34 56 78"));
-        assert!(!is_mobile("01 23 45 67 89"));
     }
 }

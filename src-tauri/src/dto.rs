@@ -142,42 +142,10 @@ pub struct BindRequest {
     pub office_name: String,
 }
 
-/// Kind of recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum RecipientKind {
-    /// A bank.
-    Bank,
-    /// A company.
-    Company,
-    /// An administration.
-    Administration,
-    /// A private person.
-    Person,
-}
-
-/// A recipient card (fiche destinataire).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct Recipient {
-    /// Vault identifier.
-    pub id: String,
-    /// Kind.
-    pub kind: RecipientKind,
-    /// Name as registered.
-    pub name: String,
-    /// SIRET, for an establishment.
-    pub siret: Option<String>,
-    /// SIREN, for a company.
-    pub siren: Option<String>,
-    /// NIR, masked.
-    pub nir_masked: Option<String>,
-    /// E-mail address.
-    pub email: Option<String>,
-    /// Landline.
-    pub phone_fixed: Option<String>,
-    /// Mobile phone.
-    pub phone_mobile: Option<String>,
-}
+// A recipient's card and its kind travel as the vault gives them (`sceau-proto`'s `Recipient`,
+// `sceau-core`'s `RecipientKind`, which derive their TypeScript): SIREN and both phones as they
+// are, nothing guessed here.
+pub use sceau_app::{Recipient, RecipientKind, Refusal};
 
 /// How the recipient is searched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -216,12 +184,24 @@ pub struct Nature {
 pub struct ReceptionStatus {
     /// Serving is allowed now.
     pub open: bool,
-    /// Stable code of the refusal.
-    pub reason: Option<String>,
-    /// French message to show when closed.
+    /// Why not, when closed.
+    pub reason: Option<Refusal>,
+    /// French explanation when closed, without the next opening (the window writes it from
+    /// `next_opening` in the user's date style).
     pub message: Option<String>,
     /// Next opening, when known.
     pub next_opening: Option<DateTime<Utc>>,
+}
+
+impl From<sceau_app::Reception> for ReceptionStatus {
+    fn from(r: sceau_app::Reception) -> Self {
+        ReceptionStatus {
+            open: r.open,
+            reason: r.refusal,
+            message: r.explanation,
+            next_opening: r.next_opening,
+        }
+    }
 }
 
 /// Service request.
@@ -493,27 +473,9 @@ pub struct NotificationRow {
     pub event: String,
 }
 
-/// Delivery state of a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
-    /// Awaiting consultation.
-    AwaitingConsultation,
-    /// Delivered in person.
-    InPerson,
-    /// Delivered at home.
-    AtHome,
-}
-
-/// Where a service comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// The service form.
-    Form,
-    /// An EDI batch.
-    Edi,
-}
+// The delivery state and the source travel as the domain defines them (`sceau-core`, which
+// derives their TypeScript): no copy here to drift.
+pub use sceau_app::{DeliveryState, Source};
 
 /// Search criteria; every field optional. Dates are calendar days `yyyy-mm-dd`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -743,6 +705,24 @@ pub enum DateStyle {
     Long,
 }
 
+impl From<sceau_app::DateStyle> for DateStyle {
+    fn from(s: sceau_app::DateStyle) -> Self {
+        match s {
+            sceau_app::DateStyle::Numeric => DateStyle::Numeric,
+            sceau_app::DateStyle::Long => DateStyle::Long,
+        }
+    }
+}
+
+impl From<DateStyle> for sceau_app::DateStyle {
+    fn from(s: DateStyle) -> Self {
+        match s {
+            DateStyle::Numeric => sceau_app::DateStyle::Numeric,
+            DateStyle::Long => sceau_app::DateStyle::Long,
+        }
+    }
+}
+
 /// User settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Settings {
@@ -890,6 +870,7 @@ pub fn typescript() -> String {
         BindRequest,
         RecipientKind,
         Recipient,
+        Refusal,
         RecipientSearchMode,
         RecipientQuery,
         Nature,

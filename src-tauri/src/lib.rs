@@ -63,9 +63,12 @@ impl Shell {
     fn reopen(&self) {
         // The old service is dropped first: its store and key module are released.
         *lock(&self.app) = None;
-        let result = settings::load().and_then(|s| {
-            let config = settings::app_config(&s)?;
-            App::open(config).map_err(ApiError::from)
+        let result = settings::resolve().and_then(|resolved| {
+            // Without a module the window still opens; key detection then says "missing".
+            if let Err(e) = &resolved.module {
+                tracing::warn!(code = %e.code(), "no PKCS#11 module");
+            }
+            App::open(resolved.config).map_err(ApiError::from)
         });
         match result {
             Ok(app) => {

@@ -760,7 +760,7 @@ impl App {
         };
         if req.offline {
             report.queued_reason = Some(
-                "Préparé hors ligne : les actes attendent dans la file d'envoi (sceau outbox send)."
+                "Préparé hors ligne : les actes attendent dans la file d'envoi et partiront à la prochaine synchronisation."
                     .into(),
             );
             return Ok(report);

@@ -88,24 +88,79 @@ pub enum Error {
         /// Why (its code is the error's code).
         source: Box<Error>,
     },
+    /// A configuration file could not be read.
+    #[error("configuration file {}: {source}", path.display())]
+    ConfigUnreadable {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A configuration file is not valid (TOML syntax, unknown field, wrong type).
+    #[error("configuration file {}: {detail}", path.display())]
+    ConfigInvalid {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The parser's explanation.
+        detail: String,
+    },
     /// An internal failure (a worker thread died...).
     #[error("internal: {0}")]
     Internal(String),
 }
 
 impl Error {
+    /// One error of each of the application's own variants (the lower crates' errors pass through with their own codes and have their own examples), for the workspace's error-vocabulary test (each code once,
+    /// prefixed once, a French message that names no command-line tool). Add the example of a
+    /// new variant beside its arm in [`Error::code`].
+    #[doc(hidden)]
+    pub fn examples() -> Vec<Error> {
+        let path = std::path::PathBuf::from("/poste/acte.pdf");
+        vec![
+            Error::Input {
+                code: "app.invalid_reference",
+                message: "La référence est vide. Saisissez-la.".into(),
+            },
+            Error::ConsentMention {
+                file: "acte.pdf".into(),
+            },
+            Error::NeverConnected,
+            Error::NoVault,
+            Error::BindingDeclined,
+            Error::NotFound {
+                what: "Signification REF-1".into(),
+            },
+            Error::Io {
+                path: path.clone(),
+                source: std::io::Error::other("disk"),
+            },
+            Error::AlreadyOpen {
+                data_dir: "/poste".into(),
+            },
+            Error::EdiInvalid { lines: vec![] },
+            Error::ConfigUnreadable {
+                path: path.clone(),
+                source: std::io::Error::other("denied"),
+            },
+            Error::ConfigInvalid {
+                path,
+                detail: "unknown field `vault_ulr`".into(),
+            },
+            Error::Internal("worker".into()),
+        ]
+    }
+
     /// Stable code: the lower crate's code for its errors, `app.*` for ours.
     pub fn code(&self) -> String {
         match self {
             Error::Token(e) => e.code().into(),
-            Error::Client(sceau_client::Error::Vault { code, .. }) => format!("vault.{code}"),
-            Error::Client(e) => e.code().into(),
+            Error::Client(e) => e.code().into_owned(),
             Error::Store(e) => e.code().into(),
             // The PDF/A crate's codes are full codes already (`pdfa.corrupt`): passed through.
             Error::Conversion { source, .. } => source.code().into(),
             Error::Signature(e) => match token_inside(e) {
                 Some(t) => t.code().into(),
-                None => "app.signature".into(),
+                None => e.code().into(),
             },
             Error::Input { code, .. } => (*code).into(),
             Error::ConsentMention { .. } => "app.consent_mention".into(),
@@ -117,6 +172,8 @@ impl Error {
             Error::EdiInvalid { .. } => "app.edi_invalid".into(),
             Error::AlreadyOpen { .. } => "app.already_open".into(),
             Error::Upload { source, .. } => source.code(),
+            Error::ConfigUnreadable { .. } => "app.config_unreadable".into(),
+            Error::ConfigInvalid { .. } => "app.config_invalid".into(),
             Error::Internal(_) => "app.internal".into(),
         }
     }
@@ -139,7 +196,7 @@ impl Error {
                 "L'acte « {file} » ne mentionne pas le consentement du destinataire à la signification électronique (articles 662-1 et 748-1 du code de procédure civile). Ajoutez la mention : « {} »",
                 sceau_core::consent::CONSENT_MENTION_FR
             ),
-            Error::NeverConnected => "Ce poste ne s'est encore jamais connecté au coffre-fort : lancez d'abord « sceau connect » avec la clé branchée et le réseau disponible.".into(),
+            Error::NeverConnected => "Ce poste ne s'est encore jamais connecté au coffre-fort : connectez-vous d'abord une fois, avec la clé branchée et le réseau disponible.".into(),
             Error::NoVault => "Aucun coffre-fort n'est configuré : indiquez son adresse (vault_url) et son certificat (vault_ca) dans la configuration.".into(),
             Error::BindingDeclined => "Première connexion annulée : le certificat n'a pas été associé à l'espace de l'étude.".into(),
             Error::NotFound { what } => format!("{what} introuvable."),
@@ -172,6 +229,14 @@ impl Error {
                 }
                 s
             }
+            Error::ConfigUnreadable { path, source } => format!(
+                "Le fichier de configuration {} est illisible ({source}). Vérifiez ses droits.",
+                path.display()
+            ),
+            Error::ConfigInvalid { path, detail } => format!(
+                "Le fichier de configuration {} est incorrect : {detail}. Corrigez-le ou supprimez-le.",
+                path.display()
+            ),
             Error::Internal(_) => "Erreur interne de l'application. Réessayez ; si elle persiste, contactez le support.".into(),
         }
     }

@@ -6,6 +6,7 @@
 //! short) and, lazily, the PKCS#11 module. The PIN is never kept by the app: each use case that
 //! needs the key takes [`Credentials`] and drops them when it returns.
 
+mod config;
 mod consent;
 pub mod edi;
 mod error;
@@ -14,6 +15,7 @@ mod hooks;
 pub mod letter;
 mod office;
 mod progress;
+mod recipients;
 mod serve;
 mod session;
 mod stamp;
@@ -30,6 +32,10 @@ use sceau_token::{CertSelector, Role, Tokens};
 pub use sceau_token::{CertificateInfo, FinalTry, Pin, TokenInfo, TokenSelector};
 use serde::Serialize;
 
+pub use config::{
+    desktop_file, process_env, CliFlags, DateStyle, Face, ModuleSource, Resolved, Settings,
+    ENV_CONFIG, ENV_DATA_DIR, ENV_DESKTOP_SETTINGS, ENV_MODULE, ENV_VAULT_CA, ENV_VAULT_URL,
+};
 pub use edi::{EdiLineError, EdiReport, EdiRequest, EdiStage};
 pub use error::{Error, Result};
 pub use hooks::{checkpoint, PAUSE_ENV};
@@ -39,6 +45,8 @@ pub use office::{
     TokenStatus,
 };
 pub use progress::{ignore, Progress, ProgressSink, Step, StepStatus};
+pub(crate) use recipients::{cache_of, view_of, view_of_cached};
+pub use recipients::{parse_recipient_query, Reception, RecipientCard, RecipientView};
 pub use serve::{OutboxReport, SentItem, ServeOptions, ServeOutcome, ServeRequest};
 pub use session::SessionInfo;
 pub use sync::SyncReport;
@@ -47,12 +55,14 @@ pub use vault::Transferred;
 // The lower crates' types the faces need, so that they depend on this crate alone.
 pub use sceau_core::delivery::{DeliveryState, NotificationCategory};
 pub use sceau_core::natures::Catalogue as NatureCatalogue;
-pub use sceau_proto::{FiledSection, ProofBundle, RecipientKind, VaultEntry, VaultListing};
+pub use sceau_core::reception::Refusal;
+pub use sceau_proto::{
+    FiledSection, ProofBundle, Recipient, RecipientKind, VaultEntry, VaultListing,
+};
 pub use sceau_store::{
     DashboardCounts, DashboardFilter, OutboxItem, OutboxRow, OutboxState, Page, SearchCriteria,
     Service, SessionEntry, Source, PAGE_SIZE,
 };
-pub use sceau_token::module as pkcs11_module;
 
 /// Settings key: the office number seen at the last connection (used offline).
 const OFFICE_NUMBER: &str = "office.number";
@@ -64,7 +74,7 @@ const FEED_CURSOR: &str = "feed.cursor";
 const SESSION: &str = "session.current";
 
 /// Where the store's database key is kept.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyChoice {
     /// The OS credential store (the default).
     Os(sceau_store::KeyBackend),
@@ -88,8 +98,8 @@ impl KeyChoice {
     }
 }
 
-/// The application's configuration.
-#[derive(Debug, Clone)]
+/// The application's configuration, as [`Config::resolve`] finds it for either face.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Directory of the local store, the prepared packages and the downloaded attestations.
     pub data_dir: PathBuf,
@@ -165,36 +175,6 @@ impl NewOffice {
     }
 }
 
-/// A recipient as the app shows it (from the vault, or from the cache offline).
-#[derive(Debug, Clone, Serialize)]
-pub struct RecipientView {
-    /// The vault's id.
-    pub id: String,
-    /// Kind of recipient.
-    pub kind: sceau_proto::RecipientKind,
-    /// Name.
-    pub name: String,
-    /// SIRET.
-    pub siret: Option<String>,
-    /// Masked NIR.
-    pub nir_masked: Option<String>,
-    /// E-mail.
-    pub email: Option<String>,
-    /// Phones.
-    pub phones: Vec<String>,
-    /// Whether this comes from the local cache (vault unreachable).
-    pub from_cache: bool,
-}
-
-/// A recipient's card with whether a nature is open now.
-#[derive(Debug, Clone, Serialize)]
-pub struct RecipientCard {
-    /// The recipient.
-    pub recipient: RecipientView,
-    /// Reception status for the nature asked, if one was.
-    pub reception: Option<sceau_proto::ReceptionStatus>,
-}
-
 /// The detail of a local service: the local record, its documents, its history and, when the
 /// vault is reachable, the vault's detail sheet.
 #[derive(Debug, Clone, Serialize)]
@@ -209,8 +189,8 @@ pub struct ServiceView {
     pub recipient_name: String,
     /// Nature code.
     pub nature: String,
-    /// Delivery state code, once deposited.
-    pub state: Option<String>,
+    /// Delivery state, once deposited.
+    pub state: Option<DeliveryState>,
     /// Delivery state in French.
     pub state_fr: String,
     /// Preparation time.
@@ -224,7 +204,7 @@ pub struct ServiceView {
     /// History, oldest first (time, message).
     pub history: Vec<(DateTime<Utc>, String)>,
     /// Outbox state, if still in the outbox.
-    pub outbox_state: Option<String>,
+    pub outbox_state: Option<OutboxState>,
     /// Local copy of the archive (signed acts + attestation), once downloaded.
     pub archive: Option<PathBuf>,
     /// Local copy of the delivery notice (`<act>_REMISE.pdf`), once downloaded.
@@ -636,16 +616,14 @@ impl App {
                 .into_iter()
                 .map(|h| (h.at, h.message))
                 .collect();
-            let outbox_state = st
-                .outbox_item_of(service.id)?
-                .map(|o| o.state.code().to_owned());
+            let outbox_state = st.outbox_item_of(service.id)?.map(|o| o.state);
             ServiceView {
                 id: service.id.0,
                 reference: service.reference.clone(),
                 recipient_id: service.recipient_id.clone(),
                 recipient_name: service.recipient_name.clone(),
                 nature: service.nature.clone(),
-                state: service.state.map(|s| s.code().to_owned()),
+                state: service.state,
                 state_fr: service
                     .state
                     .map(|s| s.label_fr().to_owned())
@@ -807,78 +785,6 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(s).ok()
 }
 
-/// Recognises a SIRET (14 digits), SIREN (9), NIR (15 characters) or else a name, validating the
-/// identifiers with a precise message.
-pub fn parse_recipient_query(query: &str) -> Result<RecipientQuery> {
-    let compact: String = query.chars().filter(|c| !c.is_whitespace()).collect();
-    let invalid = |e: sceau_core::CoreError| Error::Input {
-        code: "app.invalid_identifier",
-        message: e.message_fr(),
-    };
-    use sceau_core::ids::{Nir, Siren, Siret};
-    let digits = compact.chars().all(|c| c.is_ascii_digit());
-    Ok(if digits && compact.len() == 14 {
-        RecipientQuery::Siret(Siret::parse(&compact).map_err(invalid)?.as_str().to_owned())
-    } else if digits && compact.len() == 9 {
-        RecipientQuery::Siren(Siren::parse(&compact).map_err(invalid)?.as_str().to_owned())
-    } else if compact.len() == 15 && compact.chars().take(1).all(|c| c == '1' || c == '2') {
-        RecipientQuery::Nir(Nir::parse(&compact).map_err(invalid)?.as_str().to_owned())
-    } else if query.trim().is_empty() {
-        return Err(Error::Input {
-            code: "app.empty_query",
-            message: "Indiquez un SIRET, un SIREN, un numéro INSEE ou un nom.".into(),
-        });
-    } else {
-        RecipientQuery::Name(query.trim().to_owned())
-    })
-}
-
-fn view_of(r: &sceau_proto::Recipient) -> RecipientView {
-    RecipientView {
-        id: r.id.clone(),
-        kind: r.kind,
-        name: r.name.clone(),
-        siret: r.siret.clone(),
-        nir_masked: r.nir_masked.clone(),
-        email: r.email.clone(),
-        phones: r
-            .phone_fixed
-            .iter()
-            .chain(r.phone_mobile.iter())
-            .cloned()
-            .collect(),
-        from_cache: false,
-    }
-}
-
-/// The cache keeps the vault's card; a person's NIR is kept only masked, as the vault gives it.
-fn cache_of(r: &sceau_proto::Recipient) -> sceau_store::Recipient {
-    let v = view_of(r);
-    sceau_store::Recipient {
-        id: v.id,
-        kind: v.kind,
-        name: v.name,
-        siret: v.siret,
-        nir: r.nir_masked.clone(),
-        email: v.email,
-        phones: v.phones,
-        updated_at: Utc::now(),
-    }
-}
-
-fn view_of_cached(r: &sceau_store::Recipient) -> RecipientView {
-    RecipientView {
-        id: r.id.clone(),
-        kind: r.kind,
-        name: r.name.clone(),
-        siret: r.siret.clone(),
-        nir_masked: r.nir.clone(),
-        email: r.email.clone(),
-        phones: r.phones.clone(),
-        from_cache: true,
-    }
-}
-
 /// Whether `role` is what this certificate is for (re-exported for adapters).
 pub use sceau_token::Role as CertRole;
 
@@ -891,39 +797,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_services_outbox_state_is_handed_out_typed_and_serialised_as_its_stored_code() {
+        for s in [
+            OutboxState::Prepared,
+            OutboxState::Uploading,
+            OutboxState::Deposited,
+            OutboxState::Failed,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.code());
+        }
+    }
+
+    #[test]
     fn an_office_without_a_name_is_named_etude_with_its_accent_by_both_faces() {
         let o = NewOffice::new(" 9991 ", Some("  "));
         assert_eq!((o.number.as_str(), o.name.as_str()), ("9991", "Étude 9991"));
         assert_eq!(NewOffice::new("9991", None).name, "Étude 9991");
         assert_eq!(NewOffice::new("9991", Some(" SCP X ")).name, "SCP X");
-    }
-
-    #[test]
-    fn recipient_queries_are_recognised_and_validated() {
-        assert_eq!(
-            parse_recipient_query("732 829 320 00074").unwrap(),
-            RecipientQuery::Siret("73282932000074".into())
-        );
-        assert_eq!(
-            parse_recipient_query("732829320").unwrap(),
-            RecipientQuery::Siren("732829320".into())
-        );
-        assert!(matches!(
-            parse_recipient_query("184127645108946").unwrap(),
-            RecipientQuery::Nir(_)
-        ));
-        assert_eq!(
-            parse_recipient_query(" banque ").unwrap(),
-            RecipientQuery::Name("banque".into())
-        );
-        // A SIRET with a wrong Luhn digit is refused with a precise message, not searched.
-        let e = parse_recipient_query("73282932000075").unwrap_err();
-        assert_eq!(e.code(), "app.invalid_identifier");
-        assert!(e.message_fr().contains("SIRET"), "{}", e.message_fr());
-        assert_eq!(
-            parse_recipient_query("  ").unwrap_err().code(),
-            "app.empty_query"
-        );
     }
 
     #[test]

@@ -351,7 +351,7 @@ impl App {
                 return Err(input(
                     "app.duplicate_reference",
                     format!(
-                        "La référence « {reference} » est déjà utilisée (signification n° {}). Consultez la file d'envoi (sceau outbox list) ou choisissez une autre référence.",
+                        "La référence « {reference} » est déjà utilisée (signification n° {}). Consultez la file d'envoi ou choisissez une autre référence.",
                         s.id
                     ),
                 ));
@@ -456,7 +456,7 @@ impl App {
         };
         let reason = if req.offline {
             Some(
-                "Préparé hors ligne : l'acte attend dans la file d'envoi (sceau outbox send)."
+                "Préparé hors ligne : l'acte attend dans la file d'envoi et partira à la prochaine synchronisation."
                     .to_owned(),
             )
         } else if !online {
@@ -545,7 +545,7 @@ impl App {
             Some(r) => Ok((crate::view_of_cached(&r), false)),
             None => Err(input(
                 "app.recipient_not_cached",
-                format!("Le destinataire « {key} » n'est pas dans le cache local : recherchez-le une fois en ligne (sceau recipients search) avant de préparer hors ligne."),
+                format!("Le destinataire « {key} » n'est pas dans le cache local : recherchez-le une fois en ligne avant de préparer hors ligne."),
             )),
         }
     }

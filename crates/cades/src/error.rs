@@ -91,6 +91,69 @@ pub enum Error {
 }
 
 impl Error {
+    /// The stable code scripts and the window branch on, full (`cades.*`): built here once, so
+    /// that the CLI and the application no longer invent their own.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Malformed { .. } => "cades.malformed",
+            Error::Signing(_) => "cades.signing",
+            Error::DigestMismatch { .. } => "cades.digest_mismatch",
+            Error::DigestLength { .. } => "cades.digest_length",
+            Error::KeyCertificateMismatch => "cades.key_certificate_mismatch",
+            Error::UnsupportedAlgorithm { .. } => "cades.unsupported_algorithm",
+            Error::Io(_) => "cades.io",
+            Error::Encoding(_) => "cades.encoding",
+            Error::TsaUnreachable { .. } => "cades.tsa_unreachable",
+            Error::TsaHttp { .. } => "cades.tsa_http",
+            Error::TsaRejected { .. } => "cades.tsa_rejected",
+            Error::TsaInvalidResponse(_) => "cades.tsa_invalid",
+            Error::BatchAborted(_) => "cades.batch_aborted",
+        }
+    }
+
+    /// One error of every variant, for the workspace's error-vocabulary test. A new variant
+    /// does not compile until [`Error::code`] names it; the test then asks for its example.
+    #[doc(hidden)]
+    pub fn examples() -> Vec<Error> {
+        vec![
+            Error::Malformed {
+                what: "signature file",
+                detail: "truncated".into(),
+            },
+            Error::Signing(signature::Error::new()),
+            Error::DigestMismatch {
+                requested: DigestAlgorithm::Sha256,
+                signer: DigestAlgorithm::Sha384,
+            },
+            Error::DigestLength {
+                alg: DigestAlgorithm::Sha256,
+                expected: 32,
+                actual: 20,
+            },
+            Error::KeyCertificateMismatch,
+            Error::UnsupportedAlgorithm {
+                oid: "1.2.3".into(),
+            },
+            Error::Io(std::io::Error::other("disk")),
+            Error::Encoding("too long".into()),
+            Error::TsaUnreachable {
+                url: "http://tsa.test".into(),
+                detail: "refused".into(),
+            },
+            Error::TsaHttp {
+                url: "http://tsa.test".into(),
+                status: 500,
+                content_type: "text/html".into(),
+            },
+            Error::TsaRejected {
+                status: "rejection".into(),
+                detail: None,
+            },
+            Error::TsaInvalidResponse("nonce".into()),
+            Error::BatchAborted("token".into()),
+        ]
+    }
+
     /// A French sentence for the clerk, saying what happened and what to do.
     pub fn message_fr(&self) -> String {
         match self {

@@ -10,51 +10,13 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
 use sceau_app::{
-    App, Auth, Credentials, DeliveryState, Destination, KeyChoice, NotificationCategory, Progress,
+    App, Auth, Credentials, DeliveryState, Destination, NotificationCategory, Progress,
     ProgressSink, StepStatus,
 };
 use serde::Serialize;
 
-use crate::output::{when, CliError, Out, EXIT_INPUT, EXIT_INTERNAL, EXIT_REMOTE, EXIT_TOKEN};
+use crate::output::{when, CliError, Out, EXIT_INTERNAL, EXIT_REMOTE};
 use crate::{pin, Cli};
-
-/// Environment variable: directory of the local store (else the configuration, else the
-/// user's data directory).
-pub const ENV_DATA_DIR: &str = "SCEAU_DATA_DIR";
-/// Environment variable: the vault's address.
-pub const ENV_VAULT_URL: &str = "SCEAU_VAULT_URL";
-/// Environment variable: the vault's CA certificate.
-pub const ENV_VAULT_CA: &str = "SCEAU_VAULT_CA";
-
-impl From<sceau_app::Error> for CliError {
-    fn from(e: sceau_app::Error) -> Self {
-        tracing::debug!(error = %e, "application error");
-        use sceau_app::Error as E;
-        let exit = if e.token_error().is_some() {
-            EXIT_TOKEN
-        } else {
-            match &e {
-                E::Client(_) | E::NoVault | E::Upload { .. } => EXIT_REMOTE,
-                E::Input { .. }
-                | E::ConsentMention { .. }
-                | E::EdiInvalid { .. }
-                | E::AlreadyOpen { .. }
-                | E::Conversion { .. }
-                | E::NotFound { .. }
-                | E::NeverConnected
-                | E::BindingDeclined
-                | E::Io { .. } => EXIT_INPUT,
-                E::Store(_) => EXIT_INPUT,
-                _ => EXIT_INTERNAL,
-            }
-        };
-        CliError {
-            code: e.code(),
-            message: e.message_fr(),
-            exit,
-        }
-    }
-}
 
 fn rt() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
@@ -68,44 +30,12 @@ fn rt() -> Result<tokio::runtime::Runtime, CliError> {
         })
 }
 
-fn default_data_dir() -> PathBuf {
-    sceau_app::folders::user_folders()
-        .map(|f| f.data)
-        .unwrap_or_else(|| PathBuf::from("sceau"))
-}
-
-/// The application service from the flags, the environment and the configuration.
+/// The application service from the configuration (`Cli::config`); the key's module must be
+/// found.
 fn app(cli: &Cli) -> Result<App, CliError> {
-    let config = cli.config()?;
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    let module_env = env(sceau_token::module::ENV_MODULE).map(PathBuf::from);
-    let (module, _) = sceau_token::module::resolve(
-        cli.module.as_deref(),
-        module_env.as_deref(),
-        config.pkcs11_module.as_deref(),
-    )?;
-    let key = KeyChoice::from_settings(
-        config.insecure_store_key_file.as_deref(),
-        config.key_store.as_deref(),
-    )
-    .map_err(sceau_app::Error::from)?;
-    let cfg = sceau_app::Config {
-        data_dir: env(ENV_DATA_DIR)
-            .map(PathBuf::from)
-            .or(config.data_dir.clone())
-            .unwrap_or_else(default_data_dir),
-        vault_url: env(ENV_VAULT_URL)
-            .map(|v| v.to_string_lossy().into_owned())
-            .or(config.vault_url.clone()),
-        vault_ca: env(ENV_VAULT_CA)
-            .map(PathBuf::from)
-            .or(config.vault_ca.clone()),
-        module,
-        token: cli.token.clone().or(config.token.clone()),
-        key,
-        alsace_moselle: config.alsace_moselle.unwrap_or(false),
-    };
-    Ok(App::open(cfg)?)
+    let resolved = cli.config()?;
+    resolved.module?;
+    Ok(App::open(resolved.config)?)
 }
 
 /// Asks the PIN for the selected token (warning first when few tries are left).
@@ -195,17 +125,17 @@ pub struct ConnectArgs {
 
 /// `sceau connect`.
 pub fn connect(cli: &Cli, args: &ConnectArgs, out: &Out) -> Result<ExitCode, CliError> {
-    let config = cli.config()?;
+    let settings = cli.config()?.settings;
     let app = app(cli)?;
     let cred = credentials(cli, &app)?;
     let office = sceau_app::NewOffice::new(
         args.office_number
             .as_deref()
-            .or(config.office_number.as_deref())
+            .or(settings.office_number.as_deref())
             .unwrap_or_default(),
         args.office_name
             .as_deref()
-            .or(config.office_name.as_deref()),
+            .or(settings.office_name.as_deref()),
     );
     let number = office.number.clone();
     let yes = args.yes;
@@ -331,7 +261,12 @@ pub fn recipients(cli: &Cli, cmd: &RecipientsCommand, out: &Out) -> Result<ExitC
                     r.id,
                     r.siret.as_deref().unwrap_or("-"),
                     r.email.as_deref().unwrap_or("-"),
-                    r.phones.join(", ")
+                    [&r.phone_fixed, &r.phone_mobile]
+                        .into_iter()
+                        .flatten()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
                 if let Some(rc) = &card.reception {
                     if rc.open {
@@ -865,29 +800,38 @@ struct ServiceLine {
 /// `sceau search`.
 pub fn search(cli: &Cli, args: &SearchArgs, out: &Out) -> Result<ExitCode, CliError> {
     let app = app(cli)?;
-    let state = match args.state.as_deref() {
-        None => None,
-        Some("awaiting_consultation") => Some(DeliveryState::AwaitingConsultation),
-        Some("in_person") => Some(DeliveryState::InPerson),
-        Some("at_home") => Some(DeliveryState::AtHome),
-        Some(o) => {
-            return Err(CliError::input(
+    let state = args
+        .state
+        .as_deref()
+        .map(str::parse::<DeliveryState>)
+        .transpose()
+        .map_err(|_| {
+            CliError::input(
                 "cli.state",
-                format!("État inconnu : {o} (awaiting_consultation, in_person, at_home)."),
-            ))
-        }
-    };
-    let source = match args.source.as_deref() {
-        None => None,
-        Some("form") => Some(sceau_app::Source::Form),
-        Some("edi") => Some(sceau_app::Source::Edi),
-        Some(o) => {
-            return Err(CliError::input(
+                format!(
+                    "État inconnu : {} ({}).",
+                    args.state.as_deref().unwrap_or_default(),
+                    DeliveryState::ALL.map(DeliveryState::code).join(", ")
+                ),
+            )
+        })?;
+    let source = args
+        .source
+        .as_deref()
+        .map(str::parse::<sceau_app::Source>)
+        .transpose()
+        .map_err(|_| {
+            CliError::input(
                 "cli.source",
-                format!("Origine inconnue : {o} (form, edi)."),
-            ))
-        }
-    };
+                format!(
+                    "Origine inconnue : {} ({}).",
+                    args.source.as_deref().unwrap_or_default(),
+                    sceau_app::Source::ALL
+                        .map(sceau_app::Source::code)
+                        .join(", ")
+                ),
+            )
+        })?;
     let criteria = sceau_app::SearchCriteria {
         served_from: args.from.map(paris_day_start),
         served_until: args.to.and_then(|d| d.succ_opt()).map(paris_day_start),

@@ -3,7 +3,6 @@
 //! A thin adapter: argument parsing, PIN acquisition, French output and exit codes. The work is
 //! done by `sceau-token`, `sceau-cades` and `sceau-pdfa` (and, later, by the application service).
 
-mod config;
 mod engine;
 mod output;
 mod pdfa;
@@ -34,7 +33,7 @@ pub struct Cli {
     /// Clé à utiliser, par libellé ou numéro de série, quand plusieurs sont branchées.
     #[arg(long, global = true, value_name = "LABEL")]
     pub token: Option<String>,
-    /// Fichier de configuration (par défaut : ~/.config/sceau/config.toml).
+    /// Fichier de configuration (sinon : SCEAU_CONFIG, puis ~/.config/sceau/config.toml).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Lire le code PIN dans ce fichier (automatisation). Risque : quiconque lit ce fichier peut
@@ -143,8 +142,15 @@ fn main() -> ExitCode {
 }
 
 impl Cli {
-    /// The configuration, from `--config` or the default file.
-    pub fn config(&self) -> Result<config::Config, CliError> {
-        config::Config::load(self.config.as_deref())
+    /// The configuration as the application resolves it for the CLI: the files, the
+    /// environment, then `--config`, `--module` and `--token` (`sceau_app::Config::resolve`, the
+    /// window's rule too).
+    pub fn config(&self) -> Result<sceau_app::Resolved, CliError> {
+        let face = sceau_app::Face::Cli(sceau_app::CliFlags {
+            config: self.config.clone(),
+            module: self.module.clone(),
+            token: self.token.clone(),
+        });
+        Ok(sceau_app::Config::resolve(&face, &sceau_app::process_env)?)
     }
 }

@@ -37,60 +37,90 @@ impl CliError {
     }
 }
 
+/// The one exit-code table: an error's code (unique in the workspace: the application's
+/// error-vocabulary test checks it) decides the exit code, the longest matching prefix winning.
+/// Codes the table does not know are internal errors.
+const EXIT_BY_CODE: &[(&str, u8)] = &[
+    ("token.", EXIT_TOKEN),
+    ("cades.tsa_", EXIT_REMOTE),
+    ("cades.malformed", EXIT_INPUT),
+    ("cades.io", EXIT_INPUT),
+    ("cades.", EXIT_INTERNAL),
+    ("client.", EXIT_REMOTE),
+    ("vault.", EXIT_REMOTE),
+    ("app.no_vault", EXIT_REMOTE),
+    ("app.internal", EXIT_INTERNAL),
+    ("app.", EXIT_INPUT),
+    ("store.", EXIT_INPUT),
+    ("pdfa.", EXIT_INPUT),
+];
+
+/// What the CLI adds to a message meant for the window too: the command to run (the window's
+/// messages never name one).
+const HINTS: &[(&str, &str)] = &[
+    ("app.never_connected", "Commande : sceau connect."),
+    ("client.not_bound", "Commande : sceau connect."),
+    (
+        "app.duplicate_reference",
+        "La file d'envoi : sceau outbox list.",
+    ),
+    (
+        "app.recipient_not_cached",
+        "Recherche : sceau recipients search.",
+    ),
+];
+
+/// The exit code of an error `code` ([`EXIT_BY_CODE`]).
+pub fn exit_code(code: &str) -> u8 {
+    EXIT_BY_CODE
+        .iter()
+        .filter(|(prefix, _)| code.starts_with(prefix))
+        .max_by_key(|(prefix, _)| prefix.len())
+        .map_or(EXIT_INTERNAL, |(_, exit)| *exit)
+}
+
+impl CliError {
+    /// An error of a library crate: its code and French message, the exit code from the table,
+    /// and the CLI's hint if it has one.
+    fn coded(code: String, message: String) -> Self {
+        let message = match HINTS.iter().find(|(c, _)| *c == code) {
+            Some((_, hint)) => format!("{message} {hint}"),
+            None => message,
+        };
+        CliError {
+            exit: exit_code(&code),
+            code,
+            message,
+        }
+    }
+}
+
 impl From<sceau_token::Error> for CliError {
     fn from(e: sceau_token::Error) -> Self {
         tracing::debug!(error = %e, "token error");
-        CliError {
-            code: e.code().into(),
-            message: e.message_fr(),
-            exit: EXIT_TOKEN,
-        }
+        CliError::coded(e.code().into(), e.message_fr())
     }
 }
 
 impl From<sceau_cades::Error> for CliError {
     fn from(e: sceau_cades::Error) -> Self {
         tracing::debug!(error = %e, "signature error");
-        use sceau_cades::Error as E;
         // A token failure during signing travels inside the signature error: report it as such.
-        if let E::Signing(inner) = &e {
+        if let sceau_cades::Error::Signing(inner) = &e {
             if let Some(t) = std::error::Error::source(inner)
                 .and_then(|s| s.downcast_ref::<sceau_token::Error>())
             {
-                return CliError {
-                    code: t.code().into(),
-                    message: t.message_fr(),
-                    exit: EXIT_TOKEN,
-                };
+                return CliError::coded(t.code().into(), t.message_fr());
             }
         }
-        let exit = match &e {
-            E::TsaUnreachable { .. }
-            | E::TsaHttp { .. }
-            | E::TsaRejected { .. }
-            | E::TsaInvalidResponse(_) => EXIT_REMOTE,
-            E::Malformed { .. } | E::Io(_) => EXIT_INPUT,
-            _ => EXIT_INTERNAL,
-        };
-        CliError {
-            code: format!("cades.{}", cades_code(&e)),
-            message: e.message_fr(),
-            exit,
-        }
+        CliError::coded(e.code().into(), e.message_fr())
     }
 }
 
-fn cades_code(e: &sceau_cades::Error) -> &'static str {
-    use sceau_cades::Error as E;
-    match e {
-        E::Malformed { .. } => "malformed",
-        E::Signing(_) => "signing",
-        E::TsaUnreachable { .. } => "tsa_unreachable",
-        E::TsaHttp { .. } => "tsa_http",
-        E::TsaRejected { .. } => "tsa_rejected",
-        E::TsaInvalidResponse(_) => "tsa_invalid",
-        E::Io(_) => "io",
-        _ => "other",
+impl From<sceau_app::Error> for CliError {
+    fn from(e: sceau_app::Error) -> Self {
+        tracing::debug!(error = %e, "application error");
+        CliError::coded(e.code(), e.message_fr())
     }
 }
 
@@ -139,4 +169,37 @@ pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.with_timezone(&chrono_tz::Europe::Paris)
         .format("%d/%m/%Y %H:%M:%S")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_follows_the_longest_prefix_of_the_code() {
+        assert_eq!(exit_code("token.wrong_pin"), EXIT_TOKEN);
+        assert_eq!(exit_code("cades.tsa_unreachable"), EXIT_REMOTE);
+        assert_eq!(exit_code("cades.malformed"), EXIT_INPUT);
+        assert_eq!(exit_code("cades.encoding"), EXIT_INTERNAL);
+        assert_eq!(exit_code("vault.closed"), EXIT_REMOTE);
+        assert_eq!(exit_code("app.no_vault"), EXIT_REMOTE);
+        assert_eq!(exit_code("app.bad_name"), EXIT_INPUT);
+        assert_eq!(exit_code("app.internal"), EXIT_INTERNAL);
+        assert_eq!(exit_code("pdfa.corrupt"), EXIT_INPUT);
+        assert_eq!(exit_code("unheard.of"), EXIT_INTERNAL);
+    }
+
+    #[test]
+    fn the_cli_adds_its_command_to_a_message_that_names_none() {
+        let e = CliError::from(sceau_app::Error::NeverConnected);
+        assert_eq!(e.code, "app.never_connected");
+        assert!(!sceau_app::Error::NeverConnected
+            .message_fr()
+            .contains("sceau "));
+        assert!(
+            e.message.ends_with("Commande : sceau connect."),
+            "{}",
+            e.message
+        );
+    }
 }

@@ -133,7 +133,7 @@ pub fn run(cli: &Cli, args: &SignArgs, out: &Out) -> Result<ExitCode, CliError> 
         )
     })?;
     let config = cli.config()?;
-    let tsa_url = args.tsa.clone().or(config.tsa_url.clone());
+    let tsa_url = args.tsa.clone().or(config.settings.tsa_url.clone());
 
     let (tokens, _) = token::open(cli)?;
     let sel = token::selector(cli)?;

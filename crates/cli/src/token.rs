@@ -1,10 +1,9 @@
 //! `sceau token list|certs`, and opening the module for the other commands.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use sceau_token::module::{self, ModuleSource};
+use sceau_token::module::ModuleSource;
 use sceau_token::{CertificateInfo, TokenInfo, TokenSelector, Tokens};
 use serde::Serialize;
 
@@ -22,13 +21,9 @@ pub enum TokenCommand {
 
 /// Loads the module named by the flags, the environment, the configuration or the known paths.
 pub fn open(cli: &Cli) -> Result<(Tokens, ModuleSource), CliError> {
-    let config = cli.config()?;
-    let env = std::env::var_os(module::ENV_MODULE).map(PathBuf::from);
-    let (path, source) = module::resolve(
-        cli.module.as_deref(),
-        env.as_deref(),
-        config.pkcs11_module.as_deref(),
-    )?;
+    let resolved = cli.config()?;
+    let source = resolved.module?;
+    let path = resolved.config.module;
     let tokens = Tokens::open(&path).map_err(|e| match e {
         sceau_token::Error::NotAPkcs11Module { detail, .. } => {
             sceau_token::Error::NotAPkcs11Module {
@@ -43,9 +38,8 @@ pub fn open(cli: &Cli) -> Result<(Tokens, ModuleSource), CliError> {
 
 /// The token selection from `--token` or the configuration.
 pub fn selector(cli: &Cli) -> Result<TokenSelector, CliError> {
-    let config = cli.config()?;
     Ok(TokenSelector::from_option(
-        cli.token.as_deref().or(config.token.as_deref()),
+        cli.config()?.config.token.as_deref(),
     ))
 }
 

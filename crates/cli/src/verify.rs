@@ -71,7 +71,7 @@ pub fn run(cli: &Cli, args: &VerifyArgs, out: &Out) -> Result<ExitCode, CliError
     check_input_file(&args.signature)?;
     let config = cli.config()?;
     let mut anchors = Vec::new();
-    for path in config.trust.iter().chain(&args.trust) {
+    for path in config.settings.trust.iter().chain(&args.trust) {
         anchors.extend(load_certificates(path)?);
     }
     let p7s = std::fs::read(&args.signature).map_err(|e| {

@@ -90,7 +90,7 @@ impl Error {
             Error::Unreachable { .. } => "Le coffre-fort est injoignable. Vérifiez la connexion réseau ; les actes préparés restent dans la file d'envoi.".into(),
             Error::Status { status } => format!("Le coffre-fort a répondu par une erreur (code {status}). Réessayez plus tard ou contactez le support."),
             Error::Vault { message, .. } => message.clone(),
-            Error::NotBound { .. } => "Ce certificat n'est pas encore associé à l'espace de votre étude dans le coffre-fort. Lancez la première connexion (sceau connect) pour l'associer.".into(),
+            Error::NotBound { .. } => "Ce certificat n'est pas encore associé à l'espace de votre étude dans le coffre-fort. Faites la première connexion pour l'associer.".into(),
             Error::Io { detail } => format!("Un fichier local n'a pas pu être lu ou écrit ({detail}). Vérifiez l'espace disque et les droits."),
             Error::Config { .. } => "La connexion sécurisée au coffre-fort n'a pas pu être préparée avec cette clé. Contactez le support.".into(),
             Error::Http { .. } => "La communication avec le coffre-fort a échoué. Réessayez ; si l'erreur persiste, contactez le support.".into(),
@@ -118,21 +118,61 @@ impl Error {
         }
     }
 
-    /// A stable code the user interface and scripts can branch on; token errors keep the
-    /// token's code.
-    pub fn code(&self) -> &'static str {
+    /// One error of every variant, for the workspace's error-vocabulary test (each code once,
+    /// prefixed once, a French message that names no command-line tool). Add the example of a
+    /// new variant beside its arm in [`Error::code`].
+    #[doc(hidden)]
+    pub fn examples() -> Vec<Error> {
+        vec![
+            Error::Token(sceau_token::Error::NoToken),
+            Error::BadVaultCa {
+                detail: "pem".into(),
+            },
+            Error::ServerNotTrusted {
+                detail: "unknown issuer".into(),
+            },
+            Error::ClientCertificateRefused {
+                detail: "bad certificate".into(),
+            },
+            Error::Unreachable {
+                detail: "refused".into(),
+            },
+            Error::Status { status: 502 },
+            Error::Config {
+                detail: "key".into(),
+            },
+            Error::Vault {
+                status: 409,
+                code: "closed".into(),
+                message: "Le destinataire ne reçoit pas maintenant.".into(),
+            },
+            Error::NotBound {
+                message: "Certificat non associé.".into(),
+            },
+            Error::Io {
+                detail: "disk".into(),
+            },
+            Error::Http {
+                detail: "reset".into(),
+            },
+        ]
+    }
+
+    /// A stable code the user interface and scripts can branch on, full: token errors keep
+    /// the token's code, a vault refusal is `vault.<the vault's code>`, the others `client.*`.
+    pub fn code(&self) -> std::borrow::Cow<'static, str> {
         match self {
-            Error::Token(e) => e.code(),
-            Error::BadVaultCa { .. } => "client.bad_vault_ca",
-            Error::ServerNotTrusted { .. } => "client.server_not_trusted",
-            Error::ClientCertificateRefused { .. } => "client.client_cert_refused",
-            Error::Unreachable { .. } => "client.unreachable",
-            Error::Status { .. } => "client.status",
-            Error::Vault { .. } => "client.vault",
-            Error::NotBound { .. } => "client.not_bound",
-            Error::Io { .. } => "client.io",
-            Error::Config { .. } => "client.config",
-            Error::Http { .. } => "client.http",
+            Error::Token(e) => e.code().into(),
+            Error::Vault { code, .. } => format!("vault.{code}").into(),
+            Error::BadVaultCa { .. } => "client.bad_vault_ca".into(),
+            Error::ServerNotTrusted { .. } => "client.server_not_trusted".into(),
+            Error::ClientCertificateRefused { .. } => "client.client_cert_refused".into(),
+            Error::Unreachable { .. } => "client.unreachable".into(),
+            Error::Status { .. } => "client.status".into(),
+            Error::NotBound { .. } => "client.not_bound".into(),
+            Error::Io { .. } => "client.io".into(),
+            Error::Config { .. } => "client.config".into(),
+            Error::Http { .. } => "client.http".into(),
         }
     }
 }

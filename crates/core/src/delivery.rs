@@ -4,7 +4,10 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use std::str::FromStr;
+
 use crate::calendar::Calendar;
+use crate::CoreError;
 use crate::PARIS;
 
 /// Which deadline decides between "à personne" and "à domicile".
@@ -56,8 +59,11 @@ pub fn deadline(sent_at: DateTime<Utc>, rule: DeliveryRule) -> DateTime<Utc> {
     }
 }
 
-/// The delivery state of a served act.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The delivery state of a served act: the one definition used by the vault, its API, the local
+/// store, the application and the window (serde, [`FromStr`] and [`std::fmt::Display`] all use
+/// [`DeliveryState::code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     /// Sent, not consulted yet, deadline not reached.
     AwaitingConsultation,
@@ -77,13 +83,85 @@ impl DeliveryState {
         }
     }
 
-    /// A stable code.
+    /// Every state, in the order of the search form.
+    pub const ALL: [DeliveryState; 3] = [
+        DeliveryState::AwaitingConsultation,
+        DeliveryState::InPerson,
+        DeliveryState::AtHome,
+    ];
+
+    /// A stable code (the API's, the store's and the window's).
     pub fn code(self) -> &'static str {
         match self {
             DeliveryState::AwaitingConsultation => "awaiting_consultation",
             DeliveryState::InPerson => "in_person",
             DeliveryState::AtHome => "at_home",
         }
+    }
+}
+
+impl std::fmt::Display for DeliveryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for DeliveryState {
+    type Err = CoreError;
+
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        DeliveryState::ALL
+            .into_iter()
+            .find(|d| d.code() == s)
+            .ok_or_else(|| CoreError::UnknownCode {
+                what: "delivery_state",
+                value: s.to_owned(),
+            })
+    }
+}
+
+/// Where a service came from: typed in the "Signifier un acte" form or imported in a batch from
+/// the practice-management software (search criterion "Origine"). One definition for the vault,
+/// its API, the local store and the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Typed in the form.
+    Form,
+    /// Imported from the practice-management software (EDI).
+    Edi,
+}
+
+impl Source {
+    /// Both sources.
+    pub const ALL: [Source; 2] = [Source::Form, Source::Edi];
+
+    /// A stable code (the API's, the store's and the window's).
+    pub fn code(self) -> &'static str {
+        match self {
+            Source::Form => "form",
+            Source::Edi => "edi",
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Source {
+    type Err = CoreError;
+
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        Source::ALL
+            .into_iter()
+            .find(|d| d.code() == s)
+            .ok_or_else(|| CoreError::UnknownCode {
+                what: "source",
+                value: s.to_owned(),
+            })
     }
 }
 
@@ -214,7 +292,30 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use chrono::Datelike;
+
+    #[test]
+    fn every_state_and_source_round_trips_through_its_code_in_serde_fromstr_and_display() {
+        for s in DeliveryState::ALL {
+            assert_eq!(s.code().parse::<DeliveryState>().unwrap(), s);
+            assert_eq!(s.to_string(), s.code());
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.code())
+            );
+        }
+        for s in Source::ALL {
+            assert_eq!(s.code().parse::<Source>().unwrap(), s);
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.code())
+            );
+        }
+        let e = "delivered".parse::<DeliveryState>().unwrap_err();
+        assert_eq!(e.code(), "core.unknown_code");
+        assert!("EDI".parse::<Source>().is_err());
+    }
 
     fn paris(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
         PARIS

@@ -60,6 +60,14 @@ pub enum CoreError {
         /// Which entry is wrong or missing (French, shown to the clerk).
         reason: String,
     },
+    /// A stored or received code names no known value (a delivery state, a source).
+    #[error("unknown {what} {value:?}")]
+    UnknownCode {
+        /// Which kind of value (`delivery_state`, `source`).
+        what: &'static str,
+        /// The code found.
+        value: String,
+    },
     /// The catalogue of natures of acts cannot be read.
     #[error("catalogue of natures: {reason}")]
     Catalogue {
@@ -69,6 +77,47 @@ pub enum CoreError {
 }
 
 impl CoreError {
+    /// One error of every variant, for the workspace's error-vocabulary test (each code once,
+    /// prefixed once, a French message that names no command-line tool). Add the example of a
+    /// new variant beside its arm in [`CoreError::code`].
+    #[doc(hidden)]
+    pub fn examples() -> Vec<CoreError> {
+        vec![
+            CoreError::IdWrongLength {
+                kind: "SIRET",
+                expected: 14,
+                found: 13,
+            },
+            CoreError::IdBadCharacter {
+                kind: "NIR",
+                position: 3,
+                found: 'x',
+            },
+            CoreError::IdBadChecksum { kind: "SIREN" },
+            CoreError::NirBadKey {
+                expected: 36,
+                found: 37,
+            },
+            CoreError::InvalidWindow {
+                reason: "aucun jour".into(),
+            },
+            CoreError::EvidenceDecode {
+                offset: 3,
+                reason: "tag",
+            },
+            CoreError::PackageLayout {
+                reason: "acte manquant".into(),
+            },
+            CoreError::UnknownCode {
+                what: "delivery_state",
+                value: "x".into(),
+            },
+            CoreError::Catalogue {
+                reason: "ligne 3".into(),
+            },
+        ]
+    }
+
     /// A stable, machine-readable code (never changes once published; the UI and API use it).
     pub fn code(&self) -> &'static str {
         match self {
@@ -80,6 +129,7 @@ impl CoreError {
             CoreError::Catalogue { .. } => "natures.catalogue",
             CoreError::EvidenceDecode { .. } => "evidence.decode",
             CoreError::PackageLayout { .. } => "package.layout",
+            CoreError::UnknownCode { .. } => "core.unknown_code",
         }
     }
 
@@ -129,6 +179,10 @@ impl CoreError {
             CoreError::PackageLayout { reason } => format!(
                 "Le dossier de signification est incomplet ou mal formé : {reason}. \
                  Préparez de nouveau la signification."
+            ),
+            CoreError::UnknownCode { what, value } => format!(
+                "Une donnée enregistrée est illisible ({what} « {value} » inconnu). Mettez Sceau \
+                 à jour ; si le problème persiste, contactez le support."
             ),
             CoreError::Catalogue { reason } => format!(
                 "Le catalogue des natures d'actes est illisible : {reason}. \

@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
 use crate::error::CoreError;
-use crate::naming::format_paris;
 use crate::PARIS;
 
 /// Start of the legal frame (CPC 664): 06:00 Europe/Paris.
@@ -396,18 +395,7 @@ fn closed_message(
             }
         }
     };
-    if next == NEVER {
-        format!(
-            "{first} Aucune ouverture n'est prévue dans les {SEARCH_HORIZON_DAYS} prochains jours."
-        )
-    } else {
-        let paris = format_paris(next);
-        let (d, t) = paris.split_once(' ').unwrap_or((&paris, ""));
-        format!(
-            "{first} Prochaine ouverture : le {d} à {}.",
-            t.get(..5).unwrap_or(t)
-        )
-    }
+    format!("{first} {}", crate::reception::next_opening_sentence(next))
 }
 
 #[cfg(test)]
@@ -422,6 +410,7 @@ mod tests {
             .expect("valid Paris time")
             .with_timezone(&Utc)
     }
+
     fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
             .single()

@@ -290,6 +290,61 @@ impl RecipientId {
     }
 }
 
+/// What kind of recipient: the one definition for the vault, its API, the local store and the
+/// window (serde, [`FromStr`] and [`fmt::Display`] all use [`RecipientKind::code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientKind {
+    /// A bank (établissement habilité à tenir des comptes de dépôt).
+    Bank,
+    /// A company.
+    Company,
+    /// An administration.
+    Administration,
+    /// A private person.
+    Person,
+}
+
+impl RecipientKind {
+    /// Every kind.
+    pub const ALL: [RecipientKind; 4] = [
+        RecipientKind::Bank,
+        RecipientKind::Company,
+        RecipientKind::Administration,
+        RecipientKind::Person,
+    ];
+
+    /// A stable code (the API's, the store's and the window's).
+    pub fn code(self) -> &'static str {
+        match self {
+            RecipientKind::Bank => "bank",
+            RecipientKind::Company => "company",
+            RecipientKind::Administration => "administration",
+            RecipientKind::Person => "person",
+        }
+    }
+}
+
+impl fmt::Display for RecipientKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for RecipientKind {
+    type Err = CoreError;
+
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        RecipientKind::ALL
+            .into_iter()
+            .find(|k| k.code() == s)
+            .ok_or_else(|| CoreError::UnknownCode {
+                what: "recipient_kind",
+                value: s.to_owned(),
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,6 +354,15 @@ mod tests {
         let numeric = body.replace("2A", "19").replace("2B", "18");
         let n: u64 = numeric.parse().expect("digits");
         format!("{body}{:02}", 97 - n % 97)
+    }
+
+    #[test]
+    fn a_recipient_kind_round_trips_through_its_code() {
+        for k in RecipientKind::ALL {
+            assert_eq!(k.code().parse::<RecipientKind>().unwrap(), k);
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{k}\""));
+        }
+        assert!("Bank".parse::<RecipientKind>().is_err());
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod naming;
 pub mod natures;
 pub mod package;
 pub mod platform;
+pub mod reception;
 mod xml;
 
 pub use error::CoreError;

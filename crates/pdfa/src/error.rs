@@ -68,6 +68,43 @@ pub enum Error {
 }
 
 impl Error {
+    /// One error of every variant, for the workspace's error-vocabulary test (each code once,
+    /// prefixed once, a French message that names no command-line tool). Add the example of a
+    /// new variant beside its arm in [`Error::code`].
+    #[doc(hidden)]
+    pub fn examples() -> Vec<Error> {
+        vec![
+            Error::UnsupportedFormat {
+                found: "image PNG".into(),
+            },
+            Error::MisleadingName {
+                named: "PDF".into(),
+                found: "Word".into(),
+            },
+            Error::PasswordProtected,
+            Error::Corrupt {
+                detail: "xref".into(),
+            },
+            Error::AlreadySigned,
+            Error::NotConvertible {
+                attempts: vec!["natif : polices".into()],
+            },
+            Error::OfficeMissing,
+            Error::Timeout {
+                tool: "Ghostscript".into(),
+                seconds: 60,
+            },
+            Error::ToolFailed {
+                tool: "LibreOffice".into(),
+                detail: "exit 1".into(),
+            },
+            Error::Io {
+                path: "/acte.pdf".into(),
+                source: std::io::Error::other("disk"),
+            },
+        ]
+    }
+
     /// A stable machine-readable code, e.g. `pdfa.password_protected`.
     pub fn code(&self) -> &'static str {
         match self {

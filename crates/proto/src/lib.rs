@@ -81,22 +81,12 @@ pub struct Office {
     pub name: String,
 }
 
-/// What kind of recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecipientKind {
-    /// A bank (établissement habilité à tenir des comptes de dépôt).
-    Bank,
-    /// A company.
-    Company,
-    /// An administration.
-    Administration,
-    /// A private person.
-    Person,
-}
+/// What kind of recipient: the domain's type.
+pub use sceau_core::ids::RecipientKind;
 
-/// A recipient's card (fiche destinataire).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A recipient's card (fiche destinataire); also the window's type (its TypeScript is derived
+/// here, not copied).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Recipient {
     /// Vault identifier.
     pub id: String,
@@ -187,15 +177,8 @@ pub struct ConsentList {
     pub consents: Vec<Consent>,
 }
 
-/// Where a deposit comes from (search criterion "Source").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// Typed in the form.
-    Form,
-    /// Batch from the practice-management software.
-    Edi,
-}
+/// Where a deposit comes from (search criterion "Source"): the domain's type.
+pub use sceau_core::delivery::Source;
 
 /// One act of a deposit package: a signed PDF/A and its detached CAdES signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,17 +225,8 @@ pub struct DepositReceipt {
     pub documents: Vec<String>,
 }
 
-/// Delivery state of a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
-    /// Not yet consulted by the recipient.
-    AwaitingConsultation,
-    /// Delivered in person (remise à personne).
-    InPerson,
-    /// Delivered at home (remise à domicile).
-    AtHome,
-}
+/// Delivery state of a service: the domain's type.
+pub use sceau_core::delivery::DeliveryState;
 
 /// One event of the office's feed (also a line of a service's history).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

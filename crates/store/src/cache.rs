@@ -19,12 +19,16 @@ pub struct Recipient {
     pub name: String,
     /// SIRET for an establishment.
     pub siret: Option<String>,
+    /// SIREN of a company, as the vault gives it.
+    pub siren: Option<String>,
     /// NIR for a person.
     pub nir: Option<String>,
     /// E-mail address for notifications.
     pub email: Option<String>,
-    /// Phone numbers for SMS.
-    pub phones: Vec<String>,
+    /// Fixed phone.
+    pub phone_fixed: Option<String>,
+    /// Mobile phone (SMS notifications).
+    pub phone_mobile: Option<String>,
     /// When this copy was fetched.
     pub updated_at: DateTime<Utc>,
 }
@@ -44,28 +48,9 @@ pub struct SessionEntry {
     pub detail: String,
 }
 
-/// The stored code of a recipient kind (the vault's snake_case names).
-pub(crate) fn kind_code(k: sceau_proto::RecipientKind) -> &'static str {
-    use sceau_proto::RecipientKind as K;
-    match k {
-        K::Bank => "bank",
-        K::Company => "company",
-        K::Administration => "administration",
-        K::Person => "person",
-    }
-}
-
-fn parse_kind(s: &str) -> Option<sceau_proto::RecipientKind> {
-    use sceau_proto::RecipientKind as K;
-    [K::Bank, K::Company, K::Administration, K::Person]
-        .into_iter()
-        .find(|k| kind_code(*k) == s)
-}
-
 fn recipient_from_row(r: &Row<'_>) -> rusqlite::Result<Recipient> {
-    let phones: String = r.get(6)?;
     let kind: String = r.get(1)?;
-    let kind = parse_kind(&kind).ok_or_else(|| {
+    let kind: sceau_proto::RecipientKind = kind.parse().map_err(|_| {
         rusqlite::Error::FromSqlConversionFailure(
             1,
             rusqlite::types::Type::Text,
@@ -79,35 +64,39 @@ fn recipient_from_row(r: &Row<'_>) -> rusqlite::Result<Recipient> {
         siret: r.get(3)?,
         nir: r.get(4)?,
         email: r.get(5)?,
-        phones: phones
-            .split('\n')
-            .filter(|p| !p.is_empty())
-            .map(String::from)
-            .collect(),
-        updated_at: from_ms(r.get(7)?),
+        siren: r.get(6)?,
+        phone_fixed: r.get(7)?,
+        phone_mobile: r.get(8)?,
+        updated_at: from_ms(r.get(9)?),
     })
 }
 
-const RECIPIENT_COLUMNS: &str = "id, kind, name, siret, nir, email, phones, updated_at";
+const RECIPIENT_COLUMNS: &str =
+    "id, kind, name, siret, nir, email, siren, phone_fixed, phone_mobile, updated_at";
 
 impl Store {
     /// Stores or refreshes a recipient.
     pub fn upsert_recipient(&mut self, r: &Recipient) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO recipients (id, kind, name, name_norm, siret, nir, email, phones, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            "INSERT INTO recipients (id, kind, name, name_norm, siret, nir, email, siren,
+                 phone_fixed, phone_mobile, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name,
                  name_norm = excluded.name_norm, siret = excluded.siret, nir = excluded.nir,
-                 email = excluded.email, phones = excluded.phones, updated_at = excluded.updated_at",
+                 email = excluded.email, siren = excluded.siren,
+                 phone_fixed = excluded.phone_fixed, phone_mobile = excluded.phone_mobile,
+                 updated_at = excluded.updated_at",
             params![
                 r.id,
-                kind_code(r.kind),
+                r.kind.code(),
                 r.name,
                 normalize(&r.name),
                 r.siret,
                 r.nir,
                 r.email,
-                r.phones.join("\n"),
+                r.siren,
+                r.phone_fixed,
+                r.phone_mobile,
                 r.updated_at.timestamp_millis()
             ],
         )?;

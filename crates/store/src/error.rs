@@ -115,6 +115,51 @@ impl Error {
         }
     }
 
+    /// One error of every variant, for the workspace's error-vocabulary test (each code once,
+    /// prefixed once, a French message that names no command-line tool). Add the example of a
+    /// new variant beside its arm in [`Error::code`].
+    #[doc(hidden)]
+    pub fn examples() -> Vec<Error> {
+        vec![
+            Error::KeyMissing {
+                path: "/poste/store.db".into(),
+            },
+            Error::WrongKey {
+                path: "/poste/store.db".into(),
+            },
+            Error::KeyStore {
+                detail: "locked".into(),
+            },
+            Error::UnknownKeyStore { value: "x".into() },
+            Error::KeyStoreUnsupported {
+                backend: Some(crate::key::KeyBackend::MacOsKeychain),
+                platform: sceau_core::platform::Os::Linux,
+            },
+            Error::MalformedKey { len: 3 },
+            Error::SchemaTooNew {
+                found: 99,
+                supported: 7,
+            },
+            Error::NotFound {
+                what: "service",
+                id: "1".into(),
+            },
+            Error::InvalidTransition {
+                id: 1,
+                actual: "deposited".into(),
+                expected: "prepared",
+            },
+            Error::Corrupt {
+                detail: "state".into(),
+            },
+            Error::Sqlite(rusqlite::Error::QueryReturnedNoRows),
+            Error::Io {
+                path: "/poste".into(),
+                source: std::io::Error::other("disk"),
+            },
+        ]
+    }
+
     /// A stable code the user interface and scripts can branch on.
     pub fn code(&self) -> &'static str {
         match self {

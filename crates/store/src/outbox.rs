@@ -22,8 +22,9 @@ use crate::error::{Error, Result};
 use crate::services::{insert_service_tx, mark_deposited_tx, NewService, ServiceId};
 use crate::{from_ms, now_ms, Store};
 
-/// Where a package is in the outbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a package is in the outbox (serialised as its [`OutboxState::code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OutboxState {
     /// Ready, waiting for its time (network, reception hours, retry delay).
     Prepared,

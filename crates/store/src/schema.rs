@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::error::{Error, Result};
 
 /// The migrations, in order: index 0 is version 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this program writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -200,6 +200,15 @@ CREATE TABLE consents (
     PRIMARY KEY (recipient_id, id)
 );
 ALTER TABLE recipients ADD COLUMN consents_fetched_at INTEGER;
+"#;
+
+/// v7: the recipients cache keeps the vault's card whole: SIREN, fixed and mobile phones apart
+/// (v3's `phones` merged the two, and the window guessed which was which). The old column stays
+/// unread; a card cached before v7 shows its phones again once a lookup refreshes it.
+const V7: &str = r#"
+ALTER TABLE recipients ADD COLUMN siren TEXT;
+ALTER TABLE recipients ADD COLUMN phone_fixed TEXT;
+ALTER TABLE recipients ADD COLUMN phone_mobile TEXT;
 "#;
 
 /// The version recorded in the database (0 for a new file).

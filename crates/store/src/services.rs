@@ -21,47 +21,12 @@ impl std::fmt::Display for ServiceId {
     }
 }
 
-/// Where a service came from: typed in the form or imported from the practice software.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Source {
-    /// Typed in the "Signifier un acte" form.
-    Form,
-    /// Imported in a batch from the practice-management software.
-    Edi,
-}
+pub use sceau_core::delivery::Source;
 
-impl Source {
-    /// The stable code stored in the database.
-    pub fn code(self) -> &'static str {
-        match self {
-            Source::Form => "form",
-            Source::Edi => "edi",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        match s {
-            "form" => Ok(Source::Form),
-            "edi" => Ok(Source::Edi),
-            other => Err(Error::Corrupt {
-                detail: format!("source {other:?}"),
-            }),
-        }
-    }
-}
-
-pub(crate) fn state_code(s: DeliveryState) -> &'static str {
-    s.code()
-}
-
-pub(crate) fn parse_state(s: &str) -> Result<DeliveryState> {
-    match s {
-        "awaiting_consultation" => Ok(DeliveryState::AwaitingConsultation),
-        "in_person" => Ok(DeliveryState::InPerson),
-        "at_home" => Ok(DeliveryState::AtHome),
-        other => Err(Error::Corrupt {
-            detail: format!("delivery state {other:?}"),
-        }),
+/// A code read back from the database that names no known value.
+fn corrupt(e: sceau_core::CoreError) -> Error {
+    Error::Corrupt {
+        detail: e.to_string(),
     }
 }
 
@@ -209,8 +174,12 @@ fn service_from_row(r: &Row<'_>) -> rusqlite::Result<(Service, String, Option<St
 }
 
 fn finish_service((mut s, source, state): (Service, String, Option<String>)) -> Result<Service> {
-    s.source = Source::parse(&source)?;
-    s.state = state.as_deref().map(parse_state).transpose()?;
+    s.source = source.parse().map_err(corrupt)?;
+    s.state = state
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(corrupt)?;
     Ok(s)
 }
 
@@ -435,7 +404,7 @@ impl Store {
             );
         }
         if let Some(state) = criteria.state {
-            args.bind(&mut sql, " AND s.state = ?", Box::new(state_code(state)));
+            args.bind(&mut sql, " AND s.state = ?", Box::new(state.code()));
         }
         if let Some(source) = criteria.source {
             args.bind(&mut sql, " AND s.source = ?", Box::new(source.code()));
@@ -596,7 +565,7 @@ pub(crate) fn set_delivery_state_tx(
         return Ok(());
     }
     tx.prepare_cached("UPDATE services SET state = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![id.0, state_code(state), crate::now_ms()])?;
+        .execute(params![id.0, state.code(), crate::now_ms()])?;
     tx.prepare_cached(
         "DELETE FROM notifications WHERE service_id = ?1 AND category = 'awaiting_consultation'",
     )?

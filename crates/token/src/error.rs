@@ -168,6 +168,64 @@ impl Error {
         }
     }
 
+    /// One error of every variant, for the workspace's error-vocabulary test (each code once,
+    /// prefixed once, a French message that names no command-line tool). Add the example of a
+    /// new variant beside its arm in [`Error::code`].
+    #[doc(hidden)]
+    pub fn examples() -> Vec<Error> {
+        let t = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        vec![
+            Error::ModuleNotFound { searched: vec![] },
+            Error::ModuleMissing {
+                path: "/x.so".into(),
+            },
+            Error::NotAPkcs11Module {
+                path: "/x.so".into(),
+                detail: "no C_GetFunctionList".into(),
+            },
+            Error::NoToken,
+            Error::SeveralTokens {
+                labels: vec!["A".into(), "B".into()],
+            },
+            Error::TokenNotFound { wanted: "A".into() },
+            Error::TokenRemoved,
+            Error::WrongPin {
+                count_low: false,
+                final_try: false,
+            },
+            Error::PinLocked,
+            Error::FinalTryNeedsConfirmation,
+            Error::PinLengthInvalid { min: 4, max: 8 },
+            Error::CertificateNotFound { wanted: "1".into() },
+            Error::SeveralCertificates {
+                wanted: "1".into(),
+                serials: vec!["1".into(), "2".into()],
+            },
+            Error::NoSignatureCertificate,
+            Error::NoAuthenticationCertificate,
+            Error::NoPrivateKey { serial: "1".into() },
+            Error::CertificateExpired {
+                serial: "1".into(),
+                not_after: t,
+            },
+            Error::CertificateNotYetValid {
+                serial: "1".into(),
+                not_before: t,
+            },
+            Error::BadCertificate {
+                detail: "der".into(),
+            },
+            Error::Unsupported {
+                detail: "ed448".into(),
+            },
+            Error::WorkerGone,
+            Error::Device {
+                function: "C_Sign".into(),
+                rv: "CKR_DEVICE_ERROR".into(),
+            },
+        ]
+    }
+
     /// A stable code the user interface and scripts can branch on.
     pub fn code(&self) -> &'static str {
         match self {

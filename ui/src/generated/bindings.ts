@@ -177,12 +177,14 @@ office_number: string,
 office_name: string, };
 
 /**
- * Kind of recipient.
+ * What kind of recipient: the one definition for the vault, its API, the local store and the
+ * window (serde, [`FromStr`] and [`fmt::Display`] all use [`RecipientKind::code`]).
  */
 export type RecipientKind = "bank" | "company" | "administration" | "person";
 
 /**
- * A recipient card (fiche destinataire).
+ * A recipient's card (fiche destinataire); also the window's type (its TypeScript is derived
+ * here, not copied).
  */
 export type Recipient = { 
 /**
@@ -190,27 +192,27 @@ export type Recipient = {
  */
 id: string, 
 /**
- * Kind.
+ * Kind of recipient.
  */
 kind: RecipientKind, 
 /**
- * Name as registered.
+ * Display name, e.g. "BANQUE TEST".
  */
 name: string, 
 /**
- * SIRET, for an establishment.
+ * SIRET (14 digits), for an establishment.
  */
 siret: string | null, 
 /**
- * SIREN, for a company.
+ * SIREN (9 digits), for a company.
  */
 siren: string | null, 
 /**
- * NIR, masked.
+ * NIR of a person, masked except its first characters.
  */
 nir_masked: string | null, 
 /**
- * E-mail address.
+ * E-mail address for notifications.
  */
 email: string | null, 
 /**
@@ -218,9 +220,15 @@ email: string | null,
  */
 phone_fixed: string | null, 
 /**
- * Mobile phone.
+ * Mobile phone (SMS).
  */
 phone_mobile: string | null, };
+
+/**
+ * Why service is refused, as the window groups it: the law's hours (a judge may permit) or the
+ * recipient's own windows. The vault gives a [`ClosedReason::code`]; this is its meaning.
+ */
+export type Refusal = "legal_hours" | "recipient_window";
 
 /**
  * How the recipient is searched.
@@ -266,11 +274,12 @@ export type ReceptionStatus = {
  */
 open: boolean, 
 /**
- * Stable code of the refusal.
+ * Why not, when closed.
  */
-reason: string | null, 
+reason: Refusal | null, 
 /**
- * French message to show when closed.
+ * French explanation when closed, without the next opening (the window writes it from
+ * `next_opening` in the user's date style).
  */
 message: string | null, 
 /**
@@ -605,12 +614,16 @@ recipient: string,
 event: string, };
 
 /**
- * Delivery state of a service.
+ * The delivery state of a served act: the one definition used by the vault, its API, the local
+ * store, the application and the window (serde, [`FromStr`] and [`std::fmt::Display`] all use
+ * [`DeliveryState::code`]).
  */
 export type DeliveryState = "awaiting_consultation" | "in_person" | "at_home";
 
 /**
- * Where a service comes from.
+ * Where a service came from: typed in the "Signifier un acte" form or imported in a batch from
+ * the practice-management software (search criterion "Origine"). One definition for the vault,
+ * its API, the local store and the window.
  */
 export type Source = "form" | "edi";
 

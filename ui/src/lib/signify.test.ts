@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MOCK_RECIPIENTS } from "./mock";
 import { signifyErrors, validateReference, validateRequerant, type SignifyForm } from "./signify";
+import type { ReceptionStatus } from "./types";
 
 const ready: SignifyForm = {
   reference: "TEST_MODALITE_REMISE_1",
@@ -44,25 +45,25 @@ describe("service form", () => {
     expect(errors[7]).toBe("Saisissez le code PIN de votre clé.");
   });
   it("outside legal hours, a judge's permission reference lifts the refusal", () => {
-    const legal = { open: false, reason: "legal_hours", message: "Hors des heures légales.", next_opening: null };
+    const legal: ReceptionStatus = { open: false, reason: "legal_hours", message: "Hors des heures légales.", next_opening: null };
     expect(signifyErrors({ ...ready, reception: legal })).toEqual([
       "Hors des heures légales. Pour signifier maintenant, saisissez la référence de l'autorisation du juge.",
     ]);
     expect(signifyErrors({ ...ready, reception: legal, judgePermission: "  " })).toHaveLength(1);
     expect(signifyErrors({ ...ready, reception: legal, judgePermission: "Ordonnance RG 26/01234" })).toEqual([]);
     // A recipient's own window is not lifted by a judge.
-    const window = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: null };
+    const window: ReceptionStatus = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: null };
     expect(signifyErrors({ ...ready, reception: window, judgePermission: "Ordonnance RG 26/01234" })).toEqual(["de 08h00 à 12h00"]);
   });
 
   it("closed now: scheduling for the known next opening is allowed", () => {
-    const window = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: "2026-11-23T07:00:00Z" };
+    const window: ReceptionStatus = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: "2026-11-23T07:00:00Z" };
     expect(signifyErrors({ ...ready, reception: window, schedule: true })).toEqual([]);
     expect(signifyErrors({ ...ready, reception: { ...window, next_opening: null }, schedule: true })).toEqual(["de 08h00 à 12h00"]);
   });
 
   it("refuses a nature outside the recipient's hours with the backend's message", () => {
-    const closed = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: null };
+    const closed: ReceptionStatus = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: null };
     expect(signifyErrors({ ...ready, reception: closed })).toEqual(["de 08h00 à 12h00"]);
   });
 });

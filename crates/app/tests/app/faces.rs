@@ -189,3 +189,172 @@ async fn the_in_page_filter_is_applied_before_the_results_are_paginated() {
         assert_ne!(row.nature_label, row.service.nature);
     }
 }
+
+/// `env` for [`Config::resolve`]: these variables and nothing else.
+fn env_of(
+    vars: Vec<(&'static str, std::ffi::OsString)>,
+) -> impl Fn(&str) -> Option<std::ffi::OsString> {
+    move |name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+#[test]
+fn the_window_and_the_cli_resolve_the_same_configuration_from_the_same_files_and_environment() {
+    use sceau_app::{CliFlags, Config, Face, KeyChoice, ModuleSource};
+    let home = tempfile::tempdir().unwrap();
+    let module = sceau_testsupport::softhsm::module_path().unwrap();
+    let conf = home.path().join(".config/sceau");
+    std::fs::create_dir_all(&conf).unwrap();
+    let key = home.path().join("store.key");
+    let config_toml = format!(
+        "pkcs11_module = {module:?}\nvault_url = \"https://file.example\"\ndata_dir = {:?}\n\
+         insecure_store_key_file = {key:?}\nalsace_moselle = true\ntoken = \"Etude 9991\"\n",
+        home.path().join("data-file"),
+    );
+    std::fs::write(conf.join("config.toml"), &config_toml).unwrap();
+    let data_env = home.path().join("data-env");
+    let env = env_of(vec![
+        ("HOME", home.path().into()),
+        ("SCEAU_VAULT_URL", "https://env.example".into()),
+        ("SCEAU_DATA_DIR", data_env.clone().into()),
+    ]);
+    let cli_face = Face::Cli(CliFlags::default());
+
+    let cli = Config::resolve(&cli_face, &env).unwrap();
+    let window = Config::resolve(&Face::Window, &env).unwrap();
+    assert_eq!(cli.config, window.config);
+    assert_eq!(cli.config.vault_url.as_deref(), Some("https://env.example"));
+    assert_eq!(cli.config.data_dir, data_env);
+    assert_eq!(cli.config.module, module);
+    assert_eq!(cli.config.key, KeyChoice::InsecureFileForTests(key.clone()));
+    assert_eq!(cli.config.token.as_deref(), Some("Etude 9991"));
+    assert!(cli.config.alsace_moselle);
+    assert_eq!(cli.module.unwrap(), ModuleSource::Config);
+    assert_eq!(window.module.unwrap(), ModuleSource::Config);
+    // The same store opens for either face (one after the other: the data directory is locked).
+    drop(sceau_app::App::open(cli.config).unwrap());
+    drop(sceau_app::App::open(window.config).unwrap());
+
+    // `desktop.toml` ("Paramètres") is the window's alone.
+    std::fs::write(conf.join("desktop.toml"), "alsace_moselle = false\n").unwrap();
+    let cli = Config::resolve(&cli_face, &env).unwrap();
+    let window = Config::resolve(&Face::Window, &env).unwrap();
+    assert!(cli.config.alsace_moselle);
+    assert!(!window.config.alsace_moselle);
+    std::fs::remove_file(conf.join("desktop.toml")).unwrap();
+
+    // `SCEAU_CONFIG` names the file for both faces (the CLI used to ignore it).
+    let other = home.path().join("other.toml");
+    std::fs::write(&other, config_toml.replace("Etude 9991", "Etude 9992")).unwrap();
+    let env_config = env_of(vec![
+        ("HOME", home.path().into()),
+        ("SCEAU_CONFIG", other.clone().into()),
+    ]);
+    let cli = Config::resolve(&cli_face, &env_config).unwrap();
+    let window = Config::resolve(&Face::Window, &env_config).unwrap();
+    assert_eq!(cli.config, window.config);
+    assert_eq!(window.config.token.as_deref(), Some("Etude 9992"));
+
+    // A module named but absent: both faces say so the same way (the window opens anyway, the
+    // CLI stops on `resolved.module`), never another module in its place.
+    let env_absent = env_of(vec![
+        ("HOME", home.path().into()),
+        ("SCEAU_PKCS11_MODULE", home.path().join("absent.so").into()),
+    ]);
+    for face in [&cli_face, &Face::Window] {
+        let r = Config::resolve(face, &env_absent).unwrap();
+        assert_eq!(r.config.module, home.path().join("absent.so"));
+        assert_eq!(r.module.unwrap_err().code(), "token.module_missing");
+    }
+
+    // One refusal, one code, whichever face reads the file.
+    for (text, code) in [
+        ("vault_ulr = \"https://x\"\n", "app.config_invalid"),
+        (
+            "key_store = \"coffre-a-chaussures\"\n",
+            "store.unknown_key_store",
+        ),
+    ] {
+        std::fs::write(conf.join("config.toml"), text).unwrap();
+        for face in [&cli_face, &Face::Window] {
+            let e = Config::resolve(face, &env).unwrap_err();
+            assert_eq!(e.code(), code, "{face:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipients_card_reaches_the_window_whole_and_its_reception_as_data() {
+    let w = world(next(Weekday::Tue, 15)).await;
+    // A company known by its SIREN alone, with a fixed and a mobile phone: the window used to
+    // rebuild the SIREN from the (absent) SIRET and guess which phone was the mobile.
+    let v = w.vault.clone();
+    tokio::task::block_in_place(|| {
+        let row = sceau_vault::store::meta::RecipientRow {
+            id: "societe-siren".into(),
+            kind: sceau_proto::RecipientKind::Company,
+            name: "SOCIETE SIREN".into(),
+            siret: None,
+            siren: Some("552032534".into()),
+            nir: None,
+            email: None,
+            phone_fixed: Some("07 00 00 00 00".into()),
+            phone_mobile: Some("06 12 34 56 78".into()),
+        };
+        sceau_vault::store::sql::tx(v.meta.as_ref(), |sql| {
+            sceau_vault::store::meta::upsert_recipient(sql, &row)
+        })
+        .unwrap();
+        sceau_vault::admin::set_rule(
+            v.meta.as_ref(),
+            "banque-test",
+            "SAISIE_ATTRIBUTION",
+            &sceau_core::hours::ReceptionRule {
+                windows: vec![
+                    sceau_vault::admin::parse_window("mon,tue,wed,thu,fri 08:00-12:00").unwrap(),
+                ],
+            },
+        )
+        .unwrap();
+    });
+    let card = w
+        .app
+        .recipient_card("societe-siren", None, None, &w.cred)
+        .await
+        .unwrap();
+    assert_eq!(
+        sceau_app::Recipient::from(card.recipient),
+        sceau_app::Recipient {
+            id: "societe-siren".into(),
+            kind: sceau_app::RecipientKind::Company,
+            name: "SOCIETE SIREN".into(),
+            siret: None,
+            siren: Some("552032534".into()),
+            nir_masked: None,
+            email: None,
+            phone_fixed: Some("07 00 00 00 00".into()),
+            phone_mobile: Some("06 12 34 56 78".into()),
+        }
+    );
+
+    // Closed now (Tuesday 15:00, window 08:00-12:00): the refusal typed, the explanation without
+    // the next opening, which the window writes from the instant in the user's date style.
+    let card = w
+        .app
+        .recipient_card("banque-test", Some("SAISIE_ATTRIBUTION"), None, &w.cred)
+        .await
+        .unwrap();
+    let status = card.reception.unwrap();
+    let shown = sceau_app::Reception::from(&status);
+    assert!(!shown.open);
+    assert_eq!(shown.refusal, Some(sceau_app::Refusal::RecipientWindow));
+    assert_eq!(shown.next_opening, status.next_opening);
+    assert!(shown.next_opening.is_some());
+    let explanation = shown.explanation.unwrap();
+    assert!(explanation.contains("de 08h00 à 12h00"), "{explanation}");
+    assert!(!explanation.contains("ouverture"), "{explanation}");
+    assert!(status.message.unwrap().starts_with(&explanation));
+}

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod choices;
+mod errors;
 mod faces;
 mod gaps;
 mod transfer;
@@ -377,7 +378,7 @@ async fn sync_turns_the_feed_into_the_four_categories_and_the_letter() {
     assert!(letter.text.contains("DOM-1") && letter.text.contains("BANQUE TEST"));
     assert!(letter.date > Utc::now().with_timezone(&sceau_core::PARIS).date_naive());
     let shown = w.app.show("DOM-1", None).await.unwrap();
-    assert_eq!(shown.state.as_deref(), Some("at_home"));
+    assert_eq!(shown.state, Some(sceau_app::DeliveryState::AtHome));
     assert!(shown
         .history
         .iter()

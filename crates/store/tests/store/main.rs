@@ -101,9 +101,11 @@ fn database_and_wal_hold_no_plaintext() {
         kind: sceau_proto::RecipientKind::Person,
         name: secret_name.into(),
         siret: None,
+        siren: None,
         nir: Some("185057800608436".into()),
         email: Some("hortense@example.org".into()),
-        phones: vec!["+33612345678".into()],
+        phone_fixed: None,
+        phone_mobile: Some("+33612345678".into()),
         updated_at: t(1, 8),
     })
     .unwrap();
@@ -646,9 +648,11 @@ fn recipients_consents_session_log_and_settings() {
         kind: sceau_proto::RecipientKind::Bank,
         name: "BANQUE TEST".into(),
         siret: Some("35600000000048".into()),
+        siren: Some("356000000".into()),
         nir: None,
         email: Some("actes@banque.test".into()),
-        phones: vec![],
+        phone_fixed: Some("+33140000000".into()),
+        phone_mobile: None,
         updated_at: t(1, 8),
     };
     let person = Recipient {
@@ -656,14 +660,18 @@ fn recipients_consents_session_log_and_settings() {
         kind: sceau_proto::RecipientKind::Person,
         name: "Élodie Martin".into(),
         siret: None,
+        siren: None,
         nir: Some("285057800608489".into()),
         email: None,
-        phones: vec!["+33600000001".into(), "+33600000002".into()],
+        // Fixed and mobile kept apart: the cache gives back the vault's card whole.
+        phone_fixed: Some("+33100000001".into()),
+        phone_mobile: Some("+33600000002".into()),
         updated_at: t(1, 8),
     };
     s.upsert_recipient(&bank).unwrap();
     s.upsert_recipient(&person).unwrap();
     assert_eq!(s.recipient("r-p").unwrap().unwrap(), person);
+    assert_eq!(s.recipient("r-bank").unwrap().unwrap(), bank);
     let names = |q: &str| -> Vec<String> {
         s.search_recipients(q, 10)
             .unwrap()

@@ -1,0 +1,130 @@
+//! The reception status as data: why service is refused ([`Refusal`]), and the explanation of
+//! a refusal apart from its next opening, for a face that writes the next opening itself.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+use crate::hours::{ClosedReason, NEVER, SEARCH_HORIZON_DAYS};
+use crate::naming::format_paris;
+
+/// The sentence that ends a refusal's message: when service opens next ([`NEVER`]: none within
+/// the horizon).
+pub fn next_opening_sentence(next: DateTime<Utc>) -> String {
+    if next == NEVER {
+        format!("Aucune ouverture n'est prévue dans les {SEARCH_HORIZON_DAYS} prochains jours.")
+    } else {
+        let paris = format_paris(next);
+        let (d, t) = paris.split_once(' ').unwrap_or((&paris, ""));
+        format!(
+            "Prochaine ouverture : le {d} à {}.",
+            t.get(..5).unwrap_or(t)
+        )
+    }
+}
+
+/// A refusal's explanation without its [`next_opening_sentence`], for a face that writes the
+/// next opening itself from `next_opening` (the window, in the user's date style). The exact
+/// inverse of how [`Closed::message_fr`](crate::hours::Closed::message_fr) is written; any other text is returned whole.
+pub fn explanation(message: &str, next_opening: Option<DateTime<Utc>>) -> &str {
+    next_opening
+        .and_then(|next| message.strip_suffix(&next_opening_sentence(next)))
+        .map(str::trim_end)
+        .unwrap_or(message)
+}
+
+/// Why service is refused, as the window groups it: the law's hours (a judge may permit) or the
+/// recipient's own windows. The vault gives a [`ClosedReason::code`]; this is its meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// CPC 664: before 06:00, after 21:00, a Sunday or a public holiday.
+    LegalHours,
+    /// Outside the recipient's reception windows for this nature.
+    RecipientWindow,
+}
+
+impl ClosedReason {
+    /// How the window groups this reason.
+    pub fn refusal(&self) -> Refusal {
+        match self {
+            ClosedReason::OutsideRecipientWindow => Refusal::RecipientWindow,
+            _ => Refusal::LegalHours,
+        }
+    }
+}
+
+impl Refusal {
+    /// The refusal of a [`ClosedReason::code`] (as the vault's reception answer gives it).
+    pub fn of_code(code: &str) -> Result<Refusal, CoreError> {
+        [
+            ClosedReason::BeforeSix,
+            ClosedReason::AfterNine,
+            ClosedReason::Sunday,
+            ClosedReason::PublicHoliday(String::new()),
+            ClosedReason::OutsideRecipientWindow,
+        ]
+        .iter()
+        .find(|r| r.code() == code)
+        .map(ClosedReason::refusal)
+        .ok_or_else(|| CoreError::UnknownCode {
+            what: "closed_reason",
+            value: code.to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::Calendar;
+    use crate::hours::service_allowed;
+    use crate::PARIS;
+    use chrono::TimeZone;
+
+    fn paris(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+        PARIS
+            .with_ymd_and_hms(y, mo, d, h, mi, s)
+            .earliest()
+            .expect("valid Paris time")
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_explanation_is_the_message_without_its_next_opening_sentence() {
+        let sunday_noon = paris(2026, 11, 22, 12, 0, 0);
+        let closed = service_allowed(sunday_noon, None, None, &Calendar::default()).unwrap_err();
+        let next = Some(closed.next_opening);
+        let explanation = explanation(&closed.message_fr, next);
+        assert!(
+            explanation.ends_with("sauf permission du juge."),
+            "{explanation}"
+        );
+        assert!(!explanation.contains("Prochaine ouverture"));
+        assert_eq!(
+            format!(
+                "{explanation} {}",
+                next_opening_sentence(closed.next_opening)
+            ),
+            closed.message_fr
+        );
+        // Without a next opening, or with another text, the message is kept whole.
+        assert_eq!(
+            super::explanation(&closed.message_fr, None),
+            closed.message_fr
+        );
+        assert_eq!(super::explanation("Fermé.", next), "Fermé.");
+        assert_eq!(
+            Refusal::of_code(closed.reason.code()).unwrap(),
+            Refusal::LegalHours
+        );
+        assert_eq!(
+            Refusal::of_code("hours.outside_recipient_window").unwrap(),
+            Refusal::RecipientWindow
+        );
+        assert_eq!(
+            Refusal::of_code("hours.lunch").unwrap_err().code(),
+            "core.unknown_code"
+        );
+    }
+}
