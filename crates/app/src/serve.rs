@@ -126,7 +126,8 @@ pub(crate) fn act_name(
     }
 }
 
-/// Writes `bytes` to `path` durably: temporary file, fsync, rename.
+/// Writes `bytes` to `path` durably: temporary file, fsync, rename, fsync of the folder (the
+/// rename itself survives a power cut).
 pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("part");
     let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
@@ -134,6 +135,24 @@ pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     f.sync_all().map_err(io(&tmp))?;
     drop(f);
     std::fs::rename(&tmp, path).map_err(io(path))?;
+    sync_folder(path)
+}
+
+/// Flushes the folder holding `path` (its entries). Windows has no such call: NTFS journals
+/// its renames.
+#[cfg(unix)]
+fn sync_folder(path: &Path) -> Result<()> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(folder)
+        .and_then(|d| d.sync_all())
+        .map_err(io(folder))
+}
+
+#[cfg(not(unix))]
+fn sync_folder(_: &Path) -> Result<()> {
     Ok(())
 }
 

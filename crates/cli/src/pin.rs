@@ -32,6 +32,7 @@ pub fn obtain(cli: &Cli, token: &TokenInfo) -> Result<(Pin, FinalTry), CliError>
         return Ok((Pin::new(""), final_try));
     }
     let pin = if let Some(path) = &cli.pin_file {
+        refuse_exposed(path)?;
         let text = std::fs::read_to_string(path).map_err(|e| {
             CliError::input(
                 "pin.file_unreadable",
@@ -69,4 +70,40 @@ pub fn obtain(cli: &Cli, token: &TokenInfo) -> Result<(Pin, FinalTry), CliError>
         }
     }
     Ok((pin, final_try))
+}
+
+/// Refuses a PIN file other users could read (or change): only its owner may have rights on
+/// it. On Windows the file's access list is the user profile's, private by default.
+#[cfg(unix)]
+fn refuse_exposed(path: &std::path::Path) -> Result<(), CliError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| {
+            CliError::input(
+                "pin.file_unreadable",
+                format!(
+                    "Le fichier de code PIN {} est illisible ({e}).",
+                    path.display()
+                ),
+            )
+        })?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(CliError::input(
+            "pin.file_exposed",
+            format!(
+                "Le fichier de code PIN {p} est accessible à d'autres utilisateurs (droits {:o}) : \
+                 réservez-le à votre compte (chmod 600 {p}) puis relancez la commande.",
+                mode & 0o777,
+                p = path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_exposed(_: &std::path::Path) -> Result<(), CliError> {
+    Ok(())
 }

@@ -255,6 +255,26 @@ fn pin_file_is_accepted_and_locked_token_is_refused() -> Result<()> {
     let act = fx.act("acte.pdf")?;
     let pin_file = fx.dir.path().join("pin");
     std::fs::write(&pin_file, format!("{}\n", fx.office.pin))?;
+    // Readable by others (the umask's 0644): refused before it is read, nothing signed.
+    let o = fx
+        .sceau(&["--json", "sign", "--out-dir"])
+        .arg(fx.dir.path().join("out"))
+        .arg("--pin-file")
+        .arg(&pin_file)
+        .arg(&act)
+        .env_remove("SCEAU_PIN")
+        .output()?;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(json(&o)["error"]["code"], "pin.file_exposed");
+    let out = fx.dir.path().join("out");
+    assert!(
+        !out.exists() || std::fs::read_dir(&out)?.next().is_none(),
+        "nothing signed"
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pin_file, std::fs::Permissions::from_mode(0o600))?;
+    }
     let o = fx
         .sceau(&["sign", "--out-dir"])
         .arg(fx.dir.path().join("out"))

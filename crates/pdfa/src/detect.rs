@@ -47,10 +47,14 @@ const ODT_MIME: &[u8] = b"application/vnd.oasis.opendocument.text";
 
 /// What `bytes` are, by content alone.
 pub fn sniff(bytes: &[u8]) -> Result<InputKind, Error> {
-    // PDF readers accept a header within the first 1024 bytes; we do the same.
-    let head = &bytes[..bytes.len().min(1024)];
-    if find(head, b"%PDF-").is_some() {
-        return Ok(InputKind::Pdf);
+    // A container's signature comes first: a ZIP or Office file is never taken for a PDF, even
+    // when a PDF stored in it puts "%PDF-" within its first bytes (a polyglot).
+    if !bytes.starts_with(OLE_MAGIC) && !bytes.starts_with(b"PK\x03\x04") {
+        // PDF readers accept a header within the first 1024 bytes; we do the same.
+        let head = &bytes[..bytes.len().min(1024)];
+        if find(head, b"%PDF-").is_some() {
+            return Ok(InputKind::Pdf);
+        }
     }
     if bytes.starts_with(OLE_MAGIC) {
         // The directory names streams in UTF-16LE; a Word file has "WordDocument".
@@ -149,6 +153,30 @@ mod tests {
         assert!(sniff(OLE_MAGIC).is_err());
         assert!(sniff(b"").is_err());
         assert!(sniff(b"hello").is_err());
+    }
+
+    #[test]
+    fn a_zip_holding_a_stored_pdf_is_not_a_pdf() {
+        // A ZIP's first entry, stored (method 0): "acte.pdf" and its bytes as they are.
+        let body = b"%PDF-1.4\n%%EOF\n";
+        let mut zip = b"PK\x03\x04".to_vec();
+        zip.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let size = (body.len() as u32).to_le_bytes();
+        zip.extend_from_slice(&size);
+        zip.extend_from_slice(&size);
+        zip.extend_from_slice(&8u16.to_le_bytes());
+        zip.extend_from_slice(&0u16.to_le_bytes());
+        zip.extend_from_slice(b"acte.pdf");
+        zip.extend_from_slice(body);
+        assert!(find(&zip[..1024.min(zip.len())], b"%PDF-").is_some());
+        assert!(matches!(
+            sniff(&zip),
+            Err(Error::UnsupportedFormat { found }) if found == "une archive ZIP"
+        ));
+        assert!(matches!(
+            detect(Path::new("acte.pdf"), &zip),
+            Err(Error::MisleadingName { .. })
+        ));
     }
 
     #[test]

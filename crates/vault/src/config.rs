@@ -283,6 +283,10 @@ pub struct PortalConfig {
     /// Idle validity of a portal session, minutes.
     #[serde(default = "default_session_minutes")]
     pub session_minutes: u32,
+    /// Requests one client address (an IPv6 /64) may make to the portal in a minute; more are
+    /// answered 429 until the next minute. 0: no limit.
+    #[serde(default = "default_portal_requests_per_minute")]
+    pub max_requests_per_minute: u32,
 }
 
 impl Default for PortalConfig {
@@ -294,10 +298,16 @@ impl Default for PortalConfig {
             code_minutes: default_code_minutes(),
             max_code_attempts: default_code_attempts(),
             session_minutes: default_session_minutes(),
+            max_requests_per_minute: default_portal_requests_per_minute(),
         }
     }
 }
 
+/// Generous for a person (a page is one request) and for several people behind one
+/// carrier-grade NAT; a script guessing or flooding stops within a minute.
+fn default_portal_requests_per_minute() -> u32 {
+    300
+}
 fn default_public_url() -> String {
     "https://localhost:8444".into()
 }

@@ -1,4 +1,5 @@
-//! Garbage collection of blobs written by uploads that never committed.
+//! Garbage collection of blobs written by uploads that never committed, and of the blobs of
+//! files an office deleted from its vault.
 //!
 //! A deposit writes its blobs before the metadata transaction that references them (so that a
 //! committed deposit never points at a missing blob). Before writing them it records their names
@@ -12,7 +13,9 @@
 //! not fsync'd: a note lost with the page cache (power loss, not SIGKILL) leaves a blob behind —
 //! wasted space, never a missing blob. Temporary files of interrupted blob writes are removed
 //! too. Only blobs named by a note are ever candidates: a blob written any other way (the
-//! recipient side's) is never touched.
+//! recipient side's) is never touched. A deletion in an office's vault leaves a note naming
+//! the deleted files' blobs ([`PendingNote::leave_for_collection`]): collected at the next
+//! start, each only if no row references it any more.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,6 +49,13 @@ impl PendingNote {
         let file = pool.take()?;
         std::fs::write(file.path(), sha256s.join("\n")).map_err(storage)?;
         Ok(PendingNote { file: Some(file) })
+    }
+
+    /// Leaves the note for the next collection: blobs that a committed deletion may have left
+    /// unreferenced (files the office deleted from its vault). They cannot be deleted at once:
+    /// an upload of the same bytes may have written the blob and be waiting to commit.
+    pub fn leave_for_collection(self) {
+        drop(self);
     }
 
     /// The upload committed: its blobs are referenced; the note is emptied for reuse.

@@ -28,6 +28,7 @@ pub mod pdfguard;
 pub mod peer;
 pub mod portal;
 pub mod proof;
+pub mod ratelimit;
 pub mod returns;
 pub mod revocation;
 pub mod store;
@@ -355,11 +356,20 @@ pub fn portal_app(vault: Arc<Vault>) -> Router {
 /// Must be called on a tokio runtime (the writer is a task).
 pub fn portal_app_with_audit(vault: Arc<Vault>) -> (Router, portal::AuditLog) {
     let log = portal::AuditLog::start(vault.clone());
+    let limiter = Arc::new(ratelimit::RateLimiter::new(
+        vault.config.portal.max_requests_per_minute,
+    ));
+    // Outermost first: the address's budget, then the audit trail's health, then the page.
     let app = portal::router()
         .layer(axum::middleware::from_fn_with_state(
             vault.clone(),
             portal::audit_gate,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            vault.clone(),
+            portal::rate_gate,
+        ))
+        .layer(axum::Extension(limiter))
         .layer(axum::Extension(log.clone()))
         .with_state(vault);
     (app, log)
@@ -416,7 +426,7 @@ pub async fn serve_with(
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     loop {
-        let (tcp, _) = match listener.accept().await {
+        let (tcp, addr) = match listener.accept().await {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
@@ -454,6 +464,7 @@ pub async fn serve_with(
             let svc = hyper::service::service_fn(
                 move |mut req: hyper::Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(peer.clone());
+                    req.extensions_mut().insert(ratelimit::PeerAddr(addr));
                     app.clone().oneshot(req)
                 },
             );

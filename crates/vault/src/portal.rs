@@ -314,6 +314,38 @@ pub async fn audit_gate(
     )
 }
 
+/// Answers 429 (in French, with `Retry-After`) a client address over its budget of the minute
+/// ([`crate::ratelimit`]); a request without a known address (tests of the router) passes.
+pub async fn rate_gate(
+    State(vault): State<Arc<Vault>>,
+    Extension(limiter): Extension<Arc<crate::ratelimit::RateLimiter>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(peer) = req
+        .extensions()
+        .get::<crate::ratelimit::PeerAddr>()
+        .copied()
+    else {
+        return next.run(req).await;
+    };
+    match limiter.check(peer.0.ip(), vault.clock.now()) {
+        crate::ratelimit::Verdict::Allowed => next.run(req).await,
+        crate::ratelimit::Verdict::Refused { retry_after } => {
+            tracing::warn!("portal request refused: over the address's budget");
+            let mut r = page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Trop de demandes",
+                "<p class=\"erreur\">Trop de demandes sont venues de votre connexion en peu de \
+                 temps. Réessayez dans une minute.</p>",
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+            r
+        }
+    }
+}
+
 fn internal() -> Response {
     page(
         StatusCode::INTERNAL_SERVER_ERROR,

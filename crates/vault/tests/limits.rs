@@ -218,3 +218,40 @@ async fn portal_refuses_to_serve_while_its_accesses_cannot_be_recorded() {
         "the accesses after the repair are recorded"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_address_has_a_budget_of_portal_requests_per_minute() {
+    let h = Harness::start_with(Backend::Embedded, Arc::new(SceauPdfa), |cfg, _| {
+        cfg.portal.max_requests_per_minute = 5;
+    })
+    .await;
+    let (addr, _audit, _task) = portal(&h, ConnLimits::default()).await;
+    let url = format!("https://127.0.0.1:{}/portail/acces/inconnu", addr.port());
+    let from = |ip: &str| {
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(client_config(&h))
+            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    };
+    let (one, two) = (from("127.0.0.1"), from("127.0.0.2"));
+    for _ in 0..5 {
+        assert_eq!(one.get(&url).send().await.unwrap().status(), 404);
+    }
+    let over = one.get(&url).send().await.unwrap();
+    assert_eq!(over.status(), 429);
+    let retry: u32 = over.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After: {retry}");
+    let page = over.text().await.unwrap();
+    assert!(page.contains("Réessayez dans une minute"), "{page}");
+    // Another address keeps its own budget.
+    assert_eq!(two.get(&url).send().await.unwrap().status(), 404);
+    // The next minute (the vault's clock) renews it.
+    h.clock
+        .set(tuesday_morning() + chrono::Duration::seconds(60));
+    assert_eq!(one.get(&url).send().await.unwrap().status(), 404);
+}

@@ -379,6 +379,36 @@ async fn portal_flow(backend: Backend) {
     ] {
         assert!(names.contains(&n), "{names:?}");
     }
+    // The office renames its archived copy and moves it: the recipient's package is the same.
+    let did = dx.clone();
+    let archived =
+        w.h.vault
+            .db(move |sql| {
+                let rows = sql.query(
+                    "SELECT path FROM vault_entries WHERE deposit_id = $1",
+                    &[did.as_str().into()],
+                )?;
+                Ok(rows[0][0].opt_text().unwrap())
+            })
+            .await
+            .unwrap();
+    let r = w
+        .office
+        .post(w.h.url("/v1/vault/move"))
+        .json(&serde_json::json!({"from": archived, "to": "Range_sans_extension"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = get(format!("/portail/actes/{dx}/paquet")).await.unwrap();
+    assert_eq!(
+        r.status(),
+        200,
+        "renamed by the office, still the recipient's"
+    );
+    let again =
+        zip::ZipArchive::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+    assert_eq!(again.len(), zip.len());
     // The notice is filed off the request path: wait for it, then the state is final.
     sceau_vault::delivery::settled(&w.h.vault).await;
     assert_eq!(state(&w.h, &dx), "in_person");

@@ -334,3 +334,35 @@ async fn embedded_concurrent_deposits_commit_together() {
 async fn scaled_concurrent_deposits_commit_together() {
     concurrent_deposits_commit_together(Backend::Scaled).await;
 }
+
+/// An entry compressed (deflate) instead of stored is named as such, not reported absent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_entry_is_refused_as_compressed() {
+    let h = harness().await;
+    let bank = bank_with_consent(&h).await;
+    let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    let c = bound_client(&h, &a.auth, "9991").await;
+    let pdf = pdfa_act("ZIP");
+    let sig = sign(&a.sign, &pdf);
+    let spec = PackageSpec {
+        recipient_id: &bank,
+        nature: "SAISIE_ATTRIBUTION",
+        reference: "ZIP",
+        judge_permission: None,
+        acts: vec![("9991_ZIP_20260303_100000.pdf".into(), pdf, sig)],
+    };
+    let (mut bytes, _) = package(&spec);
+    // manifest.json is the first entry: its method (deflate: 8) in the local header (offset
+    // 8) and in its central directory header (offset 10).
+    assert_eq!(&bytes[30..43], b"manifest.json");
+    bytes[8] = 8;
+    let central = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    assert_eq!(&bytes[central + 46..central + 59], b"manifest.json");
+    bytes[central + 10] = 8;
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let r = put_package(&h, &c, "key-compressed", &(bytes, sha)).await;
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("manifest.json compressé"), "{body}");
+}

@@ -402,3 +402,50 @@ async fn only_the_owning_office_transfers() {
     assert_eq!(names, ["Courriers"]);
     assert_eq!(l.space_used, 0);
 }
+
+/// A file the office deletes loses its bytes at the next collection, unless another entry
+/// holds the same bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_files_leave_the_blob_store() {
+    let h = Harness::start(Backend::Embedded, Arc::new(sceau_vault::SceauPdfa)).await;
+    let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    let c = bound_client(&h, &a.auth, "9991").await;
+    let (shared, alone) = (content(4096, 1), content(4096, 2));
+    for (name, bytes) in [
+        ("a.pdf", shared.clone()),
+        ("b.pdf", shared.clone()),
+        ("c.pdf", alone.clone()),
+    ] {
+        assert_eq!(put(&c, &h, name, bytes).await.status(), 200);
+    }
+    for name in ["a.pdf", "c.pdf"] {
+        let r = c
+            .delete(h.url(&format!("/v1/vault/file?path={name}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    }
+    let (s_shared, s_alone) = (sha_hex(&shared), sha_hex(&alone));
+    assert!(
+        h.vault.blobs.get(&s_alone).await.unwrap().is_some(),
+        "kept until collected"
+    );
+    let got = sceau_vault::gc::collect(
+        &h.config.data_dir,
+        h.vault.meta.clone(),
+        h.vault.blobs.as_ref(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((got.deleted, got.kept), (1, 1), "{got:?}");
+    assert!(h.vault.blobs.get(&s_alone).await.unwrap().is_none());
+    assert!(h.vault.blobs.get(&s_shared).await.unwrap().is_some());
+    let back = c
+        .get(h.url("/v1/vault/file?path=b.pdf"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 200);
+    assert_eq!(sha_hex(&back.bytes().await.unwrap()), s_shared);
+}

@@ -55,10 +55,14 @@ pub const ARCHIVE_FOLDER: &str = "Significations";
 /// `POINT` create `FLAG_FILE` and then wait as long as that file exists, so that the test kills
 /// the process at a known step with SIGKILL, or lets the deposit go on by removing the file (no
 /// timing involved). `POINT@KEY:FLAG_FILE` holds only the deposit of idempotency key `KEY`;
-/// several holds are separated by `|`. Unset in production: the check is one lookup.
+/// several holds are separated by `|`. Only in debug builds (the tests'): a release build
+/// ignores the variable, the hook being removed as dead code.
 pub const CRASH_POINT_ENV: &str = "SCEAU_VAULT_CRASH_POINT";
 
 async fn crash_point(point: &str, key: &str) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
     let Ok(spec) = std::env::var(CRASH_POINT_ENV) else {
         return;
     };
@@ -184,6 +188,18 @@ struct Act {
     p7s_name: String,
 }
 
+/// Why entry `name` of a package cannot be opened, in the office's words.
+fn entry_error(name: &str, e: zip::result::ZipError) -> Error {
+    Error::BadPackage(match e {
+        zip::result::ZipError::FileNotFound => format!("élément {name} absent"),
+        zip::result::ZipError::UnsupportedArchive(_) => format!(
+            "élément {name} compressé : un paquet de dépôt contient ses éléments stockés sans \
+             compression (préparez-le avec Sceau)"
+        ),
+        other => format!("élément {name} illisible ({other})"),
+    })
+}
+
 /// A package read from its spool file.
 struct Package {
     manifest: DepositManifest,
@@ -201,7 +217,7 @@ impl Package {
             .map_err(|e| bad(format!("ZIP illisible ({e})")))?;
         let mut raw = Vec::new();
         zip.by_name(MANIFEST_NAME)
-            .map_err(|_| bad(format!("élément {MANIFEST_NAME} absent")))?
+            .map_err(|e| entry_error(MANIFEST_NAME, e))?
             .take(1024 * 1024)
             .read_to_end(&mut raw)
             .map_err(|e| bad(format!("{MANIFEST_NAME} illisible ({e})")))?;
@@ -216,9 +232,7 @@ impl Package {
         let layout = sceau_core::package::check_layout(names.iter().map(String::as_str))
             .map_err(|e| bad(e.message_fr()))?;
         let mut entry = |name: &str| -> Result<Vec<u8>> {
-            let mut f = zip
-                .by_name(name)
-                .map_err(|_| bad(format!("élément {name} absent")))?;
+            let mut f = zip.by_name(name).map_err(|e| entry_error(name, e))?;
             if f.size() > max_doc {
                 return Err(Error::TooLarge(format!("{name} dépasse {max_doc} octets")));
             }

@@ -421,7 +421,7 @@ pub async fn delete(
     }
     let office = who.office.office.id.clone();
     let now = vault.clock.now();
-    vault
+    let blobs = vault
         .db(move |sql| {
             let items = meta::subtree(sql, &office, &path)?;
             if items.is_empty() {
@@ -436,9 +436,19 @@ pub async fn delete(
             for e in &items {
                 meta::delete_entry(sql, &office, &e.path)?;
             }
-            Ok(())
+            Ok(items
+                .into_iter()
+                .filter_map(|e| e.sha256)
+                .collect::<Vec<_>>())
         })
         .await?;
+    // The bytes go at the next start (crate::gc), unless another row still references them.
+    if !blobs.is_empty() {
+        match crate::gc::PendingNote::write(&vault.notes, &blobs) {
+            Ok(note) => note.leave_for_collection(),
+            Err(e) => tracing::warn!(code = e.code(), "deleted files' blobs not noted"),
+        }
+    }
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
