@@ -287,6 +287,10 @@ pub struct PortalConfig {
     /// answered 429 until the next minute. 0: no limit.
     #[serde(default = "default_portal_requests_per_minute")]
     pub max_requests_per_minute: u32,
+    /// Days the portal's audit lines are kept (who opened which page when); the legal proof of
+    /// consultation is the evidence journal, kept with the deposits.
+    #[serde(default = "default_audit_retention_days")]
+    pub audit_retention_days: u32,
 }
 
 impl Default for PortalConfig {
@@ -299,6 +303,7 @@ impl Default for PortalConfig {
             max_code_attempts: default_code_attempts(),
             session_minutes: default_session_minutes(),
             max_requests_per_minute: default_portal_requests_per_minute(),
+            audit_retention_days: default_audit_retention_days(),
         }
     }
 }
@@ -307,6 +312,11 @@ impl Default for PortalConfig {
 /// carrier-grade NAT; a script guessing or flooding stops within a minute.
 fn default_portal_requests_per_minute() -> u32 {
     300
+}
+/// One year: the usual term for access logs (CNIL), long enough to answer a recipient's
+/// question about the accesses to their acts.
+fn default_audit_retention_days() -> u32 {
+    365
 }
 fn default_public_url() -> String {
     "https://localhost:8444".into()

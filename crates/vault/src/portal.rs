@@ -1124,10 +1124,14 @@ fn refused_return(why: &str) -> Response {
 }
 
 /// Deletes the links and sessions past their life and the codes of those links (secrets kept
-/// no longer than they serve).
+/// no longer than they serve), and the audit lines older than `portal.audit_retention_days`.
 pub async fn purge_expired(vault: &Vault) -> Result<meta::PortalPurge> {
     let now = vault.clock.now();
-    vault.db(move |sql| meta::purge_portal(sql, now)).await
+    let audit_before =
+        now - chrono::Duration::days(i64::from(vault.config.portal.audit_retention_days));
+    vault
+        .db(move |sql| meta::purge_portal(sql, now, audit_before))
+        .await
 }
 
 /// The server's purge task: [`purge_expired`] every `every`.
@@ -1138,7 +1142,8 @@ pub async fn run_purge(vault: Arc<Vault>, every: std::time::Duration) {
                 links = p.links,
                 codes = p.codes,
                 sessions = p.sessions,
-                "portal secrets purged"
+                audit = p.audit,
+                "portal secrets and old audit lines purged"
             ),
             Ok(_) => {}
             Err(e) => tracing::error!(code = e.code(), detail = %e, "portal purge"),

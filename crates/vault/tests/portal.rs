@@ -1165,6 +1165,9 @@ async fn purge(backend: Backend) {
             meta::count_wrong_code(sql, "lien-vivant", "x", 5, now - hour * 2)?;
             meta::insert_session(sql, "session-vieille", "r", "csrf", now - hour)?;
             meta::insert_session(sql, "session-vivante", "r", "csrf", now + hour)?;
+            let day = chrono::Duration::days(1);
+            meta::insert_audit(sql, now - day * 366, Some("r"), "list", None, true)?;
+            meta::insert_audit(sql, now - day * 364, Some("r"), "list", None, true)?;
             Ok(())
         })
         .unwrap()
@@ -1177,7 +1180,8 @@ async fn purge(backend: Backend) {
         meta::PortalPurge {
             links: 1,
             codes: 1,
-            sessions: 1
+            sessions: 1,
+            audit: 1,
         }
     );
     let (old_code, live_code, sessions) = tokio::task::block_in_place(|| {

@@ -1099,6 +1099,7 @@ CREATE TABLE IF NOT EXISTS act_returns (
 CREATE TABLE IF NOT EXISTS portal_audit (
     at TEXT NOT NULL, recipient_id TEXT, action TEXT NOT NULL, deposit_id TEXT, ok BIGINT NOT NULL);
 CREATE INDEX IF NOT EXISTS portal_audit_recipient ON portal_audit(recipient_id, at);
+CREATE INDEX IF NOT EXISTS portal_audit_at ON portal_audit(at);
 CREATE TABLE IF NOT EXISTS bank_certs (
     fingerprint TEXT PRIMARY KEY, recipient_id TEXT NOT NULL, bound_at TEXT NOT NULL);
 ";
@@ -1638,10 +1639,17 @@ pub struct PortalPurge {
     pub codes: u64,
     /// Sessions past their life.
     pub sessions: u64,
+    /// Audit lines older than the retention.
+    pub audit: u64,
 }
 
-/// Deletes the portal's links and sessions expired at `now`, and the codes of deleted links.
-pub fn purge_portal(sql: &mut dyn Sql, now: DateTime<Utc>) -> Result<PortalPurge> {
+/// Deletes the portal's links and sessions expired at `now`, the codes of deleted links, and
+/// the audit lines written before `audit_before`.
+pub fn purge_portal(
+    sql: &mut dyn Sql,
+    now: DateTime<Utc>,
+    audit_before: DateTime<Utc>,
+) -> Result<PortalPurge> {
     let now = ts(now);
     let links = sql.exec(
         "DELETE FROM portal_links WHERE expires_at <= $1",
@@ -1659,10 +1667,15 @@ pub fn purge_portal(sql: &mut dyn Sql, now: DateTime<Utc>) -> Result<PortalPurge
         "DELETE FROM portal_sessions WHERE expires_at <= $1",
         &[now.into()],
     )?;
+    let audit = sql.exec(
+        "DELETE FROM portal_audit WHERE at < $1",
+        &[ts(audit_before).into()],
+    )?;
     Ok(PortalPurge {
         links,
         codes,
         sessions,
+        audit,
     })
 }
 
