@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{io, Error, Result};
 use crate::progress::{Progress, ProgressSink};
-use crate::serve::{act_name, convert_act, write_durably, PackageInput};
+use crate::serve::{act_name, convert_act, PackageInput};
 use crate::{checkpoint, App, Credentials, OutboxReport, RecipientView};
 
 /// Lines signed and queued per transaction.
@@ -628,7 +628,7 @@ impl App {
                 match convert_act(f, req.stamp_consent).await {
                     Ok(pdf) => {
                         let p = work.join(format!("{n}_{i}.pdf"));
-                        write_durably(&p, &pdf)?;
+                        self.seal.write(&p, &pdf)?;
                         let name =
                             act_name(&office_number, &c.line.reference, now, i, c.files.len());
                         acts.push((name, p));
@@ -667,7 +667,7 @@ impl App {
             let mut docs = Vec::new();
             for ((_, _), acts) in chunk {
                 for (_, p) in acts {
-                    docs.push(std::fs::read(p).map_err(io(p))?);
+                    docs.push(self.seal.read(p)?);
                 }
             }
             let sigs = self.sign_batch(&docs, signature_cert.clone(), cred).await?;

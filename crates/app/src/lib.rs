@@ -229,7 +229,13 @@ pub struct App {
     /// uploads (a service, an EDI batch) take turns, so when one returns, none of the packages
     /// it queued is still being uploaded by the other.
     outbox_send: tokio::sync::Mutex<()>,
+    /// Seals the workstation's files (outbox packages, archives, EDI work files) with the key
+    /// of the local store: readable through the app only.
+    seal: std::sync::Arc<sceau_store::FileSeal>,
 }
+
+/// Folders of the data directory whose files are sealed ([`sceau_store::FileSeal`]).
+pub const SEALED_FOLDERS: [&str; 3] = ["outbox", "archives", "edi"];
 
 /// The lock file in the data directory: one process per data directory.
 pub const LOCK_FILE: &str = "sceau.lock";
@@ -250,6 +256,32 @@ fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File> {
         }),
         Err(std::fs::TryLockError::Error(e)) => Err(error::io(&path)(e)),
     }
+}
+
+/// Seals every file of the [`SEALED_FOLDERS`] still in clear (written by a version before
+/// sealing); returns how many. Temporary files of interrupted writes are removed.
+fn seal_clear_files(seal: &sceau_store::FileSeal, data_dir: &Path) -> Result<usize> {
+    fn walk(seal: &sceau_store::FileSeal, dir: &Path, n: &mut usize) -> Result<()> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Ok(());
+        };
+        for e in entries {
+            let path = e.map_err(error::io(dir))?.path();
+            if path.is_dir() {
+                walk(seal, &path, n)?;
+            } else if path.extension().is_some_and(|x| x == "part") {
+                std::fs::remove_file(&path).map_err(error::io(&path))?;
+            } else if seal.seal_in_place(&path)? {
+                *n += 1;
+            }
+        }
+        Ok(())
+    }
+    let mut n = 0;
+    for folder in SEALED_FOLDERS {
+        walk(seal, &data_dir.join(folder), &mut n)?;
+    }
+    Ok(n)
 }
 
 impl std::fmt::Debug for App {
@@ -276,6 +308,14 @@ impl App {
             }
         };
         let mut store = Store::open(config.data_dir.join("sceau.db"), keys.as_ref())?;
+        let seal = store.file_seal();
+        let sealed = seal_clear_files(&seal, &config.data_dir)?;
+        if sealed > 0 {
+            tracing::info!(
+                sealed,
+                "files written in clear by an earlier version sealed"
+            );
+        }
         let recovered = store.recover_interrupted()?;
         if recovered > 0 {
             tracing::info!(recovered, "interrupted uploads back in the outbox");
@@ -287,6 +327,7 @@ impl App {
             _lock: lock,
             session: Mutex::new(None),
             outbox_send: tokio::sync::Mutex::new(()),
+            seal,
         })
     }
 
@@ -678,6 +719,12 @@ impl App {
             })
     }
 
+    /// The content of a file the workstation keeps sealed (an outbox package, a local archive,
+    /// a delivery notice or a return): only through the app.
+    pub fn read_local_file(&self, path: &Path) -> Result<Vec<u8>> {
+        Ok(self.seal.read(path)?)
+    }
+
     /// The archive directory of deposit `deposit_id`.
     pub(crate) fn archive_dir(&self, deposit_id: &str) -> PathBuf {
         self.config
@@ -795,6 +842,33 @@ pub type SharedApp = Arc<App>;
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_left_in_clear_by_an_earlier_version_are_sealed_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let seal =
+            sceau_store::FileSeal::derive(&sceau_store::DbKey::from_bytes(&[3u8; 32]).unwrap());
+        let archive = dir.path().join("archives/dep-1/acte.zip");
+        let package = dir.path().join("outbox/p.zip");
+        let torn = dir.path().join("outbox/q.part");
+        let other = dir.path().join("lettres/lettre.pdf");
+        for p in [&archive, &package, &torn, &other] {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"PK\x03\x04 en clair").unwrap();
+        }
+        assert_eq!(seal_clear_files(&seal, dir.path()).unwrap(), 2);
+        for p in [&archive, &package] {
+            assert!(sceau_store::FileSeal::is_sealed(&std::fs::read(p).unwrap()));
+            assert_eq!(seal.read(p).unwrap(), b"PK\x03\x04 en clair");
+        }
+        assert!(!torn.exists(), "a torn temporary file goes");
+        assert_eq!(
+            std::fs::read(&other).unwrap(),
+            b"PK\x03\x04 en clair",
+            "not ours to seal"
+        );
+        assert_eq!(seal_clear_files(&seal, dir.path()).unwrap(), 0, "once only");
+    }
 
     #[test]
     fn a_services_outbox_state_is_handed_out_typed_and_serialised_as_its_stored_code() {

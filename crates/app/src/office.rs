@@ -330,11 +330,12 @@ impl App {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let file = to.file(&name)?;
-            let size = std::fs::copy(&p, &file).map_err(|source| Error::Io {
-                path: file.clone(),
-                source,
-            })?;
-            return Ok(Saved { path: file, size });
+            let bytes = self.seal.read(&p)?;
+            write(&file, &bytes)?;
+            return Ok(Saved {
+                path: file,
+                size: bytes.len() as u64,
+            });
         }
         let remote = v.vault.as_ref().and_then(|d| match which {
             ServiceFile::Archive => Some(d.attestation.archive_path.clone()),

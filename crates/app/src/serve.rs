@@ -126,36 +126,6 @@ pub(crate) fn act_name(
     }
 }
 
-/// Writes `bytes` to `path` durably: temporary file, fsync, rename, fsync of the folder (the
-/// rename itself survives a power cut).
-pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("part");
-    let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-    f.write_all(bytes).map_err(io(&tmp))?;
-    f.sync_all().map_err(io(&tmp))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io(path))?;
-    sync_folder(path)
-}
-
-/// Flushes the folder holding `path` (its entries). Windows has no such call: NTFS journals
-/// its renames.
-#[cfg(unix)]
-fn sync_folder(path: &Path) -> Result<()> {
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::File::open(folder)
-        .and_then(|d| d.sync_all())
-        .map_err(io(folder))
-}
-
-#[cfg(not(unix))]
-fn sync_folder(_: &Path) -> Result<()> {
-    Ok(())
-}
-
 /// Heading of the page stamped with the consent mention.
 const STAMP_HEADING: &str = "Mention du consentement à la signification électronique";
 
@@ -280,7 +250,7 @@ impl App {
             .data_dir
             .join("outbox")
             .join(format!("{}.zip", uuid::Uuid::new_v4()));
-        write_durably(&package_path, &package)?;
+        self.seal.write(&package_path, &package)?;
         let new = NewService {
             reference: p.reference.to_owned(),
             recipient_id: p.recipient.id.clone(),
@@ -804,21 +774,25 @@ impl App {
         let paused = Arc::new(AtomicBool::new(false));
         let p = progress.clone();
         let r = reference.clone();
+        let package = match self.seal.read(&item.package_path) {
+            Ok(p) => p,
+            Err(e) => {
+                let e = Error::Store(e);
+                step(&progress, &reference, Step::Deposit, failed(&e));
+                return Err(e);
+            }
+        };
         let receipt = client
-            .deposit(
-                &item.idempotency_key,
-                &item.package_path,
-                move |sent, total| {
-                    p(Progress::Upload {
-                        reference: r.clone(),
-                        sent,
-                        total,
-                    });
-                    if !paused.swap(true, Ordering::SeqCst) {
-                        checkpoint("upload");
-                    }
-                },
-            )
+            .deposit(&item.idempotency_key, package, move |sent, total| {
+                p(Progress::Upload {
+                    reference: r.clone(),
+                    sent,
+                    total,
+                });
+                if !paused.swap(true, Ordering::SeqCst) {
+                    checkpoint("upload");
+                }
+            })
             .await;
         let receipt = match receipt {
             Ok(r) => r,
@@ -889,7 +863,8 @@ impl App {
         } else {
             format!("{name}.zip")
         });
-        client.vault_download(archive_path, &to).await?;
+        let bytes = client.vault_bytes(archive_path).await?;
+        self.seal.write(&to, &bytes)?;
         let service = self.store().service_by_deposit_id(deposit_id)?;
         if let Some(s) = service {
             self.store().add_history(

@@ -205,7 +205,8 @@ impl App {
             return Ok(false);
         }
         std::fs::create_dir_all(&dir).map_err(crate::error::io(&dir))?;
-        client.vault_download(&filed.path, &to).await?;
+        let bytes = client.vault_bytes(&filed.path).await?;
+        self.seal.write(&to, &bytes)?;
         // One lock at a time: the guard of the lookup ends with its statement.
         let service = self.store().service_by_deposit_id(deposit_id)?;
         if let Some(s) = service {

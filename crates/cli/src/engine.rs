@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::output::{when, CliError, Out, EXIT_INTERNAL, EXIT_REMOTE};
 use crate::{pin, Cli};
 
-fn rt() -> Result<tokio::runtime::Runtime, CliError> {
+pub(crate) fn rt() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -32,14 +32,14 @@ fn rt() -> Result<tokio::runtime::Runtime, CliError> {
 
 /// The application service from the configuration (`Cli::config`); the key's module must be
 /// found.
-fn app(cli: &Cli) -> Result<App, CliError> {
+pub(crate) fn app(cli: &Cli) -> Result<App, CliError> {
     let resolved = cli.config()?;
     resolved.module?;
     Ok(App::open(resolved.config)?)
 }
 
 /// Asks the PIN for the selected token (warning first when few tries are left).
-fn credentials(cli: &Cli, app: &App) -> Result<Credentials, CliError> {
+pub(crate) fn credentials(cli: &Cli, app: &App) -> Result<Credentials, CliError> {
     let info = app.token_info()?;
     let (pin, final_try) = pin::obtain(cli, &info)?;
     Ok(Credentials { pin, final_try })
@@ -362,7 +362,7 @@ pub fn signify(cli: &Cli, args: &SignifyArgs, out: &Out) -> Result<ExitCode, Cli
                 d.receipt.archive_name,
                 d.archive
                     .as_ref()
-                    .map(|p| format!(" (copie locale : {})", p.display()))
+                    .map(|_| " (copie chiffrée sur le poste : sceau save)".to_owned())
                     .unwrap_or_default()
             )),
             (None, Some(r)) => s.push_str(&format!("{r}\n")),
@@ -934,17 +934,18 @@ pub fn show(cli: &Cli, args: &ShowArgs, out: &Out) -> Result<ExitCode, CliError>
                 s.push_str(&format!("  Retour : {} — {}\n", r.file_name, r.state));
             }
         }
-        if let Some(a) = &v.archive {
-            s.push_str(&format!("  Copie locale de l'archive : {}\n", a.display()));
-        }
-        if let Some(a) = &v.delivery_notice_file {
-            s.push_str(&format!(
-                "  Copie locale de l'attestation de remise : {}\n",
-                a.display()
-            ));
-        }
-        if let Some(a) = &v.return_file {
-            s.push_str(&format!("  Copie locale du retour : {}\n", a.display()));
+        // Local copies are sealed with the store's key: `sceau save` writes a readable copy.
+        for (kept, what, file) in [
+            (v.archive.is_some(), "l'archive", "archive"),
+            (v.delivery_notice_file.is_some(), "l'attestation de remise", "avis"),
+            (v.return_file.is_some(), "le retour", "retour"),
+        ] {
+            if kept {
+                s.push_str(&format!(
+                    "  Copie chiffrée sur le poste : {what} (sceau save {} --file {file} --out FICHIER)\n",
+                    v.reference
+                ));
+            }
         }
         s.push_str("  Historique :\n");
         for (at, m) in &v.history {

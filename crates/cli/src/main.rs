@@ -8,6 +8,7 @@ mod output;
 mod pdfa;
 mod pin;
 mod proof;
+mod save;
 mod sign;
 mod token;
 mod verify;
@@ -103,6 +104,9 @@ pub enum Command {
     Vault(engine::VaultCommand),
     /// Lettre simple d'une signification remise à domicile.
     Letter(engine::LetterArgs),
+    /// Enregistrer une copie lisible d'un fichier d'une signification (archive, avis de remise,
+    /// retour) : les copies gardées sur le poste sont chiffrées.
+    Save(save::SaveArgs),
 }
 
 fn main() -> ExitCode {
@@ -134,6 +138,7 @@ fn main() -> ExitCode {
         Command::Show(args) => engine::show(&cli, args, &out),
         Command::Vault(cmd) => engine::vault(&cli, cmd, &out),
         Command::Letter(args) => engine::letter(&cli, args, &out),
+        Command::Save(args) => save::run(&cli, args, &out),
     };
     match result {
         Ok(code) => code,

@@ -175,16 +175,17 @@ impl VaultClient {
         self.json(self.request(Method::GET, "/v1/natures")).await
     }
 
-    /// `PUT /v1/deposits/{key}`: streams the package at `path` with its SHA-256 (computed here
-    /// first) and the stable idempotency `key`; `progress(sent, total)` is called as chunks
-    /// leave. A retry with the same key and package returns the first receipt.
+    /// `PUT /v1/deposits/{key}`: sends the `package` (held in memory: the workstation keeps it
+    /// sealed on disk) in chunks with its SHA-256 and the stable idempotency `key`;
+    /// `progress(sent, total)` is called as chunks leave. A retry with the same key and package
+    /// returns the first receipt.
     pub async fn deposit(
         &self,
         key: &str,
-        path: &Path,
+        package: Vec<u8>,
         progress: impl Fn(u64, u64) + Send + Sync + 'static,
     ) -> Result<DepositReceipt> {
-        let (body, digest, total) = file_body(path, progress).await?;
+        let (body, digest, total) = bytes_body(package, progress);
         let req = self
             .request(Method::PUT, &format!("/v1/deposits/{}", seg(key)))
             .header(CONTENT_SHA256_HEADER, digest)
@@ -255,6 +256,22 @@ impl VaultClient {
             &with_query("/v1/vault/properties", &[("path", path)]),
         ))
         .await
+    }
+
+    /// `GET /v1/vault/file?path=`: a file of the office's vault in memory (archives, delivery
+    /// notices, returns: the workstation seals them before they touch its disk).
+    pub async fn vault_bytes(&self, path: &str) -> Result<Vec<u8>> {
+        let resp = self
+            .send(self.request(
+                Method::GET,
+                &with_query("/v1/vault/file", &[("path", path)]),
+            ))
+            .await?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| classify(&e, &self.identity))?;
+        Ok(bytes.to_vec())
     }
 
     /// `GET /v1/vault/file?path=`: downloads a file to `to` (through a temporary file and a
@@ -426,6 +443,26 @@ async fn file_body(
         }
     });
     Ok((reqwest::Body::wrap_stream(stream), digest, total))
+}
+
+/// A request body sending `bytes` in chunks of [`UPLOAD_CHUNK`] (reporting progress), with
+/// their SHA-256 (hex) and size.
+fn bytes_body(
+    bytes: Vec<u8>,
+    progress: impl Fn(u64, u64) + Send + Sync + 'static,
+) -> (reqwest::Body, String, u64) {
+    let digest = hex::encode(Sha256::digest(&bytes));
+    let total = bytes.len() as u64;
+    let bytes = bytes::Bytes::from(bytes);
+    let stream = futures_util::stream::unfold(0usize, move |at| {
+        let chunk = (at < bytes.len()).then(|| {
+            let end = (at + UPLOAD_CHUNK).min(bytes.len());
+            progress(end as u64, total);
+            (Ok::<_, std::io::Error>(bytes.slice(at..end)), end)
+        });
+        std::future::ready(chunk)
+    });
+    (reqwest::Body::wrap_stream(stream), digest, total)
 }
 
 /// SHA-256 (hex) and size of a file, read in chunks.

@@ -85,6 +85,13 @@ pub enum Error {
     /// Any other SQLite failure (disk full, I/O error, locked too long...).
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A sealed file of the workstation (outbox, archives) does not open with the store's key:
+    /// changed on disk, cut short, or sealed on another workstation.
+    #[error("sealed file {} does not open with the store's key", path.display())]
+    SealedFile {
+        /// The file.
+        path: PathBuf,
+    },
     /// File system error around the database file.
     #[error("I/O error on {}: {source}", path.display())]
     Io {
@@ -111,6 +118,7 @@ impl Error {
             Error::InvalidTransition { .. } => "Cet envoi a changé d'état entre-temps. Actualisez la file d'envoi puis réessayez.".into(),
             Error::Corrupt { .. } => "La base locale contient une donnée inattendue. Contactez le support.".into(),
             Error::Sqlite(_) => "La base locale n'a pas pu être lue ou écrite (disque plein ou erreur d'accès). Vérifiez l'espace disque puis réessayez.".into(),
+            Error::SealedFile { path } => format!("Le fichier chiffré {} du poste ne s'ouvre pas avec la clé de la base locale (fichier modifié, tronqué ou venu d'un autre poste). Il n'a pas été utilisé : téléchargez-en de nouveau la copie depuis le coffre-fort (Synchroniser), ou contactez le support.", path.display()),
             Error::Io { path, .. } => format!("Le fichier de la base locale ({}) n'est pas accessible. Vérifiez les droits et l'espace disque.", path.display()),
         }
     }
@@ -153,6 +161,9 @@ impl Error {
                 detail: "state".into(),
             },
             Error::Sqlite(rusqlite::Error::QueryReturnedNoRows),
+            Error::SealedFile {
+                path: "/poste/archives/a.zip".into(),
+            },
             Error::Io {
                 path: "/poste".into(),
                 source: std::io::Error::other("disk"),
@@ -174,6 +185,7 @@ impl Error {
             Error::InvalidTransition { .. } => "store.invalid_transition",
             Error::Corrupt { .. } => "store.corrupt",
             Error::Sqlite(_) => "store.sqlite",
+            Error::SealedFile { .. } => "store.sealed_file",
             Error::Io { .. } => "store.io",
         }
     }

@@ -14,6 +14,7 @@ mod key;
 mod outbox;
 mod query;
 mod schema;
+mod sealed;
 mod services;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +36,7 @@ pub use key::{
 };
 pub use outbox::{OutboxItem, OutboxRow, OutboxState};
 pub use schema::LATEST_VERSION;
+pub use sealed::FileSeal;
 pub use services::{
     Batch, Document, HistoryLine, NewDocument, NewService, SearchCriteria, Service, ServiceId,
     Source,
@@ -59,6 +61,7 @@ pub struct Page<T> {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    seal: std::sync::Arc<FileSeal>,
 }
 
 impl std::fmt::Debug for Store {
@@ -109,6 +112,7 @@ impl Store {
         // `WrongKey`, through the application's logging.
         conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         conn.pragma_update(None, "key", key.pragma_value().as_str())?;
+        let seal = std::sync::Arc::new(FileSeal::derive(&key));
         drop(key);
         // The first read decides: SQLCipher accepts any key and fails here if it is wrong.
         // Nothing has been written yet at this point.
@@ -132,7 +136,13 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            seal,
         })
+    }
+
+    /// The seal of the workstation's files (outbox, archives), from the same key.
+    pub fn file_seal(&self) -> std::sync::Arc<FileSeal> {
+        self.seal.clone()
     }
 
     /// Runs raw SQL: for migration tests that must write rows the way an older version did.

@@ -440,6 +440,42 @@ impl World {
         );
     }
 
+    /// The workstation's copy of a file of service `key` named by `field` of `sceau show`'s
+    /// JSON (`archive`, `delivery_notice_file`, `return_file`): checks that it is sealed (no
+    /// clear bytes on disk), writes a readable copy with `sceau save` and returns the local
+    /// path and the readable bytes.
+    pub fn kept_file(&self, shown: &serde_json::Value, field: &str) -> (PathBuf, Vec<u8>) {
+        let local = PathBuf::from(
+            shown[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("{field} kept locally: {shown}")),
+        );
+        let sealed = std::fs::read(&local).unwrap();
+        assert!(
+            sealed.starts_with(b"SCEAUF01"),
+            "{} is kept sealed",
+            local.display()
+        );
+        let which = match field {
+            "archive" => "archive",
+            "delivery_notice_file" => "avis",
+            "return_file" => "retour",
+            other => panic!("no local file {other}"),
+        };
+        let key = shown["reference"].as_str().expect("a reference");
+        let out = self.dir.path().join(format!("copie-{key}-{which}"));
+        self.ok(&[
+            "save",
+            key,
+            "--file",
+            which,
+            "--out",
+            &out.to_string_lossy(),
+        ]);
+        let bytes = std::fs::read(&out).unwrap();
+        (local, bytes)
+    }
+
     /// The last lines of the vault's log, for a failure's message.
     pub fn vault_log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.dir.path().join("vault.log")).unwrap_or_default();

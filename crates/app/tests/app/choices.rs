@@ -127,8 +127,14 @@ fn second_certificate(w: &World, profile: Profile, id: u8, label: &str) -> Strin
 }
 
 /// The serial (hex) of the signer of every `.p7s` in the package at `path`.
-fn signer_serials(path: &std::path::Path) -> Vec<String> {
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+fn signer_serials(app: &sceau_app::App, path: &std::path::Path) -> Vec<String> {
+    let sealed = std::fs::read(path).unwrap();
+    assert!(
+        sealed.starts_with(b"SCEAUF01"),
+        "outbox packages are sealed"
+    );
+    let package = app.read_local_file(path).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(package)).unwrap();
     let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
     let mut out = Vec::new();
     for n in names.iter().filter(|n| n.ends_with(".p7s")) {
@@ -248,7 +254,7 @@ async fn the_chosen_signature_certificate_signs_and_a_bad_choice_signs_nothing()
             .into_iter()
             .find(|o| o.id == out.outbox_id)
             .unwrap();
-        let serials = signer_serials(&item.package_path);
+        let serials = signer_serials(&w.app, &item.package_path);
         assert_eq!(serials.len(), 1);
         assert_eq!(
             without_zeros(&serials[0]),
@@ -325,7 +331,7 @@ async fn an_edi_batch_is_signed_with_the_chosen_certificate_and_a_bad_choice_imp
     let outbox = w.app.outbox_list().unwrap();
     assert_eq!(outbox.len(), 2);
     for item in &outbox {
-        let serials = signer_serials(&item.package_path);
+        let serials = signer_serials(&w.app, &item.package_path);
         assert_eq!(serials.len(), 1, "one act per line");
         for s in &serials {
             assert_eq!(without_zeros(s), without_zeros(&second));

@@ -213,12 +213,8 @@ fn sigkill_after_events_saved_then_rerun_downloads_the_delivery_notice() {
     assert_eq!(s["files"], 1, "{s}");
     assert_eq!(s["files_pending"], 0, "{s}");
     let shown = w.ok(&["show", "KILL-FILES"]);
-    let local = std::path::PathBuf::from(
-        shown["delivery_notice_file"]
-            .as_str()
-            .expect("notice kept locally"),
-    );
-    assert!(std::fs::read(&local).unwrap().starts_with(b"%PDF-"));
+    let (local, notice) = w.kept_file(&shown, "delivery_notice_file");
+    assert!(notice.starts_with(b"%PDF-"));
     assert_eq!(
         shown["vault"]["delivery_notice"]["file_name"].as_str(),
         local.file_name().and_then(|n| n.to_str())

@@ -50,9 +50,26 @@ fn full_service_from_the_cli_up_to_deposit_attestation_archive_and_history() {
     let previewed = std::fs::read(preview.join(doc)).unwrap();
     assert!(String::from_utf8_lossy(&previewed).contains("pdfaid:part"));
 
-    // The archive (signed acts + attestation) is kept locally.
+    // The archive (signed acts + attestation) is kept locally, sealed with the store's key:
+    // nothing of it reads in clear; `sceau save` writes a readable copy.
     let archive = deposit["archive"].as_str().expect("archive downloaded");
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(archive).unwrap()).unwrap();
+    let sealed = std::fs::read(archive).unwrap();
+    assert!(
+        sealed.starts_with(b"SCEAUF01"),
+        "the local archive is sealed"
+    );
+    assert!(!sealed.windows(11).any(|w| w == b"REF-2026-001"));
+    let readable = w.dir.path().join("archive-lisible.zip");
+    let saved = w.ok(&[
+        "save",
+        "REF-2026-001",
+        "--file",
+        "archive",
+        "--out",
+        &readable.to_string_lossy(),
+    ]);
+    assert_eq!(saved["size"], std::fs::metadata(&readable).unwrap().len());
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&readable).unwrap()).unwrap();
     let mut att = String::new();
     zip.by_name("attestation_depot.xml")
         .unwrap()
@@ -156,7 +173,7 @@ fn full_service_from_the_cli_up_to_deposit_attestation_archive_and_history() {
     w.ok(&["vault", "get", &zip_path, "--out", &got.to_string_lossy()]);
     assert_eq!(
         std::fs::read(&got).unwrap(),
-        std::fs::read(archive).unwrap()
+        std::fs::read(&readable).unwrap()
     );
     // An archived service cannot be deleted before its retention period ends.
     let (_, code, _) = w.fails(&["vault", "rm", &zip_path]);
@@ -182,17 +199,29 @@ fn assert_history(shown: &serde_json::Value, expected: &[&str]) {
     }
 }
 
-/// A local file named by the CLI's JSON, checked as PDF/A-1b by the product's checker.
-fn pdfa_file(v: &serde_json::Value) -> std::path::PathBuf {
-    let p = std::path::PathBuf::from(v.as_str().expect("a local file"));
-    let verdict = sceau_pdfa::check_pdfa1b(&std::fs::read(&p).unwrap());
+/// The workstation's copy of the file `field` of `shown` (sealed on disk), its readable copy
+/// checked as PDF/A-1b by the product's checker.
+fn pdfa_file(w: &World, shown: &serde_json::Value, field: &str) -> std::path::PathBuf {
+    let (p, bytes) = w.kept_file(shown, field);
+    pdfa_bytes(&p, &bytes);
+    p
+}
+
+/// A letter the CLI wrote where it was told (in clear: the user's own copy), checked as
+/// PDF/A-1b.
+fn pdfa_letter(v: &serde_json::Value) {
+    let p = std::path::PathBuf::from(v.as_str().expect("a letter file"));
+    pdfa_bytes(&p, &std::fs::read(&p).unwrap());
+}
+
+fn pdfa_bytes(p: &std::path::Path, bytes: &[u8]) {
+    let verdict = sceau_pdfa::check_pdfa1b(bytes);
     assert!(
         verdict.conformant,
         "{}: {:?}",
         p.display(),
         verdict.violations
     );
-    p
 }
 
 /// The recipient side through the real vault: the bank consults one service through its API
@@ -297,14 +326,14 @@ fn services_end_in_person_with_a_return_and_at_home_with_a_letter() {
     assert_eq!(shown["state"], "in_person", "{shown}");
     let notice_name = sceau_core::naming::delivery_notice_name(&fp);
     assert_eq!(shown["vault"]["delivery_notice"]["file_name"], *notice_name);
-    let local = pdfa_file(&shown["delivery_notice_file"]);
+    let local = pdfa_file(&w, &shown, "delivery_notice_file");
     assert!(local.ends_with(&notice_name), "{}", local.display());
-    let ret = std::path::PathBuf::from(shown["return_file"].as_str().expect("return kept"));
+    let (ret, ret_bytes) = w.kept_file(&shown, "return_file");
     assert_eq!(
         shown["vault"]["act_return"]["file_name"].as_str(),
         ret.file_name().and_then(|n| n.to_str())
     );
-    assert!(std::fs::read(&ret).unwrap().starts_with(b"%PDF-"));
+    assert!(ret_bytes.starts_with(b"%PDF-"));
     assert_history(
         &shown,
         &[
@@ -338,7 +367,7 @@ fn services_end_in_person_with_a_return_and_at_home_with_a_letter() {
         shown["vault"]["delivery_notice"]["file_name"],
         *sceau_core::naming::delivery_notice_name(&fd)
     );
-    pdfa_file(&shown["delivery_notice_file"]);
+    pdfa_file(&w, &shown, "delivery_notice_file");
     assert!(shown["return_file"].is_null());
     assert_history(&shown, &["remise à domicile"]);
     // The lines from the vault carry the vault's time (three days ahead of this machine), and
@@ -386,13 +415,13 @@ fn services_end_in_person_with_a_return_and_at_home_with_a_letter() {
             .contains("à la requête de SA CREANCIER"),
         "{l}"
     );
-    pdfa_file(&serde_json::Value::from(out.to_string_lossy().into_owned()));
+    pdfa_letter(&serde_json::Value::from(out.to_string_lossy().into_owned()));
     let verdicts = sceau_testsupport::pdfcorpus::preflight(std::slice::from_ref(&out)).unwrap();
     let v = verdicts.values().next().unwrap();
     assert!(v.valid, "Preflight: {:?}", v.errors);
     // Without --out, the letter goes to the data directory.
     let l = w.ok(&["letter", "REF-DOMICILE"]);
-    pdfa_file(&l["pdf"]);
+    pdfa_letter(&l["pdf"]);
 }
 
 #[test]
