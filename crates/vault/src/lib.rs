@@ -31,6 +31,7 @@ pub mod proof;
 pub mod ratelimit;
 pub mod returns;
 pub mod revocation;
+pub mod second_factor;
 pub mod store;
 pub mod tls;
 

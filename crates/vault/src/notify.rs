@@ -221,8 +221,9 @@ pub fn email_text(office: &str, at: DateTime<Utc>, url: &str, days: u32) -> (Str
              {office} a déposé le {} un acte à votre attention dans votre coffre-fort \
              électronique.\n\n\
              Pour le consulter, ouvrez ce lien personnel (valable {days} jours) :\n{url}\n\n\
-             Un code à usage unique vous sera envoyé par SMS (ou par courriel si nous n'avons \
-             pas votre numéro de mobile) pour confirmer votre identité.\n\n\
+             Un code à usage unique vous sera envoyé par SMS pour confirmer votre identité (par \
+             courriel si nous n'avons pas votre numéro de mobile : votre numéro SIREN ou de \
+             sécurité sociale vous sera alors aussi demandé).\n\n\
              Ne transférez pas ce message. Si vous n'êtes pas le destinataire, ignorez-le.\n\n\
              Coffre-fort Sceau\n",
             format_paris(at)

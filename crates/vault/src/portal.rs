@@ -35,7 +35,8 @@ use sha2::{Digest, Sha256};
 use crate::delivery::{self, Channel};
 use crate::error::{Error, Result};
 use crate::notify::{self, token_hash};
-use crate::store::meta::{self, DepositRow};
+use crate::second_factor::{self, SecondFactor};
+use crate::store::meta::{self, DepositRow, RecipientRow};
 use crate::store::sql::Sql;
 use crate::Vault;
 use chrono::{DateTime, Utc};
@@ -372,16 +373,42 @@ fn locked() -> Response {
     )
 }
 
-fn code_form(token: &str, csrf: &str, message: &str) -> String {
+fn code_form(token: &str, csrf: &str, message: &str, factor: &SecondFactor) -> String {
     format!(
-        "{message}<form method=\"post\" action=\"/portail/acces/{t}\">\
+        "{message}{why}<form method=\"post\" action=\"/portail/acces/{t}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{c}\">\
          <p><label for=\"code\">Code reçu (6 chiffres)</label> \
          <input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" \
-         pattern=\"[0-9]{{6}}\" maxlength=\"6\" required></p>\
+         pattern=\"[0-9]{{6}}\" maxlength=\"6\" required></p>{field}\
          <p><button type=\"submit\">Valider</button></p></form>",
+        why = factor.why_fr(),
+        field = factor.field_html(),
         t = esc(token),
         c = esc(csrf)
+    )
+}
+
+/// The recipient's card and what they must prove besides the link.
+async fn recipient_factor(vault: &Vault, recipient: &str) -> Option<(RecipientRow, SecondFactor)> {
+    let rid = recipient.to_owned();
+    let r = vault
+        .db(move |sql| meta::recipient(sql, &rid))
+        .await
+        .ok()??;
+    let factor = SecondFactor::of(&r);
+    Some((r, factor))
+}
+
+/// The page of a recipient who has one channel and nothing else the vault could ask.
+fn no_second_factor() -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        "Connexion en ligne impossible",
+        "<p class=\"erreur\">Nous ne disposons que d'un seul moyen de vous joindre et d'aucun \
+         identifiant pour confirmer votre identité : pour votre sécurité, la connexion en ligne \
+         n'est pas possible.</p><p>Communiquez à l'étude qui vous a signifié l'acte votre numéro \
+         de téléphone mobile (ou votre numéro SIREN pour une entreprise), puis rouvrez ce lien. \
+         L'acte reste déposé dans votre coffre-fort.</p>",
     )
 }
 
@@ -418,6 +445,19 @@ pub async fn access(
         log.record(&vault, Some(&recipient), "link_locked", None, false);
         return locked();
     }
+    let Some((r, factor)) = recipient_factor(&vault, &recipient).await else {
+        return internal();
+    };
+    if factor == SecondFactor::Unavailable {
+        log.record(
+            &vault,
+            Some(&recipient),
+            "second_factor_missing",
+            None,
+            false,
+        );
+        return no_second_factor();
+    }
     let message;
     // A code still valid and unused is not sent again (a reload does not flood the phone).
     if state
@@ -430,19 +470,18 @@ pub async fn access(
     } else {
         let code = random_code();
         let expires = now + chrono::Duration::minutes(i64::from(vault.config.portal.code_minutes));
-        let (l, h) = (link.clone(), code_hash(&link, &code));
+        let stored = code_hash(
+            &link,
+            &second_factor::secret(&code, &factor, factor.expected()),
+        );
+        let l = link.clone();
         if vault
-            .db(move |sql| meta::set_code(sql, &l, &h, expires))
+            .db(move |sql| meta::set_code(sql, &l, &stored, expires))
             .await
             .is_err()
         {
             return internal();
         }
-        let rid = recipient.clone();
-        let r = match vault.db(move |sql| meta::recipient(sql, &rid)).await {
-            Ok(Some(r)) => r,
-            _ => return internal(),
-        };
         let minutes = vault.config.portal.code_minutes;
         let text = format!(
             "Sceau : votre code de connexion au coffre-fort est {code}. Il expire dans {minutes} \
@@ -485,7 +524,7 @@ pub async fn access(
     let mut r = page(
         StatusCode::OK,
         "Confirmez votre identité",
-        &code_form(&token, &csrf, &message),
+        &code_form(&token, &csrf, &message, &factor),
     );
     r.headers_mut()
         .append(header::SET_COOKIE, cookie(CSRF_COOKIE, &csrf, 3600));
@@ -497,6 +536,9 @@ pub async fn access(
 pub struct CodeForm {
     /// The code typed.
     pub code: String,
+    /// The identifier asked when the recipient has one channel only (SIREN, NIR).
+    #[serde(default)]
+    pub reponse: Option<String>,
     /// CSRF token (must equal the cookie's).
     pub csrf: String,
 }
@@ -548,7 +590,20 @@ pub async fn verify(
         return invalid_link();
     };
     let max = i64::from(vault.config.portal.max_code_attempts);
-    let typed = form.code.trim().to_owned();
+    let Some((_, factor)) = recipient_factor(&vault, &recipient).await else {
+        return internal();
+    };
+    if factor == SecondFactor::Unavailable {
+        log.record(
+            &vault,
+            Some(&recipient),
+            "second_factor_missing",
+            None,
+            false,
+        );
+        return no_second_factor();
+    }
+    let typed = second_factor::secret(form.code.trim(), &factor, form.reponse.as_deref());
     let (l, h) = (link.clone(), code_hash(&link, &typed));
     let outcome = vault.db(move |sql| judge_code(sql, &l, &h, max, now)).await;
     // The form is shown again with the same token (it already matches the cookie).
@@ -556,7 +611,7 @@ pub async fn verify(
         page(
             status,
             "Confirmez votre identité",
-            &code_form(&token, &form.csrf, msg),
+            &code_form(&token, &form.csrf, msg, &factor),
         )
     };
     match outcome {
@@ -581,8 +636,13 @@ pub async fn verify(
             log.record(&vault, Some(&recipient), "code_wrong", None, false);
             again(
                 &format!(
-                    "<p class=\"erreur\">Code incorrect. Il vous reste {left} essai(s) avant le \
-                     blocage de ce lien.</p>"
+                    "<p class=\"erreur\">{what} incorrect. Il vous reste {left} essai(s) avant \
+                     le blocage de ce lien.</p>",
+                    what = if factor.expected().is_some() {
+                        "Code ou identifiant"
+                    } else {
+                        "Code"
+                    }
                 ),
                 StatusCode::UNAUTHORIZED,
             )

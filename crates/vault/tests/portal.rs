@@ -75,6 +75,23 @@ fn recipient(
     add_recipient_with_consent(h, &row, given, "formulaire");
 }
 
+/// The NIR of the test persons with one channel only (asked at login besides the code).
+const NIR_Y: &str = "2 69 05 49 588 157 80";
+
+/// A person reached by e-mail only, whose NIR the vault knows.
+fn person_by_email_with_nir(h: &Harness, id: &str, email: &str, nir: &str) {
+    let mut row = recipient_row(
+        id,
+        sceau_proto::RecipientKind::Person,
+        format!("Destinataire {id}"),
+        Some(email),
+        None,
+    );
+    row.nir = Some(nir.replace(' ', ""));
+    let given = (tuesday_morning() - chrono::Duration::days(30)).date_naive();
+    add_recipient_with_consent(h, &row, given, "formulaire");
+}
+
 async fn deposit(w: &World, rid: &str, nature: &str, reference: &str) -> (String, String) {
     let pkg = simple_package(&w.signer, rid, nature, reference);
     let r = put_package(&w.h, &w.office, &format!("cle-{reference}"), &pkg).await;
@@ -207,9 +224,26 @@ async fn post_code(
     cookie: &str,
     code: &str,
 ) -> reqwest::Response {
+    post_code_and(w, c, token, csrf, cookie, code, None).await
+}
+
+/// [`post_code`] with the identifier asked of a recipient with one channel.
+async fn post_code_and(
+    w: &World,
+    c: &reqwest::Client,
+    token: &str,
+    csrf: &str,
+    cookie: &str,
+    code: &str,
+    answer: Option<&str>,
+) -> reqwest::Response {
+    let mut form = vec![("code", code), ("csrf", csrf)];
+    if let Some(a) = answer {
+        form.push(("reponse", a));
+    }
     c.post(purl(w, &format!("/portail/acces/{token}")))
         .header(reqwest::header::COOKIE, format!("sceau_csrf={cookie}"))
-        .form(&[("code", code), ("csrf", csrf)])
+        .form(&form)
         .send()
         .await
         .unwrap()
@@ -247,7 +281,7 @@ async fn portal_flow(backend: Backend) {
         Some("x@exemple.test"),
         Some("+33600000001"),
     );
-    recipient(&w.h, "y", Person, Some("y@exemple.test"), None);
+    person_by_email_with_nir(&w.h, "y", "y@exemple.test", NIR_Y);
     let (dx, fx) = deposit(&w, "x", "COMMANDEMENT_DE_PAYER", "REFX").await;
     let (dy, fy) = deposit(&w, "y", "COMMANDEMENT_DE_PAYER", "REFY").await;
     let (dx2, fx2) = deposit(&w, "x", "SAISIE_ATTRIBUTION", "REFX2").await;
@@ -290,6 +324,10 @@ async fn portal_flow(backend: Backend) {
     let (st, csrf, cookie, html) = open_link(&w, &c, &tx_).await;
     assert_eq!(st, 200, "{html}");
     assert!(html.contains("par SMS"), "{html}");
+    assert!(
+        !html.contains("name=\"reponse\""),
+        "two channels: nothing more asked"
+    );
     let sms = w.sms.received();
     let text: serde_json::Value = serde_json::from_str(&sms.last().unwrap().body).unwrap();
     assert_eq!(text["to"], "+33600000001");
@@ -452,10 +490,15 @@ async fn portal_flow(backend: Backend) {
         }
     }
 
-    // Y's link: no mobile, so the code comes by e-mail; wrong codes until lock-out.
+    // Y's link: no mobile, so the code comes by e-mail, and Y's NIR is asked with it (link
+    // and code on one channel); wrong codes until lock-out.
     let (st, csrf0, cookie0, html) = open_link(&w, &c, &ty).await;
     assert_eq!(st, 200);
     assert!(html.contains("par courriel"), "{html}");
+    assert!(
+        html.contains("name=\"reponse\"") && html.contains("sécurité sociale"),
+        "{html}"
+    );
     let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
     assert_eq!(mail.rcpt_tos, ["y@exemple.test"]);
     let first = code_from(&mail.body);
@@ -1074,13 +1117,7 @@ async fn object_stream_bomb_and_active_content_are_refused_within_200_mb() {
 /// code is then refused too.
 async fn parallel_wrong_codes(backend: Backend) {
     let w = world(10 * 1024 * 1024, backend).await;
-    recipient(
-        &w.h,
-        "y",
-        sceau_proto::RecipientKind::Person,
-        Some("y@exemple.test"),
-        None,
-    );
+    person_by_email_with_nir(&w.h, "y", "y@exemple.test", NIR_Y);
     deposit(&w, "y", "COMMANDEMENT_DE_PAYER", "REFY").await;
     notify::enqueue_new(&w.h.vault).await.unwrap();
     notify::send_due(&w.h.vault).await.unwrap();
@@ -1117,7 +1154,7 @@ async fn parallel_wrong_codes(backend: Backend) {
     }
     let wrong_answers = answers
         .iter()
-        .filter(|(s, h)| *s == 401 && h.contains("Code incorrect"))
+        .filter(|(s, h)| *s == 401 && h.contains("Code ou identifiant incorrect"))
         .count();
     let locked = answers
         .iter()
@@ -1219,4 +1256,70 @@ async fn expired_links_codes_and_sessions_are_purged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_links_codes_and_sessions_are_purged_on_postgres() {
     purge(Backend::Scaled).await;
+}
+
+/// Link and code on one channel: a company proves its SIREN with the code (a wrong SIREN is a
+/// wrong code and counts), and a person with one channel and no identifier known cannot log in
+/// online (no code is sent) and is told what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_channel_recipients_prove_a_known_identifier() {
+    let w = world(10 * 1024 * 1024, Backend::Embedded).await;
+    let mut company = recipient_row(
+        "societe",
+        sceau_proto::RecipientKind::Company,
+        "SOCIETE TEST".into(),
+        Some("contact@societe.test"),
+        None,
+    );
+    company.siret = Some("73282932000074".into());
+    let given = (tuesday_morning() - chrono::Duration::days(30)).date_naive();
+    add_recipient_with_consent(&w.h, &company, given, "formulaire");
+    recipient(
+        &w.h,
+        "inconnu",
+        sceau_proto::RecipientKind::Person,
+        Some("p@exemple.test"),
+        None,
+    );
+    deposit(&w, "societe", "COMMANDEMENT_DE_PAYER", "REFS").await;
+    deposit(&w, "inconnu", "COMMANDEMENT_DE_PAYER", "REFP").await;
+    notify::enqueue_new(&w.h.vault).await.unwrap();
+    notify::send_due(&w.h.vault).await.unwrap();
+    let mails = w.smtp.messages().unwrap();
+    let link_of = |to: &str| token_from(&mails.iter().find(|m| m.rcpt_tos == [to]).unwrap().body);
+    let (ts, tp) = (link_of("contact@societe.test"), link_of("p@exemple.test"));
+    let c = browser(&w);
+
+    // The person: no code sent, a page saying why and what to do.
+    let before = w.smtp.messages().unwrap().len();
+    let (st, _, _, html) = open_link(&w, &c, &tp).await;
+    assert_eq!(st, 403);
+    assert!(html.contains("Connexion en ligne impossible"), "{html}");
+    assert!(html.contains("numéro de téléphone mobile"), "{html}");
+    assert_eq!(w.smtp.messages().unwrap().len(), before, "no code sent");
+
+    // The company: the SIREN is asked with the code.
+    let (st, csrf, cookie, html) = open_link(&w, &c, &ts).await;
+    assert_eq!(st, 200, "{html}");
+    assert!(html.contains("SIREN"), "{html}");
+    let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
+    assert_eq!(mail.rcpt_tos, ["contact@societe.test"]);
+    let code = code_from(&mail.body);
+    // The right code with another SIREN, or none: refused, and each counts.
+    for (answer, left) in [(Some("552 100 554"), 4), (None, 3)] {
+        let r = post_code_and(&w, &c, &ts, &csrf, &cookie, &code, answer).await;
+        assert_eq!(r.status(), 401);
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains(&format!(
+                "Code ou identifiant incorrect. Il vous reste {left} essai(s)"
+            )),
+            "{page}"
+        );
+    }
+    // The right code with the SIREN as a person types it: logged in.
+    let r = post_code_and(&w, &c, &ts, &csrf, &cookie, &code, Some("732 829 320")).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let session = format!("{}=", sceau_vault::portal::SESSION_COOKIE);
+    assert!(set_cookies(&r).iter().any(|c| c.starts_with(&session)));
 }

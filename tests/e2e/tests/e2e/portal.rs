@@ -2,7 +2,7 @@
 //! waited on without sleeping), the recipient opens it, gets the one-time code by e-mail (no
 //! mobile), reads the act; the office's next sync sees "remis à personne".
 
-use sceau_e2e::World;
+use sceau_e2e::{World, BANK_SIRET};
 
 fn token_from(body: &str) -> String {
     let i = body.find("/portail/acces/").expect("a link") + "/portail/acces/".len();
@@ -78,7 +78,9 @@ fn the_recipient_opens_the_emailed_link_types_the_code_and_the_act_ends_in_perso
         let csrf_cookie = cookie(&r, "sceau_csrf");
         let html = r.text().await.unwrap();
         assert!(html.contains("par courriel"), "{html}");
-        // The code comes by e-mail: BANQUE TEST has no mobile number.
+        // The code comes by e-mail: BANQUE TEST has no mobile number, so link and code share
+        // one channel and its SIREN is asked with the code.
+        assert!(html.contains("SIREN"), "{html}");
         let mails = side.smtp.wait_for(2).unwrap();
         let code = code_from(&mails[1].body);
         let r = c
@@ -89,8 +91,9 @@ fn the_recipient_opens_the_emailed_link_types_the_code_and_the_act_ends_in_perso
                 "application/x-www-form-urlencoded",
             )
             .body(format!(
-                "code={}&csrf={}",
+                "code={}&reponse={}&csrf={}",
                 form_value(&code),
+                form_value(&BANK_SIRET[..9]),
                 form_value(&hidden(&html, "csrf"))
             ))
             .send()
