@@ -388,15 +388,23 @@ fn code_form(token: &str, csrf: &str, message: &str, factor: &SecondFactor) -> S
     )
 }
 
-/// The recipient's card and what they must prove besides the link.
-async fn recipient_factor(vault: &Vault, recipient: &str) -> Option<(RecipientRow, SecondFactor)> {
+/// The recipient's card and what they must prove besides the link; the page to answer
+/// instead when they cannot log in online (one channel, nothing known to ask).
+async fn recipient_factor(
+    vault: &Vault,
+    log: &AuditLog,
+    recipient: &str,
+) -> std::result::Result<(RecipientRow, SecondFactor), Response> {
     let rid = recipient.to_owned();
-    let r = vault
-        .db(move |sql| meta::recipient(sql, &rid))
-        .await
-        .ok()??;
+    let Ok(Some(r)) = vault.db(move |sql| meta::recipient(sql, &rid)).await else {
+        return Err(internal());
+    };
     let factor = SecondFactor::of(&r);
-    Some((r, factor))
+    if factor == SecondFactor::Unavailable {
+        log.record(vault, Some(recipient), "second_factor_missing", None, false);
+        return Err(no_second_factor());
+    }
+    Ok((r, factor))
 }
 
 /// The page of a recipient who has one channel and nothing else the vault could ask.
@@ -445,19 +453,10 @@ pub async fn access(
         log.record(&vault, Some(&recipient), "link_locked", None, false);
         return locked();
     }
-    let Some((r, factor)) = recipient_factor(&vault, &recipient).await else {
-        return internal();
+    let (r, factor) = match recipient_factor(&vault, &log, &recipient).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
-    if factor == SecondFactor::Unavailable {
-        log.record(
-            &vault,
-            Some(&recipient),
-            "second_factor_missing",
-            None,
-            false,
-        );
-        return no_second_factor();
-    }
     let message;
     // A code still valid and unused is not sent again (a reload does not flood the phone).
     if state
@@ -590,19 +589,10 @@ pub async fn verify(
         return invalid_link();
     };
     let max = i64::from(vault.config.portal.max_code_attempts);
-    let Some((_, factor)) = recipient_factor(&vault, &recipient).await else {
-        return internal();
+    let factor = match recipient_factor(&vault, &log, &recipient).await {
+        Ok((_, factor)) => factor,
+        Err(page) => return page,
     };
-    if factor == SecondFactor::Unavailable {
-        log.record(
-            &vault,
-            Some(&recipient),
-            "second_factor_missing",
-            None,
-            false,
-        );
-        return no_second_factor();
-    }
     let typed = second_factor::secret(form.code.trim(), &factor, form.reponse.as_deref());
     let (l, h) = (link.clone(), code_hash(&link, &typed));
     let outcome = vault.db(move |sql| judge_code(sql, &l, &h, max, now)).await;

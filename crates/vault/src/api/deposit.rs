@@ -188,16 +188,30 @@ struct Act {
     p7s_name: String,
 }
 
+/// The refusal of a compressed entry: a package stores its entries as they are.
+fn compressed(name: &str) -> Error {
+    Error::BadPackage(format!(
+        "élément {name} compressé : un paquet de dépôt contient ses éléments stockés sans \
+         compression (préparez-le avec Sceau)"
+    ))
+}
+
 /// Why entry `name` of a package cannot be opened, in the office's words.
 fn entry_error(name: &str, e: zip::result::ZipError) -> Error {
-    Error::BadPackage(match e {
-        zip::result::ZipError::FileNotFound => format!("élément {name} absent"),
-        zip::result::ZipError::UnsupportedArchive(_) => format!(
-            "élément {name} compressé : un paquet de dépôt contient ses éléments stockés sans \
-             compression (préparez-le avec Sceau)"
-        ),
-        other => format!("élément {name} illisible ({other})"),
-    })
+    match e {
+        zip::result::ZipError::FileNotFound => Error::BadPackage(format!("élément {name} absent")),
+        zip::result::ZipError::UnsupportedArchive(_) => compressed(name),
+        other => Error::BadPackage(format!("élément {name} illisible ({other})")),
+    }
+}
+
+/// Refuses entry `name` unless it is stored (whatever compression this build could read).
+fn must_be_stored(name: &str, method: zip::CompressionMethod) -> Result<()> {
+    if method == zip::CompressionMethod::Stored {
+        Ok(())
+    } else {
+        Err(compressed(name))
+    }
 }
 
 /// A package read from its spool file.
@@ -216,8 +230,11 @@ impl Package {
         let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
             .map_err(|e| bad(format!("ZIP illisible ({e})")))?;
         let mut raw = Vec::new();
-        zip.by_name(MANIFEST_NAME)
-            .map_err(|e| entry_error(MANIFEST_NAME, e))?
+        let manifest_entry = zip
+            .by_name(MANIFEST_NAME)
+            .map_err(|e| entry_error(MANIFEST_NAME, e))?;
+        must_be_stored(MANIFEST_NAME, manifest_entry.compression())?;
+        manifest_entry
             .take(1024 * 1024)
             .read_to_end(&mut raw)
             .map_err(|e| bad(format!("{MANIFEST_NAME} illisible ({e})")))?;
@@ -233,6 +250,7 @@ impl Package {
             .map_err(|e| bad(e.message_fr()))?;
         let mut entry = |name: &str| -> Result<Vec<u8>> {
             let mut f = zip.by_name(name).map_err(|e| entry_error(name, e))?;
+            must_be_stored(name, f.compression())?;
             if f.size() > max_doc {
                 return Err(Error::TooLarge(format!("{name} dépasse {max_doc} octets")));
             }
