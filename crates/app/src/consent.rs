@@ -2,41 +2,25 @@
 //! for a recipient, fetched when online and cached (`sceau_store`, as `sceau_core`'s `Consent`),
 //! checked before anything is signed. The vault checks again at deposit.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::Utc;
 use sceau_core::consent::{Consent, ConsentStatus};
 
 use crate::error::Result;
 use crate::{App, Credentials};
 
-/// The first instant of a Paris calendar day.
-fn paris_day_start(d: NaiveDate) -> DateTime<Utc> {
-    use chrono::TimeZone;
-    d.and_hms_opt(0, 0, 0)
-        .and_then(|t| sceau_core::PARIS.from_local_datetime(&t).earliest())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
-}
-
-/// The register's consent (calendar days, Paris; no natures = every nature) as the core's
-/// (instants; natures listed): in force from the start of the day it was given, up to the end
-/// of its last day, and no longer from the start of the day it was revoked — the vault's rule.
+/// The register's consent as the core's ([`Consent::from_register`], the vault's reading).
 pub(crate) fn consent_of(
     c: &sceau_proto::Consent,
     catalogue: &sceau_core::natures::Catalogue,
 ) -> Consent {
-    Consent {
-        id: c.id.clone(),
-        natures: if c.natures.is_empty() {
-            catalogue.natures.iter().map(|n| n.code.clone()).collect()
-        } else {
-            c.natures.clone()
-        },
-        given_at: paris_day_start(c.given_on),
-        expires: c
-            .expires_on
-            .map(|d| paris_day_start(d.checked_add_days(Days::new(1)).unwrap_or(d))),
-        revoked_at: c.revoked_on.map(paris_day_start),
-    }
+    Consent::from_register(
+        &c.id,
+        &c.natures,
+        catalogue,
+        c.given_on,
+        c.expires_on,
+        c.revoked_on,
+    )
 }
 
 impl App {
@@ -87,6 +71,7 @@ impl App {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, NaiveDate};
 
     #[test]
     fn register_days_become_instants_as_the_vault_reads_them() {

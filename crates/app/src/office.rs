@@ -173,10 +173,7 @@ pub struct TokenStatus {
 
 /// The instant a Paris calendar day starts (search dates are Paris days).
 pub fn paris_day_start(d: chrono::NaiveDate) -> Option<DateTime<Utc>> {
-    use chrono::TimeZone;
-    d.and_hms_opt(0, 0, 0)
-        .and_then(|t| sceau_core::PARIS.from_local_datetime(&t).earliest())
-        .map(|t| t.with_timezone(&Utc))
+    Some(sceau_core::paris_day_start(d))
 }
 
 /// The nature's label from the shipped catalogue, else its code.

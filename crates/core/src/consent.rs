@@ -1,7 +1,7 @@
 //! Consent to electronic service (CPC 748-2): whether a consent is in force for a nature of act at
 //! a given time, and the mention of it the act must carry.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::attestation::ConsentSnapshot;
@@ -82,6 +82,33 @@ impl ConsentStatus {
 }
 
 impl Consent {
+    /// A consent of the register, which keeps calendar days (Paris) and an empty list of natures
+    /// for "every nature", as instants and listed natures: in force from the start of the day
+    /// it was given up to the end of its last day (the start of the next), no longer from the
+    /// start of the day it was revoked. The one reading of the register for the vault, its
+    /// attestations and the workstation.
+    pub fn from_register(
+        id: &str,
+        natures: &[String],
+        catalogue: &crate::natures::Catalogue,
+        given_on: NaiveDate,
+        expires_on: Option<NaiveDate>,
+        revoked_on: Option<NaiveDate>,
+    ) -> Consent {
+        Consent {
+            id: id.to_owned(),
+            natures: if natures.is_empty() {
+                catalogue.natures.iter().map(|n| n.code.clone()).collect()
+            } else {
+                natures.to_vec()
+            },
+            given_at: crate::paris_day_start(given_on),
+            expires: expires_on
+                .map(|d| crate::paris_day_start(d.checked_add_days(Days::new(1)).unwrap_or(d))),
+            revoked_at: revoked_on.map(crate::paris_day_start),
+        }
+    }
+
     /// The status of this consent for `nature_code` at `at`.
     pub fn status(&self, nature_code: &str, at: DateTime<Utc>) -> ConsentStatus {
         if at < self.given_at {
@@ -172,8 +199,27 @@ pub fn mentions_consent(text: &str) -> bool {
         .replace(" - ", "-")
         .replace("- ", "-")
         .replace(" -", "-");
-    compact.contains("consent") && compact.contains("662-1") && compact.contains("748-1")
+    let negated = NEGATIONS.iter().any(|n| compact.contains(n));
+    !negated
+        && compact.contains("consent")
+        && compact.contains("662-1")
+        && compact.contains("748-1")
 }
+
+/// Phrasings saying the recipient did *not* consent (after [`mentions_consent`]'s
+/// normalisation): such an act never passes as mentioning consent.
+const NEGATIONS: &[&str] = &[
+    "pas consenti",
+    "ne consent pas",
+    "ne consentent pas",
+    "jamais consenti",
+    "sans son consentement",
+    "sans le consentement",
+    "sans consentement",
+    "pas donné son consentement",
+    "refusé la signification par voie électronique",
+    "refusé de consentir",
+];
 
 #[cfg(test)]
 mod tests {
@@ -259,6 +305,54 @@ mod tests {
     }
 
     #[test]
+    fn the_register_s_last_day_is_in_force_until_its_last_instant() {
+        let catalogue = crate::natures::Catalogue::shipped().unwrap();
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let c = Consent::from_register(
+            "c1",
+            &[],
+            &catalogue,
+            day("2026-03-02"),
+            Some(day("2026-03-10")),
+            None,
+        );
+        let nature = &catalogue.natures[0].code;
+        assert_eq!(
+            c.natures.len(),
+            catalogue.natures.len(),
+            "empty: every nature"
+        );
+        // 23:59 (Paris, UTC+1 in March) of the last day: in force; midnight after: expired.
+        let last_minute = Utc.with_ymd_and_hms(2026, 3, 10, 22, 59, 0).unwrap();
+        assert_eq!(c.status(nature, last_minute), ConsentStatus::InForce);
+        let next_day = Utc.with_ymd_and_hms(2026, 3, 10, 23, 0, 0).unwrap();
+        assert_eq!(c.status(nature, next_day), ConsentStatus::Expired);
+        assert_eq!(c.snapshot().expires, Some(next_day));
+        // In force from midnight of the day given (Paris), not before.
+        let given = Utc.with_ymd_and_hms(2026, 3, 1, 23, 0, 0).unwrap();
+        assert_eq!(c.status(nature, given), ConsentStatus::InForce);
+        assert_eq!(
+            c.status(nature, given - chrono::Duration::seconds(1)),
+            ConsentStatus::NotYetGiven
+        );
+        let revoked = Consent::from_register(
+            "c2",
+            &["X".into()],
+            &catalogue,
+            day("2026-03-02"),
+            None,
+            Some(day("2026-03-05")),
+        );
+        assert_eq!(revoked.natures, ["X"]);
+        let revoked_day = Utc.with_ymd_and_hms(2026, 3, 4, 23, 0, 0).unwrap();
+        assert_eq!(revoked.status("X", revoked_day), ConsentStatus::Revoked);
+        assert_eq!(
+            revoked.status("X", revoked_day - chrono::Duration::seconds(1)),
+            ConsentStatus::InForce
+        );
+    }
+
+    #[test]
     fn consent_mention() {
         assert!(mentions_consent(CONSENT_MENTION_FR));
         assert!(mentions_consent(
@@ -271,5 +365,14 @@ mod tests {
             "Le destinataire a consenti (article 748-1)."
         ));
         assert!(!mentions_consent(""));
+        for negated in [
+            "Le destinataire n'a pas consenti à la signification par voie électronique \
+             (articles 662-1 et 748-1 du code de procédure civile).",
+            "Le destinataire n\u{2019}a  PAS\nconsenti (art. 662-1, 748-1 CPC).",
+            "Signifié sans le consentement du destinataire, articles 662-1 et 748-1.",
+            "Le destinataire a refusé la signification par voie électronique (662-1, 748-1).",
+        ] {
+            assert!(!mentions_consent(negated), "{negated}");
+        }
     }
 }

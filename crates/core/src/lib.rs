@@ -22,3 +22,13 @@ pub use error::CoreError;
 
 /// The legal time zone: times are stored in UTC and shown and reasoned about in Europe/Paris.
 pub const PARIS: chrono_tz::Tz = chrono_tz::Europe::Paris;
+
+/// The first instant of calendar day `d` in Paris (midnight exists every day there: the clocks
+/// change at 02:00 and 03:00).
+pub fn paris_day_start(d: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    d.and_hms_opt(0, 0, 0)
+        .and_then(|t| PARIS.from_local_datetime(&t).earliest())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_default()
+}

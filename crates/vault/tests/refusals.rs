@@ -366,3 +366,68 @@ async fn a_compressed_entry_is_refused_as_compressed() {
     let message = body["message"].as_str().unwrap_or_default();
     assert!(message.contains("manifest.json compressé"), "{body}");
 }
+
+/// A consent's last day is covered to its end, and the deposit attestation says so: the expiry
+/// it records is the start of the next day (Paris), after the deposit — not the start of the
+/// last day, which would make the record contradict the acceptance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposit_on_the_consent_s_last_day_records_an_expiry_after_it() {
+    let h = harness().await;
+    let row = recipient_row(
+        "derniere",
+        sceau_proto::RecipientKind::Company,
+        "DERNIER JOUR SA".into(),
+        Some("dj@exemple.test"),
+        Some("+33600000009"),
+    );
+    let now = tuesday_morning();
+    let last_day = now.with_timezone(&sceau_core::PARIS).date_naive();
+    tokio::task::block_in_place(|| {
+        sceau_vault::store::sql::tx(h.vault.meta.as_ref(), |sql| {
+            sceau_vault::store::meta::upsert_recipient(sql, &row)
+        })
+        .unwrap();
+        sceau_vault::admin::add_consent(
+            h.vault.meta.as_ref(),
+            "derniere",
+            vec![],
+            last_day - chrono::Duration::days(30),
+            Some(last_day),
+            "convention",
+        )
+        .unwrap();
+    });
+    let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    let c = bound_client(&h, &a.auth, "9991").await;
+    let pkg = simple_package(&a.sign, "derniere", "COMMANDEMENT_DE_PAYER", "DERNIER");
+    let r = put_package(&h, &c, "key-last-day", &pkg).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let receipt: sceau_proto::DepositReceipt = r.json().await.unwrap();
+    let archive = c
+        .get(h.url("/v1/vault/file"))
+        .query(&[("path", receipt.archive_path.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive.to_vec())).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("attestation_depot.xml").unwrap(), &mut xml)
+        .unwrap();
+    let start = xml.find("<dateExpiration>").expect("an expiry") + "<dateExpiration>".len();
+    let end = xml[start..].find('<').unwrap() + start;
+    let expires = chrono::DateTime::parse_from_rfc3339(&xml[start..end])
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    assert!(
+        expires > receipt.deposited_at,
+        "{expires} ≤ {}",
+        receipt.deposited_at
+    );
+    assert_eq!(
+        expires,
+        sceau_core::paris_day_start(last_day.succ_opt().unwrap())
+    );
+}

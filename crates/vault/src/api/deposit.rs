@@ -24,12 +24,10 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use sceau_cades::KeyRole;
 use sceau_core::attestation::{
-    CertificateInfo as AttCert, ConsentSnapshot, DepositAttestation, DepositOffice, DocumentDigest,
-    NatureRef, Party,
+    CertificateInfo as AttCert, DepositAttestation, DepositOffice, DocumentDigest, NatureRef, Party,
 };
 use sceau_core::delivery::DeliveryRule;
 use sceau_core::evidence::EvidenceEvent;
@@ -319,14 +317,6 @@ fn recipient_ids(r: &RecipientRow) -> Vec<RecipientId> {
     ids
 }
 
-fn day_start(d: chrono::NaiveDate) -> DateTime<Utc> {
-    use chrono::TimeZone;
-    d.and_hms_opt(0, 0, 0)
-        .and_then(|t| sceau_core::PARIS.from_local_datetime(&t).earliest())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
-}
-
 fn sha(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
@@ -487,23 +477,17 @@ async fn accept(
         reference: m.reference.clone(),
         documents: documents.clone(),
         deposited_at: now,
-        consent: ConsentSnapshot {
-            id: consent.id.clone(),
-            given_at: day_start(consent.given_on),
-            // A consent for every nature lists the whole catalogue in force (the XSD wants at
-            // least one code, and the snapshot must say what was covered at the time).
-            natures: if consent.natures.is_empty() {
-                vault
-                    .natures
-                    .natures
-                    .iter()
-                    .map(|n| n.code.clone())
-                    .collect()
-            } else {
-                consent.natures.clone()
-            },
-            expires: consent.expires_on.map(day_start),
-        },
+        // The register's days as instants, read as everywhere else: in force up to the end
+        // of its last day (a deposit at 23:59 that day is covered and says so).
+        consent: sceau_core::consent::Consent::from_register(
+            &consent.id,
+            &consent.natures,
+            &vault.natures,
+            consent.given_on,
+            consent.expires_on,
+            consent.revoked_on,
+        )
+        .snapshot(),
         delivery_rule: match vault.config.delivery_rule {
             DeliveryRuleConfig::SameDay => DeliveryRule::SameCalendarDay,
             DeliveryRuleConfig::Within24Hours => DeliveryRule::Hours24,

@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::Json;
 use base64::Engine;
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use futures_util::StreamExt;
 use sceau_core::evidence::EvidenceEvent;
 use sceau_proto::{
@@ -142,13 +142,6 @@ pub struct SearchQuery {
     pub per_page: Option<u32>,
 }
 
-fn paris_midnight(d: NaiveDate) -> chrono::DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0)
-        .and_then(|t| sceau_core::PARIS.from_local_datetime(&t).earliest())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
-}
-
 /// `GET /v1/services?...`.
 pub async fn search(
     State(vault): State<Arc<Vault>>,
@@ -156,8 +149,11 @@ pub async fn search(
     super::QueryParams(q): super::QueryParams<SearchQuery>,
 ) -> Result<Json<SearchPage>> {
     let c = SearchCriteria {
-        from: q.from.map(paris_midnight),
-        to: q.to.and_then(|d| d.succ_opt()).map(paris_midnight),
+        from: q.from.map(sceau_core::paris_day_start),
+        to: q
+            .to
+            .and_then(|d| d.succ_opt())
+            .map(sceau_core::paris_day_start),
         state: q.state.filter(|s| !s.is_empty()),
         reference: q.reference.filter(|s| !s.is_empty()),
         document: q.document.filter(|s| !s.is_empty()),
