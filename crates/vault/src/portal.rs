@@ -20,7 +20,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -924,7 +923,13 @@ fn not_found() -> Response {
     )
 }
 
-fn file_response(bytes: Vec<u8>, mime: &'static str, name: &str, attachment: bool) -> Response {
+/// A file streamed from the blob store (never whole in memory), with its length and name.
+fn file_response(
+    blob: crate::store::blobs::BlobStream,
+    mime: &'static str,
+    name: &str,
+    attachment: bool,
+) -> Response {
     let disp = if attachment { "attachment" } else { "inline" };
     let ascii: String = name
         .chars()
@@ -944,8 +949,9 @@ fn file_response(bytes: Vec<u8>, mime: &'static str, name: &str, attachment: boo
                 HeaderValue::from_str(&format!("{disp}; filename=\"{ascii}\""))
                     .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
             ),
+            (header::CONTENT_LENGTH, HeaderValue::from(blob.size)),
         ],
-        Bytes::from(bytes),
+        axum::body::Body::from_stream(blob.chunks),
     )
         .into_response();
     security_headers(r.headers_mut());
@@ -995,7 +1001,7 @@ pub async fn document(
         }
         Err(_) => return internal(),
     };
-    let Ok(Some(bytes)) = vault.blobs.get(&sha).await else {
+    let Ok(Some(blob)) = vault.blobs.open(&sha).await else {
         return internal();
     };
     if !consulted
@@ -1006,7 +1012,7 @@ pub async fn document(
         return internal();
     }
     log.record(&vault, Some(&s.recipient_id), "document", Some(&d.id), true);
-    file_response(bytes, "application/pdf", &name, q.telecharger.is_some())
+    file_response(blob, "application/pdf", &name, q.telecharger.is_some())
 }
 
 /// `GET /portail/actes/{id}/paquet`: the sealed archive (acts, signatures, data message,
@@ -1038,7 +1044,7 @@ pub async fn package(
     else {
         return not_found();
     };
-    let Ok(Some(bytes)) = vault.blobs.get(&sha).await else {
+    let Ok(Some(blob)) = vault.blobs.open(&sha).await else {
         return internal();
     };
     if delivery::record_consultation(&vault, &d, Channel::Portal)
@@ -1052,7 +1058,7 @@ pub async fn package(
         || "acte.zip".to_owned(),
         |f| format!("{}.zip", f.trim_end_matches(".pdf")),
     );
-    file_response(bytes, "application/zip", &name, true)
+    file_response(blob, "application/zip", &name, true)
 }
 
 /// `POST /portail/actes/{id}/retour` (multipart: `csrf`, `pdf`, optional `json`).

@@ -430,13 +430,16 @@ async fn portal_flow(backend: Backend) {
             })
             .await
             .unwrap();
-    let r = w
-        .office
-        .post(w.h.url("/v1/vault/move"))
-        .json(&serde_json::json!({"from": archived, "to": "Range_sans_extension"}))
-        .send()
-        .await
-        .unwrap();
+    let moved = |to: &str| {
+        w.office
+            .post(w.h.url("/v1/vault/move"))
+            .json(&serde_json::json!({"from": archived, "to": to}))
+            .send()
+    };
+    // Its extension stays: the recipient's package is found by it.
+    let r = moved("Range_sans_extension").await.unwrap();
+    assert_eq!(r.status(), 422, "{}", r.text().await.unwrap());
+    let r = moved("Archive_rangee.zip").await.unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let r = get(format!("/portail/actes/{dx}/paquet")).await.unwrap();
     assert_eq!(

@@ -314,9 +314,10 @@ pub async fn download(
 ) -> Result<impl IntoResponse> {
     let e = file_entry(&vault, &who, &q.path).await?;
     let sha = e.sha256.clone().ok_or(Error::NotFound)?;
-    let bytes = vault
+    // Streamed: a large file of the office's vault is never held whole in memory.
+    let blob = vault
         .blobs
-        .get(&sha)
+        .open(&sha)
         .await?
         .ok_or_else(|| storage("blob missing"))?;
     let name = e.path.rsplit('/').next().unwrap_or("fichier").to_owned();
@@ -334,8 +335,9 @@ pub async fn download(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
             ),
+            (header::CONTENT_LENGTH, blob.size.to_string()),
         ],
-        bytes,
+        axum::body::Body::from_stream(blob.chunks),
     ))
 }
 
@@ -396,12 +398,30 @@ pub async fn move_entry(
             parent_is_folder(sql, &office, &to)?;
             for e in &items {
                 let new = format!("{to}{}", &e.path[from.len()..]);
+                // What the recipient downloads is found by its kind (the archive's .zip): an
+                // archived service may be moved and renamed, never change its extension.
+                if e.retained_until.is_some() && extension(&e.path) != extension(&new) {
+                    return Err(Error::BadRequest(format!(
+                        "« {} » est l'archive d'une signification : renommez-la en gardant \
+                         l'extension « .{} »",
+                        e.path,
+                        extension(&e.path)
+                    )));
+                }
                 meta::set_entry_path(sql, &office, &e.path, &new, now)?;
             }
             meta::entry(sql, &office, &to)?.ok_or(Error::NotFound)
         })
         .await?;
     Ok(Json(moved))
+}
+
+/// The extension of the last component of `path`, lower-case ("" when none).
+fn extension(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.rsplit_once('.')
+        .map(|(_, x)| x.to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 /// `DELETE /v1/vault/file?path=`: deletes a file or a folder with its content, unless something

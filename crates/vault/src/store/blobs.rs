@@ -32,6 +32,9 @@ pub trait Blobs: Send + Sync {
     async fn put_spooled(&self, sha256: &str, file: tempfile::TempPath) -> Result<()>;
     /// Reads the blob named by `sha256` (hex); `None` if absent.
     async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
+    /// The blob named by `sha256` as a stream of chunks, with its size, for a download that
+    /// never holds a large file whole in memory; `None` if absent.
+    async fn open(&self, sha256: &str) -> Result<Option<BlobStream>>;
     /// Deletes the blob named by `sha256`; `true` if it existed. Only the garbage collector of
     /// interrupted uploads calls it (`crate::gc`).
     async fn delete(&self, sha256: &str) -> Result<bool>;
@@ -40,6 +43,17 @@ pub trait Blobs: Send + Sync {
         Ok(())
     }
 }
+
+/// A blob being read: its size and its bytes in chunks.
+pub struct BlobStream {
+    /// Size in bytes.
+    pub size: u64,
+    /// The bytes, chunk by chunk.
+    pub chunks: futures_util::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>,
+}
+
+/// Bytes read at once from a blob file.
+const READ_CHUNK: usize = 256 * 1024;
 
 /// What [`FileBlobs::place`] stores.
 enum Source {
@@ -143,6 +157,34 @@ impl Blobs for FileBlobs {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(storage(e)),
         }
+    }
+
+    async fn open(&self, sha256: &str) -> Result<Option<BlobStream>> {
+        if !valid_name(sha256) {
+            return Ok(None);
+        }
+        let file = match tokio::fs::File::open(self.path(sha256)).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(storage(e)),
+        };
+        let size = file.metadata().await.map_err(storage)?.len();
+        let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+            let mut file = file?;
+            let mut buf = vec![0u8; READ_CHUNK];
+            match tokio::io::AsyncReadExt::read(&mut file, &mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok(bytes::Bytes::from(buf)), Some(file)))
+                }
+                Err(e) => Some((Err(e), None)),
+            }
+        });
+        Ok(Some(BlobStream {
+            size,
+            chunks: Box::pin(chunks),
+        }))
     }
 
     async fn delete(&self, sha256: &str) -> Result<bool> {
@@ -276,6 +318,27 @@ impl Blobs for S3Blobs {
         }
     }
 
+    async fn open(&self, sha256: &str) -> Result<Option<BlobStream>> {
+        if !valid_name(sha256) {
+            return Ok(None);
+        }
+        let path = ObjectPath::from(format!("blobs/{sha256}"));
+        match self.store.get(&path).await {
+            Ok(r) => {
+                let size = r.meta.size;
+                let chunks = futures_util::StreamExt::map(r.into_stream(), |c| {
+                    c.map_err(std::io::Error::other)
+                });
+                Ok(Some(BlobStream {
+                    size,
+                    chunks: Box::pin(chunks),
+                }))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(storage(e)),
+        }
+    }
+
     async fn delete(&self, sha256: &str) -> Result<bool> {
         if !valid_name(sha256) {
             return Ok(false);
@@ -288,5 +351,32 @@ impl Blobs for S3Blobs {
         }
         self.store.delete(&path).await.map_err(storage)?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A download streams the blob in chunks (never whole in memory) and yields its bytes.
+    #[tokio::test]
+    async fn a_file_blob_is_read_as_a_stream_of_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = FileBlobs::new(dir.path()).unwrap();
+        let bytes: Vec<u8> = (0..3 * READ_CHUNK + 17).map(|i| (i % 251) as u8).collect();
+        let name = blobs.put(bytes.clone()).await.unwrap();
+        let blob = blobs.open(&name).await.unwrap().unwrap();
+        assert_eq!(blob.size, bytes.len() as u64);
+        let chunks: Vec<bytes::Bytes> = futures_util::StreamExt::collect::<Vec<_>>(blob.chunks)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(chunks.len(), 4);
+        assert!(chunks.iter().all(|c| c.len() <= READ_CHUNK));
+        assert_eq!(chunks.concat(), bytes);
+        assert!(blobs.open(&"0".repeat(64)).await.unwrap().is_none());
+        assert!(blobs.open("../../etc/passwd").await.unwrap().is_none());
     }
 }

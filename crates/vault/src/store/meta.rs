@@ -1887,13 +1887,15 @@ pub fn delete_session(sql: &mut dyn Sql, id_hash: &str) -> Result<()> {
     Ok(())
 }
 
-/// The blob key of a deposit's archive ZIP in the office's vault, wherever the office moved it and
-/// whatever it renamed it to (the only file entry bearing the deposit's id).
+/// The blob key of a deposit's archive ZIP in the office's vault, wherever the office moved it
+/// (the entry of the deposit whose name ends in `.zip`: the delivery notice and its seal bear
+/// the deposit's id too, and a retained entry keeps its extension, see
+/// `api::office::move_entry`).
 pub fn deposit_archive_sha(sql: &mut dyn Sql, deposit_id: &str) -> Result<Option<String>> {
     let rows = sql.query(
-        "SELECT sha256 FROM vault_entries WHERE deposit_id = $1 AND is_folder = 0 \
-         AND sha256 IS NOT NULL ORDER BY modified LIMIT 1",
-        &[deposit_id.into()],
+        "SELECT sha256 FROM vault_entries WHERE deposit_id = $1 AND path LIKE $2 \
+         AND is_folder = 0 ORDER BY modified LIMIT 1",
+        &[deposit_id.into(), "%.zip".into()],
     )?;
     Ok(rows.first().and_then(|r| r[0].opt_text()))
 }
