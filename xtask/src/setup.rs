@@ -157,26 +157,36 @@ fn has_passwordless_sudo() -> bool {
 /// Installs what is missing: system packages, then a Node.js recent enough for the front end
 /// (from PyPI when the system's is older, as on Debian 12), the moto S3 server the vault tests
 /// use (PyPI, in a virtualenv under target/), playwright-core for the portal's browser spec
-/// (npm) and tauri-driver (crates.io). Quick when everything is there.
+/// (npm), tauri-driver and cargo-deny (crates.io). Quick when everything is there.
 pub fn run() -> Result<()> {
     packages()?;
     xtask::ui::ensure_node()?;
     let moto = xtask::tools::moto_server()?;
     eprintln!("setup: moto S3 server: {}", moto.display());
     portal_spec()?;
-    tauri_driver()?;
+    // The WebDriver proxy of Tauri apps, for the window's end-to-end tests.
+    cargo_tool("tauri-driver", "tauri-driver", None)?;
+    // The dependency tree's licences, sources and advisories (`deny.toml`).
+    cargo_tool("cargo-deny", "cargo-deny", Some(CARGO_DENY))?;
     Ok(())
 }
 
-/// `tauri-driver` (the WebDriver proxy of Tauri apps, on crates.io) when it is missing.
-fn tauri_driver() -> Result<()> {
-    if xtask::has_command("tauri-driver") {
-        eprintln!("setup: tauri-driver is installed");
+/// The cargo-deny release `cargo xtask test` runs (its checks and `deny.toml` format).
+const CARGO_DENY: &str = "0.20.2";
+
+/// Installs the crates.io tool `krate` (at `version` when given) unless `command` is on the
+/// PATH.
+fn cargo_tool(krate: &str, command: &str, version: Option<&str>) -> Result<()> {
+    if xtask::has_command(command) {
+        eprintln!("setup: {command} is installed");
         return Ok(());
     }
-    eprintln!("setup: cargo install tauri-driver --locked");
     let mut cmd = Command::new(xtask::cargo_program());
-    cmd.args(["install", "tauri-driver", "--locked"]);
+    cmd.args(["install", krate, "--locked"]);
+    if let Some(v) = version {
+        cmd.args(["--version", v]);
+    }
+    eprintln!("setup: {}", xtask::display(&cmd));
     xtask::run(&mut cmd)
 }
 
