@@ -182,7 +182,16 @@ async fn look_alike_holders_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_message_structure_and_contents_are_checked() {
-    let h = harness().await;
+    data_message_checks(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_message_structure_and_contents_are_checked_on_postgres_and_s3() {
+    data_message_checks(Backend::Scaled).await;
+}
+
+async fn data_message_checks(backend: Backend) {
+    let h = Harness::start(backend, Arc::new(sceau_vault::SceauPdfa)).await;
     let bank = bank_with_consent(&h).await;
     let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
     let c = bound_client(&h, &a.auth, "9991").await;

@@ -128,9 +128,9 @@ pub async fn document(
         .db(move |sql| meta::recipient_file_sha(sql, &rid, &did, &n))
         .await?
         .ok_or(Error::NotFound)?;
-    let bytes = consult(&vault, &d, &sha).await?;
+    let blob = consult(&vault, &d, &sha).await?;
     tracing::info!(action = "bank_document", "bank access");
-    Ok(([(header::CONTENT_TYPE, "application/pdf")], bytes))
+    Ok(streamed(blob, "application/pdf"))
 }
 
 /// `GET /v1/bank/acts/{id}/package`: the sealed archive (also a consultation).
@@ -145,8 +145,19 @@ pub async fn package(
         .db(move |sql| meta::deposit_archive_sha(sql, &did))
         .await?
         .ok_or(Error::NotFound)?;
-    let bytes = consult(&vault, &d, &sha).await?;
-    Ok(([(header::CONTENT_TYPE, "application/zip")], bytes))
+    let blob = consult(&vault, &d, &sha).await?;
+    Ok(streamed(blob, "application/zip"))
+}
+
+/// A blob sent as it is read (never whole in memory), with its type and length.
+fn streamed(blob: crate::store::blobs::BlobStream, mime: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (header::CONTENT_LENGTH, blob.size.to_string()),
+        ],
+        axum::body::Body::from_stream(blob.chunks),
+    )
 }
 
 /// `PUT /v1/bank/acts/{id}/return`.
@@ -174,10 +185,14 @@ pub async fn deposit_return(
 }
 
 /// The blob `sha` of deposit `d`, read for the bank: reading it is the consultation.
-async fn consult(vault: &Arc<Vault>, d: &DepositRow, sha: &str) -> Result<Vec<u8>> {
-    let bytes = vault
+async fn consult(
+    vault: &Arc<Vault>,
+    d: &DepositRow,
+    sha: &str,
+) -> Result<crate::store::blobs::BlobStream> {
+    let blob = vault
         .blobs
-        .get(sha)
+        .open(sha)
         .await?
         .ok_or_else(|| Error::Storage("blob missing".into()))?;
     // The bank's download returns once "à personne" is filed, so that what the bank saw and
@@ -185,5 +200,5 @@ async fn consult(vault: &Arc<Vault>, d: &DepositRow, sha: &str) -> Result<Vec<u8
     if let Some(filed) = delivery::record_consultation(vault, d, Channel::BankApi).await? {
         let _ = filed.await;
     }
-    Ok(bytes)
+    Ok(blob)
 }
