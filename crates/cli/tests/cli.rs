@@ -255,15 +255,17 @@ fn pin_file_is_accepted_and_locked_token_is_refused() -> Result<()> {
     let act = fx.act("acte.pdf")?;
     let pin_file = fx.dir.path().join("pin");
     std::fs::write(&pin_file, format!("{}\n", fx.office.pin))?;
+    let sign_with_pin_file = || {
+        fx.sceau(&["--json", "sign", "--out-dir"])
+            .arg(fx.dir.path().join("out"))
+            .arg("--pin-file")
+            .arg(&pin_file)
+            .arg(&act)
+            .env_remove("SCEAU_PIN")
+            .output()
+    };
     // Readable by others (the umask's 0644): refused before it is read, nothing signed.
-    let o = fx
-        .sceau(&["--json", "sign", "--out-dir"])
-        .arg(fx.dir.path().join("out"))
-        .arg("--pin-file")
-        .arg(&pin_file)
-        .arg(&act)
-        .env_remove("SCEAU_PIN")
-        .output()?;
+    let o = sign_with_pin_file()?;
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert_eq!(json(&o)["error"]["code"], "pin.file_exposed");
     let out = fx.dir.path().join("out");
@@ -275,14 +277,7 @@ fn pin_file_is_accepted_and_locked_token_is_refused() -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&pin_file, std::fs::Permissions::from_mode(0o600))?;
     }
-    let o = fx
-        .sceau(&["sign", "--out-dir"])
-        .arg(fx.dir.path().join("out"))
-        .arg("--pin-file")
-        .arg(&pin_file)
-        .arg(&act)
-        .env_remove("SCEAU_PIN")
-        .output()?;
+    let o = sign_with_pin_file()?;
     assert!(o.status.success(), "{}", stderr(&o));
     fx.hsm
         .set_user_pin_flags("Etude 9991", softhsm::CKF_USER_PIN_LOCKED, 0)?;

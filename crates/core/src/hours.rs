@@ -399,11 +399,11 @@ fn closed_message(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use Weekday::*;
 
-    fn paris(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+    pub(crate) fn paris(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
         PARIS
             .with_ymd_and_hms(y, mo, d, h, mi, s)
             .earliest()

@@ -79,16 +79,7 @@ mod tests {
     use super::*;
     use crate::calendar::Calendar;
     use crate::hours::service_allowed;
-    use crate::PARIS;
-    use chrono::TimeZone;
-
-    fn paris(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
-        PARIS
-            .with_ymd_and_hms(y, mo, d, h, mi, s)
-            .earliest()
-            .expect("valid Paris time")
-            .with_timezone(&Utc)
-    }
+    use crate::hours::tests::paris;
 
     #[test]
     fn the_explanation_is_the_message_without_its_next_opening_sentence() {

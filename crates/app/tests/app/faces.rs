@@ -308,17 +308,7 @@ async fn a_recipients_card_reaches_the_window_whole_and_its_reception_as_data() 
             sceau_vault::store::meta::upsert_recipient(sql, &row)
         })
         .unwrap();
-        sceau_vault::admin::set_rule(
-            v.meta.as_ref(),
-            "banque-test",
-            "SAISIE_ATTRIBUTION",
-            &sceau_core::hours::ReceptionRule {
-                windows: vec![
-                    sceau_vault::admin::parse_window("mon,tue,wed,thu,fri 08:00-12:00").unwrap(),
-                ],
-            },
-        )
-        .unwrap();
+        crate::weekday_mornings_for_garnishments(&v);
     });
     let card = w
         .app

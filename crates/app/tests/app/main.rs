@@ -20,6 +20,21 @@ use sceau_token::{FinalTry, Pin};
 use sceau_vault::config::FixedClock;
 
 /// A Paris wall-clock time on the first `weekday` at least two days from now (not a holiday).
+/// BANQUE TEST receives garnishments on weekday mornings only (08:00–12:00).
+fn weekday_mornings_for_garnishments(v: &sceau_vault::Vault) {
+    sceau_vault::admin::set_rule(
+        v.meta.as_ref(),
+        "banque-test",
+        "SAISIE_ATTRIBUTION",
+        &sceau_core::hours::ReceptionRule {
+            windows: vec![
+                sceau_vault::admin::parse_window("mon,tue,wed,thu,fri 08:00-12:00").unwrap(),
+            ],
+        },
+    )
+    .unwrap();
+}
+
 fn next(weekday: Weekday, hour: u32) -> DateTime<Utc> {
     let cal = sceau_core::calendar::Calendar::default();
     let mut day = (Utc::now() + Duration::days(2)).date_naive();
@@ -233,19 +248,7 @@ async fn the_recipients_window_is_shown_with_its_next_opening() {
     let tuesday_afternoon = next(Weekday::Tue, 15);
     let w = world(tuesday_afternoon).await;
     let v = w.vault.clone();
-    tokio::task::block_in_place(|| {
-        sceau_vault::admin::set_rule(
-            v.meta.as_ref(),
-            "banque-test",
-            "SAISIE_ATTRIBUTION",
-            &sceau_core::hours::ReceptionRule {
-                windows: vec![
-                    sceau_vault::admin::parse_window("mon,tue,wed,thu,fri 08:00-12:00").unwrap(),
-                ],
-            },
-        )
-        .unwrap();
-    });
+    tokio::task::block_in_place(|| weekday_mornings_for_garnishments(&v));
     let card = w
         .app
         .recipient_card("banque-test", Some("SAISIE_ATTRIBUTION"), None, &w.cred)
