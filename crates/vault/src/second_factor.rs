@@ -40,10 +40,9 @@ impl SecondFactor {
                 .nir
                 .as_deref()
                 .map(normalise_answer)
-                .filter(|n| n.len() >= 13)
-                .map_or(SecondFactor::Unavailable, |n| {
-                    SecondFactor::Nir(n[..13].to_owned())
-                }),
+                .and_then(|n| n.get(..13).map(str::to_owned))
+                .filter(|n| n.bytes().all(|b| b.is_ascii_alphanumeric()))
+                .map_or(SecondFactor::Unavailable, SecondFactor::Nir),
             _ => r
                 .siren
                 .as_deref()
@@ -109,8 +108,11 @@ pub fn secret(code: &str, factor: &SecondFactor, typed_answer: Option<&str>) -> 
     match factor.expected() {
         None => code.to_owned(),
         Some(expected) => {
-            let mut answer = normalise_answer(typed_answer.unwrap_or_default());
-            answer.truncate(expected.len());
+            // By characters: whatever is typed (accents, emoji) never splits one.
+            let answer: String = normalise_answer(typed_answer.unwrap_or_default())
+                .chars()
+                .take(expected.len())
+                .collect();
             format!("{code}|{answer}")
         }
     }
@@ -158,6 +160,10 @@ mod tests {
             SecondFactor::of(&company),
             SecondFactor::Siren("552100554".into())
         );
+        // A damaged NIR in the directory asks nothing it could not judge.
+        let mut odd = row(RecipientKind::Person, true, false);
+        odd.nir = Some("2690549é88157".into());
+        assert_eq!(SecondFactor::of(&odd), SecondFactor::Unavailable);
         // A fixed phone is no channel for a code.
         let fixed_only = row(RecipientKind::Bank, false, false);
         assert_eq!(SecondFactor::of(&fixed_only), SecondFactor::Unavailable);
@@ -177,6 +183,16 @@ mod tests {
             secret("1", &corsica, Some("1 85 2a 12 345 678")),
             secret("1", &corsica, Some("1852A12345678"))
         );
+        // Anything a person may type is judged, never a crash: accents, emoji, very long.
+        for odd in [
+            "é",
+            "é2690549588157",
+            "ééééééééééééééé",
+            "🙂🙂🙂🙂",
+            &"9".repeat(10_000),
+        ] {
+            assert_ne!(secret("123456", &nir, Some(odd)), want, "{odd}");
+        }
         let two = SecondFactor::TwoChannels;
         assert_eq!(secret("123456", &two, Some("ignored")), "123456");
     }
