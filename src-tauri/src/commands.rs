@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use sceau_app::{
-    Auth, CertRole as Role, Credentials, Destination, FinalTry, NotificationCategory, Pin,
-    Progress, StepStatus as AppStepStatus,
+    Auth, Credentials, Destination, FinalTry, NotificationCategory, Pin, Progress,
+    StepStatus as AppStepStatus,
 };
 use tauri::{AppHandle, Emitter, Manager, State};
 
@@ -17,65 +17,12 @@ use crate::dto::*;
 use crate::error::{input, internal, ApiResult};
 use crate::{feed, settings, Shell, EDI_EVENT, STEP_EVENT, VAULT_UPLOAD_EVENT};
 
+pub(crate) mod records;
+pub(crate) mod vault;
+
 type St<'a> = State<'a, Shell>;
 
-// ------------------------------------------------------------------ conversions
-
-fn cert_dto(c: &sceau_app::CertificateInfo) -> CertificateInfo {
-    CertificateInfo {
-        serial: c.serial.clone(),
-        holder: c.holder.clone(),
-        function: c.function.clone(),
-        issuer: c.issuer.clone(),
-        not_before: c.not_before,
-        not_after: c.not_after,
-        role: match c.role {
-            Role::Signature => CertificateRole::Signature,
-            Role::Authentication => CertificateRole::Authentication,
-            Role::Other => CertificateRole::Other,
-        },
-    }
-}
-
-/// The common name of an RFC 4514 name (the vault's issuer), else the whole name.
-fn common_name(dn: &str) -> String {
-    dn.split(',')
-        .find_map(|rdn| rdn.trim().strip_prefix("CN="))
-        .map(str::to_owned)
-        .unwrap_or_else(|| dn.to_owned())
-}
-
-fn session_dto(s: sceau_app::SessionInfo) -> Session {
-    let c = s.certificate;
-    Session {
-        certificate: CertificateInfo {
-            serial: c.serial_hex.to_uppercase(),
-            holder: c.holder,
-            function: c.function,
-            issuer: common_name(&c.issuer),
-            not_before: c.not_before,
-            not_after: c.not_after,
-            role: CertificateRole::Authentication,
-        },
-        office: s.office.map(|o| Office {
-            number: o.number,
-            name: o.name,
-        }),
-    }
-}
-
-fn category_of(c: Category) -> NotificationCategory {
-    match c {
-        Category::AwaitingConsultation => NotificationCategory::AwaitingConsultation,
-        Category::InPerson => NotificationCategory::DeliveredInPerson,
-        Category::AtHome => NotificationCategory::DeliveredAtHome,
-        Category::Returns => NotificationCategory::ReturnAwaitingConsultation,
-    }
-}
-
-fn nature_label(code: &str) -> String {
-    sceau_app::nature_label(code)
-}
+// ------------------------------------------------------------------ helpers
 
 fn parse_id(what: &str, id: &str) -> ApiResult<i64> {
     id.trim().parse().map_err(|_| {
@@ -88,10 +35,6 @@ fn parse_id(what: &str, id: &str) -> ApiResult<i64> {
 
 fn page_of(offset: u32) -> usize {
     offset as usize / sceau_app::PAGE_SIZE
-}
-
-fn paris_day_start(d: NaiveDate) -> Option<DateTime<Utc>> {
-    sceau_app::paris_day_start(d)
 }
 
 fn day(what: &str, s: &Option<String>) -> ApiResult<Option<NaiveDate>> {
@@ -160,12 +103,6 @@ fn downloads(handle: &AppHandle) -> ApiResult<PathBuf> {
         )
     })?;
     Ok(dir)
-}
-
-fn saved(s: sceau_app::Saved) -> SavedFile {
-    SavedFile {
-        path: s.path.display().to_string(),
-    }
 }
 
 /// The unseen counts (also sent by the feed task).
@@ -251,7 +188,7 @@ pub async fn token_status(shell: St<'_>) -> ApiResult<TokenStatus> {
                     final_try: t.pin.final_try,
                     locked: t.pin.locked,
                 },
-                certificates: certs.iter().map(cert_dto).collect(),
+                certificates: certs.iter().map(CertificateInfo::from).collect(),
             })
             .collect(),
     })
@@ -270,7 +207,7 @@ pub async fn connect(
     let r = app.open_session_with(&cred, chosen.as_deref()).await;
     drop(cred);
     track_online(&shell, &r);
-    let session = session_dto(r?);
+    let session = Session::from(r?);
     *crate::lock(&shell.office) = session.office.clone();
     shell.wake.notify_one();
     feed::publish(&handle);
@@ -288,7 +225,7 @@ pub async fn bind_certificate(shell: St<'_>, request: BindRequest) -> ApiResult<
         ));
     }
     let app = shell.app()?;
-    let session = session_dto(
+    let session = Session::from(
         app.bind_session(&sceau_app::NewOffice::new(
             &number,
             Some(&request.office_name),
@@ -335,7 +272,7 @@ pub async fn dashboard_page(
 ) -> ApiResult<Page<NotificationRow>> {
     let app = shell.app()?;
     let found = app.dashboard_page_matching(
-        category_of(request.category),
+        NotificationCategory::from(request.category),
         &request.filter,
         page_of(request.offset),
     )?;
@@ -389,10 +326,10 @@ pub async fn search_recipients(
 pub async fn natures_list() -> ApiResult<Vec<Nature>> {
     let c = sceau_app::NatureCatalogue::shipped().map_err(internal)?;
     Ok(c.natures
-        .into_iter()
+        .iter()
         .map(|n| Nature {
-            code: n.code,
-            label: n.label_fr,
+            code: n.code.clone(),
+            label: n.label_fr.clone(),
             return_expected: n.expects_return,
         })
         .collect())
@@ -479,21 +416,12 @@ pub async fn signify(
     job_id: String,
 ) -> ApiResult<SignifyResult> {
     let app = shell.app()?;
-    let requerant = request.requerant.trim().to_owned();
-    if requerant.is_empty() {
-        return Err(ApiError {
-            code: "desktop.requerant_missing".into(),
-            message: "Saisissez le requérant (la personne à la requête de laquelle l'acte est \
-                      signifié) : il figure sur la lettre simple."
-                .into(),
-        });
-    }
     let req = sceau_app::ServeRequest {
         reference: request.reference.clone(),
         recipient: request.recipient_id.clone(),
         nature: request.nature.clone(),
         files: request.documents.iter().map(PathBuf::from).collect(),
-        requerant,
+        requerant: request.requerant.clone(),
         judge_permission: nonempty(&request.judge_permission),
         preview_dir: None,
         offline: false,
@@ -670,367 +598,6 @@ pub async fn outbox_send(handle: AppHandle, shell: St<'_>) -> ApiResult<OutboxSt
     outbox_status(&shell)
 }
 
-// ------------------------------------------------------------------ search, detail
-
-/// One page of search results.
-#[tauri::command]
-pub async fn search_services(
-    shell: St<'_>,
-    request: SearchRequest,
-) -> ApiResult<Page<ServiceSummary>> {
-    let app = shell.app()?;
-    let c = &request.criteria;
-    let from = day("de début", &c.date_from)?;
-    let to = day("de fin", &c.date_to)?;
-    let criteria = sceau_app::SearchCriteria {
-        served_from: from.and_then(paris_day_start),
-        served_until: to.and_then(|d| d.succ_opt()).and_then(paris_day_start),
-        state: c.state,
-        reference: nonempty(&c.reference),
-        document_name: nonempty(&c.document),
-        recipient: nonempty(&c.recipient),
-        recipient_id: None,
-        nature: nonempty(&c.nature),
-        source: c.source,
-    };
-    let query = sceau_app::SearchQuery {
-        criteria,
-        filter: nonempty(&c.filter),
-    };
-    let found = app.search_services(&query, page_of(request.offset))?;
-    Ok(Page {
-        items: found
-            .items
-            .into_iter()
-            .map(|r| ServiceSummary {
-                service_id: r.service.id.0.to_string(),
-                deposited_at: r.service.served_at.unwrap_or(r.service.created_at),
-                state: r
-                    .service
-                    .state
-                    .unwrap_or(DeliveryState::AwaitingConsultation),
-                file: r.first_document,
-                nature: r.nature_label,
-                reference: r.service.reference,
-                recipient: r.service.recipient_name,
-                source: r.service.source,
-            })
-            .collect(),
-        has_more: found.has_more,
-    })
-}
-
-/// The detail sheet (also marks its notifications seen).
-#[tauri::command]
-pub async fn service_detail(
-    handle: AppHandle,
-    shell: St<'_>,
-    request: ServiceRequest,
-) -> ApiResult<ServiceDetail> {
-    let app = shell.app()?;
-    let v = app.session_show(&request.service_id).await?;
-    feed::publish(&handle);
-    let local_state = v.state.unwrap_or(DeliveryState::AwaitingConsultation);
-    let (act, attestation, delivery_notice, act_return) = match &v.vault {
-        Some(d) => (
-            ActSection {
-                reference: d.act.reference.clone(),
-                deposited_at: d.act.deposited_at,
-                documents: d.act.documents.clone(),
-                nature: d.act.nature_label.clone(),
-                state: d.act.state,
-                recipient: d.act.recipient_name.clone(),
-                recipient_siret: d.act.recipient_siret.clone(),
-            },
-            Some(AttestationSection {
-                served_at: d.attestation.served_at,
-                archive_name: d.attestation.archive_name.clone(),
-                xml_name: d.attestation.xml_name.clone(),
-            }),
-            d.delivery_notice.as_ref().map(filed_dto),
-            d.act_return.as_ref().map(filed_dto),
-        ),
-        None => (
-            ActSection {
-                reference: v.reference.clone(),
-                deposited_at: v.served_at.unwrap_or(v.created_at),
-                documents: v.documents.iter().map(|(n, _)| n.clone()).collect(),
-                nature: nature_label(&v.nature),
-                state: local_state,
-                recipient: v.recipient_name.clone(),
-                recipient_siret: None,
-            },
-            v.served_at.map(|at| AttestationSection {
-                served_at: at,
-                archive_name: v.archive.as_deref().map(file_name).unwrap_or_default(),
-                xml_name: String::new(),
-            }),
-            v.delivery_notice_file.as_deref().map(|p| FiledSection {
-                at: v.served_at.unwrap_or(v.created_at),
-                file_name: file_name(p),
-                state: v.state_fr.clone(),
-            }),
-            v.return_file.as_deref().map(|p| FiledSection {
-                at: v.served_at.unwrap_or(v.created_at),
-                file_name: file_name(p),
-                state: "Retour reçu".into(),
-            }),
-        ),
-    };
-    Ok(ServiceDetail {
-        service_id: v.id.to_string(),
-        act,
-        attestation,
-        delivery_notice,
-        act_return,
-        history: v
-            .history
-            .iter()
-            .map(|(at, m)| HistoryLine {
-                at: *at,
-                message: m.clone(),
-            })
-            .collect(),
-        unseen: false,
-    })
-}
-
-fn filed_dto(f: &sceau_app::FiledSection) -> FiledSection {
-    FiledSection {
-        at: f.at,
-        file_name: f.file_name.clone(),
-        state: f.state.clone(),
-    }
-}
-
-/// Saves a file of the detail sheet in the download directory (the local copy kept by sync,
-/// else from the office's vault).
-#[tauri::command]
-pub async fn download(
-    handle: AppHandle,
-    shell: St<'_>,
-    request: DownloadRequest,
-) -> ApiResult<SavedFile> {
-    let which = match request.kind {
-        DownloadKind::Archive => sceau_app::ServiceFile::Archive,
-        DownloadKind::DeliveryNotice => sceau_app::ServiceFile::DeliveryNotice,
-        DownloadKind::Return => sceau_app::ServiceFile::Return,
-    };
-    let to = Destination::Folder(downloads(&handle)?);
-    let app = shell.app()?;
-    Ok(saved(
-        app.save_service_file(Auth::Session, &request.service_id, which, &to)
-            .await?,
-    ))
-}
-
-/// Drafts the plain letter of a delivery "à domicile" (PDF in the download directory).
-#[tauri::command]
-pub async fn letter(
-    handle: AppHandle,
-    shell: St<'_>,
-    request: ServiceRequest,
-) -> ApiResult<PlainLetter> {
-    let app = shell.app()?;
-    let to = Destination::Folder(downloads(&handle)?);
-    let key = request.service_id;
-    let (letter, file) = tauri::async_runtime::spawn_blocking(move || app.save_letter(&key, &to))
-        .await
-        .map_err(internal)??;
-    Ok(PlainLetter {
-        path: file.path.display().to_string(),
-        dated: letter.date.format("%Y-%m-%d").to_string(),
-    })
-}
-
-// ------------------------------------------------------------------ office vault
-
-fn vault_entry(e: sceau_app::VaultEntry) -> VaultEntry {
-    VaultEntry {
-        path: e.path,
-        is_folder: e.is_folder,
-        size: e.size,
-        modified: e.modified,
-        retained_until: e.retained_until,
-    }
-}
-
-/// Lists a folder of the office's vault ("" = root).
-#[tauri::command]
-pub async fn vault_list(shell: St<'_>, request: VaultPathRequest) -> ApiResult<Vec<VaultEntry>> {
-    let listing = shell
-        .app()?
-        .vault_list(Auth::Session, &request.path)
-        .await?;
-    Ok(listing.entries.into_iter().map(vault_entry).collect())
-}
-
-/// Creates a folder.
-#[tauri::command]
-pub async fn vault_mkdir(shell: St<'_>, request: VaultPathRequest) -> ApiResult<()> {
-    shell
-        .app()?
-        .vault_mkdir(Auth::Session, &request.path)
-        .await?;
-    Ok(())
-}
-
-/// Moves an entry into a folder.
-#[tauri::command]
-pub async fn vault_move(shell: St<'_>, request: VaultMoveRequest) -> ApiResult<()> {
-    shell
-        .app()?
-        .vault_move_into(Auth::Session, &request.from, &request.to)
-        .await?;
-    Ok(())
-}
-
-/// Renames an entry in place (the app's rename rule).
-#[tauri::command]
-pub async fn vault_rename(shell: St<'_>, request: VaultRenameRequest) -> ApiResult<()> {
-    shell
-        .app()?
-        .vault_rename(Auth::Session, &request.path, &request.new_name)
-        .await?;
-    Ok(())
-}
-
-/// Deletes an entry (the vault refuses archives under retention).
-#[tauri::command]
-pub async fn vault_delete(shell: St<'_>, request: VaultPathRequest) -> ApiResult<()> {
-    shell
-        .app()?
-        .vault_delete(Auth::Session, &request.path)
-        .await?;
-    Ok(())
-}
-
-/// Space used.
-#[tauri::command]
-pub async fn vault_usage(shell: St<'_>) -> ApiResult<VaultUsage> {
-    Ok(VaultUsage {
-        used: shell.app()?.vault_usage(Auth::Session).await?,
-        quota: None,
-    })
-}
-
-/// Exports a verifiable proof of integrity of a file (JSON, checked by `sceau verify-proof`).
-#[tauri::command]
-pub async fn vault_proof(
-    handle: AppHandle,
-    shell: St<'_>,
-    request: VaultPathRequest,
-) -> ApiResult<SavedFile> {
-    let to = Destination::Folder(downloads(&handle)?);
-    let (file, _) = shell
-        .app()?
-        .vault_proof(Auth::Session, &request.path, &to)
-        .await?;
-    Ok(saved(file))
-}
-
-/// Downloads a vault file to the download directory.
-#[tauri::command]
-pub async fn vault_download(
-    handle: AppHandle,
-    shell: St<'_>,
-    request: VaultPathRequest,
-) -> ApiResult<SavedFile> {
-    let to = Destination::Folder(downloads(&handle)?);
-    let file = shell
-        .app()?
-        .vault_download(Auth::Session, &request.path, &to)
-        .await?;
-    Ok(saved(file))
-}
-
-/// The window's view of a transfer's progress (other events are not the transfer's).
-fn vault_upload_event(job_id: &str, p: Progress) -> Option<VaultUploadProgress> {
-    let Progress::VaultUpload {
-        name,
-        files_done,
-        files_total,
-        sent,
-        total,
-    } = p
-    else {
-        return None;
-    };
-    Some(VaultUploadProgress {
-        job_id: job_id.to_owned(),
-        name,
-        files_done: u32::try_from(files_done).unwrap_or(u32::MAX),
-        files_total: u32::try_from(files_total).unwrap_or(u32::MAX),
-        sent,
-        total,
-    })
-}
-
-/// "Transférer": files of the workstation into a folder of the office's vault (sceau-app's use
-/// case), progress on the `vault_upload_progress` event of `job_id`; returns the new entries,
-/// as the vault named them, for the screen's message.
-#[tauri::command]
-pub async fn vault_upload(
-    handle: AppHandle,
-    shell: St<'_>,
-    request: VaultUploadRequest,
-    job_id: String,
-) -> ApiResult<Vec<VaultEntry>> {
-    let paths: Vec<PathBuf> = request.paths.iter().map(PathBuf::from).collect();
-    let progress = forward(&handle, VAULT_UPLOAD_EVENT, job_id, vault_upload_event);
-    let done = shell
-        .app()?
-        .vault_upload(Auth::Session, &request.folder, &paths, progress)
-        .await?;
-    Ok(done.into_iter().map(|t| vault_entry(t.entry)).collect())
-}
-
-// ------------------------------------------------------------------ settings, session log
-
-/// Reads the settings.
-#[tauri::command]
-pub async fn settings_get() -> ApiResult<Settings> {
-    Ok(settings::to_dto(&settings::load()?))
-}
-
-/// Saves the settings; a new module, vault address or calendar reopens the application service
-/// (the session is closed: connect again).
-#[tauri::command]
-pub async fn settings_set(shell: St<'_>, request: Settings) -> ApiResult<Settings> {
-    let before = settings::load()?;
-    settings::save(&request)?;
-    let after = settings::load()?;
-    if before.pkcs11_module != after.pkcs11_module
-        || before.vault_url != after.vault_url
-        || before.alsace_moselle != after.alsace_moselle
-    {
-        if let Ok(app) = shell.app() {
-            app.close_session();
-        }
-        shell.reopen_released().await;
-        *crate::lock(&shell.office) = None;
-    }
-    Ok(settings::to_dto(&after))
-}
-
-/// Every action since connection.
-#[tauri::command]
-pub async fn session_log(shell: St<'_>) -> ApiResult<Vec<SessionLogEntry>> {
-    Ok(shell
-        .app()?
-        .session_log()?
-        .into_iter()
-        .map(|e| SessionLogEntry {
-            at: e.at,
-            message: if e.detail.is_empty() {
-                e.action
-            } else {
-                format!("{} — {}", e.action, e.detail)
-            },
-        })
-        .collect())
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -1139,41 +706,6 @@ mod tests {
     }
 
     #[test]
-    fn transfer_progress_goes_to_its_job_only() {
-        let ev = vault_upload_event(
-            "t-1",
-            Progress::VaultUpload {
-                name: "Relevé.pdf".into(),
-                files_done: 1,
-                files_total: 3,
-                sent: 2 * 1024 * 1024,
-                total: 80_000_000,
-            },
-        )
-        .unwrap();
-        assert_eq!(
-            ev,
-            VaultUploadProgress {
-                job_id: "t-1".into(),
-                name: "Relevé.pdf".into(),
-                files_done: 1,
-                files_total: 3,
-                sent: 2 * 1024 * 1024,
-                total: 80_000_000,
-            }
-        );
-        assert!(vault_upload_event(
-            "t-1",
-            Progress::Upload {
-                reference: "R".into(),
-                sent: 1,
-                total: 2
-            }
-        )
-        .is_none());
-    }
-
-    #[test]
     fn a_refused_batch_is_a_result_with_every_line() {
         let r = edi_result(
             Err(sceau_app::Error::EdiInvalid {
@@ -1228,14 +760,5 @@ mod tests {
             (3, 2, 1, 1, 1)
         );
         assert!(r.refused.is_empty());
-    }
-
-    #[test]
-    fn the_issuer_is_shown_by_its_common_name() {
-        assert_eq!(
-            common_name("CN=AC des commissaires,O=Sceau,C=FR"),
-            "AC des commissaires"
-        );
-        assert_eq!(common_name("O=Sceau,C=FR"), "O=Sceau,C=FR");
     }
 }

@@ -24,20 +24,25 @@ pub(crate) fn consent_of(
 }
 
 impl App {
-    /// Whether `recipient` consents now to electronic service of acts of `nature`: from the
-    /// vault's register when online (the cache is refreshed), else from the cache; `None` when
-    /// nothing is known (never fetched): the vault decides at deposit.
-    pub(crate) async fn consent_status(
+    /// Why `recipient` may not be served an act of `nature` now (the register's reason, in
+    /// French), from the vault's register when online (the cache is refreshed), else from the
+    /// cache; `None` when a consent is in force, or when nothing is known (never fetched): the
+    /// vault decides at deposit (CPC 748-2).
+    pub(crate) async fn consent_refusal(
         &self,
         recipient: &str,
         nature: &str,
         cred: &Credentials,
         offline: bool,
-    ) -> Result<Option<ConsentStatus>> {
+    ) -> Result<Option<String>> {
         if !offline {
             self.refresh_consents(recipient, cred).await;
         }
-        Ok(self.store().consent_status(recipient, nature, Utc::now())?)
+        Ok(self
+            .store()
+            .consent_status(recipient, nature, Utc::now())?
+            .filter(|s| *s != ConsentStatus::InForce)
+            .map(|s| s.message_fr().to_owned()))
     }
 
     /// Fetches `recipient`'s consents into the cache (best effort: unreachable, or a vault
@@ -54,7 +59,7 @@ impl App {
                     return;
                 };
                 let consents: Vec<Consent> =
-                    list.iter().map(|c| consent_of(c, &catalogue)).collect();
+                    list.iter().map(|c| consent_of(c, catalogue)).collect();
                 if let Err(e) = self
                     .store()
                     .replace_consents(recipient, &consents, Utc::now())
@@ -86,7 +91,7 @@ mod tests {
             how: "convention".into(),
             revoked_on: None,
         };
-        let c = consent_of(&p, &cat);
+        let c = consent_of(&p, cat);
         // Every nature of the catalogue.
         assert_eq!(c.natures.len(), cat.natures.len());
         let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
@@ -115,7 +120,7 @@ mod tests {
                 revoked_on: Some(d("2026-03-05")),
                 ..p
             },
-            &cat,
+            cat,
         );
         assert_eq!(revoked.natures, vec!["X"]);
         assert_eq!(

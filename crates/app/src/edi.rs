@@ -21,21 +21,20 @@
 //! chunks, each in one transaction with its services; a rerun of the same batch (after a crash,
 //! a removed key) skips the lines already queued and goes on, so each line is deposited once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
-use chrono::{DateTime, Utc};
-use sceau_token::Role;
+use chrono::Utc;
+use sceau_core::draft::Draft;
+use sceau_core::natures::Nature;
+use sceau_token::{CertificateInfo, Role};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{io, Error, Result};
+use crate::pipeline::{Job, Run};
 use crate::progress::{Progress, ProgressSink};
-use crate::serve::{act_name, convert_act, PackageInput};
-use crate::{checkpoint, App, Credentials, OutboxReport, RecipientView};
-
-/// Lines signed and queued per transaction.
-const CHUNK: usize = 4;
+use crate::{App, Credentials, OutboxReport, RecipientView};
 
 /// What the clerk asks: the manifest, and whether to upload now.
 #[derive(Debug, Clone)]
@@ -374,385 +373,82 @@ fn resolve_file(dir: &Path, line: usize, f: &str) -> std::result::Result<PathBuf
     Ok(canonical)
 }
 
-/// A line that passed the checks, with what the checks found.
-struct Checked {
-    line: ManifestLine,
-    files: Vec<PathBuf>,
-    nature: sceau_core::natures::Nature,
+/// A batch read and checked line by line, before the key or the network is touched.
+struct Batch {
+    /// The batch's identifier (SHA-256 of the manifest and files, hex).
+    id: String,
+    /// Every line of the manifest.
+    lines: Vec<ManifestLine>,
+    /// Lines that passed the checks, with their files and nature.
+    checked: Vec<(ManifestLine, Vec<PathBuf>, Nature)>,
+    /// Lines refused so far.
+    errors: Vec<EdiLineError>,
 }
 
 impl App {
     /// Imports an EDI batch (see the module documentation): checks every line, then converts,
-    /// signs (one PIN for the whole batch), queues and uploads. Progress is reported per line
-    /// (`Progress::EdiLine`) and per service step. A batch with a bad line signs nothing and
-    /// fails with [`Error::EdiInvalid`], which lists every bad line.
+    /// signs (one PIN for the whole batch), queues and uploads through the pipeline a service
+    /// of the form takes. Progress is reported per line (`Progress::EdiLine`) and per service
+    /// step. A batch with a bad line queues nothing and fails with [`Error::EdiInvalid`], which
+    /// lists every bad line.
     pub async fn edi_import(
         &self,
         req: &EdiRequest,
         cred: &Credentials,
         progress: ProgressSink,
     ) -> Result<EdiReport> {
-        let manifest_bytes = std::fs::read(&req.manifest).map_err(io(&req.manifest))?;
-        let dir = req
-            .manifest
-            .parent()
-            .map(|p| {
-                if p.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    p
-                }
-            })
-            .unwrap_or(Path::new("."));
-        let dir = std::fs::canonicalize(dir).map_err(io(dir))?;
-        let text = String::from_utf8(manifest_bytes.clone()).map_err(|_| {
-            Error::EdiInvalid {
-                lines: vec![line_error(
-                    1,
-                    "not_utf8",
-                    "Le fichier d'échange n'est pas en UTF-8 : exportez-le en UTF-8 depuis le logiciel de l'étude.".into(),
-                )],
-            }
-        })?;
-        let lines = parse_manifest(&text).map_err(|lines| Error::EdiInvalid { lines })?;
-        let (office_number, office_name) = self.office()?;
-        let catalogue = sceau_core::natures::Catalogue::shipped()
-            .map_err(|e| Error::Internal(e.to_string()))?;
-
-        // --- checks that need neither the key nor the network
-        let mut errors = Vec::new();
-        let mut batch = Sha256::new();
-        batch.update(&manifest_bytes);
-        let mut first_line_of: HashMap<String, usize> = HashMap::new();
-        let mut checked = Vec::new();
-        for l in lines.iter() {
-            let before = errors.len();
-            let n = l.line;
-            if l.reference.is_empty()
-                || l.reference.chars().count() > sceau_core::naming::MAX_COMPONENT
-            {
-                errors.push(line_error(
-                    n,
-                    "bad_reference",
-                    format!(
-                        "Ligne {n} : indiquez une référence de dépôt (100 caractères au plus)."
-                    ),
-                ));
-            } else if let Some(first) = first_line_of.get(&l.reference) {
-                errors.push(line_error(
-                    n,
-                    "duplicate_reference",
-                    format!(
-                        "Ligne {n} : la référence « {} » est déjà celle de la ligne {first}. Chaque acte du lot doit avoir sa propre référence.",
-                        l.reference
-                    ),
-                ));
-            } else {
-                first_line_of.insert(l.reference.clone(), n);
-            }
-            if l.recipient.is_empty() {
-                errors.push(line_error(
-                    n,
-                    "no_recipient",
-                    format!("Ligne {n} : indiquez le destinataire (SIRET ou identifiant)."),
-                ));
-            }
-            let nature = catalogue.get(&l.nature).cloned();
-            if nature.is_none() {
-                errors.push(line_error(
-                    n,
-                    "unknown_nature",
-                    format!(
-                        "Ligne {n} : nature d'acte inconnue « {} ». Utilisez un code du catalogue (ex. SAISIE_ATTRIBUTION).",
-                        l.nature
-                    ),
-                ));
-            }
-            if l.requerant.is_empty() {
-                errors.push(line_error(
-                    n,
-                    "no_requerant",
-                    format!("Ligne {n} : indiquez le requérant (la partie pour qui l'acte est signifié)."),
-                ));
-            }
-            if l.files.is_empty() {
-                errors.push(line_error(
-                    n,
-                    "no_document",
-                    format!("Ligne {n} : aucun document (colonne fichiers, séparés par « | »)."),
-                ));
-            }
-            let mut files = Vec::new();
-            for f in &l.files {
-                match resolve_file(&dir, n, f) {
-                    Ok(p) => {
-                        let bytes = std::fs::read(&p).map_err(io(&p))?;
-                        if let Err(e) = sceau_pdfa::detect(&p, &bytes) {
-                            errors.push(line_error(
-                                n,
-                                "file_type",
-                                format!(
-                                    "Ligne {n} : « {f} » n'est pas un document accepté (.pdf, .doc, .docx, .odt) : {}",
-                                    e.message_fr()
-                                ),
-                            ));
-                        }
-                        batch.update((f.len() as u64).to_be_bytes());
-                        batch.update(f.as_bytes());
-                        batch.update(Sha256::digest(&bytes));
-                        files.push(p);
-                    }
-                    Err(e) => errors.push(e),
-                }
-            }
-            if let (Some(nature), true) = (nature, errors.len() == before) {
-                checked.push(Checked {
-                    line: l.clone(),
-                    files,
-                    nature,
-                });
-            }
-        }
-        let batch_id = hex::encode(batch.finalize());
-
-        // --- the key (a wrong PIN stops here), then recipients, consents, earlier runs. Lines
-        // already refused are reported rather than a key error: they need fixing first.
-        if let Err(e) = self.login(cred).await {
-            if errors.is_empty() {
-                return Err(e);
-            }
-            return Err(self.refuse(errors, &progress, &lines));
-        }
-        // Then the chosen signature certificate, as a service does: a serial not on the key, or
-        // not a signature certificate, refuses the whole batch before any line is converted.
-        let signature_cert = match self
-            .chosen_certificate(Role::Signature, req.signature_certificate.as_deref())
-            .await
-        {
-            Ok(c) => c,
-            Err(e) if errors.is_empty() => return Err(e),
-            Err(_) => return Err(self.refuse(errors, &progress, &lines)),
+        let mut batch = read_batch(&req.manifest)?;
+        // The key (a wrong PIN stops here), then the chosen signature certificate, as a service
+        // does: a serial not on the key, or not a signature certificate, refuses the whole batch
+        // before any line is converted. Lines already refused are reported rather than a key
+        // error: they need fixing first.
+        let key = async {
+            self.login(cred).await?;
+            self.chosen_certificate(Role::Signature, req.signature_certificate.as_deref())
+                .await
         };
-        let mut recipients: HashMap<String, std::result::Result<(RecipientView, bool), Error>> =
-            HashMap::new();
-        for c in &checked {
-            if !recipients.contains_key(&c.line.recipient) {
-                let r = self
-                    .resolve_recipient(&c.line.recipient, cred, req.offline)
-                    .await;
-                if let Err(e) = &r {
-                    if !matches!(e, Error::Input { .. }) {
-                        return Err(r.err().unwrap_or(Error::Internal("recipient".into())));
-                    }
-                }
-                recipients.insert(c.line.recipient.clone(), r);
-            }
+        let signature_cert = match key.await {
+            Ok(c) => c,
+            Err(e) if batch.errors.is_empty() => return Err(e),
+            Err(_) => return Err(self.refuse(batch.errors, &progress, &batch.lines)),
+        };
+        let (jobs, already) = self.batch_jobs(&mut batch, req, cred, &progress).await?;
+        if !batch.errors.is_empty() {
+            return Err(self.refuse(batch.errors, &progress, &batch.lines));
         }
-        let mut todo = Vec::new();
-        let mut already = Vec::new();
-        let mut consents_fetched = std::collections::HashSet::new();
-        for c in checked {
-            let n = c.line.line;
-            let recipient = match recipients.get(&c.line.recipient) {
-                Some(Ok((r, _))) => r.clone(),
-                Some(Err(e)) => {
-                    errors.push(line_error(
-                        n,
-                        "unknown_recipient",
-                        format!("Ligne {n} : {}", e.message_fr()),
-                    ));
-                    continue;
-                }
-                None => continue,
-            };
-            // The register is fetched once per recipient of the batch, then read from the cache.
-            if !req.offline && consents_fetched.insert(recipient.id.clone()) {
-                self.refresh_consents(&recipient.id, cred).await;
-            }
-            let status = self
-                .store()
-                .consent_status(&recipient.id, &c.nature.code, Utc::now())?;
-            if let Some(status) = status {
-                if status != sceau_core::consent::ConsentStatus::InForce {
-                    errors.push(line_error(
-                        n,
-                        "no_consent",
-                        format!("Ligne {n} ({}) : {}", recipient.name, status.message_fr()),
-                    ));
-                    continue;
-                }
-            }
-            let existing = self.store().service_by_reference(&c.line.reference)?;
-            match existing {
-                Some(s) if s.edi_batch.as_deref() == Some(batch_id.as_str()) => {
-                    already.push(c.line.reference.clone());
-                    progress(Progress::EdiLine {
-                        line: n,
-                        reference: c.line.reference.clone(),
-                        stage: EdiStage::AlreadyPrepared,
-                    });
-                }
-                Some(s) => errors.push(line_error(
-                    n,
-                    "reference_used",
-                    format!(
-                        "Ligne {n} : la référence « {} » est déjà utilisée sur ce poste (signification n° {}). Choisissez une autre référence.",
-                        c.line.reference, s.id
-                    ),
-                )),
-                None => todo.push((c, recipient)),
-            }
+        for job in &jobs {
+            line_progress(&progress, job, EdiStage::Valid);
         }
-        if !errors.is_empty() {
-            return Err(self.refuse(errors, &progress, &lines));
-        }
-        for (c, _) in &todo {
-            progress(Progress::EdiLine {
-                line: c.line.line,
-                reference: c.line.reference.clone(),
-                stage: EdiStage::Valid,
-            });
-        }
-
-        // --- convert every line before signing any (the consent mention is checked here)
-        checkpoint("edi.convert");
-        let now = Utc::now();
-        let work = self.config.data_dir.join("edi").join(&batch_id[..16]);
-        std::fs::create_dir_all(&work).map_err(io(&work))?;
-        let mut converted: Vec<Vec<(String, PathBuf)>> = Vec::new();
-        for (c, _) in &todo {
-            let n = c.line.line;
-            let before = errors.len();
-            let mut acts = Vec::new();
-            for (i, f) in c.files.iter().enumerate() {
-                match convert_act(f, req.stamp_consent).await {
-                    Ok(pdf) => {
-                        let p = work.join(format!("{n}_{i}.pdf"));
-                        self.seal.write(&p, &pdf)?;
-                        let name =
-                            act_name(&office_number, &c.line.reference, now, i, c.files.len());
-                        acts.push((name, p));
-                    }
-                    Err(e) => errors.push(line_error(
-                        n,
-                        if matches!(e, Error::ConsentMention { .. }) {
-                            "consent_mention"
-                        } else {
-                            "conversion"
-                        },
-                        format!("Ligne {n} : {}", e.message_fr()),
-                    )),
-                }
+        let run = Run {
+            office: self.office()?,
+            now: Utc::now(),
+            source: sceau_store::Source::Edi,
+            edi_batch: Some(&batch.id),
+            stamp_consent: req.stamp_consent,
+            work: self.config.data_dir.join("edi").join(&batch.id[..16]),
+        };
+        let prepared = self
+            .convert_sign_queue(jobs, &run, signature_cert, cred, &progress)
+            .await;
+        let _ = std::fs::remove_dir_all(&run.work);
+        let prepared = match prepared {
+            Ok(p) => p,
+            Err(Refused::Lines(errors)) => {
+                return Err(self.refuse(errors, &progress, &batch.lines))
             }
-            if errors.len() == before {
-                progress(Progress::EdiLine {
-                    line: n,
-                    reference: c.line.reference.clone(),
-                    stage: EdiStage::Converted,
-                });
-            }
-            converted.push(acts);
-        }
-        if !errors.is_empty() {
-            let _ = std::fs::remove_dir_all(&work);
-            return Err(self.refuse(errors, &progress, &lines));
-        }
-
-        // --- sign and queue, a chunk per transaction
-        let mut openings: BTreeMap<(String, String, Option<String>), DateTime<Utc>> =
-            BTreeMap::new();
-        let mut prepared = Vec::new();
-        let items: Vec<_> = todo.into_iter().zip(converted).collect();
-        for chunk in items.chunks(CHUNK) {
-            let mut docs = Vec::new();
-            for ((_, _), acts) in chunk {
-                for (_, p) in acts {
-                    docs.push(self.seal.read(p)?);
-                }
-            }
-            let sigs = self.sign_batch(&docs, signature_cert.clone(), cred).await?;
-            let mut docs = docs.into_iter().zip(sigs);
-            let mut queued = Vec::new();
-            for ((c, recipient), acts) in chunk {
-                let signed: Vec<(String, Vec<u8>, Vec<u8>)> = acts
-                    .iter()
-                    .filter_map(|(name, _)| docs.next().map(|(pdf, sig)| (name.clone(), pdf, sig)))
-                    .collect();
-                let key = (
-                    recipient.id.clone(),
-                    c.nature.code.clone(),
-                    c.line.judge_permission.clone(),
-                );
-                let not_before = match openings.get(&key) {
-                    Some(t) => *t,
-                    None => {
-                        let online = recipients
-                            .get(&c.line.recipient)
-                            .and_then(|r| r.as_ref().ok())
-                            .is_some_and(|(_, online)| *online);
-                        let t = self
-                            .next_opening(
-                                &recipient.id,
-                                &c.nature.code,
-                                c.line.judge_permission.as_deref(),
-                                cred,
-                                online,
-                            )
-                            .await?;
-                        openings.insert(key, t);
-                        t
-                    }
-                };
-                let (path, new) = self.write_package(&PackageInput {
-                    office_number: &office_number,
-                    office_name: &office_name,
-                    reference: &c.line.reference,
-                    recipient,
-                    nature: &c.nature,
-                    requerant: &c.line.requerant,
-                    judge_permission: c.line.judge_permission.as_deref(),
-                    source: sceau_store::Source::Edi,
-                    edi_batch: Some(&batch_id),
-                    now,
-                    signed: &signed,
-                })?;
-                queued.push((c.line.line, new, path, not_before));
-            }
-            let done = self.store().batch(|b| {
-                let mut out = Vec::new();
-                for (line, new, path, not_before) in &queued {
-                    let item = b.enqueue_service(new, path, *not_before)?;
-                    out.push(EdiPrepared {
-                        line: *line,
-                        reference: new.reference.clone(),
-                        service_id: item.service_id.0,
-                        outbox_id: item.id,
-                    });
-                }
-                Ok(out)
-            })?;
-            for p in &done {
-                progress(Progress::EdiLine {
-                    line: p.line,
-                    reference: p.reference.clone(),
-                    stage: EdiStage::Queued,
-                });
-            }
-            prepared.extend(done);
-            checkpoint("edi.queued");
-        }
-        let _ = std::fs::remove_dir_all(&work);
+            Err(Refused::Batch(e)) => return Err(e),
+        };
         self.log(
             "Import EDI",
             &format!(
                 "{} acte(s) préparé(s), lot {}",
                 prepared.len(),
-                &batch_id[..12]
+                &batch.id[..12]
             ),
         );
         let mut report = EdiReport {
-            batch_id,
-            lines: lines.len(),
+            lines: batch.lines.len(),
+            batch_id: batch.id,
             prepared,
             already_prepared: already,
             outbox: None,
@@ -769,6 +465,159 @@ impl App {
         report.queued_reason = outbox.stopped_because.clone();
         report.outbox = Some(outbox);
         Ok(report)
+    }
+
+    /// The checked lines as jobs of the pipeline: each recipient looked up once, its consent
+    /// register fetched once, lines already queued by an earlier run of the same batch set
+    /// aside (returned by reference), references used by other services refused.
+    async fn batch_jobs(
+        &self,
+        batch: &mut Batch,
+        req: &EdiRequest,
+        cred: &Credentials,
+        progress: &ProgressSink,
+    ) -> Result<(Vec<Job>, Vec<String>)> {
+        let mut recipients: HashMap<String, std::result::Result<(RecipientView, bool), Error>> =
+            HashMap::new();
+        for (line, _, _) in &batch.checked {
+            if !recipients.contains_key(&line.recipient) {
+                let r = self
+                    .resolve_recipient(&line.recipient, cred, req.offline)
+                    .await;
+                if let Err(e) = r {
+                    if !matches!(e, Error::Input { .. }) {
+                        return Err(e);
+                    }
+                    recipients.insert(line.recipient.clone(), Err(e));
+                } else {
+                    recipients.insert(line.recipient.clone(), r);
+                }
+            }
+        }
+        let mut jobs = Vec::new();
+        let mut already = Vec::new();
+        let mut consents_fetched = HashSet::new();
+        for (line, files, nature) in std::mem::take(&mut batch.checked) {
+            let n = line.line;
+            let (recipient, online) = match recipients.get(&line.recipient) {
+                Some(Ok(r)) => r.clone(),
+                Some(Err(e)) => {
+                    batch.errors.push(line_error(
+                        n,
+                        "unknown_recipient",
+                        format!("Ligne {n} : {}", e.message_fr()),
+                    ));
+                    continue;
+                }
+                None => continue,
+            };
+            // The register is fetched once per recipient of the batch, then read from the cache.
+            if !req.offline && consents_fetched.insert(recipient.id.clone()) {
+                self.refresh_consents(&recipient.id, cred).await;
+            }
+            if let Some(why) = self
+                .consent_refusal(&recipient.id, &nature.code, cred, true)
+                .await?
+            {
+                batch.errors.push(line_error(
+                    n,
+                    "no_consent",
+                    format!("Ligne {n} ({}) : {why}", recipient.name),
+                ));
+                continue;
+            }
+            match self.store().service_by_reference(&line.reference)? {
+                Some(s) if s.edi_batch.as_deref() == Some(batch.id.as_str()) => {
+                    progress(Progress::EdiLine {
+                        line: n,
+                        reference: line.reference.clone(),
+                        stage: EdiStage::AlreadyPrepared,
+                    });
+                    already.push(line.reference);
+                }
+                Some(s) => batch.errors.push(line_error(
+                    n,
+                    "reference_used",
+                    format!(
+                        "Ligne {n} : la référence « {} » est déjà utilisée sur ce poste (signification n° {}). Choisissez une autre référence.",
+                        line.reference, s.id
+                    ),
+                )),
+                None => jobs.push(Job {
+                    line: n,
+                    reference: line.reference,
+                    recipient,
+                    online,
+                    nature,
+                    requerant: line.requerant,
+                    judge_permission: line.judge_permission,
+                    files,
+                }),
+            }
+        }
+        Ok((jobs, already))
+    }
+
+    /// Converts every line before signing any (the consent mention is checked here: a line
+    /// refused refuses the batch), then signs and queues them a chunk per transaction.
+    async fn convert_sign_queue(
+        &self,
+        jobs: Vec<Job>,
+        run: &Run<'_>,
+        signature_cert: CertificateInfo,
+        cred: &Credentials,
+        progress: &ProgressSink,
+    ) -> std::result::Result<Vec<EdiPrepared>, Refused> {
+        let converted = self
+            .convert_jobs(&jobs, run, |job, r| {
+                if r.is_ok() {
+                    line_progress(progress, job, EdiStage::Converted);
+                }
+            })
+            .await?;
+        let mut errors = Vec::new();
+        let mut ready = Vec::with_capacity(jobs.len());
+        for (job, r) in jobs.into_iter().zip(converted) {
+            let n = job.line;
+            match r {
+                Ok(acts) => ready.push((job, acts)),
+                Err(e) => errors.push(line_error(
+                    n,
+                    if matches!(e, Error::ConsentMention { .. }) {
+                        "consent_mention"
+                    } else {
+                        "conversion"
+                    },
+                    format!("Ligne {n} : {}", e.message_fr()),
+                )),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Refused::Lines(errors));
+        }
+        let signer = self.signer(signature_cert, cred).await?;
+        let references: HashMap<usize, String> = ready
+            .iter()
+            .map(|(j, _)| (j.line, j.reference.clone()))
+            .collect();
+        let queued = self
+            .sign_and_queue(ready, run, &signer, cred, |q| {
+                progress(Progress::EdiLine {
+                    line: q.line,
+                    reference: references.get(&q.line).cloned().unwrap_or_default(),
+                    stage: EdiStage::Queued,
+                });
+            })
+            .await?;
+        Ok(queued
+            .into_iter()
+            .map(|q| EdiPrepared {
+                line: q.line,
+                reference: references.get(&q.line).cloned().unwrap_or_default(),
+                service_id: q.item.service_id.0,
+                outbox_id: q.item.id,
+            })
+            .collect())
     }
 
     /// Reports every refused line and makes the error.
@@ -800,6 +649,119 @@ impl App {
         );
         Error::EdiInvalid { lines: errors }
     }
+}
+
+/// Why a batch stops after its lines were checked: lines to fix, or an error of the whole batch
+/// (the key, the store...).
+enum Refused {
+    Lines(Vec<EdiLineError>),
+    Batch(Error),
+}
+
+impl From<Error> for Refused {
+    fn from(e: Error) -> Self {
+        Refused::Batch(e)
+    }
+}
+
+fn line_progress(progress: &ProgressSink, job: &Job, stage: EdiStage) {
+    progress(Progress::EdiLine {
+        line: job.line,
+        reference: job.reference.clone(),
+        stage,
+    });
+}
+
+/// Reads the manifest and checks every line that needs neither the key nor the network: the
+/// draft's rule (`sceau_core::draft`), a reference used once in the batch, files inside the
+/// manifest's folder and of an accepted type. The batch's identifier covers the manifest and
+/// every file's name and content.
+fn read_batch(manifest: &Path) -> Result<Batch> {
+    let manifest_bytes = std::fs::read(manifest).map_err(io(manifest))?;
+    let dir = manifest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = std::fs::canonicalize(dir).map_err(io(dir))?;
+    let text = String::from_utf8(manifest_bytes.clone()).map_err(|_| {
+        Error::EdiInvalid {
+            lines: vec![line_error(
+                1,
+                "not_utf8",
+                "Le fichier d'échange n'est pas en UTF-8 : exportez-le en UTF-8 depuis le logiciel de l'étude.".into(),
+            )],
+        }
+    })?;
+    let lines = parse_manifest(&text).map_err(|lines| Error::EdiInvalid { lines })?;
+    let catalogue = sceau_core::natures::Catalogue::shipped()?;
+    let mut errors = Vec::new();
+    let mut hash = Sha256::new();
+    hash.update(&manifest_bytes);
+    let mut first_line_of: HashMap<&str, usize> = HashMap::new();
+    let mut checked = Vec::new();
+    for l in &lines {
+        let before = errors.len();
+        let n = l.line;
+        let draft = Draft {
+            reference: &l.reference,
+            recipient: &l.recipient,
+            requerant: &l.requerant,
+            nature: &l.nature,
+            documents: l.files.len(),
+        };
+        let (problems, nature) = draft.check(catalogue);
+        for p in problems {
+            errors.push(EdiLineError {
+                line: n,
+                code: p.code().to_owned(),
+                message: format!("Ligne {n} : {}", p.message_fr()),
+            });
+        }
+        if let Some(first) = first_line_of.get(l.reference.as_str()) {
+            errors.push(line_error(
+                n,
+                "duplicate_reference",
+                format!(
+                    "Ligne {n} : la référence « {} » est déjà celle de la ligne {first}. Chaque acte du lot doit avoir sa propre référence.",
+                    l.reference
+                ),
+            ));
+        } else if !l.reference.is_empty() {
+            first_line_of.insert(&l.reference, n);
+        }
+        let mut files = Vec::new();
+        for f in &l.files {
+            match resolve_file(&dir, n, f) {
+                Ok(p) => {
+                    let bytes = std::fs::read(&p).map_err(io(&p))?;
+                    if let Err(e) = sceau_pdfa::detect(&p, &bytes) {
+                        errors.push(line_error(
+                            n,
+                            "file_type",
+                            format!(
+                                "Ligne {n} : « {f} » n'est pas un document accepté (.pdf, .doc, .docx, .odt) : {}",
+                                e.message_fr()
+                            ),
+                        ));
+                    }
+                    hash.update((f.len() as u64).to_be_bytes());
+                    hash.update(f.as_bytes());
+                    hash.update(Sha256::digest(&bytes));
+                    files.push(p);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if let (Some(nature), true) = (nature, errors.len() == before) {
+            checked.push((l.clone(), files, nature.clone()));
+        }
+    }
+    Ok(Batch {
+        id: hex::encode(hash.finalize()),
+        lines,
+        checked,
+        errors,
+    })
 }
 
 #[cfg(test)]

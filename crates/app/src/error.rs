@@ -104,6 +104,9 @@ pub enum Error {
         /// The parser's explanation.
         detail: String,
     },
+    /// A rule of the domain refuses the input (a service draft, an identifier...).
+    #[error("{0}")]
+    Core(#[from] sceau_core::CoreError),
     /// An internal failure (a worker thread died...).
     #[error("internal: {0}")]
     Internal(String),
@@ -174,6 +177,7 @@ impl Error {
             Error::Upload { source, .. } => source.code(),
             Error::ConfigUnreadable { .. } => "app.config_unreadable".into(),
             Error::ConfigInvalid { .. } => "app.config_invalid".into(),
+            Error::Core(e) => e.code().into(),
             Error::Internal(_) => "app.internal".into(),
         }
     }
@@ -237,6 +241,7 @@ impl Error {
                 "Le fichier de configuration {} est incorrect : {detail}. Corrigez-le ou supprimez-le.",
                 path.display()
             ),
+            Error::Core(e) => e.message_fr(),
             Error::Internal(_) => "Erreur interne de l'application. Réessayez ; si elle persiste, contactez le support.".into(),
         }
     }
@@ -267,6 +272,11 @@ fn token_inside(e: &sceau_cades::Error) -> Option<&sceau_token::Error> {
     } else {
         None
     }
+}
+
+/// A refused input with its stable code (`app.<what>`) and French message.
+pub(crate) fn input(code: &'static str, message: String) -> Error {
+    Error::Input { code, message }
 }
 
 /// `Error::Io` for `path`.

@@ -83,10 +83,7 @@ impl App {
             });
         }
         let (office_number, office_name) = self.office()?;
-        let nature_label = sceau_core::natures::Catalogue::shipped()
-            .ok()
-            .and_then(|c| c.get(&s.nature).map(|n| n.label_fr.clone()))
-            .unwrap_or_else(|| s.nature.clone());
+        let nature_label = crate::office::nature_label(&s.nature);
         let served_at = s.served_at.ok_or_else(|| Error::NotFound {
             what: "Date de signification".into(),
         })?;

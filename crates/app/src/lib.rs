@@ -14,10 +14,13 @@ pub mod folders;
 mod hooks;
 pub mod letter;
 mod office;
+mod outbox;
+mod pipeline;
 mod progress;
 mod recipients;
 mod serve;
 mod session;
+mod signing;
 mod stamp;
 mod sync;
 mod vault;
@@ -40,20 +43,21 @@ pub use edi::{EdiLineError, EdiReport, EdiRequest, EdiStage};
 pub use error::{Error, Result};
 pub use hooks::{checkpoint, PAUSE_ENV};
 pub use office::{
-    download_file_name, letter_file_name, nature_label, paris_day_start, proof_file_name,
-    renamed_path, vault_path_in, Auth, Destination, Saved, SearchQuery, SearchRow, ServiceFile,
-    TokenStatus,
+    download_file_name, letter_file_name, nature_label, paris_days, proof_file_name, renamed_path,
+    vault_path_in, Auth, Destination, Saved, SearchQuery, SearchRow, ServiceFile, TokenStatus,
 };
+pub use outbox::{OutboxReport, SentItem};
 pub use progress::{ignore, Progress, ProgressSink, Step, StepStatus};
 pub(crate) use recipients::{cache_of, view_of, view_of_cached};
 pub use recipients::{parse_recipient_query, Reception, RecipientCard, RecipientView};
-pub use serve::{OutboxReport, SentItem, ServeOptions, ServeOutcome, ServeRequest};
+pub use serve::{ServeOptions, ServeOutcome, ServeRequest};
 pub use session::SessionInfo;
 pub use sync::SyncReport;
 pub use vault::Transferred;
 
 // The lower crates' types the faces need, so that they depend on this crate alone.
 pub use sceau_core::delivery::{DeliveryState, NotificationCategory};
+pub use sceau_core::draft::{REFERENCE_MAX, REQUERANT_MAX};
 pub use sceau_core::natures::Catalogue as NatureCatalogue;
 pub use sceau_core::reception::Refusal;
 pub use sceau_proto::{

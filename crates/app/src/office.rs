@@ -171,9 +171,17 @@ pub struct TokenStatus {
     pub tokens: Vec<(TokenInfo, Vec<CertificateInfo>)>,
 }
 
-/// The instant a Paris calendar day starts (search dates are Paris days).
-pub fn paris_day_start(d: chrono::NaiveDate) -> Option<DateTime<Utc>> {
-    Some(sceau_core::paris_day_start(d))
+/// The instants bounding the Paris days from `from` to `to`, both included (search dates are
+/// Paris days): the first day's start and the start of the day after the last.
+pub fn paris_days(
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    (
+        from.map(sceau_core::paris_day_start),
+        to.and_then(|d| d.succ_opt())
+            .map(sceau_core::paris_day_start),
+    )
 }
 
 /// The nature's label from the shipped catalogue, else its code.

@@ -113,3 +113,20 @@ pub type ProgressSink = std::sync::Arc<dyn Fn(Progress) + Send + Sync>;
 pub fn ignore() -> ProgressSink {
     std::sync::Arc::new(|_| {})
 }
+
+/// Reports `step` of the service `reference` as `status`.
+pub(crate) fn step(progress: &ProgressSink, reference: &str, step: Step, status: StepStatus) {
+    progress(Progress::Step {
+        reference: reference.to_owned(),
+        step,
+        status,
+    });
+}
+
+/// A step's failure, with the error's code and French message.
+pub(crate) fn failed(e: &crate::Error) -> StepStatus {
+    StepStatus::Failed {
+        code: e.code(),
+        reason: e.message_fr(),
+    }
+}

@@ -4,10 +4,13 @@
 //! done by `sceau-token`, `sceau-cades` and `sceau-pdfa` (and, later, by the application service).
 
 mod engine;
+mod office_vault;
 mod output;
 mod pdfa;
 mod pin;
 mod proof;
+mod queue;
+mod records;
 mod save;
 mod sign;
 mod token;
@@ -80,7 +83,7 @@ pub enum Command {
     Edi(engine::EdiCommand),
     /// File d'envoi : lister, envoyer, annuler, relancer.
     #[command(subcommand)]
-    Outbox(engine::OutboxCommand),
+    Outbox(queue::OutboxCommand),
     /// Synchroniser : envoyer la file, puis lire les événements du coffre-fort.
     Sync {
         /// Sans nouvel événement, attendre le suivant jusqu'à ce nombre de secondes (30 au plus).
@@ -88,7 +91,7 @@ pub enum Command {
         wait: u64,
     },
     /// Tableau de bord : les quatre catégories de notifications non vues.
-    Dashboard(engine::DashboardArgs),
+    Dashboard(records::DashboardArgs),
     /// Marquer une notification comme vue.
     Seen {
         /// Numéro de la notification.
@@ -96,14 +99,14 @@ pub enum Command {
     },
     /// Rechercher des significations (dates, état, référence, document, destinataire, nature,
     /// origine).
-    Search(engine::SearchArgs),
+    Search(records::SearchArgs),
     /// Détail d'une signification, avec son historique.
-    Show(engine::ShowArgs),
+    Show(records::ShowArgs),
     /// Votre coffre : lister, télécharger, créer, déplacer, renommer, supprimer, espace, preuve.
     #[command(subcommand)]
-    Vault(engine::VaultCommand),
+    Vault(office_vault::VaultCommand),
     /// Lettre simple d'une signification remise à domicile.
-    Letter(engine::LetterArgs),
+    Letter(office_vault::LetterArgs),
     /// Enregistrer une copie lisible d'un fichier d'une signification (archive, avis de remise,
     /// retour) : les copies gardées sur le poste sont chiffrées.
     Save(save::SaveArgs),
@@ -130,14 +133,14 @@ fn main() -> ExitCode {
         Command::Recipients(cmd) => engine::recipients(&cli, cmd, &out),
         Command::Signify(args) => engine::signify(&cli, args, &out),
         Command::Edi(cmd) => engine::edi(&cli, cmd, &out),
-        Command::Outbox(cmd) => engine::outbox(&cli, cmd, &out),
-        Command::Sync { wait } => engine::sync(&cli, &out, *wait),
-        Command::Dashboard(args) => engine::dashboard(&cli, args, &out),
-        Command::Seen { id } => engine::seen(&cli, *id, &out),
-        Command::Search(args) => engine::search(&cli, args, &out),
-        Command::Show(args) => engine::show(&cli, args, &out),
-        Command::Vault(cmd) => engine::vault(&cli, cmd, &out),
-        Command::Letter(args) => engine::letter(&cli, args, &out),
+        Command::Outbox(cmd) => queue::outbox(&cli, cmd, &out),
+        Command::Sync { wait } => queue::sync(&cli, &out, *wait),
+        Command::Dashboard(args) => records::dashboard(&cli, args, &out),
+        Command::Seen { id } => records::seen(&cli, *id, &out),
+        Command::Search(args) => records::search(&cli, args, &out),
+        Command::Show(args) => records::show(&cli, args, &out),
+        Command::Vault(cmd) => office_vault::vault(&cli, cmd, &out),
+        Command::Letter(args) => office_vault::letter(&cli, args, &out),
         Command::Save(args) => save::run(&cli, args, &out),
     };
     match result {

@@ -311,7 +311,7 @@ mod tests {
         let c = Consent::from_register(
             "c1",
             &[],
-            &catalogue,
+            catalogue,
             day("2026-03-02"),
             Some(day("2026-03-10")),
             None,
@@ -338,7 +338,7 @@ mod tests {
         let revoked = Consent::from_register(
             "c2",
             &["X".into()],
-            &catalogue,
+            catalogue,
             day("2026-03-02"),
             None,
             Some(day("2026-03-05")),

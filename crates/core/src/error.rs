@@ -74,6 +74,9 @@ pub enum CoreError {
         /// Parser message or rule broken.
         reason: String,
     },
+    /// A service draft lacks something or says too much ([`crate::draft`]).
+    #[error("service draft: {0:?}")]
+    Draft(crate::draft::DraftProblem),
 }
 
 impl CoreError {
@@ -116,6 +119,13 @@ impl CoreError {
                 reason: "ligne 3".into(),
             },
         ]
+        .into_iter()
+        .chain(
+            crate::draft::DraftProblem::examples()
+                .into_iter()
+                .map(CoreError::Draft),
+        )
+        .collect()
     }
 
     /// A stable, machine-readable code (never changes once published; the UI and API use it).
@@ -130,6 +140,7 @@ impl CoreError {
             CoreError::EvidenceDecode { .. } => "evidence.decode",
             CoreError::PackageLayout { .. } => "package.layout",
             CoreError::UnknownCode { .. } => "core.unknown_code",
+            CoreError::Draft(p) => p.code(),
         }
     }
 
@@ -188,6 +199,7 @@ impl CoreError {
                 "Le catalogue des natures d'actes est illisible : {reason}. \
                  Contactez l'administrateur du service."
             ),
+            CoreError::Draft(p) => p.message_fr(),
         }
     }
 }
@@ -206,33 +218,13 @@ mod tests {
 
     #[test]
     fn codes_are_distinct_and_messages_french() {
-        let all = [
-            CoreError::IdWrongLength {
-                kind: "SIRET",
-                expected: 14,
-                found: 13,
-            },
-            CoreError::IdBadCharacter {
-                kind: "NIR",
-                position: 6,
-                found: 'X',
-            },
-            CoreError::IdBadChecksum { kind: "SIREN" },
-            CoreError::NirBadKey {
-                expected: 12,
-                found: 13,
-            },
-            CoreError::InvalidWindow {
-                reason: "début après fin".into(),
-            },
-            CoreError::Catalogue { reason: "x".into() },
-        ];
+        let all = CoreError::examples();
         let mut codes: Vec<_> = all.iter().map(|e| e.code()).collect();
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
         assert!(all[0].message_fr().contains("14 caractères"));
-        assert!(all[1].message_fr().contains("position 6"));
-        assert!(all[3].message_fr().contains("clé attendue 12"));
+        assert!(all[1].message_fr().contains("position 3"));
+        assert!(all[3].message_fr().contains("clé attendue 36"));
     }
 }

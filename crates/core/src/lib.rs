@@ -7,6 +7,7 @@ pub mod attestation;
 pub mod calendar;
 pub mod consent;
 pub mod delivery;
+pub mod draft;
 pub mod error;
 pub mod evidence;
 pub mod hours;

@@ -85,9 +85,14 @@ impl Catalogue {
         })
     }
 
-    /// The catalogue shipped in `resources/natures.toml`.
-    pub fn shipped() -> Result<Self, CoreError> {
-        Self::from_toml(SHIPPED_CATALOGUE)
+    /// The catalogue shipped in `resources/natures.toml`, parsed once per process.
+    pub fn shipped() -> Result<&'static Self, CoreError> {
+        static SHIPPED: std::sync::OnceLock<Result<Catalogue, CoreError>> =
+            std::sync::OnceLock::new();
+        SHIPPED
+            .get_or_init(|| Self::from_toml(SHIPPED_CATALOGUE))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The nature with this code.

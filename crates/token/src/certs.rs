@@ -80,6 +80,12 @@ pub struct CertificateInfo {
 }
 
 impl CertificateInfo {
+    /// Whether `serial` is this certificate's serial, written in any case, with or without
+    /// colons, spaces and leading zeros.
+    pub fn has_serial(&self, serial: &str) -> bool {
+        normalise_serial(serial) == normalise_serial(&self.serial)
+    }
+
     /// Parses a DER certificate read from the token.
     pub fn from_der(token_serial: &str, id: &[u8], label: &str, der: &[u8]) -> Result<Self> {
         let cert = Certificate::from_der(der).map_err(|e| Error::BadCertificate {
@@ -176,9 +182,7 @@ impl CertSelector {
     fn matches(&self, c: &CertificateInfo) -> bool {
         match self {
             CertSelector::Role(r) => c.role == *r,
-            CertSelector::SerialOrLabel(s) => {
-                normalise_serial(s) == normalise_serial(&c.serial) || c.label == *s
-            }
+            CertSelector::SerialOrLabel(s) => c.has_serial(s) || c.label == *s,
             CertSelector::Sha256(h) => h.eq_ignore_ascii_case(&c.sha256),
         }
     }

@@ -156,7 +156,8 @@ impl OperatorStore {
             config,
             meta,
             natures: sceau_core::natures::Catalogue::shipped()
-                .map_err(|e| Error::Config(e.message_fr()))?,
+                .map_err(|e| Error::Config(e.message_fr()))?
+                .clone(),
         })
     }
 }
@@ -253,7 +254,8 @@ impl Vault {
             revocation,
             pdfa,
             natures: sceau_core::natures::Catalogue::shipped()
-                .map_err(|e| Error::Config(e.message_fr()))?,
+                .map_err(|e| Error::Config(e.message_fr()))?
+                .clone(),
             calendar,
             commit_lock: tokio::sync::Mutex::new(()),
             feed: tokio::sync::Notify::new(),

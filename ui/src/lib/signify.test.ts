@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MOCK_RECIPIENTS } from "./mock";
-import { signifyErrors, validateReference, validateRequerant, type SignifyForm } from "./signify";
+import { REFERENCE_MAX, REQUERANT_MAX, signifyErrors, validateReference, validateRequerant, type SignifyForm } from "./signify";
 import type { ReceptionStatus } from "./types";
 
 const ready: SignifyForm = {
@@ -21,6 +21,10 @@ describe("service form", () => {
     expect(validateReference("x".repeat(101))).toContain("101 caractères");
     expect(validateReference("a\u0007b")).toContain("caractère de contrôle");
     expect(validateReference("2 EME ESSAI")).toBeNull();
+    // Characters, as the application counts them: 100 emoji are 200 UTF-16 units.
+    expect(validateReference("📄".repeat(REFERENCE_MAX))).toBeNull();
+    expect(validateReference("📄".repeat(REFERENCE_MAX + 1))).toContain(`${REFERENCE_MAX + 1} caractères`);
+    expect(validateRequerant("É".repeat(REQUERANT_MAX))).toBeNull();
   });
   it("requires a requesting party", () => {
     expect(validateRequerant(" ")).toContain("Saisissez le requérant");

@@ -1,24 +1,23 @@
 // The service form ("Formulaire de signification"): what must be filled before "Signifier".
 
+import { REFERENCE_MAX, REQUERANT_MAX } from "../generated/bindings";
 import { validatePin } from "./pin";
 import type { DocumentRef, ReceptionStatus, Recipient } from "./types";
 
-/** Longest reference accepted (the vault's limit). */
-export const REFERENCE_MAX = 100;
+// The limits come from the rule the application applies (`sceau_core::draft`, generated).
+export { REFERENCE_MAX, REQUERANT_MAX };
 
 /** French message if the deposit reference cannot be used, else null. */
 export function validateReference(reference: string): string | null {
   const r = reference.trim();
   if (r === "") return "Saisissez votre référence de dépôt : elle est obligatoire et figure dans le nom des fichiers.";
-  if (r.length > REFERENCE_MAX) {
-    return `La référence de dépôt comporte ${r.length} caractères ; ${REFERENCE_MAX} au plus sont acceptés. Raccourcissez-la.`;
+  const chars = [...r].length; // characters, as the application counts them (not UTF-16 units)
+  if (chars > REFERENCE_MAX) {
+    return `La référence de dépôt comporte ${chars} caractères ; ${REFERENCE_MAX} au plus sont acceptés. Raccourcissez-la.`;
   }
   if (/\p{Cc}/u.test(r)) return "La référence de dépôt contient un caractère de contrôle. Saisissez-la de nouveau.";
   return null;
 }
-
-/** Longest name of a requesting party accepted. */
-export const REQUERANT_MAX = 200;
 
 /** French message if the requesting party cannot be used, else null. */
 export function validateRequerant(requerant: string): string | null {
@@ -26,7 +25,8 @@ export function validateRequerant(requerant: string): string | null {
   if (r === "") {
     return "Saisissez le requérant (la personne à la requête de laquelle l'acte est signifié) : il figure sur la lettre simple.";
   }
-  if (r.length > REQUERANT_MAX) return `Le nom du requérant comporte ${r.length} caractères ; ${REQUERANT_MAX} au plus sont acceptés.`;
+  const chars = [...r].length;
+  if (chars > REQUERANT_MAX) return `Le nom du requérant comporte ${chars} caractères ; ${REQUERANT_MAX} au plus sont acceptés.`;
   if (/\p{Cc}/u.test(r)) return "Le nom du requérant contient un caractère de contrôle. Saisissez-le de nouveau.";
   return null;
 }

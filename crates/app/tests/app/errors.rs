@@ -20,8 +20,10 @@ fn crates() -> Vec<Crate> {
         Crate {
             name: "sceau-core",
             // The core's codes are namespaced by rule (identifiers, hours, natures, evidence,
-            // package), published before this test and used by the window's identifier checks.
-            prefixes: &["id", "hours", "natures", "evidence", "package", "core"],
+            // package, service draft), published before this test and used by the window's identifier checks.
+            prefixes: &[
+                "id", "hours", "natures", "evidence", "package", "draft", "core",
+            ],
             errors: sceau_core::CoreError::examples()
                 .into_iter()
                 .map(|e| (e.code().to_owned(), e.message_fr()))

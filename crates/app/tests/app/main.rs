@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod choices;
+mod drafts;
 mod errors;
 mod faces;
 mod gaps;

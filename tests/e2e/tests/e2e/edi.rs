@@ -155,7 +155,7 @@ fn sigkill_mid_batch_then_rerun_deposits_each_line_once() {
         manifest.to_string_lossy().into_owned(),
     ];
     // Killed once its first chunk (four lines) is queued, before any upload.
-    w.paused_at(&args, "edi.queued").kill();
+    w.paused_at(&args, "queued").kill();
     let list = w.ok(&["outbox", "list"]);
     assert_eq!(list.as_array().unwrap().len(), 4, "{list}");
     assert!(vault_references(&w).is_empty());
