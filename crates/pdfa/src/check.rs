@@ -422,7 +422,8 @@ fn deref<'a>(doc: &'a Document, o: &'a Object) -> &'a Object {
     }
 }
 
-const FORBIDDEN_ACTIONS: &[&[u8]] = &[
+/// Actions PDF/A-1 forbids (ISO 19005-1, 6.6.1); the native route strips them.
+pub(crate) const FORBIDDEN_ACTIONS: &[&[u8]] = &[
     b"Launch",
     b"Sound",
     b"Movie",
@@ -437,7 +438,8 @@ const FORBIDDEN_ACTIONS: &[&[u8]] = &[
     b"GoTo3DView",
     b"SetOCGState",
 ];
-const NAMED_ACTIONS: &[&[u8]] = &[b"NextPage", b"PrevPage", b"FirstPage", b"LastPage"];
+/// The only named actions PDF/A-1 allows (6.6.1).
+pub(crate) const NAMED_ACTIONS: &[&[u8]] = &[b"NextPage", b"PrevPage", b"FirstPage", b"LastPage"];
 /// Annotation subtypes PDF/A-1 allows (ISO 19005-1 § 6.5.2); the native route keeps only these.
 pub(crate) const ANNOTATIONS: &[&[u8]] = &[
     b"Text",
