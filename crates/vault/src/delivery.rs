@@ -20,7 +20,7 @@ use sceau_core::naming::{delivery_notice_name, format_paris};
 use sceau_pdfa::render::{render, Block, TextDocument};
 use sha2::{Digest, Sha256};
 
-use crate::api::deposit::ARCHIVE_FOLDER;
+use crate::acceptance::ARCHIVE_FOLDER;
 use crate::config::DeliveryRuleConfig;
 use crate::error::{storage, Error, Result};
 use crate::journal::{self, Entry};

@@ -3,15 +3,16 @@
 //! Offices authenticate with the authentication certificate of their token over mutual TLS
 //! ([`tls`], [`peer`]); a first connection binds the office's space to the certificate. Offices
 //! find recipients, check consent and reception hours, and deposit signed PDF/A acts
-//! ([`api::deposit`]); the vault seals and time-stamps the deposit attestation, files the acts in
-//! the recipient's vault and an archive in the office's vault, and records every step in a
-//! hash-chained journal ([`journal`]).
+//! ([`api::deposit`], [`acceptance`]); the vault seals and time-stamps the deposit attestation,
+//! files the acts in the recipient's vault and an archive in the office's vault, and records
+//! every step in a hash-chained journal ([`journal`]).
 //!
 //! Storage sits behind two small traits: [`store::sql::Metadata`] (SQLite or PostgreSQL) and
 //! [`store::blobs::Blobs`] (content-addressed files or an S3 bucket).
 //!
 //! [`app`] builds the router (tests drive it with `oneshot`); [`serve`] runs it over TLS.
 
+pub mod acceptance;
 pub mod admin;
 pub mod api;
 pub mod config;

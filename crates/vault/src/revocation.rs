@@ -1,6 +1,6 @@
 //! Revocation lists (CRL files, `crl_files`) for every certificate the vault relies on: the
 //! offices' authentication certificates at each request ([`crate::peer`]) and the signing
-//! certificate of each act at each deposit ([`crate::api::deposit`]), besides the serials listed
+//! certificate of each act at each deposit ([`crate::acceptance`]), besides the serials listed
 //! in `revoked_serials`. The files are reloaded without restart: every check looks at their
 //! modification time and size (one `stat` each) and reads them again when either changed.
 //!
