@@ -46,6 +46,7 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use config::{BlobConfig, Clock, Config, MetadataConfig};
+use error::ConfigError;
 pub use error::{Error, Result};
 use keys::{files, KeyCert};
 use peer::PeerCerts;
@@ -157,7 +158,7 @@ impl OperatorStore {
             config,
             meta,
             natures: sceau_core::natures::Catalogue::shipped()
-                .map_err(|e| Error::Config(e.message_fr()))?,
+                .map_err(|e| error::config(ConfigError::Catalogue(e)))?,
         })
     }
 }
@@ -220,17 +221,12 @@ impl Vault {
         };
         let trust_anchors = ca_ders
             .iter()
-            .map(|d| {
-                <x509_cert::Certificate as der::Decode>::from_der(d)
-                    .map_err(|e| Error::Config(e.to_string()))
-            })
+            .map(|d| <x509_cert::Certificate as der::Decode>::from_der(d).map_err(error::config))
             .collect::<Result<Vec<_>>>()?;
         let mut crl_cas = trust_anchors.clone();
         for d in &bank_ca_ders {
-            crl_cas.push(
-                <x509_cert::Certificate as der::Decode>::from_der(d)
-                    .map_err(|e| Error::Config(e.to_string()))?,
-            );
+            crl_cas
+                .push(<x509_cert::Certificate as der::Decode>::from_der(d).map_err(error::config)?);
         }
         let revocation = revocation::Revocation::new(config.crl_files.clone(), crl_cas)?;
         let calendar = sceau_core::calendar::Calendar {
@@ -254,7 +250,7 @@ impl Vault {
             revocation,
             pdfa,
             natures: sceau_core::natures::Catalogue::shipped()
-                .map_err(|e| Error::Config(e.message_fr()))?,
+                .map_err(|e| error::config(ConfigError::Catalogue(e)))?,
             calendar,
             commit_lock: tokio::sync::Mutex::new(()),
             feed: tokio::sync::Notify::new(),
@@ -319,10 +315,8 @@ impl Vault {
             .into_iter()
             .map(CertificateDer::from)
             .collect();
-        let pem = std::fs::read_to_string(dir.join(files::SERVER_KEY))
-            .map_err(|e| Error::Config(e.to_string()))?;
-        let (_, der) =
-            der::pem::decode_vec(pem.as_bytes()).map_err(|e| Error::Config(e.to_string()))?;
+        let pem = std::fs::read_to_string(dir.join(files::SERVER_KEY)).map_err(error::config)?;
+        let (_, der) = der::pem::decode_vec(pem.as_bytes()).map_err(error::config)?;
         let key = PrivateKeyDer::Pkcs8(der.into());
         tls::server_config(chain, key, &[&self.checker, &self.bank_checker])
     }

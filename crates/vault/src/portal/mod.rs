@@ -45,7 +45,7 @@ pub use purge::{purge_expired, run_purge};
 use returns::deposit_return;
 use session::logout;
 
-use crate::error::{Error, Result};
+use crate::error::{config, ConfigError, Result};
 use crate::Vault;
 
 /// Session cookie name.
@@ -82,17 +82,15 @@ pub fn tls_config(vault: &Vault) -> Result<rustls::ServerConfig> {
         .into_iter()
         .map(rustls::pki_types::CertificateDer::from)
         .collect();
-    let pem = std::fs::read_to_string(dir.join(crate::keys::files::SERVER_KEY))
-        .map_err(|e| Error::Config(e.to_string()))?;
-    let (_, der) =
-        der::pem::decode_vec(pem.as_bytes()).map_err(|e| Error::Config(e.to_string()))?;
+    let pem = std::fs::read_to_string(dir.join(crate::keys::files::SERVER_KEY)).map_err(config)?;
+    let (_, der) = der::pem::decode_vec(pem.as_bytes()).map_err(config)?;
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(der.into());
     let mut cfg = rustls::ServerConfig::builder_with_provider(crate::tls::provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Config(e.to_string()))?
+        .map_err(config)?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .map_err(|e| Error::Config(format!("server certificate: {e}")))?;
+        .map_err(|e| config(ConfigError::ServerCertificate(e)))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(cfg)
 }
