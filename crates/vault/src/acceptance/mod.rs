@@ -1,6 +1,6 @@
 //! The acceptance of a deposit (steps 5 and 6 of a service), once its package is read
-//! ([`package`]): the checks ([`check`]), the attestation sealed and time-stamped with the
-//! office's archive ([`seal`]), then the blobs and the one metadata transaction ([`commit`]).
+//! (`package`): the checks (`check`), the attestation sealed and time-stamped with the
+//! office's archive (`seal`), then the blobs and the one metadata transaction (`commit`).
 //!
 //! Nothing is visible until the one metadata transaction that records the deposit, its files in
 //! the recipient's vault, the archive in the office's vault and the journal lines. Blobs are
