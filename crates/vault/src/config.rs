@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{config, file_error, ConfigError, Result};
 use crate::store::blobs::S3Config;
 
 /// Where metadata lives.
@@ -380,17 +380,20 @@ impl Config {
 
     /// Reads a configuration file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+        let text = std::fs::read_to_string(path).map_err(file_error(path))?;
+        toml::from_str(&text).map_err(|source| {
+            config(ConfigError::Toml {
+                path: path.to_owned(),
+                source,
+            })
+        })
     }
 
     /// Writes it as TOML.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = toml::to_string_pretty(self).map_err(|e| Error::Config(e.to_string()))?;
+        let text = toml::to_string_pretty(self).map_err(config)?;
         // It holds the SMTP, SMS and S3 passwords: 0600 from the start.
-        crate::datadir::write_private(path, text.as_bytes())
-            .map_err(|e| Error::Config(e.to_string()))
+        crate::datadir::write_private(path, text.as_bytes()).map_err(config)
     }
 }
 

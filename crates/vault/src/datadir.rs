@@ -7,7 +7,7 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
-use crate::error::{storage, Error, Result};
+use crate::error::{config, file_error, storage, ConfigError, Error, Result};
 
 /// Mode of every directory the vault creates in its data directory.
 pub const DIR_MODE: u32 = 0o700;
@@ -95,11 +95,11 @@ impl DataDirLock {
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+            .map_err(file_error(&path))?;
         match file.try_lock() {
             Ok(()) => Ok(DataDirLock { _file: file, path }),
             Err(TryLockError::WouldBlock) => Err(Error::DataDirBusy(data_dir.to_owned())),
-            Err(TryLockError::Error(e)) => Err(Error::Config(format!("{}: {e}", path.display()))),
+            Err(TryLockError::Error(source)) => Err(config(ConfigError::File { path, source })),
         }
     }
 

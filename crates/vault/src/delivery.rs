@@ -20,9 +20,9 @@ use sceau_core::naming::{delivery_notice_name, format_paris};
 use sceau_pdfa::render::{render, Block, TextDocument};
 use sha2::{Digest, Sha256};
 
-use crate::api::deposit::ARCHIVE_FOLDER;
+use crate::acceptance::ARCHIVE_FOLDER;
 use crate::config::DeliveryRuleConfig;
-use crate::error::{storage, Error, Result};
+use crate::error::{crypto, storage, CryptoError, Result};
 use crate::journal::{self, Entry};
 use crate::store::meta::{self, DepositRow, NoticeRow};
 use crate::Vault;
@@ -497,7 +497,7 @@ async fn prepare_notice(
     let pdf = tokio::task::spawn_blocking(move || render(&doc, now))
         .await
         .map_err(storage)?
-        .map_err(|e| Error::Crypto(format!("rendu de l'attestation de remise : {e}")))?;
+        .map_err(|e| crypto(CryptoError::NoticeRendering(e)))?;
     let seal = vault.seal.seal(&pdf, now)?;
     let pdf_sha: [u8; 32] = Sha256::digest(&pdf).into();
     let (pdf_len, seal_len) = (pdf.len() as u64, seal.len() as u64);

@@ -97,13 +97,13 @@ pub enum Error {
     PathExists,
     /// Storage failure (database, files, S3).
     #[error("storage: {0}")]
-    Storage(String),
+    Storage(#[source] StorageError),
     /// Cryptographic failure inside the vault (sealing, time-stamping).
     #[error("crypto: {0}")]
-    Crypto(String),
+    Crypto(#[source] CryptoError),
     /// Configuration problem.
     #[error("configuration: {0}")]
-    Config(String),
+    Config(#[source] ConfigError),
     /// The certificate's subject does not name a holder (a common name and an organization
     /// or a surname are required to tell holders apart).
     #[error("certificate subject names no holder")]
@@ -369,10 +369,222 @@ impl IntoResponse for Error {
     }
 }
 
-/// Shorthand for storage errors.
-pub(crate) fn storage(e: impl std::fmt::Display) -> Error {
-    Error::Storage(e.to_string())
+/// A storage failure, its cause kept as the source: what [`Error::Storage`] carries. Each
+/// variant displays its cause's message as is.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// SQLite.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL.
+    #[error(transparent)]
+    Postgres(#[from] postgres::Error),
+    /// Files: blobs, spool, pending notes, the data directory.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A temporary file that could not take its final name.
+    #[error(transparent)]
+    Persist(#[from] tempfile::PersistError),
+    /// The object store (S3).
+    #[error(transparent)]
+    ObjectStore(#[from] object_store::Error),
+    /// A JSON value stored or read back.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// A stored time or day.
+    #[error(transparent)]
+    Time(#[from] chrono::ParseError),
+    /// A stored hexadecimal value.
+    #[error(transparent)]
+    Hex(#[from] hex::FromHexError),
+    /// An archive being written.
+    #[error(transparent)]
+    Zip(#[from] zip::result::ZipError),
+    /// A blocking task that panicked or was cancelled.
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+    /// The failure of a group commit, given to every item of the group.
+    #[error(transparent)]
+    Group(std::sync::Arc<Error>),
+    /// A broken invariant: something the vault relies on is missing or unreadable.
+    #[error("{0}")]
+    Invariant(&'static str),
+}
+
+impl From<&'static str> for StorageError {
+    fn from(what: &'static str) -> Self {
+        StorageError::Invariant(what)
+    }
+}
+
+/// A cryptographic failure inside the vault, its cause kept as the source: what
+/// [`Error::Crypto`] carries.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// A CMS signature (a seal, a time-stamp token).
+    #[error(transparent)]
+    Cms(#[from] sceau_cades::Error),
+    /// A DER encoding or decoding.
+    #[error(transparent)]
+    Der(#[from] der::Error),
+    /// A time a time-stamp token cannot carry.
+    #[error(transparent)]
+    Time(#[from] std::num::TryFromIntError),
+    /// The delivery notice's PDF could not be rendered.
+    #[error("rendu de l'attestation de remise : {0}")]
+    NoticeRendering(#[source] sceau_pdfa::Error),
+}
+
+/// A configuration problem, its cause kept as the source: what [`Error::Config`] carries.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A file of the configuration or of the data directory that cannot be read or written.
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Files of the data directory (keys, certificates, modes).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// `vault.toml` that is not the expected TOML.
+    #[error("{}: {source}", path.display())]
+    Toml {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: toml::de::Error,
+    },
+    /// The configuration that cannot be written as TOML.
+    #[error(transparent)]
+    TomlWrite(#[from] toml::ser::Error),
+    /// A PEM file that is not PEM (this error type is a leaf without `std::error::Error`).
+    #[error("{0}")]
+    Pem(der::pem::Error),
+    /// A certificate that is not DER.
+    #[error(transparent)]
+    Der(#[from] der::Error),
+    /// A private key that is not PKCS#8.
+    #[error(transparent)]
+    Pkcs8(#[from] p256::pkcs8::Error),
+    /// A key or certificate that could not be generated.
+    #[error(transparent)]
+    Generate(#[from] rcgen::Error),
+    /// TLS.
+    #[error(transparent)]
+    Tls(#[from] rustls::Error),
+    /// The server certificate and key TLS refuses.
+    #[error("server certificate: {0}")]
+    ServerCertificate(#[source] rustls::Error),
+    /// A client CA TLS refuses.
+    #[error("client CA: {0}")]
+    ClientCa(#[source] rustls::Error),
+    /// The client certificate verifier that cannot be built.
+    #[error("client verifier: {0}")]
+    ClientVerifier(#[source] rustls::server::VerifierBuilderError),
+    /// The shipped catalogue of natures (its French message).
+    #[error("{}", .0.message_fr())]
+    Catalogue(#[source] sceau_core::CoreError),
+    /// A revocation list that cannot be read (`crl_files`).
+    #[error(
+        "liste de révocation {} illisible ({source}) : remplacez-la par la liste publiée par \
+         l'autorité (PEM ou DER)",
+        path.display()
+    )]
+    CrlUnreadable {
+        /// The list.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A revocation list the vault cannot use (`crl_files`).
+    #[error(
+        "liste de révocation {} {problem} : remplacez-la par la liste publiée par \
+         l'autorité (PEM ou DER)",
+        path.display()
+    )]
+    Crl {
+        /// The list.
+        path: std::path::PathBuf,
+        /// What is wrong with it, in French.
+        problem: &'static str,
+    },
+}
+
+impl From<der::pem::Error> for ConfigError {
+    fn from(e: der::pem::Error) -> Self {
+        ConfigError::Pem(e)
+    }
+}
+
+/// Shorthand for storage errors: anything a [`StorageError`] is made from (a static text is a
+/// broken invariant).
+pub(crate) fn storage(e: impl Into<StorageError>) -> Error {
+    Error::Storage(e.into())
+}
+
+/// Shorthand for cryptographic errors.
+pub(crate) fn crypto(e: impl Into<CryptoError>) -> Error {
+    Error::Crypto(e.into())
+}
+
+/// Shorthand for configuration errors.
+pub(crate) fn config(e: impl Into<ConfigError>) -> Error {
+    Error::Config(e.into())
+}
+
+/// The configuration error of file `path` that cannot be read or written, for `map_err`.
+pub(crate) fn file_error(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| {
+        config(ConfigError::File {
+            path: path.to_owned(),
+            source,
+        })
+    }
 }
 
 /// Result with the vault's error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_keep_their_cause_as_source_and_tell_the_client_nothing_more() {
+        let io = std::io::Error::other("disque plein");
+        let cases = [
+            (storage(io), "storage: disque plein"),
+            (storage("blob missing"), "storage: blob missing"),
+            (
+                crypto(u8::try_from(300u16).unwrap_err()),
+                "crypto: out of range integral type conversion attempted",
+            ),
+            (
+                config(ConfigError::File {
+                    path: "/etc/vault.toml".into(),
+                    source: std::io::Error::other("absent"),
+                }),
+                "configuration: /etc/vault.toml: absent",
+            ),
+        ];
+        for (e, shown) in cases {
+            assert_eq!(e.to_string(), shown);
+            assert_eq!(e.code(), "internal");
+            assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(
+                e.body().message,
+                "Erreur interne du coffre : réessayez plus tard."
+            );
+            assert!(std::error::Error::source(&e).is_some(), "{e}");
+        }
+        let e = storage(std::io::Error::other("disque plein"));
+        let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<StorageError>());
+        assert!(matches!(source, Some(StorageError::Io(_))), "{source:?}");
+    }
+}

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use sceau_proto::DepositReceipt;
 use tokio::sync::oneshot;
 
-use crate::error::{storage, Error, Result};
+use crate::error::{storage, Result, StorageError};
 use crate::store::sql::Sql;
 use crate::Vault;
 
@@ -118,11 +118,12 @@ fn run<T>(meta: &dyn crate::store::sql::Metadata, jobs: Vec<Job<T>>) {
             // Nothing of the group was committed: every item fails (a deposit's client retries
             // with its idempotency key; a consultation is recorded at the next read).
             tracing::error!(error = %e, "group commit failed");
+            let e = std::sync::Arc::new(e);
             for (done, _) in outcomes {
-                let _ = done.send(Err(Error::Storage(e.to_string())));
+                let _ = done.send(Err(storage(StorageError::Group(e.clone()))));
             }
             for job in pending {
-                let _ = job.done.send(Err(Error::Storage(e.to_string())));
+                let _ = job.done.send(Err(storage(StorageError::Group(e.clone()))));
             }
         }
     }

@@ -21,7 +21,7 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
 
-use crate::error::{Error, Result};
+use crate::error::{config, crypto, file_error, Error, Result};
 
 /// id-ct-TSTInfo.
 const ID_CT_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
@@ -50,10 +50,6 @@ pub mod files {
     pub const TSA_KEY: &str = "tsa.key.pem";
 }
 
-fn cfg_err(e: impl std::fmt::Display) -> Error {
-    Error::Config(e.to_string())
-}
-
 fn dn(cn: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CountryName, "FR");
@@ -64,35 +60,35 @@ fn dn(cn: &str) -> DistinguishedName {
 
 /// Keys and certificates are created 0600 from the start (never readable, even briefly).
 fn write_private(path: &Path, pem: &str) -> Result<()> {
-    crate::datadir::write_private(path, pem.as_bytes()).map_err(cfg_err)
+    crate::datadir::write_private(path, pem.as_bytes()).map_err(config)
 }
 
 /// Creates the vault's keys and certificates in `dir`; `server_names` go into the TLS
 /// certificate (DNS names or IP addresses).
 pub fn init_keys(dir: &Path, server_names: &[String]) -> Result<()> {
-    crate::datadir::private_dir_all(dir).map_err(cfg_err)?;
+    crate::datadir::private_dir_all(dir).map_err(config)?;
     // A directory made beforehand by the operator is closed too: it will hold the keys, the
     // database and the configuration's passwords.
-    crate::datadir::restrict(dir, crate::datadir::DIR_MODE).map_err(cfg_err)?;
+    crate::datadir::restrict(dir, crate::datadir::DIR_MODE).map_err(config)?;
     let alg = &rcgen::PKCS_ECDSA_P256_SHA256;
-    let ca_key = KeyPair::generate_for(alg).map_err(cfg_err)?;
+    let ca_key = KeyPair::generate_for(alg).map_err(config)?;
     let mut ca_params = CertificateParams::default();
     ca_params.distinguished_name = dn("AC du coffre Sceau");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     ca_params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(3650 * 3);
-    let ca_cert = ca_params.self_signed(&ca_key).map_err(cfg_err)?;
+    let ca_cert = ca_params.self_signed(&ca_key).map_err(config)?;
     write_private(&dir.join(files::CA_CERT), &ca_cert.pem())?;
     let issuer = Issuer::new(ca_params, ca_key);
 
     let issue = |cn: &str, f: &dyn Fn(&mut CertificateParams)| -> Result<(String, String)> {
-        let key = KeyPair::generate_for(alg).map_err(cfg_err)?;
+        let key = KeyPair::generate_for(alg).map_err(config)?;
         let mut p = CertificateParams::default();
         p.distinguished_name = dn(cn);
         p.use_authority_key_identifier_extension = true;
         p.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(3650);
         f(&mut p);
-        let cert = p.signed_by(&key, &issuer).map_err(cfg_err)?;
+        let cert = p.signed_by(&key, &issuer).map_err(config)?;
         Ok((cert.pem(), key.serialize_pem()))
     };
 
@@ -138,22 +134,20 @@ pub fn init_keys(dir: &Path, server_names: &[String]) -> Result<()> {
 
 /// Reads a PEM certificate file.
 pub fn load_cert(path: &Path) -> Result<Certificate> {
-    let pem =
-        std::fs::read_to_string(path).map_err(|e| cfg_err(format!("{}: {e}", path.display())))?;
-    let (_, der) = der::pem::decode_vec(pem.as_bytes()).map_err(cfg_err)?;
-    Certificate::from_der(&der).map_err(cfg_err)
+    let pem = std::fs::read_to_string(path).map_err(file_error(path))?;
+    let (_, der) = der::pem::decode_vec(pem.as_bytes()).map_err(config)?;
+    Certificate::from_der(&der).map_err(config)
 }
 
 /// Reads every certificate of a PEM file (DER each).
 pub fn load_cert_ders(path: &Path) -> Result<Vec<Vec<u8>>> {
-    let pem =
-        std::fs::read_to_string(path).map_err(|e| cfg_err(format!("{}: {e}", path.display())))?;
+    let pem = std::fs::read_to_string(path).map_err(file_error(path))?;
     let mut out = Vec::new();
     for block in pem.split_inclusive("-----END CERTIFICATE-----") {
         let block = block.trim();
         if block.contains("-----BEGIN CERTIFICATE-----") {
             let start = block.find("-----BEGIN").unwrap_or(0);
-            let (_, der) = der::pem::decode_vec(&block.as_bytes()[start..]).map_err(cfg_err)?;
+            let (_, der) = der::pem::decode_vec(&block.as_bytes()[start..]).map_err(config)?;
             out.push(der);
         }
     }
@@ -161,10 +155,9 @@ pub fn load_cert_ders(path: &Path) -> Result<Vec<Vec<u8>>> {
 }
 
 fn load_key(path: &Path) -> Result<SigningKey> {
-    let pem =
-        std::fs::read_to_string(path).map_err(|e| cfg_err(format!("{}: {e}", path.display())))?;
-    let (_, der) = der::pem::decode_vec(pem.as_bytes()).map_err(cfg_err)?;
-    SigningKey::from_pkcs8_der(&der).map_err(cfg_err)
+    let pem = std::fs::read_to_string(path).map_err(file_error(path))?;
+    let (_, der) = der::pem::decode_vec(pem.as_bytes()).map_err(config)?;
+    SigningKey::from_pkcs8_der(&der).map_err(config)
 }
 
 /// The vault's P-256 key signing through ring: a deposit costs two signatures (seal and
@@ -260,7 +253,7 @@ impl KeyCert {
             Some(fast) => sign_detached::<_, DerSignature>(fast, &opts),
             None => sign_detached::<_, DerSignature>(&self.key, &opts),
         }
-        .map_err(|e| Error::Crypto(e.to_string()))
+        .map_err(crypto)
     }
 
     /// Answers an RFC 3161 TimeStampReq (DER) with a TimeStampResp (DER) at time `at`.
@@ -278,11 +271,10 @@ impl KeyCert {
                 fail_info: None,
             },
             time_stamp_token: Some(
-                cms::content_info::ContentInfo::from_der(&token)
-                    .map_err(|e| Error::Crypto(e.to_string()))?,
+                cms::content_info::ContentInfo::from_der(&token).map_err(crypto)?,
             ),
         };
-        resp.to_der().map_err(|e| Error::Crypto(e.to_string()))
+        resp.to_der().map_err(crypto)
     }
 
     /// A time-stamp token (DER ContentInfo) over `data`'s SHA-256.
@@ -297,7 +289,7 @@ impl KeyCert {
                 oid: DigestAlgorithm::Sha256.oid(),
                 parameters: None,
             },
-            hashed_message: OctetString::new(sha256).map_err(|e| Error::Crypto(e.to_string()))?,
+            hashed_message: OctetString::new(sha256).map_err(crypto)?,
         };
         self.token(imprint, None, at)
     }
@@ -308,11 +300,10 @@ impl KeyCert {
         nonce: Option<Int>,
         at: DateTime<Utc>,
     ) -> Result<Vec<u8>> {
-        let crypto = |e: der::Error| Error::Crypto(e.to_string());
         let mut serial = [0u8; 16];
         OsRng.fill_bytes(&mut serial);
         serial[0] = (serial[0] & 0x7f) | 0x40;
-        let secs = u64::try_from(at.timestamp()).map_err(|e| Error::Crypto(e.to_string()))?;
+        let secs = u64::try_from(at.timestamp()).map_err(crypto)?;
         let tst = TstInfo {
             version: TspVersion::V1,
             policy: TSA_POLICY,
@@ -342,7 +333,7 @@ impl KeyCert {
                 sign_encapsulated::<_, DerSignature>(&self.key, &opts, ID_CT_TST_INFO, &tst_der)
             }
         }
-        .map_err(|e| Error::Crypto(e.to_string()))
+        .map_err(crypto)
     }
 }
 

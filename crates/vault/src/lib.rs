@@ -3,15 +3,16 @@
 //! Offices authenticate with the authentication certificate of their token over mutual TLS
 //! ([`tls`], [`peer`]); a first connection binds the office's space to the certificate. Offices
 //! find recipients, check consent and reception hours, and deposit signed PDF/A acts
-//! ([`api::deposit`]); the vault seals and time-stamps the deposit attestation, files the acts in
-//! the recipient's vault and an archive in the office's vault, and records every step in a
-//! hash-chained journal ([`journal`]).
+//! ([`api::deposit`], [`acceptance`]); the vault seals and time-stamps the deposit attestation,
+//! files the acts in the recipient's vault and an archive in the office's vault, and records
+//! every step in a hash-chained journal ([`journal`]).
 //!
 //! Storage sits behind two small traits: [`store::sql::Metadata`] (SQLite or PostgreSQL) and
 //! [`store::blobs::Blobs`] (content-addressed files or an S3 bucket).
 //!
 //! [`app`] builds the router (tests drive it with `oneshot`); [`serve`] runs it over TLS.
 
+pub mod acceptance;
 pub mod admin;
 pub mod api;
 pub mod config;
@@ -45,6 +46,7 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use config::{BlobConfig, Clock, Config, MetadataConfig};
+use error::ConfigError;
 pub use error::{Error, Result};
 use keys::{files, KeyCert};
 use peer::PeerCerts;
@@ -156,7 +158,7 @@ impl OperatorStore {
             config,
             meta,
             natures: sceau_core::natures::Catalogue::shipped()
-                .map_err(|e| Error::Config(e.message_fr()))?
+                .map_err(|e| error::config(ConfigError::Catalogue(e)))?
                 .clone(),
         })
     }
@@ -220,17 +222,12 @@ impl Vault {
         };
         let trust_anchors = ca_ders
             .iter()
-            .map(|d| {
-                <x509_cert::Certificate as der::Decode>::from_der(d)
-                    .map_err(|e| Error::Config(e.to_string()))
-            })
+            .map(|d| <x509_cert::Certificate as der::Decode>::from_der(d).map_err(error::config))
             .collect::<Result<Vec<_>>>()?;
         let mut crl_cas = trust_anchors.clone();
         for d in &bank_ca_ders {
-            crl_cas.push(
-                <x509_cert::Certificate as der::Decode>::from_der(d)
-                    .map_err(|e| Error::Config(e.to_string()))?,
-            );
+            crl_cas
+                .push(<x509_cert::Certificate as der::Decode>::from_der(d).map_err(error::config)?);
         }
         let revocation = revocation::Revocation::new(config.crl_files.clone(), crl_cas)?;
         let calendar = sceau_core::calendar::Calendar {
@@ -254,7 +251,7 @@ impl Vault {
             revocation,
             pdfa,
             natures: sceau_core::natures::Catalogue::shipped()
-                .map_err(|e| Error::Config(e.message_fr()))?
+                .map_err(|e| error::config(ConfigError::Catalogue(e)))?
                 .clone(),
             calendar,
             commit_lock: tokio::sync::Mutex::new(()),
@@ -320,10 +317,8 @@ impl Vault {
             .into_iter()
             .map(CertificateDer::from)
             .collect();
-        let pem = std::fs::read_to_string(dir.join(files::SERVER_KEY))
-            .map_err(|e| Error::Config(e.to_string()))?;
-        let (_, der) =
-            der::pem::decode_vec(pem.as_bytes()).map_err(|e| Error::Config(e.to_string()))?;
+        let pem = std::fs::read_to_string(dir.join(files::SERVER_KEY)).map_err(error::config)?;
+        let (_, der) = der::pem::decode_vec(pem.as_bytes()).map_err(error::config)?;
         let key = PrivateKeyDer::Pkcs8(der.into());
         tls::server_config(chain, key, &[&self.checker, &self.bank_checker])
     }

@@ -1,7 +1,7 @@
 //! `sceau-vault`: create a data directory, serve, manage recipients, consents and reception
 //! rules, verify the evidence journal.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -226,20 +226,18 @@ fn clock() -> Arc<dyn Clock> {
 }
 
 /// Opens the vault to serve it (or collect its blobs): takes the data directory's lock.
-fn open(config: &std::path::Path, rt: &tokio::runtime::Runtime) -> anyhow::Result<Arc<Vault>> {
+fn open(config: &Path, rt: &tokio::runtime::Runtime) -> anyhow::Result<Arc<Vault>> {
     let cfg = Config::load(config)?;
     Ok(rt.block_on(Vault::open(cfg, clock(), Arc::new(sceau_vault::SceauPdfa)))?)
 }
 
 /// Opens the metadata only, for operator commands: safe beside a running server.
-fn open_meta(
-    config: &std::path::Path,
-    rt: &tokio::runtime::Runtime,
-) -> anyhow::Result<OperatorStore> {
+fn open_meta(config: &Path, rt: &tokio::runtime::Runtime) -> anyhow::Result<OperatorStore> {
     let cfg = Config::load(config)?;
     Ok(rt.block_on(OperatorStore::open(cfg))?)
 }
 
+/// Parses the command line and runs the subcommand.
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -254,267 +252,336 @@ fn run() -> anyhow::Result<ExitCode> {
             client_ca,
             bank_ca,
             portal_listen,
-        } => {
-            let path = sceau_vault::init(&dir, &listen, &names, client_ca)?;
-            if !bank_ca.is_empty() {
-                let mut cfg = sceau_vault::config::Config::load(&path)?;
-                cfg.bank_ca_files = bank_ca;
-                cfg.save(&path)?;
-            }
-            if let Some(portal) = portal_listen.or_else(|| next_port(&listen)) {
-                let port = portal
-                    .rsplit_once(':')
-                    .map(|(_, p)| p)
-                    .context("--portal-listen: HOTE:PORT attendu")?;
-                let mut cfg = sceau_vault::config::Config::load(&path)?;
-                cfg.portal.public_url = format!(
-                    "https://{}:{port}",
-                    names.first().map_or("localhost", String::as_str)
-                );
-                cfg.portal.listen = Some(portal);
-                cfg.save(&path)?;
-            }
-            println!("{}", path.display());
-        }
-        Command::Serve { config } => {
-            let vault = open(&config, &rt)?;
-            rt.block_on(async {
-                // With the test clock only: decisions due at the shifted time are taken before
-                // the first request, so a test reads them without waiting for the scheduler.
-                #[cfg(feature = "test-clock")]
-                if std::env::var_os(sceau_vault::config::TEST_CLOCK_ENV).is_some() {
-                    match sceau_vault::delivery::decide_due(&vault).await {
-                        Ok(n) => tracing::info!(decided = n, "delivery decisions at start"),
-                        Err(e) => {
-                            tracing::error!(code = e.code(), detail = %e, "delivery catch-up")
-                        }
-                    }
-                }
-                let listener = tokio::net::TcpListener::bind(&vault.config.listen)
-                    .await
-                    .with_context(|| format!("listening on {}", vault.config.listen))?;
-                let addr = listener.local_addr()?;
-                // Tests and scripts read the bound address (the port may be 0 in the config).
-                println!("listening on {addr}");
-                tracing::info!(%addr, "vault serving");
-                let tls = vault.tls_config()?;
-                let limits = sceau_vault::ConnLimits::of(&vault.config);
-                // Delivery decisions at each deadline; the first pass catches up after downtime.
-                tokio::spawn(sceau_vault::delivery::run_scheduler(
-                    vault.clone(),
-                    std::time::Duration::from_secs(60),
-                ));
-                // The recipients' portal: its own listener, no client certificate asked.
-                if let Some(addr) = vault.config.portal.listen.clone() {
-                    let pl = tokio::net::TcpListener::bind(&addr)
-                        .await
-                        .with_context(|| format!("listening on {addr}"))?;
-                    println!("portal listening on {}", pl.local_addr()?);
-                    let ptls = sceau_vault::portal::tls_config(&vault)?;
-                    let papp = sceau_vault::portal_app(vault.clone());
-                    tokio::spawn(async move {
-                        if let Err(e) = sceau_vault::serve_with(pl, ptls, papp, limits).await {
-                            tracing::error!(error = %e, "portal stopped");
-                        }
-                    });
-                }
-                // Portal links, codes and sessions past their life are deleted.
-                tokio::spawn(sceau_vault::portal::run_purge(
-                    vault.clone(),
-                    std::time::Duration::from_secs(600),
-                ));
-                // The journal's head sealed and time-stamped at regular intervals.
-                tokio::spawn(sceau_vault::journal::run_checkpoints(
-                    vault.clone(),
-                    std::time::Duration::from_secs(vault.config.checkpoint_interval_secs),
-                ));
-                // Notifications of accepted deposits (durable queue, retries with back-off).
-                tokio::spawn(sceau_vault::notify::run_notifier(
-                    vault.clone(),
-                    std::time::Duration::from_secs(60),
-                ));
-                sceau_vault::serve_with(listener, tls, sceau_vault::app(vault), limits).await?;
-                Ok::<_, anyhow::Error>(())
-            })?;
-        }
+        } => init(&dir, &listen, &names, client_ca, bank_ca, portal_listen),
+        Command::Serve { config } => serve(&config, &rt),
         Command::Bank {
             config,
             recipient,
             cert,
-        } => {
-            let vault = open_meta(&config, &rt)?;
-            let fp = admin::bind_bank(
-                vault.meta.as_ref(),
-                &vault.config,
-                &recipient,
-                &cert,
-                clock().now(),
-            )?;
-            println!("certificat {fp} rattaché à la banque {recipient}");
-        }
-        Command::Recipients { config, action } => {
-            let vault = open_meta(&config, &rt)?;
-            match action {
-                RecipientsAction::Import { file } => {
-                    let n = admin::import_recipients(vault.meta.as_ref(), &file)?;
-                    println!("{n} destinataire(s) importé(s)");
-                }
-            }
-        }
-        Command::Consent { config, action } => {
-            let vault = open_meta(&config, &rt)?;
-            match action {
-                ConsentAction::Add {
-                    recipient,
-                    natures,
-                    given_on,
-                    expires_on,
-                    how,
-                } => {
-                    if let Some(n) = natures.iter().find(|n| vault.natures.get(n).is_none()) {
-                        return Err(anyhow!(sceau_vault::Error::UnknownNature(n.clone())));
-                    }
-                    let c = admin::add_consent(
-                        vault.meta.as_ref(),
-                        &recipient,
-                        natures,
-                        given_on,
-                        expires_on,
-                        &how,
-                    )?;
-                    println!("{}", c.id);
-                }
-                ConsentAction::Revoke { id, on } => {
-                    sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
-                        sceau_vault::store::meta::revoke_consent(sql, &id, on)
-                    })?;
-                    println!("consentement {id} révoqué le {on}");
-                }
-                ConsentAction::List { recipient } => {
-                    let list = sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
-                        sceau_vault::store::meta::list_consents(sql, recipient.as_deref())
-                    })?;
-                    for c in list {
-                        println!("{}", serde_json::to_string(&c)?);
-                    }
-                }
-            }
-        }
+        } => bank(&config, &rt, &recipient, &cert),
+        Command::Recipients { config, action } => recipients(&config, &rt, action),
+        Command::Consent { config, action } => consent(&config, &rt, action),
         Command::Rules {
             config,
             recipient,
             nature,
             windows,
-        } => {
-            let vault = open_meta(&config, &rt)?;
-            if vault.natures.get(&nature).is_none() {
-                return Err(anyhow!(sceau_vault::Error::UnknownNature(nature)));
-            }
-            let rule = ReceptionRule {
-                windows: windows
-                    .iter()
-                    .map(|w| admin::parse_window(w))
-                    .collect::<Result<_, _>>()?,
-            };
-            admin::set_rule(vault.meta.as_ref(), &recipient, &nature, &rule)?;
-            println!("règle enregistrée");
-        }
-        Command::VerifyProof { bundle, file } => {
-            let bundle: sceau_proto::ProofBundle =
-                serde_json::from_slice(&std::fs::read(&bundle).context("reading the bundle")?)
-                    .context("the bundle is not a proof bundle")?;
-            let bytes = file
-                .map(std::fs::read)
-                .transpose()
-                .context("reading the file")?;
-            match sceau_vault::proof::verify(&bundle, bytes.as_deref()) {
-                Ok(r) => println!(
-                    "preuve valide : {} entrée(s) de journal, horodatage du {}",
-                    r.journal_lines, r.timestamp
-                ),
-                Err(why) => {
-                    println!("preuve INVALIDE ({}) : {}", why.code(), why.message_fr());
-                    return Ok(ExitCode::from(1));
+        } => rules(&config, &rt, &recipient, nature, &windows),
+        Command::VerifyProof { bundle, file } => verify_proof(&bundle, file),
+        Command::Gc { config } => gc(&config, &rt),
+        Command::Office { config, action } => office(&config, &rt, action),
+        Command::VerifyJournal { config } => verify_journal(&config, &rt),
+    }
+}
+
+/// `init`: the data directory, then the bank CAs and the portal's address in its configuration.
+fn init(
+    dir: &Path,
+    listen: &str,
+    names: &[String],
+    client_ca: Vec<PathBuf>,
+    bank_ca: Vec<PathBuf>,
+    portal_listen: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let path = sceau_vault::init(dir, listen, names, client_ca)?;
+    if !bank_ca.is_empty() {
+        let mut cfg = sceau_vault::config::Config::load(&path)?;
+        cfg.bank_ca_files = bank_ca;
+        cfg.save(&path)?;
+    }
+    if let Some(portal) = portal_listen.or_else(|| next_port(listen)) {
+        let port = portal
+            .rsplit_once(':')
+            .map(|(_, p)| p)
+            .context("--portal-listen: HOTE:PORT attendu")?;
+        let mut cfg = sceau_vault::config::Config::load(&path)?;
+        cfg.portal.public_url = format!(
+            "https://{}:{port}",
+            names.first().map_or("localhost", String::as_str)
+        );
+        cfg.portal.listen = Some(portal);
+        cfg.save(&path)?;
+    }
+    println!("{}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `serve`: the API, the portal and the background tasks, until the process ends.
+fn serve(config: &Path, rt: &tokio::runtime::Runtime) -> anyhow::Result<ExitCode> {
+    let vault = open(config, rt)?;
+    rt.block_on(async {
+        // With the test clock only: decisions due at the shifted time are taken before
+        // the first request, so a test reads them without waiting for the scheduler.
+        #[cfg(feature = "test-clock")]
+        if std::env::var_os(sceau_vault::config::TEST_CLOCK_ENV).is_some() {
+            match sceau_vault::delivery::decide_due(&vault).await {
+                Ok(n) => tracing::info!(decided = n, "delivery decisions at start"),
+                Err(e) => {
+                    tracing::error!(code = e.code(), detail = %e, "delivery catch-up")
                 }
             }
         }
-        Command::Gc { config } => {
-            let vault = open(&config, &rt)?;
-            let g = vault
-                .startup_gc
-                .lock()
-                .map(|g| g.clone())
-                .unwrap_or_default();
+        let listener = tokio::net::TcpListener::bind(&vault.config.listen)
+            .await
+            .with_context(|| format!("listening on {}", vault.config.listen))?;
+        let addr = listener.local_addr()?;
+        // Tests and scripts read the bound address (the port may be 0 in the config).
+        println!("listening on {addr}");
+        tracing::info!(%addr, "vault serving");
+        let tls = vault.tls_config()?;
+        let limits = sceau_vault::ConnLimits::of(&vault.config);
+        // Delivery decisions at each deadline; the first pass catches up after downtime.
+        tokio::spawn(sceau_vault::delivery::run_scheduler(
+            vault.clone(),
+            std::time::Duration::from_secs(60),
+        ));
+        // The recipients' portal: its own listener, no client certificate asked.
+        if let Some(addr) = vault.config.portal.listen.clone() {
+            let pl = tokio::net::TcpListener::bind(&addr)
+                .await
+                .with_context(|| format!("listening on {addr}"))?;
+            println!("portal listening on {}", pl.local_addr()?);
+            let ptls = sceau_vault::portal::tls_config(&vault)?;
+            let papp = sceau_vault::portal_app(vault.clone());
+            tokio::spawn(async move {
+                if let Err(e) = sceau_vault::serve_with(pl, ptls, papp, limits).await {
+                    tracing::error!(error = %e, "portal stopped");
+                }
+            });
+        }
+        // Portal links, codes and sessions past their life are deleted.
+        tokio::spawn(sceau_vault::portal::run_purge(
+            vault.clone(),
+            std::time::Duration::from_secs(600),
+        ));
+        // The journal's head sealed and time-stamped at regular intervals.
+        tokio::spawn(sceau_vault::journal::run_checkpoints(
+            vault.clone(),
+            std::time::Duration::from_secs(vault.config.checkpoint_interval_secs),
+        ));
+        // Notifications of accepted deposits (durable queue, retries with back-off).
+        tokio::spawn(sceau_vault::notify::run_notifier(
+            vault.clone(),
+            std::time::Duration::from_secs(60),
+        ));
+        sceau_vault::serve_with(listener, tls, sceau_vault::app(vault), limits).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `bank`: binds a bank's client certificate to its recipient.
+fn bank(
+    config: &Path,
+    rt: &tokio::runtime::Runtime,
+    recipient: &str,
+    cert: &Path,
+) -> anyhow::Result<ExitCode> {
+    let vault = open_meta(config, rt)?;
+    let fp = admin::bind_bank(
+        vault.meta.as_ref(),
+        &vault.config,
+        recipient,
+        cert,
+        clock().now(),
+    )?;
+    println!("certificat {fp} rattaché à la banque {recipient}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `recipients`: the directory's import.
+fn recipients(
+    config: &Path,
+    rt: &tokio::runtime::Runtime,
+    action: RecipientsAction,
+) -> anyhow::Result<ExitCode> {
+    let vault = open_meta(config, rt)?;
+    match action {
+        RecipientsAction::Import { file } => {
+            let n = admin::import_recipients(vault.meta.as_ref(), &file)?;
+            println!("{n} destinataire(s) importé(s)");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `consent`: records, revokes or lists consents.
+fn consent(
+    config: &Path,
+    rt: &tokio::runtime::Runtime,
+    action: ConsentAction,
+) -> anyhow::Result<ExitCode> {
+    let vault = open_meta(config, rt)?;
+    match action {
+        ConsentAction::Add {
+            recipient,
+            natures,
+            given_on,
+            expires_on,
+            how,
+        } => {
+            if let Some(n) = natures.iter().find(|n| vault.natures.get(n).is_none()) {
+                return Err(anyhow!(sceau_vault::Error::UnknownNature(n.clone())));
+            }
+            let c = admin::add_consent(
+                vault.meta.as_ref(),
+                &recipient,
+                natures,
+                given_on,
+                expires_on,
+                &how,
+            )?;
+            println!("{}", c.id);
+        }
+        ConsentAction::Revoke { id, on } => {
+            sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
+                sceau_vault::store::meta::revoke_consent(sql, &id, on)
+            })?;
+            println!("consentement {id} révoqué le {on}");
+        }
+        ConsentAction::List { recipient } => {
+            let list = sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
+                sceau_vault::store::meta::list_consents(sql, recipient.as_deref())
+            })?;
+            for c in list {
+                println!("{}", serde_json::to_string(&c)?);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `rules`: sets a recipient's reception windows for a nature.
+fn rules(
+    config: &Path,
+    rt: &tokio::runtime::Runtime,
+    recipient: &str,
+    nature: String,
+    windows: &[String],
+) -> anyhow::Result<ExitCode> {
+    let vault = open_meta(config, rt)?;
+    if vault.natures.get(&nature).is_none() {
+        return Err(anyhow!(sceau_vault::Error::UnknownNature(nature)));
+    }
+    let rule = ReceptionRule {
+        windows: windows
+            .iter()
+            .map(|w| admin::parse_window(w))
+            .collect::<Result<_, _>>()?,
+    };
+    admin::set_rule(vault.meta.as_ref(), recipient, &nature, &rule)?;
+    println!("règle enregistrée");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `verify-proof`: checks a proof bundle offline (exit 1 when invalid).
+fn verify_proof(bundle: &Path, file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let bundle: sceau_proto::ProofBundle =
+        serde_json::from_slice(&std::fs::read(bundle).context("reading the bundle")?)
+            .context("the bundle is not a proof bundle")?;
+    let bytes = file
+        .map(std::fs::read)
+        .transpose()
+        .context("reading the file")?;
+    match sceau_vault::proof::verify(&bundle, bytes.as_deref()) {
+        Ok(r) => println!(
+            "preuve valide : {} entrée(s) de journal, horodatage du {}",
+            r.journal_lines, r.timestamp
+        ),
+        Err(why) => {
+            println!("preuve INVALIDE ({}) : {}", why.code(), why.message_fr());
+            return Ok(ExitCode::from(1));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gc`: opens the vault (which collects the blobs of interrupted uploads) and says what it did.
+fn gc(config: &Path, rt: &tokio::runtime::Runtime) -> anyhow::Result<ExitCode> {
+    let vault = open(config, rt)?;
+    let g = vault
+        .startup_gc
+        .lock()
+        .map(|g| g.clone())
+        .unwrap_or_default();
+    println!(
+        "collecte : {} envoi(s) interrompu(s), {} fichier(s) orphelin(s) supprimé(s), \
+         {} conservé(s) car référencé(s)",
+        g.notes, g.deleted, g.kept
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `office`: declares an office or lists the declared ones.
+fn office(
+    config: &Path,
+    rt: &tokio::runtime::Runtime,
+    action: OfficeAction,
+) -> anyhow::Result<ExitCode> {
+    let vault = open_meta(config, rt)?;
+    match action {
+        OfficeAction::Add {
+            number,
+            holder,
+            ca,
+            name,
+        } => {
+            let d = admin::declare_office(
+                vault.meta.as_ref(),
+                &vault.config,
+                &number,
+                &holder,
+                &ca,
+                name.as_deref(),
+                clock().now(),
+            )?;
             println!(
-                "collecte : {} envoi(s) interrompu(s), {} fichier(s) orphelin(s) supprimé(s), \
-                 {} conservé(s) car référencé(s)",
-                g.notes, g.deleted, g.kept
+                "étude {} déclarée : détenteur « {} », autorité « {} »",
+                d.number, d.holder, d.ca_subject
             );
         }
-        Command::Office { config, action } => {
-            let vault = open_meta(&config, &rt)?;
-            match action {
-                OfficeAction::Add {
-                    number,
-                    holder,
-                    ca,
-                    name,
-                } => {
-                    let d = admin::declare_office(
-                        vault.meta.as_ref(),
-                        &vault.config,
-                        &number,
-                        &holder,
-                        &ca,
-                        name.as_deref(),
-                        clock().now(),
-                    )?;
-                    println!(
-                        "étude {} déclarée : détenteur « {} », autorité « {} »",
-                        d.number, d.holder, d.ca_subject
-                    );
-                }
-                OfficeAction::List => {
-                    let list = sceau_vault::store::sql::tx(
-                        vault.meta.as_ref(),
-                        sceau_vault::store::meta::declared_offices,
-                    )?;
-                    for d in list {
-                        println!("{}", serde_json::to_string(&d)?);
-                    }
-                }
+        OfficeAction::List => {
+            let list = sceau_vault::store::sql::tx(
+                vault.meta.as_ref(),
+                sceau_vault::store::meta::declared_offices,
+            )?;
+            for d in list {
+                println!("{}", serde_json::to_string(&d)?);
             }
         }
-        Command::VerifyJournal { config } => {
-            let vault = open_meta(&config, &rt)?;
-            let start = std::time::Instant::now();
-            match sceau_vault::journal::verify(vault.meta.as_ref())? {
-                Verification::Intact { count } => {
-                    let secs = start.elapsed().as_secs_f64();
-                    println!("journal intact : {count} entrée(s) vérifiée(s) en {secs:.2} s");
-                }
-                Verification::Broken { seq } => {
-                    println!("journal ALTÉRÉ à l'entrée n° {seq} [journal_altered]");
-                    return Ok(ExitCode::from(1));
-                }
-            }
-            // A chain recomputed after a rewrite still chains: the sealed checkpoints do not.
-            let ca = sceau_vault::keys::load_cert(
-                &vault
-                    .config
-                    .data_dir
-                    .join(sceau_vault::keys::files::CA_CERT),
-            )?;
-            let checked = sceau_vault::journal::verify_checkpoints(vault.meta.as_ref(), &ca)?;
-            match checked {
-                sceau_vault::journal::CheckpointVerification::Sealed { .. } => {
-                    println!("{}", checked.message_fr());
-                }
-                _ => {
-                    println!("journal {} [{}]", checked.message_fr(), checked.code());
-                    return Ok(ExitCode::from(1));
-                }
-            }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `verify-journal`: the hash chain, then the sealed checkpoints (exit 1 when either fails).
+fn verify_journal(config: &Path, rt: &tokio::runtime::Runtime) -> anyhow::Result<ExitCode> {
+    let vault = open_meta(config, rt)?;
+    let start = std::time::Instant::now();
+    match sceau_vault::journal::verify(vault.meta.as_ref())? {
+        Verification::Intact { count } => {
+            let secs = start.elapsed().as_secs_f64();
+            println!("journal intact : {count} entrée(s) vérifiée(s) en {secs:.2} s");
+        }
+        Verification::Broken { seq } => {
+            println!("journal ALTÉRÉ à l'entrée n° {seq} [journal_altered]");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    // A chain recomputed after a rewrite still chains: the sealed checkpoints do not.
+    let ca = sceau_vault::keys::load_cert(
+        &vault
+            .config
+            .data_dir
+            .join(sceau_vault::keys::files::CA_CERT),
+    )?;
+    let checked = sceau_vault::journal::verify_checkpoints(vault.meta.as_ref(), &ca)?;
+    match checked {
+        sceau_vault::journal::CheckpointVerification::Sealed { .. } => {
+            println!("{}", checked.message_fr());
+        }
+        _ => {
+            println!("journal {} [{}]", checked.message_fr(), checked.code());
+            return Ok(ExitCode::from(1));
         }
     }
     Ok(ExitCode::SUCCESS)

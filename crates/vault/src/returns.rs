@@ -14,7 +14,7 @@ use sceau_core::evidence::EvidenceEvent;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::api::deposit::ARCHIVE_FOLDER;
+use crate::acceptance::ARCHIVE_FOLDER;
 use crate::error::{storage, Error, Result};
 use crate::journal::{self, Entry};
 use crate::store::meta::{self, DepositRow, ReturnRow};

@@ -1,6 +1,6 @@
 //! Revocation lists (CRL files, `crl_files`) for every certificate the vault relies on: the
 //! offices' authentication certificates at each request ([`crate::peer`]) and the signing
-//! certificate of each act at each deposit ([`crate::api::deposit`]), besides the serials listed
+//! certificate of each act at each deposit ([`crate::acceptance`]), besides the serials listed
 //! in `revoked_serials`. The files are reloaded without restart: every check looks at their
 //! modification time and size (one `stat` each) and reads them again when either changed.
 //!
@@ -18,7 +18,7 @@ use der::{Decode, Encode};
 use x509_cert::crl::CertificateList;
 use x509_cert::Certificate;
 
-use crate::error::{Error, Result};
+use crate::error::{config, ConfigError, Result};
 
 /// What a file looked like when it was read: (modified, length).
 type Stamp = Option<(SystemTime, u64)>;
@@ -72,14 +72,18 @@ impl Revocation {
 
     /// Reads one CRL file (PEM or DER) and checks its signature.
     fn read(&self, path: &std::path::Path) -> Result<Vec<(String, String)>> {
-        let cfg = |what: &str| {
-            Error::Config(format!(
-                "liste de révocation {} {what} : remplacez-la par la liste publiée par \
-                 l'autorité (PEM ou DER)",
-                path.display()
-            ))
+        let cfg = |problem: &'static str| {
+            config(ConfigError::Crl {
+                path: path.to_owned(),
+                problem,
+            })
         };
-        let bytes = std::fs::read(path).map_err(|e| cfg(&format!("illisible ({e})")))?;
+        let bytes = std::fs::read(path).map_err(|source| {
+            config(ConfigError::CrlUnreadable {
+                path: path.to_owned(),
+                source,
+            })
+        })?;
         let der = if bytes.starts_with(b"-----BEGIN") {
             der::pem::decode_vec(&bytes)
                 .map_err(|_| cfg("n'est pas un PEM valide"))?

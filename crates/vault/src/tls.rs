@@ -16,7 +16,7 @@ use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme,
 };
 
-use crate::error::{Error, Result};
+use crate::error::{config, ConfigError, Error, Result};
 
 /// The ring provider (never aws-lc-rs).
 pub fn provider() -> Arc<CryptoProvider> {
@@ -90,11 +90,11 @@ impl ClientChecker {
         for der in ca_ders {
             roots
                 .add(CertificateDer::from(der.clone()))
-                .map_err(|e| Error::Config(format!("client CA: {e}")))?;
+                .map_err(|e| config(ConfigError::ClientCa(e)))?;
         }
         let webpki = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
             .build()
-            .map_err(|e| Error::Config(format!("client verifier: {e}")))?;
+            .map_err(|e| config(ConfigError::ClientVerifier(e)))?;
         Ok(ClientChecker {
             webpki,
             revoked: revoked.iter().map(|s| s.to_lowercase()).collect(),
@@ -155,10 +155,10 @@ pub fn server_config(
     });
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Config(e.to_string()))?
+        .map_err(config)?
         .with_client_cert_verifier(verifier)
         .with_single_cert(cert_chain, key)
-        .map_err(|e| Error::Config(format!("server certificate: {e}")))?;
+        .map_err(|e| config(ConfigError::ServerCertificate(e)))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(cfg)
 }

@@ -35,7 +35,7 @@ fn serve(config: &Path) -> (Child, String) {
 fn serve_env(config: &Path, crash: Option<&str>) -> (Child, String) {
     let mut cmd = Command::new(BIN);
     if let Some(spec) = crash {
-        cmd.env(sceau_vault::api::deposit::CRASH_POINT_ENV, spec);
+        cmd.env(sceau_vault::acceptance::CRASH_POINT_ENV, spec);
     }
     let mut child = cmd
         .args(["serve", "--config"])

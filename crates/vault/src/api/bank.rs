@@ -194,7 +194,7 @@ async fn consult(
         .blobs
         .open(sha)
         .await?
-        .ok_or_else(|| Error::Storage("blob missing".into()))?;
+        .ok_or_else(|| crate::error::storage("blob missing"))?;
     // The bank's download returns once "à personne" is filed, so that what the bank saw and
     // what the office's feed says agree when the answer arrives.
     if let Some(filed) = delivery::record_consultation(vault, d, Channel::BankApi).await? {

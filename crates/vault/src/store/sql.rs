@@ -1,5 +1,5 @@
 //! The metadata store: a small trait over SQL with two real implementations, SQLite (default,
-//! embedded) and PostgreSQL. The vault's queries are written once (in `meta.rs`) in the common
+//! embedded) and PostgreSQL. The vault's queries are written once (in `meta`) in the common
 //! subset of both dialects, with `$1, $2, ...` placeholders used in order.
 
 use std::path::Path;

@@ -1,0 +1,163 @@
+//! Downloads: one act viewed or downloaded, and the sealed archive; each is a consultation.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use serde::Deserialize;
+
+use super::acts::own_deposit;
+use super::html::{internal, login_needed, not_found, security_headers};
+use super::session::session;
+use super::AuditLog;
+use crate::delivery::{self, Channel};
+use crate::store::meta;
+use crate::Vault;
+
+/// `?telecharger=1` asks for an attachment instead of a view.
+#[derive(Debug, Deserialize)]
+pub(super) struct DocQuery {
+    /// Download instead of viewing.
+    #[serde(default)]
+    pub telecharger: Option<String>,
+}
+
+/// A file streamed from the blob store (never whole in memory), with its length and name.
+fn file_response(
+    blob: crate::store::blobs::BlobStream,
+    mime: &'static str,
+    name: &str,
+    attachment: bool,
+) -> Response {
+    let disp = if attachment { "attachment" } else { "inline" };
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut r = (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!("{disp}; filename=\"{ascii}\""))
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+            (header::CONTENT_LENGTH, HeaderValue::from(blob.size)),
+        ],
+        axum::body::Body::from_stream(blob.chunks),
+    )
+        .into_response();
+    security_headers(r.headers_mut());
+    r
+}
+
+/// `GET /portail/actes/{id}/document/{name}`: view or download one act (the consultation).
+pub(super) async fn document(
+    State(vault): State<Arc<Vault>>,
+    Extension(log): Extension<AuditLog>,
+    headers: HeaderMap,
+    Path((id, name)): Path<(String, String)>,
+    Query(q): Query<DocQuery>,
+) -> Response {
+    let Some(s) = session(&vault, &headers).await else {
+        log.record(&vault, None, "document_refused", Some(&id), false);
+        return login_needed();
+    };
+    // One read: the act must be this recipient's, and named in its deposit.
+    let (rid, did, n) = (s.recipient_id.clone(), id.clone(), name.clone());
+    let found = vault
+        .db_read(move |sql| {
+            let Some(d) = meta::recipient_deposit(sql, &rid, &did)? else {
+                return Ok(None);
+            };
+            if !d.files.contains(&n) {
+                return Ok(None);
+            }
+            let Some(sha) = meta::recipient_file_sha(sql, &rid, &d.id, &n)? else {
+                return Ok(None);
+            };
+            let consulted = meta::consultation(sql, &d.id)?.is_some();
+            Ok(Some((d, sha, consulted)))
+        })
+        .await;
+    let (d, sha, consulted) = match found {
+        Ok(Some(f)) => f,
+        Ok(None) => {
+            log.record(
+                &vault,
+                Some(&s.recipient_id),
+                "document_refused",
+                Some(&id),
+                false,
+            );
+            return not_found();
+        }
+        Err(_) => return internal(),
+    };
+    let Ok(Some(blob)) = vault.blobs.open(&sha).await else {
+        return internal();
+    };
+    if !consulted
+        && delivery::record_consultation(&vault, &d, Channel::Portal)
+            .await
+            .is_err()
+    {
+        return internal();
+    }
+    log.record(&vault, Some(&s.recipient_id), "document", Some(&d.id), true);
+    file_response(blob, "application/pdf", &name, q.telecharger.is_some())
+}
+
+/// `GET /portail/actes/{id}/paquet`: the sealed archive (acts, signatures, data message,
+/// attestation with its seal and time-stamp); also a consultation.
+pub(super) async fn package(
+    State(vault): State<Arc<Vault>>,
+    Extension(log): Extension<AuditLog>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(s) = session(&vault, &headers).await else {
+        log.record(&vault, None, "package_refused", Some(&id), false);
+        return login_needed();
+    };
+    let Some(d) = own_deposit(&vault, &s, &id).await else {
+        log.record(
+            &vault,
+            Some(&s.recipient_id),
+            "package_refused",
+            Some(&id),
+            false,
+        );
+        return not_found();
+    };
+    let did = d.id.clone();
+    let Ok(Some(sha)) = vault
+        .db_read(move |sql| meta::deposit_archive_sha(sql, &did))
+        .await
+    else {
+        return not_found();
+    };
+    let Ok(Some(blob)) = vault.blobs.open(&sha).await else {
+        return internal();
+    };
+    if delivery::record_consultation(&vault, &d, Channel::Portal)
+        .await
+        .is_err()
+    {
+        return internal();
+    }
+    log.record(&vault, Some(&s.recipient_id), "package", Some(&d.id), true);
+    let name = d.files.first().map_or_else(
+        || "acte.zip".to_owned(),
+        |f| format!("{}.zip", f.trim_end_matches(".pdf")),
+    );
+    file_response(blob, "application/zip", &name, true)
+}

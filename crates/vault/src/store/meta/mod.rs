@@ -1,0 +1,56 @@
+//! The vault's metadata: schema and every query, written once for both backends.
+//!
+//! One module per group of tables; callers use the queries through this module (`meta::x`).
+
+mod bank;
+mod consents;
+mod deposits;
+mod entries;
+mod journal;
+mod notifications;
+mod offices;
+mod portal;
+mod recipient_side;
+mod recipients;
+mod schema;
+
+pub use bank::{bank_by_cert, bind_bank_cert};
+pub use consents::{
+    consent_in_force, insert_consent, list_consents, revoke_consent, rule, set_rule,
+};
+pub use deposits::{
+    deposit, deposit_any, deposit_by_key, insert_deposit, insert_recipient_file, search_deposits,
+    DepositRow, SearchCriteria,
+};
+pub use entries::{
+    delete_entry, deposit_archive_sha, ensure_folder, entry, file_in_office_vault, free_path,
+    insert_entry, list_entries, set_entry_path, space_used, subtree,
+};
+pub use journal::{
+    checkpoint_covering, checkpoints_after, deposit_journal, insert_checkpoint, insert_journal,
+    journal_chain_batch, journal_hashes, journal_head, last_checkpoint, office_journal,
+    CheckpointRow, JournalRow,
+};
+pub use notifications::{
+    deposits_without_notification, due_notifications, finish_notification, insert_notification,
+    next_notification_at, notification_status, retry_notification, set_notification_attempts,
+};
+pub use offices::{
+    bind_cert, declare_office, declared_office, declared_offices, insert_office, office_by_cert,
+    office_by_number, office_label, DeclaredOffice, OfficeRow,
+};
+pub use portal::{
+    audit_lines, code_state, consume_code, consume_right_code, count_wrong_code, delete_session,
+    insert_audit, insert_link, insert_session, link_recipient, purge_portal, session, set_code,
+    touch_session, AuditLine, CodeState, PortalPurge,
+};
+pub use recipient_side::{
+    act_return, awaiting_deposits, consultation, consulted_undecided, insert_consultation,
+    insert_notice, insert_return, notice, recipient_acts, recipient_deposit, recipient_file_sha,
+    set_delivery_state, NoticeRow, RecipientAct, ReturnRow,
+};
+pub use recipients::{
+    mask_nir, name_key, recipient, search_recipients, upsert_recipient, RecipientQuery,
+    RecipientRow,
+};
+pub use schema::{migrate, migrate_recipient_side, parse_ts, ts};
