@@ -174,7 +174,11 @@ fn no_function_over_150_lines_and_no_file_over_900() {
     assert!(files.len() > 50, "{} files", files.len());
     let mut over = Vec::new();
     for f in &files {
-        let rel = f.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         if EXEMPT.contains(&rel.as_str()) {
             continue;
         }

@@ -42,6 +42,8 @@ pub struct DataMessage {
     pub documents: Vec<MessageDocument>,
     /// The office's number (`etude/numero`).
     pub office_number: String,
+    /// The party for whom the act is served (`requerant`).
+    pub requerant: MessageParty,
     /// The recipient (`destinataire`).
     pub recipient: MessageParty,
 }
@@ -451,7 +453,7 @@ pub fn validate(bytes: &[u8]) -> Result<DataMessage> {
     let office_number = texte(e.required("numero")?)?;
     texte(e.required("nom")?)?;
     e.end()?;
-    partie(seq.required("requerant")?)?;
+    let requerant = partie(seq.required("requerant")?)?;
     let recipient = partie(seq.required("destinataire")?)?;
     let nature = seq.required("nature")?;
     if simple(nature, &["code"])?.is_empty() {
@@ -479,6 +481,7 @@ pub fn validate(bytes: &[u8]) -> Result<DataMessage> {
         reference,
         documents: docs,
         office_number,
+        requerant,
         recipient,
     })
 }

@@ -253,6 +253,25 @@ async fn data_message_checks(backend: Backend) {
             Box::new(|s| data_message(s).replace("<reference>DM<", "<reference>AUTRE<")),
             "data_message_mismatch",
         ),
+        // The service draft's rule (`sceau_core::draft`), as the workstation applies it: a
+        // requérant of 201 characters, or holding a control character, is not served.
+        (
+            "requérant over 200 characters",
+            Box::new(|s| {
+                data_message(s).replace(
+                    "<nom>SA CREANCIER</nom>",
+                    &format!("<nom>{}</nom>", "É".repeat(201)),
+                )
+            }),
+            "bad_package",
+        ),
+        (
+            "requérant with a tab",
+            Box::new(|s| {
+                data_message(s).replace("<nom>SA CREANCIER</nom>", "<nom>SA\tCREANCIER</nom>")
+            }),
+            "bad_package",
+        ),
     ];
     for (i, (what, message, want)) in cases.into_iter().enumerate() {
         let pkg = package_with_message(&spec, message);
@@ -260,6 +279,12 @@ async fn data_message_checks(backend: Backend) {
         assert_eq!(r.status(), 422, "{what}");
         assert_eq!(code(r).await, want, "{what}");
     }
+    // A reference over the draft's limit (101 characters; the vault used to take 200 bytes).
+    let long = "R".repeat(sceau_core::draft::REFERENCE_MAX + 1);
+    let pkg = simple_package(&a.sign, &bank, "SAISIE_ATTRIBUTION", &long);
+    let r = put_package(&h, &c, "key-message-long-ref", &pkg).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(code(r).await, "bad_package");
     // The genuine message is accepted.
     let r = put_package(&h, &c, "key-message-genuine", &package(&spec)).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());

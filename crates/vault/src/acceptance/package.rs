@@ -117,12 +117,16 @@ impl Package {
                 p7s_name: d.signature.clone(),
             });
         }
-        if manifest.reference.trim().is_empty() || manifest.reference.len() > 200 {
-            return Err(bad("référence de dépôt manquante ou trop longue".into()));
+        // The service's draft, by the rule the workstation applied (`sceau_core::draft`).
+        if let Some(p) = sceau_core::draft::reference_problem(&manifest.reference) {
+            return Err(bad(p.message_fr()));
         }
         // The data message: the structure of its XSD, then the package it describes.
         let data_message = entry(&manifest.data_message)?;
         let message = crate::data_message::validate(&data_message)?;
+        if let Some(p) = sceau_core::draft::requerant_problem(&message.requerant.name) {
+            return Err(bad(p.message_fr()));
+        }
         let described: Vec<(String, u64, String)> = acts
             .iter()
             .map(|a| (a.name.clone(), a.pdf.len() as u64, hex::encode(a.sha256)))
