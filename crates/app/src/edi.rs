@@ -398,6 +398,7 @@ impl App {
         progress: ProgressSink,
     ) -> Result<EdiReport> {
         let mut batch = read_batch(&req.manifest)?;
+        let office = self.office()?;
         // The key (a wrong PIN stops here), then the chosen signature certificate, as a service
         // does: a serial not on the key, or not a signature certificate, refuses the whole batch
         // before any line is converted. Lines already refused are reported rather than a key
@@ -420,7 +421,7 @@ impl App {
             line_progress(&progress, job, EdiStage::Valid);
         }
         let run = Run {
-            office: self.office()?,
+            office,
             now: Utc::now(),
             source: sceau_store::Source::Edi,
             edi_batch: Some(&batch.id),
@@ -672,6 +673,19 @@ fn line_progress(progress: &ProgressSink, job: &Job, stage: EdiStage) {
     });
 }
 
+/// A sentence as it reads after a colon, in French: its first letter in lower case, unless the
+/// word is an acronym ("SIRET").
+fn after_colon(sentence: &str) -> String {
+    let mut chars = sentence.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if !second.is_uppercase() => first
+            .to_lowercase()
+            .chain(sentence[first.len_utf8()..].chars())
+            .collect(),
+        _ => sentence.to_owned(),
+    }
+}
+
 /// Reads the manifest and checks every line that needs neither the key nor the network: the
 /// draft's rule (`sceau_core::draft`), a reference used once in the batch, files inside the
 /// manifest's folder and of an accepted type. The batch's identifier covers the manifest and
@@ -714,7 +728,7 @@ fn read_batch(manifest: &Path) -> Result<Batch> {
             errors.push(EdiLineError {
                 line: n,
                 code: p.code().to_owned(),
-                message: format!("Ligne {n} : {}", p.message_fr()),
+                message: format!("Ligne {n} : {}", after_colon(&p.message_fr())),
             });
         }
         if let Some(first) = first_line_of.get(l.reference.as_str()) {
@@ -791,6 +805,17 @@ mod tests {
         .unwrap();
         assert_eq!(lines[0].reference, "R");
         assert_eq!(lines[0].judge_permission.as_deref(), Some("Ord. 1"));
+    }
+
+    #[test]
+    fn a_sentence_after_a_colon_starts_in_lower_case_unless_an_acronym() {
+        assert_eq!(
+            after_colon("Nature d'acte inconnue."),
+            "nature d'acte inconnue."
+        );
+        assert_eq!(after_colon("Écrivez-la."), "écrivez-la.");
+        assert_eq!(after_colon("SIRET faux."), "SIRET faux.");
+        assert_eq!(after_colon(""), "");
     }
 
     #[test]

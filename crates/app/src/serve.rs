@@ -89,11 +89,12 @@ impl App {
         cred: &Credentials,
         progress: ProgressSink,
     ) -> Result<ServeOutcome> {
+        let office = self.office()?;
         let (job, signature_cert) = self.service_job(req, &options, cred).await?;
         let reference = job.reference.clone();
         let online = job.online;
         let run = Run {
-            office: self.office()?,
+            office,
             now: Utc::now(),
             source: sceau_store::Source::Form,
             edi_batch: None,
