@@ -204,7 +204,7 @@ pub async fn connect(
     let app = shell.app()?;
     let cred = credentials(request.pin, request.confirm_final_try);
     let chosen = nonempty(&Some(request.certificate_serial));
-    let r = app.open_session_with(&cred, chosen.as_deref()).await;
+    let r = app.open_session(&cred, chosen.as_deref()).await;
     drop(cred);
     track_online(&shell, &r);
     let session = Session::from(r?);
@@ -316,7 +316,9 @@ pub async fn search_recipients(
     request: RecipientQuery,
 ) -> ApiResult<Vec<Recipient>> {
     let app = shell.app()?;
-    let r = app.session_search_recipients(&request.query).await;
+    let r = app
+        .search_recipients(&request.query, Some(Auth::Session))
+        .await;
     track_online(&shell, &r);
     Ok(r?.into_iter().map(Recipient::from).collect())
 }
@@ -344,7 +346,12 @@ pub async fn reception_status(
 ) -> ApiResult<ReceptionStatus> {
     let app = shell.app()?;
     let r = app
-        .session_recipient_card(&request.recipient_id, Some(&request.nature), None)
+        .recipient_card(
+            &request.recipient_id,
+            Some(&request.nature),
+            None,
+            Auth::Session,
+        )
         .await;
     track_online(&shell, &r);
     Ok(r?
@@ -433,7 +440,7 @@ pub async fn signify(
         authentication_certificate: nonempty(&Some(request.authentication_certificate)),
         ..sceau_app::ServeOptions::default()
     };
-    let r = app.serve_with_options(&req, options, &cred, progress).await;
+    let r = app.serve(&req, &options, &cred, progress).await;
     drop(cred);
     track_online(&shell, &r);
     feed::publish(&handle);
@@ -588,7 +595,7 @@ pub async fn outbox_list(shell: St<'_>) -> ApiResult<OutboxStatus> {
 #[tauri::command]
 pub async fn outbox_send(handle: AppHandle, shell: St<'_>) -> ApiResult<OutboxStatus> {
     let app = shell.app()?;
-    let r = app.session_send_outbox(sceau_app::ignore()).await;
+    let r = app.send_outbox(Auth::Session, sceau_app::ignore()).await;
     track_online(&shell, &r);
     if let Ok(report) = &r {
         shell.set_online(report.stopped_because.is_none());

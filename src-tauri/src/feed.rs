@@ -50,7 +50,10 @@ async fn run(handle: AppHandle) {
                 continue;
             }
         };
-        let report = match app.session_sync(sceau_app::ignore()).await {
+        let report = match app
+            .sync(sceau_app::Auth::Session, sceau_app::ignore(), 0)
+            .await
+        {
             Ok(report) => report,
             Err(e) => {
                 if e.is_offline() {

@@ -6,7 +6,7 @@ use chrono::Utc;
 use sceau_core::consent::{Consent, ConsentStatus};
 
 use crate::error::Result;
-use crate::{App, Credentials};
+use crate::{App, Auth};
 
 /// The register's consent as the core's ([`Consent::from_register`], the vault's reading).
 pub(crate) fn consent_of(
@@ -32,11 +32,11 @@ impl App {
         &self,
         recipient: &str,
         nature: &str,
-        cred: &Credentials,
+        auth: Auth<'_>,
         offline: bool,
     ) -> Result<Option<String>> {
         if !offline {
-            self.refresh_consents(recipient, cred).await;
+            self.refresh_consents(recipient, auth).await;
         }
         Ok(self
             .store()
@@ -47,9 +47,9 @@ impl App {
 
     /// Fetches `recipient`'s consents into the cache (best effort: unreachable, or a vault
     /// without the consents route, leaves the cache as it was).
-    pub(crate) async fn refresh_consents(&self, recipient: &str, cred: &Credentials) {
+    pub(crate) async fn refresh_consents(&self, recipient: &str, auth: Auth<'_>) {
         let fetched = async {
-            let client = self.client(cred).await?;
+            let client = self.vault_client(auth).await?;
             Ok::<_, crate::Error>(client.consents(recipient).await?)
         }
         .await;

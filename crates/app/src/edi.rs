@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{io, Error, Result};
 use crate::pipeline::{Job, Run};
 use crate::progress::{Progress, ProgressSink};
-use crate::{App, Credentials, OutboxReport, RecipientView};
+use crate::{App, Auth, Credentials, OutboxReport, RecipientView};
 
 /// What the clerk asks: the manifest, and whether to upload now.
 #[derive(Debug, Clone)]
@@ -462,7 +462,7 @@ impl App {
             );
             return Ok(report);
         }
-        let outbox = self.send_outbox(cred, progress).await?;
+        let outbox = self.send_outbox(Auth::Pin(cred), progress).await?;
         report.queued_reason = outbox.stopped_because.clone();
         report.outbox = Some(outbox);
         Ok(report)
@@ -514,10 +514,10 @@ impl App {
             };
             // The register is fetched once per recipient of the batch, then read from the cache.
             if !req.offline && consents_fetched.insert(recipient.id.clone()) {
-                self.refresh_consents(&recipient.id, cred).await;
+                self.refresh_consents(&recipient.id, Auth::Pin(cred)).await;
             }
             if let Some(why) = self
-                .consent_refusal(&recipient.id, &nature.code, cred, true)
+                .consent_refusal(&recipient.id, &nature.code, Auth::Pin(cred), true)
                 .await?
             {
                 batch.errors.push(line_error(

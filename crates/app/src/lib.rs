@@ -491,15 +491,15 @@ impl App {
     }
 
     /// Recipients by SIRET, SIREN, NIR or name: from the vault (and cached), or from the cache
-    /// when the vault is unreachable or `cred` is `None`.
+    /// when the vault is unreachable, `auth` is `None` or names a session that is not open.
     pub async fn search_recipients(
         &self,
         query: &str,
-        cred: Option<&Credentials>,
+        auth: Option<Auth<'_>>,
     ) -> Result<Vec<RecipientView>> {
         let q = parse_recipient_query(query)?;
-        if let Some(cred) = cred {
-            match self.search_online(&q, cred).await {
+        if let Some(auth) = self.reachable(auth) {
+            match self.search_online(&q, auth).await {
                 Ok(found) => return Ok(found),
                 Err(e) if e.is_offline() => {
                     tracing::info!("vault unreachable: searching the local cache")
@@ -515,9 +515,9 @@ impl App {
     async fn search_online(
         &self,
         q: &RecipientQuery,
-        cred: &Credentials,
+        auth: Auth<'_>,
     ) -> Result<Vec<RecipientView>> {
-        let client = self.client(cred).await?;
+        let client = self.vault_client(auth).await?;
         let found = client.search_recipients(q).await?;
         let mut st = self.store();
         for r in &found {
@@ -532,9 +532,9 @@ impl App {
         id: &str,
         nature: Option<&str>,
         judge_permission: Option<&str>,
-        cred: &Credentials,
+        auth: Auth<'_>,
     ) -> Result<RecipientCard> {
-        match self.client(cred).await {
+        match self.vault_client(auth).await {
             Ok(client) => match client.recipient(id).await {
                 Ok(r) => {
                     self.store().upsert_recipient(&cache_of(&r))?;
@@ -645,8 +645,9 @@ impl App {
     }
 
     /// The detail of a service by local id, deposit id or reference; opening it marks its
-    /// notifications seen. With `cred`, the vault's detail sheet is added when reachable.
-    pub async fn show(&self, key: &str, cred: Option<&Credentials>) -> Result<ServiceView> {
+    /// notifications seen. With `auth` (a PIN, or an open session), the vault's detail sheet is
+    /// added when reachable.
+    pub async fn show(&self, key: &str, auth: Option<Auth<'_>>) -> Result<ServiceView> {
         let service = self.find_service(key)?;
         let mut view = {
             let mut st = self.store();
@@ -689,8 +690,8 @@ impl App {
         if let Some(d) = &service.vault_deposit_id {
             view.archive = self.local_archive(d)?;
             (view.delivery_notice_file, view.return_file) = self.local_filed(d);
-            if let Some(cred) = cred {
-                match self.client(cred).await {
+            if let Some(auth) = self.reachable(auth) {
+                match self.vault_client(auth).await {
                     Ok(c) => match c.service(d).await {
                         Ok(detail) => view.vault = Some(detail),
                         Err(e) => tracing::info!(error = %e, "vault detail unavailable"),

@@ -201,6 +201,12 @@ impl App {
         }
     }
 
+    /// `auth`, unless it names the window's session while none is open (a use case that can
+    /// answer from the workstation's copy then does so, as without `auth`).
+    pub(crate) fn reachable<'a>(&self, auth: Option<Auth<'a>>) -> Option<Auth<'a>> {
+        auth.filter(|a| !matches!(a, Auth::Session) || self.session_open())
+    }
+
     /// A folder of the office's vault ("" = root) and the space used.
     pub async fn vault_list(&self, auth: Auth<'_>, folder: &str) -> Result<VaultListing> {
         Ok(self.vault_client(auth).await?.vault_list(folder).await?)
@@ -323,7 +329,7 @@ impl App {
         which: ServiceFile,
         to: &Destination,
     ) -> Result<Saved> {
-        let v = self.show_with(key, auth).await?;
+        let v = self.show(key, Some(auth)).await?;
         let local = match which {
             ServiceFile::Archive => v.archive.clone(),
             ServiceFile::DeliveryNotice => v.delivery_notice_file.clone(),
@@ -356,14 +362,6 @@ impl App {
             });
         };
         self.vault_download(auth, &remote, to).await
-    }
-
-    /// The detail of a service with the vault's sheet when `auth` reaches it.
-    pub async fn show_with(&self, key: &str, auth: Auth<'_>) -> Result<crate::ServiceView> {
-        match auth {
-            Auth::Pin(cred) => self.show(key, Some(cred)).await,
-            Auth::Session => self.session_show(key).await,
-        }
     }
 
     /// The outbox as shown: every package with its service (one query).

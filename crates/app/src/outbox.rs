@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::error::{io, Error, Result};
 use crate::progress::{failed, step, Progress, ProgressSink, Step, StepStatus};
-use crate::{checkpoint, App, Credentials};
+use crate::{checkpoint, App, Auth};
 
 /// One package sent.
 #[derive(Debug, Clone, Serialize)]
@@ -46,11 +46,11 @@ impl App {
     /// a transient failure leaves it prepared for later.
     pub async fn send_outbox(
         &self,
-        cred: &Credentials,
+        auth: Auth<'_>,
         progress: ProgressSink,
     ) -> Result<OutboxReport> {
         let _turn = self.outbox_send.lock().await;
-        let client = self.client(cred).await?;
+        let client = self.vault_client(auth).await?;
         let mut report = OutboxReport::default();
         loop {
             let Some(item) = self.store().claim_next(Utc::now())? else {

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{io, Error, Result};
 use crate::signing::{sign_batch, Signer};
-use crate::{checkpoint, App, Credentials, RecipientView};
+use crate::{checkpoint, App, Auth, Credentials, RecipientView};
 
 /// Services signed and queued per transaction (a crash loses at most this many signatures,
 /// never a queued service).
@@ -351,7 +351,7 @@ impl App {
                                 &job.recipient.id,
                                 &job.nature.code,
                                 job.judge_permission.as_deref(),
-                                cred,
+                                Auth::Pin(cred),
                                 job.online,
                             )
                             .await?;

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::error::{input, io, Error, Result};
 use crate::pipeline::{Acts, Job, Run};
 use crate::progress::{failed, step, ProgressSink, Step, StepStatus};
-use crate::{App, Credentials, RecipientView, SentItem};
+use crate::{App, Auth, Credentials, RecipientView, SentItem};
 
 /// What the clerk fills in on the "Signifier un acte" form.
 #[derive(Debug, Clone)]
@@ -71,26 +71,17 @@ impl App {
     /// Serves an act (see the module documentation). Each of the six steps is reported to
     /// `progress`; a failure before the outbox leaves nothing behind, one after it leaves the
     /// package queued.
+    /// [`ServeOptions`] say what the form adds (a stamp of the consent mention, the chosen
+    /// certificates).
     pub async fn serve(
         &self,
         req: &ServeRequest,
-        cred: &Credentials,
-        progress: ProgressSink,
-    ) -> Result<ServeOutcome> {
-        self.serve_with_options(req, ServeOptions::default(), cred, progress)
-            .await
-    }
-
-    /// As [`App::serve`], with [`ServeOptions`] (e.g. stamping the consent mention).
-    pub async fn serve_with_options(
-        &self,
-        req: &ServeRequest,
-        options: ServeOptions,
+        options: &ServeOptions,
         cred: &Credentials,
         progress: ProgressSink,
     ) -> Result<ServeOutcome> {
         let office = self.office()?;
-        let (job, signature_cert) = self.service_job(req, &options, cred).await?;
+        let (job, signature_cert) = self.service_job(req, options, cred).await?;
         let reference = job.reference.clone();
         let online = job.online;
         let run = Run {
@@ -132,7 +123,7 @@ impl App {
             return Ok(outcome);
         }
         // --- 3..6 upload now
-        let report = self.send_outbox(cred, progress.clone()).await?;
+        let report = self.send_outbox(Auth::Pin(cred), progress.clone()).await?;
         if let Some(s) = report
             .sent
             .into_iter()
@@ -209,7 +200,12 @@ impl App {
             .await?;
         // No service without a consent in force for this nature (CPC 748-2).
         if let Some(why) = self
-            .consent_refusal(&recipient.id, &nature.code, cred, req.offline || !online)
+            .consent_refusal(
+                &recipient.id,
+                &nature.code,
+                Auth::Pin(cred),
+                req.offline || !online,
+            )
             .await?
         {
             return Err(input(
@@ -297,9 +293,10 @@ impl App {
         if !offline {
             let lookup = async {
                 if is_siret {
-                    self.search_recipients(&compact, Some(cred)).await
+                    self.search_recipients(&compact, Some(Auth::Pin(cred)))
+                        .await
                 } else {
-                    self.recipient_card(&compact, None, None, cred)
+                    self.recipient_card(&compact, None, None, Auth::Pin(cred))
                         .await
                         .map(|c| vec![c.recipient])
                 }
@@ -349,12 +346,12 @@ impl App {
         recipient: &str,
         nature: &str,
         judge_permission: Option<&str>,
-        cred: &Credentials,
+        auth: Auth<'_>,
         online: bool,
     ) -> Result<DateTime<Utc>> {
         let now = Utc::now();
         if online {
-            let client = self.client(cred).await?;
+            let client = self.vault_client(auth).await?;
             match client
                 .reception(
                     recipient,

@@ -9,15 +9,11 @@
 use std::path::{Path, PathBuf};
 
 use sceau_client::VaultClient;
-use sceau_token::{CertificateInfo, FinalTry, Pin, Role};
+use sceau_token::{CertificateInfo, Role};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::progress::ProgressSink;
-use crate::{
-    App, Credentials, NewOffice, OutboxReport, RecipientCard, RecipientView, ServiceView,
-    SyncReport, OFFICE_NAME, OFFICE_NUMBER, SESSION,
-};
+use crate::{App, Credentials, NewOffice, OFFICE_NAME, OFFICE_NUMBER, SESSION};
 
 /// What the window shows once connected.
 #[derive(Debug, Clone, Serialize)]
@@ -55,15 +51,11 @@ impl App {
     }
 
     /// Opens the window's session: token login (fails fast on a wrong or locked PIN), vault
-    /// session kept for later calls. A previous session is closed first.
-    pub async fn open_session(&self, cred: &Credentials) -> Result<SessionInfo> {
-        self.open_session_with(cred, None).await
-    }
-
-    /// As [`App::open_session`], authenticating with the certificate the clerk chose by its
-    /// serial (else the token's only authentication certificate); a serial not on the key or
-    /// not for authentication is refused before the vault is contacted.
-    pub async fn open_session_with(
+    /// session kept for later calls; a previous session is closed first. It authenticates with
+    /// the certificate the clerk chose by its serial (else the token's only authentication
+    /// certificate); a serial not on the key or not for authentication is refused before the
+    /// vault is contacted.
+    pub async fn open_session(
         &self,
         cred: &Credentials,
         authentication_certificate: Option<&str>,
@@ -133,47 +125,6 @@ impl App {
         self.session_client().ok_or_else(not_connected)
     }
 
-    /// Sends the due outbox with the session's client.
-    pub async fn session_send_outbox(&self, progress: ProgressSink) -> Result<OutboxReport> {
-        let cred = self.session_credentials()?;
-        self.send_outbox(&cred, progress).await
-    }
-
-    /// Syncs with the session's client.
-    pub async fn session_sync(&self, progress: ProgressSink) -> Result<SyncReport> {
-        let cred = self.session_credentials()?;
-        self.sync(&cred, progress).await
-    }
-
-    /// Searches recipients with the session's client (the local cache when offline or when
-    /// no session is open).
-    pub async fn session_search_recipients(&self, query: &str) -> Result<Vec<RecipientView>> {
-        match self.session_credentials() {
-            Ok(cred) => self.search_recipients(query, Some(&cred)).await,
-            Err(_) => self.search_recipients(query, None).await,
-        }
-    }
-
-    /// A recipient's card and reception status with the session's client.
-    pub async fn session_recipient_card(
-        &self,
-        id: &str,
-        nature: Option<&str>,
-        judge_permission: Option<&str>,
-    ) -> Result<RecipientCard> {
-        let cred = self.session_credentials()?;
-        self.recipient_card(id, nature, judge_permission, &cred)
-            .await
-    }
-
-    /// A service's detail, with the vault's sheet when a session is open.
-    pub async fn session_show(&self, key: &str) -> Result<ServiceView> {
-        match self.session_credentials() {
-            Ok(cred) => self.show(key, Some(&cred)).await,
-            Err(_) => self.show(key, None).await,
-        }
-    }
-
     /// Converts the acts to PDF/A-1b for a preview before deposit (nothing is signed or
     /// recorded); returns the converted files, written under `<data dir>/preview/`.
     pub async fn preview_documents(&self, files: &[PathBuf]) -> Result<Vec<PathBuf>> {
@@ -213,18 +164,6 @@ impl App {
             .into_iter()
             .map(|d| d.name)
             .collect())
-    }
-
-    /// Credentials that carry no PIN: valid only while a session is open, because then
-    /// [`App::client`] returns the session's client and never reads them.
-    fn session_credentials(&self) -> Result<Credentials> {
-        if !self.session_open() {
-            return Err(not_connected());
-        }
-        Ok(Credentials {
-            pin: Pin::new(String::new()),
-            final_try: FinalTry::Refuse,
-        })
     }
 
     /// Records the office for offline use and starts the session log.

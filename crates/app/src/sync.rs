@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::progress::ProgressSink;
-use crate::{checkpoint, App, Credentials, OutboxReport, FEED_CURSOR};
+use crate::{checkpoint, App, Auth, OutboxReport, FEED_CURSOR};
 
 /// Settings key: deposits whose local files (archive, notice, return) may be missing, one a line.
 const FILES_PENDING: &str = "sync.files_pending";
@@ -40,21 +40,17 @@ pub struct SyncReport {
 }
 
 impl App {
-    /// Sends what is due in the outbox, then reads the event feed up to now.
-    pub async fn sync(&self, cred: &Credentials, progress: ProgressSink) -> Result<SyncReport> {
-        self.sync_waiting(cred, progress, 0).await
-    }
-
-    /// [`App::sync`], but when the feed has nothing new, waits up to `wait_s` seconds (at most
-    /// 30, the vault's long-poll) for the next event instead of returning at once.
-    pub async fn sync_waiting(
+    /// Sends what is due in the outbox, then reads the event feed up to now; when the feed has
+    /// nothing new, waits up to `wait_s` seconds (at most 30, the vault's long-poll; 0: not at
+    /// all) for the next event instead of returning at once.
+    pub async fn sync(
         &self,
-        cred: &Credentials,
+        auth: Auth<'_>,
         progress: ProgressSink,
         wait_s: u64,
     ) -> Result<SyncReport> {
-        let outbox = self.send_outbox(cred, progress).await?;
-        let client = self.client(cred).await?;
+        let outbox = self.send_outbox(auth, progress).await?;
+        let client = self.vault_client(auth).await?;
         let mut report = SyncReport {
             outbox,
             ..SyncReport::default()

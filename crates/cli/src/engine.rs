@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use sceau_app::{App, Credentials, Progress, ProgressSink, StepStatus};
+use sceau_app::{App, Auth, Credentials, Progress, ProgressSink, StepStatus};
 
 use crate::output::{when, CliError, Out, EXIT_INTERNAL};
 use crate::{pin, Cli};
@@ -215,7 +215,8 @@ pub fn recipients(cli: &Cli, cmd: &RecipientsCommand, out: &Out) -> Result<ExitC
             } else {
                 Some(credentials(cli, &app)?)
             };
-            let found = rt()?.block_on(app.search_recipients(query, cred.as_ref()))?;
+            let found =
+                rt()?.block_on(app.search_recipients(query, cred.as_ref().map(Auth::Pin)))?;
             out.emit(&found, || {
                 let mut s = String::new();
                 if found.is_empty() {
@@ -243,7 +244,7 @@ pub fn recipients(cli: &Cli, cmd: &RecipientsCommand, out: &Out) -> Result<ExitC
                 id,
                 nature.as_deref(),
                 judge_permission.as_deref(),
-                &cred,
+                Auth::Pin(&cred),
             ))?;
             out.emit(&card, || {
                 let r = &card.recipient;
@@ -338,8 +339,7 @@ pub fn signify(cli: &Cli, args: &SignifyArgs, out: &Out) -> Result<ExitCode, Cli
         signature_certificate: args.certificate.clone(),
         authentication_certificate: None,
     };
-    let outcome =
-        rt()?.block_on(app.serve_with_options(&req, options, &cred, progress(out.is_json())))?;
+    let outcome = rt()?.block_on(app.serve(&req, &options, &cred, progress(out.is_json())))?;
     out.emit(&outcome, || {
         let mut s = format!(
             "Signification n° {} préparée ({} acte(s) : {}).\n",

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
+use sceau_app::Auth;
 use serde::Serialize;
 
 use crate::engine::{app, credentials, progress, rt};
@@ -83,7 +84,8 @@ pub fn outbox(cli: &Cli, cmd: &OutboxCommand, out: &Out) -> Result<ExitCode, Cli
         }
         OutboxCommand::Send => {
             let cred = credentials(cli, &app)?;
-            let report = rt()?.block_on(app.send_outbox(&cred, progress(out.is_json())))?;
+            let report =
+                rt()?.block_on(app.send_outbox(Auth::Pin(&cred), progress(out.is_json())))?;
             out.emit(&report, || {
                 let mut s = format!("{} acte(s) déposé(s).\n", report.sent.len());
                 for (id, _, msg) in &report.refused {
@@ -129,7 +131,7 @@ pub fn outbox(cli: &Cli, cmd: &OutboxCommand, out: &Out) -> Result<ExitCode, Cli
 pub fn sync(cli: &Cli, out: &Out, wait_s: u64) -> Result<ExitCode, CliError> {
     let app = app(cli)?;
     let cred = credentials(cli, &app)?;
-    let report = rt()?.block_on(app.sync_waiting(&cred, progress(out.is_json()), wait_s))?;
+    let report = rt()?.block_on(app.sync(Auth::Pin(&cred), progress(out.is_json()), wait_s))?;
     out.emit(&report, || {
         let mut text = format!(
             "Synchronisé : {} acte(s) déposé(s), {} événement(s), {} remise(s), {} retour(s), {} archive(s) et {} attestation(s) de remise ou retour(s) téléchargé(s).\n",

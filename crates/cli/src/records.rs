@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
-use sceau_app::{DeliveryState, NotificationCategory};
+use sceau_app::{Auth, DeliveryState, NotificationCategory};
 use serde::Serialize;
 
 use crate::engine::{app, credentials, rt};
@@ -326,7 +326,7 @@ pub fn show(cli: &Cli, args: &ShowArgs, out: &Out) -> Result<ExitCode, CliError>
     } else {
         Some(credentials(cli, &app)?)
     };
-    let v = rt()?.block_on(app.show(&args.key, cred.as_ref()))?;
+    let v = rt()?.block_on(app.show(&args.key, cred.as_ref().map(Auth::Pin)))?;
     out.emit(&v, || {
         let mut s = format!(
             "Signification n° {} — référence {}\n  Destinataire : {}\n  Nature : {}\n  État : {}\n  Préparée le {}\n",

@@ -61,7 +61,7 @@ pub async fn service_detail(
     request: ServiceRequest,
 ) -> ApiResult<ServiceDetail> {
     let app = shell.app()?;
-    let v = app.session_show(&request.service_id).await?;
+    let v = app.show(&request.service_id, Some(Auth::Session)).await?;
     feed::publish(&handle);
     let local_state = v.state.unwrap_or(DeliveryState::AwaitingConsultation);
     let (act, attestation, delivery_notice, act_return) = match &v.vault {

@@ -49,13 +49,23 @@ async fn on_26_december_the_national_calendar_serves_now() {
     let w = world(at).await;
     let card = w
         .app
-        .recipient_card("banque-test", Some("SAISIE_ATTRIBUTION"), None, &w.cred)
+        .recipient_card(
+            "banque-test",
+            Some("SAISIE_ATTRIBUTION"),
+            None,
+            sceau_app::Auth::Pin(&w.cred),
+        )
         .await
         .unwrap();
     assert!(card.reception.unwrap().open);
     let out = w
         .app
-        .serve(&request(&w, "NAT-2612"), &w.cred, sceau_app::ignore())
+        .serve(
+            &request(&w, "NAT-2612"),
+            &sceau_app::ServeOptions::default(),
+            &w.cred,
+            sceau_app::ignore(),
+        )
         .await
         .unwrap();
     assert!(out.deposit.is_some(), "{out:?}");
@@ -69,7 +79,12 @@ async fn on_26_december_alsace_moselle_is_closed_and_schedules_the_next_working_
     assert!(w.app.config().calendar().alsace_moselle);
     let card = w
         .app
-        .recipient_card("banque-test", Some("SAISIE_ATTRIBUTION"), None, &w.cred)
+        .recipient_card(
+            "banque-test",
+            Some("SAISIE_ATTRIBUTION"),
+            None,
+            sceau_app::Auth::Pin(&w.cred),
+        )
         .await
         .unwrap();
     let rc = card.reception.unwrap();
@@ -81,10 +96,15 @@ async fn on_26_december_alsace_moselle_is_closed_and_schedules_the_next_working_
     assert_eq!(rc.next_opening, Some(expected));
 
     // What the window's reception-status command calls: the session's card.
-    w.app.open_session(&w.cred).await.unwrap();
+    w.app.open_session(&w.cred, None).await.unwrap();
     let card = w
         .app
-        .session_recipient_card("banque-test", Some("SAISIE_ATTRIBUTION"), None)
+        .recipient_card(
+            "banque-test",
+            Some("SAISIE_ATTRIBUTION"),
+            None,
+            sceau_app::Auth::Session,
+        )
         .await
         .unwrap();
     let rc = card.reception.unwrap();
@@ -95,7 +115,12 @@ async fn on_26_december_alsace_moselle_is_closed_and_schedules_the_next_working_
     // Serving now prepares the act and schedules it for the next working day.
     let out = w
         .app
-        .serve(&request(&w, "AM-2612"), &w.cred, sceau_app::ignore())
+        .serve(
+            &request(&w, "AM-2612"),
+            &sceau_app::ServeOptions::default(),
+            &w.cred,
+            sceau_app::ignore(),
+        )
         .await
         .unwrap();
     assert!(out.deposit.is_none(), "{out:?}");
@@ -166,7 +191,7 @@ async fn with_two_signature_certificates() -> (World, String, String) {
     let second = second_certificate(&w, Profile::Signature, 3, "Signature 2");
     assert_ne!(without_zeros(&first), without_zeros(&second));
     w.app
-        .recipient_card("banque-test", None, None, &w.cred)
+        .recipient_card("banque-test", None, None, sceau_app::Auth::Pin(&w.cred))
         .await
         .unwrap();
     (w, first, second)
@@ -185,7 +210,7 @@ async fn the_chosen_signature_certificate_signs_and_a_bad_choice_signs_nothing()
         let w = &w;
         async move {
             w.app
-                .serve_with_options(&req, options, &w.cred, sceau_app::ignore())
+                .serve(&req, &options, &w.cred, sceau_app::ignore())
                 .await
         }
     };
@@ -347,28 +372,24 @@ async fn the_session_authenticates_with_the_chosen_certificate_and_the_form_must
     let second = second_certificate(&w, Profile::Authentication, 4, "Authentification 2");
 
     // Two authentication certificates and no choice: refused by the token's rule.
-    let e = w.app.open_session(&w.cred).await.unwrap_err();
+    let e = w.app.open_session(&w.cred, None).await.unwrap_err();
     assert_eq!(e.code(), "token.several_certs");
     let e = w
         .app
-        .open_session_with(&w.cred, Some("0DEADBEEF"))
+        .open_session(&w.cred, Some("0DEADBEEF"))
         .await
         .unwrap_err();
     assert_eq!(e.code(), "app.certificate_not_found");
     let e = w
         .app
-        .open_session_with(&w.cred, Some(&w.office.signature.serial_hex()))
+        .open_session(&w.cred, Some(&w.office.signature.serial_hex()))
         .await
         .unwrap_err();
     assert_eq!(e.code(), "app.certificate_wrong_role");
     assert!(!w.app.session_open());
 
     // The chosen certificate is the one the vault sees: the second is not bound to the office.
-    let info = w
-        .app
-        .open_session_with(&w.cred, Some(&second))
-        .await
-        .unwrap();
+    let info = w.app.open_session(&w.cred, Some(&second)).await.unwrap();
     assert_eq!(
         without_zeros(&info.certificate.serial_hex),
         without_zeros(&second)
@@ -380,9 +401,9 @@ async fn the_session_authenticates_with_the_chosen_certificate_and_the_form_must
     // The service form names another authentication certificate than the session's: refused.
     let e = w
         .app
-        .serve_with_options(
+        .serve(
             &request(&w, "AUTH-1"),
-            ServeOptions {
+            &ServeOptions {
                 authentication_certificate: Some(first.clone()),
                 ..ServeOptions::default()
             },
@@ -399,17 +420,13 @@ async fn the_session_authenticates_with_the_chosen_certificate_and_the_form_must
     );
 
     // Connected with the bound certificate, the same form is served.
-    let info = w
-        .app
-        .open_session_with(&w.cred, Some(&first))
-        .await
-        .unwrap();
+    let info = w.app.open_session(&w.cred, Some(&first)).await.unwrap();
     assert_eq!(info.office.unwrap().number, "9991");
     let out = w
         .app
-        .serve_with_options(
+        .serve(
             &request(&w, "AUTH-2"),
-            ServeOptions {
+            &ServeOptions {
                 authentication_certificate: Some(first),
                 ..ServeOptions::default()
             },
@@ -445,7 +462,12 @@ async fn letter_date_of(alsace_moselle: bool) -> NaiveDate {
     let w = world_with(at, alsace_moselle).await;
     let out = w
         .app
-        .serve(&request(&w, "DOM-2412"), &w.cred, sceau_app::ignore())
+        .serve(
+            &request(&w, "DOM-2412"),
+            &sceau_app::ServeOptions::default(),
+            &w.cred,
+            sceau_app::ignore(),
+        )
         .await
         .unwrap();
     let deposit = out
@@ -453,7 +475,10 @@ async fn letter_date_of(alsace_moselle: bool) -> NaiveDate {
         .expect("deposited on 24 December")
         .receipt
         .deposit_id;
-    w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    w.app
+        .sync(sceau_app::Auth::Pin(&w.cred), sceau_app::ignore(), 0)
+        .await
+        .unwrap();
     crate::vault_event(
         &w,
         &deposit,
@@ -461,7 +486,10 @@ async fn letter_date_of(alsace_moselle: bool) -> NaiveDate {
         "Création de l'attestation de remise à domicile",
     )
     .await;
-    w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    w.app
+        .sync(sceau_app::Auth::Pin(&w.cred), sceau_app::ignore(), 0)
+        .await
+        .unwrap();
     let letter = w.app.letter("DOM-2412").unwrap();
     assert!(
         letter

@@ -23,7 +23,12 @@ async fn the_form_and_an_edi_line_refuse_the_same_drafts_with_the_same_codes() {
         req.requerant = (*requerant).to_owned();
         let e = w
             .app
-            .serve(&req, &w.cred, sceau_app::ignore())
+            .serve(
+                &req,
+                &sceau_app::ServeOptions::default(),
+                &w.cred,
+                sceau_app::ignore(),
+            )
             .await
             .unwrap_err();
         assert_eq!(e.code(), *code, "{}", e.message_fr());
@@ -33,7 +38,12 @@ async fn the_form_and_an_edi_line_refuse_the_same_drafts_with_the_same_codes() {
     req.requerant = "É".repeat(sceau_app::REQUERANT_MAX);
     let out = w
         .app
-        .serve(&req, &w.cred, sceau_app::ignore())
+        .serve(
+            &req,
+            &sceau_app::ServeOptions::default(),
+            &w.cred,
+            sceau_app::ignore(),
+        )
         .await
         .unwrap();
     assert!(out.deposit.is_some(), "{:?}", out.queued_reason);

@@ -29,7 +29,7 @@ async fn the_vault_rename_rule_and_the_saved_names_are_the_same_for_the_window_a
         .unwrap();
 
     // The window: its session.
-    w.app.open_session(&w.cred).await.unwrap();
+    w.app.open_session(&w.cred, None).await.unwrap();
     let win = Auth::Session;
     w.app.vault_mkdir(win, "win").await.unwrap();
     w.app
@@ -103,11 +103,19 @@ async fn the_plain_letter_has_one_name_whichever_face_saves_it() {
     let w = world(next(Weekday::Tue, 10)).await;
     let out = w
         .app
-        .serve(&request(&w, "DOM-77"), &w.cred, sceau_app::ignore())
+        .serve(
+            &request(&w, "DOM-77"),
+            &sceau_app::ServeOptions::default(),
+            &w.cred,
+            sceau_app::ignore(),
+        )
         .await
         .unwrap();
     let deposit = out.deposit.expect("deposited now").receipt.deposit_id;
-    w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    w.app
+        .sync(sceau_app::Auth::Pin(&w.cred), sceau_app::ignore(), 0)
+        .await
+        .unwrap();
     vault_event(
         &w,
         &deposit,
@@ -115,7 +123,10 @@ async fn the_plain_letter_has_one_name_whichever_face_saves_it() {
         "Création de l'attestation de remise à domicile",
     )
     .await;
-    w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    w.app
+        .sync(sceau_app::Auth::Pin(&w.cred), sceau_app::ignore(), 0)
+        .await
+        .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     // The window: the download folder. The CLI without `--out`: `lettres/` in the data folder.
@@ -156,7 +167,12 @@ async fn the_in_page_filter_is_applied_before_the_results_are_paginated() {
             format!("AUTRE-{i:02}")
         };
         w.app
-            .serve(&request(&w, &reference), &w.cred, sceau_app::ignore())
+            .serve(
+                &request(&w, &reference),
+                &sceau_app::ServeOptions::default(),
+                &w.cred,
+                sceau_app::ignore(),
+            )
             .await
             .unwrap();
         if reference.starts_with("GARDE") {
@@ -312,7 +328,7 @@ async fn a_recipients_card_reaches_the_window_whole_and_its_reception_as_data() 
     });
     let card = w
         .app
-        .recipient_card("societe-siren", None, None, &w.cred)
+        .recipient_card("societe-siren", None, None, sceau_app::Auth::Pin(&w.cred))
         .await
         .unwrap();
     assert_eq!(
@@ -334,7 +350,12 @@ async fn a_recipients_card_reaches_the_window_whole_and_its_reception_as_data() 
     // the next opening, which the window writes from the instant in the user's date style.
     let card = w
         .app
-        .recipient_card("banque-test", Some("SAISIE_ATTRIBUTION"), None, &w.cred)
+        .recipient_card(
+            "banque-test",
+            Some("SAISIE_ATTRIBUTION"),
+            None,
+            sceau_app::Auth::Pin(&w.cred),
+        )
         .await
         .unwrap();
     let status = card.reception.unwrap();

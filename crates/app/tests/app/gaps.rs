@@ -54,7 +54,12 @@ async fn a_recipient_without_consent_is_refused_before_signing_online_and_offlin
         req.recipient = id.into();
         let e = w
             .app
-            .serve(&req, &w.cred, sceau_app::ignore())
+            .serve(
+                &req,
+                &sceau_app::ServeOptions::default(),
+                &w.cred,
+                sceau_app::ignore(),
+            )
             .await
             .unwrap_err();
         assert_eq!(e.code(), "app.no_consent", "{}", e.message_fr());
@@ -64,7 +69,12 @@ async fn a_recipient_without_consent_is_refused_before_signing_online_and_offlin
         req.offline = true;
         let e = w
             .app
-            .serve(&req, &w.cred, sceau_app::ignore())
+            .serve(
+                &req,
+                &sceau_app::ServeOptions::default(),
+                &w.cred,
+                sceau_app::ignore(),
+            )
             .await
             .unwrap_err();
         assert_eq!(e.code(), "app.no_consent", "{}", e.message_fr());
@@ -73,7 +83,12 @@ async fn a_recipient_without_consent_is_refused_before_signing_online_and_offlin
     assert!(w.app.outbox_list().unwrap().is_empty());
     let out = w
         .app
-        .serve(&request(&w, "C-OK"), &w.cred, sceau_app::ignore())
+        .serve(
+            &request(&w, "C-OK"),
+            &sceau_app::ServeOptions::default(),
+            &w.cred,
+            sceau_app::ignore(),
+        )
         .await
         .unwrap();
     assert!(out.deposit.is_some(), "{out:?}");
@@ -94,7 +109,12 @@ async fn the_stamped_consent_mention_keeps_the_act_pdfa_1b() {
     // Without the option: refused, nothing prepared.
     let e = w
         .app
-        .serve(&req, &w.cred, sceau_app::ignore())
+        .serve(
+            &req,
+            &sceau_app::ServeOptions::default(),
+            &w.cred,
+            sceau_app::ignore(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), "app.consent_mention");
@@ -104,9 +124,9 @@ async fn the_stamped_consent_mention_keeps_the_act_pdfa_1b() {
     req.preview_dir = Some(preview.clone());
     let out = w
         .app
-        .serve_with_options(
+        .serve(
             &req,
-            ServeOptions {
+            &ServeOptions {
                 stamp_consent: true,
                 ..ServeOptions::default()
             },
@@ -173,7 +193,12 @@ async fn the_dashboard_free_filter_reads_a_reference_then_a_recipient_then_a_fil
     references.push("BANQUE-1".into());
     for r in &references {
         w.app
-            .serve(&request(&w, r), &w.cred, sceau_app::ignore())
+            .serve(
+                &request(&w, r),
+                &sceau_app::ServeOptions::default(),
+                &w.cred,
+                sceau_app::ignore(),
+            )
             .await
             .unwrap();
     }

@@ -217,7 +217,12 @@ async fn on_sunday_the_act_is_scheduled_for_monday_six_and_not_sent_before() {
     let w = world(sunday).await;
     let out = w
         .app
-        .serve(&request(&w, "DIM-1"), &w.cred, sceau_app::ignore())
+        .serve(
+            &request(&w, "DIM-1"),
+            &sceau_app::ServeOptions::default(),
+            &w.cred,
+            sceau_app::ignore(),
+        )
         .await
         .unwrap();
     assert!(out.deposit.is_none());
@@ -235,7 +240,7 @@ async fn on_sunday_the_act_is_scheduled_for_monday_six_and_not_sent_before() {
     // Not due yet: nothing is sent.
     let r = w
         .app
-        .send_outbox(&w.cred, sceau_app::ignore())
+        .send_outbox(sceau_app::Auth::Pin(&w.cred), sceau_app::ignore())
         .await
         .unwrap();
     assert!(r.sent.is_empty());
@@ -252,7 +257,12 @@ async fn the_recipients_window_is_shown_with_its_next_opening() {
     tokio::task::block_in_place(|| weekday_mornings_for_garnishments(&v));
     let card = w
         .app
-        .recipient_card("banque-test", Some("SAISIE_ATTRIBUTION"), None, &w.cred)
+        .recipient_card(
+            "banque-test",
+            Some("SAISIE_ATTRIBUTION"),
+            None,
+            sceau_app::Auth::Pin(&w.cred),
+        )
         .await
         .unwrap();
     let rc = card.reception.unwrap();
@@ -274,14 +284,24 @@ async fn the_recipients_window_is_shown_with_its_next_opening() {
     // Another nature has no window: open now.
     let card = w
         .app
-        .recipient_card("banque-test", Some("SOMMATION"), None, &w.cred)
+        .recipient_card(
+            "banque-test",
+            Some("SOMMATION"),
+            None,
+            sceau_app::Auth::Pin(&w.cred),
+        )
         .await
         .unwrap();
     assert!(card.reception.unwrap().open);
     // Serving now is scheduled for Wednesday 08:00.
     let out = w
         .app
-        .serve(&request(&w, "MAR-1"), &w.cred, sceau_app::ignore())
+        .serve(
+            &request(&w, "MAR-1"),
+            &sceau_app::ServeOptions::default(),
+            &w.cred,
+            sceau_app::ignore(),
+        )
         .await
         .unwrap();
     assert_eq!(out.scheduled_for, Some(wednesday_eight));
@@ -326,12 +346,21 @@ async fn sync_turns_the_feed_into_the_four_categories_and_the_letter() {
     for r in ["PERS-1", "DOM-1"] {
         let out = w
             .app
-            .serve(&request(&w, r), &w.cred, sceau_app::ignore())
+            .serve(
+                &request(&w, r),
+                &sceau_app::ServeOptions::default(),
+                &w.cred,
+                sceau_app::ignore(),
+            )
             .await
             .unwrap();
         ids.push(out.deposit.expect("deposited now").receipt.deposit_id);
     }
-    let first = w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    let first = w
+        .app
+        .sync(sceau_app::Auth::Pin(&w.cred), sceau_app::ignore(), 0)
+        .await
+        .unwrap();
     assert_eq!(first.deliveries, 0);
     assert_eq!(w.app.dashboard_counts().unwrap().awaiting_consultation, 2);
 
@@ -356,7 +385,11 @@ async fn sync_turns_the_feed_into_the_four_categories_and_the_letter() {
         "Réponse déposée par le destinataire",
     )
     .await;
-    let r = w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    let r = w
+        .app
+        .sync(sceau_app::Auth::Pin(&w.cred), sceau_app::ignore(), 0)
+        .await
+        .unwrap();
     assert_eq!((r.events, r.deliveries, r.returns), (3, 2, 1));
     let counts = w.app.dashboard_counts().unwrap();
     assert_eq!(counts.awaiting_consultation, 0);
@@ -369,7 +402,11 @@ async fn sync_turns_the_feed_into_the_four_categories_and_the_letter() {
         .unwrap();
     assert_eq!(page.items[0].reference, "PERS-1");
     // Applied once: a second sync changes nothing.
-    let again = w.app.sync(&w.cred, sceau_app::ignore()).await.unwrap();
+    let again = w
+        .app
+        .sync(sceau_app::Auth::Pin(&w.cred), sceau_app::ignore(), 0)
+        .await
+        .unwrap();
     assert_eq!(again.events, 0);
     assert_eq!(w.app.dashboard_counts().unwrap(), counts);
 
