@@ -2,7 +2,8 @@
 //! manifest (CSV) beside their files. Every line is checked before anything is signed, and every
 //! bad line is reported with its line number; then the whole batch is converted, signed with
 //! the one PIN the clerk typed (the key's context login is repeated per signature within this
-//! call, and the PIN is dropped when it returns), queued in the outbox and uploaded.
+//! call, and the PIN is dropped when it returns), queued in the outbox and uploaded — the uploads
+//! start as soon as the first chunk is queued, while the later lines are being signed.
 //!
 //! The manifest (`resources/edi/exemple-lot.csv`): UTF-8 (a BOM is accepted), `;`-separated,
 //! fields optionally in double quotes (`""` for a quote), a header line naming the columns in
@@ -429,43 +430,31 @@ impl App {
             work: self.config.data_dir.join("edi").join(&batch.id[..16]),
         };
         let prepared = self
-            .convert_sign_queue(jobs, &run, signature_cert, cred, &progress)
+            .prepare_and_send(jobs, &run, signature_cert, req, cred, &progress)
             .await;
         let _ = std::fs::remove_dir_all(&run.work);
-        let prepared = match prepared {
+        let (prepared, outbox) = match prepared {
             Ok(p) => p,
             Err(Refused::Lines(errors)) => {
                 return Err(self.refuse(errors, &progress, &batch.lines))
             }
             Err(Refused::Batch(e)) => return Err(e),
         };
-        self.log(
-            "Import EDI",
-            &format!(
-                "{} acte(s) préparé(s), lot {}",
-                prepared.len(),
-                &batch.id[..12]
+        let queued_reason = match &outbox {
+            None => Some(
+                "Préparé hors ligne : les actes attendent dans la file d'envoi et partiront à la prochaine synchronisation."
+                    .into(),
             ),
-        );
-        let mut report = EdiReport {
+            Some(o) => o.stopped_because.clone(),
+        };
+        Ok(EdiReport {
             lines: batch.lines.len(),
             batch_id: batch.id,
             prepared,
             already_prepared: already,
-            outbox: None,
-            queued_reason: None,
-        };
-        if req.offline {
-            report.queued_reason = Some(
-                "Préparé hors ligne : les actes attendent dans la file d'envoi et partiront à la prochaine synchronisation."
-                    .into(),
-            );
-            return Ok(report);
-        }
-        let outbox = self.send_outbox(Auth::Pin(cred), progress).await?;
-        report.queued_reason = outbox.stopped_because.clone();
-        report.outbox = Some(outbox);
-        Ok(report)
+            outbox,
+            queued_reason,
+        })
     }
 
     /// The checked lines as jobs of the pipeline: each recipient looked up once, its consent
@@ -560,15 +549,18 @@ impl App {
     }
 
     /// Converts every line before signing any (the consent mention is checked here: a line
-    /// refused refuses the batch), then signs and queues them a chunk per transaction.
-    async fn convert_sign_queue(
+    /// refused refuses the batch), then signs and queues them a chunk per transaction; online,
+    /// the outbox is sent as the chunks are queued, so deposits overlap signatures (the
+    /// outbox's report comes back; `None` offline).
+    async fn prepare_and_send(
         &self,
         jobs: Vec<Job>,
         run: &Run<'_>,
         signature_cert: CertificateInfo,
+        req: &EdiRequest,
         cred: &Credentials,
         progress: &ProgressSink,
-    ) -> std::result::Result<Vec<EdiPrepared>, Refused> {
+    ) -> std::result::Result<(Vec<EdiPrepared>, Option<OutboxReport>), Refused> {
         let converted = self
             .convert_jobs(&jobs, run, |job, r| {
                 if r.is_ok() {
@@ -597,28 +589,41 @@ impl App {
             return Err(Refused::Lines(errors));
         }
         let signer = self.signer(signature_cert, cred).await?;
-        let references: HashMap<usize, String> = ready
-            .iter()
-            .map(|(j, _)| (j.line, j.reference.clone()))
-            .collect();
-        let queued = self
-            .sign_and_queue(ready, run, &signer, cred, |q| {
-                progress(Progress::EdiLine {
-                    line: q.line,
-                    reference: references.get(&q.line).cloned().unwrap_or_default(),
-                    stage: EdiStage::Queued,
-                });
-            })
-            .await?;
-        Ok(queued
+        let more = tokio::sync::Notify::new();
+        let queuing = self.sign_and_queue(ready, run, &signer, cred, |q| {
+            progress(Progress::EdiLine {
+                line: q.line,
+                reference: q.reference.clone(),
+                stage: EdiStage::Queued,
+            });
+            more.notify_one();
+        });
+        let (queued, outbox) = if req.offline {
+            (queuing.await, None)
+        } else {
+            let (queued, outbox) = self
+                .send_as_queued(Auth::Pin(cred), progress.clone(), &more, queuing)
+                .await;
+            (queued, Some(outbox))
+        };
+        let prepared: Vec<EdiPrepared> = queued?
             .into_iter()
             .map(|q| EdiPrepared {
                 line: q.line,
-                reference: references.get(&q.line).cloned().unwrap_or_default(),
+                reference: q.reference,
                 service_id: q.item.service_id.0,
                 outbox_id: q.item.id,
             })
-            .collect())
+            .collect();
+        self.log(
+            "Import EDI",
+            &format!(
+                "{} acte(s) préparé(s), lot {}",
+                prepared.len(),
+                run.edi_batch.and_then(|b| b.get(..12)).unwrap_or_default()
+            ),
+        );
+        Ok((prepared, outbox.transpose()?))
     }
 
     /// Reports every refused line and makes the error.

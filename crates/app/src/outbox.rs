@@ -41,6 +41,51 @@ pub struct OutboxReport {
 }
 
 impl App {
+    /// Runs `queuing` (a batch queuing its services chunk by chunk, notifying `queued` after
+    /// each) while sending the outbox: each time a chunk is queued, the packages due are sent,
+    /// and once more when `queuing` ends — so a batch's deposits overlap its signatures. Once
+    /// the vault is out of reach, nothing more is tried (the packages stay queued).
+    pub(crate) async fn send_as_queued<T>(
+        &self,
+        auth: Auth<'_>,
+        progress: ProgressSink,
+        queued: &tokio::sync::Notify,
+        queuing: impl std::future::Future<Output = T>,
+    ) -> (T, Result<OutboxReport>) {
+        let done = AtomicBool::new(false);
+        let produce = async {
+            let r = queuing.await;
+            done.store(true, Ordering::SeqCst);
+            queued.notify_one();
+            r
+        };
+        let consume = async {
+            let mut total = OutboxReport::default();
+            loop {
+                let last = done.load(Ordering::SeqCst);
+                let r = self.send_outbox(auth, progress.clone()).await?;
+                let unreachable = r.stopped_because.is_some();
+                total.sent.extend(r.sent);
+                total.refused.extend(r.refused);
+                total.remaining = r.remaining;
+                total.stopped_because = r.stopped_because;
+                if last || unreachable {
+                    return Ok(total);
+                }
+                queued.notified().await;
+            }
+        };
+        let (produced, mut sent) = tokio::join!(produce, consume);
+        if let Ok(report) = &mut sent {
+            // Counted now: chunks queued after the vault went out of reach are waiting too.
+            match self.store().outbox_list(Some(OutboxState::Prepared)) {
+                Ok(left) => report.remaining = left.len(),
+                Err(e) => sent = Err(e.into()),
+            }
+        }
+        (produced, sent)
+    }
+
     /// Sends every package due now, oldest first, until the outbox is empty or the vault is
     /// out of reach (one sender at a time: a concurrent call waits for this one). A package refused by the vault is marked failed with the vault's reason;
     /// a transient failure leaves it prepared for later.

@@ -70,6 +70,8 @@ pub(crate) type Acts = Vec<(String, PathBuf)>;
 pub(crate) struct Queued {
     /// Manifest line (1 for the form).
     pub line: usize,
+    /// The service's reference.
+    pub reference: String,
     /// The outbox entry (with the local service id).
     pub item: OutboxItem,
     /// The acts' names.
@@ -379,6 +381,7 @@ impl App {
                 for (line, new, path, not_before, documents) in &packages {
                     out.push(Queued {
                         line: *line,
+                        reference: new.reference.clone(),
                         item: b.enqueue_service(new, path, *not_before)?,
                         documents: documents.clone(),
                         not_before: *not_before,

@@ -95,3 +95,64 @@ async fn the_form_and_an_edi_line_refuse_the_same_drafts_with_the_same_codes() {
         "nothing of the batch queued"
     );
 }
+
+/// A batch's deposits start while its later lines are still being signed: the outbox is sent
+/// as each chunk is queued, not after the whole batch (a bank's thousand garnishments reach the
+/// vault from the first minute).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_deposits_its_first_lines_before_its_last_are_queued() {
+    let w = world(next(Weekday::Tue, 10)).await;
+    let dir = w.act.parent().unwrap();
+    let manifest = dir.join("lot-chevauche.csv");
+    let mut csv = String::from("reference;destinataire;nature;requerant;fichiers\n");
+    for i in 0..12 {
+        csv.push_str(&format!(
+            "CHEV-{i:02};banque-test;SAISIE_ATTRIBUTION;SA CREANCIER;acte.pdf\n"
+        ));
+    }
+    std::fs::write(&manifest, csv).unwrap();
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink: sceau_app::ProgressSink = {
+        let events = events.clone();
+        Arc::new(move |p| events.lock().unwrap().push(p))
+    };
+    let req = sceau_app::EdiRequest {
+        manifest,
+        offline: false,
+        stamp_consent: false,
+        signature_certificate: None,
+    };
+    let report = w.app.edi_import(&req, &w.cred, sink).await.unwrap();
+    assert_eq!(report.prepared.len(), 12);
+    assert_eq!(report.outbox.as_ref().unwrap().sent.len(), 12, "{report:?}");
+    let events = events.lock().unwrap();
+    let first_deposit = events
+        .iter()
+        .position(|p| {
+            matches!(
+                p,
+                sceau_app::Progress::Step {
+                    step: sceau_app::Step::Deposit,
+                    status: sceau_app::StepStatus::Done,
+                    ..
+                }
+            )
+        })
+        .expect("a deposit");
+    let last_queued = events
+        .iter()
+        .rposition(|p| {
+            matches!(
+                p,
+                sceau_app::Progress::EdiLine {
+                    stage: sceau_app::EdiStage::Queued,
+                    ..
+                }
+            )
+        })
+        .expect("queued lines");
+    assert!(
+        first_deposit < last_queued,
+        "the first deposit (event {first_deposit}) came after the last line was queued (event {last_queued})"
+    );
+}
