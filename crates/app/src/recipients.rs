@@ -91,38 +91,31 @@ pub struct RecipientCard {
     pub reception: Option<sceau_proto::ReceptionStatus>,
 }
 
+/// The vault's card as the faces show it.
 pub(crate) fn view_of(r: &sceau_proto::Recipient) -> RecipientView {
     RecipientView {
-        id: r.id.clone(),
-        kind: r.kind,
-        name: r.name.clone(),
-        siret: r.siret.clone(),
-        siren: r.siren.clone(),
-        nir_masked: r.nir_masked.clone(),
-        email: r.email.clone(),
-        phone_fixed: r.phone_fixed.clone(),
-        phone_mobile: r.phone_mobile.clone(),
         from_cache: false,
+        ..view_of_cached(&cache_of(r))
     }
 }
 
 /// The cache keeps the vault's card; a person's NIR is kept only masked, as the vault gives it.
 pub(crate) fn cache_of(r: &sceau_proto::Recipient) -> sceau_store::Recipient {
-    let v = view_of(r);
     sceau_store::Recipient {
-        id: v.id,
-        kind: v.kind,
-        name: v.name,
-        siret: v.siret,
-        siren: v.siren,
+        id: r.id.clone(),
+        kind: r.kind,
+        name: r.name.clone(),
+        siret: r.siret.clone(),
+        siren: r.siren.clone(),
         nir: r.nir_masked.clone(),
-        email: v.email,
-        phone_fixed: v.phone_fixed,
-        phone_mobile: v.phone_mobile,
+        email: r.email.clone(),
+        phone_fixed: r.phone_fixed.clone(),
+        phone_mobile: r.phone_mobile.clone(),
         updated_at: Utc::now(),
     }
 }
 
+/// The workstation's copy of a card as the faces show it.
 pub(crate) fn view_of_cached(r: &sceau_store::Recipient) -> RecipientView {
     RecipientView {
         id: r.id.clone(),

@@ -49,9 +49,10 @@ fn sign() -> Result<()> {
         BUDGET.as_secs()
     );
     println!(
-        "{:<28} {:>12} {:>14} {:>14} {:>10} {:>10}",
-        "key", "token sig/s", "CAdES sig/s", "openssl sig/s", "CAdES/tok", "CAdES/ossl"
+        "{:<24} {:>9} {:>9} {:>7} {:>9} {:>7} {:>9} {:>9}",
+        "key", "token/s", "one act/s", "/token", "batch/s", "/token", "openssl/s", "one/ossl"
     );
+    let mut all_met = true;
     for (name, spec, openssl_md) in [
         ("RSA 2048, always-auth", KeySpec::Rsa(2048), "sha256"),
         ("EC P-256, always-auth", KeySpec::EcP256, "sha256"),
@@ -77,7 +78,8 @@ fn sign() -> Result<()> {
             key.sign_digest_blocking(&digest)?;
             Ok(())
         })?;
-        let cades = rate(BUDGET, || {
+        // The one-act path: what a service from the form does for its act.
+        let one = rate(BUDGET, || {
             sceau_cades::sign_detached(
                 &key,
                 &SignOptions {
@@ -90,6 +92,8 @@ fn sign() -> Result<()> {
             )?;
             Ok(())
         })?;
+        // The batch path: what an EDI batch does, a pipelined batch per chunk of services.
+        let batch = batch_rate(BUDGET, &key, &cert, &act)?;
 
         let dir = tempfile::tempdir()?;
         let (cert_pem, key_pem) = office.signature.write_pem(dir.path(), "signer")?;
@@ -98,19 +102,58 @@ fn sign() -> Result<()> {
         let ossl = rate(BUDGET, || {
             openssl_sign(&act_path, &cert_pem, &key_pem, openssl_md)
         })?;
-
+        let (one_pct, batch_pct) = (100.0 * one / raw, 100.0 * batch / raw);
+        all_met &= one_pct >= 90.0 && batch_pct >= 100.0;
         println!(
-            "{:<28} {:>12.1} {:>14.1} {:>14.1} {:>9.0}% {:>9.0}%",
+            "{:<24} {:>9.1} {:>9.1} {:>6.0}% {:>9.1} {:>6.0}% {:>9.1} {:>8.0}%",
             name,
             raw,
-            cades,
+            one,
+            one_pct,
+            batch,
+            batch_pct,
             ossl,
-            100.0 * cades / raw,
-            100.0 * cades / ossl
+            100.0 * one / ossl
         );
     }
-    println!("goal: CAdES/tok >= 90 % (the token is the physical limit; our code must not be the bottleneck)");
+    println!(
+        "goals: one act >= 90 % of the token, batch >= 100 % (the token is the physical limit; \
+         our code must not be the bottleneck): {}",
+        if all_met { "met" } else { "not met" }
+    );
     Ok(())
+}
+
+/// Signatures per second through `sign_detached_batch`, in batches of [`BATCH`] acts.
+fn batch_rate(
+    budget: Duration,
+    key: &TokenKey,
+    cert: &sceau_cades::Certificate,
+    act: &[u8],
+) -> Result<f64> {
+    const BATCH: usize = 16;
+    let docs: Vec<Vec<u8>> = (0..BATCH)
+        .map(|i| {
+            let mut d = act.to_vec();
+            d[0] = i as u8;
+            d
+        })
+        .collect();
+    let batches = rate(budget, || {
+        let now = chrono::Utc::now();
+        let items: Vec<sceau_cades::BatchItem<'_>> = docs
+            .iter()
+            .map(|d| sceau_cades::BatchItem {
+                content: d,
+                signing_time: now,
+            })
+            .collect();
+        for r in sceau_cades::sign_detached_batch(key, cert, &[], DigestAlgorithm::Sha256, &items) {
+            r?;
+        }
+        Ok(())
+    })?;
+    Ok(batches * BATCH as f64)
 }
 
 fn openssl_sign(content: &Path, cert: &Path, key: &Path, md: &str) -> Result<()> {
