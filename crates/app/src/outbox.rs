@@ -60,10 +60,11 @@ impl App {
             r
         };
         let consume = async {
+            let client = self.vault_client(auth).await?;
             let mut total = OutboxReport::default();
             loop {
                 let last = done.load(Ordering::SeqCst);
-                let r = self.send_outbox(auth, progress.clone()).await?;
+                let r = self.send_due(&client, progress.clone()).await?;
                 let unreachable = r.stopped_because.is_some();
                 total.sent.extend(r.sent);
                 total.refused.extend(r.refused);
@@ -94,14 +95,23 @@ impl App {
         auth: Auth<'_>,
         progress: ProgressSink,
     ) -> Result<OutboxReport> {
-        let _turn = self.outbox_send.lock().await;
         let client = self.vault_client(auth).await?;
+        self.send_due(&client, progress).await
+    }
+
+    /// [`App::send_outbox`] with a client already made (a batch keeps one for all its turns).
+    async fn send_due(
+        &self,
+        client: &sceau_client::VaultClient,
+        progress: ProgressSink,
+    ) -> Result<OutboxReport> {
+        let _turn = self.outbox_send.lock().await;
         let mut report = OutboxReport::default();
         loop {
             let Some(item) = self.store().claim_next(Utc::now())? else {
                 break;
             };
-            match self.send_item(&client, &item, progress.clone()).await {
+            match self.send_item(client, &item, progress.clone()).await {
                 Ok(sent) => report.sent.push(sent),
                 Err(e) => {
                     let transient = match &e {

@@ -96,7 +96,8 @@ async fn the_form_and_an_edi_line_refuse_the_same_drafts_with_the_same_codes() {
     );
 }
 
-/// A batch's deposits start while its later lines are still being signed: the outbox is sent
+/// A batch's deposits start while its later lines are still being signed (24 lines: six chunks
+/// of four, one vault connection for the whole batch): the outbox is sent
 /// as each chunk is queued, not after the whole batch (a bank's thousand garnishments reach the
 /// vault from the first minute).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,7 +106,7 @@ async fn a_batch_deposits_its_first_lines_before_its_last_are_queued() {
     let dir = w.act.parent().unwrap();
     let manifest = dir.join("lot-chevauche.csv");
     let mut csv = String::from("reference;destinataire;nature;requerant;fichiers\n");
-    for i in 0..12 {
+    for i in 0..24 {
         csv.push_str(&format!(
             "CHEV-{i:02};banque-test;SAISIE_ATTRIBUTION;SA CREANCIER;acte.pdf\n"
         ));
@@ -123,8 +124,8 @@ async fn a_batch_deposits_its_first_lines_before_its_last_are_queued() {
         signature_certificate: None,
     };
     let report = w.app.edi_import(&req, &w.cred, sink).await.unwrap();
-    assert_eq!(report.prepared.len(), 12);
-    assert_eq!(report.outbox.as_ref().unwrap().sent.len(), 12, "{report:?}");
+    assert_eq!(report.prepared.len(), 24);
+    assert_eq!(report.outbox.as_ref().unwrap().sent.len(), 24, "{report:?}");
     let events = events.lock().unwrap();
     let first_deposit = events
         .iter()
@@ -133,7 +134,7 @@ async fn a_batch_deposits_its_first_lines_before_its_last_are_queued() {
                 p,
                 sceau_app::Progress::Step {
                     step: sceau_app::Step::Deposit,
-                    status: sceau_app::StepStatus::Done,
+                    status: sceau_app::StepStatus::Running,
                     ..
                 }
             )
@@ -153,6 +154,6 @@ async fn a_batch_deposits_its_first_lines_before_its_last_are_queued() {
         .expect("queued lines");
     assert!(
         first_deposit < last_queued,
-        "the first deposit (event {first_deposit}) came after the last line was queued (event {last_queued})"
+        "the first deposit (event {first_deposit}) started after the last line was queued (event {last_queued})"
     );
 }
