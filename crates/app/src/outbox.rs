@@ -7,12 +7,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use sceau_store::{OutboxItem, OutboxState};
 use serde::Serialize;
 
 use crate::error::{io, Error, Result};
 use crate::progress::{failed, step, Progress, ProgressSink, Step, StepStatus};
 use crate::{checkpoint, App, Auth};
+
+/// Packages sent at once: deposits are mostly waiting on the vault (its checks, seal,
+/// time-stamp and commit), which takes many at a time.
+const IN_FLIGHT: usize = 4;
 
 /// One package sent.
 #[derive(Debug, Clone, Serialize)]
@@ -87,7 +92,8 @@ impl App {
         (produced, sent)
     }
 
-    /// Sends every package due now, oldest first, until the outbox is empty or the vault is
+    /// Sends every package due now, oldest first and [`IN_FLIGHT`] at a time, until the outbox
+    /// is empty or the vault is
     /// out of reach (one sender at a time: a concurrent call waits for this one). A package refused by the vault is marked failed with the vault's reason;
     /// a transient failure leaves it prepared for later.
     pub async fn send_outbox(
@@ -107,11 +113,25 @@ impl App {
     ) -> Result<OutboxReport> {
         let _turn = self.outbox_send.lock().await;
         let mut report = OutboxReport::default();
+        let mut in_flight = FuturesUnordered::new();
+        let mut stop: Option<Error> = None;
+        let mut unreachable = false;
         loop {
-            let Some(item) = self.store().claim_next(Utc::now())? else {
+            // Keep IN_FLIGHT deposits going while there is something due and no reason to stop.
+            while stop.is_none() && !unreachable && in_flight.len() < IN_FLIGHT {
+                let Some(item) = self.store().claim_next(Utc::now())? else {
+                    break;
+                };
+                let progress = progress.clone();
+                in_flight.push(async move {
+                    let r = self.send_item(client, &item, progress).await;
+                    (item, r)
+                });
+            }
+            let Some((item, r)) = in_flight.next().await else {
                 break;
             };
-            match self.send_item(client, &item, progress.clone()).await {
+            match r {
                 Ok(sent) => report.sent.push(sent),
                 Err(e) => {
                     let transient = match &e {
@@ -125,15 +145,20 @@ impl App {
                         self.store()
                             .fail_upload(item.id, &e.message_fr(), Some(Utc::now()))?;
                         if token {
-                            return Err(e);
+                            stop.get_or_insert(e);
+                        } else {
+                            unreachable = true;
+                            report.stopped_because = Some(e.message_fr());
                         }
-                        report.stopped_because = Some(e.message_fr());
-                        break;
+                    } else {
+                        self.store().fail_upload(item.id, &e.message_fr(), None)?;
+                        report.refused.push((item.id, e.code(), e.message_fr()));
                     }
-                    self.store().fail_upload(item.id, &e.message_fr(), None)?;
-                    report.refused.push((item.id, e.code(), e.message_fr()));
                 }
             }
+        }
+        if let Some(e) = stop {
+            return Err(e);
         }
         report.remaining = self.store().outbox_list(Some(OutboxState::Prepared))?.len();
         Ok(report)
