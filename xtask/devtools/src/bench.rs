@@ -25,6 +25,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("store") => crate::bench_store::store(),
         Some("portal") => crate::bench_portal::run(),
         Some("upload") => crate::bench_upload::run(),
+        Some("edi") => crate::bench_edi::run(),
         _ => bail!("unknown benchmark"),
     }
 }
