@@ -17,7 +17,7 @@ mod test;
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use xtask::{cargo, run as sh};
 
 const USAGE: &str = "usage: cargo xtask <setup|test|demo|bundle|bench NAME|fuzz pdfa [SECONDS]>
@@ -35,6 +35,8 @@ const USAGE: &str = "usage: cargo xtask <setup|test|demo|bundle|bench NAME|fuzz 
   bench portal portal list/download p50/p99 under 50 recipients; notifications/s to a local SMTP server
   bench store  local store with 1,000,000 services: p95 of dashboard counts and first search pages
   bench upload a 20 MB package through sceau-client (token key) vs curl (same certificate), MB/s
+  bench edi    EDI batches of 1,000 and 3,000 lines through `sceau edi import` (SoftHSM key, local
+               vault): wall time vs each stage alone (signatures, conversion / cores, upload), peak memory
   fuzz pdfa    fuzz the PDF reading path (cargo-fuzz, default 60 s)";
 
 fn main() -> ExitCode {
@@ -75,15 +77,21 @@ fn demo() -> Result<()> {
     ]))
 }
 
+/// The benchmarks of `cargo xtask bench NAME`.
+const BENCHES: [&str; 8] = [
+    "app", "sign", "pdfa", "vault", "store", "portal", "upload", "edi",
+];
+
 /// `cargo xtask bench NAME`: setup, then the measuring side in an optimised build of
 /// `sceau-devtools`, so that the numbers are not those of a debug build. `bench app` measures
 /// the release window; its driver side stays a debug build.
 fn bench(args: &[String]) -> Result<()> {
+    let usage = || anyhow::anyhow!("usage: cargo xtask bench {}", BENCHES.join("|"));
     let Some(name) = args.first().map(String::as_str) else {
-        bail!("usage: cargo xtask bench app|sign|pdfa|vault|store|portal|upload");
+        return Err(usage());
     };
-    if !["app", "sign", "pdfa", "vault", "store", "portal", "upload"].contains(&name) {
-        bail!("usage: cargo xtask bench app|sign|pdfa|vault|store|portal|upload");
+    if !BENCHES.contains(&name) {
+        return Err(usage());
     }
     setup::run()?;
     let mut cmd = cargo();

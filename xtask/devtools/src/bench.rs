@@ -25,8 +25,22 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("store") => crate::bench_store::store(),
         Some("portal") => crate::bench_portal::run(),
         Some("upload") => crate::bench_upload::run(),
+        Some("edi") => crate::bench_edi::run(),
         _ => bail!("unknown benchmark"),
     }
+}
+
+/// A field in kB of `/proc/PROCESS/status` (`PROCESS`: a pid, or `self`), e.g. `VmRSS:` or
+/// `VmHWM:`; `None` when the process or the field is gone.
+pub(crate) fn proc_status_kb(process: &str, field: &str) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// Calls `f` repeatedly for about `budget` (at least 3 times) and returns operations per second.

@@ -17,14 +17,7 @@ const SERVICES: u64 = 100_000;
 
 /// VmRSS of a process, in kB.
 fn rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    crate::bench::proc_status_kb(&pid.to_string(), "VmRSS:")
 }
 
 /// Proportional set size of a process (shared pages divided among the processes that map

@@ -187,15 +187,7 @@ fn memory(dir: &Path) -> Result<()> {
 }
 
 fn status_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
+    crate::bench::proc_status_kb("self", field).unwrap_or(0)
 }
 
 /// Child process: reads, converts and checks `path`; prints peak and baseline RSS (KB) and time.

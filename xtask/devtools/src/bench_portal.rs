@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rustls::pki_types::CertificateDer;
 use sceau_testsupport::deposit::tuesday_morning;
 use sceau_testsupport::pki::{KeySpec, TestCa};
@@ -62,7 +62,35 @@ async fn bench() -> Result<()> {
     let clock = Arc::new(FixedClock::new(now));
     let vault = Vault::open(config, clock, Arc::new(sceau_vault::SceauPdfa)).await?;
 
-    // 50 recipients with 4 acts of 200 KB each, and an open portal session each.
+    let (sessions, acts) = seed(&vault, now).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    let tls = sceau_vault::portal::tls_config(&vault)?;
+    let app = sceau_vault::portal_app(vault.clone());
+    let server = tokio::spawn(async move {
+        let _ = sceau_vault::serve(listener, tls, app).await;
+    });
+    let mut roots = rustls::RootCertStore::empty();
+    for der in sceau_vault::keys::load_cert_ders(&data.join(sceau_vault::keys::files::CA_CERT))? {
+        roots.add(CertificateDer::from(der))?;
+    }
+    println!(
+        "bench portal — {RECIPIENTS} concurrent recipients on loopback (TLS, SQLite + files), \
+         {ACTS_EACH} acts of {} KB each, {} s",
+        ACT_BYTES / 1024,
+        BUDGET.as_secs()
+    );
+    let (list, docs, firsts) = load(port, &roots, sessions, acts).await?;
+    settle_and_report(&vault, server, list, docs, firsts).await?;
+    notifications(&vault, &smtp, now).await
+}
+
+/// An act of a recipient: deposit id, file name, blob digest.
+type Act = (String, String, String);
+
+/// 50 recipients with 4 acts of 200 KB each, and an open portal session each: the sessions'
+/// cookies and each recipient's acts.
+async fn seed(vault: &Arc<Vault>, now: DateTime<Utc>) -> Result<(Vec<String>, Vec<Vec<Act>>)> {
     let mut sessions = Vec::new();
     let mut acts = Vec::new();
     for r in 0..RECIPIENTS {
@@ -130,23 +158,20 @@ async fn bench() -> Result<()> {
         sessions.push(sid);
         acts.push(mine);
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let port = listener.local_addr()?.port();
-    let tls = sceau_vault::portal::tls_config(&vault)?;
-    let app = sceau_vault::portal_app(vault.clone());
-    let server = tokio::spawn(async move {
-        let _ = sceau_vault::serve(listener, tls, app).await;
-    });
-    let mut roots = rustls::RootCertStore::empty();
-    for der in sceau_vault::keys::load_cert_ders(&data.join(sceau_vault::keys::files::CA_CERT))? {
-        roots.add(CertificateDer::from(der))?;
-    }
-    println!(
-        "bench portal — {RECIPIENTS} concurrent recipients on loopback (TLS, SQLite + files), \
-         {ACTS_EACH} acts of {} KB each, {} s",
-        ACT_BYTES / 1024,
-        BUDGET.as_secs()
-    );
+    Ok((sessions, acts))
+}
+
+/// Request times of one recipient: list pages, downloads, first downloads.
+type Times = (Vec<Duration>, Vec<Duration>, Vec<Duration>);
+
+/// Every recipient at once for `BUDGET`, each in its own task: the list page then one of its
+/// acts, again and again.
+async fn load(
+    port: u16,
+    roots: &rustls::RootCertStore,
+    sessions: Vec<String>,
+    acts: Vec<Vec<Act>>,
+) -> Result<Times> {
     let deadline = Instant::now() + BUDGET;
     let mut tasks = Vec::new();
     for (r, sid) in sessions.into_iter().enumerate() {
@@ -159,45 +184,13 @@ async fn bench() -> Result<()> {
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured(cfg)
             .build()?;
-        let mine = acts[r].clone();
-        tasks.push(tokio::spawn(async move {
-            let mut list = Vec::new();
-            let mut docs = Vec::new();
-            let mut firsts = Vec::new();
-            let mut i = 0usize;
-            while Instant::now() < deadline {
-                let cookie = format!("sceau_portail={sid}");
-                let t = Instant::now();
-                let resp = client
-                    .get(format!("https://127.0.0.1:{port}/portail/actes"))
-                    .header("cookie", &cookie)
-                    .send()
-                    .await?;
-                anyhow::ensure!(resp.status() == 200, "list: {}", resp.status());
-                resp.bytes().await?;
-                list.push(t.elapsed());
-                let (id, name, _) = &mine[i % mine.len()];
-                let t = Instant::now();
-                let resp = client
-                    .get(format!(
-                        "https://127.0.0.1:{port}/portail/actes/{id}/document/{name}?telecharger=1"
-                    ))
-                    .header("cookie", &cookie)
-                    .send()
-                    .await?;
-                anyhow::ensure!(resp.status() == 200, "download: {}", resp.status());
-                let n = resp.bytes().await?.len();
-                anyhow::ensure!(n == ACT_BYTES, "download size {n}");
-                // The first download of an act is its consultation (and its REMISE attestation).
-                if i < mine.len() {
-                    firsts.push(t.elapsed());
-                } else {
-                    docs.push(t.elapsed());
-                }
-                i += 1;
-            }
-            Ok::<_, anyhow::Error>((list, docs, firsts))
-        }));
+        tasks.push(tokio::spawn(recipient(
+            client,
+            port,
+            sid,
+            acts[r].clone(),
+            deadline,
+        )));
     }
     let (mut list, mut docs, mut firsts) = (Vec::new(), Vec::new(), Vec::new());
     for t in tasks {
@@ -206,10 +199,68 @@ async fn bench() -> Result<()> {
         docs.extend(d);
         firsts.extend(f);
     }
+    Ok((list, docs, firsts))
+}
+
+/// One recipient until `deadline`.
+async fn recipient(
+    client: reqwest::Client,
+    port: u16,
+    sid: String,
+    mine: Vec<Act>,
+    deadline: Instant,
+) -> Result<Times> {
+    let mut list = Vec::new();
+    let mut docs = Vec::new();
+    let mut firsts = Vec::new();
+    let mut i = 0usize;
+    while Instant::now() < deadline {
+        let cookie = format!("sceau_portail={sid}");
+        let t = Instant::now();
+        let resp = client
+            .get(format!("https://127.0.0.1:{port}/portail/actes"))
+            .header("cookie", &cookie)
+            .send()
+            .await?;
+        anyhow::ensure!(resp.status() == 200, "list: {}", resp.status());
+        resp.bytes().await?;
+        list.push(t.elapsed());
+        let (id, name, _) = &mine[i % mine.len()];
+        let t = Instant::now();
+        let resp = client
+            .get(format!(
+                "https://127.0.0.1:{port}/portail/actes/{id}/document/{name}?telecharger=1"
+            ))
+            .header("cookie", &cookie)
+            .send()
+            .await?;
+        anyhow::ensure!(resp.status() == 200, "download: {}", resp.status());
+        let n = resp.bytes().await?.len();
+        anyhow::ensure!(n == ACT_BYTES, "download size {n}");
+        // The first download of an act is its consultation (and its REMISE attestation).
+        if i < mine.len() {
+            firsts.push(t.elapsed());
+        } else {
+            docs.push(t.elapsed());
+        }
+        i += 1;
+    }
+    Ok((list, docs, firsts))
+}
+
+/// Waits for the REMISE attestations queued by the first consultations, then prints the
+/// table and checks that every act was "remis à personne".
+async fn settle_and_report(
+    vault: &Arc<Vault>,
+    server: tokio::task::JoinHandle<()>,
+    mut list: Vec<Duration>,
+    mut docs: Vec<Duration>,
+    mut firsts: Vec<Duration>,
+) -> Result<()> {
     // Every first consultation's REMISE attestation is filed off the request path: count how
     // long the queue takes to drain after the load, and check that none is missing.
     let t = Instant::now();
-    sceau_vault::delivery::settled(&vault).await;
+    sceau_vault::delivery::settled(vault).await;
     let drained = t.elapsed();
     let in_person = vault
         .db(|sql| {
@@ -259,8 +310,11 @@ async fn bench() -> Result<()> {
         RECIPIENTS * ACTS_EACH
     );
     println!("goal: p99 < 100 ms for pages and downloads");
+    Ok(())
+}
 
-    // Notifications: the notifier's queue and sends to the SMTP server on loopback.
+/// Notifications: the notifier's queue and sends to the SMTP server on loopback.
+async fn notifications(vault: &Arc<Vault>, smtp: &SmtpSink, now: DateTime<Utc>) -> Result<()> {
     for n in 0..NOTIFICATIONS {
         let rid = format!("dest-{:03}", n % RECIPIENTS);
         let row = deposit_row(
@@ -272,10 +326,10 @@ async fn bench() -> Result<()> {
         vault.db(move |sql| meta::insert_deposit(sql, &row)).await?;
     }
     let start = Instant::now();
-    sceau_vault::notify::enqueue_new(&vault).await?;
+    sceau_vault::notify::enqueue_new(vault).await?;
     let mut sent = 0;
     loop {
-        let (s, f) = sceau_vault::notify::send_due(&vault).await?;
+        let (s, f) = sceau_vault::notify::send_due(vault).await?;
         anyhow::ensure!(f == 0, "notifications failed");
         sent += s;
         if s == 0 {

@@ -12,9 +12,8 @@
 //! unconsulted and the vault's test clock moved past its deadline (→ "remis à domicile", with
 //! the plain letter as PDF/A-1b); sync, detail and dashboard.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use sceau_testsupport::corpus::simple_pdf;
@@ -25,6 +24,8 @@ use sceau_testsupport::softhsm::{self, OfficeSpec, SoftHsm};
 use sceau_testsupport::tsa::TsaServer;
 
 use xtask::{cargo, run as sh, target_dir};
+
+use crate::local::{self, write_cli_config, Listening, LocalVault, Server};
 
 /// Runs the demo; everything it makes is under `target/demo/`.
 pub fn run() -> Result<()> {
@@ -128,59 +129,6 @@ fn openssl_verify(content: &Path, p7s: &Path, ca: &Path) -> Result<()> {
         bail!("openssl cms -cades -verify refused the signature");
     }
     Ok(())
-}
-
-/// The running demo vault: its process and how to restart it.
-struct Server {
-    child: Option<std::process::Child>,
-    vault_bin: PathBuf,
-    config: String,
-    clock: PathBuf,
-}
-
-impl Server {
-    /// Starts `sceau-vault serve` with the test clock and prints its listeners.
-    fn start(&mut self) -> Result<()> {
-        let mut child = Command::new(&self.vault_bin)
-            .args(["serve", "--config", &self.config])
-            .env("SCEAU_VAULT_TEST_CLOCK", &self.clock)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let Some(out) = child.stdout.take() else {
-            bail!("sceau-vault serve: no output");
-        };
-        let mut reader = BufReader::new(out);
-        for _ in 0..2 {
-            let mut line = String::new();
-            reader.read_line(&mut line)?;
-            let line = line.trim();
-            if let Some(a) = line.strip_prefix("portal listening on ") {
-                println!("portail des destinataires : https://{a}/portail");
-            } else if let Some(a) = line.strip_prefix("listening on ") {
-                println!("coffre-fort : https://{a}");
-            } else {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!("sceau-vault serve n'a pas démarré : {line:?}");
-            }
-        }
-        self.child = Some(child);
-        Ok(())
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 /// A mutual-TLS client of the vault with `id` (the bank's API certificate).
@@ -290,77 +238,48 @@ fn keep_messages(smtp: &SmtpSink, sms: &SmsSink, dir: &Path) -> Result<(usize, u
     Ok((m.len(), s.len()))
 }
 
-/// The vault on loopback and a complete service from the CLI.
-fn vault_service(
-    dir: &Path,
-    hsm: &SoftHsm,
-    pin: &str,
-    ca: &TestCa,
-    office_ca: &Path,
-) -> Result<()> {
-    let bin = target_dir().join("debug");
-    let sceau = bin.join("sceau");
-    let vault_bin = bin.join("sceau-vault");
-    println!("\n== 5. Le coffre-fort embarqué (SQLite + fichiers, boucle locale)");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let data = dir.join("coffre");
-    let out = Command::new(&vault_bin)
-        .arg("init")
-        .arg(&data)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        // A free port for the portal too (port + 1, the default, may be taken).
-        .args(["--portal-listen", "127.0.0.1:0"])
-        .arg("--client-ca")
-        .arg(office_ca)
-        .output()?;
-    if !out.status.success() {
-        bail!("sceau-vault init: {}", String::from_utf8_lossy(&out.stderr));
+/// Prints where a started demo vault listens.
+fn show(listening: &Listening) {
+    println!("coffre-fort : https://{}", listening.api);
+    if let Some(a) = &listening.portal {
+        println!("portail des destinataires : https://{a}/portail");
     }
-    let config = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let recipients = dir.join("destinataires.json");
-    std::fs::write(
-        &recipients,
-        serde_json::to_string_pretty(&serde_json::json!([
+}
+
+/// The demo's vault (SQLite + files on loopback): BANQUE TEST and MARTIN Claire in its
+/// directory with their consents, étude 9991 declared.
+fn demo_vault(bin: &Path, dir: &Path, office_ca: &Path) -> Result<LocalVault> {
+    let vault = LocalVault::init(&bin.join("sceau-vault"), &dir.join("coffre"), office_ca)?;
+    vault.import_recipients(
+        &serde_json::json!([
             {"kind": "bank", "name": "BANQUE TEST", "siret": "73282932000074",
              "email": "significations@banque.test", "phone_mobile": "+33600000001"},
             {"id": "personne-demo", "kind": "person", "name": "MARTIN Claire",
              "nir": "184127645108946", "email": "claire.martin@exemple.test",
              "phone_mobile": "+33600000002"}
-        ]))?,
+        ]),
+        &dir.join("destinataires.json"),
     )?;
-    sh(Command::new(&vault_bin)
-        .args(["recipients", "--config", &config, "import"])
-        .arg(&recipients))?;
-    // Only an office the operator declared (number, holder, issuing CA) can be bound at its
-    // first connection; a bank's or any other certificate never creates an office.
-    sh(Command::new(&vault_bin)
-        .args(["office", "--config", &config, "add", "--number", "9991"])
-        .args(["--holder", "Jeanne DUPONT", "--ca"])
-        .arg(office_ca))?;
+    vault.declare_office(office_ca)?;
     for id in ["siret-73282932000074", "personne-demo"] {
-        sh(Command::new(&vault_bin).args([
-            "consent",
-            "--config",
-            &config,
-            "add",
-            "--recipient",
-            id,
-            "--given-on",
-            "2024-01-02",
-            "--how",
-            "convention de démonstration",
-        ]))?;
+        vault.consent(id, &[], "convention de démonstration")?;
     }
-    // The recipient side: notifications to local sinks, the portal on its own listener, the
-    // bank's API certificate.
-    let smtp = SmtpSink::start(&SmtpOptions::default())?;
-    let sms = SmsSink::start(0)?;
+    Ok(vault)
+}
+
+/// The recipient side: notifications to local sinks, the portal on its own listener, the
+/// bank's API certificate (returned, to consult as BANQUE TEST).
+fn recipient_side(
+    vault: &LocalVault,
+    dir: &Path,
+    ca: &TestCa,
+    smtp: &SmtpSink,
+    sms: &SmsSink,
+) -> Result<Identity> {
     let portal_port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let mut cfg = sceau_vault::config::Config::load(Path::new(&config))?;
+    let mut cfg = sceau_vault::config::Config::load(Path::new(&vault.config))?;
     cfg.smtp = Some(sceau_vault::config::SmtpConfig {
         host: "127.0.0.1".into(),
         port: smtp.port,
@@ -373,191 +292,223 @@ fn vault_service(
     cfg.sms = Some(sceau_vault::config::SmsConfig::new(sms.url()));
     cfg.portal.listen = Some(format!("127.0.0.1:{portal_port}"));
     cfg.portal.public_url = format!("https://127.0.0.1:{portal_port}");
-    cfg.save(Path::new(&config))?;
+    cfg.save(Path::new(&vault.config))?;
     let bank_id = ca.issue(&IssueRequest::new(
         "BANQUE TEST API",
         KeySpec::EcP256,
         Profile::Authentication,
     ))?;
     let (bank_cert, _) = bank_id.write_pem(dir, "banque-api")?;
-    sh(Command::new(&vault_bin)
-        .args([
-            "bank",
-            "--config",
-            &config,
-            "--recipient",
-            "siret-73282932000074",
-            "--cert",
-        ])
+    sh(vault
+        .admin("bank")
+        .args(["--recipient", "siret-73282932000074", "--cert"])
         .arg(&bank_cert))?;
+    Ok(bank_id)
+}
+
+/// What the demo's services run with: the CLI on the office's key, the vault's server.
+struct Office<'a> {
+    dir: &'a Path,
+    hsm: &'a SoftHsm,
+    pin: &'a str,
+    sceau: PathBuf,
+    cli_config: PathBuf,
+    vault: LocalVault,
+    server: Server,
+    clock: PathBuf,
+}
+
+impl Office<'_> {
+    /// `sceau --config sceau.toml ARGS...`.
+    fn cli(&self, args: &[&str]) -> Command {
+        local::cli(self.hsm, &self.sceau, &self.cli_config, self.pin, args)
+    }
+}
+
+/// The vault on loopback and a complete service from the CLI.
+fn vault_service(
+    dir: &Path,
+    hsm: &SoftHsm,
+    pin: &str,
+    ca: &TestCa,
+    office_ca: &Path,
+) -> Result<()> {
+    let bin = target_dir().join("debug");
+    println!("\n== 5. Le coffre-fort embarqué (SQLite + fichiers, boucle locale)");
+    let vault = demo_vault(&bin, dir, office_ca)?;
+    let smtp = SmtpSink::start(&SmtpOptions::default())?;
+    let sms = SmsSink::start(0)?;
+    let bank_id = recipient_side(&vault, dir, ca, &smtp, &sms)?;
     let clock = dir.join("horloge-coffre");
-    let mut server = Server {
-        child: None,
-        vault_bin: vault_bin.clone(),
-        config: config.clone(),
-        clock: clock.clone(),
+    let mut server = vault.server(&clock);
+    show(&server.start()?);
+    let cli_config = dir.join("sceau.toml");
+    let mut office = Office {
+        dir,
+        hsm,
+        pin,
+        sceau: bin.join("sceau"),
+        cli_config,
+        vault,
+        server,
+        clock,
     };
-    server.start()?;
     let result = (|| -> Result<()> {
-        let cli_config = dir.join("sceau.toml");
-        std::fs::write(
-            &cli_config,
-            format!(
-                "pkcs11_module = {:?}\nvault_url = \"https://127.0.0.1:{port}\"\nvault_ca = {:?}\n\
-                 data_dir = {:?}\noffice_number = \"9991\"\noffice_name = \"Etude 9991\"\n\
-                 # Démonstration seulement : la clé de la base locale dans un fichier.\n\
-                 insecure_store_key_file = {:?}\n",
-                softhsm::module_path()?.to_string_lossy(),
-                data.join("vault-ca.crt.pem").to_string_lossy(),
-                dir.join("poste").to_string_lossy(),
-                dir.join("poste.key").to_string_lossy(),
-            ),
+        write_cli_config(
+            &office.cli_config,
+            &office.vault,
+            &dir.join("poste"),
+            &dir.join("poste.key"),
         )?;
-        let cli = |args: &[&str]| -> Command {
-            let mut cmd = hsm.command(&sceau);
-            cmd.arg("--config").arg(&cli_config).args(args);
-            // Demo only: the PIN in the environment. A clerk types it; see `sceau --help`.
-            cmd.env("SCEAU_PIN", pin);
-            cmd
-        };
-        println!(
-            "\n== 6. Première connexion : le certificat d'authentification est associé à l'étude"
-        );
-        sh(&mut cli(&["connect", "--yes"]))?;
-        println!("\n== 7. Recherche du destinataire par SIRET, puis par numéro INSEE");
-        sh(&mut cli(&["recipients", "search", "73282932000074"]))?;
-        sh(&mut cli(&["recipients", "search", "184127645108946"]))?;
-
-        println!(
-            "\n== 8. Signification d'un acte : conversion, signature, dépôt, attestation, archive"
-        );
-        let act = dir.join("pv_saisie_attribution.pdf");
-        std::fs::write(
-            &act,
-            simple_pdf(
-                "Proces-verbal de saisie-attribution",
-                &[
-                    "Etude 9991 - Commissaire de justice",
-                    "Proces-verbal de saisie-attribution entre les mains de BANQUE TEST",
-                    "Le destinataire a consenti a la signification par voie electronique du present acte,",
-                    "conformement aux articles 662-1 et 748-1 et suivants du code de procedure civile.",
-                ],
-            ),
-        )?;
-        let mut signify = cli(&[
-            "signify",
-            "--reference",
-            "DEMO-2026-001",
-            "--recipient",
-            "73282932000074",
-            "--nature",
-            "SAISIE_ATTRIBUTION",
-            "--requerant",
-            "SA CREANCIER DEMO",
-        ]);
-        let now = chrono::Utc::now();
-        if sceau_core::hours::service_allowed(now, None, None, &Default::default()).is_err() {
-            println!("(hors des heures légales maintenant : la démonstration utilise une autorisation du juge)");
-            signify.args(["--judge-permission", "Ordonnance de démonstration"]);
-        }
-        sh(signify.arg(&act))?;
-
-        println!("\n== 9. Une seconde signification, à un particulier (commandement de payer)");
-        let act2 = dir.join("commandement.pdf");
-        std::fs::write(
-            &act2,
-            simple_pdf(
-                "Commandement de payer",
-                &[
-                    "Etude 9991 - Commissaire de justice",
-                    "Commandement de payer a MARTIN Claire",
-                    "Le destinataire a consenti a la signification par voie electronique du present acte,",
-                    "conformement aux articles 662-1 et 748-1 et suivants du code de procedure civile.",
-                ],
-            ),
-        )?;
-        let mut signify = cli(&[
-            "signify",
-            "--reference",
-            "DEMO-2026-002",
-            "--recipient",
-            "personne-demo",
-            "--nature",
-            "COMMANDEMENT_DE_PAYER",
-            "--requerant",
-            "SA CREANCIER DEMO",
-        ]);
-        if sceau_core::hours::service_allowed(chrono::Utc::now(), None, None, &Default::default())
-            .is_err()
-        {
-            signify.args(["--judge-permission", "Ordonnance de démonstration"]);
-        }
-        sh(signify.arg(&act2))?;
-
-        println!("\n== 10. Le destinataire consulte : BANQUE TEST par l'API bancaire");
-        let bank = bank_client(&bank_id, &data.join("vault-ca.crt.pem"))?;
-        bank_consults(&bank, &format!("https://127.0.0.1:{port}"), "DEMO-2026-001")?;
-
-        println!("\n== 11. Synchronisation : DEMO-2026-001 remis à personne, retour de la banque");
-        sh(&mut cli(&["sync"]))?;
-        sh(&mut cli(&[
-            "dashboard",
-            "--category",
-            "delivered_in_person",
-        ]))?;
-        sh(&mut cli(&[
-            "dashboard",
-            "--category",
-            "return_awaiting_consultation",
-        ]))?;
-
-        println!(
-            "\n== 12. DEMO-2026-002 n'est pas consulté : l'horloge de test du coffre avance de \
-             trois jours, au-delà du délai (remise à domicile)"
-        );
-        server.stop();
-        std::fs::write(&clock, (3 * 86_400).to_string())?;
-        server.start()?;
-        sh(&mut cli(&["sync"]))?;
-        sh(&mut cli(&["dashboard", "--category", "delivered_at_home"]))?;
-        println!("\n== 13. La lettre simple (PDF/A-1b) de la remise à domicile");
-        let letter = dir.join("lettre_DEMO-2026-002.pdf");
-        sh(cli(&["letter", "DEMO-2026-002", "--out"]).arg(&letter))?;
-        let verdict = sceau_pdfa::check_pdfa1b(&std::fs::read(&letter)?);
-        println!(
-            "contrôle PDF/A-1b de la lettre : {}",
-            if verdict.conformant {
-                "conforme".to_owned()
-            } else {
-                format!("NON conforme {:?}", verdict.violations)
-            }
-        );
-
-        println!("\n== 14. Votre coffre et le tableau de bord");
-        sh(&mut cli(&["vault", "ls", "Significations"]))?;
-        sh(&mut cli(&["dashboard"]))?;
-        println!(
-            "\n== 15. Les fiches de détail (les ouvrir marque leurs notifications comme vues)"
-        );
-        sh(&mut cli(&["show", "DEMO-2026-001"]))?;
-        sh(&mut cli(&["show", "DEMO-2026-002"]))?;
-        let (m, t) = keep_messages(&smtp, &sms, dir)?;
-        println!(
-            "\nNotifications envoyées par le coffre : {m} courriel(s) dans {}, {t} SMS dans {}",
-            dir.join("courriels").display(),
-            dir.join("sms").display()
-        );
-        println!(
-            "\nMême données à la main : SOFTHSM2_CONF={} {} --config {} dashboard",
-            hsm.conf().display(),
-            sceau.display(),
-            cli_config.display()
-        );
-        open_window(hsm, &cli_config, pin)?;
-        Ok(())
+        connect_and_serve(&office)?;
+        consult_and_sync(&office, &bank_id)?;
+        deliver_at_home(&mut office)?;
+        show_results(&office, &smtp, &sms)
     })();
-    server.stop();
+    office.server.stop();
     result
+}
+
+/// Steps 6 to 9: first connection, recipient search, two services.
+fn connect_and_serve(office: &Office<'_>) -> Result<()> {
+    let dir = office.dir;
+    println!("\n== 6. Première connexion : le certificat d'authentification est associé à l'étude");
+    sh(&mut office.cli(&["connect", "--yes"]))?;
+    println!("\n== 7. Recherche du destinataire par SIRET, puis par numéro INSEE");
+    sh(&mut office.cli(&["recipients", "search", "73282932000074"]))?;
+    sh(&mut office.cli(&["recipients", "search", "184127645108946"]))?;
+
+    println!(
+        "\n== 8. Signification d'un acte : conversion, signature, dépôt, attestation, archive"
+    );
+    let act = dir.join("pv_saisie_attribution.pdf");
+    std::fs::write(
+        &act,
+        simple_pdf(
+            "Proces-verbal de saisie-attribution",
+            &[
+                "Etude 9991 - Commissaire de justice",
+                "Proces-verbal de saisie-attribution entre les mains de BANQUE TEST",
+                "Le destinataire a consenti a la signification par voie electronique du present acte,",
+                "conformement aux articles 662-1 et 748-1 et suivants du code de procedure civile.",
+            ],
+        ),
+    )?;
+    let mut signify = office.cli(&[
+        "signify",
+        "--reference",
+        "DEMO-2026-001",
+        "--recipient",
+        "73282932000074",
+        "--nature",
+        "SAISIE_ATTRIBUTION",
+        "--requerant",
+        "SA CREANCIER DEMO",
+    ]);
+    let now = chrono::Utc::now();
+    if sceau_core::hours::service_allowed(now, None, None, &Default::default()).is_err() {
+        println!("(hors des heures légales maintenant : la démonstration utilise une autorisation du juge)");
+        signify.args(["--judge-permission", "Ordonnance de démonstration"]);
+    }
+    sh(signify.arg(&act))?;
+
+    println!("\n== 9. Une seconde signification, à un particulier (commandement de payer)");
+    let act2 = dir.join("commandement.pdf");
+    std::fs::write(
+        &act2,
+        simple_pdf(
+            "Commandement de payer",
+            &[
+                "Etude 9991 - Commissaire de justice",
+                "Commandement de payer a MARTIN Claire",
+                "Le destinataire a consenti a la signification par voie electronique du present acte,",
+                "conformement aux articles 662-1 et 748-1 et suivants du code de procedure civile.",
+            ],
+        ),
+    )?;
+    let mut signify = office.cli(&[
+        "signify",
+        "--reference",
+        "DEMO-2026-002",
+        "--recipient",
+        "personne-demo",
+        "--nature",
+        "COMMANDEMENT_DE_PAYER",
+        "--requerant",
+        "SA CREANCIER DEMO",
+    ]);
+    if sceau_core::hours::service_allowed(chrono::Utc::now(), None, None, &Default::default())
+        .is_err()
+    {
+        signify.args(["--judge-permission", "Ordonnance de démonstration"]);
+    }
+    sh(signify.arg(&act2))
+}
+
+/// Steps 10 and 11: BANQUE TEST consults its act and answers; the office syncs.
+fn consult_and_sync(office: &Office<'_>, bank_id: &Identity) -> Result<()> {
+    println!("\n== 10. Le destinataire consulte : BANQUE TEST par l'API bancaire");
+    let bank = bank_client(bank_id, &office.vault.ca_cert())?;
+    bank_consults(&bank, &office.vault.url(), "DEMO-2026-001")?;
+
+    println!("\n== 11. Synchronisation : DEMO-2026-001 remis à personne, retour de la banque");
+    sh(&mut office.cli(&["sync"]))?;
+    sh(&mut office.cli(&["dashboard", "--category", "delivered_in_person"]))?;
+    sh(&mut office.cli(&["dashboard", "--category", "return_awaiting_consultation"]))
+}
+
+/// Steps 12 and 13: the vault's test clock past the deadline of DEMO-2026-002, and its plain
+/// letter.
+fn deliver_at_home(office: &mut Office<'_>) -> Result<()> {
+    println!(
+        "\n== 12. DEMO-2026-002 n'est pas consulté : l'horloge de test du coffre avance de \
+         trois jours, au-delà du délai (remise à domicile)"
+    );
+    office.server.stop();
+    std::fs::write(&office.clock, (3 * 86_400).to_string())?;
+    show(&office.server.start()?);
+    sh(&mut office.cli(&["sync"]))?;
+    sh(&mut office.cli(&["dashboard", "--category", "delivered_at_home"]))?;
+    println!("\n== 13. La lettre simple (PDF/A-1b) de la remise à domicile");
+    let letter = office.dir.join("lettre_DEMO-2026-002.pdf");
+    sh(office
+        .cli(&["letter", "DEMO-2026-002", "--out"])
+        .arg(&letter))?;
+    let verdict = sceau_pdfa::check_pdfa1b(&std::fs::read(&letter)?);
+    println!(
+        "contrôle PDF/A-1b de la lettre : {}",
+        if verdict.conformant {
+            "conforme".to_owned()
+        } else {
+            format!("NON conforme {:?}", verdict.violations)
+        }
+    );
+    Ok(())
+}
+
+/// Steps 14 to 16: the office vault, the dashboard, the details, the notifications sent, and
+/// the window.
+fn show_results(office: &Office<'_>, smtp: &SmtpSink, sms: &SmsSink) -> Result<()> {
+    let dir = office.dir;
+    println!("\n== 14. Votre coffre et le tableau de bord");
+    sh(&mut office.cli(&["vault", "ls", "Significations"]))?;
+    sh(&mut office.cli(&["dashboard"]))?;
+    println!("\n== 15. Les fiches de détail (les ouvrir marque leurs notifications comme vues)");
+    sh(&mut office.cli(&["show", "DEMO-2026-001"]))?;
+    sh(&mut office.cli(&["show", "DEMO-2026-002"]))?;
+    let (m, t) = keep_messages(smtp, sms, dir)?;
+    println!(
+        "\nNotifications envoyées par le coffre : {m} courriel(s) dans {}, {t} SMS dans {}",
+        dir.join("courriels").display(),
+        dir.join("sms").display()
+    );
+    println!(
+        "\nMême données à la main : SOFTHSM2_CONF={} {} --config {} dashboard",
+        office.hsm.conf().display(),
+        office.sceau.display(),
+        office.cli_config.display()
+    );
+    open_window(office.hsm, &office.cli_config, office.pin)
 }
 
 /// Opens the desktop window on the demo's data (same configuration as the CLI above) while the

@@ -8,12 +8,14 @@
 
 mod bench;
 mod bench_app;
+mod bench_edi;
 mod bench_pdfa;
 mod bench_portal;
 mod bench_store;
 mod bench_upload;
 mod bench_vault;
 mod demo;
+mod local;
 
 use std::process::ExitCode;
 
