@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use sceau_core::attestation::{ActDataMessage, DocumentDigest, NatureRef, Office, Party};
 use sceau_core::natures::Nature;
 use sceau_store::{NewDocument, NewService, OutboxItem};
@@ -249,20 +249,28 @@ impl App {
         checkpoint("convert");
         std::fs::create_dir_all(&run.work).map_err(io(&run.work))?;
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        // One task per document, so that a job of three documents uses three cores.
-        let docs: Vec<_> = jobs
+        // One task per document, so that a job of three documents uses three cores; tasks are
+        // made as cores free up, so a batch of thousands holds `cores` of them, not thousands.
+        let mut docs = jobs
             .iter()
             .enumerate()
-            .flat_map(|(j, job)| (0..job.files.len()).map(move |i| (j, i, job)))
-            .map(|(j, i, job)| self.convert_document(job, run, j, i))
-            .collect();
-        let mut converted = stream::iter(docs).buffer_unordered(cores);
+            .flat_map(|(j, job)| (0..job.files.len()).map(move |i| (j, i, job)));
+        let mut converted = FuturesUnordered::new();
         let mut acts: Vec<Vec<Option<(String, PathBuf)>>> =
             jobs.iter().map(|j| vec![None; j.files.len()]).collect();
         let mut errors: Vec<Option<(usize, Error)>> = jobs.iter().map(|_| None).collect();
         let mut left: Vec<usize> = jobs.iter().map(|j| j.files.len()).collect();
         let mut out: Vec<Option<Result<Acts>>> = jobs.iter().map(|_| None).collect();
-        while let Some((j, i, r)) = converted.next().await {
+        loop {
+            while converted.len() < cores {
+                let Some((j, i, job)) = docs.next() else {
+                    break;
+                };
+                converted.push(self.convert_document(job, run, j, i));
+            }
+            let Some((j, i, r)) = converted.next().await else {
+                break;
+            };
             match r {
                 Ok(act) => acts[j][i] = Some(act),
                 // The error of the job's first failing document, in the order of its files.
