@@ -24,6 +24,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::Utc;
 use sceau_core::draft::Draft;
@@ -381,7 +382,7 @@ struct Batch {
     /// Every line of the manifest.
     lines: Vec<ManifestLine>,
     /// Lines that passed the checks, with their files and nature.
-    checked: Vec<(ManifestLine, Vec<PathBuf>, Nature)>,
+    checked: Vec<(ManifestLine, Vec<PathBuf>, &'static Nature)>,
     /// Lines refused so far.
     errors: Vec<EdiLineError>,
 }
@@ -467,20 +468,21 @@ impl App {
         cred: &Credentials,
         progress: &ProgressSink,
     ) -> Result<(Vec<Job>, Vec<String>)> {
-        let mut recipients: HashMap<String, std::result::Result<(RecipientView, bool), Error>> =
-            HashMap::new();
+        let mut recipients: HashMap<
+            String,
+            std::result::Result<(Arc<RecipientView>, bool), Error>,
+        > = HashMap::new();
         for (line, _, _) in &batch.checked {
             if !recipients.contains_key(&line.recipient) {
                 let r = self
                     .resolve_recipient(&line.recipient, cred, req.offline)
                     .await;
-                if let Err(e) = r {
-                    if !matches!(e, Error::Input { .. }) {
-                        return Err(e);
+                match r {
+                    Err(e) if !matches!(e, Error::Input { .. }) => return Err(e),
+                    r => {
+                        let r = r.map(|(view, online)| (Arc::new(view), online));
+                        recipients.insert(line.recipient.clone(), r);
                     }
-                    recipients.insert(line.recipient.clone(), Err(e));
-                } else {
-                    recipients.insert(line.recipient.clone(), r);
                 }
             }
         }
@@ -772,7 +774,7 @@ fn read_batch(manifest: &Path) -> Result<Batch> {
             }
         }
         if let (Some(nature), true) = (nature, errors.len() == before) {
-            checked.push((l.clone(), files, nature.clone()));
+            checked.push((l.clone(), files, nature));
         }
     }
     Ok(Batch {

@@ -33,12 +33,12 @@ pub(crate) struct Job {
     pub line: usize,
     /// The office's reference (trimmed).
     pub reference: String,
-    /// The recipient.
-    pub recipient: RecipientView,
+    /// The recipient (shared by the lines of a batch that name it).
+    pub recipient: Arc<RecipientView>,
     /// Whether the vault answered when the recipient was looked up.
     pub online: bool,
-    /// Nature of the act.
-    pub nature: Nature,
+    /// Nature of the act, from the shipped catalogue.
+    pub nature: &'static Nature,
     /// Requesting party (trimmed).
     pub requerant: String,
     /// Judge's permission to serve outside legal hours.
@@ -373,7 +373,7 @@ impl App {
                     office_name: &run.office.1,
                     reference: &job.reference,
                     recipient: &job.recipient,
-                    nature: &job.nature,
+                    nature: job.nature,
                     requerant: &job.requerant,
                     judge_permission: job.judge_permission.as_deref(),
                     source: run.source,

@@ -164,9 +164,7 @@ impl App {
         if let Some(p) = problems.into_iter().next() {
             return Err(sceau_core::CoreError::Draft(p).into());
         }
-        let nature = nature
-            .cloned()
-            .ok_or_else(|| Error::Internal("nature".into()))?;
+        let nature = nature.ok_or_else(|| Error::Internal("nature".into()))?;
         for f in &req.files {
             if !f.is_file() {
                 return Err(input(
@@ -216,7 +214,7 @@ impl App {
         let job = Job {
             line: 1,
             reference,
-            recipient,
+            recipient: std::sync::Arc::new(recipient),
             online,
             nature,
             requerant: req.requerant.trim().to_owned(),

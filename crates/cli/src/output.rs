@@ -143,9 +143,18 @@ impl Out {
     /// Prints `value` as JSON, or `text()` for people.
     pub fn emit<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
         if self.json {
-            match serde_json::to_string_pretty(value) {
-                Ok(s) => println!("{s}"),
-                Err(e) => eprintln!("sortie JSON impossible : {e}"),
+            // Written as it is encoded: a report of thousands of lines is not held twice.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let written = serde_json::to_writer_pretty(&mut out, value)
+                .map_err(|e| e.to_string())
+                .and_then(|()| {
+                    use std::io::Write;
+                    writeln!(out)
+                        .and_then(|()| out.flush())
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(e) = written {
+                eprintln!("sortie JSON impossible : {e}");
             }
         } else {
             print!("{}", text());

@@ -124,9 +124,9 @@ pub struct Draft<'a> {
     pub documents: usize,
 }
 
-impl<'a> Draft<'a> {
+impl Draft<'_> {
     /// Every problem of the draft, in the order of the form, with the nature when it is known.
-    pub fn check(&self, catalogue: &'a Catalogue) -> (Vec<DraftProblem>, Option<&'a Nature>) {
+    pub fn check<'c>(&self, catalogue: &'c Catalogue) -> (Vec<DraftProblem>, Option<&'c Nature>) {
         let mut problems = Vec::new();
         problems.extend(reference_problem(self.reference));
         problems.extend(requerant_problem(self.requerant));
