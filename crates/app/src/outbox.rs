@@ -84,8 +84,8 @@ impl App {
         let (produced, mut sent) = tokio::join!(produce, consume);
         if let Ok(report) = &mut sent {
             // Counted now: chunks queued after the vault went out of reach are waiting too.
-            match self.store().outbox_list(Some(OutboxState::Prepared)) {
-                Ok(left) => report.remaining = left.len(),
+            match self.store().outbox_count(OutboxState::Prepared) {
+                Ok(left) => report.remaining = left,
                 Err(e) => sent = Err(e.into()),
             }
         }
@@ -160,7 +160,7 @@ impl App {
         if let Some(e) = stop {
             return Err(e);
         }
-        report.remaining = self.store().outbox_list(Some(OutboxState::Prepared))?.len();
+        report.remaining = self.store().outbox_count(OutboxState::Prepared)?;
         Ok(report)
     }
 

@@ -264,6 +264,16 @@ impl Store {
         Ok(out)
     }
 
+    /// How many packages are in `state` (without reading them).
+    pub fn outbox_count(&self, state: OutboxState) -> Result<usize> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE state = ?1",
+            [state.code()],
+            |r| r.get(0),
+        )?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
     /// The outbox as the window and `sceau outbox list` show it: every package with its
     /// service's reference, recipient and creation time, in one query (no look-up per row).
     pub fn outbox_view(&self) -> Result<Vec<OutboxRow>> {

@@ -633,6 +633,8 @@ fn outbox_transitions() {
     assert_eq!(s.recover_interrupted().unwrap(), 1);
     assert_eq!(s.outbox_item(b.id).unwrap().state, OutboxState::Prepared);
     assert_eq!(s.outbox_list(Some(OutboxState::Prepared)).unwrap().len(), 1);
+    assert_eq!(s.outbox_count(OutboxState::Prepared).unwrap(), 1);
+    assert_eq!(s.outbox_count(OutboxState::Uploading).unwrap(), 0);
     assert_eq!(s.outbox_list(None).unwrap().len(), 2);
     let sid = s.cancel(b.id).unwrap();
     assert_eq!(s.service(sid).unwrap_err().code(), "store.not_found");
