@@ -401,6 +401,7 @@ impl App {
     ) -> Result<EdiReport> {
         let mut batch = read_batch(&req.manifest)?;
         let office = self.office()?;
+        let _cache = BatchCache::new(self)?;
         // The key (a wrong PIN stops here), then the chosen signature certificate, as a service
         // does: a serial not on the key, or not a signature certificate, refuses the whole batch
         // before any line is converted. Lines already refused are reported rather than a key
@@ -656,6 +657,25 @@ impl App {
             &format!("{} ligne(s) en erreur", errors.len()),
         );
         Error::EdiInvalid { lines: errors }
+    }
+}
+
+/// The store's small page cache for the time of a batch (`sceau_store::BATCH_CACHE_KIB`),
+/// the usual one again when the batch ends, however it ends.
+struct BatchCache<'a>(&'a App);
+
+impl<'a> BatchCache<'a> {
+    fn new(app: &'a App) -> Result<Self> {
+        app.store().set_cache_kib(sceau_store::BATCH_CACHE_KIB)?;
+        Ok(BatchCache(app))
+    }
+}
+
+impl Drop for BatchCache<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.store().set_cache_kib(sceau_store::CACHE_KIB) {
+            tracing::warn!(code = %e.code(), "page cache not restored after a batch");
+        }
     }
 }
 

@@ -70,7 +70,21 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The page cache of the store, in KiB (see [`Store::set_cache_kib`]).
+pub const CACHE_KIB: i64 = 65536;
+/// The page cache while a batch writes (SQLite's default): the rows of thousands of services
+/// it will not read back would otherwise fill the cache, and the memory of a 3,000-line batch
+/// would grow with its size.
+pub const BATCH_CACHE_KIB: i64 = 2048;
+
 impl Store {
+    /// Sets the page cache to `kib` KiB ([`CACHE_KIB`] normally, [`BATCH_CACHE_KIB`] while a
+    /// batch writes); pages over the new size are freed.
+    pub fn set_cache_kib(&self, kib: i64) -> Result<()> {
+        self.conn.pragma_update(None, "cache_size", -kib)?;
+        Ok(())
+    }
+
     /// Opens the database at `path` with the key from `keys`, creating both on first use.
     ///
     /// An existing file is never recreated: without its key this fails with
@@ -131,7 +145,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // 64 MiB of decrypted pages: with SQLCipher a page-cache miss costs a decryption, and
         // the default 2 MiB cache is small for a store of a million services.
-        conn.pragma_update(None, "cache_size", -65536)?;
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
         schema::migrate_to(&mut conn, version)?;
         Ok(Store {
             conn,
@@ -244,8 +258,26 @@ pub(crate) fn prefix_end(p: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_runs_with_the_small_cache_and_the_usual_one_comes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = InsecureFileKeyStoreForTests::new(dir.path().join("key.bin"));
+        let store = Store::open(dir.path().join("s.db"), &keys).unwrap();
+        let cache = |s: &Store| -> i64 {
+            s.conn
+                .query_row("PRAGMA cache_size", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(cache(&store), -CACHE_KIB);
+        store.set_cache_kib(BATCH_CACHE_KIB).unwrap();
+        assert_eq!(cache(&store), -BATCH_CACHE_KIB);
+        store.set_cache_kib(CACHE_KIB).unwrap();
+        assert_eq!(cache(&store), -CACHE_KIB);
+    }
 
     #[test]
     fn normalize_folds_case_accents_and_spaces() {
