@@ -380,7 +380,8 @@ struct Batch {
     /// The batch's identifier (SHA-256 of the manifest and files, hex).
     id: String,
     /// Every line of the manifest.
-    lines: Vec<ManifestLine>,
+    /// Every line of the manifest: its number and reference (for the report of refused lines).
+    references: Vec<(usize, String)>,
     /// Lines that passed the checks, with their files and nature.
     checked: Vec<(ManifestLine, Vec<PathBuf>, &'static Nature)>,
     /// Lines refused so far.
@@ -414,11 +415,11 @@ impl App {
         let signature_cert = match key.await {
             Ok(c) => c,
             Err(e) if batch.errors.is_empty() => return Err(e),
-            Err(_) => return Err(self.refuse(batch.errors, &progress, &batch.lines)),
+            Err(_) => return Err(self.refuse(batch.errors, &progress, &batch.references)),
         };
         let (jobs, already) = self.batch_jobs(&mut batch, req, cred, &progress).await?;
         if !batch.errors.is_empty() {
-            return Err(self.refuse(batch.errors, &progress, &batch.lines));
+            return Err(self.refuse(batch.errors, &progress, &batch.references));
         }
         for job in &jobs {
             line_progress(&progress, job, EdiStage::Valid);
@@ -438,7 +439,7 @@ impl App {
         let (prepared, outbox) = match prepared {
             Ok(p) => p,
             Err(Refused::Lines(errors)) => {
-                return Err(self.refuse(errors, &progress, &batch.lines))
+                return Err(self.refuse(errors, &progress, &batch.references))
             }
             Err(Refused::Batch(e)) => return Err(e),
         };
@@ -450,7 +451,7 @@ impl App {
             Some(o) => o.stopped_because.clone(),
         };
         Ok(EdiReport {
-            lines: batch.lines.len(),
+            lines: batch.references.len(),
             batch_id: batch.id,
             prepared,
             already_prepared: already,
@@ -576,7 +577,14 @@ impl App {
         for (job, r) in jobs.into_iter().zip(converted) {
             let n = job.line;
             match r {
-                Ok(acts) => ready.push((job, acts)),
+                // The sources are not needed once converted.
+                Ok(acts) => ready.push((
+                    Job {
+                        files: Vec::new(),
+                        ..job
+                    },
+                    acts,
+                )),
                 Err(e) => errors.push(line_error(
                     n,
                     if matches!(e, Error::ConsentMention { .. }) {
@@ -614,8 +622,8 @@ impl App {
             .map(|q| EdiPrepared {
                 line: q.line,
                 reference: q.reference,
-                service_id: q.item.service_id.0,
-                outbox_id: q.item.id,
+                service_id: q.service_id,
+                outbox_id: q.outbox_id,
             })
             .collect();
         self.log(
@@ -634,14 +642,14 @@ impl App {
         &self,
         mut errors: Vec<EdiLineError>,
         progress: &ProgressSink,
-        lines: &[ManifestLine],
+        references: &[(usize, String)],
     ) -> Error {
         errors.sort_by_key(|e| e.line);
         for e in &errors {
-            let reference = lines
+            let reference = references
                 .iter()
-                .find(|l| l.line == e.line)
-                .map(|l| l.reference.clone())
+                .find(|(line, _)| *line == e.line)
+                .map(|(_, r)| r.clone())
                 .unwrap_or_default();
             progress(Progress::EdiLine {
                 line: e.line,
@@ -738,9 +746,13 @@ fn read_batch(manifest: &Path) -> Result<Batch> {
     let mut errors = Vec::new();
     let mut hash = Sha256::new();
     hash.update(&manifest_bytes);
-    let mut first_line_of: HashMap<&str, usize> = HashMap::new();
+    let mut first_line_of: HashMap<String, usize> = HashMap::new();
     let mut checked = Vec::new();
-    for l in &lines {
+    let references = lines
+        .iter()
+        .map(|l| (l.line, l.reference.clone()))
+        .collect();
+    for l in lines {
         let before = errors.len();
         let n = l.line;
         let draft = Draft {
@@ -758,7 +770,7 @@ fn read_batch(manifest: &Path) -> Result<Batch> {
                 message: format!("Ligne {n} : {}", after_colon(&p.message_fr())),
             });
         }
-        if let Some(first) = first_line_of.get(l.reference.as_str()) {
+        if let Some(first) = first_line_of.get(&l.reference) {
             errors.push(line_error(
                 n,
                 "duplicate_reference",
@@ -768,7 +780,7 @@ fn read_batch(manifest: &Path) -> Result<Batch> {
                 ),
             ));
         } else if !l.reference.is_empty() {
-            first_line_of.insert(&l.reference, n);
+            first_line_of.insert(l.reference.clone(), n);
         }
         let mut files = Vec::new();
         for f in &l.files {
@@ -794,12 +806,12 @@ fn read_batch(manifest: &Path) -> Result<Batch> {
             }
         }
         if let (Some(nature), true) = (nature, errors.len() == before) {
-            checked.push((l.clone(), files, nature));
+            checked.push((l, files, nature));
         }
     }
     Ok(Batch {
         id: hex::encode(hash.finalize()),
-        lines,
+        references,
         checked,
         errors,
     })

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use sceau_core::attestation::{ActDataMessage, DocumentDigest, NatureRef, Office, Party};
 use sceau_core::natures::Nature;
-use sceau_store::{NewDocument, NewService, OutboxItem};
+use sceau_store::{NewDocument, NewService};
 use sha2::{Digest, Sha256};
 
 use crate::error::{io, Error, Result};
@@ -72,8 +72,10 @@ pub(crate) struct Queued {
     pub line: usize,
     /// The service's reference.
     pub reference: String,
-    /// The outbox entry (with the local service id).
-    pub item: OutboxItem,
+    /// The local service id.
+    pub service_id: i64,
+    /// The outbox entry's id.
+    pub outbox_id: i64,
     /// The acts' names.
     pub documents: Vec<String>,
     /// When the package may be sent.
@@ -326,12 +328,18 @@ impl App {
         let mut openings: BTreeMap<(String, String, Option<String>), DateTime<Utc>> =
             BTreeMap::new();
         let mut all = Vec::with_capacity(jobs.len());
-        for (n, chunk) in jobs.chunks(CHUNK).enumerate() {
+        // Taken a chunk at a time, so that each line's data goes once it is queued.
+        let mut jobs = jobs.into_iter();
+        for n in 0.. {
+            let chunk: Vec<(Job, Acts)> = jobs.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
             if n == 0 {
                 checkpoint("sign");
             }
             let mut docs = Vec::new();
-            for (_, acts) in chunk {
+            for (_, acts) in &chunk {
                 for (_, p) in acts {
                     docs.push(self.seal.read(p)?);
                 }
@@ -339,7 +347,7 @@ impl App {
             let (docs, sigs) = sign_batch(signer, docs).await?;
             let mut signed_docs = docs.into_iter().zip(sigs);
             let mut packages = Vec::with_capacity(chunk.len());
-            for (job, acts) in chunk {
+            for (job, acts) in &chunk {
                 let signed: Vec<(String, Vec<u8>, Vec<u8>)> = acts
                     .iter()
                     .filter_map(|(name, _)| {
@@ -387,10 +395,12 @@ impl App {
             let done = self.store().batch(|b| {
                 let mut out = Vec::with_capacity(packages.len());
                 for (line, new, path, not_before, documents) in &packages {
+                    let item = b.enqueue_service(new, path, *not_before)?;
                     out.push(Queued {
                         line: *line,
                         reference: new.reference.clone(),
-                        item: b.enqueue_service(new, path, *not_before)?,
+                        service_id: item.service_id.0,
+                        outbox_id: item.id,
                         documents: documents.clone(),
                         not_before: *not_before,
                     });

@@ -103,8 +103,8 @@ impl App {
         let queued = queued?;
         self.log("Signification préparée", &reference);
         let mut outcome = ServeOutcome {
-            service_id: queued.item.service_id.0,
-            outbox_id: queued.item.id,
+            service_id: queued.service_id,
+            outbox_id: queued.outbox_id,
             documents: queued.documents,
             scheduled_for: (queued.not_before > Utc::now()).then_some(queued.not_before),
             deposit: None,
