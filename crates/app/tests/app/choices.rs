@@ -8,7 +8,7 @@ use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use sceau_app::ServeOptions;
 use sceau_testsupport::pki::{IssueRequest, KeySpec, Profile};
 
-use crate::{request, world, world_with, World};
+use crate::{request, serve, world, world_with, World};
 
 /// 10:00 in Paris on the next 26 December that is neither a Sunday nor too close to today:
 /// an open day in the national calendar, a public holiday in Alsace-Moselle.
@@ -58,16 +58,7 @@ async fn on_26_december_the_national_calendar_serves_now() {
         .await
         .unwrap();
     assert!(card.reception.unwrap().open);
-    let out = w
-        .app
-        .serve(
-            &request(&w, "NAT-2612"),
-            &sceau_app::ServeOptions::default(),
-            &w.cred,
-            sceau_app::ignore(),
-        )
-        .await
-        .unwrap();
+    let out = serve(&w, &request(&w, "NAT-2612")).await.unwrap();
     assert!(out.deposit.is_some(), "{out:?}");
     assert_eq!(out.scheduled_for, None);
 }
@@ -113,16 +104,7 @@ async fn on_26_december_alsace_moselle_is_closed_and_schedules_the_next_working_
     w.app.close_session();
 
     // Serving now prepares the act and schedules it for the next working day.
-    let out = w
-        .app
-        .serve(
-            &request(&w, "AM-2612"),
-            &sceau_app::ServeOptions::default(),
-            &w.cred,
-            sceau_app::ignore(),
-        )
-        .await
-        .unwrap();
+    let out = serve(&w, &request(&w, "AM-2612")).await.unwrap();
     assert!(out.deposit.is_none(), "{out:?}");
     assert_eq!(out.scheduled_for, Some(expected));
 }
@@ -460,16 +442,7 @@ async fn letter_date_of(alsace_moselle: bool) -> NaiveDate {
     use sceau_core::evidence::EvidenceEvent as E;
     let at = christmas_eve();
     let w = world_with(at, alsace_moselle).await;
-    let out = w
-        .app
-        .serve(
-            &request(&w, "DOM-2412"),
-            &sceau_app::ServeOptions::default(),
-            &w.cred,
-            sceau_app::ignore(),
-        )
-        .await
-        .unwrap();
+    let out = serve(&w, &request(&w, "DOM-2412")).await.unwrap();
     let deposit = out
         .deposit
         .expect("deposited on 24 December")

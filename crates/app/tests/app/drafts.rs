@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::Weekday;
 
-use crate::{next, request, world};
+use crate::{next, request, serve, world};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_form_and_an_edi_line_refuse_the_same_drafts_with_the_same_codes() {
@@ -21,31 +21,13 @@ async fn the_form_and_an_edi_line_refuse_the_same_drafts_with_the_same_codes() {
     for (i, (requerant, code)) in cases.iter().enumerate() {
         let mut req = request(&w, &format!("DRAFT-{i}"));
         req.requerant = (*requerant).to_owned();
-        let e = w
-            .app
-            .serve(
-                &req,
-                &sceau_app::ServeOptions::default(),
-                &w.cred,
-                sceau_app::ignore(),
-            )
-            .await
-            .unwrap_err();
+        let e = serve(&w, &req).await.unwrap_err();
         assert_eq!(e.code(), *code, "{}", e.message_fr());
     }
     // Exactly at the limit, in accented characters (twice as many bytes): accepted.
     let mut req = request(&w, "DRAFT-OK");
     req.requerant = "É".repeat(sceau_app::REQUERANT_MAX);
-    let out = w
-        .app
-        .serve(
-            &req,
-            &sceau_app::ServeOptions::default(),
-            &w.cred,
-            sceau_app::ignore(),
-        )
-        .await
-        .unwrap();
+    let out = serve(&w, &req).await.unwrap();
     assert!(out.deposit.is_some(), "{:?}", out.queued_reason);
     let queued = w.app.outbox_list().unwrap().len();
 

@@ -6,7 +6,7 @@
 use chrono::Weekday;
 use sceau_app::{Auth, Destination, SearchCriteria, SearchQuery, PAGE_SIZE};
 
-use crate::{next, request, vault_event, world};
+use crate::{next, request, serve, vault_event, world};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_vault_rename_rule_and_the_saved_names_are_the_same_for_the_window_and_the_cli() {
@@ -101,16 +101,7 @@ async fn the_vault_rename_rule_and_the_saved_names_are_the_same_for_the_window_a
 async fn the_plain_letter_has_one_name_whichever_face_saves_it() {
     use sceau_core::evidence::EvidenceEvent as E;
     let w = world(next(Weekday::Tue, 10)).await;
-    let out = w
-        .app
-        .serve(
-            &request(&w, "DOM-77"),
-            &sceau_app::ServeOptions::default(),
-            &w.cred,
-            sceau_app::ignore(),
-        )
-        .await
-        .unwrap();
+    let out = serve(&w, &request(&w, "DOM-77")).await.unwrap();
     let deposit = out.deposit.expect("deposited now").receipt.deposit_id;
     w.app
         .sync(sceau_app::Auth::Pin(&w.cred), sceau_app::ignore(), 0)
@@ -166,15 +157,7 @@ async fn the_in_page_filter_is_applied_before_the_results_are_paginated() {
         } else {
             format!("AUTRE-{i:02}")
         };
-        w.app
-            .serve(
-                &request(&w, &reference),
-                &sceau_app::ServeOptions::default(),
-                &w.cred,
-                sceau_app::ignore(),
-            )
-            .await
-            .unwrap();
+        serve(&w, &request(&w, &reference)).await.unwrap();
         if reference.starts_with("GARDE") {
             kept.push(reference);
         }

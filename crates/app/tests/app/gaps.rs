@@ -3,7 +3,7 @@
 use chrono::Weekday;
 use sceau_app::{App, ServeOptions};
 
-use crate::{next, request, world, World};
+use crate::{next, request, serve, world, World};
 
 /// Adds a company to the vault's directory with consents for `natures` only (none if empty).
 fn company(w: &World, id: &str, natures: &[&str]) {
@@ -52,45 +52,18 @@ async fn a_recipient_without_consent_is_refused_before_signing_online_and_offlin
     ] {
         let mut req = request(&w, &format!("NC-{id}"));
         req.recipient = id.into();
-        let e = w
-            .app
-            .serve(
-                &req,
-                &sceau_app::ServeOptions::default(),
-                &w.cred,
-                sceau_app::ignore(),
-            )
-            .await
-            .unwrap_err();
+        let e = serve(&w, &req).await.unwrap_err();
         assert_eq!(e.code(), "app.no_consent", "{}", e.message_fr());
         assert!(e.message_fr().contains(says), "{}", e.message_fr());
         assert!(e.message_fr().contains(&format!("SOCIETE {id}")));
         // Offline, the cached register says the same.
         req.offline = true;
-        let e = w
-            .app
-            .serve(
-                &req,
-                &sceau_app::ServeOptions::default(),
-                &w.cred,
-                sceau_app::ignore(),
-            )
-            .await
-            .unwrap_err();
+        let e = serve(&w, &req).await.unwrap_err();
         assert_eq!(e.code(), "app.no_consent", "{}", e.message_fr());
     }
     // Nothing was prepared; the bank (consent for every nature) is served.
     assert!(w.app.outbox_list().unwrap().is_empty());
-    let out = w
-        .app
-        .serve(
-            &request(&w, "C-OK"),
-            &sceau_app::ServeOptions::default(),
-            &w.cred,
-            sceau_app::ignore(),
-        )
-        .await
-        .unwrap();
+    let out = serve(&w, &request(&w, "C-OK")).await.unwrap();
     assert!(out.deposit.is_some(), "{out:?}");
 }
 
@@ -107,16 +80,7 @@ async fn the_stamped_consent_mention_keeps_the_act_pdfa_1b() {
     let mut req = request(&w, "STAMP-1");
     req.files = vec![bare];
     // Without the option: refused, nothing prepared.
-    let e = w
-        .app
-        .serve(
-            &req,
-            &sceau_app::ServeOptions::default(),
-            &w.cred,
-            sceau_app::ignore(),
-        )
-        .await
-        .unwrap_err();
+    let e = serve(&w, &req).await.unwrap_err();
     assert_eq!(e.code(), "app.consent_mention");
     assert!(w.app.outbox_list().unwrap().is_empty());
     // With it: the act gets the mention on a last page and is deposited.
@@ -192,15 +156,7 @@ async fn the_dashboard_free_filter_reads_a_reference_then_a_recipient_then_a_fil
     let mut references: Vec<String> = (1..=11).map(|i| format!("REF-{i:02}")).collect();
     references.push("BANQUE-1".into());
     for r in &references {
-        w.app
-            .serve(
-                &request(&w, r),
-                &sceau_app::ServeOptions::default(),
-                &w.cred,
-                sceau_app::ignore(),
-            )
-            .await
-            .unwrap();
+        serve(&w, &request(&w, r)).await.unwrap();
     }
     let c = C::AwaitingConsultation;
     let refs = |p: &sceau_store::Page<sceau_store::Notification>| {

@@ -198,6 +198,18 @@ async fn world_with(at: DateTime<Utc>, alsace_moselle: bool) -> World {
     }
 }
 
+/// A service with the form's default options, the test's PIN and no progress report.
+async fn serve(w: &World, req: &ServeRequest) -> sceau_app::Result<sceau_app::ServeOutcome> {
+    w.app
+        .serve(
+            req,
+            &sceau_app::ServeOptions::default(),
+            &w.cred,
+            sceau_app::ignore(),
+        )
+        .await
+}
+
 fn request(w: &World, reference: &str) -> ServeRequest {
     ServeRequest {
         reference: reference.into(),
@@ -215,16 +227,7 @@ fn request(w: &World, reference: &str) -> ServeRequest {
 async fn on_sunday_the_act_is_scheduled_for_monday_six_and_not_sent_before() {
     let sunday = next(Weekday::Sun, 10);
     let w = world(sunday).await;
-    let out = w
-        .app
-        .serve(
-            &request(&w, "DIM-1"),
-            &sceau_app::ServeOptions::default(),
-            &w.cred,
-            sceau_app::ignore(),
-        )
-        .await
-        .unwrap();
+    let out = serve(&w, &request(&w, "DIM-1")).await.unwrap();
     assert!(out.deposit.is_none());
     let monday_six = sceau_core::PARIS
         .from_local_datetime(
@@ -294,16 +297,7 @@ async fn the_recipients_window_is_shown_with_its_next_opening() {
         .unwrap();
     assert!(card.reception.unwrap().open);
     // Serving now is scheduled for Wednesday 08:00.
-    let out = w
-        .app
-        .serve(
-            &request(&w, "MAR-1"),
-            &sceau_app::ServeOptions::default(),
-            &w.cred,
-            sceau_app::ignore(),
-        )
-        .await
-        .unwrap();
+    let out = serve(&w, &request(&w, "MAR-1")).await.unwrap();
     assert_eq!(out.scheduled_for, Some(wednesday_eight));
 }
 
@@ -344,16 +338,7 @@ async fn sync_turns_the_feed_into_the_four_categories_and_the_letter() {
     let w = world(next(Weekday::Tue, 10)).await;
     let mut ids = Vec::new();
     for r in ["PERS-1", "DOM-1"] {
-        let out = w
-            .app
-            .serve(
-                &request(&w, r),
-                &sceau_app::ServeOptions::default(),
-                &w.cred,
-                sceau_app::ignore(),
-            )
-            .await
-            .unwrap();
+        let out = serve(&w, &request(&w, r)).await.unwrap();
         ids.push(out.deposit.expect("deposited now").receipt.deposit_id);
     }
     let first = w
