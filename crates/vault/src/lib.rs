@@ -148,12 +148,9 @@ impl OperatorStore {
     pub async fn open(config: Config) -> Result<OperatorStore> {
         let meta = open_metadata(&config).await?;
         let m = meta.clone();
-        tokio::task::spawn_blocking(move || {
-            store::sql::tx(m.as_ref(), store::meta::migrate)?;
-            store::sql::tx(m.as_ref(), store::meta::migrate_recipient_side)
-        })
-        .await
-        .map_err(error::storage)??;
+        tokio::task::spawn_blocking(move || store::sql::tx(m.as_ref(), store::meta::migrate))
+            .await
+            .map_err(error::storage)??;
         Ok(OperatorStore {
             config,
             meta,
@@ -266,9 +263,6 @@ impl Vault {
             pdf_checks: tokio::sync::Semaphore::new(PDF_CHECKS_AT_ONCE),
         });
         vault.db(|sql| store::meta::migrate(sql)).await?;
-        vault
-            .db(|sql| store::meta::migrate_recipient_side(sql))
-            .await?;
         // Blobs of uploads that died before their commit (nothing is in flight yet).
         let collected = gc::collect(
             &vault.config.data_dir,

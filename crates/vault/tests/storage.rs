@@ -312,7 +312,6 @@ fn concurrent_journal_appends_on_postgres() {
 fn parallel_code_tries(m: &dyn Metadata) {
     use sceau_vault::portal::{judge_code, CodeOutcome};
     tx(m, meta::migrate).unwrap();
-    tx(m, meta::migrate_recipient_side).unwrap();
     let now = Utc::now();
     let expires = now + chrono::Duration::minutes(10);
     tx(m, |sql| meta::set_code(sql, "lien", "bon", expires)).unwrap();

@@ -53,4 +53,5 @@ pub use recipients::{
     mask_nir, name_key, recipient, search_recipients, upsert_recipient, RecipientQuery,
     RecipientRow,
 };
-pub use schema::{migrate, migrate_recipient_side, parse_ts, ts};
+pub(crate) use schema::add_column;
+pub use schema::{migrate, parse_ts, ts};

@@ -52,7 +52,9 @@ CREATE TABLE IF NOT EXISTS declared_offices (
     ca_subject TEXT NOT NULL, name TEXT, declared_at TEXT NOT NULL);
 ";
 
-/// Creates the tables if they do not exist.
+/// Brings the schema up to date: creates the tables that do not exist and adds the columns a
+/// later version needs (every step is idempotent, so a vault of any earlier version, or a
+/// second process starting beside a live server, runs them all safely).
 pub fn migrate(sql: &mut dyn Sql) -> Result<()> {
     match sql.dialect() {
         Dialect::Postgres => {
@@ -61,6 +63,39 @@ pub fn migrate(sql: &mut dyn Sql) -> Result<()> {
         Dialect::Sqlite => {
             for stmt in SCHEMA.split(';').map(str::trim).filter(|s| !s.is_empty()) {
                 sql.exec(stmt, &[])?;
+            }
+        }
+    }
+    migrate_recipient_side(sql)
+}
+
+/// Adds `column` (with its SQL `definition`, e.g. `TEXT` or `BIGINT NOT NULL DEFAULT 0`) to
+/// `table` unless it is there already.
+pub(crate) fn add_column(
+    sql: &mut dyn Sql,
+    table: &str,
+    column: &str,
+    definition: &str,
+) -> Result<()> {
+    match sql.dialect() {
+        Dialect::Postgres => {
+            sql.exec(
+                &format!("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}"),
+                &[],
+            )?;
+        }
+        Dialect::Sqlite => {
+            let absent = sql
+                .query(
+                    "SELECT 1 FROM pragma_table_info($1) WHERE name = $2",
+                    &[table.into(), column.into()],
+                )?
+                .is_empty();
+            if absent {
+                sql.exec(
+                    &format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"),
+                    &[],
+                )?;
             }
         }
     }
@@ -120,7 +155,7 @@ CREATE TABLE IF NOT EXISTS bank_certs (
 ";
 
 /// Migration step 2: the recipient side's tables (idempotent).
-pub fn migrate_recipient_side(sql: &mut dyn Sql) -> Result<()> {
+fn migrate_recipient_side(sql: &mut dyn Sql) -> Result<()> {
     for stmt in SCHEMA_RECIPIENT
         .split(';')
         .map(str::trim)
