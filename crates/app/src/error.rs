@@ -250,7 +250,8 @@ impl Error {
     pub fn is_offline(&self) -> bool {
         match self {
             Error::Upload { source, .. } => source.is_offline(),
-            e => matches!(e, Error::Client(sceau_client::Error::Unreachable { .. })),
+            Error::Client(c) => c.is_out_of_reach(),
+            _ => false,
         }
     }
 

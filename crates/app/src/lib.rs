@@ -551,9 +551,7 @@ impl App {
                         reception,
                     });
                 }
-                Err(e) if !matches!(e, sceau_client::Error::Unreachable { .. }) => {
-                    return Err(e.into())
-                }
+                Err(e) if !e.is_out_of_reach() => return Err(e.into()),
                 Err(_) => {}
             },
             Err(e) if !e.is_offline() => return Err(e),

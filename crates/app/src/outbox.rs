@@ -48,8 +48,10 @@ pub struct OutboxReport {
 impl App {
     /// Runs `queuing` (a batch queuing its services chunk by chunk, notifying `queued` after
     /// each) while sending the outbox: each time a chunk is queued, the packages due are sent,
-    /// and once more when `queuing` ends — so a batch's deposits overlap its signatures. Once
-    /// the vault is out of reach, nothing more is tried (the packages stay queued).
+    /// and once more when `queuing` ends — so a batch's deposits overlap its signatures. When
+    /// the vault goes out of reach, the batch tries once more on new connections (a stalled
+    /// connection is not an outage); after that nothing more is tried (the packages stay
+    /// queued, and go with the next sending).
     pub(crate) async fn send_as_queued<T>(
         &self,
         auth: Auth<'_>,
@@ -65,8 +67,9 @@ impl App {
             r
         };
         let consume = async {
-            let client = self.vault_client(auth).await?;
+            let mut client = self.vault_client(auth).await?;
             let mut total = OutboxReport::default();
+            let mut second_chance = true;
             loop {
                 let last = done.load(Ordering::SeqCst);
                 let r = self.send_due(&client, progress.clone()).await?;
@@ -75,6 +78,11 @@ impl App {
                 total.refused.extend(r.refused);
                 total.remaining = r.remaining;
                 total.stopped_because = r.stopped_because;
+                if unreachable && std::mem::take(&mut second_chance) {
+                    tracing::warn!("vault out of reach during a batch: one more try");
+                    client = self.vault_client(auth).await?;
+                    continue;
+                }
                 if last || unreachable {
                     return Ok(total);
                 }

@@ -361,7 +361,7 @@ impl App {
             {
                 Ok(s) if s.open => return Ok(now),
                 Ok(s) => return Ok(s.next_opening.unwrap_or(now + Duration::hours(1))),
-                Err(sceau_client::Error::Unreachable { .. }) => {}
+                Err(e) if e.is_out_of_reach() => {}
                 Err(e) => return Err(e.into()),
             }
         }

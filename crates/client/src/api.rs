@@ -69,13 +69,58 @@ pub struct ServiceQuery {
 /// Size of one chunk of a streamed upload (also the granularity of progress reports).
 pub const UPLOAD_CHUNK: usize = 256 * 1024;
 
+/// Time limit of a call, from connecting to the end of its answer: well above the vault's
+/// longest wait (a long-poll of the event feed, 30 s at most) and its checks of a deposit.
+/// Without it a stalled connection would hang a batch or the window for ever.
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Slowest line an upload is given time for (bytes per second), on top of [`CALL_TIMEOUT`]:
+/// 32 KiB/s, a poor ADSL uplink.
+pub const UPLOAD_FLOOR_BYTES_PER_SEC: u64 = 32 * 1024;
+
+
 impl VaultClient {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url.trim_end_matches('/'))
     }
 
+    /// A call with the usual time limit ([`CALL_TIMEOUT`]).
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.http.request(method, self.url(path))
+        self.http
+            .request(method, self.url(path))
+            .timeout(self.call_timeout)
+    }
+
+    /// The time limit of an upload of `total` bytes: a call's, and the time to send them at
+    /// [`UPLOAD_FLOOR_BYTES_PER_SEC`].
+    fn upload_timeout(&self, total: u64) -> std::time::Duration {
+        self.call_timeout + std::time::Duration::from_secs(total / UPLOAD_FLOOR_BYTES_PER_SEC)
+    }
+
+    /// A download: no limit on the whole (a large archive on a slow line takes what it takes),
+    /// but its answer must start within a call's limit and its body never pause longer (see
+    /// `next_chunk`).
+    async fn download(&self, path: &str) -> Result<Response> {
+        let req = self.http.get(self.url(&with_query("/v1/vault/file", &[("path", path)])));
+        tokio::time::timeout(self.call_timeout, self.send(req))
+            .await
+            .map_err(|_| Error::Timeout {
+                detail: format!("GET {path}: no answer"),
+            })?
+    }
+
+    /// The next chunk of a download's body, or a timeout if it pauses too long.
+    async fn next_chunk(
+        &self,
+        stream: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    ) -> Result<Option<bytes::Bytes>> {
+        match tokio::time::timeout(self.call_timeout, stream.next()).await {
+            Err(_) => Err(Error::Timeout {
+                detail: "download stalled".into(),
+            }),
+            Ok(None) => Ok(None),
+            Ok(Some(chunk)) => chunk.map(Some).map_err(|e| classify(&e, &self.identity)),
+        }
     }
 
     async fn send(&self, req: RequestBuilder) -> Result<Response> {
@@ -190,6 +235,7 @@ impl VaultClient {
             .request(Method::PUT, &format!("/v1/deposits/{}", seg(key)))
             .header(CONTENT_SHA256_HEADER, digest)
             .header(reqwest::header::CONTENT_LENGTH, total)
+            .timeout(self.upload_timeout(total))
             .body(body);
         self.json(req).await
     }
@@ -261,28 +307,19 @@ impl VaultClient {
     /// `GET /v1/vault/file?path=`: a file of the office's vault in memory (archives, delivery
     /// notices, returns: the workstation seals them before they touch its disk).
     pub async fn vault_bytes(&self, path: &str) -> Result<Vec<u8>> {
-        let resp = self
-            .send(self.request(
-                Method::GET,
-                &with_query("/v1/vault/file", &[("path", path)]),
-            ))
-            .await?;
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| classify(&e, &self.identity))?;
-        Ok(bytes.to_vec())
+        let resp = self.download(path).await?;
+        let mut out = Vec::with_capacity(resp.content_length().unwrap_or(0).min(1 << 26) as usize);
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = self.next_chunk(&mut stream).await? {
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
     }
 
     /// `GET /v1/vault/file?path=`: downloads a file to `to` (through a temporary file and a
     /// rename); returns its size.
     pub async fn vault_download(&self, path: &str, to: &Path) -> Result<u64> {
-        let resp = self
-            .send(self.request(
-                Method::GET,
-                &with_query("/v1/vault/file", &[("path", path)]),
-            ))
-            .await?;
+        let resp = self.download(path).await?;
         let tmp = to.with_extension("part");
         let io = |e: std::io::Error| Error::Io {
             detail: format!("{}: {e}", to.display()),
@@ -290,8 +327,7 @@ impl VaultClient {
         let mut file = tokio::fs::File::create(&tmp).await.map_err(io)?;
         let mut stream = resp.bytes_stream();
         let mut size = 0u64;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| classify(&e, &self.identity))?;
+        while let Some(chunk) = self.next_chunk(&mut stream).await? {
             size += chunk.len() as u64;
             tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
                 .await
@@ -344,6 +380,7 @@ impl VaultClient {
             )
             .header(CONTENT_SHA256_HEADER, digest)
             .header(reqwest::header::CONTENT_LENGTH, total)
+            .timeout(self.upload_timeout(total))
             .body(body);
         self.json(req).await
     }

@@ -37,6 +37,13 @@ pub enum Error {
         /// What the connection said.
         detail: String,
     },
+    /// The vault stopped answering: a call, an upload or a download made no progress within its
+    /// time limit (a stalled network, a vault that hangs). Nothing half-done is kept.
+    #[error("the vault did not answer in time: {detail}")]
+    Timeout {
+        /// What timed out.
+        detail: String,
+    },
     /// The vault answered with an error status.
     #[error("the vault answered HTTP {status}")]
     Status {
@@ -88,6 +95,7 @@ impl Error {
             Error::ServerNotTrusted { .. } => "Le serveur contacté n'a pas présenté un certificat du coffre-fort : la connexion a été refusée pour votre sécurité. Vérifiez l'adresse du coffre-fort ou contactez le support.".into(),
             Error::ClientCertificateRefused { .. } => "Le coffre-fort a refusé le certificat d'authentification de votre clé. Vérifiez que vous avez choisi le bon certificat et qu'il est en cours de validité.".into(),
             Error::Unreachable { .. } => "Le coffre-fort est injoignable. Vérifiez la connexion réseau ; les actes préparés restent dans la file d'envoi.".into(),
+            Error::Timeout { .. } => "Le coffre-fort ne répond plus (délai dépassé). Vérifiez la connexion réseau et réessayez ; les actes préparés restent dans la file d'envoi et ne seront pas déposés deux fois.".into(),
             Error::Status { status } => format!("Le coffre-fort a répondu par une erreur (code {status}). Réessayez plus tard ou contactez le support."),
             Error::Vault { message, .. } => message.clone(),
             Error::NotBound { .. } => "Ce certificat n'est pas encore associé à l'espace de votre étude dans le coffre-fort. Faites la première connexion pour l'associer.".into(),
@@ -105,11 +113,20 @@ impl Error {
         }
     }
 
+    /// Whether the vault is out of reach (no connection, or no answer in time): the workstation
+    /// works from what it has cached.
+    pub fn is_out_of_reach(&self) -> bool {
+        matches!(self, Error::Unreachable { .. } | Error::Timeout { .. })
+    }
+
     /// Whether trying again later may succeed (network, server down): the outbox keeps the
     /// package; anything else needs the user.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Unreachable { .. } | Error::Http { .. } | Error::Io { .. } => true,
+            Error::Unreachable { .. }
+            | Error::Timeout { .. }
+            | Error::Http { .. }
+            | Error::Io { .. } => true,
             Error::Status { status } => *status >= 500,
             Error::Vault { status, code, .. } => {
                 *status >= 500 || code == "closed" || code == "internal"
@@ -136,6 +153,9 @@ impl Error {
             },
             Error::Unreachable {
                 detail: "refused".into(),
+            },
+            Error::Timeout {
+                detail: "deposit".into(),
             },
             Error::Status { status: 502 },
             Error::Config {
@@ -168,6 +188,7 @@ impl Error {
             Error::ServerNotTrusted { .. } => "client.server_not_trusted".into(),
             Error::ClientCertificateRefused { .. } => "client.client_cert_refused".into(),
             Error::Unreachable { .. } => "client.unreachable".into(),
+            Error::Timeout { .. } => "client.timeout".into(),
             Error::Status { .. } => "client.status".into(),
             Error::NotBound { .. } => "client.not_bound".into(),
             Error::Io { .. } => "client.io".into(),

@@ -6,7 +6,10 @@ mod api;
 mod error;
 mod tls;
 
-pub use api::{file_sha256, RecipientQuery, ServiceQuery, UPLOAD_CHUNK};
+pub use api::{
+    file_sha256, RecipientQuery, ServiceQuery, CALL_TIMEOUT, UPLOAD_CHUNK,
+    UPLOAD_FLOOR_BYTES_PER_SEC,
+};
 
 pub use error::{Error, Result};
 pub use tls::{
@@ -15,12 +18,16 @@ pub use tls::{
 
 use std::sync::Arc;
 
+/// Time to open a connection to the vault, TLS handshake included (the token signs in it).
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A reqwest client whose TLS is [`rustls_config`]: the token's certificate and the pinned CA.
 #[derive(Debug, Clone)]
 pub struct VaultClient {
     http: reqwest::Client,
     identity: Arc<TokenIdentity>,
     base_url: String,
+    call_timeout: std::time::Duration,
 }
 
 impl VaultClient {
@@ -35,6 +42,9 @@ impl VaultClient {
         // By value: an `Arc<ClientConfig>` compiles but fails at build() ("Unknown TLS backend").
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(config)
+            // A vault that does not accept the connection in this time is out of reach (each
+            // call also has its own limit: `api::CALL_TIMEOUT`).
+            .connect_timeout(CONNECT_TIMEOUT)
             .build()
             .map_err(|e| Error::Config {
                 detail: e.to_string(),
@@ -43,6 +53,7 @@ impl VaultClient {
             http,
             identity,
             base_url: String::new(),
+            call_timeout: api::CALL_TIMEOUT,
         })
     }
 
@@ -50,6 +61,13 @@ impl VaultClient {
     /// the typed calls.
     pub fn with_base_url(mut self, base_url: &str) -> Self {
         self.base_url = base_url.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The same client with another limit per call than [`api::CALL_TIMEOUT`] (the limits of
+    /// uploads and downloads follow from it).
+    pub fn with_call_timeout(mut self, limit: std::time::Duration) -> Self {
+        self.call_timeout = limit;
         self
     }
 
@@ -68,6 +86,7 @@ impl VaultClient {
         let resp = self
             .http
             .get(url)
+            .timeout(self.call_timeout)
             .send()
             .await
             .map_err(|e| classify(&e, &self.identity))?;

@@ -355,6 +355,9 @@ pub fn classify(e: &reqwest::Error, identity: &TokenIdentity) -> Error {
     if e.is_connect() {
         return Error::Unreachable { detail };
     }
+    if e.is_timeout() {
+        return Error::Timeout { detail };
+    }
     // The request was canceled before it could be sent: its new connection closed right after
     // a handshake in which the token's certificate was presented. That is how a TLS 1.3 server
     // refuses a client certificate when its alert reaches the connection before the request

@@ -356,3 +356,45 @@ async fn rsa_key_tls12_pkcs1_when_the_server_asks_for_it() {
     assert!(page.contains("Peer signature type: RSA\n"), "{page}");
     assert!(page.contains("Peer signing digest: SHA384"), "{page}");
 }
+
+/// A server that accepts the connection and then says nothing (a stalled network, a vault that
+/// hangs) does not hang the client: the call fails once its limit is over, as a transient
+/// "no answer in time" that leaves packages queued — for a call, a download and an upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_server_times_out_instead_of_hanging() {
+    let hsm = SoftHsm::new().unwrap();
+    let _active = hsm.activate();
+    let office = Office::new(hsm, KeySpec::EcP256).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accept every connection and keep it open without a byte.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let limit = Duration::from_millis(1500);
+    let client = office
+        .client(&office.token.pin, TlsVersions::Both)
+        .await
+        .unwrap()
+        .with_base_url(&format!("https://127.0.0.1:{port}"))
+        .with_call_timeout(limit);
+    let started = Instant::now();
+    let calls: Vec<Error> = vec![
+        client.session().await.unwrap_err(),
+        client.vault_bytes("Archives/a.zip").await.unwrap_err(),
+        client
+            .deposit("cle-idempotence-01", vec![0u8; 4096], |_, _| {})
+            .await
+            .unwrap_err(),
+    ];
+    for err in &calls {
+        assert_eq!(err.code(), "client.timeout", "{err:?}");
+        assert!(err.is_transient() && err.is_out_of_reach(), "{err:?}");
+        assert!(err.message_fr().contains("file d'envoi"), "{}", err.message_fr());
+    }
+    // Each gave up after its limit, not long after.
+    assert!(started.elapsed() < limit * 3 + Duration::from_secs(5), "{:?}", started.elapsed());
+}
