@@ -1,24 +1,31 @@
 //! Consent to electronic service (CPC 748-2): whether a consent is in force for a nature of act at
 //! a given time, and the mention of it the act must carry.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::attestation::ConsentSnapshot;
 
-/// A recipient's consent as kept in the register.
+/// A recipient's consent as kept in the vault's register, and as the workstation caches it:
+/// instants, not days (a consent given at 15:00 does not cover a deposit at 09:00 the same day),
+/// and the natures it covers always listed (there is no "empty means every nature").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consent {
     /// Id in the register.
     pub id: String,
-    /// Natures of acts (catalogue codes) covered; an empty list covers nothing.
+    /// The recipient who consented (vault id).
+    pub recipient_id: String,
+    /// Natures of acts (catalogue codes) covered; never empty in the register.
     pub natures: Vec<String>,
     /// When it was given (in force from this instant).
     pub given_at: DateTime<Utc>,
     /// When it ends (no longer in force from this instant), if it does.
-    pub expires: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
     /// When it was revoked (no longer in force from this instant), if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// How it was given: `portail` (the recipient on the portal, after an office's
+    /// invitation) or the operator's words for a convention (e.g. `convention`).
+    pub how: String,
 }
 
 /// Whether a consent allows a deposit, and if not why.
@@ -82,40 +89,13 @@ impl ConsentStatus {
 }
 
 impl Consent {
-    /// A consent of the register, which keeps calendar days (Paris) and an empty list of natures
-    /// for "every nature", as instants and listed natures: in force from the start of the day
-    /// it was given up to the end of its last day (the start of the next), no longer from the
-    /// start of the day it was revoked. The one reading of the register for the vault, its
-    /// attestations and the workstation.
-    pub fn from_register(
-        id: &str,
-        natures: &[String],
-        catalogue: &crate::natures::Catalogue,
-        given_on: NaiveDate,
-        expires_on: Option<NaiveDate>,
-        revoked_on: Option<NaiveDate>,
-    ) -> Consent {
-        Consent {
-            id: id.to_owned(),
-            natures: if natures.is_empty() {
-                catalogue.natures.iter().map(|n| n.code.clone()).collect()
-            } else {
-                natures.to_vec()
-            },
-            given_at: crate::paris_day_start(given_on),
-            expires: expires_on
-                .map(|d| crate::paris_day_start(d.checked_add_days(Days::new(1)).unwrap_or(d))),
-            revoked_at: revoked_on.map(crate::paris_day_start),
-        }
-    }
-
     /// The status of this consent for `nature_code` at `at`.
     pub fn status(&self, nature_code: &str, at: DateTime<Utc>) -> ConsentStatus {
         if at < self.given_at {
             ConsentStatus::NotYetGiven
         } else if self.revoked_at.is_some_and(|r| r <= at) {
             ConsentStatus::Revoked
-        } else if self.expires.is_some_and(|e| e <= at) {
+        } else if self.expires_at.is_some_and(|e| e <= at) {
             ConsentStatus::Expired
         } else if !self.natures.iter().any(|n| n == nature_code) {
             ConsentStatus::NatureNotCovered
@@ -130,7 +110,7 @@ impl Consent {
             id: self.id.clone(),
             given_at: self.given_at,
             natures: self.natures.clone(),
-            expires: self.expires,
+            expires: self.expires_at,
         }
     }
 }
@@ -235,17 +215,19 @@ mod tests {
     fn consent(id: &str, natures: &[&str], given: DateTime<Utc>) -> Consent {
         Consent {
             id: id.into(),
+            recipient_id: "R1".into(),
             natures: natures.iter().map(|s| s.to_string()).collect(),
             given_at: given,
-            expires: None,
+            expires_at: None,
             revoked_at: None,
+            how: "portail".into(),
         }
     }
 
     #[test]
     fn status_at_boundaries() {
         let mut c = consent("c1", &["SAISIE_ATTRIBUTION"], t(2026, 1, 1));
-        c.expires = Some(t(2027, 1, 1));
+        c.expires_at = Some(t(2027, 1, 1));
         assert_eq!(
             c.status("SAISIE_ATTRIBUTION", t(2025, 12, 31)),
             ConsentStatus::NotYetGiven
@@ -302,54 +284,6 @@ mod tests {
             Err(ConsentStatus::Revoked)
         );
         assert!(ConsentStatus::Missing.message_fr().contains("748-2"));
-    }
-
-    #[test]
-    fn the_register_s_last_day_is_in_force_until_its_last_instant() {
-        let catalogue = crate::natures::Catalogue::shipped().unwrap();
-        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let c = Consent::from_register(
-            "c1",
-            &[],
-            catalogue,
-            day("2026-03-02"),
-            Some(day("2026-03-10")),
-            None,
-        );
-        let nature = &catalogue.natures[0].code;
-        assert_eq!(
-            c.natures.len(),
-            catalogue.natures.len(),
-            "empty: every nature"
-        );
-        // 23:59 (Paris, UTC+1 in March) of the last day: in force; midnight after: expired.
-        let last_minute = Utc.with_ymd_and_hms(2026, 3, 10, 22, 59, 0).unwrap();
-        assert_eq!(c.status(nature, last_minute), ConsentStatus::InForce);
-        let next_day = Utc.with_ymd_and_hms(2026, 3, 10, 23, 0, 0).unwrap();
-        assert_eq!(c.status(nature, next_day), ConsentStatus::Expired);
-        assert_eq!(c.snapshot().expires, Some(next_day));
-        // In force from midnight of the day given (Paris), not before.
-        let given = Utc.with_ymd_and_hms(2026, 3, 1, 23, 0, 0).unwrap();
-        assert_eq!(c.status(nature, given), ConsentStatus::InForce);
-        assert_eq!(
-            c.status(nature, given - chrono::Duration::seconds(1)),
-            ConsentStatus::NotYetGiven
-        );
-        let revoked = Consent::from_register(
-            "c2",
-            &["X".into()],
-            catalogue,
-            day("2026-03-02"),
-            None,
-            Some(day("2026-03-05")),
-        );
-        assert_eq!(revoked.natures, ["X"]);
-        let revoked_day = Utc.with_ymd_and_hms(2026, 3, 4, 23, 0, 0).unwrap();
-        assert_eq!(revoked.status("X", revoked_day), ConsentStatus::Revoked);
-        assert_eq!(
-            revoked.status("X", revoked_day - chrono::Duration::seconds(1)),
-            ConsentStatus::InForce
-        );
     }
 
     #[test]

@@ -43,11 +43,21 @@ pub enum EvidenceEvent {
     /// Sceau: the office transferred a file of its workstation into its own vault ("Transférer");
     /// outside any service (`deposit_id` is empty).
     OfficeFileStored,
+    /// Sceau: a consent to electronic service was entered in the register (CPC 748-2), by the
+    /// recipient on the portal or by the operator for a convention; `deposit_id` holds the
+    /// consent's id, the digests the register entry (and the recipient's declaration).
+    ConsentGiven,
+    /// Sceau: the recipient refused an office's invitation to electronic service; `deposit_id`
+    /// holds the invitation's id.
+    ConsentRefused,
+    /// Sceau: a consent was revoked, for deposits accepted from this record's instant on;
+    /// `deposit_id` holds the consent's id.
+    ConsentRevoked,
 }
 
 impl EvidenceEvent {
     /// Every event, in the order a service goes through them.
-    pub const ALL: [EvidenceEvent; 13] = [
+    pub const ALL: [EvidenceEvent; 16] = [
         EvidenceEvent::SubmissionAcceptance,
         EvidenceEvent::SubmissionRejection,
         EvidenceEvent::ContentConsignment,
@@ -61,6 +71,9 @@ impl EvidenceEvent {
         EvidenceEvent::DeliveryNoticeFiled,
         EvidenceEvent::ReturnDeposited,
         EvidenceEvent::OfficeFileStored,
+        EvidenceEvent::ConsentGiven,
+        EvidenceEvent::ConsentRefused,
+        EvidenceEvent::ConsentRevoked,
     ];
 
     /// The ETSI EN 319 522-1 event name, or `None` for Sceau's own events.
@@ -92,6 +105,9 @@ impl EvidenceEvent {
             EvidenceEvent::DeliveryNoticeFiled => "sceau:DeliveryNoticeFiled",
             EvidenceEvent::ReturnDeposited => "sceau:ReturnDeposited",
             EvidenceEvent::OfficeFileStored => "sceau:OfficeFileStored",
+            EvidenceEvent::ConsentGiven => "sceau:ConsentGiven",
+            EvidenceEvent::ConsentRefused => "sceau:ConsentRefused",
+            EvidenceEvent::ConsentRevoked => "sceau:ConsentRevoked",
         }
     }
 
@@ -120,6 +136,13 @@ impl EvidenceEvent {
             EvidenceEvent::DeliveryNoticeFiled => "Dépôt de l'attestation de remise",
             EvidenceEvent::ReturnDeposited => "Réponse déposée par le destinataire",
             EvidenceEvent::OfficeFileStored => "Fichier transféré dans votre coffre",
+            EvidenceEvent::ConsentGiven => "Consentement à la signification électronique enregistré",
+            EvidenceEvent::ConsentRefused => {
+                "Invitation à la signification électronique refusée par le destinataire"
+            }
+            EvidenceEvent::ConsentRevoked => {
+                "Consentement à la signification électronique révoqué"
+            }
         }
     }
 }

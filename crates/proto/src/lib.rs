@@ -4,7 +4,7 @@
 //! Every error leaves the server as an [`ErrorBody`]: a stable machine `code` the client branches
 //! on, and a French `message` it may show as is.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub mod recipient;
@@ -150,24 +150,9 @@ pub struct ReceptionWindow {
     pub end: String,
 }
 
-/// A consent to electronic service, as kept in the register.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Consent {
-    /// Register identifier.
-    pub id: String,
-    /// Recipient who consented.
-    pub recipient_id: String,
-    /// Natures of act covered (codes); empty means every nature.
-    pub natures: Vec<String>,
-    /// Day the consent was given.
-    pub given_on: NaiveDate,
-    /// Last day it is in force, if limited.
-    pub expires_on: Option<NaiveDate>,
-    /// How it was given (e.g. "convention signée", "portail").
-    pub how: String,
-    /// Day it was revoked, if it was.
-    pub revoked_on: Option<NaiveDate>,
-}
+/// A consent in the register (`GET /v1/recipients/{id}/consents`): the domain's type, with
+/// instants and its natures always listed.
+pub use sceau_core::consent::Consent;
 
 /// `GET /v1/recipients/{id}/consents`: a recipient's consents in the register (in force or
 /// not), so the workstation can refuse a service before signing and work offline.

@@ -142,15 +142,16 @@ impl Store {
         tx.execute("DELETE FROM consents WHERE recipient_id = ?1", [id])?;
         for c in consents {
             tx.execute(
-                "INSERT INTO consents (recipient_id, id, natures, given_at, expires, revoked_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO consents (recipient_id, id, natures, given_at, expires, revoked_at, how)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     id,
                     c.id,
                     c.natures.join("\n"),
                     c.given_at.timestamp_millis(),
-                    c.expires.map(|t| t.timestamp_millis()),
+                    c.expires_at.map(|t| t.timestamp_millis()),
                     c.revoked_at.map(|t| t.timestamp_millis()),
+                    c.how,
                 ],
             )?;
         }
@@ -184,21 +185,23 @@ impl Store {
             return Ok(None);
         };
         let mut st = self.conn.prepare_cached(
-            "SELECT id, natures, given_at, expires, revoked_at FROM consents
+            "SELECT id, natures, given_at, expires, revoked_at, how FROM consents
              WHERE recipient_id = ?1 ORDER BY given_at, id",
         )?;
         let rows = st.query_map([id], |r| {
             let natures: String = r.get(1)?;
             Ok(Consent {
                 id: r.get(0)?,
+                recipient_id: id.to_owned(),
                 natures: natures
                     .split('\n')
                     .filter(|n| !n.is_empty())
                     .map(String::from)
                     .collect(),
                 given_at: from_ms(r.get(2)?),
-                expires: r.get::<_, Option<i64>>(3)?.map(from_ms),
+                expires_at: r.get::<_, Option<i64>>(3)?.map(from_ms),
                 revoked_at: r.get::<_, Option<i64>>(4)?.map(from_ms),
+                how: r.get(5)?,
             })
         })?;
         let list = rows.collect::<rusqlite::Result<_>>()?;

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::error::{Error, Result};
 
 /// The migrations, in order: index 0 is version 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this program writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -209,6 +209,12 @@ const V7: &str = r#"
 ALTER TABLE recipients ADD COLUMN siren TEXT;
 ALTER TABLE recipients ADD COLUMN phone_fixed TEXT;
 ALTER TABLE recipients ADD COLUMN phone_mobile TEXT;
+"#;
+
+/// v8: a cached consent keeps how it was given (the recipient on the portal, a convention...)
+/// and whom it concerns, as the register's entry does.
+const V8: &str = r#"
+ALTER TABLE consents ADD COLUMN how TEXT NOT NULL DEFAULT '';
 "#;
 
 /// The version recorded in the database (0 for a new file).

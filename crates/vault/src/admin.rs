@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use chrono::{NaiveDate, NaiveTime, Weekday};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use sceau_core::hours::{ReceptionRule, Window};
 use sceau_core::ids::{Nir, Siren, Siret};
-use sceau_proto::{Consent, RecipientKind};
+use sceau_core::consent::Consent;
+use sceau_proto::RecipientKind;
 use serde::Deserialize;
 
 use crate::error::{storage, Error, Result};
@@ -162,29 +163,84 @@ pub fn import_recipients(meta_store: &dyn Metadata, file: &Path) -> Result<usize
     Ok(rows.len())
 }
 
-/// Records a consent; natures are checked against the catalogue by the caller.
+/// The natures an operator's consent covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NatureChoice {
+    /// Every nature of the catalogue, listed in the register as of today (a nature added to
+    /// the catalogue later is not covered).
+    Every,
+    /// These natures (catalogue codes).
+    Listed(Vec<String>),
+}
+
+/// Enters the operator's consent (a convention, e.g. with a bank) given at `given_at`, not
+/// after `now`, and journals it (`register::give`).
 pub fn add_consent(
     meta_store: &dyn Metadata,
     recipient_id: &str,
-    natures: Vec<String>,
-    given_on: NaiveDate,
-    expires_on: Option<NaiveDate>,
+    natures: NatureChoice,
+    given_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
     how: &str,
+    now: DateTime<Utc>,
 ) -> Result<Consent> {
-    let c = Consent {
-        id: uuid::Uuid::new_v4().to_string(),
-        recipient_id: recipient_id.into(),
-        natures,
-        given_on,
-        expires_on,
-        how: how.into(),
-        revoked_on: None,
+    let catalogue = sceau_core::natures::Catalogue::shipped()
+        .map_err(|e| crate::error::config(crate::error::ConfigError::Catalogue(e)))?;
+    let natures = match natures {
+        NatureChoice::Every => catalogue.natures.iter().map(|n| n.code.clone()).collect(),
+        NatureChoice::Listed(v) => v,
     };
     tx(meta_store, |sql| {
-        meta::recipient(sql, recipient_id)?.ok_or(Error::UnknownRecipient)?;
-        meta::insert_consent(sql, &c)
+        crate::register::give(
+            sql,
+            catalogue,
+            crate::register::NewConsent {
+                recipient_id,
+                natures: natures.clone(),
+                given_at,
+                expires_at,
+                how,
+                by: "operateur",
+                office_id: None,
+                evidence: Vec::new(),
+            },
+            now,
+        )
+    })
+}
+
+/// Revokes consent `id` as of `now`, at the operator's hand (journaled).
+pub fn revoke_consent(meta_store: &dyn Metadata, id: &str, now: DateTime<Utc>) -> Result<Consent> {
+    tx(meta_store, |sql| {
+        crate::register::revoke(sql, id, now, "operateur", "révocation enregistrée par l'opérateur")
+    })
+}
+
+/// An instant typed by the operator: RFC 3339 (`2026-03-02T15:00:00Z`), a Paris local time
+/// (`2026-03-02T15:00` or `2026-03-02 15:00`), or a day (`2026-03-02`) — its start, or with
+/// `day_end` its end (the start of the next day: "in force through that day").
+pub fn parse_instant(text: &str, day_end: bool) -> Result<DateTime<Utc>> {
+    let t = text.trim();
+    if let Ok(i) = DateTime::parse_from_rfc3339(t) {
+        return Ok(i.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"] {
+        if let Ok(local) = chrono::NaiveDateTime::parse_from_str(t, f) {
+            return local
+                .and_local_timezone(sceau_core::PARIS)
+                .earliest()
+                .map(|i| i.with_timezone(&Utc))
+                .ok_or_else(|| Error::BadRequest(format!("l'heure « {t} » n'existe pas à Paris")));
+        }
+    }
+    let day = NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
+        Error::BadRequest(format!(
+            "instant invalide « {t} » (ex. 2026-03-02, 2026-03-02T15:00 heure de Paris, ou \
+             2026-03-02T14:00:00Z)"
+        ))
     })?;
-    Ok(c)
+    let day = if day_end { day.succ_opt().unwrap_or(day) } else { day };
+    Ok(sceau_core::paris_day_start(day))
 }
 
 /// Parses `mon,tue,wed 08:00-12:00` into a window.

@@ -47,8 +47,11 @@ pub enum Error {
     #[error("unknown recipient")]
     UnknownRecipient,
     /// No consent in force for this recipient and nature.
-    #[error("no consent in force")]
-    NoConsent,
+    #[error("no consent in force: {}", .0.code())]
+    NoConsent(sceau_core::consent::ConsentStatus),
+    /// A change the register of consents refuses (the code says which).
+    #[error("consent register: {}", .0.code())]
+    Register(crate::register::Refusal),
     /// Outside legal hours or the recipient's reception hours.
     #[error("closed: {reason}")]
     Closed {
@@ -163,7 +166,8 @@ impl Error {
             Error::NotFound => "not_found",
             Error::UnknownNature(_) => "unknown_nature",
             Error::UnknownRecipient => "unknown_recipient",
-            Error::NoConsent => "no_consent",
+            Error::NoConsent(_) => "no_consent",
+            Error::Register(r) => r.code(),
             Error::Closed { .. } => "closed",
             Error::BadSignature { .. } => "bad_signature",
             Error::SignerMismatch { .. } => "signer_mismatch",
@@ -225,11 +229,11 @@ impl Error {
             Error::NotFound => "Élément introuvable.".into(),
             Error::UnknownNature(c) => format!("Nature d'acte inconnue : {c}."),
             Error::UnknownRecipient => "Destinataire inconnu.".into(),
-            Error::NoConsent => {
-                "Le destinataire n'a pas consenti à la signification électronique pour cette \
-                 nature d'acte (registre des consentements)."
-                    .into()
-            }
+            Error::NoConsent(status) => format!(
+                "{} (registre des consentements du coffre)",
+                status.message_fr().trim_end_matches('.')
+            ),
+            Error::Register(r) => r.message_fr(),
             Error::Closed { message_fr, .. } => message_fr.clone(),
             Error::BadSignature { file, .. } => {
                 format!("La signature de l'acte {file} n'est pas valide.")
@@ -339,6 +343,7 @@ impl Error {
             Error::IdempotencyConflict | Error::PathExists | Error::Retained => {
                 StatusCode::CONFLICT
             }
+            Error::Register(r) if r.is_conflict() => StatusCode::CONFLICT,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Storage(_) | Error::Crypto(_) | Error::Config(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -30,6 +30,7 @@ pub mod peer;
 pub mod portal;
 pub mod proof;
 pub mod ratelimit;
+pub mod register;
 pub mod returns;
 pub mod revocation;
 pub mod second_factor;

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
-use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use sceau_core::hours::ReceptionRule;
 use sceau_vault::config::{Clock, Config, SystemClock};
@@ -161,31 +160,32 @@ enum OfficeAction {
 
 #[derive(Subcommand)]
 enum ConsentAction {
-    /// Record a consent.
+    /// Record a consent given to the operator (a convention, e.g. with a bank); journaled.
     Add {
         /// Recipient id.
         #[arg(long)]
         recipient: String,
-        /// Nature code, repeatable; none means every nature.
-        #[arg(long = "nature")]
+        /// Nature code, repeatable.
+        #[arg(long = "nature", required_unless_present = "every_nature")]
         natures: Vec<String>,
-        /// Day given (YYYY-MM-DD).
+        /// Every nature of the catalogue (as of today).
+        #[arg(long = "toutes-natures", conflicts_with = "natures")]
+        every_nature: bool,
+        /// When it was given: 2026-03-02 (start of that day, Paris), 2026-03-02T15:00 (Paris)
+        /// or RFC 3339; not in the future. Default: now.
         #[arg(long)]
-        given_on: NaiveDate,
-        /// Last day in force (YYYY-MM-DD).
+        given_at: Option<String>,
+        /// When it ends: a day (in force through that day), a Paris time or RFC 3339.
         #[arg(long)]
-        expires_on: Option<NaiveDate>,
+        expires_at: Option<String>,
         /// How it was given.
         #[arg(long, default_value = "convention")]
         how: String,
     },
-    /// Revoke a consent.
+    /// Revoke a consent now (for deposits accepted from now on); journaled.
     Revoke {
         /// Consent id.
         id: String,
-        /// Day of revocation (YYYY-MM-DD).
-        #[arg(long)]
-        on: NaiveDate,
     },
     /// List consents (JSON lines).
     List {
@@ -416,28 +416,41 @@ fn consent(
         ConsentAction::Add {
             recipient,
             natures,
-            given_on,
-            expires_on,
+            every_nature,
+            given_at,
+            expires_at,
             how,
         } => {
-            if let Some(n) = natures.iter().find(|n| vault.natures.get(n).is_none()) {
-                return Err(anyhow!(sceau_vault::Error::UnknownNature(n.clone())));
-            }
+            let now = clock().now();
+            let given_at = match given_at {
+                Some(t) => admin::parse_instant(&t, false)?,
+                None => now,
+            };
+            let expires_at = expires_at
+                .map(|t| admin::parse_instant(&t, true))
+                .transpose()?;
+            let natures = if every_nature {
+                admin::NatureChoice::Every
+            } else {
+                admin::NatureChoice::Listed(natures)
+            };
             let c = admin::add_consent(
                 vault.meta.as_ref(),
                 &recipient,
                 natures,
-                given_on,
-                expires_on,
+                given_at,
+                expires_at,
                 &how,
+                now,
             )?;
             println!("{}", c.id);
         }
-        ConsentAction::Revoke { id, on } => {
-            sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
-                sceau_vault::store::meta::revoke_consent(sql, &id, on)
-            })?;
-            println!("consentement {id} révoqué le {on}");
+        ConsentAction::Revoke { id } => {
+            let c = admin::revoke_consent(vault.meta.as_ref(), &id, clock().now())?;
+            println!(
+                "consentement {id} révoqué le {}",
+                sceau_core::naming::format_paris(c.revoked_at.unwrap_or_else(|| clock().now()))
+            );
         }
         ConsentAction::List { recipient } => {
             let list = sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {

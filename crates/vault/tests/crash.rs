@@ -171,7 +171,7 @@ fn installed_on(scaled: bool) -> Installed {
         "siret-73282932000074",
         "--nature",
         "SAISIE_ATTRIBUTION",
-        "--given-on",
+        "--given-at",
         "2020-01-01",
     ]);
     // The operator declares the office (by its holder's common name, under the test CA).
@@ -278,16 +278,17 @@ async fn sigkill_mid_upload_then_retry() {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(total(&c, &base).await, 1);
     // The notifier records that this recipient cannot be told (neither e-mail nor mobile):
-    // wait for that line through the event feed before stopping the server.
+    // wait for that line through the event feed before stopping the server (the journal
+    // opens with the operator's consent, then the deposit's four lines).
     let feed: sceau_proto::FeedPage =
-        get_json(&c, format!("{base}/v1/events?after=4&wait=30")).await;
+        get_json(&c, format!("{base}/v1/events?after=5&wait=30")).await;
     assert_eq!(feed.events[0].event, "ConsignmentNotificationFailure");
     child.kill().unwrap();
     child.wait().unwrap();
     let out = cli(&["verify-journal", "--config", config.to_str().unwrap()]);
-    // Four lines for the deposit, and the notifier's final failure: this recipient has neither
-    // e-mail nor mobile.
-    assert!(out.contains("journal intact : 5 entrée(s)"), "{out}");
+    // The consent entered by the operator, four lines for the deposit, and the notifier's final
+    // failure: this recipient has neither e-mail nor mobile.
+    assert!(out.contains("journal intact : 6 entrée(s)"), "{out}");
     // One byte changed in the journal: verify-journal fails (exit status 1).
     let db = rusqlite::Connection::open(data.join("vault.db")).unwrap();
     db.execute("UPDATE journal SET hash = replace(hash, substr(hash, 10, 1), CASE substr(hash, 10, 1) WHEN 'a' THEN 'b' ELSE 'a' END) WHERE seq = 3", []).unwrap();
@@ -636,7 +637,7 @@ async fn operator_commands_beside_a_live_server(scaled: bool) {
         "siret-73282932000074",
         "--nature",
         "SAISIE_VENTE",
-        "--given-on",
+        "--given-at",
         "2021-01-01",
     ]);
     let out = cli(&["consent", "--config", cfg, "list"]);
@@ -647,8 +648,6 @@ async fn operator_commands_beside_a_live_server(scaled: bool) {
         cfg,
         "revoke",
         id.trim(),
-        "--on",
-        "2021-06-01",
     ]);
     cli(&[
         "rules",

@@ -160,11 +160,12 @@ async fn accepted_deposit_and_its_proofs(b: Backend) {
         .arg("-CAfile")
         .arg(&vault_ca));
 
-    // Journal: intact, then broken by a one-byte change.
+    // Journal: intact (the recipient's consent, then the deposit's four lines), then broken
+    // by a one-byte change.
     assert_eq!(
         tokio::task::block_in_place(|| sceau_vault::journal::verify(h.vault.meta.as_ref()))
             .unwrap(),
-        Verification::Intact { count: 4 }
+        Verification::Intact { count: 5 }
     );
     h.vault
         .db(|sql| {

@@ -339,7 +339,7 @@ async fn concurrent_deposits_commit_together(b: Backend) {
             Ok((
                 sql.query("SELECT COUNT(*) FROM deposits", &[])?[0][0].int(),
                 sql.query(
-                    "SELECT COUNT(*) FROM journal WHERE event <> 'SubmissionRejection'",
+                    "SELECT COUNT(*) FROM journal WHERE deposit_id IN (SELECT id FROM deposits)",
                     &[],
                 )?[0][0]
                     .int(),
@@ -424,10 +424,11 @@ async fn a_deposit_on_the_consent_s_last_day_records_an_expiry_after_it() {
         sceau_vault::admin::add_consent(
             h.vault.meta.as_ref(),
             "derniere",
-            vec![],
-            last_day - chrono::Duration::days(30),
-            Some(last_day),
+            sceau_vault::admin::NatureChoice::Every,
+            sceau_core::paris_day_start(last_day - chrono::Duration::days(30)),
+            Some(sceau_vault::admin::parse_instant(&last_day.to_string(), true).unwrap()),
             "convention",
+            now,
         )
         .unwrap();
     });

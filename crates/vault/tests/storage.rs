@@ -2,8 +2,10 @@
 //! dir), files, and S3 (moto on loopback).
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use sceau_proto::{Consent, RecipientKind, VaultEntry};
+use chrono::{TimeZone, Utc};
+use sceau_core::consent::ConsentStatus;
+use sceau_proto::{RecipientKind, VaultEntry};
+use sceau_vault::register;
 use sceau_testsupport::postgres::PgServer;
 use sceau_testsupport::s3::MotoServer;
 use sceau_vault::store::blobs::{sha256_hex, Blobs, FileBlobs, S3Blobs, S3Config};
@@ -61,42 +63,80 @@ fn metadata_suite(m: &dyn Metadata) {
     assert!(err.is_err());
     assert!(tx(m, |sql| meta::recipient(sql, "r2")).unwrap().is_none());
 
-    let c = Consent {
-        id: "c1".into(),
-        recipient_id: "r1".into(),
-        natures: vec!["SAISIE_ATTRIBUTION".into()],
-        given_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        expires_on: None,
-        how: "convention".into(),
-        revoked_on: None,
+    // The register: instants, journaled changes, the core's rule.
+    let given = Utc.with_ymd_and_hms(2026, 1, 1, 14, 0, 0).unwrap();
+    let catalogue = sceau_core::natures::Catalogue::shipped().unwrap();
+    let new = |natures: Vec<String>, given_at| register::NewConsent {
+        recipient_id: "r1",
+        natures,
+        given_at,
+        expires_at: None,
+        how: "convention",
+        by: "operateur",
+        office_id: None,
+        evidence: Vec::new(),
     };
-    tx(m, |sql| meta::insert_consent(sql, &c)).unwrap();
-    let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-    assert!(tx(m, |sql| meta::consent_in_force(
-        sql,
-        "r1",
-        "SAISIE_ATTRIBUTION",
-        day
-    ))
-    .unwrap()
-    .is_some());
-    assert!(tx(m, |sql| meta::consent_in_force(
-        sql,
-        "r1",
-        "COMMANDEMENT",
-        day
-    ))
-    .unwrap()
-    .is_none());
-    tx(m, |sql| meta::revoke_consent(sql, "c1", day)).unwrap();
-    assert!(tx(m, |sql| meta::consent_in_force(
-        sql,
-        "r1",
-        "SAISIE_ATTRIBUTION",
-        day
-    ))
-    .unwrap()
-    .is_none());
+    let sa = || vec!["SAISIE_ATTRIBUTION".to_owned()];
+    let in_force = |nature: &str, at| {
+        tx(m, |sql| register::in_force(sql, "r1", nature, at))
+            .unwrap()
+            .map(|c| c.id)
+    };
+    // Not in the future, not without a nature.
+    let refused = tx(m, |sql| register::give(sql, catalogue, new(sa(), given), given - chrono::Duration::seconds(1)));
+    assert_eq!(refused.unwrap_err().code(), "consent.given_in_future");
+    let refused = tx(m, |sql| register::give(sql, catalogue, new(vec![], given), given));
+    assert_eq!(refused.unwrap_err().code(), "consent.no_nature");
+    let head = tx(m, meta::journal_head).unwrap().map(|h| h.seq).unwrap_or(0);
+    let c = tx(m, |sql| register::give(sql, catalogue, new(sa(), given), given)).unwrap();
+    assert_eq!(in_force("SAISIE_ATTRIBUTION", given).as_deref(), Ok(c.id.as_str()));
+    // An hour before it was given, the same day: not yet.
+    assert_eq!(
+        in_force("SAISIE_ATTRIBUTION", given - chrono::Duration::hours(1)),
+        Err(ConsentStatus::NotYetGiven)
+    );
+    assert_eq!(in_force("COMMANDEMENT_DE_PAYER", given), Err(ConsentStatus::NatureNotCovered));
+    let revoked_at = given + chrono::Duration::days(60);
+    let r = tx(m, |sql| register::revoke(sql, &c.id, revoked_at, "operateur", "test")).unwrap();
+    assert_eq!(r.revoked_at, Some(revoked_at));
+    assert_eq!(
+        in_force("SAISIE_ATTRIBUTION", revoked_at - chrono::Duration::microseconds(1)).as_deref(),
+        Ok(c.id.as_str())
+    );
+    assert_eq!(in_force("SAISIE_ATTRIBUTION", revoked_at), Err(ConsentStatus::Revoked));
+    let again = tx(m, |sql| register::revoke(sql, &c.id, revoked_at, "operateur", "test"));
+    assert_eq!(again.unwrap_err().code(), "consent.already_revoked");
+    // Both changes are in the journal, with the consent's id and the entry's digest.
+    let lines = tx(m, |sql| meta::deposit_journal(sql, &c.id)).unwrap();
+    let events: Vec<String> = lines.iter().map(|l| l.event.clone()).collect();
+    assert_eq!(events, ["sceau:ConsentGiven", "sceau:ConsentRevoked"]);
+    assert!(lines.iter().all(|l| l.seq > head));
+    let record = sceau_vault::journal::decode_record(&lines[0].record).unwrap();
+    assert_eq!(record.digests[0].0, register::ENTRY_DIGEST_NAME);
+    assert_eq!((record.recipient.as_str(), record.at), ("r1", given));
+    // A consent kept as days by an earlier version (every nature, through its last day) reads
+    // as what those days meant once migrated.
+    tx(m, |sql| {
+        sql.exec(
+            "INSERT INTO consents (id, recipient_id, natures, given_on, expires_on, how, \
+             revoked_on) VALUES ('old', 'r1', '[]', '2026-03-02', '2026-03-10', 'convention', NULL)",
+            &[],
+        )
+    })
+    .unwrap();
+    tx(m, |sql| meta::migrate(sql)).unwrap();
+    let (old, _) = tx(m, |sql| meta::consent(sql, "old")).unwrap().unwrap();
+    assert_eq!(old.natures.len(), catalogue.natures.len());
+    let paris = |y, mo, d, h, mi| {
+        sceau_core::PARIS
+            .with_ymd_and_hms(y, mo, d, h, mi, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    assert_eq!(old.given_at, paris(2026, 3, 2, 0, 0));
+    // 23:59 on the last day (Paris) is covered; midnight after is not.
+    assert_eq!(old.status("SAISIE_VENTE", paris(2026, 3, 10, 23, 59)), ConsentStatus::InForce);
+    assert_eq!(old.status("SAISIE_VENTE", paris(2026, 3, 11, 0, 0)), ConsentStatus::Expired);
 
     let t = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
     let e = |path: &str, folder: bool, size: u64| VaultEntry {

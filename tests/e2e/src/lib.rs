@@ -181,7 +181,8 @@ impl World {
             "add",
             "--recipient",
             BANK_ID,
-            "--given-on",
+            "--toutes-natures",
+            "--given-at",
             "2020-01-01",
         ])?;
 
@@ -395,8 +396,11 @@ impl World {
         full.extend_from_slice(args);
         eprintln!("$ sceau {}", full.join(" "));
         let mut cmd = self.sceau(&full);
-        if std::env::var_os("E2E_DEBUG").is_some() {
-            cmd.env("SCEAU_LOG", "debug").stderr(Stdio::inherit());
+        // `E2E_DEBUG=1` logs the CLI at debug level on the test's stderr; any other value is
+        // taken as the filter (e.g. `E2E_DEBUG=debug,hyper_util=trace`).
+        if let Some(filter) = std::env::var_os("E2E_DEBUG") {
+            let filter = if filter == "1" { "debug".into() } else { filter };
+            cmd.env("SCEAU_LOG", filter).stderr(Stdio::inherit());
         }
         let out = cmd.output().expect("running sceau");
         eprintln!("  -> {:?}", out.status);

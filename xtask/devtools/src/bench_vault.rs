@@ -222,10 +222,13 @@ async fn deposits(scaled: bool) -> Result<()> {
             sceau_vault::admin::add_consent(
                 meta.as_ref(),
                 "banque-test",
-                vec![],
-                chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default(),
+                sceau_vault::admin::NatureChoice::Every,
+                sceau_core::paris_day_start(
+                    chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default(),
+                ),
                 None,
                 "bench",
+                chrono::Utc::now(),
             )?;
             Ok(())
         })

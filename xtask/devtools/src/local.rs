@@ -81,7 +81,10 @@ impl LocalVault {
         for n in natures {
             cmd.args(["--nature", n]);
         }
-        sh(cmd.args(["--given-on", "2024-01-02", "--how", how]))
+        if natures.is_empty() {
+            cmd.arg("--toutes-natures");
+        }
+        sh(cmd.args(["--given-at", "2024-01-02", "--how", how]))
     }
 
     /// The vault's CA certificate, which the workstation pins.

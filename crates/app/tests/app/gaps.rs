@@ -31,10 +31,11 @@ fn company(w: &World, id: &str, natures: &[&str]) {
             sceau_vault::admin::add_consent(
                 v.meta.as_ref(),
                 &id,
-                natures,
-                chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap(),
+                sceau_vault::admin::NatureChoice::Listed(natures),
+                sceau_core::paris_day_start(chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap()),
                 None,
                 "convention",
+                chrono::Utc::now(),
             )
             .unwrap();
         }

@@ -138,10 +138,11 @@ async fn world_with(at: DateTime<Utc>, alsace_moselle: bool) -> World {
         sceau_vault::admin::add_consent(
             v.meta.as_ref(),
             "banque-test",
-            vec![],
-            chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap(),
+            sceau_vault::admin::NatureChoice::Every,
+            sceau_core::paris_day_start(chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap()),
             None,
             "convention",
+            chrono::Utc::now(),
         )
         .unwrap();
     });

@@ -701,17 +701,21 @@ fn recipients_consents_session_log_and_settings() {
     let consents = vec![
         Consent {
             id: "CNCJ-1".into(),
+            recipient_id: "r-bank".into(),
             natures: vec!["SA".into()],
             given_at: t(1, 0),
-            expires: None,
+            expires_at: None,
             revoked_at: Some(t(8, 0)),
+            how: "convention".into(),
         },
         Consent {
             id: "CNCJ-2".into(),
+            recipient_id: "r-bank".into(),
             natures: vec!["CP".into(), "SA".into()],
             given_at: t(1, 0),
-            expires: Some(t(10, 0)),
+            expires_at: Some(t(10, 0)),
             revoked_at: None,
+            how: "portail".into(),
         },
     ];
     s.replace_consents("r-bank", &consents, t(2, 0)).unwrap();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sceau_cades::KeyRole;
 use sceau_core::natures::Nature;
-use sceau_proto::Consent;
+use sceau_core::consent::Consent;
 
 use super::Package;
 use crate::error::{storage, Error, Result};
@@ -39,22 +39,22 @@ pub(super) async fn check(vault: &Arc<Vault>, who: &Authed, pkg: Package) -> Res
         .get(&m.nature)
         .ok_or_else(|| Error::UnknownNature(m.nature.clone()))?
         .clone();
-    // The recipient, the consent in force today (Paris calendar day) and the reception rule,
-    // in one read.
+    // The recipient, the consent in force at this instant and the reception rule, in one read.
     let (rid, ncode) = (m.recipient_id.clone(), m.nature.clone());
-    let today = now.with_timezone(&sceau_core::PARIS).date_naive();
     let (recipient, consent, rule) = vault
         .db_read(move |sql| {
             let recipient = meta::recipient(sql, &rid)?;
             let consent = match &recipient {
-                Some(_) => meta::consent_in_force(sql, &rid, &ncode, today)?,
+                Some(_) => Some(crate::register::in_force(sql, &rid, &ncode, now)?),
                 None => None,
             };
             Ok((recipient, consent, meta::rule(sql, &rid, &ncode)?))
         })
         .await?;
     let recipient = recipient.ok_or(Error::UnknownRecipient)?;
-    let consent: Consent = consent.ok_or(Error::NoConsent)?;
+    let consent: Consent = consent
+        .ok_or(Error::UnknownRecipient)?
+        .map_err(Error::NoConsent)?;
     // Legal hours and the recipient's reception windows.
     let judge = m
         .judge_permission

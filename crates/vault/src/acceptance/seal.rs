@@ -81,17 +81,7 @@ fn attestation(
         reference: c.pkg.manifest.reference.clone(),
         documents: documents.to_vec(),
         deposited_at: c.now,
-        // The register's days as instants, read as everywhere else: in force up to the end
-        // of its last day (a deposit at 23:59 that day is covered and says so).
-        consent: sceau_core::consent::Consent::from_register(
-            &c.consent.id,
-            &c.consent.natures,
-            &vault.natures,
-            c.consent.given_on,
-            c.consent.expires_on,
-            c.consent.revoked_on,
-        )
-        .snapshot(),
+        consent: c.consent.snapshot(),
         delivery_rule: match vault.config.delivery_rule {
             DeliveryRuleConfig::SameDay => DeliveryRule::SameCalendarDay,
             DeliveryRuleConfig::Within24Hours => DeliveryRule::Hours24,

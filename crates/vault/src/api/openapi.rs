@@ -120,10 +120,10 @@ fn schemas() -> Value {
             ("id", string()),
             ("recipient_id", string()),
             ("natures", array(string())),
-            ("given_on", json!({"type": "string", "format": "date"})),
-            ("expires_on", nullable(json!({"type": "string", "format": "date"}))),
+            ("given_at", json!({"type": "string", "format": "date-time"})),
+            ("expires_at", nullable(json!({"type": "string", "format": "date-time"}))),
+            ("revoked_at", nullable(json!({"type": "string", "format": "date-time"}))),
             ("how", string()),
-            ("revoked_on", nullable(json!({"type": "string", "format": "date"}))),
         ]),
         "ConsentList": object(&[("consents", array(schema_ref("Consent")))]),
         "Nature": object(&[

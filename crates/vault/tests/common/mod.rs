@@ -475,10 +475,11 @@ pub fn add_recipient_with_consent(
         sceau_vault::admin::add_consent(
             h.vault.meta.as_ref(),
             &row.id,
-            vec![],
-            given,
+            sceau_vault::admin::NatureChoice::Every,
+            sceau_core::paris_day_start(given),
             None,
             source,
+            h.vault.clock.now(),
         )
         .unwrap();
     });

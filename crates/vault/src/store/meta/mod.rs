@@ -15,9 +15,7 @@ mod recipients;
 mod schema;
 
 pub use bank::{bank_by_cert, bind_bank_cert};
-pub use consents::{
-    consent_in_force, insert_consent, list_consents, revoke_consent, rule, set_rule,
-};
+pub use consents::{consent, insert_consent, list_consents, revoke_consent, rule, set_rule};
 pub use deposits::{
     deposit, deposit_any, deposit_by_key, insert_deposit, insert_recipient_file, search_deposits,
     DepositRow, SearchCriteria,
@@ -53,5 +51,4 @@ pub use recipients::{
     mask_nir, name_key, recipient, search_recipients, upsert_recipient, RecipientQuery,
     RecipientRow,
 };
-pub(crate) use schema::add_column;
 pub use schema::{migrate, parse_ts, ts};

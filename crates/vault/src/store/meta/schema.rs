@@ -66,38 +66,34 @@ pub fn migrate(sql: &mut dyn Sql) -> Result<()> {
             }
         }
     }
-    migrate_recipient_side(sql)
+    migrate_recipient_side(sql)?;
+    super::consents::migrate_instants(sql)
 }
 
 /// Adds `column` (with its SQL `definition`, e.g. `TEXT` or `BIGINT NOT NULL DEFAULT 0`) to
-/// `table` unless it is there already.
+/// `table` unless it is there already. The catalogue is read first, so that a vault already up
+/// to date takes no lock on the table: an operator command opening the store beside a live
+/// server must not make the server's transactions wait (PostgreSQL's `ALTER TABLE` takes its
+/// exclusive lock even when the column exists).
 pub(crate) fn add_column(
     sql: &mut dyn Sql,
     table: &str,
     column: &str,
     definition: &str,
 ) -> Result<()> {
-    match sql.dialect() {
-        Dialect::Postgres => {
-            sql.exec(
-                &format!("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}"),
-                &[],
-            )?;
-        }
-        Dialect::Sqlite => {
-            let absent = sql
-                .query(
-                    "SELECT 1 FROM pragma_table_info($1) WHERE name = $2",
-                    &[table.into(), column.into()],
-                )?
-                .is_empty();
-            if absent {
-                sql.exec(
-                    &format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"),
-                    &[],
-                )?;
-            }
-        }
+    let present = match sql.dialect() {
+        Dialect::Postgres => sql.query(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() \
+             AND table_name = $1 AND column_name = $2",
+            &[table.into(), column.into()],
+        )?,
+        Dialect::Sqlite => sql.query(
+            "SELECT 1 FROM pragma_table_info($1) WHERE name = $2",
+            &[table.into(), column.into()],
+        )?,
+    };
+    if present.is_empty() {
+        sql.exec(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"), &[])?;
     }
     Ok(())
 }
