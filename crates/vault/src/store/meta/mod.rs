@@ -50,8 +50,8 @@ pub use recipient_side::{
     set_delivery_state, NoticeRow, RecipientAct, ReturnRow,
 };
 pub use recipients::{
-    mask_nir, name_key, recipient, search_recipients, upsert_recipient, RecipientQuery,
-    RecipientRow,
+    card_label, duplicates, enrolment, insert_enrolled_recipient, mask_nir, name_key, recipient,
+    search_recipients, upsert_recipient, Enrolment, RecipientQuery, RecipientRow, SameAs,
 };
 pub(crate) use schema::add_column;
 pub use schema::{migrate, parse_ts, ts};

@@ -66,7 +66,8 @@ pub fn migrate(sql: &mut dyn Sql) -> Result<()> {
             }
         }
     }
-    migrate_recipient_side(sql)
+    migrate_recipient_side(sql)?;
+    migrate_enrolment(sql)
 }
 
 /// Adds `column` (with its SQL `definition`, e.g. `TEXT` or `BIGINT NOT NULL DEFAULT 0`) to
@@ -163,5 +164,26 @@ fn migrate_recipient_side(sql: &mut dyn Sql) -> Result<()> {
     {
         sql.exec(stmt, &[])?;
     }
+    Ok(())
+}
+
+/// Migration step 3: recipients created by an office (`POST /v1/recipients`) keep who they are
+/// and who created them, when (operator-imported recipients keep these empty).
+fn migrate_enrolment(sql: &mut dyn Sql) -> Result<()> {
+    for column in [
+        "civility",
+        "first_names",
+        "last_name",
+        "birth_date",
+        "address",
+        "created_by",
+        "created_at",
+    ] {
+        crate::store::meta::add_column(sql, "recipients", column, "TEXT")?;
+    }
+    sql.exec(
+        "CREATE INDEX IF NOT EXISTS recipients_birth ON recipients(birth_date)",
+        &[],
+    )?;
     Ok(())
 }
