@@ -6,7 +6,7 @@ mod api;
 mod error;
 mod tls;
 
-pub use api::{file_sha256, RecipientQuery, ServiceQuery, UPLOAD_CHUNK};
+pub use api::{file_sha256, RecipientCreation, RecipientQuery, ServiceQuery, UPLOAD_CHUNK};
 
 pub use error::{Error, Result};
 pub use tls::{
