@@ -110,6 +110,19 @@ pub enum Error {
     /// An internal failure (a worker thread died...).
     #[error("internal: {0}")]
     Internal(String),
+    /// A new recipient is refused by its rule: every problem, nothing sent to the vault.
+    #[error("new recipient refused ({} problem(s))", problems.len())]
+    RecipientInvalid {
+        /// Every problem, in the order of the form (each with its `recipient.*` code and field).
+        problems: Vec<sceau_core::recipient::RecipientProblem>,
+    },
+    /// The vault has this recipient already (same SIRET, NIR, or e-mail and birth date):
+    /// nothing was created; the existing cards are to be used instead.
+    #[error("recipient already in the vault ({} card(s))", existing.len())]
+    RecipientDuplicate {
+        /// The existing recipients (also put in the local cache).
+        existing: Vec<crate::RecipientView>,
+    },
 }
 
 impl Error {
@@ -150,6 +163,10 @@ impl Error {
                 detail: "unknown field `vault_ulr`".into(),
             },
             Error::Internal("worker".into()),
+            Error::RecipientInvalid {
+                problems: vec![sceau_core::recipient::RecipientProblem::Email],
+            },
+            Error::RecipientDuplicate { existing: vec![] },
         ]
     }
 
@@ -179,6 +196,8 @@ impl Error {
             Error::ConfigInvalid { .. } => "app.config_invalid".into(),
             Error::Core(e) => e.code().into(),
             Error::Internal(_) => "app.internal".into(),
+            Error::RecipientInvalid { .. } => "app.recipient_invalid".into(),
+            Error::RecipientDuplicate { .. } => "app.recipient_duplicate".into(),
         }
     }
 
@@ -243,6 +262,23 @@ impl Error {
             ),
             Error::Core(e) => e.message_fr(),
             Error::Internal(_) => "Erreur interne de l'application. Réessayez ; si elle persiste, contactez le support.".into(),
+            Error::RecipientInvalid { problems } => {
+                let mut s = String::from("Destinataire non enregistré :");
+                for p in problems {
+                    s.push(' ');
+                    s.push_str(&p.message_fr());
+                }
+                s
+            }
+            Error::RecipientDuplicate { existing } => format!(
+                "Ce destinataire existe déjà dans le coffre-fort : {}. Utilisez sa fiche existante \
+                 (recherchez-le par son nom ou son identifiant) ; rien n'a été enregistré.",
+                existing
+                    .iter()
+                    .map(crate::recipients::label)
+                    .collect::<Vec<_>>()
+                    .join(" ; ")
+            ),
         }
     }
 

@@ -60,6 +60,10 @@ pub use sceau_core::delivery::{DeliveryState, NotificationCategory};
 pub use sceau_core::draft::{REFERENCE_MAX, REQUERANT_MAX};
 pub use sceau_core::natures::Catalogue as NatureCatalogue;
 pub use sceau_core::reception::Refusal;
+pub use sceau_core::recipient::{
+    Civility, Field as RecipientField, NewCompany, NewPerson, NewRecipient, PostalAddress,
+    RecipientProblem,
+};
 pub use sceau_proto::{
     FiledSection, ProofBundle, Recipient, RecipientKind, VaultEntry, VaultListing,
 };

@@ -4,9 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use sceau_client::RecipientQuery;
+use sceau_client::{RecipientCreation, RecipientQuery};
+use sceau_core::recipient::NewRecipient;
 
-use crate::{Error, Refusal, Result};
+use crate::{App, Auth, Error, Refusal, Result};
 
 /// A recipient as the app shows it (from the vault, or from the cache offline).
 #[derive(Debug, Clone, Serialize)]
@@ -128,6 +129,59 @@ pub(crate) fn view_of_cached(r: &sceau_store::Recipient) -> RecipientView {
         phone_fixed: r.phone_fixed.clone(),
         phone_mobile: r.phone_mobile.clone(),
         from_cache: true,
+    }
+}
+
+impl App {
+    /// A new recipient from the office (a person or a company): checked here by the core's
+    /// rule (every problem at once: `app.recipient_invalid`, nothing sent), then created in the
+    /// vault, which keeps the office and the time. Its card goes into the local cache like a
+    /// searched one. When the vault has the recipient already (same SIRET, NIR, or e-mail and
+    /// birth date) nothing is created: `app.recipient_duplicate` names the existing cards,
+    /// cached too, so the office uses one of them.
+    pub async fn add_recipient(&self, auth: Auth<'_>, new: NewRecipient) -> Result<RecipientView> {
+        let today = Utc::now().with_timezone(&sceau_core::PARIS).date_naive();
+        new.check(today)
+            .map_err(|problems| Error::RecipientInvalid { problems })?;
+        let client = self.vault_client(auth).await?;
+        match client.create_recipient(&new).await? {
+            RecipientCreation::Created(card) => {
+                self.store().upsert_recipient(&cache_of(&card))?;
+                // The vault's id only: the session log holds no personal data.
+                self.log("Destinataire créé", &card.id);
+                Ok(view_of(&card))
+            }
+            RecipientCreation::Duplicate { existing, .. } => {
+                let mut st = self.store();
+                for r in &existing {
+                    st.upsert_recipient(&cache_of(r))?;
+                }
+                Err(Error::RecipientDuplicate {
+                    existing: existing.iter().map(view_of).collect(),
+                })
+            }
+        }
+    }
+}
+
+/// A recipient in a sentence: its name, an identifier (a NIR masked) and its e-mail.
+pub(crate) fn label(r: &RecipientView) -> String {
+    let mut facts = Vec::new();
+    if let Some(s) = &r.siret {
+        facts.push(format!("SIRET {s}"));
+    } else if let Some(s) = &r.siren {
+        facts.push(format!("SIREN {s}"));
+    }
+    if let Some(n) = &r.nir_masked {
+        facts.push(format!("N° INSEE {n}"));
+    }
+    if let Some(e) = &r.email {
+        facts.push(e.clone());
+    }
+    if facts.is_empty() {
+        r.name.clone()
+    } else {
+        format!("{} ({})", r.name, facts.join(", "))
     }
 }
 

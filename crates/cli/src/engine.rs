@@ -203,12 +203,17 @@ pub enum RecipientsCommand {
         #[arg(long)]
         judge_permission: Option<String>,
     },
+    /// Créer un destinataire dans le coffre : une personne ou une entreprise (un destinataire
+    /// déjà connu du coffre est signalé, jamais créé deux fois).
+    #[command(subcommand)]
+    Add(crate::new_recipient::AddCommand),
 }
 
 /// `sceau recipients`.
 pub fn recipients(cli: &Cli, cmd: &RecipientsCommand, out: &Out) -> Result<ExitCode, CliError> {
     let app = app(cli)?;
     match cmd {
+        RecipientsCommand::Add(add) => return crate::new_recipient::add(cli, &app, add, out),
         RecipientsCommand::Search { query, offline } => {
             let cred = if *offline {
                 None

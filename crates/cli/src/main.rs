@@ -4,6 +4,7 @@
 //! done by `sceau-token`, `sceau-cades` and `sceau-pdfa` (and, later, by the application service).
 
 mod engine;
+mod new_recipient;
 mod office_vault;
 mod output;
 mod pdfa;

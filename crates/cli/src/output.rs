@@ -68,6 +68,10 @@ const HINTS: &[(&str, &str)] = &[
         "app.recipient_not_cached",
         "Recherche : sceau recipients search.",
     ),
+    (
+        "app.recipient_duplicate",
+        "Fiche : sceau recipients search NOM, puis sceau recipients show ID.",
+    ),
 ];
 
 /// The exit code of an error `code` ([`EXIT_BY_CODE`]).

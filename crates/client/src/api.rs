@@ -10,8 +10,8 @@ use futures_util::StreamExt;
 use reqwest::{Method, RequestBuilder, Response};
 use sceau_proto::{
     BindRequest, DepositReceipt, ErrorBody, FeedPage, MkdirRequest, MoveRequest, Nature,
-    ProofBundle, ReceptionStatus, Recipient, RecipientList, SearchPage, ServiceDetail, Session,
-    VaultEntry, VaultListing, CONTENT_SHA256_HEADER,
+    NewRecipient, ProofBundle, ReceptionStatus, Recipient, RecipientList, RecipientRefusal,
+    SearchPage, ServiceDetail, Session, VaultEntry, VaultListing, CONTENT_SHA256_HEADER,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -32,6 +32,20 @@ pub enum RecipientQuery {
     Nir(String),
     /// A name prefix.
     Name(String),
+}
+
+/// What the vault did with a new recipient (`POST /v1/recipients`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecipientCreation {
+    /// Stored: its card.
+    Created(Recipient),
+    /// Not stored: the directory has it already (same SIRET, NIR, or e-mail and birth date).
+    Duplicate {
+        /// The vault's French message, naming the existing recipients.
+        message: String,
+        /// Their cards (a person's NIR masked).
+        existing: Vec<Recipient>,
+    },
 }
 
 /// The search form of the manual, as sent to `GET /v1/services`.
@@ -66,6 +80,20 @@ pub struct ServiceQuery {
     pub page_text: Option<String>,
 }
 
+/// The error of a refusal with HTTP `code` and `body` (the vault's `{code, message}` when it
+/// is one).
+fn refusal(code: u16, body: &[u8]) -> Error {
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(b) if b.code == "certificate_not_bound" => Error::NotBound { message: b.message },
+        Ok(b) => Error::Vault {
+            status: code,
+            code: b.code,
+            message: b.message,
+        },
+        Err(_) => Error::Status { status: code },
+    }
+}
+
 /// Size of one chunk of a streamed upload (also the granularity of progress reports).
 pub const UPLOAD_CHUNK: usize = 256 * 1024;
 
@@ -77,7 +105,6 @@ pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120
 /// Slowest line an upload is given time for (bytes per second), on top of [`CALL_TIMEOUT`]:
 /// 32 KiB/s, a poor ADSL uplink.
 pub const UPLOAD_FLOOR_BYTES_PER_SEC: u64 = 32 * 1024;
-
 
 impl VaultClient {
     fn url(&self, path: &str) -> String {
@@ -101,7 +128,9 @@ impl VaultClient {
     /// but its answer must start within a call's limit and its body never pause longer (see
     /// `next_chunk`).
     async fn download(&self, path: &str) -> Result<Response> {
-        let req = self.http.get(self.url(&with_query("/v1/vault/file", &[("path", path)])));
+        let req = self
+            .http
+            .get(self.url(&with_query("/v1/vault/file", &[("path", path)])));
         tokio::time::timeout(self.call_timeout, self.send(req))
             .await
             .map_err(|_| Error::Timeout {
@@ -131,15 +160,40 @@ impl VaultClient {
         }
         let code = status.as_u16();
         let body = resp.bytes().await.unwrap_or_default();
-        Err(match serde_json::from_slice::<ErrorBody>(&body) {
-            Ok(b) if b.code == "certificate_not_bound" => Error::NotBound { message: b.message },
-            Ok(b) => Error::Vault {
-                status: code,
-                code: b.code,
-                message: b.message,
-            },
-            Err(_) => Error::Status { status: code },
-        })
+        Err(refusal(code, &body))
+    }
+
+    /// `POST /v1/recipients`: a new recipient from the office. A duplicate is an answer (the
+    /// existing cards, to be used instead), not an error; an input the vault refuses is
+    /// `Error::Vault` with `recipient_invalid` and every problem in its message.
+    pub async fn create_recipient(&self, new: &NewRecipient) -> Result<RecipientCreation> {
+        let resp = self
+            .request(Method::POST, "/v1/recipients")
+            .json(new)
+            .send()
+            .await
+            .map_err(|e| classify(&e, &self.identity))?;
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| classify(&e, &self.identity))?;
+        if status.is_success() {
+            return serde_json::from_slice(&body)
+                .map(RecipientCreation::Created)
+                .map_err(|e| Error::Http {
+                    detail: format!("unexpected answer: {e}"),
+                });
+        }
+        match serde_json::from_slice::<RecipientRefusal>(&body) {
+            Ok(r) if status.as_u16() == 409 && r.code == "recipient_duplicate" => {
+                Ok(RecipientCreation::Duplicate {
+                    message: r.message,
+                    existing: r.existing,
+                })
+            }
+            _ => Err(refusal(status.as_u16(), &body)),
+        }
     }
 
     async fn json<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {

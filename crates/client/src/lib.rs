@@ -7,7 +7,7 @@ mod error;
 mod tls;
 
 pub use api::{
-    file_sha256, RecipientQuery, ServiceQuery, CALL_TIMEOUT, UPLOAD_CHUNK,
+    file_sha256, RecipientCreation, RecipientQuery, ServiceQuery, CALL_TIMEOUT, UPLOAD_CHUNK,
     UPLOAD_FLOOR_BYTES_PER_SEC,
 };
 

@@ -77,6 +77,9 @@ pub enum CoreError {
     /// A service draft lacks something or says too much ([`crate::draft`]).
     #[error("service draft: {0:?}")]
     Draft(crate::draft::DraftProblem),
+    /// A new recipient lacks something or says it wrong ([`crate::recipient`]).
+    #[error("new recipient: {0}")]
+    Recipient(crate::recipient::RecipientProblem),
 }
 
 impl CoreError {
@@ -125,6 +128,11 @@ impl CoreError {
                 .into_iter()
                 .map(CoreError::Draft),
         )
+        .chain(
+            crate::recipient::RecipientProblem::examples()
+                .into_iter()
+                .map(CoreError::Recipient),
+        )
         .collect()
     }
 
@@ -141,6 +149,7 @@ impl CoreError {
             CoreError::PackageLayout { .. } => "package.layout",
             CoreError::UnknownCode { .. } => "core.unknown_code",
             CoreError::Draft(p) => p.code(),
+            CoreError::Recipient(p) => p.code(),
         }
     }
 
@@ -200,6 +209,7 @@ impl CoreError {
                  Contactez l'administrateur du service."
             ),
             CoreError::Draft(p) => p.message_fr(),
+            CoreError::Recipient(p) => p.message_fr(),
         }
     }
 }

@@ -136,13 +136,13 @@ impl EvidenceEvent {
             EvidenceEvent::DeliveryNoticeFiled => "Dépôt de l'attestation de remise",
             EvidenceEvent::ReturnDeposited => "Réponse déposée par le destinataire",
             EvidenceEvent::OfficeFileStored => "Fichier transféré dans votre coffre",
-            EvidenceEvent::ConsentGiven => "Consentement à la signification électronique enregistré",
+            EvidenceEvent::ConsentGiven => {
+                "Consentement à la signification électronique enregistré"
+            }
             EvidenceEvent::ConsentRefused => {
                 "Invitation à la signification électronique refusée par le destinataire"
             }
-            EvidenceEvent::ConsentRevoked => {
-                "Consentement à la signification électronique révoqué"
-            }
+            EvidenceEvent::ConsentRevoked => "Consentement à la signification électronique révoqué",
         }
     }
 }

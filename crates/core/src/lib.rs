@@ -17,6 +17,7 @@ pub mod natures;
 pub mod package;
 pub mod platform;
 pub mod reception;
+pub mod recipient;
 mod xml;
 
 pub use error::CoreError;

@@ -115,6 +115,40 @@ pub struct RecipientList {
     pub recipients: Vec<Recipient>,
 }
 
+/// `POST /v1/recipients`: a new recipient from the office (a person or a company), the
+/// domain's type with its check ([`sceau_core::recipient::NewRecipient::check`]). The answer is
+/// `201` with the new [`Recipient`] card, or a [`RecipientRefusal`].
+pub use sceau_core::recipient::{Civility, NewCompany, NewPerson, NewRecipient, PostalAddress};
+
+/// One problem of a refused new recipient (`sceau_core::recipient::RecipientProblem`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientProblemBody {
+    /// Stable code, `recipient.<what>` (e.g. `recipient.bad_email`).
+    pub code: String,
+    /// The field concerned (`last_name`, `email`, `siret`…).
+    pub field: String,
+    /// What is wrong and what to do, in French.
+    pub message: String,
+}
+
+/// A refused `POST /v1/recipients`: the `{code, message}` of every error, plus the problems of
+/// the input (`422 recipient_invalid`) or the recipients the vault already has
+/// (`409 recipient_duplicate`: same SIRET, same NIR, or same e-mail and birth date), so the
+/// office uses the existing card instead of a second one. Nothing was stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientRefusal {
+    /// `recipient_invalid` or `recipient_duplicate`.
+    pub code: String,
+    /// What happened and what to do, in French.
+    pub message: String,
+    /// Every problem of the input, in the order of the form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<RecipientProblemBody>,
+    /// The existing recipients' cards (a person's NIR masked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub existing: Vec<Recipient>,
+}
+
 /// A nature of act from the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Nature {

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
+use sceau_core::consent::Consent;
 use sceau_core::hours::{ReceptionRule, Window};
 use sceau_core::ids::{Nir, Siren, Siret};
-use sceau_core::consent::Consent;
 use sceau_proto::RecipientKind;
 use serde::Deserialize;
 
@@ -212,7 +212,13 @@ pub fn add_consent(
 /// Revokes consent `id` as of `now`, at the operator's hand (journaled).
 pub fn revoke_consent(meta_store: &dyn Metadata, id: &str, now: DateTime<Utc>) -> Result<Consent> {
     tx(meta_store, |sql| {
-        crate::register::revoke(sql, id, now, "operateur", "révocation enregistrée par l'opérateur")
+        crate::register::revoke(
+            sql,
+            id,
+            now,
+            "operateur",
+            "révocation enregistrée par l'opérateur",
+        )
     })
 }
 
@@ -224,7 +230,12 @@ pub fn parse_instant(text: &str, day_end: bool) -> Result<DateTime<Utc>> {
     if let Ok(i) = DateTime::parse_from_rfc3339(t) {
         return Ok(i.with_timezone(&Utc));
     }
-    for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"] {
+    for f in [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
         if let Ok(local) = chrono::NaiveDateTime::parse_from_str(t, f) {
             return local
                 .and_local_timezone(sceau_core::PARIS)
@@ -239,7 +250,11 @@ pub fn parse_instant(text: &str, day_end: bool) -> Result<DateTime<Utc>> {
              2026-03-02T14:00:00Z)"
         ))
     })?;
-    let day = if day_end { day.succ_opt().unwrap_or(day) } else { day };
+    let day = if day_end {
+        day.succ_opt().unwrap_or(day)
+    } else {
+        day
+    };
     Ok(sceau_core::paris_day_start(day))
 }
 

@@ -147,6 +147,13 @@ pub enum Error {
         /// The act concerned.
         file: String,
     },
+    /// A new recipient from an office is refused by its rule (`sceau_core::recipient`).
+    #[error("new recipient refused: {} problem(s)", .0.len())]
+    RecipientInvalid(Vec<sceau_core::recipient::RecipientProblem>),
+    /// A new recipient is already in the directory (same SIRET, NIR, or e-mail and birth date):
+    /// the existing cards, never merged.
+    #[error("new recipient already in the directory ({} card(s))", .0.len())]
+    RecipientDuplicate(Vec<sceau_proto::Recipient>),
 }
 
 impl Error {
@@ -190,6 +197,8 @@ impl Error {
             Error::PdfRefused(_) => "return_pdf_refused",
             Error::Busy => "busy",
             Error::NoOfficeCa => "no_office_ca",
+            Error::RecipientInvalid(_) => "recipient_invalid",
+            Error::RecipientDuplicate(_) => "recipient_duplicate",
         }
     }
 
@@ -320,6 +329,24 @@ impl Error {
                 "Le coffre vérifie déjà de nombreux documents : réessayez dans quelques instants."
                     .into()
             }
+            Error::RecipientInvalid(problems) => {
+                let mut s = String::from("Destinataire refusé, rien n'a été enregistré :");
+                for p in problems {
+                    s.push(' ');
+                    s.push_str(&p.message_fr());
+                }
+                s
+            }
+            Error::RecipientDuplicate(existing) => format!(
+                "Ce destinataire existe déjà dans le coffre : {}. Utilisez la fiche existante \
+                 (rien n'a été enregistré) ; si ce n'est pas la même personne, vérifiez les \
+                 identifiants, l'adresse électronique et la date de naissance saisis.",
+                existing
+                    .iter()
+                    .map(crate::store::meta::card_label)
+                    .collect::<Vec<_>>()
+                    .join(" ; ")
+            ),
         }
     }
 
@@ -340,9 +367,10 @@ impl Error {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Error::NotFound | Error::UnknownRecipient => StatusCode::NOT_FOUND,
-            Error::IdempotencyConflict | Error::PathExists | Error::Retained => {
-                StatusCode::CONFLICT
-            }
+            Error::IdempotencyConflict
+            | Error::PathExists
+            | Error::Retained
+            | Error::RecipientDuplicate(_) => StatusCode::CONFLICT,
             Error::Register(r) if r.is_conflict() => StatusCode::CONFLICT,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Storage(_) | Error::Crypto(_) | Error::Config(_) => {
@@ -370,7 +398,36 @@ impl IntoResponse for Error {
         } else {
             tracing::info!(code = self.code(), "request refused");
         }
-        (status, Json(self.body())).into_response()
+        let (code, message) = (self.code(), self.message_fr());
+        match self {
+            // A refused new recipient says which fields, or which cards already exist.
+            Error::RecipientInvalid(problems) => {
+                let refusal = sceau_proto::RecipientRefusal {
+                    code: code.into(),
+                    message,
+                    problems: problems
+                        .iter()
+                        .map(|p| sceau_proto::RecipientProblemBody {
+                            code: p.code().into(),
+                            field: p.field().code().into(),
+                            message: p.message_fr(),
+                        })
+                        .collect(),
+                    existing: Vec::new(),
+                };
+                (status, Json(refusal)).into_response()
+            }
+            Error::RecipientDuplicate(existing) => {
+                let refusal = sceau_proto::RecipientRefusal {
+                    code: code.into(),
+                    message,
+                    problems: Vec::new(),
+                    existing,
+                };
+                (status, Json(refusal)).into_response()
+            }
+            _ => (status, Json(self.body())).into_response(),
+        }
     }
 }
 

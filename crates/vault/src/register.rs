@@ -49,9 +49,11 @@ impl Refusal {
     /// What is wrong and what to do, in French.
     pub fn message_fr(&self) -> String {
         match self {
-            Refusal::NoNature => "Un consentement couvre au moins une nature d'acte : indiquez les \
+            Refusal::NoNature => {
+                "Un consentement couvre au moins une nature d'acte : indiquez les \
                                   natures (--nature CODE, ou --toutes-natures)."
-                .into(),
+                    .into()
+            }
             Refusal::GivenInFuture => "Un consentement ne peut pas être enregistré avant d'avoir \
                                        été donné : indiquez l'instant où il l'a été (maintenant \
                                        ou dans le passé)."

@@ -642,13 +642,7 @@ async fn operator_commands_beside_a_live_server(scaled: bool) {
     ]);
     let out = cli(&["consent", "--config", cfg, "list"]);
     assert!(out.contains("SAISIE_VENTE"), "{out}");
-    cli(&[
-        "consent",
-        "--config",
-        cfg,
-        "revoke",
-        id.trim(),
-    ]);
+    cli(&["consent", "--config", cfg, "revoke", id.trim()]);
     cli(&[
         "rules",
         "--config",

@@ -245,6 +245,38 @@ async fn document_covers_the_router_and_validates_real_answers() {
     // The transfer's journal line in the feed, outside any service.
     let v = get(h.url("/v1/events?after=0")).await;
     check("/v1/events", "get", &v);
+    // A new recipient (201), the same again (409) and a bad one (422), each against its own
+    // status's schema.
+    let status_schema = |status: &str| {
+        doc["paths"]["/v1/recipients"]["post"]["responses"][status]["content"]["application/json"]
+            ["schema"]
+            .clone()
+    };
+    let person = serde_json::json!({
+        "kind": "person", "civility": "Mme", "first_names": "Claire", "last_name": "Martin",
+        "birth_date": "1984-05-12", "email": "claire.martin@exemple.fr",
+        "mobile": "06 12 34 56 78",
+        "address": {"lines": ["12 rue de la Paix"], "postal_code": "75002", "city": "Paris"}
+    });
+    for (body, status) in [
+        (person.clone(), "201"),
+        (person.clone(), "409"),
+        (
+            serde_json::json!({"kind": "company", "siret": "73282932000075", "name": "X",
+                            "email": "x@", "mobile": "01"}),
+            "422",
+        ),
+    ] {
+        let r = c
+            .post(h.url("/v1/recipients"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_str(), status);
+        let v: Value = r.json().await.unwrap();
+        validate(&doc, &status_schema(status), &v, status).unwrap_or_else(|e| panic!("{e}\n{v:#}"));
+    }
     // An error answer validates against ErrorBody.
     let err: Value = get_json(&h.client(None), h.url("/v1/session")).await;
     validate(

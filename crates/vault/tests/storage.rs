@@ -5,9 +5,9 @@
 use chrono::{TimeZone, Utc};
 use sceau_core::consent::ConsentStatus;
 use sceau_proto::{RecipientKind, VaultEntry};
-use sceau_vault::register;
 use sceau_testsupport::postgres::PgServer;
 use sceau_testsupport::s3::MotoServer;
+use sceau_vault::register;
 use sceau_vault::store::blobs::{sha256_hex, Blobs, FileBlobs, S3Blobs, S3Config};
 use sceau_vault::store::meta::{self, RecipientQuery, RecipientRow};
 use sceau_vault::store::sql::{read_tx, tx, Dialect, Metadata, PgMeta, SqliteMeta};
@@ -83,28 +83,61 @@ fn metadata_suite(m: &dyn Metadata) {
             .map(|c| c.id)
     };
     // Not in the future, not without a nature.
-    let refused = tx(m, |sql| register::give(sql, catalogue, new(sa(), given), given - chrono::Duration::seconds(1)));
+    let refused = tx(m, |sql| {
+        register::give(
+            sql,
+            catalogue,
+            new(sa(), given),
+            given - chrono::Duration::seconds(1),
+        )
+    });
     assert_eq!(refused.unwrap_err().code(), "consent.given_in_future");
-    let refused = tx(m, |sql| register::give(sql, catalogue, new(vec![], given), given));
+    let refused = tx(m, |sql| {
+        register::give(sql, catalogue, new(vec![], given), given)
+    });
     assert_eq!(refused.unwrap_err().code(), "consent.no_nature");
-    let head = tx(m, meta::journal_head).unwrap().map(|h| h.seq).unwrap_or(0);
-    let c = tx(m, |sql| register::give(sql, catalogue, new(sa(), given), given)).unwrap();
-    assert_eq!(in_force("SAISIE_ATTRIBUTION", given).as_deref(), Ok(c.id.as_str()));
+    let head = tx(m, meta::journal_head)
+        .unwrap()
+        .map(|h| h.seq)
+        .unwrap_or(0);
+    let c = tx(m, |sql| {
+        register::give(sql, catalogue, new(sa(), given), given)
+    })
+    .unwrap();
+    assert_eq!(
+        in_force("SAISIE_ATTRIBUTION", given).as_deref(),
+        Ok(c.id.as_str())
+    );
     // An hour before it was given, the same day: not yet.
     assert_eq!(
         in_force("SAISIE_ATTRIBUTION", given - chrono::Duration::hours(1)),
         Err(ConsentStatus::NotYetGiven)
     );
-    assert_eq!(in_force("COMMANDEMENT_DE_PAYER", given), Err(ConsentStatus::NatureNotCovered));
+    assert_eq!(
+        in_force("COMMANDEMENT_DE_PAYER", given),
+        Err(ConsentStatus::NatureNotCovered)
+    );
     let revoked_at = given + chrono::Duration::days(60);
-    let r = tx(m, |sql| register::revoke(sql, &c.id, revoked_at, "operateur", "test")).unwrap();
+    let r = tx(m, |sql| {
+        register::revoke(sql, &c.id, revoked_at, "operateur", "test")
+    })
+    .unwrap();
     assert_eq!(r.revoked_at, Some(revoked_at));
     assert_eq!(
-        in_force("SAISIE_ATTRIBUTION", revoked_at - chrono::Duration::microseconds(1)).as_deref(),
+        in_force(
+            "SAISIE_ATTRIBUTION",
+            revoked_at - chrono::Duration::microseconds(1)
+        )
+        .as_deref(),
         Ok(c.id.as_str())
     );
-    assert_eq!(in_force("SAISIE_ATTRIBUTION", revoked_at), Err(ConsentStatus::Revoked));
-    let again = tx(m, |sql| register::revoke(sql, &c.id, revoked_at, "operateur", "test"));
+    assert_eq!(
+        in_force("SAISIE_ATTRIBUTION", revoked_at),
+        Err(ConsentStatus::Revoked)
+    );
+    let again = tx(m, |sql| {
+        register::revoke(sql, &c.id, revoked_at, "operateur", "test")
+    });
     assert_eq!(again.unwrap_err().code(), "consent.already_revoked");
     // Both changes are in the journal, with the consent's id and the entry's digest.
     let lines = tx(m, |sql| meta::deposit_journal(sql, &c.id)).unwrap();
@@ -135,8 +168,14 @@ fn metadata_suite(m: &dyn Metadata) {
     };
     assert_eq!(old.given_at, paris(2026, 3, 2, 0, 0));
     // 23:59 on the last day (Paris) is covered; midnight after is not.
-    assert_eq!(old.status("SAISIE_VENTE", paris(2026, 3, 10, 23, 59)), ConsentStatus::InForce);
-    assert_eq!(old.status("SAISIE_VENTE", paris(2026, 3, 11, 0, 0)), ConsentStatus::Expired);
+    assert_eq!(
+        old.status("SAISIE_VENTE", paris(2026, 3, 10, 23, 59)),
+        ConsentStatus::InForce
+    );
+    assert_eq!(
+        old.status("SAISIE_VENTE", paris(2026, 3, 11, 0, 0)),
+        ConsentStatus::Expired
+    );
 
     let t = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
     let e = |path: &str, folder: bool, size: u64| VaultEntry {

@@ -399,7 +399,11 @@ impl World {
         // `E2E_DEBUG=1` logs the CLI at debug level on the test's stderr; any other value is
         // taken as the filter (e.g. `E2E_DEBUG=debug,hyper_util=trace`).
         if let Some(filter) = std::env::var_os("E2E_DEBUG") {
-            let filter = if filter == "1" { "debug".into() } else { filter };
+            let filter = if filter == "1" {
+                "debug".into()
+            } else {
+                filter
+            };
             cmd.env("SCEAU_LOG", filter).stderr(Stdio::inherit());
         }
         let out = cmd.output().expect("running sceau");

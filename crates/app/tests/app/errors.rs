@@ -22,7 +22,14 @@ fn crates() -> Vec<Crate> {
             // The core's codes are namespaced by rule (identifiers, hours, natures, evidence,
             // package, service draft), published before this test and used by the window's identifier checks.
             prefixes: &[
-                "id", "hours", "natures", "evidence", "package", "draft", "core",
+                "id",
+                "hours",
+                "natures",
+                "evidence",
+                "package",
+                "draft",
+                "recipient",
+                "core",
             ],
             errors: sceau_core::CoreError::examples()
                 .into_iter()

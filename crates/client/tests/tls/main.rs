@@ -393,8 +393,16 @@ async fn a_silent_server_times_out_instead_of_hanging() {
     for err in &calls {
         assert_eq!(err.code(), "client.timeout", "{err:?}");
         assert!(err.is_transient() && err.is_out_of_reach(), "{err:?}");
-        assert!(err.message_fr().contains("file d'envoi"), "{}", err.message_fr());
+        assert!(
+            err.message_fr().contains("file d'envoi"),
+            "{}",
+            err.message_fr()
+        );
     }
     // Each gave up after its limit, not long after.
-    assert!(started.elapsed() < limit * 3 + Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < limit * 3 + Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }

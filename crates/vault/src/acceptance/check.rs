@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sceau_cades::KeyRole;
-use sceau_core::natures::Nature;
 use sceau_core::consent::Consent;
+use sceau_core::natures::Nature;
 
 use super::Package;
 use crate::error::{storage, Error, Result};

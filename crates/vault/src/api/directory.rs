@@ -3,15 +3,21 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
+use chrono::{DateTime, Utc};
 use sceau_core::hours::{service_allowed, ReceptionRule};
 use sceau_core::ids::{Nir, Siren, Siret};
-use sceau_proto::{ConsentList, Nature, ReceptionStatus, Recipient, RecipientList};
+use sceau_core::recipient::CheckedRecipient;
+use sceau_proto::{
+    ConsentList, Nature, NewRecipient, ReceptionStatus, Recipient, RecipientKind, RecipientList,
+};
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use crate::error::{storage, Error, Result};
 use crate::peer::Authed;
-use crate::store::meta::{self, RecipientQuery};
+use crate::store::meta::{self, Enrolment, RecipientQuery, RecipientRow, SameAs};
+use crate::store::sql::Dialect;
 use crate::Vault;
 
 /// Query of `GET /v1/recipients`: exactly one criterion.
@@ -65,6 +71,126 @@ pub async fn search(
     Ok(Json(RecipientList {
         recipients: rows.iter().map(|r| r.card()).collect(),
     }))
+}
+
+/// Key of the PostgreSQL advisory lock that serialises recipient creations across processes
+/// (on SQLite the write transaction is `IMMEDIATE` already), so that two offices creating the
+/// same person at once cannot both find no duplicate.
+const CREATE_LOCK_KEY: i64 = 0x5CEA_0002;
+
+/// `POST /v1/recipients`: a new recipient from the office. Checked by the core's rule (every
+/// problem: `422 recipient_invalid`), refused when the directory has it already (same SIRET,
+/// same NIR, or same e-mail and birth date: `409 recipient_duplicate` with the existing cards,
+/// never merged), else stored with the office that created it and the vault's time: `201` with
+/// its card. A refusal stores nothing. Personal data stays out of the log: kind and id only.
+pub async fn create(
+    State(vault): State<Arc<Vault>>,
+    who: Authed,
+    super::JsonBody(new): super::JsonBody<NewRecipient>,
+) -> Result<(StatusCode, Json<Recipient>)> {
+    let now = vault.clock.now();
+    let today = now.with_timezone(&sceau_core::PARIS).date_naive();
+    let checked = new.check(today).map_err(Error::RecipientInvalid)?;
+    let office = who.office.office.id.clone();
+    let (row, enrolment, same) = enrolment_of(&checked, &office, now)?;
+    let card = vault
+        .db(move |sql| {
+            if sql.dialect() == Dialect::Postgres {
+                sql.exec(
+                    "SELECT pg_advisory_xact_lock($1)",
+                    &[CREATE_LOCK_KEY.into()],
+                )?;
+            }
+            let existing = meta::duplicates(sql, &same)?;
+            if !existing.is_empty() {
+                return Err(Error::RecipientDuplicate(
+                    existing.iter().map(RecipientRow::card).collect(),
+                ));
+            }
+            meta::insert_enrolled_recipient(sql, &row, &enrolment)?;
+            Ok(row.card())
+        })
+        .await?;
+    tracing::info!(
+        recipient = %card.id,
+        kind = card.kind.code(),
+        office = %office,
+        "recipient created by an office"
+    );
+    Ok((StatusCode::CREATED, Json(card)))
+}
+
+/// The row, the enrolment facts and the duplicate criteria of a checked new recipient.
+fn enrolment_of(
+    checked: &CheckedRecipient,
+    office: &str,
+    now: DateTime<Utc>,
+) -> Result<(RecipientRow, Enrolment, SameAs)> {
+    let id = uuid::Uuid::new_v4().to_string();
+    Ok(match checked {
+        CheckedRecipient::Person(p) => {
+            let address = serde_json::json!({
+                "lines": p.address_lines,
+                "postal_code": p.postal_code,
+                "city": p.city,
+            });
+            let nir = p.nir.as_ref().map(|n| n.as_str().to_owned());
+            (
+                RecipientRow {
+                    id,
+                    kind: RecipientKind::Person,
+                    name: checked.display_name(),
+                    siret: None,
+                    siren: None,
+                    nir: nir.clone(),
+                    email: Some(p.email.clone()),
+                    phone_fixed: None,
+                    phone_mobile: Some(p.mobile.clone()),
+                },
+                Enrolment {
+                    civility: Some(p.civility.code().into()),
+                    first_names: Some(p.first_names.clone()),
+                    last_name: Some(p.last_name.clone()),
+                    birth_date: Some(p.birth_date),
+                    address: Some(serde_json::to_string(&address).map_err(storage)?),
+                    created_by: office.into(),
+                    created_at: now,
+                },
+                SameAs {
+                    siret: None,
+                    nir,
+                    email_and_birth: Some((p.email.clone(), p.birth_date)),
+                },
+            )
+        }
+        CheckedRecipient::Company(c) => (
+            RecipientRow {
+                id,
+                kind: RecipientKind::Company,
+                name: c.name.clone(),
+                siret: Some(c.siret.as_str().into()),
+                siren: Some(c.siret.siren().as_str().into()),
+                nir: None,
+                email: Some(c.email.clone()),
+                phone_fixed: None,
+                phone_mobile: Some(c.mobile.clone()),
+            },
+            Enrolment {
+                civility: None,
+                first_names: None,
+                last_name: None,
+                birth_date: None,
+                address: None,
+                created_by: office.into(),
+                created_at: now,
+            },
+            SameAs {
+                siret: Some(c.siret.as_str().into()),
+                nir: None,
+                email_and_birth: None,
+            },
+        ),
+    })
 }
 
 /// `GET /v1/recipients/{id}`: the recipient card.

@@ -22,7 +22,10 @@ pub fn router() -> Router<Arc<Vault>> {
         .route("/v1/session", get(session::show))
         .route("/v1/session/bind", post(session::bind))
         .route("/v1/tsa", post(tsa::timestamp))
-        .route("/v1/recipients", get(directory::search))
+        .route(
+            "/v1/recipients",
+            get(directory::search).post(directory::create),
+        )
         .route("/v1/recipients/{id}", get(directory::card))
         .route("/v1/recipients/{id}/consents", get(directory::consents))
         .route(

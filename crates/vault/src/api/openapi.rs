@@ -58,7 +58,92 @@ fn object(props: &[(&str, Value)]) -> Value {
     json!({"type": "object", "required": required, "properties": p})
 }
 
+/// `POST /v1/recipients`'s body: a person or a company, told apart by `kind`.
+fn new_recipient() -> Value {
+    let mut person = object(&[
+        ("kind", enumeration(&["person"])),
+        ("civility", enumeration(&["M", "Mme"])),
+        ("first_names", string()),
+        ("last_name", string()),
+        ("birth_date", string()),
+        ("email", string()),
+        ("mobile", string()),
+        ("address", schema_ref("PostalAddress")),
+        ("nir", nullable(string())),
+    ]);
+    // The NIR is optional.
+    person["required"] = json!([
+        "kind",
+        "civility",
+        "first_names",
+        "last_name",
+        "birth_date",
+        "email",
+        "mobile",
+        "address"
+    ]);
+    let company = object(&[
+        ("kind", enumeration(&["company"])),
+        ("siret", string()),
+        ("name", string()),
+        ("email", string()),
+        ("mobile", string()),
+    ]);
+    json!({"oneOf": [person, company]})
+}
+
+/// A refused new recipient: `{code, message}` with the problems or the existing cards.
+fn recipient_refusal() -> Value {
+    let mut r = object(&[
+        (
+            "code",
+            enumeration(&["recipient_invalid", "recipient_duplicate"]),
+        ),
+        ("message", string()),
+        ("problems", array(schema_ref("RecipientProblem"))),
+        ("existing", array(schema_ref("Recipient"))),
+    ]);
+    r["required"] = json!(["code", "message"]);
+    r
+}
+
+/// The operation `POST /v1/recipients`: `201` with the card, `422` and `409` refusals.
+fn create_recipient(body: Value) -> Value {
+    let mut v = op(Op {
+        summary: "New recipient from the office (a person or a company): checked, refused when the directory has it already (same SIRET, NIR, or e-mail and birth date), stored with the office and the time",
+        params: &[],
+        body: Some(body),
+        ok: Value::Null,
+    });
+    let refusal = |d: &str| json!({"description": d, "content": json_content(schema_ref("RecipientRefusal"))});
+    v["responses"] = json!({
+        "201": {"description": "Créé : la fiche du destinataire", "content": json_content(schema_ref("Recipient"))},
+        "409": refusal("Déjà dans l'annuaire : les fiches existantes (recipient_duplicate), rien n'est enregistré"),
+        "422": refusal("Saisie refusée : chaque problème avec son code recipient.* (recipient_invalid), rien n'est enregistré"),
+        "default": v["responses"]["default"].clone(),
+    });
+    v
+}
+
 fn schemas() -> Value {
+    let mut all = schemas_but_new_recipients();
+    all["PostalAddress"] = object(&[
+        ("lines", array(string())),
+        ("postal_code", string()),
+        ("city", string()),
+    ]);
+    all["NewRecipient"] = new_recipient();
+    all["RecipientProblem"] = object(&[
+        ("code", string()),
+        ("field", string()),
+        ("message", string()),
+    ]);
+    all["RecipientRefusal"] = recipient_refusal();
+    all
+}
+
+// One `json!` literal would pass the macro's recursion limit with the new recipients' schemas.
+fn schemas_but_new_recipients() -> Value {
     let office = object(&[("id", string()), ("number", string()), ("name", string())]);
     let feed_event = object(&[
         ("seq", integer()),
@@ -367,7 +452,7 @@ pub fn spec() -> Value {
                 ],
                 body: None,
                 ok: ok_json("RecipientList"),
-            })},
+            }), "post": create_recipient(json_body("NewRecipient"))},
             "/v1/recipients/{id}": {"get": op(Op {
                 summary: "Recipient card",
                 params: &[("id", "path", true, "Identifiant du destinataire")],

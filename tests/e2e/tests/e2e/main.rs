@@ -9,5 +9,6 @@ mod gaps;
 mod journal;
 mod offline;
 mod portal;
+mod recipients;
 mod service;
 mod transfer;

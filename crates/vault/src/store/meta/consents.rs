@@ -79,7 +79,9 @@ pub fn consent(sql: &mut dyn Sql, id: &str) -> Result<Option<(Consent, Option<St
 pub fn list_consents(sql: &mut dyn Sql, recipient_id: Option<&str>) -> Result<Vec<Consent>> {
     let rows = match recipient_id {
         Some(r) => sql.query(
-            &format!("SELECT {COLUMNS} FROM consents WHERE recipient_id = $1 ORDER BY given_at, id"),
+            &format!(
+                "SELECT {COLUMNS} FROM consents WHERE recipient_id = $1 ORDER BY given_at, id"
+            ),
             &[r.into()],
         )?,
         None => sql.query(
@@ -87,7 +89,9 @@ pub fn list_consents(sql: &mut dyn Sql, recipient_id: Option<&str>) -> Result<Ve
             &[],
         )?,
     };
-    rows.iter().map(|r| consent_row(r).map(|(c, _)| c)).collect()
+    rows.iter()
+        .map(|r| consent_row(r).map(|(c, _)| c))
+        .collect()
 }
 
 /// Migration: the instants and the office of each consent. A consent of the first versions,
@@ -124,7 +128,11 @@ pub(super) fn migrate_instants(sql: &mut dyn Sql) -> Result<()> {
     };
     for r in &old {
         let natures: Vec<String> = serde_json::from_str(r[1].text()).map_err(storage)?;
-        let natures = if natures.is_empty() { every.clone() } else { natures };
+        let natures = if natures.is_empty() {
+            every.clone()
+        } else {
+            natures
+        };
         let given = day(&r[2])?.ok_or_else(|| storage("consent without given_on"))?;
         let expires = day(&r[3])?
             .map(|d| sceau_core::paris_day_start(d.checked_add_days(Days::new(1)).unwrap_or(d)));

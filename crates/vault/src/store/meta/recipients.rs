@@ -1,8 +1,10 @@
 //! The recipients' directory.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use sceau_proto::{Recipient, RecipientKind};
 
-use crate::error::Result;
+use super::schema::{parse_ts, ts};
+use crate::error::{storage, Result};
 use crate::store::sql::{Sql, Val};
 
 /// A recipient as stored (the NIR in full: it never leaves the vault unmasked).
@@ -169,4 +171,155 @@ pub fn search_recipients(
         &[val.into(), limit.into()],
     )?;
     Ok(rows.iter().map(|r| recipient_row(r)).collect())
+}
+
+/// How a card is named in a message to the office: its name, its identifier (a NIR masked) and
+/// its e-mail, e.g. `MARTIN Claire (N° INSEE 284************, claire@exemple.fr)`.
+pub fn card_label(r: &Recipient) -> String {
+    let mut facts = Vec::new();
+    if let Some(s) = &r.siret {
+        facts.push(format!("SIRET {s}"));
+    } else if let Some(s) = &r.siren {
+        facts.push(format!("SIREN {s}"));
+    }
+    if let Some(n) = &r.nir_masked {
+        facts.push(format!("N° INSEE {n}"));
+    }
+    if let Some(e) = &r.email {
+        facts.push(e.clone());
+    }
+    if facts.is_empty() {
+        r.name.clone()
+    } else {
+        format!("{} ({})", r.name, facts.join(", "))
+    }
+}
+
+/// What the vault keeps of a recipient an office created (operator-imported recipients have
+/// none of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    /// `M` or `Mme`, for a person.
+    pub civility: Option<String>,
+    /// First names, for a person.
+    pub first_names: Option<String>,
+    /// Last name, for a person.
+    pub last_name: Option<String>,
+    /// Birth date (`YYYY-MM-DD`), for a person.
+    pub birth_date: Option<NaiveDate>,
+    /// Postal address as JSON (`{"lines": [...], "postal_code": "...", "city": "..."}`), for a
+    /// person.
+    pub address: Option<String>,
+    /// The office that created it (its vault id).
+    pub created_by: String,
+    /// When, by the vault's clock.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Inserts a recipient an office created, with its enrolment facts; the caller checked that
+/// no duplicate exists, in the same transaction.
+pub fn insert_enrolled_recipient(sql: &mut dyn Sql, r: &RecipientRow, e: &Enrolment) -> Result<()> {
+    sql.exec(
+        "INSERT INTO recipients (id, kind, name, name_key, siret, siren, nir, email, \
+         phone_fixed, phone_mobile, civility, first_names, last_name, birth_date, address, \
+         created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        &[
+            (&r.id).into(),
+            kind_str(r.kind).into(),
+            (&r.name).into(),
+            name_key(&r.name).into(),
+            r.siret.clone().into(),
+            r.siren.clone().into(),
+            r.nir.clone().into(),
+            r.email.clone().into(),
+            r.phone_fixed.clone().into(),
+            r.phone_mobile.clone().into(),
+            e.civility.clone().into(),
+            e.first_names.clone().into(),
+            e.last_name.clone().into(),
+            e.birth_date.map(|d| d.to_string()).into(),
+            e.address.clone().into(),
+            (&e.created_by).into(),
+            ts(e.created_at).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The enrolment facts of recipient `id`, if an office created it.
+pub fn enrolment(sql: &mut dyn Sql, id: &str) -> Result<Option<Enrolment>> {
+    let rows = sql.query(
+        "SELECT civility, first_names, last_name, birth_date, address, created_by, created_at \
+         FROM recipients WHERE id = $1 AND created_by IS NOT NULL",
+        &[id.into()],
+    )?;
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(Enrolment {
+        civility: r[0].opt_text(),
+        first_names: r[1].opt_text(),
+        last_name: r[2].opt_text(),
+        birth_date: r[3]
+            .opt_text()
+            .map(|d| d.parse::<NaiveDate>().map_err(storage))
+            .transpose()?,
+        address: r[4].opt_text(),
+        created_by: r[5].text().into(),
+        created_at: parse_ts(r[6].text())?,
+    }))
+}
+
+/// What makes two recipients the same: a SIRET, a NIR, or an e-mail (compared without case)
+/// with a birth date.
+#[derive(Debug, Clone, Default)]
+pub struct SameAs {
+    /// SIRET (14 digits).
+    pub siret: Option<String>,
+    /// NIR (15 characters, normalised).
+    pub nir: Option<String>,
+    /// E-mail and birth date of a person.
+    pub email_and_birth: Option<(String, NaiveDate)>,
+}
+
+/// The recipients already in the directory that `same` describes, by name (at most 20).
+pub fn duplicates(sql: &mut dyn Sql, same: &SameAs) -> Result<Vec<RecipientRow>> {
+    let mut found: Vec<RecipientRow> = Vec::new();
+    let mut add = |rows: Vec<Vec<Val>>| {
+        for r in rows {
+            let row = recipient_row(&r);
+            if !found.iter().any(|f| f.id == row.id) {
+                found.push(row);
+            }
+        }
+    };
+    if let Some(s) = &same.siret {
+        add(sql.query(
+            &format!("SELECT {RECIPIENT_COLS} FROM recipients WHERE siret = $1 LIMIT 20"),
+            &[s.into()],
+        )?);
+    }
+    if let Some(n) = &same.nir {
+        add(sql.query(
+            &format!("SELECT {RECIPIENT_COLS} FROM recipients WHERE nir = $1 LIMIT 20"),
+            &[n.into()],
+        )?);
+    }
+    if let Some((email, birth)) = &same.email_and_birth {
+        add(sql.query(
+            &format!(
+                "SELECT {RECIPIENT_COLS} FROM recipients \
+                 WHERE birth_date = $1 AND lower(email) = lower($2) LIMIT 20"
+            ),
+            &[birth.to_string().into(), email.into()],
+        )?);
+    }
+    found.sort_by(|a, b| {
+        name_key(&a.name)
+            .cmp(&name_key(&b.name))
+            .then(a.id.cmp(&b.id))
+    });
+    found.truncate(20);
+    Ok(found)
 }

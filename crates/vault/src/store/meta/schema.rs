@@ -67,6 +67,7 @@ pub fn migrate(sql: &mut dyn Sql) -> Result<()> {
         }
     }
     migrate_recipient_side(sql)?;
+    migrate_enrolment(sql)?;
     super::consents::migrate_instants(sql)
 }
 
@@ -93,7 +94,10 @@ pub(crate) fn add_column(
         )?,
     };
     if present.is_empty() {
-        sql.exec(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"), &[])?;
+        sql.exec(
+            &format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"),
+            &[],
+        )?;
     }
     Ok(())
 }
@@ -159,5 +163,26 @@ fn migrate_recipient_side(sql: &mut dyn Sql) -> Result<()> {
     {
         sql.exec(stmt, &[])?;
     }
+    Ok(())
+}
+
+/// Migration step 3: recipients created by an office (`POST /v1/recipients`) keep who they are
+/// and who created them, when (operator-imported recipients keep these empty).
+fn migrate_enrolment(sql: &mut dyn Sql) -> Result<()> {
+    for column in [
+        "civility",
+        "first_names",
+        "last_name",
+        "birth_date",
+        "address",
+        "created_by",
+        "created_at",
+    ] {
+        add_column(sql, "recipients", column, "TEXT")?;
+    }
+    sql.exec(
+        "CREATE INDEX IF NOT EXISTS recipients_birth ON recipients(birth_date)",
+        &[],
+    )?;
     Ok(())
 }
