@@ -39,6 +39,7 @@ pub use config::{
     desktop_file, process_env, CliFlags, DateStyle, Face, ModuleSource, Resolved, Settings,
     ENV_CONFIG, ENV_DATA_DIR, ENV_DESKTOP_SETTINGS, ENV_MODULE, ENV_VAULT_CA, ENV_VAULT_URL,
 };
+pub use consent::{ConsentOverview, InvitationAction};
 pub use edi::{EdiLineError, EdiReport, EdiRequest, EdiStage};
 pub use error::{Error, Result};
 pub use hooks::{checkpoint, PAUSE_ENV};
@@ -56,6 +57,7 @@ pub use sync::SyncReport;
 pub use vault::Transferred;
 
 // The lower crates' types the faces need, so that they depend on this crate alone.
+pub use sceau_core::consent::Consent;
 pub use sceau_core::delivery::{DeliveryState, NotificationCategory};
 pub use sceau_core::draft::{REFERENCE_MAX, REQUERANT_MAX};
 pub use sceau_core::natures::Catalogue as NatureCatalogue;
@@ -65,7 +67,8 @@ pub use sceau_core::recipient::{
     RecipientProblem,
 };
 pub use sceau_proto::{
-    FiledSection, ProofBundle, Recipient, RecipientKind, VaultEntry, VaultListing,
+    FiledSection, Invitation, InvitationState, ProofBundle, Recipient, RecipientKind, VaultEntry,
+    VaultListing,
 };
 pub use sceau_store::{
     DashboardCounts, DashboardFilter, OutboxItem, OutboxRow, OutboxState, Page, SearchCriteria,

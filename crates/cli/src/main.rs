@@ -3,6 +3,7 @@
 //! A thin adapter: argument parsing, PIN acquisition, French output and exit codes. The work is
 //! done by `sceau-token`, `sceau-cades` and `sceau-pdfa` (and, later, by the application service).
 
+mod consent;
 mod engine;
 mod new_recipient;
 mod office_vault;
@@ -77,6 +78,9 @@ pub enum Command {
     /// Destinataires : recherche (SIRET, SIREN, n° INSEE, nom) et fiche.
     #[command(subcommand)]
     Recipients(engine::RecipientsCommand),
+    /// Consentement à la signification électronique : inviter, état, renvoyer, retirer.
+    #[command(subcommand)]
+    Consent(consent::ConsentCommand),
     /// Signifier un acte : conversion, signature, dépôt (ou file d'envoi hors ligne).
     Signify(engine::SignifyArgs),
     /// Lots EDI du logiciel de l'étude : importer (vérifier, signer, déposer).
@@ -132,6 +136,7 @@ fn main() -> ExitCode {
         Command::VerifyProof(args) => proof::run(args, &out),
         Command::Connect(args) => engine::connect(&cli, args, &out),
         Command::Recipients(cmd) => engine::recipients(&cli, cmd, &out),
+        Command::Consent(cmd) => consent::run(&cli, cmd, &out),
         Command::Signify(args) => engine::signify(&cli, args, &out),
         Command::Edi(cmd) => engine::edi(&cli, cmd, &out),
         Command::Outbox(cmd) => queue::outbox(&cli, cmd, &out),

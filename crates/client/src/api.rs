@@ -94,6 +94,15 @@ fn refusal(code: u16, body: &[u8]) -> Error {
     }
 }
 
+/// What an office does with one of its invitations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationAction {
+    /// Send it again (a new link, a new answering time).
+    Resend,
+    /// Withdraw it before the recipient answers.
+    Withdraw,
+}
+
 /// Size of one chunk of a streamed upload (also the granularity of progress reports).
 pub const UPLOAD_CHUNK: usize = 256 * 1024;
 
@@ -245,6 +254,48 @@ impl VaultClient {
             .json(self.request(Method::GET, &format!("/v1/recipients/{}/consents", seg(id))))
             .await?;
         Ok(list.consents)
+    }
+
+    /// `POST /v1/recipients/{id}/invitations`: invites the recipient to consent (the vault sends
+    /// the e-mail and the SMS).
+    pub async fn invite(
+        &self,
+        recipient: &str,
+        req: &sceau_proto::InvitationRequest,
+    ) -> Result<sceau_proto::Invitation> {
+        self.json(
+            self.request(
+                Method::POST,
+                &format!("/v1/recipients/{}/invitations", seg(recipient)),
+            )
+            .json(req),
+        )
+        .await
+    }
+
+    /// `GET /v1/recipients/{id}/invitations`: this office's invitations of the recipient.
+    pub async fn invitations(&self, recipient: &str) -> Result<Vec<sceau_proto::Invitation>> {
+        let list: sceau_proto::InvitationList = self
+            .json(self.request(
+                Method::GET,
+                &format!("/v1/recipients/{}/invitations", seg(recipient)),
+            ))
+            .await?;
+        Ok(list.invitations)
+    }
+
+    /// `POST /v1/invitations/{id}/resend` or `.../withdraw`.
+    pub async fn invitation_action(
+        &self,
+        id: &str,
+        action: InvitationAction,
+    ) -> Result<sceau_proto::Invitation> {
+        let verb = match action {
+            InvitationAction::Resend => "resend",
+            InvitationAction::Withdraw => "withdraw",
+        };
+        self.json(self.request(Method::POST, &format!("/v1/invitations/{}/{verb}", seg(id))))
+            .await
     }
 
     /// `GET /v1/recipients/{id}/reception/{nature}`: whether service is open now, and when next;

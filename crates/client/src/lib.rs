@@ -7,8 +7,8 @@ mod error;
 mod tls;
 
 pub use api::{
-    file_sha256, RecipientCreation, RecipientQuery, ServiceQuery, CALL_TIMEOUT, UPLOAD_CHUNK,
-    UPLOAD_FLOOR_BYTES_PER_SEC,
+    file_sha256, InvitationAction, RecipientCreation, RecipientQuery, ServiceQuery, CALL_TIMEOUT,
+    UPLOAD_CHUNK, UPLOAD_FLOOR_BYTES_PER_SEC,
 };
 
 pub use error::{Error, Result};

@@ -154,6 +154,77 @@ fn rank(s: ConsentStatus) -> u8 {
     }
 }
 
+/// Version of the declaration a recipient accepts on the portal (recorded with the consent).
+pub const DECLARATION_VERSION: &str = "sceau-declaration-2026-12";
+
+/// What the recipient is asked to accept, paragraph by paragraph, in French: the office
+/// (`office`, e.g. "Maître Jeanne DUPONT, commissaire de justice, étude 9991"), the natures of
+/// acts (labels), the duration, what electronic service means for them (CPC 662-1: "à personne"
+/// when opened on the day it is sent, otherwise "à domicile", with a plain letter) and how to
+/// revoke. The same text on the portal's page and in the sealed declaration.
+pub fn declaration_fr(
+    office: &str,
+    nature_labels: &[&str],
+    until: Option<DateTime<Utc>>,
+) -> Vec<String> {
+    let natures = nature_labels
+        .iter()
+        .map(|l| format!("« {l} »"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let duration = match until {
+        Some(t) => format!(
+            "Ce consentement vaut jusqu'au {} (heure de Paris), sauf révocation.",
+            crate::naming::format_paris(t)
+        ),
+        None => "Ce consentement vaut sans limite de durée, jusqu'à sa révocation.".to_owned(),
+    };
+    vec![
+        format!(
+            "J'accepte que {office} me signifie par voie électronique, dans mon coffre-fort \
+             électronique, les actes des natures suivantes : {natures} (articles 748-1 et \
+             suivants et 662-1 du code de procédure civile)."
+        ),
+        duration,
+        "Chaque acte déposé me sera annoncé par courriel et par SMS. Si je l'ouvre le jour de son \
+         envoi, la signification est faite à personne ; sinon elle est faite à domicile, et une \
+         lettre simple m'en avise à mon adresse postale. Dans les deux cas l'acte produit ses \
+         effets : il m'appartient de consulter mon coffre-fort."
+            .to_owned(),
+        "Je peux révoquer ce consentement à tout moment, depuis le lien de l'invitation : la \
+         révocation vaut pour les actes déposés après elle ; les actes déposés avant restent \
+         signifiés."
+            .to_owned(),
+        "Je confirme avoir reçu les deux codes de vérification à mon adresse électronique et sur \
+         mon téléphone mobile."
+            .to_owned(),
+    ]
+}
+
+/// An e-mail address as shown in records and pages: its first character and its domain
+/// (`j***@exemple.fr`).
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!(
+            "{}***@{domain}",
+            local.chars().next().map(String::from).unwrap_or_default()
+        ),
+        None => "***".to_owned(),
+    }
+}
+
+/// A mobile number as shown in records and pages: its country code and last two digits
+/// (`+33 * ** ** ** 78`).
+pub fn mask_mobile(e164: &str) -> String {
+    let digits: Vec<char> = e164.chars().filter(char::is_ascii_digit).collect();
+    let last: String = digits.iter().rev().take(2).rev().collect();
+    let cc = ["262", "590", "594", "596", "33"]
+        .into_iter()
+        .find(|cc| e164.trim_start_matches('+').starts_with(cc))
+        .unwrap_or("");
+    format!("+{cc} * ** ** ** {last}")
+}
+
 /// The standard mention of the consent the app offers to stamp on the act.
 pub const CONSENT_MENTION_FR: &str = "Le destinataire a consenti à la signification par voie \
 électronique du présent acte, conformément aux articles 662-1 et 748-1 et suivants du code de \
@@ -284,6 +355,31 @@ mod tests {
             Err(ConsentStatus::Revoked)
         );
         assert!(ConsentStatus::Missing.message_fr().contains("748-2"));
+    }
+
+    #[test]
+    fn contacts_are_masked_and_the_declaration_names_everything() {
+        assert_eq!(mask_email("jeanne.martin@exemple.fr"), "j***@exemple.fr");
+        assert_eq!(mask_mobile("+33612345678"), "+33 * ** ** ** 78");
+        assert_eq!(mask_mobile("+262692123456"), "+262 * ** ** ** 56");
+        let text = declaration_fr(
+            "Maître Jeanne DUPONT, étude 9991",
+            &["Saisie-attribution"],
+            None,
+        )
+        .join("\n");
+        for part in [
+            "Maître Jeanne DUPONT",
+            "« Saisie-attribution »",
+            "662-1",
+            "748-1",
+            "à personne",
+            "à domicile",
+            "révoquer",
+            "sans limite",
+        ] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
     }
 
     #[test]

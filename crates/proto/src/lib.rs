@@ -196,6 +196,115 @@ pub struct ConsentList {
     pub consents: Vec<Consent>,
 }
 
+/// Where an office's invitation to electronic service stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationState {
+    /// Sent; the recipient has not answered yet.
+    Pending,
+    /// The recipient consented on the portal: the consent is in the register.
+    Accepted,
+    /// The recipient refused electronic service.
+    Refused,
+    /// The office withdrew it before an answer.
+    Withdrawn,
+    /// Not answered in time.
+    Expired,
+    /// Too many wrong codes were typed: the link is locked.
+    Locked,
+}
+
+impl InvitationState {
+    /// Stable code (stored, and in the API).
+    pub fn code(self) -> &'static str {
+        match self {
+            InvitationState::Pending => "pending",
+            InvitationState::Accepted => "accepted",
+            InvitationState::Refused => "refused",
+            InvitationState::Withdrawn => "withdrawn",
+            InvitationState::Expired => "expired",
+            InvitationState::Locked => "locked",
+        }
+    }
+
+    /// The state of a stored code.
+    pub fn of_code(code: &str) -> Option<InvitationState> {
+        [
+            InvitationState::Pending,
+            InvitationState::Accepted,
+            InvitationState::Refused,
+            InvitationState::Withdrawn,
+            InvitationState::Expired,
+            InvitationState::Locked,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+
+    /// What the office is told, in French (recipient card, `sceau consent status`).
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            InvitationState::Pending => "Invitation envoyée, en attente de réponse",
+            InvitationState::Accepted => "Consentement donné",
+            InvitationState::Refused => {
+                "Refusé par le destinataire : signifiez par un autre moyen (voie postale ou \
+                 commissaire de justice)"
+            }
+            InvitationState::Withdrawn => "Invitation retirée par l'étude",
+            InvitationState::Expired => "Invitation expirée sans réponse : renvoyez-la si besoin",
+            InvitationState::Locked => {
+                "Invitation bloquée (trop de codes erronés) : renvoyez-la pour un nouveau lien"
+            }
+        }
+    }
+}
+
+/// `POST /v1/recipients/{id}/invitations`: the office invites the recipient to consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationRequest {
+    /// Natures of acts (catalogue codes) the consent would cover.
+    pub natures: Vec<String>,
+    /// Days the invitation may be answered (default 15, at most 60).
+    #[serde(default)]
+    pub days: Option<u32>,
+    /// Months the consent would last once given; none: until revoked.
+    #[serde(default)]
+    pub consent_months: Option<u32>,
+}
+
+/// An office's invitation to electronic service, as the office sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Invitation {
+    /// Id.
+    pub id: String,
+    /// The recipient invited.
+    pub recipient_id: String,
+    /// Natures of acts proposed.
+    pub natures: Vec<String>,
+    /// Where it stands.
+    pub state: InvitationState,
+    /// When it was (last) sent.
+    #[ts(type = "string")]
+    pub sent_at: DateTime<Utc>,
+    /// Until when it may be answered.
+    #[ts(type = "string")]
+    pub expires_at: DateTime<Utc>,
+    /// When the recipient answered, if they did.
+    #[ts(type = "string | null")]
+    pub answered_at: Option<DateTime<Utc>>,
+    /// The consent entered, once accepted.
+    pub consent_id: Option<String>,
+    /// Months the consent lasts once given; none: until revoked.
+    pub consent_months: Option<u32>,
+}
+
+/// `GET /v1/recipients/{id}/invitations`: the office's invitations for this recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationList {
+    /// Newest first.
+    pub invitations: Vec<Invitation>,
+}
+
 /// Where a deposit comes from (search criterion "Source"): the domain's type.
 pub use sceau_core::delivery::Source;
 

@@ -9,6 +9,7 @@ pub mod deposit;
 pub mod oracle;
 pub mod pdfcorpus;
 pub mod pki;
+pub mod portal;
 pub mod postgres;
 pub mod s3;
 pub mod sinks;

@@ -497,7 +497,7 @@ async fn prepare_notice(
     let pdf = tokio::task::spawn_blocking(move || render(&doc, now))
         .await
         .map_err(storage)?
-        .map_err(|e| crypto(CryptoError::NoticeRendering(e)))?;
+        .map_err(|e| crypto(CryptoError::Rendering(e)))?;
     let seal = vault.seal.seal(&pdf, now)?;
     let pdf_sha: [u8; 32] = Sha256::digest(&pdf).into();
     let (pdf_len, seal_len) = (pdf.len() as u64, seal.len() as u64);

@@ -49,6 +49,9 @@ pub enum Error {
     /// No consent in force for this recipient and nature.
     #[error("no consent in force: {}", .0.code())]
     NoConsent(sceau_core::consent::ConsentStatus),
+    /// An invitation to electronic service refused (the code says why).
+    #[error("invitation: {}", .0.code())]
+    Invitation(crate::invitation::Refusal),
     /// A change the register of consents refuses (the code says which).
     #[error("consent register: {}", .0.code())]
     Register(crate::register::Refusal),
@@ -175,6 +178,7 @@ impl Error {
             Error::UnknownRecipient => "unknown_recipient",
             Error::NoConsent(_) => "no_consent",
             Error::Register(r) => r.code(),
+            Error::Invitation(r) => r.code(),
             Error::Closed { .. } => "closed",
             Error::BadSignature { .. } => "bad_signature",
             Error::SignerMismatch { .. } => "signer_mismatch",
@@ -243,6 +247,7 @@ impl Error {
                 status.message_fr().trim_end_matches('.')
             ),
             Error::Register(r) => r.message_fr(),
+            Error::Invitation(r) => r.message_fr(),
             Error::Closed { message_fr, .. } => message_fr.clone(),
             Error::BadSignature { file, .. } => {
                 format!("La signature de l'acte {file} n'est pas valide.")
@@ -372,6 +377,7 @@ impl Error {
             | Error::Retained
             | Error::RecipientDuplicate(_) => StatusCode::CONFLICT,
             Error::Register(r) if r.is_conflict() => StatusCode::CONFLICT,
+            Error::Invitation(r) => r.status(),
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Storage(_) | Error::Crypto(_) | Error::Config(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -494,9 +500,9 @@ pub enum CryptoError {
     /// A time a time-stamp token cannot carry.
     #[error(transparent)]
     Time(#[from] std::num::TryFromIntError),
-    /// The delivery notice's PDF could not be rendered.
-    #[error("rendu de l'attestation de remise : {0}")]
-    NoticeRendering(#[source] sceau_pdfa::Error),
+    /// A sealed document (a delivery notice, a consent declaration) could not be rendered.
+    #[error("rendu d'un document scellé : {0}")]
+    Rendering(#[source] sceau_pdfa::Error),
 }
 
 /// A configuration problem, its cause kept as the source: what [`Error::Config`] carries.

@@ -22,6 +22,7 @@ pub mod delivery;
 pub mod error;
 pub mod gc;
 pub mod group_commit;
+pub mod invitation;
 pub mod journal;
 pub mod keys;
 pub mod notify;

@@ -65,7 +65,22 @@ pub async fn send_email(
     subject: &str,
     body: &str,
 ) -> std::result::Result<(), SendError> {
+    send_email_with(smtp, to, subject, body, None).await
+}
+
+/// A file attached to an e-mail: its name and its bytes (a PDF).
+pub type Attachment<'a> = (&'a str, &'a [u8]);
+
+/// Sends one e-mail with the configured relay, with a PDF attached if given.
+pub async fn send_email_with(
+    smtp: Option<&SmtpConfig>,
+    to: &str,
+    subject: &str,
+    body: &str,
+    attachment: Option<Attachment<'_>>,
+) -> std::result::Result<(), SendError> {
     use lettre::message::header::ContentType;
+    use lettre::message::{MultiPart, SinglePart};
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -79,10 +94,21 @@ pub async fn send_email(
                 .map_err(|x| e(format!("expéditeur : {x}")))?,
         )
         .to(to.parse().map_err(|x| e(format!("adresse : {x}")))?)
-        .subject(subject)
-        .header(ContentType::TEXT_PLAIN)
-        .body(body.to_owned())
-        .map_err(|x| e(x.to_string()))?;
+        .subject(subject);
+    let message = match attachment {
+        None => message
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_owned()),
+        Some((name, bytes)) => message.multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(body.to_owned()))
+                .singlepart(lettre::message::Attachment::new(name.to_owned()).body(
+                    bytes.to_vec(),
+                    ContentType::parse("application/pdf").map_err(|x| e(x.to_string()))?,
+                )),
+        ),
+    }
+    .map_err(|x| e(x.to_string()))?;
     let tls = || -> std::result::Result<TlsParameters, SendError> {
         let mut b = TlsParameters::builder(smtp.host.clone());
         if let Some(ca) = &smtp.ca_file {

@@ -38,11 +38,11 @@ impl Refusal {
     /// Stable code.
     pub fn code(&self) -> &'static str {
         match self {
-            Refusal::NoNature => "consent.no_nature",
-            Refusal::GivenInFuture => "consent.given_in_future",
-            Refusal::ExpiresBeforeGiven => "consent.expires_before_given",
-            Refusal::AlreadyRevoked(_) => "consent.already_revoked",
-            Refusal::RevokedBeforeGiven => "consent.revoked_before_given",
+            Refusal::NoNature => "consent_no_nature",
+            Refusal::GivenInFuture => "consent_given_in_future",
+            Refusal::ExpiresBeforeGiven => "consent_expires_before_given",
+            Refusal::AlreadyRevoked(_) => "consent_already_revoked",
+            Refusal::RevokedBeforeGiven => "consent_revoked_before_given",
         }
     }
 
@@ -211,4 +211,33 @@ pub fn in_force(
 ) -> Result<std::result::Result<Consent, sceau_core::consent::ConsentStatus>> {
     let list = meta::list_consents(sql, Some(recipient_id))?;
     Ok(find_in_force(&list, nature, at).cloned())
+}
+
+/// Journals a recipient's refusal of office `office_id`'s invitation `invitation_id`
+/// (`sceau:ConsentRefused`): nothing enters the register, the office is told.
+pub fn refused(
+    sql: &mut dyn Sql,
+    invitation_id: &str,
+    recipient_id: &str,
+    office_id: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    journal::append(
+        sql,
+        &[Entry {
+            record: journal::record(
+                EvidenceEvent::ConsentRefused,
+                now,
+                "portail",
+                recipient_id,
+                invitation_id,
+                Vec::new(),
+                Some("refusé par le destinataire sur le portail".into()),
+            ),
+            office_id: Some(office_id.to_owned()),
+            message: "Invitation à la signification électronique refusée par le destinataire"
+                .into(),
+        }],
+    )?;
+    Ok(())
 }

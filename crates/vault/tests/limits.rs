@@ -55,15 +55,6 @@ fn client_config(h: &Harness) -> rustls::ClientConfig {
         .with_no_client_auth()
 }
 
-fn browser(h: &Harness) -> reqwest::Client {
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(client_config(h))
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
-}
-
 /// Seconds until the server closes `tcp` (reads until end of stream), or `None` after `wait`.
 async fn closed_within(tcp: &mut TcpStream, wait: Duration) -> Option<Duration> {
     let start = Instant::now();

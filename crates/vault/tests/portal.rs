@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use base64::Engine;
 use common::*;
-use rustls::pki_types::CertificateDer;
 use sceau_testsupport::pki::{Identity, IssueRequest, KeySpec, Profile};
 use sceau_testsupport::sinks::{SmsSink, SmtpOptions, SmtpSink};
 use sceau_vault::config::SmtpSecurity;
@@ -100,50 +99,8 @@ async fn deposit(w: &World, rid: &str, nature: &str, reference: &str) -> (String
     (receipt.deposit_id, receipt.documents[0].clone())
 }
 
-/// A browser-like client of the portal: no client certificate, no redirects, manual cookies.
-fn browser(w: &World) -> reqwest::Client {
-    let mut roots = rustls::RootCertStore::empty();
-    for der in sceau_vault::keys::load_cert_ders(
-        &w.h.config.data_dir.join(sceau_vault::keys::files::CA_CERT),
-    )
-    .unwrap()
-    {
-        roots.add(CertificateDer::from(der)).unwrap();
-    }
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(cfg)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 fn purl(w: &World, path: &str) -> String {
     format!("https://127.0.0.1:{}{path}", w.portal.port())
-}
-
-fn set_cookies(r: &reqwest::Response) -> Vec<String> {
-    r.headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
-}
-
-fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
-    cookies.iter().find_map(|c| {
-        c.split(';')
-            .next()
-            .and_then(|kv| kv.split_once('='))
-            .filter(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_owned())
-    })
 }
 
 /// Posts `pdf` as a return on act `dep` through the portal's form (CSRF token from `html`).
@@ -167,12 +124,6 @@ async fn post_return(
         .send()
         .await
         .unwrap()
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let key = format!("name=\"{name}\" value=\"");
-    let i = html.find(&key).unwrap() + key.len();
-    html[i..].split('"').next().unwrap().to_owned()
 }
 
 fn token_from(body: &str) -> String {
@@ -302,7 +253,7 @@ async fn portal_flow(backend: Backend) {
             .unwrap()
             .body,
     );
-    let c = browser(&w);
+    let c = browser(&w.h);
 
     // Without a session nothing is listed; a made-up link is refused.
     let r = c.get(purl(&w, "/portail/actes")).send().await.unwrap();
@@ -1075,7 +1026,7 @@ async fn object_stream_bomb_and_active_content_are_refused_within_200_mb() {
             .unwrap()
             .body,
     );
-    let c = browser(&w);
+    let c = browser(&w.h);
     let (st, csrf, cookie, html) = open_link(&w, &c, &token).await;
     assert_eq!(st, 200, "{html}");
     let sms = w.sms.received();
@@ -1126,7 +1077,7 @@ async fn parallel_wrong_codes(backend: Backend) {
     notify::send_due(&w.h.vault).await.unwrap();
     let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
     let token = token_from(&mail.body);
-    let c = browser(&w);
+    let c = browser(&w.h);
     let (st, csrf, cookie, _) = open_link(&w, &c, &token).await;
     assert_eq!(st, 200);
     let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
@@ -1291,7 +1242,7 @@ async fn one_channel_recipients_prove_a_known_identifier() {
     let mails = w.smtp.messages().unwrap();
     let link_of = |to: &str| token_from(&mails.iter().find(|m| m.rcpt_tos == [to]).unwrap().body);
     let (ts, tp) = (link_of("contact@societe.test"), link_of("p@exemple.test"));
-    let c = browser(&w);
+    let c = browser(&w.h);
 
     // The person: no code sent, a page saying why and what to do.
     let before = w.smtp.messages().unwrap().len();

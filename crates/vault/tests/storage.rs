@@ -91,11 +91,11 @@ fn metadata_suite(m: &dyn Metadata) {
             given - chrono::Duration::seconds(1),
         )
     });
-    assert_eq!(refused.unwrap_err().code(), "consent.given_in_future");
+    assert_eq!(refused.unwrap_err().code(), "consent_given_in_future");
     let refused = tx(m, |sql| {
         register::give(sql, catalogue, new(vec![], given), given)
     });
-    assert_eq!(refused.unwrap_err().code(), "consent.no_nature");
+    assert_eq!(refused.unwrap_err().code(), "consent_no_nature");
     let head = tx(m, meta::journal_head)
         .unwrap()
         .map(|h| h.seq)
@@ -138,7 +138,7 @@ fn metadata_suite(m: &dyn Metadata) {
     let again = tx(m, |sql| {
         register::revoke(sql, &c.id, revoked_at, "operateur", "test")
     });
-    assert_eq!(again.unwrap_err().code(), "consent.already_revoked");
+    assert_eq!(again.unwrap_err().code(), "consent_already_revoked");
     // Both changes are in the journal, with the consent's id and the entry's digest.
     let lines = tx(m, |sql| meta::deposit_journal(sql, &c.id)).unwrap();
     let events: Vec<String> = lines.iter().map(|l| l.event.clone()).collect();

@@ -3,6 +3,7 @@
 pub mod bank;
 pub mod deposit;
 pub mod directory;
+pub mod invitations;
 pub mod office;
 pub mod openapi;
 pub mod session;
@@ -28,6 +29,12 @@ pub fn router() -> Router<Arc<Vault>> {
         )
         .route("/v1/recipients/{id}", get(directory::card))
         .route("/v1/recipients/{id}/consents", get(directory::consents))
+        .route(
+            "/v1/recipients/{id}/invitations",
+            get(invitations::list).post(invitations::invite),
+        )
+        .route("/v1/invitations/{id}/resend", post(invitations::resend))
+        .route("/v1/invitations/{id}/withdraw", post(invitations::withdraw))
         .route(
             "/v1/recipients/{id}/reception/{nature}",
             get(directory::reception),

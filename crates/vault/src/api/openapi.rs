@@ -108,6 +108,16 @@ fn recipient_refusal() -> Value {
 }
 
 /// The operation `POST /v1/recipients`: `201` with the card, `422` and `409` refusals.
+/// An invitation's answers: 201 with the invitation.
+fn invitation_created(mut v: Value) -> Value {
+    let default = v["responses"]["default"].clone();
+    v["responses"] = json!({
+        "201": {"description": "Envoyée par courriel et SMS", "content": json_content(schema_ref("Invitation"))},
+        "default": default,
+    });
+    v
+}
+
 fn create_recipient(body: Value) -> Value {
     let mut v = op(Op {
         summary: "New recipient from the office (a person or a company): checked, refused when the directory has it already (same SIRET, NIR, or e-mail and birth date), stored with the office and the time",
@@ -139,7 +149,43 @@ fn schemas() -> Value {
         ("message", string()),
     ]);
     all["RecipientRefusal"] = recipient_refusal();
+    invitation_schemas(&mut all);
     all
+}
+
+/// The invitations' schemas (consent flow).
+fn invitation_schemas(all: &mut Value) {
+    all["InvitationRequest"] = json!({
+        "type": "object",
+        "required": ["natures"],
+        "properties": {
+            "natures": array(string()),
+            "days": nullable(integer()),
+            "consent_months": nullable(integer()),
+        },
+    });
+    all["Invitation"] = object(&[
+        ("id", string()),
+        ("recipient_id", string()),
+        ("natures", array(string())),
+        (
+            "state",
+            enumeration(&[
+                "pending",
+                "accepted",
+                "refused",
+                "withdrawn",
+                "expired",
+                "locked",
+            ]),
+        ),
+        ("sent_at", date_time()),
+        ("expires_at", date_time()),
+        ("answered_at", nullable(date_time())),
+        ("consent_id", nullable(string())),
+        ("consent_months", nullable(integer())),
+    ]);
+    all["InvitationList"] = object(&[("invitations", array(schema_ref("Invitation")))]);
 }
 
 // One `json!` literal would pass the macro's recursion limit with the new recipients' schemas.
@@ -464,6 +510,32 @@ pub fn spec() -> Value {
                 params: &[("id", "path", true, "Identifiant du destinataire")],
                 body: None,
                 ok: ok_json("ConsentList"),
+            })},
+            "/v1/recipients/{id}/invitations": {
+                "get": op(Op {
+                    summary: "This office's invitations to electronic service of the recipient, newest first",
+                    params: &[("id", "path", true, "Identifiant du destinataire")],
+                    body: None,
+                    ok: ok_json("InvitationList"),
+                }),
+                "post": invitation_created(op(Op {
+                    summary: "Invite the recipient to consent to electronic service: the vault e-mails and texts a personal link to the portal, where the recipient proves both contacts and answers (nothing is stored if either could not be sent)",
+                    params: &[("id", "path", true, "Identifiant du destinataire")],
+                    body: Some(json_body("InvitationRequest")),
+                    ok: Value::Null,
+                })),
+            },
+            "/v1/invitations/{id}/resend": {"post": op(Op {
+                summary: "Send an unanswered invitation again: a new link (the old one stops working), a new answering time",
+                params: &[("id", "path", true, "Identifiant de l'invitation")],
+                body: None,
+                ok: ok_json("Invitation"),
+            })},
+            "/v1/invitations/{id}/withdraw": {"post": op(Op {
+                summary: "Withdraw an unanswered invitation",
+                params: &[("id", "path", true, "Identifiant de l'invitation")],
+                body: None,
+                ok: ok_json("Invitation"),
             })},
             "/v1/recipients/{id}/reception/{nature}": {"get": op(Op {
                 summary: "Open or closed now for this recipient and nature, and the next opening",

@@ -25,7 +25,7 @@ pub(super) struct DocQuery {
 }
 
 /// A file streamed from the blob store (never whole in memory), with its length and name.
-fn file_response(
+pub(super) fn file_response(
     blob: crate::store::blobs::BlobStream,
     mime: &'static str,
     name: &str,

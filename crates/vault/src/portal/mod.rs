@@ -20,6 +20,7 @@
 
 mod acts;
 mod audit;
+mod consent;
 mod downloads;
 mod html;
 mod login;
@@ -37,6 +38,7 @@ use axum::{Extension, Router};
 
 use acts::acts;
 pub use audit::{audit_gate, AuditLog, AUDIT_QUEUE};
+pub use consent::CONSENT_FOLDER;
 use downloads::{document, package};
 use html::page;
 use login::{access, verify};
@@ -44,6 +46,7 @@ pub use login::{judge_code, CodeOutcome};
 pub use purge::{purge_expired, run_purge};
 use returns::deposit_return;
 use session::logout;
+pub(crate) use session::random_token;
 
 use crate::error::{config, ConfigError, Result};
 use crate::Vault;
@@ -66,6 +69,18 @@ pub fn router() -> Router<Arc<Vault>> {
             post(deposit_return).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
         )
         .route("/portail/deconnexion", post(logout))
+        .route(
+            "/portail/consentement/{token}",
+            get(consent::show).post(consent::answer),
+        )
+        .route(
+            "/portail/consentement/{token}/codes",
+            post(consent::send_codes),
+        )
+        .route(
+            "/portail/consentement/{token}/{file}",
+            get(consent::declaration_file),
+        )
         .fallback(|| async {
             page(
                 StatusCode::NOT_FOUND,

@@ -34,7 +34,7 @@ pub(super) fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-pub(super) fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut raw = [0u8; 32];
     OsRng.fill_bytes(&mut raw);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)

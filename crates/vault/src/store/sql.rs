@@ -27,6 +27,14 @@ impl Val {
         }
     }
 
+    /// The integer, if not NULL.
+    pub fn opt_int(&self) -> Option<i64> {
+        match self {
+            Val::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
     /// The text, or "" for anything else.
     pub fn text(&self) -> &str {
         match self {
@@ -349,12 +357,34 @@ impl Drop for PgMeta {
 
 struct PgTx<'a, 'b>(&'a mut postgres::Transaction<'b>);
 
+/// SQL NULL for a parameter of any type (an `Option::<String>::None` would be refused for a
+/// BIGINT column: the driver checks the Rust type against the column's).
+#[derive(Debug)]
+struct PgNull;
+
+impl postgres::types::ToSql for PgNull {
+    fn to_sql(
+        &self,
+        _: &postgres::types::Type,
+        _: &mut bytes::BytesMut,
+    ) -> std::result::Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>>
+    {
+        Ok(postgres::types::IsNull::Yes)
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
 fn pg_params(params: &[Val]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
     params
         .iter()
         .map(|v| -> Box<dyn postgres::types::ToSql + Sync> {
             match v {
-                Val::Null => Box::new(Option::<String>::None),
+                Val::Null => Box::new(PgNull),
                 Val::Int(i) => Box::new(*i),
                 Val::Text(s) => Box::new(s.clone()),
             }

@@ -572,3 +572,54 @@ pub async fn bank_with_consent(h: &Harness) -> String {
     add_recipient_with_consent(h, &row, given, "convention");
     row.id
 }
+
+/// A browser-like client of the portal: trusts the vault's CA, no client certificate, no
+/// redirects followed, cookies handled by the test.
+pub fn browser(h: &Harness) -> reqwest::Client {
+    let mut roots = rustls::RootCertStore::empty();
+    for der in sceau_vault::keys::load_cert_ders(
+        &h.config.data_dir.join(sceau_vault::keys::files::CA_CERT),
+    )
+    .unwrap()
+    {
+        roots.add(CertificateDer::from(der)).unwrap();
+    }
+    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(cfg)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// The `Set-Cookie` headers of an answer.
+pub fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The value of cookie `name` among `Set-Cookie` headers.
+pub fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
+    cookies.iter().find_map(|c| {
+        c.split(';')
+            .next()
+            .and_then(|kv| kv.split_once('='))
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    })
+}
+
+/// The value of the hidden field `name` of a page's form.
+pub fn hidden(html: &str, name: &str) -> String {
+    sceau_testsupport::portal::hidden(html, name).unwrap()
+}

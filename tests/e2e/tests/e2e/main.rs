@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod calendar;
+mod consent;
 mod edi;
 mod faults;
 mod gaps;

@@ -6,6 +6,7 @@ mod bank;
 mod consents;
 mod deposits;
 mod entries;
+mod invitations;
 mod journal;
 mod notifications;
 mod offices;
@@ -24,6 +25,10 @@ pub use entries::{
     delete_entry, deposit_archive_sha, ensure_folder, entry, file_in_office_vault, free_path,
     insert_entry, list_entries, set_entry_path, space_used, subtree,
 };
+pub use invitations::{
+    answer_invitation, insert_invitation, invitation_by_token, office_invitation,
+    office_invitations, renew_invitation, set_codes_sent, InvitationRow,
+};
 pub use journal::{
     checkpoint_covering, checkpoints_after, deposit_journal, insert_checkpoint, insert_journal,
     journal_chain_batch, journal_hashes, journal_head, last_checkpoint, office_journal,
@@ -35,7 +40,7 @@ pub use notifications::{
 };
 pub use offices::{
     bind_cert, declare_office, declared_office, declared_offices, insert_office, office_by_cert,
-    office_by_number, office_label, DeclaredOffice, OfficeRow,
+    office_by_id, office_by_number, office_label, DeclaredOffice, OfficeRow,
 };
 pub use portal::{
     audit_lines, code_state, consume_code, consume_right_code, count_wrong_code, delete_session,

@@ -37,6 +37,15 @@ pub fn office_by_cert(sql: &mut dyn Sql, fingerprint: &str) -> Result<Option<Off
     Ok(rows.first().map(|r| office_row(r)))
 }
 
+/// The office with this id.
+pub fn office_by_id(sql: &mut dyn Sql, id: &str) -> Result<Option<OfficeRow>> {
+    let rows = sql.query(
+        "SELECT id, number, name, holder FROM offices WHERE id = $1",
+        &[id.into()],
+    )?;
+    Ok(rows.first().map(|r| office_row(r)))
+}
+
 /// The office with this number.
 pub fn office_by_number(sql: &mut dyn Sql, number: &str) -> Result<Option<OfficeRow>> {
     let rows = sql.query(

@@ -68,7 +68,8 @@ pub fn migrate(sql: &mut dyn Sql) -> Result<()> {
     }
     migrate_recipient_side(sql)?;
     migrate_enrolment(sql)?;
-    super::consents::migrate_instants(sql)
+    super::consents::migrate_instants(sql)?;
+    super::invitations::migrate_invitations(sql)
 }
 
 /// Adds `column` (with its SQL `definition`, e.g. `TEXT` or `BIGINT NOT NULL DEFAULT 0`) to
