@@ -123,6 +123,15 @@ pub enum Error {
         /// The existing recipients (also put in the local cache).
         existing: Vec<crate::RecipientView>,
     },
+    /// The vault refused the deposit for good (the consent revoked meanwhile, a signature it
+    /// does not accept...): the act is not served; its package stays in the outbox, failed.
+    #[error("deposit refused by the vault ({vault_code})")]
+    DepositRefused {
+        /// The vault's code (`vault.<what>`).
+        vault_code: String,
+        /// The vault's reason, in French.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -167,6 +176,10 @@ impl Error {
                 problems: vec![sceau_core::recipient::RecipientProblem::Email],
             },
             Error::RecipientDuplicate { existing: vec![] },
+            Error::DepositRefused {
+                vault_code: "vault.no_consent".into(),
+                reason: "Le destinataire a révoqué son consentement.".into(),
+            },
         ]
     }
 
@@ -198,6 +211,7 @@ impl Error {
             Error::Internal(_) => "app.internal".into(),
             Error::RecipientInvalid { .. } => "app.recipient_invalid".into(),
             Error::RecipientDuplicate { .. } => "app.recipient_duplicate".into(),
+            Error::DepositRefused { .. } => "app.deposit_refused".into(),
         }
     }
 
@@ -270,6 +284,10 @@ impl Error {
                 }
                 s
             }
+            Error::DepositRefused { reason, .. } => format!(
+                "Le coffre-fort a refusé le dépôt : {reason} L'acte n'est pas signifié ; son \
+                 paquet reste dans la file d'envoi, marqué en échec."
+            ),
             Error::RecipientDuplicate { existing } => format!(
                 "Ce destinataire existe déjà dans le coffre-fort : {}. Utilisez sa fiche existante \
                  (recherchez-le par son nom ou son identifiant) ; rien n'a été enregistré.",

@@ -82,13 +82,6 @@ pub(crate) struct Queued {
     pub not_before: DateTime<Utc>,
 }
 
-/// The text of a PDF (for the consent mention check).
-fn pdf_text(bytes: &[u8]) -> Option<String> {
-    let doc = lopdf::Document::load_mem(bytes).ok()?;
-    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
-    doc.extract_text(&pages).ok()
-}
-
 /// File name of act `i` of `n`: the manual's name, numbered when there are several.
 pub(crate) fn act_name(
     office: &str,
@@ -127,7 +120,7 @@ pub(crate) async fn convert_act(f: &Path, stamp: bool) -> Result<Vec<u8>> {
         file: file_name(),
         source,
     })?;
-    let text = pdf_text(&conv.output).unwrap_or_default();
+    let text = sceau_pdfa::plain_text(&conv.output).unwrap_or_default();
     if sceau_core::consent::mentions_consent(&text) {
         return Ok(conv.output);
     }
@@ -146,7 +139,7 @@ pub(crate) async fn convert_act(f: &Path, stamp: bool) -> Result<Vec<u8>> {
     .await
     .map_err(|e| Error::Internal(e.to_string()))??;
     // The stamped act must now pass the same check.
-    let text = pdf_text(&stamped).unwrap_or_default();
+    let text = sceau_pdfa::plain_text(&stamped).unwrap_or_default();
     if !sceau_core::consent::mentions_consent(&text) {
         return Err(Error::ConsentMention { file: file_name() });
     }

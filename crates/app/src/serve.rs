@@ -130,12 +130,15 @@ impl App {
             .find(|s| s.outbox_id == outcome.outbox_id)
         {
             outcome.deposit = Some(s);
-        } else if let Some((_, _, msg)) = report
+        } else if let Some((_, code, msg)) = report
             .refused
             .into_iter()
             .find(|r| r.0 == outcome.outbox_id)
         {
-            outcome.queued_reason = Some(msg);
+            return Err(Error::DepositRefused {
+                vault_code: code,
+                reason: msg,
+            });
         } else {
             outcome.queued_reason = report.stopped_because;
         }

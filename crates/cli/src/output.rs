@@ -65,6 +65,10 @@ const HINTS: &[(&str, &str)] = &[
         "La file d'envoi : sceau outbox list.",
     ),
     (
+        "app.deposit_refused",
+        "La file d'envoi : sceau outbox list (puis sceau outbox cancel).",
+    ),
+    (
         "app.recipient_not_cached",
         "Recherche : sceau recipients search.",
     ),

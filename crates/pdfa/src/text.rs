@@ -46,6 +46,12 @@ fn without_output_intents(bytes: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The text of a PDF by lopdf's extractor alone (no external program; streams bounded): what
+/// the workstation and the vault read to find the consent mention of an act.
+pub fn plain_text(bytes: &[u8]) -> Option<String> {
+    with_lopdf(bytes)
+}
+
 fn with_lopdf(bytes: &[u8]) -> Option<String> {
     let doc = lopdf::Document::load_mem(bytes).ok()?;
     of_document(&doc)

@@ -1,5 +1,12 @@
 //! Small documents built by code, for tests and the demo.
 
+/// The consent mention an act carries (CPC 662-1, 748-1), as lines of [`simple_pdf`] (ASCII:
+/// the standard fonts without an encoding show no accents).
+pub const CONSENT_LINES: [&str; 2] = [
+    "Le destinataire a consenti a la signification par voie electronique du present acte,",
+    "conformement aux articles 662-1 et 748-1 et suivants du code de procedure civile.",
+];
+
 /// A one-page PDF 1.4 showing `lines` in Helvetica, with a correct cross-reference table.
 /// Characters outside ASCII are replaced (standard fonts without an encoding cannot show them).
 pub fn simple_pdf(title: &str, lines: &[&str]) -> Vec<u8> {

@@ -49,6 +49,14 @@ pub enum Error {
     /// No consent in force for this recipient and nature.
     #[error("no consent in force: {}", .0.code())]
     NoConsent(sceau_core::consent::ConsentStatus),
+    /// An act does not mention the recipient's consent to electronic service.
+    #[error("{file} lacks the consent mention")]
+    ConsentMention {
+        /// The act concerned.
+        file: String,
+        /// When the consent in force was given.
+        given_at: chrono::DateTime<chrono::Utc>,
+    },
     /// An invitation to electronic service refused (the code says why).
     #[error("invitation: {}", .0.code())]
     Invitation(crate::invitation::Refusal),
@@ -179,6 +187,7 @@ impl Error {
             Error::NoConsent(_) => "no_consent",
             Error::Register(r) => r.code(),
             Error::Invitation(r) => r.code(),
+            Error::ConsentMention { .. } => "consent_mention_missing",
             Error::Closed { .. } => "closed",
             Error::BadSignature { .. } => "bad_signature",
             Error::SignerMismatch { .. } => "signer_mismatch",
@@ -248,6 +257,13 @@ impl Error {
             ),
             Error::Register(r) => r.message_fr(),
             Error::Invitation(r) => r.message_fr(),
+            Error::ConsentMention { file, given_at } => format!(
+                "L'acte {file} ne mentionne pas le consentement du destinataire à la \
+                 signification par voie électronique (articles 662-1 et 748-1 du code de \
+                 procédure civile ; consentement donné le {}). Ajoutez la mention à l'acte, ou \
+                 laissez l'application l'apposer, puis signifiez-le de nouveau.",
+                sceau_core::naming::format_paris(*given_at)
+            ),
             Error::Closed { message_fr, .. } => message_fr.clone(),
             Error::BadSignature { file, .. } => {
                 format!("La signature de l'acte {file} n'est pas valide.")

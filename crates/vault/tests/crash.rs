@@ -71,8 +71,12 @@ fn package_ref(signer: &Identity, reference: &str) -> (Vec<u8>, String) {
     // conversions a second apart would make two different acts.
     static ACT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     let pdf = ACT.get_or_init(|| {
-        sceau_pdfa::convert_native(&sceau_testsupport::corpus::simple_pdf("Acte", &["Acte"]))
-            .unwrap()
+        let [l1, l2] = sceau_testsupport::corpus::CONSENT_LINES;
+        sceau_pdfa::convert_native(&sceau_testsupport::corpus::simple_pdf(
+            "Acte",
+            &["Acte", l1, l2],
+        ))
+        .unwrap()
     });
     let sig = common::sign(signer, pdf);
     let name = "9991_CRASH_20260303_100000.pdf";

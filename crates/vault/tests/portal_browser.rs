@@ -163,3 +163,123 @@ fn pkg_act(zip_bytes: &[u8], name: &str) -> Vec<u8> {
     z.by_name(name).unwrap().read_to_end(&mut out).unwrap();
     out
 }
+
+/// Runs `consent.spec.mjs` on `link` with `answer` (after `wrong` wrong tries); its report.
+fn consent_spec(
+    link: &str,
+    smtp: &SmtpSink,
+    sms: &SmsSink,
+    answer: &str,
+    wrong: u32,
+) -> serde_json::Value {
+    let run = Command::new("node")
+        .arg(spec_dir().join("consent.spec.mjs"))
+        .env("SCEAU_INVITATION_LINK", link)
+        .env("SCEAU_MAIL_DIR", smtp.dir())
+        .env("SCEAU_SMS_SINK", sms.received_url())
+        .env("SCEAU_ANSWER", answer)
+        .env("SCEAU_WRONG", wrong.to_string())
+        .output()
+        .expect("node");
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(
+        run.status.success(),
+        "spec failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
+}
+
+/// Chromium answers three invitations: one accepted (the person becomes servable), one refused
+/// and one locked out by wrong codes (neither servable), each page saying where it stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_consents_refuses_and_locks_out_on_the_portal() {
+    ensure_playwright();
+    let sms = SmsSink::start(0).unwrap();
+    let smtp = SmtpSink::start(&SmtpOptions::default()).unwrap();
+    let portal_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let portal_addr = portal_listener.local_addr().unwrap();
+    let (sms_url, smtp_port) = (sms.url(), smtp.port);
+    let h = Harness::start_with(Backend::Embedded, Arc::new(SceauPdfa), |cfg, _| {
+        cfg.smtp = Some(smtp_config(smtp_port, SmtpSecurity::Plain, None));
+        cfg.sms = Some(sms_config(sms_url, r#"{"to": "{to}", "text": "{text}"}"#));
+        cfg.portal.public_url = format!("https://127.0.0.1:{}", portal_addr.port());
+    })
+    .await;
+    let tls = sceau_vault::portal::tls_config(&h.vault).unwrap();
+    let app = sceau_vault::portal_app(h.vault.clone());
+    let portal = tokio::spawn(async move {
+        let _ = sceau_vault::serve(portal_listener, tls, app).await;
+    });
+    let ids = office_ids(&h.ca, "Jeanne DUPONT", "Etude Dupont");
+    let office = bound_client(&h, &ids.auth, "9991").await;
+    let nature = "SIGNIFICATION_DE_JUGEMENT";
+    let mut outcomes = Vec::new();
+    for (id, mobile, answer, wrong) in [
+        ("alice", "+33611000001", "accepter", 1),
+        ("bruno", "+33611000002", "refuser", 0),
+        (
+            "chloe",
+            "+33611000003",
+            "accepter",
+            h.config.portal.max_code_attempts,
+        ),
+    ] {
+        let email = format!("{id}@exemple.test");
+        let row = recipient_row(
+            id,
+            sceau_proto::RecipientKind::Person,
+            format!("Personne {id}"),
+            Some(&email),
+            Some(mobile),
+        );
+        tokio::task::block_in_place(|| {
+            sceau_vault::store::sql::tx(h.vault.meta.as_ref(), |sql| {
+                sceau_vault::store::meta::upsert_recipient(sql, &row)
+            })
+            .unwrap();
+        });
+        let r = office
+            .post(h.url(&format!("/v1/recipients/{id}/invitations")))
+            .json(&serde_json::json!({"natures": [nature]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let token = sceau_testsupport::portal::invitation_link(&smtp, &email).unwrap();
+        let link = format!(
+            "https://127.0.0.1:{}/portail/consentement/{token}",
+            portal_addr.port()
+        );
+        let (s, m) = (&smtp, &sms);
+        let seen = tokio::task::block_in_place(|| consent_spec(&link, s, m, answer, wrong));
+        let invitation = seen["invitation"].as_str().unwrap();
+        assert!(invitation.contains("Maître Jeanne DUPONT"), "{seen}");
+        assert!(invitation.contains("Signification de jugement"), "{seen}");
+        assert_eq!(seen["codesPage"], "Confirmez votre réponse", "{seen}");
+        // Each deposit to the person: accepted only after a consent.
+        let pkg = simple_package(&ids.sign, id, nature, &format!("NAV{id}"));
+        let r = put_package(&h, &office, &format!("cle-navigateur-{id}"), &pkg).await;
+        outcomes.push((id, seen, r.status().as_u16()));
+    }
+    let (_, alice, alice_deposit) = &outcomes[0];
+    assert!(
+        alice["refusedTries"][0]
+            .as_str()
+            .unwrap()
+            .contains("Il vous reste"),
+        "{alice}"
+    );
+    assert_eq!(
+        alice["final"]["title"], "Consentement enregistré",
+        "{alice}"
+    );
+    assert_eq!(*alice_deposit, 200);
+    let (_, bruno, bruno_deposit) = &outcomes[1];
+    assert_eq!(bruno["final"]["title"], "Invitation refusée", "{bruno}");
+    assert_eq!(*bruno_deposit, 422);
+    let (_, chloe, chloe_deposit) = &outcomes[2];
+    assert_eq!(chloe["final"]["title"], "Invitation bloquée", "{chloe}");
+    assert_eq!(*chloe_deposit, 422);
+    portal.abort();
+}

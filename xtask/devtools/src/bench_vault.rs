@@ -151,7 +151,8 @@ fn package(sign: &Identity) -> Result<(Vec<u8>, String)> {
         let lines: Vec<String> = (0..n)
             .map(|i| format!("Ligne {i} du proces-verbal de saisie attribution, 0123456789"))
             .collect();
-        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let mut refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        refs.extend(sceau_testsupport::corpus::CONSENT_LINES);
         pdf = sceau_pdfa::convert_native(&sceau_testsupport::corpus::simple_pdf("Acte", &refs))?;
         let target = PACKAGE_BYTES - 4096;
         if pdf.len() <= target && pdf.len() * 10 >= target * 9 {

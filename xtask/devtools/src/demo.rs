@@ -3,14 +3,17 @@
 //! A demo office key (SoftHSM token "Etude 9991" with a qualified signature certificate and an
 //! authentication certificate), a local time-stamping authority, and the `sceau` CLI listing the
 //! key, signing a sample act (CAdES-T) and verifying it — then OpenSSL verifying it
-//! independently. Then the embedded vault (SQLite + files on loopback) with the demo recipients
-//! (BANQUE TEST and a private person, both with consents), and a complete service from the CLI:
-//! first connection, recipient search, signify (convert, sign, deposit, attestation, archive),
-//! then the recipient side: the vault notifies through a local SMTP sink and SMS sink and
-//! serves its portal on its own listener; BANQUE TEST consults its act through the bank API
-//! (→ "remis à personne") and answers it (a return); the private person's act is left
-//! unconsulted and the vault's test clock moved past its deadline (→ "remis à domicile", with
-//! the plain letter as PDF/A-1b); sync, detail and dashboard.
+//! independently. Then the embedded vault (SQLite + files on loopback) with BANQUE TEST and its
+//! convention consent, and a complete service from the CLI: first connection, recipient search,
+//! signify (convert, sign, deposit, attestation, archive); a private person added by the office
+//! (`sceau recipients add`), invited (`sceau consent invite`) and consenting on the portal with
+//! a code by e-mail and one by SMS (read from the local SMTP and SMS sinks), then served; the
+//! recipient side: the vault notifies through the sinks and serves its portal on its own
+//! listener; BANQUE TEST consults its act through the bank API (→ "remis à personne") and
+//! answers it (a return); the private person's act is left unconsulted and the vault's test
+//! clock moved past its deadline (→ "remis à domicile", with the plain letter as PDF/A-1b); the
+//! person revokes her consent and the next service to her is refused; sync, detail and
+//! dashboard.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -132,23 +135,29 @@ fn openssl_verify(content: &Path, p7s: &Path, ca: &Path) -> Result<()> {
 }
 
 /// A mutual-TLS client of the vault with `id` (the bank's API certificate).
-fn bank_client(id: &Identity, vault_ca: &Path) -> Result<reqwest::Client> {
+/// A client of the vault trusting its CA: with `id`'s certificate (the bank's API), or without
+/// one (the portal, as a browser).
+fn vault_https(vault_ca: &Path, id: Option<&Identity>) -> Result<reqwest::Client> {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let mut roots = rustls::RootCertStore::empty();
     for der in sceau_vault::keys::load_cert_ders(vault_ca)? {
         roots.add(CertificateDer::from(der))?;
     }
-    let cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+    let builder = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_client_auth_cert(
-        vec![CertificateDer::from(id.cert_der.clone())],
-        PrivateKeyDer::Pkcs8(id.key_pkcs8_der.clone().into()),
-    )?;
+    .with_root_certificates(roots);
+    let cfg = match id {
+        Some(id) => builder.with_client_auth_cert(
+            vec![CertificateDer::from(id.cert_der.clone())],
+            PrivateKeyDer::Pkcs8(id.key_pkcs8_der.clone().into()),
+        )?,
+        None => builder.with_no_client_auth(),
+    };
     Ok(reqwest::Client::builder()
         .tls_backend_preconfigured(cfg)
+        .redirect(reqwest::redirect::Policy::none())
         .build()?)
 }
 
@@ -246,24 +255,20 @@ fn show(listening: &Listening) {
     }
 }
 
-/// The demo's vault (SQLite + files on loopback): BANQUE TEST and MARTIN Claire in its
-/// directory with their consents, étude 9991 declared.
+/// The demo's vault (SQLite + files on loopback): BANQUE TEST in its directory with its
+/// convention consent (typed by the operator), étude 9991 declared. The private person is
+/// added by the office and consents on the portal (step 9).
 fn demo_vault(bin: &Path, dir: &Path, office_ca: &Path) -> Result<LocalVault> {
     let vault = LocalVault::init(&bin.join("sceau-vault"), &dir.join("coffre"), office_ca)?;
     vault.import_recipients(
         &serde_json::json!([
             {"kind": "bank", "name": "BANQUE TEST", "siret": "73282932000074",
-             "email": "significations@banque.test", "phone_mobile": "+33600000001"},
-            {"id": "personne-demo", "kind": "person", "name": "MARTIN Claire",
-             "nir": "184127645108946", "email": "claire.martin@exemple.test",
-             "phone_mobile": "+33600000002"}
+             "email": "significations@banque.test", "phone_mobile": "+33600000001"}
         ]),
         &dir.join("destinataires.json"),
     )?;
     vault.declare_office(office_ca)?;
-    for id in ["siret-73282932000074", "personne-demo"] {
-        vault.consent(id, &[], "convention de démonstration")?;
-    }
+    vault.consent("siret-73282932000074", &[], "convention de démonstration")?;
     Ok(vault)
 }
 
@@ -316,6 +321,8 @@ struct Office<'a> {
     vault: LocalVault,
     server: Server,
     clock: PathBuf,
+    /// The portal's base URL (`https://127.0.0.1:PORT`).
+    portal: String,
 }
 
 impl Office<'_> {
@@ -341,7 +348,15 @@ fn vault_service(
     let bank_id = recipient_side(&vault, dir, ca, &smtp, &sms)?;
     let clock = dir.join("horloge-coffre");
     let mut server = vault.server(&clock);
-    show(&server.start()?);
+    let listening = server.start()?;
+    show(&listening);
+    let portal = format!(
+        "https://{}",
+        listening
+            .portal
+            .clone()
+            .context("the vault's portal did not start")?
+    );
     let cli_config = dir.join("sceau.toml");
     let mut office = Office {
         dir,
@@ -352,6 +367,7 @@ fn vault_service(
         vault,
         server,
         clock,
+        portal,
     };
     let result = (|| -> Result<()> {
         write_cli_config(
@@ -361,7 +377,10 @@ fn vault_service(
             &dir.join("poste.key"),
         )?;
         connect_and_serve(&office)?;
+        let person = a_person_consents(&office, &smtp, &sms)?;
+        serve_the_person(&office, &person)?;
         consult_and_sync(&office, &bank_id)?;
+        the_person_revokes(&office, &smtp, &sms, &person)?;
         deliver_at_home(&mut office)?;
         show_results(&office, &smtp, &sms)
     })();
@@ -369,14 +388,13 @@ fn vault_service(
     result
 }
 
-/// Steps 6 to 9: first connection, recipient search, two services.
+/// Steps 6 to 8: first connection, recipient search, a service to BANQUE TEST.
 fn connect_and_serve(office: &Office<'_>) -> Result<()> {
     let dir = office.dir;
     println!("\n== 6. Première connexion : le certificat d'authentification est associé à l'étude");
     sh(&mut office.cli(&["connect", "--yes"]))?;
-    println!("\n== 7. Recherche du destinataire par SIRET, puis par numéro INSEE");
+    println!("\n== 7. Recherche du destinataire par SIRET");
     sh(&mut office.cli(&["recipients", "search", "73282932000074"]))?;
-    sh(&mut office.cli(&["recipients", "search", "184127645108946"]))?;
 
     println!(
         "\n== 8. Signification d'un acte : conversion, signature, dépôt, attestation, archive"
@@ -410,9 +428,13 @@ fn connect_and_serve(office: &Office<'_>) -> Result<()> {
         println!("(hors des heures légales maintenant : la démonstration utilise une autorisation du juge)");
         signify.args(["--judge-permission", "Ordonnance de démonstration"]);
     }
-    sh(signify.arg(&act))?;
+    sh(signify.arg(&act))
+}
 
-    println!("\n== 9. Une seconde signification, à un particulier (commandement de payer)");
+/// Step 10: a service to the private person who consented at step 9.
+fn serve_the_person(office: &Office<'_>, person: &str) -> Result<()> {
+    let dir = office.dir;
+    println!("\n== 10. Une seconde signification, à un particulier (commandement de payer)");
     let act2 = dir.join("commandement.pdf");
     std::fs::write(
         &act2,
@@ -431,7 +453,7 @@ fn connect_and_serve(office: &Office<'_>) -> Result<()> {
         "--reference",
         "DEMO-2026-002",
         "--recipient",
-        "personne-demo",
+        person,
         "--nature",
         "COMMANDEMENT_DE_PAYER",
         "--requerant",
@@ -445,23 +467,23 @@ fn connect_and_serve(office: &Office<'_>) -> Result<()> {
     sh(signify.arg(&act2))
 }
 
-/// Steps 10 and 11: BANQUE TEST consults its act and answers; the office syncs.
+/// Steps 11 and 12: BANQUE TEST consults its act and answers; the office syncs.
 fn consult_and_sync(office: &Office<'_>, bank_id: &Identity) -> Result<()> {
-    println!("\n== 10. Le destinataire consulte : BANQUE TEST par l'API bancaire");
-    let bank = bank_client(bank_id, &office.vault.ca_cert())?;
+    println!("\n== 11. Le destinataire consulte : BANQUE TEST par l'API bancaire");
+    let bank = vault_https(&office.vault.ca_cert(), Some(bank_id))?;
     bank_consults(&bank, &office.vault.url(), "DEMO-2026-001")?;
 
-    println!("\n== 11. Synchronisation : DEMO-2026-001 remis à personne, retour de la banque");
+    println!("\n== 12. Synchronisation : DEMO-2026-001 remis à personne, retour de la banque");
     sh(&mut office.cli(&["sync"]))?;
     sh(&mut office.cli(&["dashboard", "--category", "delivered_in_person"]))?;
     sh(&mut office.cli(&["dashboard", "--category", "return_awaiting_consultation"]))
 }
 
-/// Steps 12 and 13: the vault's test clock past the deadline of DEMO-2026-002, and its plain
+/// Steps 14 and 15: the vault's test clock past the deadline of DEMO-2026-002, and its plain
 /// letter.
 fn deliver_at_home(office: &mut Office<'_>) -> Result<()> {
     println!(
-        "\n== 12. DEMO-2026-002 n'est pas consulté : l'horloge de test du coffre avance de \
+        "\n== 14. DEMO-2026-002 n'est pas consulté : l'horloge de test du coffre avance de \
          trois jours, au-delà du délai (remise à domicile)"
     );
     office.server.stop();
@@ -469,7 +491,7 @@ fn deliver_at_home(office: &mut Office<'_>) -> Result<()> {
     show(&office.server.start()?);
     sh(&mut office.cli(&["sync"]))?;
     sh(&mut office.cli(&["dashboard", "--category", "delivered_at_home"]))?;
-    println!("\n== 13. La lettre simple (PDF/A-1b) de la remise à domicile");
+    println!("\n== 15. La lettre simple (PDF/A-1b) de la remise à domicile");
     let letter = office.dir.join("lettre_DEMO-2026-002.pdf");
     sh(office
         .cli(&["letter", "DEMO-2026-002", "--out"])
@@ -486,14 +508,162 @@ fn deliver_at_home(office: &mut Office<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Steps 14 to 16: the office vault, the dashboard, the details, the notifications sent, and
+/// The private person of the demo: the office adds her, she consents on the portal.
+const PERSON_EMAIL: &str = "claire.martin@exemple.test";
+const PERSON_MOBILE: &str = "+33600000002";
+
+/// How the demo's private person answers on the portal (an HTTP client like a browser without
+/// JavaScript; the codes read from the demo's SMTP and SMS sinks).
+fn person_answers(
+    office: &Office<'_>,
+    smtp: &SmtpSink,
+    sms: &SmsSink,
+    reponse: &str,
+) -> Result<String> {
+    let client = vault_https(&office.vault.ca_cert(), None)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(
+        sceau_testsupport::portal::Invitee {
+            client: &client,
+            portal: office.portal.clone(),
+            smtp,
+            sms,
+            email: PERSON_EMAIL,
+            mobile: PERSON_MOBILE,
+        }
+        .answer(reponse),
+    )
+}
+
+/// The `<h1>` of a portal page (what the person reads).
+fn title(html: &str) -> &str {
+    html.split("<h1>")
+        .nth(1)
+        .and_then(|t| t.split("</h1>").next())
+        .unwrap_or("")
+}
+
+/// Step 9: the office adds a private person and invites her; she consents on the portal.
+fn a_person_consents(office: &Office<'_>, smtp: &SmtpSink, sms: &SmsSink) -> Result<String> {
+    println!(
+        "\n== 9. Un particulier : l'étude crée sa fiche et l'invite à consentir ; elle consent \
+         sur le portail (un code par courriel, un autre par SMS)"
+    );
+    let out = office
+        .cli(&[
+            "--json",
+            "recipients",
+            "add",
+            "person",
+            "--civilite",
+            "Mme",
+            "--nom",
+            "Martin",
+            "--prenoms",
+            "Claire",
+            "--ne-le",
+            "1984-12-07",
+            "--courriel",
+            PERSON_EMAIL,
+            "--mobile",
+            PERSON_MOBILE,
+            "--adresse",
+            "12 rue de la Paix",
+            "--code-postal",
+            "75002",
+            "--ville",
+            "Paris",
+        ])
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "sceau recipients add: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let card: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let id = card["id"].as_str().context("recipient id")?.to_owned();
+    println!(
+        "Destinataire créé : {} ({id})",
+        card["name"].as_str().unwrap_or("")
+    );
+    sh(&mut office.cli(&[
+        "consent",
+        "invite",
+        &id,
+        "--nature",
+        "COMMANDEMENT_DE_PAYER",
+    ]))?;
+    let page = person_answers(office, smtp, sms, "accepter")?;
+    println!("Portail : « {} »", title(&page));
+    sh(&mut office.cli(&["consent", "status", &id]))?;
+    Ok(id)
+}
+
+/// Step 13: the person revokes her consent on the portal; the next service to her is refused
+/// (before the vault's test clock moves on at step 14: the workstation and the vault agree on
+/// the time, as they do in an office).
+fn the_person_revokes(
+    office: &Office<'_>,
+    smtp: &SmtpSink,
+    sms: &SmsSink,
+    person: &str,
+) -> Result<()> {
+    println!(
+        "\n== 13. Le particulier révoque son consentement sur le portail : la signification \
+         suivante est refusée avant toute signature"
+    );
+    let page = person_answers(office, smtp, sms, "revoquer")?;
+    println!("Portail : « {} »", title(&page));
+    sh(&mut office.cli(&["consent", "status", person]))?;
+    let act = office.dir.join("commandement_2.pdf");
+    std::fs::write(
+        &act,
+        simple_pdf(
+            "Commandement de payer",
+            &[
+                "Etude 9991 - Commissaire de justice",
+                "Le destinataire a consenti a la signification par voie electronique du present acte,",
+                "conformement aux articles 662-1 et 748-1 et suivants du code de procedure civile.",
+            ],
+        ),
+    )?;
+    let out = office
+        .cli(&[
+            "signify",
+            "--reference",
+            "DEMO-2026-003",
+            "--recipient",
+            person,
+            "--nature",
+            "COMMANDEMENT_DE_PAYER",
+            "--requerant",
+            "SA CREANCIER DEMO",
+            "--judge-permission",
+            "Ordonnance de démonstration",
+        ])
+        .arg(&act)
+        .output()?;
+    if out.status.success() {
+        bail!("a service after the revocation was accepted");
+    }
+    println!(
+        "Refusé comme attendu : {}",
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    Ok(())
+}
+
+/// Steps 16 to 18: the office vault, the dashboard, the details, the notifications sent, and
 /// the window.
 fn show_results(office: &Office<'_>, smtp: &SmtpSink, sms: &SmsSink) -> Result<()> {
     let dir = office.dir;
-    println!("\n== 14. Votre coffre et le tableau de bord");
+    println!("\n== 16. Votre coffre et le tableau de bord");
     sh(&mut office.cli(&["vault", "ls", "Significations"]))?;
     sh(&mut office.cli(&["dashboard"]))?;
-    println!("\n== 15. Les fiches de détail (les ouvrir marque leurs notifications comme vues)");
+    println!("\n== 17. Les fiches de détail (les ouvrir marque leurs notifications comme vues)");
     sh(&mut office.cli(&["show", "DEMO-2026-001"]))?;
     sh(&mut office.cli(&["show", "DEMO-2026-002"]))?;
     let (m, t) = keep_messages(smtp, sms, dir)?;
@@ -514,7 +684,7 @@ fn show_results(office: &Office<'_>, smtp: &SmtpSink, sms: &SmsSink) -> Result<(
 /// Opens the desktop window on the demo's data (same configuration as the CLI above) while the
 /// vault runs; without a display, says how to open it.
 fn open_window(hsm: &SoftHsm, cli_config: &Path, pin: &str) -> Result<()> {
-    println!("\n== 16. L'application de bureau sur ces données");
+    println!("\n== 18. L'application de bureau sur ces données");
     let app = build_window(false)?;
     let display = std::env::var_os("DISPLAY").filter(|d| !d.is_empty());
     let wayland = std::env::var_os("WAYLAND_DISPLAY").filter(|d| !d.is_empty());

@@ -83,8 +83,19 @@ pub(super) async fn check(vault: &Arc<Vault>, who: &Authed, pkg: Package) -> Res
             .holder()
             .filter(|h| *h == who.office.holder)
             .ok_or(Error::HolderUnidentified)?;
+        let given_at = consent.given_at;
+        // Then each act mentions the consent (CPC 662-1, 748-1), by the workstation's rule.
         tokio::task::spawn_blocking(move || -> Result<Package> {
             verify_acts(&vault, &pkg, &holder, now)?;
+            for act in &pkg.acts {
+                let text = sceau_pdfa::plain_text(&act.pdf).unwrap_or_default();
+                if !sceau_core::consent::mentions_consent(&text) {
+                    return Err(Error::ConsentMention {
+                        file: act.name.clone(),
+                        given_at,
+                    });
+                }
+            }
             Ok(pkg)
         })
         .await

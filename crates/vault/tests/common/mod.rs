@@ -286,8 +286,11 @@ pub async fn code(r: reqwest::Response) -> String {
 
 /// A PDF/A-1b act made by sceau-pdfa from a simple PDF.
 pub fn pdfa_act(title: &str) -> Vec<u8> {
-    let pdf =
-        sceau_testsupport::corpus::simple_pdf(title, &["Acte de commissaire de justice", title]);
+    let [l1, l2] = sceau_testsupport::corpus::CONSENT_LINES;
+    let pdf = sceau_testsupport::corpus::simple_pdf(
+        title,
+        &["Acte de commissaire de justice", title, l1, l2],
+    );
     let out = sceau_pdfa::convert_native(&pdf).unwrap();
     assert!(sceau_pdfa::check_pdfa1b(&out).conformant);
     out

@@ -100,6 +100,9 @@ fn a_person_invited_from_the_office_consents_on_the_portal_is_served_then_revoke
     assert!(html.contains("Consentement enregistré"), "{html}");
     let status = w.ok(&["consent", "status", &id]);
     assert_eq!(status["in_force"][0], "SAISIE_ATTRIBUTION", "{status}");
+    // The office's feed carries the consent; a sync takes it without a service of its own.
+    let synced = w.ok(&["sync"]);
+    assert!(synced.is_object(), "{synced}");
     assert_eq!(status["invitations"][0]["state"], "accepted", "{status}");
 
     // Served now; the deposited PDF/A carries the consent mention (pdftotext, not ours).
