@@ -34,14 +34,22 @@ fn summary(in_force: &[String], consents: &[Consent], invitations: &[Invitation]
     }
     let paper = " Sans consentement en vigueur, signifiez l'acte sur papier (par commissaire de \
                  justice ou par voie postale).";
-    if let Some(i) = invitations.first() {
+    // An invitation still to be answered (or answered otherwise than by a consent) says most;
+    // then what became of the latest consent.
+    if let Some(i) = invitations
+        .first()
+        .filter(|i| i.state != InvitationState::Accepted)
+    {
         return format!("{}.{paper}", i.state.label_fr());
     }
-    if consents.iter().any(|c| c.revoked_at.is_some()) {
-        return format!("Le destinataire a révoqué son consentement.{paper}");
-    }
-    if !consents.is_empty() {
-        return format!("Le consentement du destinataire a expiré.{paper}");
+    if let Some(latest) = consents.iter().max_by_key(|c| c.given_at) {
+        return match latest.revoked_at {
+            Some(at) => format!(
+                "Le destinataire a révoqué son consentement le {}.{paper}",
+                sceau_core::naming::format_paris(at)
+            ),
+            None => format!("Le consentement du destinataire a expiré.{paper}"),
+        };
     }
     format!(
         "Aucun consentement : invitez le destinataire à consentir à la signification \
@@ -172,5 +180,68 @@ impl App {
             &i.recipient_id,
         );
         Ok(i)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn consent(revoked: bool) -> Consent {
+        let t = Utc.with_ymd_and_hms(2026, 3, 2, 14, 0, 0).unwrap();
+        Consent {
+            id: "c".into(),
+            recipient_id: "r".into(),
+            natures: vec!["SAISIE_VENTE".into()],
+            given_at: t,
+            expires_at: None,
+            revoked_at: revoked.then_some(t + chrono::Duration::days(1)),
+            how: "portail".into(),
+        }
+    }
+
+    fn invitation(state: InvitationState) -> Invitation {
+        let t = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
+        Invitation {
+            id: "i".into(),
+            recipient_id: "r".into(),
+            natures: vec!["SAISIE_VENTE".into()],
+            state,
+            sent_at: t,
+            expires_at: t,
+            answered_at: None,
+            consent_id: None,
+            consent_months: None,
+        }
+    }
+
+    #[test]
+    fn the_summary_says_where_the_consent_stands_and_the_paper_fallback() {
+        let in_force = summary(&["SAISIE_VENTE".into()], &[consent(false)], &[]);
+        assert!(in_force.contains("en vigueur") && !in_force.contains("papier"));
+        // Accepted, then revoked: the revocation is what the office must read.
+        let revoked = summary(
+            &[],
+            &[consent(true)],
+            &[invitation(InvitationState::Accepted)],
+        );
+        assert!(
+            revoked.contains("révoqué") && revoked.contains("papier"),
+            "{revoked}"
+        );
+        let pending = summary(&[], &[], &[invitation(InvitationState::Pending)]);
+        assert!(
+            pending.contains("en attente") && pending.contains("papier"),
+            "{pending}"
+        );
+        let refused = summary(
+            &[],
+            &[consent(true)],
+            &[invitation(InvitationState::Refused)],
+        );
+        assert!(refused.contains("Refusé"), "{refused}");
+        assert!(summary(&[], &[], &[]).contains("Aucun consentement"));
     }
 }

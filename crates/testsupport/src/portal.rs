@@ -8,6 +8,34 @@ use anyhow::{anyhow, bail, Context, Result};
 
 use crate::sinks::{SmsSink, SmtpSink};
 
+/// A client of the portal as a browser: the server's certificate checked against the vault's
+/// CA (`vault_ca`, PEM), no client certificate, redirects not followed.
+pub fn client(vault_ca: &std::path::Path) -> Result<reqwest::Client> {
+    let pem = std::fs::read_to_string(vault_ca)
+        .with_context(|| format!("reading {}", vault_ca.display()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for block in pem.split("-----BEGIN CERTIFICATE-----").skip(1) {
+        let body = block
+            .split("-----END CERTIFICATE-----")
+            .next()
+            .unwrap_or_default();
+        let full = format!("-----BEGIN CERTIFICATE-----{body}-----END CERTIFICATE-----\n");
+        let (_, der) = der::pem::decode_vec(full.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+        roots.add(rustls::pki_types::CertificateDer::from(der))?;
+    }
+    let cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(cfg)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(60))
+        .build()?)
+}
+
 /// The token of the last invitation link e-mailed to `email`.
 pub fn invitation_link(smtp: &SmtpSink, email: &str) -> Result<String> {
     let mail = smtp

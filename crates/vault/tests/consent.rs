@@ -9,58 +9,37 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::process::Command;
-use std::sync::Arc;
 
 use chrono::Duration;
 use common::*;
 use sceau_proto::{Invitation, InvitationState};
 use sceau_testsupport::pki::Identity;
 use sceau_testsupport::portal::{invitation_codes, invitation_link};
-use sceau_testsupport::sinks::{SmsSink, SmtpOptions, SmtpSink};
-use sceau_vault::config::SmtpSecurity;
 use sceau_vault::store::meta;
 use sceau_vault::store::sql::tx;
-use sceau_vault::SceauPdfa;
 
 const NATURE: &str = "COMMANDEMENT_DE_PAYER";
 
 struct World {
-    h: Harness,
-    smtp: SmtpSink,
-    sms: SmsSink,
-    portal: SocketAddr,
-    _portal_task: tokio::task::JoinHandle<()>,
+    side: PortalSide,
     office: reqwest::Client,
     signer: Identity,
 }
 
+impl std::ops::Deref for World {
+    type Target = PortalSide;
+    fn deref(&self) -> &PortalSide {
+        &self.side
+    }
+}
+
 async fn world(backend: Backend) -> World {
-    let sms = SmsSink::start(0).unwrap();
-    let smtp = SmtpSink::start(&SmtpOptions::default()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let portal = listener.local_addr().unwrap();
-    let (sms_url, smtp_port) = (sms.url(), smtp.port);
-    let h = Harness::start_with(backend, Arc::new(SceauPdfa), |cfg, _| {
-        cfg.smtp = Some(smtp_config(smtp_port, SmtpSecurity::Plain, None));
-        cfg.sms = Some(sms_config(sms_url, r#"{"to": "{to}", "text": "{text}"}"#));
-        cfg.portal.public_url = format!("https://127.0.0.1:{}", portal.port());
-    })
-    .await;
-    let tls = sceau_vault::portal::tls_config(&h.vault).unwrap();
-    let app = sceau_vault::portal_app(h.vault.clone());
-    let task = tokio::spawn(async move {
-        let _ = sceau_vault::serve(listener, tls, app).await;
-    });
-    let ids = office_ids(&h.ca, "Jeanne DUPONT", "Etude Dupont");
-    let office = bound_client(&h, &ids.auth, "9991").await;
+    let side = PortalSide::start(backend, |_| {}).await;
+    let ids = office_ids(&side.h.ca, "Jeanne DUPONT", "Etude Dupont");
+    let office = bound_client(&side.h, &ids.auth, "9991").await;
     World {
-        h,
-        smtp,
-        sms,
-        portal,
-        _portal_task: task,
+        side,
         office,
         signer: ids.sign,
     }
@@ -103,7 +82,7 @@ async fn invited(w: &World, rid: &str) -> Invitation {
 }
 
 fn purl(w: &World, path: &str) -> String {
-    format!("https://127.0.0.1:{}{path}", w.portal.port())
+    w.side.purl(path)
 }
 
 /// The link of the last invitation e-mailed to `to`.

@@ -7,56 +7,34 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use base64::Engine;
 use common::*;
 use sceau_testsupport::pki::{Identity, IssueRequest, KeySpec, Profile};
-use sceau_testsupport::sinks::{SmsSink, SmtpOptions, SmtpSink};
-use sceau_vault::config::SmtpSecurity;
 use sceau_vault::notify;
 use sceau_vault::store::meta;
 use sceau_vault::store::sql::tx;
-use sceau_vault::SceauPdfa;
 
 struct World {
-    h: Harness,
-    smtp: SmtpSink,
-    sms: SmsSink,
-    portal: SocketAddr,
-    _portal_task: tokio::task::JoinHandle<()>,
-    audit: sceau_vault::portal::AuditLog,
+    side: PortalSide,
     office: reqwest::Client,
     signer: Identity,
 }
 
+impl std::ops::Deref for World {
+    type Target = PortalSide;
+    fn deref(&self) -> &PortalSide {
+        &self.side
+    }
+}
+
 async fn world(max_return: u64, backend: Backend) -> World {
-    let sms = SmsSink::start(0).unwrap();
-    let smtp = SmtpSink::start(&SmtpOptions::default()).unwrap();
-    let (sms_url, smtp_port) = (sms.url(), smtp.port);
-    let h = Harness::start_with(backend, Arc::new(SceauPdfa), |cfg, _| {
-        cfg.smtp = Some(smtp_config(smtp_port, SmtpSecurity::Plain, None));
-        cfg.sms = Some(sms_config(sms_url, r#"{"to": "{to}", "text": "{text}"}"#));
-        cfg.max_return_bytes = max_return;
-    })
-    .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let portal = listener.local_addr().unwrap();
-    let tls = sceau_vault::portal::tls_config(&h.vault).unwrap();
-    let (app, audit) = sceau_vault::portal_app_with_audit(h.vault.clone());
-    let task = tokio::spawn(async move {
-        let _ = sceau_vault::serve(listener, tls, app).await;
-    });
-    let ids = office_ids(&h.ca, "Jean Dupont", "Etude Dupont");
-    let office = bound_client(&h, &ids.auth, "9991").await;
+    let side = PortalSide::start(backend, |cfg| cfg.max_return_bytes = max_return).await;
+    let ids = office_ids(&side.h.ca, "Jean Dupont", "Etude Dupont");
+    let office = bound_client(&side.h, &ids.auth, "9991").await;
     World {
-        h,
-        smtp,
-        sms,
-        portal,
-        _portal_task: task,
-        audit,
+        side,
         office,
         signer: ids.sign,
     }
@@ -100,7 +78,7 @@ async fn deposit(w: &World, rid: &str, nature: &str, reference: &str) -> (String
 }
 
 fn purl(w: &World, path: &str) -> String {
-    format!("https://127.0.0.1:{}{path}", w.portal.port())
+    w.side.purl(path)
 }
 
 /// Posts `pdf` as a return on act `dep` through the portal's form (CSRF token from `html`).

@@ -9,12 +9,10 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 
 use common::*;
-use sceau_testsupport::sinks::{SmsSink, SmtpOptions, SmtpSink};
-use sceau_vault::config::SmtpSecurity;
-use sceau_vault::{notify, SceauPdfa};
+use sceau_testsupport::sinks::{SmsSink, SmtpSink};
+use sceau_vault::notify;
 
 fn spec_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/portal")
@@ -37,22 +35,8 @@ fn ensure_playwright() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
     ensure_playwright();
-    let sms = SmsSink::start(0).unwrap();
-    let smtp = SmtpSink::start(&SmtpOptions::default()).unwrap();
-    let portal_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let portal_addr = portal_listener.local_addr().unwrap();
-    let (sms_url, smtp_port) = (sms.url(), smtp.port);
-    let h = Harness::start_with(Backend::Embedded, Arc::new(SceauPdfa), |cfg, _| {
-        cfg.smtp = Some(smtp_config(smtp_port, SmtpSecurity::Plain, None));
-        cfg.sms = Some(sms_config(sms_url, r#"{"to": "{to}", "text": "{text}"}"#));
-        cfg.portal.public_url = format!("https://127.0.0.1:{}", portal_addr.port());
-    })
-    .await;
-    let tls = sceau_vault::portal::tls_config(&h.vault).unwrap();
-    let app = sceau_vault::portal_app(h.vault.clone());
-    let portal = tokio::spawn(async move {
-        let _ = sceau_vault::serve(portal_listener, tls, app).await;
-    });
+    let side = PortalSide::start(Backend::Embedded, |_| {}).await;
+    let (h, smtp, sms) = (&side.h, &side.smtp, &side.sms);
 
     let row = recipient_row(
         "marie",
@@ -62,11 +46,11 @@ async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
         Some("+33611223344"),
     );
     let given = (tuesday_morning() - chrono::Duration::days(30)).date_naive();
-    add_recipient_with_consent(&h, &row, given, "formulaire");
+    add_recipient_with_consent(h, &row, given, "formulaire");
     let ids = office_ids(&h.ca, "Jean Dupont", "Etude Dupont");
-    let office = bound_client(&h, &ids.auth, "9991").await;
+    let office = bound_client(h, &ids.auth, "9991").await;
     let pkg = simple_package(&ids.sign, "marie", "SIGNIFICATION_DE_JUGEMENT", "JUGEMENT1");
-    let r = put_package(&h, &office, "cle-navigateur-1", &pkg).await;
+    let r = put_package(h, &office, "cle-navigateur-1", &pkg).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let receipt: sceau_proto::DepositReceipt = r.json().await.unwrap();
     let act = receipt.documents[0].clone();
@@ -152,7 +136,6 @@ async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
     assert!(d.history.iter().any(|e| e
         .message
         .starts_with("Création de l'attestation de remise à personne")));
-    portal.abort();
 }
 
 /// The act's bytes inside the deposited package.
@@ -195,24 +178,10 @@ fn consent_spec(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_consents_refuses_and_locks_out_on_the_portal() {
     ensure_playwright();
-    let sms = SmsSink::start(0).unwrap();
-    let smtp = SmtpSink::start(&SmtpOptions::default()).unwrap();
-    let portal_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let portal_addr = portal_listener.local_addr().unwrap();
-    let (sms_url, smtp_port) = (sms.url(), smtp.port);
-    let h = Harness::start_with(Backend::Embedded, Arc::new(SceauPdfa), |cfg, _| {
-        cfg.smtp = Some(smtp_config(smtp_port, SmtpSecurity::Plain, None));
-        cfg.sms = Some(sms_config(sms_url, r#"{"to": "{to}", "text": "{text}"}"#));
-        cfg.portal.public_url = format!("https://127.0.0.1:{}", portal_addr.port());
-    })
-    .await;
-    let tls = sceau_vault::portal::tls_config(&h.vault).unwrap();
-    let app = sceau_vault::portal_app(h.vault.clone());
-    let portal = tokio::spawn(async move {
-        let _ = sceau_vault::serve(portal_listener, tls, app).await;
-    });
+    let side = PortalSide::start(Backend::Embedded, |_| {}).await;
+    let (h, smtp, sms, portal_addr) = (&side.h, &side.smtp, &side.sms, side.portal);
     let ids = office_ids(&h.ca, "Jeanne DUPONT", "Etude Dupont");
-    let office = bound_client(&h, &ids.auth, "9991").await;
+    let office = bound_client(h, &ids.auth, "9991").await;
     let nature = "SIGNIFICATION_DE_JUGEMENT";
     let mut outcomes = Vec::new();
     for (id, mobile, answer, wrong) in [
@@ -246,12 +215,12 @@ async fn chromium_consents_refuses_and_locks_out_on_the_portal() {
             .await
             .unwrap();
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-        let token = sceau_testsupport::portal::invitation_link(&smtp, &email).unwrap();
+        let token = sceau_testsupport::portal::invitation_link(smtp, &email).unwrap();
         let link = format!(
             "https://127.0.0.1:{}/portail/consentement/{token}",
             portal_addr.port()
         );
-        let (s, m) = (&smtp, &sms);
+        let (s, m) = (smtp, sms);
         let seen = tokio::task::block_in_place(|| consent_spec(&link, s, m, answer, wrong));
         let invitation = seen["invitation"].as_str().unwrap();
         assert!(invitation.contains("Maître Jeanne DUPONT"), "{seen}");
@@ -259,7 +228,7 @@ async fn chromium_consents_refuses_and_locks_out_on_the_portal() {
         assert_eq!(seen["codesPage"], "Confirmez votre réponse", "{seen}");
         // Each deposit to the person: accepted only after a consent.
         let pkg = simple_package(&ids.sign, id, nature, &format!("NAV{id}"));
-        let r = put_package(&h, &office, &format!("cle-navigateur-{id}"), &pkg).await;
+        let r = put_package(h, &office, &format!("cle-navigateur-{id}"), &pkg).await;
         outcomes.push((id, seen, r.status().as_u16()));
     }
     let (_, alice, alice_deposit) = &outcomes[0];
@@ -281,5 +250,4 @@ async fn chromium_consents_refuses_and_locks_out_on_the_portal() {
     let (_, chloe, chloe_deposit) = &outcomes[2];
     assert_eq!(chloe["final"]["title"], "Invitation bloquée", "{chloe}");
     assert_eq!(*chloe_deposit, 422);
-    portal.abort();
 }

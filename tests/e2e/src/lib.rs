@@ -266,24 +266,7 @@ impl World {
     /// A client of the portal (server TLS checked against the vault's CA, no client
     /// certificate, redirects not followed).
     pub fn portal_client(&self) -> reqwest::Client {
-        use rustls::pki_types::CertificateDer;
-        let pem = std::fs::read_to_string(self.vault_data.join("vault-ca.crt.pem")).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        for der in pem_certs(&pem) {
-            roots.add(CertificateDer::from(der)).unwrap();
-        }
-        let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        reqwest::Client::builder()
-            .tls_backend_preconfigured(cfg)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
+        sceau_testsupport::portal::client(&self.vault_data.join("vault-ca.crt.pem")).unwrap()
     }
 
     /// Starts `sceau-vault serve` and waits until it listens.

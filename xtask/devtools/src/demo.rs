@@ -135,29 +135,24 @@ fn openssl_verify(content: &Path, p7s: &Path, ca: &Path) -> Result<()> {
 }
 
 /// A mutual-TLS client of the vault with `id` (the bank's API certificate).
-/// A client of the vault trusting its CA: with `id`'s certificate (the bank's API), or without
-/// one (the portal, as a browser).
-fn vault_https(vault_ca: &Path, id: Option<&Identity>) -> Result<reqwest::Client> {
+/// The bank's API client: its certificate, the vault's CA trusted.
+fn bank_client(id: &Identity, vault_ca: &Path) -> Result<reqwest::Client> {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let mut roots = rustls::RootCertStore::empty();
     for der in sceau_vault::keys::load_cert_ders(vault_ca)? {
         roots.add(CertificateDer::from(der))?;
     }
-    let builder = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+    let cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots);
-    let cfg = match id {
-        Some(id) => builder.with_client_auth_cert(
-            vec![CertificateDer::from(id.cert_der.clone())],
-            PrivateKeyDer::Pkcs8(id.key_pkcs8_der.clone().into()),
-        )?,
-        None => builder.with_no_client_auth(),
-    };
+    .with_root_certificates(roots)
+    .with_client_auth_cert(
+        vec![CertificateDer::from(id.cert_der.clone())],
+        PrivateKeyDer::Pkcs8(id.key_pkcs8_der.clone().into()),
+    )?;
     Ok(reqwest::Client::builder()
         .tls_backend_preconfigured(cfg)
-        .redirect(reqwest::redirect::Policy::none())
         .build()?)
 }
 
@@ -470,7 +465,7 @@ fn serve_the_person(office: &Office<'_>, person: &str) -> Result<()> {
 /// Steps 11 and 12: BANQUE TEST consults its act and answers; the office syncs.
 fn consult_and_sync(office: &Office<'_>, bank_id: &Identity) -> Result<()> {
     println!("\n== 11. Le destinataire consulte : BANQUE TEST par l'API bancaire");
-    let bank = vault_https(&office.vault.ca_cert(), Some(bank_id))?;
+    let bank = bank_client(bank_id, &office.vault.ca_cert())?;
     bank_consults(&bank, &office.vault.url(), "DEMO-2026-001")?;
 
     println!("\n== 12. Synchronisation : DEMO-2026-001 remis à personne, retour de la banque");
@@ -520,7 +515,7 @@ fn person_answers(
     sms: &SmsSink,
     reponse: &str,
 ) -> Result<String> {
-    let client = vault_https(&office.vault.ca_cert(), None)?;
+    let client = sceau_testsupport::portal::client(&office.vault.ca_cert())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

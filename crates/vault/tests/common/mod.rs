@@ -579,26 +579,7 @@ pub async fn bank_with_consent(h: &Harness) -> String {
 /// A browser-like client of the portal: trusts the vault's CA, no client certificate, no
 /// redirects followed, cookies handled by the test.
 pub fn browser(h: &Harness) -> reqwest::Client {
-    let mut roots = rustls::RootCertStore::empty();
-    for der in sceau_vault::keys::load_cert_ders(
-        &h.config.data_dir.join(sceau_vault::keys::files::CA_CERT),
-    )
-    .unwrap()
-    {
-        roots.add(CertificateDer::from(der)).unwrap();
-    }
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(cfg)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
+    sceau_testsupport::portal::client(&h.config.data_dir.join(sceau_vault::keys::files::CA_CERT))
         .unwrap()
 }
 
@@ -625,4 +606,62 @@ pub fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
 /// The value of the hidden field `name` of a page's form.
 pub fn hidden(html: &str, name: &str) -> String {
     sceau_testsupport::portal::hidden(html, name).unwrap()
+}
+
+/// A vault on `backend` notifying through a real SMTP sink and an SMS gateway on loopback, with
+/// its portal served on its own listener (`public_url` set to it); `tweak` changes the rest of
+/// the configuration.
+pub struct PortalSide {
+    pub h: Harness,
+    pub smtp: sceau_testsupport::sinks::SmtpSink,
+    pub sms: sceau_testsupport::sinks::SmsSink,
+    pub portal: SocketAddr,
+    pub audit: sceau_vault::portal::AuditLog,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PortalSide {
+    pub async fn start(backend: Backend, tweak: impl FnOnce(&mut Config)) -> PortalSide {
+        use sceau_testsupport::sinks::{SmsSink, SmtpOptions, SmtpSink};
+        let sms = SmsSink::start(0).unwrap();
+        let smtp = SmtpSink::start(&SmtpOptions::default()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let portal = listener.local_addr().unwrap();
+        let (sms_url, smtp_port) = (sms.url(), smtp.port);
+        let h = Harness::start_with(backend, Arc::new(sceau_vault::SceauPdfa), |cfg, _| {
+            cfg.smtp = Some(smtp_config(
+                smtp_port,
+                sceau_vault::config::SmtpSecurity::Plain,
+                None,
+            ));
+            cfg.sms = Some(sms_config(sms_url, r#"{"to": "{to}", "text": "{text}"}"#));
+            cfg.portal.public_url = format!("https://127.0.0.1:{}", portal.port());
+            tweak(cfg);
+        })
+        .await;
+        let tls = sceau_vault::portal::tls_config(&h.vault).unwrap();
+        let (app, audit) = sceau_vault::portal_app_with_audit(h.vault.clone());
+        let task = tokio::spawn(async move {
+            let _ = sceau_vault::serve(listener, tls, app).await;
+        });
+        PortalSide {
+            h,
+            smtp,
+            sms,
+            portal,
+            audit,
+            task,
+        }
+    }
+
+    /// The portal's URL of `path`.
+    pub fn purl(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{path}", self.portal.port())
+    }
+}
+
+impl Drop for PortalSide {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }

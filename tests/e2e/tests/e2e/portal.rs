@@ -19,9 +19,7 @@ fn code_from(text: &str) -> String {
 }
 
 fn hidden(html: &str, name: &str) -> String {
-    let key = format!("name=\"{name}\" value=\"");
-    let i = html.find(&key).expect("hidden field") + key.len();
-    html[i..].split('"').next().unwrap().to_owned()
+    sceau_testsupport::portal::hidden(html, name).expect("hidden field")
 }
 
 /// `application/x-www-form-urlencoded` value.
@@ -37,17 +35,7 @@ fn form_value(v: &str) -> String {
 }
 
 fn cookie(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| {
-            c.split(';')
-                .next()
-                .and_then(|kv| kv.split_once('='))
-                .filter(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_owned())
-        })
+    sceau_testsupport::portal::set_cookie(r, name)
         .unwrap_or_else(|| panic!("cookie {name} missing"))
 }
 
