@@ -17,6 +17,7 @@ use crate::dto::*;
 use crate::error::{input, internal, ApiResult};
 use crate::{feed, settings, Shell, EDI_EVENT, STEP_EVENT, VAULT_UPLOAD_EVENT};
 
+pub(crate) mod consent;
 pub(crate) mod records;
 pub(crate) mod vault;
 

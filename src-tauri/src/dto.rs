@@ -16,11 +16,13 @@ pub struct ApiError {
     pub message: String,
 }
 
+mod consent;
 mod key;
 mod records;
 mod service;
 mod vault;
 
+pub use consent::*;
 pub use key::*;
 pub use records::*;
 pub use service::*;
@@ -111,6 +113,21 @@ pub fn typescript() -> String {
         VaultRenameRequest,
         VaultUploadRequest,
         VaultUploadProgress,
+        Civility,
+        NewPersonForm,
+        NewCompanyForm,
+        NewRecipientRequest,
+        RecipientField,
+        RecipientProblem,
+        AddRecipientResult,
+        ConsentRequest,
+        ConsentEntry,
+        InvitationState,
+        InvitationView,
+        ConsentOverview,
+        InviteRequest,
+        InvitationActionKind,
+        InvitationActionRequest,
     );
     // The limits of the service form, from the rule every face applies (`sceau_core::draft`).
     out.push_str(&format!(

@@ -195,6 +195,10 @@ pub fn run() {
             commands::vault::settings_get,
             commands::vault::settings_set,
             commands::vault::session_log,
+            commands::consent::add_recipient,
+            commands::consent::consent_overview,
+            commands::consent::invite_recipient,
+            commands::consent::invitation_action,
         ])
         .setup(|app| {
             use tauri::Manager;

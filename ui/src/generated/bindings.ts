@@ -1117,6 +1117,270 @@ sent: number,
  */
 total: number, };
 
+/**
+ * Civility of a private person.
+ */
+export type Civility = "M" | "Mme";
+
+/**
+ * A private person as typed in "Nouveau destinataire".
+ */
+export type NewPersonForm = { 
+/**
+ * Civility.
+ */
+civility: Civility, 
+/**
+ * Last name.
+ */
+last_name: string, 
+/**
+ * First names.
+ */
+first_names: string, 
+/**
+ * Birth date, `JJ/MM/AAAA` or `AAAA-MM-JJ`.
+ */
+birth_date: string, 
+/**
+ * E-mail address.
+ */
+email: string, 
+/**
+ * Mobile phone.
+ */
+mobile: string, 
+/**
+ * Address lines (blank ones are dropped).
+ */
+address_lines: Array<string>, 
+/**
+ * Postal code.
+ */
+postal_code: string, 
+/**
+ * City.
+ */
+city: string, 
+/**
+ * NIR, optional.
+ */
+nir: string | null, };
+
+/**
+ * A company as typed in "Nouveau destinataire", with its contact's e-mail and mobile.
+ */
+export type NewCompanyForm = { 
+/**
+ * SIRET.
+ */
+siret: string, 
+/**
+ * Raison sociale.
+ */
+name: string, 
+/**
+ * The contact's e-mail address.
+ */
+email: string, 
+/**
+ * The contact's mobile phone.
+ */
+mobile: string, };
+
+/**
+ * "Nouveau destinataire": a private person or a company.
+ */
+export type NewRecipientRequest = { "kind": "person" } & NewPersonForm | { "kind": "company" } & NewCompanyForm;
+
+/**
+ * The field of the form a problem is about (the window shows the message beside it).
+ */
+export type RecipientField = "last_name" | "first_names" | "name" | "birth_date" | "email" | "mobile" | "address" | "postal_code" | "city" | "nir" | "siret";
+
+/**
+ * One thing wrong with the new recipient: its code (`recipient.*`), field and French message.
+ */
+export type RecipientProblem = { 
+/**
+ * Stable code, e.g. `recipient.bad_email`.
+ */
+code: string, 
+/**
+ * The field concerned.
+ */
+field: RecipientField, 
+/**
+ * What is wrong and what to do.
+ */
+message: string, };
+
+/**
+ * What became of "Nouveau destinataire": created, refused field by field (nothing sent), or
+ * already in the vault (nothing created: the existing cards to pick instead).
+ */
+export type AddRecipientResult = { "outcome": "created", 
+/**
+ * The new card.
+ */
+recipient: Recipient, } | { "outcome": "invalid", 
+/**
+ * The problems, in the order of the form.
+ */
+problems: Array<RecipientProblem>, } | { "outcome": "duplicate", 
+/**
+ * What happened and what to do.
+ */
+message: string, 
+/**
+ * The existing cards.
+ */
+existing: Array<Recipient>, };
+
+/**
+ * The recipient whose consent is asked.
+ */
+export type ConsentRequest = { 
+/**
+ * Recipient (vault identifier).
+ */
+recipient_id: string, };
+
+/**
+ * A consent in the register (CPC 748-2), with its instants.
+ */
+export type ConsentEntry = { 
+/**
+ * Id in the register.
+ */
+id: string, 
+/**
+ * Natures of acts covered (catalogue codes).
+ */
+natures: Array<string>, 
+/**
+ * Given at (in force from this instant).
+ */
+given_at: string, 
+/**
+ * Ends at, if it does.
+ */
+expires_at: string | null, 
+/**
+ * Revoked at, if it was.
+ */
+revoked_at: string | null, 
+/**
+ * How it was given (`portail`, `convention`…).
+ */
+how: string, };
+
+/**
+ * Where an office's invitation to electronic service stands.
+ */
+export type InvitationState = "pending" | "accepted" | "refused" | "withdrawn" | "expired" | "locked";
+
+/**
+ * One of this office's invitations, with its state in French and what may be done with it.
+ */
+export type InvitationView = { 
+/**
+ * Id.
+ */
+id: string, 
+/**
+ * Natures of acts proposed.
+ */
+natures: Array<string>, 
+/**
+ * Where it stands.
+ */
+state: InvitationState, 
+/**
+ * Where it stands, in French.
+ */
+label: string, 
+/**
+ * When it was (last) sent.
+ */
+sent_at: string, 
+/**
+ * Until when it may be answered.
+ */
+expires_at: string, 
+/**
+ * When the recipient answered, if they did.
+ */
+answered_at: string | null, 
+/**
+ * Not answered (pending, expired or locked): it may be sent again or withdrawn.
+ */
+open: boolean, };
+
+/**
+ * Where a recipient's consent stands for this office (recipient card).
+ */
+export type ConsentOverview = { 
+/**
+ * The recipient.
+ */
+recipient_id: string, 
+/**
+ * The register's consents, oldest first.
+ */
+consents: Array<ConsentEntry>, 
+/**
+ * Natures of acts a consent covers now.
+ */
+in_force: Array<string>, 
+/**
+ * This office's invitations, newest first.
+ */
+invitations: Array<InvitationView>, 
+/**
+ * Where it stands, in French (without consent, the paper fallback).
+ */
+summary: string, };
+
+/**
+ * "Inviter à consentir".
+ */
+export type InviteRequest = { 
+/**
+ * Recipient (vault identifier).
+ */
+recipient_id: string, 
+/**
+ * Natures of acts the consent would cover (catalogue codes).
+ */
+natures: Array<string>, 
+/**
+ * Days to answer (the vault's default, 15, when none).
+ */
+days: number | null, 
+/**
+ * Months the consent would last (until revoked when none).
+ */
+consent_months: number | null, };
+
+/**
+ * What is done with an invitation not answered.
+ */
+export type InvitationActionKind = "resend" | "withdraw";
+
+/**
+ * "Renvoyer" / "Retirer" an invitation.
+ */
+export type InvitationActionRequest = { 
+/**
+ * The invitation.
+ */
+invitation_id: string, 
+/**
+ * What to do.
+ */
+action: InvitationActionKind, };
+
 /** Longest deposit reference, in characters. */
 export const REFERENCE_MAX = 100;
 
