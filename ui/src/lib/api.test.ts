@@ -92,6 +92,33 @@ describe("tauri backend", () => {
     expect(calls[16]?.args).toEqual({ request: { path: "A", new_name: "C" } });
   });
 
+  it("sends the consent commands with their requests (issue 17)", async () => {
+    const b = tauriBackend();
+    const person = {
+      kind: "person" as const,
+      civility: "Mme" as const,
+      last_name: "Durand",
+      first_names: "Anne",
+      birth_date: "01/02/1980",
+      email: "anne@courriel.example",
+      mobile: "06 12 34 56 78",
+      address_lines: ["1 rue de la Paix"],
+      postal_code: "75002",
+      city: "Paris",
+      nir: null,
+    };
+    await b.addRecipient(person);
+    await b.consentOverview("r1");
+    await b.invite({ recipient_id: "r1", natures: ["saisie_vente"], days: 10, consent_months: null });
+    await b.invitationAction("i1", "withdraw");
+    expect(calls).toEqual([
+      { cmd: "add_recipient", args: { request: person } },
+      { cmd: "consent_overview", args: { request: { recipient_id: "r1" } } },
+      { cmd: "invite_recipient", args: { request: { recipient_id: "r1", natures: ["saisie_vente"], days: 10, consent_months: null } } },
+      { cmd: "invitation_action", args: { request: { invitation_id: "i1", action: "withdraw" } } },
+    ]);
+  });
+
   it("sends search criteria and the page window", async () => {
     const criteria = { date_from: "2013-06-07", date_to: null, state: null, reference: "TEST", document: null, recipient: null, nature: null, source: "edi" as const, filter: null };
     await tauriBackend().searchServices(criteria, { offset: 0, limit: 10 });

@@ -5,16 +5,22 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
+  AddRecipientResult,
   ApiError,
   BindRequest,
   Category,
   ConnectRequest,
+  ConsentOverview,
   DashboardCounts,
   DownloadKind,
   EdiImportRequest,
   EdiImportResult,
   EdiProgress,
+  InvitationActionKind,
+  InvitationView,
+  InviteRequest,
   Nature,
+  NewRecipientRequest,
   NotificationRow,
   OutboxStatus,
   Page,
@@ -69,6 +75,17 @@ export interface Backend {
   markSeen(notificationId: string): Promise<void>;
   /** Recipients matching a SIRET/SIREN, a name or a NIR. */
   searchRecipients(query: RecipientQuery): Promise<Recipient[]>;
+  /**
+   * "Nouveau destinataire": creates a person or a company in the vault. Problems (each with its
+   * field) and duplicates (the existing cards) are results, not errors.
+   */
+  addRecipient(request: NewRecipientRequest): Promise<AddRecipientResult>;
+  /** Where the recipient's consent stands for this office (consents, natures in force, invitations). */
+  consentOverview(recipientId: string): Promise<ConsentOverview>;
+  /** "Inviter à consentir": the vault e-mails and texts the recipient a personal link. */
+  invite(request: InviteRequest): Promise<InvitationView>;
+  /** "Renvoyer" / "Retirer" an invitation not answered. */
+  invitationAction(invitationId: string, action: InvitationActionKind): Promise<InvitationView>;
   /** The catalogue of natures of acts. */
   natures(): Promise<Nature[]>;
   /** Whether the recipient accepts this nature now, and if not why and until when. */
@@ -176,6 +193,11 @@ export function tauriBackend(): Backend {
     onDashboardChanged: async (handler) => listen<DashboardCounts>(DASHBOARD_EVENT, (e) => handler(e.payload)),
     markSeen: (id) => call("mark_seen", { request: { notification_id: id } }),
     searchRecipients: (request) => call("search_recipients", { request }),
+    addRecipient: (request) => call("add_recipient", { request }),
+    consentOverview: (recipientId) => call("consent_overview", { request: { recipient_id: recipientId } }),
+    invite: (request) => call("invite_recipient", { request }),
+    invitationAction: (invitationId, action) =>
+      call("invitation_action", { request: { invitation_id: invitationId, action } }),
     natures: () => call("natures_list"),
     receptionStatus: (recipientId, nature) =>
       call("reception_status", { request: { recipient_id: recipientId, nature } }),

@@ -5,6 +5,7 @@
 // dashboard of 100,000 services costs a few arrays of integers.
 
 import type { Backend } from "./api";
+import { mockConsents, type MockConsents } from "./mockConsent";
 import { fold } from "./pager";
 import type {
   ApiError,
@@ -144,6 +145,9 @@ function err(code: string, message: string): ApiError {
   return { code, message };
 }
 
+const unreachable = (): ApiError =>
+  err("client.unreachable", "Le coffre-fort est injoignable. Vérifiez la connexion réseau ; les actes préparés restent dans la file d'envoi.");
+
 const pad = (n: number, w = 2): string => String(n).padStart(w, "0");
 
 function stamp(d: Date): string {
@@ -196,6 +200,8 @@ export interface MockBackend extends Backend {
   uploadSizes: Map<string, number>;
   /** When set, each transferred file waits for it halfway (tests look at the progress then). */
   uploadPause: Promise<void> | null;
+  /** The recipients, the register of consents and the invitations (answered as the portal would). */
+  consents: MockConsents;
 }
 
 /** A line of a mock EDI manifest. */
@@ -239,6 +245,9 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
   const goodPin = opts.pin ?? "1234";
   const maxTries = opts.pinTries ?? 3;
   const base = Date.UTC(2013, 5, 7, 12, 38, 25);
+  const allNatures = NATURES.map((n) => n.code);
+  // The bank and the company consent to every nature (conventions); the person has not consented.
+  const consents = mockConsents(MOCK_RECIPIENTS, { "r-banque-test": allNatures, "r-danone": allNatures }, now, { "r-dupont": MOCK_NIR });
   const recipientsFor = (i: number): Recipient => MOCK_RECIPIENTS[i % 7 === 3 ? 1 : 0] ?? MOCK_RECIPIENTS[0]!;
   const generated = new Map<number, MockService>();
   const created: MockService[] = [];
@@ -425,6 +434,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     ediManifests: mockManifests(),
     uploadSizes: new Map(),
     uploadPause: null,
+    consents,
     setOnline(online) {
       state.online = online;
       notifyOutbox();
@@ -522,15 +532,37 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       const q = query.query.replace(/\s/g, "");
       let found: Recipient[];
       if (query.mode === "siret") {
-        found = MOCK_RECIPIENTS.filter((r) => r.siret === q || r.siren === q || (r.siret ?? "").startsWith(q));
+        found = consents.recipients.filter((r) => r.siret === q || r.siren === q || (r.siret ?? "").startsWith(q));
       } else if (query.mode === "insee") {
-        found = q.toUpperCase() === MOCK_NIR ? MOCK_RECIPIENTS.filter((r) => r.kind === "person") : [];
+        found = q.toUpperCase() === MOCK_NIR ? consents.recipients.filter((r) => r.kind === "person") : [];
       } else {
         const f = fold(query.query.trim());
-        found = MOCK_RECIPIENTS.filter((r) => fold(r.name).includes(f));
+        found = consents.recipients.filter((r) => fold(r.name).includes(f));
       }
       log(`Recherche de destinataire (${query.mode === "siret" ? "SIRET" : query.mode === "insee" ? "n° INSEE" : "nom"})`);
       return found.map((r) => ({ ...r }));
+    },
+    async addRecipient(request) {
+      if (!state.online) throw unreachable();
+      const r = consents.add(request);
+      if (r.outcome === "created") log("Destinataire créé");
+      return r;
+    },
+    async consentOverview(recipientId) {
+      if (!state.online) throw unreachable();
+      return consents.overview(recipientId);
+    },
+    async invite(request) {
+      if (!state.online) throw unreachable();
+      const i = consents.invite(request);
+      log("Invitation à la signification électronique envoyée");
+      return i;
+    },
+    async invitationAction(invitationId, action) {
+      if (!state.online) throw unreachable();
+      const i = consents.action(invitationId, action);
+      log(action === "withdraw" ? "Invitation retirée" : "Invitation renvoyée");
+      return i;
     },
     async natures() {
       return NATURES.map((n) => ({ ...n }));
@@ -564,9 +596,15 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     async signify(request, onStep) {
       state.lastSignify = { ...request, pin: "" };
       if (!request.reference.trim()) throw err("signify.reference", "Saisissez votre référence de dépôt.");
-      const recipient = MOCK_RECIPIENTS.find((r) => r.id === request.recipient_id);
+      const recipient = consents.recipients.find((r) => r.id === request.recipient_id);
       const nature = NATURES.find((n) => n.code === request.nature);
       if (!recipient || !nature) throw err("signify.incomplete", "Le destinataire ou la nature de l'acte est inconnu. Recommencez la sélection.");
+      if (!consents.overview(recipient.id).in_force.includes(nature.code)) {
+        throw err(
+          "app.no_consent",
+          "Le destinataire n'a pas consenti à la signification électronique pour cette nature d'acte (article 748-2 du code de procédure civile) : rien n'a été signé. Invitez-le à consentir, ou signifiez l'acte sur papier.",
+        );
+      }
       const jobId = "mock-job";
       const emit = async (step: StepNumber, status: StepEvent["status"], reason: string | null = null) => {
         await wait(opts.stepDelayMs ?? 0);
