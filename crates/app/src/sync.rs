@@ -37,6 +37,9 @@ pub struct SyncReport {
     pub cursor: u64,
     /// Deposits whose files could not all be downloaded; the next sync retries them.
     pub files_pending: usize,
+    /// What recipients did with this office's invitations and their consents (given,
+    /// refused, revoked), as the vault words it, oldest first.
+    pub consents: Vec<String>,
 }
 
 impl App {
@@ -70,9 +73,18 @@ impl App {
                 break;
             }
             checkpoint("sync");
+            let mut consents = Vec::new();
             let (deliveries, returns) = self.store().batch(|b| {
                 let (mut deliveries, mut returns) = (0, 0);
                 for e in &page.events {
+                    if e.event.starts_with("sceau:Consent") {
+                        consents.push(format!(
+                            "{} : {}",
+                            sceau_core::naming::format_paris(e.at),
+                            e.message
+                        ));
+                        continue;
+                    }
                     let Some(d) = &e.deposit_id else { continue };
                     let Some(s) = b.service_by_deposit_id(d)? else {
                         continue;
@@ -102,6 +114,10 @@ impl App {
             report.events += page.events.len();
             report.deliveries += deliveries;
             report.returns += returns;
+            for c in consents {
+                self.log("Consentement", &c);
+                report.consents.push(c);
+            }
             cursor = page.next_cursor;
         }
         report.cursor = cursor;

@@ -142,6 +142,9 @@ pub fn sync(cli: &Cli, out: &Out, wait_s: u64) -> Result<ExitCode, CliError> {
             report.archives,
             report.files
         );
+        for c in &report.consents {
+            text.push_str(&format!("{c}\n"));
+        }
         if report.files_pending > 0 {
             text.push_str(&format!(
                 "Attention : les fichiers de {} dépôt(s) n'ont pas pu être téléchargés ; relancez « sceau sync » plus tard, ils seront repris.\n",

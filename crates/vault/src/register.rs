@@ -130,7 +130,9 @@ pub fn give(
     if new.expires_at.is_some_and(|e| e <= new.given_at) {
         return Err(Error::Register(Refusal::ExpiresBeforeGiven));
     }
-    meta::recipient(sql, new.recipient_id)?.ok_or(Error::UnknownRecipient)?;
+    let who = meta::recipient(sql, new.recipient_id)?
+        .ok_or(Error::UnknownRecipient)?
+        .name;
     let consent = Consent {
         id: uuid::Uuid::new_v4().to_string(),
         recipient_id: new.recipient_id.to_owned(),
@@ -157,7 +159,7 @@ pub fn give(
             ),
             office_id: new.office_id.map(str::to_owned),
             message: format!(
-                "Consentement à la signification électronique enregistré ({})",
+                "Consentement de {who} à la signification électronique enregistré ({})",
                 consent.natures.join(", ")
             ),
         }],
@@ -182,6 +184,7 @@ pub fn revoke(
         return Err(Error::Register(Refusal::RevokedBeforeGiven));
     }
     meta::revoke_consent(sql, id, now)?;
+    let who = recipient_name(sql, &consent.recipient_id)?;
     consent.revoked_at = Some(now);
     journal::append(
         sql,
@@ -196,7 +199,9 @@ pub fn revoke(
                 Some(reason_fr.to_owned()),
             ),
             office_id,
-            message: format!("Consentement à la signification électronique révoqué ({reason_fr})"),
+            message: format!(
+                "Consentement de {who} à la signification électronique révoqué ({reason_fr})"
+            ),
         }],
     )?;
     Ok(consent)
@@ -213,6 +218,10 @@ pub fn in_force(
     Ok(find_in_force(&list, nature, at).cloned())
 }
 
+fn recipient_name(sql: &mut dyn Sql, id: &str) -> Result<String> {
+    Ok(meta::recipient(sql, id)?.map_or_else(|| id.to_owned(), |r| r.name))
+}
+
 /// Journals a recipient's refusal of office `office_id`'s invitation `invitation_id`
 /// (`sceau:ConsentRefused`): nothing enters the register, the office is told.
 pub fn refused(
@@ -222,6 +231,7 @@ pub fn refused(
     office_id: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let who = recipient_name(sql, recipient_id)?;
     journal::append(
         sql,
         &[Entry {
@@ -235,8 +245,7 @@ pub fn refused(
                 Some("refusé par le destinataire sur le portail".into()),
             ),
             office_id: Some(office_id.to_owned()),
-            message: "Invitation à la signification électronique refusée par le destinataire"
-                .into(),
+            message: format!("Invitation à la signification électronique refusée par {who}"),
         }],
     )?;
     Ok(())

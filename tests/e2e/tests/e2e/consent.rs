@@ -100,9 +100,10 @@ fn a_person_invited_from_the_office_consents_on_the_portal_is_served_then_revoke
     assert!(html.contains("Consentement enregistré"), "{html}");
     let status = w.ok(&["consent", "status", &id]);
     assert_eq!(status["in_force"][0], "SAISIE_ATTRIBUTION", "{status}");
-    // The office's feed carries the consent; a sync takes it without a service of its own.
+    // The office's feed carries the consent, naming the person; a sync reports it.
     let synced = w.ok(&["sync"]);
-    assert!(synced.is_object(), "{synced}");
+    let told = synced["consents"].to_string();
+    assert!(told.contains("Consentement de BERNARD Lucie"), "{synced}");
     assert_eq!(status["invitations"][0]["state"], "accepted", "{status}");
 
     // Served now; the deposited PDF/A carries the consent mention (pdftotext, not ours).
@@ -139,6 +140,11 @@ fn a_person_invited_from_the_office_consents_on_the_portal_is_served_then_revoke
     // The person revokes: the next service is refused, with the reason.
     let html = answer(&w, "revoquer");
     assert!(html.contains("Consentement révoqué"), "{html}");
+    let synced = w.ok(&["sync"]);
+    assert!(
+        synced["consents"].to_string().contains("révoqué"),
+        "{synced}"
+    );
     let args = signify(&w, "LUCIE-2", &id);
     let (_, _, msg) = w.fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(msg.contains("révoqué"), "{msg}");
