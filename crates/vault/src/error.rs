@@ -251,19 +251,10 @@ impl Error {
             Error::NotFound => "Élément introuvable.".into(),
             Error::UnknownNature(c) => format!("Nature d'acte inconnue : {c}."),
             Error::UnknownRecipient => "Destinataire inconnu.".into(),
-            Error::NoConsent(status) => format!(
-                "{} (registre des consentements du coffre)",
-                status.message_fr().trim_end_matches('.')
-            ),
-            Error::Register(r) => r.message_fr(),
-            Error::Invitation(r) => r.message_fr(),
-            Error::ConsentMention { file, given_at } => format!(
-                "L'acte {file} ne mentionne pas le consentement du destinataire à la \
-                 signification par voie électronique (articles 662-1 et 748-1 du code de \
-                 procédure civile ; consentement donné le {}). Ajoutez la mention à l'acte, ou \
-                 laissez l'application l'apposer, puis signifiez-le de nouveau.",
-                sceau_core::naming::format_paris(*given_at)
-            ),
+            Error::NoConsent(_)
+            | Error::Register(_)
+            | Error::Invitation(_)
+            | Error::ConsentMention { .. } => self.consent_message_fr(),
             Error::Closed { message_fr, .. } => message_fr.clone(),
             Error::BadSignature { file, .. } => {
                 format!("La signature de l'acte {file} n'est pas valide.")
@@ -368,6 +359,26 @@ impl Error {
                     .collect::<Vec<_>>()
                     .join(" ; ")
             ),
+        }
+    }
+
+    /// The messages of the consent register's refusals (CPC 748-2, 662-1).
+    fn consent_message_fr(&self) -> String {
+        match self {
+            Error::NoConsent(status) => format!(
+                "{} (registre des consentements du coffre)",
+                status.message_fr().trim_end_matches('.')
+            ),
+            Error::Register(r) => r.message_fr(),
+            Error::Invitation(r) => r.message_fr(),
+            Error::ConsentMention { file, given_at } => format!(
+                "L'acte {file} ne mentionne pas le consentement du destinataire à la \
+                 signification par voie électronique (articles 662-1 et 748-1 du code de \
+                 procédure civile ; consentement donné le {}). Ajoutez la mention à l'acte, ou \
+                 laissez l'application l'apposer, puis signifiez-le de nouveau.",
+                sceau_core::naming::format_paris(*given_at)
+            ),
+            other => other.to_string(),
         }
     }
 
