@@ -560,8 +560,26 @@ impl Desktop {
         app: &Path,
         prepare: impl FnOnce(&mut World) -> Result<()>,
     ) -> Result<(Desktop, Option<reqwest::Client>)> {
-        let mut world = World::new()?;
+        let world = World::new()?;
         let bank_client = if bank { Some(world.bind_bank()?) } else { None };
+        Ok((Self::open(world, name, app, prepare)?, bank_client))
+    }
+
+    /// As [`Desktop::start`], with the recipient side (the vault's SMTP and SMS sinks and its
+    /// portal, [`World::with_recipient_side`]): a person invited from the window can answer.
+    pub fn start_with_recipient_side(name: &str) -> Result<Desktop> {
+        let mut world = World::new()?;
+        world.with_recipient_side()?;
+        Self::open(world, name, app_bin(), |_| Ok(()))
+    }
+
+    /// Starts `world`'s vault, runs `prepare`, then opens the window `app`.
+    fn open(
+        mut world: World,
+        name: &str,
+        app: &Path,
+        prepare: impl FnOnce(&mut World) -> Result<()>,
+    ) -> Result<Desktop> {
         world.start_vault()?;
         prepare(&mut world)?;
         let dir = world.dir.path().to_path_buf();
@@ -591,16 +609,13 @@ impl Desktop {
         let driver = Driver::start(&envs, &dir.join("driver.log"))?;
         let opened_at = Instant::now();
         let window = Window::open(&driver, app, name)?;
-        Ok((
-            Desktop {
-                world,
-                downloads,
-                window,
-                opened_at,
-                _driver: driver,
-            },
-            bank_client,
-        ))
+        Ok(Desktop {
+            world,
+            downloads,
+            window,
+            opened_at,
+            _driver: driver,
+        })
     }
 
     /// The application's log (tauri-driver's output, which includes the application's stderr).

@@ -1,7 +1,8 @@
 //! The real window, end to end: first connection, a service with two acts and its six steps,
 //! the recipient's consultation through the bank API, the background sync, the detail and the
 //! archive; a wrong PIN; a recipient outside the legal hours; an EDI batch refused line by line,
-//! then imported. Every screen visited is saved
+//! then imported; a person created in the window, invited, consenting on the portal, then
+//! served. Every screen visited is saved
 //! under `target/e2e-screenshots/`.
 #![allow(clippy::unwrap_used)]
 
@@ -414,4 +415,162 @@ fn files_dropped_on_mon_coffre_fort_go_into_the_vault_with_their_progress() {
         "the transfer's progress was never shown"
     );
     w.screenshot("coffre-fort-transfert").unwrap();
+}
+
+/// The person of the consent flow: e-mail and mobile as the vault keeps them (E.164).
+const PERSON_EMAIL: &str = "lucie.bernard@exemple.fr";
+const PERSON_MOBILE: &str = "+33698765432";
+
+#[test]
+fn a_person_created_in_the_window_is_invited_consents_on_the_portal_and_is_served() {
+    let mut d = Desktop::start_with_recipient_side("consentement").unwrap();
+    connect_first_time(&mut d);
+    let w = &mut d.window;
+    w.click_button("SIGNIFICATION D'ACTES").unwrap();
+    w.wait_text("#signify-title", None).unwrap();
+    w.type_into("#sig-reference", "REF-CONSENTEMENT-1").unwrap();
+    w.type_into("#sig-requerant", "SA CRÉANCIÈRE").unwrap();
+
+    // "Nouveau destinataire": first a problem beside its field, then the person created.
+    w.click_button("Nouveau destinataire").unwrap();
+    w.wait_text("#nr-title", Some("Nouveau destinataire"))
+        .unwrap();
+    w.select("#nr-civility", "Mme").unwrap();
+    for (field, value) in [
+        ("#nr-last-name", "Bernard"),
+        ("#nr-first-names", "Lucie"),
+        ("#nr-birth-date", "14/02/1990"),
+        ("#nr-email", PERSON_EMAIL),
+        ("#nr-mobile", "06 98 76 54"),
+        ("#nr-address", "3 place du Marché"),
+        ("#nr-postal-code", "69002"),
+        ("#nr-city", "Lyon"),
+    ] {
+        w.type_into(field, value).unwrap();
+    }
+    w.click_button("Enregistrer le destinataire").unwrap();
+    let problem = w.wait_text("#nr-mobile-error", Some("mobile")).unwrap();
+    assert!(
+        problem.contains("n'est pas un mobile français"),
+        "{problem}"
+    );
+    w.screenshot("nouveau-destinataire-erreur").unwrap();
+    w.type_into("#nr-mobile", "06 98 76 54 32").unwrap();
+    w.click_button("Enregistrer le destinataire").unwrap();
+    w.wait_text(".recipient-card", Some("BERNARD Lucie"))
+        .unwrap();
+
+    // No consent yet: Signifier disabled, the card says why and the paper fallback.
+    w.select("#sig-nature", "SAISIE_ATTRIBUTION").unwrap();
+    let why = w
+        .wait_text("[data-testid=consent-block]", Some("sur papier"))
+        .unwrap();
+    assert!(why.contains("pas de consentement en vigueur"), "{why}");
+    let disabled = w
+        .exec(
+            r#"return [...document.querySelectorAll("button[type=submit]")]
+                 .find((b) => b.textContent.trim() === "Signifier").disabled;"#,
+            serde_json::json!([]),
+        )
+        .unwrap();
+    assert_eq!(
+        disabled,
+        serde_json::json!(true),
+        "Signifier without consent"
+    );
+    w.screenshot("sans-consentement").unwrap();
+
+    // The invitation, for the nature chosen in the form (the default).
+    w.click_button("Inviter à consentir").unwrap();
+    w.wait_text("form.invite", None).unwrap();
+    w.click_button("Envoyer l'invitation").unwrap();
+    w.wait_text(".consent table", Some("en attente de réponse"))
+        .unwrap();
+    w.screenshot("invitation-envoyee").unwrap();
+
+    // The person answers on the portal (codes read from the SMTP and SMS sinks).
+    let side = d.world.recipient_side.as_ref().unwrap();
+    let client = d.world.portal_client();
+    let html = World::block_on(
+        sceau_testsupport::portal::Invitee {
+            client: &client,
+            portal: format!("https://127.0.0.1:{}", side.portal_port),
+            smtp: &side.smtp,
+            sms: &side.sms,
+            email: PERSON_EMAIL,
+            mobile: PERSON_MOBILE,
+        }
+        .answer("accepter"),
+    )
+    .unwrap();
+    assert!(html.contains("Consentement enregistré"), "{html}");
+
+    let w = &mut d.window;
+    w.click_button("Actualiser").unwrap();
+    w.wait_text("[data-testid=consent-in-force]", None).unwrap();
+    w.wait_text(".consent table", Some("Consentement donné"))
+        .unwrap();
+    w.wait_absent(".consent", "pas de consentement en vigueur")
+        .unwrap();
+    w.screenshot("consentement-donne").unwrap();
+
+    // Served: the act carries the consent mention, which pdftotext finds in the deposit.
+    let act = d.world.act("commandement-bernard.pdf");
+    d.window.drop_files(&[&act]).unwrap();
+    d.window
+        .wait_text("section", Some("commandement-bernard.pdf"))
+        .unwrap();
+    let now = chrono::Utc::now();
+    if sceau_core::hours::service_allowed(now, None, None, &sceau_core_calendar()).is_err() {
+        // Outside the legal hours (CPC 664) when the test runs: a judge's permission.
+        d.window.wait_text("label[for=sig-judge]", None).unwrap();
+        d.window
+            .type_into("#sig-judge", sceau_e2e::PERMISSION)
+            .unwrap();
+    }
+    d.window.type_into("#sig-pin", &d.world.office.pin).unwrap();
+    d.window.click_button("Signifier").unwrap();
+    d.window
+        .wait_text("p.success", Some("Signification déposée le"))
+        .unwrap();
+    d.window.screenshot("consentement-signifie").unwrap();
+    d.window.click_button("Voir le détail").unwrap();
+    d.window
+        .wait_text(
+            "section[aria-labelledby=detail-title]",
+            Some("5. Historique"),
+        )
+        .unwrap();
+    d.window.click_button("Télécharger l'archive").unwrap();
+    d.window
+        .wait_text(
+            "section[aria-labelledby=detail-title]",
+            Some("Fichier enregistré"),
+        )
+        .unwrap();
+    let zip_path = std::fs::read_dir(&d.downloads)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "zip"))
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let name = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().to_owned())
+        .find(|n| n.ends_with(".pdf"))
+        .unwrap();
+    let mut pdf = Vec::new();
+    zip.by_name(&name).unwrap().read_to_end(&mut pdf).unwrap();
+    let pdf_path = d.world.dir.path().join("depose.pdf");
+    std::fs::write(&pdf_path, &pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&pdf_path)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).replace('\n', " ");
+    for part in ["consenti", "662-1", "748-1"] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
 }

@@ -65,7 +65,7 @@ describe("Consentement sur la fiche du destinataire", () => {
     expect((await within(card()).findByRole("status")).textContent).toContain("Invitation envoyée par courriel et par SMS");
     const [row] = rows();
     expect(row?.textContent).toContain("Commandement de payer, Signification de jugement");
-    expect(row?.textContent).toContain("Invitation envoyée, en attente de réponse");
+    expect(row?.textContent).toMatch(/Invitation envoyée, en attente de réponse \(jusqu'au \d\d\/\d\d\/\d{4}/);
     expect(within(row!).getByRole("button", { name: "Renvoyer" })).toBeTruthy();
     expect(within(row!).getByRole("button", { name: "Retirer" })).toBeTruthy();
     expect(within(card()).queryByRole("button", { name: "Inviter à consentir" })).toBeNull();
