@@ -30,7 +30,8 @@ pub struct ConsentOverview {
 
 fn summary(in_force: &[String], consents: &[Consent], invitations: &[Invitation]) -> String {
     if !in_force.is_empty() {
-        return format!("Consentement en vigueur pour : {}.", in_force.join(", "));
+        let labels: Vec<String> = in_force.iter().map(|c| crate::nature_label(c)).collect();
+        return format!("Consentement en vigueur pour : {}.", labels.join(", "));
     }
     let paper = " Sans consentement en vigueur, signifiez l'acte sur papier (par commissaire de \
                  justice ou par voie postale).";
@@ -221,6 +222,14 @@ mod tests {
     fn the_summary_says_where_the_consent_stands_and_the_paper_fallback() {
         let in_force = summary(&["SAISIE_VENTE".into()], &[consent(false)], &[]);
         assert!(in_force.contains("en vigueur") && !in_force.contains("papier"));
+        assert!(
+            in_force.contains(&crate::nature_label("SAISIE_VENTE")),
+            "{in_force}"
+        );
+        assert!(
+            !in_force.contains("SAISIE_VENTE"),
+            "the label, not the code: {in_force}"
+        );
         // Accepted, then revoked: the revocation is what the office must read.
         let revoked = summary(
             &[],
