@@ -296,7 +296,10 @@ async fn consents_flow(backend: Backend) {
     let verdict = sceau_pdfa::check_pdfa1b(&pdf);
     assert!(verdict.conformant, "{:?}", verdict.violations);
     let text = sceau_pdfa::plain_text(&pdf).unwrap_or_default();
-    assert!(text.contains("Commandement de payer") && text.contains("m***@exemple.test"), "{text}");
+    assert!(
+        text.contains("Commandement de payer") && text.contains("m***@exemple.test"),
+        "{text}"
+    );
     let dir = w.h.dir.path();
     std::fs::write(dir.join("declaration.pdf"), &pdf).unwrap();
     std::fs::write(dir.join("declaration.p7s"), &p7s).unwrap();
