@@ -169,3 +169,60 @@ impl Invitee<'_> {
         Ok(html)
     }
 }
+
+/// The portal's Chromium specs (`tests/portal`, playwright-core driving Debian's Chromium).
+pub fn spec_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/portal")
+}
+
+/// Installs the specs' `playwright-core` if `cargo xtask setup` has not (no browser download:
+/// the specs drive Debian's Chromium).
+pub fn ensure_playwright() -> Result<()> {
+    let dir = spec_dir();
+    if dir.join("node_modules/playwright-core").exists() {
+        return Ok(());
+    }
+    let st = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .status()
+        .context("npm (cargo xtask setup installs Node.js and npm)")?;
+    if !st.success() {
+        bail!("npm ci in tests/portal failed");
+    }
+    Ok(())
+}
+
+/// Headless Chromium (JavaScript off) answers the invitation at `link` with `answer`
+/// (`accepter`, `refuser`, `revoquer`) after `wrong` wrong tries, reading the e-mailed code from
+/// `smtp`'s files and the texted one from `sms`; what the pages showed (`tests/portal/
+/// consent.spec.mjs`: `invitation`, `codesPage`, `refusedTries`, `final.title`, `final.text`).
+pub fn chromium_answer(
+    link: &str,
+    smtp: &SmtpSink,
+    sms: &SmsSink,
+    answer: &str,
+    wrong: u32,
+) -> Result<serde_json::Value> {
+    ensure_playwright()?;
+    let run = std::process::Command::new("node")
+        .arg(spec_dir().join("consent.spec.mjs"))
+        .env("SCEAU_INVITATION_LINK", link)
+        .env("SCEAU_MAIL_DIR", smtp.dir())
+        .env("SCEAU_SMS_SINK", sms.received_url())
+        .env("SCEAU_ANSWER", answer)
+        .env("SCEAU_WRONG", wrong.to_string())
+        .output()
+        .context("node")?;
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    if !run.status.success() {
+        bail!(
+            "the Chromium spec failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    Ok(serde_json::from_str(
+        stdout.lines().last().unwrap_or_default(),
+    )?)
+}

@@ -328,6 +328,27 @@ async fn consents_flow(backend: Backend) {
     .await;
     assert_eq!(bundle.deposit_id.as_deref(), Some(c.id.as_str()));
     sceau_vault::proof::verify(&bundle, Some(&pdf)).unwrap();
+    // The bundle's time-stamp over the declaration, checked by openssl.
+    use base64::Engine;
+    let tst = base64::engine::general_purpose::STANDARD
+        .decode(&bundle.timestamp_token)
+        .unwrap();
+    std::fs::write(dir.join("declaration.tst"), tst).unwrap();
+    let out = Command::new("openssl")
+        .args(["ts", "-verify", "-token_in", "-in"])
+        .arg(dir.join("declaration.tst"))
+        .arg("-data")
+        .arg(dir.join("declaration.pdf"))
+        .arg("-CAfile")
+        .arg(&ca)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("Verification: OK"),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut changed = pdf.clone();
     let n = changed.len() / 2;
     changed[n] ^= 1;

@@ -11,25 +11,14 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::*;
-use sceau_testsupport::sinks::{SmsSink, SmtpSink};
 use sceau_vault::notify;
 
 fn spec_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/portal")
+    sceau_testsupport::portal::spec_dir()
 }
 
 fn ensure_playwright() {
-    let dir = spec_dir();
-    if dir.join("node_modules/playwright-core").exists() {
-        return;
-    }
-    let st = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(&dir)
-        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-        .status()
-        .expect("npm (cargo xtask setup installs Node.js and npm)");
-    assert!(st.success(), "npm ci in tests/portal failed");
+    sceau_testsupport::portal::ensure_playwright().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,32 +136,6 @@ fn pkg_act(zip_bytes: &[u8], name: &str) -> Vec<u8> {
     out
 }
 
-/// Runs `consent.spec.mjs` on `link` with `answer` (after `wrong` wrong tries); its report.
-fn consent_spec(
-    link: &str,
-    smtp: &SmtpSink,
-    sms: &SmsSink,
-    answer: &str,
-    wrong: u32,
-) -> serde_json::Value {
-    let run = Command::new("node")
-        .arg(spec_dir().join("consent.spec.mjs"))
-        .env("SCEAU_INVITATION_LINK", link)
-        .env("SCEAU_MAIL_DIR", smtp.dir())
-        .env("SCEAU_SMS_SINK", sms.received_url())
-        .env("SCEAU_ANSWER", answer)
-        .env("SCEAU_WRONG", wrong.to_string())
-        .output()
-        .expect("node");
-    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
-    assert!(
-        run.status.success(),
-        "spec failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
-}
-
 /// Chromium answers three invitations: one accepted (the person becomes servable), one refused
 /// and one locked out by wrong codes (neither servable), each page saying where it stands.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,7 +184,10 @@ async fn chromium_consents_refuses_and_locks_out_on_the_portal() {
             portal_addr.port()
         );
         let (s, m) = (smtp, sms);
-        let seen = tokio::task::block_in_place(|| consent_spec(&link, s, m, answer, wrong));
+        let seen = tokio::task::block_in_place(|| {
+            sceau_testsupport::portal::chromium_answer(&link, s, m, answer, wrong)
+        })
+        .unwrap();
         let invitation = seen["invitation"].as_str().unwrap();
         assert!(invitation.contains("Maître Jeanne DUPONT"), "{seen}");
         assert!(invitation.contains("Signification de jugement"), "{seen}");

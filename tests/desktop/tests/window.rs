@@ -419,7 +419,6 @@ fn files_dropped_on_mon_coffre_fort_go_into_the_vault_with_their_progress() {
 
 /// The person of the consent flow: e-mail and mobile as the vault keeps them (E.164).
 const PERSON_EMAIL: &str = "lucie.bernard@exemple.fr";
-const PERSON_MOBILE: &str = "+33698765432";
 
 #[test]
 fn a_person_created_in_the_window_is_invited_consents_on_the_portal_and_is_served() {
@@ -488,22 +487,17 @@ fn a_person_created_in_the_window_is_invited_consents_on_the_portal_and_is_serve
         .unwrap();
     w.screenshot("invitation-envoyee").unwrap();
 
-    // The person answers on the portal (codes read from the SMTP and SMS sinks).
+    // The person answers on the portal in Chromium (codes read from the SMTP and SMS sinks).
     let side = d.world.recipient_side.as_ref().unwrap();
-    let client = d.world.portal_client();
-    let html = World::block_on(
-        sceau_testsupport::portal::Invitee {
-            client: &client,
-            portal: format!("https://127.0.0.1:{}", side.portal_port),
-            smtp: &side.smtp,
-            sms: &side.sms,
-            email: PERSON_EMAIL,
-            mobile: PERSON_MOBILE,
-        }
-        .answer("accepter"),
-    )
-    .unwrap();
-    assert!(html.contains("Consentement enregistré"), "{html}");
+    let token = sceau_testsupport::portal::invitation_link(&side.smtp, PERSON_EMAIL).unwrap();
+    let link = format!(
+        "https://127.0.0.1:{}/portail/consentement/{token}",
+        side.portal_port
+    );
+    let seen =
+        sceau_testsupport::portal::chromium_answer(&link, &side.smtp, &side.sms, "accepter", 0)
+            .unwrap();
+    assert_eq!(seen["final"]["title"], "Consentement enregistré", "{seen}");
 
     let w = &mut d.window;
     w.click_button("Actualiser").unwrap();
