@@ -196,12 +196,12 @@ impl Signer for TokenTlsSigner {
         let (_, key) = &self.identity.keys[self.index];
         // The whole message: the token key hashes it with the scheme's hash.
         let run = || key.sign_blocking(message);
+        // Tokio forbids blocking on its channels from a runtime thread: wait from a scoped
+        // thread (joining it is a plain OS wait of a few milliseconds, once per connection).
+        // Not `block_in_place`: a batch's connections are made inside the task that runs the
+        // batch (the CLI's `block_on`), and with four of them signing at once a CI run hung
+        // after its uploads with no timer left in the runtime (see ARCHITECTURE.md).
         let result = match tokio::runtime::Handle::try_current() {
-            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(run)
-            }
-            // Tokio forbids blocking on its channels from a runtime thread; wait from a scoped
-            // thread instead (joining it is a plain OS wait).
             Ok(_) => std::thread::scope(|scope| {
                 scope
                     .spawn(run)
