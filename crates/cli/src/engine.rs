@@ -26,6 +26,22 @@ pub(crate) fn rt() -> Result<tokio::runtime::Runtime, CliError> {
         })
 }
 
+/// Runs a use case that deposits (a service, a batch, the outbox, a sync) as a task of the
+/// runtime's workers, the way the window runs its commands, rather than as the future of this
+/// thread's `block_on`: a batch run there once stopped being polled after its uploads (see
+/// ARCHITECTURE.md, "Time limits of the vault client").
+pub(crate) fn on_workers<T: Send + 'static>(
+    work: impl std::future::Future<Output = sceau_app::Result<T>> + Send + 'static,
+) -> Result<T, CliError> {
+    let joined = rt()?.block_on(async { tokio::spawn(work).await });
+    let done = joined.map_err(|e| CliError {
+        code: "cli.task".into(),
+        message: format!("Erreur interne ({e})."),
+        exit: EXIT_INTERNAL,
+    })?;
+    Ok(done?)
+}
+
 /// The application service from the configuration (`Cli::config`); the key's module must be
 /// found.
 pub(crate) fn app(cli: &Cli) -> Result<App, CliError> {
@@ -344,7 +360,8 @@ pub fn signify(cli: &Cli, args: &SignifyArgs, out: &Out) -> Result<ExitCode, Cli
         signature_certificate: args.certificate.clone(),
         authentication_certificate: None,
     };
-    let outcome = rt()?.block_on(app.serve(&req, &options, &cred, progress(out.is_json())))?;
+    let progress = progress(out.is_json());
+    let outcome = on_workers(async move { app.serve(&req, &options, &cred, progress).await })?;
     out.emit(&outcome, || {
         let mut s = format!(
             "Signification n° {} préparée ({} acte(s) : {}).\n",
@@ -411,8 +428,9 @@ pub fn edi(cli: &Cli, cmd: &EdiCommand, out: &Out) -> Result<ExitCode, CliError>
         stamp_consent: *stamp_consent,
         signature_certificate: certificate.clone(),
     };
-    let report = rt()?.block_on(app.edi_import(&req, &cred, progress(out.is_json())))?;
-    drop(cred);
+    let progress = progress(out.is_json());
+    // The PIN goes with the task and is dropped when it ends.
+    let report = on_workers(async move { app.edi_import(&req, &cred, progress).await })?;
     out.emit(&report, || {
         let mut s = format!(
             "Lot EDI {} : {} ligne(s), {} acte(s) préparé(s) maintenant{}.\n",

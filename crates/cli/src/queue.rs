@@ -8,7 +8,7 @@ use clap::Subcommand;
 use sceau_app::Auth;
 use serde::Serialize;
 
-use crate::engine::{app, credentials, progress, rt};
+use crate::engine::{app, credentials, on_workers, progress};
 use crate::output::{CliError, Out, EXIT_REMOTE};
 use crate::Cli;
 
@@ -84,8 +84,9 @@ pub fn outbox(cli: &Cli, cmd: &OutboxCommand, out: &Out) -> Result<ExitCode, Cli
         }
         OutboxCommand::Send => {
             let cred = credentials(cli, &app)?;
+            let progress = progress(out.is_json());
             let report =
-                rt()?.block_on(app.send_outbox(Auth::Pin(&cred), progress(out.is_json())))?;
+                on_workers(async move { app.send_outbox(Auth::Pin(&cred), progress).await })?;
             out.emit(&report, || {
                 let mut s = format!("{} acte(s) déposé(s).\n", report.sent.len());
                 for (id, _, msg) in &report.refused {
@@ -131,7 +132,8 @@ pub fn outbox(cli: &Cli, cmd: &OutboxCommand, out: &Out) -> Result<ExitCode, Cli
 pub fn sync(cli: &Cli, out: &Out, wait_s: u64) -> Result<ExitCode, CliError> {
     let app = app(cli)?;
     let cred = credentials(cli, &app)?;
-    let report = rt()?.block_on(app.sync(Auth::Pin(&cred), progress(out.is_json()), wait_s))?;
+    let progress = progress(out.is_json());
+    let report = on_workers(async move { app.sync(Auth::Pin(&cred), progress, wait_s).await })?;
     out.emit(&report, || {
         let mut text = format!(
             "Synchronisé : {} acte(s) déposé(s), {} événement(s), {} remise(s), {} retour(s), {} archive(s) et {} attestation(s) de remise ou retour(s) téléchargé(s).\n",
