@@ -166,23 +166,7 @@ impl App {
 
 /// A recipient in a sentence: its name, an identifier (a NIR masked) and its e-mail.
 pub(crate) fn label(r: &RecipientView) -> String {
-    let mut facts = Vec::new();
-    if let Some(s) = &r.siret {
-        facts.push(format!("SIRET {s}"));
-    } else if let Some(s) = &r.siren {
-        facts.push(format!("SIREN {s}"));
-    }
-    if let Some(n) = &r.nir_masked {
-        facts.push(format!("N° INSEE {n}"));
-    }
-    if let Some(e) = &r.email {
-        facts.push(e.clone());
-    }
-    if facts.is_empty() {
-        r.name.clone()
-    } else {
-        format!("{} ({})", r.name, facts.join(", "))
-    }
+    sceau_proto::Recipient::from(r.clone()).label_fr()
 }
 
 /// Recognises a SIRET (14 digits), SIREN (9), NIR (15 characters) or else a name, validating the

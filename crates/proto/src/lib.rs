@@ -108,6 +108,31 @@ pub struct Recipient {
     pub phone_mobile: Option<String>,
 }
 
+impl Recipient {
+    /// How the card is named in a message to the office: its name, its identifier (a NIR
+    /// masked) and its e-mail, e.g. `MARTIN Claire (N° INSEE 284************,
+    /// claire@exemple.fr)`.
+    pub fn label_fr(&self) -> String {
+        let mut facts = Vec::new();
+        if let Some(s) = &self.siret {
+            facts.push(format!("SIRET {s}"));
+        } else if let Some(s) = &self.siren {
+            facts.push(format!("SIREN {s}"));
+        }
+        if let Some(n) = &self.nir_masked {
+            facts.push(format!("N° INSEE {n}"));
+        }
+        if let Some(e) = &self.email {
+            facts.push(e.clone());
+        }
+        if facts.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{} ({})", self.name, facts.join(", "))
+        }
+    }
+}
+
 /// A page of recipients found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecipientList {

@@ -355,7 +355,7 @@ impl Error {
                  identifiants, l'adresse électronique et la date de naissance saisis.",
                 existing
                     .iter()
-                    .map(crate::store::meta::card_label)
+                    .map(sceau_proto::Recipient::label_fr)
                     .collect::<Vec<_>>()
                     .join(" ; ")
             ),

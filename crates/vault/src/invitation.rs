@@ -196,7 +196,8 @@ pub fn contacts(r: &RecipientRow) -> Result<(String, String)> {
     Ok((email, mobile))
 }
 
-fn nature_labels(vault: &Vault, natures: &[String]) -> Vec<String> {
+/// The natures' French labels (the code itself for one the catalogue lacks).
+pub(crate) fn nature_labels(vault: &Vault, natures: &[String]) -> Vec<String> {
     natures
         .iter()
         .map(|c| {

@@ -86,18 +86,6 @@ fn invalid_link() -> Response {
     )
 }
 
-fn labels(vault: &Vault, natures: &[String]) -> Vec<String> {
-    natures
-        .iter()
-        .map(|c| {
-            vault
-                .natures
-                .get(c)
-                .map_or_else(|| c.clone(), |n| n.label_fr.clone())
-        })
-        .collect()
-}
-
 /// When the consent would end, counted from `from`.
 fn until(row: &InvitationRow, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
     row.consent_months
@@ -105,7 +93,7 @@ fn until(row: &InvitationRow, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
 }
 
 fn declaration_html(vault: &Vault, f: &Found, from: DateTime<Utc>) -> String {
-    let natures = labels(vault, &f.row.natures);
+    let natures = invitation::nature_labels(vault, &f.row.natures);
     let refs: Vec<&str> = natures.iter().map(String::as_str).collect();
     declaration_fr(
         &invitation::office_name(&f.office),
@@ -557,7 +545,7 @@ async fn done_page(vault: &Vault, token: &str) -> Response {
 
 /// The sealed declaration of `f`'s recipient consenting at `now`.
 async fn declaration(vault: &Vault, f: &Found, now: DateTime<Utc>) -> Result<(Vec<u8>, Vec<u8>)> {
-    let natures = labels(vault, &f.row.natures);
+    let natures = invitation::nature_labels(vault, &f.row.natures);
     let refs: Vec<&str> = natures.iter().map(String::as_str).collect();
     let office = invitation::office_name(&f.office);
     let mut blocks = vec![Block::Heading("Déclaration".into())];

@@ -53,7 +53,7 @@ pub use recipient_side::{
     set_delivery_state, NoticeRow, RecipientAct, ReturnRow,
 };
 pub use recipients::{
-    card_label, duplicates, enrolment, insert_enrolled_recipient, mask_nir, name_key, recipient,
+    duplicates, enrolment, insert_enrolled_recipient, mask_nir, name_key, recipient,
     search_recipients, upsert_recipient, Enrolment, RecipientQuery, RecipientRow, SameAs,
 };
 pub use schema::{migrate, parse_ts, ts};

@@ -173,28 +173,6 @@ pub fn search_recipients(
     Ok(rows.iter().map(|r| recipient_row(r)).collect())
 }
 
-/// How a card is named in a message to the office: its name, its identifier (a NIR masked) and
-/// its e-mail, e.g. `MARTIN Claire (N° INSEE 284************, claire@exemple.fr)`.
-pub fn card_label(r: &Recipient) -> String {
-    let mut facts = Vec::new();
-    if let Some(s) = &r.siret {
-        facts.push(format!("SIRET {s}"));
-    } else if let Some(s) = &r.siren {
-        facts.push(format!("SIREN {s}"));
-    }
-    if let Some(n) = &r.nir_masked {
-        facts.push(format!("N° INSEE {n}"));
-    }
-    if let Some(e) = &r.email {
-        facts.push(e.clone());
-    }
-    if facts.is_empty() {
-        r.name.clone()
-    } else {
-        format!("{} ({})", r.name, facts.join(", "))
-    }
-}
-
 /// What the vault keeps of a recipient an office created (operator-imported recipients have
 /// none of it).
 #[derive(Debug, Clone, PartialEq, Eq)]
