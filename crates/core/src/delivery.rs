@@ -35,7 +35,20 @@ impl DeliveryRule {
             DeliveryRule::SameCalendarDay => {
                 "Consultation le jour même de la transmission (article 662-1 du code de procédure civile)"
             }
-            DeliveryRule::Hours24 => "Consultation dans les 24 heures suivant la transmission",
+            DeliveryRule::Hours24 => {
+                "Consultation dans les 24 heures suivant la transmission (convention de \
+                 l'opérateur du coffre, plus large que le jour de la transmission)"
+            }
+        }
+    }
+
+    /// The law behind the rule, to cite after a sentence that applies it: CPC 662-1 for the
+    /// same-day rule; nothing for the 24-hour convention, which is not 662-1's rule ("le jour
+    /// de la transmission") and must not be presented as such.
+    pub fn legal_basis_fr(self) -> &'static str {
+        match self {
+            DeliveryRule::SameCalendarDay => " (article 662-1 du code de procédure civile)",
+            DeliveryRule::Hours24 => "",
         }
     }
 }
@@ -243,8 +256,8 @@ pub struct Decision {
 
 /// The plain letter's date for an act sent at `sent_at` and not consulted in time.
 ///
-/// CPC 662-1 asks for the letter "au plus tard le premier jour ouvrable suivant" — following the
-/// day of the transmission (the day the recipient did not take cognizance). So it is measured from
+/// CPC 662-1 asks for the letter "le premier jour ouvrable" following the day of the
+/// transmission (the day the recipient did not take cognizance). So it is measured from
 /// the Paris calendar day of `sent_at`, not from the deadline's day (which, under the same-day
 /// rule, is already the next day and would give one working day too many). It can never precede
 /// the day the state is known: if the deadline falls later (24-hour rule across the spring DST

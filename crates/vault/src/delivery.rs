@@ -413,23 +413,24 @@ pub fn notice_document(
         rows.push((
             "Lettre simple".to_owned(),
             format!(
-                "à envoyer au plus tard le {} (premier jour ouvrable suivant la transmission)",
+                "à envoyer le {} (premier jour ouvrable suivant la transmission)",
                 date_fr(letter)
             ),
         ));
     }
+    let basis = decision.rule.legal_basis_fr();
     let explanation = if in_person {
-        "Le destinataire a pris connaissance de l'acte avant l'échéance prévue par la règle \
-         appliquée : la signification est réputée faite à personne (article 662-1 du code de \
-         procédure civile)."
-            .to_owned()
+        format!(
+            "Le destinataire a pris connaissance de l'acte avant l'échéance prévue par la règle \
+             appliquée : la signification est réputée faite à personne{basis}."
+        )
     } else {
         format!(
             "Le destinataire n'a pas pris connaissance de l'acte avant l'échéance prévue par la \
              règle appliquée : la signification est réputée faite à domicile. L'étude doit \
-             adresser au destinataire, au plus tard le {}, une lettre simple l'informant de la \
-             signification électronique, de la nature de l'acte et du nom du requérant \
-             (article 662-1 du code de procédure civile).",
+             adresser au destinataire, le {} (premier jour ouvrable suivant la transmission), \
+             une lettre simple l'informant de la signification électronique, de la nature de \
+             l'acte et du nom du requérant{basis}.",
             decision.letter_date.map(date_fr).unwrap_or_default()
         )
     };

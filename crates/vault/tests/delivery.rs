@@ -250,8 +250,14 @@ async fn same_day_rule_at_2359_vs_0001_paris() {
         tb.contains("03/06/2026 00:01:00"),
         "late reading stated: {tb}"
     );
-    // Sent on Tuesday 2 June: the letter is due on Wednesday 3 June.
+    // Sent on Tuesday 2 June: the letter is due on Wednesday 3 June, in 662-1's words ("le
+    // premier jour ouvrable", not 658's "au plus tard").
     assert!(tb.contains("03/06/2026 (premier jour ouvrable"), "{tb}");
+    assert!(
+        tb.contains("le 03/06/2026") && !tb.contains("au plus tard"),
+        "{tb}"
+    );
+    assert!(tb.contains("article 662-1"), "{tb}");
     assert_eq!(
         journal_events(&vault, &a.id),
         [
@@ -286,6 +292,12 @@ async fn hours_24_rule_across_the_spring_dst_change() {
     assert_eq!(delivery::decide_due(&vault).await.unwrap(), 1);
     let (p, t) = notice(&s, &vault, &d).await;
     assert!(t.contains("dans les 24 heures"), "{t}");
+    // The 24-hour convention is not 662-1's rule: its notice does not cite 662-1.
+    assert!(!t.contains("662-1"), "{t}");
+    assert!(
+        !t.contains("au plus tard"),
+        "662-1's wording for the letter: {t}"
+    );
     assert!(t.contains("29/03/2026 13:00:00"), "{t}");
     // Sent on a Saturday: Sunday is not a working day, the letter is due on Monday 30 March.
     assert!(t.contains("30/03/2026 (premier jour ouvrable"), "{t}");
