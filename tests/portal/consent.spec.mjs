@@ -57,6 +57,12 @@ try {
   const page = browser.pages()[0] ?? (await browser.newPage());
   await page.goto(link);
   const invitation = await page.textContent("main");
+  if (!(await page.$("button[type=submit]"))) {
+    // Nothing to answer (expired, withdrawn, answered): report the page as it is.
+    const final = { title: await page.textContent("h1"), text: invitation };
+    console.log(JSON.stringify({ invitation, codesPage: null, refusedTries: [], final }));
+    process.exit(0);
+  }
   await Promise.all([page.waitForLoadState(), page.click("button[type=submit]")]);
   const codesPage = await page.textContent("h1");
   const emailCode = lastMailCode();

@@ -137,9 +137,10 @@ fn pkg_act(zip_bytes: &[u8], name: &str) -> Vec<u8> {
 }
 
 /// Chromium answers three invitations: one accepted (the person becomes servable), one refused
-/// and one locked out by wrong codes (neither servable), each page saying where it stands.
+/// and one locked out by wrong codes, and opens a fourth past its answering time (none of those
+/// three servable), each page saying where it stands.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chromium_consents_refuses_and_locks_out_on_the_portal() {
+async fn chromium_consents_refuses_locks_out_and_finds_an_expired_invitation() {
     ensure_playwright();
     let side = PortalSide::start(Backend::Embedded, |_| {}).await;
     let (h, smtp, sms, portal_addr) = (&side.h, &side.smtp, &side.sms, side.portal);
@@ -216,4 +217,43 @@ async fn chromium_consents_refuses_and_locks_out_on_the_portal() {
     let (_, chloe, chloe_deposit) = &outcomes[2];
     assert_eq!(chloe["final"]["title"], "Invitation bloquée", "{chloe}");
     assert_eq!(*chloe_deposit, 422);
+
+    // An invitation not answered in time: two days later Chromium finds it expired, and the
+    // person is not servable.
+    let row = recipient_row(
+        "denis",
+        sceau_proto::RecipientKind::Person,
+        "Personne denis".into(),
+        Some("denis@exemple.test"),
+        Some("+33611000004"),
+    );
+    tokio::task::block_in_place(|| {
+        sceau_vault::store::sql::tx(h.vault.meta.as_ref(), |sql| {
+            sceau_vault::store::meta::upsert_recipient(sql, &row)
+        })
+        .unwrap();
+    });
+    let r = office
+        .post(h.url("/v1/recipients/denis/invitations"))
+        .json(&serde_json::json!({"natures": [nature], "days": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let token = sceau_testsupport::portal::invitation_link(smtp, "denis@exemple.test").unwrap();
+    let link = format!(
+        "https://127.0.0.1:{}/portail/consentement/{token}",
+        portal_addr.port()
+    );
+    side.h
+        .clock
+        .set(tuesday_morning() + chrono::Duration::days(2));
+    let seen = tokio::task::block_in_place(|| {
+        sceau_testsupport::portal::chromium_answer(&link, smtp, sms, "accepter", 0)
+    })
+    .unwrap();
+    assert_eq!(seen["final"]["title"], "Invitation expirée", "{seen}");
+    let pkg = simple_package(&ids.sign, "denis", nature, "NAVdenis");
+    let r = put_package(h, &office, "cle-navigateur-denis", &pkg).await;
+    assert_eq!(r.status(), 422);
 }

@@ -487,16 +487,31 @@ fn a_person_created_in_the_window_is_invited_consents_on_the_portal_and_is_serve
         .unwrap();
     w.screenshot("invitation-envoyee").unwrap();
 
-    // The person answers on the portal in Chromium (codes read from the SMTP and SMS sinks).
+    // The person answers on the portal in Chromium (codes read from the SMTP and SMS sinks):
+    // first wrong codes until the invitation locks — the window then says so and Signifier
+    // stays disabled —, then, the invitation sent again from the card, the right ones.
     let side = d.world.recipient_side.as_ref().unwrap();
-    let token = sceau_testsupport::portal::invitation_link(&side.smtp, PERSON_EMAIL).unwrap();
-    let link = format!(
-        "https://127.0.0.1:{}/portail/consentement/{token}",
-        side.portal_port
-    );
-    let seen =
-        sceau_testsupport::portal::chromium_answer(&link, &side.smtp, &side.sms, "accepter", 0)
-            .unwrap();
+    let answer = |wrong: u32| {
+        let token = sceau_testsupport::portal::invitation_link(&side.smtp, PERSON_EMAIL).unwrap();
+        let link = format!(
+            "https://127.0.0.1:{}/portail/consentement/{token}",
+            side.portal_port
+        );
+        sceau_testsupport::portal::chromium_answer(&link, &side.smtp, &side.sms, "accepter", wrong)
+            .unwrap()
+    };
+    let seen = answer(5);
+    assert_eq!(seen["final"]["title"], "Invitation bloquée", "{seen}");
+    let w = &mut d.window;
+    w.click_button("Actualiser").unwrap();
+    w.wait_text(".consent table", Some("bloquée")).unwrap();
+    w.wait_text("[data-testid=consent-block]", Some("sur papier"))
+        .unwrap();
+    w.screenshot("invitation-bloquee").unwrap();
+    w.click_button("Renvoyer").unwrap();
+    w.wait_text(".consent table", Some("en attente de réponse"))
+        .unwrap();
+    let seen = answer(0);
     assert_eq!(seen["final"]["title"], "Consentement enregistré", "{seen}");
 
     let w = &mut d.window;
