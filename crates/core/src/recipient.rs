@@ -25,8 +25,8 @@ pub const EMAIL_MAX: usize = 254;
 /// Oldest plausible age, in years: an older birth date is a typing mistake.
 pub const AGE_MAX_YEARS: i32 = 130;
 
-/// Civility of a private person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Civility of a private person (also the window's type: its TypeScript is derived here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 pub enum Civility {
     /// Monsieur.
     M,
@@ -109,9 +109,11 @@ pub enum NewRecipient {
     Company(NewCompany),
 }
 
-/// Which field a problem is about (the window puts the message beside it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Which field a problem is about (the window puts the message beside it; its TypeScript,
+/// `RecipientField`, is derived here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "RecipientField")]
 pub enum Field {
     /// Last name.
     LastName,

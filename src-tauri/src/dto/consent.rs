@@ -9,24 +9,8 @@ use super::Recipient;
 
 // An invitation's state travels as the vault gives it (`sceau-proto` derives its TypeScript).
 pub use sceau_app::InvitationState;
-
-/// Civility of a private person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub enum Civility {
-    /// Monsieur.
-    M,
-    /// Madame.
-    Mme,
-}
-
-impl From<Civility> for sceau_app::Civility {
-    fn from(c: Civility) -> Self {
-        match c {
-            Civility::M => sceau_app::Civility::M,
-            Civility::Mme => sceau_app::Civility::Mme,
-        }
-    }
-}
+// The civility and the field of a problem are the core's types (TypeScript derived there).
+pub use sceau_app::{Civility, RecipientField};
 
 /// A private person as typed in "Nouveau destinataire".
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -91,7 +75,7 @@ impl From<NewRecipientRequest> for sceau_app::NewRecipient {
         match r {
             NewRecipientRequest::Person(p) => {
                 sceau_app::NewRecipient::Person(sceau_app::NewPerson {
-                    civility: p.civility.into(),
+                    civility: p.civility,
                     first_names: p.first_names,
                     last_name: p.last_name,
                     birth_date: p.birth_date,
@@ -117,53 +101,6 @@ impl From<NewRecipientRequest> for sceau_app::NewRecipient {
     }
 }
 
-/// The field of the form a problem is about (the window shows the message beside it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum RecipientField {
-    /// Last name.
-    LastName,
-    /// First names.
-    FirstNames,
-    /// Raison sociale.
-    Name,
-    /// Birth date.
-    BirthDate,
-    /// E-mail.
-    Email,
-    /// Mobile.
-    Mobile,
-    /// Address lines.
-    Address,
-    /// Postal code.
-    PostalCode,
-    /// City.
-    City,
-    /// NIR.
-    Nir,
-    /// SIRET.
-    Siret,
-}
-
-impl From<sceau_app::RecipientField> for RecipientField {
-    fn from(f: sceau_app::RecipientField) -> Self {
-        use sceau_app::RecipientField as F;
-        match f {
-            F::LastName => RecipientField::LastName,
-            F::FirstNames => RecipientField::FirstNames,
-            F::Name => RecipientField::Name,
-            F::BirthDate => RecipientField::BirthDate,
-            F::Email => RecipientField::Email,
-            F::Mobile => RecipientField::Mobile,
-            F::Address => RecipientField::Address,
-            F::PostalCode => RecipientField::PostalCode,
-            F::City => RecipientField::City,
-            F::Nir => RecipientField::Nir,
-            F::Siret => RecipientField::Siret,
-        }
-    }
-}
-
 /// One thing wrong with the new recipient: its code (`recipient.*`), field and French message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RecipientProblem {
@@ -179,7 +116,7 @@ impl From<&sceau_app::RecipientProblem> for RecipientProblem {
     fn from(p: &sceau_app::RecipientProblem) -> Self {
         RecipientProblem {
             code: p.code().to_owned(),
-            field: p.field().into(),
+            field: p.field(),
             message: p.message_fr(),
         }
     }

@@ -1118,7 +1118,7 @@ sent: number,
 total: number, };
 
 /**
- * Civility of a private person.
+ * Civility of a private person (also the window's type: its TypeScript is derived here).
  */
 export type Civility = "M" | "Mme";
 
@@ -1194,7 +1194,8 @@ mobile: string, };
 export type NewRecipientRequest = { "kind": "person" } & NewPersonForm | { "kind": "company" } & NewCompanyForm;
 
 /**
- * The field of the form a problem is about (the window shows the message beside it).
+ * Which field a problem is about (the window puts the message beside it; its TypeScript,
+ * `RecipientField`, is derived here).
  */
 export type RecipientField = "last_name" | "first_names" | "name" | "birth_date" | "email" | "mobile" | "address" | "postal_code" | "city" | "nir" | "siret";
 
