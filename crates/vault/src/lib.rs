@@ -150,7 +150,7 @@ impl OperatorStore {
     pub async fn open(config: Config) -> Result<OperatorStore> {
         let meta = open_metadata(&config).await?;
         let m = meta.clone();
-        tokio::task::spawn_blocking(move || store::sql::tx(m.as_ref(), store::meta::migrate))
+        tokio::task::spawn_blocking(move || store::meta::migrate_all(m.as_ref()))
             .await
             .map_err(error::storage)??;
         Ok(OperatorStore {
@@ -264,7 +264,10 @@ impl Vault {
             data_lock,
             pdf_checks: tokio::sync::Semaphore::new(PDF_CHECKS_AT_ONCE),
         });
-        vault.db(|sql| store::meta::migrate(sql)).await?;
+        let m = vault.meta.clone();
+        tokio::task::spawn_blocking(move || store::meta::migrate_all(m.as_ref()))
+            .await
+            .map_err(error::storage)??;
         // Blobs of uploads that died before their commit (nothing is in flight yet).
         let collected = gc::collect(
             &vault.config.data_dir,

@@ -206,6 +206,20 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             match e.downcast_ref::<sceau_vault::Error>() {
+                // The operator sees the cause of an internal error too (a client never does).
+                Some(v) if v.status().is_server_error() => {
+                    let mut cause = v.to_string();
+                    let mut source = std::error::Error::source(v);
+                    while let Some(s) = source {
+                        cause.push_str(&format!(" : {s}"));
+                        source = s.source();
+                    }
+                    eprintln!(
+                        "erreur ({}) : {}\ncause : {cause}",
+                        v.code(),
+                        v.message_fr()
+                    )
+                }
                 Some(v) => eprintln!("erreur ({}) : {}", v.code(), v.message_fr()),
                 None => eprintln!("erreur : {e:#}"),
             }

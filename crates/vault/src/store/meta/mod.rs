@@ -56,4 +56,4 @@ pub use recipients::{
     duplicates, enrolment, insert_enrolled_recipient, mask_nir, name_key, recipient,
     search_recipients, upsert_recipient, Enrolment, RecipientQuery, RecipientRow, SameAs,
 };
-pub use schema::{migrate, parse_ts, ts};
+pub use schema::{migrate, migrate_all, parse_ts, ts};

@@ -56,6 +56,37 @@ CREATE TABLE IF NOT EXISTS declared_offices (
 /// later version needs (every step is idempotent, so a vault of any earlier version, or a
 /// second process starting beside a live server, runs them all safely).
 pub fn migrate(sql: &mut dyn Sql) -> Result<()> {
+    for step in STEPS {
+        step(sql)?;
+    }
+    Ok(())
+}
+
+/// One migration step: idempotent, run in its own transaction by [`migrate_all`].
+pub type Step = fn(&mut dyn Sql) -> Result<()>;
+
+/// The steps, in order.
+const STEPS: [Step; 5] = [
+    migrate_base,
+    migrate_recipient_side,
+    migrate_enrolment,
+    super::consents::migrate_instants,
+    super::invitations::migrate_invitations,
+];
+
+/// [`migrate`], each step in its own transaction: what the server and the operator's commands
+/// run. On PostgreSQL `CREATE INDEX IF NOT EXISTS` locks its table even when the index exists;
+/// one transaction over every step held locks on `journal` while waiting for `recipient_files`,
+/// the order a live server's deposit takes the other way round — an operator command opening
+/// the store beside it deadlocked (the crash test's `consent revoke` beside live deposits).
+pub fn migrate_all(meta: &dyn crate::store::sql::Metadata) -> Result<()> {
+    for step in STEPS {
+        crate::store::sql::tx(meta, step)?;
+    }
+    Ok(())
+}
+
+fn migrate_base(sql: &mut dyn Sql) -> Result<()> {
     match sql.dialect() {
         Dialect::Postgres => {
             sql.exec(SCHEMA, &[])?;
@@ -66,10 +97,7 @@ pub fn migrate(sql: &mut dyn Sql) -> Result<()> {
             }
         }
     }
-    migrate_recipient_side(sql)?;
-    migrate_enrolment(sql)?;
-    super::consents::migrate_instants(sql)?;
-    super::invitations::migrate_invitations(sql)
+    Ok(())
 }
 
 /// Adds `column` (with its SQL `definition`, e.g. `TEXT` or `BIGINT NOT NULL DEFAULT 0`) to
