@@ -517,14 +517,19 @@ impl World {
         p
     }
 
-    /// `signify` arguments for `reference` with one act.
+    /// `signify` arguments for `reference` with one act, to the demo bank.
     pub fn signify_args(&self, reference: &str, act: &Path) -> Vec<String> {
+        self.signify_args_to(reference, BANK_SIRET, act)
+    }
+
+    /// `signify` arguments for `reference` with one act, to `recipient`.
+    pub fn signify_args_to(&self, reference: &str, recipient: &str, act: &Path) -> Vec<String> {
         vec![
             "signify".into(),
             "--reference".into(),
             reference.into(),
             "--recipient".into(),
-            BANK_SIRET.into(),
+            recipient.into(),
             "--nature".into(),
             "SAISIE_ATTRIBUTION".into(),
             "--requerant".into(),

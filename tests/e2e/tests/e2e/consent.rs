@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::process::Command;
 
-use sceau_e2e::{World, PERMISSION};
+use sceau_e2e::World;
 use sceau_testsupport::portal::Invitee;
 
 const EMAIL: &str = "lucie.bernard@exemple.fr";
@@ -40,21 +40,7 @@ fn add_lucie(w: &World) -> String {
 }
 
 fn signify(w: &World, reference: &str, recipient: &str) -> Vec<String> {
-    let act = w.act(&format!("{reference}.pdf"));
-    vec![
-        "signify".into(),
-        "--reference".into(),
-        reference.into(),
-        "--recipient".into(),
-        recipient.into(),
-        "--nature".into(),
-        "SAISIE_ATTRIBUTION".into(),
-        "--requerant".into(),
-        "SA CREANCIER".into(),
-        "--judge-permission".into(),
-        PERMISSION.into(),
-        act.to_string_lossy().into_owned(),
-    ]
+    w.signify_args_to(reference, recipient, &w.act(&format!("{reference}.pdf")))
 }
 
 fn answer(w: &World, reponse: &str) -> String {

@@ -197,22 +197,11 @@ pub struct Enrolment {
 /// Inserts a recipient an office created, with its enrolment facts; the caller checked that
 /// no duplicate exists, in the same transaction.
 pub fn insert_enrolled_recipient(sql: &mut dyn Sql, r: &RecipientRow, e: &Enrolment) -> Result<()> {
+    upsert_recipient(sql, r)?;
     sql.exec(
-        "INSERT INTO recipients (id, kind, name, name_key, siret, siren, nir, email, \
-         phone_fixed, phone_mobile, civility, first_names, last_name, birth_date, address, \
-         created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        "UPDATE recipients SET civility = $1, first_names = $2, last_name = $3, \
+         birth_date = $4, address = $5, created_by = $6, created_at = $7 WHERE id = $8",
         &[
-            (&r.id).into(),
-            kind_str(r.kind).into(),
-            (&r.name).into(),
-            name_key(&r.name).into(),
-            r.siret.clone().into(),
-            r.siren.clone().into(),
-            r.nir.clone().into(),
-            r.email.clone().into(),
-            r.phone_fixed.clone().into(),
-            r.phone_mobile.clone().into(),
             e.civility.clone().into(),
             e.first_names.clone().into(),
             e.last_name.clone().into(),
@@ -220,6 +209,7 @@ pub fn insert_enrolled_recipient(sql: &mut dyn Sql, r: &RecipientRow, e: &Enrolm
             e.address.clone().into(),
             (&e.created_by).into(),
             ts(e.created_at).into(),
+            (&r.id).into(),
         ],
     )?;
     Ok(())
