@@ -230,6 +230,8 @@ pub enum DownloadKind {
 pub struct SavedFile {
     /// Absolute path written.
     pub path: String,
+    /// The URL the window's viewer loads it from (Tauri's asset protocol).
+    pub url: String,
 }
 
 /// The plain letter for a delivery "à domicile".

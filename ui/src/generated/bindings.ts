@@ -847,7 +847,11 @@ export type SavedFile = {
 /**
  * Absolute path written.
  */
-path: string, };
+path: string, 
+/**
+ * The URL the window's viewer loads it from (Tauri's asset protocol).
+ */
+url: string, };
 
 /**
  * The plain letter for a delivery "à domicile".

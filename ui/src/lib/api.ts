@@ -150,6 +150,17 @@ export interface Backend {
   pickDocuments(): Promise<string[]>;
   /** Calls `handler` with the paths of files dropped on the window; returns the unsubscribe. */
   onFileDrop(handler: (paths: string[]) => void): Promise<() => void>;
+  /** "Enregistrer sous…": the system's save dialog, then a copy of `path` where the clerk chose;
+   *  null if cancelled. */
+  saveAs(path: string): Promise<SavedFile | null>;
+  /** Writes a text file made by the window (a CSV export) into the downloads folder. */
+  saveText(fileName: string, contents: string): Promise<SavedFile>;
+  /** "Afficher dans le dossier": the system's file manager on the folder holding `path`. */
+  reveal(path: string): Promise<void>;
+  /** Locks the window (idle time or "Verrouiller"): the key session is closed, the PIN unlocks. */
+  lock(): Promise<void>;
+  /** "Déconnexion": closes the key session and the vault session. */
+  logout(): Promise<void>;
 }
 
 /** Whether a value is already an `{code, message}` error. */
@@ -294,6 +305,11 @@ export function tauriBackend(): Backend {
         if (e.payload.type === "drop") handler(e.payload.paths);
       });
     },
+    saveAs: (path) => call("save_as", { request: { path } }),
+    saveText: (fileName, contents) => call("save_text", { request: { file_name: fileName, contents } }),
+    reveal: (path) => call("reveal", { request: { path } }),
+    lock: () => call("lock"),
+    logout: () => call("logout"),
   };
 }
 

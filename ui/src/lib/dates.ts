@@ -51,6 +51,19 @@ export function formatDateTime(value: string | Date, style: DateStyle = "numeric
   return `${formatDate(d, style)} ${p.hour}:${p.minute}:${p.second}`;
 }
 
+const weekday = new Intl.DateTimeFormat("fr-FR", { timeZone: PARIS, weekday: "long" });
+
+/**
+ * An instant as a person reads it in a sentence: "lundi 23/11/2026 à 8 h 00" (in words: "lundi
+ * 23 novembre 2026 à 8 h 00"). Used where a clerk plans (next opening, deadlines), not in tables.
+ */
+export function formatSpoken(value: string | Date, style: DateStyle = "numeric"): string {
+  const d = toDate(value);
+  if (!d) return "—";
+  const p = parts(d);
+  return `${weekday.format(d)} ${formatDate(d, style)} à ${Number(p.hour)}\u00a0h\u00a0${p.minute}`;
+}
+
 /** The time of day in Paris: `hh:mm:ss` (session history). */
 export function formatTime(value: string | Date): string {
   const d = toDate(value);

@@ -30,6 +30,7 @@ import type {
   StepNumber,
   TokenStatus,
   VaultEntry,
+  SavedFile,
 } from "./types";
 
 /** Options of the mock. */
@@ -141,6 +142,11 @@ const SAMPLE_REFS = [
   "D20130607_245",
 ];
 
+/** A saved file as the shell answers it (the viewer's URL is the asset protocol's). */
+function saved(path: string): SavedFile {
+  return { path, url: `asset://localhost/${encodeURIComponent(path)}` };
+}
+
 function err(code: string, message: string): ApiError {
   return { code, message };
 }
@@ -181,6 +187,16 @@ export interface MockBackend extends Backend {
     lastSignify: import("./types").SignifyRequest | null;
     lastEdi: import("./types").EdiImportRequest | null;
     notifications: { title: string; body: string }[];
+    /** "Enregistrer sous…" copies made: from the saved file to the chosen path. */
+    saved: { from: string; to: string }[];
+    /** Text files written by the window (CSV exports), by path. */
+    texts: Map<string, string>;
+    /** Paths shown with "Afficher dans le dossier". */
+    revealed: string[];
+    /** The window was locked (and not unlocked since). */
+    locked: boolean;
+    /** "Déconnexion" was used. */
+    loggedOut: boolean;
   };
   /** Tells the dashboard listeners about new counts (as a sync would). */
   emitDashboard(): Promise<void>;
@@ -192,6 +208,8 @@ export interface MockBackend extends Backend {
   dropFiles(paths: string[]): void;
   /** Paths the next file dialog returns. */
   nextPick: string[];
+  /** Where the next "Enregistrer sous…" dialog saves (null: cancelled). */
+  nextSaveAs: string | null;
   /** Path the next manifest dialog returns (null: cancelled). */
   nextManifest: string | null;
   /** The EDI manifests the mock knows, by path: one entry per line after the header. */
@@ -343,6 +361,11 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     lastSignify: null,
     lastEdi: null,
     notifications: [],
+    saved: [],
+    texts: new Map(),
+    revealed: [],
+    locked: false,
+    loggedOut: false,
   };
   const outboxListeners = new Set<(s: OutboxStatus) => void>();
   const dropListeners = new Set<(p: string[]) => void>();
@@ -431,6 +454,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     state,
     nextPick: [],
     nextManifest: null,
+    nextSaveAs: null,
     ediManifests: mockManifests(),
     uploadSizes: new Map(),
     uploadPause: null,
@@ -811,7 +835,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       if (!s) throw err("service.not_found", "Cette signification est introuvable. Relancez la recherche.");
       const names = { archive: "archive.zip", delivery_notice: "remise.pdf", return: "retour.pdf" };
       log(`Téléchargement (${kind === "archive" ? "archive" : kind === "return" ? "retour d'acte" : "attestation de remise"}) « ${s.reference} »`);
-      return { path: `/home/etude/Téléchargements/${s.reference}_${names[kind]}` };
+      return saved(`/home/etude/Téléchargements/${s.reference}_${names[kind]}`);
     },
     async letter(id) {
       const s = serviceById(id);
@@ -885,7 +909,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     async vaultProof(path) {
       if (!vault.has(path)) throw err("vault.not_found", "Cet élément n'existe plus. Actualisez la liste.");
       log(`Preuve d'intégrité exportée pour « ${nameOf(path)} »`);
-      return { path: `/home/etude/Documents/${nameOf(path)}.preuve.json` };
+      return saved(`/home/etude/Documents/${nameOf(path)}.preuve.json`);
     },
     async vaultUpload(folder, paths, onProgress) {
       if (folder !== "" && !vault.get(folder)?.is_folder) throw err("vault.not_found", "Ce dossier n'existe plus. Revenez à la racine du coffre-fort.");
@@ -923,7 +947,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     },
     async vaultDownload(path) {
       if (!vault.has(path)) throw err("vault.not_found", "Cet élément n'existe plus. Actualisez la liste.");
-      return { path: `/home/etude/Téléchargements/${nameOf(path)}` };
+      return saved(`/home/etude/Téléchargements/${nameOf(path)}`);
     },
     async settingsGet() {
       return { ...state.settings };
@@ -948,6 +972,30 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     async onFileDrop(handler) {
       dropListeners.add(handler);
       return () => dropListeners.delete(handler);
+    },
+    async saveAs(path) {
+      const to = backend.nextSaveAs;
+      backend.nextSaveAs = null;
+      if (to === null) return null;
+      log(`Enregistré sous ${to}`);
+      state.saved.push({ from: path, to });
+      return saved(to);
+    },
+    async saveText(fileName, contents) {
+      const path = `/home/etude/Téléchargements/${fileName}`;
+      state.texts.set(path, contents);
+      return saved(path);
+    },
+    async reveal(path) {
+      state.revealed.push(path);
+    },
+    async lock() {
+      state.locked = true;
+      log("Session verrouillée");
+    },
+    async logout() {
+      state.loggedOut = true;
+      log("Déconnexion");
     },
   };
   return backend;

@@ -1,7 +1,7 @@
 // Shared screen state (Svelte 5 runes): the date style chosen in the settings and a counter
 // that tells the session history panel to reload after an action.
 
-import { formatDate, formatDateTime, formatDay } from "./dates";
+import { formatDate, formatDateTime, formatDay, formatSpoken } from "./dates";
 import type { DateStyle } from "./types";
 
 /** Reactive UI-wide state. */
@@ -25,4 +25,9 @@ export function dayTime(value: string): string {
 /** A calendar day `yyyy-mm-dd` (a letter's date) in the chosen style (reactive in templates). */
 export function calendarDay(value: string): string {
   return formatDay(value, ui.dateStyle);
+}
+
+/** An instant in a sentence, "lundi 23/11/2026 à 8 h 00", in the chosen style (reactive). */
+export function spoken(value: string): string {
+  return formatSpoken(value, ui.dateStyle);
 }
