@@ -72,7 +72,7 @@ pub use sceau_proto::{
 };
 pub use sceau_store::{
     DashboardCounts, DashboardFilter, OutboxItem, OutboxRow, OutboxState, Page, SearchCriteria,
-    Service, SessionEntry, Source, PAGE_SIZE,
+    SearchSort, Service, SessionEntry, SortKey, Source, PAGE_SIZE,
 };
 
 /// Settings key: the office number seen at the last connection (used offline).

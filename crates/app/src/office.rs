@@ -124,8 +124,8 @@ pub fn renamed_path(path: &str, new_name: &str) -> Result<String> {
     Ok(vault_path_in(parent, name))
 }
 
-/// A search: the store's criteria and "Filtrer dans les résultats", applied to every match
-/// before the results are cut into pages.
+/// A search: the store's criteria (with their sort) and "Filtrer dans les résultats", applied to
+/// every match before the results are cut into pages.
 #[derive(Debug, Clone, Default)]
 pub struct SearchQuery {
     /// What the store selects (indexed).
@@ -158,6 +158,20 @@ impl SearchRow {
         .to_lowercase()
         .contains(filter)
     }
+}
+
+/// With a filter, a search's total is counted only when its criteria select at most this many
+/// services (each is read with its first document to be filtered).
+const FILTERED_TOTAL_SCAN: usize = 1000;
+
+/// The filter of `query`, trimmed and lower-cased; `None` when blank.
+fn query_filter(query: &SearchQuery) -> Option<String> {
+    query
+        .filter
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(str::to_lowercase)
 }
 
 /// The key as the connection screen shows it.
@@ -381,13 +395,7 @@ impl App {
     /// One page (from 0) of services matching `query`; the in-page filter is applied to every
     /// match before pagination, so a page is full whenever more matches exist.
     pub fn search_services(&self, query: &SearchQuery, page: usize) -> Result<Page<SearchRow>> {
-        let filter = query
-            .filter
-            .as_deref()
-            .map(str::trim)
-            .filter(|f| !f.is_empty())
-            .map(str::to_lowercase);
-        let Some(filter) = filter else {
+        let Some(filter) = query_filter(query) else {
             let found = self.store().search(&query.criteria, page)?;
             return Ok(Page {
                 items: self.search_rows(found.items)?,
@@ -417,6 +425,29 @@ impl App {
             page,
             has_more,
         })
+    }
+
+    /// How many services match `query` ("124 significations trouvées"), when that is cheap to
+    /// know: without a filter, the store's index count; with one, the matches among the first
+    /// [`FILTERED_TOTAL_SCAN`] services of the criteria (`None` when more remain: the window then
+    /// pages on without a total).
+    pub fn search_total(&self, query: &SearchQuery) -> Result<Option<u64>> {
+        let Some(filter) = query_filter(query) else {
+            return Ok(Some(self.store().search_count(&query.criteria)?));
+        };
+        let mut n = 0u64;
+        for store_page in 0..FILTERED_TOTAL_SCAN / PAGE_SIZE {
+            let found = self.store().search(&query.criteria, store_page)?;
+            n += self
+                .search_rows(found.items)?
+                .iter()
+                .filter(|r| r.matches(&filter))
+                .count() as u64;
+            if !found.has_more {
+                return Ok(Some(n));
+            }
+        }
+        Ok(None)
     }
 
     fn search_rows(&self, services: Vec<Service>) -> Result<Vec<SearchRow>> {

@@ -265,6 +265,7 @@ pub fn search(cli: &Cli, args: &SearchArgs, out: &Out) -> Result<ExitCode, CliEr
         recipient_id: None,
         nature: args.nature.clone(),
         source,
+        sort: Default::default(),
     };
     let page = app.search(&criteria, args.page.saturating_sub(1))?;
     let lines: Vec<ServiceLine> = page

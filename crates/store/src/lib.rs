@@ -38,8 +38,8 @@ pub use outbox::{OutboxItem, OutboxRow, OutboxState};
 pub use schema::LATEST_VERSION;
 pub use sealed::FileSeal;
 pub use services::{
-    Batch, Document, HistoryLine, NewDocument, NewService, SearchCriteria, Service, ServiceId,
-    Source,
+    Batch, Document, HistoryLine, NewDocument, NewService, SearchCriteria, SearchSort, Service,
+    ServiceId, SortKey, Source,
 };
 
 /// Rows per page on the dashboard and in search results (the manual's page size).

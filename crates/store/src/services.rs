@@ -142,6 +142,60 @@ pub struct SearchCriteria {
     pub nature: Option<String>,
     /// Form or EDI.
     pub source: Option<Source>,
+    /// The order of the results (default: most recent time of service first).
+    pub sort: SearchSort,
+}
+
+/// The column search results are sorted by (the result table's sortable columns).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SortKey {
+    /// Time of service (services not yet deposited come after every deposited one when
+    /// descending, before them when ascending).
+    #[default]
+    Date,
+    /// Reference (case and accents ignored).
+    Reference,
+    /// Recipient's name (case and accents ignored).
+    Recipient,
+    /// Delivery state, in the order of its French labels: awaiting consultation (and not yet
+    /// deposited), delivered at home, delivered in person.
+    State,
+}
+
+/// The order of search results: a key and a direction; ties are broken by time of service and
+/// then by id in the same direction, so that pages never overlap or skip a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SearchSort {
+    /// The column.
+    pub key: SortKey,
+    /// Largest first (most recent date, Z to A).
+    pub descending: bool,
+}
+
+impl Default for SearchSort {
+    /// Most recent first: the index order of `services_by_date`.
+    fn default() -> Self {
+        SearchSort {
+            key: SortKey::Date,
+            descending: true,
+        }
+    }
+}
+
+impl SearchSort {
+    /// The `ORDER BY` terms (every one index-ordered except the state's label order).
+    fn order_by(self) -> String {
+        let dir = if self.descending { "DESC" } else { "ASC" };
+        let key = match self.key {
+            SortKey::Date => return format!("s.served_at {dir}, s.id {dir}"),
+            SortKey::Reference => "s.reference_norm",
+            SortKey::Recipient => "s.recipient_norm",
+            SortKey::State => {
+                "CASE s.state WHEN 'at_home' THEN 1 WHEN 'in_person' THEN 2 ELSE 0 END"
+            }
+        };
+        format!("{key} {dir}, s.served_at {dir}, s.id {dir}")
+    }
 }
 
 /// Above this many matches a prefix criterion is "broad" (see [`Store::search`]).
@@ -381,12 +435,52 @@ impl Store {
         Ok(out)
     }
 
-    /// One page of services matching `criteria`, most recent time of service first (services
-    /// not yet deposited last).
+    /// One page of services matching `criteria` in its order (by default most recent time of
+    /// service first, services not yet deposited last).
     pub fn search(&self, criteria: &SearchCriteria, page: usize) -> Result<Page<Service>> {
         // The page's ids are chosen first, from index entries only where the indexes cover the
         // criteria (a recipient's 500 services are not read from disk to sort them), then only
         // those rows are read.
+        let (sql, mut args) = self.search_ids(criteria, true)?;
+        let window = args.page_window(page);
+        let order = criteria.sort.order_by();
+        let sql = format!(
+            "SELECT {SERVICE_COLUMNS} FROM services s WHERE s.id IN ({sql}
+                 ORDER BY {order} {window})
+             ORDER BY {order}"
+        );
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let params = args.as_slice();
+        let rows = st.query_map(params.as_slice(), service_from_row)?;
+        let mut items = Vec::with_capacity(PAGE_SIZE + 1);
+        for row in rows {
+            items.push(finish_service(row?)?);
+        }
+        let has_more = items.len() > PAGE_SIZE;
+        items.truncate(PAGE_SIZE);
+        Ok(Page {
+            items,
+            page,
+            has_more,
+        })
+    }
+
+    /// How many services match `criteria` (the search's total; its sort is ignored). An index
+    /// count: tens of milliseconds for a million services.
+    pub fn search_count(&self, criteria: &SearchCriteria) -> Result<u64> {
+        let (sql, args) = self.search_ids(criteria, false)?;
+        let params = args.as_slice();
+        let n: i64 = self
+            .conn
+            .prepare_cached(&format!("SELECT count(*) FROM ({sql})"))?
+            .query_row(params.as_slice(), |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
+    /// `SELECT s.id FROM services s WHERE …` for `criteria`, and its parameters. `for_order`:
+    /// a broad prefix criterion may be kept off its index so that SQLite walks the sort's
+    /// order (see below); a count has no order, so it uses every index.
+    fn search_ids(&self, criteria: &SearchCriteria, for_order: bool) -> Result<(String, Params)> {
         let mut sql = String::from("SELECT s.id FROM services s WHERE 1 = 1");
         let mut args = Params::new(Vec::new());
         if let Some(from) = criteria.served_from {
@@ -417,8 +511,19 @@ impl Store {
         }
         // Prefix criteria: a selective prefix is best served by its own index (then a sort of
         // at most BROAD rows); a broad one ("banque") would sort hundreds of thousands of rows,
-        // so it is written `+column` to keep SQLite off its index and walk the date order
-        // instead, where matches are dense enough to fill a page quickly.
+        // so it is written `+column` to keep SQLite off its index and walk the sort's index
+        // order instead, where matches are dense enough to fill a page quickly. Not when the
+        // sort is this very column (its index is then the order) or the state (whose label
+        // order no index holds: every match is sorted, the fewer the better).
+        let walk_order = |column: &str| {
+            for_order
+                && match criteria.sort.key {
+                    SortKey::Date => true,
+                    SortKey::Reference => column != "reference_norm",
+                    SortKey::Recipient => column != "recipient_norm",
+                    SortKey::State => false,
+                }
+        };
         for (column, value) in [
             ("reference_norm", &criteria.reference),
             ("recipient_norm", &criteria.recipient),
@@ -426,11 +531,12 @@ impl Store {
             if let Some(v) = value {
                 let p = normalize(v);
                 let end = prefix_end(&p);
-                let plus = if self.prefix_is_broad("services", column, &p, &end)? {
-                    "+"
-                } else {
-                    ""
-                };
+                let plus =
+                    if walk_order(column) && self.prefix_is_broad("services", column, &p, &end)? {
+                        "+"
+                    } else {
+                        ""
+                    };
                 args.bind(
                     &mut sql,
                     &format!(" AND {plus}s.{column} >= ?"),
@@ -446,7 +552,9 @@ impl Store {
         if let Some(name) = &criteria.document_name {
             let p = normalize(name);
             let end = prefix_end(&p);
-            if self.prefix_is_broad("documents", "name_norm", &p, &end)? {
+            if walk_order("name_norm")
+                && self.prefix_is_broad("documents", "name_norm", &p, &end)?
+            {
                 args.bind(
                     &mut sql,
                     " AND EXISTS (SELECT 1 FROM documents d WHERE d.service_id = s.id
@@ -463,26 +571,7 @@ impl Store {
                 args.bind(&mut sql, " AND name_norm < ?)", Box::new(end));
             }
         }
-        let window = args.page_window(page);
-        let sql = format!(
-            "SELECT {SERVICE_COLUMNS} FROM services s WHERE s.id IN ({sql}
-                 ORDER BY s.served_at DESC, s.id DESC {window})
-             ORDER BY s.served_at DESC, s.id DESC"
-        );
-        let mut st = self.conn.prepare_cached(&sql)?;
-        let params = args.as_slice();
-        let rows = st.query_map(params.as_slice(), service_from_row)?;
-        let mut items = Vec::with_capacity(PAGE_SIZE + 1);
-        for row in rows {
-            items.push(finish_service(row?)?);
-        }
-        let has_more = items.len() > PAGE_SIZE;
-        items.truncate(PAGE_SIZE);
-        Ok(Page {
-            items,
-            page,
-            has_more,
-        })
+        Ok((sql, args))
     }
 
     /// Whether more than [`BROAD`] rows of `table` have `column` in the prefix range (an index

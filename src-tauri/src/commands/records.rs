@@ -4,12 +4,9 @@ use super::*;
 
 // ------------------------------------------------------------------ search, detail
 
-/// One page of search results.
+/// One page of search results in the chosen order, with the total on the first page.
 #[tauri::command]
-pub async fn search_services(
-    shell: St<'_>,
-    request: SearchRequest,
-) -> ApiResult<Page<ServiceSummary>> {
+pub async fn search_services(shell: St<'_>, request: SearchRequest) -> ApiResult<SearchPage> {
     let app = shell.app()?;
     let c = &request.criteria;
     let from = day("de début", &c.date_from)?;
@@ -25,13 +22,19 @@ pub async fn search_services(
         recipient_id: None,
         nature: nonempty(&c.nature),
         source: c.source,
+        sort: c.sort.map(Into::into).unwrap_or_default(),
     };
     let query = sceau_app::SearchQuery {
         criteria,
         filter: nonempty(&c.filter),
     };
     let found = app.search_services(&query, page_of(request.offset))?;
-    Ok(Page {
+    let total = if request.offset == 0 {
+        app.search_total(&query)?
+    } else {
+        None
+    };
+    Ok(SearchPage {
         items: found
             .items
             .into_iter()
@@ -50,6 +53,7 @@ pub async fn search_services(
             })
             .collect(),
         has_more: found.has_more,
+        total,
     })
 }
 

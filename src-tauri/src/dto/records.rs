@@ -110,6 +110,60 @@ pub struct SearchCriteria {
     pub source: Option<Source>,
     /// Free filter over the results.
     pub filter: Option<String>,
+    /// The order of the results over every match (absent: most recent first).
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub sort: Option<SearchSort>,
+}
+
+/// The column search results are sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchSortKey {
+    /// Time of service.
+    Date,
+    /// Reference.
+    Reference,
+    /// Recipient's name.
+    Recipient,
+    /// Delivery state (in the order of its French labels).
+    State,
+}
+
+/// The order of search results, applied by the store to every match before paging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SearchSort {
+    /// The column.
+    pub key: SearchSortKey,
+    /// Largest first (most recent date, Z to A).
+    pub descending: bool,
+}
+
+impl From<SearchSort> for sceau_app::SearchSort {
+    fn from(s: SearchSort) -> Self {
+        sceau_app::SearchSort {
+            key: match s.key {
+                SearchSortKey::Date => sceau_app::SortKey::Date,
+                SearchSortKey::Reference => sceau_app::SortKey::Reference,
+                SearchSortKey::Recipient => sceau_app::SortKey::Recipient,
+                SearchSortKey::State => sceau_app::SortKey::State,
+            },
+            descending: s.descending,
+        }
+    }
+}
+
+/// One page of search results, with their total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SearchPage {
+    /// Rows of this page.
+    pub items: Vec<ServiceSummary>,
+    /// Another page follows.
+    pub has_more: bool,
+    /// How many services match, on the first page (offset 0) when it is known; null on the
+    /// other pages and when a filter leaves too many services to count.
+    #[ts(type = "number | null")]
+    pub total: Option<u64>,
 }
 
 /// `search_services` request.

@@ -666,7 +666,29 @@ source: Source | null,
 /**
  * Free filter over the results.
  */
-filter: string | null, };
+filter: string | null, 
+/**
+ * The order of the results over every match (absent: most recent first).
+ */
+sort?: SearchSort | null, };
+
+/**
+ * The column search results are sorted by.
+ */
+export type SearchSortKey = "date" | "reference" | "recipient" | "state";
+
+/**
+ * The order of search results, applied by the store to every match before paging.
+ */
+export type SearchSort = { 
+/**
+ * The column.
+ */
+key: SearchSortKey, 
+/**
+ * Largest first (most recent date, Z to A).
+ */
+descending: boolean, };
 
 /**
  * `search_services` request.
@@ -706,6 +728,24 @@ state: DeliveryState,
  */
 reference: string, 
 /**
+/**
+ * One page of search results, with their total.
+ */
+export type SearchPage = { 
+/**
+ * Rows of this page.
+ */
+items: Array<ServiceSummary>, 
+/**
+ * Another page follows.
+ */
+has_more: boolean, 
+/**
+ * How many services match, on the first page (offset 0) when it is known; null on the
+ * other pages and when a filter leaves too many services to count.
+ */
+total: number | null, };
+
  * Deposited file name.
  */
 file: string, 

@@ -9,7 +9,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use sceau_core::delivery::{DeliveryState, NotificationCategory};
 use sceau_store::{
     Consent, DashboardFilter, InsecureFileKeyStoreForTests, KeyStore, NewDocument, NewService,
-    OutboxState, Recipient, SearchCriteria, Source, Store, LATEST_VERSION, PAGE_SIZE,
+    OutboxState, Recipient, SearchCriteria, SearchSort, SortKey, Source, Store, LATEST_VERSION,
+    PAGE_SIZE,
 };
 
 mod crash;
@@ -561,6 +562,172 @@ fn search_by_every_criterion() {
     let p1 = s.search(&c, 1).unwrap();
     assert_eq!((p0.items.len(), p0.has_more), (10, true));
     assert_eq!((p1.items.len(), p1.has_more), (5, false));
+}
+
+/// Every page of a search, in order.
+fn all_pages(s: &Store, c: &SearchCriteria) -> Vec<sceau_store::Service> {
+    let mut out = Vec::new();
+    for n in 0.. {
+        let page = s.search(c, n).unwrap();
+        assert!(page.items.len() <= PAGE_SIZE);
+        out.extend(page.items);
+        if !page.has_more {
+            break;
+        }
+    }
+    out
+}
+
+#[test]
+fn search_sorts_every_match_by_each_column_with_stable_pages() {
+    let f = Fixture::new();
+    let mut s = f.open();
+    // 27 services: references and names out of insertion order, with accents and case mixed,
+    // equal times of service (ties), every state, and two not yet deposited.
+    let names = [
+        "Élodie Martin",
+        "banque test",
+        "ADEC",
+        "Zoé Durand",
+        "Banque Nord",
+    ];
+    let states = [
+        Some(DeliveryState::InPerson),
+        Some(DeliveryState::AwaitingConsultation),
+        Some(DeliveryState::AtHome),
+        None,
+    ];
+    let mut ids = Vec::new();
+    for i in 0..27u32 {
+        let reference = format!(
+            "{}-{:02}",
+            ["sa", "CP", "Éd", "ab"][(i % 4) as usize],
+            (i * 7) % 27
+        );
+        let id = s
+            .insert_service(&service(
+                &reference,
+                names[(i % 5) as usize],
+                "SA",
+                Source::Form,
+            ))
+            .unwrap();
+        let state = if i == 3 || i == 20 {
+            None
+        } else {
+            states[(i % 3) as usize]
+        };
+        if let Some(state) = state {
+            // Three services per time of service: ties the id must break.
+            let at = t(2 + i / 3, 10);
+            s.mark_deposited(id, &format!("dep-{i}"), at).unwrap();
+            s.set_delivery_state(id, state, at).unwrap();
+        }
+        ids.push(id);
+    }
+    let fold = |v: &str| v.to_lowercase().replace(['é', 'É'], "e").replace('ö', "o");
+    let state_rank = |x: &sceau_store::Service| match x.state {
+        Some(DeliveryState::AtHome) => 1,
+        Some(DeliveryState::InPerson) => 2,
+        _ => 0,
+    };
+    for key in [
+        SortKey::Date,
+        SortKey::Reference,
+        SortKey::Recipient,
+        SortKey::State,
+    ] {
+        for descending in [true, false] {
+            let c = SearchCriteria {
+                sort: SearchSort { key, descending },
+                ..Default::default()
+            };
+            let got = all_pages(&s, &c);
+            assert_eq!(s.search_count(&c).unwrap(), 27);
+            let mut expected = got.clone();
+            expected.sort_by(|a, b| {
+                let primary = match key {
+                    SortKey::Date => std::cmp::Ordering::Equal,
+                    SortKey::Reference => fold(&a.reference).cmp(&fold(&b.reference)),
+                    SortKey::Recipient => fold(&a.recipient_name).cmp(&fold(&b.recipient_name)),
+                    SortKey::State => state_rank(a).cmp(&state_rank(b)),
+                };
+                let o = primary
+                    .then(a.served_at.cmp(&b.served_at))
+                    .then(a.id.cmp(&b.id));
+                if descending {
+                    o.reverse()
+                } else {
+                    o
+                }
+            });
+            let got_ids: Vec<_> = got.iter().map(|x| x.id).collect();
+            let expected_ids: Vec<_> = expected.iter().map(|x| x.id).collect();
+            assert_eq!(got_ids, expected_ids, "{key:?} descending={descending}");
+            let mut unique = got_ids.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), 27, "no row twice, none skipped: {key:?}");
+        }
+    }
+    // The default is the most recent first, ties by the newest id, not deposited last.
+    let default = all_pages(&s, &SearchCriteria::default());
+    assert_eq!(default[0].id, ids[26]);
+    assert_eq!(default[1].id, ids[25]);
+    assert!(default[25].served_at.is_none() && default[26].served_at.is_none());
+    // Ascending by reference, first page: "ab-…" then "CP-…", case ignored.
+    let page = s
+        .search(
+            &SearchCriteria {
+                sort: SearchSort {
+                    key: SortKey::Reference,
+                    descending: false,
+                },
+                ..Default::default()
+            },
+            0,
+        )
+        .unwrap();
+    assert!(page.items[0].reference.starts_with("ab-"));
+    assert!(page.has_more);
+    // State: awaiting consultation (and not deposited) first when ascending.
+    let by_state = all_pages(
+        &s,
+        &SearchCriteria {
+            sort: SearchSort {
+                key: SortKey::State,
+                descending: false,
+            },
+            ..Default::default()
+        },
+    );
+    assert!(by_state[..11].iter().all(|x| state_rank(x) == 0));
+    assert!(by_state[11..19]
+        .iter()
+        .all(|x| x.state == Some(DeliveryState::AtHome)));
+    // The sort applies with criteria, and the count follows the criteria.
+    let c = SearchCriteria {
+        recipient: Some("banque".into()),
+        sort: SearchSort {
+            key: SortKey::Reference,
+            descending: true,
+        },
+        ..Default::default()
+    };
+    let banks = all_pages(&s, &c);
+    assert_eq!(banks.len() as u64, s.search_count(&c).unwrap());
+    assert!(banks.len() > 10);
+    assert!(banks
+        .windows(2)
+        .all(|w| fold(&w[0].reference) >= fold(&w[1].reference)));
+    assert_eq!(
+        s.search_count(&SearchCriteria {
+            reference: Some("zz".into()),
+            ..Default::default()
+        })
+        .unwrap(),
+        0
+    );
 }
 
 #[test]
