@@ -420,6 +420,9 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     vault.set(path, { path, is_folder: isFolder, size, modified, retained_until: retained });
   addVault("Archives", true, 0, "2013-09-17T12:53:13Z");
   addVault("Courriers", true, 0, "2013-09-18T08:00:00Z");
+  addVault("Modèles", true, 0, "2013-09-18T08:10:00Z");
+  addVault("Modèles/Lettres", true, 0, "2013-09-18T08:11:00Z");
+  addVault("Modèles/Lettres/lettre_type_relance.odt", false, 14_336, "2013-09-18T08:12:00Z");
   addVault("Archives/BANQUE_TEST__TEST_MODALITE_REMISE_1_20130917_145313.zip", false, 27_843, "2013-09-17T12:53:13Z", "2043-09-17T12:53:13Z");
   addVault("Archives/BANQUE_TEST__MAREF_20130724_142524.zip", false, 62_597, "2013-07-24T12:25:24Z", "2043-07-24T12:25:24Z");
   addVault("9991_TEST_MODALITE_REMISE_1_20130917_145203_REMISE.pdf", false, 52_890, "2013-09-17T12:58:31Z");
@@ -864,6 +867,9 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       const e = vault.get(from);
       if (!e) throw err("vault.not_found", "Cet élément n'existe plus. Actualisez la liste.");
       if (to !== "" && !vault.get(to)?.is_folder) throw err("vault.not_found", "Le dossier de destination n'existe pas.");
+      if (to === from || to.startsWith(from + "/")) {
+        throw err("vault.into_itself", "Un dossier ne peut pas être déplacé dans lui-même ni dans l'un de ses sous-dossiers.");
+      }
       const target = to === "" ? nameOf(from) : `${to}/${nameOf(from)}`;
       if (vault.has(target)) throw err("vault.exists", "Un élément du même nom existe déjà dans le dossier de destination.");
       for (const [p, v] of [...vault]) {
