@@ -4,6 +4,7 @@
 // screens cannot tell the difference. Dashboard rows are computed from their index, so a
 // dashboard of 100,000 services costs a few arrays of integers.
 
+import type { SearchPage } from "../generated/bindings";
 import type { Backend } from "./api";
 import { mockConsents, type MockConsents } from "./mockConsent";
 import { fold } from "./pager";
@@ -22,7 +23,6 @@ import type {
   ReceptionStatus,
   Recipient,
   ServiceDetail,
-  ServiceSummary,
   Session,
   SessionLogEntry,
   Settings,
@@ -757,7 +757,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       outboxListeners.add(handler);
       return () => outboxListeners.delete(handler);
     },
-    async searchServices(criteria, page): Promise<Page<ServiceSummary>> {
+    async searchServices(criteria, page): Promise<SearchPage> {
       const f = criteria.filter ? fold(criteria.filter) : "";
       const starts = (v: string, p: string | null) => p === null || fold(v).startsWith(fold(p));
       const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -777,6 +777,16 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       return {
         items: slice.map((s) => ({
           service_id: s.id,
+      // As the store: the chosen column over every match, ties by date then id.
+      const sort = criteria.sort ?? { key: "date", descending: true };
+      const rank = { awaiting_consultation: 0, at_home: 1, in_person: 2 } as const;
+      const keyOf = (s: MockService): string | number =>
+        sort.key === "reference" ? fold(s.reference) : sort.key === "recipient" ? fold(s.recipient.name) : sort.key === "state" ? rank[s.state] : 0;
+      const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
+      rows.sort((a, b) => {
+        const o = cmp(keyOf(a), keyOf(b)) || cmp(a.date.getTime(), b.date.getTime()) || cmp(a.index, b.index);
+        return sort.descending ? -o : o;
+      });
           deposited_at: s.date.toISOString(),
           state: s.state,
           reference: s.reference,
@@ -790,6 +800,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     },
     async serviceDetail(id): Promise<ServiceDetail> {
       const s = serviceById(id);
+        total: page.offset === 0 ? rows.length : null,
       if (!s) throw err("service.not_found", "Cette signification est introuvable. Relancez la recherche.");
       const t = (min: number) => new Date(s.date.getTime() + min * 60_000).toISOString();
       const archive = `${s.recipient.name.replace(/\s/g, "_")}__${s.reference}_${stamp(new Date(s.date.getTime() + 70_000))}.zip`;
