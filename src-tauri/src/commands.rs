@@ -18,6 +18,7 @@ use crate::error::{input, internal, ApiResult};
 use crate::{feed, settings, Shell, EDI_EVENT, STEP_EVENT, VAULT_UPLOAD_EVENT};
 
 pub(crate) mod consent;
+pub(crate) mod files;
 pub(crate) mod records;
 pub(crate) mod vault;
 
@@ -63,24 +64,6 @@ fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// The URL the webview loads a local file from (Tauri's asset protocol), as
-/// `convertFileSrc` writes it.
-fn asset_url(path: &Path) -> String {
-    let mut encoded = String::new();
-    for b in path.to_string_lossy().bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    if cfg!(any(windows, target_os = "android")) {
-        format!("http://asset.localhost/{encoded}")
-    } else {
-        format!("asset://localhost/{encoded}")
-    }
 }
 
 /// Where downloads are saved: `SCEAU_DOWNLOAD_DIR`, else the user's download directory.
@@ -384,6 +367,16 @@ pub async fn preview_documents(
             url: asset_url(p),
         })
         .collect())
+}
+
+/// Each act's name, size and pages, for the recap before "Signifier".
+#[tauri::command]
+pub async fn document_facts(request: PreviewRequest) -> ApiResult<Vec<DocumentFacts>> {
+    let files: Vec<PathBuf> = request.documents.iter().map(PathBuf::from).collect();
+    let facts = tauri::async_runtime::spawn_blocking(move || sceau_app::document_facts(&files))
+        .await
+        .map_err(internal)??;
+    Ok(facts.into_iter().map(DocumentFacts::from).collect())
 }
 
 fn step_event(job_id: &str, p: Progress) -> Option<StepEvent> {

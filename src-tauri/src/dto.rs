@@ -16,6 +16,24 @@ pub struct ApiError {
     pub message: String,
 }
 
+/// The URL the webview loads a local file from (Tauri's asset protocol), as
+/// `convertFileSrc` writes it.
+pub(crate) fn asset_url(path: &std::path::Path) -> String {
+    let mut encoded = String::new();
+    for b in path.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if cfg!(any(windows, target_os = "android")) {
+        format!("http://asset.localhost/{encoded}")
+    } else {
+        format!("asset://localhost/{encoded}")
+    }
+}
+
 mod consent;
 mod key;
 mod records;
@@ -67,6 +85,7 @@ pub fn typescript() -> String {
         ReceptionStatus,
         SignifyRequest,
         PreviewDocument,
+        DocumentFacts,
         StepStatus,
         StepEvent,
         SignifyState,
@@ -85,7 +104,10 @@ pub fn typescript() -> String {
         DeliveryState,
         Source,
         SearchCriteria,
+        SearchSortKey,
+        SearchSort,
         SearchRequest,
+        SearchPage,
         ServiceSummary,
         ActSection,
         AttestationSection,
@@ -94,6 +116,8 @@ pub fn typescript() -> String {
         ServiceDetail,
         DownloadKind,
         SavedFile,
+        PathRequest,
+        SaveTextRequest,
         PlainLetter,
         VaultEntry,
         VaultUsage,
@@ -104,10 +128,7 @@ pub fn typescript() -> String {
         Settings,
         SessionLogEntry,
         MarkSeenRequest,
-        SearchSortKey,
-        SearchSort,
         ReceptionRequest,
-        SearchPage,
         PreviewRequest,
         ServiceRequest,
         DownloadRequest,
@@ -196,7 +217,7 @@ mod tests {
             r#"{"job_id":"j","step":3,"status":"queued","reason":null}"#
         );
         let s: Settings = serde_json::from_str(
-            r#"{"pkcs11_module":"","vault_url":"https://v","date_style":"long","alsace_moselle":true}"#,
+            r#"{"pkcs11_module":"","vault_url":"https://v","date_style":"long","alsace_moselle":true,"lock_after_min":0}"#,
         )
         .unwrap();
         assert_eq!(s.date_style, DateStyle::Long);

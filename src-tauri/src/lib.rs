@@ -13,6 +13,7 @@ pub mod dto;
 mod error;
 mod feed;
 pub mod settings;
+mod system;
 mod webview;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -175,6 +176,7 @@ pub fn run() {
             commands::natures_list,
             commands::reception_status,
             commands::preview_documents,
+            commands::document_facts,
             commands::signify,
             commands::edi_import,
             commands::outbox_list,
@@ -199,12 +201,20 @@ pub fn run() {
             commands::consent::consent_overview,
             commands::consent::invite_recipient,
             commands::consent::invitation_action,
+            commands::files::save_as,
+            commands::files::save_text,
+            commands::files::reveal,
+            commands::files::open_external,
+            commands::files::lock,
+            commands::files::logout,
+            commands::files::reveal_logs,
         ])
         .setup(|app| {
             use tauri::Manager;
             if let Some(window) = app.get_webview_window("main") {
                 webview::tune(&window);
             }
+            commands::files::allow_viewer(app.handle());
             feed::spawn(app.handle().clone());
             Ok(())
         })

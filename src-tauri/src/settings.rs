@@ -38,6 +38,9 @@ pub fn to_dto(s: &sceau_app::Settings) -> Settings {
         vault_url: s.vault_url.clone().unwrap_or_default(),
         date_style: s.date_style.unwrap_or_default().into(),
         alsace_moselle: s.alsace_moselle.unwrap_or(false),
+        lock_after_min: s
+            .lock_after_min
+            .unwrap_or(sceau_app::DEFAULT_LOCK_AFTER_MIN),
     }
 }
 
@@ -63,5 +66,14 @@ pub fn save(new: &Settings) -> ApiResult<()> {
     stored.vault_url = (!new.vault_url.trim().is_empty()).then(|| new.vault_url.trim().to_owned());
     stored.date_style = Some(new.date_style.into());
     stored.alsace_moselle = Some(new.alsace_moselle);
+    if new.lock_after_min > 24 * 60 {
+        return Err(input(
+            "desktop.bad_lock_after",
+            "Le verrouillage automatique se règle entre 0 (jamais) et 1440 minutes (24 heures). \
+             Corrigez la durée."
+                .into(),
+        ));
+    }
+    stored.lock_after_min = Some(new.lock_after_min);
     Ok(stored.write(&path)?)
 }

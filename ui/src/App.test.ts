@@ -1,10 +1,12 @@
 // The whole window on the mock backend: connect, menu, screens, outbox, session history.
 import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import App from "./App.svelte";
 import { useBackend } from "./lib/api";
 import { createMockBackend } from "./lib/mock";
+import { newForm, session as work } from "./lib/services.svelte";
+import { openViewer } from "./lib/viewer.svelte";
 
 async function login(user: ReturnType<typeof userEvent.setup>) {
   await user.type(await screen.findByLabelText("Code PIN"), "1234");
@@ -120,5 +122,106 @@ describe("App", () => {
     for (const english of ["Loading", "Search", "Cancel", "Delete", "Error", "Submit", "Next", "Previous"]) {
       expect(text.includes(english), english).toBe(false);
     }
+  });
+
+  it("a service started then left stays reachable from the header until its six steps end", async () => {
+    work.services.length = 0;
+    newForm();
+    const backend = createMockBackend({ stepDelayMs: 40 });
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(App);
+    await login(user);
+    const menu = await screen.findByRole("navigation", { name: "Menu principal" });
+    await user.click(within(menu).getByRole("button", { name: "SIGNIFICATION D'ACTES" }));
+    await user.type(await screen.findByLabelText("Référence de dépôt étude"), "REF-QUITTEE");
+    await user.type(screen.getByLabelText("Requérant"), "SA CRÉANCIÈRE");
+    await user.type(screen.getByLabelText("Valeur recherchée"), "732 829 320 00074");
+    await user.click(screen.getByRole("button", { name: "Rechercher" }));
+    await user.click(await screen.findByRole("button", { name: /BANQUE TEST/ }));
+    await user.selectOptions(await screen.findByLabelText("Nature de l'acte"), "saisie_attribution");
+    backend.nextPick = ["/actes/acte1.pdf"];
+    await user.click(screen.getByRole("button", { name: "Ajouter" }));
+    await user.type(screen.getByLabelText("Code PIN de signature"), "1234");
+    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    await user.click(await screen.findByRole("button", { name: "Confirmer et signifier" }));
+    // Leaves the steps at once: the header counts the running service.
+    await user.click(within(menu).getByRole("button", { name: "ACCUEIL" }));
+    const badge = await screen.findByRole("button", { name: /Significations en cours\s*:\s*1/ });
+    // A running service is never locked away nor logged out of.
+    await user.click(screen.getByRole("button", { name: "Déconnexion" }));
+    expect((await screen.findByRole("alert")).textContent).toContain("Une signification est en cours");
+    await user.click(badge);
+    const panel = screen.getByRole("region", { name: "Significations de la session" });
+    expect(within(panel).getByText("REF-QUITTEE")).toBeTruthy();
+    await user.click(within(panel).getByRole("button", { name: "Voir" }));
+    expect(await screen.findByText("Processus de signification")).toBeTruthy();
+    expect(await screen.findByText(/Signification déposée le/, {}, { timeout: 3000 })).toBeTruthy();
+    await vi.waitFor(() => expect(screen.getByRole("button", { name: /Significations en cours\s*:\s*0/ })).toBeTruthy());
+  });
+
+  it("Verrouiller hides everything until the PIN; Déconnexion returns to Connexion with nothing kept", async () => {
+    work.services.length = 0;
+    newForm();
+    const backend = createMockBackend();
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(App);
+    await login(user);
+    await screen.findByRole("heading", { name: "Tableau de bord" });
+    openViewer({ path: "/home/etude/Téléchargements/REF_remise.pdf", url: "asset://localhost/x" }, "Attestation de remise — REF");
+    expect(await screen.findByRole("dialog", { name: "Attestation de remise — REF" })).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "Verrouiller" }));
+    expect(await screen.findByRole("heading", { name: "Fenêtre verrouillée" })).toBeTruthy();
+    expect(backend.state.locked).toBe(true);
+    expect(screen.queryByRole("navigation", { name: "Menu principal" })).toBeNull();
+    expect(screen.queryByRole("heading", { name: "Tableau de bord" })).toBeNull();
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(screen.queryByRole("complementary", { name: "Historique de session" })).toBeNull();
+    await user.type(await screen.findByLabelText("Code PIN"), "1234");
+    await user.click(screen.getByRole("button", { name: "Déverrouiller" }));
+    expect(await screen.findByRole("navigation", { name: "Menu principal" })).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "Déconnexion" }));
+    expect(await screen.findByRole("heading", { name: "Connexion au service" })).toBeTruthy();
+    expect(backend.state.loggedOut).toBe(true);
+    expect(screen.queryByRole("navigation", { name: "Menu principal" })).toBeNull();
+  });
+
+  it("Aide explains the screens and shows the log's folder for support", async () => {
+    const backend = createMockBackend();
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(App);
+    await user.click(screen.getByRole("button", { name: "Aide" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Aide" })).toBeTruthy();
+    for (const h of ["Signification d'actes", "Rechercher", "Mon coffre-fort", "Sécurité du poste"]) {
+      expect(screen.getByRole("heading", { level: 2, name: h })).toBeTruthy();
+    }
+    await user.click(screen.getByRole("button", { name: "Afficher le journal" }));
+    expect(await screen.findByText(/joignez le fichier sceau.log/)).toBeTruthy();
+    expect(backend.state.revealed).toHaveLength(1);
+  });
+
+  it("the viewer saves a copy with Enregistrer sous, shows the folder and opens the PDF reader", async () => {
+    const backend = createMockBackend();
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(App);
+    openViewer({ path: "/home/etude/Téléchargements/REF_remise.pdf", url: "asset://localhost/x" }, "Attestation de remise — REF");
+    const dialog = await screen.findByRole("dialog", { name: "Attestation de remise — REF" });
+    expect(within(dialog).getByTitle("Contenu de REF_remise.pdf").getAttribute("src")).toBe("asset://localhost/x");
+    backend.nextSaveAs = "/home/etude/Dossiers/DUPONT/REF_remise.pdf";
+    await user.click(within(dialog).getByRole("button", { name: "Enregistrer sous…" }));
+    expect(await within(dialog).findByText(/Copie enregistrée : \/home\/etude\/Dossiers\/DUPONT\/REF_remise.pdf/)).toBeTruthy();
+    expect(backend.state.saved).toEqual([{ from: "/home/etude/Téléchargements/REF_remise.pdf", to: "/home/etude/Dossiers/DUPONT/REF_remise.pdf" }]);
+    // Cancelled: nothing said, nothing copied.
+    await user.click(within(dialog).getByRole("button", { name: "Enregistrer sous…" }));
+    expect(backend.state.saved).toHaveLength(1);
+    await user.click(within(dialog).getByRole("button", { name: "Afficher dans le dossier" }));
+    expect(backend.state.revealed).toEqual(["/home/etude/Téléchargements/REF_remise.pdf"]);
+    await user.click(within(dialog).getByRole("button", { name: /Ouvrir dans le lecteur PDF/ }));
+    expect(backend.state.opened).toEqual(["/home/etude/Téléchargements/REF_remise.pdf"]);
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).toBeNull();
   });
 });

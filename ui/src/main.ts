@@ -3,6 +3,7 @@
 import { mount } from "svelte";
 import App from "./App.svelte";
 import { inTauri, tauriBackend, useBackend } from "./lib/api";
+import { watchTypography } from "./lib/french";
 import "./app.css";
 
 async function start(): Promise<void> {
@@ -13,7 +14,11 @@ async function start(): Promise<void> {
     useBackend(createMockBackend({ services: 100_000, stepDelayMs: 400, browserFilePicker: true }));
   }
   const target = document.getElementById("app");
-  if (target) mount(App, { target });
+  if (target) {
+    mount(App, { target });
+    // French typography on everything the window shows, as it changes.
+    watchTypography(document.body);
+  }
 }
 
 void start();

@@ -97,7 +97,14 @@ pub struct Settings {
     /// default 30).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_interval_s: Option<u64>,
+    /// Minutes without use after which the window locks (the PIN again to unlock); 0 = never
+    /// (the window; default [`DEFAULT_LOCK_AFTER_MIN`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_after_min: Option<u32>,
 }
+
+/// The window locks after this many idle minutes unless "Paramètres" says otherwise.
+pub const DEFAULT_LOCK_AFTER_MIN: u32 = 10;
 
 impl Settings {
     /// `other`'s fields where it has them, else ours.
@@ -123,6 +130,7 @@ impl Settings {
             alsace_moselle: other.alsace_moselle.or(self.alsace_moselle),
             date_style: other.date_style.or(self.date_style),
             sync_interval_s: other.sync_interval_s.or(self.sync_interval_s),
+            lock_after_min: other.lock_after_min.or(self.lock_after_min),
         }
     }
 

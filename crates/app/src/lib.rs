@@ -8,6 +8,7 @@
 
 mod config;
 mod consent;
+mod documents;
 pub mod edi;
 mod error;
 pub mod folders;
@@ -37,9 +38,11 @@ use serde::Serialize;
 
 pub use config::{
     desktop_file, process_env, CliFlags, DateStyle, Face, ModuleSource, Resolved, Settings,
-    ENV_CONFIG, ENV_DATA_DIR, ENV_DESKTOP_SETTINGS, ENV_MODULE, ENV_VAULT_CA, ENV_VAULT_URL,
+    DEFAULT_LOCK_AFTER_MIN, ENV_CONFIG, ENV_DATA_DIR, ENV_DESKTOP_SETTINGS, ENV_MODULE,
+    ENV_VAULT_CA, ENV_VAULT_URL,
 };
 pub use consent::{ConsentOverview, InvitationAction};
+pub use documents::{document_facts, DocumentFacts};
 pub use edi::{EdiLineError, EdiReport, EdiRequest, EdiStage};
 pub use error::{Error, Result};
 pub use hooks::{checkpoint, PAUSE_ENV};

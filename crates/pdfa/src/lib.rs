@@ -36,7 +36,7 @@ pub use error::Error;
 pub use ghostscript::find_ghostscript;
 pub use native::srgb_profile;
 pub use office::find_soffice;
-pub use text::{find_pdftotext, plain_text};
+pub use text::{find_pdftotext, page_count, plain_text};
 
 /// Upper bound on one decompressed stream (a defence against decompression bombs).
 pub(crate) const MAX_STREAM: usize = 512 * 1024 * 1024;

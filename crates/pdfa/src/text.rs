@@ -52,6 +52,13 @@ pub fn plain_text(bytes: &[u8]) -> Option<String> {
     with_lopdf(bytes)
 }
 
+/// The number of pages of a PDF, when it can be read (the recap before "Signifier").
+pub fn page_count(bytes: &[u8]) -> Option<usize> {
+    lopdf::Document::load_mem(bytes)
+        .ok()
+        .map(|d| d.get_pages().len())
+}
+
 fn with_lopdf(bytes: &[u8]) -> Option<String> {
     let doc = lopdf::Document::load_mem(bytes).ok()?;
     of_document(&doc)

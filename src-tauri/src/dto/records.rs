@@ -308,12 +308,36 @@ impl From<Category> for sceau_app::NotificationCategory {
     }
 }
 
-impl From<sceau_app::Saved> for SavedFile {
-    fn from(s: sceau_app::Saved) -> Self {
+impl SavedFile {
+    /// The file at `path`, with the URL the viewer loads it from.
+    pub fn at(path: &std::path::Path) -> SavedFile {
         SavedFile {
-            path: s.path.display().to_string(),
+            path: path.display().to_string(),
+            url: super::asset_url(path),
         }
     }
+}
+
+impl From<sceau_app::Saved> for SavedFile {
+    fn from(s: sceau_app::Saved) -> Self {
+        SavedFile::at(&s.path)
+    }
+}
+
+/// A file the window saved (`save_as`, `reveal`, `open_external`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PathRequest {
+    /// Its path, as the window was given it.
+    pub path: String,
+}
+
+/// `save_text` request: a text made by the window (a CSV export).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SaveTextRequest {
+    /// The file's name (cleaned by the shell).
+    pub file_name: String,
+    /// Its contents.
+    pub contents: String,
 }
 
 impl From<&sceau_app::FiledSection> for FiledSection {

@@ -253,3 +253,28 @@ pub struct EdiImportResult {
     /// Why some wait in the outbox, in French.
     pub queued_reason: Option<String>,
 }
+
+/// One act as the recap before "Signifier" shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DocumentFacts {
+    /// The file's path.
+    pub path: String,
+    /// Its name.
+    pub name: String,
+    /// Its size in bytes.
+    #[ts(type = "number")]
+    pub size: u64,
+    /// Its pages, for a readable PDF.
+    pub pages: Option<u32>,
+}
+
+impl From<sceau_app::DocumentFacts> for DocumentFacts {
+    fn from(f: sceau_app::DocumentFacts) -> Self {
+        DocumentFacts {
+            path: f.path.display().to_string(),
+            name: f.name,
+            size: f.size,
+            pages: f.pages,
+        }
+    }
+}

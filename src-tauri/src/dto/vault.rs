@@ -111,6 +111,8 @@ pub struct Settings {
     pub date_style: DateStyle,
     /// Alsace-Moselle public holidays.
     pub alsace_moselle: bool,
+    /// Minutes without use after which the window locks; 0 = never.
+    pub lock_after_min: u32,
 }
 
 /// One line of the session history panel.

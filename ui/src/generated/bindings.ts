@@ -350,6 +350,27 @@ name: string,
 url: string, };
 
 /**
+ * One act as the recap before "Signifier" shows it.
+ */
+export type DocumentFacts = { 
+/**
+ * The file's path.
+ */
+path: string, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Its size in bytes.
+ */
+size: number, 
+/**
+ * Its pages, for a readable PDF.
+ */
+pages: number | null, };
+
+/**
  * Live state of a step. `queued`: the package waits in the outbox.
  */
 export type StepStatus = "pending" | "running" | "done" | "failed" | "queued";
@@ -708,6 +729,24 @@ offset: number,
 limit: number, };
 
 /**
+ * One page of search results, with their total.
+ */
+export type SearchPage = { 
+/**
+ * Rows of this page.
+ */
+items: Array<ServiceSummary>, 
+/**
+ * Another page follows.
+ */
+has_more: boolean, 
+/**
+ * How many services match, on the first page (offset 0) when it is known; null on the
+ * other pages and when a filter leaves too many services to count.
+ */
+total: number | null, };
+
+/**
  * One search result row.
  */
 export type ServiceSummary = { 
@@ -728,24 +767,6 @@ state: DeliveryState,
  */
 reference: string, 
 /**
-/**
- * One page of search results, with their total.
- */
-export type SearchPage = { 
-/**
- * Rows of this page.
- */
-items: Array<ServiceSummary>, 
-/**
- * Another page follows.
- */
-has_more: boolean, 
-/**
- * How many services match, on the first page (offset 0) when it is known; null on the
- * other pages and when a filter leaves too many services to count.
- */
-total: number | null, };
-
  * Deposited file name.
  */
 file: string, 
@@ -894,6 +915,28 @@ path: string,
 url: string, };
 
 /**
+ * A file the window saved (`save_as`, `reveal`, `open_external`).
+ */
+export type PathRequest = { 
+/**
+ * Its path, as the window was given it.
+ */
+path: string, };
+
+/**
+ * `save_text` request: a text made by the window (a CSV export).
+ */
+export type SaveTextRequest = { 
+/**
+ * The file's name (cleaned by the shell).
+ */
+file_name: string, 
+/**
+ * Its contents.
+ */
+contents: string, };
+
+/**
  * The plain letter for a delivery "à domicile".
  */
 export type PlainLetter = { 
@@ -1015,7 +1058,11 @@ date_style: DateStyle,
 /**
  * Alsace-Moselle public holidays.
  */
-alsace_moselle: boolean, };
+alsace_moselle: boolean, 
+/**
+ * Minutes without use after which the window locks; 0 = never.
+ */
+lock_after_min: number, };
 
 /**
  * One line of the session history panel.

@@ -12,6 +12,7 @@ import type {
   ConnectRequest,
   ConsentOverview,
   DashboardCounts,
+  DocumentFacts,
   DownloadKind,
   EdiImportRequest,
   EdiImportResult,
@@ -153,6 +154,10 @@ export interface Backend {
   /** "Enregistrer sous…": the system's save dialog, then a copy of `path` where the clerk chose;
    *  null if cancelled. */
   saveAs(path: string): Promise<SavedFile | null>;
+  /** Each act's name, size and pages, for the recap before "Signifier". */
+  documentFacts(paths: string[]): Promise<DocumentFacts[]>;
+  /** "Ouvrir dans le lecteur PDF": the file in the system's program for its type. */
+  openExternal(path: string): Promise<void>;
   /** Writes a text file made by the window (a CSV export) into the downloads folder. */
   saveText(fileName: string, contents: string): Promise<SavedFile>;
   /** "Afficher dans le dossier": the system's file manager on the folder holding `path`. */
@@ -161,6 +166,8 @@ export interface Backend {
   lock(): Promise<void>;
   /** "Déconnexion": closes the key session and the vault session. */
   logout(): Promise<void>;
+  /** "Afficher le journal" (Aide): the log's folder in the system's file manager. */
+  revealLogs(): Promise<void>;
 }
 
 /** Whether a value is already an `{code, message}` error. */
@@ -306,10 +313,13 @@ export function tauriBackend(): Backend {
       });
     },
     saveAs: (path) => call("save_as", { request: { path } }),
+    documentFacts: (paths) => call("document_facts", { request: { documents: paths } }),
+    openExternal: (path) => call("open_external", { request: { path } }),
     saveText: (fileName, contents) => call("save_text", { request: { file_name: fileName, contents } }),
     reveal: (path) => call("reveal", { request: { path } }),
     lock: () => call("lock"),
     logout: () => call("logout"),
+    revealLogs: () => call("reveal_logs"),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDate, formatDateTime, formatDay, formatSize, formatTime, parseDay } from "./dates";
+import { formatDate, formatDateTime, formatDay, formatSize, formatSpoken, formatTime, parseDay } from "./dates";
 
 describe("dates in Europe/Paris", () => {
   it("writes the manual's times of service (UTC stored, Paris shown)", () => {
@@ -54,4 +54,15 @@ describe("dates in Europe/Paris", () => {
     expect(formatSize(900)).toBe("900 octets");
     expect(formatSize(5 * 1024 * 1024)).toBe("5,00 Mo");
   });
+  it("writes an instant in a sentence as a person says it, in Paris time", () => {
+    // Monday 23 November 2026, 07:00 UTC = 08:00 in Paris (winter time).
+    expect(formatSpoken("2026-11-23T07:00:00Z")).toBe("lundi 23/11/2026 à 8\u00a0h\u00a000");
+    expect(formatSpoken("2026-11-23T07:00:00Z", "long")).toBe("lundi 23 novembre 2026 à 8\u00a0h\u00a000");
+    // Summer time: 18:30 UTC = 20:30 in Paris, a Tuesday.
+    expect(formatSpoken("2026-07-14T18:30:00Z")).toBe("mardi 14/07/2026 à 20\u00a0h\u00a030");
+    // Midnight in Paris is 0 h, of the next day.
+    expect(formatSpoken("2026-11-22T23:05:00Z")).toBe("lundi 23/11/2026 à 0\u00a0h\u00a005");
+    expect(formatSpoken("pas une date")).toBe("—");
+  });
 });
+

@@ -1,6 +1,6 @@
-// French typography for every text a person reads in the window: the one function screens use
-// for messages built from pieces or received from the application (`typo`), and the rule the
-// source scan (`typography.test.ts`) holds the screens' own literals to.
+// French typography for every text a person reads in the window: one function (`typo`), applied
+// by `watchTypography` to every text node and readable attribute of the window as it changes
+// (`main.ts`), so the screens' own words and the application's messages are typeset alike.
 //
 // Rules (Imprimerie nationale, as French administrations write): a non-breaking space (U+00A0)
 // before ":" and "»" and after "«"; a narrow non-breaking space (U+202F) before ";", "?" and
@@ -23,21 +23,57 @@ export function typo(text: string): string {
     .replace(/[ \u00a0\u202f]*»/g, `${NBSP}»`);
 }
 
-/** The places in `text` that break the rules above (the source scan's check); empty when none. */
-export function typoFaults(text: string): string[] {
-  const faults: string[] = [];
-  const rules: [RegExp, string][] = [
-    [/ :(?=\s|$)/g, "espace ordinaire avant « : »"],
-    [/ [;?!]/g, "espace ordinaire avant « ; ? ! »"],
-    [/«(?![\u00a0\u202f])/g, "« sans espace insécable après"],
-    [/(?<![\u00a0\u202f])»/g, "» sans espace insécable avant"],
-    [/\.\.\./g, "« ... » au lieu de « … »"],
-  ];
-  for (const [re, what] of rules) {
-    for (const m of text.matchAll(re)) {
-      const at = m.index ?? 0;
-      faults.push(`${what} : ${JSON.stringify(text.slice(Math.max(0, at - 20), at + 20))}`);
+/** Elements whose text is not prose (code, what the user types). */
+const SKIP = new Set(["SCRIPT", "STYLE", "TEXTAREA", "CODE", "PRE", "KBD", "SAMP"]);
+/** Attributes a person reads (tooltips, placeholders, what screen readers say). */
+const ATTRIBUTES = ["title", "placeholder", "aria-label", "aria-description", "alt"];
+
+function skipped(node: Node): boolean {
+  for (let n: Node | null = node.parentNode; n; n = n.parentNode) {
+    if (n.nodeType === 1 && (SKIP.has((n as Element).tagName) || (n as Element).hasAttribute("data-verbatim"))) return true;
+  }
+  return false;
+}
+
+function typesetNode(node: Node): void {
+  if (node.nodeType === 3) {
+    const text = node.nodeValue ?? "";
+    const fixed = typo(text);
+    if (fixed !== text && !skipped(node)) node.nodeValue = fixed;
+    return;
+  }
+  if (node.nodeType !== 1) return;
+  const el = node as Element;
+  if (SKIP.has(el.tagName) || el.hasAttribute("data-verbatim")) return;
+  for (const name of ATTRIBUTES) {
+    const v = el.getAttribute(name);
+    if (v !== null) {
+      const fixed = typo(v);
+      if (fixed !== v) el.setAttribute(name, fixed);
     }
   }
-  return faults;
+  for (const child of Array.from(el.childNodes)) typesetNode(child);
+}
+
+/** Applies `typo` to every text and readable attribute under `root` (once). */
+export function typeset(root: Node): void {
+  typesetNode(root);
+}
+
+/**
+ * Keeps every text under `root` typeset as the screens change it: the one place where French
+ * typography is applied, so no message (the window's own or the application's) escapes it.
+ * Returns the function that stops watching.
+ */
+export function watchTypography(root: Node): () => void {
+  typeset(root);
+  const observer = new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === "characterData") typesetNode(r.target);
+      else if (r.type === "attributes") typesetNode(r.target);
+      else r.addedNodes.forEach((n) => typesetNode(n));
+    }
+  });
+  observer.observe(root, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ATTRIBUTES });
+  return () => observer.disconnect();
 }

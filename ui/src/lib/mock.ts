@@ -193,6 +193,8 @@ export interface MockBackend extends Backend {
     texts: Map<string, string>;
     /** Paths shown with "Afficher dans le dossier". */
     revealed: string[];
+    /** Paths opened with "Ouvrir dans le lecteur PDF". */
+    opened: string[];
     /** The window was locked (and not unlocked since). */
     locked: boolean;
     /** "Déconnexion" was used. */
@@ -356,6 +358,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       vault_url: "https://coffre.sceau.example",
       date_style: "numeric",
       alsace_moselle: false,
+      lock_after_min: 10,
     },
     log: [],
     lastSignify: null,
@@ -364,6 +367,7 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     saved: [],
     texts: new Map(),
     revealed: [],
+    opened: [],
     locked: false,
     loggedOut: false,
   };
@@ -773,10 +777,6 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           (criteria.source === null || s.source === criteria.source) &&
           (f === "" || fold(`${s.reference} ${s.file} ${s.recipient.name}`).includes(f)),
       );
-      const slice = rows.slice(page.offset, page.offset + page.limit);
-      return {
-        items: slice.map((s) => ({
-          service_id: s.id,
       // As the store: the chosen column over every match, ties by date then id.
       const sort = criteria.sort ?? { key: "date", descending: true };
       const rank = { awaiting_consultation: 0, at_home: 1, in_person: 2 } as const;
@@ -787,6 +787,10 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
         const o = cmp(keyOf(a), keyOf(b)) || cmp(a.date.getTime(), b.date.getTime()) || cmp(a.index, b.index);
         return sort.descending ? -o : o;
       });
+      const slice = rows.slice(page.offset, page.offset + page.limit);
+      return {
+        items: slice.map((s) => ({
+          service_id: s.id,
           deposited_at: s.date.toISOString(),
           state: s.state,
           reference: s.reference,
@@ -796,11 +800,11 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           source: s.source,
         })),
         has_more: rows.length > page.offset + page.limit,
+        total: page.offset === 0 ? rows.length : null,
       };
     },
     async serviceDetail(id): Promise<ServiceDetail> {
       const s = serviceById(id);
-        total: page.offset === 0 ? rows.length : null,
       if (!s) throw err("service.not_found", "Cette signification est introuvable. Relancez la recherche.");
       const t = (min: number) => new Date(s.date.getTime() + min * 60_000).toISOString();
       const archive = `${s.recipient.name.replace(/\s/g, "_")}__${s.reference}_${stamp(new Date(s.date.getTime() + 70_000))}.zip`;
@@ -1006,6 +1010,15 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     async reveal(path) {
       state.revealed.push(path);
     },
+    async documentFacts(paths) {
+      return paths.map((p) => {
+        const name = nameOf(p.replace(/\\/g, "/"));
+        return { path: p, name, size: 48_213 + name.length * 1000, pages: /\.pdf$/i.test(name) ? 3 : null };
+      });
+    },
+    async openExternal(path) {
+      state.opened.push(path);
+    },
     async lock() {
       state.locked = true;
       log("Session verrouillée");
@@ -1013,6 +1026,9 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     async logout() {
       state.loggedOut = true;
       log("Déconnexion");
+    },
+    async revealLogs() {
+      state.revealed.push("/home/etude/.local/state/sceau/logs/sceau.log");
     },
   };
   return backend;

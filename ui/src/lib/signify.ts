@@ -67,33 +67,68 @@ export function judgeMayPermit(reception: ReceptionStatus | null): boolean {
   return reception !== null && !reception.open && reception.reason === "legal_hours";
 }
 
-/** Every French message of what is missing, in the order of the form; empty when ready. */
-export function signifyErrors(form: SignifyForm): string[] {
-  const errors: string[] = [];
-  const ref = validateReference(form.reference);
-  if (ref) errors.push(ref);
-  const req = validateRequerant(form.requerant);
-  if (req) errors.push(req);
-  if (!form.recipient) errors.push("Choisissez un destinataire : recherchez-le par SIRET, nom ou n° INSEE, puis cliquez sur son nom.");
-  if (form.nature === "") errors.push("Sélectionnez la nature de l'acte à signifier.");
+/** A problem of the form: the field it concerns (its element id) and the French message. */
+export interface FormProblem {
+  /** Id of the field to go to. */
+  field: string;
+  /** What is wrong and what to do. */
+  message: string;
+}
+
+/** The ids of the form's fields, in the order of the form. */
+export const FIELDS = {
+  reference: "sig-reference",
+  requerant: "sig-requerant",
+  recipient: "rs-query",
+  nature: "sig-nature",
+  judge: "sig-judge",
+  documents: "doc-add",
+  signatureCertificate: "sig-cert",
+  authenticationCertificate: "auth-cert",
+  pin: "sig-pin",
+} as const;
+
+/** Every problem of the form, in its order, each with its field; empty when ready. */
+export function signifyProblems(form: SignifyForm): FormProblem[] {
+  const out: FormProblem[] = [];
+  const push = (field: string, message: string | null) => {
+    if (message) out.push({ field, message });
+  };
+  push(FIELDS.reference, validateReference(form.reference));
+  push(FIELDS.requerant, validateRequerant(form.requerant));
+  if (!form.recipient) {
+    push(FIELDS.recipient, "Choisissez un destinataire : recherchez-le par SIRET, nom ou n° INSEE, puis cliquez sur son nom.");
+  }
+  if (form.nature === "") push(FIELDS.nature, "Sélectionnez la nature de l'acte à signifier.");
   else if (form.reception && !form.reception.open && !(form.schedule && canSchedule(form.reception))) {
     if (!judgeMayPermit(form.reception)) {
-      errors.push(form.reception.message ?? "Le destinataire ne reçoit pas cette nature d'acte en ce moment.");
+      push(FIELDS.nature, form.reception.message ?? "Le destinataire ne reçoit pas cette nature d'acte en ce moment.");
     } else if ((form.judgePermission ?? "").trim() === "") {
-      errors.push(
+      push(
+        FIELDS.judge,
         (form.reception.message ?? "La signification est hors des heures légales.") +
           " Pour signifier maintenant, saisissez la référence de l'autorisation du juge.",
       );
     }
   }
-  if (form.documents.length === 0) errors.push("Ajoutez au moins un acte à signifier (.pdf, .doc, .docx ou .odt).");
+  if (form.documents.length === 0) push(FIELDS.documents, "Ajoutez au moins un acte à signifier (.pdf, .doc, .docx ou .odt).");
   if (form.signatureCertificate === "") {
-    errors.push("Aucun certificat de signature n'est sélectionné : branchez votre clé puis cliquez sur « Recharger les certificats ».");
+    push(
+      FIELDS.signatureCertificate,
+      "Aucun certificat de signature n'est sélectionné : branchez votre clé puis cliquez sur « Recharger les certificats ».",
+    );
   }
   if (form.authenticationCertificate === "") {
-    errors.push("Aucun certificat d'authentification n'est sélectionné : branchez votre clé puis cliquez sur « Recharger les certificats ».");
+    push(
+      FIELDS.authenticationCertificate,
+      "Aucun certificat d'authentification n'est sélectionné : branchez votre clé puis cliquez sur « Recharger les certificats ».",
+    );
   }
-  const pin = validatePin(form.pin);
-  if (pin) errors.push(pin);
-  return errors;
+  push(FIELDS.pin, validatePin(form.pin));
+  return out;
+}
+
+/** Every French message of what is missing, in the order of the form; empty when ready. */
+export function signifyErrors(form: SignifyForm): string[] {
+  return signifyProblems(form).map((p) => p.message);
 }

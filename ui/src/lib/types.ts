@@ -18,6 +18,7 @@ export type {
   ConsentOverview,
   ConnectRequest,
   DashboardCounts,
+  DocumentFacts,
   DateStyle,
   DeliveryState,
   DownloadKind,

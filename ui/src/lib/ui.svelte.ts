@@ -5,7 +5,11 @@ import { formatDate, formatDateTime, formatDay, formatSpoken } from "./dates";
 import type { DateStyle } from "./types";
 
 /** Reactive UI-wide state. */
-export const ui = $state<{ dateStyle: DateStyle; logTick: number }>({ dateStyle: "numeric", logTick: 0 });
+export const ui = $state<{ dateStyle: DateStyle; logTick: number; lockAfterMin: number }>({
+  dateStyle: "numeric",
+  logTick: 0,
+  lockAfterMin: 10,
+});
 
 /** Tells the history panel that something was done. */
 export function touched(): void {

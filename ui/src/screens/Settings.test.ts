@@ -32,6 +32,14 @@ describe("Paramètres", () => {
     await user.type(await screen.findByLabelText("Module PKCS#11 de la clé"), "/usr/lib/libeToken.so");
     await user.selectOptions(screen.getByLabelText("Écriture des dates"), "long");
     await user.click(screen.getByRole("checkbox", { name: /Alsace-Moselle/ }));
+    const lock = screen.getByLabelText(/Verrouillage automatique après/);
+    await user.clear(lock);
+    await user.type(lock, "2000");
+    await user.click(screen.getByRole("button", { name: "Enregistrer" }));
+    expect((await screen.findByRole("alert")).textContent).toContain("entre 0 (jamais) et 1440 minutes");
+    expect(backend.state.settings.lock_after_min).toBe(10);
+    await user.clear(lock);
+    await user.type(lock, "5");
     await user.click(screen.getByRole("button", { name: "Enregistrer" }));
     expect(await screen.findByText("Paramètres enregistrés.")).toBeTruthy();
     expect(backend.state.settings).toEqual({
@@ -39,8 +47,11 @@ describe("Paramètres", () => {
       vault_url: "https://coffre.sceau.example",
       date_style: "long",
       alsace_moselle: true,
+      lock_after_min: 5,
     });
     expect(ui.dateStyle).toBe("long");
+    expect(ui.lockAfterMin).toBe(5);
+    ui.lockAfterMin = 10;
     ui.dateStyle = "numeric";
   });
 });

@@ -1,13 +1,17 @@
-import { fireEvent, render, screen, within } from "@testing-library/svelte";
+import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { useBackend } from "../lib/api";
 import { createMockBackend, MOCK_NIR, type MockBackend, type MockOptions } from "../lib/mock";
+import { newForm, session } from "../lib/services.svelte";
 import Signify from "./Signify.svelte";
 
 function setup(opts: MockOptions = {}) {
   const backend = createMockBackend(opts);
   useBackend(backend);
+  session.services.length = 0;
+  session.last = null;
+  newForm();
   const onopen = vi.fn();
   const user = userEvent.setup();
   render(Signify, { onopen });
@@ -31,16 +35,38 @@ async function fillAll(backend: MockBackend, user: ReturnType<typeof userEvent.s
   await user.type(screen.getByLabelText("Code PIN de signature"), "1234");
 }
 
+/** "Signifier", then "Confirmer et signifier" in the recap. */
+async function signify(user: ReturnType<typeof userEvent.setup>) {
+  await user.click(screen.getByRole("button", { name: "Signifier" }));
+  await user.click(await screen.findByRole("button", { name: "Confirmer et signifier" }));
+}
+
+const NB = "\u00a0";
+
 describe("Signification", () => {
   it("lists everything missing when Signifier is pressed on an empty form", async () => {
     const { user } = setup();
     await screen.findByRole("option", { name: "Saisie attribution" });
     await user.click(screen.getByRole("button", { name: "Signifier" }));
-    const box = screen.getByText("La signification ne peut pas être lancée :").closest("[role=alert]") as HTMLElement;
+    const box = screen.getByText(/La signification ne peut pas être lancée \(\d+ points à corriger\)/).closest("[role=alert]") as HTMLElement;
+    // The summary takes the focus, and each line is a link to its field.
+    expect(document.activeElement).toBe(box);
     const items = within(box).getAllByRole("listitem").map((li) => li.textContent);
     expect(items[0]).toBe("Saisissez votre référence de dépôt : elle est obligatoire et figure dans le nom des fichiers.");
     expect(items).toContain("Sélectionnez la nature de l'acte à signifier.");
     expect(items).toContain("Saisissez le code PIN de votre clé.");
+    const link = within(box).getByRole("link", { name: /Saisissez votre référence de dépôt/ });
+    expect(link.getAttribute("href")).toBe("#sig-reference");
+    await user.click(link);
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText("Référence de dépôt étude")));
+    // The field says it too, and both follow the field as it is fixed.
+    expect(screen.getByLabelText("Référence de dépôt étude").getAttribute("aria-invalid")).toBe("true");
+    const before = items.length;
+    await user.type(screen.getByLabelText("Référence de dépôt étude"), "REF-1");
+    const after = within(box).getAllByRole("listitem").map((li) => li.textContent);
+    expect(after).toHaveLength(before - 1);
+    expect(after.some((t) => t?.includes("référence de dépôt"))).toBe(false);
+    expect(screen.getByLabelText("Référence de dépôt étude").getAttribute("aria-invalid")).toBeNull();
   });
 
   it("checks the SIRET (Luhn) and the NIR (key) before searching, then shows the recipient card", async () => {
@@ -87,7 +113,7 @@ describe("Signification", () => {
     expect(msg.textContent).toContain(
       "Vous ne pouvez actuellement transmettre de signification, aujourd'hui le destinataire ne reçoit que ce type d'acte selon les horaires suivants : de 08h00 à 12h00.",
     );
-    expect(msg.textContent).toContain("Prochaine ouverture : 23/11/2026 08:00:00.");
+    expect(msg.textContent).toContain(`Prochaine ouverture : lundi 23/11/2026 à 8${NB}h${NB}00.`);
     await user.selectOptions(screen.getByLabelText("Nature de l'acte"), "saisie_attribution");
     await vi.waitFor(() => expect(screen.queryByTestId("reception-closed")).toBeNull());
   });
@@ -97,10 +123,10 @@ describe("Signification", () => {
     await fillAll(backend, user);
     expect((await screen.findByTestId("reception-closed")).textContent).toContain("article 664 du code de procédure civile");
     await user.click(screen.getByRole("button", { name: "Signifier" }));
-    expect(screen.getByText(/saisissez la référence de l'autorisation du juge/)).toBeTruthy();
+    expect(screen.getAllByText(/saisissez la référence de l'autorisation du juge/).length).toBeGreaterThan(0);
     expect(backend.state.lastSignify).toBeNull();
     await user.type(screen.getByLabelText("Référence de l'autorisation du juge (facultatif)"), "Ordonnance RG 26/01234");
-    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    await signify(user);
     expect(await screen.findByText(/Signification déposée le/)).toBeTruthy();
     expect(backend.state.lastSignify?.judge_permission).toBe("Ordonnance RG 26/01234");
   });
@@ -109,8 +135,10 @@ describe("Signification", () => {
     const { backend, user } = setup();
     await fillAll(backend, user);
     await user.selectOptions(screen.getByLabelText("Nature de l'acte"), "saisie_vente");
-    await user.click(await screen.findByRole("checkbox", { name: /déposer à la prochaine ouverture \(23\/11\/2026 08:00:00\)/ }));
+    await user.click(await screen.findByRole("checkbox", { name: /déposer à la prochaine ouverture \(lundi 23\/11\/2026 à 8.h.00\)/ }));
     await user.click(screen.getByRole("button", { name: "Signifier" }));
+    expect((await screen.findByText(/à la prochaine ouverture du destinataire \(l'acte est converti/)).textContent).toContain("lundi 23/11/2026");
+    await user.click(screen.getByRole("button", { name: "Confirmer et signifier" }));
     expect(await screen.findByText(/sera déposé à la prochaine ouverture du destinataire/)).toBeTruthy();
     expect(backend.state.lastSignify?.schedule_at_next_opening).toBe(true);
     const steps = Array.from(document.querySelectorAll("li[data-step]")).map((li) => li.getAttribute("data-status"));
@@ -141,7 +169,7 @@ describe("Signification", () => {
   it("Signifier runs the six steps live and reports the deposit", async () => {
     const { backend, user, onopen } = setup({ now: () => new Date("2013-09-17T12:52:03Z") });
     await fillAll(backend, user);
-    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    await signify(user);
     expect(await screen.findByText(/Signification déposée le 17\/09\/2013 14:52:03/)).toBeTruthy();
     const steps = Array.from(document.querySelectorAll("li[data-step]")).map((li) => li.getAttribute("data-status"));
     expect(steps).toEqual(["done", "done", "done", "done", "done", "done"]);
@@ -160,7 +188,7 @@ describe("Signification", () => {
   it("shows the failed step with its reason", async () => {
     const { backend, user } = setup({ failAt: { step: 1, reason: "Le document acte2.docx est protégé par un mot de passe : retirez la protection puis recommencez." } });
     await fillAll(backend, user);
-    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    await signify(user);
     await screen.findByRole("button", { name: "Revenir au formulaire" });
     const steps = Array.from(document.querySelectorAll("li[data-step]")).map((li) => li.getAttribute("data-status"));
     expect(steps).toEqual(["failed", "pending", "pending", "pending", "pending", "pending"]);
@@ -170,7 +198,7 @@ describe("Signification", () => {
   it("offline: the signed act waits in the outbox", async () => {
     const { backend, user } = setup({ offline: true });
     await fillAll(backend, user);
-    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    await signify(user);
     expect(await screen.findByText(/il attend dans la file d'envoi/)).toBeTruthy();
     const steps = Array.from(document.querySelectorAll("li[data-step]")).map((li) => li.getAttribute("data-status"));
     expect(steps).toEqual(["done", "done", "queued", "pending", "pending", "pending"]);
@@ -182,7 +210,7 @@ describe("Signification", () => {
     await fillAll(backend, user);
     await user.clear(screen.getByLabelText("Code PIN de signature"));
     await user.type(screen.getByLabelText("Code PIN de signature"), "0000");
-    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    await signify(user);
     expect(await screen.findByText(/Code PIN erroné\. Il reste 2 essais/)).toBeTruthy();
     await user.click(screen.getByRole("button", { name: "Revenir au formulaire" }));
     expect((screen.getByLabelText("Code PIN de signature") as HTMLInputElement).value).toBe("");
@@ -199,5 +227,60 @@ describe("Signification", () => {
     expect(backend.state.lastSignify).toBeNull();
     await user.click(screen.getByRole("button", { name: "Confirmer et signifier" }));
     expect(await screen.findByText(/Signification déposée le/)).toBeTruthy();
+  });
+
+  it("shows a recap to confirm before the irreversible Signifier; Modifier goes back and sends nothing", async () => {
+    const { backend, user } = setup();
+    await fillAll(backend, user);
+    await user.click(screen.getByRole("button", { name: "Signifier" }));
+    const recap = await screen.findByRole("dialog", { name: "Récapitulatif avant signification" });
+    const text = recap.textContent ?? "";
+    for (const part of ["TEST_MODALITE_REMISE_1", "SA CRÉANCIÈRE", "BANQUE TEST", "SIRET 73282932000074", "Saisie attribution", "acte1.pdf", "3 pages", "acte2.docx", "pages comptées après conversion", "XXXTEST JEREMY", "281809", "Dès la confirmation"]) {
+      expect(text, part).toContain(part);
+    }
+    expect(text).toMatch(/\d+,\d\d Ko/);
+    expect(document.activeElement).toBe(within(recap).getByRole("button", { name: "Confirmer et signifier" }));
+    await user.click(within(recap).getByRole("button", { name: "Modifier" }));
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(backend.state.lastSignify).toBeNull();
+    expect((screen.getByLabelText("Référence de dépôt étude") as HTMLInputElement).value).toBe("TEST_MODALITE_REMISE_1");
+  });
+
+  it("Nouvelle signification keeps nothing silently: the last requérant and nature are offered, not applied", async () => {
+    const { backend, user } = setup();
+    await fillAll(backend, user);
+    await signify(user);
+    await screen.findByText(/Signification déposée le/);
+    await user.click(screen.getByRole("button", { name: "Nouvelle signification" }));
+    expect((screen.getByLabelText("Requérant") as HTMLInputElement).value).toBe("");
+    expect((screen.getByLabelText("Référence de dépôt étude") as HTMLInputElement).value).toBe("");
+    expect((screen.getByLabelText("Nature de l'acte") as HTMLSelectElement).value).toBe("");
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText("Référence de dépôt étude")));
+    await user.click(screen.getByRole("button", { name: /Même requérant que l'acte précédent : « SA CRÉANCIÈRE »/ }));
+    expect((screen.getByLabelText("Requérant") as HTMLInputElement).value).toBe("SA CRÉANCIÈRE");
+    await user.click(screen.getByRole("button", { name: /Même nature que l'acte précédent : « Saisie attribution »/ }));
+    expect((screen.getByLabelText("Nature de l'acte") as HTMLSelectElement).value).toBe("saisie_attribution");
+    expect(screen.queryByRole("button", { name: /Même requérant/ })).toBeNull();
+  });
+
+  it("a service goes on when the screen is left and its steps are there on return; the draft too", async () => {
+    const { backend, user } = setup({ stepDelayMs: 30 });
+    await fillAll(backend, user);
+    await signify(user);
+    await screen.findByText("Processus de signification");
+    cleanup();
+    // Meanwhile, on another screen, the service finishes.
+    await vi.waitFor(() => expect(session.services[0]?.result?.state).toBe("deposited"), { timeout: 3000 });
+    render(Signify, { onopen: vi.fn() });
+    expect(await screen.findByText(/Signification déposée le/)).toBeTruthy();
+    expect(document.querySelector("[data-reference=TEST_MODALITE_REMISE_1]")).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "Nouvelle signification" }));
+    // A half-filled form survives leaving the screen (never the PIN).
+    await user.type(screen.getByLabelText("Référence de dépôt étude"), "REF-BROUILLON");
+    await user.type(screen.getByLabelText("Code PIN de signature"), "1234");
+    cleanup();
+    render(Signify, { onopen: vi.fn() });
+    expect((screen.getByLabelText("Référence de dépôt étude") as HTMLInputElement).value).toBe("REF-BROUILLON");
+    expect((screen.getByLabelText("Code PIN de signature") as HTMLInputElement).value).toBe("");
   });
 });
