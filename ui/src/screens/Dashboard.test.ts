@@ -45,20 +45,100 @@ describe("Dashboard", () => {
     expect(within(cat).getByText("1-1")).toBeTruthy();
   });
 
-  it("the eye marks a notification seen and the count drops; the magnifier opens the detail", async () => {
+  it("the eye hides the row at once, offers Annuler, and marks it seen when the window closes; the magnifier opens the detail", async () => {
     const backend = createMockBackend({ services: 40 });
+    const markSeen = vi.spyOn(backend, "markSeen");
     useBackend(backend);
     const onopen = vi.fn();
     const user = userEvent.setup();
-    render(Dashboard, { onopen });
+    render(Dashboard, { onopen, undoMs: 300 });
     await user.click(await screen.findByRole("button", { name: /remises à personne/ }));
     const cat = category("in_person");
-    await user.click(await within(cat).findByRole("button", { name: "Passer en vue : TEST_MODALITE_REMISE_1" }));
-    expect(await screen.findByRole("button", { name: /^13 Significations considérées comme remises à personne/ })).toBeTruthy();
+    await user.click(await within(cat).findByRole("button", { name: "Passer en vue\u00a0: TEST_MODALITE_REMISE_1" }));
     expect(within(cat).queryByText("TEST_MODALITE_REMISE_1")).toBeNull();
-    expect(backend.state.seen.has("in_person:s0")).toBe(true);
-    await user.click(within(cat).getByRole("button", { name: "Voir le détail : MAREF" }));
+    expect(within(cat).getByRole("status").textContent).toContain("Notification «\u00a0TEST_MODALITE_REMISE_1\u00a0» passée en vue.");
+    expect(within(cat).getByRole("button", { name: "Annuler" })).toBeTruthy();
+    expect(screen.getByRole("button", { name: /^13 Significations considérées comme remises à personne/ })).toBeTruthy();
+    expect(markSeen).not.toHaveBeenCalled();
+    // The window closes: the backend is told, the count follows.
+    await vi.waitFor(() => expect(backend.state.seen.has("in_person:s0")).toBe(true), { timeout: 2000 });
+    expect(markSeen).toHaveBeenCalledTimes(1);
+    expect(await screen.findByRole("button", { name: /^13 Significations considérées comme remises à personne/ })).toBeTruthy();
+    await vi.waitFor(() => expect(within(cat).queryByRole("button", { name: "Annuler" })).toBeNull());
+    expect(within(cat).queryByText("TEST_MODALITE_REMISE_1")).toBeNull();
+    await user.click(within(cat).getByRole("button", { name: "Voir le détail\u00a0: MAREF" }));
     expect(onopen).toHaveBeenCalledWith("s3");
+  });
+
+  it("Annuler brings the row back and nothing is marked seen", async () => {
+    const backend = createMockBackend({ services: 40 });
+    const markSeen = vi.spyOn(backend, "markSeen");
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(Dashboard, { onopen: () => {}, undoMs: 200 });
+    await user.click(await screen.findByRole("button", { name: /remises à personne/ }));
+    const cat = category("in_person");
+    await user.click(await within(cat).findByRole("button", { name: "Passer en vue\u00a0: TEST_MODALITE_REMISE_1" }));
+    await user.click(within(cat).getByRole("button", { name: "Annuler" }));
+    expect(within(cat).getByText("TEST_MODALITE_REMISE_1")).toBeTruthy();
+    expect(within(cat).queryByRole("status")).toBeNull();
+    expect(screen.getByRole("button", { name: /^14 Significations considérées comme remises à personne/ })).toBeTruthy();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(markSeen).not.toHaveBeenCalled();
+    expect(backend.state.seen.has("in_person:s0")).toBe(false);
+  });
+
+  it("leaving the screen during the undo window still marks the notification seen", async () => {
+    const backend = createMockBackend({ services: 40 });
+    useBackend(backend);
+    const user = userEvent.setup();
+    const view = render(Dashboard, { onopen: () => {}, undoMs: 60_000 });
+    await user.click(await screen.findByRole("button", { name: /remises à personne/ }));
+    const cat = category("in_person");
+    await user.click(await within(cat).findByRole("button", { name: "Passer en vue\u00a0: TEST_MODALITE_REMISE_1" }));
+    expect(backend.state.seen.has("in_person:s0")).toBe(false);
+    view.unmount();
+    await vi.waitFor(() => expect(backend.state.seen.has("in_person:s0")).toBe(true));
+  });
+
+  it("a second eye sends the first at once", async () => {
+    const backend = createMockBackend({ services: 40 });
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(Dashboard, { onopen: () => {}, undoMs: 60_000 });
+    await user.click(await screen.findByRole("button", { name: /remises à personne/ }));
+    const cat = category("in_person");
+    await user.click(await within(cat).findByRole("button", { name: "Passer en vue\u00a0: TEST_MODALITE_REMISE_1" }));
+    await user.click(within(cat).getByRole("button", { name: "Passer en vue\u00a0: MAREF" }));
+    await vi.waitFor(() => expect(backend.state.seen.has("in_person:s0")).toBe(true));
+    expect(backend.state.seen.has("in_person:s3")).toBe(false);
+    expect(within(cat).getByRole("status").textContent).toContain("MAREF");
+  });
+
+  it("a filter without a match says so, naming the filter", async () => {
+    useBackend(createMockBackend({ services: 40 }));
+    const user = userEvent.setup();
+    render(Dashboard, { onopen: () => {} });
+    await user.click(await screen.findByRole("button", { name: /remises à personne/ }));
+    const cat = category("in_person");
+    await within(cat).findByText("1-10 sur 14");
+    await user.type(within(cat).getByRole("searchbox"), "zzz");
+    expect(await within(cat).findByText("Aucune notification ne correspond à « zzz »."));
+    await user.clear(within(cat).getByRole("searchbox"));
+    await within(cat).findByText("1-10 sur 14");
+  });
+
+  it("headings go h1 then h2, and each category's toggle shows a chevron", async () => {
+    useBackend(createMockBackend({ services: 40 }));
+    const user = userEvent.setup();
+    render(Dashboard, { onopen: () => {} });
+    const toggle = await screen.findByRole("button", { name: /remises à personne/ });
+    expect(screen.getAllByRole("heading", { level: 2 })).toHaveLength(4);
+    expect(screen.queryAllByRole("heading", { level: 3 })).toHaveLength(0);
+    expect(toggle.closest("h2")).not.toBeNull();
+    expect(toggle.querySelector(".chevron")?.textContent).toBe("▸");
+    await user.click(toggle);
+    expect(toggle.querySelector(".chevron")?.textContent).toBe("▾");
   });
 
   it("counts follow the backend's dashboard_changed event", async () => {
