@@ -1,9 +1,10 @@
 import { render, screen } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import { useBackend } from "../lib/api";
+import { api, useBackend } from "../lib/api";
 import { createMockBackend } from "../lib/mock";
 import { ui } from "../lib/ui.svelte";
+import { closeViewer, viewer } from "../lib/viewer.svelte";
 import Detail from "./Detail.svelte";
 
 describe("Détail", () => {
@@ -32,11 +33,58 @@ describe("Détail", () => {
     expect(screen.queryByRole("button", { name: "Préparer le courrier simple" })).toBeNull();
     // Opening the detail marks the notifications seen.
     expect(backend.state.seen.has("in_person:s0")).toBe(true);
-    await user.click(screen.getByRole("button", { name: "Télécharger l'archive" }));
-    expect((await screen.findByRole("status")).textContent).toBe("Fichier enregistré : /home/etude/Téléchargements/TEST_MODALITE_REMISE_1_archive.zip");
-    await user.click(screen.getByRole("button", { name: "Télécharger l'attestation de remise" }));
-    await user.click(screen.getByRole("button", { name: "Télécharger le retour" }));
-    expect(await screen.findByText("Fichier enregistré : /home/etude/Téléchargements/TEST_MODALITE_REMISE_1_retour.pdf")).toBeTruthy();
+  });
+
+  it("opens every document in the window's viewer, titled with the reference", async () => {
+    useBackend(createMockBackend({ services: 40 }));
+    const user = userEvent.setup();
+    render(Detail, { serviceId: "s0", onback: () => {} });
+    await screen.findByText("TEST_MODALITE_REMISE_1");
+    try {
+      for (const [button, title, path] of [
+        ["Ouvrir l'archive", "Archive de l'acte signifié — TEST_MODALITE_REMISE_1", "TEST_MODALITE_REMISE_1_archive.zip"],
+        ["Ouvrir l'attestation de remise", "Attestation de remise — TEST_MODALITE_REMISE_1", "TEST_MODALITE_REMISE_1_remise.pdf"],
+        ["Ouvrir le retour", "Retour d'acte — TEST_MODALITE_REMISE_1", "TEST_MODALITE_REMISE_1_retour.pdf"],
+      ] as const) {
+        await user.click(screen.getByRole("button", { name: button }));
+        await vi.waitFor(() => expect(viewer.current?.title).toBe(title));
+        expect(viewer.current?.file.path).toBe(`/home/etude/Téléchargements/${path}`);
+        expect(viewer.current?.file.url).toMatch(/^asset:/);
+        closeViewer();
+      }
+      // Nothing printed as a bare path.
+      expect(screen.queryByText(/Fichier enregistré/)).toBeNull();
+    } finally {
+      closeViewer();
+    }
+  });
+
+  it("saves a document where the clerk chooses, and says nothing when the dialog is cancelled", async () => {
+    const backend = createMockBackend({ services: 40 });
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(Detail, { serviceId: "s0", onback: () => {} });
+    await screen.findByText("TEST_MODALITE_REMISE_1");
+    backend.nextSaveAs = "/home/etude/Bureau/remise.pdf";
+    await user.click(screen.getByRole("button", { name: "Enregistrer l'attestation sous…" }));
+    expect((await screen.findByRole("status")).textContent).toContain("Attestation de remise enregistrée sous /home/etude/Bureau/remise.pdf");
+    expect(backend.state.saved).toEqual([{ from: "/home/etude/Téléchargements/TEST_MODALITE_REMISE_1_remise.pdf", to: "/home/etude/Bureau/remise.pdf" }]);
+    await user.click(screen.getByRole("button", { name: "Afficher dans le dossier" }));
+    expect(backend.state.revealed).toEqual(["/home/etude/Bureau/remise.pdf"]);
+    // Cancelled: no notice, nothing copied.
+    await user.click(screen.getByRole("button", { name: "Enregistrer le retour sous…" }));
+    await vi.waitFor(() => expect(screen.queryByRole("status")).toBeNull());
+    expect(backend.state.saved).toHaveLength(1);
+    await user.click(screen.getByRole("button", { name: "Enregistrer l'archive sous…" }));
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("gives the date column of the history a narrow fixed width", async () => {
+    useBackend(createMockBackend({ services: 40 }));
+    render(Detail, { serviceId: "s0", onback: () => {} });
+    await screen.findByText("1-6 sur 6");
+    expect(document.querySelector("table.history col.c-when")).not.toBeNull();
+    expect(document.querySelector("table.history tbody td.when")?.textContent).toMatch(/^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2}$/);
   });
 
   it("filters the history", async () => {
@@ -52,10 +100,18 @@ describe("Détail", () => {
     useBackend(createMockBackend({ services: 40 }));
     const user = userEvent.setup();
     render(Detail, { serviceId: "s2", onback: () => {} });
+    const backend = api() as ReturnType<typeof createMockBackend>;
     await user.click(await screen.findByRole("button", { name: "Préparer le courrier simple" }));
-    expect((await screen.findByRole("status")).textContent).toBe(
-      "Courrier simple préparé, daté du 10/06/2013 : /home/etude/Documents/ESSAI ADEC_courrier_simple.odt",
-    );
+    const notice = await screen.findByRole("status");
+    expect(notice.textContent).toContain("Courrier simple préparé, daté du 10/06/2013\u00a0: ESSAI ADEC_courrier_simple.odt");
+    expect(notice.querySelector("strong")?.title).toBe("/home/etude/Documents/ESSAI ADEC_courrier_simple.odt");
+    await user.click(screen.getByRole("button", { name: "Ouvrir le courrier" }));
+    expect(backend.state.opened).toEqual(["/home/etude/Documents/ESSAI ADEC_courrier_simple.odt"]);
+    await user.click(screen.getByRole("button", { name: "Afficher dans le dossier" }));
+    expect(backend.state.revealed).toEqual(["/home/etude/Documents/ESSAI ADEC_courrier_simple.odt"]);
+    backend.nextSaveAs = "/home/etude/Bureau/courrier.odt";
+    await user.click(screen.getByRole("button", { name: "Enregistrer le courrier sous…" }));
+    expect(await screen.findByText("Courrier simple enregistré sous /home/etude/Bureau/courrier.odt")).toBeTruthy();
   });
 
   it("writes the letter's date and the history in the date style of the settings", async () => {
@@ -65,9 +121,7 @@ describe("Détail", () => {
       const user = userEvent.setup();
       render(Detail, { serviceId: "s2", onback: () => {} });
       await user.click(await screen.findByRole("button", { name: "Préparer le courrier simple" }));
-      expect((await screen.findByRole("status")).textContent).toBe(
-        "Courrier simple préparé, daté du 10 juin 2013 : /home/etude/Documents/ESSAI ADEC_courrier_simple.odt",
-      );
+      expect((await screen.findByRole("status")).textContent).toContain("Courrier simple préparé, daté du 10 juin 2013\u00a0: ESSAI ADEC_courrier_simple.odt");
       expect(screen.getByText("Date dépôt :").nextElementSibling?.textContent).toMatch(/^\d{1,2} [a-zéû]+ \d{4} \d{2}:\d{2}:\d{2}$/);
     } finally {
       ui.dateStyle = "numeric";
