@@ -11,7 +11,6 @@ describe("Détail", () => {
   it("shows the five sections of a service delivered in person, with a return", async () => {
     const backend = createMockBackend({ services: 40 });
     useBackend(backend);
-    const user = userEvent.setup();
     render(Detail, { serviceId: "s0", onback: () => {} });
     expect(await screen.findByText("TEST_MODALITE_REMISE_1")).toBeTruthy();
     for (const h of [
