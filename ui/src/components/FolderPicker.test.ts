@@ -53,6 +53,22 @@ describe("FolderPicker", () => {
     expect(dialog.textContent).toContain(typo("« BANQUE_TEST__MAREF_20130724_142524.zip » est déjà dans ce dossier."));
   });
 
+  it("creates a new folder where it stands and opens it, ready for « Déplacer ici »", async () => {
+    const { dialog, onpick, user } = showPicker(["note_interne.pdf"], "");
+    await within(dialog).findByRole("button", { name: "Archives" });
+    await user.click(within(dialog).getByRole("button", { name: "Nouveau dossier ici" }));
+    const name = within(dialog).getByLabelText("Nom du nouveau dossier");
+    expect(document.activeElement).toBe(name);
+    await user.type(name, "Archives{Enter}");
+    expect(await within(dialog).findByText("Un élément nommé « Archives » existe déjà ici. Choisissez un autre nom.")).toBeTruthy();
+    await user.clear(name);
+    await user.type(name, "Clients 2026{Enter}");
+    await within(dialog).findByText("Aucun sous-dossier ici.");
+    expect(within(dialog).getByRole("navigation").textContent).toContain("Clients 2026");
+    await user.click(here(dialog));
+    expect(onpick).toHaveBeenCalledWith("Clients 2026");
+  });
+
   it("cancels by « Annuler » and by Échap", async () => {
     const { dialog, oncancel, user } = showPicker(["note_interne.pdf"], "");
     await user.click(within(dialog).getByRole("button", { name: "Annuler" }));

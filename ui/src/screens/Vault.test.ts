@@ -152,6 +152,22 @@ describe("Mon coffre-fort", () => {
     expect(screen.queryByLabelText("Nom du nouveau dossier")).toBeNull();
   });
 
+  it("shows no message of a former visit when the screen is opened again", async () => {
+    const backend = createMockBackend();
+    useBackend(backend);
+    const user = userEvent.setup();
+    const first = render(Vault);
+    await screen.findByText("note_interne.pdf");
+    await user.click(button("Créer dossier"));
+    await user.type(screen.getByLabelText("Nom du nouveau dossier"), "2026");
+    await user.click(button("Valider"));
+    expect(await status()).toBe(typo("Dossier « 2026 » créé."));
+    first.unmount();
+    render(Vault);
+    await screen.findByText("2026");
+    expect(screen.queryByRole("status")).toBeNull();
+  });
+
   it("moves a file with the folder picker: open folders, go back up, « Déplacer ici »", async () => {
     const { user } = await shown();
     await user.click(screen.getByRole("checkbox", { name: "Sélectionner note_interne.pdf" }));
