@@ -16,6 +16,10 @@ describe("pager", () => {
     expect(pagerView(990, 10, { total: 100_000 }).pages).toEqual([98, 99, 100, 101, 102]);
     expect(pagerView(99_990, 10, { total: 100_000 }).pages).toEqual([9996, 9997, 9998, 9999, 10000]);
   });
+  it("groups thousands as French readers do", () => {
+    expect(pagerView(99_990, 10, { total: 100_000 }).label).toBe("99\u202f991-100\u202f000 sur 100\u202f000");
+    expect(pagerView(0, 10, { hasMore: true }).label).toBe("1-10");
+  });
   it("says when there is nothing", () => {
     expect(pagerView(0, 0, { total: 0 })).toMatchObject({ label: "Aucun résultat", canNext: false, canPrev: false, pages: [1] });
   });

@@ -40,14 +40,21 @@ export function pagerView(
   const canNext = total === null ? Boolean(opts.hasMore) : page < (lastPage ?? 1);
   let label: string;
   if (shown === 0 && offset === 0) label = "Aucun résultat";
-  else if (total !== null) label = `${offset + 1}-${offset + shown} sur ${total}`;
-  else label = `${offset + 1}-${offset + shown}`;
+  else if (total !== null) label = `${number(offset + 1)}-${number(offset + shown)} sur ${number(total)}`;
+  else label = `${number(offset + 1)}-${number(offset + shown)}`;
   const last = lastPage ?? (canNext ? page + 1 : page);
   const from = Math.max(1, Math.min(page - 2, last - 4));
   const to = Math.min(last, from + 4);
   const pages: number[] = [];
   for (let p = from; p <= to; p++) pages.push(p);
   return { label, page, lastPage, pages, canPrev: page > 1, canNext, canLast: lastPage !== null && page < lastPage };
+}
+
+const grouping = new Intl.NumberFormat("fr-FR");
+
+/** A count as French readers write it: "33 334" (narrow no-break space between thousands). */
+export function number(n: number): string {
+  return grouping.format(n);
 }
 
 /** Offset of a 1-based page. */

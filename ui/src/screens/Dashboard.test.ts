@@ -159,12 +159,12 @@ describe("Dashboard", () => {
     useBackend(backend);
     const user = userEvent.setup();
     render(Dashboard, { onopen: () => {} });
-    await user.click(await screen.findByRole("button", { name: /^33334 Significations considérées comme remises à personne/ }));
+    await user.click(await screen.findByRole("button", { name: /^33\u202f334 Significations considérées comme remises à personne/ }));
     const cat = category("in_person");
-    expect(await within(cat).findByText("1-10 sur 33334")).toBeTruthy();
+    expect(await within(cat).findByText("1-10 sur 33 334")).toBeTruthy();
     expect(bodyRows(cat)).toHaveLength(10);
     await user.click(within(cat).getByRole("button", { name: "Page 3" }));
-    expect(await within(cat).findByText("21-30 sur 33334")).toBeTruthy();
+    expect(await within(cat).findByText("21-30 sur 33 334")).toBeTruthy();
     expect(spy.mock.calls.every((c) => c[2].limit === 10)).toBe(true);
   });
 });
