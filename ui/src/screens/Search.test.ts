@@ -208,3 +208,22 @@ describe("Rechercher: results a clerk can use", () => {
     expect((await screen.findByRole("alert")).textContent).toBe("Le fichier n'a pas pu être écrit\u00a0: le disque est plein.");
   });
 });
+
+describe("Rechercher: export limit", () => {
+  it("asks for narrower criteria above 10 000 results instead of reading them all", async () => {
+    const backend = createMockBackend({ services: 12_000 });
+    const spy = vi.spyOn(backend, "searchServices");
+    useBackend(backend);
+    const user = userEvent.setup();
+    render(Search, { onopen: () => {} });
+    await user.click(screen.getByRole("button", { name: "Rechercher" }));
+    await screen.findByText("12 000 significations trouvées");
+    spy.mockClear();
+    await user.click(screen.getByRole("button", { name: "Exporter en CSV" }));
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "L'export est limité à 10\u202f000 significations\u00a0: cette recherche en trouve 12\u202f000. Affinez les critères (dates, état, nature…) puis exportez à nouveau.",
+    );
+    expect(spy).not.toHaveBeenCalled();
+    expect(backend.state.texts.size).toBe(0);
+  });
+});
