@@ -13,5 +13,7 @@ export default defineConfig({
     environment: "jsdom",
     include: ["src/**/*.test.ts"],
     env: { TZ: "UTC" },
+    // The session's services, draft and viewer live in modules: each test starts afresh.
+    setupFiles: ["src/test-setup.ts"],
   },
 });

@@ -185,6 +185,7 @@ pub fn run() {
             commands::records::service_detail,
             commands::records::download,
             commands::records::letter,
+            commands::records::history_pdf,
             commands::vault::vault_list,
             commands::vault::vault_mkdir,
             commands::vault::vault_move,

@@ -12,6 +12,7 @@ mod documents;
 pub mod edi;
 mod error;
 pub mod folders;
+mod history;
 mod hooks;
 pub mod letter;
 mod office;
@@ -45,6 +46,7 @@ pub use consent::{ConsentOverview, InvitationAction};
 pub use documents::{document_facts, DocumentFacts};
 pub use edi::{EdiLineError, EdiReport, EdiRequest, EdiStage};
 pub use error::{Error, Result};
+pub use history::{history_file_name, render_history};
 pub use hooks::{checkpoint, PAUSE_ENV};
 pub use office::{
     download_file_name, letter_file_name, nature_label, paris_days, proof_file_name, renamed_path,

@@ -38,7 +38,7 @@ pub enum Destination {
 
 impl Destination {
     /// The file to write for a file whose rule-given name is `name`.
-    fn file(&self, name: &str) -> Result<PathBuf> {
+    pub(crate) fn file(&self, name: &str) -> Result<PathBuf> {
         match self {
             Destination::File(p) => Ok(p.clone()),
             Destination::Folder(dir) => {
@@ -509,7 +509,7 @@ impl App {
     }
 }
 
-fn write(file: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write(file: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(file, bytes).map_err(|source| Error::Io {
         path: file.to_path_buf(),
         source,

@@ -171,3 +171,16 @@ pub async fn letter(
         dated: letter.date.format("%Y-%m-%d").to_string(),
     })
 }
+
+/// "Exporter l'historique": the service's history as PDF/A in the download directory.
+#[tauri::command]
+pub async fn history_pdf(
+    handle: AppHandle,
+    shell: St<'_>,
+    request: ServiceRequest,
+) -> ApiResult<SavedFile> {
+    let to = Destination::Folder(downloads(&handle)?);
+    Ok(SavedFile::from(
+        shell.app()?.save_history(&request.service_id, &to).await?,
+    ))
+}

@@ -16,6 +16,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod clerk;
+
+pub use clerk::shift_to;
 mod xwd;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -138,7 +141,7 @@ impl Driver {
                 "1",
                 "-screen",
                 "0",
-                "1366x900x24",
+                "1600x1000x24",
                 "-nolisten",
                 "tcp",
             ])
@@ -468,10 +471,167 @@ impl Window {
         Ok(path)
     }
 
+    /// Sets the window so that its page (CSS pixels) is `width`×`height`: the outer size is
+    /// corrected by what the window's frame takes, measured after a first try.
+    pub fn resize(&self, width: u32, height: u32) -> Result<()> {
+        let inner = || -> Result<(i64, i64)> {
+            let v = self.exec("return [window.innerWidth, window.innerHeight];", json!([]))?;
+            Ok((v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0)))
+        };
+        let (mut w, mut h) = (i64::from(width), i64::from(height));
+        for _ in 0..3 {
+            self.cmd(
+                "POST",
+                "/window/rect",
+                Some(json!({"width": w, "height": h})),
+            )?;
+            // Two frames for the page to take its new size.
+            self.exec_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                json!([]),
+            )?;
+            let (iw, ih) = inner()?;
+            if (iw, ih) == (i64::from(width), i64::from(height)) {
+                return Ok(());
+            }
+            w += i64::from(width) - iw;
+            h += i64::from(height) - ih;
+        }
+        let (iw, ih) = inner()?;
+        bail!("the page is {iw}×{ih}, not {width}×{height}")
+    }
+
+    /// At each of the clerk's sizes ([`SIZES`]): the screen saved as
+    /// `target/e2e-screenshots/<screen>-<w>x<h>.png`, its layout checked ([`LAYOUT_CHECK`]:
+    /// no table cell's text running over its neighbours) and axe-core run on it; the findings go
+    /// into `report`. The window is left at the first size.
+    pub fn screen_at_sizes(&mut self, screen: &str, report: &mut Audit) -> Result<()> {
+        for &(w, h) in SIZES.iter().rev() {
+            self.resize(w, h)?;
+            let path = screenshots_dir().join(format!("{screen}-{w}x{h}.png"));
+            let shot = self.screenshot(screen)?;
+            std::fs::copy(&shot, &path)?;
+            let _ = std::fs::remove_file(&shot);
+            self.screenshots.pop();
+            self.screenshots.push(path);
+            let overlaps = self.exec(LAYOUT_CHECK, json!([]))?;
+            if let Some(list) = overlaps.as_array().filter(|l| !l.is_empty()) {
+                report.overlaps.push(format!(
+                    "{screen} at {w}x{h}: {}",
+                    Value::Array(list.clone())
+                ));
+            }
+        }
+        report.screens.insert(screen.to_owned(), self.axe()?);
+        Ok(())
+    }
+
+    /// axe-core's findings on the page as it is (rules of WCAG 2.1 A and AA).
+    pub fn axe(&self) -> Result<Value> {
+        static AXE: OnceLock<String> = OnceLock::new();
+        let source = AXE.get_or_init(|| {
+            std::fs::read_to_string(root().join("ui/node_modules/axe-core/axe.min.js"))
+                .expect("axe-core (ui/node_modules, a dev dependency: npm ci in ui/)")
+        });
+        self.exec_async(
+            &format!(
+                "{source}\n;const done = arguments[0];\
+                 axe.run(document, {{runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}}, resultTypes: ['violations']}})\
+                 .then(r => done(r.violations.map(v => ({{id: v.id, impact: v.impact, help: v.help, \
+                 nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}}))), e => done({{error: String(e)}}));"
+            ),
+            json!([]),
+        )
+    }
+
+    /// Whether the first element matching `css` is entirely inside the page's visible area.
+    pub fn in_view(&self, css: &str) -> Result<bool> {
+        let v = self.exec(
+            "const e = document.querySelector(arguments[0]); if (!e) return false; \
+             const r = e.getBoundingClientRect(); \
+             return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth;",
+            json!([css]),
+        )?;
+        Ok(v.as_bool().unwrap_or(false))
+    }
+
     /// Closes the session (the application quits).
     pub fn close(self) -> Result<()> {
         self.cmd("DELETE", "", None)?;
         Ok(())
+    }
+}
+
+/// `text` with the non-breaking spaces of French typography as plain spaces (to compare a
+/// screen's text with a sentence typed in a test).
+pub fn plain(text: &str) -> String {
+    text.replace(['\u{a0}', '\u{202f}'], " ")
+}
+
+/// The clerk's window sizes in CSS pixels: the most common office laptop (1366×768) and the
+/// same laptop at Windows' default 125 % scaling (1093×614).
+pub const SIZES: [(u32, u32); 2] = [(1366, 768), (1093, 614)];
+
+/// In the page: every table cell (and header) whose text runs beyond its own box into its
+/// neighbours' — text cut with "…" (overflow hidden) does not count. Returns what overlaps.
+pub const LAYOUT_CHECK: &str = r#"
+const out = [];
+for (const cell of document.querySelectorAll("td, th")) {
+  const box = cell.getBoundingClientRect();
+  if (box.width === 0) continue;
+  const style = getComputedStyle(cell);
+  if (style.overflowX === "hidden" || style.overflowX === "clip") continue;
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  for (const r of range.getClientRects()) {
+    if (r.width === 0) continue;
+    if (r.left < box.left - 1 || r.right > box.right + 1) {
+      out.push((cell.textContent || "").trim().slice(0, 40) + ` (${Math.round(r.right - box.right)} px)`);
+      break;
+    }
+  }
+}
+return out;
+"#;
+
+/// What the day's screens gave: axe-core's findings per screen and the layout faults.
+#[derive(Debug, Default)]
+pub struct Audit {
+    /// axe-core's violations, by screen.
+    pub screens: std::collections::BTreeMap<String, Value>,
+    /// Table cells whose text runs over their neighbours (screen, size, cells).
+    pub overlaps: Vec<String>,
+}
+
+impl Audit {
+    /// Writes `target/e2e-screenshots/axe.json`.
+    pub fn write(&self) -> Result<PathBuf> {
+        let path = screenshots_dir().join("axe.json");
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(
+                &json!({"screens": self.screens, "overlaps": self.overlaps}),
+            )?,
+        )?;
+        Ok(path)
+    }
+
+    /// The serious and critical violations, as "screen: rule (impact) — nodes".
+    pub fn serious(&self) -> Vec<String> {
+        let mut out = vec![];
+        for (screen, found) in &self.screens {
+            if let Some(err) = found.get("error") {
+                out.push(format!("{screen}: axe failed: {err}"));
+                continue;
+            }
+            for v in found.as_array().into_iter().flatten() {
+                let impact = v["impact"].as_str().unwrap_or_default();
+                if impact == "serious" || impact == "critical" {
+                    out.push(format!("{screen}: {} ({impact}) — {}", v["id"], v["nodes"]));
+                }
+            }
+        }
+        out
     }
 }
 
@@ -537,6 +697,9 @@ pub struct Desktop {
     pub world: World,
     /// Where saved files go (`SCEAU_DOWNLOAD_DIR`).
     pub downloads: PathBuf,
+    /// Where "Enregistrer sous…" saves without showing the system's dialog
+    /// (`SCEAU_SAVE_AS_DIR`).
+    pub saved_as: PathBuf,
     /// The window.
     pub window: Window,
     /// When the WebDriver session (and so the application) was asked for.
@@ -584,8 +747,9 @@ impl Desktop {
         prepare(&mut world)?;
         let dir = world.dir.path().to_path_buf();
         let downloads = dir.join("downloads");
+        let saved_as = dir.join("enregistre-sous");
         let home = dir.join("home");
-        for d in [&downloads, &home] {
+        for d in [&downloads, &saved_as, &home] {
             std::fs::create_dir_all(d)?;
         }
         let mut envs: Vec<(String, std::ffi::OsString)> = world
@@ -601,6 +765,7 @@ impl Desktop {
                 dir.join("desktop.toml").into(),
             ),
             ("SCEAU_DOWNLOAD_DIR".to_owned(), downloads.clone().into()),
+            ("SCEAU_SAVE_AS_DIR".to_owned(), saved_as.clone().into()),
             ("XDG_CONFIG_HOME".to_owned(), home.join("config").into()),
             ("XDG_DATA_HOME".to_owned(), home.join("data").into()),
             ("XDG_CACHE_HOME".to_owned(), home.join("cache").into()),
@@ -612,6 +777,7 @@ impl Desktop {
         Ok(Desktop {
             world,
             downloads,
+            saved_as,
             window,
             opened_at,
             _driver: driver,

@@ -8,77 +8,17 @@
 
 use std::io::Read;
 
-use chrono::{Datelike, Duration, TimeZone, Utc, Weekday};
-use sceau_desktop_tests::{Desktop, World, BANK_NAME, BANK_SIRET};
+use chrono::Weekday;
+use sceau_desktop_tests::{plain, shift_to, Desktop, World, BANK_NAME, BANK_SIRET};
 
 /// `CKF_USER_PIN_COUNT_LOW`: the token says a wrong PIN was typed since the last success.
 const CKF_USER_PIN_COUNT_LOW: u64 = 0x0001_0000;
-
-/// Seconds from now to the next `weekday` at 10:00 or 11:00 Paris time (09:00 UTC), at least
-/// two days ahead, never a public holiday: the vault's test clock is moved there so that the
-/// legal hours (CPC 664) do not depend on when the test runs.
-fn shift_to(weekday: Weekday) -> i64 {
-    let cal = sceau_core_calendar();
-    let mut day = (Utc::now() + Duration::days(2)).date_naive();
-    while day.weekday() != weekday || cal.is_public_holiday(day) {
-        day += Duration::days(1);
-    }
-    let at = Utc.from_utc_datetime(&day.and_time(chrono::NaiveTime::MIN)) + Duration::hours(9);
-    (at - Utc::now()).num_seconds()
-}
 
 fn sceau_core_calendar() -> sceau_core::calendar::Calendar {
     sceau_core::calendar::Calendar::default()
 }
 
 /// Connection and first connection (the certificate's declaration) up to the dashboard.
-fn connect_first_time(d: &mut Desktop) {
-    let w = &mut d.window;
-    w.wait_text("#login-title", Some("Connexion")).unwrap();
-    w.wait_text(".cert-choice", Some("Jeanne DUPONT")).unwrap();
-    w.screenshot("connexion").unwrap();
-    w.type_into("#login-pin", &d.world.office.pin).unwrap();
-    w.click_button("Se connecter").unwrap();
-    let declaration = w
-        .wait_text(
-            "section[aria-labelledby=first-title]",
-            Some("Jeanne DUPONT"),
-        )
-        .unwrap();
-    assert!(
-        declaration.contains("Déclaration de votre certificat"),
-        "{declaration}"
-    );
-    w.type_into("#office-number", "9991").unwrap();
-    w.type_into("#office-name", "Etude 9991").unwrap();
-    w.click("form label.check input[type=checkbox]").unwrap();
-    w.screenshot("premiere-connexion").unwrap();
-    w.click_button("Confirmer la déclaration").unwrap();
-    w.wait_text("#dashboard-title", Some("Tableau de bord"))
-        .unwrap();
-    w.wait_text(
-        "section[data-category=awaiting_consultation] .count",
-        Some("0"),
-    )
-    .unwrap();
-    w.screenshot("tableau-de-bord").unwrap();
-}
-
-/// The service form up to the recipient and the nature.
-fn fill_form(d: &mut Desktop, reference: &str) {
-    let w = &mut d.window;
-    w.click_button("SIGNIFICATION D'ACTES").unwrap();
-    w.wait_text("#signify-title", None).unwrap();
-    w.type_into("#sig-reference", reference).unwrap();
-    w.type_into("#sig-requerant", "SA CRÉANCIÈRE").unwrap();
-    w.type_into("#rs-query", BANK_SIRET).unwrap();
-    w.click_button("Rechercher").unwrap();
-    w.wait_text("button.link", Some(BANK_NAME)).unwrap();
-    w.click_button_containing(BANK_NAME).unwrap();
-    w.wait_text(".recipient-card", Some(BANK_NAME)).unwrap();
-    w.select("#sig-nature", "SAISIE_ATTRIBUTION").unwrap();
-}
-
 fn zip_names(path: &std::path::Path) -> Vec<String> {
     let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
     (0..z.len())
@@ -96,9 +36,9 @@ fn an_act_with_two_documents_is_served_consulted_synced_and_archived() {
     let (mut d, bank) = Desktop::start("service", true).unwrap();
     let bank = bank.unwrap();
     d.world.shift_vault_clock(shift_to(Weekday::Tue)).unwrap();
-    connect_first_time(&mut d);
+    d.connect_first_time().unwrap();
 
-    fill_form(&mut d, "REF-FENETRE-1");
+    d.fill_form("REF-FENETRE-1").unwrap();
     let act1 = d.world.act("pv-saisie.pdf");
     let act2 = d.world.act("denonciation.pdf");
     d.window.drop_files(&[&act1, &act2]).unwrap();
@@ -113,7 +53,7 @@ fn an_act_with_two_documents_is_served_consulted_synced_and_archived() {
     assert!(!text.contains("Prochaine ouverture"), "{text}");
     d.window.type_into("#sig-pin", &d.world.office.pin).unwrap();
     d.window.screenshot("formulaire").unwrap();
-    d.window.click_button("Signifier").unwrap();
+    d.confirm_service("REF-FENETRE-1").unwrap();
 
     // The six steps, live, all done.
     d.window.wait_text("li[data-step='1']", None).unwrap();
@@ -287,8 +227,8 @@ fn a_wrong_pin_says_how_few_tries_are_left() {
 fn a_recipient_outside_the_legal_hours_shows_the_manuals_message() {
     let (mut d, _) = Desktop::start("horaires", false).unwrap();
     d.world.shift_vault_clock(shift_to(Weekday::Sun)).unwrap();
-    connect_first_time(&mut d);
-    fill_form(&mut d, "REF-DIMANCHE");
+    d.connect_first_time().unwrap();
+    d.fill_form("REF-DIMANCHE").unwrap();
     let closed = d
         .window
         .wait_text("[data-testid=reception-closed]", Some("dimanche"))
@@ -325,7 +265,7 @@ fn edi_batch(d: &Desktop, name: &str, n: usize, missing: bool) -> std::path::Pat
 fn an_edi_batch_is_refused_line_by_line_then_imported_from_the_window() {
     let (mut d, _) = Desktop::start("edi", false).unwrap();
     d.world.shift_vault_clock(shift_to(Weekday::Tue)).unwrap();
-    connect_first_time(&mut d);
+    d.connect_first_time().unwrap();
     let bad = edi_batch(&d, "lot-erreurs.csv", 1, true);
     let good = edi_batch(&d, "lot.csv", 2, false);
     let pin = d.world.office.pin.clone();
@@ -370,7 +310,7 @@ fn an_edi_batch_is_refused_line_by_line_then_imported_from_the_window() {
 #[test]
 fn files_dropped_on_mon_coffre_fort_go_into_the_vault_with_their_progress() {
     let (mut d, _) = Desktop::start("coffre", false).unwrap();
-    connect_first_time(&mut d);
+    d.connect_first_time().unwrap();
     let dir = d.world.dir.path().join("poste");
     std::fs::create_dir_all(&dir).unwrap();
     // Big enough for several progress reports (one per MiB).
@@ -396,7 +336,7 @@ fn files_dropped_on_mon_coffre_fort_go_into_the_vault_with_their_progress() {
     w.drop_files(&[&big, &small]).unwrap();
     let done = w.wait_text("p[role=status]", Some("transférés")).unwrap();
     assert!(
-        done.contains(
+        plain(&done).contains(
             "2 fichiers transférés dans le coffre-fort : « releve_2026.pdf », « note.txt »"
         ),
         "{done}"
@@ -423,7 +363,7 @@ const PERSON_EMAIL: &str = "lucie.bernard@exemple.fr";
 #[test]
 fn a_person_created_in_the_window_is_invited_consents_on_the_portal_and_is_served() {
     let mut d = Desktop::start_with_recipient_side("consentement").unwrap();
-    connect_first_time(&mut d);
+    d.connect_first_time().unwrap();
     let w = &mut d.window;
     w.click_button("SIGNIFICATION D'ACTES").unwrap();
     w.wait_text("#signify-title", None).unwrap();
@@ -539,6 +479,7 @@ fn a_person_created_in_the_window_is_invited_consents_on_the_portal_and_is_serve
     }
     d.window.type_into("#sig-pin", &d.world.office.pin).unwrap();
     d.window.click_button("Signifier").unwrap();
+    d.window.click_button("Confirmer et signifier").unwrap();
     d.window
         .wait_text("p.success", Some("Signification déposée le"))
         .unwrap();

@@ -26,6 +26,10 @@ describe("StepsProgress", () => {
     expect(legend).toContain("Étape terminée avec succès");
     expect(legend).toContain("Étape en cours d'exécution");
     expect(legend).toContain("Étape terminée sans succès");
+    // Announced to screen readers as the steps move.
+    const live = screen.getByTestId("steps-announce");
+    expect(live.getAttribute("aria-live")).toBe("polite");
+    expect(live.textContent).toBe("Étape 2 sur 6 en cours : Signature qualifiée des actes.");
   });
   it("shows the reason of a failure", () => {
     const r = applyStep(initialSteps(), { step: 1, status: "failed", reason: "Le fichier acte.docx est protégé par un mot de passe." });

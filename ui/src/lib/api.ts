@@ -154,6 +154,8 @@ export interface Backend {
   /** "Enregistrer sous…": the system's save dialog, then a copy of `path` where the clerk chose;
    *  null if cancelled. */
   saveAs(path: string): Promise<SavedFile | null>;
+  /** "Exporter l'historique": the service's history as PDF/A in the downloads folder. */
+  historyPdf(serviceId: string): Promise<SavedFile>;
   /** Each act's name, size and pages, for the recap before "Signifier". */
   documentFacts(paths: string[]): Promise<DocumentFacts[]>;
   /** "Ouvrir dans le lecteur PDF": the file in the system's program for its type. */
@@ -313,6 +315,7 @@ export function tauriBackend(): Backend {
       });
     },
     saveAs: (path) => call("save_as", { request: { path } }),
+    historyPdf: (id) => call("history_pdf", { request: { service_id: id } }),
     documentFacts: (paths) => call("document_facts", { request: { documents: paths } }),
     openExternal: (path) => call("open_external", { request: { path } }),
     saveText: (fileName, contents) => call("save_text", { request: { file_name: fileName, contents } }),

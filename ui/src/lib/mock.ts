@@ -1010,6 +1010,12 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
     async reveal(path) {
       state.revealed.push(path);
     },
+    async historyPdf(id) {
+      const s = serviceById(id);
+      if (!s) throw err("service.not_found", "Cette signification est introuvable. Relancez la recherche.");
+      log(`Historique exporté pour « ${s.reference} »`);
+      return saved(`/home/etude/Téléchargements/${s.reference}_HISTORIQUE.pdf`);
+    },
     async documentFacts(paths) {
       return paths.map((p) => {
         const name = nameOf(p.replace(/\\/g, "/"));

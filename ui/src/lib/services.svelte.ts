@@ -4,78 +4,11 @@
 // The form's draft lives here too (without the PIN), so leaving the screen loses nothing.
 
 import { api, toApiError } from "./api";
-import { applyStep, initialSteps, type StepsState } from "./steps";
-import type { DocumentRef, Recipient, SignifyRequest, SignifyResult } from "./types";
+import { emptyDraft, isRunning, session, type SessionService } from "./session.svelte";
+import { applyStep, initialSteps } from "./steps";
+import type { SignifyRequest } from "./types";
 
-/** A service started in this session. */
-export interface SessionService {
-  /** Local id (the window's, not the vault's). */
-  id: string;
-  /** The office's deposit reference. */
-  reference: string;
-  /** The recipient's name. */
-  recipientName: string;
-  /** The nature's label. */
-  natureLabel: string;
-  /** The six steps. */
-  steps: StepsState;
-  /** A step event that could not happen (the application's bug, shown as such). */
-  stepError: string | null;
-  /** The outcome, once known. */
-  result: SignifyResult | null;
-  /** Why it failed, once known (French). */
-  failure: string | null;
-  /** The deposit waits for the recipient's next opening. */
-  scheduled: boolean;
-  /** When the clerk pressed "Confirmer et signifier". */
-  startedAt: Date;
-}
-
-/** Whether a service is still running (neither deposited, queued nor failed). */
-export function isRunning(s: SessionService): boolean {
-  return s.result === null && s.failure === null;
-}
-
-/** The fields of the service form that survive leaving the screen (never the PIN). */
-export interface SignifyDraft {
-  reference: string;
-  requerant: string;
-  recipient: Recipient | null;
-  nature: string;
-  documents: DocumentRef[];
-  judgePermission: string;
-  schedule: boolean;
-  previewWanted: boolean;
-}
-
-/** An empty form. */
-export function emptyDraft(): SignifyDraft {
-  return {
-    reference: "",
-    requerant: "",
-    recipient: null,
-    nature: "",
-    documents: [],
-    judgePermission: "",
-    schedule: false,
-    previewWanted: false,
-  };
-}
-
-/** What the last act used, offered (never applied silently) to the next one. */
-export interface LastAct {
-  requerant: string;
-  natureCode: string;
-  natureLabel: string;
-}
-
-/** The session's services, the one the service screen shows, the draft and the last act. */
-export const session = $state<{
-  services: SessionService[];
-  shown: string | null;
-  draft: SignifyDraft;
-  last: LastAct | null;
-}>({ services: [], shown: null, draft: emptyDraft(), last: null });
+export { emptyDraft, isRunning, session, type LastAct, type SessionService, type SignifyDraft } from "./session.svelte";
 
 let counter = 0;
 
