@@ -135,6 +135,7 @@ pub fn typescript() -> String {
         VaultPathRequest,
         VaultMoveRequest,
         VaultRenameRequest,
+        VaultPropertiesRequest,
         VaultUploadRequest,
         VaultUploadProgress,
         Civility,

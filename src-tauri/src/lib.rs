@@ -190,6 +190,7 @@ pub fn run() {
             commands::vault::vault_mkdir,
             commands::vault::vault_move,
             commands::vault::vault_rename,
+            commands::vault::vault_set_properties,
             commands::vault::vault_delete,
             commands::vault::vault_usage,
             commands::vault::vault_proof,

@@ -50,7 +50,8 @@ pub use history::{history_file_name, render_history};
 pub use hooks::{checkpoint, PAUSE_ENV};
 pub use office::{
     download_file_name, letter_file_name, nature_label, paris_days, proof_file_name, renamed_path,
-    vault_path_in, Auth, Destination, Saved, SearchQuery, SearchRow, ServiceFile, TokenStatus,
+    vault_description, vault_path_in, Auth, Destination, Saved, SearchQuery, SearchRow,
+    ServiceFile, TokenStatus,
 };
 pub use outbox::{OutboxReport, SentItem};
 pub use progress::{ignore, Progress, ProgressSink, Step, StepStatus};

@@ -1,5 +1,6 @@
 //! The workstation's use cases that the window and the CLI used to write each in their own way:
-//! the office's vault (list, folders, move, rename, delete, usage, proof, download), saving a
+//! the office's vault (list, folders, move, rename, properties, delete, usage, proof, download),
+//! saving a
 //! file to a destination (one naming rule for the plain letter, proofs and downloads), the
 //! outbox as shown, whether the outbox has something due, search with its in-page filter, and
 //! the key's status. Each takes how it is authorised ([`Auth`]) instead of a PIN variant and a
@@ -122,6 +123,20 @@ pub fn renamed_path(path: &str, new_name: &str) -> Result<String> {
         .map(|(p, _)| p)
         .unwrap_or("");
     Ok(vault_path_in(parent, name))
+}
+
+/// The description typed in the window or given to the CLI, as the vault takes it: line ends
+/// made line feeds (a pasted Windows text), ends trimmed, then the vault's own rule
+/// ([`sceau_proto::check_description`]) checked here too, so that a refusal needs no PIN
+/// and no round trip. Empty: no description.
+pub fn vault_description(text: &str) -> Result<String> {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let text = text.trim();
+    sceau_proto::check_description(text).map_err(|p| Error::Input {
+        code: "app.description_invalid",
+        message: format!("Description refusée : {}.", p.message_fr()),
+    })?;
+    Ok(text.to_owned())
 }
 
 /// A search: the store's criteria (with their sort) and "Filtrer dans les résultats", applied to
@@ -270,6 +285,31 @@ impl App {
     ) -> Result<VaultEntry> {
         let to = renamed_path(path, new_name)?;
         self.vault_move(auth, path, &to).await
+    }
+
+    /// "Éditer propriétés": sets the description ([`vault_description`]; empty: none) and/or
+    /// sets or extends the retention to the end of `retain_until` (the vault refuses a date
+    /// in the past or earlier than the current retention); `None` leaves a field as it is.
+    /// Answers the entry as it now is. The description is not written to the session log.
+    pub async fn vault_set_properties(
+        &self,
+        auth: Auth<'_>,
+        path: &str,
+        description: Option<&str>,
+        retain_until: Option<chrono::NaiveDate>,
+    ) -> Result<VaultEntry> {
+        let req = sceau_proto::VaultPropertiesRequest {
+            path: path.to_owned(),
+            description: description.map(vault_description).transpose()?,
+            retain_until,
+        };
+        let e = self
+            .vault_client(auth)
+            .await?
+            .vault_set_properties(&req)
+            .await?;
+        self.log("Propriétés modifiées dans le coffre-fort", &e.path);
+        Ok(e)
     }
 
     /// Deletes an entry (the vault refuses archives under retention and non-empty folders).
@@ -520,6 +560,26 @@ pub(crate) fn write(file: &Path, bytes: &[u8]) -> Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descriptions_are_normalised_then_checked_before_the_vault_is_asked() {
+        assert_eq!(
+            vault_description("  Dossier Martin\r\nrelance\r ").unwrap(),
+            "Dossier Martin\nrelance"
+        );
+        assert_eq!(vault_description(" ").unwrap(), "");
+        let long = "é".repeat(sceau_proto::DESCRIPTION_MAX_CHARS);
+        assert_eq!(vault_description(&long).unwrap(), long);
+        for bad in [format!("{long}x"), "a\tb".into()] {
+            match vault_description(&bad) {
+                Err(Error::Input { code, message }) => {
+                    assert_eq!(code, "app.description_invalid");
+                    assert!(message.starts_with("Description refusée"), "{message}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn the_rename_rule_keeps_the_folder_and_refuses_empty_names_and_slashes() {

@@ -65,6 +65,19 @@ pub enum VaultCommand {
         /// Chemin.
         path: String,
     },
+    /// Propriétés d'un fichier ou d'un dossier : les afficher, ou fixer sa description et sa
+    /// date de conservation (prolongée, jamais raccourcie).
+    Props {
+        /// Chemin.
+        path: String,
+        /// Description (500 caractères au plus ; vide : aucune).
+        #[arg(long)]
+        description: Option<String>,
+        /// À conserver jusqu'au (AAAA-MM-JJ, fin de journée, heure de Paris) ; jamais plus tôt
+        /// que la conservation en cours.
+        #[arg(long, value_name = "AAAA-MM-JJ")]
+        retain_until: Option<chrono::NaiveDate>,
+    },
     /// Espace utilisé.
     Usage,
     /// Exporter la preuve d'intégrité d'un fichier.
@@ -148,6 +161,19 @@ pub fn vault(cli: &Cli, cmd: &VaultCommand, out: &Out) -> Result<ExitCode, CliEr
             let e = rt.block_on(app.vault_rename(auth, path, name))?;
             out.emit(&e, || format!("{path} renommé en {}\n", e.path));
         }
+        VaultCommand::Props {
+            path,
+            description,
+            retain_until,
+        } => {
+            let e = rt.block_on(app.vault_set_properties(
+                auth,
+                path,
+                description.as_deref(),
+                *retain_until,
+            ))?;
+            out.emit(&e, || props_text(&e));
+        }
         VaultCommand::Rm { path } => {
             rt.block_on(app.vault_delete(auth, path))?;
             out.emit(&serde_json::json!({"deleted": path}), || {
@@ -169,6 +195,25 @@ pub fn vault(cli: &Cli, cmd: &VaultCommand, out: &Out) -> Result<ExitCode, CliEr
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The properties of a vault entry as `sceau vault props` prints them.
+fn props_text(e: &sceau_app::VaultEntry) -> String {
+    let mut s = format!(
+        "{}{}\n  Modifié le : {}\n",
+        e.path,
+        if e.is_folder { "/" } else { "" },
+        when(&e.modified)
+    );
+    match e.retained_until {
+        Some(t) => s.push_str(&format!("  Conservé jusqu'au : {}\n", when(&t))),
+        None => s.push_str("  Aucune durée de conservation.\n"),
+    }
+    match e.description.as_deref() {
+        Some(d) => s.push_str(&format!("  Description : {}\n", d.replace('\n', "\n    "))),
+        None => s.push_str("  Aucune description.\n"),
+    }
+    s
 }
 
 // ---------------------------------------------------------------- letter

@@ -11,7 +11,8 @@ use reqwest::{Method, RequestBuilder, Response};
 use sceau_proto::{
     BindRequest, DepositReceipt, ErrorBody, FeedPage, MkdirRequest, MoveRequest, Nature,
     NewRecipient, ProofBundle, ReceptionStatus, Recipient, RecipientList, RecipientRefusal,
-    SearchPage, ServiceDetail, Session, VaultEntry, VaultListing, CONTENT_SHA256_HEADER,
+    SearchPage, ServiceDetail, Session, VaultEntry, VaultListing, VaultPropertiesRequest,
+    CONTENT_SHA256_HEADER,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -464,6 +465,16 @@ impl VaultClient {
                     from: from.into(),
                     to: to.into(),
                 }),
+        )
+        .await
+    }
+
+    /// `PATCH /v1/vault/properties`: sets the description and/or sets or extends the retention
+    /// of a file or folder; answers the entry as it now is.
+    pub async fn vault_set_properties(&self, req: &VaultPropertiesRequest) -> Result<VaultEntry> {
+        self.json(
+            self.request(Method::PATCH, "/v1/vault/properties")
+                .json(req),
         )
         .await
     }

@@ -551,10 +551,15 @@ pub struct VaultEntry {
     pub modified: DateTime<Utc>,
     /// SHA-256 of the content, hex (files only).
     pub sha256: Option<String>,
-    /// End of the retention period of an archived service, if any.
+    /// End of the retention period, if any: set by the vault on a service's archive, or by the
+    /// office ([`VaultPropertiesRequest`]); nothing at or below a retained entry is deleted
+    /// before it ([`VaultEntry::retained_at`]).
     pub retained_until: Option<DateTime<Utc>>,
     /// The service the file belongs to, if any.
     pub deposit_id: Option<String>,
+    /// The office's free description ([`check_description`]); absent from older vaults.
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 impl VaultEntry {
@@ -568,8 +573,69 @@ impl VaultEntry {
             sha256: None,
             retained_until: None,
             deposit_id: None,
+            description: None,
         }
     }
+
+    /// Whether this entry is still within its retention period at `now`.
+    pub fn retained_at(&self, now: DateTime<Utc>) -> bool {
+        self.retained_until.is_some_and(|r| r > now)
+    }
+}
+
+/// Longest description of a vault entry, in characters.
+pub const DESCRIPTION_MAX_CHARS: usize = 500;
+
+/// Why a description is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DescriptionProblem {
+    /// More than [`DESCRIPTION_MAX_CHARS`] characters.
+    TooLong,
+    /// A control character other than a line feed.
+    ControlCharacter,
+}
+
+impl DescriptionProblem {
+    /// What to do, in French.
+    pub fn message_fr(self) -> String {
+        match self {
+            DescriptionProblem::TooLong => format!(
+                "la description dépasse {DESCRIPTION_MAX_CHARS} caractères : raccourcissez-la"
+            ),
+            DescriptionProblem::ControlCharacter => {
+                "la description contient un caractère de contrôle (seuls les retours à la ligne \
+                 sont acceptés) : retirez-le"
+                    .into()
+            }
+        }
+    }
+}
+
+/// Checks a description of a vault entry: at most [`DESCRIPTION_MAX_CHARS`] characters, no
+/// control character but the line feed.
+pub fn check_description(text: &str) -> Result<(), DescriptionProblem> {
+    if text.chars().count() > DESCRIPTION_MAX_CHARS {
+        return Err(DescriptionProblem::TooLong);
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(DescriptionProblem::ControlCharacter);
+    }
+    Ok(())
+}
+
+/// `PATCH /v1/vault/properties`: what the office sets on one of its files or folders. A field
+/// left out is left as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaultPropertiesRequest {
+    /// The entry.
+    pub path: String,
+    /// The new description ([`check_description`]); empty: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Keep the entry until the end of this day (Europe/Paris): a first retention, or a later
+    /// end than the current one; never earlier, never in the past.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retain_until: Option<chrono::NaiveDate>,
 }
 
 /// A folder listing with the space used.
@@ -656,5 +722,46 @@ mod tests {
             r#""awaiting_consultation""#
         );
         assert_eq!(serde_json::to_string(&Source::Edi).unwrap(), r#""edi""#);
+    }
+
+    #[test]
+    fn descriptions_are_bounded_and_plain() {
+        assert_eq!(check_description("Dossier Martin\nà relancer"), Ok(()));
+        assert_eq!(
+            check_description(&"é".repeat(DESCRIPTION_MAX_CHARS)),
+            Ok(())
+        );
+        assert_eq!(
+            check_description(&"é".repeat(DESCRIPTION_MAX_CHARS + 1)),
+            Err(DescriptionProblem::TooLong)
+        );
+        for bad in ["a\tb", "a\rb", "a\u{7}b", "a\u{85}b"] {
+            assert_eq!(
+                check_description(bad),
+                Err(DescriptionProblem::ControlCharacter),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retention_and_description_cross_the_wire() {
+        let t = DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut e = VaultEntry::folder("A", t);
+        assert!(!e.retained_at(t));
+        e.retained_until = Some(t);
+        assert!(!e.retained_at(t), "the end instant is no longer retained");
+        assert!(e.retained_at(t - chrono::Duration::seconds(1)));
+        // An older vault's answer, without a description, still reads.
+        let mut v = serde_json::to_value(&e).unwrap();
+        v.as_object_mut().unwrap().remove("description");
+        assert_eq!(serde_json::from_value::<VaultEntry>(v).unwrap(), e);
+        let req = VaultPropertiesRequest {
+            path: "A".into(),
+            ..Default::default()
+        };
+        assert_eq!(serde_json::to_string(&req).unwrap(), r#"{"path":"A"}"#);
     }
 }

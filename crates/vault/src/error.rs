@@ -106,6 +106,26 @@ pub enum Error {
     /// Deleting a file still within its retention period.
     #[error("retention period not over")]
     Retained,
+    /// Moving an entry out of a folder still within its retention period.
+    #[error("moving out of a retained folder")]
+    RetainedFolder {
+        /// The retained folder.
+        folder: String,
+        /// Until when.
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    /// A retention that would end earlier than the current one.
+    #[error("retention may not be shortened")]
+    RetentionShortened {
+        /// The current end.
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    /// A retention ending in the past.
+    #[error("retention date in the past")]
+    RetentionPast,
+    /// A description refused (too long, control characters); never its text.
+    #[error("description refused: {0:?}")]
+    DescriptionInvalid(sceau_proto::DescriptionProblem),
     /// The target path exists already.
     #[error("path exists")]
     PathExists,
@@ -197,6 +217,10 @@ impl Error {
             Error::IdempotencyConflict => "idempotency_conflict",
             Error::BadPackage(_) => "bad_package",
             Error::Retained => "retained",
+            Error::RetainedFolder { .. } => "retained_folder",
+            Error::RetentionShortened { .. } => "retention_shortened",
+            Error::RetentionPast => "retention_past",
+            Error::DescriptionInvalid(_) => "description_invalid",
             Error::PathExists => "path_exists",
             Error::Storage(_) | Error::Crypto(_) | Error::Config(_) => "internal",
             Error::HolderUnidentified => "holder_unidentified",
@@ -274,10 +298,15 @@ impl Error {
             }
             Error::BadPackage(d) => format!("Paquet de dépôt invalide : {d}."),
             Error::Retained => {
-                "Suppression impossible : la durée de conservation de cette signification \
-                 n'est pas écoulée."
+                "Suppression impossible : la durée de conservation de cet élément (ou d'un \
+                 élément qu'il contient, ou du dossier qui le contient) n'est pas écoulée. \
+                 Attendez sa fin ; la date figure dans ses propriétés."
                     .into()
             }
+            Error::RetainedFolder { .. }
+            | Error::RetentionShortened { .. }
+            | Error::RetentionPast
+            | Error::DescriptionInvalid(_) => self.properties_message_fr(),
             Error::PathExists => {
                 "Un élément portant ce nom existe déjà à cet endroit : renommez-le ou choisissez \
                  un autre dossier."
@@ -362,6 +391,34 @@ impl Error {
         }
     }
 
+    /// The messages of the refusals of an office vault entry's properties.
+    fn properties_message_fr(&self) -> String {
+        let day = |t: &chrono::DateTime<chrono::Utc>| {
+            t.with_timezone(&sceau_core::PARIS)
+                .format("%d/%m/%Y %H:%M")
+                .to_string()
+        };
+        match self {
+            Error::RetainedFolder { folder, until } => format!(
+                "Déplacement impossible : le dossier « {folder} » est conservé jusqu'au {} ; \
+                 son contenu ne peut pas en sortir avant. Déplacez-le à l'intérieur de ce \
+                 dossier, ou attendez la fin de la conservation.",
+                day(until)
+            ),
+            Error::RetentionShortened { until } => format!(
+                "Cet élément est déjà conservé jusqu'au {} : la conservation peut être \
+                 prolongée, jamais raccourcie ni retirée. Choisissez une date postérieure.",
+                day(until)
+            ),
+            Error::RetentionPast => {
+                "La date de conservation est passée : choisissez aujourd'hui ou une date à venir."
+                    .into()
+            }
+            Error::DescriptionInvalid(p) => format!("Description refusée : {}.", p.message_fr()),
+            _ => String::new(),
+        }
+    }
+
     /// The messages of the consent register's refusals (CPC 748-2, 662-1).
     fn consent_message_fr(&self) -> String {
         match self {
@@ -402,6 +459,8 @@ impl Error {
             Error::IdempotencyConflict
             | Error::PathExists
             | Error::Retained
+            | Error::RetainedFolder { .. }
+            | Error::RetentionShortened { .. }
             | Error::RecipientDuplicate(_) => StatusCode::CONFLICT,
             Error::Register(r) if r.is_conflict() => StatusCode::CONFLICT,
             Error::Invitation(r) => r.status(),

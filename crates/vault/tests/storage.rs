@@ -186,6 +186,7 @@ fn metadata_suite(m: &dyn Metadata) {
         sha256: None,
         retained_until: None,
         deposit_id: None,
+        description: None,
     };
     tx(m, |sql| {
         meta::insert_entry(sql, "o1", &e("Archives", true, 0))

@@ -44,6 +44,25 @@ pub async fn vault_rename(shell: St<'_>, request: VaultRenameRequest) -> ApiResu
     Ok(())
 }
 
+/// "Éditer propriétés": sets the description and/or sets or extends the retention; answers
+/// the entry as it now is.
+#[tauri::command]
+pub async fn vault_set_properties(
+    shell: St<'_>,
+    request: VaultPropertiesRequest,
+) -> ApiResult<VaultEntry> {
+    let e = shell
+        .app()?
+        .vault_set_properties(
+            Auth::Session,
+            &request.path,
+            request.description.as_deref(),
+            request.retain_until,
+        )
+        .await?;
+    Ok(VaultEntry::from(e))
+}
+
 /// Deletes an entry (the vault refuses archives under retention).
 #[tauri::command]
 pub async fn vault_delete(shell: St<'_>, request: VaultPathRequest) -> ApiResult<()> {

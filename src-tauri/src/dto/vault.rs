@@ -18,8 +18,11 @@ pub struct VaultEntry {
     pub size: u64,
     /// Last change.
     pub modified: DateTime<Utc>,
-    /// An archived service may not be deleted before this time.
+    /// Neither it nor anything in it may be deleted before this time (an archived service's
+    /// retention, set by the vault, or one the office set or extended).
     pub retained_until: Option<DateTime<Utc>>,
+    /// The office's description (at most 500 characters).
+    pub description: Option<String>,
 }
 
 /// Space used in the office's vault.
@@ -188,6 +191,18 @@ pub struct VaultRenameRequest {
     pub new_name: String,
 }
 
+/// `vault_set_properties` request ("Éditer propriétés"): a field left `null` is left as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct VaultPropertiesRequest {
+    /// Entry.
+    pub path: String,
+    /// New description (empty: none).
+    pub description: Option<String>,
+    /// Keep until the end of this day, `YYYY-MM-DD` (never earlier than the current retention).
+    #[ts(type = "string | null")]
+    pub retain_until: Option<chrono::NaiveDate>,
+}
+
 /// `vault_upload` request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct VaultUploadRequest {
@@ -225,6 +240,7 @@ impl From<sceau_app::VaultEntry> for VaultEntry {
             size: e.size,
             modified: e.modified,
             retained_until: e.retained_until,
+            description: e.description,
         }
     }
 }

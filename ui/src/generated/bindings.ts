@@ -970,9 +970,14 @@ size: number,
  */
 modified: string, 
 /**
- * An archived service may not be deleted before this time.
+ * Neither it nor anything in it may be deleted before this time (an archived service's
+ * retention, set by the vault, or one the office set or extended).
  */
-retained_until: string | null, };
+retained_until: string | null, 
+/**
+ * The office's description (at most 500 characters).
+ */
+description: string | null, };
 
 /**
  * Space used in the office's vault.
@@ -1164,6 +1169,23 @@ path: string,
  * New name (no `/`).
  */
 new_name: string, };
+
+/**
+ * `vault_set_properties` request ("Éditer propriétés"): a field left `null` is left as it is.
+ */
+export type VaultPropertiesRequest = { 
+/**
+ * Entry.
+ */
+path: string, 
+/**
+ * New description (empty: none).
+ */
+description: string | null, 
+/**
+ * Keep until the end of this day, `YYYY-MM-DD` (never earlier than the current retention).
+ */
+retain_until: string | null, };
 
 /**
  * `vault_upload` request.

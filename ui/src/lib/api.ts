@@ -125,6 +125,10 @@ export interface Backend {
   vaultMove(from: string, toFolder: string): Promise<void>;
   /** Renames an entry in place. */
   vaultRename(path: string, newName: string): Promise<void>;
+  /** "Éditer propriétés": sets the description (`""`: none) and/or sets or extends the retention
+   *  to the end of `retainUntil` (`YYYY-MM-DD`); `null` leaves a field as it is. Returns the
+   *  entry as the vault now keeps it. */
+  vaultSetProperties(path: string, description: string | null, retainUntil: string | null): Promise<VaultEntry>;
   /** Deletes an entry (refused for archives under retention). */
   vaultDelete(path: string): Promise<void>;
   /** Space used. */
@@ -267,6 +271,8 @@ export function tauriBackend(): Backend {
     vaultMkdir: (path) => call("vault_mkdir", { request: { path } }),
     vaultMove: (from, to) => call("vault_move", { request: { from, to } }),
     vaultRename: (path, newName) => call("vault_rename", { request: { path, new_name: newName } }),
+    vaultSetProperties: (path, description, retainUntil) =>
+      call("vault_set_properties", { request: { path, description, retain_until: retainUntil } }),
     vaultDelete: (path) => call("vault_delete", { request: { path } }),
     vaultUsage: () => call("vault_usage"),
     vaultProof: (path) => call("vault_proof", { request: { path } }),

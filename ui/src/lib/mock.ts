@@ -6,6 +6,7 @@
 
 import type { SearchPage } from "../generated/bindings";
 import type { Backend } from "./api";
+import { formatDateTime } from "./dates";
 import { mockConsents, type MockConsents } from "./mockConsent";
 import { fold } from "./pager";
 import type {
@@ -421,7 +422,11 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
 
   const vault = new Map<string, VaultEntry>();
   const addVault = (path: string, isFolder: boolean, size: number, modified: string, retained: string | null = null) =>
-    vault.set(path, { path, is_folder: isFolder, size, modified, retained_until: retained });
+    vault.set(path, { path, is_folder: isFolder, size, modified, retained_until: retained, description: null });
+  // The vault's rule: an entry within its retention period, or in a folder within its own, is
+  // not deleted (the mock refuses a non-empty folder anyway).
+  const retainedAround = (path: string) =>
+    [...vault.values()].some((e) => (e.path === path || path.startsWith(e.path + "/")) && e.retained_until !== null && new Date(e.retained_until) > now());
   addVault("Archives", true, 0, "2013-09-17T12:53:13Z");
   addVault("Courriers", true, 0, "2013-09-18T08:00:00Z");
   addVault("Modèles", true, 0, "2013-09-18T08:10:00Z");
@@ -910,11 +915,48 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
       }
       log(`« ${nameOf(path)} » renommé en « ${newName} »`);
     },
+    async vaultSetProperties(path, description, retainUntil) {
+      const e = vault.get(path);
+      if (!e) throw err("vault.not_found", "Élément introuvable.");
+      const text = description?.replace(/\r\n?/g, "\n").trim() ?? null;
+      if (text !== null && [...text].length > 500) {
+        throw err("app.description_invalid", "Description refusée : la description dépasse 500 caractères : raccourcissez-la.");
+      }
+      // eslint-disable-next-line no-control-regex
+      if (text !== null && /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(text)) {
+        throw err("app.description_invalid", "Description refusée : la description contient un caractère de contrôle (seuls les retours à la ligne sont acceptés) : retirez-le.");
+      }
+      let until = e.retained_until;
+      if (retainUntil !== null) {
+        // The last second of that day in Paris (the vault's rule).
+        const [y = 0, m = 1, d = 1] = retainUntil.split("-").map(Number);
+        const midnight = Date.UTC(y, m - 1, d + 1);
+        const offset = new Intl.DateTimeFormat("en-US", { timeZone: "Europe/Paris", timeZoneName: "shortOffset" })
+          .formatToParts(midnight)
+          .find((p) => p.type === "timeZoneName")?.value;
+        const end = new Date(midnight - Number(offset?.replace("GMT", "") || "1") * 3_600_000 - 1000);
+        if (end <= now()) throw err("vault.retention_past", "La date de conservation est passée : choisissez aujourd'hui ou une date à venir.");
+        if (until && end < new Date(until)) {
+          throw err(
+            "vault.retention_shortened",
+            `Cet élément est déjà conservé jusqu'au ${formatDateTime(until)} : la conservation peut être prolongée, jamais raccourcie ni retirée. Choisissez une date postérieure.`,
+          );
+        }
+        until = end.toISOString();
+      }
+      const updated = { ...e, retained_until: until, description: text === null ? e.description : text || null };
+      vault.set(path, updated);
+      log(`Propriétés de « ${nameOf(path)} » modifiées`);
+      return { ...updated };
+    },
     async vaultDelete(path) {
       const e = vault.get(path);
       if (!e) throw err("vault.not_found", "Cet élément n'existe plus. Actualisez la liste.");
-      if (e.retained_until && new Date(e.retained_until) > now()) {
-        throw err("vault.retained", "Cette archive de signification est conservée jusqu'à la fin de sa durée de conservation et ne peut pas être supprimée.");
+      if (retainedAround(path)) {
+        throw err(
+          "vault.retained",
+          "Suppression impossible : la durée de conservation de cet élément (ou d'un élément qu'il contient, ou du dossier qui le contient) n'est pas écoulée. Attendez sa fin ; la date figure dans ses propriétés.",
+        );
       }
       if (e.is_folder && [...vault.keys()].some((p) => p.startsWith(path + "/"))) {
         throw err("vault.not_empty", "Ce dossier n'est pas vide. Déplacez ou supprimez d'abord son contenu.");

@@ -438,7 +438,7 @@ describe("Mon coffre-fort", () => {
     expect(button("Supprimer").disabled).toBe(true);
     expect(screen.getByText("Cette archive est conservée jusqu'au 24/07/2043 14:25:24 : elle ne peut pas être supprimée avant.")).toBeTruthy();
     await user.click(button("Éditer propriétés"));
-    expect(screen.getByRole("dialog").textContent).toContain(typo("Archive conservée jusqu'au vendredi 24/07/2043 à 14\u00a0h\u00a025 : elle ne peut pas être supprimée avant."));
+    expect(screen.getByRole("dialog").textContent).toContain(typo("Conservé jusqu'au vendredi 24/07/2043 à 14\u00a0h\u00a025 : il ne peut pas être supprimé avant."));
   });
 
   it("transfers files of the workstation into the current folder", async () => {

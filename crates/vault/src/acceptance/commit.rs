@@ -188,6 +188,7 @@ pub(super) async fn commit(
         sha256: Some(archive_sha),
         retained_until: Some(retained_until),
         deposit_id: Some(s.deposit_id.clone()),
+        description: None,
     };
     let acts: Vec<(String, String, i64)> = c
         .pkg

@@ -6,6 +6,7 @@ pub mod directory;
 pub mod invitations;
 pub mod office;
 pub mod openapi;
+pub mod properties;
 pub mod session;
 pub mod tsa;
 
@@ -51,7 +52,12 @@ pub fn router() -> Router<Arc<Vault>> {
                 .delete(office::delete)
                 .put(office::upload),
         )
-        .route("/v1/vault/properties", get(office::properties))
+        .route(
+            "/v1/vault/properties",
+            get(office::properties).patch(properties::set).layer(
+                axum::extract::DefaultBodyLimit::max(properties::MAX_BODY_BYTES),
+            ),
+        )
         .route("/v1/vault/folders", post(office::mkdir))
         .route("/v1/vault/move", post(office::move_entry))
         .route("/v1/vault/proof", get(office::proof))
@@ -99,6 +105,12 @@ where
         use axum::extract::rejection::JsonRejection;
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
+            // Above the route's body limit (`DefaultBodyLimit`).
+            Err(rej) if rej.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(crate::Error::TooLarge(
+                    "la requête dépasse la taille acceptée par le coffre".into(),
+                ))
+            }
             Err(rej) => Err(crate::Error::BadRequest(match &rej {
                 JsonRejection::JsonSyntaxError(_) => format!(
                     "le corps n'est pas un JSON valide ({}) ; envoyez l'objet décrit par \

@@ -396,11 +396,16 @@ pub async fn move_entry(
                 return Err(Error::PathExists);
             }
             parent_is_folder(sql, &office, &to)?;
+            super::properties::check_movable(sql, &office, &from, &to, now)?;
             for e in &items {
                 let new = format!("{to}{}", &e.path[from.len()..]);
                 // What the recipient downloads is found by its kind (the archive's .zip): an
                 // archived service may be moved and renamed, never change its extension.
-                if e.retained_until.is_some() && extension(&e.path) != extension(&new) {
+                // (Description and retention are columns of the entry: they follow it.)
+                if e.deposit_id.is_some()
+                    && e.retained_until.is_some()
+                    && extension(&e.path) != extension(&new)
+                {
                     return Err(Error::BadRequest(format!(
                         "« {} » est l'archive d'une signification : renommez-la en gardant \
                          l'extension « .{} »",
@@ -424,8 +429,9 @@ fn extension(path: &str) -> String {
         .unwrap_or_default()
 }
 
-/// `DELETE /v1/vault/file?path=`: deletes a file or a folder with its content, unless something
-/// in it is an archived service still within its retention period.
+/// `DELETE /v1/vault/file?path=`: deletes a file or a folder with its content, unless it,
+/// something in it or a folder above it is within its retention period
+/// ([`super::properties::check_deletable`]).
 pub async fn delete(
     State(vault): State<Arc<Vault>>,
     who: Authed,
@@ -443,12 +449,7 @@ pub async fn delete(
             if items.is_empty() {
                 return Err(Error::NotFound);
             }
-            if items
-                .iter()
-                .any(|e| e.retained_until.is_some_and(|r| r > now))
-            {
-                return Err(Error::Retained);
-            }
+            super::properties::check_deletable(sql, &office, &items, now)?;
             for e in &items {
                 meta::delete_entry(sql, &office, &e.path)?;
             }
@@ -567,6 +568,7 @@ pub async fn upload(
         modified: now,
         retained_until: None,
         deposit_id: None,
+        description: None,
     };
     let sender = format!("etude:{}", who.office.office.number);
     let e = entry.clone();

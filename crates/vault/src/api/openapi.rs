@@ -58,6 +58,22 @@ fn object(props: &[(&str, Value)]) -> Value {
     json!({"type": "object", "required": required, "properties": p})
 }
 
+/// `PATCH /v1/vault/properties`'s body: only the path is required.
+fn vault_properties_request() -> Value {
+    let max = sceau_proto::DESCRIPTION_MAX_CHARS;
+    json!({
+        "type": "object",
+        "required": ["path"],
+        "properties": {
+            "path": string(),
+            "description": {"type": "string", "maxLength": max,
+                "description": "Sans caractère de contrôle hormis le retour à la ligne ; vide : aucune"},
+            "retain_until": {"type": "string", "format": "date",
+                "description": "À conserver jusqu'à la fin de ce jour (Europe/Paris) ; jamais plus tôt que la conservation en cours"}
+        }
+    })
+}
+
 /// `POST /v1/recipients`'s body: a person or a company, told apart by `kind`.
 fn new_recipient() -> Value {
     let mut person = object(&[
@@ -137,6 +153,7 @@ fn create_recipient(body: Value) -> Value {
 
 fn schemas() -> Value {
     let mut all = schemas_but_new_recipients();
+    all["VaultPropertiesRequest"] = vault_properties_request();
     all["PostalAddress"] = object(&[
         ("lines", array(string())),
         ("postal_code", string()),
@@ -368,6 +385,10 @@ fn schemas_but_new_recipients() -> Value {
             ("sha256", nullable(sha256())),
             ("retained_until", nullable(date_time())),
             ("deposit_id", nullable(string())),
+            (
+                "description",
+                nullable(json!({"type": "string", "maxLength": sceau_proto::DESCRIPTION_MAX_CHARS})),
+            ),
         ]),
         "VaultListing": object(&[
             ("entries", array(schema_ref("VaultEntry"))),
@@ -618,18 +639,26 @@ pub fn spec() -> Value {
                     ok: ok_json("VaultEntry"),
                 }),
                 "delete": op(Op {
-                    summary: "Delete a file or an empty folder (refused for archived services within their retention period)",
+                    summary: "Delete a file or a folder with its content (refused, 409 retained, while it, something in it or a folder above it is within its retention period)",
                     params: &[PATH],
                     body: None,
                     ok: json!({"description": "Supprimé"}),
                 })
             },
-            "/v1/vault/properties": {"get": op(Op {
-                summary: "Properties of a file or folder",
-                params: &[PATH],
-                body: None,
-                ok: ok_json("VaultEntry"),
-            })},
+            "/v1/vault/properties": {
+                "get": op(Op {
+                    summary: "Properties of a file or folder",
+                    params: &[PATH],
+                    body: None,
+                    ok: ok_json("VaultEntry"),
+                }),
+                "patch": op(Op {
+                    summary: "Set the description and/or set or extend the retention of a file or folder (never shortened nor in the past: 409 retention_shortened, 422 retention_past; description refused: 422 description_invalid; another office's path: 404)",
+                    params: &[],
+                    body: Some(json_body("VaultPropertiesRequest")),
+                    ok: ok_json("VaultEntry"),
+                })
+            },
             "/v1/vault/folders": {"post": op(Op {
                 summary: "Create a folder",
                 params: &[],
@@ -637,7 +666,7 @@ pub fn spec() -> Value {
                 ok: ok_json("VaultEntry"),
             })},
             "/v1/vault/move": {"post": op(Op {
-                summary: "Move or rename",
+                summary: "Move or rename (description and retention follow; nothing leaves a retained folder: 409 retained_folder)",
                 params: &[],
                 body: Some(json_body("MoveRequest")),
                 ok: ok_json("VaultEntry"),

@@ -169,6 +169,34 @@ fn full_service_from_the_cli_up_to_deposit_attestation_archive_and_history() {
     w.ok(&["vault", "rename", "Dossiers/2026", "Annee_2026"]);
     let ls = w.ok(&["vault", "ls", "Dossiers"]);
     assert_eq!(ls["entries"][0]["path"], "Dossiers/Annee_2026");
+    // Properties: a description and a retention, shown by ls; never shortened, and the folder
+    // holding it is no longer deleted.
+    let p = w.ok(&[
+        "vault",
+        "props",
+        "Dossiers/Annee_2026",
+        "--description",
+        "Pièces de l'année",
+        "--retain-until",
+        "2099-12-31",
+    ]);
+    assert_eq!(p["description"], "Pièces de l'année");
+    assert!(p["retained_until"]
+        .as_str()
+        .unwrap()
+        .starts_with("2099-12-31T22:59:59"));
+    let ls = w.ok(&["vault", "ls", "Dossiers"]);
+    assert_eq!(ls["entries"][0]["description"], "Pièces de l'année");
+    let (_, code, _) = w.fails(&[
+        "vault",
+        "props",
+        "Dossiers/Annee_2026",
+        "--retain-until",
+        "2098-01-01",
+    ]);
+    assert_eq!(code, "vault.retention_shortened");
+    let (_, code, _) = w.fails(&["vault", "rm", "Dossiers"]);
+    assert_eq!(code, "vault.retained");
     let got = w.dir.path().join("archive-copy.zip");
     w.ok(&["vault", "get", &zip_path, "--out", &got.to_string_lossy()]);
     assert_eq!(

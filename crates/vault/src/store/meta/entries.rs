@@ -7,7 +7,8 @@ use super::{parse_ts, ts};
 use crate::error::{Error, Result};
 use crate::store::sql::{Sql, Val};
 
-const ENTRY_COLS: &str = "path, is_folder, size, sha256, modified, retained_until, deposit_id";
+const ENTRY_COLS: &str =
+    "path, is_folder, size, sha256, modified, retained_until, deposit_id, description";
 
 fn entry_row(r: &[Val]) -> Result<VaultEntry> {
     Ok(VaultEntry {
@@ -18,6 +19,7 @@ fn entry_row(r: &[Val]) -> Result<VaultEntry> {
         modified: parse_ts(r[4].text())?,
         retained_until: r[5].opt_text().map(|s| parse_ts(&s)).transpose()?,
         deposit_id: r[6].opt_text(),
+        description: r[7].opt_text(),
     })
 }
 
@@ -27,7 +29,7 @@ pub fn insert_entry(sql: &mut dyn Sql, office_id: &str, e: &VaultEntry) -> Resul
         return Err(Error::PathExists);
     }
     sql.exec(
-        &format!("INSERT INTO vault_entries (office_id, {ENTRY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+        &format!("INSERT INTO vault_entries (office_id, {ENTRY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
         &[
             office_id.into(),
             (&e.path).into(),
@@ -37,6 +39,7 @@ pub fn insert_entry(sql: &mut dyn Sql, office_id: &str, e: &VaultEntry) -> Resul
             ts(e.modified).into(),
             e.retained_until.map(ts).into(),
             e.deposit_id.clone().into(),
+            e.description.clone().into(),
         ],
     )?;
     Ok(())
@@ -123,6 +126,48 @@ pub fn set_entry_path(
     Ok(())
 }
 
+/// Sets (or, with `None`, clears) one entry's description.
+pub fn set_entry_description(
+    sql: &mut dyn Sql,
+    office_id: &str,
+    path: &str,
+    description: Option<&str>,
+) -> Result<()> {
+    sql.exec(
+        "UPDATE vault_entries SET description = $1 WHERE office_id = $2 AND path = $3",
+        &[description.into(), office_id.into(), path.into()],
+    )?;
+    Ok(())
+}
+
+/// Sets one entry's end of retention (the caller checked it is no earlier than the current one:
+/// `api::properties`).
+pub fn set_entry_retention(
+    sql: &mut dyn Sql,
+    office_id: &str,
+    path: &str,
+    until: DateTime<Utc>,
+) -> Result<()> {
+    sql.exec(
+        "UPDATE vault_entries SET retained_until = $1 WHERE office_id = $2 AND path = $3",
+        &[ts(until).into(), office_id.into(), path.into()],
+    )?;
+    Ok(())
+}
+
+/// The folders above `path`, nearest first.
+pub fn ancestors(sql: &mut dyn Sql, office_id: &str, path: &str) -> Result<Vec<VaultEntry>> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some((parent, _)) = rest.rsplit_once('/') {
+        if let Some(e) = entry(sql, office_id, parent)? {
+            out.push(e);
+        }
+        rest = parent;
+    }
+    Ok(out)
+}
+
 /// Deletes one entry.
 pub fn delete_entry(sql: &mut dyn Sql, office_id: &str, path: &str) -> Result<()> {
     sql.exec(
@@ -187,6 +232,7 @@ pub fn file_in_office_vault(
                 sha256: Some(sha.clone()),
                 retained_until,
                 deposit_id: Some(deposit_id.into()),
+                description: None,
             },
         )?;
         paths.push(path);

@@ -22,8 +22,9 @@ pub use deposits::{
     DepositRow, SearchCriteria,
 };
 pub use entries::{
-    delete_entry, deposit_archive_sha, ensure_folder, entry, file_in_office_vault, free_path,
-    insert_entry, list_entries, set_entry_path, space_used, subtree,
+    ancestors, delete_entry, deposit_archive_sha, ensure_folder, entry, file_in_office_vault,
+    free_path, insert_entry, list_entries, set_entry_description, set_entry_path,
+    set_entry_retention, space_used, subtree,
 };
 pub use invitations::{
     answer_invitation, insert_invitation, invitation_by_token, office_invitation,

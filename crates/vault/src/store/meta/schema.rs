@@ -66,12 +66,13 @@ pub fn migrate(sql: &mut dyn Sql) -> Result<()> {
 pub type Step = fn(&mut dyn Sql) -> Result<()>;
 
 /// The steps, in order.
-const STEPS: [Step; 5] = [
+const STEPS: [Step; 6] = [
     migrate_base,
     migrate_recipient_side,
     migrate_enrolment,
     super::consents::migrate_instants,
     super::invitations::migrate_invitations,
+    migrate_entry_description,
 ];
 
 /// [`migrate`], each step in its own transaction: what the server and the operator's commands
@@ -214,4 +215,10 @@ fn migrate_enrolment(sql: &mut dyn Sql) -> Result<()> {
         &[],
     )?;
     Ok(())
+}
+
+/// Migration step 6: the office's description of a file or folder of its vault (nullable: the
+/// entries of earlier versions have none).
+fn migrate_entry_description(sql: &mut dyn Sql) -> Result<()> {
+    add_column(sql, "vault_entries", "description", "TEXT")
 }
