@@ -83,7 +83,7 @@ describe("App", () => {
     render(App);
     await login(user);
     await user.click(await screen.findByRole("button", { name: /remises à personne/ }));
-    await user.click(await screen.findByRole("button", { name: "Voir le détail : MAREF" }));
+    await user.click(await screen.findByRole("button", { name: "Voir le détail\u00a0: MAREF" }));
     expect(await screen.findByRole("heading", { name: "Détail d'un acte signifié" })).toBeTruthy();
     await user.click(screen.getByRole("button", { name: "Retour" }));
     expect(await screen.findByRole("heading", { name: "Tableau de bord" })).toBeTruthy();
@@ -157,7 +157,7 @@ describe("App", () => {
     await user.click(within(panel).getByRole("button", { name: "Voir" }));
     expect(await screen.findByText("Processus de signification")).toBeTruthy();
     expect(await screen.findByText(/Signification déposée le/, {}, { timeout: 3000 })).toBeTruthy();
-    await vi.waitFor(() => expect(screen.getByRole("button", { name: /Significations en cours\s*:\s*0/ })).toBeTruthy());
+    await vi.waitFor(() => expect(screen.getByRole("button", { name: /Significations de la session\s*:\s*1/ })).toBeTruthy());
   });
 
   it("Verrouiller hides everything until the PIN; Déconnexion returns to Connexion with nothing kept", async () => {

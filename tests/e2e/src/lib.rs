@@ -353,6 +353,30 @@ impl World {
             .block_on(f)
     }
 
+    /// Freezes the vault's process (SIGSTOP): it accepts nothing and answers nothing, as a stalled
+    /// server would, until [`World::resume_vault`]. A service started meanwhile stays running.
+    pub fn pause_vault(&self) -> Result<()> {
+        self.signal_vault("-STOP")
+    }
+
+    /// Lets a vault frozen by [`World::pause_vault`] go on.
+    pub fn resume_vault(&self) -> Result<()> {
+        self.signal_vault("-CONT")
+    }
+
+    fn signal_vault(&self, signal: &str) -> Result<()> {
+        let pid = self
+            .vault
+            .as_ref()
+            .context("the vault is not started")?
+            .id();
+        let status = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()?;
+        anyhow::ensure!(status.success(), "kill {signal} {pid} failed");
+        Ok(())
+    }
+
     /// Stops the vault (SIGKILL: nothing is flushed on its behalf).
     pub fn stop_vault(&mut self) {
         if let Some(mut c) = self.vault.take() {

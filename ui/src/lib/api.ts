@@ -33,8 +33,8 @@ import type {
   RecipientQuery,
   SavedFile,
   SearchCriteria,
+  SearchPage,
   ServiceDetail,
-  ServiceSummary,
   Session,
   SessionLogEntry,
   Settings,
@@ -110,7 +110,7 @@ export interface Backend {
   /** Calls `handler` when the outbox or connectivity changes; returns the unsubscribe. */
   onOutboxChanged(handler: (status: OutboxStatus) => void): Promise<() => void>;
   /** One page of search results. */
-  searchServices(criteria: SearchCriteria, page: PageRequest): Promise<Page<ServiceSummary>>;
+  searchServices(criteria: SearchCriteria, page: PageRequest): Promise<SearchPage>;
   /** The detail sheet (also marks its notification seen). */
   serviceDetail(serviceId: string): Promise<ServiceDetail>;
   /** Saves a file of the detail sheet on the workstation. */

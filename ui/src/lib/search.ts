@@ -108,7 +108,7 @@ export function totalLabel(total: number): string {
 
 /** One page of results with the total (on the first page); the backend returns a `SearchPage`. */
 export async function searchPage(criteria: SearchCriteria, page: PageRequest): Promise<SearchPage> {
-  const p = (await api().searchServices(criteria, page)) as SearchPage;
+  const p = await api().searchServices(criteria, page);
   return { items: p.items, has_more: p.has_more, total: p.total ?? null };
 }
 

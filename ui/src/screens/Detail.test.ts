@@ -44,6 +44,7 @@ describe("Détail", () => {
         ["Ouvrir l'archive", "Archive de l'acte signifié — TEST_MODALITE_REMISE_1", "TEST_MODALITE_REMISE_1_archive.zip"],
         ["Ouvrir l'attestation de remise", "Attestation de remise — TEST_MODALITE_REMISE_1", "TEST_MODALITE_REMISE_1_remise.pdf"],
         ["Ouvrir le retour", "Retour d'acte — TEST_MODALITE_REMISE_1", "TEST_MODALITE_REMISE_1_retour.pdf"],
+        ["Exporter l'historique (PDF/A)", "Historique — TEST_MODALITE_REMISE_1", "TEST_MODALITE_REMISE_1_HISTORIQUE.pdf"],
       ] as const) {
         await user.click(screen.getByRole("button", { name: button }));
         await vi.waitFor(() => expect(viewer.current?.title).toBe(title));
