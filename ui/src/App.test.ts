@@ -178,6 +178,8 @@ describe("App", () => {
     expect(screen.queryByRole("heading", { name: "Tableau de bord" })).toBeNull();
     expect(screen.queryByRole("dialog")).toBeNull();
     expect(screen.queryByRole("complementary", { name: "Historique de session" })).toBeNull();
+    // Nothing of the outbox (references of waiting acts) either.
+    expect(screen.queryByText(/envoi/)).toBeNull();
     await user.type(await screen.findByLabelText("Code PIN"), "1234");
     await user.click(screen.getByRole("button", { name: "Déverrouiller" }));
     expect(await screen.findByRole("navigation", { name: "Menu principal" })).toBeTruthy();

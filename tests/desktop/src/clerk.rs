@@ -87,9 +87,14 @@ impl Desktop {
         Ok(())
     }
 
-    /// A whole service of `act` (a PDF made by the world) to the bank: form, act dropped on
-    /// the window, PIN, recap, confirmation; returns once the form is left for the steps.
-    pub fn serve(&mut self, reference: &str, requerant: Option<&str>, act: &str) -> Result<()> {
+    /// The form filled for a service of `act` (a PDF made by the world) to the bank: recipient,
+    /// nature, the act dropped on the window, the PIN — everything but "Signifier".
+    pub fn prepare_service(
+        &mut self,
+        reference: &str,
+        requerant: Option<&str>,
+        act: &str,
+    ) -> Result<()> {
         self.fill_form_with(reference, requerant)?;
         let act = self.world.act(act);
         self.window.drop_files(&[&act])?;
@@ -99,12 +104,22 @@ impl Desktop {
             .unwrap_or_default();
         self.window.wait_text("fieldset.documents", Some(&name))?;
         let pin = self.world.office.pin.clone();
-        self.window.type_into("#sig-pin", &pin)?;
+        self.window.type_into("#sig-pin", &pin)
+    }
+
+    /// "Signifier", the recap, "Confirmer et signifier"; returns once the six steps show.
+    pub fn start_service(&mut self, reference: &str) -> Result<()> {
         self.confirm_service(reference)?;
         self.window.wait_text(
             &format!("[data-reference='{reference}'] li[data-step='1']"),
             None,
         )?;
         Ok(())
+    }
+
+    /// A whole service: [`Desktop::prepare_service`] then [`Desktop::start_service`].
+    pub fn serve(&mut self, reference: &str, requerant: Option<&str>, act: &str) -> Result<()> {
+        self.prepare_service(reference, requerant, act)?;
+        self.start_service(reference)
     }
 }

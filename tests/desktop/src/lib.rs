@@ -372,8 +372,32 @@ impl Window {
     /// Clicks the element matching `css`.
     pub fn click(&self, css: &str) -> Result<()> {
         let id = self.element("css selector", css)?;
-        self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})))?;
-        Ok(())
+        self.click_element(&id, css)
+    }
+
+    /// Clicks element `id`; a refusal says where the element is and what covers it.
+    fn click_element(&self, id: &str, what: &str) -> Result<()> {
+        // Centred first: WebKitWebDriver does not bring an element above the scrolled page back
+        // into view, and the service form's action bar sticks to the bottom.
+        self.exec(
+            "const e = arguments[0]; \
+             if (e.tagName !== 'OPTION') e.scrollIntoView({block: 'center', inline: 'nearest'}); \
+             return true;",
+            json!([{ ELEMENT: id }]),
+        )?;
+        let Err(e) = self.cmd("POST", &format!("/element/{id}/click"), Some(json!({}))) else {
+            return Ok(());
+        };
+        let seen = self
+            .exec(
+                "const e = arguments[0]; const r = e.getBoundingClientRect(); \
+                 const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); \
+                 return {rect: [r.x, r.y, r.width, r.height], view: [innerWidth, innerHeight], \
+                 html: e.outerHTML.slice(0, 200), on_top: top ? top.outerHTML.slice(0, 200) : null};",
+                json!([{ ELEMENT: id }]),
+            )
+            .unwrap_or(Value::Null);
+        bail!("clicking {what}: {e}\n{seen}")
     }
 
     /// Clicks the (enabled) button whose text is `text`.
@@ -382,8 +406,7 @@ impl Window {
             "xpath",
             &format!("//button[normalize-space()=\"{text}\" and not(@disabled)]"),
         )?;
-        self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})))?;
-        Ok(())
+        self.click_element(&id, text)
     }
 
     /// Clicks the (enabled) button whose text contains `text`.
@@ -392,8 +415,7 @@ impl Window {
             "xpath",
             &format!("//button[contains(normalize-space(), \"{text}\") and not(@disabled)]"),
         )?;
-        self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})))?;
-        Ok(())
+        self.click_element(&id, text)
     }
 
     /// Types `text` into the element matching `css` (after clearing it).
@@ -409,8 +431,25 @@ impl Window {
     }
 
     /// Chooses the option whose value is `value` in the `<select>` matching `css`.
+    ///
+    /// Done as the page sees a choice (value set, `input` and `change` sent): WebKitWebDriver
+    /// places an `<option>` at no position and refuses the click when the list lies under the
+    /// form's sticky action bar.
     pub fn select(&self, css: &str, value: &str) -> Result<()> {
-        self.click(&format!("{css} option[value=\"{value}\"]"))
+        let done = self.exec(
+            "const [css, value] = arguments; const s = document.querySelector(css); \
+             if (!s) return 'no element'; \
+             const o = Array.from(s.options).find((o) => o.value === value); \
+             if (!o) return 'no option'; if (o.disabled || s.disabled) return 'disabled'; \
+             s.value = value; \
+             s.dispatchEvent(new Event('input', {bubbles: true})); \
+             s.dispatchEvent(new Event('change', {bubbles: true})); return true;",
+            json!([css, value]),
+        )?;
+        if done != json!(true) {
+            bail!("choosing {value:?} in {css}: {done}");
+        }
+        Ok(())
     }
 
     /// Drops `paths` on the window: the webview's drag-and-drop event (`tauri://drag-drop`,
@@ -541,6 +580,61 @@ impl Window {
                  nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}}))), e => done({{error: String(e)}}));"
             ),
             json!([]),
+        )
+    }
+
+    /// The share of white pixels (a drawn page) in the element matching `css`, read from the
+    /// screen as the clerk sees it.
+    pub fn white_share(&mut self, css: &str) -> Result<f64> {
+        let r = self.exec(
+            "const e = document.querySelector(arguments[0]); if (!e) return null; \
+             const b = e.getBoundingClientRect(); return [b.x, b.y, b.width, b.height];",
+            json!([css]),
+        )?;
+        let rect: Vec<f64> =
+            serde_json::from_value(r).with_context(|| format!("no element {css}"))?;
+        let shot = self.screenshot("mesure")?;
+        self.screenshots.pop();
+        let png = std::fs::read(&shot)?;
+        let _ = std::fs::remove_file(&shot);
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png)).read_info()?;
+        let mut buf = vec![0; reader.output_buffer_size().context("PNG size")?];
+        let info = reader.next_frame(&mut buf)?;
+        anyhow::ensure!(info.color_type == png::ColorType::Rgb, "RGB screenshots");
+        let (x0, y0) = (rect[0].max(0.0) as u32, rect[1].max(0.0) as u32);
+        let x1 = ((rect[0] + rect[2]) as u32).min(info.width);
+        let y1 = ((rect[1] + rect[3]) as u32).min(info.height);
+        let (mut white, mut all) = (0u64, 0u64);
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let i = (y as usize * info.width as usize + x as usize) * 3;
+                all += 1;
+                if buf[i..i + 3].iter().all(|&c| c >= 250) {
+                    white += 1;
+                }
+            }
+        }
+        Ok(if all == 0 {
+            0.0
+        } else {
+            white as f64 / all as f64
+        })
+    }
+
+    /// Waits until the element matching `css` shows a drawn page (at least `share` of it white),
+    /// reading the screen up to 60 times.
+    pub fn wait_drawn(&mut self, css: &str, share: f64) -> Result<()> {
+        let mut last = 0.0;
+        for _ in 0..60 {
+            last = self.white_share(css)?;
+            if last >= share {
+                return Ok(());
+            }
+        }
+        let shot = self.screenshot("FAILED").ok();
+        bail!(
+            "{css} never showed a page ({:.0} % white); screenshot: {shot:?}",
+            last * 100.0
         )
     }
 

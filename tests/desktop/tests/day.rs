@@ -85,25 +85,31 @@ fn a_clerks_day_serves_three_acts_searches_views_saves_moves_locks_and_logs_out(
         .unwrap();
     d.window.screen_at_sizes("six-etapes", &mut audit).unwrap();
 
-    // Act 2: the requérant taken back explicitly; the clerk leaves the steps at once.
+    // Act 2: the requérant taken back explicitly; the clerk leaves the steps at once. The vault
+    // is frozen meanwhile, so that the service is certainly still running when the clerk leaves.
     d.window.click_button("Nouvelle signification").unwrap();
-    d.serve("REF-JOUR-2", None, "pv-saisie-jour-2.pdf").unwrap();
+    d.prepare_service("REF-JOUR-2", None, "pv-saisie-jour-2.pdf")
+        .unwrap();
+    d.world.pause_vault().unwrap();
+    d.start_service("REF-JOUR-2").unwrap();
     d.window.click_button("ACCUEIL").unwrap();
+    d.window.wait_text("#dashboard-title", None).unwrap();
     let badge = d
         .window
         .wait_text(".running > button", Some("Significations en cours"))
         .unwrap();
     assert!(
         plain(&badge).contains("Significations en cours : 1"),
-        "the second act was still running when the clerk left it: {badge}"
+        "the second act runs while the clerk is elsewhere: {badge}"
     );
     d.window.click(".running > button").unwrap();
     d.window
-        .wait_text("[data-running='REF-JOUR-2']", None)
+        .wait_text("[data-running='REF-JOUR-2']", Some("Étape"))
         .unwrap();
     d.window
         .screen_at_sizes("significations-en-cours", &mut audit)
         .unwrap();
+    d.world.resume_vault().unwrap();
     d.window
         .click("[data-running='REF-JOUR-2'] button")
         .unwrap();
@@ -200,14 +206,14 @@ fn a_clerks_day_serves_three_acts_searches_views_saves_moves_locks_and_logs_out(
 
     // The detail of the first act, its delivery notice in the viewer, then a copy saved.
     d.window
-        .click("button[aria-label='Voir le détail : REF-JOUR-1']")
+        .click("button[aria-label^='Voir le détail'][aria-label$='REF-JOUR-1']")
         .unwrap();
     d.window
         .wait_text("section[aria-labelledby=detail-title]", Some("Remise"))
         .unwrap();
     d.window.screen_at_sizes("detail", &mut audit).unwrap();
     d.window
-        .click_button("Ouvrir l'attestation de remise")
+        .click_button_containing("Ouvrir l'attestation de remise")
         .unwrap();
     d.window
         .wait_text("[role=dialog] h2", Some("Attestation de remise"))
@@ -223,6 +229,9 @@ fn a_clerks_day_serves_three_acts_searches_views_saves_moves_locks_and_logs_out(
         src.as_str().is_some_and(|s| s.starts_with("asset://")),
         "the viewer loads the saved notice: {src}"
     );
+    // The notice is drawn in the window: the asset protocol served it and WebKit's PDF viewer
+    // shows its page (white) over the viewer's grey.
+    d.window.wait_drawn("[role=dialog] iframe", 0.10).unwrap();
     d.window.screen_at_sizes("visionneuse", &mut audit).unwrap();
     d.window.click_button("Enregistrer sous…").unwrap();
     d.window
@@ -259,22 +268,35 @@ fn a_clerks_day_serves_three_acts_searches_views_saves_moves_locks_and_logs_out(
     d.window.wait_text("table", Some("Relances")).unwrap();
     d.window.screen_at_sizes("coffre-fort", &mut audit).unwrap();
     d.window
-        .click("input[aria-label='Sélectionner note-du-jour.txt']")
+        .click("tr[data-path='note-du-jour.txt'] input[type=checkbox]")
         .unwrap();
     d.window.click_button("Déplacer").unwrap();
     d.window
-        .wait_text("[role=dialog]", Some("Relances"))
+        .wait_text("[data-testid=folder-picker]", Some("Relances"))
         .unwrap();
     d.window.screen_at_sizes("deplacer", &mut audit).unwrap();
-    d.window.click_button_containing("Relances").unwrap();
     d.window
-        .wait_text("[role=dialog] .target", Some("Relances"))
+        .click("[data-testid=folder-picker] button.folder[data-path='Relances']")
         .unwrap();
-    d.window.click_button("Déplacer ici").unwrap();
-    d.window.wait_absent("table", "note-du-jour.txt").unwrap();
-    d.window.click("button[title*='Relances']").unwrap();
     d.window
-        .wait_text("table", Some("note-du-jour.txt"))
+        .wait_text("[data-testid=folder-picker] .target", Some("Relances"))
+        .unwrap();
+    d.window
+        .click("[data-testid=folder-picker] button.primary")
+        .unwrap();
+    let moved = d
+        .window
+        .wait_text("p[role=status]", Some("déplacé"))
+        .unwrap();
+    assert!(
+        plain(&moved).contains("« note-du-jour.txt » déplacé dans « Relances »"),
+        "{moved}"
+    );
+    d.window
+        .click("tr[data-path='Relances'] button.name-link")
+        .unwrap();
+    d.window
+        .wait_text("tr[data-path='Relances/note-du-jour.txt']", None)
         .unwrap();
 
     // The other screens of the day.

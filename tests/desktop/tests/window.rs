@@ -144,7 +144,7 @@ fn an_act_with_two_documents_is_served_consulted_synced_and_archived() {
 
     // The detail sheet and the archive.
     d.window
-        .click("button[aria-label='Voir le détail : REF-FENETRE-1']")
+        .click("button[aria-label^='Voir le détail'][aria-label$='REF-FENETRE-1']")
         .unwrap();
     let detail = d
         .window
@@ -156,15 +156,13 @@ fn an_act_with_two_documents_is_served_consulted_synced_and_archived() {
     assert!(detail.contains("REF-FENETRE-1"), "{detail}");
     assert!(detail.contains(BANK_NAME), "{detail}");
     d.window.screenshot("detail").unwrap();
-    d.window.click_button("Télécharger l'archive").unwrap();
+    d.window.click_button("Ouvrir l'archive").unwrap();
     let saved = d
         .window
-        .wait_text(
-            "section[aria-labelledby=detail-title]",
-            Some("Fichier enregistré"),
-        )
+        .wait_text("[role=dialog] h2", Some("Archive de l'acte signifié"))
         .unwrap();
     d.window.screenshot("archive-telechargee").unwrap();
+    d.window.click_button("Fermer").unwrap();
     let zips: Vec<_> = std::fs::read_dir(&d.downloads)
         .unwrap()
         .flatten()
@@ -491,12 +489,9 @@ fn a_person_created_in_the_window_is_invited_consents_on_the_portal_and_is_serve
             Some("5. Historique"),
         )
         .unwrap();
-    d.window.click_button("Télécharger l'archive").unwrap();
+    d.window.click_button("Ouvrir l'archive").unwrap();
     d.window
-        .wait_text(
-            "section[aria-labelledby=detail-title]",
-            Some("Fichier enregistré"),
-        )
+        .wait_text("[role=dialog] h2", Some("Archive de l'acte signifié"))
         .unwrap();
     let zip_path = std::fs::read_dir(&d.downloads)
         .unwrap()
