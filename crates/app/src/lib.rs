@@ -6,6 +6,7 @@
 //! short) and, lazily, the PKCS#11 module. The PIN is never kept by the app: each use case that
 //! needs the key takes [`Credentials`] and drops them when it returns.
 
+pub mod calendar;
 mod config;
 mod consent;
 mod documents;

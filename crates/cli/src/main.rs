@@ -3,6 +3,7 @@
 //! A thin adapter: argument parsing, PIN acquisition, French output and exit codes. The work is
 //! done by `sceau-token`, `sceau-cades` and `sceau-pdfa` (and, later, by the application service).
 
+mod calendar;
 mod consent;
 mod engine;
 mod new_recipient;
@@ -115,6 +116,10 @@ pub enum Command {
     /// Enregistrer une copie lisible d'un fichier d'une signification (archive, avis de remise,
     /// retour) : les copies gardées sur le poste sont chiffrées.
     Save(save::SaveArgs),
+    /// Calendrier d'un lieu : jours fériés, heures légales à l'heure locale (article 664 du code
+    /// de procédure civile).
+    #[command(subcommand)]
+    Calendar(calendar::CalendarCommand),
 }
 
 fn main() -> ExitCode {
@@ -148,6 +153,7 @@ fn main() -> ExitCode {
         Command::Vault(cmd) => office_vault::vault(&cli, cmd, &out),
         Command::Letter(args) => office_vault::letter(&cli, args, &out),
         Command::Save(args) => save::run(&cli, args, &out),
+        Command::Calendar(cmd) => calendar::run(cmd, &out),
     };
     match result {
         Ok(code) => code,

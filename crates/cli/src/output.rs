@@ -53,6 +53,7 @@ const EXIT_BY_CODE: &[(&str, u8)] = &[
     ("app.", EXIT_INPUT),
     ("store.", EXIT_INPUT),
     ("pdfa.", EXIT_INPUT),
+    ("hours.", EXIT_INPUT),
 ];
 
 /// What the CLI adds to a message meant for the window too: the command to run (the window's
@@ -203,6 +204,7 @@ mod tests {
         assert_eq!(exit_code("app.bad_name"), EXIT_INPUT);
         assert_eq!(exit_code("app.internal"), EXIT_INTERNAL);
         assert_eq!(exit_code("pdfa.corrupt"), EXIT_INPUT);
+        assert_eq!(exit_code("hours.unknown_region"), EXIT_INPUT);
         assert_eq!(exit_code("unheard.of"), EXIT_INTERNAL);
     }
 

@@ -1,4 +1,6 @@
-//! French public holidays (computed, never listed by hand) and working days (CPC 664, 662-1).
+//! French public holidays (computed, never listed by hand) and working days (CPC 664, 662-1):
+//! the national ones (code du travail L3133-1), Alsace-Moselle's (L3134-13) and each overseas
+//! place's ([`LocalCalendar`], chosen by [`crate::region::Region`]).
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
@@ -33,6 +35,11 @@ pub struct Calendar {
 }
 
 impl Calendar {
+    /// The calendar of `region` (its overseas days too): see [`LocalCalendar`].
+    pub fn for_region(region: &crate::region::Region) -> LocalCalendar {
+        region.calendar()
+    }
+
     /// The national calendar (no Alsace-Moselle days).
     pub const NATIONAL: Calendar = Calendar {
         alsace_moselle: false,
@@ -41,6 +48,7 @@ impl Calendar {
     /// The public holidays of `year`, sorted by date, with their French names. Two holidays can
     /// fall on the same date (Ascension was 1 May in 2008): both are listed.
     pub fn public_holidays(&self, year: i32) -> Vec<(NaiveDate, &'static str)> {
+        // C. trav. L3133-1: "Les fêtes légales ci-après désignées sont des jours fériés".
         let easter = easter_sunday(year);
         let fixed = |m: u32, d: u32| NaiveDate::from_ymd_opt(year, m, d).unwrap_or(NaiveDate::MIN);
         let mut days = vec![
@@ -56,6 +64,9 @@ impl Calendar {
             (fixed(11, 11), "Armistice 1918"),
             (fixed(12, 25), "Noël"),
         ];
+        // C. trav. L3134-13: Good Friday "dans les communes ayant un temple protestant ou une
+        // église mixte" and 26 December. Good Friday is taken for the three départements whole:
+        // a commune's churches are not known here, and refusing is the safe side of CPC 664.
         if self.alsace_moselle {
             days.push((easter - Duration::days(2), "Vendredi saint"));
             days.push((fixed(12, 26), "Saint-Étienne"));
@@ -107,6 +118,152 @@ impl Calendar {
         let mut d = date;
         // At most a Sunday followed by two holidays (e.g. 25–26 Dec in Alsace-Moselle) in a row:
         // the bound is generous and only guards against a date at the end of chrono's range.
+        for _ in 0..14 {
+            match d.succ_opt() {
+                Some(next) => d = next,
+                None => return d,
+            }
+            if self.is_working_day(d) {
+                return d;
+            }
+        }
+        d
+    }
+}
+
+/// A public holiday of a place on a fixed day of the year, beside the national ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalHoliday {
+    /// Month, 1–12.
+    pub month: u32,
+    /// Day of the month.
+    pub day: u32,
+    /// French name.
+    pub name: &'static str,
+}
+
+const fn abolition(month: u32, day: u32) -> LocalHoliday {
+    LocalHoliday {
+        month,
+        day,
+        name: "Abolition de l'esclavage",
+    }
+}
+
+// The days of the abolition of slavery. Loi n° 83-550 du 30 juin 1983 (article unique) makes the
+// commemoration a public holiday overseas; décret n° 83-1003 du 23 novembre 1983, art. 1 (as
+// amended by décret n° 2012-553 du 23 avril 2012, which added Saint-Barthélemy and Saint-Martin)
+// fixes each date; since loi n° 2016-1088 du 8 août 2016 the list is also article L3422-2 of the
+// code du travail ("sont des jours fériés"), which gives the same dates.
+
+/// Guadeloupe: 27 May (décret 83-1003 art. 1; C. trav. L3422-2, 3°).
+pub const GUADELOUPE: &[LocalHoliday] = &[abolition(5, 27)];
+/// Martinique: 22 May (décret 83-1003 art. 1; C. trav. L3422-2, 2°).
+pub const MARTINIQUE: &[LocalHoliday] = &[abolition(5, 22)];
+/// Guyane: 10 June (décret 83-1003 art. 1; C. trav. L3422-2, 4°).
+pub const GUYANE: &[LocalHoliday] = &[abolition(6, 10)];
+/// La Réunion: 20 December (décret 83-1003 art. 1; C. trav. L3422-2, 6°).
+pub const LA_REUNION: &[LocalHoliday] = &[abolition(12, 20)];
+/// Mayotte: 27 April (décret 83-1003 art. 1 as amended in 2012; C. trav. L3422-2, 1°). The
+/// customary feasts L3422-2 mentions for Mayotte (Miradji, Idi-el-Fitri…) are usages of
+/// collective agreements, not public holidays of the law: not listed.
+pub const MAYOTTE: &[LocalHoliday] = &[abolition(4, 27)];
+/// Saint-Barthélemy: 9 October (décret 2012-553 amending décret 83-1003 art. 1; C. trav.
+/// L3422-2, 5°).
+pub const SAINT_BARTHELEMY: &[LocalHoliday] = &[abolition(10, 9)];
+/// Saint-Martin: both 27 and 28 May. Décret 2012-553 fixed 27 May, and article L3422-2, 3° of
+/// the code du travail (a law, which a décret cannot change) says 27 May in the version we could
+/// read; the collectivité adopted 28 May (délibération of 5 November 2015), the State's circulars
+/// of 2018 and 2019 let it be commemorated and treated as the holiday of L3422-2 on 28 May, and
+/// local press reports an amendment of décret 83-1003 to 28 May. While the texts may disagree,
+/// neither day is a safe day of service (CPC 664): both are holidays here.
+pub const SAINT_MARTIN: &[LocalHoliday] = &[abolition(5, 27), abolition(5, 28)];
+/// Saint-Pierre-et-Miquelon: no local public holiday (loi 83-550 does not cover it).
+pub const SAINT_PIERRE_ET_MIQUELON: &[LocalHoliday] = &[];
+
+/// The calendar of a place ([`crate::region::Region::calendar`]): the national holidays
+/// (C. trav. L3133-1), Alsace-Moselle's (C. trav. L3134-13) where they apply, and the place's
+/// fixed local days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LocalCalendar {
+    base: Calendar,
+    local: &'static [LocalHoliday],
+}
+
+impl From<Calendar> for LocalCalendar {
+    fn from(base: Calendar) -> Self {
+        LocalCalendar { base, local: &[] }
+    }
+}
+
+impl LocalCalendar {
+    /// Metropolitan France outside Alsace-Moselle.
+    pub const NATIONAL: LocalCalendar = LocalCalendar {
+        base: Calendar::NATIONAL,
+        local: &[],
+    };
+    /// Moselle, Bas-Rhin, Haut-Rhin.
+    pub const ALSACE_MOSELLE: LocalCalendar = LocalCalendar {
+        base: Calendar {
+            alsace_moselle: true,
+        },
+        local: &[],
+    };
+
+    /// The national calendar plus `local` days.
+    pub const fn with_local_days(local: &'static [LocalHoliday]) -> LocalCalendar {
+        LocalCalendar {
+            base: Calendar::NATIONAL,
+            local,
+        }
+    }
+
+    /// Whether Good Friday and 26 December are holidays here.
+    pub fn alsace_moselle(&self) -> bool {
+        self.base.alsace_moselle
+    }
+
+    /// The place's own fixed days.
+    pub fn local_days(&self) -> &'static [LocalHoliday] {
+        self.local
+    }
+
+    /// The public holidays of `year`, sorted by date (the national one first when a local day
+    /// falls on it), with their French names.
+    pub fn public_holidays(&self, year: i32) -> Vec<(NaiveDate, &'static str)> {
+        let mut days = self.base.public_holidays(year);
+        days.extend(
+            self.local
+                .iter()
+                .filter_map(|h| NaiveDate::from_ymd_opt(year, h.month, h.day).map(|d| (d, h.name))),
+        );
+        days.sort_by_key(|(d, _)| *d);
+        days
+    }
+
+    /// The French name of the public holiday on `date`, if it is one.
+    pub fn holiday_name(&self, date: NaiveDate) -> Option<&'static str> {
+        self.base.holiday_name(date).or_else(|| {
+            self.local
+                .iter()
+                .find(|h| h.month == date.month() && h.day == date.day())
+                .map(|h| h.name)
+        })
+    }
+
+    /// Whether `date` is a public holiday here.
+    pub fn is_public_holiday(&self, date: NaiveDate) -> bool {
+        self.holiday_name(date).is_some()
+    }
+
+    /// Whether `date` is a working day (every day but Sundays and public holidays).
+    pub fn is_working_day(&self, date: NaiveDate) -> bool {
+        date.weekday() != Weekday::Sun && !self.is_public_holiday(date)
+    }
+
+    /// The first working day strictly after `date`.
+    pub fn first_working_day_after(&self, date: NaiveDate) -> NaiveDate {
+        let mut d = date;
         for _ in 0..14 {
             match d.succ_opt() {
                 Some(next) => d = next,

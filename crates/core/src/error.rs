@@ -74,6 +74,18 @@ pub enum CoreError {
         /// Parser message or rule broken.
         reason: String,
     },
+    /// A département or collectivité code names no place of France ([`crate::region`]).
+    #[error("unknown region code {code:?}")]
+    UnknownRegion {
+        /// The code given (at most 20 characters kept).
+        code: String,
+    },
+    /// A postal code names no département or collectivité ([`crate::region`]).
+    #[error("unknown postal code {postal_code:?}")]
+    UnknownPostalCode {
+        /// The postal code given (at most 20 characters kept).
+        postal_code: String,
+    },
     /// A service draft lacks something or says too much ([`crate::draft`]).
     #[error("service draft: {0:?}")]
     Draft(crate::draft::DraftProblem),
@@ -121,6 +133,10 @@ impl CoreError {
             CoreError::Catalogue {
                 reason: "ligne 3".into(),
             },
+            CoreError::UnknownRegion { code: "99".into() },
+            CoreError::UnknownPostalCode {
+                postal_code: "98000".into(),
+            },
         ]
         .into_iter()
         .chain(
@@ -148,6 +164,8 @@ impl CoreError {
             CoreError::EvidenceDecode { .. } => "evidence.decode",
             CoreError::PackageLayout { .. } => "package.layout",
             CoreError::UnknownCode { .. } => "core.unknown_code",
+            CoreError::UnknownRegion { .. } => "hours.unknown_region",
+            CoreError::UnknownPostalCode { .. } => "hours.unknown_postal_code",
             CoreError::Draft(p) => p.code(),
             CoreError::Recipient(p) => p.code(),
         }
@@ -207,6 +225,15 @@ impl CoreError {
             CoreError::Catalogue { reason } => format!(
                 "Le catalogue des natures d'actes est illisible : {reason}. \
                  Contactez l'administrateur du service."
+            ),
+            CoreError::UnknownRegion { code } => format!(
+                "« {code} » n'est pas un code de département ou de collectivité d'outre-mer \
+                 connu. Indiquez un département (01 à 95, 2A, 2B) ou 971 à 978."
+            ),
+            CoreError::UnknownPostalCode { postal_code } => format!(
+                "Le code postal « {postal_code} » ne correspond à aucun département ni \
+                 collectivité d'outre-mer desservis (cinq chiffres, 01000 à 97699). \
+                 Vérifiez l'adresse."
             ),
             CoreError::Draft(p) => p.message_fr(),
             CoreError::Recipient(p) => p.message_fr(),

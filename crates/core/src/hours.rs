@@ -1,5 +1,8 @@
 //! Legal hours of service (CPC 664) narrowed by a recipient's reception windows, and the next
-//! opening. All reasoning is in Europe/Paris local time; instants are UTC.
+//! opening. All reasoning is in the local time of a place — Europe/Paris and the national or
+//! Alsace-Moselle calendar for [`service_allowed`] and [`next_opening`], a [`Region`]'s time
+//! zone and calendar for [`service_allowed_in`] and [`next_opening_in`] (6:00 and 21:00 are the
+//! place's, windows are read in its local time); instants are UTC.
 //!
 //! Conventions, chosen to be safe for the office:
 //! - every interval is half-open `[start, end)`: a service at 21:00:00 is refused (the vault's
@@ -16,18 +19,43 @@ use chrono::{
     DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
     TimeZone, Timelike, Utc, Weekday,
 };
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, LocalCalendar};
 use crate::error::CoreError;
+use crate::region::Region;
 use crate::PARIS;
 
-/// Start of the legal frame (CPC 664): 06:00 Europe/Paris.
+/// The local law a check is read in: a time zone and a calendar.
+#[derive(Debug, Clone, Copy)]
+struct Law {
+    tz: Tz,
+    calendar: LocalCalendar,
+}
+
+impl Law {
+    fn paris(calendar: &Calendar) -> Law {
+        Law {
+            tz: PARIS,
+            calendar: (*calendar).into(),
+        }
+    }
+
+    fn of(region: &Region) -> Law {
+        Law {
+            tz: region.time_zone(),
+            calendar: region.calendar(),
+        }
+    }
+}
+
+/// Start of the legal frame (CPC 664): 06:00 local time (Europe/Paris, or the region's).
 pub const LEGAL_START: NaiveTime = match NaiveTime::from_hms_opt(6, 0, 0) {
     Some(t) => t,
     None => NaiveTime::MIN,
 };
-/// End of the legal frame (CPC 664): 21:00 Europe/Paris, excluded.
+/// End of the legal frame (CPC 664): 21:00 local time, excluded.
 pub const LEGAL_END: NaiveTime = match NaiveTime::from_hms_opt(21, 0, 0) {
     Some(t) => t,
     None => NaiveTime::MIN,
@@ -118,9 +146,9 @@ impl ReceptionRule {
 /// Why service is not allowed at a given instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClosedReason {
-    /// Before 06:00 Paris time (CPC 664).
+    /// Before 06:00 local time (CPC 664).
     BeforeSix,
-    /// At or after 21:00 Paris time (CPC 664).
+    /// At or after 21:00 local time (CPC 664).
     AfterNine,
     /// A Sunday (CPC 664).
     Sunday,
@@ -155,19 +183,41 @@ pub struct Closed {
 }
 
 /// Whether an act may be served at `at`, given the recipient's rule for its nature, an optional
-/// judge's permission reference and the calendar.
+/// judge's permission reference and the calendar, in Europe/Paris.
 pub fn service_allowed(
     at: DateTime<Utc>,
     rule: Option<&ReceptionRule>,
     judge_permission: Option<&str>,
     calendar: &Calendar,
 ) -> Result<(), Closed> {
-    let Some(reason) = closed_reason(at, rule, has_permission(judge_permission), calendar) else {
+    allowed(at, rule, judge_permission, &Law::paris(calendar))
+}
+
+/// [`service_allowed`] in `region`'s local time and calendar: 6:00 and 21:00 are the region's,
+/// its public holidays count, the recipient's windows are read in its local time, and the
+/// message gives the next opening in its local time ([`Closed::next_opening`] stays UTC;
+/// [`Region::local`] gives it with the local offset).
+pub fn service_allowed_in(
+    at: DateTime<Utc>,
+    rule: Option<&ReceptionRule>,
+    judge_permission: Option<&str>,
+    region: &Region,
+) -> Result<(), Closed> {
+    allowed(at, rule, judge_permission, &Law::of(region))
+}
+
+fn allowed(
+    at: DateTime<Utc>,
+    rule: Option<&ReceptionRule>,
+    judge_permission: Option<&str>,
+    law: &Law,
+) -> Result<(), Closed> {
+    let Some(reason) = closed_reason(at, rule, has_permission(judge_permission), law) else {
         return Ok(());
     };
-    let weekday = at.with_timezone(&PARIS).weekday();
-    let next = next_opening(at, rule, judge_permission, calendar);
-    let message_fr = closed_message(&reason, weekday, rule, next);
+    let weekday = at.with_timezone(&law.tz).weekday();
+    let next = first_opening(at, rule, judge_permission, law).unwrap_or(NEVER);
+    let message_fr = closed_message(&reason, weekday, rule, next, law.tz);
     Err(Closed {
         reason,
         next_opening: next,
@@ -180,15 +230,15 @@ fn closed_reason(
     at: DateTime<Utc>,
     rule: Option<&ReceptionRule>,
     permitted: bool,
-    calendar: &Calendar,
+    law: &Law,
 ) -> Option<ClosedReason> {
-    let local = at.with_timezone(&PARIS).naive_local();
+    let local = at.with_timezone(&law.tz).naive_local();
     let (date, time, weekday) = (local.date(), local.time(), local.weekday());
     if !permitted {
         if weekday == Weekday::Sun {
             return Some(ClosedReason::Sunday);
         }
-        if let Some(name) = calendar.holiday_name(date) {
+        if let Some(name) = law.calendar.holiday_name(date) {
             return Some(ClosedReason::PublicHoliday(name.to_string()));
         }
         if time < LEGAL_START {
@@ -224,28 +274,48 @@ pub fn try_next_opening(
     judge_permission: Option<&str>,
     calendar: &Calendar,
 ) -> Option<DateTime<Utc>> {
+    first_opening(after, rule, judge_permission, &Law::paris(calendar))
+}
+
+/// [`next_opening`] in `region`'s local time and calendar (DST-exact where the zone has DST).
+pub fn next_opening_in(
+    after: DateTime<Utc>,
+    rule: Option<&ReceptionRule>,
+    judge_permission: Option<&str>,
+    region: &Region,
+) -> DateTime<Utc> {
+    first_opening(after, rule, judge_permission, &Law::of(region)).unwrap_or(NEVER)
+}
+
+fn first_opening(
+    after: DateTime<Utc>,
+    rule: Option<&ReceptionRule>,
+    judge_permission: Option<&str>,
+    law: &Law,
+) -> Option<DateTime<Utc>> {
     let permitted = has_permission(judge_permission);
-    if closed_reason(after, rule, permitted, calendar).is_none() {
+    if closed_reason(after, rule, permitted, law).is_none() {
         return Some(after);
     }
     // Service opens only where a local interval starts or where the clocks change. A local start
     // maps to one instant, to two in the autumn fold (the interval's local times happen twice),
     // or to the change instant in the spring gap; each candidate is then checked pointwise,
     // which keeps this exact across DST whatever the windows are.
-    let mut day = after.with_timezone(&PARIS).date_naive();
+    let mut day = after.with_timezone(&law.tz).date_naive();
     for _ in 0..SEARCH_HORIZON_DAYS {
-        let mut candidates: Vec<DateTime<Utc>> = open_intervals(day, rule, permitted, calendar)
-            .into_iter()
-            .flat_map(|(start, _)| start_instants(start))
-            // In the autumn fold the local time steps back: an interval that started before
-            // 02:00 can open again at the change itself.
-            .chain(offset_change_in(day))
-            .filter(|c| *c > after)
-            .collect();
+        let mut candidates: Vec<DateTime<Utc>> =
+            open_intervals(day, rule, permitted, &law.calendar)
+                .into_iter()
+                .flat_map(|(start, _)| start_instants(start, law.tz))
+                // In the autumn fold the local time steps back: an interval that started before
+                // the change can open again at the change itself.
+                .chain(offset_change_in(day, law.tz))
+                .filter(|c| *c > after)
+                .collect();
         candidates.sort();
         if let Some(open) = candidates
             .into_iter()
-            .find(|c| closed_reason(*c, rule, permitted, calendar).is_none())
+            .find(|c| closed_reason(*c, rule, permitted, law).is_none())
         {
             return Some(open);
         }
@@ -259,7 +329,7 @@ fn open_intervals(
     day: NaiveDate,
     rule: Option<&ReceptionRule>,
     permitted: bool,
-    calendar: &Calendar,
+    calendar: &LocalCalendar,
 ) -> Vec<(NaiveDateTime, NaiveDateTime)> {
     let Some(next_midnight) = day.succ_opt().map(|d| d.and_time(NaiveTime::MIN)) else {
         return Vec::new();
@@ -290,27 +360,27 @@ fn open_intervals(
     out
 }
 
-/// The instants whose Paris local time is `local` (two in the autumn fold), or for a local time
-/// in the spring gap, the instant of the change.
-fn start_instants(local: NaiveDateTime) -> Vec<DateTime<Utc>> {
-    match PARIS.from_local_datetime(&local) {
+/// The instants whose local time in `tz` is `local` (two in the autumn fold), or for a local
+/// time in the spring gap, the instant of the change.
+fn start_instants(local: NaiveDateTime, tz: Tz) -> Vec<DateTime<Utc>> {
+    match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => vec![t.with_timezone(&Utc)],
         LocalResult::Ambiguous(first, second) => {
             vec![first.with_timezone(&Utc), second.with_timezone(&Utc)]
         }
-        LocalResult::None => after_gap(local).into_iter().collect(),
+        LocalResult::None => after_gap(local, tz).into_iter().collect(),
     }
 }
 
-/// The instant the UTC offset of Europe/Paris changes during local `day`, if it does (the first
+/// The instant the UTC offset of `tz` changes during local `day`, if it does (the first
 /// instant with the new offset; changes fall on whole seconds).
-fn offset_change_in(day: NaiveDate) -> Option<DateTime<Utc>> {
+fn offset_change_in(day: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
     let offset = |secs: i64| {
         DateTime::<Utc>::from_timestamp(secs, 0)
-            .map(|t| t.with_timezone(&PARIS).offset().fix().local_minus_utc())
+            .map(|t| t.with_timezone(&tz).offset().fix().local_minus_utc())
     };
     let first = |d: NaiveDate| {
-        start_instants(d.and_time(NaiveTime::MIN))
+        start_instants(d.and_time(NaiveTime::MIN), tz)
             .into_iter()
             .next()
     };
@@ -333,10 +403,10 @@ fn offset_change_in(day: NaiveDate) -> Option<DateTime<Utc>> {
 }
 
 /// For a local time inside a DST gap: the instant the clocks jump (first valid local time after).
-fn after_gap(local: NaiveDateTime) -> Option<DateTime<Utc>> {
+fn after_gap(local: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
     let floor = local.with_second(0)?.with_nanosecond(0)?;
     (1..=180).find_map(
-        |m| match PARIS.from_local_datetime(&(floor + Duration::minutes(m))) {
+        |m| match tz.from_local_datetime(&(floor + Duration::minutes(m))) {
             LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.with_timezone(&Utc)),
             LocalResult::None => None,
         },
@@ -357,6 +427,7 @@ fn closed_message(
     weekday: Weekday,
     rule: Option<&ReceptionRule>,
     next: DateTime<Utc>,
+    tz: Tz,
 ) -> String {
     let first = match reason {
         ClosedReason::BeforeSix => "Aucune signification ne peut être faite avant 6 heures \
@@ -395,7 +466,10 @@ fn closed_message(
             }
         }
     };
-    format!("{first} {}", crate::reception::next_opening_sentence(next))
+    format!(
+        "{first} {}",
+        crate::reception::next_opening_sentence_in(next, tz)
+    )
 }
 
 #[cfg(test)]
@@ -679,15 +753,15 @@ pub(crate) mod tests {
             utc(2026, 10, 25, 1, 0)
         );
         assert_eq!(
-            offset_change_in(NaiveDate::from_ymd_opt(2026, 10, 25).expect("valid")),
+            offset_change_in(NaiveDate::from_ymd_opt(2026, 10, 25).expect("valid"), PARIS),
             Some(utc(2026, 10, 25, 1, 0))
         );
         assert_eq!(
-            offset_change_in(NaiveDate::from_ymd_opt(2026, 3, 29).expect("valid")),
+            offset_change_in(NaiveDate::from_ymd_opt(2026, 3, 29).expect("valid"), PARIS),
             Some(utc(2026, 3, 29, 1, 0))
         );
         assert_eq!(
-            offset_change_in(NaiveDate::from_ymd_opt(2026, 3, 30).expect("valid")),
+            offset_change_in(NaiveDate::from_ymd_opt(2026, 3, 30).expect("valid"), PARIS),
             None
         );
         // From between the two occurrences (00:45 UTC = first 02:45) it is the second 02:00.
@@ -773,11 +847,13 @@ pub(crate) mod tests {
                     assert!(service_allowed(open, Some(rule), Some("ORD"), &CAL).is_ok());
                     if open > at {
                         let before = open - Duration::seconds(1);
-                        assert!(closed_reason(before, Some(rule), true, &CAL).is_some());
+                        assert!(
+                            closed_reason(before, Some(rule), true, &Law::paris(&CAL)).is_some()
+                        );
                         let mut probe = at;
                         while probe < open {
                             assert!(
-                                closed_reason(probe, Some(rule), true, &CAL).is_some(),
+                                closed_reason(probe, Some(rule), true, &Law::paris(&CAL)).is_some(),
                                 "{rule:?} {at} → {open}: {probe} is open"
                             );
                             probe += Duration::minutes(1);

@@ -18,6 +18,7 @@ pub mod package;
 pub mod platform;
 pub mod reception;
 pub mod recipient;
+pub mod region;
 mod xml;
 
 pub use error::CoreError;

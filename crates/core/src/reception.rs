@@ -6,19 +6,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 use crate::hours::{ClosedReason, NEVER, SEARCH_HORIZON_DAYS};
-use crate::naming::format_paris;
 
 /// The sentence that ends a refusal's message: when service opens next ([`NEVER`]: none within
 /// the horizon).
 pub fn next_opening_sentence(next: DateTime<Utc>) -> String {
+    next_opening_sentence_in(next, crate::PARIS)
+}
+
+/// [`next_opening_sentence`] in the local time of `tz` (a region's: the refusal of
+/// [`crate::hours::service_allowed_in`]).
+pub fn next_opening_sentence_in(next: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
     if next == NEVER {
         format!("Aucune ouverture n'est prévue dans les {SEARCH_HORIZON_DAYS} prochains jours.")
     } else {
-        let paris = format_paris(next);
-        let (d, t) = paris.split_once(' ').unwrap_or((&paris, ""));
+        let local = next.with_timezone(&tz);
         format!(
-            "Prochaine ouverture : le {d} à {}.",
-            t.get(..5).unwrap_or(t)
+            "Prochaine ouverture : le {} à {}.",
+            local.format("%d/%m/%Y"),
+            local.format("%H:%M")
         )
     }
 }
