@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::Weekday;
-use sceau_desktop_tests::{plain, shift_to, Audit, Desktop, World, SIZES};
+use sceau_desktop_tests::{plain, shift_to, Audit, Desktop, SIZES};
 
 #[test]
 fn a_clerks_day_serves_three_acts_searches_views_saves_moves_locks_and_logs_out() {
@@ -50,14 +50,9 @@ fn a_clerks_day_serves_three_acts_searches_views_saves_moves_locks_and_logs_out(
         .unwrap();
 
     // Act 1, through the recap.
-    d.fill_form("REF-JOUR-1").unwrap();
-    let act = d.world.act("pv-saisie-jour-1.pdf");
-    d.window.drop_files(&[&act]).unwrap();
-    d.window
-        .wait_text("fieldset.documents", Some("pv-saisie-jour-1.pdf"))
+    d.prepare_service("REF-JOUR-1", Some("SA CRÉANCIÈRE"), "pv-saisie-jour-1.pdf")
         .unwrap();
     let pin = d.world.office.pin.clone();
-    d.window.type_into("#sig-pin", &pin).unwrap();
     d.window
         .screen_at_sizes("signification-formulaire", &mut audit)
         .unwrap();
@@ -152,30 +147,13 @@ fn a_clerks_day_serves_three_acts_searches_views_saves_moves_locks_and_logs_out(
         .unwrap();
 
     // The bank consults the first act: "remis à personne" comes by the background sync.
-    World::block_on(async {
-        let list: sceau_proto::BankActList = bank
-            .get(d.world.url("/v1/bank/acts"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let act = list
-            .acts
-            .iter()
-            .find(|a| a.reference == "REF-JOUR-1")
-            .expect("REF-JOUR-1 in the bank's list");
-        let r = bank
-            .get(d.world.url(&format!(
-                "/v1/bank/acts/{}/documents/{}",
-                act.deposit_id, act.documents[0]
-            )))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-    });
+    let list = d.world.bank_acts(&bank).unwrap();
+    let act = list
+        .acts
+        .iter()
+        .find(|a| a.reference == "REF-JOUR-1")
+        .expect("REF-JOUR-1 in the bank's list");
+    assert_eq!(d.world.bank_reads(&bank, act).unwrap(), 200);
     d.window.click_button("ACCUEIL").unwrap();
     d.window
         .wait_text("section[data-category=in_person] .count", Some("1"))

@@ -9,7 +9,7 @@
 use std::io::Read;
 
 use chrono::Weekday;
-use sceau_desktop_tests::{plain, shift_to, Desktop, World, BANK_NAME, BANK_SIRET};
+use sceau_desktop_tests::{plain, shift_to, Desktop, BANK_NAME, BANK_SIRET};
 
 /// `CKF_USER_PIN_COUNT_LOW`: the token says a wrong PIN was typed since the last success.
 const CKF_USER_PIN_COUNT_LOW: u64 = 0x0001_0000;
@@ -94,29 +94,10 @@ fn an_act_with_two_documents_is_served_consulted_synced_and_archived() {
 
     // The bank consults the act through its API; the window's background sync (the vault's
     // feed answers at once) brings "remis à personne" without any click.
-    let acts = World::block_on(async {
-        let list: sceau_proto::BankActList = bank
-            .get(d.world.url("/v1/bank/acts"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(list.acts.len(), 1);
-        let act = &list.acts[0];
-        let first = act.documents[0].clone();
-        let r = bank
-            .get(d.world.url(&format!(
-                "/v1/bank/acts/{}/documents/{first}",
-                act.deposit_id
-            )))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        act.documents.len()
-    });
+    let list = d.world.bank_acts(&bank).unwrap();
+    assert_eq!(list.acts.len(), 1);
+    assert_eq!(d.world.bank_reads(&bank, &list.acts[0]).unwrap(), 200);
+    let acts = list.acts[0].documents.len();
     assert_eq!(acts, 2, "two acts deposited");
     d.window
         .wait_text("section[data-category=in_person] .count", Some("1"))

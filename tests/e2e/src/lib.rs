@@ -353,6 +353,36 @@ impl World {
             .block_on(f)
     }
 
+    /// The acts the bank's API lists for `bank` (its client from [`World::bind_bank`]).
+    pub fn bank_acts(&self, bank: &reqwest::Client) -> Result<sceau_proto::BankActList> {
+        Self::block_on(async {
+            Ok(bank
+                .get(self.url("/v1/bank/acts"))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?)
+        })
+    }
+
+    /// The bank reads the first document of `act` through its API (the act is then delivered
+    /// "à personne"); returns the HTTP status.
+    pub fn bank_reads(&self, bank: &reqwest::Client, act: &sceau_proto::BankAct) -> Result<u16> {
+        let first = act.documents.first().context("an act without document")?;
+        Self::block_on(async {
+            Ok(bank
+                .get(self.url(&format!(
+                    "/v1/bank/acts/{}/documents/{first}",
+                    act.deposit_id
+                )))
+                .send()
+                .await?
+                .status()
+                .as_u16())
+        })
+    }
+
     /// Freezes the vault's process (SIGSTOP): it accepts nothing and answers nothing, as a stalled
     /// server would, until [`World::resume_vault`]. A service started meanwhile stays running.
     pub fn pause_vault(&self) -> Result<()> {
