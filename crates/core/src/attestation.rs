@@ -123,6 +123,10 @@ pub struct DepositAttestation {
     pub delivery_rule: DeliveryRule,
     /// The judge's permission reference, when served outside legal hours.
     pub judge_permission: Option<String>,
+    /// The place whose time zone and calendar governed the legal hours and the delivery
+    /// deadline ([`crate::place::governing`]); none in attestations of earlier versions.
+    #[serde(default)]
+    pub place: Option<crate::place::Governing>,
 }
 
 fn xml_time(t: DateTime<Utc>) -> String {
@@ -210,6 +214,23 @@ impl DepositAttestation {
         );
         if let Some(p) = &self.judge_permission {
             w.leaf("permissionJuge", &[], p);
+        }
+        if let Some(place) = &self.place {
+            let r = &place.region;
+            w.open(
+                "lieu",
+                &[("code", r.code()), ("source", place.source.code())],
+            );
+            w.leaf("nom", &[], &r.name_fr());
+            w.leaf("fuseauHoraire", &[], r.time_zone().name());
+            w.leaf("calendrier", &[], &crate::place::calendar_code(r));
+            w.leaf(
+                "dateDepotLocale",
+                &[],
+                &r.local(self.deposited_at)
+                    .to_rfc3339_opts(SecondsFormat::AutoSi, false),
+            );
+            w.close("lieu");
         }
         w.close("attestationDepot");
         w.finish()
@@ -333,6 +354,7 @@ mod tests {
             },
             delivery_rule: DeliveryRule::SameCalendarDay,
             judge_permission: None,
+            place: None,
         }
     }
 
@@ -421,6 +443,27 @@ mod tests {
         let xml = a.to_xml();
         xmllint(&xml, "attestation_depot.xsd").expect("valid variant");
         assert!(xml.contains("2013-09-17T12:52:55.250Z"));
+        // The governing place: a Martinique recipient's local time and calendar.
+        a.place = Some(crate::place::governing(
+            Some(&crate::region::Region::from_code("972").unwrap()),
+            None,
+        ));
+        let xml = a.to_xml();
+        xmllint(&xml, "attestation_depot.xsd").expect("valid with its place");
+        for piece in [
+            "<lieu code=\"972\" source=\"recipient\">",
+            "<nom>Martinique</nom>",
+            "<fuseauHoraire>America/Martinique</fuseauHoraire>",
+            "<calendrier>national+972</calendrier>",
+            "<dateDepotLocale>2013-09-17T08:52:55.250-04:00</dateDepotLocale>",
+        ] {
+            assert!(xml.contains(piece), "{piece} in {xml}");
+        }
+        a.place = Some(crate::place::governing(
+            None,
+            Some(&crate::region::Region::from_code("2A").unwrap()),
+        ));
+        xmllint(&a.to_xml(), "attestation_depot.xsd").expect("valid, office's place");
     }
 
     #[test]

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use std::str::FromStr;
 
-use crate::calendar::Calendar;
+use chrono_tz::Tz;
+
+use crate::calendar::{Calendar, LocalCalendar};
+use crate::region::Region;
 use crate::CoreError;
 use crate::PARIS;
 
@@ -57,15 +60,27 @@ impl DeliveryRule {
 /// that ends the day of `sent_at`; for the 24-hour rule `sent_at` + 24 h (elapsed time, so a DST
 /// change does not shorten or lengthen it).
 pub fn deadline(sent_at: DateTime<Utc>, rule: DeliveryRule) -> DateTime<Utc> {
+    deadline_in(sent_at, rule, PARIS)
+}
+
+/// [`deadline`] with "le jour de la transmission" read in `tz` (the governing place's time
+/// zone, [`crate::place::governing_place`]): the local midnight that ends the local day of
+/// `sent_at`.
+pub fn deadline_in(sent_at: DateTime<Utc>, rule: DeliveryRule, tz: Tz) -> DateTime<Utc> {
     match rule {
         DeliveryRule::Hours24 => sent_at + Duration::hours(24),
         DeliveryRule::SameCalendarDay => {
-            let day = sent_at.with_timezone(&PARIS).date_naive();
+            let day = sent_at.with_timezone(&tz).date_naive();
             day.succ_opt()
                 .map(|next| next.and_time(NaiveTime::MIN))
-                // Midnight exists once in Europe/Paris (changes happen at 02:00/03:00), but take
-                // the earliest valid instant rather than trusting that forever.
-                .and_then(|m| PARIS.from_local_datetime(&m).earliest())
+                // Midnight can be skipped where clocks change at 00:00 (not in Europe/Paris, but
+                // in some zones it has been): take the earliest valid instant at or after it.
+                .and_then(|m| {
+                    (0..=180).find_map(|k| {
+                        tz.from_local_datetime(&(m + Duration::minutes(k)))
+                            .earliest()
+                    })
+                })
                 .map(|t| t.with_timezone(&Utc))
                 .unwrap_or(DateTime::<Utc>::MAX_UTC)
         }
@@ -263,9 +278,26 @@ pub struct Decision {
 /// the day the state is known: if the deadline falls later (24-hour rule across the spring DST
 /// change), the first working day on or after the deadline's day is used.
 pub fn letter_date(sent_at: DateTime<Utc>, rule: DeliveryRule, calendar: &Calendar) -> NaiveDate {
-    let sent_day = sent_at.with_timezone(&PARIS).date_naive();
+    letter_date_with(sent_at, rule, &LocalCalendar::from(*calendar), PARIS)
+}
+
+/// [`letter_date`] in the governing place's local day and calendar: the day of the
+/// transmission is `region`'s, and so are its working days (its own holidays included).
+pub fn letter_date_in(sent_at: DateTime<Utc>, rule: DeliveryRule, region: &Region) -> NaiveDate {
+    letter_date_with(sent_at, rule, &region.calendar(), region.time_zone())
+}
+
+fn letter_date_with(
+    sent_at: DateTime<Utc>,
+    rule: DeliveryRule,
+    calendar: &LocalCalendar,
+    tz: Tz,
+) -> NaiveDate {
+    let sent_day = sent_at.with_timezone(&tz).date_naive();
     let legal = calendar.first_working_day_after(sent_day);
-    let known_day = deadline(sent_at, rule).with_timezone(&PARIS).date_naive();
+    let known_day = deadline_in(sent_at, rule, tz)
+        .with_timezone(&tz)
+        .date_naive();
     if legal >= known_day {
         legal
     } else if calendar.is_working_day(known_day) {
@@ -286,7 +318,34 @@ pub fn decide(
     rule: DeliveryRule,
     calendar: &Calendar,
 ) -> Decision {
-    let deadline = deadline(sent_at, rule);
+    decided(sent_at, consulted_at, now, rule, PARIS, || {
+        letter_date(sent_at, rule, calendar)
+    })
+}
+
+/// [`decide`] in the governing place (`region`, [`crate::place::governing_place`]): the day of
+/// the transmission, the deadline and the letter's date are its local ones.
+pub fn decide_in(
+    sent_at: DateTime<Utc>,
+    consulted_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    rule: DeliveryRule,
+    region: &Region,
+) -> Decision {
+    decided(sent_at, consulted_at, now, rule, region.time_zone(), || {
+        letter_date_in(sent_at, rule, region)
+    })
+}
+
+fn decided(
+    sent_at: DateTime<Utc>,
+    consulted_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    rule: DeliveryRule,
+    tz: Tz,
+    letter: impl FnOnce() -> NaiveDate,
+) -> Decision {
+    let deadline = deadline_in(sent_at, rule, tz);
     let (state, effective_at) = match consulted_at {
         Some(c) if c < deadline => (DeliveryState::InPerson, Some(c)),
         Some(_) => (DeliveryState::AtHome, Some(deadline)),
@@ -298,7 +357,7 @@ pub fn decide(
         rule,
         deadline,
         effective_at,
-        letter_date: (state == DeliveryState::AtHome).then(|| letter_date(sent_at, rule, calendar)),
+        letter_date: (state == DeliveryState::AtHome).then(letter),
     }
 }
 

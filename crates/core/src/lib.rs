@@ -15,6 +15,7 @@ pub mod ids;
 pub mod naming;
 pub mod natures;
 pub mod package;
+pub mod place;
 pub mod platform;
 pub mod reception;
 pub mod recipient;

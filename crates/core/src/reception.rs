@@ -30,12 +30,21 @@ pub fn next_opening_sentence_in(next: DateTime<Utc>, tz: chrono_tz::Tz) -> Strin
 
 /// A refusal's explanation without its [`next_opening_sentence`], for a face that writes the
 /// next opening itself from `next_opening` (the window, in the user's date style). The exact
-/// inverse of how [`Closed::message_fr`](crate::hours::Closed::message_fr) is written; any other text is returned whole.
+/// inverse of how [`Closed::message_fr`](crate::hours::Closed::message_fr) is written, in Paris
+/// time or in a place's local time (with its zone named, [`crate::place::next_opening_sentence`]);
+/// any other text is returned whole.
 pub fn explanation(message: &str, next_opening: Option<DateTime<Utc>>) -> &str {
-    next_opening
-        .and_then(|next| message.strip_suffix(&next_opening_sentence(next)))
-        .map(str::trim_end)
-        .unwrap_or(message)
+    let Some(next) = next_opening else {
+        return message;
+    };
+    if let Some(first) = message.strip_suffix(&next_opening_sentence(next)) {
+        return first.trim_end();
+    }
+    // A place's local form: the last sentence starts so and is the only one after it.
+    match message.rfind(" Prochaine ouverture : le ") {
+        Some(i) if message.ends_with('.') && !message[i..].contains('\n') => &message[..i],
+        _ => message,
+    }
 }
 
 /// Why service is refused, as the window groups it: the law's hours (a judge may permit) or the

@@ -42,6 +42,13 @@ pub struct ImportedRecipient {
     /// Mobile.
     #[serde(default)]
     pub phone_mobile: Option<String>,
+    /// The recipient's place (the governing place of its services): a département or
+    /// collectivité code (`75`, `2A`, `974`), or else derived from `postal_code`.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The postal code of the person's address or of the company's registered office.
+    #[serde(default)]
+    pub postal_code: Option<String>,
 }
 
 fn nonempty(s: &Option<String>) -> Option<&str> {
@@ -49,6 +56,22 @@ fn nonempty(s: &Option<String>) -> Option<&str> {
 }
 
 impl ImportedRecipient {
+    /// The recipient's place: `region`, else the département of `postal_code`, else unknown.
+    pub fn place(&self, line: usize) -> Result<Option<sceau_core::region::Region>> {
+        let bad = |e: sceau_core::CoreError| {
+            Error::BadRequest(format!("ligne {line} : {}", e.message_fr()))
+        };
+        match (nonempty(&self.region), nonempty(&self.postal_code)) {
+            (Some(code), _) => sceau_core::region::Region::from_code(code)
+                .map(Some)
+                .map_err(bad),
+            (None, Some(p)) => sceau_core::region::Region::from_postal_code(p)
+                .map(Some)
+                .map_err(bad),
+            (None, None) => Ok(None),
+        }
+    }
+
     /// Validates identifiers (line number for the message) and builds the stored row.
     pub fn validate(&self, line: usize) -> Result<RecipientRow> {
         let bad = |e: sceau_core::CoreError| {
@@ -152,11 +175,12 @@ pub fn import_recipients(meta_store: &dyn Metadata, file: &Path) -> Result<usize
     let rows = items
         .iter()
         .enumerate()
-        .map(|(i, r)| r.validate(i + 2))
+        .map(|(i, r)| Ok((r.validate(i + 2)?, r.place(i + 2)?)))
         .collect::<Result<Vec<_>>>()?;
     tx(meta_store, |sql| {
-        for r in &rows {
+        for (r, place) in &rows {
             meta::upsert_recipient(sql, r)?;
+            meta::set_recipient_region(sql, &r.id, place.as_ref())?;
         }
         Ok(())
     })?;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sceau_core::delivery::{decide, Decision, DeliveryRule, DeliveryState};
+use sceau_core::delivery::{decide_in, Decision, DeliveryRule, DeliveryState};
 use sceau_core::evidence::EvidenceEvent;
 use sceau_core::naming::{delivery_notice_name, format_paris};
 use sceau_pdfa::render::{render, Block, TextDocument};
@@ -122,12 +122,12 @@ pub async fn record_consultation(
         return Ok(None);
     };
     vault.feed.notify_waiters();
-    let decision = decide(
+    let decision = decide_in(
         deposit.deposited_at,
         Some(now),
         now,
         rule_of(vault),
-        &vault.calendar,
+        &crate::place::of_deposit(vault, deposit),
     );
     if decision.state != DeliveryState::InPerson {
         return Ok(None);
@@ -153,12 +153,12 @@ pub fn shown_state(
         ("in_person", _) => DeliveryState::InPerson,
         ("at_home", _) => DeliveryState::AtHome,
         (_, Some(at)) => {
-            decide(
+            decide_in(
                 deposit.deposited_at,
                 Some(at),
                 vault.clock.now(),
                 rule_of(vault),
-                &vault.calendar,
+                &crate::place::of_deposit(vault, deposit),
             )
             .state
         }
@@ -290,7 +290,8 @@ pub async fn decide_due(vault: &Arc<Vault>) -> Result<usize> {
         for d in batch {
             let id = d.id.clone();
             let consulted = vault.db(move |sql| meta::consultation(sql, &id)).await?;
-            let decision = decide(d.deposited_at, consulted, now, rule, &vault.calendar);
+            let place = crate::place::of_deposit(vault, &d);
+            let decision = decide_in(d.deposited_at, consulted, now, rule, &place);
             if decision.state == DeliveryState::AwaitingConsultation {
                 continue;
             }
@@ -309,17 +310,23 @@ pub async fn decide_due(vault: &Arc<Vault>) -> Result<usize> {
     }
 }
 
-/// The next deadline among deposits still awaiting consultation, if any.
+/// The next deadline among deposits still awaiting consultation, if any: the earliest of the
+/// oldest ones' (each in its own place's day: a later deposit in La Réunion can end before an
+/// older one in Paris).
 pub async fn next_deadline(vault: &Arc<Vault>) -> Result<Option<DateTime<Utc>>> {
     let rule = rule_of(vault);
     // A far date that still formats as a four-digit year (stored times compare as text).
     let far = DateTime::<Utc>::from_timestamp(253_402_214_400, 0).unwrap_or_default();
     let oldest = vault
-        .db(move |sql| meta::awaiting_deposits(sql, far, 1))
+        .db(move |sql| meta::awaiting_deposits(sql, far, 200))
         .await?;
     Ok(oldest
-        .first()
-        .map(|d| sceau_core::delivery::deadline(d.deposited_at, rule)))
+        .iter()
+        .map(|d| {
+            let tz = crate::place::of_deposit(vault, d).time_zone();
+            sceau_core::delivery::deadline_in(d.deposited_at, rule, tz)
+        })
+        .min())
 }
 
 /// Runs the scheduler until the task is dropped: catches up at once, then wakes at the next
@@ -344,6 +351,25 @@ pub async fn run_scheduler(vault: Arc<Vault>, max_sleep: Duration) {
 
 fn state_code(s: DeliveryState) -> &'static str {
     s.code()
+}
+
+/// The notice's line on the place whose day and calendar were applied, the deadline in its
+/// local time when that is not Paris's.
+fn place_row(place: &sceau_core::region::Region, deadline: DateTime<Utc>) -> (String, String) {
+    let mut text = format!(
+        "{} ({}), fuseau horaire {}, calendrier {}",
+        place.name_fr(),
+        place.code(),
+        place.time_zone().name(),
+        sceau_core::place::calendar_code(place)
+    );
+    if sceau_core::place::zone_named(place).is_some() {
+        text.push_str(&format!(
+            " ; échéance le {} heure locale",
+            place.local(deadline).format("%d/%m/%Y %H:%M:%S")
+        ));
+    }
+    ("Lieu appliqué".to_owned(), text)
 }
 
 fn date_fr(d: NaiveDate) -> String {
@@ -385,6 +411,7 @@ pub fn notice_document(
             decision.rule.label_fr().to_owned(),
         ),
         ("Échéance".to_owned(), format_paris(decision.deadline)),
+        place_row(&crate::place::of_deposit(vault, d), decision.deadline),
         (
             "Première consultation".to_owned(),
             consulted.map_or_else(

@@ -28,6 +28,7 @@ pub mod keys;
 pub mod notify;
 pub mod pdfguard;
 pub mod peer;
+pub mod place;
 pub mod portal;
 pub mod proof;
 pub mod ratelimit;

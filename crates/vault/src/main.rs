@@ -153,6 +153,10 @@ enum OfficeAction {
         /// Name of the office (else the name typed at the first connection).
         #[arg(long)]
         name: Option<String>,
+        /// The office's place: its département or collectivité code (`75`, `67`, `2A`, `972`…),
+        /// whose time zone and calendar govern its services to recipients of unknown place.
+        #[arg(long)]
+        region: Option<sceau_core::region::Region>,
     },
     /// List the declared offices (JSON lines).
     List,
@@ -552,6 +556,7 @@ fn office(
             holder,
             ca,
             name,
+            region,
         } => {
             let d = admin::declare_office(
                 vault.meta.as_ref(),
@@ -562,9 +567,17 @@ fn office(
                 name.as_deref(),
                 clock().now(),
             )?;
+            if let Some(r) = &region {
+                sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
+                    sceau_vault::store::meta::set_office_region(sql, &d.number, Some(r))
+                })?;
+            }
             println!(
-                "étude {} déclarée : détenteur « {} », autorité « {} »",
-                d.number, d.holder, d.ca_subject
+                "étude {} déclarée : détenteur « {} », autorité « {} »{}",
+                d.number,
+                d.holder,
+                d.ca_subject,
+                region.map_or_else(String::new, |r| format!(", lieu {} ({})", r, r.name_fr()))
             );
         }
         OfficeAction::List => {

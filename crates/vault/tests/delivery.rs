@@ -62,6 +62,16 @@ async fn open(s: &Setup, now: DateTime<Utc>) -> (Arc<Vault>, Arc<FixedClock>) {
 /// A deposit recorded as the deposit route records it, at `at` (the office and recipient are
 /// created on first use).
 fn deposit(vault: &Vault, reference: &str, at: DateTime<Utc>) -> DepositRow {
+    deposit_in(vault, reference, at, None)
+}
+
+/// [`deposit`] accepted under the governing place `region`.
+fn deposit_in(
+    vault: &Vault,
+    reference: &str,
+    at: DateTime<Utc>,
+    region: Option<&str>,
+) -> DepositRow {
     let row = DepositRow {
         id: uuid::Uuid::new_v4().to_string(),
         office_id: "office-9991".into(),
@@ -76,6 +86,7 @@ fn deposit(vault: &Vault, reference: &str, at: DateTime<Utc>) -> DepositRow {
         deposited_at: at,
         files: vec![format!("9991_{reference}_20260601_100000.pdf")],
         receipt: "{}".into(),
+        region: region.map(|c| c.parse().unwrap()),
     };
     let r = row.clone();
     tx(vault.meta.as_ref(), move |sql| {
@@ -340,6 +351,50 @@ async fn letter_on_saturday_and_after_a_public_holiday() {
     let (pm, tm) = notice(&s, &vault, &m).await;
     assert!(tm.contains("15/07/2026 (premier jour ouvrable"), "{tm}");
     preflight(&[pf, pm]);
+}
+
+/// Issue 19: a deposit accepted under La Réunion's place ends with Réunion's day (UTC+4, three
+/// hours before Paris's midnight), and its letter skips Réunion's 20 December.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deadline_and_the_letter_follow_reunion_s_day() {
+    let s = setup(DeliveryRuleConfig::SameDay);
+    let reunion = |d: u32, h: u32, mi: u32| {
+        chrono_tz::Indian::Reunion
+            .with_ymd_and_hms(2027, 12, d, h, mi, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    // Saturday 18 December 2027, 10:00 in La Réunion (07:00 in Paris).
+    let sent = reunion(18, 10, 0);
+    let (vault, clock) = open(&s, sent).await;
+    let d = deposit_in(&vault, "REUNION", sent, Some("974"));
+    let p = deposit(&vault, "PARIS", sent);
+    assert_eq!(
+        delivery::next_deadline(&vault).await.unwrap(),
+        Some(reunion(19, 0, 0))
+    );
+    // 23:59 in La Réunion (20:59 in Paris): still the day of the transmission there.
+    clock.set(reunion(18, 23, 59));
+    assert_eq!(delivery::decide_due(&vault).await.unwrap(), 0);
+    // Midnight in La Réunion, 21:00 in Paris: Réunion's day is over, Paris's is not.
+    clock.set(reunion(19, 0, 0));
+    assert_eq!(delivery::decide_due(&vault).await.unwrap(), 1);
+    let (pd, td) = notice(&s, &vault, &d).await;
+    // Monday 20 December is Réunion's abolition day: the letter goes on Tuesday 21.
+    assert!(td.contains("21/12/2027 (premier jour ouvrable"), "{td}");
+    assert!(
+        td.contains("La Réunion (974), fuseau horaire Indian/Reunion"),
+        "{td}"
+    );
+    assert!(
+        td.contains("échéance le 19/12/2027 00:00:00 heure locale"),
+        "{td}"
+    );
+    clock.set(paris(2027, 12, 19, 0, 0));
+    assert_eq!(delivery::decide_due(&vault).await.unwrap(), 1);
+    let (pp, tp) = notice(&s, &vault, &p).await;
+    assert!(tp.contains("20/12/2027 (premier jour ouvrable"), "{tp}");
+    preflight(&[pd, pp]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

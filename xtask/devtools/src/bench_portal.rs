@@ -365,5 +365,6 @@ fn deposit_row(id: &str, rid: &str, name: &str, at: chrono::DateTime<Utc>) -> De
         deposited_at: at,
         files: vec![name.into()],
         receipt: "{}".into(),
+        region: None,
     }
 }

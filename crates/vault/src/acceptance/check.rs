@@ -28,6 +28,8 @@ pub(super) struct Checked {
     pub(super) consent: Consent,
     /// The judge's permission to serve outside legal hours, if any (trimmed, not empty).
     pub(super) judge: Option<String>,
+    /// The place whose time zone and calendar governed the checks (recorded in the attestation).
+    pub(super) place: sceau_core::place::Governing,
 }
 
 /// Every check of a deposit, in order; the package comes back with what they found.
@@ -39,16 +41,22 @@ pub(super) async fn check(vault: &Arc<Vault>, who: &Authed, pkg: Package) -> Res
         .get(&m.nature)
         .ok_or_else(|| Error::UnknownNature(m.nature.clone()))?
         .clone();
-    // The recipient, the consent in force at this instant and the reception rule, in one read.
+    // The recipient, the consent in force at this instant, the reception rule and the places
+    // of the recipient and of the office, in one read.
     let (rid, ncode) = (m.recipient_id.clone(), m.nature.clone());
-    let (recipient, consent, rule) = vault
+    let number = who.office.office.number.clone();
+    let (recipient, consent, rule, place) = vault
         .db_read(move |sql| {
             let recipient = meta::recipient(sql, &rid)?;
             let consent = match &recipient {
                 Some(_) => Some(crate::register::in_force(sql, &rid, &ncode, now)?),
                 None => None,
             };
-            Ok((recipient, consent, meta::rule(sql, &rid, &ncode)?))
+            let place = sceau_core::place::governing(
+                meta::recipient_region(sql, &rid)?.as_ref(),
+                meta::office_region(sql, &number)?.as_ref(),
+            );
+            Ok((recipient, consent, meta::rule(sql, &rid, &ncode)?, place))
         })
         .await?;
     let recipient = recipient.ok_or(Error::UnknownRecipient)?;
@@ -65,8 +73,11 @@ pub(super) async fn check(vault: &Arc<Vault>, who: &Authed, pkg: Package) -> Res
     let rule: Option<sceau_core::hours::ReceptionRule> = rule
         .map(|json| serde_json::from_str(&json).map_err(storage))
         .transpose()?;
+    // In the governing place's local time and calendar (ARCHITECTURE.md, "The place of a
+    // service"); a vault set to Alsace-Moselle keeps closing on its days too.
+    let place = crate::place::with_default(vault, place);
     if let Err(closed) =
-        sceau_core::hours::service_allowed(now, rule.as_ref(), judge.as_deref(), &vault.calendar)
+        sceau_core::place::service_allowed_at(now, rule.as_ref(), judge.as_deref(), &place.region)
     {
         return Err(Error::Closed {
             reason: closed.reason.code().to_owned(),
@@ -122,6 +133,7 @@ pub(super) async fn check(vault: &Arc<Vault>, who: &Authed, pkg: Package) -> Res
         recipient,
         consent,
         judge,
+        place,
     })
 }
 

@@ -175,6 +175,7 @@ pub(super) async fn commit(
         deposited_at: now,
         files: files.clone(),
         receipt: serde_json::to_string(&receipt).map_err(storage)?,
+        region: Some(c.place.region),
     };
     let entries = journal_entries(who, &s, &files);
     let retained_until = now

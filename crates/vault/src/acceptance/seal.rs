@@ -87,6 +87,7 @@ fn attestation(
             DeliveryRuleConfig::Within24Hours => DeliveryRule::Hours24,
         },
         judge_permission: c.judge.clone(),
+        place: Some(c.place),
     }
 }
 

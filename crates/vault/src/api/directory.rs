@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use sceau_core::hours::{service_allowed, ReceptionRule};
+use sceau_core::hours::ReceptionRule;
 use sceau_core::ids::{Nir, Siren, Siret};
 use sceau_core::recipient::CheckedRecipient;
 use sceau_proto::{
@@ -93,6 +93,14 @@ pub async fn create(
     let checked = new.check(today).map_err(Error::RecipientInvalid)?;
     let office = who.office.office.id.clone();
     let (row, enrolment, same) = enrolment_of(&checked, &office, now)?;
+    // A person's place is the département of her postal address (a company's registered office
+    // is not collected from offices: its place stays unknown, set by the operator if needed).
+    let region = match &checked {
+        CheckedRecipient::Person(p) => {
+            sceau_core::region::Region::from_postal_code(&p.postal_code).ok()
+        }
+        CheckedRecipient::Company(_) => None,
+    };
     let card = vault
         .db(move |sql| {
             if sql.dialect() == Dialect::Postgres {
@@ -108,6 +116,7 @@ pub async fn create(
                 ));
             }
             meta::insert_enrolled_recipient(sql, &row, &enrolment)?;
+            meta::set_recipient_region(sql, &row.id, region.as_ref())?;
             Ok(row.card())
         })
         .await?;
@@ -242,7 +251,8 @@ pub async fn natures(State(vault): State<Arc<Vault>>, _who: Authed) -> Json<Vec<
 pub struct ReceptionQuery {
     /// Reference of a judge's permission (lifts the legal hours, not the recipient's).
     pub judge_permission: Option<String>,
-    /// The office's calendar adds the Alsace-Moselle holidays (Good Friday, 26 December).
+    /// The office is in Alsace-Moselle (its place when the operator declared none: Good Friday,
+    /// 26 December), for a recipient whose place is unknown.
     pub alsace_moselle: Option<bool>,
 }
 
@@ -260,29 +270,48 @@ pub async fn rule_of(
         .transpose()
 }
 
-/// Whether service is allowed now, as a status.
+/// Whether service is allowed now, as a status: in the governing place's local time and
+/// calendar (the recipient's place, else the office's — declared by the operator, else
+/// Alsace-Moselle when the office says it is there —, else the vault's default; ARCHITECTURE.md,
+/// "The place of a service"), the next opening in that local time with its zone named when it
+/// is not Paris's.
 pub async fn reception_status(
     vault: &Vault,
     recipient_id: &str,
     nature: &str,
     judge_permission: Option<&str>,
+    office_number: &str,
     office_alsace_moselle: bool,
 ) -> Result<ReceptionStatus> {
     if vault.natures.get(nature).is_none() {
         return Err(Error::UnknownNature(nature.into()));
     }
     let rule = rule_of(vault, recipient_id, nature).await?;
-    // The vault's calendar, plus the office's local holidays when it says it has them: a day
-    // off on either side is not a day of service.
-    let calendar = sceau_core::calendar::Calendar {
-        alsace_moselle: vault.calendar.alsace_moselle || office_alsace_moselle,
-    };
+    let (r, n) = (recipient_id.to_owned(), office_number.to_owned());
+    let (recipient, office) = vault
+        .db_read(move |sql| {
+            Ok((
+                meta::recipient_region(sql, &r)?,
+                meta::office_region(sql, &n)?,
+            ))
+        })
+        .await?;
+    // The office's own flag stands for its place when the operator declared none.
+    let office = office.or_else(|| {
+        office_alsace_moselle
+            .then(|| sceau_core::region::Region::from_code("67").ok())
+            .flatten()
+    });
+    let place = crate::place::with_default(
+        vault,
+        sceau_core::place::governing(recipient.as_ref(), office.as_ref()),
+    );
     Ok(
-        match service_allowed(
+        match sceau_core::place::service_allowed_at(
             vault.clock.now(),
             rule.as_ref(),
             judge_permission,
-            &calendar,
+            &place.region,
         ) {
             Ok(()) => ReceptionStatus {
                 open: true,
@@ -304,7 +333,7 @@ pub async fn reception_status(
 /// `GET /v1/recipients/{id}/reception/{nature}`: open or closed now, and the next opening.
 pub async fn reception(
     State(vault): State<Arc<Vault>>,
-    _who: Authed,
+    who: Authed,
     Path((id, nature)): Path<(String, String)>,
     super::QueryParams(q): super::QueryParams<ReceptionQuery>,
 ) -> Result<Json<ReceptionStatus>> {
@@ -319,6 +348,7 @@ pub async fn reception(
             &id,
             &nature,
             q.judge_permission.as_deref(),
+            &who.office.office.number,
             q.alsace_moselle.unwrap_or(false),
         )
         .await?,

@@ -35,10 +35,16 @@ pub struct DepositRow {
     pub files: Vec<String>,
     /// The receipt sent back (JSON of `DepositReceipt`).
     pub receipt: String,
+    /// The place whose time zone and calendar governed its acceptance, and decide its delivery
+    /// (none for deposits of earlier versions: the vault's default place).
+    pub region: Option<sceau_core::region::Region>,
 }
 
 pub(super) const DEPOSIT_COLS: &str = "id, office_id, idem_key, content_sha256, recipient_id, \
-    recipient_name, nature, reference, source, state, deposited_at, files, receipt";
+    recipient_name, nature, reference, source, state, deposited_at, files, receipt, region";
+
+/// How many columns [`DEPOSIT_COLS`] names: a query selecting more reads them from this index.
+pub(super) const DEPOSIT_COL_COUNT: usize = 14;
 
 /// [`DEPOSIT_COLS`] qualified by a table alias, for joins.
 pub(super) fn deposit_cols_of(alias: &str) -> String {
@@ -64,6 +70,13 @@ pub(super) fn deposit_row(r: &[Val]) -> Result<DepositRow> {
         deposited_at: parse_ts(r[10].text())?,
         files: serde_json::from_str(r[11].text()).map_err(storage)?,
         receipt: r[12].text().into(),
+        region: r[13]
+            .opt_text()
+            .map(|c| {
+                sceau_core::region::Region::from_code(&c)
+                    .map_err(|_| storage("a stored place is not a known region"))
+            })
+            .transpose()?,
     })
 }
 
@@ -90,7 +103,7 @@ pub fn insert_deposit(sql: &mut dyn Sql, d: &DepositRow) -> Result<()> {
     sql.exec(
         &format!(
             "INSERT INTO deposits ({DEPOSIT_COLS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         ),
         &[
             (&d.id).into(),
@@ -106,6 +119,7 @@ pub fn insert_deposit(sql: &mut dyn Sql, d: &DepositRow) -> Result<()> {
             ts(d.deposited_at).into(),
             serde_json::to_string(&d.files).map_err(storage)?.into(),
             (&d.receipt).into(),
+            d.region.map(|r| r.code().to_owned()).into(),
         ],
     )?;
     Ok(())

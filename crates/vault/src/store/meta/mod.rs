@@ -10,6 +10,7 @@ mod invitations;
 mod journal;
 mod notifications;
 mod offices;
+mod places;
 mod portal;
 mod recipient_side;
 mod recipients;
@@ -42,6 +43,9 @@ pub use notifications::{
 pub use offices::{
     bind_cert, declare_office, declared_office, declared_offices, insert_office, office_by_cert,
     office_by_id, office_by_number, office_label, DeclaredOffice, OfficeRow,
+};
+pub use places::{
+    office_region, office_region_by_id, recipient_region, set_office_region, set_recipient_region,
 };
 pub use portal::{
     audit_lines, code_state, consume_code, consume_right_code, count_wrong_code, delete_session,

@@ -86,8 +86,9 @@ pub struct DeclaredOffice {
     pub name: Option<String>,
 }
 
-/// Declares (or re-declares) an office.
+/// Declares (or re-declares) an office (a re-declaration keeps the office's place).
 pub fn declare_office(sql: &mut dyn Sql, d: &DeclaredOffice, now: DateTime<Utc>) -> Result<()> {
+    let place = super::office_region(sql, &d.number)?;
     sql.exec(
         "DELETE FROM declared_offices WHERE number = $1",
         &[(&d.number).into()],
@@ -104,6 +105,9 @@ pub fn declare_office(sql: &mut dyn Sql, d: &DeclaredOffice, now: DateTime<Utc>)
             ts(now).into(),
         ],
     )?;
+    if let Some(place) = place {
+        super::set_office_region(sql, &d.number, Some(&place))?;
+    }
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::deposits::{deposit_cols_of, deposit_row, DEPOSIT_COLS};
+use super::deposits::{deposit_cols_of, deposit_row, DEPOSIT_COLS, DEPOSIT_COL_COUNT};
 use super::{parse_ts, ts, DepositRow};
 use crate::error::{storage, Result};
 use crate::store::sql::Sql;
@@ -243,8 +243,11 @@ pub fn recipient_acts(
         .map(|r| {
             Ok(RecipientAct {
                 deposit: deposit_row(r)?,
-                consulted_at: r[13].opt_text().map(|s| parse_ts(&s)).transpose()?,
-                returned: r[14].opt_text().is_some(),
+                consulted_at: r[DEPOSIT_COL_COUNT]
+                    .opt_text()
+                    .map(|s| parse_ts(&s))
+                    .transpose()?,
+                returned: r[DEPOSIT_COL_COUNT + 1].opt_text().is_some(),
             })
         })
         .collect()

@@ -66,13 +66,14 @@ pub fn migrate(sql: &mut dyn Sql) -> Result<()> {
 pub type Step = fn(&mut dyn Sql) -> Result<()>;
 
 /// The steps, in order.
-const STEPS: [Step; 6] = [
+const STEPS: [Step; 7] = [
     migrate_base,
     migrate_recipient_side,
     migrate_enrolment,
     super::consents::migrate_instants,
     super::invitations::migrate_invitations,
     migrate_entry_description,
+    super::places::migrate_places,
 ];
 
 /// [`migrate`], each step in its own transaction: what the server and the operator's commands

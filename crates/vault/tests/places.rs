@@ -1,0 +1,169 @@
+//! Issue 19, the place of a service: the vault's acceptance and reception status read the legal
+//! hours (CPC 664) in the governing place's local time and calendar — the recipient's place,
+//! else the office's —, name the zone in the refusal when it is not Paris's, and record the
+//! place on the deposit. An Alsatian office on 26 December: its Alsatian recipient refused, a
+//! Parisian accepted, a recipient without a place refused (the office's place); a Martinique
+//! recipient at 20:30 local accepted and at 21:30 refused. On both backends (migration step 7).
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use common::*;
+use sceau_core::region::Region;
+use sceau_vault::store::meta;
+
+fn at(tz: chrono_tz::Tz, y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    tz.with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// A person consenting to every nature, at `region` when given.
+fn person(h: &Harness, id: &str, name: &str, region: Option<&str>) -> String {
+    let row = recipient_row(
+        id,
+        sceau_proto::RecipientKind::Person,
+        name.into(),
+        Some("personne@exemple.test"),
+        Some("+33612345678"),
+    );
+    let given = (tuesday_morning() - chrono::Duration::days(365)).date_naive();
+    add_recipient_with_consent(h, &row, given, "convention");
+    let region = region.map(|c| Region::from_code(c).unwrap());
+    tokio::task::block_in_place(|| {
+        sceau_vault::store::sql::tx(h.vault.meta.as_ref(), |sql| {
+            meta::set_recipient_region(sql, id, region.as_ref())
+        })
+    })
+    .unwrap();
+    row.id
+}
+
+fn office_at(h: &Harness, number: &str, code: &str) {
+    let region = Region::from_code(code).unwrap();
+    let set = tokio::task::block_in_place(|| {
+        sceau_vault::store::sql::tx(h.vault.meta.as_ref(), |sql| {
+            meta::set_office_region(sql, number, Some(&region))
+        })
+    })
+    .unwrap();
+    assert!(set, "office {number} is declared");
+}
+
+struct Office<'a> {
+    h: &'a Harness,
+    c: reqwest::Client,
+    a: OfficeIds,
+    n: usize,
+}
+
+impl Office<'_> {
+    /// Deposits one act to `recipient`: the answer's status and `{code, message}` when refused.
+    async fn serve(&mut self, recipient: &str) -> Result<DepositReceiptLite, (String, String)> {
+        self.n += 1;
+        let reference = format!("LIEU{}", self.n);
+        let pkg = simple_package(&self.a.sign, recipient, "SAISIE_ATTRIBUTION", &reference);
+        let r = put_package(self.h, &self.c, &format!("cle-lieu-{}", self.n), &pkg).await;
+        if r.status().is_success() {
+            Ok(r.json().await.unwrap())
+        } else {
+            let body: sceau_proto::ErrorBody = r.json().await.unwrap();
+            Err((body.code, body.message))
+        }
+    }
+
+    async fn status(&self, recipient: &str) -> sceau_proto::ReceptionStatus {
+        get_json(
+            &self.c,
+            self.h.url(&format!(
+                "/v1/recipients/{recipient}/reception/SAISIE_ATTRIBUTION"
+            )),
+        )
+        .await
+    }
+
+    /// The governing place recorded on deposit `id`.
+    fn recorded_place(&self, id: &str) -> Option<Region> {
+        let id = id.to_owned();
+        tokio::task::block_in_place(|| {
+            sceau_vault::store::sql::tx(self.h.vault.meta.as_ref(), |sql| {
+                meta::deposit_any(sql, &id)
+            })
+        })
+        .unwrap()
+        .unwrap()
+        .region
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct DepositReceiptLite {
+    deposit_id: String,
+}
+
+async fn the_recipient_s_place_governs(b: Backend) {
+    let h = Harness::start(b, Arc::new(sceau_vault::SceauPdfa)).await;
+    let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    let c = bound_client(&h, &a.auth, "9991").await;
+    office_at(&h, "9991", "67");
+    let strasbourg = person(&h, "strasbourg", "Marie MULLER", Some("67"));
+    let paris = person(&h, "paris", "Paul MARTIN", Some("75"));
+    let martinique = person(&h, "fort-de-france", "Lea JOSEPH", Some("972"));
+    let unknown = person(&h, "sans-lieu", "Jean SANSLIEU", None);
+    let mut o = Office { h: &h, c, a, n: 0 };
+
+    // Saturday 26 December 2026, 10:00 in Paris and Strasbourg: Saint-Étienne in Alsace-Moselle.
+    h.clock.set(at(sceau_core::PARIS, 2026, 12, 26, 10, 0));
+    let (code, message) = o.serve(&strasbourg).await.err().unwrap();
+    assert_eq!(code, "closed");
+    assert!(message.contains("Saint-Étienne"), "{message}");
+    let status = o.status(&strasbourg).await;
+    assert!(!status.open);
+    assert_eq!(status.reason.as_deref(), Some("hours.public_holiday"));
+    // The same office, the same day, a Parisian recipient: accepted, in Paris's place.
+    assert!(o.status(&paris).await.open);
+    let ok = o.serve(&paris).await.unwrap();
+    assert_eq!(o.recorded_place(&ok.deposit_id), Some(Region::PARIS));
+    // A recipient without a known place: the office's (Alsace-Moselle) governs.
+    assert_eq!(o.serve(&unknown).await.err().unwrap().0, "closed");
+    assert!(!o.status(&unknown).await.open);
+
+    // Tuesday 12 January 2027 in Martinique (UTC−4): 20:30 local is 01:30 in Paris.
+    let mq = chrono_tz::America::Martinique;
+    h.clock.set(at(mq, 2027, 1, 12, 20, 30));
+    assert!(o.status(&martinique).await.open);
+    let ok = o.serve(&martinique).await.unwrap();
+    assert_eq!(
+        o.recorded_place(&ok.deposit_id),
+        Some("972".parse().unwrap())
+    );
+    // Paris's recipient at that instant: 01:30, before six.
+    assert_eq!(o.serve(&paris).await.err().unwrap().0, "closed");
+    h.clock.set(at(mq, 2027, 1, 12, 21, 30));
+    let (code, message) = o.serve(&martinique).await.err().unwrap();
+    assert_eq!(code, "closed");
+    assert!(
+        message.contains(
+            "Prochaine ouverture : le 13/01/2027 à 06:00, heure de Martinique \
+             (America/Martinique)."
+        ),
+        "{message}"
+    );
+    let status = o.status(&martinique).await;
+    assert_eq!(status.reason.as_deref(), Some("hours.after_nine"));
+    assert_eq!(status.next_opening, Some(at(mq, 2027, 1, 13, 6, 0)));
+    assert!(status.message.unwrap().contains("heure de Martinique"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recipient_s_place_governs_embedded() {
+    the_recipient_s_place_governs(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recipient_s_place_governs_on_postgres_and_s3() {
+    the_recipient_s_place_governs(Backend::Scaled).await;
+}
