@@ -386,7 +386,7 @@ fn a_person_created_in_the_window_is_invited_consents_on_the_portal_and_is_serve
     assert!(why.contains("pas de consentement en vigueur"), "{why}");
     let disabled = w
         .exec(
-            r#"return [...document.querySelectorAll("button[type=submit]")]
+            r#"return [...document.querySelectorAll(".action-bar button")]
                  .find((b) => b.textContent.trim() === "Signifier").disabled;"#,
             serde_json::json!([]),
         )
@@ -457,8 +457,7 @@ fn a_person_created_in_the_window_is_invited_consents_on_the_portal_and_is_serve
             .unwrap();
     }
     d.window.type_into("#sig-pin", &d.world.office.pin).unwrap();
-    d.window.click_button("Signifier").unwrap();
-    d.window.click_button("Confirmer et signifier").unwrap();
+    d.confirm_service("REF-CONSENTEMENT-1").unwrap();
     d.window
         .wait_text("p.success", Some("Signification déposée le"))
         .unwrap();
