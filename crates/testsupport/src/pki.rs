@@ -22,6 +22,13 @@ const OID_GIVEN_NAME: &[u64] = &[2, 5, 4, 42];
 const OID_SURNAME: &[u64] = &[2, 5, 4, 4];
 /// X.520 title (2.5.4.12): the holder's function, e.g. "Commissaire de justice".
 const OID_TITLE: &[u64] = &[2, 5, 4, 12];
+/// `id-pe-qcStatements` (RFC 3739).
+const OID_QC_STATEMENTS: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 3];
+/// QCStatements: QcCompliance (0.4.0.1862.1.1) and QcSSCD (0.4.0.1862.1.4), ETSI EN 319 412-5.
+const QC_STATEMENTS_DER: [u8; 22] = [
+    0x30, 0x14, 0x30, 0x08, 0x06, 0x06, 0x04, 0x00, 0x8e, 0x46, 0x01, 0x01, 0x30, 0x08, 0x06, 0x06,
+    0x04, 0x00, 0x8e, 0x46, 0x01, 0x04,
+];
 /// extKeyUsage (2.5.29.37).
 const OID_EXT_KEY_USAGE: &[u64] = &[2, 5, 29, 37];
 /// DER of `SEQUENCE { id-kp-timeStamping }` (1.3.6.1.5.5.7.3.8).
@@ -152,6 +159,13 @@ impl IssueRequest {
                     KeyUsagePurpose::DigitalSignature,
                     KeyUsagePurpose::ContentCommitment,
                 ];
+                // A qualified certificate's statements, as on a Certeurope "Class 3+" key.
+                params
+                    .custom_extensions
+                    .push(CustomExtension::from_oid_content(
+                        OID_QC_STATEMENTS,
+                        QC_STATEMENTS_DER.to_vec(),
+                    ));
             }
             Profile::Authentication => {
                 params.key_usages = vec![KeyUsagePurpose::DigitalSignature];

@@ -313,6 +313,9 @@ async fn portal_flow(backend: Backend) {
         format!("/portail/actes/{dy}/document/{fy}"),
         format!("/portail/actes/{dy}/document/{fy}?telecharger=1"),
         format!("/portail/actes/{dy}/paquet"),
+        format!("/portail/actes/{dy}"),
+        format!("/portail/actes/{dy}/signature/{fy}"),
+        format!("/portail/actes/{dx}/signature/{fy}"),
         format!("/portail/actes/{dx}/document/{fy}"),
         format!("/portail/actes/{dx}/document/..%2F{fx}"),
     ] {
@@ -334,6 +337,46 @@ async fn portal_flow(backend: Backend) {
         .starts_with("inline"));
     let pdf = r.bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
+    let r = get(format!("/portail/actes/{dx}/document/{fx}?telecharger=1"))
+        .await
+        .unwrap();
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    // The act's page: the office, the nature, the state explained, the signature in words.
+    let r = get(format!("/portail/actes/{dx}")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    for says in [
+        "<h1>Commandement de payer</h1>",
+        "Maître Jean Dupont, commissaire de justice",
+        "<dt>Numéro d'étude</dt><dd>9991</dd>",
+        "Remise à personne",
+        "il vous est donc signifié « à personne » (article 662-1 du code de procédure civile)",
+        "Signé électroniquement par Jean Dupont, commissaire de justice le ",
+        "avec un certificat qualifié de signature électronique (règlement européen eIDAS) \
+         délivré par AC des commissaires de justice. Le coffre-fort a vérifié cette signature \
+         lors du dépôt, le ",
+        "Vous ne reconnaissez pas cet acte ?",
+        "Se déconnecter",
+        "Session ouverte jusqu'à",
+    ] {
+        assert!(page.contains(says), "{says}: {page}");
+    }
+    // Its signature, to check independently: the .p7s the office deposited, as an attachment.
+    let r = get(format!("/portail/actes/{dx}/signature/{fx}"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pkcs7-signature");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let p7s = r.bytes().await.unwrap();
+    let report = sceau_cades::verify_detached(&pdf, &p7s, &[], chrono::Utc::now()).unwrap();
+    assert!(report.content_digest_ok && report.signature_ok);
     let r = get(format!("/portail/actes/{dx}/paquet")).await.unwrap();
     assert_eq!(r.status(), 200);
     let zip =

@@ -1,8 +1,8 @@
 //! The portal end to end in a real browser: headless Debian Chromium driven by Playwright
-//! (`tests/portal/portal.spec.mjs`, playwright-core pinned by its package-lock.json, installed
-//! with `npm ci` when missing; no browser download). It opens the link from the notification
-//! e-mail, types the code from the loopback SMS gateway, sees the act and downloads it; the
-//! office's service then shows "remise à personne" with its attestation.
+//! (`tests/portal/*.spec.mjs`, playwright-core pinned by its package-lock.json, installed with
+//! `npm ci` when missing; no browser download; axe-core from `ui/node_modules`). A person walks
+//! two acts on a phone and on a laptop (screenshots in `target/portal-screenshots`); invitations
+//! are accepted, refused, locked out and found expired.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod common;
@@ -21,8 +21,58 @@ fn ensure_playwright() {
     sceau_testsupport::portal::ensure_playwright().unwrap();
 }
 
+/// Where the walk's screenshots go: `target/portal-screenshots/<page>-<w>x<h>.png` under the
+/// workspace.
+fn screenshots_dir() -> PathBuf {
+    spec_dir().join("../../target/portal-screenshots")
+}
+
+/// The first day after `t` (same hour) on which an act may be served: not a Sunday nor a
+/// public holiday.
+fn next_serving_day(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::Datelike;
+    let cal = sceau_core::calendar::Calendar::default();
+    let mut next = t + chrono::Duration::days(1);
+    while next.weekday() == chrono::Weekday::Sun || cal.is_public_holiday(next.date_naive()) {
+        next += chrono::Duration::days(1);
+    }
+    next
+}
+
+/// One page of the walk as the spec measured it.
+fn check_page(size: &str, name: &str, p: &serde_json::Value) {
+    let (sw, iw) = (
+        p["scrollWidth"].as_u64().unwrap(),
+        p["innerWidth"].as_u64().unwrap(),
+    );
+    assert!(sw <= iw, "{name} at {size} scrolls sideways: {sw} > {iw}");
+    assert_eq!(
+        p["small"],
+        serde_json::json!([]),
+        "{name} at {size}: controls under 44 px"
+    );
+    assert!(
+        p["fontSize"].as_f64().unwrap() >= 16.0,
+        "{name} at {size}: {p}"
+    );
+    let bad: Vec<&serde_json::Value> = p["axe"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .collect();
+    assert!(bad.is_empty(), "{name} at {size}: axe-core {bad:?}");
+}
+
+/// A person with two acts — one left unread past its day ("à domicile"), one opened in the walk
+/// ("à personne") — walks the portal in Chromium on a phone (390×844) and on a laptop
+/// (1366×768): link, code, list, the act's page, the act in the viewer, its download, the other
+/// act, logout. No page scrolls sideways, no control is under 44 px, axe-core finds nothing
+/// serious or critical, and every page is saved as a screenshot; the act's page names the
+/// commissaire, the office number, the nature, what the state means and what the vault verified
+/// of the signature. The office's service then shows "remise à personne" with its attestation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
+async fn chromium_walks_two_acts_on_a_phone_and_a_laptop() {
     ensure_playwright();
     let side = PortalSide::start(Backend::Embedded, |_| {}).await;
     let (h, smtp, sms) = (&side.h, &side.smtp, &side.sms);
@@ -36,8 +86,17 @@ async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
     );
     let given = (tuesday_morning() - chrono::Duration::days(30)).date_naive();
     add_recipient_with_consent(h, &row, given, "formulaire");
-    let ids = office_ids(&h.ca, "Jean Dupont", "Etude Dupont");
+    let ids = office_ids(&h.ca, "Jeanne DUPONT", "Etude Dupont");
     let office = bound_client(h, &ids.auth, "9991").await;
+    // The act left unread: served on Tuesday, "à domicile" once its day is over.
+    let home_pkg = simple_package(&ids.sign, "marie", "COMMANDEMENT_DE_PAYER", "COMMANDEMENT1");
+    let r = put_package(h, &office, "cle-navigateur-domicile", &home_pkg).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let home: sceau_proto::DepositReceipt = r.json().await.unwrap();
+    let day = next_serving_day(tuesday_morning());
+    h.clock.set(day);
+    sceau_vault::delivery::decide_due(&h.vault).await.unwrap();
+    // The act opened in the walk, served the next serving day.
     let pkg = simple_package(&ids.sign, "marie", "SIGNIFICATION_DE_JUGEMENT", "JUGEMENT1");
     let r = put_package(h, &office, "cle-navigateur-1", &pkg).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
@@ -45,7 +104,7 @@ async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
     let act = receipt.documents[0].clone();
 
     notify::enqueue_new(&h.vault).await.unwrap();
-    assert_eq!(notify::send_due(&h.vault).await.unwrap(), (2, 0));
+    assert_eq!(notify::send_due(&h.vault).await.unwrap(), (4, 0));
     let mail = smtp.messages().unwrap().pop().unwrap();
     let start = mail.body.find("https://").unwrap();
     let link = mail.body[start..]
@@ -55,20 +114,25 @@ async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
         .to_owned();
 
     let out = tempfile::tempdir().unwrap();
+    let shots = screenshots_dir();
     let spec = spec_dir().join("portal.spec.mjs");
-    let (link2, sink, act2, out2) = (
-        link.clone(),
-        sms.received_url(),
-        act.clone(),
-        out.path().to_owned(),
-    );
+    let axe = spec_dir().join("../../ui/node_modules/axe-core/axe.min.js");
+    assert!(axe.exists(), "axe-core: npm ci in ui/");
+    let env = [
+        ("SCEAU_PORTAL_LINK", link),
+        ("SCEAU_SMS_SINK", sms.received_url()),
+        ("SCEAU_PERSON_ID", receipt.deposit_id.clone()),
+        ("SCEAU_PERSON_ACT", act.clone()),
+        ("SCEAU_HOME_ID", home.deposit_id.clone()),
+        ("SCEAU_OUT", out.path().display().to_string()),
+        ("SCEAU_SHOTS", shots.display().to_string()),
+        ("SCEAU_AXE", axe.display().to_string()),
+        ("SCEAU_SIZES", "390x844,1366x768".to_owned()),
+    ];
     let run = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .arg(&spec)
-            .env("SCEAU_PORTAL_LINK", link2)
-            .env("SCEAU_SMS_SINK", sink)
-            .env("SCEAU_ACT_NAME", act2)
-            .env("SCEAU_OUT", out2)
+            .envs(env)
             .output()
             .expect("node")
     })
@@ -81,22 +145,87 @@ async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
         String::from_utf8_lossy(&run.stderr)
     );
     let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
-    assert!(
-        seen["notice"].as_str().unwrap().contains("par SMS"),
-        "{seen}"
-    );
-    assert_eq!(seen["title"], "Vos actes");
-    assert_eq!(seen["listed"], true);
-    assert_eq!(seen["before"], "Non consulté");
-    assert!(
-        seen["after"].as_str().unwrap().starts_with("Consulté le "),
-        "{seen}"
-    );
-    assert_eq!(seen["state"], "Remise à personne");
-    assert_eq!(seen["file"], act.as_str());
-    assert_eq!(seen["header"], "%PDF-");
-    let downloaded = std::fs::read(out.path().join(&act)).unwrap();
-    assert_eq!(downloaded, pkg_act(&pkg.0, &act));
+    let runs = seen["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    for (i, r) in runs.iter().enumerate() {
+        let size = r["size"].as_str().unwrap();
+        for (name, p) in r["pages"].as_object().unwrap() {
+            check_page(size, name, p);
+            assert!(
+                shots.join(format!("{name}-{size}.png")).exists(),
+                "{name}-{size}.png"
+            );
+        }
+        assert!(r["notice"].as_str().unwrap().contains("par SMS"), "{r}");
+        assert_eq!(r["listTitle"], "Vos actes");
+        let list = r["list"].as_str().unwrap();
+        assert!(
+            list.contains("Commandement de payer") && list.contains(&act),
+            "{list}"
+        );
+        assert!(list.contains("Remise à domicile"), "{list}");
+        // First walk: the new act is unread until viewed; second: already "à personne".
+        let before = r["personBefore"].as_str().unwrap();
+        if i == 0 {
+            assert_eq!(before, "En attente de consultation");
+            assert!(list.contains("Non consulté"), "{list}");
+        } else {
+            assert_eq!(before, "Remise à personne");
+        }
+        assert_eq!(r["view"]["status"], 200, "{r}");
+        assert_eq!(r["view"]["type"], "application/pdf");
+        assert!(
+            r["view"]["disposition"]
+                .as_str()
+                .unwrap()
+                .starts_with("inline"),
+            "{r}"
+        );
+        assert_eq!(r["download"]["name"], act.as_str());
+        assert_eq!(r["download"]["header"], "%PDF-");
+        let downloaded = std::fs::read(r["download"]["file"].as_str().unwrap()).unwrap();
+        assert_eq!(downloaded, pkg_act(&pkg.0, &act));
+        let person = r["person"].as_str().unwrap();
+        for says in [
+            "Signification de jugement",
+            "Maître Jeanne DUPONT, commissaire de justice",
+            "Numéro d'étude",
+            "9991",
+            "Remise à personne",
+            "le jour même de son envoi",
+            "il vous est donc signifié « à personne »",
+            "Signé électroniquement par Jeanne DUPONT, commissaire de justice",
+            "avec un certificat qualifié de signature électronique",
+            "délivré par AC des commissaires de justice",
+            "Le coffre-fort a vérifié cette signature lors du dépôt",
+            "Vous ne reconnaissez pas cet acte ?",
+        ] {
+            assert!(person.contains(says), "{says}: {person}");
+        }
+        let home_text = r["home"].as_str().unwrap();
+        for says in [
+            "Commandement de payer",
+            "Maître Jeanne DUPONT, commissaire de justice",
+            "Remise à domicile",
+            "il vous est donc signifié « à domicile »",
+            "lettre simple",
+        ] {
+            assert!(home_text.contains(says), "{says}: {home_text}");
+        }
+        assert!(
+            r["listAfter"].as_str().unwrap().contains("Consulté le "),
+            "{r}"
+        );
+        assert!(
+            r["session"]
+                .as_str()
+                .unwrap()
+                .contains("Session ouverte jusqu'à"),
+            "{r}"
+        );
+        assert_eq!(r["logout"], "Déconnecté");
+        assert_eq!(r["afterLogout"], "Session expirée");
+    }
 
     // The office's service: "remise à personne" with its attestation in the office's vault
     // (filed off the request path: wait for it).
@@ -125,6 +254,9 @@ async fn chromium_opens_the_link_types_the_code_and_downloads_the_act() {
     assert!(d.history.iter().any(|e| e
         .message
         .starts_with("Création de l'attestation de remise à personne")));
+    let d: sceau_proto::ServiceDetail =
+        get_json(&office, h.url(&format!("/v1/services/{}", home.deposit_id))).await;
+    assert_eq!(d.act.state, sceau_proto::DeliveryState::AtHome);
 }
 
 /// The act's bytes inside the deposited package.

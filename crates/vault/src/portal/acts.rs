@@ -1,5 +1,6 @@
 //! The recipient's list of acts, and the lookup of one act scoped to the session's recipient.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -8,23 +9,24 @@ use axum::response::Response;
 use axum::Extension;
 use sceau_core::naming::format_paris;
 
-use super::html::{esc, internal, login_needed, page};
+use sceau_core::delivery::DeliveryState;
+
+use super::html::{esc, internal, login_needed, session_page};
 use super::session::{session, Session};
 use super::AuditLog;
-use crate::delivery;
-use crate::store::meta::{self, DepositRow};
-use crate::Vault;
+use crate::store::meta::{self, DepositRow, OfficeRow, RecipientAct};
+use crate::{delivery, invitation, Vault};
 
-fn state_fr(s: sceau_core::delivery::DeliveryState) -> &'static str {
-    use sceau_core::delivery::DeliveryState;
+/// The state's label and its badge's class.
+pub(super) fn state_fr(s: DeliveryState) -> (&'static str, &'static str) {
     match s {
-        DeliveryState::InPerson => "Remise à personne",
-        DeliveryState::AtHome => "Remise à domicile",
-        DeliveryState::AwaitingConsultation => "En attente de consultation",
+        DeliveryState::InPerson => ("Remise à personne", "etat-personne"),
+        DeliveryState::AtHome => ("Remise à domicile", "etat-domicile"),
+        DeliveryState::AwaitingConsultation => ("En attente de consultation", "etat-attente"),
     }
 }
 
-fn url_seg(s: &str) -> String {
+pub(super) fn url_seg(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
@@ -33,6 +35,70 @@ fn url_seg(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// The offices that served these acts, by id (each named once).
+pub(super) async fn offices(vault: &Vault, ids: Vec<String>) -> HashMap<String, OfficeRow> {
+    vault
+        .db_read(move |sql| {
+            let mut found = HashMap::new();
+            for id in &ids {
+                if !found.contains_key(id) {
+                    if let Some(o) = meta::office_by_id(sql, id)? {
+                        found.insert(id.clone(), o);
+                    }
+                }
+            }
+            Ok(found)
+        })
+        .await
+        .unwrap_or_default()
+}
+
+/// One act as a card of the list: nature, date, office, state, and the act to read.
+fn card(vault: &Vault, a: &RecipientAct, office: Option<&OfficeRow>) -> String {
+    let d = &a.deposit;
+    let label = vault
+        .natures
+        .get(&d.nature)
+        .map_or(d.nature.as_str(), |n| n.label_fr.as_str());
+    let (state, class) = state_fr(delivery::shown_state(vault, d, a.consulted_at));
+    let consulted = a.consulted_at.map_or_else(
+        || "Non consulté".to_owned(),
+        |t| format!("Consulté le {}", format_paris(t)),
+    );
+    let by = office.map_or_else(String::new, |o| {
+        format!(
+            "<p>Par {}, commissaire de justice (étude n° {})</p>",
+            esc(&invitation::office_short_name(o)),
+            esc(&o.office.number)
+        )
+    });
+    let id = url_seg(&d.id);
+    let mut names = String::new();
+    let mut read = String::new();
+    for f in &d.files {
+        names.push_str(&format!("<p class=\"fichier\">Document : {}</p>", esc(f)));
+        let what = if d.files.len() == 1 {
+            "Lire l'acte (PDF)".to_owned()
+        } else {
+            format!("Lire {}", esc(f))
+        };
+        read.push_str(&format!(
+            "<a class=\"bouton\" href=\"/portail/actes/{id}/document/{f}\">{what}</a>",
+            f = url_seg(f)
+        ));
+    }
+    format!(
+        "<li class=\"carte\"><h2>{label}</h2><p>Signifié le {at}</p>{by}\
+         <p class=\"mince\">Référence de l'étude : {reference}</p>\
+         <p><span class=\"etat {class}\">{state}</span> — {consulted}</p>{names}\
+         <div class=\"actions\">{read}<a class=\"bouton second\" \
+         href=\"/portail/actes/{id}\">Détails : état, signature, aide</a></div></li>",
+        label = esc(label),
+        at = format_paris(d.deposited_at),
+        reference = esc(&d.reference),
+    )
 }
 
 /// `GET /portail/actes`.
@@ -53,77 +119,25 @@ pub(super) async fn acts(
         return internal();
     };
     log.record(&vault, Some(&s.recipient_id), "list", None, true);
-    let mut rows = String::new();
-    for a in &list {
-        let d = &a.deposit;
-        let nature = vault.natures.get(&d.nature);
-        let label = nature.map_or(d.nature.as_str(), |n| n.label_fr.as_str());
-        let mut links = String::new();
-        for f in &d.files {
-            links.push_str(&format!(
-                "<div>{name} — <a href=\"/portail/actes/{id}/document/{f}\">Voir</a> · \
-                 <a href=\"/portail/actes/{id}/document/{f}?telecharger=1\">Télécharger</a></div>",
-                name = esc(f),
-                id = url_seg(&d.id),
-                f = url_seg(f)
-            ));
-        }
-        links.push_str(&format!(
-            "<div><a href=\"/portail/actes/{}/paquet\">Télécharger avec signature et attestation \
-             de dépôt (ZIP)</a></div>",
-            url_seg(&d.id)
-        ));
-        let consulted = a.consulted_at.map_or_else(
-            || "Non consulté".to_owned(),
-            |t| format!("Consulté le {}", format_paris(t)),
-        );
-        let ret = if nature.is_some_and(|n| n.expects_return) {
-            if a.returned {
-                "Réponse déposée".to_owned()
-            } else {
-                format!(
-                    "<form method=\"post\" action=\"/portail/actes/{id}/retour\" \
-                     enctype=\"multipart/form-data\">\
-                     <input type=\"hidden\" name=\"csrf\" value=\"{c}\">\
-                     <label>Réponse (PDF) <input type=\"file\" name=\"pdf\" \
-                     accept=\"application/pdf\" required></label> \
-                     <label>Réponse structurée (JSON, facultatif) <input type=\"file\" \
-                     name=\"json\" accept=\"application/json\"></label> \
-                     <button type=\"submit\">Déposer la réponse</button></form>",
-                    id = url_seg(&d.id),
-                    c = esc(&s.csrf)
-                )
-            }
-        } else {
-            "—".to_owned()
-        };
-        rows.push_str(&format!(
-            "<tr><td>{at}</td><td>{label}</td><td>{links}</td><td>{consulted}</td>\
-             <td>{state}</td><td>{ret}</td></tr>",
-            at = format_paris(d.deposited_at),
-            label = esc(label),
-            state = state_fr(delivery::shown_state(&vault, d, a.consulted_at)),
-        ));
-    }
+    let found = offices(
+        &vault,
+        list.iter().map(|a| a.deposit.office_id.clone()).collect(),
+    )
+    .await;
     let body = if list.is_empty() {
         "<p>Aucun acte ne vous a été signifié.</p>".to_owned()
     } else {
+        let cards: String = list
+            .iter()
+            .map(|a| card(&vault, a, found.get(&a.deposit.office_id)))
+            .collect();
         format!(
-            "<table><thead><tr><th>Signifié le</th><th>Nature</th><th>Documents</th>\
-             <th>Consultation</th><th>État</th><th>Réponse</th></tr></thead><tbody>{rows}\
-             </tbody></table>"
+            "<p>Ces actes vous ont été signifiés par voie électronique. Ouvrez un acte pour le \
+             lire ; ses détails disent ce que signifie son état et comment vérifier sa \
+             signature.</p><ul class=\"liste\">{cards}</ul>"
         )
     };
-    page(
-        StatusCode::OK,
-        "Vos actes",
-        &format!(
-            "{body}<form method=\"post\" action=\"/portail/deconnexion\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <p><button type=\"submit\">Se déconnecter</button></p></form>",
-            esc(&s.csrf)
-        ),
-    )
+    session_page(StatusCode::OK, "Vos actes", &body, &s, vault.clock.now())
 }
 
 pub(super) async fn own_deposit(vault: &Arc<Vault>, s: &Session, id: &str) -> Option<DepositRow> {

@@ -4,6 +4,10 @@
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+
+use super::session::Session;
+use super::style::{CSP, STYLE};
 
 /// Escapes text for HTML.
 pub(super) fn esc(s: &str) -> String {
@@ -25,28 +29,50 @@ pub(super) fn security_headers(h: &mut HeaderMap) {
     let set = |h: &mut HeaderMap, k: header::HeaderName, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };
-    set(
-        h,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'",
-    );
+    if let Ok(csp) = HeaderValue::from_str(&CSP) {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::REFERRER_POLICY, "no-referrer");
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::CACHE_CONTROL, "no-store");
 }
 
-const STYLE: &str = "body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;\
-color:#1b1b1b}h1{font-size:1.5rem}table{border-collapse:collapse;width:100%}td,th{border:1px \
-solid #bbb;padding:.4rem;text-align:left}.erreur{color:#a00}.info{color:#064}";
-
 pub(super) fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    frame(status, title, body, "")
+}
+
+/// A page of a logged-in recipient: the header says until when the session lasts without
+/// activity and carries "Se déconnecter".
+pub(super) fn session_page(
+    status: StatusCode,
+    title: &str,
+    body: &str,
+    s: &Session,
+    now: DateTime<Utc>,
+) -> Response {
+    let left = (s.expires_at - now).num_minutes().max(1);
+    let bar = format!(
+        "<div class=\"session\"><p>Session ouverte jusqu'à {until} sans activité \
+         (encore {left} min)</p><form method=\"post\" action=\"/portail/deconnexion\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{c}\">\
+         <button type=\"submit\" class=\"second\">Se déconnecter</button></form></div>",
+        until = s
+            .expires_at
+            .with_timezone(&sceau_core::PARIS)
+            .format("%H:%M"),
+        c = esc(&s.csrf)
+    );
+    frame(status, title, body, &bar)
+}
+
+fn frame(status: StatusCode, title: &str, body: &str, bar: &str) -> Response {
     let html = format!(
         "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{t} — Coffre-fort Sceau</title><style>{STYLE}</style></head><body>\
-         <header><p>Coffre-fort électronique Sceau — espace destinataire</p></header>\
+         <header class=\"bandeau\"><div class=\"bandeau-int\"><p class=\"marque\">\
+         Coffre-fort électronique Sceau — espace destinataire</p>{bar}</div></header>\
          <main><h1>{t}</h1>{body}</main></body></html>",
         t = esc(title)
     );

@@ -8,9 +8,14 @@
 //! 2. `POST /portail/acces/{token}`: the code is short-lived, single use, and wrong codes are
 //!    counted per link: at the limit the link is locked. A right code opens a session (random
 //!    id, stored hashed; cookie `Secure; HttpOnly; SameSite=Strict`).
-//! 3. `GET /portail/actes`: the recipient's acts; each can be viewed in the browser, downloaded,
-//!    or downloaded with its signature and the deposit attestation (the sealed archive); the
-//!    first view or download is the consultation recorded at the vault's time.
+//! 3. `GET /portail/actes`: the recipient's acts as cards (one column on a phone); each can be
+//!    viewed in the browser (`inline`) or downloaded (`attachment`), or downloaded with its
+//!    signature and the deposit attestation (the sealed archive); the first view or download is
+//!    the consultation recorded at the vault's time. `GET /portail/actes/{id}`: the act's page —
+//!    the office (commissaire, étude, number), the nature, the state explained with its dates,
+//!    the signature verified again as at the deposit (signer, time, certificate) with its
+//!    `.p7s` (`/signature/{name}`), the return form, help for an act one does not recognise.
+//!    Every page of a session says until when it lasts and carries "Se déconnecter".
 //! 4. `POST /portail/actes/{id}/retour`: a return (PDF, optional JSON answer) where the nature
 //!    expects one.
 //!
@@ -18,6 +23,7 @@
 //! after). Every access is written to the audit table. Every lookup of an act is scoped to the
 //! session's recipient, so another recipient's act answers "introuvable" like a missing one.
 
+mod act;
 mod acts;
 mod audit;
 mod consent;
@@ -27,6 +33,8 @@ mod login;
 mod purge;
 mod returns;
 mod session;
+mod signature;
+mod style;
 
 use std::sync::Arc;
 
@@ -62,7 +70,12 @@ pub fn router() -> Router<Arc<Vault>> {
     Router::new()
         .route("/portail/acces/{token}", get(access).post(verify))
         .route("/portail/actes", get(acts))
+        .route("/portail/actes/{id}", get(act::act))
         .route("/portail/actes/{id}/document/{name}", get(document))
+        .route(
+            "/portail/actes/{id}/signature/{name}",
+            get(signature::signature_file),
+        )
         .route("/portail/actes/{id}/paquet", get(package))
         .route(
             "/portail/actes/{id}/retour",

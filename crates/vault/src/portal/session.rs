@@ -59,6 +59,8 @@ pub(super) struct Session {
     pub recipient_id: String,
     /// The session's CSRF token.
     pub csrf: String,
+    /// When it ends without activity.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 pub(super) async fn session(vault: &Arc<Vault>, headers: &HeaderMap) -> Option<Session> {
@@ -75,14 +77,20 @@ pub(super) async fn session(vault: &Arc<Vault>, headers: &HeaderMap) -> Option<S
         .ok()
         .flatten()?;
     // Sliding expiry, written only once half of it is used (no write on every request).
+    let mut expires_at = expires;
     if expires - now < chrono::Duration::minutes(minutes) / 2 {
         let until = now + chrono::Duration::minutes(minutes);
         vault
             .db(move |sql| meta::touch_session(sql, &h, until))
             .await
             .ok()?;
+        expires_at = until;
     }
-    Some(Session { recipient_id, csrf })
+    Some(Session {
+        recipient_id,
+        csrf,
+        expires_at,
+    })
 }
 
 /// `POST /portail/deconnexion`.
