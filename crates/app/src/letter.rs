@@ -6,6 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sceau_core::calendar::Calendar;
 use sceau_core::delivery::DeliveryRule;
+use sceau_core::region::Region;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -39,10 +40,32 @@ pub struct Letter {
     pub text: String,
 }
 
-/// Drafts the letter (pure).
+/// Drafts the letter (pure), in Paris time with `calendar`.
 pub fn draft(input: &LetterInput, rule: DeliveryRule, calendar: &Calendar) -> Letter {
     let date = sceau_core::delivery::letter_date(input.served_at, rule, calendar);
-    let served = sceau_core::naming::format_paris(input.served_at);
+    compose(
+        input,
+        date,
+        &sceau_core::naming::format_paris(input.served_at),
+    )
+}
+
+/// Drafts the letter (pure) in the governing place of the service (ARCHITECTURE.md, "The place
+/// of a service"): its date is the first working day after the transmission's day there, and
+/// the time of service is written in its local time (its zone named when not Paris's).
+pub fn draft_in(input: &LetterInput, rule: DeliveryRule, place: &Region) -> Letter {
+    let date = sceau_core::delivery::letter_date_in(input.served_at, rule, place);
+    let mut served = place
+        .local(input.served_at)
+        .format("%d/%m/%Y %H:%M:%S")
+        .to_string();
+    if let Some(zone) = sceau_core::place::zone_named(place) {
+        served.push_str(&format!(" ({zone})"));
+    }
+    compose(input, date, &served)
+}
+
+fn compose(input: &LetterInput, date: NaiveDate, served: &str) -> Letter {
     let requerant = input
         .requerant
         .as_deref()
@@ -87,7 +110,8 @@ impl App {
         let served_at = s.served_at.ok_or_else(|| Error::NotFound {
             what: "Date de signification".into(),
         })?;
-        Ok(draft(
+        let place = self.service_place(s.vault_deposit_id.as_deref());
+        Ok(draft_in(
             &LetterInput {
                 office_number,
                 office_name,
@@ -98,8 +122,38 @@ impl App {
                 served_at,
             },
             DeliveryRule::default(),
-            &self.config.calendar(),
+            &place,
         ))
+    }
+
+    /// The place a service was accepted under: the one its local archive's attestation records
+    /// (the recipient's or the office's as the vault knew them), else the office's as this
+    /// workstation knows it (Alsace-Moselle when the office's calendar says so, else Paris).
+    fn service_place(&self, deposit_id: Option<&str>) -> Region {
+        deposit_id
+            .and_then(|d| self.local_archive_attestation(d))
+            .and_then(|xml| sceau_core::place::place_in_attestation(&xml))
+            .filter(|p| p.source != sceau_core::place::PlaceSource::Default)
+            .map(|p| p.region)
+            .unwrap_or_else(|| {
+                if self.config.alsace_moselle {
+                    Region::from_code("67").unwrap_or_default()
+                } else {
+                    Region::PARIS
+                }
+            })
+    }
+
+    /// The deposit attestation in the local archive of `deposit_id`, if downloaded.
+    fn local_archive_attestation(&self, deposit_id: &str) -> Option<String> {
+        use std::io::Read;
+        let zip_path = self.local_archive(deposit_id).ok()??;
+        let bytes = self.read_local_file(&zip_path).ok()?;
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
+        let mut entry = zip.by_name(sceau_proto::ATTESTATION_NAME).ok()?;
+        let mut xml = String::new();
+        entry.read_to_string(&mut xml).ok()?;
+        Some(xml)
     }
 }
 
@@ -177,5 +231,45 @@ mod tests {
         let pdf = render_pdf(&l, "Etude 9991", sat).expect("render");
         let verdict = sceau_pdfa::check_pdfa1b(&pdf);
         assert!(verdict.conformant, "{:?}", verdict.violations);
+    }
+
+    #[test]
+    fn the_letter_follows_reunion_s_day() {
+        // Saturday 18 December 2027, 10:00 in La Réunion; Monday 20 is its abolition day.
+        let sent = chrono_tz::Indian::Reunion
+            .with_ymd_and_hms(2027, 12, 18, 10, 0, 0)
+            .single()
+            .expect("date")
+            .with_timezone(&Utc);
+        let input = LetterInput {
+            office_number: "9741".into(),
+            office_name: "Etude 9741".into(),
+            recipient_name: "Marie PAYET".into(),
+            nature_label: "Saisie-attribution".into(),
+            reference: "REF-974".into(),
+            requerant: None,
+            served_at: sent,
+        };
+        let reunion = Region::from_code("974").expect("region");
+        let l = draft_in(&input, DeliveryRule::SameCalendarDay, &reunion);
+        assert_eq!(l.date, NaiveDate::from_ymd_opt(2027, 12, 21).expect("date"));
+        assert!(l.text.contains("Le 21/12/2027"), "{}", l.text);
+        assert!(
+            l.text
+                .contains("le 18/12/2027 10:00:00 (heure de La Réunion (Indian/Reunion))"),
+            "{}",
+            l.text
+        );
+        // In Paris's place the same service's letter is Monday's.
+        let paris = draft_in(&input, DeliveryRule::SameCalendarDay, &Region::PARIS);
+        assert_eq!(
+            paris.date,
+            NaiveDate::from_ymd_opt(2027, 12, 20).expect("date")
+        );
+        assert!(
+            paris.text.contains("le 18/12/2027 07:00:00,"),
+            "{}",
+            paris.text
+        );
     }
 }

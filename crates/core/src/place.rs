@@ -125,6 +125,28 @@ pub fn service_allowed_at(
     })
 }
 
+/// The governing place an attestation records (`<lieu code="…" source="…">` of
+/// `attestation_depot.xml`, [`crate::attestation::DepositAttestation::place`]); `None` for an
+/// attestation of an earlier version or another text.
+pub fn place_in_attestation(xml: &str) -> Option<Governing> {
+    let start = xml.find("<lieu ")?;
+    let tag = xml.get(start..)?.split('>').next()?;
+    let attr = |name: &str| {
+        let key = format!(" {name}=\"");
+        let from = tag.find(&key)? + key.len();
+        tag.get(from..)?.split('"').next()
+    };
+    let region = Region::from_code(attr("code")?).ok()?;
+    let source = [
+        PlaceSource::Recipient,
+        PlaceSource::Office,
+        PlaceSource::Default,
+    ]
+    .into_iter()
+    .find(|s| Some(s.code()) == attr("source"))?;
+    Some(Governing { region, source })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +171,24 @@ mod tests {
         assert_eq!(calendar_code(&als), "alsace_moselle");
         assert_eq!(calendar_code(&r("974")), "national+974");
         assert_eq!(calendar_code(&r("2A")), "national");
+    }
+
+    #[test]
+    fn the_place_is_read_back_from_an_attestation() {
+        let xml = "<attestationDepot><lieu code=\"974\" source=\"recipient\"><nom>La Réunion</nom>";
+        assert_eq!(
+            place_in_attestation(xml),
+            Some(governing(Some(&r("974")), None))
+        );
+        assert_eq!(place_in_attestation("<attestationDepot/>"), None);
+        assert_eq!(
+            place_in_attestation("<lieu code=\"99\" source=\"office\">"),
+            None
+        );
+        assert_eq!(
+            place_in_attestation("<lieu code=\"75\" source=\"x\">"),
+            None
+        );
     }
 
     #[test]

@@ -158,6 +158,80 @@ async fn the_recipient_s_place_governs(b: Backend) {
     assert!(status.message.unwrap().contains("heure de Martinique"));
 }
 
+/// Where the places come from: a person enrolled by an office gets her postal code's
+/// département (Martinique), a company enrolled by an office none (its registered office is not
+/// sent); an operator import takes `region` or `postal_code`; the office's place is kept across
+/// a re-declaration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn places_come_from_the_address_the_import_and_the_declaration() {
+    let h = Harness::start(Backend::Embedded, Arc::new(sceau_vault::SceauPdfa)).await;
+    let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    let c = bound_client(&h, &a.auth, "9991").await;
+    let birth = (tuesday_morning() - chrono::Duration::days(365 * 30)).date_naive();
+    let person = serde_json::json!({
+        "kind": "person", "civility": "Mme", "first_names": "Léa",
+        "last_name": "Joseph", "birth_date": birth.to_string(), "email": "lea@exemple.mq",
+        "mobile": "+596 696 12 34 56",
+        "address": {"lines": ["1 rue Victor Hugo"], "postal_code": "97200",
+                    "city": "Fort-de-France"},
+    });
+    let company = serde_json::json!({"kind": "company", "siret": "73282932000074",
+        "name": "Société X", "email": "contact@x.fr", "mobile": "06 12 34 56 78"});
+    let mut ids = Vec::new();
+    for body in [person, company] {
+        let r = c
+            .post(h.url("/v1/recipients"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        ids.push(r.json::<sceau_proto::Recipient>().await.unwrap().id);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("import.csv");
+    std::fs::write(
+        &csv,
+        "id;kind;name;email;region;postal_code\n\
+         imp-1;person;Jean PAYET;j@x.re;;97400\n\
+         imp-2;company;Elsass SA;e@x.fr;67;\n\
+         imp-3;company;Sans Lieu SA;s@x.fr;;\n",
+    )
+    .unwrap();
+    tokio::task::block_in_place(|| {
+        sceau_vault::admin::import_recipients(h.vault.meta.as_ref(), &csv).unwrap()
+    });
+    office_at(&h, "9991", "972");
+    h.declare_office("9991", &holder_of(&a.auth));
+    let places = tokio::task::block_in_place(|| {
+        sceau_vault::store::sql::tx(h.vault.meta.as_ref(), |sql| {
+            let mut out = Vec::new();
+            for id in [&ids[0], &ids[1]].into_iter().chain(&[
+                "imp-1".to_owned(),
+                "imp-2".to_owned(),
+                "imp-3".to_owned(),
+            ]) {
+                out.push(meta::recipient_region(sql, id)?.map(|r| r.code().to_owned()));
+            }
+            out.push(meta::office_region(sql, "9991")?.map(|r| r.code().to_owned()));
+            Ok(out)
+        })
+    })
+    .unwrap();
+    let want: Vec<Option<String>> = [
+        Some("972"),
+        None,
+        Some("974"),
+        Some("67"),
+        None,
+        Some("972"),
+    ]
+    .into_iter()
+    .map(|c| c.map(str::to_owned))
+    .collect();
+    assert_eq!(places, want);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_recipient_s_place_governs_embedded() {
     the_recipient_s_place_governs(Backend::Embedded).await;
