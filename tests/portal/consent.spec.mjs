@@ -12,7 +12,7 @@
 // SMS code from the gateway, types both and answers; it prints one JSON line with what it
 // saw, and exits non-zero on any unexpected page.
 import { chromium } from "playwright-core";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 
@@ -44,6 +44,51 @@ const lastSmsCode = async () => {
   throw new Error("no code texted");
 };
 
+// Optional: screenshots of each page (SCEAU_SHOTS, as consentement-<answer>[-<n>faux]-<page>-390x844.png)
+// and axe-core (SCEAU_AXE, its axe.min.js) run on each page's HTML in a context of its own.
+const shots = process.env.SCEAU_SHOTS;
+const axeSource = process.env.SCEAU_AXE ? readFileSync(process.env.SCEAU_AXE, "utf8") : null;
+const pages = {};
+const run = wrong ? `${answer}-${wrong}faux` : answer;
+let axePage = null;
+const measure = async (page, name) => {
+  const [scrollWidth, innerWidth] = await page.evaluate(() => [
+    document.documentElement.scrollWidth,
+    window.innerWidth,
+  ]);
+  const small = await page.evaluate(() =>
+    [...document.querySelectorAll("a.bouton, button, input:not([type=hidden])")]
+      .map((e) => [e.textContent.trim() || e.name, e.getBoundingClientRect()])
+      .filter(([, r]) => r.height < 44 || r.width < 44)
+      .map(([t, r]) => `${t} ${Math.round(r.width)}×${Math.round(r.height)}`),
+  );
+  const fontSize = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+  if (shots) {
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, `consentement-${run}-${name}-390x844.png`), fullPage: true });
+  }
+  let axe = { rules: 0, violations: [] };
+  if (axeSource) {
+    await axePage.setContent(await page.content());
+    await axePage.evaluate(axeSource);
+    axe = await axePage.evaluate(() =>
+      axe
+        .run(document, {
+          runOnly: {
+            type: "tag",
+            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+          },
+          resultTypes: ["violations"],
+        })
+        .then((r) => ({
+          rules: r.passes.length,
+          violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })),
+        })),
+    );
+  }
+  pages[name] = { scrollWidth, innerWidth, small, fontSize, axe };
+};
+
 const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "sceau-chromium-")), {
   executablePath: process.env.SCEAU_CHROMIUM || "/usr/bin/chromium",
   headless: true,
@@ -53,18 +98,33 @@ const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
+const axeBrowser = axeSource
+  ? await chromium.launch({
+      executablePath: process.env.SCEAU_CHROMIUM || "/usr/bin/chromium",
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu"],
+    })
+  : null;
+if (axeBrowser) {
+  const ctx = await axeBrowser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true });
+  axePage = await ctx.newPage();
+}
 try {
   const page = browser.pages()[0] ?? (await browser.newPage());
   await page.goto(link);
   const invitation = await page.textContent("main");
+  await measure(page, "invitation");
   if (!(await page.$("button[type=submit]"))) {
     // Nothing to answer (expired, withdrawn, answered): report the page as it is.
     const final = { title: await page.textContent("h1"), text: invitation };
-    console.log(JSON.stringify({ invitation, codesPage: null, refusedTries: [], final }));
+    console.log(JSON.stringify({ invitation, codesPage: null, refusedTries: [], final, pages }));
+    await browser.close();
+    await axeBrowser?.close();
     process.exit(0);
   }
   await Promise.all([page.waitForLoadState(), page.click("button[type=submit]")]);
   const codesPage = await page.textContent("h1");
+  await measure(page, "codes");
   const emailCode = lastMailCode();
   const smsCode = await lastSmsCode();
   const button = { accepter: "J'accepte", refuser: "Je refuse", revoquer: "Révoquer mon consentement" }[answer];
@@ -74,6 +134,7 @@ try {
     await page.fill("#code_sms", smsCode === "000000" ? "111111" : "000000");
     await Promise.all([page.waitForLoadState(), page.click(`button:has-text("${button}")`)]);
     refusedTries.push(await page.textContent("main"));
+    if (i === 0) await measure(page, "code-faux");
     if (!(await page.$("#code_sms"))) break;
   }
   let final;
@@ -83,7 +144,9 @@ try {
     await Promise.all([page.waitForLoadState(), page.click(`button:has-text("${button}")`)]);
   }
   final = { title: await page.textContent("h1"), text: await page.textContent("main") };
-  console.log(JSON.stringify({ invitation, codesPage, refusedTries, final }));
+  await measure(page, "reponse");
+  console.log(JSON.stringify({ invitation, codesPage, refusedTries, final, pages }));
 } finally {
   await browser.close();
+  await axeBrowser?.close();
 }

@@ -15,11 +15,11 @@
 // page again ("à personne") → the other act ("à domicile") → list → "Se déconnecter". On every
 // page it measures the horizontal overflow and the controls under 44 px, and runs axe-core on the
 // page's HTML in a second context (JavaScript on, the same viewport). It prints one JSON line
-// with what it saw, and exits non-zero on an unexpected page.
+// with what it saw (axe-core's findings also in <SCEAU_SHOTS>/axe.json), and exits non-zero on
+// an unexpected page.
 import { chromium } from "playwright-core";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
 
 const need = (k) => {
   const v = process.env[k];
@@ -101,7 +101,10 @@ async function walk(width, height) {
           },
           resultTypes: ["violations"],
         })
-        .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }))),
+        .then((r) => ({
+          rules: r.passes.length,
+          violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })),
+        })),
     );
     pages[name] = { title, scrollWidth, innerWidth, small, fontSize, axe };
     return title;
@@ -173,6 +176,11 @@ async function walk(width, height) {
 try {
   const runs = [];
   for (const [w, h] of sizes) runs.push(await walk(w, h));
+  // axe-core's findings (every impact) per page and size, beside the screenshots.
+  const findings = Object.fromEntries(
+    runs.flatMap((r) => Object.entries(r.pages).map(([name, p]) => [`${name}-${r.size}`, p.axe])),
+  );
+  writeFileSync(join(shots, "axe.json"), JSON.stringify(findings, null, 1));
   console.log(JSON.stringify({ runs }));
 } finally {
   await browser.close();

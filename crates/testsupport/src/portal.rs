@@ -194,10 +194,18 @@ pub fn ensure_playwright() -> Result<()> {
     Ok(())
 }
 
+/// axe-core's script, if `npm ci` has run in `ui/` (the desktop front end's dev dependencies).
+pub fn axe_core() -> Option<std::path::PathBuf> {
+    Some(spec_dir().join("../../ui/node_modules/axe-core/axe.min.js")).filter(|p| p.exists())
+}
+
 /// Headless Chromium (JavaScript off) answers the invitation at `link` with `answer`
 /// (`accepter`, `refuser`, `revoquer`) after `wrong` wrong tries, reading the e-mailed code from
 /// `smtp`'s files and the texted one from `sms`; what the pages showed (`tests/portal/
-/// consent.spec.mjs`: `invitation`, `codesPage`, `refusedTries`, `final.title`, `final.text`).
+/// consent.spec.mjs`: `invitation`, `codesPage`, `refusedTries`, `final.title`, `final.text`,
+/// and per page `pages.<name>`: `scrollWidth`, `innerWidth`, `small` controls, `fontSize` and
+/// axe-core's `axe` violations when [`axe_core`] is there); each page is saved as
+/// `target/portal-screenshots/consentement-<answer>[-<n>faux]-<page>-390x844.png`.
 pub fn chromium_answer(
     link: &str,
     smtp: &SmtpSink,
@@ -213,6 +221,11 @@ pub fn chromium_answer(
         .env("SCEAU_SMS_SINK", sms.received_url())
         .env("SCEAU_ANSWER", answer)
         .env("SCEAU_WRONG", wrong.to_string())
+        .env(
+            "SCEAU_SHOTS",
+            spec_dir().join("../../target/portal-screenshots"),
+        )
+        .envs(axe_core().map(|p| ("SCEAU_AXE", p)))
         .output()
         .context("node")?;
     let stdout = String::from_utf8_lossy(&run.stdout).into_owned();

@@ -353,7 +353,7 @@ async fn portal_flow(backend: Backend) {
         "Maître Jean Dupont, commissaire de justice",
         "<dt>Numéro d'étude</dt><dd>9991</dd>",
         "Remise à personne",
-        "il vous est donc signifié « à personne » (article 662-1 du code de procédure civile)",
+        "il vous est donc signifié « à personne » (article 662-1 du code de procédure civile)",
         "Signé électroniquement par Jean Dupont, commissaire de justice le ",
         "avec un certificat qualifié de signature électronique (règlement européen eIDAS) \
          délivré par AC des commissaires de justice. Le coffre-fort a vérifié cette signature \

@@ -55,7 +55,11 @@ fn check_page(size: &str, name: &str, p: &serde_json::Value) {
         p["fontSize"].as_f64().unwrap() >= 16.0,
         "{name} at {size}: {p}"
     );
-    let bad: Vec<&serde_json::Value> = p["axe"]
+    assert!(
+        p["axe"]["rules"].as_u64().unwrap() > 0,
+        "{name} at {size}: axe-core did not run"
+    );
+    let bad: Vec<&serde_json::Value> = p["axe"]["violations"]
         .as_array()
         .unwrap()
         .iter()
@@ -116,8 +120,7 @@ async fn chromium_walks_two_acts_on_a_phone_and_a_laptop() {
     let out = tempfile::tempdir().unwrap();
     let shots = screenshots_dir();
     let spec = spec_dir().join("portal.spec.mjs");
-    let axe = spec_dir().join("../../ui/node_modules/axe-core/axe.min.js");
-    assert!(axe.exists(), "axe-core: npm ci in ui/");
+    let axe = sceau_testsupport::portal::axe_core().expect("axe-core: npm ci in ui/");
     let env = [
         ("SCEAU_PORTAL_LINK", link),
         ("SCEAU_SMS_SINK", sms.received_url()),
@@ -127,7 +130,7 @@ async fn chromium_walks_two_acts_on_a_phone_and_a_laptop() {
         ("SCEAU_OUT", out.path().display().to_string()),
         ("SCEAU_SHOTS", shots.display().to_string()),
         ("SCEAU_AXE", axe.display().to_string()),
-        ("SCEAU_SIZES", "390x844,1366x768".to_owned()),
+        ("SCEAU_SIZES", "360x740,390x844,1366x768".to_owned()),
     ];
     let run = tokio::task::spawn_blocking(move || {
         Command::new("node")
@@ -146,7 +149,7 @@ async fn chromium_walks_two_acts_on_a_phone_and_a_laptop() {
     );
     let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let runs = seen["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 2);
+    assert_eq!(runs.len(), 3);
     for (i, r) in runs.iter().enumerate() {
         let size = r["size"].as_str().unwrap();
         for (name, p) in r["pages"].as_object().unwrap() {
@@ -193,7 +196,7 @@ async fn chromium_walks_two_acts_on_a_phone_and_a_laptop() {
             "9991",
             "Remise à personne",
             "le jour même de son envoi",
-            "il vous est donc signifié « à personne »",
+            "il vous est donc signifié « à personne »",
             "Signé électroniquement par Jeanne DUPONT, commissaire de justice",
             "avec un certificat qualifié de signature électronique",
             "délivré par AC des commissaires de justice",
@@ -207,7 +210,7 @@ async fn chromium_walks_two_acts_on_a_phone_and_a_laptop() {
             "Commandement de payer",
             "Maître Jeanne DUPONT, commissaire de justice",
             "Remise à domicile",
-            "il vous est donc signifié « à domicile »",
+            "il vous est donc signifié « à domicile »",
             "lettre simple",
         ] {
             assert!(home_text.contains(says), "{says}: {home_text}");
@@ -274,6 +277,10 @@ fn pkg_act(zip_bytes: &[u8], name: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_consents_refuses_locks_out_and_finds_an_expired_invitation() {
     ensure_playwright();
+    assert!(
+        sceau_testsupport::portal::axe_core().is_some(),
+        "axe-core: npm ci in ui/"
+    );
     let side = PortalSide::start(Backend::Embedded, |_| {}).await;
     let (h, smtp, sms, portal_addr) = (&side.h, &side.smtp, &side.sms, side.portal);
     let ids = office_ids(&h.ca, "Jeanne DUPONT", "Etude Dupont");
@@ -321,6 +328,9 @@ async fn chromium_consents_refuses_locks_out_and_finds_an_expired_invitation() {
             sceau_testsupport::portal::chromium_answer(&link, s, m, answer, wrong)
         })
         .unwrap();
+        for (name, p) in seen["pages"].as_object().unwrap() {
+            check_page("390x844", &format!("consentement {id} {name}"), p);
+        }
         let invitation = seen["invitation"].as_str().unwrap();
         assert!(invitation.contains("Maître Jeanne DUPONT"), "{seen}");
         assert!(invitation.contains("Signification de jugement"), "{seen}");

@@ -50,12 +50,12 @@ pub(super) fn state_explained(
     );
     match state {
         DeliveryState::InPerson => format!(
-            "Vous avez ouvert cet acte le {}, {within} : il vous est donc signifié « à personne »\
+            "Vous avez ouvert cet acte le {}, {within} : il vous est donc signifié « à personne »\
              {law}, comme si le commissaire de justice vous l'avait remis en main propre. {dated}",
             consulted.map(format_paris).unwrap_or_default()
         ),
         DeliveryState::AtHome => format!(
-            "Cet acte n'a pas été ouvert {within} : il vous est donc signifié « à domicile »{law}, \
+            "Cet acte n'a pas été ouvert {within} : il vous est donc signifié « à domicile »{law}, \
              comme un acte laissé à votre adresse en votre absence. La signification est valable \
              quand même. {dated} L'étude vous envoie aussi une lettre simple qui vous informe de \
              cette signification. {seen}",
@@ -66,7 +66,7 @@ pub(super) fn state_explained(
         ),
         DeliveryState::AwaitingConsultation => format!(
             "Vous n'avez pas encore ouvert cet acte. Si vous l'ouvrez {within}, il vous sera \
-             signifié « à personne »{law} ; sinon il vous sera signifié « à domicile ». Dans les \
+             signifié « à personne »{law} ; sinon il vous sera signifié « à domicile ». Dans les \
              deux cas la signification est valable. {dated}"
         ),
     }
@@ -308,7 +308,7 @@ mod tests {
                 Some(at(3, 15))
             ),
             "Vous avez ouvert cet acte le 03/03/2026 16:00:00, le jour même de son envoi (le \
-             03/03/2026) : il vous est donc signifié « à personne » (article 662-1 du code de \
+             03/03/2026) : il vous est donc signifié « à personne » (article 662-1 du code de \
              procédure civile), comme si le commissaire de justice vous l'avait remis en main \
              propre. La signification est datée du 03/03/2026 10:00:00 : c'est l'heure à laquelle \
              le coffre-fort vous a transmis l'acte (article 664-1 du code de procédure civile), \
@@ -322,7 +322,7 @@ mod tests {
                 None
             ),
             "Cet acte n'a pas été ouvert le jour même de son envoi (le 03/03/2026) : il vous est \
-             donc signifié « à domicile » (article 662-1 du code de procédure civile), comme un \
+             donc signifié « à domicile » (article 662-1 du code de procédure civile), comme un \
              acte laissé à votre adresse en votre absence. La signification est valable quand \
              même. La signification est datée du 03/03/2026 10:00:00 : c'est l'heure à laquelle \
              le coffre-fort vous a transmis l'acte (article 664-1 du code de procédure civile), \
@@ -339,8 +339,8 @@ mod tests {
         assert!(
             waiting.starts_with(
                 "Vous n'avez pas encore ouvert cet acte. Si vous l'ouvrez dans les 24 heures \
-                 suivant son envoi (avant le 04/03/2026 10:00:00), il vous sera signifié « à \
-                 personne » ; sinon il vous sera signifié « à domicile »."
+                 suivant son envoi (avant le 04/03/2026 10:00:00), il vous sera signifié « à \
+                 personne » ; sinon il vous sera signifié « à domicile »."
             ),
             "{waiting}"
         );

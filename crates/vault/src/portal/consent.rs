@@ -153,8 +153,10 @@ fn accepted_html(f: &Found, token: &str) -> String {
     let t = esc(token);
     format!(
         "<p class=\"info\">Vous avez consenti à la signification électronique le {given}.</p>\
-         {state}<p><a href=\"/portail/consentement/{t}/declaration\">Votre déclaration (PDF)</a> \
-         — <a href=\"/portail/consentement/{t}/declaration.p7s\">son sceau (.p7s)</a></p>",
+         {state}<div class=\"actions\"><a class=\"bouton second\" \
+         href=\"/portail/consentement/{t}/declaration\">Votre déclaration (PDF)</a>\
+         <a class=\"bouton second\" href=\"/portail/consentement/{t}/declaration.p7s\">Son \
+         sceau (.p7s)</a></div>",
         given = format_paris(c.given_at),
         state = match revoked {
             Some(r) => format!("<p>Vous l'avez révoqué le {r}.</p>"),
