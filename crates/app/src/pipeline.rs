@@ -161,6 +161,8 @@ pub(crate) struct PackageInput<'a> {
     pub now: DateTime<Utc>,
     /// (act name, PDF/A, detached signature)
     pub signed: &'a [(String, Vec<u8>, Vec<u8>)],
+    /// The office's calendar is Alsace-Moselle's (told to the vault in the manifest).
+    pub office_alsace_moselle: bool,
 }
 
 impl App {
@@ -381,6 +383,7 @@ impl App {
                     edi_batch: run.edi_batch,
                     now: run.now,
                     signed: &signed,
+                    office_alsace_moselle: self.config.alsace_moselle,
                 })?;
                 let documents: Vec<String> = signed.into_iter().map(|(n, _, _)| n).collect();
                 packages.push((job.line, new, path, not_before, documents));
@@ -430,6 +433,7 @@ fn build_package(p: &PackageInput<'_>, message: &ActDataMessage) -> Result<Vec<u
             })
             .collect(),
         data_message: sceau_core::package::DATA_MESSAGE_NAME.into(),
+        office_alsace_moselle: p.office_alsace_moselle,
     };
     let zip_err = |e: zip::result::ZipError| Error::Internal(format!("package: {e}"));
     let io_err = |e: std::io::Error| Error::Internal(format!("package: {e}"));

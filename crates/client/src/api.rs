@@ -299,9 +299,10 @@ impl VaultClient {
             .await
     }
 
-    /// `GET /v1/recipients/{id}/reception/{nature}`: whether service is open now, and when next;
-    /// `alsace_moselle` asks the vault to close on the office's local holidays too (Good Friday,
-    /// 26 December).
+    /// `GET /v1/recipients/{id}/reception/{nature}`: whether service is open now, and when next,
+    /// in the governing place (the recipient's, else the office's); `alsace_moselle` tells the
+    /// vault the office is in Alsace-Moselle (Good Friday, 26 December), its place when the
+    /// operator declared none.
     pub async fn reception(
         &self,
         id: &str,

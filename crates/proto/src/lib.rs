@@ -359,6 +359,11 @@ pub struct DepositManifest {
     pub documents: Vec<ManifestDocument>,
     /// File name of the XML data message with the act's essential elements.
     pub data_message: String,
+    /// The office says it is in Alsace-Moselle (its configured calendar): the vault takes it as
+    /// the office's place when the operator declared none, for a recipient of unknown place. It
+    /// can only close more days (Good Friday, 26 December), never open one. Absent: `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub office_alsace_moselle: bool,
 }
 
 /// Answer to an accepted deposit (the same for every retry with the same idempotency key).

@@ -100,6 +100,7 @@ pub fn manifest(
             })
             .collect(),
         data_message: DATA_MESSAGE_NAME.into(),
+        office_alsace_moselle: false,
     }
 }
 

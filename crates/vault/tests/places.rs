@@ -13,6 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use common::*;
 use sceau_core::region::Region;
+use sceau_testsupport::pki::Identity;
 use sceau_vault::store::meta;
 
 fn at(tz: chrono_tz::Tz, y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
@@ -230,6 +231,67 @@ async fn places_come_from_the_address_the_import_and_the_declaration() {
     .map(|c| c.map(str::to_owned))
     .collect();
     assert_eq!(places, want);
+}
+
+/// A one-act package to `recipient` whose manifest says the office is in Alsace-Moselle.
+fn alsatian_package(signer: &Identity, recipient: &str, reference: &str) -> (Vec<u8>, String) {
+    let pdf = pdfa_act(reference);
+    let sig = sign(signer, &pdf);
+    let name = format!(
+        "{}_{reference}_20260303_100000.pdf",
+        office_number_of(signer)
+    );
+    let spec = PackageSpec {
+        recipient_id: recipient,
+        nature: "SAISIE_ATTRIBUTION",
+        reference,
+        judge_permission: None,
+        acts: vec![(name.clone(), pdf.clone(), sig.clone())],
+    };
+    let mut manifest = sceau_testsupport::deposit::manifest(
+        reference,
+        recipient,
+        "SAISIE_ATTRIBUTION",
+        None,
+        sceau_proto::Source::Form,
+        &[&name],
+    );
+    manifest.office_alsace_moselle = true;
+    let acts = [(name.as_str(), pdf.as_slice(), sig.as_slice())];
+    sceau_testsupport::deposit::package_zip(&manifest, &acts, &data_message(&spec), &[]).unwrap()
+}
+
+/// An office whose place the operator did not declare, configured for Alsace-Moselle: its
+/// deposit on 26 December to a recipient of unknown place is refused, as its reception check
+/// says (the manifest carries its word; the recipient's place still comes first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undeclared_office_s_alsatian_calendar_closes_26_december() {
+    let h = Harness::start(Backend::Embedded, Arc::new(sceau_vault::SceauPdfa)).await;
+    let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");
+    let c = bound_client(&h, &a.auth, "9991").await;
+    let unknown = person(&h, "sans-lieu", "Jean SANSLIEU", None);
+    let paris = person(&h, "paris", "Paul MARTIN", Some("75"));
+    h.clock.set(at(sceau_core::PARIS, 2026, 12, 26, 10, 0));
+    let r = put_package(
+        &h,
+        &c,
+        "cle-alsace-0001",
+        &alsatian_package(&a.sign, &unknown, "AM1"),
+    )
+    .await;
+    assert_eq!(code(r).await, "closed");
+    let r = put_package(
+        &h,
+        &c,
+        "cle-alsace-0002",
+        &alsatian_package(&a.sign, &paris, "AM2"),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    // Without the office's word, the vault's default place (Paris) is open that day.
+    let pkg = simple_package(&a.sign, &unknown, "SAISIE_ATTRIBUTION", "AM3");
+    let r = put_package(&h, &c, "cle-alsace-0003", &pkg).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -45,6 +45,9 @@ pub(super) async fn check(vault: &Arc<Vault>, who: &Authed, pkg: Package) -> Res
     // of the recipient and of the office, in one read.
     let (rid, ncode) = (m.recipient_id.clone(), m.nature.clone());
     let number = who.office.office.number.clone();
+    // The office's own word that it is in Alsace-Moselle stands for its place when the operator
+    // declared none (it can only close more days: same zone, a larger calendar).
+    let says_alsace = m.office_alsace_moselle;
     let (recipient, consent, rule, place) = vault
         .db_read(move |sql| {
             let recipient = meta::recipient(sql, &rid)?;
@@ -52,9 +55,14 @@ pub(super) async fn check(vault: &Arc<Vault>, who: &Authed, pkg: Package) -> Res
                 Some(_) => Some(crate::register::in_force(sql, &rid, &ncode, now)?),
                 None => None,
             };
+            let office = meta::office_region(sql, &number)?.or_else(|| {
+                says_alsace
+                    .then(|| sceau_core::region::Region::from_code("67").ok())
+                    .flatten()
+            });
             let place = sceau_core::place::governing(
                 meta::recipient_region(sql, &rid)?.as_ref(),
-                meta::office_region(sql, &number)?.as_ref(),
+                office.as_ref(),
             );
             Ok((recipient, consent, meta::rule(sql, &rid, &ncode)?, place))
         })

@@ -564,7 +564,7 @@ pub fn spec() -> Value {
                     ("id", "path", true, "Identifiant du destinataire"),
                     ("nature", "path", true, "Code de la nature d'acte"),
                     ("judge_permission", "query", false, "Référence de l'autorisation du juge"),
-                    ("alsace_moselle", "query", false, "true : jours fériés d'Alsace-Moselle de l'étude (Vendredi saint, 26 décembre)"),
+                    ("alsace_moselle", "query", false, "true : l'étude est en Alsace-Moselle (Vendredi saint, 26 décembre) ; son lieu quand l'opérateur n'en a déclaré aucun, pour un destinataire de lieu inconnu (le lieu du destinataire prime)"),
                 ],
                 body: None,
                 ok: ok_json("ReceptionStatus"),
