@@ -288,14 +288,17 @@ impl Window {
     }
 
     /// Waits until an element matching `css` exists and, if `needle` is given, one of them
-    /// contains it; returns that element's text. On failure: a screenshot and the page's text.
+    /// contains it (non-breaking spaces compared as spaces); returns that element's text. On
+    /// failure: a screenshot and the page's text.
     pub fn wait_text(&mut self, css: &str, needle: Option<&str>) -> Result<String> {
         const SCRIPT: &str = r#"
             const [sel, needle, done] = arguments;
+            // French typography's non-breaking spaces read as spaces, in the page and the needle.
+            const plain = (t) => t.replace(/[\u00a0\u202f]/g, " ");
             const find = () => {
               for (const e of document.querySelectorAll(sel)) {
                 const t = e.innerText ?? e.textContent ?? "";
-                if (needle === null || t.includes(needle)) return t;
+                if (needle === null || plain(t).includes(plain(needle))) return t;
               }
               return null;
             };
@@ -328,8 +331,9 @@ impl Window {
     pub fn wait_absent(&mut self, css: &str, needle: &str) -> Result<()> {
         const SCRIPT: &str = r#"
             const [sel, needle, done] = arguments;
+            const plain = (t) => t.replace(/[\u00a0\u202f]/g, " ");
             const present = () => [...document.querySelectorAll(sel)]
-              .some((e) => (e.innerText ?? e.textContent ?? "").includes(needle));
+              .some((e) => plain(e.innerText ?? e.textContent ?? "").includes(plain(needle)));
             if (!present()) { done(true); return; }
             const obs = new MutationObserver(() => {
               if (!present()) { obs.disconnect(); done(true); }

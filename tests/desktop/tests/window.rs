@@ -278,9 +278,10 @@ fn an_edi_batch_is_refused_line_by_line_then_imported_from_the_window() {
     let done = w.wait_text("p[role=status]", Some("Lot importé")).unwrap();
     assert!(done.contains("2 actes signés"), "{done}");
     assert!(done.contains("2 déposés"), "{done}");
-    let progress = w
-        .wait_text("ul.edi-progress", Some("Actes signés : 2 / 2"))
-        .unwrap();
+    let progress = plain(
+        &w.wait_text("ul.edi-progress", Some("Actes signés : 2 / 2"))
+            .unwrap(),
+    );
     assert!(progress.contains("Lignes vérifiées : 2"), "{progress}");
     assert!(progress.contains("Actes déposés : 2"), "{progress}");
     w.screenshot("edi-lot-importe").unwrap();
