@@ -16,7 +16,8 @@ use crate::PARIS;
 /// Which deadline decides between "à personne" and "à domicile".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DeliveryRule {
-    /// The law (CPC 662-1): consultation on the calendar day of the transmission, Europe/Paris.
+    /// The law (CPC 662-1): consultation on the calendar day of the transmission, in the governing
+    /// place's time zone ([`deadline_in`]; Europe/Paris for [`deadline`]).
     #[default]
     SameCalendarDay,
     /// The SECURACT manual: consultation within 24 hours of the transmission.

@@ -36,7 +36,8 @@ pub enum BlobConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryRuleConfig {
-    /// "À personne" if consulted the calendar day of transmission (Europe/Paris).
+    /// "À personne" if consulted the calendar day of transmission, in the governing place's
+    /// time zone (the deposit's place: `sceau_core::place`).
     SameDay,
     /// "À personne" if consulted within 24 hours (SECURACT manual).
     Within24Hours,
@@ -71,7 +72,8 @@ pub struct Config {
     /// Delivery rule in force.
     #[serde(default = "default_rule")]
     pub delivery_rule: DeliveryRuleConfig,
-    /// Whether the Alsace-Moselle public holidays apply.
+    /// The place assumed when neither the recipient's nor the office's is known is
+    /// Alsace-Moselle (its public holidays apply) rather than Paris: see `crate::place`.
     #[serde(default)]
     pub alsace_moselle: bool,
     /// Largest deposit package, bytes.
