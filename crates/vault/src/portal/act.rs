@@ -12,9 +12,9 @@ use chrono::{DateTime, Utc};
 use sceau_core::delivery::{deadline, DeliveryRule, DeliveryState};
 use sceau_core::naming::format_paris;
 
-use super::acts::{offices, own_deposit, state_fr, url_seg};
-use super::html::{esc, internal, login_needed, not_found, session_page};
-use super::session::{session, Session};
+use super::acts::{offices, session_deposit, state_fr, url_seg};
+use super::html::{esc, internal, session_page};
+use super::session::Session;
 use super::signature::{signatures, Signed};
 use super::AuditLog;
 use crate::store::meta::{self, DepositRow, OfficeRow};
@@ -221,19 +221,9 @@ pub(super) async fn act(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(s) = session(&vault, &headers).await else {
-        log.record(&vault, None, "act_refused", Some(&id), false);
-        return login_needed();
-    };
-    let Some(d) = own_deposit(&vault, &s, &id).await else {
-        log.record(
-            &vault,
-            Some(&s.recipient_id),
-            "act_refused",
-            Some(&id),
-            false,
-        );
-        return not_found();
+    let (s, d) = match session_deposit(&vault, &log, &headers, &id, "act_refused").await {
+        Ok(found) => found,
+        Err(answer) => return answer,
     };
     let did = d.id.clone();
     let Ok((consulted, returned)) = vault

@@ -140,6 +140,26 @@ pub(super) async fn acts(
     session_page(StatusCode::OK, "Vos actes", &body, &s, vault.clock.now())
 }
 
+/// The session and its recipient's deposit `id`, or the page to answer when either is missing;
+/// each refusal is recorded as `refused` in the audit log.
+pub(super) async fn session_deposit(
+    vault: &Arc<Vault>,
+    log: &AuditLog,
+    headers: &HeaderMap,
+    id: &str,
+    refused: &str,
+) -> Result<(Session, DepositRow), Response> {
+    let Some(s) = session(vault, headers).await else {
+        log.record(vault, None, refused, Some(id), false);
+        return Err(login_needed());
+    };
+    let Some(d) = own_deposit(vault, &s, id).await else {
+        log.record(vault, Some(&s.recipient_id), refused, Some(id), false);
+        return Err(super::html::not_found());
+    };
+    Ok((s, d))
+}
+
 pub(super) async fn own_deposit(vault: &Arc<Vault>, s: &Session, id: &str) -> Option<DepositRow> {
     let (rid, id) = (s.recipient_id.clone(), id.to_owned());
     vault

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 
-use super::acts::own_deposit;
+use super::acts::session_deposit;
 use super::html::{internal, login_needed, not_found, security_headers};
 use super::session::session;
 use super::AuditLog;
@@ -124,19 +124,9 @@ pub(super) async fn package(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(s) = session(&vault, &headers).await else {
-        log.record(&vault, None, "package_refused", Some(&id), false);
-        return login_needed();
-    };
-    let Some(d) = own_deposit(&vault, &s, &id).await else {
-        log.record(
-            &vault,
-            Some(&s.recipient_id),
-            "package_refused",
-            Some(&id),
-            false,
-        );
-        return not_found();
+    let (s, d) = match session_deposit(&vault, &log, &headers, &id, "package_refused").await {
+        Ok(found) => found,
+        Err(answer) => return answer,
     };
     let did = d.id.clone();
     let Ok(Some(sha)) = vault

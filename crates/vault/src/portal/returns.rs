@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 
-use super::acts::own_deposit;
-use super::html::{esc, forbidden_csrf, internal, login_needed, not_found, page};
-use super::session::{csrf_ok, session};
+use super::acts::session_deposit;
+use super::html::{esc, forbidden_csrf, internal, page};
+use super::session::csrf_ok;
 use super::AuditLog;
 use crate::Vault;
 
@@ -21,19 +21,9 @@ pub(super) async fn deposit_return(
     Path(id): Path<String>,
     mut form: Multipart,
 ) -> Response {
-    let Some(s) = session(&vault, &headers).await else {
-        log.record(&vault, None, "return_refused", Some(&id), false);
-        return login_needed();
-    };
-    let Some(d) = own_deposit(&vault, &s, &id).await else {
-        log.record(
-            &vault,
-            Some(&s.recipient_id),
-            "return_refused",
-            Some(&id),
-            false,
-        );
-        return not_found();
+    let (s, d) = match session_deposit(&vault, &log, &headers, &id, "return_refused").await {
+        Ok(found) => found,
+        Err(answer) => return answer,
     };
     let max = usize::try_from(vault.config.max_return_bytes).unwrap_or(usize::MAX);
     let (mut csrf, mut pdf, mut json) = (String::new(), None, None);
