@@ -9,8 +9,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 use chrono::{DateTime, Utc};
-use sceau_core::delivery::{deadline, DeliveryRule, DeliveryState};
+use sceau_core::delivery::{deadline_in, DeliveryRule, DeliveryState};
 use sceau_core::naming::format_paris;
+use sceau_core::region::Region;
 
 use super::acts::{offices, session_deposit, state_fr, url_seg};
 use super::html::{esc, internal, session_page};
@@ -20,39 +21,42 @@ use super::AuditLog;
 use crate::store::meta::{self, DepositRow, OfficeRow};
 use crate::{delivery, invitation, Vault};
 
-/// The day of `t` in Paris, `dd/mm/yyyy`.
-fn day(t: DateTime<Utc>) -> String {
-    t.with_timezone(&sceau_core::PARIS)
-        .format("%d/%m/%Y")
-        .to_string()
-}
-
-/// What the state means for the person, in plain words, with the dates.
+/// What the state means for the person, in plain words, with the dates — read in the deposit's
+/// place (`place`: its day for the same-day rule, its clock for every time, the zone named when
+/// it is not Paris's).
 pub(super) fn state_explained(
     rule: DeliveryRule,
     state: DeliveryState,
     sent: DateTime<Utc>,
     consulted: Option<DateTime<Utc>>,
+    place: &Region,
 ) -> String {
+    let zone = sceau_core::place::zone_named(place)
+        .map(|z| format!(" ({z})"))
+        .unwrap_or_default();
+    let when = |t: DateTime<Utc>| place.local(t).format("%d/%m/%Y %H:%M:%S").to_string();
     let within = match rule {
-        DeliveryRule::SameCalendarDay => format!("le jour même de son envoi (le {})", day(sent)),
+        DeliveryRule::SameCalendarDay => format!(
+            "le jour même de son envoi (le {})",
+            place.local(sent).format("%d/%m/%Y")
+        ),
         DeliveryRule::Hours24 => format!(
             "dans les 24 heures suivant son envoi (avant le {})",
-            format_paris(deadline(sent, rule))
+            when(deadline_in(sent, rule, place.time_zone()))
         ),
     };
     let law = rule.legal_basis_fr();
     let dated = format!(
-        "La signification est datée du {} : c'est l'heure à laquelle le coffre-fort vous a \
+        "La signification est datée du {}{zone} : c'est l'heure à laquelle le coffre-fort vous a \
          transmis l'acte (article 664-1 du code de procédure civile), et les délais indiqués dans \
          l'acte comptent à partir de cette date.",
-        format_paris(sent)
+        when(sent)
     );
     match state {
         DeliveryState::InPerson => format!(
             "Vous avez ouvert cet acte le {}, {within} : il vous est donc signifié « à personne »\
              {law}, comme si le commissaire de justice vous l'avait remis en main propre. {dated}",
-            consulted.map(format_paris).unwrap_or_default()
+            consulted.map(when).unwrap_or_default()
         ),
         DeliveryState::AtHome => format!(
             "Cet acte n'a pas été ouvert {within} : il vous est donc signifié « à domicile »{law}, \
@@ -60,7 +64,7 @@ pub(super) fn state_explained(
              quand même. {dated} L'étude vous envoie aussi une lettre simple qui vous informe de \
              cette signification. {seen}",
             seen = match consulted {
-                Some(at) => format!("Vous l'avez ouvert le {}.", format_paris(at)),
+                Some(at) => format!("Vous l'avez ouvert le {}.", when(at)),
                 None => "Vous pouvez toujours le lire ici.".to_owned(),
             }
         ),
@@ -268,7 +272,8 @@ pub(super) async fn act(
             delivery::rule_of(&vault),
             shown,
             d.deposited_at,
-            consulted
+            consulted,
+            &crate::place::of_deposit(&vault, &d),
         )),
         documents = documents_html(&d),
         signatures = signatures_html(&d, &signed),
@@ -295,7 +300,8 @@ mod tests {
                 DeliveryRule::SameCalendarDay,
                 DeliveryState::InPerson,
                 sent,
-                Some(at(3, 15))
+                Some(at(3, 15)),
+                &Region::PARIS,
             ),
             "Vous avez ouvert cet acte le 03/03/2026 16:00:00, le jour même de son envoi (le \
              03/03/2026) : il vous est donc signifié « à personne » (article 662-1 du code de \
@@ -309,7 +315,8 @@ mod tests {
                 DeliveryRule::SameCalendarDay,
                 DeliveryState::AtHome,
                 sent,
-                None
+                None,
+                &Region::PARIS,
             ),
             "Cet acte n'a pas été ouvert le jour même de son envoi (le 03/03/2026) : il vous est \
              donc signifié « à domicile » (article 662-1 du code de procédure civile), comme un \
@@ -325,6 +332,7 @@ mod tests {
             DeliveryState::AwaitingConsultation,
             sent,
             None,
+            &Region::PARIS,
         );
         assert!(
             waiting.starts_with(
@@ -334,6 +342,50 @@ mod tests {
             ),
             "{waiting}"
         );
+    }
+
+    #[test]
+    fn an_overseas_act_is_explained_in_its_own_day_and_clock_with_the_zone_named() {
+        // Sent on 2 March 2026 at 23:30 in Paris, 18:30 in Martinique (UTC−4); opened at 00:15
+        // on 3 March in Paris, still 19:15 on 2 March in Fort-de-France: the same local day.
+        let sent = Utc.with_ymd_and_hms(2026, 3, 2, 22, 30, 0).unwrap();
+        let opened = Utc.with_ymd_and_hms(2026, 3, 2, 23, 15, 0).unwrap();
+        let martinique = Region::from_code("972").unwrap();
+        let text = state_explained(
+            DeliveryRule::SameCalendarDay,
+            DeliveryState::InPerson,
+            sent,
+            Some(opened),
+            &martinique,
+        );
+        assert!(
+            text.starts_with(
+                "Vous avez ouvert cet acte le 02/03/2026 19:15:00, le jour même de son envoi (le \
+                 02/03/2026)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "La signification est datée du 02/03/2026 18:30:00 (heure de Martinique \
+                 (America/Martinique))"
+            ),
+            "{text}"
+        );
+        // Read in Paris, the same instants fall on two days, and no zone is named.
+        let paris = state_explained(
+            DeliveryRule::SameCalendarDay,
+            DeliveryState::InPerson,
+            sent,
+            Some(opened),
+            &Region::PARIS,
+        );
+        assert!(
+            paris.contains("ouvert cet acte le 03/03/2026 00:15:00")
+                && paris.contains("datée du 02/03/2026 23:30:00 :"),
+            "{paris}"
+        );
+        assert!(!paris.contains("heure de"), "{paris}");
     }
 
     #[test]
