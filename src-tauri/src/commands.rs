@@ -346,6 +346,8 @@ pub async fn reception_status(
             reason: None,
             message: None,
             next_opening: None,
+            time_zone: "Europe/Paris".into(),
+            zone_named: None,
         }))
 }
 

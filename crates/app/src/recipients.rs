@@ -63,6 +63,12 @@ pub struct Reception {
     pub explanation: Option<String>,
     /// Next opening, when known.
     pub next_opening: Option<DateTime<Utc>>,
+    /// The IANA time zone the next opening is read in (the governing place's; Europe/Paris
+    /// when the vault does not say).
+    pub time_zone: String,
+    /// How that zone is named when it is not Paris's (`heure de Martinique
+    /// (America/Martinique)`).
+    pub zone_named: Option<String>,
 }
 
 impl From<&sceau_proto::ReceptionStatus> for Reception {
@@ -79,6 +85,11 @@ impl From<&sceau_proto::ReceptionStatus> for Reception {
                 .as_deref()
                 .map(|m| sceau_core::reception::explanation(m, s.next_opening).to_owned()),
             next_opening: s.next_opening,
+            time_zone: s
+                .time_zone
+                .clone()
+                .unwrap_or_else(|| sceau_core::PARIS.name().to_owned()),
+            zone_named: s.zone_named.clone(),
         }
     }
 }

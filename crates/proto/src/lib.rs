@@ -196,6 +196,14 @@ pub struct ReceptionStatus {
     pub message: Option<String>,
     /// Next time service is allowed, if known.
     pub next_opening: Option<DateTime<Utc>>,
+    /// The IANA time zone of the place that governs the service (`America/Martinique`), in
+    /// which a person reads the next opening; absent from older vaults (then Europe/Paris).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// How that zone is named in French when it is not Paris's (`heure de Martinique
+    /// (America/Martinique)`), else null.
+    #[serde(default)]
+    pub zone_named: Option<String>,
 }
 
 /// A recipient's reception window for a nature of act (Europe/Paris wall-clock time).

@@ -157,6 +157,15 @@ async fn the_recipient_s_place_governs(b: Backend) {
     assert_eq!(status.reason.as_deref(), Some("hours.after_nine"));
     assert_eq!(status.next_opening, Some(at(mq, 2027, 1, 13, 6, 0)));
     assert!(status.message.unwrap().contains("heure de Martinique"));
+    // The zone travels as data, for the window to write the next opening in local time.
+    assert_eq!(status.time_zone.as_deref(), Some("America/Martinique"));
+    assert_eq!(
+        status.zone_named.as_deref(),
+        Some("heure de Martinique (America/Martinique)")
+    );
+    let paris_status = o.status(&paris).await;
+    assert_eq!(paris_status.time_zone.as_deref(), Some("Europe/Paris"));
+    assert_eq!(paris_status.zone_named, None);
 }
 
 /// Where the places come from: a person enrolled by an office gets her postal code's

@@ -53,6 +53,12 @@ pub struct ReceptionStatus {
     pub message: Option<String>,
     /// Next opening, when known.
     pub next_opening: Option<DateTime<Utc>>,
+    /// The IANA time zone the next opening is read in (the recipient's place, else the
+    /// office's: `America/Martinique`), `Europe/Paris` in metropolitan France.
+    pub time_zone: String,
+    /// How that zone is named when it is not Paris's (`heure de Martinique
+    /// (America/Martinique)`), shown beside the next opening.
+    pub zone_named: Option<String>,
 }
 
 impl From<sceau_app::Reception> for ReceptionStatus {
@@ -62,6 +68,8 @@ impl From<sceau_app::Reception> for ReceptionStatus {
             reason: r.refusal,
             message: r.explanation,
             next_opening: r.next_opening,
+            time_zone: r.time_zone,
+            zone_named: r.zone_named,
         }
     }
 }

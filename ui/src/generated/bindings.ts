@@ -285,7 +285,17 @@ message: string | null,
 /**
  * Next opening, when known.
  */
-next_opening: string | null, };
+next_opening: string | null, 
+/**
+ * The IANA time zone the next opening is read in (the recipient's place, else the
+ * office's: `America/Martinique`), `Europe/Paris` in metropolitan France.
+ */
+time_zone: string, 
+/**
+ * How that zone is named when it is not Paris's (`heure de Martinique
+ * (America/Martinique)`), shown beside the next opening.
+ */
+zone_named: string | null, };
 
 /**
  * Service request.

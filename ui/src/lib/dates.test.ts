@@ -63,6 +63,10 @@ describe("dates in Europe/Paris", () => {
     // Midnight in Paris is 0 h, of the next day.
     expect(formatSpoken("2026-11-22T23:05:00Z")).toBe("lundi 23/11/2026 à 0\u00a0h\u00a005");
     expect(formatSpoken("pas une date")).toBe("—");
+    // Overseas, in the recipient's zone: 10:00 UTC is 6 h 00 in Martinique (UTC−4), and
+    // 23:30 UTC on Sunday is already Monday 3 h 30 in La Réunion (UTC+4).
+    expect(formatSpoken("2026-11-23T10:00:00Z", "numeric", "America/Martinique")).toBe("lundi 23/11/2026 à 6\u00a0h\u00a000");
+    expect(formatSpoken("2026-11-22T23:30:00Z", "long", "Indian/Reunion")).toBe("lundi 23 novembre 2026 à 3\u00a0h\u00a030");
   });
 });
 

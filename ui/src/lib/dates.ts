@@ -51,17 +51,41 @@ export function formatDateTime(value: string | Date, style: DateStyle = "numeric
   return `${formatDate(d, style)} ${p.hour}:${p.minute}:${p.second}`;
 }
 
-const weekday = new Intl.DateTimeFormat("fr-FR", { timeZone: PARIS, weekday: "long" });
+/** `Intl` formatters of spoken dates, by time zone and style (made once each). */
+const spokenFormats = new Map<string, Intl.DateTimeFormat>();
+
+function spokenParts(d: Date, style: DateStyle, timeZone: string): Record<string, string> {
+  const key = `${timeZone}|${style}`;
+  let f = spokenFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat("fr-FR", {
+      timeZone,
+      weekday: "long",
+      year: "numeric",
+      month: style === "long" ? "long" : "2-digit",
+      day: style === "long" ? "numeric" : "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
+    spokenFormats.set(key, f);
+  }
+  const out: Record<string, string> = {};
+  for (const p of f.formatToParts(d)) out[p.type] = p.value;
+  return out;
+}
 
 /**
  * An instant as a person reads it in a sentence: "lundi 23/11/2026 à 8 h 00" (in words: "lundi
- * 23 novembre 2026 à 8 h 00"). Used where a clerk plans (next opening, deadlines), not in tables.
+ * 23 novembre 2026 à 8 h 00"), in Paris or in `timeZone` (a recipient overseas: the vault says
+ * which). Used where a clerk plans (next opening, deadlines), not in tables.
  */
-export function formatSpoken(value: string | Date, style: DateStyle = "numeric"): string {
+export function formatSpoken(value: string | Date, style: DateStyle = "numeric", timeZone: string = PARIS): string {
   const d = toDate(value);
   if (!d) return "—";
-  const p = parts(d);
-  return `${weekday.format(d)} ${formatDate(d, style)} à ${Number(p.hour)}\u00a0h\u00a0${p.minute}`;
+  const p = spokenParts(d, style, timeZone);
+  const date = style === "long" ? `${Number(p.day)} ${p.month} ${p.year}` : `${p.day}/${p.month}/${p.year}`;
+  return `${p.weekday} ${date} à ${Number(p.hour)}\u00a0h\u00a0${p.minute}`;
 }
 
 /** The time of day in Paris: `hh:mm:ss` (session history). */

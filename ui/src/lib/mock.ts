@@ -58,6 +58,8 @@ export interface MockOptions {
   now?: () => Date;
   /** Outside legal hours (CPC 664) for every recipient. */
   outsideLegalHours?: boolean;
+  /** With `outsideLegalHours`: the recipient is in Martinique (the vault names its zone). */
+  overseas?: boolean;
   /** "Ajouter" opens the browser's file chooser (names only) instead of returning `nextPick`. */
   browserFilePicker?: boolean;
   /** The key also holds its CA's certificate (role "other"), listed first as some cards do. */
@@ -142,6 +144,9 @@ const SAMPLE_REFS = [
   "TEST_CE_2",
   "D20130607_245",
 ];
+
+/** The time zone of metropolitan France, as the vault names it. */
+const PARIS_TZ = "Europe/Paris";
 
 /** A saved file as the shell answers it (the viewer's URL is the asset protocol's). */
 function saved(path: string): SavedFile {
@@ -609,7 +614,9 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           open: false,
           reason: "legal_hours",
           message: "Il est interdit de signifier avant 6 heures, après 21 heures, le dimanche et les jours fériés (article 664 du code de procédure civile), sauf autorisation du juge.",
-          next_opening: "2026-11-23T05:00:00Z",
+          ...(opts.overseas
+            ? { next_opening: "2026-11-23T10:00:00Z", time_zone: "America/Martinique", zone_named: "heure de Martinique (America/Martinique)" }
+            : { next_opening: "2026-11-23T05:00:00Z", time_zone: PARIS_TZ, zone_named: null }),
         };
       }
       if (recipientId === "r-banque-test" && nature === "saisie_vente") {
@@ -619,9 +626,11 @@ export function createMockBackend(opts: MockOptions = {}): MockBackend {
           message:
             "Vous ne pouvez actuellement transmettre de signification, aujourd'hui le destinataire ne reçoit que ce type d'acte selon les horaires suivants : de 08h00 à 12h00.",
           next_opening: "2026-11-23T07:00:00Z",
+          time_zone: PARIS_TZ,
+          zone_named: null,
         };
       }
-      return { open: true, reason: null, message: null, next_opening: null };
+      return { open: true, reason: null, message: null, next_opening: null, time_zone: PARIS_TZ, zone_named: null };
     },
     async previewDocuments(paths) {
       return paths.map((p) => {

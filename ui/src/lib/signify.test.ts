@@ -8,7 +8,7 @@ const ready: SignifyForm = {
   requerant: "SA CRÉANCIÈRE",
   recipient: MOCK_RECIPIENTS[0] ?? null,
   nature: "saisie_attribution",
-  reception: { open: true, reason: null, message: null, next_opening: null },
+  reception: { open: true, reason: null, message: null, next_opening: null, time_zone: "Europe/Paris", zone_named: null },
   documents: [{ path: "/a/acte.pdf", name: "acte.pdf" }],
   signatureCertificate: "281809",
   authenticationCertificate: "281808",
@@ -49,25 +49,25 @@ describe("service form", () => {
     expect(errors[7]).toBe("Saisissez le code PIN de votre clé.");
   });
   it("outside legal hours, a judge's permission reference lifts the refusal", () => {
-    const legal: ReceptionStatus = { open: false, reason: "legal_hours", message: "Hors des heures légales.", next_opening: null };
+    const legal: ReceptionStatus = { open: false, reason: "legal_hours", message: "Hors des heures légales.", next_opening: null, time_zone: "Europe/Paris", zone_named: null };
     expect(signifyErrors({ ...ready, reception: legal })).toEqual([
       "Hors des heures légales. Pour signifier maintenant, saisissez la référence de l'autorisation du juge.",
     ]);
     expect(signifyErrors({ ...ready, reception: legal, judgePermission: "  " })).toHaveLength(1);
     expect(signifyErrors({ ...ready, reception: legal, judgePermission: "Ordonnance RG 26/01234" })).toEqual([]);
     // A recipient's own window is not lifted by a judge.
-    const window: ReceptionStatus = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: null };
+    const window: ReceptionStatus = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: null, time_zone: "Europe/Paris", zone_named: null };
     expect(signifyErrors({ ...ready, reception: window, judgePermission: "Ordonnance RG 26/01234" })).toEqual(["de 08h00 à 12h00"]);
   });
 
   it("closed now: scheduling for the known next opening is allowed", () => {
-    const window: ReceptionStatus = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: "2026-11-23T07:00:00Z" };
+    const window: ReceptionStatus = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: "2026-11-23T07:00:00Z", time_zone: "Europe/Paris", zone_named: null };
     expect(signifyErrors({ ...ready, reception: window, schedule: true })).toEqual([]);
-    expect(signifyErrors({ ...ready, reception: { ...window, next_opening: null }, schedule: true })).toEqual(["de 08h00 à 12h00"]);
+    expect(signifyErrors({ ...ready, reception: { ...window, next_opening: null, time_zone: "Europe/Paris", zone_named: null }, schedule: true })).toEqual(["de 08h00 à 12h00"]);
   });
 
   it("refuses a nature outside the recipient's hours with the backend's message", () => {
-    const closed: ReceptionStatus = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: null };
+    const closed: ReceptionStatus = { open: false, reason: "recipient_window", message: "de 08h00 à 12h00", next_opening: null, time_zone: "Europe/Paris", zone_named: null };
     expect(signifyErrors({ ...ready, reception: closed })).toEqual(["de 08h00 à 12h00"]);
   });
 });

@@ -31,7 +31,8 @@ export function calendarDay(value: string): string {
   return formatDay(value, ui.dateStyle);
 }
 
-/** An instant in a sentence, "lundi 23/11/2026 à 8 h 00", in the chosen style (reactive). */
-export function spoken(value: string): string {
-  return formatSpoken(value, ui.dateStyle);
+/** An instant in a sentence, "lundi 23/11/2026 à 8 h 00", in the chosen style (reactive), in
+ *  Paris or in `timeZone`. */
+export function spoken(value: string, timeZone?: string): string {
+  return formatSpoken(value, ui.dateStyle, timeZone);
 }

@@ -131,6 +131,13 @@ describe("Signification", () => {
     expect(backend.state.lastSignify?.judge_permission).toBe("Ordonnance RG 26/01234");
   });
 
+  it("overseas, the next opening is written in the recipient's local time with its zone named", async () => {
+    const { backend, user } = setup({ outsideLegalHours: true, overseas: true });
+    await fillAll(backend, user);
+    const msg = await screen.findByTestId("reception-closed");
+    expect(msg.textContent).toContain(`Prochaine ouverture : lundi 23/11/2026 à 6${NB}h${NB}00, heure de Martinique (America/Martinique).`);
+  });
+
   it("outside the recipient's window, prepares now and schedules the deposit", async () => {
     const { backend, user } = setup();
     await fillAll(backend, user);

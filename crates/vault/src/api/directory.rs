@@ -306,6 +306,8 @@ pub async fn reception_status(
         vault,
         sceau_core::place::governing(recipient.as_ref(), office.as_ref()),
     );
+    let time_zone = Some(place.region.time_zone().name().to_owned());
+    let zone_named = sceau_core::place::zone_named(&place.region);
     Ok(
         match sceau_core::place::service_allowed_at(
             vault.clock.now(),
@@ -318,6 +320,8 @@ pub async fn reception_status(
                 reason: None,
                 message: None,
                 next_opening: None,
+                time_zone,
+                zone_named,
             },
             Err(closed) => ReceptionStatus {
                 open: false,
@@ -325,6 +329,8 @@ pub async fn reception_status(
                 message: Some(closed.message_fr),
                 next_opening: (closed.next_opening != sceau_core::hours::NEVER)
                     .then_some(closed.next_opening),
+                time_zone,
+                zone_named,
             },
         },
     )

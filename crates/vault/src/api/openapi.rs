@@ -284,6 +284,8 @@ fn schemas_but_new_recipients() -> Value {
             ("reason", nullable(string())),
             ("message", nullable(string())),
             ("next_opening", nullable(date_time())),
+            ("time_zone", string()),
+            ("zone_named", nullable(string())),
         ]),
         "Source": source,
         "ManifestDocument": object(&[("file", string()), ("signature", string())]),
