@@ -108,26 +108,14 @@ impl Calendar {
     }
 
     /// Whether `date` is a working day in the CPC 664 / 662-1 sense: every day except Sundays and
-    /// public holidays (Saturday is a working day).
+    /// public holidays (Saturday is a working day). The rule is [`LocalCalendar`]'s.
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
-        date.weekday() != Weekday::Sun && !self.is_public_holiday(date)
+        LocalCalendar::from(*self).is_working_day(date)
     }
 
-    /// The first working day strictly after `date`.
+    /// The first working day strictly after `date` ([`LocalCalendar`]'s rule).
     pub fn first_working_day_after(&self, date: NaiveDate) -> NaiveDate {
-        let mut d = date;
-        // At most a Sunday followed by two holidays (e.g. 25–26 Dec in Alsace-Moselle) in a row:
-        // the bound is generous and only guards against a date at the end of chrono's range.
-        for _ in 0..14 {
-            match d.succ_opt() {
-                Some(next) => d = next,
-                None => return d,
-            }
-            if self.is_working_day(d) {
-                return d;
-            }
-        }
-        d
+        LocalCalendar::from(*self).first_working_day_after(date)
     }
 }
 
@@ -264,6 +252,8 @@ impl LocalCalendar {
     /// The first working day strictly after `date`.
     pub fn first_working_day_after(&self, date: NaiveDate) -> NaiveDate {
         let mut d = date;
+        // At most a Sunday followed by two holidays (e.g. 25–26 Dec in Alsace-Moselle) in a row:
+        // the bound is generous and only guards against a date at the end of chrono's range.
         for _ in 0..14 {
             match d.succ_opt() {
                 Some(next) => d = next,
