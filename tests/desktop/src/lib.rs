@@ -404,8 +404,31 @@ impl Window {
         bail!("clicking {what}: {e}\n{seen}")
     }
 
+    /// Waits until an enabled button whose text is `text` (or contains it) is in the page: a
+    /// screen busy with a previous action greys its buttons for a moment.
+    fn wait_button(&self, text: &str, exact: bool) -> Result<()> {
+        const SCRIPT: &str = r#"
+            const [text, exact, done] = arguments;
+            const plain = (t) => t.replace(/[\u00a0\u202f]/g, " ").replace(/\s+/g, " ").trim();
+            const want = plain(text);
+            const found = () => [...document.querySelectorAll("button:not([disabled])")]
+              .some((b) => exact ? plain(b.textContent ?? "") === want
+                                 : plain(b.textContent ?? "").includes(want));
+            if (found()) { done(true); return; }
+            const obs = new MutationObserver(() => {
+              if (found()) { obs.disconnect(); done(true); }
+            });
+            obs.observe(document.documentElement,
+              {subtree: true, childList: true, characterData: true, attributes: true});
+        "#;
+        self.exec_async(SCRIPT, json!([text, exact]))
+            .with_context(|| format!("waiting for an enabled button {text:?}"))?;
+        Ok(())
+    }
+
     /// Clicks the (enabled) button whose text is `text`.
     pub fn click_button(&self, text: &str) -> Result<()> {
+        self.wait_button(text, true)?;
         let id = self.element(
             "xpath",
             &format!("//button[normalize-space()=\"{text}\" and not(@disabled)]"),
@@ -415,6 +438,7 @@ impl Window {
 
     /// Clicks the (enabled) button whose text contains `text`.
     pub fn click_button_containing(&self, text: &str) -> Result<()> {
+        self.wait_button(text, false)?;
         let id = self.element(
             "xpath",
             &format!("//button[contains(normalize-space(), \"{text}\") and not(@disabled)]"),

@@ -238,6 +238,9 @@ fn a_clerks_day_serves_three_acts_searches_views_saves_moves_locks_and_logs_out(
         .unwrap();
     d.window.drop_files(&[&note]).unwrap();
     d.window
+        .wait_text("p[role=status]", Some("transféré"))
+        .unwrap();
+    d.window
         .wait_text("table", Some("note-du-jour.txt"))
         .unwrap();
     d.window.click_button("Créer dossier").unwrap();
