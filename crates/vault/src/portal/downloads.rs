@@ -25,12 +25,9 @@ pub(super) struct DocQuery {
 }
 
 /// A file streamed from the blob store (never whole in memory), with its length and name.
-pub(super) fn file_response(
-    blob: crate::store::blobs::BlobStream,
-    mime: &'static str,
-    name: &str,
-    attachment: bool,
-) -> Response {
+/// `Content-Disposition` for a file served by the portal: inline (read in the browser) or
+/// attachment, its name kept to printable ASCII without quotes or backslashes.
+pub(super) fn disposition(name: &str, attachment: bool) -> HeaderValue {
     let disp = if attachment { "attachment" } else { "inline" };
     let ascii: String = name
         .chars()
@@ -42,14 +39,20 @@ pub(super) fn file_response(
             }
         })
         .collect();
+    HeaderValue::from_str(&format!("{disp}; filename=\"{ascii}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+pub(super) fn file_response(
+    blob: crate::store::blobs::BlobStream,
+    mime: &'static str,
+    name: &str,
+    attachment: bool,
+) -> Response {
     let mut r = (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&format!("{disp}; filename=\"{ascii}\""))
-                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
-            ),
+            (header::CONTENT_DISPOSITION, disposition(name, attachment)),
             (header::CONTENT_LENGTH, HeaderValue::from(blob.size)),
         ],
         axum::body::Body::from_stream(blob.chunks),

@@ -182,16 +182,6 @@ pub(super) async fn signature_file(
         Some(&d.id),
         true,
     );
-    let ascii: String = p7s_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
     let mut r = (
         [
             (
@@ -200,8 +190,7 @@ pub(super) async fn signature_file(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\""))
-                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+                super::downloads::disposition(&p7s_name, true),
             ),
         ],
         p7s,
