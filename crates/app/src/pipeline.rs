@@ -413,7 +413,7 @@ impl App {
     }
 }
 
-/// The package ZIP (stored entries): manifest, acts, signatures, data message.
+/// The package ZIP (stored entries): manifest, acts, signatures, data message, single flow.
 fn build_package(p: &PackageInput<'_>, message: &ActDataMessage) -> Result<Vec<u8>> {
     let signed = p.signed;
     let manifest = sceau_proto::DepositManifest {
@@ -451,8 +451,28 @@ fn build_package(p: &PackageInput<'_>, message: &ActDataMessage) -> Result<Vec<u
             .map_err(zip_err)?;
         zip.write_all(sig).map_err(io_err)?;
     }
+    let message = message.to_xml();
     zip.start_file(sceau_core::package::DATA_MESSAGE_NAME, opts)
         .map_err(zip_err)?;
-    zip.write_all(message.to_xml().as_bytes()).map_err(io_err)?;
+    zip.write_all(message.as_bytes()).map_err(io_err)?;
+    // The single XML flow the recipient is offered (arrêté of 2012, art. 8).
+    let names: Vec<String> = signed
+        .iter()
+        .map(|(n, _, _)| sceau_core::package::signature_name(n))
+        .collect();
+    let acts: Vec<sceau_core::flow::FlowAct<'_>> = signed
+        .iter()
+        .zip(&names)
+        .map(|((n, pdf, sig), sig_name)| sceau_core::flow::FlowAct {
+            name: n,
+            pdf,
+            signature_name: sig_name,
+            signature: sig,
+        })
+        .collect();
+    zip.start_file(sceau_core::flow::FLOW_NAME, opts)
+        .map_err(zip_err)?;
+    zip.write_all(&sceau_core::flow::build(&message, &acts))
+        .map_err(io_err)?;
     Ok(zip.finish().map_err(zip_err)?.into_inner())
 }

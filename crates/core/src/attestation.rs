@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::delivery::DeliveryRule;
 use crate::ids::RecipientId;
 use crate::naming::format_paris;
-use crate::xml::Writer;
+use crate::xml::{hex, Writer};
 
 /// XML namespace of the deposit attestation.
 pub const ATTESTATION_NS: &str = "urn:sceau:attestation-depot:1";
@@ -127,14 +127,14 @@ pub struct DepositAttestation {
     /// deadline ([`crate::place::governing`]); none in attestations of earlier versions.
     #[serde(default)]
     pub place: Option<crate::place::Governing>,
+    /// The single XML flow made available to the recipient ([`crate::flow`]); none in
+    /// attestations of earlier versions.
+    #[serde(default)]
+    pub flow: Option<DocumentDigest>,
 }
 
 fn xml_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn id_type(id: &RecipientId) -> &'static str {
@@ -154,14 +154,18 @@ fn write_party(w: &mut Writer, element: &str, p: &Party) {
     w.close(element);
 }
 
+fn write_document(w: &mut Writer, element: &str, d: &DocumentDigest) {
+    w.open(element, &[]);
+    w.leaf("nom", &[], &d.name);
+    w.leaf("taille", &[], &d.size.to_string());
+    w.leaf("sha256", &[], &hex(&d.sha256));
+    w.close(element);
+}
+
 fn write_documents(w: &mut Writer, docs: &[DocumentDigest]) {
     w.open("documents", &[]);
     for d in docs {
-        w.open("document", &[]);
-        w.leaf("nom", &[], &d.name);
-        w.leaf("taille", &[], &d.size.to_string());
-        w.leaf("sha256", &[], &hex(&d.sha256));
-        w.close("document");
+        write_document(w, "document", d);
     }
     w.close("documents");
 }
@@ -231,6 +235,9 @@ impl DepositAttestation {
                     .to_rfc3339_opts(SecondsFormat::AutoSi, false),
             );
             w.close("lieu");
+        }
+        if let Some(flow) = &self.flow {
+            write_document(&mut w, "fluxXml", flow);
         }
         w.close("attestationDepot");
         w.finish()
@@ -355,6 +362,7 @@ mod tests {
             delivery_rule: DeliveryRule::SameCalendarDay,
             judge_permission: None,
             place: None,
+            flow: None,
         }
     }
 
@@ -464,6 +472,19 @@ mod tests {
             Some(&crate::region::Region::from_code("2A").unwrap()),
         ));
         xmllint(&a.to_xml(), "attestation_depot.xsd").expect("valid, office's place");
+        // The single XML flow, named with its digest after the place.
+        a.flow = Some(DocumentDigest {
+            name: crate::flow::FLOW_NAME.into(),
+            size: 2048,
+            sha256: [0xcd; 32],
+        });
+        let xml = a.to_xml();
+        xmllint(&xml, "attestation_depot.xsd").expect("valid with its flow");
+        assert!(xml.contains(&format!(
+            "  <fluxXml>\n    <nom>flux_acte.xml</nom>\n    <taille>2048</taille>\n    \
+             <sha256>{}</sha256>\n  </fluxXml>\n</attestationDepot>",
+            "cd".repeat(32)
+        )));
     }
 
     #[test]
@@ -498,6 +519,42 @@ mod tests {
             assert_ne!(xml, &good, "mutation {i} must change the document");
             assert!(
                 xmllint(xml, "attestation_depot.xsd").is_err(),
+                "mutation {i} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn single_flow_validates_with_xmllint_and_broken_is_rejected() {
+        use crate::flow::{build, FlowAct};
+        let message = message().to_xml();
+        let pdf: Vec<u8> = b"%PDF-1.7\n".iter().copied().cycle().take(500).collect();
+        let act = FlowAct {
+            name: "9991_REF_20260602_101500.pdf",
+            pdf: &pdf,
+            signature_name: "9991_REF_20260602_101500.pdf.p7s",
+            signature: b"0\x80signature",
+        };
+        let flow = String::from_utf8(build(&message, &[act, act])).expect("UTF-8");
+        xmllint(&flow, "flux_acte.xsd").expect("valid flow");
+        let broken = [
+            // The data message broken inside the flow is caught by the imported schema.
+            flow.replace(
+                "<dateActe>2026-06-02</dateActe>",
+                "<dateActe>02/06/2026</dateActe>",
+            ),
+            flow.replace("format=\"CAdES\"", "format=\"PAdES\""),
+            flow.replace("<pdf>", "<pdfa>").replace("</pdf>", "</pdfa>"),
+            flow.replacen("sha256=\"", "sha256=\"X", 1),
+            flow.replace(
+                "version=\"1\">\n<messageActe",
+                "version=\"2\">\n<messageActe",
+            ),
+        ];
+        for (i, bad) in broken.iter().enumerate() {
+            assert_ne!(bad, &flow, "mutation {i} must change the flow");
+            assert!(
+                xmllint(bad, "flux_acte.xsd").is_err(),
                 "mutation {i} accepted"
             );
         }

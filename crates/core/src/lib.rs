@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod draft;
 pub mod error;
 pub mod evidence;
+pub mod flow;
 pub mod hours;
 pub mod ids;
 pub mod naming;

@@ -4,12 +4,15 @@
 //! Entries are flat (no folders) and named:
 //! - `<act>.pdf` — an act, named by [`crate::naming::act_file_name`];
 //! - `<act>.pdf.p7s` — its detached CAdES signature (exactly one per act);
-//! - `message_acte.xml` — the data message ([`crate::attestation::ActDataMessage`]), exactly once.
+//! - `message_acte.xml` — the data message ([`crate::attestation::ActDataMessage`]), exactly once;
+//! - `flux_acte.xml` — the single XML flow of the data message and the signed acts
+//!   ([`crate::flow`]), exactly once.
 //!
 //! A name received from the network is checked with [`classify_entry`] and never used as a path
 //! unless it is already in sanitised form.
 
 use crate::error::CoreError;
+use crate::flow::FLOW_NAME;
 use crate::naming::sanitize;
 
 /// Name of the XML data message inside a package.
@@ -26,6 +29,8 @@ pub enum PackageEntry {
     Signature(String),
     /// The XML data message.
     DataMessage,
+    /// The single XML flow ([`crate::flow::FLOW_NAME`]).
+    Flow,
 }
 
 /// The signature entry's name for an act: `<act>.pdf.p7s`.
@@ -49,6 +54,9 @@ pub fn classify_entry(name: &str) -> Result<PackageEntry, CoreError> {
     if name == DATA_MESSAGE_NAME {
         return Ok(PackageEntry::DataMessage);
     }
+    if name == FLOW_NAME {
+        return Ok(PackageEntry::Flow);
+    }
     let lower = name.to_ascii_lowercase();
     if let Some(act) = lower
         .strip_suffix(SIGNATURE_SUFFIX)
@@ -61,12 +69,13 @@ pub fn classify_entry(name: &str) -> Result<PackageEntry, CoreError> {
         return Ok(PackageEntry::Act(name.to_string()));
     }
     Err(layout_error(format!(
-        "le fichier « {name} » n'est ni un acte PDF, ni sa signature .p7s, ni {DATA_MESSAGE_NAME}"
+        "le fichier « {name} » n'est ni un acte PDF, ni sa signature .p7s, ni {DATA_MESSAGE_NAME}, \
+         ni {FLOW_NAME}"
     )))
 }
 
 /// Checks a whole package's entry names: at least one act, exactly one signature per act and no
-/// other, exactly one data message, no duplicates. Returns the acts in the given order.
+/// other, exactly one data message and one flow, no duplicates. Returns the acts in the given order.
 pub fn check_layout<'a, I>(names: I) -> Result<Vec<String>, CoreError>
 where
     I: IntoIterator<Item = &'a str>,
@@ -74,6 +83,7 @@ where
     let mut acts: Vec<String> = Vec::new();
     let mut signatures: Vec<String> = Vec::new();
     let mut messages = 0usize;
+    let mut flows = 0usize;
     let mut seen: Vec<&str> = Vec::new();
     for name in names {
         if seen.contains(&name) {
@@ -86,6 +96,7 @@ where
             PackageEntry::Act(a) => acts.push(a),
             PackageEntry::Signature(a) => signatures.push(a),
             PackageEntry::DataMessage => messages += 1,
+            PackageEntry::Flow => flows += 1,
         }
     }
     if acts.is_empty() {
@@ -94,6 +105,11 @@ where
     if messages != 1 {
         return Err(layout_error(format!(
             "le message de données {DATA_MESSAGE_NAME} manque"
+        )));
+    }
+    if flows != 1 {
+        return Err(layout_error(format!(
+            "le flux XML {FLOW_NAME} manque (préparez le dépôt avec une version à jour de Sceau)"
         )));
     }
     if let Some(a) = acts.iter().find(|a| !signatures.contains(a)) {
@@ -125,6 +141,7 @@ mod tests {
             classify_entry("message_acte.xml"),
             Ok(PackageEntry::DataMessage)
         );
+        assert_eq!(classify_entry("flux_acte.xml"), Ok(PackageEntry::Flow));
         for bad in [
             "../x.pdf",
             "a/b.pdf",
@@ -147,25 +164,49 @@ mod tests {
     fn layouts() {
         let sig = signature_name(ACT);
         assert_eq!(
-            check_layout([ACT, sig.as_str(), DATA_MESSAGE_NAME]),
+            check_layout([ACT, sig.as_str(), DATA_MESSAGE_NAME, FLOW_NAME]),
             Ok(vec![ACT.to_string()])
         );
         let second = "9991_REF_20130917_145203_annexe.pdf";
         let sig2 = signature_name(second);
         assert_eq!(
-            check_layout([second, DATA_MESSAGE_NAME, sig.as_str(), ACT, sig2.as_str()]),
+            check_layout([
+                second,
+                DATA_MESSAGE_NAME,
+                sig.as_str(),
+                FLOW_NAME,
+                ACT,
+                sig2.as_str()
+            ]),
             Ok(vec![second.to_string(), ACT.to_string()])
         );
         let cases: Vec<(Vec<&str>, &str)> = vec![
-            (vec![ACT, DATA_MESSAGE_NAME], "n'a pas de signature"),
-            (vec![ACT, sig.as_str()], "manque"),
+            (
+                vec![ACT, DATA_MESSAGE_NAME, FLOW_NAME],
+                "n'a pas de signature",
+            ),
+            (vec![ACT, sig.as_str(), FLOW_NAME], "message de données"),
+            (
+                vec![ACT, sig.as_str(), DATA_MESSAGE_NAME],
+                "flux XML flux_acte.xml manque",
+            ),
+            (
+                vec![ACT, sig.as_str(), DATA_MESSAGE_NAME, FLOW_NAME, FLOW_NAME],
+                "deux fois",
+            ),
             (
                 vec![ACT, sig.as_str(), DATA_MESSAGE_NAME, DATA_MESSAGE_NAME],
                 "deux fois",
             ),
-            (vec![DATA_MESSAGE_NAME], "aucun acte"),
+            (vec![DATA_MESSAGE_NAME, FLOW_NAME], "aucun acte"),
             (
-                vec![ACT, sig.as_str(), sig2.as_str(), DATA_MESSAGE_NAME],
+                vec![
+                    ACT,
+                    sig.as_str(),
+                    sig2.as_str(),
+                    DATA_MESSAGE_NAME,
+                    FLOW_NAME,
+                ],
                 "aucun acte",
             ),
             (

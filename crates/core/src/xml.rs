@@ -21,6 +21,11 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
+/// Lower-case hexadecimal, as digests are written in every document.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Writes elements with two-space indentation, one per line.
 pub(crate) struct Writer {
     out: String,
@@ -78,6 +83,14 @@ impl Writer {
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push_str(">\n");
+    }
+
+    /// Writes `text` as it is (already well-formed XML, or base64), on its own lines.
+    pub(crate) fn raw(&mut self, text: &str) {
+        self.out.push_str(text);
+        if !text.ends_with('\n') {
+            self.out.push('\n');
+        }
     }
 
     pub(crate) fn finish(self) -> String {

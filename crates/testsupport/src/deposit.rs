@@ -108,7 +108,8 @@ pub fn manifest(
 pub type PackagedAct<'a> = (&'a str, &'a [u8], &'a [u8]);
 
 /// A stored (uncompressed) package ZIP: the manifest, each act and its `.p7s`, the data
-/// message, then `extra` entries as given; with its SHA-256 hex.
+/// message, the single XML flow built from them, then `extra` entries as given (a
+/// `flux_acte.xml` among them replaces the built flow); with its SHA-256 hex.
 pub fn package_zip(
     manifest: &sceau_proto::DepositManifest,
     acts: &[PackagedAct<'_>],
@@ -128,6 +129,24 @@ pub fn package_zip(
     }
     zip.start_file(DATA_MESSAGE_NAME, opts)?;
     zip.write_all(data_message.as_bytes())?;
+    // The single XML flow, built from these parts as the workstation does, unless `extra`
+    // brings one (a test's tampered flow).
+    let flow_name = sceau_core::flow::FLOW_NAME;
+    if !extra.iter().any(|(n, _)| *n == flow_name) {
+        let names: Vec<String> = acts.iter().map(|(n, _, _)| format!("{n}.p7s")).collect();
+        let parts: Vec<sceau_core::flow::FlowAct<'_>> = acts
+            .iter()
+            .zip(&names)
+            .map(|((name, pdf, sig), sig_name)| sceau_core::flow::FlowAct {
+                name,
+                pdf,
+                signature_name: sig_name,
+                signature: sig,
+            })
+            .collect();
+        zip.start_file(flow_name, opts)?;
+        zip.write_all(&sceau_core::flow::build(data_message, &parts))?;
+    }
     for (name, bytes) in extra {
         zip.start_file(*name, opts)?;
         zip.write_all(bytes)?;

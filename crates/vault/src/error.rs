@@ -148,6 +148,10 @@ pub enum Error {
     /// The data message's documents (names, sizes, SHA-256) differ from the package's acts.
     #[error("data message does not match the package: {0}")]
     DataMessageMismatch(String),
+    /// The package's single XML flow (`flux_acte.xml`) is not the one its checked parts make:
+    /// one byte differs.
+    #[error("single XML flow does not match the package")]
+    FlowMismatch,
     /// Another process (a running server, a `gc`) holds the data directory's lock.
     #[error("data directory {0} is locked by another process")]
     DataDirBusy(std::path::PathBuf),
@@ -226,6 +230,7 @@ impl Error {
             Error::HolderUnidentified => "holder_unidentified",
             Error::DataMessageInvalid(_) => "data_message_invalid",
             Error::DataMessageMismatch(_) => "data_message_mismatch",
+            Error::FlowMismatch => "flow_mismatch",
             Error::DataDirBusy(_) => "data_dir_busy",
             Error::OfficeNotDeclared(_) => "office_not_declared",
             Error::BindIssuerMismatch => "bind_issuer_mismatch",
@@ -329,6 +334,11 @@ impl Error {
                  Préparez de nouveau le paquet depuis l'application, pour ce destinataire et \
                  avec la clé de l'étude."
             ),
+            Error::FlowMismatch => "Le flux XML de l'acte (flux_acte.xml) ne reproduit pas \
+                 exactement le message de données, les actes signés et leurs signatures du \
+                 paquet : il a été modifié après sa préparation. Préparez de nouveau le paquet \
+                 depuis l'application."
+                .into(),
             Error::DataDirBusy(dir) => format!(
                 "Le répertoire de données {} est déjà utilisé par un serveur sceau-vault en \
                  marche (verrou {}) : un seul serveur par répertoire, et la collecte (gc) \

@@ -406,6 +406,25 @@ async fn sync_turns_the_feed_into_the_four_categories_and_the_letter() {
     assert!(letter.date > Utc::now().with_timezone(&sceau_core::PARIS).date_naive());
     let shown = w.app.show("DOM-1", None).await.unwrap();
     assert_eq!(shown.state, Some(sceau_app::DeliveryState::AtHome));
+    // The office's archive keeps the single XML flow the recipient is offered (arrêté of 2012,
+    // art. 8): the data message and the act with its signature, built by this workstation and
+    // accepted by the vault only because it rebuilt the same bytes.
+    let archive = w
+        .app
+        .read_local_file(shown.archive.as_deref().expect("archive downloaded"))
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).unwrap();
+    let mut flow = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name(sceau_core::flow::FLOW_NAME).unwrap(),
+        &mut flow,
+    )
+    .unwrap();
+    assert!(flow.contains("<reference>DOM-1</reference>"), "{flow}");
+    assert_eq!(
+        flow.matches("<document nom=").count(),
+        shown.documents.len()
+    );
     assert!(shown
         .history
         .iter()

@@ -1,5 +1,6 @@
 //! The package of a deposit as read from its spool file: the manifest, the acts and their
-//! signatures, the data message checked against its XSD structure and against the package.
+//! signatures, the data message checked against its XSD structure and against the package, the
+//! single XML flow checked byte for byte against the flow those parts make.
 
 use std::io::Read;
 
@@ -52,6 +53,20 @@ pub(crate) struct Package {
     pub(super) data_message: Vec<u8>,
     /// What the data message says.
     pub(super) message: crate::data_message::DataMessage,
+    /// The single XML flow (`flux_acte.xml`), checked against the parts.
+    pub(super) flow: Vec<u8>,
+}
+
+/// The acts as parts of the single XML flow.
+fn flow_parts(acts: &[Act]) -> Vec<sceau_core::flow::FlowAct<'_>> {
+    acts.iter()
+        .map(|a| sceau_core::flow::FlowAct {
+            name: &a.name,
+            pdf: &a.pdf,
+            signature_name: &a.p7s_name,
+            signature: &a.p7s,
+        })
+        .collect()
 }
 
 impl Package {
@@ -137,11 +152,34 @@ impl Package {
             &manifest.nature,
             &manifest.reference,
         )?;
+        // The single XML flow: exactly the one these checked parts make, byte for byte.
+        let flow = {
+            // UTF-8: `validate` read it as such.
+            let text = std::str::from_utf8(&data_message)
+                .map_err(|_| Error::DataMessageInvalid("le texte n'est pas en UTF-8".into()))?;
+            let expected = sceau_core::flow::build(text, &flow_parts(&acts));
+            let name = sceau_core::flow::FLOW_NAME;
+            let mut f = zip.by_name(name).map_err(|e| entry_error(name, e))?;
+            must_be_stored(name, f.compression())?;
+            if f.size() != expected.len() as u64 {
+                return Err(Error::FlowMismatch);
+            }
+            let mut got = Vec::with_capacity(expected.len());
+            f.by_ref()
+                .take(expected.len() as u64 + 1)
+                .read_to_end(&mut got)
+                .map_err(|e| bad(format!("{name} illisible ({e})")))?;
+            if got != expected {
+                return Err(Error::FlowMismatch);
+            }
+            expected
+        };
         Ok(Package {
             manifest,
             acts,
             data_message,
             message,
+            flow,
         })
     }
 }

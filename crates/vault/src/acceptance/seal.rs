@@ -7,13 +7,11 @@ use std::sync::Arc;
 use sceau_core::attestation::{
     CertificateInfo as AttCert, DepositAttestation, DepositOffice, DocumentDigest, NatureRef, Party,
 };
-use sceau_core::delivery::DeliveryRule;
 use sceau_core::ids::RecipientId;
 use sceau_proto::ATTESTATION_NAME;
 
 use super::check::Checked;
 use super::{sha, Package};
-use crate::config::DeliveryRuleConfig;
 use crate::error::{storage, Result};
 use crate::gc::PendingNote;
 use crate::peer::Authed;
@@ -36,6 +34,8 @@ pub(super) struct Sealed {
     pub(super) archive: Vec<u8>,
     /// SHA-256 of `archive`.
     pub(super) archive_digest: [u8; 32],
+    /// SHA-256 of the package's single XML flow (`checked.pkg.flow`).
+    pub(super) flow_digest: [u8; 32],
     /// The pending note naming the blobs about to be written.
     pub(super) note: PendingNote,
 }
@@ -58,6 +58,7 @@ fn attestation(
     deposit_id: &str,
     documents: &[DocumentDigest],
 ) -> DepositAttestation {
+    let flow = &c.pkg.flow;
     let cert = &who.peer.info;
     DepositAttestation {
         deposit_id: deposit_id.to_owned(),
@@ -82,12 +83,14 @@ fn attestation(
         documents: documents.to_vec(),
         deposited_at: c.now,
         consent: c.consent.snapshot(),
-        delivery_rule: match vault.config.delivery_rule {
-            DeliveryRuleConfig::SameDay => DeliveryRule::SameCalendarDay,
-            DeliveryRuleConfig::Within24Hours => DeliveryRule::Hours24,
-        },
+        delivery_rule: crate::delivery::rule_of(vault),
         judge_permission: c.judge.clone(),
         place: Some(c.place),
+        flow: Some(DocumentDigest {
+            name: sceau_core::flow::FLOW_NAME.into(),
+            size: flow.len() as u64,
+            sha256: sha(flow),
+        }),
     }
 }
 
@@ -112,8 +115,9 @@ pub(super) async fn seal(vault: &Arc<Vault>, who: &Authed, mut c: Checked) -> Re
     // Sealing, time-stamping and building the archive are CPU work: off the async threads.
     // Blobs come first (content-addressed), named beforehand in a pending note so that a crash
     // before the commit leaves blobs the next start collects (`crate::gc`). The acts are stored
-    // alone (the recipient's files); their signatures and the data message live in the archive,
-    // which is the office's record of the deposit.
+    // alone (the recipient's files), and the single XML flow beside them (offered to the
+    // recipient); their signatures and the data message live in the archive, which is the
+    // office's record of the deposit (the flow too).
     let now = c.now;
     let pkg = c.pkg;
     let (pkg, xml, archive, archive_digest, note) = {
@@ -125,12 +129,14 @@ pub(super) async fn seal(vault: &Arc<Vault>, who: &Authed, mut c: Checked) -> Re
             let archive_digest = sha(&archive);
             let mut names: Vec<String> = pkg.acts.iter().map(|a| hex::encode(a.sha256)).collect();
             names.push(hex::encode(archive_digest));
+            names.push(hex::encode(sha(&pkg.flow)));
             let note = PendingNote::write(&vault.notes, &names)?;
             Ok((pkg, xml, archive, archive_digest, note))
         })
         .await
         .map_err(storage)??
     };
+    let flow_digest = sha(&pkg.flow);
     c.pkg = pkg;
     Ok(Sealed {
         checked: c,
@@ -140,11 +146,13 @@ pub(super) async fn seal(vault: &Arc<Vault>, who: &Authed, mut c: Checked) -> Re
         archive_name,
         archive,
         archive_digest,
+        flow_digest,
         note,
     })
 }
 
-/// The archive ZIP: acts, signatures, data message, attestation, its seal and time-stamp.
+/// The archive ZIP: acts, signatures, data message, the single XML flow, attestation, its seal
+/// and time-stamp.
 fn build_archive(pkg: &Package, xml: &[u8], seal: &[u8], tst: &[u8]) -> Result<Vec<u8>> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts =
@@ -158,6 +166,7 @@ fn build_archive(pkg: &Package, xml: &[u8], seal: &[u8], tst: &[u8]) -> Result<V
         add(&a.p7s_name, &a.p7s)?;
     }
     add(&pkg.manifest.data_message, &pkg.data_message)?;
+    add(sceau_core::flow::FLOW_NAME, &pkg.flow)?;
     add(ATTESTATION_NAME, xml)?;
     add(&format!("{ATTESTATION_NAME}.p7s"), seal)?;
     add(&format!("{ATTESTATION_NAME}.tst"), tst)?;

@@ -149,6 +149,25 @@ pub async fn package(
     Ok(streamed(blob, "application/zip"))
 }
 
+/// `GET /v1/bank/acts/{id}/flow`: the single XML flow (`flux_acte.xml`: the data message and
+/// the signed acts with their signatures in one XML document, arrêté of 2012 art. 8); also a
+/// consultation. A deposit made before the flow existed has none (404).
+pub async fn flow(
+    State(vault): State<Arc<Vault>>,
+    bank: Bank,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse> {
+    let d = own(&vault, &bank, &id).await?;
+    let (rid, did) = (bank.recipient.id.clone(), d.id.clone());
+    let sha = vault
+        .db(move |sql| meta::recipient_file_sha(sql, &rid, &did, sceau_core::flow::FLOW_NAME))
+        .await?
+        .ok_or(Error::NotFound)?;
+    let blob = consult(&vault, &d, &sha).await?;
+    tracing::info!(action = "bank_flow", "bank access");
+    Ok(streamed(blob, "application/xml"))
+}
+
 /// A blob sent as it is read (never whole in memory), with its type and length.
 fn streamed(blob: crate::store::blobs::BlobStream, mime: &'static str) -> impl IntoResponse {
     (

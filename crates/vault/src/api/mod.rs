@@ -64,6 +64,7 @@ pub fn router() -> Router<Arc<Vault>> {
         .route("/v1/bank/acts", get(bank::list))
         .route("/v1/bank/acts/{id}/documents/{name}", get(bank::document))
         .route("/v1/bank/acts/{id}/package", get(bank::package))
+        .route("/v1/bank/acts/{id}/flow", get(bank::flow))
         .route(
             "/v1/bank/acts/{id}/return",
             put(bank::deposit_return).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),

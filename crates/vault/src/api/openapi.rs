@@ -578,7 +578,7 @@ pub fn spec() -> Value {
                 ok: ok_json_schema(array(schema_ref("Nature"))),
             })},
             "/v1/deposits/{key}": {"put": op(Op {
-                summary: "Deposit a package: a streamed ZIP (manifest.json, the signed PDF/A acts, their .p7s, message_acte.xml); idempotent per key",
+                summary: "Deposit a package: a streamed ZIP (manifest.json, the signed PDF/A acts, their .p7s, message_acte.xml, flux_acte.xml rebuilt and compared byte for byte by the vault); idempotent per key",
                 params: &[
                     ("key", "path", true, "Clé d'idempotence (8 à 128 caractères [A-Za-z0-9._-])"),
                     ("x-content-sha256", "header", true, "SHA-256 du paquet (hexadécimal)"),
@@ -689,10 +689,16 @@ pub fn spec() -> Value {
                 ok: json!({"description": "L'acte (PDF/A)", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}),
             })},
             "/v1/bank/acts/{id}/package": {"get": op(Op {
-                summary: "Bank API: the sealed archive (acts, signatures, deposit attestation; records the consultation)",
+                summary: "Bank API: the sealed archive (acts, signatures, data message, single XML flow, deposit attestation; records the consultation)",
                 params: &[("id", "path", true, "Identifiant du dépôt")],
                 body: None,
                 ok: json!({"description": "L'archive ZIP", "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}),
+            })},
+            "/v1/bank/acts/{id}/flow": {"get": op(Op {
+                summary: "Bank API: the single XML flow flux_acte.xml (data message and signed acts with their CAdES signatures in one XML document, resources/schemas/flux_acte.xsd; records the consultation)",
+                params: &[("id", "path", true, "Identifiant du dépôt")],
+                body: None,
+                ok: json!({"description": "Le flux XML", "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}}}),
             })},
             "/v1/bank/acts/{id}/return": {"put": op(Op {
                 summary: "Bank API: deposit the return (PDF, optional structured answer)",

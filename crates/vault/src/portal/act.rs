@@ -139,7 +139,9 @@ fn documents_html(d: &DepositRow) -> String {
     out
 }
 
-fn signatures_html(d: &DepositRow, signed: &[(String, Option<Signed>)]) -> String {
+/// The signatures in words, with their files, the archive and, when the deposit has one (those
+/// made before it existed have none), the single XML flow.
+fn signatures_html(d: &DepositRow, signed: &[(String, Option<Signed>)], has_flow: bool) -> String {
     let id = url_seg(&d.id);
     let mut out = String::new();
     for (f, s) in signed {
@@ -174,6 +176,15 @@ fn signatures_html(d: &DepositRow, signed: &[(String, Option<Signed>)]) -> Strin
          <a class=\"bouton second\" href=\"/portail/actes/{id}/paquet\">Tout télécharger \
          (ZIP)</a></div>"
     ));
+    if has_flow {
+        out.push_str(&format!(
+            "<p>Le flux XML réunit dans un seul document, lisible par un logiciel, le message \
+             de données de l'acte (étude, requérant, destinataire, nature, référence) et \
+             l'acte signé avec sa signature.</p><div class=\"actions\">\
+             <a class=\"bouton second\" href=\"/portail/actes/{id}/flux\">Flux XML \
+             (pour un logiciel)</a></div>"
+        ));
+    }
     out
 }
 
@@ -229,12 +240,13 @@ pub(super) async fn act(
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    let did = d.id.clone();
-    let Ok((consulted, returned)) = vault
+    let (did, rid) = (d.id.clone(), s.recipient_id.clone());
+    let Ok((consulted, returned, has_flow)) = vault
         .db_read(move |sql| {
             Ok((
                 meta::consultation(sql, &did)?,
                 meta::act_return(sql, &did)?.is_some(),
+                meta::recipient_file_sha(sql, &rid, &did, sceau_core::flow::FLOW_NAME)?.is_some(),
             ))
         })
         .await
@@ -276,7 +288,7 @@ pub(super) async fn act(
             &crate::place::of_deposit(&vault, &d),
         )),
         documents = documents_html(&d),
-        signatures = signatures_html(&d, &signed),
+        signatures = signatures_html(&d, &signed, has_flow),
         ret = return_html(&vault, &d, returned, &s),
     );
     session_page(StatusCode::OK, label, &body, &s, vault.clock.now())

@@ -119,21 +119,58 @@ pub(super) async fn document(
     file_response(blob, "application/pdf", &name, q.telecharger.is_some())
 }
 
-/// `GET /portail/actes/{id}/paquet`: the sealed archive (acts, signatures, data message,
-/// attestation with its seal and time-stamp); also a consultation.
+/// What a whole-deposit download serves: the sealed archive or the single XML flow.
+#[derive(Clone, Copy)]
+enum Whole {
+    Archive,
+    Flow,
+}
+
+/// `GET /portail/actes/{id}/paquet`: the sealed archive (acts, signatures, data message, single
+/// XML flow, attestation with its seal and time-stamp); also a consultation.
 pub(super) async fn package(
     State(vault): State<Arc<Vault>>,
     Extension(log): Extension<AuditLog>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let (s, d) = match session_deposit(&vault, &log, &headers, &id, "package_refused").await {
+    whole(&vault, &log, &headers, &id, Whole::Archive).await
+}
+
+/// `GET /portail/actes/{id}/flux`: the single XML flow of the deposit (arrêté of 2012, art. 8:
+/// the data message and the signed acts in one XML document, for the recipient's software);
+/// also a consultation, since it carries the acts.
+pub(super) async fn flow(
+    State(vault): State<Arc<Vault>>,
+    Extension(log): Extension<AuditLog>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    whole(&vault, &log, &headers, &id, Whole::Flow).await
+}
+
+/// Serves the archive or the flow of deposit `id` to its recipient (a consultation).
+async fn whole(
+    vault: &Arc<Vault>,
+    log: &AuditLog,
+    headers: &HeaderMap,
+    id: &str,
+    what: Whole,
+) -> Response {
+    let (refused, action) = match what {
+        Whole::Archive => ("package_refused", "package"),
+        Whole::Flow => ("flow_refused", "flow"),
+    };
+    let (s, d) = match session_deposit(vault, log, headers, id, refused).await {
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    let did = d.id.clone();
+    let (rid, did) = (s.recipient_id.clone(), d.id.clone());
     let Ok(Some(sha)) = vault
-        .db_read(move |sql| meta::deposit_archive_sha(sql, &did))
+        .db_read(move |sql| match what {
+            Whole::Archive => meta::deposit_archive_sha(sql, &did),
+            Whole::Flow => meta::recipient_file_sha(sql, &rid, &did, sceau_core::flow::FLOW_NAME),
+        })
         .await
     else {
         return not_found();
@@ -141,16 +178,25 @@ pub(super) async fn package(
     let Ok(Some(blob)) = vault.blobs.open(&sha).await else {
         return internal();
     };
-    if delivery::record_consultation(&vault, &d, Channel::Portal)
+    if delivery::record_consultation(vault, &d, Channel::Portal)
         .await
         .is_err()
     {
         return internal();
     }
-    log.record(&vault, Some(&s.recipient_id), "package", Some(&d.id), true);
-    let name = d.files.first().map_or_else(
-        || "acte.zip".to_owned(),
-        |f| format!("{}.zip", f.trim_end_matches(".pdf")),
-    );
-    file_response(blob, "application/zip", &name, true)
+    log.record(vault, Some(&s.recipient_id), action, Some(&d.id), true);
+    let stem = d
+        .files
+        .first()
+        .map_or("acte", |f| f.trim_end_matches(".pdf"))
+        .to_owned();
+    match what {
+        Whole::Archive => file_response(blob, "application/zip", &format!("{stem}.zip"), true),
+        Whole::Flow => file_response(
+            blob,
+            "application/xml",
+            &format!("{stem}_{}", sceau_core::flow::FLOW_NAME),
+            true,
+        ),
+    }
 }

@@ -77,6 +77,7 @@ pub fn router() -> Router<Arc<Vault>> {
             get(signature::signature_file),
         )
         .route("/portail/actes/{id}/paquet", get(package))
+        .route("/portail/actes/{id}/flux", get(downloads::flow))
         .route(
             "/portail/actes/{id}/retour",
             post(deposit_return).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
