@@ -37,6 +37,8 @@ pub struct SmtpOptions {
     pub auth: Option<(String, String)>,
     /// Answer 451 to the first N messages.
     pub fail_first: u32,
+    /// Answer 550 to every recipient address containing this text (a bounce).
+    pub reject_rcpt: Option<String>,
 }
 
 impl Default for SmtpOptions {
@@ -46,6 +48,7 @@ impl Default for SmtpOptions {
             cert_key: None,
             auth: None,
             fail_first: 0,
+            reject_rcpt: None,
         }
     }
 }
@@ -65,6 +68,15 @@ pub struct Mail {
     pub subject: String,
     /// Text body (decoded).
     pub body: String,
+    /// HTML body (decoded), empty when there is none.
+    #[serde(default)]
+    pub html: String,
+    /// The message's content type (`text/plain`, `multipart/alternative`…).
+    #[serde(default)]
+    pub content_type: String,
+    /// The Message-ID header.
+    #[serde(default)]
+    pub message_id: String,
     /// Whether the session was under TLS.
     pub tls: bool,
     /// Whether the session authenticated.
@@ -108,6 +120,9 @@ impl SmtpSink {
             .arg(options.fail_first.to_string());
         if let Some((c, k)) = &options.cert_key {
             cmd.arg("--cert").arg(c).arg("--key").arg(k);
+        }
+        if let Some(r) = &options.reject_rcpt {
+            cmd.arg("--reject-rcpt").arg(r);
         }
         if let Some((u, p)) = &options.auth {
             cmd.arg("--user").arg(u).arg("--password").arg(p);

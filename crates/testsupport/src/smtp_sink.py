@@ -2,7 +2,8 @@
 as one JSON file (envelope, headers, decoded text body, whether TLS and AUTH were used) into
 OUT_DIR, atomically. Modes: plain, starttls (STARTTLS required) or tls (implicit TLS). With
 --user/--password, AUTH is required. --fail-first N answers 451 to the first N messages (to
-test retries). Prints "ready" once listening."""
+test retries); --reject-rcpt TEXT answers 550 to every recipient address containing TEXT (a
+mailbox that does not exist: a bounce). Prints "ready" once listening."""
 import argparse
 import asyncio
 import email
@@ -24,6 +25,7 @@ p.add_argument("--key")
 p.add_argument("--user")
 p.add_argument("--password")
 p.add_argument("--fail-first", type=int, default=0)
+p.add_argument("--reject-rcpt")
 a = p.parse_args()
 
 
@@ -32,6 +34,12 @@ class Handler:
         self.n = 0
         self.failed = 0
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if a.reject_rcpt and a.reject_rcpt in address:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         if self.failed < a.fail_first:
             self.failed += 1
@@ -39,6 +47,7 @@ class Handler:
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         part = msg.get_body(preferencelist=("plain",))
         body = part.get_content() if part is not None else ""
+        html = msg.get_body(preferencelist=("html",))
         self.n += 1
         rec = {
             "mail_from": envelope.mail_from,
@@ -47,6 +56,9 @@ class Handler:
             "to": str(msg["To"]),
             "subject": str(msg["Subject"]),
             "body": body,
+            "html": html.get_content() if html is not None else "",
+            "content_type": msg.get_content_type(),
+            "message_id": str(msg["Message-ID"] or ""),
             "tls": session.ssl is not None
             or server.transport.get_extra_info("ssl_object") is not None,
             "authenticated": bool(session.authenticated),

@@ -49,6 +49,10 @@ pub struct ImportedRecipient {
     /// The postal code of the person's address or of the company's registered office.
     #[serde(default)]
     pub postal_code: Option<String>,
+    /// How the recipient is told of its acts: `per_act`, `digest` or `api_only`
+    /// ([`crate::notify::Notices`]); absent or empty: unchanged (per act for a new recipient).
+    #[serde(default)]
+    pub notices: Option<String>,
 }
 
 fn nonempty(s: &Option<String>) -> Option<&str> {
@@ -70,6 +74,16 @@ impl ImportedRecipient {
                 .map_err(bad),
             (None, None) => Ok(None),
         }
+    }
+
+    /// The recipient's notice setting, if the line gives one.
+    pub fn notices(&self, line: usize) -> Result<Option<crate::notify::Notices>> {
+        nonempty(&self.notices)
+            .map(|n| {
+                crate::notify::Notices::parse_fr(n)
+                    .map_err(|why| Error::BadRequest(format!("ligne {line} : {why}")))
+            })
+            .transpose()
     }
 
     /// Validates identifiers (line number for the message) and builds the stored row.
@@ -175,16 +189,54 @@ pub fn import_recipients(meta_store: &dyn Metadata, file: &Path) -> Result<usize
     let rows = items
         .iter()
         .enumerate()
-        .map(|(i, r)| Ok((r.validate(i + 2)?, r.place(i + 2)?)))
+        .map(|(i, r)| Ok((r.validate(i + 2)?, r.place(i + 2)?, r.notices(i + 2)?)))
         .collect::<Result<Vec<_>>>()?;
     tx(meta_store, |sql| {
-        for (r, place) in &rows {
+        for (r, place, notices) in &rows {
             meta::upsert_recipient(sql, r)?;
             meta::set_recipient_region(sql, &r.id, place.as_ref())?;
+            if let Some(n) = notices {
+                meta::set_recipient_notices(sql, &r.id, Some(n.code()))?;
+            }
         }
         Ok(())
     })?;
     Ok(rows.len())
+}
+
+/// Sets how recipient `recipient_id` is told of its acts (for deposits queued from now on).
+pub fn set_notices(
+    meta_store: &dyn Metadata,
+    recipient_id: &str,
+    notices: crate::notify::Notices,
+) -> Result<()> {
+    tx(meta_store, |sql| {
+        if meta::set_recipient_notices(sql, recipient_id, Some(notices.code()))? {
+            Ok(())
+        } else {
+            Err(Error::UnknownRecipient)
+        }
+    })
+}
+
+/// Sets the phone and the address of the declared office `number`, shown in the notices to
+/// its recipients (`None` keeps a part, an empty text forgets it).
+pub fn set_office_contact(
+    meta_store: &dyn Metadata,
+    number: &str,
+    phone: Option<&str>,
+    address: Option<&str>,
+) -> Result<()> {
+    tx(meta_store, |sql| {
+        if meta::set_office_contact(sql, number.trim(), phone, address)? {
+            Ok(())
+        } else {
+            Err(Error::BadRequest(format!(
+                "aucune étude n° {} n'est déclarée (sceau-vault office add)",
+                number.trim()
+            )))
+        }
+    })
 }
 
 /// The natures an operator's consent covers.

@@ -245,6 +245,11 @@ pub struct NotifyConfig {
     /// First back-off, seconds.
     #[serde(default = "default_backoff")]
     pub backoff_seconds: u64,
+    /// For a recipient taking a digest: the acts of one office queued within this many minutes
+    /// of the first go in one e-mail, sent when the window closes (10: an EDI batch; 60: one
+    /// digest per hour at most).
+    #[serde(default = "default_digest_window")]
+    pub digest_window_minutes: u32,
 }
 
 impl Default for NotifyConfig {
@@ -252,8 +257,13 @@ impl Default for NotifyConfig {
         NotifyConfig {
             max_attempts: default_attempts(),
             backoff_seconds: default_backoff(),
+            digest_window_minutes: default_digest_window(),
         }
     }
+}
+
+fn default_digest_window() -> u32 {
+    10
 }
 
 fn default_attempts() -> u32 {

@@ -54,6 +54,7 @@ enum Command {
         config: PathBuf,
     },
     /// Recipients directory.
+    #[command(alias = "recipient")]
     Recipients {
         /// Configuration file.
         #[arg(long)]
@@ -134,6 +135,16 @@ enum RecipientsAction {
         /// The file.
         file: PathBuf,
     },
+    /// How a recipient is told of its acts: per_act (an e-mail and an SMS per act, the
+    /// default), digest (one e-mail per batch listing the acts, no SMS) or api_only (no
+    /// notice: the acts are taken through the bank API). Every deposit keeps its evidence
+    /// record.
+    Notices {
+        /// Recipient id.
+        recipient: String,
+        /// per_act, digest or api_only.
+        mode: sceau_vault::notify::Notices,
+    },
 }
 
 #[derive(Subcommand)]
@@ -157,6 +168,14 @@ enum OfficeAction {
         /// whose time zone and calendar govern its services to recipients of unknown place.
         #[arg(long)]
         region: Option<sceau_core::region::Region>,
+        /// The office's phone, shown in the notices to its recipients (empty: forget it;
+        /// absent: unchanged).
+        #[arg(long)]
+        phone: Option<String>,
+        /// The office's postal address on one line, shown in the notices (empty: forget it;
+        /// absent: unchanged).
+        #[arg(long)]
+        address: Option<String>,
     },
     /// List the declared offices (JSON lines).
     List,
@@ -419,6 +438,20 @@ fn recipients(
             let n = admin::import_recipients(vault.meta.as_ref(), &file)?;
             println!("{n} destinataire(s) importé(s)");
         }
+        RecipientsAction::Notices { recipient, mode } => {
+            admin::set_notices(vault.meta.as_ref(), &recipient, mode)?;
+            let window = match mode {
+                sceau_vault::notify::Notices::Digest => format!(
+                    " (actes d'une même étude déposés en {} minute(s))",
+                    vault.config.notify.digest_window_minutes
+                ),
+                _ => String::new(),
+            };
+            println!(
+                "destinataire {recipient} : {}{window}, pour les dépôts à venir",
+                mode.label_fr()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -557,6 +590,8 @@ fn office(
             ca,
             name,
             region,
+            phone,
+            address,
         } => {
             let d = admin::declare_office(
                 vault.meta.as_ref(),
@@ -579,6 +614,22 @@ fn office(
                 d.ca_subject,
                 region.map_or_else(String::new, |r| format!(", lieu {} ({})", r, r.name_fr()))
             );
+            if phone.is_some() || address.is_some() {
+                admin::set_office_contact(
+                    vault.meta.as_ref(),
+                    &d.number,
+                    phone.as_deref(),
+                    address.as_deref(),
+                )?;
+                let c = sceau_vault::store::sql::tx(vault.meta.as_ref(), |sql| {
+                    sceau_vault::store::meta::declared_office_contact(sql, &d.number)
+                })?;
+                println!(
+                    "coordonnées montrées dans les avis : téléphone {}, adresse {}",
+                    c.phone.as_deref().unwrap_or("inconnu"),
+                    c.address.as_deref().unwrap_or("inconnue")
+                );
+            }
         }
         OfficeAction::List => {
             let list = sceau_vault::store::sql::tx(

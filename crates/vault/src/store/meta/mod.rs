@@ -8,6 +8,7 @@ mod deposits;
 mod entries;
 mod invitations;
 mod journal;
+mod notices;
 mod notifications;
 mod offices;
 mod places;
@@ -36,13 +37,19 @@ pub use journal::{
     journal_chain_batch, journal_hashes, journal_head, last_checkpoint, office_journal,
     CheckpointRow, JournalRow,
 };
+pub use notices::{
+    claim_digest, declared_office_contact, digest_status, due_digests, finish_digest,
+    insert_digest, insert_digest_member, next_digest_at, office_contact, open_digest,
+    recipient_notices, retry_digest, set_office_contact, set_recipient_notices, DigestRow,
+    OfficeContact,
+};
 pub use notifications::{
     deposits_without_notification, due_notifications, finish_notification, insert_notification,
     next_notification_at, notification_status, retry_notification, set_notification_attempts,
 };
 pub use offices::{
     bind_cert, declare_office, declared_office, declared_offices, insert_office, office_by_cert,
-    office_by_id, office_by_number, office_label, DeclaredOffice, OfficeRow,
+    office_by_id, office_by_number, DeclaredOffice, OfficeRow,
 };
 pub use places::{
     office_region, office_region_by_id, recipient_region, set_office_region, set_recipient_region,

@@ -86,9 +86,11 @@ pub struct DeclaredOffice {
     pub name: Option<String>,
 }
 
-/// Declares (or re-declares) an office (a re-declaration keeps the office's place).
+/// Declares (or re-declares) an office (a re-declaration keeps the office's place, phone and
+/// address).
 pub fn declare_office(sql: &mut dyn Sql, d: &DeclaredOffice, now: DateTime<Utc>) -> Result<()> {
     let place = super::office_region(sql, &d.number)?;
+    let contact = super::declared_office_contact(sql, &d.number)?;
     sql.exec(
         "DELETE FROM declared_offices WHERE number = $1",
         &[(&d.number).into()],
@@ -108,6 +110,12 @@ pub fn declare_office(sql: &mut dyn Sql, d: &DeclaredOffice, now: DateTime<Utc>)
     if let Some(place) = place {
         super::set_office_region(sql, &d.number, Some(&place))?;
     }
+    super::set_office_contact(
+        sql,
+        &d.number,
+        contact.phone.as_deref(),
+        contact.address.as_deref(),
+    )?;
     Ok(())
 }
 
@@ -158,16 +166,4 @@ pub fn bind_cert(
         ],
     )?;
     Ok(())
-}
-
-/// "Name (number)" of an office, for texts sent to recipients.
-pub fn office_label(sql: &mut dyn Sql, office_id: &str) -> Result<String> {
-    let rows = sql.query(
-        "SELECT number, name FROM offices WHERE id = $1",
-        &[office_id.into()],
-    )?;
-    Ok(rows
-        .first()
-        .map(|r| format!("L'étude {} ({})", r[1].text(), r[0].text()))
-        .unwrap_or_else(|| "Une étude de commissaire de justice".into()))
 }

@@ -101,8 +101,9 @@ fn recipient_row(r: &[Val]) -> RecipientRow {
     }
 }
 
-/// Inserts or replaces a recipient.
+/// Inserts or replaces a recipient (a replaced one keeps its notice setting).
 pub fn upsert_recipient(sql: &mut dyn Sql, r: &RecipientRow) -> Result<()> {
+    let notices = super::recipient_notices(sql, &r.id)?;
     sql.exec("DELETE FROM recipients WHERE id = $1", &[(&r.id).into()])?;
     sql.exec(
         "INSERT INTO recipients (id, kind, name, name_key, siret, siren, nir, email, \
@@ -120,6 +121,9 @@ pub fn upsert_recipient(sql: &mut dyn Sql, r: &RecipientRow) -> Result<()> {
             r.phone_mobile.clone().into(),
         ],
     )?;
+    if notices.is_some() {
+        super::set_recipient_notices(sql, &r.id, notices.as_deref())?;
+    }
     Ok(())
 }
 

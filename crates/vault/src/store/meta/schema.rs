@@ -66,7 +66,7 @@ pub fn migrate(sql: &mut dyn Sql) -> Result<()> {
 pub type Step = fn(&mut dyn Sql) -> Result<()>;
 
 /// The steps, in order.
-const STEPS: [Step; 7] = [
+const STEPS: [Step; 8] = [
     migrate_base,
     migrate_recipient_side,
     migrate_enrolment,
@@ -74,6 +74,7 @@ const STEPS: [Step; 7] = [
     super::invitations::migrate_invitations,
     migrate_entry_description,
     super::places::migrate_places,
+    super::notices::migrate_notices,
 ];
 
 /// [`migrate`], each step in its own transaction: what the server and the operator's commands
@@ -129,6 +130,26 @@ pub(crate) fn add_column(
             &format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"),
             &[],
         )?;
+    }
+    Ok(())
+}
+
+/// Creates index `name` on `on` (`table(columns)`) unless it is there already; the catalogue
+/// is read first, for the reason [`add_column`] gives (PostgreSQL's `CREATE INDEX IF NOT
+/// EXISTS` locks its table even when the index exists).
+pub(crate) fn create_index(sql: &mut dyn Sql, name: &str, on: &str) -> Result<()> {
+    let present = match sql.dialect() {
+        Dialect::Postgres => sql.query(
+            "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1",
+            &[name.into()],
+        )?,
+        Dialect::Sqlite => sql.query(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = $1",
+            &[name.into()],
+        )?,
+    };
+    if present.is_empty() {
+        sql.exec(&format!("CREATE INDEX IF NOT EXISTS {name} ON {on}"), &[])?;
     }
     Ok(())
 }
