@@ -135,13 +135,7 @@ impl App {
             .and_then(|xml| sceau_core::place::place_in_attestation(&xml))
             .filter(|p| p.source != sceau_core::place::PlaceSource::Default)
             .map(|p| p.region)
-            .unwrap_or_else(|| {
-                if self.config.alsace_moselle {
-                    Region::from_code("67").unwrap_or_default()
-                } else {
-                    Region::PARIS
-                }
-            })
+            .unwrap_or_else(|| self.config.office_region().unwrap_or(Region::PARIS))
     }
 
     /// The deposit attestation in the local archive of `deposit_id`, if downloaded.

@@ -137,6 +137,14 @@ pub struct Config {
 }
 
 impl Config {
+    /// The office's place as this workstation knows it: Alsace-Moselle (`67`) when its
+    /// calendar says so, else unknown (the vault's declaration is the office's real place).
+    pub fn office_region(&self) -> Option<sceau_core::region::Region> {
+        self.alsace_moselle
+            .then(|| sceau_core::region::Region::from_code("67").ok())
+            .flatten()
+    }
+
     /// The office's calendar.
     pub fn calendar(&self) -> sceau_core::calendar::Calendar {
         sceau_core::calendar::Calendar {

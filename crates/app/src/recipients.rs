@@ -30,6 +30,8 @@ pub struct RecipientView {
     pub phone_fixed: Option<String>,
     /// Mobile phone (SMS).
     pub phone_mobile: Option<String>,
+    /// The recipient's place, when the vault knows it (its calendar and time zone govern).
+    pub region: Option<sceau_core::region::Region>,
     /// Whether this comes from the local cache (vault unreachable).
     pub from_cache: bool,
 }
@@ -46,6 +48,7 @@ impl From<RecipientView> for sceau_proto::Recipient {
             email: v.email,
             phone_fixed: v.phone_fixed,
             phone_mobile: v.phone_mobile,
+            region: v.region,
         }
     }
 }
@@ -123,6 +126,7 @@ pub(crate) fn cache_of(r: &sceau_proto::Recipient) -> sceau_store::Recipient {
         email: r.email.clone(),
         phone_fixed: r.phone_fixed.clone(),
         phone_mobile: r.phone_mobile.clone(),
+        region: r.region,
         updated_at: Utc::now(),
     }
 }
@@ -139,6 +143,7 @@ pub(crate) fn view_of_cached(r: &sceau_store::Recipient) -> RecipientView {
         email: r.email.clone(),
         phone_fixed: r.phone_fixed.clone(),
         phone_mobile: r.phone_mobile.clone(),
+        region: r.region,
         from_cache: true,
     }
 }

@@ -368,14 +368,29 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(sceau_core::hours::try_next_opening(
+        // Offline: the recipient's place as the vault gave it and the cache keeps it.
+        let place = self.store().recipient(recipient)?.and_then(|r| r.region);
+        Ok(offline_next_opening(
             now,
-            None,
+            place.as_ref(),
+            self.config.office_region().as_ref(),
             judge_permission,
-            &self.config.calendar(),
-        )
-        .unwrap_or(now))
+        ))
     }
+}
+
+/// When a service prepared without the vault may be sent: CPC 664 in the governing place
+/// (`sceau_core::place::governing_place`: the recipient's when known, else the office's, else
+/// Paris) — its calendar and its local 6:00–21:00 — `now` when open. The vault decides again
+/// at the deposit, with its trusted time and the places it knows.
+pub(crate) fn offline_next_opening(
+    now: DateTime<Utc>,
+    recipient: Option<&sceau_core::region::Region>,
+    office: Option<&sceau_core::region::Region>,
+    judge_permission: Option<&str>,
+) -> DateTime<Utc> {
+    let place = sceau_core::place::governing_place(recipient, office);
+    sceau_core::hours::try_next_opening_in(now, None, judge_permission, &place).unwrap_or(now)
 }
 
 /// Why a service just queued is not sent now, in French; `Ok` when it may go.
@@ -404,4 +419,83 @@ fn not_found(key: &str) -> Error {
         "app.unknown_recipient",
         format!("Aucun destinataire ne correspond à « {key} » dans l'annuaire du coffre-fort."),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+    use chrono_tz::Tz;
+    use sceau_core::region::Region;
+
+    use super::offline_next_opening;
+
+    fn at(tz: Tz, y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        tz.with_ymd_and_hms(y, mo, d, h, mi, 0)
+            .single()
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn code(c: &str) -> Region {
+        Region::from_code(c).unwrap()
+    }
+
+    /// The workstation's offline pre-check follows the recipient's place as the vault does:
+    /// Martinique's own 21:00, Alsace-Moselle's 26 December only for an Alsatian place.
+    #[test]
+    fn offline_the_recipient_s_place_governs() {
+        let mq = chrono_tz::America::Martinique;
+        let martinique = code("972");
+        // Tuesday 12 January 2027, 20:30 in Fort-de-France (01:30 in Paris): open.
+        let now = at(mq, 2027, 1, 12, 20, 30);
+        assert_eq!(
+            offline_next_opening(now, Some(&martinique), None, None),
+            now
+        );
+        // The office's place does not matter when the recipient's is known.
+        assert_eq!(
+            offline_next_opening(now, Some(&martinique), Some(&code("67")), None),
+            now
+        );
+        // Without the recipient's place, Paris's 01:30 (on the 13th) is closed until 06:00.
+        assert_eq!(
+            offline_next_opening(now, None, None, None),
+            at(chrono_tz::Europe::Paris, 2027, 1, 13, 6, 0)
+        );
+        // 21:30 in Fort-de-France: closed until 06:00 there the next day.
+        let late = at(mq, 2027, 1, 12, 21, 30);
+        assert_eq!(
+            offline_next_opening(late, Some(&martinique), None, None),
+            at(mq, 2027, 1, 13, 6, 0)
+        );
+        // Saturday 26 December 2026, 10:00: Saint-Étienne for an Alsatian recipient (and for
+        // an Alsatian office's recipient of unknown place), a working Saturday in Paris.
+        let paris = chrono_tz::Europe::Paris;
+        let boxing_day = at(paris, 2026, 12, 26, 10, 0);
+        let monday = at(paris, 2026, 12, 28, 6, 0);
+        assert_eq!(
+            offline_next_opening(boxing_day, Some(&code("67")), None, None),
+            monday
+        );
+        assert_eq!(
+            offline_next_opening(boxing_day, None, Some(&code("67")), None),
+            monday
+        );
+        assert_eq!(
+            offline_next_opening(boxing_day, Some(&code("75")), Some(&code("67")), None),
+            boxing_day
+        );
+        // La Réunion (UTC+4): 21:30 local is 18:30 in Paris, yet closed there; and its own
+        // 20 December (abolition of slavery) is a holiday.
+        let re = chrono_tz::Indian::Reunion;
+        let reunion = code("974");
+        assert_eq!(
+            offline_next_opening(at(re, 2027, 1, 12, 21, 30), Some(&reunion), None, None),
+            at(re, 2027, 1, 13, 6, 0)
+        );
+        assert_eq!(
+            offline_next_opening(at(re, 2027, 12, 20, 10, 0), Some(&reunion), None, None),
+            at(re, 2027, 12, 21, 6, 0)
+        );
+    }
 }

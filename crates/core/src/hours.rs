@@ -284,7 +284,17 @@ pub fn next_opening_in(
     judge_permission: Option<&str>,
     region: &Region,
 ) -> DateTime<Utc> {
-    first_opening(after, rule, judge_permission, &Law::of(region)).unwrap_or(NEVER)
+    try_next_opening_in(after, rule, judge_permission, region).unwrap_or(NEVER)
+}
+
+/// Like [`next_opening_in`], with `None` instead of [`NEVER`].
+pub fn try_next_opening_in(
+    after: DateTime<Utc>,
+    rule: Option<&ReceptionRule>,
+    judge_permission: Option<&str>,
+    region: &Region,
+) -> Option<DateTime<Utc>> {
+    first_opening(after, rule, judge_permission, &Law::of(region))
 }
 
 fn first_opening(

@@ -106,6 +106,12 @@ pub struct Recipient {
     pub phone_fixed: Option<String>,
     /// Mobile phone (SMS).
     pub phone_mobile: Option<String>,
+    /// The recipient's place (département or collectivité), when the vault knows it: its
+    /// calendar and time zone govern the service (`sceau_core::place::governing_place`), and
+    /// the workstation applies them offline too. Absent from older vaults' answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(as = "Option<String>", optional)]
+    pub region: Option<sceau_core::region::Region>,
 }
 
 impl Recipient {

@@ -29,6 +29,9 @@ pub struct Recipient {
     pub phone_fixed: Option<String>,
     /// Mobile phone (SMS notifications).
     pub phone_mobile: Option<String>,
+    /// The recipient's place as the vault gave it (its calendar and time zone govern a service
+    /// prepared offline).
+    pub region: Option<sceau_core::region::Region>,
     /// When this copy was fetched.
     pub updated_at: DateTime<Utc>,
 }
@@ -68,24 +71,28 @@ fn recipient_from_row(r: &Row<'_>) -> rusqlite::Result<Recipient> {
         phone_fixed: r.get(7)?,
         phone_mobile: r.get(8)?,
         updated_at: from_ms(r.get(9)?),
+        // A code this version does not know (written by a later one) is no place.
+        region: r
+            .get::<_, Option<String>>(10)?
+            .and_then(|c| sceau_core::region::Region::from_code(&c).ok()),
     })
 }
 
 const RECIPIENT_COLUMNS: &str =
-    "id, kind, name, siret, nir, email, siren, phone_fixed, phone_mobile, updated_at";
+    "id, kind, name, siret, nir, email, siren, phone_fixed, phone_mobile, updated_at, region";
 
 impl Store {
     /// Stores or refreshes a recipient.
     pub fn upsert_recipient(&mut self, r: &Recipient) -> Result<()> {
         self.conn.execute(
             "INSERT INTO recipients (id, kind, name, name_norm, siret, nir, email, siren,
-                 phone_fixed, phone_mobile, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 phone_fixed, phone_mobile, updated_at, region)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name,
                  name_norm = excluded.name_norm, siret = excluded.siret, nir = excluded.nir,
                  email = excluded.email, siren = excluded.siren,
                  phone_fixed = excluded.phone_fixed, phone_mobile = excluded.phone_mobile,
-                 updated_at = excluded.updated_at",
+                 updated_at = excluded.updated_at, region = excluded.region",
             params![
                 r.id,
                 r.kind.code(),
@@ -97,7 +104,8 @@ impl Store {
                 r.siren,
                 r.phone_fixed,
                 r.phone_mobile,
-                r.updated_at.timestamp_millis()
+                r.updated_at.timestamp_millis(),
+                r.region.map(|g| g.code().to_owned())
             ],
         )?;
         Ok(())

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::error::{Error, Result};
 
 /// The migrations, in order: index 0 is version 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// The schema version this program writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -215,6 +215,12 @@ ALTER TABLE recipients ADD COLUMN phone_mobile TEXT;
 /// and whom it concerns, as the register's entry does.
 const V8: &str = r#"
 ALTER TABLE consents ADD COLUMN how TEXT NOT NULL DEFAULT '';
+"#;
+
+/// v9: a cached recipient keeps its place (département or collectivité code) as the vault gives
+/// it, so that a service prepared offline is checked in the recipient's calendar and time zone.
+const V9: &str = r#"
+ALTER TABLE recipients ADD COLUMN region TEXT;
 "#;
 
 /// The version recorded in the database (0 for a new file).

@@ -427,23 +427,39 @@ impl Clock for SystemClock {
 
 /// A clock set by tests.
 #[derive(Debug)]
-pub struct FixedClock(AtomicI64);
+pub struct FixedClock {
+    now: AtomicI64,
+    /// Microseconds added after each reading (0: the clock stands still).
+    step: AtomicI64,
+}
 
 impl FixedClock {
     /// A clock showing `t`.
     pub fn new(t: DateTime<Utc>) -> Self {
-        FixedClock(AtomicI64::new(t.timestamp_micros()))
+        FixedClock {
+            now: AtomicI64::new(t.timestamp_micros()),
+            step: AtomicI64::new(0),
+        }
     }
 
     /// Sets the time.
     pub fn set(&self, t: DateTime<Utc>) {
-        self.0.store(t.timestamp_micros(), Ordering::SeqCst);
+        self.now.store(t.timestamp_micros(), Ordering::SeqCst);
+    }
+
+    /// Makes every reading move the clock on by `step` (a test that a request reads the time
+    /// once: a second reading would see another instant).
+    pub fn set_step(&self, step: chrono::Duration) {
+        self.step
+            .store(step.num_microseconds().unwrap_or(0), Ordering::SeqCst);
     }
 }
 
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp_micros(self.0.load(Ordering::SeqCst)).unwrap_or_default()
+        let step = self.step.load(Ordering::SeqCst);
+        DateTime::from_timestamp_micros(self.now.fetch_add(step, Ordering::SeqCst))
+            .unwrap_or_default()
     }
 }
 

@@ -313,6 +313,7 @@ async fn portal_flow(backend: Backend) {
         format!("/portail/actes/{dy}/document/{fy}"),
         format!("/portail/actes/{dy}/document/{fy}?telecharger=1"),
         format!("/portail/actes/{dy}/paquet"),
+        format!("/portail/actes/{dy}/flux"),
         format!("/portail/actes/{dy}"),
         format!("/portail/actes/{dy}/signature/{fy}"),
         format!("/portail/actes/{dx}/signature/{fy}"),
@@ -386,9 +387,39 @@ async fn portal_flow(backend: Backend) {
         fx.as_str(),
         "attestation_depot.xml",
         "attestation_depot.xml.p7s",
+        "flux_acte.xml",
     ] {
         assert!(names.contains(&n), "{names:?}");
     }
+    // The single XML flow, for the person's software: offered on the act's page, downloaded
+    // as an attachment, the same bytes as the archive's.
+    let page = get(format!("/portail/actes/{dx}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!(
+            "href=\"/portail/actes/{dx}/flux\">Flux XML (pour un logiciel)"
+        )),
+        "{page}"
+    );
+    let r = get(format!("/portail/actes/{dx}/flux")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/xml");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\""));
+    let served = r.bytes().await.unwrap();
+    let mut archived_flow = Vec::new();
+    std::io::Read::read_to_end(
+        &mut zip.clone().by_name("flux_acte.xml").unwrap(),
+        &mut archived_flow,
+    )
+    .unwrap();
+    assert_eq!(served.as_ref(), archived_flow.as_slice());
     // The office renames its archived copy and moves it: the recipient's package is the same.
     let did = dx.clone();
     let archived =

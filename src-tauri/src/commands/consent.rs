@@ -105,6 +105,7 @@ mod tests {
             email: Some("paul.durand@courriel.example".into()),
             phone_fixed: None,
             phone_mobile: Some("+33612345678".into()),
+            region: None,
             from_cache: false,
         }
     }

@@ -222,7 +222,13 @@ phone_fixed: string | null,
 /**
  * Mobile phone (SMS).
  */
-phone_mobile: string | null, };
+phone_mobile: string | null, 
+/**
+ * The recipient's place (département or collectivité), when the vault knows it: its
+ * calendar and time zone govern the service (`sceau_core::place::governing_place`), and
+ * the workstation applies them offline too. Absent from older vaults' answers.
+ */
+region?: string, };
 
 /**
  * Why service is refused, as the window groups it: the law's hours (a judge may permit) or the

@@ -326,6 +326,8 @@ async fn a_recipients_card_reaches_the_window_whole_and_its_reception_as_data() 
             email: None,
             phone_fixed: Some("07 00 00 00 00".into()),
             phone_mobile: Some("06 12 34 56 78".into()),
+            // A company enrolled without its registered office: no place.
+            region: None,
         }
     );
 

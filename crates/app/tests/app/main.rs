@@ -253,6 +253,42 @@ async fn on_sunday_the_act_is_scheduled_for_monday_six_and_not_sent_before() {
     let _ = (&w.clock, &w.vault);
 }
 
+/// The recipient's place travels with its card (vault → workstation cache), so that a service
+/// prepared offline is checked in its calendar and time zone (issue 19).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recipient_s_place_is_cached_with_its_card() {
+    let w = world(next(Weekday::Tue, 10)).await;
+    let v = w.vault.clone();
+    let reunion = sceau_core::region::Region::from_code("974").unwrap();
+    tokio::task::block_in_place(|| {
+        sceau_vault::store::sql::tx(v.meta.as_ref(), |sql| {
+            sceau_vault::store::meta::set_recipient_region(sql, "banque-test", Some(&reunion))
+        })
+        .unwrap()
+    });
+    let online = w
+        .app
+        .search_recipients("73282932000074", Some(sceau_app::Auth::Pin(&w.cred)))
+        .await
+        .unwrap();
+    assert!(!online[0].from_cache);
+    assert_eq!(online[0].region, Some(reunion));
+    let card = w
+        .app
+        .recipient_card("banque-test", None, None, sceau_app::Auth::Pin(&w.cred))
+        .await
+        .unwrap();
+    assert_eq!(card.recipient.region, Some(reunion));
+    // Offline, the cached card still has it.
+    let cached = w
+        .app
+        .search_recipients("73282932000074", None)
+        .await
+        .unwrap();
+    assert!(cached[0].from_cache);
+    assert_eq!(cached[0].region, Some(reunion));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_recipients_window_is_shown_with_its_next_opening() {
     let tuesday_afternoon = next(Weekday::Tue, 15);
@@ -424,6 +460,21 @@ async fn sync_turns_the_feed_into_the_four_categories_and_the_letter() {
     assert_eq!(
         flow.matches("<document nom=").count(),
         shown.documents.len()
+    );
+    // One legal instant (CPC 664-1): the window's time of service is the attestation's.
+    let mut attestation = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("attestation_depot.xml").unwrap(),
+        &mut attestation,
+    )
+    .unwrap();
+    let served = shown.served_at.expect("served");
+    assert!(
+        attestation.contains(&format!(
+            "<dateDepot>{}</dateDepot>",
+            served.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        )),
+        "{served} in {attestation}"
     );
     assert!(shown
         .history

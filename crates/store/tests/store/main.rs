@@ -107,6 +107,7 @@ fn database_and_wal_hold_no_plaintext() {
         email: Some("hortense@example.org".into()),
         phone_fixed: None,
         phone_mobile: Some("+33612345678".into()),
+        region: None,
         updated_at: t(1, 8),
     })
     .unwrap();
@@ -822,6 +823,7 @@ fn recipients_consents_session_log_and_settings() {
         email: Some("actes@banque.test".into()),
         phone_fixed: Some("+33140000000".into()),
         phone_mobile: None,
+        region: None,
         updated_at: t(1, 8),
     };
     let person = Recipient {
@@ -835,6 +837,8 @@ fn recipients_consents_session_log_and_settings() {
         // Fixed and mobile kept apart: the cache gives back the vault's card whole.
         phone_fixed: Some("+33100000001".into()),
         phone_mobile: Some("+33600000002".into()),
+        // The place comes back as the vault gave it (a Martinique person).
+        region: Some(sceau_core::region::Region::from_code("972").unwrap()),
         updated_at: t(1, 8),
     };
     s.upsert_recipient(&bank).unwrap();

@@ -18,7 +18,8 @@ use crate::Vault;
 pub(super) struct Checked {
     /// The package.
     pub(super) pkg: Package,
-    /// The time of service (read once, before the checks).
+    /// The deposit's one legal instant (CPC 664-1, "celles de l'envoi"): the vault's clock read
+    /// once, when the whole package is received and before any check; every record says it.
     pub(super) now: DateTime<Utc>,
     /// The nature of the acts.
     pub(super) nature: Nature,

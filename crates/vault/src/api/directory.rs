@@ -65,12 +65,15 @@ pub async fn search(
     super::QueryParams(q): super::QueryParams<SearchQuery>,
 ) -> Result<Json<RecipientList>> {
     let c = criterion(&q)?;
-    let rows = vault
-        .db(move |sql| meta::search_recipients(sql, &c, 50))
+    let recipients = vault
+        .db(move |sql| {
+            meta::search_recipients(sql, &c, 50)?
+                .iter()
+                .map(|r| meta::placed_card(sql, r))
+                .collect::<Result<Vec<_>>>()
+        })
         .await?;
-    Ok(Json(RecipientList {
-        recipients: rows.iter().map(|r| r.card()).collect(),
-    }))
+    Ok(Json(RecipientList { recipients }))
 }
 
 /// Key of the PostgreSQL advisory lock that serialises recipient creations across processes
@@ -112,12 +115,15 @@ pub async fn create(
             let existing = meta::duplicates(sql, &same)?;
             if !existing.is_empty() {
                 return Err(Error::RecipientDuplicate(
-                    existing.iter().map(RecipientRow::card).collect(),
+                    existing
+                        .iter()
+                        .map(|r| meta::placed_card(sql, r))
+                        .collect::<Result<_>>()?,
                 ));
             }
             meta::insert_enrolled_recipient(sql, &row, &enrolment)?;
             meta::set_recipient_region(sql, &row.id, region.as_ref())?;
-            Ok(row.card())
+            meta::placed_card(sql, &row)
         })
         .await?;
     tracing::info!(
@@ -208,11 +214,14 @@ pub async fn card(
     _who: Authed,
     Path(id): Path<String>,
 ) -> Result<Json<Recipient>> {
-    let row = vault
-        .db(move |sql| meta::recipient(sql, &id))
+    let card = vault
+        .db(move |sql| match meta::recipient(sql, &id)? {
+            Some(row) => meta::placed_card(sql, &row).map(Some),
+            None => Ok(None),
+        })
         .await?
         .ok_or(Error::UnknownRecipient)?;
-    Ok(Json(row.card()))
+    Ok(Json(card))
 }
 
 /// `GET /v1/recipients/{id}/consents`: the recipient's consents in the register.

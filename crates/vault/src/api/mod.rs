@@ -70,6 +70,30 @@ pub fn router() -> Router<Arc<Vault>> {
             put(bank::deposit_return).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
         )
         .fallback(|| async { crate::Error::NotFound })
+        .layer(axum::middleware::from_fn(close_after_refused_upload))
+}
+
+/// A request refused before its body was read (an unbound certificate, a package too large...)
+/// leaves the rest of its body on the connection, which the server then closes: the answer
+/// says `Connection: close`, so that the client opens a new connection for its next request
+/// instead of sending it on one being closed (a broken request, for the office, after a mere
+/// refusal).
+async fn close_after_refused_upload(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+    let h = req.headers();
+    let has_body = h.contains_key(TRANSFER_ENCODING)
+        || h.get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    let mut r = next.run(req).await;
+    if has_body && !r.status().is_success() {
+        r.headers_mut()
+            .insert(CONNECTION, axum::http::HeaderValue::from_static("close"));
+    }
+    r
 }
 
 /// The body's SHA-256 the client announced (`x-content-sha256`), lower-case hex: `None` when

@@ -52,7 +52,8 @@ pub use offices::{
     office_by_id, office_by_number, DeclaredOffice, OfficeRow,
 };
 pub use places::{
-    office_region, office_region_by_id, recipient_region, set_office_region, set_recipient_region,
+    office_region, office_region_by_id, placed_card, recipient_region, set_office_region,
+    set_recipient_region,
 };
 pub use portal::{
     audit_lines, code_state, consume_code, consume_right_code, count_wrong_code, delete_session,

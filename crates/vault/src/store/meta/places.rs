@@ -33,6 +33,14 @@ pub fn recipient_region(sql: &mut dyn Sql, id: &str) -> Result<Option<Region>> {
     region_of(&sql.query("SELECT region FROM recipients WHERE id = $1", &[id.into()])?)
 }
 
+/// The card of `row` sent to offices, with the recipient's place.
+pub fn placed_card(sql: &mut dyn Sql, row: &super::RecipientRow) -> Result<sceau_proto::Recipient> {
+    Ok(sceau_proto::Recipient {
+        region: recipient_region(sql, &row.id)?,
+        ..row.card()
+    })
+}
+
 /// Sets (or forgets, with `None`) the place of recipient `id`.
 pub fn set_recipient_region(sql: &mut dyn Sql, id: &str, region: Option<&Region>) -> Result<()> {
     sql.exec(

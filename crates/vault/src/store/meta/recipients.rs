@@ -31,7 +31,7 @@ pub struct RecipientRow {
 }
 
 impl RecipientRow {
-    /// The card sent to offices.
+    /// The card sent to offices, without its place (kept apart: [`super::placed_card`]).
     pub fn card(&self) -> Recipient {
         Recipient {
             id: self.id.clone(),
@@ -43,6 +43,7 @@ impl RecipientRow {
             email: self.email.clone(),
             phone_fixed: self.phone_fixed.clone(),
             phone_mobile: self.phone_mobile.clone(),
+            region: None,
         }
     }
 }
