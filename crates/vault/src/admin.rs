@@ -219,6 +219,56 @@ pub fn set_notices(
     })
 }
 
+/// Sets (`Some`) or forgets (`None`) the place of recipient `recipient_id` — a company's
+/// registered office, a person who moved —, whose calendar and time zone then govern its
+/// services; deposits already accepted keep the place they were accepted under.
+pub fn set_recipient_place(
+    meta_store: &dyn Metadata,
+    recipient_id: &str,
+    place: Option<&sceau_core::region::Region>,
+) -> Result<()> {
+    tx(meta_store, |sql| {
+        if meta::recipient(sql, recipient_id)?.is_none() {
+            return Err(Error::UnknownRecipient);
+        }
+        meta::set_recipient_region(sql, recipient_id, place)
+    })
+}
+
+/// A declared office as `office list` prints it: the declaration with the office's place and
+/// the contact shown in its notices.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ListedOffice {
+    /// The declaration.
+    #[serde(flatten)]
+    pub declared: meta::DeclaredOffice,
+    /// Its place (département or collectivité code), when declared.
+    pub region: Option<sceau_core::region::Region>,
+    /// Its phone, when declared.
+    pub phone: Option<String>,
+    /// Its postal address, when declared.
+    pub address: Option<String>,
+}
+
+/// Every declared office with its place and contact.
+pub fn list_offices(meta_store: &dyn Metadata) -> Result<Vec<ListedOffice>> {
+    tx(meta_store, |sql| {
+        meta::declared_offices(sql)?
+            .into_iter()
+            .map(|d| {
+                let region = meta::office_region(sql, &d.number)?;
+                let contact = meta::declared_office_contact(sql, &d.number)?;
+                Ok(ListedOffice {
+                    declared: d,
+                    region,
+                    phone: contact.phone,
+                    address: contact.address,
+                })
+            })
+            .collect()
+    })
+}
+
 /// Sets the phone and the address of the declared office `number`, shown in the notices to
 /// its recipients (`None` keeps a part, an empty text forgets it).
 pub fn set_office_contact(

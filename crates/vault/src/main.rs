@@ -136,14 +136,24 @@ enum RecipientsAction {
         file: PathBuf,
     },
     /// How a recipient is told of its acts: per_act (an e-mail and an SMS per act, the
-    /// default), digest (one e-mail per batch listing the acts, no SMS) or api_only (no
-    /// notice: the acts are taken through the bank API). Every deposit keeps its evidence
-    /// record.
+    /// default), email_only (an e-mail per act, no SMS), digest (one e-mail per batch listing
+    /// the acts, no SMS) or api_only (no notice: the acts are taken through the bank API).
+    /// Every deposit keeps its evidence record.
     Notices {
         /// Recipient id.
         recipient: String,
-        /// per_act, digest or api_only.
+        /// per_act, email_only, digest or api_only.
         mode: sceau_vault::notify::Notices,
+    },
+    /// A recipient's place (its registered office for a company, its address for a person):
+    /// the département or collectivité code (`75`, `67`, `2A`, `972`…) whose time zone and
+    /// calendar govern its services from now on, or `aucun` to forget it (the office's place
+    /// then governs). Deposits already accepted keep theirs.
+    Place {
+        /// Recipient id.
+        recipient: String,
+        /// The code, or `aucun`.
+        place: String,
     },
 }
 
@@ -177,7 +187,7 @@ enum OfficeAction {
         #[arg(long)]
         address: Option<String>,
     },
-    /// List the declared offices (JSON lines).
+    /// List the declared offices with their place, phone and address (JSON lines).
     List,
 }
 
@@ -438,6 +448,27 @@ fn recipients(
             let n = admin::import_recipients(vault.meta.as_ref(), &file)?;
             println!("{n} destinataire(s) importé(s)");
         }
+        RecipientsAction::Place { recipient, place } => {
+            let region = match place.trim() {
+                "aucun" | "none" => None,
+                code => Some(sceau_core::region::Region::from_code(code).map_err(|e| {
+                    anyhow::anyhow!("{} (ou « aucun » pour l'oublier)", e.message_fr())
+                })?),
+            };
+            admin::set_recipient_place(vault.meta.as_ref(), &recipient, region.as_ref())?;
+            match region {
+                Some(r) => println!(
+                    "destinataire {recipient} : lieu {} ({}), fuseau {}, pour les dépôts à venir",
+                    r,
+                    r.name_fr(),
+                    r.time_zone().name()
+                ),
+                None => println!(
+                    "destinataire {recipient} : lieu oublié (le lieu de l'étude s'appliquera), \
+                     pour les dépôts à venir"
+                ),
+            }
+        }
         RecipientsAction::Notices { recipient, mode } => {
             admin::set_notices(vault.meta.as_ref(), &recipient, mode)?;
             let window = match mode {
@@ -632,11 +663,7 @@ fn office(
             }
         }
         OfficeAction::List => {
-            let list = sceau_vault::store::sql::tx(
-                vault.meta.as_ref(),
-                sceau_vault::store::meta::declared_offices,
-            )?;
-            for d in list {
+            for d in admin::list_offices(vault.meta.as_ref())? {
                 println!("{}", serde_json::to_string(&d)?);
             }
         }

@@ -74,6 +74,8 @@ pub enum Notices {
     /// otherwise).
     #[default]
     PerAct,
+    /// An e-mail per act, no SMS (a company that chose its channel).
+    EmailOnly,
     /// One e-mail listing the acts of one office queued within the digest window
     /// (`notify.digest_window_minutes`), no SMS (a company or a bank).
     Digest,
@@ -86,6 +88,7 @@ impl Notices {
     pub fn code(self) -> &'static str {
         match self {
             Notices::PerAct => "per_act",
+            Notices::EmailOnly => "email_only",
             Notices::Digest => "digest",
             Notices::ApiOnly => "api_only",
         }
@@ -100,12 +103,13 @@ impl Notices {
     pub fn parse_fr(code: &str) -> std::result::Result<Notices, String> {
         match code.trim() {
             "per_act" => Ok(Notices::PerAct),
+            "email_only" => Ok(Notices::EmailOnly),
             "digest" => Ok(Notices::Digest),
             "api_only" => Ok(Notices::ApiOnly),
             other => Err(format!(
-                "avis « {other} » inconnu : per_act (un mail et un SMS par acte), digest (un \
-                 mail récapitulatif par lot, sans SMS) ou api_only (aucun avis, actes pris par \
-                 l'API)"
+                "avis « {other} » inconnu : per_act (un mail et un SMS par acte), email_only (un \
+                 mail par acte, sans SMS), digest (un mail récapitulatif par lot, sans SMS) ou \
+                 api_only (aucun avis, actes pris par l'API)"
             )),
         }
     }
@@ -114,6 +118,7 @@ impl Notices {
     pub fn label_fr(self) -> &'static str {
         match self {
             Notices::PerAct => "un mail et un SMS par acte",
+            Notices::EmailOnly => "un mail par acte, sans SMS",
             Notices::Digest => "un mail récapitulatif par lot, sans SMS",
             Notices::ApiOnly => "aucun avis, actes mis à disposition par l'API",
         }
@@ -759,7 +764,9 @@ pub async fn enqueue_new(vault: &Arc<Vault>) -> Result<usize> {
                             ),
                         ));
                     }
-                    Notices::PerAct => {
+                    Notices::PerAct | Notices::EmailOnly => {
+                        // E-mail only: the recipient's mobile, if any, is not used.
+                        let mobile = mobile.filter(|_| notices == Notices::PerAct);
                         if email.is_some() {
                             meta::insert_notification(sql, &d.id, Channel::Email.code(), now)?;
                         }

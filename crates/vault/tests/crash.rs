@@ -712,6 +712,60 @@ async fn operator_commands_beside_a_live_server(scaled: bool) {
         out.contains("\"1234\"") && out.contains("\"9991\""),
         "{out}"
     );
+    // The office's place and contact, declared again, are listed with it.
+    let out = cli(&[
+        "office",
+        "--config",
+        cfg,
+        "add",
+        "--number",
+        "1234",
+        "--holder",
+        "Paul MARTIN",
+        "--ca",
+        ca_pem.to_str().unwrap(),
+        "--region",
+        "972",
+        "--phone",
+        "0596 00 00 00",
+    ]);
+    assert!(out.contains("lieu 972 (Martinique)"), "{out}");
+    let out = cli(&["office", "--config", cfg, "list"]);
+    let line = out.lines().find(|l| l.contains("\"1234\"")).unwrap();
+    assert!(
+        line.contains("\"region\":\"972\"")
+            && line.contains("\"phone\":\"0596 00 00 00\"")
+            && line.contains("\"address\":null"),
+        "{line}"
+    );
+    // A recipient's place set by the operator (a company's registered office), then refused
+    // for an unknown code or recipient.
+    let out = cli(&[
+        "recipients",
+        "--config",
+        cfg,
+        "place",
+        "siret-73282932000074",
+        "974",
+    ]);
+    assert_eq!(
+        out.trim(),
+        "destinataire siret-73282932000074 : lieu 974 (La Réunion), fuseau Indian/Reunion, pour \
+         les dépôts à venir"
+    );
+    let (status, err) = cli_fails(&[
+        "recipients",
+        "--config",
+        cfg,
+        "place",
+        "siret-73282932000074",
+        "999",
+    ]);
+    assert_eq!(status, Some(2));
+    assert!(err.contains("999") && err.contains("« aucun »"), "{err}");
+    let (status, err) = cli_fails(&["recipients", "--config", cfg, "place", "inconnu", "75"]);
+    assert_eq!(status, Some(2));
+    assert!(err.contains("Destinataire inconnu"), "{err}");
     let out = cli(&["verify-journal", "--config", cfg]);
     assert!(out.contains("journal intact"), "{out}");
     // gc and a second server are refused, naming the cause and the fix.

@@ -458,6 +458,32 @@ async fn two_hundred_deposits_to_a_digest_bank_make_one_email_and_no_sms(backend
     assert!(s.sms.received().is_empty());
 }
 
+/// A company that chose its channel: an e-mail per act, and its mobile left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_only_sends_an_email_per_act_and_no_sms() {
+    let s = side(Backend::Embedded, SmtpOptions::default(), 0, |_| {}).await;
+    let company = recipient(
+        &s.h,
+        "societe",
+        sceau_proto::RecipientKind::Company,
+        "SOCIETE EXEMPLE",
+        Some("actes@societe.test"),
+        Some("+33611111111"),
+        Notices::EmailOnly,
+    );
+    let a = act(&s.office.sign);
+    deposit(&s, &a, &company, "COMMANDEMENT_DE_PAYER", "REF-MAIL-1").await;
+    deposit(&s, &a, &company, "SAISIE_VENTE", "REF-MAIL-2").await;
+    assert_eq!(notify::enqueue_new(&s.h.vault).await.unwrap(), 2);
+    assert_eq!(notify::send_due(&s.h.vault).await.unwrap(), (2, 0));
+    let mails = s.smtp.wait_for(2).unwrap();
+    assert_eq!(mails.len(), 2, "one e-mail per act");
+    assert!(mails.iter().all(|m| m.rcpt_tos == ["actes@societe.test"]));
+    assert!(s.sms.received().is_empty(), "no SMS: e-mail only");
+    assert_eq!(Notices::parse("email_only").unwrap(), Notices::EmailOnly);
+    assert_eq!(Notices::EmailOnly.label_fr(), "un mail par acte, sans SMS");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_deposits_to_a_digest_bank_make_one_email_and_no_sms_on_sqlite() {
     two_hundred_deposits_to_a_digest_bank_make_one_email_and_no_sms(Backend::Embedded).await;

@@ -362,6 +362,30 @@ async fn portal_flow(backend: Backend) {
         "Vous ne reconnaissez pas cet acte ?",
         "Se déconnecter",
         "Session ouverte jusqu'à",
+        // No contact declared by the operator: where to find it.
+        "L'adresse et le téléphone de l'étude figurent en tête de l'acte.",
+    ] {
+        assert!(page.contains(says), "{says}: {page}");
+    }
+    // Once the operator declared the office's phone, the page gives it (a number to call).
+    tokio::task::block_in_place(|| {
+        sceau_vault::admin::set_office_contact(
+            w.h.vault.meta.as_ref(),
+            "9991",
+            Some("01 23 45 67 89"),
+            None,
+        )
+        .unwrap()
+    });
+    let page = get(format!("/portail/actes/{dx}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for says in [
+        "<dt>Téléphone</dt><dd><a href=\"tel:0123456789\">01 23 45 67 89</a></dd>",
+        "<p>L'adresse de l'étude figure en tête de l'acte.</p>",
     ] {
         assert!(page.contains(says), "{says}: {page}");
     }

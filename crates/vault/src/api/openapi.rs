@@ -58,6 +58,27 @@ fn object(props: &[(&str, Value)]) -> Value {
     json!({"type": "object", "required": required, "properties": p})
 }
 
+/// A recipient's card; its place only when the vault knows it.
+fn recipient_card() -> Value {
+    let mut card = object(&[
+        ("id", string()),
+        ("kind", schema_ref("RecipientKind")),
+        ("name", string()),
+        ("siret", nullable(string())),
+        ("siren", nullable(string())),
+        ("nir_masked", nullable(string())),
+        ("email", nullable(string())),
+        ("phone_fixed", nullable(string())),
+        ("phone_mobile", nullable(string())),
+    ]);
+    card["properties"]["region"] = json!({
+        "type": "string",
+        "pattern": "^([0-9]{2}|2[AB]|97[1-8])$",
+        "description": "Lieu du destinataire (département ou collectivité), quand le coffre-fort le connaît : son calendrier et son fuseau horaire gouvernent la signification"
+    });
+    card
+}
+
 /// `PATCH /v1/vault/properties`'s body: only the path is required.
 fn vault_properties_request() -> Value {
     let max = sceau_proto::DESCRIPTION_MAX_CHARS;
@@ -252,17 +273,7 @@ fn schemas_but_new_recipients() -> Value {
             ("office_name", string()),
         ]),
         "RecipientKind": enumeration(&["bank", "company", "administration", "person"]),
-        "Recipient": object(&[
-            ("id", string()),
-            ("kind", schema_ref("RecipientKind")),
-            ("name", string()),
-            ("siret", nullable(string())),
-            ("siren", nullable(string())),
-            ("nir_masked", nullable(string())),
-            ("email", nullable(string())),
-            ("phone_fixed", nullable(string())),
-            ("phone_mobile", nullable(string())),
-        ]),
+        "Recipient": recipient_card(),
         "RecipientList": object(&[("recipients", array(schema_ref("Recipient")))]),
         "Consent": object(&[
             ("id", string()),

@@ -102,17 +102,39 @@ pub(super) fn signature_sentence(s: &Signed, deposited: DateTime<Utc>) -> String
     )
 }
 
-fn office_html(o: Option<&OfficeRow>) -> String {
+/// The office in words: the commissaire, the office's name and number and, when the operator
+/// declared them, its address and phone (else where to find them: the act's heading).
+fn office_html(o: Option<&OfficeRow>, contact: &meta::OfficeContact) -> String {
     let Some(o) = o else {
         return "<p>L'étude qui a déposé cet acte n'est plus connue du coffre-fort : ses \
                 coordonnées figurent en tête de l'acte.</p>"
             .to_owned();
     };
+    let mut facts = String::new();
+    if let Some(a) = &contact.address {
+        facts.push_str(&format!("<dt>Adresse</dt><dd>{}</dd>", esc(a)));
+    }
+    if let Some(p) = &contact.phone {
+        let digits: String = p
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        facts.push_str(&format!(
+            "<dt>Téléphone</dt><dd><a href=\"tel:{}\">{}</a></dd>",
+            esc(&digits),
+            esc(p)
+        ));
+    }
+    let missing = match (&contact.address, &contact.phone) {
+        (Some(_), Some(_)) => "",
+        (None, None) => "<p>L'adresse et le téléphone de l'étude figurent en tête de l'acte.</p>",
+        (None, Some(_)) => "<p>L'adresse de l'étude figure en tête de l'acte.</p>",
+        (Some(_), None) => "<p>Le téléphone de l'étude figure en tête de l'acte.</p>",
+    };
     format!(
         "<p><strong>{who}, commissaire de justice</strong></p>\
          <dl class=\"fiche\"><dt>Étude</dt><dd>{name}</dd><dt>Numéro d'étude</dt>\
-         <dd>{number}</dd></dl><p>L'adresse et le téléphone de l'étude figurent en tête de \
-         l'acte.</p>",
+         <dd>{number}</dd>{facts}</dl>{missing}",
         who = esc(&invitation::office_short_name(o)),
         name = esc(&o.office.name),
         number = esc(&o.office.number),
@@ -255,6 +277,11 @@ pub(super) async fn act(
     };
     log.record(&vault, Some(&s.recipient_id), "act", Some(&d.id), true);
     let found = offices(&vault, vec![d.office_id.clone()]).await;
+    let oid = d.office_id.clone();
+    let contact = vault
+        .db_read(move |sql| meta::office_contact(sql, &oid))
+        .await
+        .unwrap_or_default();
     let signed = signatures(&vault, &d).await;
     let label = vault
         .natures
@@ -279,7 +306,7 @@ pub(super) async fn act(
         label = esc(label),
         at = format_paris(d.deposited_at),
         reference = esc(&d.reference),
-        office = office_html(found.get(&d.office_id)),
+        office = office_html(found.get(&d.office_id), &contact),
         explained = esc(&state_explained(
             delivery::rule_of(&vault),
             shown,
