@@ -30,6 +30,21 @@ fn parse_hash(hex_str: &str) -> Option<[u8; 32]> {
 /// Key of the PostgreSQL advisory lock that serialises journal appends across processes.
 const APPEND_LOCK_KEY: i64 = 0x5CEA_0001;
 
+/// Makes the caller's transaction the only writer of the journal and of what is decided with
+/// it across processes and vault instances (on PostgreSQL, the append's transaction-scoped
+/// advisory lock, taken again harmlessly by [`append`]; on SQLite the `IMMEDIATE` transaction
+/// is that already). A transaction that reads a queue then writes what it read (the notices to
+/// create for new deposits) takes it first, so that two instances never both create them.
+pub fn serialise(sql: &mut dyn Sql) -> Result<()> {
+    if sql.dialect() == crate::store::sql::Dialect::Postgres {
+        sql.exec(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[APPEND_LOCK_KEY.into()],
+        )?;
+    }
+    Ok(())
+}
+
 /// Appends `entries` after the current head, in the caller's transaction; returns their seqs.
 ///
 /// Whoever appends (the server under its commit lock, an operator command in another process)
@@ -37,12 +52,7 @@ const APPEND_LOCK_KEY: i64 = 0x5CEA_0001;
 /// across processes); on PostgreSQL a transaction-scoped advisory lock is taken first, so two
 /// processes never read the same head.
 pub fn append(sql: &mut dyn Sql, entries: &[Entry]) -> Result<Vec<i64>> {
-    if sql.dialect() == crate::store::sql::Dialect::Postgres {
-        sql.exec(
-            "SELECT pg_advisory_xact_lock($1)",
-            &[APPEND_LOCK_KEY.into()],
-        )?;
-    }
+    serialise(sql)?;
     let head = meta::journal_head(sql)?;
     let (mut seq, mut prev) = match head {
         Some(h) => (
@@ -216,13 +226,8 @@ pub fn make_checkpoint(
     at: DateTime<Utc>,
 ) -> Result<Option<meta::CheckpointRow>> {
     use base64::Engine;
-    if sql.dialect() == crate::store::sql::Dialect::Postgres {
-        // Same writer rule as appends: the head does not move while it is sealed.
-        sql.exec(
-            "SELECT pg_advisory_xact_lock($1)",
-            &[APPEND_LOCK_KEY.into()],
-        )?;
-    }
+    // Same writer rule as appends: the head does not move while it is sealed.
+    serialise(sql)?;
     let Some(head) = meta::journal_head(sql)? else {
         return Ok(None);
     };

@@ -696,6 +696,8 @@ pub async fn enqueue_new(vault: &Arc<Vault>) -> Result<usize> {
     let _guard = vault.commit_lock.lock().await;
     let n = vault
         .db(move |sql| {
+            // One instance at a time decides which deposits still need their notices.
+            journal::serialise(sql)?;
             let pending = meta::deposits_without_notification(sql, since, 500)?;
             let mut records = Vec::new();
             for d in &pending {
@@ -809,7 +811,7 @@ pub async fn send_due(vault: &Arc<Vault>) -> Result<(usize, usize)> {
     let (due, digests) = vault
         .db(move |sql| {
             Ok((
-                meta::due_notifications(sql, now, 200)?,
+                meta::claim_notifications(sql, now, 200)?,
                 meta::due_digests(sql, now, 50)?,
             ))
         })
@@ -1044,7 +1046,7 @@ async fn send_digest(vault: &Arc<Vault>, now: DateTime<Utc>, id: String) -> Resu
         let _guard = vault.commit_lock.lock().await;
         vault
             .db(move |sql| {
-                let Some(g) = meta::claim_digest(sql, &id)? else {
+                let Some(g) = meta::claim_digest(sql, &id, now)? else {
                     return Ok(None);
                 };
                 let r = meta::recipient(sql, &g.recipient_id)?;

@@ -592,7 +592,14 @@ async fn a_digest_sent_but_not_recorded_is_sent_again_never_lost() {
     for d in &ds {
         assert!(records(&s.h, d).is_empty(), "not recorded before the crash");
     }
-    // After the restart the digest is still due: sent again, then recorded once per deposit.
+    // After the restart the digest is still claimed by the dead sender: nobody takes it before
+    // the claim's lease is over (two instances never send it together)...
+    assert_eq!(notify::send_due(&s.h.vault).await.unwrap(), (0, 0));
+    s.h.clock.set(
+        tuesday_morning()
+            + chrono::Duration::minutes(10 + sceau_vault::store::meta::CLAIM_LEASE_MINUTES),
+    );
+    // ...then it is due again: sent again, then recorded once per deposit.
     assert_eq!(notify::send_due(&s.h.vault).await.unwrap(), (1, 0));
     let mails = s.smtp.wait_for(2).unwrap();
     assert_eq!(mails.len(), 2);
@@ -830,4 +837,94 @@ fn the_operator_sets_notices_by_command_and_by_import() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A second vault instance on the same PostgreSQL database and bucket (issue 20): its own
+/// data directory (a copy of the first's keys, as an operator deploys a second machine), the
+/// same clock.
+async fn second_instance(h: &Harness) -> Arc<sceau_vault::Vault> {
+    let dir = h.dir.path().join("data-instance-2");
+    let out = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&h.config.data_dir)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let _ = std::fs::remove_dir_all(dir.join("pending"));
+    let mut config = h.config.clone();
+    config.data_dir = dir;
+    sceau_vault::Vault::open(config, h.clock.clone(), Arc::new(SceauPdfa))
+        .await
+        .unwrap()
+}
+
+/// Two instances queue and send at the same moments, several times over: a person still gets
+/// one e-mail and one SMS per act, a digest bank one digest, and each deposit its records once
+/// (the queue's creation is serialised, each send is a claim only one instance wins).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_send_each_notice_once() {
+    let s = side(Backend::Scaled, SmtpOptions::default(), 0, |cfg| {
+        cfg.notify.digest_window_minutes = 10;
+    })
+    .await;
+    let second = second_instance(&s.h).await;
+    let first = s.h.vault.clone();
+    let person = recipient(
+        &s.h,
+        "marie",
+        sceau_proto::RecipientKind::Person,
+        "Marie MARTIN",
+        Some("marie@exemple.test"),
+        Some("+33612345678"),
+        Notices::PerAct,
+    );
+    let bank = digest_bank(&s.h);
+    let people = deposits(&s, &person, "PERS", 12).await;
+    let lot = deposits(&s, &bank, "LOT", 12).await;
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(notify::enqueue_new(&first), notify::enqueue_new(&second));
+        a.unwrap();
+        b.unwrap();
+    }
+    let mut sent = 0;
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(notify::send_due(&first), notify::send_due(&second));
+        sent += a.unwrap().0 + b.unwrap().0;
+    }
+    assert_eq!(sent, 24, "12 e-mails and 12 SMS, each sent by one instance");
+    s.h.clock
+        .set(tuesday_morning() + chrono::Duration::minutes(10));
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(notify::send_due(&first), notify::send_due(&second));
+        sent += a.unwrap().0 + b.unwrap().0;
+    }
+    assert_eq!(sent, 25, "and one digest");
+    let mails = s.smtp.wait_for(13).unwrap();
+    assert_eq!(mails.len(), 13, "12 e-mails to the person and one digest");
+    assert_eq!(
+        mails
+            .iter()
+            .filter(|m| m.rcpt_tos == ["significations@banque.test"])
+            .count(),
+        1
+    );
+    assert_eq!(s.sms.wait_for(12).len(), 12);
+    for d in &people {
+        assert_eq!(
+            records(&s.h, d).len(),
+            2,
+            "e-mail and SMS recorded once each"
+        );
+    }
+    for d in &lot {
+        assert_eq!(records(&s.h, d).len(), 1, "the digest recorded once");
+    }
+    // Nothing is left to send, by either.
+    let (a, b) = tokio::join!(notify::send_due(&first), notify::send_due(&second));
+    assert_eq!((a.unwrap(), b.unwrap()), ((0, 0), (0, 0)));
+    assert!(matches!(
+        on_plain_thread(|| sceau_vault::journal::verify(first.meta.as_ref()).unwrap()),
+        sceau_vault::journal::Verification::Intact { .. }
+    ));
 }

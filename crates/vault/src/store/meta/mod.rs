@@ -44,8 +44,9 @@ pub use notices::{
     OfficeContact,
 };
 pub use notifications::{
-    deposits_without_notification, due_notifications, finish_notification, insert_notification,
-    next_notification_at, notification_status, retry_notification, set_notification_attempts,
+    claim_notifications, deposits_without_notification, due_notifications, finish_notification,
+    insert_notification, next_notification_at, notification_status, retry_notification,
+    set_notification_attempts, CLAIM_LEASE_MINUTES,
 };
 pub use offices::{
     bind_cert, declare_office, declared_office, declared_offices, insert_office, office_by_cert,

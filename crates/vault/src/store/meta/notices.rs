@@ -130,14 +130,20 @@ pub struct DigestRow {
     pub deposits: Vec<DepositRow>,
 }
 
-/// Claims digest `id` for sending: from then on no deposit joins it (a new one opens the next
-/// digest). A digest claimed before a crash stays claimed and is sent again. `None` if it is
-/// sent or failed already.
-pub fn claim_digest(sql: &mut dyn Sql, id: &str) -> Result<Option<DigestRow>> {
-    sql.exec(
-        "UPDATE notice_digests SET status = 'sending' WHERE id = $1 AND status = 'open'",
-        &[id.into()],
+/// Claims digest `id` for sending at `now`: from then on no deposit joins it (a new one opens
+/// the next digest), and for [`super::CLAIM_LEASE_MINUTES`] no other claim takes it — another
+/// vault instance, or this one after a restart, sends it again only once the lease is over
+/// (a crash after the claim: at least once, never zero). `None` if it is sent, failed, or
+/// claimed by someone else meanwhile.
+pub fn claim_digest(sql: &mut dyn Sql, id: &str, now: DateTime<Utc>) -> Result<Option<DigestRow>> {
+    let lease = now + chrono::Duration::minutes(super::CLAIM_LEASE_MINUTES);
+    let claimed = sql.exec(
+        "UPDATE notice_digests SET status = 'sending', next_at = $1          WHERE id = $2 AND status IN ('open', 'sending') AND next_at <= $3",
+        &[ts(lease).into(), id.into(), ts(now).into()],
     )?;
+    if claimed != 1 {
+        return Ok(None);
+    }
     let rows = sql.query(
         "SELECT recipient_id, office_id, attempts FROM notice_digests \
          WHERE id = $1 AND status = 'sending'",

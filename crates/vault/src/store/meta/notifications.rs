@@ -74,6 +74,39 @@ pub fn next_notification_at(sql: &mut dyn Sql) -> Result<Option<DateTime<Utc>>> 
         .transpose()
 }
 
+/// How long a claim on a notification or a digest holds (minutes): while it lasts no other
+/// claim takes it, so that two vault instances never send the same notice; when an instance
+/// dies with claims, they are due again at the lease's end (at least once, never zero).
+pub const CLAIM_LEASE_MINUTES: i64 = 15;
+
+/// Claims up to `limit` notifications due at `now` for this sender: each one's next attempt
+/// moves to the lease's end, and only the rows this call moved are returned (a row claimed
+/// meanwhile by another instance is not: its update blocks, then finds it not due).
+pub fn claim_notifications(
+    sql: &mut dyn Sql,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(String, String, i64)>> {
+    let lease = now + chrono::Duration::minutes(CLAIM_LEASE_MINUTES);
+    let mut mine = Vec::new();
+    for (deposit_id, channel, attempts) in due_notifications(sql, now, limit)? {
+        let claimed = sql.exec(
+            "UPDATE notifications SET next_at = $1 WHERE deposit_id = $2 AND channel = $3 \
+             AND status = 'pending' AND next_at <= $4",
+            &[
+                ts(lease).into(),
+                deposit_id.as_str().into(),
+                channel.as_str().into(),
+                ts(now).into(),
+            ],
+        )?;
+        if claimed == 1 {
+            mine.push((deposit_id, channel, attempts));
+        }
+    }
+    Ok(mine)
+}
+
 /// Schedules another attempt.
 pub fn retry_notification(
     sql: &mut dyn Sql,
