@@ -556,6 +556,9 @@ async fn commit_notices(vault: &Arc<Vault>, notices: Vec<PreparedNotice>) -> Res
     let guard = vault.commit_lock.lock().await;
     let filed = vault
         .db(move |sql| {
+            // The journal's writer lock before any row (the group commit's order): two
+            // instances deciding together never deadlock, and one of them finds it decided.
+            crate::journal::serialise(sql)?;
             let mut filed = Vec::new();
             for n in &notices {
                 if file_notice(sql, n, retention)? {

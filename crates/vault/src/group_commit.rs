@@ -92,6 +92,9 @@ fn run<T>(meta: &dyn crate::store::sql::Metadata, jobs: Vec<Job<T>>) {
     let mut outcomes: Vec<(oneshot::Sender<Result<T>>, Result<T>)> =
         Vec::with_capacity(pending.len());
     let result = meta.transaction(&mut |sql| {
+        // Across processes and instances: the journal's writer lock first, so that a deposit's
+        // idempotency check sees another instance's commit and the chain has one head.
+        crate::journal::serialise(sql)?;
         for job in pending.drain(..) {
             sql.exec("SAVEPOINT item", &[])?;
             match (job.work)(sql) {
