@@ -160,4 +160,30 @@ async fn two_instances_share_deposits_deliveries_and_the_journal() {
         on_plain_thread(|| sceau_vault::journal::verify(h.vault.meta.as_ref()).unwrap()),
         sceau_vault::journal::Verification::Intact { .. }
     ));
+
+    // The load balancer's check: both instances in service, then out of service once the
+    // object store stops answering (503, saying which store).
+    for base in [base1.as_str(), two.base.as_str()] {
+        let r = h
+            .client(None)
+            .get(format!("{base}/v1/health"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let mut h = h;
+    h.stop_blob_server();
+    let r = h
+        .client(None)
+        .get(h.url("/v1/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"status": "unavailable", "database": true, "blobs": false})
+    );
 }

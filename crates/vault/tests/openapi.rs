@@ -181,6 +181,17 @@ async fn document_covers_the_router_and_validates_real_answers() {
         resolve(&doc, r.split('"').next().unwrap());
     }
 
+    // The health check answers without a certificate, in its schema.
+    let health: Value = get_json(&h.client(None), h.url("/v1/health")).await;
+    validate(
+        &doc,
+        response_schema(&doc, "/v1/health", "get"),
+        &health,
+        "/v1/health",
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{health:#}"));
+    assert_eq!(health["status"], "ok");
+
     // Real answers validate against their schemas.
     let bank = bank_with_consent(&h).await;
     let a = office_ids(&h.ca, "Jeanne DUPONT", "Etude 9991");

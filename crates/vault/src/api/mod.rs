@@ -3,6 +3,7 @@
 pub mod bank;
 pub mod deposit;
 pub mod directory;
+pub mod health;
 pub mod invitations;
 pub mod office;
 pub mod openapi;
@@ -21,6 +22,7 @@ use crate::Vault;
 pub fn router() -> Router<Arc<Vault>> {
     Router::new()
         .route("/v1/openapi.json", get(openapi::document))
+        .route("/v1/health", get(health::health))
         .route("/v1/session", get(session::show))
         .route("/v1/session/bind", post(session::bind))
         .route("/v1/tsa", post(tsa::timestamp))

@@ -408,6 +408,11 @@ fn schemas_but_new_recipients() -> Value {
             ("space_used", integer()),
         ]),
         "MoveRequest": object(&[("from", string()), ("to", string())]),
+        "Health": object(&[
+            ("status", enumeration(&["ok", "unavailable"])),
+            ("database", boolean()),
+            ("blobs", boolean()),
+        ]),
         "MkdirRequest": object(&[("path", string())]),
         "ProofLine": object(&[
             ("seq", integer()),
@@ -582,6 +587,13 @@ pub fn spec() -> Value {
                 body: None,
                 ok: ok_json("ReceptionStatus"),
             })},
+            "/v1/health": {"get": {
+                "summary": "Whether this instance can serve (metadata and blob stores answer), for load balancers; no certificate needed",
+                "responses": {
+                    "200": {"description": "En service", "content": json_content(schema_ref("Health"))},
+                    "503": {"description": "Hors service : la base ou le stockage ne répond pas", "content": json_content(schema_ref("Health"))}
+                }
+            }},
             "/v1/natures": {"get": op(Op {
                 summary: "Catalogue of natures of acts",
                 params: &[],

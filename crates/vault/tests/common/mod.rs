@@ -137,6 +137,11 @@ impl Harness {
         }
     }
 
+    /// Stops the S3 server of a scaled harness: the blob store no longer answers.
+    pub fn stop_blob_server(&mut self) {
+        self.moto.take();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("https://127.0.0.1:{}{path}", self.addr.port())
     }
