@@ -40,6 +40,10 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "vault metadata at scale; tests start a throw-away cluster on loopback",
     ),
     (
+        "haproxy",
+        "the load balancer (TCP pass-through) in front of two vault instances in tests",
+    ),
+    (
         "libxml2-utils",
         "xmllint: independent check of attestations against their XSD",
     ),
@@ -157,7 +161,7 @@ fn has_passwordless_sudo() -> bool {
 /// Installs what is missing: system packages, then a Node.js recent enough for the front end
 /// (from PyPI when the system's is older, as on Debian 12), the moto S3 server the vault tests
 /// use (PyPI, in a virtualenv under target/), playwright-core for the portal's browser spec
-/// (npm), tauri-driver and cargo-deny (crates.io). Quick when everything is there.
+/// (npm), tauri-driver, cargo-deny and Garage (crates.io). Quick when everything is there.
 pub fn run() -> Result<()> {
     packages()?;
     xtask::ui::ensure_node()?;
@@ -168,8 +172,19 @@ pub fn run() -> Result<()> {
     cargo_tool("tauri-driver", "tauri-driver", None)?;
     // The dependency tree's licences, sources and advisories (`deny.toml`).
     cargo_tool("cargo-deny", "cargo-deny", Some(CARGO_DENY))?;
+    // A real distributed S3 store for the vault's multi-instance tests and benches (a long
+    // first build, then cached in cargo's bin directory).
+    cargo_tool_with(
+        "garage",
+        "garage",
+        Some(GARAGE),
+        &["--no-default-features", "--features", "bundled-libs,sqlite"],
+    )?;
     Ok(())
 }
+
+/// The Garage release the vault's tests and benches run (SQLite metadata, bundled libraries).
+const GARAGE: &str = "2.5.0";
 
 /// The cargo-deny release `cargo xtask test` runs (its checks and `deny.toml` format).
 const CARGO_DENY: &str = "0.20.2";
@@ -177,6 +192,11 @@ const CARGO_DENY: &str = "0.20.2";
 /// Installs the crates.io tool `krate` (at `version` when given) unless `command` is on the
 /// PATH.
 fn cargo_tool(krate: &str, command: &str, version: Option<&str>) -> Result<()> {
+    cargo_tool_with(krate, command, version, &[])
+}
+
+/// [`cargo_tool`] with `extra` arguments to `cargo install` (features).
+fn cargo_tool_with(krate: &str, command: &str, version: Option<&str>, extra: &[&str]) -> Result<()> {
     if xtask::has_command(command) {
         eprintln!("setup: {command} is installed");
         return Ok(());
@@ -186,6 +206,7 @@ fn cargo_tool(krate: &str, command: &str, version: Option<&str>) -> Result<()> {
     if let Some(v) = version {
         cmd.args(["--version", v]);
     }
+    cmd.args(extra);
     eprintln!("setup: {}", xtask::display(&cmd));
     xtask::run(&mut cmd)
 }

@@ -6,6 +6,7 @@
 
 pub mod corpus;
 pub mod deposit;
+pub mod garage;
 pub mod oracle;
 pub mod pdfcorpus;
 pub mod pki;

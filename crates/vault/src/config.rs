@@ -250,6 +250,10 @@ pub struct NotifyConfig {
     /// digest per hour at most).
     #[serde(default = "default_digest_window")]
     pub digest_window_minutes: u32,
+    /// How long a send's claim holds (seconds): while it lasts no other vault instance sends
+    /// the same notice; an instance that dies with claims leaves them to the others at its end.
+    #[serde(default = "default_claim_lease")]
+    pub claim_lease_secs: u64,
 }
 
 impl Default for NotifyConfig {
@@ -258,8 +262,13 @@ impl Default for NotifyConfig {
             max_attempts: default_attempts(),
             backoff_seconds: default_backoff(),
             digest_window_minutes: default_digest_window(),
+            claim_lease_secs: default_claim_lease(),
         }
     }
+}
+
+fn default_claim_lease() -> u64 {
+    15 * 60
 }
 
 fn default_digest_window() -> u32 {

@@ -804,14 +804,22 @@ pub async fn enqueue_new(vault: &Arc<Vault>) -> Result<usize> {
     Ok(n)
 }
 
+/// The end of a claim made at `now` (`notify.claim_lease_secs` later).
+fn claim_lease_end(vault: &Vault, now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::seconds(
+        i64::try_from(vault.config.notify.claim_lease_secs).unwrap_or(i64::MAX / 4),
+    )
+}
+
 /// Sends every notification and digest due at the vault's time; returns (sent, failed for
 /// good), a digest counting once.
 pub async fn send_due(vault: &Arc<Vault>) -> Result<(usize, usize)> {
     let now = vault.clock.now();
+    let lease = claim_lease_end(vault, now);
     let (due, digests) = vault
         .db(move |sql| {
             Ok((
-                meta::claim_notifications(sql, now, 200)?,
+                meta::claim_notifications(sql, now, lease, 200)?,
                 meta::due_digests(sql, now, 50)?,
             ))
         })
@@ -1043,10 +1051,11 @@ async fn record(
 async fn send_digest(vault: &Arc<Vault>, now: DateTime<Utc>, id: String) -> Result<Outcome> {
     let claim = {
         let id = id.clone();
+        let lease = claim_lease_end(vault, now);
         let _guard = vault.commit_lock.lock().await;
         vault
             .db(move |sql| {
-                let Some(g) = meta::claim_digest(sql, &id, now)? else {
+                let Some(g) = meta::claim_digest(sql, &id, now, lease)? else {
                     return Ok(None);
                 };
                 let r = meta::recipient(sql, &g.recipient_id)?;

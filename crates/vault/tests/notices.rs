@@ -597,7 +597,8 @@ async fn a_digest_sent_but_not_recorded_is_sent_again_never_lost() {
     assert_eq!(notify::send_due(&s.h.vault).await.unwrap(), (0, 0));
     s.h.clock.set(
         tuesday_morning()
-            + chrono::Duration::minutes(10 + sceau_vault::store::meta::CLAIM_LEASE_MINUTES),
+            + chrono::Duration::minutes(10)
+            + chrono::Duration::seconds(s.h.config.notify.claim_lease_secs as i64),
     );
     // ...then it is due again: sent again, then recorded once per deposit.
     assert_eq!(notify::send_due(&s.h.vault).await.unwrap(), (1, 0));

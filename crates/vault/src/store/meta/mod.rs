@@ -46,7 +46,7 @@ pub use notices::{
 pub use notifications::{
     claim_notifications, deposits_without_notification, due_notifications, finish_notification,
     insert_notification, next_notification_at, notification_status, retry_notification,
-    set_notification_attempts, CLAIM_LEASE_MINUTES,
+    set_notification_attempts,
 };
 pub use offices::{
     bind_cert, declare_office, declared_office, declared_offices, insert_office, office_by_cert,

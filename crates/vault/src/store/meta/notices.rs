@@ -131,12 +131,16 @@ pub struct DigestRow {
 }
 
 /// Claims digest `id` for sending at `now`: from then on no deposit joins it (a new one opens
-/// the next digest), and for [`super::CLAIM_LEASE_MINUTES`] no other claim takes it — another
-/// vault instance, or this one after a restart, sends it again only once the lease is over
-/// (a crash after the claim: at least once, never zero). `None` if it is sent, failed, or
-/// claimed by someone else meanwhile.
-pub fn claim_digest(sql: &mut dyn Sql, id: &str, now: DateTime<Utc>) -> Result<Option<DigestRow>> {
-    let lease = now + chrono::Duration::minutes(super::CLAIM_LEASE_MINUTES);
+/// the next digest), and until `lease` no other claim takes it — another vault instance, or
+/// this one after a restart, sends it again only once the lease is over (a crash after the
+/// claim: at least once, never zero). `None` if it is sent, failed, or claimed by someone else
+/// meanwhile.
+pub fn claim_digest(
+    sql: &mut dyn Sql,
+    id: &str,
+    now: DateTime<Utc>,
+    lease: DateTime<Utc>,
+) -> Result<Option<DigestRow>> {
     let claimed = sql.exec(
         "UPDATE notice_digests SET status = 'sending', next_at = $1          WHERE id = $2 AND status IN ('open', 'sending') AND next_at <= $3",
         &[ts(lease).into(), id.into(), ts(now).into()],

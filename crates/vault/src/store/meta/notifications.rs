@@ -74,20 +74,18 @@ pub fn next_notification_at(sql: &mut dyn Sql) -> Result<Option<DateTime<Utc>>> 
         .transpose()
 }
 
-/// How long a claim on a notification or a digest holds (minutes): while it lasts no other
-/// claim takes it, so that two vault instances never send the same notice; when an instance
-/// dies with claims, they are due again at the lease's end (at least once, never zero).
-pub const CLAIM_LEASE_MINUTES: i64 = 15;
-
-/// Claims up to `limit` notifications due at `now` for this sender: each one's next attempt
-/// moves to the lease's end, and only the rows this call moved are returned (a row claimed
-/// meanwhile by another instance is not: its update blocks, then finds it not due).
+/// Claims up to `limit` notifications due at `now` for this sender until `lease` (the vault's
+/// `notify.claim_lease_secs` later): each one's next attempt moves to the lease's end, and only
+/// the rows this call moved are returned (a row claimed meanwhile by another instance is not:
+/// its update blocks, then finds it not due). While the lease lasts no other claim takes it,
+/// so two vault instances never send the same notice; when an instance dies with claims, they
+/// are due again at the lease's end (at least once, never zero).
 pub fn claim_notifications(
     sql: &mut dyn Sql,
     now: DateTime<Utc>,
+    lease: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<(String, String, i64)>> {
-    let lease = now + chrono::Duration::minutes(CLAIM_LEASE_MINUTES);
     let mut mine = Vec::new();
     for (deposit_id, channel, attempts) in due_notifications(sql, now, limit)? {
         let claimed = sql.exec(
