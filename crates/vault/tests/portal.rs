@@ -1353,3 +1353,81 @@ async fn one_channel_recipients_prove_a_known_identifier() {
     let session = format!("{}=", sceau_vault::portal::SESSION_COOKIE);
     assert!(set_cookies(&r).iter().any(|c| c.starts_with(&session)));
 }
+
+/// Two vault instances on one database (issue 20): wrong codes sent to either, alternately, are
+/// counted together — the lock-out falls after the allowed number, then both refuse the right
+/// code too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_lock_out_is_the_same_whichever_instance_answers() {
+    let w = world(10 * 1024 * 1024, Backend::Scaled).await;
+    // The second instance: a copy of the data directory's keys, its own portal listener.
+    let dir = w.h.dir.path().join("data-instance-2");
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&w.h.config.data_dir)
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut config = w.h.config.clone();
+    config.data_dir = dir;
+    let second =
+        sceau_vault::Vault::open(config, w.h.clock.clone(), Arc::new(sceau_vault::SceauPdfa))
+            .await
+            .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let tls = sceau_vault::portal::tls_config(&second).unwrap();
+    let app = sceau_vault::portal_app(second.clone());
+    let served = tokio::spawn(async move {
+        let _ = sceau_vault::serve(listener, tls, app).await;
+    });
+
+    person_by_email_with_nir(&w.h, "y", "y@exemple.test", NIR_Y);
+    deposit(&w, "y", "COMMANDEMENT_DE_PAYER", "REFY").await;
+    notify::enqueue_new(&w.h.vault).await.unwrap();
+    notify::send_due(&w.h.vault).await.unwrap();
+    let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
+    let token = token_from(&mail.body);
+    let c = browser(&w.h);
+    let (st, csrf, cookie, _) = open_link(&w, &c, &token).await;
+    assert_eq!(st, 200);
+    let mail = w.smtp.messages().unwrap().into_iter().last().unwrap();
+    let code = code_from(&mail.body);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let max = usize::try_from(w.h.config.portal.max_code_attempts).unwrap();
+    let first = purl(&w, "");
+    let post = |base: String, code: String| {
+        let (c, token, csrf, cookie) = (c.clone(), token.clone(), csrf.clone(), cookie.clone());
+        async move {
+            c.post(format!("{base}/portail/acces/{token}"))
+                .header(reqwest::header::COOKIE, format!("sceau_csrf={cookie}"))
+                .form(&[("code", code.as_str()), ("csrf", csrf.as_str())])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let mut statuses = Vec::new();
+    for i in 0..(2 * max) {
+        let base = if i % 2 == 0 {
+            first.clone()
+        } else {
+            other.clone()
+        };
+        statuses.push(post(base, wrong.to_owned()).await.status().as_u16());
+    }
+    let judged = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(judged, max - 1, "{statuses:?}");
+    assert!(
+        statuses[max - 1..].iter().all(|s| *s == 403),
+        "locked on both: {statuses:?}"
+    );
+    for base in [first, other] {
+        assert_eq!(post(base, code.clone()).await.status(), 403);
+    }
+    served.abort();
+}
