@@ -29,19 +29,7 @@ impl Drop for Second {
 }
 
 async fn second(h: &Harness) -> Second {
-    let dir = h.dir.path().join("data-instance-2");
-    let out = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(&h.config.data_dir)
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let mut config = h.config.clone();
-    config.data_dir = dir;
-    let vault = sceau_vault::Vault::open(config, h.clock.clone(), Arc::new(SceauPdfa))
-        .await
-        .unwrap();
+    let vault = h.second_instance().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!(
         "https://127.0.0.1:{}",

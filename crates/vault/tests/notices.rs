@@ -840,26 +840,6 @@ fn the_operator_sets_notices_by_command_and_by_import() {
     );
 }
 
-/// A second vault instance on the same PostgreSQL database and bucket (issue 20): its own
-/// data directory (a copy of the first's keys, as an operator deploys a second machine), the
-/// same clock.
-async fn second_instance(h: &Harness) -> Arc<sceau_vault::Vault> {
-    let dir = h.dir.path().join("data-instance-2");
-    let out = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(&h.config.data_dir)
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let _ = std::fs::remove_dir_all(dir.join("pending"));
-    let mut config = h.config.clone();
-    config.data_dir = dir;
-    sceau_vault::Vault::open(config, h.clock.clone(), Arc::new(SceauPdfa))
-        .await
-        .unwrap()
-}
-
 /// Two instances queue and send at the same moments, several times over: a person still gets
 /// one e-mail and one SMS per act, a digest bank one digest, and each deposit its records once
 /// (the queue's creation is serialised, each send is a claim only one instance wins).
@@ -869,7 +849,7 @@ async fn two_instances_send_each_notice_once() {
         cfg.notify.digest_window_minutes = 10;
     })
     .await;
-    let second = second_instance(&s.h).await;
+    let second = s.h.second_instance().await;
     let first = s.h.vault.clone();
     let person = recipient(
         &s.h,

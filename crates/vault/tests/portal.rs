@@ -1360,21 +1360,8 @@ async fn one_channel_recipients_prove_a_known_identifier() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_lock_out_is_the_same_whichever_instance_answers() {
     let w = world(10 * 1024 * 1024, Backend::Scaled).await;
-    // The second instance: a copy of the data directory's keys, its own portal listener.
-    let dir = w.h.dir.path().join("data-instance-2");
-    let st = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(&w.h.config.data_dir)
-        .arg(&dir)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let mut config = w.h.config.clone();
-    config.data_dir = dir;
-    let second =
-        sceau_vault::Vault::open(config, w.h.clock.clone(), Arc::new(sceau_vault::SceauPdfa))
-            .await
-            .unwrap();
+    // The second instance, with its own portal listener.
+    let second = w.h.second_instance().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let other = format!(
         "https://127.0.0.1:{}",

@@ -137,6 +137,25 @@ impl Harness {
         }
     }
 
+    /// A second vault instance on this harness's database and bucket (issue 20): its own data
+    /// directory, a copy of the first's keys (as an operator deploys a second machine), the
+    /// same clock. Not served: the caller serves it if it needs to.
+    pub async fn second_instance(&self) -> Arc<Vault> {
+        let dir = self.dir.path().join("data-instance-2");
+        let st = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(&self.config.data_dir)
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let mut config = self.config.clone();
+        config.data_dir = dir;
+        Vault::open(config, self.clock.clone(), Arc::new(sceau_vault::SceauPdfa))
+            .await
+            .unwrap()
+    }
+
     /// Stops the S3 server of a scaled harness: the blob store no longer answers.
     pub fn stop_blob_server(&mut self) {
         self.moto.take();
