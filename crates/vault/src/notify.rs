@@ -942,6 +942,7 @@ async fn send_one(
                     subject: &m.subject,
                     text: &m.text,
                     html: Some(&m.html),
+                    message_id: Some(message_id(vault, "avis", &d.id)),
                     ..Email::default()
                 },
             )
@@ -1128,13 +1129,20 @@ async fn send_digest(vault: &Arc<Vault>, now: DateTime<Utc>, id: String) -> Resu
 
 /// The Message-ID of digest `id`, on the relay's domain: what each deposit's record names.
 fn digest_message_id(vault: &Vault, id: &str) -> String {
+    message_id(vault, "recapitulatif", id)
+}
+
+/// A Message-ID fixed by what the message is (`kind` and an id) on the relay's domain: a send
+/// made again after a crash between the send and its record is the same message, which the
+/// recipient's mail system shows once.
+fn message_id(vault: &Vault, kind: &str, id: &str) -> String {
     let domain = vault
         .config
         .smtp
         .as_ref()
         .and_then(|s| s.from.parse::<lettre::message::Mailbox>().ok())
         .map_or_else(|| "sceau".to_owned(), |m| m.email.domain().to_owned());
-    format!("<recapitulatif-{id}@{domain}>")
+    format!("<{kind}-{id}@{domain}>")
 }
 
 /// Records a digest's outcome: one evidence record per deposit (the same message named in
