@@ -40,8 +40,18 @@ fn cli(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A child process killed when the test ends, passed or not.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `sceau-vault serve` on `config`; its address once it listens.
-fn serve(config: &Path) -> (Child, String) {
+fn serve(config: &Path) -> (Killed, String) {
     let mut child = Command::new(BIN)
         .args(["serve", "--config"])
         .arg(config)
@@ -58,11 +68,11 @@ fn serve(config: &Path) -> (Child, String) {
         .strip_prefix("listening on ")
         .unwrap()
         .to_owned();
-    (child, addr)
+    (Killed(child), addr)
 }
 
 /// HAProxy in TCP pass-through in front of `servers`, checking `/v1/health` over TLS.
-fn haproxy(dir: &Path, servers: &[&str]) -> (Child, u16) {
+fn haproxy(dir: &Path, servers: &[&str]) -> (Killed, u16) {
     let port = free_port().unwrap();
     let backends: String = servers
         .iter()
@@ -90,7 +100,7 @@ fn haproxy(dir: &Path, servers: &[&str]) -> (Child, u16) {
         .stderr(Stdio::null())
         .spawn()
         .expect("haproxy must be installed (cargo xtask setup)");
-    (child, port)
+    (Killed(child), port)
 }
 
 struct Cluster {
@@ -245,9 +255,9 @@ fn query_one(config: &Path, sql: &'static str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_behind_a_balancer_lose_nothing_when_one_dies() {
     let mut k = cluster();
-    let (mut a, addr_a) = serve(&k.configs[0]);
-    let (mut b, addr_b) = serve(&k.configs[1]);
-    let (mut lb, port) = haproxy(k.dir.path(), &[&addr_a, &addr_b]);
+    let (_a, addr_a) = serve(&k.configs[0]);
+    let (b, addr_b) = serve(&k.configs[1]);
+    let (_lb, port) = haproxy(k.dir.path(), &[&addr_a, &addr_b]);
     let base = format!("https://127.0.0.1:{port}");
     let auth = person(
         &k.ca,
@@ -323,8 +333,7 @@ async fn two_instances_behind_a_balancer_lose_nothing_when_one_dies() {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    b.kill().unwrap(); // SIGKILL, mid-run
-    b.wait().unwrap();
+    drop(b); // SIGKILL, mid-run
     let mut receipts = Vec::new();
     for t in tasks {
         receipts.extend(t.await.unwrap());
@@ -438,7 +447,4 @@ async fn two_instances_behind_a_balancer_lose_nothing_when_one_dies() {
     // One unbroken chain.
     let out = cli(&["verify-journal", "--config", k.configs[0].to_str().unwrap()]);
     assert!(out.contains("journal intact"), "{out}");
-    let _ = lb.kill();
-    let _ = a.kill();
-    let _ = a.wait();
 }
