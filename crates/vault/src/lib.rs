@@ -20,6 +20,7 @@ pub mod data_message;
 pub mod datadir;
 pub mod delivery;
 pub mod error;
+pub mod flow;
 pub mod gc;
 pub mod group_commit;
 pub mod invitation;

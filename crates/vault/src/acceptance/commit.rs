@@ -17,7 +17,7 @@ use crate::store::meta::{self, DepositRow};
 use crate::store::sql::Sql;
 use crate::Vault;
 
-/// Writes the acts', the flow's and the archive's blobs, all at once (content-addressed, named in the
+/// Writes the acts' and the archive's blobs, all at once (content-addressed, named in the
 /// deposit's pending note beforehand).
 async fn store_blobs(vault: &Vault, s: &mut Sealed, key: &str) -> Result<()> {
     crash_point("blobs-before", key).await;
@@ -29,17 +29,13 @@ async fn store_blobs(vault: &Vault, s: &mut Sealed, key: &str) -> Result<()> {
         .map(|a| (hex::encode(a.sha256), a.pdf.clone()))
         .collect();
     let mut puts: Vec<futures_util::future::BoxFuture<'static, Result<()>>> =
-        Vec::with_capacity(act_blobs.len() + 2);
+        Vec::with_capacity(act_blobs.len() + 1);
     let blobs = vault.blobs.clone();
     let name = hex::encode(s.archive_digest);
     let archive = std::mem::take(&mut s.archive);
     puts.push(Box::pin(
         async move { blobs.put_named(&name, archive).await },
     ));
-    let blobs = vault.blobs.clone();
-    let name = hex::encode(s.flow_digest);
-    let flow = std::mem::take(&mut s.checked.pkg.flow);
-    puts.push(Box::pin(async move { blobs.put_named(&name, flow).await }));
     for (name, pdf) in act_blobs {
         let blobs = vault.blobs.clone();
         puts.push(Box::pin(async move { blobs.put_named(&name, pdf).await }));
@@ -130,7 +126,8 @@ struct Records {
     key: String,
     announced: String,
     row: DepositRow,
-    /// (name, SHA-256, size) of the recipient's files: each act, then the single XML flow.
+    /// (name, SHA-256, size) of the recipient's files: each act, then the single XML flow (its
+    /// blob is the archive's, which holds it).
     acts: Vec<(String, String, i64)>,
     archive_entry: VaultEntry,
     entries: Vec<Entry>,
@@ -149,9 +146,11 @@ pub(super) async fn commit(
     let files: Vec<String> = s.checked.pkg.acts.iter().map(|a| a.name.clone()).collect();
     let archive_sha = hex::encode(s.archive_digest);
     let archive_len = s.archive.len() as u64;
+    // The flow is offered to the recipient from the archive that holds it (not stored twice):
+    // its row names the archive's blob.
     let flow_file = (
         sceau_core::flow::FLOW_NAME.to_owned(),
-        hex::encode(s.flow_digest),
+        archive_sha.clone(),
         s.checked.pkg.flow.len() as i64,
     );
     store_blobs(vault, &mut s, key).await?;

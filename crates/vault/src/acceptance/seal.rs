@@ -34,8 +34,6 @@ pub(super) struct Sealed {
     pub(super) archive: Vec<u8>,
     /// SHA-256 of `archive`.
     pub(super) archive_digest: [u8; 32],
-    /// SHA-256 of the package's single XML flow (`checked.pkg.flow`).
-    pub(super) flow_digest: [u8; 32],
     /// The pending note naming the blobs about to be written.
     pub(super) note: PendingNote,
 }
@@ -115,9 +113,9 @@ pub(super) async fn seal(vault: &Arc<Vault>, who: &Authed, mut c: Checked) -> Re
     // Sealing, time-stamping and building the archive are CPU work: off the async threads.
     // Blobs come first (content-addressed), named beforehand in a pending note so that a crash
     // before the commit leaves blobs the next start collects (`crate::gc`). The acts are stored
-    // alone (the recipient's files), and the single XML flow beside them (offered to the
-    // recipient); their signatures and the data message live in the archive, which is the
-    // office's record of the deposit (the flow too).
+    // alone (the recipient's files); their signatures, the data message and the single XML flow
+    // live in the archive, which is the office's record of the deposit (the recipient is
+    // offered the flow from it).
     let now = c.now;
     let pkg = c.pkg;
     let (pkg, xml, archive, archive_digest, note) = {
@@ -129,14 +127,12 @@ pub(super) async fn seal(vault: &Arc<Vault>, who: &Authed, mut c: Checked) -> Re
             let archive_digest = sha(&archive);
             let mut names: Vec<String> = pkg.acts.iter().map(|a| hex::encode(a.sha256)).collect();
             names.push(hex::encode(archive_digest));
-            names.push(hex::encode(sha(&pkg.flow)));
             let note = PendingNote::write(&vault.notes, &names)?;
             Ok((pkg, xml, archive, archive_digest, note))
         })
         .await
         .map_err(storage)??
     };
-    let flow_digest = sha(&pkg.flow);
     c.pkg = pkg;
     Ok(Sealed {
         checked: c,
@@ -146,7 +142,6 @@ pub(super) async fn seal(vault: &Arc<Vault>, who: &Authed, mut c: Checked) -> Re
         archive_name,
         archive,
         archive_digest,
-        flow_digest,
         note,
     })
 }

@@ -158,12 +158,10 @@ pub async fn flow(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse> {
     let d = own(&vault, &bank, &id).await?;
-    let (rid, did) = (bank.recipient.id.clone(), d.id.clone());
-    let sha = vault
-        .db(move |sql| meta::recipient_file_sha(sql, &rid, &did, sceau_core::flow::FLOW_NAME))
+    let blob = crate::flow::open(&vault, &bank.recipient.id, &d.id)
         .await?
         .ok_or(Error::NotFound)?;
-    let blob = consult(&vault, &d, &sha).await?;
+    consulted(&vault, &d).await?;
     tracing::info!(action = "bank_flow", "bank access");
     Ok(streamed(blob, "application/xml"))
 }
@@ -214,10 +212,16 @@ async fn consult(
         .open(sha)
         .await?
         .ok_or_else(|| crate::error::storage("blob missing"))?;
-    // The bank's download returns once "à personne" is filed, so that what the bank saw and
-    // what the office's feed says agree when the answer arrives.
+    consulted(vault, d).await?;
+    Ok(blob)
+}
+
+/// Records the bank's reading of deposit `d`. The bank's download returns once "à personne" is
+/// filed, so that what the bank saw and what the office's feed says agree when the answer
+/// arrives.
+async fn consulted(vault: &Arc<Vault>, d: &DepositRow) -> Result<()> {
     if let Some(filed) = delivery::record_consultation(vault, d, Channel::BankApi).await? {
         let _ = filed.await;
     }
-    Ok(blob)
+    Ok(())
 }

@@ -165,18 +165,23 @@ async fn whole(
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    let (rid, did) = (s.recipient_id.clone(), d.id.clone());
-    let Ok(Some(sha)) = vault
-        .db_read(move |sql| match what {
-            Whole::Archive => meta::deposit_archive_sha(sql, &did),
-            Whole::Flow => meta::recipient_file_sha(sql, &rid, &did, sceau_core::flow::FLOW_NAME),
-        })
-        .await
-    else {
-        return not_found();
+    let blob = match what {
+        Whole::Archive => {
+            let did = d.id.clone();
+            let Ok(Some(sha)) = vault
+                .db_read(move |sql| meta::deposit_archive_sha(sql, &did))
+                .await
+            else {
+                return not_found();
+            };
+            vault.blobs.open(&sha).await
+        }
+        Whole::Flow => crate::flow::open(vault, &s.recipient_id, &d.id).await,
     };
-    let Ok(Some(blob)) = vault.blobs.open(&sha).await else {
-        return internal();
+    let blob = match blob {
+        Ok(Some(blob)) => blob,
+        Ok(None) => return not_found(),
+        Err(_) => return internal(),
     };
     if delivery::record_consultation(vault, &d, Channel::Portal)
         .await
