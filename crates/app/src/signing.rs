@@ -93,10 +93,10 @@ impl App {
     }
 }
 
-/// Signs `docs` as one pipelined batch (`sceau_cades::sign_detached_batch`, on a blocking
-/// thread: the token may wait): the signer's PIN serves every signature (an
-/// always-authenticate key logs in per signature). The first failure ends the batch with its
-/// error.
+/// Signs `docs` as one pipelined batch and one run of the token key
+/// (`sceau_cades::sign_detached_run`, on a blocking thread: the token may wait): the key is
+/// looked up once and the signer's PIN serves every signature (an always-authenticate key
+/// still logs in for each one). The first failure ends the batch with its error.
 pub(crate) async fn sign_batch(
     signer: &Arc<Signer>,
     docs: Vec<Vec<u8>>,
@@ -112,7 +112,7 @@ pub(crate) async fn sign_batch(
             })
             .collect();
         let sigs =
-            sceau_cades::sign_detached_batch(&s.key, &s.signer_cert, &s.chain, s.digest, &items)
+            sceau_cades::sign_detached_run(&s.key, &s.signer_cert, &s.chain, s.digest, &items)
                 .into_iter()
                 .map(|r| r.map_err(Error::Signature))
                 .collect::<Result<Vec<_>>>()?;

@@ -21,8 +21,8 @@ pub use certinfo::{name_attr, summarize, CertificateSummary, KeyRole};
 pub use digest::{digest_reader, DigestAlgorithm};
 pub use error::Error;
 pub use sign::{
-    sign_detached, sign_detached_batch, sign_digest, sign_encapsulated, BatchItem,
-    SignDigestOptions, SignOptions,
+    sign_detached, sign_detached_batch, sign_detached_run, sign_digest, sign_encapsulated,
+    BatchItem, RunSigner, SignDigestOptions, SignOptions, SignerRun,
 };
 pub use tsp::{add_timestamp, HttpTimeStamper, TimeStamper, ID_AA_SIGNATURE_TIME_STAMP_TOKEN};
 pub use verify::{

@@ -137,6 +137,26 @@ pub struct BatchItem<'a> {
     pub signing_time: DateTime<Utc>,
 }
 
+/// A signer that can be told how many messages it is about to sign in a row, so that it finds
+/// its key once and gets each signature ready while the message is still being prepared (a
+/// token key: the key looked up and the user logged in once per run, each operation started —
+/// with its own PIN entry for an always-authenticate key — while the document is hashed).
+/// Used by [`sign_detached_run`].
+pub trait RunSigner<Sig> {
+    /// A run of signatures.
+    type Run<'a>: SignerRun<Sig>
+    where
+        Self: 'a;
+    /// Starts a run of `count` signatures; dropping the run early cancels what is left.
+    fn begin_run(&self, count: usize) -> Self::Run<'_>;
+}
+
+/// One run of a [`RunSigner`]: its messages, signed in order.
+pub trait SignerRun<Sig> {
+    /// Signs the next message of the run.
+    fn sign_next(&mut self, msg: &[u8]) -> Result<Sig, signature::Error>;
+}
+
 /// Signs many documents with one signer, as a pipeline: while the signer (a token, the slow
 /// part) signs document *n*, another thread hashes document *n + 1* and builds its signed
 /// attributes, and a third checks and encodes document *n − 1*. Results come back in input
@@ -154,77 +174,150 @@ where
     S: Keypair + DynSignatureAlgorithmIdentifier + Signer<Sig>,
     Sig: SignatureBitStringEncoding,
 {
-    let algorithm = match signer.signature_algorithm_identifier() {
-        Ok(a) => a,
-        Err(e) => return items.iter().map(|_| Err(Error::from(e))).collect(),
+    let batch = Batch {
+        signer_cert,
+        chain,
+        digest,
+        items,
     };
-    let mut results: Vec<Option<Result<Vec<u8>, Error>>> = (0..items.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        // Small bounded queues: enough to overlap the stages without holding many documents.
-        let (prep_tx, prep_rx) =
-            std::sync::mpsc::sync_channel::<(usize, Result<Prepared, Error>)>(2);
-        let (done_tx, done_rx) =
-            std::sync::mpsc::sync_channel::<(usize, Result<(Prepared, Vec<u8>), Error>)>(2);
-        let algorithm = &algorithm;
-        scope.spawn(move || {
-            for (i, item) in items.iter().enumerate() {
-                let content_digest = digest.hash(item.content);
-                let prepared = prepare(
-                    algorithm.clone(),
-                    &SignDigestOptions {
-                        content_digest: &content_digest,
-                        signer_cert,
-                        chain,
-                        digest,
-                        signing_time: item.signing_time,
-                    },
-                    ID_DATA,
-                );
-                if prep_tx.send((i, prepared)).is_err() {
-                    return;
-                }
-            }
-        });
-        let finisher = scope.spawn(move || {
-            let mut out = Vec::new();
-            for (i, signed) in done_rx {
-                out.push((
-                    i,
-                    signed.and_then(|(p, sig)| finish(p, sig, signer_cert, chain, None)),
-                ));
-            }
-            out
-        });
-        let mut fatal: Option<String> = None;
-        for (i, prepared) in prep_rx {
-            let signed = match (prepared, &fatal) {
-                (Err(e), _) => Err(e),
-                (Ok(_), Some(reason)) => Err(Error::BatchAborted(reason.clone())),
-                (Ok(p), None) => match sign_prepared(signer, &p) {
-                    Ok(sig) => Ok((p, sig)),
-                    Err(e) => {
-                        fatal = Some(e.to_string());
-                        Err(e)
+    match signer.signature_algorithm_identifier() {
+        Ok(algorithm) => batch.run(algorithm, |p| sign_prepared(signer, p)),
+        Err(e) => items.iter().map(|_| Err(Error::from(e))).collect(),
+    }
+}
+
+/// Like [`sign_detached_batch`], with a signer that signs the whole batch as one run (see
+/// [`RunSigner`]): what a token key needs to keep pace with the token. A single item is signed
+/// on the calling thread, its hashing overlapping the token's preparation.
+pub fn sign_detached_run<S, Sig>(
+    signer: &S,
+    signer_cert: &Certificate,
+    chain: &[Certificate],
+    digest: DigestAlgorithm,
+    items: &[BatchItem<'_>],
+) -> Vec<Result<Vec<u8>, Error>>
+where
+    S: Keypair + DynSignatureAlgorithmIdentifier + RunSigner<Sig>,
+    Sig: SignatureBitStringEncoding,
+{
+    let batch = Batch {
+        signer_cert,
+        chain,
+        digest,
+        items,
+    };
+    match signer.signature_algorithm_identifier() {
+        Ok(algorithm) => {
+            let mut run = signer.begin_run(items.len());
+            batch.run(algorithm, |p| {
+                let signature = run.sign_next(&p.to_be_signed).map_err(Error::Signing)?;
+                Ok(signature.to_bitstring()?.raw_bytes().to_vec())
+            })
+        }
+        Err(e) => items.iter().map(|_| Err(Error::from(e))).collect(),
+    }
+}
+
+/// The documents of a batch and what every signature of it shares.
+struct Batch<'a, 'b> {
+    signer_cert: &'a Certificate,
+    chain: &'a [Certificate],
+    digest: DigestAlgorithm,
+    items: &'a [BatchItem<'b>],
+}
+
+impl Batch<'_, '_> {
+    /// Item `item` hashed, its signed attributes built.
+    fn prepare(
+        &self,
+        algorithm: &AlgorithmIdentifierOwned,
+        item: &BatchItem<'_>,
+    ) -> Result<Prepared, Error> {
+        let content_digest = self.digest.hash(item.content);
+        prepare(
+            algorithm.clone(),
+            &SignDigestOptions {
+                content_digest: &content_digest,
+                signer_cert: self.signer_cert,
+                chain: self.chain,
+                digest: self.digest,
+                signing_time: item.signing_time,
+            },
+            ID_DATA,
+        )
+    }
+
+    /// Prepares, signs with `sign` (always on the calling thread, in input order) and finishes
+    /// every item; a pipeline of three threads when there are several.
+    fn run(
+        &self,
+        algorithm: AlgorithmIdentifierOwned,
+        mut sign: impl FnMut(&Prepared) -> Result<Vec<u8>, Error>,
+    ) -> Vec<Result<Vec<u8>, Error>> {
+        let (signer_cert, chain) = (self.signer_cert, self.chain);
+        if let [item] = self.items {
+            return vec![self.prepare(&algorithm, item).and_then(|p| {
+                let signature = sign(&p)?;
+                finish(p, signature, signer_cert, chain, None)
+            })];
+        }
+        let mut results: Vec<Option<Result<Vec<u8>, Error>>> =
+            (0..self.items.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            // Small bounded queues: enough to overlap the stages without holding many documents.
+            let (prep_tx, prep_rx) =
+                std::sync::mpsc::sync_channel::<(usize, Result<Prepared, Error>)>(2);
+            let (done_tx, done_rx) =
+                std::sync::mpsc::sync_channel::<(usize, Result<(Prepared, Vec<u8>), Error>)>(2);
+            let algorithm = &algorithm;
+            scope.spawn(move || {
+                for (i, item) in self.items.iter().enumerate() {
+                    if prep_tx.send((i, self.prepare(algorithm, item))).is_err() {
+                        return;
                     }
-                },
-            };
-            if done_tx.send((i, signed)).is_err() {
-                break;
-            }
-        }
-        drop(done_tx);
-        if let Ok(done) = finisher.join() {
-            for (i, r) in done {
-                if let Some(slot) = results.get_mut(i) {
-                    *slot = Some(r);
+                }
+            });
+            let finisher = scope.spawn(move || {
+                let mut out = Vec::new();
+                for (i, signed) in done_rx {
+                    out.push((
+                        i,
+                        signed.and_then(|(p, sig)| finish(p, sig, signer_cert, chain, None)),
+                    ));
+                }
+                out
+            });
+            let mut fatal: Option<String> = None;
+            for (i, prepared) in prep_rx {
+                let signed = match (prepared, &fatal) {
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Some(reason)) => Err(Error::BatchAborted(reason.clone())),
+                    (Ok(p), None) => match sign(&p) {
+                        Ok(sig) => Ok((p, sig)),
+                        Err(e) => {
+                            fatal = Some(e.to_string());
+                            Err(e)
+                        }
+                    },
+                };
+                if done_tx.send((i, signed)).is_err() {
+                    break;
                 }
             }
-        }
-    });
-    results
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(Error::BatchAborted("internal stage stopped".into()))))
-        .collect()
+            drop(done_tx);
+            if let Ok(done) = finisher.join() {
+                for (i, r) in done {
+                    if let Some(slot) = results.get_mut(i) {
+                        *slot = Some(r);
+                    }
+                }
+            }
+        });
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(Error::BatchAborted("internal stage stopped".into()))))
+            .collect()
+    }
 }
 
 /// Everything about a SignerInfo except its signature value.

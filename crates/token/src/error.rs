@@ -7,7 +7,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong with a token. Each variant carries what a user needs to act; the
 /// French sentence for a clerk is [`Error::message_fr`], the English `Display` is for logs.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// No PKCS#11 module was given and none of the known paths exists.

@@ -8,6 +8,9 @@
 //!   authentication), holder, function, issuer, serial and validity; selection is always by
 //!   certificate, matched to its private key by `CKA_ID`;
 //! - [`TokenKey`] is a private key on the token usable through the RustCrypto `signature` traits;
+//!   [`SignRun`] signs a batch with it as one run (the key looked up and the user logged in once,
+//!   each signature started — with its own PIN entry for an always-authenticate key — while its
+//!   document is still being hashed);
 //! - [`Pin`] keeps a PIN in zeroized memory; it is never logged, displayed or stored, and a PIN is
 //!   never tried when the token reports its final try unless the caller confirmed it.
 //!
@@ -27,5 +30,5 @@ pub mod yubikey;
 pub use certs::{CertSelector, CertificateInfo, KeyPresence, Role};
 pub use error::{Error, Result};
 pub use pin::{FinalTry, Pin};
-pub use signer::{HashAlg, SignatureAlgorithm, TokenKey, TokenSignature};
+pub use signer::{HashAlg, SignRun, SignatureAlgorithm, TokenKey, TokenSignature};
 pub use worker::{Call, PinStatus, TokenInfo, TokenSelector, Tokens};

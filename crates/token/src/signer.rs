@@ -14,6 +14,7 @@ use spki::{
     SubjectPublicKeyInfoOwned,
 };
 
+use crate::worker::Run;
 use crate::{CertificateInfo, Error, FinalTry, Pin, Result, Tokens};
 
 /// Hash function of a signature.
@@ -177,27 +178,42 @@ impl SignatureAlgorithm {
         spki: &SubjectPublicKeyInfoOwned,
         digest: &[u8],
     ) -> Result<(Mech, Vec<u8>)> {
+        let mechanism = self.mechanism(spki)?;
+        Ok((mechanism, self.payload(digest)?))
+    }
+
+    /// The token mechanism of this scheme with the key `spki`, if the scheme fits the key.
+    fn mechanism(self, spki: &SubjectPublicKeyInfoOwned) -> Result<Mech> {
         let is_rsa = spki.algorithm.oid == rfc5912::RSA_ENCRYPTION;
+        match self {
+            SignatureAlgorithm::RsaPkcs1v15(_) if is_rsa => Ok(Mech::RsaPkcs),
+            SignatureAlgorithm::RsaPss(h) if is_rsa => Ok(Mech::RsaPss(h)),
+            SignatureAlgorithm::Ecdsa(_) if spki.algorithm.oid == rfc5912::ID_EC_PUBLIC_KEY => {
+                Ok(Mech::Ecdsa)
+            }
+            other => Err(Error::Unsupported {
+                detail: format!("{other:?} with a {} key", spki.algorithm.oid),
+            }),
+        }
+    }
+
+    /// The bytes the token signs for `digest` (a `DigestInfo` for PKCS#1 v1.5, else the
+    /// digest itself).
+    fn payload(self, digest: &[u8]) -> Result<Vec<u8>> {
         let h = self.hash();
         if digest.len() != h.len() {
             return Err(Error::Unsupported {
                 detail: format!("digest of {} bytes for {h:?}", digest.len()),
             });
         }
-        match self {
-            SignatureAlgorithm::RsaPkcs1v15(_) if is_rsa => {
+        Ok(match self {
+            SignatureAlgorithm::RsaPkcs1v15(_) => {
                 let mut payload = h.digest_info_prefix().to_vec();
                 payload.extend_from_slice(digest);
-                Ok((Mech::RsaPkcs, payload))
+                payload
             }
-            SignatureAlgorithm::RsaPss(_) if is_rsa => Ok((Mech::RsaPss(h), digest.to_vec())),
-            SignatureAlgorithm::Ecdsa(_) if spki.algorithm.oid == rfc5912::ID_EC_PUBLIC_KEY => {
-                Ok((Mech::Ecdsa, digest.to_vec()))
-            }
-            other => Err(Error::Unsupported {
-                detail: format!("{other:?} with a {} key", spki.algorithm.oid),
-            }),
-        }
+            SignatureAlgorithm::RsaPss(_) | SignatureAlgorithm::Ecdsa(_) => digest.to_vec(),
+        })
     }
 }
 
@@ -372,6 +388,30 @@ impl TokenKey {
         self.encode(self.call(mechanism, payload).await?)
     }
 
+    /// Starts a run of `count` signatures with this key: the token is found, logged in and
+    /// the key looked up once, and each signature's operation (with its own PIN entry for an
+    /// always-authenticate key) is started before its message arrives. See [`SignRun`].
+    pub fn sign_run(&self, count: usize) -> SignRun<'_> {
+        let run = self.algorithm.mechanism(&self.spki).map(|mechanism| {
+            let run = (count > 0).then(|| {
+                self.tokens.sign_run(
+                    &self.token_serial,
+                    self.key_id.clone(),
+                    mechanism,
+                    count,
+                    self.pin.clone(),
+                    self.final_try,
+                )
+            });
+            (mechanism, run)
+        });
+        SignRun {
+            key: self,
+            run,
+            failed: None,
+        }
+    }
+
     fn call(&self, mechanism: Mech, payload: Vec<u8>) -> crate::Call<Vec<u8>> {
         self.tokens.sign_raw(
             &self.token_serial,
@@ -388,6 +428,74 @@ impl TokenKey {
             SignatureAlgorithm::Ecdsa(_) => ecdsa_raw_to_der(&raw)?,
             _ => raw,
         }))
+    }
+}
+
+/// A run of signatures with one [`TokenKey`] ([`TokenKey::sign_run`]), its messages signed in
+/// order. Blocking, like [`TokenKey::sign_blocking`]; the token's worker serves only this run
+/// until its last signature (or until the run is dropped, which cancels the rest), so feed it
+/// from a thread that does not wait on another token call meanwhile.
+///
+/// The first error ends the run: every later signature returns that error without touching
+/// the token (a wrong PIN is never tried twice). Messages beyond the announced count are
+/// signed one call each.
+pub struct SignRun<'a> {
+    key: &'a TokenKey,
+    run: Result<(Mech, Option<Run>)>,
+    failed: Option<Error>,
+}
+
+impl std::fmt::Debug for SignRun<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignRun")
+            .field("key", self.key)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignRun<'_> {
+    /// Signs `message` (hashed here, while the token gets ready).
+    pub fn sign(&mut self, message: &[u8]) -> Result<TokenSignature> {
+        let digest = self.key.algorithm.hash().digest(message);
+        self.sign_digest(&digest)
+    }
+
+    /// Signs a digest computed with the key's [`SignatureAlgorithm::hash`].
+    pub fn sign_digest(&mut self, digest: &[u8]) -> Result<TokenSignature> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let (mechanism, run) = match &mut self.run {
+            Ok(r) => r,
+            Err(e) => return Err(e.clone()),
+        };
+        let payload = self.key.algorithm.payload(digest)?;
+        let raw = match run {
+            Some(run) if run.left() > 0 => run.sign(payload),
+            _ => self.key.call(*mechanism, payload).wait(),
+        };
+        match raw {
+            Ok(raw) => self.key.encode(raw),
+            Err(e) => {
+                self.failed = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+}
+
+impl sceau_cades::RunSigner<TokenSignature> for TokenKey {
+    type Run<'a> = SignRun<'a>;
+    fn begin_run(&self, count: usize) -> SignRun<'_> {
+        self.sign_run(count)
+    }
+}
+
+impl sceau_cades::SignerRun<TokenSignature> for SignRun<'_> {
+    /// Like [`signature::Signer::try_sign`]: the token error is kept as the source.
+    fn sign_next(&mut self, msg: &[u8]) -> std::result::Result<TokenSignature, signature::Error> {
+        self.sign(msg).map_err(signature::Error::from_source)
     }
 }
 

@@ -247,7 +247,80 @@ impl Tokens {
         final_try: FinalTry,
     ) -> Call<Vec<u8>> {
         let token = TokenSelector::LabelOrSerial(token_serial.to_string());
-        self.submit(move |e| e.sign(&token, &key_id, mechanism, &payload, &pin, final_try))
+        self.submit(move |e| e.sign(&token, &key_id, mechanism, payload, &pin, final_try))
+    }
+
+    /// Starts a run of `count` signatures with the private key `key_id`: one job on the worker
+    /// that finds the token, logs in and finds the key once, then, for each signature, starts
+    /// the operation (`C_SignInit`, and for a key with `CKA_ALWAYS_AUTHENTICATE` its own
+    /// context-specific login with `pin`) *before* its payload arrives, so that the token works
+    /// while the caller hashes. The worker serves no other call until the run ends: feed it
+    /// promptly, from a thread that does not wait on another token call meanwhile.
+    pub(crate) fn sign_run(
+        &self,
+        token_serial: &str,
+        key_id: Vec<u8>,
+        mechanism: Mech,
+        count: usize,
+        pin: Pin,
+        final_try: FinalTry,
+    ) -> Run {
+        let (payload_tx, payload_rx) = mpsc::channel::<Vec<u8>>();
+        let (result_tx, result_rx) = mpsc::channel::<Result<Vec<u8>>>();
+        let token = TokenSelector::LabelOrSerial(token_serial.to_string());
+        let job: Job = Box::new(move |e| {
+            e.sign_run(
+                &token,
+                &key_id,
+                mechanism,
+                count,
+                &pin,
+                final_try,
+                &payload_rx,
+                &result_tx,
+            );
+        });
+        // If the worker is gone the job (and its result sender) is dropped: WorkerGone.
+        if let Some(tx) = &self.inner.tx {
+            let _ = tx.send(job);
+        }
+        Run {
+            payloads: Some(payload_tx),
+            results: result_rx,
+            left: count,
+        }
+    }
+}
+
+/// How long the worker waits for the next payload of a run before giving the run up (the
+/// caller stalled): the token must not stay reserved for a caller that went away.
+const RUN_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The caller's end of a run of signatures (see [`Tokens::sign_run`]). Dropping it before the
+/// last payload cancels the operation the worker has started for the next one.
+pub(crate) struct Run {
+    payloads: Option<mpsc::Sender<Vec<u8>>>,
+    results: mpsc::Receiver<Result<Vec<u8>>>,
+    left: usize,
+}
+
+impl Run {
+    /// Signatures still expected in this run.
+    pub(crate) fn left(&self) -> usize {
+        self.left
+    }
+
+    /// Signs the next payload of the run and waits for the token.
+    pub(crate) fn sign(&mut self, payload: Vec<u8>) -> Result<Vec<u8>> {
+        self.left = self.left.saturating_sub(1);
+        if let Some(tx) = &self.payloads {
+            // A closed channel means the run already ended with an error, waiting below.
+            let _ = tx.send(payload);
+        }
+        if self.left == 0 {
+            self.payloads = None;
+        }
+        self.results.recv().unwrap_or(Err(Error::WorkerGone))
     }
 }
 
@@ -316,14 +389,7 @@ impl Engine {
             manufacturer: t.manufacturer_id().trim().to_string(),
             model: t.model().trim().to_string(),
             serial: t.serial_number().trim().to_string(),
-            pin: PinStatus {
-                login_required: t.login_required(),
-                count_low: t.user_pin_count_low(),
-                final_try: t.user_pin_final_try(),
-                locked: t.user_pin_locked(),
-                pin_pad: t.protected_authentication_path(),
-                to_be_changed: t.user_pin_to_be_changed(),
-            },
+            pin: pin_status(&t),
             pin_min_len: t.min_pin_length(),
             pin_max_len: t.max_pin_length(),
         })
@@ -428,25 +494,38 @@ impl Engine {
         Ok(out)
     }
 
+    /// The token's PIN flags and accepted PIN lengths (one `C_GetTokenInfo`), read afresh
+    /// before every login.
+    fn pin_rules(&self, slot: Slot) -> Result<(PinStatus, usize, usize)> {
+        let t = self.ctx.get_token_info(slot)?;
+        if !t.token_initialized() {
+            // What a module may report for a slot whose token was just pulled out.
+            return Err(Error::TokenRemoved);
+        }
+        Ok((pin_status(&t), t.min_pin_length(), t.max_pin_length()))
+    }
+
     /// Refuses to try a PIN on a locked token, or on its final try without confirmation.
-    fn check_pin_flags(info: &TokenInfo, pin: &Pin, final_try: FinalTry) -> Result<()> {
-        if info.pin.locked {
+    fn check_pin_flags(
+        status: &PinStatus,
+        min_len: usize,
+        max_len: usize,
+        pin: &Pin,
+        final_try: FinalTry,
+    ) -> Result<()> {
+        if status.locked {
             return Err(Error::PinLocked);
         }
-        if info.pin.final_try && final_try != FinalTry::Confirmed {
+        if status.final_try && final_try != FinalTry::Confirmed {
             return Err(Error::FinalTryNeedsConfirmation);
         }
-        if !info.pin.pin_pad {
+        if !status.pin_pad {
             let len = pin.expose().chars().count();
-            let max = if info.pin_max_len == 0 {
-                usize::MAX
-            } else {
-                info.pin_max_len
-            };
-            if len == 0 || len < info.pin_min_len || len > max {
+            let max = if max_len == 0 { usize::MAX } else { max_len };
+            if len == 0 || len < min_len || len > max {
                 return Err(Error::PinLengthInvalid {
-                    min: info.pin_min_len.max(1),
-                    max: info.pin_max_len,
+                    min: min_len.max(1),
+                    max: max_len,
                 });
             }
         }
@@ -490,7 +569,13 @@ impl Engine {
         if matches!(state, SessionState::RoUser | SessionState::RwUser) {
             return Ok(());
         }
-        Self::check_pin_flags(info, pin, final_try)?;
+        Self::check_pin_flags(
+            &info.pin,
+            info.pin_min_len,
+            info.pin_max_len,
+            pin,
+            final_try,
+        )?;
         let secret = (!info.pin.pin_pad).then(|| AuthPin::from(pin.expose().to_string()));
         match session.login(UserType::User, secret.as_ref()) {
             Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(()),
@@ -507,61 +592,180 @@ impl Engine {
         }
     }
 
+    /// One signature: a run of one whose payload is already known.
     fn sign(
         &mut self,
         sel: &TokenSelector,
         key_id: &[u8],
         mechanism: Mech,
-        payload: &[u8],
+        payload: Vec<u8>,
         pin: &Pin,
         final_try: FinalTry,
     ) -> Result<Vec<u8>> {
+        let key = self.run_key(sel, key_id, pin, final_try)?;
+        let mut payload = Some(payload);
+        match self.run_one(sel, &key, mechanism, pin, final_try, || payload.take()) {
+            Ok(Some(signature)) => Ok(signature),
+            Ok(None) => Err(Error::WorkerGone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The worker's side of [`Tokens::sign_run`]: the key found once, then `count` signatures,
+    /// each answered on `results` as soon as the token made it. The first error ends the run.
+    #[allow(clippy::too_many_arguments)]
+    fn sign_run(
+        &mut self,
+        sel: &TokenSelector,
+        key_id: &[u8],
+        mechanism: Mech,
+        count: usize,
+        pin: &Pin,
+        final_try: FinalTry,
+        payloads: &mpsc::Receiver<Vec<u8>>,
+        results: &mpsc::Sender<Result<Vec<u8>>>,
+    ) {
+        let key = match self.run_key(sel, key_id, pin, final_try) {
+            Ok(k) => k,
+            Err(e) => {
+                let _ = results.send(Err(e));
+                return;
+            }
+        };
+        for _ in 0..count {
+            let next = || payloads.recv_timeout(RUN_IDLE).ok();
+            match self.run_one(sel, &key, mechanism, pin, final_try, next) {
+                Ok(Some(signature)) => {
+                    if results.send(Ok(signature)).is_err() {
+                        return;
+                    }
+                }
+                // The caller stopped before this payload; run_one cancelled the operation.
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = results.send(Err(e));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// What every signature of a run shares: the token's slot (logged in) and the key, looked
+    /// up once per run (slot ids and object handles are not stable across re-plugs, so never
+    /// kept from one run to the next).
+    fn run_key(
+        &mut self,
+        sel: &TokenSelector,
+        key_id: &[u8],
+        pin: &Pin,
+        final_try: FinalTry,
+    ) -> Result<RunKey> {
         // The key was chosen on this token: if it is gone now, it was removed.
         let (slot, info) = self.resolve(sel).map_err(|e| match e {
             Error::NoToken | Error::TokenNotFound { .. } => Error::TokenRemoved,
             other => other,
         })?;
         self.ensure_login(slot, &info, pin, final_try)?;
-        let result = self.sign_logged_in(slot, key_id, mechanism, payload, pin, final_try);
-        if result.is_err() {
-            // A failed context login or C_Sign can leave the operation active; a fresh session
-            // is the portable way to cancel it (C_SessionCancel is PKCS#11 3.0 only).
+        let found = (|| {
+            let session = self.session(slot)?;
+            let handle = find_key(session, ObjectClass::PRIVATE_KEY, key_id)?.ok_or_else(|| {
+                Error::NoPrivateKey {
+                    serial: hex::encode_upper(key_id),
+                }
+            })?;
+            let always_auth = session
+                .get_attributes(handle, &[AttributeType::AlwaysAuthenticate])?
+                .into_iter()
+                .any(|a| matches!(a, Attribute::AlwaysAuthenticate(true)));
+            Ok(RunKey {
+                slot,
+                handle,
+                always_auth,
+            })
+        })();
+        if found.is_err() {
             self.drop_session(slot);
         }
-        result
+        found
     }
 
-    fn sign_logged_in(
+    /// One signature of a run: `C_SignInit`, the context-specific login of an
+    /// always-authenticate key (the PIN flags checked first, as for any login), then the
+    /// payload from `next` and `C_Sign`. `Ok(None)` when `next` gave nothing: the operation
+    /// was cancelled. On failure the session is dropped, which cancels an operation left
+    /// active (`C_SessionCancel` is PKCS#11 3.0 only), and a token gone meanwhile is reported
+    /// as removed.
+    fn run_one(
         &mut self,
-        slot: Slot,
-        key_id: &[u8],
+        sel: &TokenSelector,
+        key: &RunKey,
         mechanism: Mech,
-        payload: &[u8],
         pin: &Pin,
         final_try: FinalTry,
-    ) -> Result<Vec<u8>> {
-        let session = self.session(slot)?;
-        let key = find_key(session, ObjectClass::PRIVATE_KEY, key_id)?.ok_or_else(|| {
-            Error::NoPrivateKey {
-                serial: hex::encode_upper(key_id),
+        next: impl FnOnce() -> Option<Vec<u8>>,
+    ) -> Result<Option<Vec<u8>>> {
+        let result = self.sign_started(key, mechanism, pin, final_try, next);
+        match result {
+            Ok(Some(signature)) => Ok(Some(signature)),
+            Ok(None) => {
+                self.drop_session(key.slot);
+                Ok(None)
             }
-        })?;
-        let always_auth = session
-            .get_attributes(key, &[AttributeType::AlwaysAuthenticate])?
-            .into_iter()
-            .any(|a| matches!(a, Attribute::AlwaysAuthenticate(true)));
-        session.sign_init(&mechanism.to_cryptoki(), key)?;
-        if always_auth {
-            let info = self.token_info(slot)?;
-            Self::check_pin_flags(&info, pin, final_try)?;
-            let session = self.session(slot)?;
-            let secret = (!info.pin.pin_pad).then(|| AuthPin::from(pin.expose().to_string()));
-            if let Err(e) = session.login(UserType::ContextSpecific, secret.as_ref()) {
-                return Err(self.login_error(slot, e));
+            Err(e) => {
+                self.drop_session(key.slot);
+                let gone = matches!(
+                    self.resolve(sel),
+                    Err(Error::NoToken | Error::TokenNotFound { .. })
+                );
+                Err(if gone { Error::TokenRemoved } else { e })
             }
         }
-        let handle = self.session(slot)?.handle();
-        Ok(self.raw.sign(handle, payload)?)
+    }
+
+    fn sign_started(
+        &self,
+        key: &RunKey,
+        mechanism: Mech,
+        pin: &Pin,
+        final_try: FinalTry,
+        next: impl FnOnce() -> Option<Vec<u8>>,
+    ) -> Result<Option<Vec<u8>>> {
+        let session = self
+            .sessions
+            .get(&key.slot.id())
+            .ok_or(Error::TokenRemoved)?;
+        session.sign_init(&mechanism.to_cryptoki(), key.handle)?;
+        if key.always_auth {
+            // The law of a qualified key: its PIN again for this one signature.
+            let (pin_status, min, max) = self.pin_rules(key.slot)?;
+            Self::check_pin_flags(&pin_status, min, max, pin, final_try)?;
+            let secret = (!pin_status.pin_pad).then(|| AuthPin::from(pin.expose().to_string()));
+            if let Err(e) = session.login(UserType::ContextSpecific, secret.as_ref()) {
+                return Err(self.login_error(key.slot, e));
+            }
+        }
+        let Some(payload) = next() else {
+            return Ok(None);
+        };
+        Ok(Some(self.raw.sign(session.handle(), &payload)?))
+    }
+}
+
+/// The key of a run: where it is and whether each signature needs its own login.
+struct RunKey {
+    slot: Slot,
+    handle: ObjectHandle,
+    always_auth: bool,
+}
+
+fn pin_status(t: &cryptoki::slot::TokenInfo) -> PinStatus {
+    PinStatus {
+        login_required: t.login_required(),
+        count_low: t.user_pin_count_low(),
+        final_try: t.user_pin_final_try(),
+        locked: t.user_pin_locked(),
+        pin_pad: t.protected_authentication_path(),
+        to_be_changed: t.user_pin_to_be_changed(),
     }
 }
 

@@ -431,3 +431,175 @@ fn token_removed_mid_operation_is_reported_as_removed() -> Result<()> {
     key.sign_blocking(b"acte 2")?;
     Ok(())
 }
+
+/// The key of the office token's signature certificate, with `pin`.
+fn signature_key(tokens: &Tokens, pin: &str) -> Result<TokenKey> {
+    let certs = tokens.certificates(&TokenSelector::Any).wait()?;
+    let cert = CertSelector::Role(Role::Signature).select(&certs)?;
+    Ok(TokenKey::new(
+        tokens,
+        cert,
+        None,
+        Pin::new(pin),
+        FinalTry::Refuse,
+    )?)
+}
+
+#[test]
+fn softhsm_refuses_an_always_authenticate_signature_without_its_own_login() -> Result<()> {
+    // The oracle of the run tests below: SoftHSM enforces CKA_ALWAYS_AUTHENTICATE, so a
+    // signature that succeeds had its context-specific login.
+    use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+    use cryptoki::mechanism::Mechanism;
+    use cryptoki::object::{Attribute, ObjectClass};
+    use cryptoki::session::UserType;
+    use cryptoki::types::AuthPin;
+    let hsm = SoftHsm::new()?;
+    let _env = hsm.activate();
+    office(&hsm, "Etude 9991", KeySpec::EcP256, true)?;
+    let ctx = Pkcs11::new(softhsm::module_path()?)?;
+    ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))?;
+    let slot = ctx.get_slots_with_token()?[0];
+    let session = ctx.open_ro_session(slot)?;
+    session.login(
+        UserType::User,
+        Some(&AuthPin::from(softhsm::USER_PIN.to_string())),
+    )?;
+    let keys = session.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)])?;
+    let always = keys
+        .iter()
+        .copied()
+        .find(|k| {
+            session
+                .get_attributes(*k, &[cryptoki::object::AttributeType::AlwaysAuthenticate])
+                .unwrap()
+                .into_iter()
+                .any(|a| matches!(a, Attribute::AlwaysAuthenticate(true)))
+        })
+        .unwrap();
+    let r = session.sign(&Mechanism::Ecdsa, always, &[7u8; 32]);
+    assert!(
+        matches!(
+            r,
+            Err(cryptoki::error::Error::Pkcs11(
+                cryptoki::error::RvError::UserNotLoggedIn,
+                _
+            ))
+        ),
+        "{r:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_run_signs_every_message_each_with_its_own_pin_entry() -> Result<()> {
+    for (spec, alg) in [
+        (
+            KeySpec::Rsa(2048),
+            SignatureAlgorithm::RsaPkcs1v15(HashAlg::Sha256),
+        ),
+        (KeySpec::EcP256, SignatureAlgorithm::Ecdsa(HashAlg::Sha256)),
+    ] {
+        let hsm = SoftHsm::new()?;
+        let _env = hsm.activate();
+        let office = office(&hsm, "Etude 9991", spec, true)?;
+        let tokens = open(&hsm)?;
+        let key = signature_key(&tokens, softhsm::USER_PIN)?;
+        let msgs: Vec<Vec<u8>> = (0..5).map(|i| format!("acte {i}").into_bytes()).collect();
+        let mut run = key.sign_run(msgs.len());
+        for m in &msgs {
+            let sig = run.sign(m)?;
+            assert!(verify(&office.signature.cert_der, alg, m, sig.as_bytes()));
+        }
+        // Beyond the announced count: one call each, still signed.
+        let sig = run.sign(b"acte de plus")?;
+        assert!(verify(
+            &office.signature.cert_der,
+            alg,
+            b"acte de plus",
+            sig.as_bytes()
+        ));
+        drop(run);
+        // The worker serves other calls again.
+        key.try_sign(b"acte seul")?;
+    }
+    Ok(())
+}
+
+#[test]
+fn a_run_dropped_early_cancels_and_the_key_signs_again() -> Result<()> {
+    let hsm = SoftHsm::new()?;
+    let _env = hsm.activate();
+    let office = office(&hsm, "Etude 9991", KeySpec::EcP256, true)?;
+    let tokens = open(&hsm)?;
+    let key = signature_key(&tokens, softhsm::USER_PIN)?;
+    let mut run = key.sign_run(4);
+    run.sign(b"acte 1")?;
+    drop(run); // three signatures announced, never asked: the started operation is cancelled
+    let alg = key.algorithm();
+    let mut run = key.sign_run(2);
+    for m in [&b"acte 2"[..], b"acte 3"] {
+        let sig = run.sign(m)?;
+        assert!(verify(&office.signature.cert_der, alg, m, sig.as_bytes()));
+    }
+    assert!(!tokens.list().wait()?[0].pin.count_low);
+    Ok(())
+}
+
+#[test]
+fn a_wrong_pin_ends_a_run_and_is_never_tried_again() -> Result<()> {
+    let hsm = SoftHsm::new()?;
+    let _env = hsm.activate();
+    office(&hsm, "Etude 9991", KeySpec::EcP256, true)?;
+    let tokens = open(&hsm)?;
+    let key = signature_key(&tokens, "999999")?;
+    let mut run = key.sign_run(3);
+    let first = run.sign(b"acte 1");
+    assert!(matches!(first, Err(Error::WrongPin { .. })), "{first:?}");
+    // The run is over: the same error, without going back to the token (unplugged here, a
+    // second try would have said so).
+    let unplugged = hsm.unplug()?;
+    let second = run.sign(b"acte 2");
+    assert!(matches!(second, Err(Error::WrongPin { .. })), "{second:?}");
+    drop(unplugged);
+    Ok(())
+}
+
+#[test]
+fn a_locked_pin_is_never_tried_by_a_run() -> Result<()> {
+    let hsm = SoftHsm::new()?;
+    let _env = hsm.activate();
+    office(&hsm, "Etude 9991", KeySpec::EcP256, true)?;
+    hsm.set_user_pin_flags("Etude 9991", CKF_USER_PIN_LOCKED, 0)?;
+    let tokens = open(&hsm)?;
+    let key = signature_key(&tokens, softhsm::USER_PIN)?;
+    let r = key.sign_run(2).sign(b"acte");
+    assert!(matches!(r, Err(Error::PinLocked)), "{r:?}");
+    Ok(())
+}
+
+#[test]
+fn token_removed_during_a_run_is_reported_as_removed() -> Result<()> {
+    let hsm = SoftHsm::new()?;
+    let _env = hsm.activate();
+    office(&hsm, "Etude 9991", KeySpec::EcP256, true)?;
+    let tokens = open(&hsm)?;
+    let key = signature_key(&tokens, softhsm::USER_PIN)?;
+    let mut run = key.sign_run(3);
+    run.sign(b"acte 1")?;
+    let unplugged = hsm.unplug()?;
+    // The second signature was already under way on the token (its operation started and its
+    // PIN given while the first was returned); SoftHSM keeps it in memory and may finish it.
+    // The third cannot start: the run reports the removal, and so does every later call.
+    let second = run.sign(b"acte 2");
+    let r = if second.is_ok() {
+        run.sign(b"acte 3")
+    } else {
+        second
+    };
+    assert!(matches!(r, Err(Error::TokenRemoved)), "{r:?}");
+    let again = run.sign(b"acte 4");
+    assert!(matches!(again, Err(Error::TokenRemoved)), "{again:?}");
+    drop(unplugged);
+    Ok(())
+}
