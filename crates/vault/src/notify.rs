@@ -29,6 +29,30 @@ use crate::journal::{self, Entry};
 use crate::store::meta::{self, DepositRow, DigestRow, OfficeContact, OfficeRow, RecipientRow};
 use crate::Vault;
 
+/// The journal line of a notice's outcome for deposit `d`: recorded by the vault ("coffre"),
+/// naming the recipient, with its reason and the office's history message.
+fn notice_entry(
+    d: &DepositRow,
+    event: EvidenceEvent,
+    now: DateTime<Utc>,
+    reason: String,
+    message: String,
+) -> Entry {
+    Entry {
+        record: journal::record(
+            event,
+            now,
+            "coffre",
+            &d.recipient_id,
+            &d.id,
+            Vec::new(),
+            Some(reason),
+        ),
+        office_id: Some(d.office_id.clone()),
+        message,
+    }
+}
+
 /// How far back [`enqueue_new`] looks for deposits without notifications.
 pub const LOOKBACK_DAYS: i64 = 7;
 
@@ -705,18 +729,8 @@ pub async fn enqueue_new(vault: &Arc<Vault>) -> Result<usize> {
                 let email = r.as_ref().and_then(|r| r.email.clone());
                 let mobile = r.as_ref().and_then(|r| r.phone_mobile.clone());
                 let notices = Notices::of_recipient(sql, &d.recipient_id)?;
-                let entry = |event, reason: &str, message: String| Entry {
-                    record: journal::record(
-                        event,
-                        now,
-                        "coffre",
-                        &d.recipient_id,
-                        &d.id,
-                        Vec::new(),
-                        Some(reason.to_owned()),
-                    ),
-                    office_id: Some(d.office_id.clone()),
-                    message,
+                let entry = |event, reason: &str, message: String| {
+                    notice_entry(d, event, now, reason.to_owned(), message)
                 };
                 let none = |sql: &mut dyn crate::store::sql::Sql, status: &str, why: &str| {
                     meta::insert_notification(sql, &d.id, "none", now)?;
@@ -1017,19 +1031,7 @@ async fn record(
             "failed",
         ),
     };
-    let entry = Entry {
-        record: journal::record(
-            event,
-            now,
-            "coffre",
-            &d.recipient_id,
-            &d.id,
-            Vec::new(),
-            Some(reason),
-        ),
-        office_id: Some(d.office_id.clone()),
-        message,
-    };
+    let entry = notice_entry(d, event, now, reason, message);
     let (id, c) = (d.id.clone(), ch.code());
     let why = failure.map(|f| f.why);
     let _guard = vault.commit_lock.lock().await;
@@ -1184,19 +1186,7 @@ async fn record_digest(
                     ),
                 ),
             };
-            Entry {
-                record: journal::record(
-                    event,
-                    now,
-                    "coffre",
-                    &d.recipient_id,
-                    &d.id,
-                    Vec::new(),
-                    Some(reason),
-                ),
-                office_id: Some(d.office_id.clone()),
-                message,
-            }
+            notice_entry(d, event, now, reason, message)
         })
         .collect();
     let status = if failure.is_some() { "failed" } else { "sent" };
