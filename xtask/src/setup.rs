@@ -196,7 +196,12 @@ fn cargo_tool(krate: &str, command: &str, version: Option<&str>) -> Result<()> {
 }
 
 /// [`cargo_tool`] with `extra` arguments to `cargo install` (features).
-fn cargo_tool_with(krate: &str, command: &str, version: Option<&str>, extra: &[&str]) -> Result<()> {
+fn cargo_tool_with(
+    krate: &str,
+    command: &str,
+    version: Option<&str>,
+    extra: &[&str],
+) -> Result<()> {
     if xtask::has_command(command) {
         eprintln!("setup: {command} is installed");
         return Ok(());
