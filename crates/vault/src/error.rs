@@ -325,20 +325,9 @@ impl Error {
                  famille) : utilisez le certificat d'authentification de votre clé d'étude."
                     .into()
             }
-            Error::DataMessageInvalid(d) => format!(
-                "Le message de données de l'acte (message_acte.xml) est invalide : {d}. \
-                 Préparez de nouveau le paquet."
-            ),
-            Error::DataMessageMismatch(d) => format!(
-                "Le message de données de l'acte ne correspond pas au dépôt : {d}. \
-                 Préparez de nouveau le paquet depuis l'application, pour ce destinataire et \
-                 avec la clé de l'étude."
-            ),
-            Error::FlowMismatch => "Le flux XML de l'acte (flux_acte.xml) ne reproduit pas \
-                 exactement le message de données, les actes signés et leurs signatures du \
-                 paquet : il a été modifié après sa préparation. Préparez de nouveau le paquet \
-                 depuis l'application."
-                .into(),
+            Error::DataMessageInvalid(_) | Error::DataMessageMismatch(_) | Error::FlowMismatch => {
+                self.package_message_fr()
+            }
             Error::DataDirBusy(dir) => format!(
                 "Le répertoire de données {} est déjà utilisé par un serveur sceau-vault en \
                  marche (verrou {}) : un seul serveur par répertoire, et la collecte (gc) \
@@ -425,6 +414,27 @@ impl Error {
                     .into()
             }
             Error::DescriptionInvalid(p) => format!("Description refusée : {}.", p.message_fr()),
+            _ => String::new(),
+        }
+    }
+
+    /// The messages of a package whose data message or single XML flow is refused.
+    fn package_message_fr(&self) -> String {
+        match self {
+            Error::DataMessageInvalid(d) => format!(
+                "Le message de données de l'acte (message_acte.xml) est invalide : {d}. \
+                 Préparez de nouveau le paquet."
+            ),
+            Error::DataMessageMismatch(d) => format!(
+                "Le message de données de l'acte ne correspond pas au dépôt : {d}. \
+                 Préparez de nouveau le paquet depuis l'application, pour ce destinataire et \
+                 avec la clé de l'étude."
+            ),
+            Error::FlowMismatch => "Le flux XML de l'acte (flux_acte.xml) ne reproduit pas \
+                 exactement le message de données, les actes signés et leurs signatures du \
+                 paquet : il a été modifié après sa préparation. Préparez de nouveau le paquet \
+                 depuis l'application."
+                .into(),
             _ => String::new(),
         }
     }
