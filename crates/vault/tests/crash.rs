@@ -3,9 +3,8 @@
 //! operator commands (init, recipients import, consent add/list, verify-journal).
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use sceau_testsupport::deposit;
 use sceau_testsupport::pki::{Identity, KeySpec, Profile, TestCa};
@@ -13,7 +12,7 @@ use sceau_testsupport::postgres::PgServer;
 use sceau_testsupport::s3::MotoServer;
 
 mod common;
-use common::{get_json, mtls_client, person, put_package_at, try_bind};
+use common::{get_json, mtls_client, person, put_package_at, serve_binary, try_bind};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sceau-vault");
 
@@ -33,27 +32,10 @@ fn serve(config: &Path) -> (Child, String) {
 
 /// Starts the server, with the crash-point variable set when `crash` is given.
 fn serve_env(config: &Path, crash: Option<&str>) -> (Child, String) {
-    let mut cmd = Command::new(BIN);
-    if let Some(spec) = crash {
-        cmd.env(sceau_vault::acceptance::CRASH_POINT_ENV, spec);
+    match crash {
+        Some(spec) => serve_binary(config, &[(sceau_vault::acceptance::CRASH_POINT_ENV, spec)]),
+        None => serve_binary(config, &[]),
     }
-    let mut child = cmd
-        .args(["serve", "--config"])
-        .arg(config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
-    (child, addr)
 }
 
 fn identity(ca: &TestCa, profile: Profile) -> Identity {

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::Read;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -51,35 +50,9 @@ async fn accepted_deposit_and_its_proofs(b: Backend) {
     assert!(receipt.archive_name.ends_with(".zip"));
 
     // The archive, from the office's vault entry.
-    let office_id = h
-        .vault
-        .db(|sql| sceau_vault::store::meta::office_by_number(sql, "9991"))
-        .await
-        .unwrap()
-        .unwrap()
-        .office
-        .id;
-    let path = receipt.archive_path.clone();
-    let entry = h
-        .vault
-        .db(move |sql| sceau_vault::store::meta::entry(sql, &office_id, &path))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(entry.retained_until.unwrap() > receipt.deposited_at + Duration::days(365 * 9));
-    let zip_bytes = h
-        .vault
-        .blobs
-        .get(entry.sha256.as_deref().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
-    let mut read = |name: &str| {
-        let mut v = Vec::new();
-        zip.by_name(name).unwrap().read_to_end(&mut v).unwrap();
-        v
-    };
+    let mut archive = archived(&h, "9991", &receipt.archive_path).await;
+    assert!(archive.entry.retained_until.unwrap() > receipt.deposited_at + Duration::days(365 * 9));
+    let mut read = |name: &str| archive.read(name);
     let message = read("message_acte.xml");
     let xml = read("attestation_depot.xml");
     let seal = read("attestation_depot.xml.p7s");

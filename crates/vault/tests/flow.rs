@@ -116,34 +116,8 @@ async fn the_flow(b: Backend) {
     assert_eq!(deposits(&h), 1);
 
     // The archive keeps the flow, and the sealed attestation names it with its digest.
-    let office_id = h
-        .vault
-        .db(|sql| meta::office_by_number(sql, "9991"))
-        .await
-        .unwrap()
-        .unwrap()
-        .office
-        .id;
-    let path = receipt.archive_path.clone();
-    let entry = h
-        .vault
-        .db(move |sql| meta::entry(sql, &office_id, &path))
-        .await
-        .unwrap()
-        .unwrap();
-    let archive = h
-        .vault
-        .blobs
-        .get(entry.sha256.as_deref().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).unwrap();
-    let mut read = |name: &str| {
-        let mut v = Vec::new();
-        zip.by_name(name).unwrap().read_to_end(&mut v).unwrap();
-        v
-    };
+    let mut archive = archived(&h, "9991", &receipt.archive_path).await;
+    let mut read = |name: &str| archive.read(name);
     let archived = read(FLOW);
     let attestation = String::from_utf8(read("attestation_depot.xml")).unwrap();
     let act_name = receipt.documents[0].clone();

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::io::Read;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -66,28 +65,9 @@ async fn one_instant(b: Backend) {
     assert_eq!(row.deposited_at, t);
 
     // The attestation and its time-stamp (genTime read by openssl).
-    let office_id = row.office_id.clone();
-    let path = receipt.archive_path.clone();
-    let entry = h
-        .vault
-        .db(move |sql| meta::entry(sql, &office_id, &path))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(entry.modified, t);
-    let archive = h
-        .vault
-        .blobs
-        .get(entry.sha256.as_deref().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).unwrap();
-    let mut read = |name: &str| {
-        let mut v = Vec::new();
-        zip.by_name(name).unwrap().read_to_end(&mut v).unwrap();
-        v
-    };
+    let mut archive = archived(&h, "9991", &receipt.archive_path).await;
+    assert_eq!(archive.entry.modified, t);
+    let mut read = |name: &str| archive.read(name);
     let xml = String::from_utf8(read("attestation_depot.xml")).unwrap();
     let tst = read("attestation_depot.xml.tst");
     assert!(

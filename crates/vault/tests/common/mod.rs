@@ -451,6 +451,79 @@ pub fn simple_package(
     })
 }
 
+/// A deposit's archive as filed in its office's vault: the vault entry and the ZIP's files.
+pub struct Archived {
+    pub entry: sceau_proto::VaultEntry,
+    pub zip: zip::ZipArchive<std::io::Cursor<Vec<u8>>>,
+}
+
+impl Archived {
+    /// The bytes of file `name` of the archive.
+    pub fn read(&mut self, name: &str) -> Vec<u8> {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut self.zip.by_name(name).unwrap(), &mut v).unwrap();
+        v
+    }
+}
+
+/// The archive at `archive_path` in the vault of office `number`.
+pub async fn archived(h: &Harness, number: &str, archive_path: &str) -> Archived {
+    let number = number.to_owned();
+    let office_id = h
+        .vault
+        .db(move |sql| sceau_vault::store::meta::office_by_number(sql, &number))
+        .await
+        .unwrap()
+        .unwrap()
+        .office
+        .id;
+    let path = archive_path.to_owned();
+    let entry = h
+        .vault
+        .db(move |sql| sceau_vault::store::meta::entry(sql, &office_id, &path))
+        .await
+        .unwrap()
+        .unwrap();
+    let bytes = h
+        .vault
+        .blobs
+        .get(entry.sha256.as_deref().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    Archived {
+        entry,
+        zip: zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap(),
+    }
+}
+
+/// Starts the real `sceau-vault serve` on `config` with the environment `env`; the child and
+/// its address once it listens.
+pub fn serve_binary(
+    config: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sceau-vault"))
+        .envs(env.iter().copied())
+        .args(["serve", "--config"])
+        .arg(config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    (child, addr)
+}
+
 /// Sends a package.
 pub async fn put_package(
     h: &Harness,
